@@ -1,0 +1,77 @@
+# Powerlet: the project's face. `make run` and `make test` are the two commands;
+# each installs what it needs (system packages included) on a fresh Debian machine.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)/greengrass_component:$(CURDIR)/infra:$(CURDIR)
+export UV_PYTHON_DOWNLOADS := never
+UV ?= uv
+RUN := $(UV) run --frozen --python python3.11
+SYSTEM_PACKAGES := mosquitto socat chromium
+STAGE ?= dev
+
+.PHONY: token help setup system-packages run test lint typecheck test-unit test-gateway \
+        test-functional bench component requirements clean
+
+help:
+	@echo "make run        the whole system locally (AWS stand-in, API, demo data)"
+	@echo "make test       install what is needed, lint, type-check, run every test tier"
+	@echo "make bench      measure; JSON under bench/results/"
+	@echo "make component  build the Greengrass component artifact and recipe"
+
+# --- set-up -----------------------------------------------------------------
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo ">> installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+.venv/.synced: uv.lock pyproject.toml
+	@command -v $(UV) >/dev/null || python3 -m pip install -q 'uv==0.13.9'
+	@echo ">> installing the locked Python environment (uv.lock)"
+	@$(UV) sync --frozen --python python3.11 --quiet
+	@touch $@
+
+setup: system-packages .venv/.synced
+
+requirements: .venv/.synced
+	@$(UV) export --frozen --no-dev --no-group gateway --no-hashes --no-emit-project \
+	  --no-header --format requirements-txt -o functions/requirements.txt --quiet
+	@$(UV) export --frozen --only-group gateway --no-hashes --no-emit-project \
+	  --no-header --format requirements-txt -o greengrass_component/requirements.txt --quiet
+	@echo ">> functions/requirements.txt and greengrass_component/requirements.txt regenerated from uv.lock"
+
+# --- the two commands -------------------------------------------------------
+
+run: setup
+	@$(RUN) python -m local_run
+
+test: setup lint typecheck
+	@echo ">> tests: unit, gateway, functional (AWS stand-in), in that order"
+	@$(RUN) pytest -q -p no:cacheprovider --timeout=300 tests
+	@echo ">> all test tiers passed"
+
+lint:
+	@echo ">> ruff"
+	@$(RUN) ruff check .
+	@$(RUN) ruff format --check --quiet .
+
+typecheck:
+	@echo ">> mypy (strict on the domain package)"
+	@$(RUN) mypy functions/chalicelib infra/local_aws
+
+bench: setup
+	@mkdir -p bench/results
+	@$(RUN) python bench/run_all.py
+
+component: setup
+	@$(RUN) python greengrass_component/build.py
+
+clean:
+	rm -rf .venv .local greengrass_component/greengrass-build .mypy_cache .ruff_cache
+
+USER ?= tenant@formosa.example
+token:
+	@$(RUN) python -m local_run.signin $(USER)

@@ -1,0 +1,1 @@
+"""The HTTP face of the functions: wiring, access rules, error mapping, routes."""

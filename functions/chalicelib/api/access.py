@@ -1,0 +1,65 @@
+"""Who may call which route, declared next to the route and kept in one registry.
+
+``ROUTE_ACCESS`` maps ``(METHOD, path)`` to the roles allowed (or ``PUBLIC``).
+A test enumerates every route of the app and fails if one is missing here or
+has no access test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice import Blueprint
+
+from ..auth.errors import NoMembershipError
+from ..auth.principal import Principal, Role
+from ..data.errors import NotFoundError
+from .authorizer import token_authorizer
+from .errors import map_errors
+from .services import services
+
+PUBLIC: frozenset[Role] = frozenset()
+ANY_SIGNED_IN = frozenset(Role)
+STAFF = frozenset({Role.COMPANY_ADMIN, Role.PROPERTY_MANAGER, Role.LANDLORD})
+
+ROUTE_ACCESS: dict[tuple[str, str], frozenset[Role]] = {}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def route(
+    bp: Blueprint, path: str, roles: frozenset[Role], methods: tuple[str, ...] = ("GET",), **kw: Any
+) -> Callable[[_F], _F]:
+    """Register a route and the roles allowed to call it, in one declaration."""
+
+    def register(func: _F) -> _F:
+        for method in methods:
+            ROUTE_ACCESS[(method, path)] = roles
+        if roles is not PUBLIC:
+            kw["authorizer"] = token_authorizer
+        bp.route(path, methods=list(methods), **kw)(map_errors(func))
+        return func
+
+    return register
+
+
+def current_principal(bp: Blueprint, allowed: frozenset[Role]) -> Principal:
+    """The verified caller with its role from the membership record."""
+    ctx = bp.current_request.context.get("authorizer") or {}
+    company_id, user_sub = ctx.get("company_id"), ctx.get("user_sub")
+    if not company_id or not user_sub:
+        raise NoMembershipError("no verified identity on the request")
+    try:
+        member = services().catalogue.get_membership(company_id, user_sub)
+    except NotFoundError as exc:
+        raise NoMembershipError("the user has no role in this company") from exc
+    principal = Principal(
+        company_id=company_id,
+        user_sub=user_sub,
+        email=str(ctx.get("email", "")),
+        role=Role(member.role),
+        property_ids=frozenset(member.property_ids or ()),
+    )
+    principal.require(allowed)
+    return principal

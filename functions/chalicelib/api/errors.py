@@ -1,0 +1,67 @@
+"""Map domain, data and auth failures to HTTP answers, in one place.
+
+Objects of other companies, tenants or properties answer 404, never 403, so a
+caller cannot learn that an id exists.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Response
+from pydantic import ValidationError
+
+from ..auth.errors import ForbiddenError, NoMembershipError
+from ..data.errors import (
+    CurrencyMismatchError,
+    InvalidIdentifierError,
+    LedgerEntryConflictError,
+    NotFoundError,
+)
+from ..domain.errors import DomainError
+
+_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (NotFoundError, 404, "NotFound"),
+    (InvalidIdentifierError, 404, "NotFound"),
+    (NoMembershipError, 403, "Forbidden"),
+    (ForbiddenError, 403, "Forbidden"),
+    (LedgerEntryConflictError, 409, "Conflict"),
+    (CurrencyMismatchError, 422, "UnprocessableEntity"),
+    (ValidationError, 400, "BadRequest"),
+    (DomainError, 422, "UnprocessableEntity"),
+)
+
+
+def error_response(exc: Exception) -> Response | None:
+    for cls, status, code in _STATUS:
+        if isinstance(exc, cls):
+            message = "not found" if status == 404 else str(exc)
+            return Response(
+                body={"Code": code, "Message": message},
+                status_code=status,
+                headers={"Content-Type": "application/json"},
+            )
+    return None
+
+
+def map_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a view: translate known failures; let unknown ones surface as 500.
+
+    (Chalice turns a view's exception into a 500 before any middleware sees
+    it, so the mapping has to sit on the view itself; ``access.route`` applies
+    it to every route.)
+    """
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except Exception as exc:
+            response = error_response(exc)
+            if response is None:
+                raise
+            return response
+
+    return wrapped

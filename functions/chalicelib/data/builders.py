@@ -1,0 +1,127 @@
+"""Build catalogue items with their keys, so no caller assembles a key itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from . import keys
+from .models import (
+    Company,
+    Gateway,
+    HostBinding,
+    Membership,
+    Meter,
+    Property,
+    Reseller,
+    Tenancy,
+    Unit,
+)
+
+
+def company(company_id: str, name: str, created_at: datetime, **attrs: Any) -> Company:
+    item = Company(
+        keys.company_pk(company_id),
+        keys.COMPANY_SK,
+        company_id=company_id,
+        name=name,
+        created_at=created_at,
+        **attrs,
+    )
+    if item.reseller_id:
+        item.gsi1pk = keys.companies_of_reseller_gsi1pk(item.reseller_id)
+        item.gsi1sk = keys.company_pk(company_id)
+    return item
+
+
+def reseller(reseller_id: str, name: str) -> Reseller:
+    return Reseller(keys.reseller_pk(reseller_id), keys.RESELLER_SK, reseller_id=reseller_id, name=name)
+
+
+def host_binding(host: str, company_id: str) -> HostBinding:
+    return HostBinding(
+        keys.host_pk(host), keys.company_pk(company_id), host=host.lower(), company_id=company_id
+    )
+
+
+def membership(company_id: str, user_sub: str, email: str, role: str, **attrs: Any) -> Membership:
+    return Membership(
+        keys.company_pk(company_id),
+        keys.member_sk(user_sub),
+        gsi1pk=keys.memberships_of_user_gsi1pk(user_sub),
+        gsi1sk=keys.company_pk(company_id),
+        company_id=company_id,
+        user_sub=user_sub,
+        email=email,
+        role=role,
+        **attrs,
+    )
+
+
+def property_(company_id: str, property_id: str, **attrs: Any) -> Property:
+    return Property(
+        keys.company_pk(company_id),
+        keys.property_sk(property_id),
+        company_id=company_id,
+        property_id=property_id,
+        **attrs,
+    )
+
+
+def unit(company_id: str, unit_id: str, property_id: str, **attrs: Any) -> Unit:
+    return Unit(
+        keys.company_pk(company_id),
+        keys.unit_sk(unit_id),
+        gsi1pk=keys.units_of_property_gsi1pk(company_id, property_id),
+        gsi1sk=keys.unit_sk(unit_id),
+        company_id=company_id,
+        unit_id=unit_id,
+        property_id=property_id,
+        **attrs,
+    )
+
+
+def gateway(company_id: str, gateway_id: str, thing_name: str, **attrs: Any) -> Gateway:
+    return Gateway(
+        keys.company_pk(company_id),
+        keys.gateway_sk(gateway_id),
+        gsi1pk=keys.thing_gsi1pk(thing_name),
+        gsi1sk=keys.company_pk(company_id),
+        company_id=company_id,
+        gateway_id=gateway_id,
+        thing_name=thing_name,
+        **attrs,
+    )
+
+
+def meter(company_id: str, meter_id: str, gateway_id: str, bus_address: int, **attrs: Any) -> Meter:
+    return Meter(
+        keys.company_pk(company_id),
+        keys.meter_sk(meter_id),
+        gsi1pk=keys.meters_of_gateway_gsi1pk(company_id, gateway_id),
+        gsi1sk=keys.meter_address_gsi1sk(bus_address),
+        company_id=company_id,
+        meter_id=meter_id,
+        gateway_id=gateway_id,
+        bus_address=bus_address,
+        **attrs,
+    )
+
+
+def tenancy(
+    company_id: str, tenancy_id: str, unit_id: str, tenant_sub: str, starts_on: str, **attrs: Any
+) -> Tenancy:
+    return Tenancy(
+        keys.company_pk(company_id),
+        keys.tenancy_sk(tenancy_id),
+        gsi1pk=keys.tenancies_of_unit_gsi1pk(company_id, unit_id),
+        gsi1sk=keys.tenancy_start_gsi1sk(starts_on, tenancy_id),
+        gsi2pk=keys.tenancies_of_tenant_gsi2pk(company_id, tenant_sub),
+        gsi2sk=keys.tenancy_sk(tenancy_id),
+        company_id=company_id,
+        tenancy_id=tenancy_id,
+        unit_id=unit_id,
+        tenant_sub=tenant_sub,
+        starts_on=starts_on,
+        **attrs,
+    )

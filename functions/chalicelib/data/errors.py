@@ -1,0 +1,39 @@
+"""Failures of the data layer, one class per failure mode."""
+
+from __future__ import annotations
+
+# The ledger's invariants are the domain's; the store raises the domain's own
+# classes so callers catch one type whichever layer noticed the breach.
+from ..domain.errors import CurrencyMismatchError, LedgerEntryConflictError
+
+__all__ = [
+    "CurrencyMismatchError",
+    "DataError",
+    "InvalidIdentifierError",
+    "LedgerEntryConflictError",
+    "NotFoundError",
+    "ScanForbiddenError",
+    "TransactionContentionError",
+]
+
+
+class DataError(Exception):
+    """Base of every data-layer failure."""
+
+
+class InvalidIdentifierError(DataError, ValueError):
+    """An id or key part that could not be used in a key (empty, too long, or
+    carrying a separator that would forge another key)."""
+
+
+class NotFoundError(DataError):
+    """The item does not exist in the caller's company (or at all)."""
+
+
+class TransactionContentionError(DataError):
+    """A money transaction kept colliding with concurrent writers after the
+    bounded number of retries."""
+
+
+class ScanForbiddenError(DataError):
+    """A Scan was issued outside a maintenance tool."""

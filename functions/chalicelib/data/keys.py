@@ -1,0 +1,194 @@
+"""The one place that builds DynamoDB keys.
+
+Every item lives in one table (``pk``/``sk`` plus two generic GSIs). Every
+partition key that holds company data starts with ``CO#<company_id>``, so a key
+built from the verified identity's company can only ever reach that company's
+items. Identifiers are validated here: a ``#`` smuggled into an id could
+otherwise forge another key's prefix.
+
+The access patterns these keys serve are listed in ``docs/data-model.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from .errors import InvalidIdentifierError
+
+_ID = re.compile(r"^[A-Za-z0-9_.:@+-]{1,96}$")
+
+SEP = "#"
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Refuse an identifier that is empty, too long or could forge a key."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise InvalidIdentifierError(f"{what} {value!r} must match {_ID.pattern}")
+    return value
+
+
+def _join(*parts: str) -> str:
+    return SEP.join(parts)
+
+
+# --- company-level partition: the company's catalogue (small, mostly reads) ---
+
+
+def company_pk(company_id: str) -> str:
+    return _join("CO", check_id(company_id, "company_id"))
+
+
+COMPANY_SK = "COMPANY"
+BRAND_SK = "BRAND"
+
+
+def host_pk(host: str) -> str:
+    """Brand resolution by request host happens before sign-in, so it is the one
+    lookup keyed by something other than the company; the item's sort key names
+    the company it points to."""
+    return _join("HOST", host.lower())
+
+
+def reseller_pk(reseller_id: str) -> str:
+    return _join("RS", check_id(reseller_id, "reseller_id"))
+
+
+RESELLER_SK = "RESELLER"
+
+
+def member_sk(user_sub: str) -> str:
+    return _join("MEMBER", check_id(user_sub, "user_sub"))
+
+
+def property_sk(property_id: str) -> str:
+    return _join("PROP", check_id(property_id, "property_id"))
+
+
+def unit_sk(unit_id: str) -> str:
+    return _join("UNIT", check_id(unit_id, "unit_id"))
+
+
+def gateway_sk(gateway_id: str) -> str:
+    return _join("GW", check_id(gateway_id, "gateway_id"))
+
+
+def meter_sk(meter_id: str) -> str:
+    return _join("MTR", check_id(meter_id, "meter_id"))
+
+
+def tenancy_sk(tenancy_id: str) -> str:
+    return _join("TEN", check_id(tenancy_id, "tenancy_id"))
+
+
+# --- GSI1: "children of" lookups within a company ---
+
+
+def units_of_property_gsi1pk(company_id: str, property_id: str) -> str:
+    return _join(company_pk(company_id), "PROP", check_id(property_id, "property_id"))
+
+
+def meters_of_gateway_gsi1pk(company_id: str, gateway_id: str) -> str:
+    return _join(company_pk(company_id), "GW", check_id(gateway_id, "gateway_id"))
+
+
+def tenancies_of_unit_gsi1pk(company_id: str, unit_id: str) -> str:
+    return _join(company_pk(company_id), "UNIT", check_id(unit_id, "unit_id"))
+
+
+def meter_address_gsi1sk(bus_address: int) -> str:
+    return _join("ADDR", f"{int(bus_address):03d}")
+
+
+def tenancy_start_gsi1sk(starts_on_iso: str, tenancy_id: str) -> str:
+    return _join("START", starts_on_iso, check_id(tenancy_id, "tenancy_id"))
+
+
+def thing_gsi1pk(thing_name: str) -> str:
+    """Ingest knows only the thing name (from the topic); this resolves it to
+    the gateway item, which carries its company."""
+    return _join("THING", check_id(thing_name, "thing_name"))
+
+
+def companies_of_reseller_gsi1pk(reseller_id: str) -> str:
+    return _join(reseller_pk(reseller_id), "COMPANIES")
+
+
+def memberships_of_user_gsi1pk(user_sub: str) -> str:
+    return _join("USER", check_id(user_sub, "user_sub"))
+
+
+# --- GSI2: a tenant's tenancies ---
+
+
+def tenancies_of_tenant_gsi2pk(company_id: str, tenant_sub: str) -> str:
+    return _join(company_pk(company_id), "TENANT", check_id(tenant_sub, "tenant_sub"))
+
+
+# --- account partition: one per account; holds the balance and its ledger ---
+
+
+def account_pk(company_id: str, account_id: str) -> str:
+    return _join(company_pk(company_id), "ACC", check_id(account_id, "account_id"))
+
+
+ACCOUNT_SK = "ACCOUNT"
+
+
+def ledger_entry_sk(entry_id: str) -> str:
+    """Keyed by the producer's entry id alone, so a replay lands on the same key
+    and the conditional put turns it into a no-op, forever."""
+    return _join("E", check_id(entry_id, "entry_id"))
+
+
+LEDGER_ENTRY_PREFIX = "E#"
+
+
+def ledger_time_gsi2sk(occurred_at: datetime, entry_id: str) -> str:
+    return _join("T", _ts(occurred_at), entry_id)
+
+
+def bill_sk(period_start_iso: str) -> str:
+    return _join("BILL", period_start_iso)
+
+
+# --- meter partition: readings, interval usage, relay commands ---
+
+
+def meter_data_pk(company_id: str, meter_id: str) -> str:
+    return _join(company_pk(company_id), "MTR", check_id(meter_id, "meter_id"))
+
+
+def reading_sk(read_at: datetime) -> str:
+    return _join("R", _ts(read_at))
+
+
+def interval_sk(bucket_start: datetime) -> str:
+    return _join("U15", _ts(bucket_start))
+
+
+def relay_command_sk(issued_at: datetime, command_id: str) -> str:
+    return _join("CMD", _ts(issued_at), check_id(command_id, "command_id"))
+
+
+# --- company event streams: outbox and audit trail ---
+
+
+def notifications_pk(company_id: str) -> str:
+    return _join(company_pk(company_id), "NTF")
+
+
+def audit_pk(company_id: str) -> str:
+    return _join(company_pk(company_id), "AUDIT")
+
+
+def event_sk(at: datetime, event_id: str) -> str:
+    return _join(_ts(at), check_id(event_id, "event_id"))
+
+
+def _ts(at: datetime) -> str:
+    """Sortable UTC timestamp with milliseconds; naive datetimes are refused."""
+    if at.tzinfo is None:
+        raise InvalidIdentifierError("timestamps in keys must be timezone-aware")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+

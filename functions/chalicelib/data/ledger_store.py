@@ -1,0 +1,242 @@
+"""Accounts and their append-only ledger in DynamoDB.
+
+An append is one ``TransactWriteItems``: put the entry keyed by its producer's
+id on condition that the key does not exist, and ``ADD`` its amount to the
+account's stored balance. Either both happen or neither. Because the entry's
+key is its id, a replay hits the condition forever (not only within the
+10-minute client-token window); the stored fingerprint then tells a harmless
+replay (no-op) from an id reused with other content (``LedgerEntryConflictError``).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from . import keys
+from .errors import (
+    CurrencyMismatchError,
+    LedgerEntryConflictError,
+    NotFoundError,
+    TransactionContentionError,
+)
+from .models import Account, LedgerEntryItem
+
+MAX_ATTEMPTS = 12
+BACKOFF_BASE_S = 0.01
+BACKOFF_CAP_S = 0.5
+
+
+class _Money(Protocol):
+    @property
+    def amount_minor(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+
+
+class _EntryKind(Protocol):
+    @property
+    def value(self) -> str: ...
+
+
+class EntryLike(Protocol):
+    """What the store needs of a domain ledger entry (``domain.ledger.LedgerEntry``)."""
+
+    @property
+    def entry_id(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def kind(self) -> _EntryKind: ...
+    @property
+    def amount(self) -> _Money: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def memo(self) -> str: ...
+    @property
+    def refs(self) -> object: ...
+    def fingerprint(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    entry_id: str
+    applied: bool  # False: this exact entry was already recorded (a replay)
+
+
+@dataclass(frozen=True)
+class DerivedBalance:
+    stored_minor: int
+    stored_count: int
+    derived_minor: int
+    derived_count: int
+
+    @property
+    def consistent(self) -> bool:
+        return (self.stored_minor, self.stored_count) == (self.derived_minor, self.derived_count)
+
+
+class LedgerStore:
+    def __init__(self, connection: Connection) -> None:
+        # TransactWrite needs an explicit connection; injecting it also lets a
+        # test or a tool point the store at any endpoint.
+        self._connection = connection
+
+    # --- accounts ---
+
+    def open_account(self, company_id: str, account_id: str, currency: str, at: datetime) -> Account:
+        account = Account(
+            keys.account_pk(company_id, account_id),
+            keys.ACCOUNT_SK,
+            company_id=company_id,
+            account_id=account_id,
+            currency=currency,
+            balance_minor=0,
+            entry_count=0,
+            created_at=at,
+        )
+        try:
+            account.save(condition=Account.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            existing = self.get_account(company_id, account_id)
+            if existing.currency != currency:
+                raise CurrencyMismatchError(
+                    f"account {account_id} exists in {existing.currency}, not {currency}"
+                ) from exc
+            return existing
+        return account
+
+    def get_account(self, company_id: str, account_id: str) -> Account:
+        try:
+            return Account.get(
+                keys.account_pk(company_id, account_id), keys.ACCOUNT_SK, consistent_read=True
+            )
+        except DoesNotExist as exc:
+            raise NotFoundError(f"account {account_id} not found") from exc
+
+    def balance_minor(self, company_id: str, account_id: str) -> int:
+        return int(self.get_account(company_id, account_id).balance_minor)
+
+    # --- entries ---
+
+    def append(self, company_id: str, entry: EntryLike) -> AppendResult:
+        item = self._to_item(company_id, entry)
+        account_key = keys.account_pk(company_id, entry.account_id)
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                with TransactWrite(connection=self._connection) as tx:
+                    tx.save(
+                        item,
+                        condition=LedgerEntryItem.pk.does_not_exist(),
+                        return_values="ALL_OLD",
+                    )
+                    tx.update(
+                        Account(account_key, keys.ACCOUNT_SK),
+                        actions=[
+                            Account.balance_minor.add(item.amount_minor),
+                            Account.entry_count.add(1),
+                        ],
+                        condition=(Account.pk.exists() & (Account.currency == item.currency)),
+                    )
+                return AppendResult(entry.entry_id, applied=True)
+            except TransactWriteError as exc:
+                reasons = [r.code if r else None for r in exc.cancellation_reasons]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    self._check_replay(company_id, item)
+                    return AppendResult(entry.entry_id, applied=False)
+                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                    account = self.get_account(company_id, entry.account_id)
+                    raise CurrencyMismatchError(
+                        f"entry {entry.entry_id} is in {item.currency}; "
+                        f"account {entry.account_id} is in {account.currency}"
+                    ) from exc
+                if "TransactionConflict" not in reasons and exc.cause_response_code not in {
+                    "TransactionInProgressException",
+                    "ThrottlingException",
+                }:
+                    raise
+                _sleep_backoff(attempt)
+        raise TransactionContentionError(
+            f"entry {entry.entry_id}: still contended after {MAX_ATTEMPTS} attempts"
+        )
+
+    def get_entry(self, company_id: str, account_id: str, entry_id: str) -> LedgerEntryItem:
+        try:
+            return LedgerEntryItem.get(
+                keys.account_pk(company_id, account_id),
+                keys.ledger_entry_sk(entry_id),
+                consistent_read=True,
+            )
+        except DoesNotExist as exc:
+            raise NotFoundError(f"ledger entry {entry_id} not found") from exc
+
+    def entries(
+        self, company_id: str, account_id: str, *, newest_first: bool = True, limit: int = 50
+    ) -> Iterator[LedgerEntryItem]:
+        """The account's ledger in time order (GSI2), for statements and the portal."""
+        pk = keys.account_pk(company_id, account_id)
+        yield from LedgerEntryItem.gsi2.query(  # type: ignore[misc]
+            pk,
+            LedgerEntryItem.gsi2sk.startswith("T#"),
+            scan_index_forward=not newest_first,
+            limit=limit,
+        )
+
+    def derive_balance(self, company_id: str, account_id: str) -> DerivedBalance:
+        """Re-derive the balance from every entry (consistent reads on the
+        account partition) and compare it with the stored cache."""
+        pk = keys.account_pk(company_id, account_id)
+        account = self.get_account(company_id, account_id)
+        total = count = 0
+        for item in LedgerEntryItem.query(
+            pk, LedgerEntryItem.sk.startswith(keys.LEDGER_ENTRY_PREFIX), consistent_read=True
+        ):
+            total += int(item.amount_minor)
+            count += 1
+        return DerivedBalance(int(account.balance_minor), int(account.entry_count), total, count)
+
+    # --- helpers ---
+
+    def _check_replay(self, company_id: str, item: LedgerEntryItem) -> None:
+        stored = self.get_entry(company_id, item.account_id, item.entry_id)
+        if stored.fingerprint != item.fingerprint:
+            raise LedgerEntryConflictError(
+                f"entry id {item.entry_id} was already used for different content"
+            )
+
+    @staticmethod
+    def _to_item(company_id: str, entry: EntryLike) -> LedgerEntryItem:
+        pk = keys.account_pk(company_id, entry.account_id)
+        return LedgerEntryItem(
+            pk,
+            keys.ledger_entry_sk(entry.entry_id),
+            gsi2pk=pk,
+            gsi2sk=keys.ledger_time_gsi2sk(entry.occurred_at, entry.entry_id),
+            company_id=company_id,
+            account_id=entry.account_id,
+            entry_id=entry.entry_id,
+            entry_kind=entry.kind.value,
+            amount_minor=int(entry.amount.amount_minor),
+            currency=entry.amount.currency,
+            occurred_at=entry.occurred_at,
+            memo=entry.memo,
+            refs=dict(entry.refs),  # type: ignore[call-overload]
+            fingerprint=entry.fingerprint(),
+        )
+
+
+def _sleep_backoff(attempt: int) -> None:
+    # Full jitter: concurrent writers on one account spread out instead of
+    # colliding again in lockstep.
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))

@@ -1,0 +1,312 @@
+"""PynamoDB models of the single Powerlet table.
+
+One table, polymorphic items told apart by the ``kind`` discriminator. Keys are
+never built here: every ``pk``/``sk``/``gsi*`` value comes from ``keys.py``.
+The indexes are declared next to the attributes so the access patterns are
+visible in one place (see ``docs/data-model.md``).
+
+Money attributes are integer minor units (``*_minor``) with the currency beside
+them; energy attributes are fixed-scale decimal strings (``*_kwh``) so no float
+ever carries a reading.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class Gsi1(GlobalSecondaryIndex["PowerletItem"]):
+    """Children of a parent within a company; thing name -> gateway;
+    reseller -> companies; user -> memberships."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex["PowerletItem"]):
+    """A tenant's tenancies; an account's ledger in time order."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class PowerletItem(Model):
+    class Meta:
+        # Set by ``binding.bind_models`` from Settings before first use.
+        table_name = "powerlet-unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready attributes without the key plumbing, for APIs and logs."""
+        data: dict[str, Any] = {}
+        for name, value in self.attribute_values.items():
+            if name in _PLUMBING:
+                continue
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, set | frozenset):
+                value = sorted(value)
+            data[name] = value
+        return data
+
+
+_PLUMBING = frozenset({"pk", "sk", "kind", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"})
+
+
+# --- tenants of the platform ---
+
+
+class Reseller(PowerletItem, discriminator="Reseller"):
+    reseller_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+
+
+class Company(PowerletItem, discriminator="Company"):
+    company_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    reseller_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")  # active | suspended
+    low_credit_thresholds_minor = ListAttribute(of=NumberAttribute, null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class Brand(PowerletItem, discriminator="Brand"):
+    company_id = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    config = JSONAttribute()  # validated by branding's pydantic schema before it is stored
+
+
+class HostBinding(PowerletItem, discriminator="HostBinding"):
+    host = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+
+
+class Membership(PowerletItem, discriminator="Membership"):
+    """A user's role in one company; ``property_ids`` scopes managers and landlords."""
+
+    company_id = UnicodeAttribute()
+    user_sub = UnicodeAttribute()
+    email = UnicodeAttribute()
+    display_name = UnicodeAttribute(null=True)
+    role = UnicodeAttribute()  # company_admin | property_manager | landlord | tenant
+    property_ids = UnicodeSetAttribute(null=True)
+
+
+# --- the company's catalogue ---
+
+
+class Property(PowerletItem, discriminator="Property"):
+    company_id = UnicodeAttribute()
+    property_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    address = UnicodeAttribute()
+    city = UnicodeAttribute()
+    country = UnicodeAttribute()
+    time_zone = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    locale = UnicodeAttribute(default="en")
+    landlord_subs = UnicodeSetAttribute(null=True)
+    friendly_hours = JSONAttribute(null=True)  # the shadow's ``friendly`` object shape
+    emergency_credit_minor = NumberAttribute(default=0)
+
+
+class Unit(PowerletItem, discriminator="Unit"):
+    company_id = UnicodeAttribute()
+    unit_id = UnicodeAttribute()
+    property_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    unit_type = UnicodeAttribute()  # flat | room | shop | office
+    billing_mode = UnicodeAttribute()  # prepaid | postpaid
+    tariff = JSONAttribute()  # validated by the domain's tariff model
+    meter_id = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)  # the current tenancy's account
+    tenancy_id = UnicodeAttribute(null=True)
+    power = UnicodeAttribute(default="on")  # last confirmed relay state
+    power_reason = UnicodeAttribute(null=True)
+
+
+class Gateway(PowerletItem, discriminator="Gateway"):
+    company_id = UnicodeAttribute()
+    gateway_id = UnicodeAttribute()
+    thing_name = UnicodeAttribute()
+    property_id = UnicodeAttribute()
+    serial = JSONAttribute(null=True)  # bus settings for the component deployment
+    online = BooleanAttribute(default=False)
+    last_seen_at = UTCDateTimeAttribute(null=True)
+    last_seq = NumberAttribute(default=-1)
+
+
+class Meter(PowerletItem, discriminator="Meter"):
+    company_id = UnicodeAttribute()
+    meter_id = UnicodeAttribute()
+    gateway_id = UnicodeAttribute()
+    unit_id = UnicodeAttribute(null=True)
+    profile = UnicodeAttribute()  # sdm120 | dds238 | ...
+    bus_address = NumberAttribute()
+    relay = JSONAttribute(null=True)  # {"address", "profile", "channel"} or null
+    last_kwh = UnicodeAttribute(null=True)
+    last_read_at = UTCDateTimeAttribute(null=True)
+    online = BooleanAttribute(default=False)
+
+
+class Tenancy(PowerletItem, discriminator="Tenancy"):
+    company_id = UnicodeAttribute()
+    tenancy_id = UnicodeAttribute()
+    unit_id = UnicodeAttribute()
+    tenant_sub = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    starts_on = UnicodeAttribute()  # ISO date, property's zone
+    ends_on = UnicodeAttribute(null=True)
+    opening_kwh = UnicodeAttribute()
+    closing_kwh = UnicodeAttribute(null=True)
+    never_disconnect = BooleanAttribute(default=False)
+
+
+# --- money ---
+
+
+class Account(PowerletItem, discriminator="Account"):
+    """Stored balance is a cache of the sum of the entries; reconciliation
+    re-derives it. ``entry_count`` lets that check detect a lost entry too."""
+
+    company_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    balance_minor = NumberAttribute(default=0)
+    entry_count = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+
+
+class LedgerEntryItem(PowerletItem, discriminator="LedgerEntry"):
+    company_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    entry_id = UnicodeAttribute()
+    entry_kind = UnicodeAttribute()
+    amount_minor = NumberAttribute()
+    currency = UnicodeAttribute()
+    occurred_at = UTCDateTimeAttribute()
+    memo = UnicodeAttribute(default="")
+    refs = JSONAttribute(default=dict)
+    fingerprint = UnicodeAttribute()
+
+
+class Bill(PowerletItem, discriminator="Bill"):
+    company_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    period_start = UnicodeAttribute()
+    period_end = UnicodeAttribute()
+    total_minor = NumberAttribute()
+    currency = UnicodeAttribute()
+    lines = JSONAttribute()  # each line traceable to readings and tariff
+    status = UnicodeAttribute(default="issued")
+
+
+# --- readings and relay ---
+
+
+class ReadingItem(PowerletItem, discriminator="Reading"):
+    company_id = UnicodeAttribute()
+    meter_id = UnicodeAttribute()
+    read_at = UTCDateTimeAttribute()
+    import_kwh = UnicodeAttribute()
+    values = JSONAttribute(null=True)  # instantaneous V, A, W, PF, Hz as strings
+    gateway_seq = NumberAttribute(null=True)
+    flags = UnicodeSetAttribute(null=True)  # backwards, gap, ...
+
+
+class IntervalUsage(PowerletItem, discriminator="IntervalUsage"):
+    company_id = UnicodeAttribute()
+    meter_id = UnicodeAttribute()
+    bucket_start = UTCDateTimeAttribute()
+    energy_kwh = UnicodeAttribute()
+
+
+class RelayCommand(PowerletItem, discriminator="RelayCommand"):
+    company_id = UnicodeAttribute()
+    meter_id = UnicodeAttribute()
+    command_id = UnicodeAttribute()
+    power = UnicodeAttribute()  # on | off
+    reason = UnicodeAttribute()
+    actor = UnicodeAttribute()  # policy | user:<sub> | top-up
+    issued_at = UTCDateTimeAttribute()
+    outcome = UnicodeAttribute(default="pending")  # pending | confirmed | failed | superseded
+    confirmed_at = UTCDateTimeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+
+
+# --- event streams ---
+
+
+class Notification(PowerletItem, discriminator="Notification"):
+    company_id = UnicodeAttribute()
+    notification_id = UnicodeAttribute()
+    topic = UnicodeAttribute()  # low_credit | disconnected | restored | meter_offline | ...
+    created_at = UTCDateTimeAttribute()
+    subject_ref = UnicodeAttribute()  # unit/meter/gateway the notice is about
+    payload = JSONAttribute(default=dict)
+    delivery = JSONAttribute(default=dict)  # channel -> status
+
+
+class AuditEvent(PowerletItem, discriminator="AuditEvent"):
+    company_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    detail = JSONAttribute(default=dict)
+
+
+ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
+    Reseller,
+    Company,
+    Brand,
+    HostBinding,
+    Membership,
+    Property,
+    Unit,
+    Gateway,
+    Meter,
+    Tenancy,
+    Account,
+    LedgerEntryItem,
+    Bill,
+    ReadingItem,
+    IntervalUsage,
+    RelayCommand,
+    Notification,
+    AuditEvent,
+)

@@ -1,0 +1,105 @@
+"""`python -m meter_gateway --config file.json` (local stack) or `--greengrass` (on a core device).
+
+With --greengrass the configuration is the component's own (IPC GetConfiguration), so the
+recipe's ComponentConfiguration and the JSON file have one shape and one validator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from meter_gateway.config import GatewayConfig, load_config, parse_config
+from meter_gateway.enforcement import RelayStateStore
+from meter_gateway.errors import ConfigError, GatewayError
+from meter_gateway.spool import Spool
+from meter_gateway.transport.base import CloudTransport
+
+log = logging.getLogger("meter_gateway")
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+RELAY_STATE_FILE = "relay_state.json"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m meter_gateway", description=__doc__)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", type=Path, help="JSON configuration file")
+    source.add_argument(
+        "--greengrass", action="store_true", help="read the component configuration over IPC"
+    )
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    return parser
+
+
+def _greengrass_config() -> GatewayConfig:
+    from meter_gateway.transport.ipc import read_component_configuration
+
+    raw: Any = read_component_configuration()
+    return parse_config(raw, source="component configuration")
+
+
+def make_transport(config: GatewayConfig, thing_name: str) -> CloudTransport:
+    if config.cloud.transport == "mqtt":
+        from meter_gateway.transport.mqtt import MqttTransport
+
+        return MqttTransport(config.cloud.mqtt, thing_name)
+    from meter_gateway.transport.ipc import IpcTransport
+
+    return IpcTransport(thing_name)
+
+
+async def run(config: GatewayConfig) -> None:
+    from meter_gateway.bus import open_bus
+    from meter_gateway.service import GatewayService
+
+    thing_name = config.resolved_thing_name()
+    store = RelayStateStore(Path(config.state_dir) / RELAY_STATE_FILE)
+    store.load()
+    spool = Spool.open_or_recover(
+        config.spool.path, max_cycles=config.spool.max_cycles, max_bytes=config.spool.max_bytes
+    )
+    service = GatewayService(
+        config,
+        thing_name=thing_name,
+        bus=open_bus(config.bus),
+        meters=config.meter_configs(),
+        transport=make_transport(config, thing_name),
+        spool=spool,
+        store=store,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("gateway %s: %d meters, spool %s", thing_name, len(config.meters), spool.path)
+    await service.run(stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    try:
+        config = _greengrass_config() if args.greengrass else load_config(args.config)
+        config.resolved_thing_name()
+    except ConfigError as exc:
+        print(f"meter_gateway: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        asyncio.run(run(config))
+    except GatewayError:
+        log.exception("gateway stopped on an error")
+        return EXIT_FAILURE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

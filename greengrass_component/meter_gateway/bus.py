@@ -1,0 +1,401 @@
+"""The meter bus: one owner of the serial port (or TCP link) that polls and switches.
+
+``open_bus(settings)`` returns a ``MeterBus``. ``poll`` reads every meter once with the
+profile's read plan (see read_plan.py) and never raises for one meter's failure: a meter
+that does not answer is reported ``ok=False``, and once it has failed
+``offline_after_failures`` polls in a row it is probed with a single attempt, at most
+every few cycles, so it cannot stretch the cycle of the meters that still answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from meter_gateway.bus_settings import BusSettings
+from meter_gateway.decode import decode_block, relay_state_in_block
+from meter_gateway.errors import (
+    BusConnectError,
+    BusError,
+    DecodeError,
+    ModbusExceptionResponseError,
+    ModbusFrameError,
+    ModbusTimeoutError,
+    ProfileError,
+    ReadPlanError,
+)
+from meter_gateway.modbus_link import ModbusLink
+from meter_gateway.profile_model import MeterProfile
+from meter_gateway.profiles import load_profile
+from meter_gateway.read_plan import ReadBlock, ReadPlan, plan_coil_read, plan_reads
+
+__all__ = [
+    "BusSettings",
+    "MeterBus",
+    "MeterConfig",
+    "MeterDiagnostics",
+    "MeterSample",
+    "ModbusMeterBus",
+    "RelayLink",
+    "RelayResult",
+    "open_bus",
+]
+
+# An offline device is probed at most every 2^k cycles, k growing to this cap.
+MAX_PROBE_INTERVAL_CYCLES = 16
+# However many meters are unplugged, at most this many probes (each may cost a
+# time-out) are spent in one cycle.
+MAX_PROBES_PER_CYCLE = 2
+
+
+@dataclass(frozen=True)
+class RelayLink:
+    address: int
+    profile: str
+    channel: int = 0
+
+
+@dataclass(frozen=True)
+class MeterConfig:
+    meter_id: str
+    address: int
+    profile: str
+    relay: RelayLink | None
+
+
+@dataclass(frozen=True)
+class MeterSample:
+    meter_id: str
+    ok: bool
+    values: Mapping[str, Decimal]
+    relay_on: bool | None
+    read_at_ms: int
+    latency_ms: int
+    error: str | None
+
+
+@dataclass
+class MeterDiagnostics:
+    successes: int = 0
+    timeouts: int = 0
+    crc_errors: int = 0
+    exception_codes: dict[int, int] = field(default_factory=dict)
+    last_latency_ms: int | None = None
+    consecutive_failures: int = 0
+    online: bool = True
+
+
+@dataclass(frozen=True)
+class RelayResult:
+    meter_id: str
+    requested_on: bool
+    actual_on: bool | None
+    ok: bool
+    attempts: int
+    error: str | None
+
+
+class MeterBus(Protocol):
+    async def connect(self) -> None: ...
+    async def close(self) -> None: ...
+    async def poll(self, meters: Sequence[MeterConfig]) -> list[MeterSample]: ...
+    async def set_relay(self, meter: MeterConfig, on: bool) -> RelayResult: ...
+    def diagnostics(self) -> Mapping[str, MeterDiagnostics]: ...
+
+
+def error_code(exc: Exception) -> str:
+    """The short failure string carried in MeterSample.error and RelayResult.error."""
+    if isinstance(exc, ModbusTimeoutError):
+        return "timeout"
+    if isinstance(exc, ModbusFrameError):
+        return "crc"
+    if isinstance(exc, ModbusExceptionResponseError):
+        return f"exception:{exc.exception_code:02d}"
+    if isinstance(exc, BusConnectError):
+        return "connect"
+    if isinstance(exc, DecodeError):
+        return "decode"
+    if isinstance(exc, (ProfileError, ReadPlanError)):
+        return "profile"
+    return "bus"
+
+
+@dataclass
+class _DeviceHealth:
+    """Failure tracking of one bus address (a meter or a relay module)."""
+
+    diagnostics: MeterDiagnostics = field(default_factory=MeterDiagnostics)
+    skip_cycles: int = 0
+    probe_interval: int = 1
+
+    def record_attempt_failure(self, exc: BusError) -> None:
+        d = self.diagnostics
+        if isinstance(exc, ModbusTimeoutError):
+            d.timeouts += 1
+        elif isinstance(exc, ModbusFrameError):
+            d.crc_errors += 1
+        elif isinstance(exc, ModbusExceptionResponseError):
+            d.exception_codes[exc.exception_code] = d.exception_codes.get(exc.exception_code, 0) + 1
+
+    def record_poll(self, ok: bool, latency_ms: int, offline_after: int) -> None:
+        d = self.diagnostics
+        if ok:
+            d.successes += 1
+            d.last_latency_ms = latency_ms
+            d.consecutive_failures = 0
+            d.online = True
+            self.probe_interval = 1
+            self.skip_cycles = 0
+            return
+        d.consecutive_failures += 1
+        if d.consecutive_failures >= offline_after:
+            if d.online:
+                d.online = False
+            else:
+                self.probe_interval = min(self.probe_interval * 2, MAX_PROBE_INTERVAL_CYCLES)
+            self.skip_cycles = self.probe_interval - 1
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ModbusMeterBus:
+    """MeterBus over pymodbus (RTU or TCP); see the module docstring for the policy."""
+
+    def __init__(
+        self,
+        settings: BusSettings,
+        *,
+        link: ModbusLink | None = None,
+        now_ms: Callable[[], int] = _now_ms,
+    ) -> None:
+        self._settings = settings
+        self._link = link or ModbusLink(settings)
+        self._now_ms = now_ms
+        self._lock = asyncio.Lock()
+        self._health: dict[int, _DeviceHealth] = {}
+        self._meter_ids: dict[str, int] = {}
+        self._plans: dict[str, ReadPlan] = {}
+        self._last_address: int | None = None
+
+    # --- lifecycle ----------------------------------------------------------------
+    async def connect(self) -> None:
+        await self._link.connect()
+
+    async def close(self) -> None:
+        await self._link.close()
+
+    def diagnostics(self) -> Mapping[str, MeterDiagnostics]:
+        return {
+            meter_id: self._health_of(address).diagnostics
+            for meter_id, address in self._meter_ids.items()
+        }
+
+    # --- transactions ---------------------------------------------------------------
+    def _health_of(self, address: int) -> _DeviceHealth:
+        return self._health.setdefault(address, _DeviceHealth())
+
+    def _plan(self, profile: MeterProfile) -> ReadPlan:
+        plan = self._plans.get(profile.name)
+        if plan is None:
+            plan = self._plans[profile.name] = plan_reads(profile)
+        return plan
+
+    async def _pause_between_slaves(self, address: int) -> None:
+        if self._last_address not in (None, address) and self._settings.inter_frame_delay_ms:
+            await asyncio.sleep(self._settings.inter_frame_delay_ms / 1000)
+        self._last_address = address
+
+    async def _read(self, address: int, block: ReadBlock, attempts: int) -> list[int]:
+        """One block read with up to ``attempts`` tries and exponential back-off."""
+        health = self._health_of(address)
+        for attempt in range(attempts):
+            await self._pause_between_slaves(address)
+            try:
+                return await self._link.read(
+                    block.function_code, address, block.address, block.count
+                )
+            except ModbusExceptionResponseError as exc:
+                health.record_attempt_failure(exc)
+                raise  # the meter answered: asking again gets the same answer
+            except BusError as exc:
+                health.record_attempt_failure(exc)
+                if attempt + 1 >= attempts:
+                    raise
+                await asyncio.sleep(self._settings.backoff_ms * (2**attempt) / 1000)
+        raise AssertionError("unreachable: attempts >= 1")
+
+    def _attempts_for(self, address: int) -> int:
+        online = self._health_of(address).diagnostics.online
+        return self._settings.retries + 1 if online else 1
+
+    def _due(self, address: int, probes_left: list[int]) -> bool:
+        """Whether to talk to ``address`` this cycle (offline devices only sometimes)."""
+        health = self._health_of(address)
+        if health.diagnostics.online:
+            return True
+        if health.skip_cycles > 0:
+            health.skip_cycles -= 1
+            return False
+        if probes_left[0] <= 0:
+            return False
+        probes_left[0] -= 1
+        return True
+
+    # --- poll -----------------------------------------------------------------------
+    async def poll(self, meters: Sequence[MeterConfig]) -> list[MeterSample]:
+        async with self._lock:
+            probes_left = [MAX_PROBES_PER_CYCLE]
+            samples = [await self._poll_meter(meter, probes_left) for meter in meters]
+            module_states = await self._poll_relay_modules(meters, samples, probes_left)
+        merged: list[MeterSample] = []
+        for meter, sample in zip(meters, samples, strict=True):
+            if _uses_module(meter) and meter.relay is not None:
+                # Known even when the meter itself is silent: the module answered.
+                state = module_states.get(_module_key(meter), {}).get(meter.relay.channel)
+                sample = dataclasses.replace(sample, relay_on=state)
+            merged.append(sample)
+        return merged
+
+    async def _poll_meter(self, meter: MeterConfig, probes_left: list[int]) -> MeterSample:
+        self._meter_ids[meter.meter_id] = meter.address
+        health = self._health_of(meter.address)
+        started = time.monotonic()
+
+        def failed(error: str) -> MeterSample:
+            latency_ms = int((time.monotonic() - started) * 1000)
+            return MeterSample(meter.meter_id, False, {}, None, self._now_ms(), latency_ms, error)
+
+        try:
+            profile = load_profile(meter.profile)
+            plan = self._plan(profile)
+        except (ProfileError, ReadPlanError):
+            return failed("profile")
+        if not self._due(meter.address, probes_left):
+            return failed("offline")
+        attempts = self._attempts_for(meter.address)
+        values: dict[str, Decimal] = {}
+        relay_on: bool | None = None
+        try:
+            for block in plan.blocks:
+                registers = await self._read(meter.address, block, attempts)
+                values.update(decode_block(block, registers, profile.word_order))
+                if block.relay_address is not None and profile.relay is not None:
+                    relay_on = relay_state_in_block(
+                        block, registers, profile.relay.on_value, profile.relay.off_value
+                    )
+        except (BusError, DecodeError) as exc:
+            latency_ms = int((time.monotonic() - started) * 1000)
+            health.record_poll(False, latency_ms, self._settings.offline_after_failures)
+            return failed(error_code(exc))
+        latency_ms = int((time.monotonic() - started) * 1000)
+        health.record_poll(True, latency_ms, self._settings.offline_after_failures)
+        if meter.relay is None:
+            relay_on = None
+        return MeterSample(meter.meter_id, True, values, relay_on, self._now_ms(), latency_ms, None)
+
+    async def _poll_relay_modules(
+        self, meters: Sequence[MeterConfig], samples: Sequence[MeterSample], probes_left: list[int]
+    ) -> dict[tuple[int, str], dict[int, bool]]:
+        """One FC01 read per relay module for all its channels in use; {module: {ch: on}}."""
+        channels: dict[tuple[int, str], set[int]] = {}
+        for meter in meters:
+            if _uses_module(meter):
+                channels.setdefault(_module_key(meter), set()).add(meter.relay.channel)  # type: ignore[union-attr]
+        states: dict[tuple[int, str], dict[int, bool]] = {}
+        for (address, profile_name), used in channels.items():
+            try:
+                profile = load_profile(profile_name)
+                block = plan_coil_read(profile, sorted(used))
+            except (ProfileError, ReadPlanError):
+                continue
+            if not self._due(address, probes_left):
+                continue
+            started = time.monotonic()
+            try:
+                bits = await self._read(address, block, self._attempts_for(address))
+            except BusError:
+                self._health_of(address).record_poll(
+                    False, 0, self._settings.offline_after_failures
+                )
+                continue
+            latency_ms = int((time.monotonic() - started) * 1000)
+            self._health_of(address).record_poll(
+                True, latency_ms, self._settings.offline_after_failures
+            )
+            first = block.address - (profile.relay.address if profile.relay else 0)
+            states[(address, profile_name)] = {
+                first + i: bool(bit) for i, bit in enumerate(bits) if first + i in used
+            }
+        return states
+
+    # --- relay ----------------------------------------------------------------------
+    async def set_relay(self, meter: MeterConfig, on: bool) -> RelayResult:
+        """Write the relay, read it back, retry a bounded number of times."""
+        link = meter.relay
+        if link is None:
+            return RelayResult(meter.meter_id, on, None, False, 0, "no_relay")
+        try:
+            profile = load_profile(link.profile)
+        except ProfileError:
+            return RelayResult(meter.meter_id, on, None, False, 0, "profile")
+        relay = profile.relay
+        if relay is None or (relay.kind == "coil" and not 0 <= link.channel < relay.channels):
+            return RelayResult(meter.meter_id, on, None, False, 0, "no_relay")
+        health = self._health_of(link.address)
+        actual: bool | None = None
+        error: str | None = None
+        attempts = 0
+        async with self._lock:
+            for attempt in range(self._settings.retries + 1):
+                attempts = attempt + 1
+                await self._pause_between_slaves(link.address)
+                try:
+                    if relay.kind == "coil":
+                        coil = relay.address + link.channel
+                        await self._link.write_coil(link.address, coil, on)
+                        bits = await self._link.read(1, link.address, coil, 1)
+                        actual = bool(bits[0])
+                    else:
+                        value = relay.on_value if on else relay.off_value
+                        await self._link.write_registers(link.address, relay.address, [value])
+                        (raw,) = await self._link.read(3, link.address, relay.address, 1)
+                        actual = (
+                            True
+                            if raw == relay.on_value
+                            else False
+                            if raw == relay.off_value
+                            else None
+                        )
+                except BusError as exc:
+                    health.record_attempt_failure(exc)
+                    error = error_code(exc)
+                else:
+                    if actual == on:
+                        return RelayResult(meter.meter_id, on, actual, True, attempts, None)
+                    error = "readback_mismatch"
+                if attempt < self._settings.retries:
+                    await asyncio.sleep(self._settings.backoff_ms * (2**attempt) / 1000)
+        return RelayResult(meter.meter_id, on, actual, False, attempts, error)
+
+
+def _uses_module(meter: MeterConfig) -> bool:
+    """Whether the meter's relay lives in another device (a relay module)."""
+    return meter.relay is not None and (
+        meter.relay.address != meter.address or meter.relay.profile != meter.profile
+    )
+
+
+def _module_key(meter: MeterConfig) -> tuple[int, str]:
+    assert meter.relay is not None
+    return (meter.relay.address, meter.relay.profile)
+
+
+def open_bus(settings: BusSettings) -> MeterBus:
+    return ModbusMeterBus(settings)

@@ -1,0 +1,167 @@
+"""Encoding of one telemetry message per poll cycle (schema iot_rules/schemas/telemetry.v1.json).
+
+Keys are one or two letters because the message must stay under 5 KB for 32 meters.
+
+Energy (cumulative kWh) travels as a decimal string with exactly 3 decimals ("12345.678"):
+most JSON parsers (JavaScript, DynamoDB's document path, Python's default json) turn a JSON
+number into a binary float, and a cumulative register read as a float drifts in the last
+digits, which would bill phantom Wh. A string keeps the Decimal exact end to end and is the
+same format as the shadow's cutoff `kwh`. Integer Wh would also be exact, but would make the
+two contracts disagree on the unit. Instantaneous values (V, A, W, PF, Hz) are plain JSON
+numbers: they are never summed, and a float is exact enough for them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from meter_gateway.errors import TelemetryTooLargeError
+
+if TYPE_CHECKING:
+    from meter_gateway.bus import MeterDiagnostics, MeterSample
+
+SCHEMA_VERSION = 1
+# AWS IoT Core refuses MQTT payloads above 128 KB; stay well clear of it.
+MAX_MESSAGE_BYTES = 96 * 1024
+ENERGY_QUANTUM = Decimal("0.001")
+MAX_ENERGY_KWH = Decimal("999999999.999")
+MAX_ERROR_CHARS = 32
+
+ENERGY_KEYS: dict[str, str] = {"import_kwh": "ie", "export_kwh": "xe", "total_kwh": "te"}
+# sample value name -> (message key, quantum, plausible range); out of range = a decoding
+# fault, left out rather than sent.
+INSTANT_KEYS: dict[str, tuple[str, Decimal, Decimal, Decimal]] = {
+    "v": ("v", Decimal("0.1"), Decimal(0), Decimal(100_000)),
+    "a": ("a", Decimal("0.01"), Decimal(-100_000), Decimal(100_000)),
+    "w": ("w", Decimal("1"), Decimal(-100_000_000), Decimal(100_000_000)),
+    "pf": ("pf", Decimal("0.001"), Decimal(-1), Decimal(1)),
+    "hz": ("hz", Decimal("0.01"), Decimal(0), Decimal(1_000)),
+}
+
+
+@dataclass(frozen=True)
+class SpoolStats:
+    """What the spool reports in every message, so the cloud sees data loss as it happens."""
+
+    pending_cycles: int
+    thinned_readings: int
+    dropped_readings: int
+
+
+@dataclass(frozen=True)
+class CycleInput:
+    thing_name: str
+    spool_id: str
+    cycle_started_ms: int
+    cycle_duration_ms: int
+    samples: Sequence[MeterSample]
+    diagnostics: Mapping[str, MeterDiagnostics]
+    spool: SpoolStats
+    locally_cut: frozenset[str] = frozenset()
+
+
+def format_energy_kwh(value: Decimal) -> str | None:
+    """Exactly 3 decimals; None for values no meter can hold (negative, NaN, overflow)."""
+    if not value.is_finite() or value < 0 or value > MAX_ENERGY_KWH:
+        return None
+    return format(value.quantize(ENERGY_QUANTUM), "f")
+
+
+def _format_instant(
+    value: Decimal, quantum: Decimal, low: Decimal, high: Decimal
+) -> int | float | None:
+    if not value.is_finite():
+        return None
+    quantized = value.quantize(quantum)
+    if not low <= quantized <= high:
+        return None
+    if quantized == quantized.to_integral_value():
+        return int(quantized)
+    # Within the ranges above with at most 3 decimals: at most 12 significant digits, and a
+    # float's shortest repr gives back exactly these digits.
+    return float(quantized)
+
+
+def _diagnostics_row(diag: MeterDiagnostics | None) -> list[int | None] | None:
+    if diag is None:
+        return None
+    # [timeouts, crc_errors, exception responses, last latency ms, consecutive failures].
+    # Successes stay on the gateway (logs): the cloud counts them from the readings it gets,
+    # and the 7 digits they reach in a year would push 32 meters over 5 KB.
+    return [
+        diag.timeouts,
+        diag.crc_errors,
+        sum(diag.exception_codes.values()),
+        diag.last_latency_ms,
+        diag.consecutive_failures,
+    ]
+
+
+def _meter_entry(
+    sample: MeterSample, cycle_started_ms: int, diag: MeterDiagnostics | None, cut: bool
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "i": sample.meter_id,
+        "dt": max(0, sample.read_at_ms - cycle_started_ms),
+    }
+    if not sample.ok:
+        # A failed read carries no values: a stale reading must not look like a fresh one.
+        entry["er"] = (sample.error or "unknown")[:MAX_ERROR_CHARS]
+    values = sample.values if sample.ok else {}
+    for name, key in ENERGY_KEYS.items():
+        if name == "total_kwh" and "import_kwh" in values:
+            # Billing uses import; total only travels for a meter that has no import register.
+            continue
+        raw = values.get(name)
+        if raw is not None and (text := format_energy_kwh(raw)) is not None:
+            entry[key] = text
+    for name, (key, quantum, low, high) in INSTANT_KEYS.items():
+        raw = values.get(name)
+        if raw is not None and (number := _format_instant(raw, quantum, low, high)) is not None:
+            entry[key] = number
+    if sample.relay_on is not None:
+        entry["r"] = 1 if sample.relay_on else 0
+    if cut:
+        entry["lc"] = 1
+    row = _diagnostics_row(diag)
+    if row is not None:
+        entry["dg"] = row
+    return entry
+
+
+def build_message(cycle: CycleInput, seq: int) -> dict[str, Any]:
+    return {
+        "v": SCHEMA_VERSION,
+        "g": cycle.thing_name,
+        "sid": cycle.spool_id,
+        "s": seq,
+        "t": cycle.cycle_started_ms,
+        "d": max(0, cycle.cycle_duration_ms),
+        "sp": {
+            "n": cycle.spool.pending_cycles,
+            "th": cycle.spool.thinned_readings,
+            "dr": cycle.spool.dropped_readings,
+        },
+        "m": [
+            _meter_entry(
+                s,
+                cycle.cycle_started_ms,
+                cycle.diagnostics.get(s.meter_id),
+                s.meter_id in cycle.locally_cut,
+            )
+            for s in cycle.samples
+        ],
+    }
+
+
+def encode_message(cycle: CycleInput, seq: int) -> bytes:
+    payload = json.dumps(build_message(cycle, seq), separators=(",", ":")).encode()
+    if len(payload) > MAX_MESSAGE_BYTES:
+        raise TelemetryTooLargeError(
+            f"telemetry seq {seq} is {len(payload)} bytes, limit {MAX_MESSAGE_BYTES}"
+        )
+    return payload

@@ -1,0 +1,132 @@
+"""Create every AWS resource the code needs, against whatever endpoint botocore is given.
+
+Names come from ``StackNames`` so the stand-in, the tests and (later) the
+deployable template agree. Creating is idempotent: running it twice against the
+same stand-in changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+
+@dataclass(frozen=True)
+class StackNames:
+    stage: str = "local"
+
+    @property
+    def table(self) -> str:
+        return f"powerlet-{self.stage}"
+
+    @property
+    def user_pool(self) -> str:
+        return f"powerlet-{self.stage}-users"
+
+    @property
+    def assets_bucket(self) -> str:
+        return f"powerlet-{self.stage}-brand-assets"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"powerlet-{self.stage}-dead-letters"
+
+    @property
+    def sender_email(self) -> str:
+        return "no-reply@powerlet.example"
+
+
+@dataclass(frozen=True)
+class ProvisionedStack:
+    region: str
+    table_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+    assets_bucket: str
+    dead_letter_queue_url: str
+
+    def function_env(self) -> dict[str, str]:
+        """The environment a function needs to find these resources."""
+        from chalicelib import settings as s
+
+        return {
+            s.ENV_TABLE: self.table_name,
+            s.ENV_REGION: self.region,
+            s.ENV_USER_POOL_ID: self.user_pool_id,
+            s.ENV_USER_POOL_CLIENT_ID: self.user_pool_client_id,
+            s.ENV_ASSETS_BUCKET: self.assets_bucket,
+        }
+
+
+def create_table(table_name: str, region: str) -> None:
+    """The table is defined once, by the PynamoDB models."""
+    from chalicelib.data.binding import bind_models
+    from chalicelib.data.models import PowerletItem
+    from chalicelib.settings import Settings
+
+    bind_models(Settings(table_name=table_name, region=region))
+    if not PowerletItem.exists():
+        PowerletItem.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+
+
+def _user_pool(cognito: Any, name: str) -> tuple[str, str]:
+    for pool in cognito.list_user_pools(MaxResults=60)["UserPools"]:
+        if pool["Name"] == name:
+            pool_id = pool["Id"]
+            clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
+            return pool_id, clients["UserPoolClients"][0]["ClientId"]
+    pool_id = cognito.create_user_pool(
+        PoolName=name,
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 10,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": False,
+            }
+        },
+        UsernameAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        Schema=[
+            {"Name": "company_id", "AttributeDataType": "String", "Mutable": True},
+            {"Name": "role", "AttributeDataType": "String", "Mutable": True},
+        ],
+    )["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="portal",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        GenerateSecret=False,
+    )["UserPoolClient"]["ClientId"]
+    for group in ("platform_operator", "company_admin", "property_manager", "landlord", "tenant"):
+        cognito.create_group(GroupName=group, UserPoolId=pool_id)
+    return pool_id, client_id
+
+
+def provision(names: StackNames, region: str, session: boto3.Session | None = None) -> ProvisionedStack:
+    session = session or boto3.Session(region_name=region)
+    create_table(names.table, region)
+    pool_id, client_id = _user_pool(session.client("cognito-idp"), names.user_pool)
+    s3 = session.client("s3")
+    try:
+        s3.create_bucket(
+            Bucket=names.assets_bucket,
+            CreateBucketConfiguration={"LocationConstraint": region},
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+            raise
+    queue_url = session.client("sqs").create_queue(QueueName=names.dead_letter_queue)["QueueUrl"]
+    session.client("ses").verify_email_identity(EmailAddress=names.sender_email)
+    return ProvisionedStack(
+        region=region,
+        table_name=names.table,
+        user_pool_id=pool_id,
+        user_pool_client_id=client_id,
+        assets_bucket=names.assets_bucket,
+        dead_letter_queue_url=queue_url,
+    )

@@ -1,0 +1,132 @@
+"""Load the demo portfolio into a provisioned stand-in (idempotent)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from chalicelib.data import builders
+from chalicelib.data.binding import new_connection
+from chalicelib.data.catalogue import Catalogue
+from chalicelib.data.ledger_store import LedgerStore
+from chalicelib.domain import EntryKind, LedgerEntry, Money, parse_tariff
+from chalicelib.settings import Settings
+
+from . import demo_data as demo
+from .resources import ProvisionedStack
+
+TENANCY_START = "2026-11-01"
+
+
+def ensure_user(cognito: Any, pool_id: str, email: str, company_id: str, role: str) -> str:
+    """Create (or find) a confirmed user with the demo password; return its sub."""
+    try:
+        cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=email,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "custom:company_id", "Value": company_id},
+                {"Name": "custom:role", "Value": role},
+            ],
+        )
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=role)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "UsernameExistsException":
+            raise
+    cognito.admin_set_user_password(
+        UserPoolId=pool_id, Username=email, Password=demo.DEMO_PASSWORD, Permanent=True
+    )
+    user = cognito.admin_get_user(UserPoolId=pool_id, Username=email)
+    return next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+
+
+def seed_demo(stack: ProvisionedStack, session: boto3.Session | None = None) -> dict[str, Any]:
+    session = session or boto3.Session(region_name=stack.region)
+    settings = Settings(table_name=stack.table_name, region=stack.region)
+    cognito = session.client("cognito-idp")
+    now = datetime.now(UTC)
+    items: list[Any] = []
+
+    for co in demo.COMPANIES:
+        items.append(
+            builders.company(
+                co["company_id"], co["name"], now, low_credit_thresholds_minor=co["thresholds"]
+            )
+        )
+    for prop in demo.PROPERTIES:
+        items.append(builders.property_(**prop))
+    for gw in demo.GATEWAYS:
+        items.append(builders.gateway(**gw))
+
+    subs: dict[str, str] = {}
+    tenant_of: dict[str, tuple[str, str]] = {}
+    for company_id, email, role, scope, unit_id in demo.PEOPLE:
+        sub = ensure_user(cognito, stack.user_pool_id, email, company_id, role)
+        subs[email] = sub
+        attrs: dict[str, Any] = {"property_ids": set(scope)} if scope else {}
+        items.append(builders.membership(company_id, sub, email, role, **attrs))
+        if unit_id:
+            tenant_of[unit_id] = (email, sub)
+
+    ledger = LedgerStore(new_connection(settings))
+    opened = datetime.fromisoformat(TENANCY_START + "T00:00:00+00:00")
+    for (company_id, property_id, unit_id, name, unit_type, mode, tariff, gateway_id, profile,
+         address) in demo.UNITS:
+        parse_tariff(tariff)  # the demo must hold valid tariffs, like everything else
+        meter_id = f"m-{unit_id}"
+        relay = (
+            {"address": 100, "profile": "relay_module", "channel": address - 1}
+            if profile == "sdm120"
+            else {"address": address, "profile": "dds238", "channel": 0}
+        )
+        items.append(
+            builders.meter(
+                company_id, meter_id, gateway_id, address, unit_id=unit_id, profile=profile,
+                relay=relay, last_kwh=demo.OPENING_KWH[unit_id], last_read_at=opened,
+            )
+        )
+        unit_attrs: dict[str, Any] = {
+            "name": name, "unit_type": unit_type, "billing_mode": mode, "tariff": tariff,
+            "meter_id": meter_id,
+        }
+        if unit_id in tenant_of:
+            email, sub = tenant_of[unit_id]
+            tenancy_id = f"t-{unit_id}-{TENANCY_START}"
+            account_id = f"a-{tenancy_id}"
+            currency = tariff["currency"]
+            ledger.open_account(company_id, account_id, currency, opened)
+            items.append(
+                builders.tenancy(
+                    company_id, tenancy_id, unit_id, sub, TENANCY_START, account_id=account_id,
+                    opening_kwh=demo.OPENING_KWH[unit_id],
+                )
+            )
+            unit_attrs.update(account_id=account_id, tenancy_id=tenancy_id)
+            if mode == "prepaid":
+                ledger.append(
+                    company_id,
+                    LedgerEntry(
+                        entry_id=f"demo-topup-{tenancy_id}",
+                        account_id=account_id,
+                        kind=EntryKind.TOP_UP,
+                        amount=Money(100000 if currency == "TWD" else 2000, currency),
+                        occurred_at=opened,
+                        memo="Opening credit",
+                    ),
+                )
+        items.append(builders.unit(company_id, unit_id, property_id, **unit_attrs))
+
+    Catalogue.save_all(items)
+    return {
+        "password": demo.DEMO_PASSWORD,
+        "logins": [
+            {"email": email, "company": co, "role": role}
+            for co, email, role, _scope, _unit in demo.PEOPLE
+        ],
+        "seeded_on": date.today().isoformat(),
+    }

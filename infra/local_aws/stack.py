@@ -1,0 +1,127 @@
+"""Start the stand-in as a child process and provision it; used by tests and ``make run``."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from .resources import ProvisionedStack, StackNames, provision
+
+DEFAULT_REGION = "ap-northeast-1"
+START_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def endpoint_env(endpoint: str, region: str = DEFAULT_REGION) -> dict[str, str]:
+    """Everything a process needs to reach the stand-in instead of AWS.
+
+    Dummy credentials because moto's server mode still wants signed requests;
+    the endpoint variables are botocore's standard ones, so no code path differs
+    from AWS.
+    """
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - not a secret: the stand-in accepts any
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+
+
+class LocalStack:
+    """A moto server in a child process, provisioned with every resource."""
+
+    def __init__(
+        self,
+        port: int | None = None,
+        stage: str = "local",
+        region: str = DEFAULT_REGION,
+        conflict_rate: float = 0.0,
+    ):
+        self.conflict_rate = conflict_rate
+        self.port = port or free_port()
+        self.region = region
+        self.names = StackNames(stage)
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.resources: ProvisionedStack | None = None
+
+    def start(self, log_path: Path | None = None) -> ProvisionedStack:
+        here = Path(__file__).resolve().parent
+        child_env = {**os.environ, "PYTHONPATH": os.pathsep.join(_import_roots(here))}
+        log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+        self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own module
+            [sys.executable, "-m", "local_aws", "serve", "--port", str(self.port)]
+            + ["--conflict-rate", str(self.conflict_rate)],
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+        os.environ.update(self.env())
+        self.resources = provision(self.names, self.region)
+        return self.resources
+
+    def env(self) -> dict[str, str]:
+        env = endpoint_env(self.endpoint, self.region)
+        if self.resources:
+            env.update(self.resources.function_env())
+        return env
+
+    def guard_stats(self) -> dict[str, object]:
+        """Refused Scans (with callers) and injected transaction conflicts."""
+        url = f"{self.endpoint}/_powerlet/scans"
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
+            return dict(json.load(resp))
+
+    def stop(self) -> None:
+        if self._proc and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._proc and self._proc.poll() is not None:
+                raise RuntimeError(f"the AWS stand-in exited with code {self._proc.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"the AWS stand-in did not listen on {self.port} in {START_TIMEOUT_S}s")
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _import_roots(here: Path) -> list[str]:
+    repo = here.parent.parent
+    roots = [str(repo / "functions"), str(repo / "infra"), str(repo)]
+    existing = os.environ.get("PYTHONPATH")
+    return roots + ([existing] if existing else [])
+
+
+def apply_env(env: Mapping[str, str]) -> None:
+    os.environ.update(env)
