@@ -60,7 +60,8 @@ lint:
 
 typecheck:
 	@echo ">> mypy (strict on the domain package)"
-	@$(RUN) mypy functions/chalicelib infra/local_aws
+	@$(RUN) mypy --strict functions/chalicelib/domain
+	@$(RUN) mypy functions/app.py functions/chalicelib infra/local_aws infra/local_run greengrass_component/meter_gateway
 
 bench: setup
 	@mkdir -p bench/results

@@ -193,8 +193,8 @@ def turnaround_ms(device_id: int) -> int:
 
 
 def frame_ms(record: dict[str, Any]) -> float:
-    wire = record["request_bytes"] + (record["response_bytes"] or 0) + SILENCE_BYTES
-    return wire * BYTE_MS + turnaround_ms(record["device_id"])
+    wire = int(record["request_bytes"]) + int(record["response_bytes"] or 0) + SILENCE_BYTES
+    return wire * BYTE_MS + turnaround_ms(int(record["device_id"]))
 
 
 def summarise(records: list[dict[str, Any]], cycles: float, devices: list[int]) -> dict[str, Any]:
@@ -251,8 +251,9 @@ def coil_read_ms(channels: int) -> float:
 async def run_mbmd_strategy(port: int, cycles: int) -> None:
     """mbmd reads one value per request: 13 for an SDM120. It has no DDS238 producer; the
     same one-value-per-request strategy is applied to the 8 values the gateway reads."""
-    from meter_gateway.profiles import load_profile
     from pymodbus.client import AsyncModbusTcpClient
+
+    from meter_gateway.profiles import load_profile
 
     dds = load_profile("dds238")
     client = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=1, retries=1)

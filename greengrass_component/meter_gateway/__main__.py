@@ -11,12 +11,13 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from meter_gateway.config import GatewayConfig, load_config, parse_config
 from meter_gateway.enforcement import RelayStateStore
-from meter_gateway.errors import ConfigError, GatewayError
+from meter_gateway.errors import ConfigError, GatewayError, StateStoreError
 from meter_gateway.spool import Spool
 from meter_gateway.transport.base import CloudTransport
 
@@ -25,6 +26,7 @@ log = logging.getLogger("meter_gateway")
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 RELAY_STATE_FILE = "relay_state.json"
+ACCESS_CONTROL_KEY = "accessControl"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +44,27 @@ def _greengrass_config() -> GatewayConfig:
     from meter_gateway.transport.ipc import read_component_configuration
 
     raw: Any = read_component_configuration()
+    if isinstance(raw, dict):
+        # Greengrass keeps the IPC authorisation policies in the same configuration tree.
+        raw = {key: value for key, value in raw.items() if key != ACCESS_CONTROL_KEY}
     return parse_config(raw, source="component configuration")
+
+
+def load_relay_state(path: Path) -> RelayStateStore:
+    """The persisted relay state; a damaged file is set aside rather than crash-looping.
+
+    Without it the gateway knows no cutoff until the cloud answers, so it does not cut: the
+    safe side for the tenant.
+    """
+    store = RelayStateStore(path)
+    try:
+        store.load()
+    except StateStoreError:
+        aside = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+        log.exception("relay state unreadable; moved to %s, starting without it", aside)
+        path.rename(aside)
+        store = RelayStateStore(path)
+    return store
 
 
 def make_transport(config: GatewayConfig, thing_name: str) -> CloudTransport:
@@ -60,8 +82,7 @@ async def run(config: GatewayConfig) -> None:
     from meter_gateway.service import GatewayService
 
     thing_name = config.resolved_thing_name()
-    store = RelayStateStore(Path(config.state_dir) / RELAY_STATE_FILE)
-    store.load()
+    store = load_relay_state(Path(config.state_dir) / RELAY_STATE_FILE)
     spool = Spool.open_or_recover(
         config.spool.path, max_cycles=config.spool.max_cycles, max_bytes=config.spool.max_bytes
     )

@@ -192,10 +192,14 @@ class ModbusMeterBus:
         await self._link.close()
 
     def diagnostics(self) -> Mapping[str, MeterDiagnostics]:
-        return {
-            meter_id: self._health_of(address).diagnostics
-            for meter_id, address in self._meter_ids.items()
-        }
+        # Copies: a caller serialising them must not see counters move underneath it.
+        snapshot: dict[str, MeterDiagnostics] = {}
+        for meter_id, address in self._meter_ids.items():
+            live = self._health_of(address).diagnostics
+            snapshot[meter_id] = dataclasses.replace(
+                live, exception_codes=dict(live.exception_codes)
+            )
+        return snapshot
 
     # --- transactions ---------------------------------------------------------------
     def _health_of(self, address: int) -> _DeviceHealth:

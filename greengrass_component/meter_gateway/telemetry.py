@@ -74,11 +74,10 @@ def format_energy_kwh(value: Decimal) -> str | None:
 def _format_instant(
     value: Decimal, quantum: Decimal, low: Decimal, high: Decimal
 ) -> int | float | None:
-    if not value.is_finite():
+    # Range first: quantizing a huge value would overflow the decimal context.
+    if not value.is_finite() or not low <= value <= high:
         return None
     quantized = value.quantize(quantum)
-    if not low <= quantized <= high:
-        return None
     if quantized == quantized.to_integral_value():
         return int(quantized)
     # Within the ranges above with at most 3 decimals: at most 12 significant digits, and a

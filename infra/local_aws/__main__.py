@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -65,10 +66,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve_until_signal(server: object) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         server.serve_forever()  # type: ignore[attr-defined]
-    except (KeyboardInterrupt, SystemExit):
-        pass
 
 
 def _wait_for_signal() -> None:

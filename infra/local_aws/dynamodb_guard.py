@@ -39,7 +39,7 @@ class DynamoGuard:
         self._serial = threading.Lock()
         self._stats = threading.Lock()
         self._conflict_rate = conflict_rate
-        self._random = random.Random(seed)  # noqa: S311 - fault injection, not security
+        self._random = random.Random(seed)
         self.refused: list[str] = []
         self.conflicts_injected = 0
 
@@ -103,7 +103,9 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return body
 
 
-def _error(start_response: Callable[..., Any], code: str, message: str, **extra: Any) -> list[bytes]:
+def _error(
+    start_response: Callable[..., Any], code: str, message: str, **extra: Any
+) -> list[bytes]:
     body = json.dumps(
         {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message, **extra}
     ).encode()

@@ -107,7 +107,9 @@ def _user_pool(cognito: Any, name: str) -> tuple[str, str]:
     return pool_id, client_id
 
 
-def provision(names: StackNames, region: str, session: boto3.Session | None = None) -> ProvisionedStack:
+def provision(
+    names: StackNames, region: str, session: boto3.Session | None = None
+) -> ProvisionedStack:
     session = session or boto3.Session(region_name=region)
     create_table(names.table, region)
     pool_id, client_id = _user_pool(session.client("cognito-idp"), names.user_pool)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
 from chalicelib.data import builders
 from chalicelib.data.binding import new_connection
 from chalicelib.data.catalogue import Catalogue
@@ -75,8 +76,18 @@ def seed_demo(stack: ProvisionedStack, session: boto3.Session | None = None) -> 
 
     ledger = LedgerStore(new_connection(settings))
     opened = datetime.fromisoformat(TENANCY_START + "T00:00:00+00:00")
-    for (company_id, property_id, unit_id, name, unit_type, mode, tariff, gateway_id, profile,
-         address) in demo.UNITS:
+    for (
+        company_id,
+        property_id,
+        unit_id,
+        name,
+        unit_type,
+        mode,
+        tariff,
+        gateway_id,
+        profile,
+        address,
+    ) in demo.UNITS:
         parse_tariff(tariff)  # the demo must hold valid tariffs, like everything else
         meter_id = f"m-{unit_id}"
         relay = (
@@ -86,12 +97,22 @@ def seed_demo(stack: ProvisionedStack, session: boto3.Session | None = None) -> 
         )
         items.append(
             builders.meter(
-                company_id, meter_id, gateway_id, address, unit_id=unit_id, profile=profile,
-                relay=relay, last_kwh=demo.OPENING_KWH[unit_id], last_read_at=opened,
+                company_id,
+                meter_id,
+                gateway_id,
+                address,
+                unit_id=unit_id,
+                profile=profile,
+                relay=relay,
+                last_kwh=demo.OPENING_KWH[unit_id],
+                last_read_at=opened,
             )
         )
         unit_attrs: dict[str, Any] = {
-            "name": name, "unit_type": unit_type, "billing_mode": mode, "tariff": tariff,
+            "name": name,
+            "unit_type": unit_type,
+            "billing_mode": mode,
+            "tariff": tariff,
             "meter_id": meter_id,
         }
         if unit_id in tenant_of:
@@ -102,7 +123,12 @@ def seed_demo(stack: ProvisionedStack, session: boto3.Session | None = None) -> 
             ledger.open_account(company_id, account_id, currency, opened)
             items.append(
                 builders.tenancy(
-                    company_id, tenancy_id, unit_id, sub, TENANCY_START, account_id=account_id,
+                    company_id,
+                    tenancy_id,
+                    unit_id,
+                    sub,
+                    TENANCY_START,
+                    account_id=account_id,
                     opening_kwh=demo.OPENING_KWH[unit_id],
                 )
             )
@@ -128,5 +154,5 @@ def seed_demo(stack: ProvisionedStack, session: boto3.Session | None = None) -> 
             {"email": email, "company": co, "role": role}
             for co, email, role, _scope, _unit in demo.PEOPLE
         ],
-        "seeded_on": date.today().isoformat(),
+        "seeded_at": now.isoformat(),
     }

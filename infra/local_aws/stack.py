@@ -35,7 +35,7 @@ def endpoint_env(endpoint: str, region: str = DEFAULT_REGION) -> dict[str, str]:
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
         "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - not a secret: the stand-in accepts any
+        "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
     }
@@ -64,8 +64,16 @@ class LocalStack:
         child_env = {**os.environ, "PYTHONPATH": os.pathsep.join(_import_roots(here))}
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own module
-            [sys.executable, "-m", "local_aws", "serve", "--port", str(self.port)]
-            + ["--conflict-rate", str(self.conflict_rate)],
+            [
+                sys.executable,
+                "-m",
+                "local_aws",
+                "serve",
+                "--port",
+                str(self.port),
+                "--conflict-rate",
+                str(self.conflict_rate),
+            ],
             env=child_env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -22,8 +21,12 @@ API_READY_TIMEOUT_S = 60.0
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="local_run", description=__doc__)
-    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("POWERLET_AWS_PORT", 5010)))
-    parser.add_argument("--api-port", type=int, default=int(os.environ.get("POWERLET_API_PORT", 8000)))
+    parser.add_argument(
+        "--aws-port", type=int, default=int(os.environ.get("POWERLET_AWS_PORT", 5010))
+    )
+    parser.add_argument(
+        "--api-port", type=int, default=int(os.environ.get("POWERLET_API_PORT", 8000))
+    )
     parser.add_argument("--no-wait", action="store_true", help="start, check, print, then stop")
     args = parser.parse_args(argv)
 
@@ -35,14 +38,27 @@ def main(argv: list[str] | None = None) -> int:
     print(">> seeding demo data", flush=True)
     demo = seed_demo(resources)
     env = {**os.environ, **stack.env()}
-    (state_dir / "stack.env").write_text("".join(f"{k}={v}\n" for k, v in sorted(stack.env().items())))
+    (state_dir / "stack.env").write_text(
+        "".join(f"{k}={v}\n" for k, v in sorted(stack.env().items()))
+    )
 
     print(f">> starting the API (chalice local) on 127.0.0.1:{args.api_port}", flush=True)
     api_log = open(state_dir / "api.log", "ab")  # noqa: SIM115 - lives as long as the process
     api = subprocess.Popen(  # noqa: S603 - fixed argv
-        [str(Path(sys.executable).with_name("chalice")), "local", "--host", "127.0.0.1",
-         "--port", str(args.api_port), "--stage", "local"],
-        cwd=REPO / "functions", env=env, stdout=api_log, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).with_name("chalice")),
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.api_port),
+            "--stage",
+            "local",
+        ],
+        cwd=REPO / "functions",
+        env=env,
+        stdout=api_log,
+        stderr=subprocess.STDOUT,
     )
     children = [api]
     try:
@@ -83,7 +99,9 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise TimeoutError(f"{url} did not answer within {API_READY_TIMEOUT_S}s")
 
 
-def _print_banner(args: argparse.Namespace, demo: dict[str, object], pool: str, client: str) -> None:
+def _print_banner(
+    args: argparse.Namespace, demo: dict[str, object], pool: str, client: str
+) -> None:
     api = f"http://127.0.0.1:{args.api_port}"
     logins = ", ".join(str(x["email"]) for x in demo["logins"])  # type: ignore[attr-defined]
     print(
@@ -92,7 +110,7 @@ Powerlet is running locally (no AWS account).
   API            {api}   (try {api}/health)
   AWS stand-in   http://127.0.0.1:{args.aws_port}   (environment in .local/stack.env)
   User pool      {pool}  app client {client}
-  Demo password  {demo['password']}
+  Demo password  {demo["password"]}
   Logins         {logins}
   Sign in        TOKEN=$(make -s token USER=tenant@formosa.example)
                  curl -H "Authorization: Bearer $TOKEN" {api}/v1/me

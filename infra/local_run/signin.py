@@ -31,7 +31,10 @@ def main(argv: list[str]) -> int:
     result = client.initiate_auth(
         ClientId=env["POWERLET_USER_POOL_CLIENT_ID"],
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": argv[0], "PASSWORD": argv[1] if len(argv) > 1 else DEMO_PASSWORD},
+        AuthParameters={
+            "USERNAME": argv[0],
+            "PASSWORD": argv[1] if len(argv) > 1 else DEMO_PASSWORD,
+        },
     )
     print(result["AuthenticationResult"]["IdToken"])
     return 0

@@ -53,7 +53,9 @@ def list_units(property_id: str) -> dict[str, Any]:
         raise NotFoundError("property not found")
     catalogue = services().catalogue
     catalogue.get_property(p.company_id, property_id)
-    return {"units": [u.as_dict() for u in catalogue.list_units_of_property(p.company_id, property_id)]}
+    return {
+        "units": [u.as_dict() for u in catalogue.list_units_of_property(p.company_id, property_id)]
+    }
 
 
 @route(bp, "/v1/units/{unit_id}", ANY_SIGNED_IN)

@@ -5,12 +5,12 @@ effect on the next request, not when the token expires)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from .errors import ForbiddenError
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     COMPANY_ADMIN = "company_admin"
     PROPERTY_MANAGER = "property_manager"
     LANDLORD = "landlord"

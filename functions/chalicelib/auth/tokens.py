@@ -22,7 +22,7 @@ from .errors import InvalidTokenError
 JWKS_CACHE_S = 3600
 LEEWAY_S = 30
 MAX_TOKEN_CHARS = 8192
-ID_TOKEN_COMPANY_CLAIM = "custom:company_id"
+ID_TOKEN_COMPANY_CLAIM = "custom:company_id"  # noqa: S105 - a claim name, not a secret
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from .models import ALL_ITEM_CLASSES, PowerletItem
 
 def bind_models(settings: Settings) -> None:
     PowerletItem.Meta.table_name = settings.table_name
-    PowerletItem.Meta.region = settings.region
+    PowerletItem.Meta.region = settings.region  # type: ignore[attr-defined]
     # Each class caches its own connection on first use; a cached one would keep
     # the previous table or region.
     for cls in (PowerletItem, *ALL_ITEM_CLASSES):
-        cls._connection = None
+        cls._connection = None  # type: ignore[attr-defined]
 
 
 def new_connection(settings: Settings) -> Connection:

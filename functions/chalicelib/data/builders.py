@@ -35,7 +35,9 @@ def company(company_id: str, name: str, created_at: datetime, **attrs: Any) -> C
 
 
 def reseller(reseller_id: str, name: str) -> Reseller:
-    return Reseller(keys.reseller_pk(reseller_id), keys.RESELLER_SK, reseller_id=reseller_id, name=name)
+    return Reseller(
+        keys.reseller_pk(reseller_id), keys.RESELLER_SK, reseller_id=reseller_id, name=name
+    )
 
 
 def host_binding(host: str, company_id: str) -> HostBinding:

@@ -30,9 +30,7 @@ class Catalogue:
         return _get(Company, keys.company_pk(company_id), keys.COMPANY_SK, "company")
 
     def get_membership(self, company_id: str, user_sub: str) -> Membership:
-        return _get(
-            Membership, keys.company_pk(company_id), keys.member_sk(user_sub), "membership"
-        )
+        return _get(Membership, keys.company_pk(company_id), keys.member_sk(user_sub), "membership")
 
     def get_property(self, company_id: str, property_id: str) -> Property:
         return _get(

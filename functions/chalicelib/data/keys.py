@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from .errors import InvalidIdentifierError
 
-_ID = re.compile(r"^[A-Za-z0-9_.:@+-]{1,96}$")
+_ID = re.compile(r"^[A-Za-z0-9_.:@+=/-]{1,128}$")
 
 SEP = "#"
 
@@ -191,4 +191,3 @@ def _ts(at: datetime) -> str:
     if at.tzinfo is None:
         raise InvalidIdentifierError("timestamps in keys must be timezone-aware")
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-

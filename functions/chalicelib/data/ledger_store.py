@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import CancellationReason, DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from . import keys
@@ -93,7 +93,9 @@ class LedgerStore:
 
     # --- accounts ---
 
-    def open_account(self, company_id: str, account_id: str, currency: str, at: datetime) -> Account:
+    def open_account(
+        self, company_id: str, account_id: str, currency: str, at: datetime
+    ) -> Account:
         account = Account(
             keys.account_pk(company_id, account_id),
             keys.ACCOUNT_SK,
@@ -153,7 +155,7 @@ class LedgerStore:
             except TransactWriteError as exc:
                 reasons = [r.code if r else None for r in exc.cancellation_reasons]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
-                    self._check_replay(company_id, item)
+                    self._check_replay(company_id, item, exc.cancellation_reasons[0])
                     return AppendResult(entry.entry_id, applied=False)
                 if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                     account = self.get_account(company_id, entry.account_id)
@@ -208,9 +210,18 @@ class LedgerStore:
 
     # --- helpers ---
 
-    def _check_replay(self, company_id: str, item: LedgerEntryItem) -> None:
-        stored = self.get_entry(company_id, item.account_id, item.entry_id)
-        if stored.fingerprint != item.fingerprint:
+    def _check_replay(
+        self, company_id: str, item: LedgerEntryItem, reason: CancellationReason | None
+    ) -> None:
+        # ReturnValuesOnConditionCheckFailure hands back the stored entry, so a
+        # replay costs no second read; fall back to one if it is absent.
+        raw = reason.raw_item if reason else None
+        stored_fingerprint = (
+            raw["fingerprint"]["S"]
+            if raw and "fingerprint" in raw
+            else self.get_entry(company_id, item.account_id, item.entry_id).fingerprint
+        )
+        if stored_fingerprint != item.fingerprint:
             raise LedgerEntryConflictError(
                 f"entry id {item.entry_id} was already used for different content"
             )

@@ -20,7 +20,8 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.money import Money
 
-ENTRY_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.#/@+=-]{0,127}$")
+# No "#": it separates key parts in the store (data/keys.py uses the same alphabet).
+ENTRY_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_./@+=-]{0,127}$")
 MAX_MEMO_CHARS = 500
 MAX_REFS = 32
 MAX_REF_KEY_CHARS = 64

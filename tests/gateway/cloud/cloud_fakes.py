@@ -69,13 +69,13 @@ __all__ = [
     "Clock",
     "FakeBus",
     "FakeMeter",
+    "FakeTransport",
     "MeterConfig",
     "MeterDiagnostics",
     "MeterSample",
     "RelayLink",
     "RelayResult",
     "ShadowBook",
-    "FakeTransport",
     "meter_config",
 ]
 

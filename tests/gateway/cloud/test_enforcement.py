@@ -24,7 +24,11 @@ def _desired(kwh="100.000", weekly=(), holidays=(), tz="Europe/Berlin", power="o
             "cmd": "c1",
             "cutoff": {
                 "kwh": kwh,
-                "friendly": {"tz": tz, "weekly": [list(w) for w in weekly], "holidays": list(holidays)},
+                "friendly": {
+                    "tz": tz,
+                    "weekly": [list(w) for w in weekly],
+                    "holidays": list(holidays),
+                },
             },
         }
     )

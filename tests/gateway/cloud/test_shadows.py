@@ -17,10 +17,14 @@ ALL_WEEK = [[d, "00:00", "24:00"] for d in range(7)]
 
 
 def _desired(cmd="c1", power="on", kwh="150.000", weekly=(), reason="credit_ok"):
-    cutoff = None if kwh is None else {
-        "kwh": kwh,
-        "friendly": {"tz": "Europe/Berlin", "weekly": list(weekly), "holidays": []},
-    }
+    cutoff = (
+        None
+        if kwh is None
+        else {
+            "kwh": kwh,
+            "friendly": {"tz": "Europe/Berlin", "weekly": list(weekly), "holidays": []},
+        }
+    )
     return {"power": power, "reason": reason, "cmd": cmd, "cutoff": cutoff}
 
 
@@ -77,7 +81,9 @@ async def test_the_same_command_is_applied_once(tmp_path):
     assert rig.bus.meters["m1"].relay_writes == [False]
 
 
-async def test_a_relay_that_does_not_follow_is_reported_with_the_failure(tmp_path, shadow_validator):
+async def test_a_relay_that_does_not_follow_is_reported_with_the_failure(
+    tmp_path, shadow_validator
+):
     # GIVEN a relay welded closed
     rig = Rig(tmp_path, meters={"m1": FakeMeter(relay_stuck=True)})
     # WHEN the cloud asks for off
@@ -143,7 +149,9 @@ async def test_offline_and_past_the_cutoff_the_gateway_cuts_by_itself(tmp_path, 
 
 async def test_offline_inside_friendly_hours_the_gateway_does_not_cut(tmp_path):
     rig = Rig(tmp_path)
-    rig.transport.cloud_sets_desired(shadow_name("m1"), _desired("c7", kwh="150.000", weekly=ALL_WEEK))
+    rig.transport.cloud_sets_desired(
+        shadow_name("m1"), _desired("c7", kwh="150.000", weekly=ALL_WEEK)
+    )
     await rig.cycle()
     rig.transport.connected = False
     rig.bus.meters["m1"].import_kwh = Decimal("999")

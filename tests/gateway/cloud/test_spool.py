@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from meter_gateway.errors import SpoolError
 from meter_gateway.spool import HOUR_MS, Spool
 

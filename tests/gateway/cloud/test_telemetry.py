@@ -10,6 +10,7 @@ from conftest import SCHEMAS
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+
 from meter_gateway.telemetry import CycleInput, SpoolStats, encode_message, format_energy_kwh
 
 CYCLE_MS = 1_764_288_000_000

@@ -6,7 +6,6 @@ import asyncio
 
 from meter_gateway.bus import BusSettings, open_bus
 from meter_gateway.simulator import ManualClock, MeterSimulator
-
 from tests.gateway.modbus.bus_fixtures import SMALL_BUS, assert_matches_state, meter_configs
 
 

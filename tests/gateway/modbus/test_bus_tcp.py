@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 
 from meter_gateway.bus import BusSettings, ModbusMeterBus, open_bus
 from meter_gateway.simulator import ManualClock, MeterSimulator
-
 from tests.gateway.modbus.bus_fixtures import SMALL_BUS, assert_matches_state, meter_configs
 
 

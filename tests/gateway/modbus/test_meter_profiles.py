@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from meter_gateway.errors import ProfileError, ProfileNotFoundError
 from meter_gateway.profiles import PROFILES_DIR, available_profiles, load_profile, load_profile_file
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from meter_gateway.profile_model import MeterProfile, ReadableSpan, RegisterSpec
 from meter_gateway.profiles import load_profile
 from meter_gateway.read_plan import (

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from meter_gateway.decode import decode_block, decode_register, relay_state_in_block
 from meter_gateway.errors import DecodeError
 from meter_gateway.profiles import load_profile

@@ -12,6 +12,8 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pymodbus.client import AsyncModbusTcpClient
+
 from meter_gateway.bus import BusSettings, open_bus
 from meter_gateway.errors import SimulatorError
 from meter_gateway.profiles import load_profile
@@ -25,8 +27,6 @@ from meter_gateway.simulator import (
     parse_meter_spec,
 )
 from meter_gateway.simulator.control import send_command
-from pymodbus.client import AsyncModbusTcpClient
-
 from tests.gateway.modbus.bus_fixtures import meter_configs
 
 

@@ -7,7 +7,6 @@ import time
 
 from meter_gateway.bus import MAX_PROBE_INTERVAL_CYCLES, BusSettings, MeterSample, open_bus
 from meter_gateway.simulator import ManualClock, MeterSimulator
-
 from tests.gateway.modbus.bus_fixtures import SMALL_BUS, meter_configs
 
 TIMEOUT_MS = 100

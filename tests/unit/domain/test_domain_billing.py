@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from chalicelib.domain import BillingPeriod, InvalidBillError, Reading, parse_tariff, postpaid_bill
 
+from chalicelib.domain import BillingPeriod, InvalidBillError, Reading, parse_tariff, postpaid_bill
 from tests.unit.domain.samples import TAIPEI, taipower_like_tiered, tou_tariff
 
 D = Decimal

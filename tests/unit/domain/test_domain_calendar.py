@@ -4,8 +4,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from chalicelib.domain import FriendlyHours, InvalidCalendarError
 
+from chalicelib.domain import FriendlyHours, InvalidCalendarError
 from tests.unit.domain.samples import TAIPEI
 
 SCHEMA = json.loads(

@@ -2,6 +2,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from chalicelib.domain import (
     BillingPeriod,
     IntervalFlag,
@@ -11,9 +14,6 @@ from chalicelib.domain import (
     consumption_intervals,
     total_energy_kwh,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-
 from tests.unit.domain.samples import flat_tariff, taipower_like_tiered
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -2,6 +2,7 @@ import re
 from decimal import Decimal
 
 import pytest
+
 from chalicelib.domain import FloatRefusedError, InvalidEnergyError, format_kwh, kwh
 from chalicelib.domain.energy import non_negative_kwh
 

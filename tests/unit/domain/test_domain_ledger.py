@@ -2,6 +2,9 @@ import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from chalicelib.domain import (
     CurrencyMismatchError,
     EntryKind,
@@ -13,8 +16,6 @@ from chalicelib.domain import (
     LedgerLimitError,
     Money,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 AT = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 

@@ -1,6 +1,9 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from chalicelib.domain import (
     CURRENCY_EXPONENTS,
     Currency,
@@ -14,8 +17,6 @@ from chalicelib.domain import (
     sum_money,
 )
 from chalicelib.domain.money import round_to_minor
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def test_currency_table_has_the_iso_exponents():

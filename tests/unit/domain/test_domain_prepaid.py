@@ -5,6 +5,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from chalicelib.domain import (
     BillingPeriod,
     FriendlyHours,
@@ -17,9 +20,6 @@ from chalicelib.domain import (
     low_credit_alerts,
     offline_cutoff_kwh,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-
 from tests.unit.domain.samples import TAIPEI, flat_tariff, taipower_like_tiered, tou_tariff
 
 D = Decimal

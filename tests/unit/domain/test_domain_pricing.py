@@ -4,6 +4,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from chalicelib.domain import (
     AmbiguousSegmentError,
     BillingPeriod,
@@ -20,9 +23,6 @@ from chalicelib.domain import (
     tou_band_energy,
 )
 from chalicelib.domain.pricing import segment_gross_minor, segment_net_minor
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from tests.unit.domain.samples import TAIPEI, flat_tariff, taipower_like_tiered, tou_tariff
 
 D = Decimal

@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+
 from chalicelib.domain import (
     BillingPeriod,
     EntryKind,
@@ -14,7 +15,6 @@ from chalicelib.domain import (
     TariffPosition,
     settle_move_out,
 )
-
 from tests.unit.domain.samples import flat_tariff, tou_tariff
 
 D = Decimal

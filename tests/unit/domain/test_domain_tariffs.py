@@ -1,8 +1,8 @@
 import copy
 
 import pytest
-from chalicelib.domain import FlatTariff, InvalidTariffError, TieredTariff, TouTariff, parse_tariff
 
+from chalicelib.domain import FlatTariff, InvalidTariffError, TieredTariff, TouTariff, parse_tariff
 from tests.unit.domain.samples import flat_tariff, taipower_like_tiered, tou_tariff
 
 TIERED = taipower_like_tiered().model_dump(mode="json")

@@ -1,0 +1,51 @@
+"""Keys: built in one place, always company-scoped, never forgeable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.data import keys
+from chalicelib.data.errors import InvalidIdentifierError
+
+ids = st.from_regex(r"[A-Za-z0-9_.:@+=/-]{1,128}", fullmatch=True)
+
+
+@given(company=ids, other=ids)
+def test_company_scoped_keys_start_with_their_company(company: str, other: str) -> None:
+    built = [
+        keys.company_pk(company),
+        keys.account_pk(company, other),
+        keys.meter_data_pk(company, other),
+        keys.notifications_pk(company),
+        keys.audit_pk(company),
+        keys.units_of_property_gsi1pk(company, other),
+        keys.tenancies_of_tenant_gsi2pk(company, other),
+    ]
+    for key in built:
+        assert key.split("#")[:2] == ["CO", company]
+
+
+@pytest.mark.parametrize("bad", ["", "a#b", "x" * 129, "a b", "ünï", "a?b", "a\nb"])
+def test_ids_that_could_forge_or_break_a_key_are_refused(bad: str) -> None:
+    with pytest.raises(InvalidIdentifierError):
+        keys.company_pk(bad)
+    with pytest.raises(InvalidIdentifierError):
+        keys.account_pk("co", bad)
+
+
+def test_timestamps_in_keys_sort_as_time_and_refuse_naive() -> None:
+    t0 = datetime(2026, 11, 28, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    t1 = datetime(2026, 11, 28, 1, 0, 0, 1000, tzinfo=UTC)  # same instant as t0, +1 ms
+    assert keys.reading_sk(t0) < keys.reading_sk(t1)
+    assert keys.reading_sk(t0) == "R#2026-11-28T01:00:00.000Z"
+    with pytest.raises(InvalidIdentifierError):
+        keys.reading_sk(datetime(2026, 11, 28))
+
+
+def test_ledger_entry_key_depends_on_the_entry_id_only() -> None:
+    """A replay must land on the same key, whatever else it carries."""
+    assert keys.ledger_entry_sk("topup-123") == "E#topup-123"
