@@ -58,6 +58,7 @@ class ProvisionedStack:
             s.ENV_USER_POOL_ID: self.user_pool_id,
             s.ENV_USER_POOL_CLIENT_ID: self.user_pool_client_id,
             s.ENV_ASSETS_BUCKET: self.assets_bucket,
+            s.ENV_DEAD_LETTER_QUEUE_URL: self.dead_letter_queue_url,
         }
 
 

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from .processes import die_with_parent
 from .resources import ProvisionedStack, StackNames, provision
 
 DEFAULT_REGION = "ap-northeast-1"
@@ -77,6 +78,7 @@ class LocalStack:
             env=child_env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         self._wait_ready()
         os.environ.update(self.env())

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from local_aws.processes import die_with_parent
 from local_aws.seed import seed_demo
 from local_aws.stack import LocalStack
 
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         env=env,
         stdout=api_log,
         stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
     )
     children = [api]
     try:

@@ -21,6 +21,7 @@ from ..data.errors import (
     NotFoundError,
 )
 from ..domain.errors import DomainError
+from ..observability import logger
 
 _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFoundError, 404, "NotFound"),
@@ -61,7 +62,17 @@ def map_errors(view: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             response = error_response(exc)
             if response is None:
+                logger.exception("unhandled error in %s", view.__name__)
                 raise
+            if response.status_code >= 400:
+                logger.info(
+                    "request refused",
+                    extra={
+                        "view": view.__name__,
+                        "status": response.status_code,
+                        "error": type(exc).__name__,
+                    },
+                )
             return response
 
     return wrapped
