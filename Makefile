@@ -9,6 +9,7 @@ UV ?= uv
 RUN := $(UV) run --frozen --python python3.11
 SYSTEM_PACKAGES := mosquitto socat chromium
 STAGE ?= dev
+VERSION ?= 0.1.0
 
 .PHONY: token help setup system-packages run test lint typecheck test-unit test-gateway \
         test-functional bench component requirements clean
@@ -68,7 +69,7 @@ bench: setup
 	@$(RUN) python bench/run_all.py
 
 component: setup
-	@$(RUN) python greengrass_component/build.py
+	@$(RUN) python greengrass_component/build.py --version $(VERSION)
 
 clean:
 	rm -rf .venv .local greengrass_component/greengrass-build .mypy_cache .ruff_cache

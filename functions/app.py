@@ -1,10 +1,54 @@
 """Powerlet's Chalice app: registration only. Handlers live in chalicelib/api."""
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib.api.authorizer import auth_bp
 from chalicelib.api.routes_portfolio import bp as portfolio_bp
+from chalicelib.pipeline import handlers
 
 app = Chalice(app_name="powerlet")
 app.register_blueprint(auth_bp)
 app.register_blueprint(portfolio_bp)
+
+
+# --- the event pipeline (IoT rules and schedules); logic in chalicelib/pipeline ---
+
+
+@app.lambda_function(name="ingest_telemetry")
+def ingest_telemetry(event, context):  # type: ignore[no-untyped-def]
+    return handlers.ingest_telemetry(event)
+
+
+@app.lambda_function(name="relay_confirmation")
+def relay_confirmation(event, context):  # type: ignore[no-untyped-def]
+    return handlers.relay_confirmation(event)
+
+
+@app.lambda_function(name="gateway_presence")
+def gateway_presence(event, context):  # type: ignore[no-untyped-def]
+    return handlers.gateway_presence(event)
+
+
+@app.lambda_function(name="bill_property")
+def bill_property(event, context):  # type: ignore[no-untyped-def]
+    return handlers.bill_property(event)
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="postpaid_bills")
+def postpaid_bills(event):  # type: ignore[no-untyped-def]
+    return handlers.postpaid_bills()
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_balances")
+def reconcile_balances(event):  # type: ignore[no-untyped-def]
+    return handlers.reconcile()
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="offline_sweep")
+def offline_sweep(event):  # type: ignore[no-untyped-def]
+    return handlers.offline_sweep()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="relay_retry_sweep")
+def relay_retry_sweep(event):  # type: ignore[no-untyped-def]
+    return handlers.relay_retry_sweep()

@@ -46,7 +46,8 @@ def _gdk_settings() -> tuple[str, dict]:
 def export_requirements() -> str:
     command = ["uv", "export", "--frozen", "--only-group", "gateway", "--no-emit-project"]
     try:
-        result = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+        # A fixed argument list, no shell: nothing here comes from outside the repository.
+        result = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)  # noqa: S603
     except (OSError, subprocess.CalledProcessError) as exc:
         raise BuildError(f"cannot export the gateway requirements from uv.lock: {exc}") from exc
     return result.stdout

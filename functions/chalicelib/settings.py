@@ -22,6 +22,10 @@ ENV_USER_POOL_ID = "POWERLET_USER_POOL_ID"
 ENV_USER_POOL_CLIENT_ID = "POWERLET_USER_POOL_CLIENT_ID"
 ENV_ASSETS_BUCKET = "POWERLET_ASSETS_BUCKET"
 ENV_IOT_DATA_ENDPOINT = "POWERLET_IOT_DATA_ENDPOINT"
+ENV_DEAD_LETTER_QUEUE_URL = "POWERLET_DEAD_LETTER_QUEUE_URL"
+ENV_SENDER_EMAIL = "POWERLET_SENDER_EMAIL"
+ENV_CATALOGUE_CACHE_S = "POWERLET_CATALOGUE_CACHE_S"
+ENV_BILL_PROPERTY_FUNCTION = "POWERLET_BILL_PROPERTY_FUNCTION"
 
 DEFAULT_REGION = "ap-northeast-1"
 
@@ -38,6 +42,13 @@ class Settings(BaseModel):
     user_pool_client_id: str | None = None
     assets_bucket: str | None = None
     iot_data_endpoint: str | None = None
+    dead_letter_queue_url: str | None = None
+    sender_email: str = "no-reply@powerlet.example"
+    # How long a warm container trusts its copy of a bus's catalogue (meters,
+    # units, tenancies). Catalogue edits take effect within this time.
+    catalogue_cache_s: int = Field(default=300, ge=0, le=3600)
+    # Set in AWS: postpaid billing fans out one async invocation per property.
+    bill_property_function: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -50,6 +61,10 @@ class Settings(BaseModel):
             "user_pool_client_id": env.get(ENV_USER_POOL_CLIENT_ID),
             "assets_bucket": env.get(ENV_ASSETS_BUCKET),
             "iot_data_endpoint": env.get(ENV_IOT_DATA_ENDPOINT),
+            "dead_letter_queue_url": env.get(ENV_DEAD_LETTER_QUEUE_URL),
+            "sender_email": env.get(ENV_SENDER_EMAIL),
+            "catalogue_cache_s": env.get(ENV_CATALOGUE_CACHE_S),
+            "bill_property_function": env.get(ENV_BILL_PROPERTY_FUNCTION),
         }
         return cls(**{k: v for k, v in raw.items() if v})
 

@@ -25,6 +25,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .sent_messages import SENT_PATH, serve_sent
+
 MAINTENANCE_HEADER = "X-Powerlet-Maintenance"
 MAINTENANCE_FLAG = "powerlet_maintenance"
 COUNTER_PATH = "/_powerlet/scans"
@@ -46,6 +48,8 @@ class DynamoGuard:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("PATH_INFO") == COUNTER_PATH:
             return self._serve_counter(start_response)
+        if environ.get("PATH_INFO") == SENT_PATH:
+            return serve_sent(start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith(_DYNAMODB_TARGET):
             return self._app(environ, start_response)

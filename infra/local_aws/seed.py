@@ -46,6 +46,15 @@ def ensure_user(cognito: Any, pool_id: str, email: str, company_id: str, role: s
     return next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
 
 
+def ensure_thing(iot: Any, thing_name: str) -> None:
+    """A gateway is an IoT thing: its meters' named shadows live on it."""
+    try:
+        iot.create_thing(thingName=thing_name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+
+
 def seed_demo(stack: ProvisionedStack, session: boto3.Session | None = None) -> dict[str, Any]:
     session = session or boto3.Session(region_name=stack.region)
     settings = Settings(table_name=stack.table_name, region=stack.region)
@@ -148,6 +157,9 @@ def seed_demo(stack: ProvisionedStack, session: boto3.Session | None = None) -> 
         items.append(builders.unit(company_id, unit_id, property_id, **unit_attrs))
 
     Catalogue.save_all(items)
+    iot = session.client("iot")
+    for gw in demo.GATEWAYS:
+        ensure_thing(iot, gw["thing_name"])
     return {
         "password": demo.DEMO_PASSWORD,
         "logins": [

@@ -97,6 +97,12 @@ class LocalStack:
         with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
             return dict(json.load(resp))
 
+    def sent_messages(self) -> dict[str, list[dict[str, object]]]:
+        """E-mails and SMS the stand-in accepted (see ``local_aws.sent_messages``)."""
+        url = f"{self.endpoint}/_powerlet/sent"
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
+            return dict(json.load(resp))
+
     def stop(self) -> None:
         if self._proc and self._proc.poll() is None:
             self._proc.terminate()

@@ -6,22 +6,155 @@ injectable); handlers only ever call ``services()``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
+
+import boto3
 
 from ..auth.tokens import TokenVerifier
 from ..data.binding import bind_models, new_connection
 from ..data.catalogue import Catalogue
 from ..data.ledger_store import LedgerStore
+from ..data.settlement_store import SettlementStore
+from ..data.telemetry_store import TelemetryStore
+from ..data.throttle import SignInThrottleStore
+from ..data.web_sessions import WebSessionStore
+from ..pipeline.alerts import Notifier
+from ..pipeline.billing_run import BillingRun, lambda_dispatcher, utc
+from ..pipeline.confirmation import RelayConfirmations
+from ..pipeline.context import BusDirectory
+from ..pipeline.control import Controller
+from ..pipeline.dead_letters import DeadLetters
+from ..pipeline.ingest import Ingest
+from ..pipeline.meter_control import MeterControlService
+from ..pipeline.presence import Presence
+from ..pipeline.reconciliation import Reconciliation
+from ..pipeline.relay_log import RelayLog
+from ..pipeline.settler import Settler
+from ..pipeline.shadows import ShadowWriter
 from ..settings import Settings, get_settings
+from ..web.cognito_signin import CognitoSignIn
+from ..web.config import WebSettings
+from ..web.throttling import SignInThrottle
 
 
 @dataclass
 class Services:
+    """``clients`` overrides any boto3 client by service name (``iot-data``,
+    ``sqs``, ``ses``, ``sns``, ``lambda``): every AWS client is injectable."""
+
     settings: Settings
+    clients: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         bind_models(self.settings)
+
+    def client(self, name: str) -> Any:
+        if name not in self.clients:
+            kwargs: dict[str, Any] = {"region_name": self.settings.region}
+            if name == "iot-data" and self.settings.iot_data_endpoint:
+                kwargs["endpoint_url"] = self.settings.iot_data_endpoint
+            self.clients[name] = boto3.client(name, **kwargs)  # type: ignore[call-overload]
+        return self.clients[name]
+
+    # --- the event pipeline ---
+
+    @cached_property
+    def telemetry(self) -> TelemetryStore:
+        return TelemetryStore()
+
+    @cached_property
+    def buses(self) -> BusDirectory:
+        return BusDirectory(self.catalogue, self.settings.catalogue_cache_s)
+
+    @cached_property
+    def dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.client("sqs"), self.settings.dead_letter_queue_url)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return Notifier(
+            self.catalogue, self.client("ses"), self.client("sns"), self.settings.sender_email
+        )
+
+    @cached_property
+    def shadows(self) -> ShadowWriter:
+        return ShadowWriter(self.client("iot-data"))
+
+    @cached_property
+    def relay_log(self) -> RelayLog:
+        return RelayLog()
+
+    @cached_property
+    def controller(self) -> Controller:
+        return Controller(self.shadows, self.relay_log, self.notifier)
+
+    @cached_property
+    def settlements(self) -> SettlementStore:
+        return SettlementStore(new_connection(self.settings), self.ledger)
+
+    @cached_property
+    def settler(self) -> Settler:
+        return Settler(self.ledger, self.settlements, self.notifier)
+
+    @cached_property
+    def ingest(self) -> Ingest:
+        return Ingest(
+            self.buses,
+            self.telemetry,
+            self.settler,
+            self.controller,
+            self.notifier,
+            self.dead_letters,
+        )
+
+    @cached_property
+    def meter_control(self) -> MeterControlService:
+        return MeterControlService(
+            self.catalogue,
+            self.buses,
+            self.telemetry,
+            self.ledger,
+            self.settler,
+            self.controller,
+            self.notifier,
+        )
+
+    @cached_property
+    def confirmations(self) -> RelayConfirmations:
+        return RelayConfirmations(
+            self.catalogue,
+            self.buses,
+            self.telemetry,
+            self.relay_log,
+            self.shadows,
+            self.notifier,
+            self.dead_letters,
+        )
+
+    @cached_property
+    def presence(self) -> Presence:
+        return Presence(self.catalogue, self.telemetry, self.notifier, self.dead_letters)
+
+    @cached_property
+    def reconciliation(self) -> Reconciliation:
+        return Reconciliation(self.catalogue, self.ledger, self.notifier)
+
+    @cached_property
+    def billing(self) -> BillingRun:
+        if self.settings.bill_property_function:
+            dispatch = lambda_dispatcher(
+                self.client("lambda"), self.settings.bill_property_function
+            )
+        else:
+            # No function to fan out to (local, tests): bill each property in turn.
+            def dispatch(job: dict[str, Any]) -> None:
+                self.billing.bill_property(job["company_id"], job["property_id"], utc(job["now"]))
+
+        return BillingRun(
+            self.catalogue, self.buses, self.telemetry, self.ledger, self.settlements, dispatch
+        )
 
     @cached_property
     def catalogue(self) -> Catalogue:
@@ -37,6 +170,34 @@ class Services:
             raise RuntimeError("POWERLET_USER_POOL_ID and POWERLET_USER_POOL_CLIENT_ID are not set")
         return TokenVerifier(
             self.settings.region, self.settings.user_pool_id, self.settings.user_pool_client_id
+        )
+
+    # --- portal (browser sessions and sign-in) ---
+
+    @cached_property
+    def web_settings(self) -> WebSettings:
+        return WebSettings.from_env()
+
+    @cached_property
+    def cognito_client(self) -> Any:
+        import boto3  # only the portal's sign-in needs this client
+
+        return boto3.client("cognito-idp", region_name=self.settings.region)
+
+    @cached_property
+    def sign_in(self) -> CognitoSignIn:
+        if not self.settings.user_pool_client_id:
+            raise RuntimeError("POWERLET_USER_POOL_CLIENT_ID is not set")
+        return CognitoSignIn(self.cognito_client, self.settings.user_pool_client_id)
+
+    @cached_property
+    def web_sessions(self) -> WebSessionStore:
+        return WebSessionStore()
+
+    @cached_property
+    def sign_in_throttle(self) -> SignInThrottle:
+        return SignInThrottle(
+            SignInThrottleStore(self.web_settings.throttle_window_s), self.web_settings
         )
 
 

@@ -28,6 +28,8 @@ def company(company_id: str, name: str, created_at: datetime, **attrs: Any) -> C
         created_at=created_at,
         **attrs,
     )
+    item.gsi2pk = keys.ALL_COMPANIES_GSI2PK
+    item.gsi2sk = keys.company_pk(company_id)
     if item.reseller_id:
         item.gsi1pk = keys.companies_of_reseller_gsi1pk(item.reseller_id)
         item.gsi1sk = keys.company_pk(company_id)

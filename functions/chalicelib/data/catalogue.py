@@ -11,7 +11,17 @@ from pynamodb.exceptions import DoesNotExist
 
 from . import keys
 from .errors import NotFoundError
-from .models import Company, Gateway, Membership, Meter, PowerletItem, Property, Tenancy, Unit
+from .models import (
+    Account,
+    Company,
+    Gateway,
+    Membership,
+    Meter,
+    PowerletItem,
+    Property,
+    Tenancy,
+    Unit,
+)
 
 _T = TypeVar("_T", bound=PowerletItem)
 
@@ -80,6 +90,34 @@ class Catalogue:
         yield from Tenancy.gsi2.query(  # type: ignore[misc]
             keys.tenancies_of_tenant_gsi2pk(company_id, tenant_sub), limit=MAX_PAGE
         )
+
+    def list_companies(self, limit: int = 10_000) -> Iterator[Company]:
+        """Every company (gsi2 ``COMPANIES``): the schedules' fan-out root."""
+        yield from Company.gsi2.query(keys.ALL_COMPANIES_GSI2PK, limit=limit)  # type: ignore[misc]
+
+    def list_gateways(self, company_id: str) -> Iterator[Gateway]:
+        yield from Gateway.query(
+            keys.company_pk(company_id), Gateway.sk.startswith("GW#"), limit=10_000
+        )
+
+    def list_accounts(self, company_id: str) -> Iterator[Account]:
+        """Accounts of a company (gsi1 ``CO#<co>#ACCOUNTS``), for reconciliation."""
+        yield from Account.gsi1.query(  # type: ignore[misc]
+            keys.accounts_of_company_gsi1pk(company_id), limit=100_000
+        )
+
+    def list_members(self, company_id: str) -> Iterator[Membership]:
+        yield from Membership.query(
+            keys.company_pk(company_id), Membership.sk.startswith("MEMBER#"), limit=1_000
+        )
+
+    def get_units(self, company_id: str, unit_ids: Iterable[str]) -> dict[str, Unit]:
+        wanted = [(keys.company_pk(company_id), keys.unit_sk(u)) for u in set(unit_ids)]
+        return {u.unit_id: u for u in Unit.batch_get(wanted)}
+
+    def get_tenancies(self, company_id: str, tenancy_ids: Iterable[str]) -> dict[str, Tenancy]:
+        wanted = [(keys.company_pk(company_id), keys.tenancy_sk(t)) for t in set(tenancy_ids)]
+        return {t.tenancy_id: t for t in Tenancy.batch_get(wanted)}
 
     @staticmethod
     def save_all(items: Iterable[PowerletItem]) -> int:

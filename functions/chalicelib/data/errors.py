@@ -8,11 +8,13 @@ from ..domain.errors import CurrencyMismatchError, LedgerEntryConflictError
 
 __all__ = [
     "CurrencyMismatchError",
+    "CursorMovedError",
     "DataError",
     "InvalidIdentifierError",
     "LedgerEntryConflictError",
     "NotFoundError",
     "ScanForbiddenError",
+    "StaleStateError",
     "TransactionContentionError",
 ]
 
@@ -37,3 +39,11 @@ class TransactionContentionError(DataError):
 
 class ScanForbiddenError(DataError):
     """A Scan was issued outside a maintenance tool."""
+
+
+class CursorMovedError(DataError):
+    """Another settlement moved the account's cursor since it was read."""
+
+
+class StaleStateError(DataError):
+    """A versioned item changed since it was read (optimistic concurrency)."""

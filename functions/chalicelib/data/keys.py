@@ -186,8 +186,73 @@ def event_sk(at: datetime, event_id: str) -> str:
     return _join(_ts(at), check_id(event_id, "event_id"))
 
 
+# --- gateway data partition: telemetry cycles, 15-minute usage, control state ---
+
+
+def gateway_data_pk(company_id: str, gateway_id: str) -> str:
+    """One partition per gateway holds its telemetry: a bus is written once per
+    cycle for all its meters (see docs/pipeline.md for the write budget)."""
+    return _join(company_pk(company_id), "GWD", check_id(gateway_id, "gateway_id"))
+
+
+CYCLE_PREFIX = "CYC#"
+GATEWAY_USAGE_PREFIX = "U15#"
+GATEWAY_STATE_SK = "STATE"
+
+
+def cycle_sk(cycle_at: datetime, spool_id: str, seq: int) -> str:
+    """Time first so cycles sort by the gateway's clock; (spool id, sequence)
+    after it so the message id alone decides the key and a replay meets the
+    same item."""
+    return _join("CYC", _ts(cycle_at), check_id(spool_id, "spool_id"), f"{int(seq):012d}")
+
+
+def cycle_bound_sk(at: datetime) -> str:
+    """A sort-key bound: every cycle at or after ``at`` sorts after it."""
+    return _join("CYC", _ts(at))
+
+
+def gateway_usage_sk(bucket_start: datetime) -> str:
+    return _join("U15", _ts(bucket_start))
+
+
+# --- indexes for the schedules (never Scan) ---
+
+ALL_COMPANIES_GSI2PK = "COMPANIES"
+
+
+def accounts_of_company_gsi1pk(company_id: str) -> str:
+    return _join(company_pk(company_id), "ACCOUNTS")
+
+
+def account_gsi1sk(account_id: str) -> str:
+    return _join("ACC", check_id(account_id, "account_id"))
+
+
 def _ts(at: datetime) -> str:
     """Sortable UTC timestamp with milliseconds; naive datetimes are refused."""
     if at.tzinfo is None:
         raise InvalidIdentifierError("timestamps in keys must be timezone-aware")
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+# --- portal: browser sessions and sign-in throttling (own partitions, TTL'd) ---
+
+
+def web_session_pk(session_digest: str) -> str:
+    """Keyed by the sha256 of the cookie's session id, so the table never holds
+    a usable session id."""
+    return _join("WEBSESSION", check_id(session_digest, "session_digest"))
+
+
+WEB_SESSION_SK = "SESSION"
+
+
+def sign_in_throttle_pk(scope: str, subject_digest: str) -> str:
+    """``scope`` is ``account`` or ``client``; the subject (email, client
+    address) is hashed so neither is stored in the clear."""
+    return _join("THROTTLE", check_id(scope, "scope"), check_id(subject_digest, "subject"))
+
+
+def sign_in_window_sk(window_index: int) -> str:
+    return _join("W", f"{int(window_index):012d}")

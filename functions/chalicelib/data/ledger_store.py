@@ -99,6 +99,8 @@ class LedgerStore:
         account = Account(
             keys.account_pk(company_id, account_id),
             keys.ACCOUNT_SK,
+            gsi1pk=keys.accounts_of_company_gsi1pk(company_id),
+            gsi1sk=keys.account_gsi1sk(account_id),
             company_id=company_id,
             account_id=account_id,
             currency=currency,

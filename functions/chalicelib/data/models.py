@@ -101,6 +101,7 @@ class Company(PowerletItem, discriminator="Company"):
     status = UnicodeAttribute(default="active")  # active | suspended
     low_credit_thresholds_minor = ListAttribute(of=NumberAttribute, null=True)
     created_at = UTCDateTimeAttribute()
+    # gsi2: every company under ALL_COMPANIES, so schedules enumerate without a Scan.
 
 
 class Brand(PowerletItem, discriminator="Brand"):
@@ -121,6 +122,7 @@ class Membership(PowerletItem, discriminator="Membership"):
     user_sub = UnicodeAttribute()
     email = UnicodeAttribute()
     display_name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # E.164, for SMS alerts
     role = UnicodeAttribute()  # company_admin | property_manager | landlord | tenant
     property_ids = UnicodeSetAttribute(null=True)
 
@@ -208,6 +210,11 @@ class Account(PowerletItem, discriminator="Account"):
     balance_minor = NumberAttribute(default=0)
     entry_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
+    # Settlement cursor: consumption up to this reading is in the ledger. Moved in
+    # the same transaction as the charge, on condition that nobody moved it first.
+    settled_kwh = UnicodeAttribute(null=True)
+    settled_at = UTCDateTimeAttribute(null=True)
+    usage = JSONAttribute(null=True)  # position in the tariff (segment or band usage)
 
 
 class LedgerEntryItem(PowerletItem, discriminator="LedgerEntry"):
@@ -260,11 +267,50 @@ class RelayCommand(PowerletItem, discriminator="RelayCommand"):
     command_id = UnicodeAttribute()
     power = UnicodeAttribute()  # on | off
     reason = UnicodeAttribute()
-    actor = UnicodeAttribute()  # policy | user:<sub> | top-up
+    actor = UnicodeAttribute()  # policy | user:<sub> | top-up | gateway
+    note = UnicodeAttribute(null=True)  # why, in words (a manual reason, the top-up id)
     issued_at = UTCDateTimeAttribute()
-    outcome = UnicodeAttribute(default="pending")  # pending | confirmed | failed | superseded
+    outcome = UnicodeAttribute(default="pending")  # pending | confirmed | failed | unconfirmed
     confirmed_at = UTCDateTimeAttribute(null=True)
     attempts = NumberAttribute(default=0)
+
+
+class GatewayCycle(PowerletItem, discriminator="Cycle"):
+    """One telemetry message: every meter of the bus in one compact item.
+
+    Short stored names keep 32 meters near 2 KB (the write budget counts bytes).
+    ``m`` rows are ``[meter, dt_ms, import_kwh|None, export_kwh|None, watts|None,
+    relay|None, error|None]``.
+    """
+
+    gateway_id = UnicodeAttribute(attr_name="g")
+    spool_id = UnicodeAttribute(attr_name="sid")
+    seq = NumberAttribute(attr_name="s")
+    cycle_at_ms = NumberAttribute(attr_name="t")
+    received_at_ms = NumberAttribute(attr_name="rx")
+    rows = JSONAttribute(attr_name="m")
+    expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
+
+
+class GatewayUsage(PowerletItem, discriminator="U15G"):
+    """Energy per meter of one gateway in one 15-minute bucket: {meter: "kWh"}."""
+
+    gateway_id = UnicodeAttribute(attr_name="g")
+    bucket_start = UTCDateTimeAttribute(attr_name="b")
+    energy = JSONAttribute(attr_name="e")
+
+
+class GatewayState(PowerletItem, discriminator="GwState"):
+    """The control plane of one bus: per meter the desired relay state, the
+    cutoff, the pending command, active alert flags and a snapshot of the
+    account's settlement cursor. Read once per cycle, written only on change."""
+
+    company_id = UnicodeAttribute()
+    gateway_id = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+    meters = JSONAttribute(default=dict)
+    flags = JSONAttribute(default=list)
+    updated_at = UTCDateTimeAttribute(null=True)
 
 
 # --- event streams ---
@@ -309,4 +355,7 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     RelayCommand,
     Notification,
     AuditEvent,
+    GatewayCycle,
+    GatewayUsage,
+    GatewayState,
 )

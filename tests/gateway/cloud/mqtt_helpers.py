@@ -224,7 +224,7 @@ class ShadowService:
         """What the cloud's account policy does: update desired; the delta goes to the device."""
         with self._lock:
             previous = self.book(thing).get(name)
-            accepted, delta = self.book(thing).update(name, {"desired": desired})
+            _, delta = self.book(thing).update(name, {"desired": desired})
             self._send(
                 thing,
                 name,

@@ -90,7 +90,7 @@ def test_no_cutoff_or_power_off_never_cuts():
     ],
 )
 def test_a_desired_state_outside_the_contract_is_refused_with_the_field(bad):
-    with pytest.raises(ShadowDocumentError, match="desired state rejected: "):
+    with pytest.raises(ShadowDocumentError, match=r"desired state rejected: "):
         parse_desired(bad)
 
 
@@ -130,5 +130,5 @@ def test_the_relay_state_store_survives_a_reload(tmp_path):
 def test_a_damaged_state_file_is_reported_not_guessed(tmp_path):
     path = tmp_path / "relay_state.json"
     path.write_text("{not json")
-    with pytest.raises(StateStoreError, match="relay_state.json"):
+    with pytest.raises(StateStoreError, match=r"relay_state\.json"):
         RelayStateStore(path).load()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 from cloud_fakes import MeterDiagnostics, MeterSample
-from conftest import SCHEMAS
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from meter_gateway.telemetry import CycleInput, SpoolStats, encode_message, format_energy_kwh
 
+SCHEMAS = Path(__file__).resolve().parents[3] / "iot_rules" / "schemas"
 CYCLE_MS = 1_764_288_000_000
 _VALIDATOR = Draft202012Validator(json.loads((SCHEMAS / "telemetry.v1.json").read_text()))
 

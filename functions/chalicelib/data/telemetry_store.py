@@ -1,0 +1,145 @@
+"""A gateway's telemetry partition: cycles, 15-minute usage and control state.
+
+Access patterns (docs/data-model.md, #25-#30): put a cycle if absent (the
+message id is the key), the latest cycle, cycles in a time range, a bucket of
+usage per gateway, and the versioned control-state item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from . import keys
+from .errors import StaleStateError
+from .models import GatewayCycle, GatewayState, GatewayUsage
+
+CYCLE_RETENTION = timedelta(days=35)  # cycles are raw data; buckets and the ledger keep the rest
+MAX_CYCLES_PER_QUERY = 2000
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+class TelemetryStore:
+    # --- cycles ---
+
+    def put_cycle(
+        self,
+        company_id: str,
+        gateway_id: str,
+        spool_id: str,
+        seq: int,
+        cycle_at: datetime,
+        received_at: datetime,
+        rows: list[list[Any]],
+    ) -> bool:
+        """Store a cycle once. False if this (spool id, sequence) was already stored."""
+        item = GatewayCycle(
+            keys.gateway_data_pk(company_id, gateway_id),
+            keys.cycle_sk(cycle_at, spool_id, seq),
+            gateway_id=gateway_id,
+            spool_id=spool_id,
+            seq=seq,
+            cycle_at_ms=_ms(cycle_at),
+            received_at_ms=_ms(received_at),
+            rows=rows,
+            expires_at=int((cycle_at + CYCLE_RETENTION).timestamp()),
+        )
+        try:
+            item.save(condition=GatewayCycle.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def cycles_between(
+        self, company_id: str, gateway_id: str, start: datetime, end: datetime
+    ) -> Iterator[GatewayCycle]:
+        """Cycles with start <= cycle time < end, oldest first."""
+        yield from GatewayCycle.query(
+            keys.gateway_data_pk(company_id, gateway_id),
+            GatewayCycle.sk.between(keys.cycle_bound_sk(start), keys.cycle_bound_sk(end)),
+            limit=MAX_CYCLES_PER_QUERY,
+        )
+
+    def cycles_before(
+        self, company_id: str, gateway_id: str, before: datetime, limit: int = 1
+    ) -> list[GatewayCycle]:
+        """The latest ``limit`` cycles strictly before ``before``, newest first."""
+        return list(
+            GatewayCycle.query(
+                keys.gateway_data_pk(company_id, gateway_id),
+                GatewayCycle.sk.between(keys.CYCLE_PREFIX, keys.cycle_bound_sk(before)),
+                scan_index_forward=False,
+                limit=limit,
+            )
+        )
+
+    def latest_cycles(self, company_id: str, gateway_id: str, limit: int = 1) -> list[GatewayCycle]:
+        far = datetime(9999, 1, 1, tzinfo=UTC)
+        return self.cycles_before(company_id, gateway_id, far, limit)
+
+    # --- 15-minute usage ---
+
+    def put_usage(
+        self, company_id: str, gateway_id: str, bucket_start: datetime, energy: dict[str, str]
+    ) -> None:
+        """Overwrite: a bucket is a pure function of the stored cycles."""
+        GatewayUsage(
+            keys.gateway_data_pk(company_id, gateway_id),
+            keys.gateway_usage_sk(bucket_start),
+            gateway_id=gateway_id,
+            bucket_start=bucket_start,
+            energy=energy,
+        ).save()
+
+    def usage_between(
+        self, company_id: str, gateway_id: str, start: datetime, end: datetime
+    ) -> Iterator[GatewayUsage]:
+        yield from GatewayUsage.query(
+            keys.gateway_data_pk(company_id, gateway_id),
+            GatewayUsage.sk.between(keys.gateway_usage_sk(start), keys.gateway_usage_sk(end)),
+            limit=MAX_CYCLES_PER_QUERY,
+        )
+
+    # --- control state ---
+
+    def get_state(self, company_id: str, gateway_id: str) -> GatewayState:
+        try:
+            return GatewayState.get(
+                keys.gateway_data_pk(company_id, gateway_id),
+                keys.GATEWAY_STATE_SK,
+                consistent_read=True,
+            )
+        except DoesNotExist:
+            return GatewayState(
+                keys.gateway_data_pk(company_id, gateway_id),
+                keys.GATEWAY_STATE_SK,
+                company_id=company_id,
+                gateway_id=gateway_id,
+                version=0,
+                meters={},
+                flags=[],
+            )
+
+    def save_state(self, state: GatewayState, at: datetime) -> None:
+        """Write on condition that nobody else wrote since it was read."""
+        expected = int(state.version or 0)
+        condition = (
+            GatewayState.pk.does_not_exist() if expected == 0 else GatewayState.version == expected
+        )
+        state.version = expected + 1
+        state.updated_at = at
+        try:
+            state.save(condition=condition)
+        except PutError as exc:
+            state.version = expected
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise StaleStateError(f"gateway state {state.gateway_id} changed") from exc
+            raise

@@ -1,0 +1,35 @@
+"""The event pipeline: a reading becomes money, and the decision goes back to the relay.
+
+Where things happen:
+
+- a reading enters: ``ingest.py`` (parse ``telemetry.py``, store, ``buckets.py``)
+- money changes: ``settler.py`` (priced by ``charging.py``) and ``meter_control.py`` (top-up)
+- a relay is switched: ``control.py`` (policy -> ``shadows.py``), confirmed in ``confirmation.py``
+- people are told: ``alerts.py``
+- schedules: ``billing_run.py``, ``reconciliation.py``, ``presence.py`` (offline sweep),
+  ``confirmation.py`` (retry sweep)
+"""
+
+from .errors import (
+    ControlContentionError,
+    InvalidShadowEventError,
+    InvalidTelemetryError,
+    InvalidTopUpError,
+    ManualReasonRequiredError,
+    NoAccountError,
+    NoMeterError,
+    PipelineError,
+    UnknownGatewayError,
+)
+
+__all__ = [
+    "ControlContentionError",
+    "InvalidShadowEventError",
+    "InvalidTelemetryError",
+    "InvalidTopUpError",
+    "ManualReasonRequiredError",
+    "NoAccountError",
+    "NoMeterError",
+    "PipelineError",
+    "UnknownGatewayError",
+]

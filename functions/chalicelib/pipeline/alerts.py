@@ -1,0 +1,170 @@
+"""Alerts: an outbox item the portal lists, delivered by e-mail (SES) and SMS (SNS).
+
+The outbox item's key is (event time, alert id) where both come from the event
+that raised it, so a replayed event rewrites nothing and sends nothing twice.
+"Once per crossing" is the caller's business (state flags, cursor-based
+settlement); this module makes a repeat of the *same* event harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PutError
+
+from ..data import keys
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
+from ..data.models import Membership, Notification
+
+LOG = logging.getLogger(__name__)
+TOPICS = frozenset(
+    {
+        "low_credit",
+        "disconnected",
+        "restored",
+        "manual_disconnect",
+        "manual_restore",
+        "meter_offline",
+        "gateway_offline",
+        "reading_backwards",
+        "reverse_energy",
+        "relay_unconfirmed",
+        "balance_mismatch",
+    }
+)
+TITLES = {
+    "low_credit": "Your electricity credit is low",
+    "disconnected": "Electricity disconnected",
+    "restored": "Electricity restored",
+    "manual_disconnect": "Electricity disconnected by your landlord",
+    "manual_restore": "Electricity restored by your landlord",
+    "meter_offline": "A meter stopped answering",
+    "gateway_offline": "A gateway went offline",
+    "reading_backwards": "A meter reading went backwards",
+    "reverse_energy": "A meter shows reverse energy",
+    "relay_unconfirmed": "A relay command was not confirmed",
+    "balance_mismatch": "An account balance does not match its ledger",
+}
+STAFF_ROLES = frozenset({"company_admin"})
+MAX_RECIPIENTS = 20
+MAX_SMS_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Alert:
+    company_id: str
+    topic: str
+    subject_ref: str  # unit:<id>, meter:<id>, gateway:<id>, account:<id>
+    at: datetime  # the time of the event that raised it (keeps replays idempotent)
+    audience: Literal["tenant", "staff"]
+    tenant_sub: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def alert_id(self) -> str:
+        digest = hashlib.sha256(f"{self.topic}|{self.subject_ref}".encode()).hexdigest()
+        return f"{self.topic}-{digest[:16]}"
+
+
+class Notifier:
+    def __init__(
+        self, catalogue: Catalogue, ses_client: Any, sns_client: Any, sender_email: str
+    ) -> None:
+        self._catalogue = catalogue
+        self._ses = ses_client
+        self._sns = sns_client
+        self._sender = sender_email
+
+    def notify(self, alert: Alert) -> Notification | None:
+        """Record and deliver; None if this exact alert was already recorded."""
+        if alert.topic not in TOPICS:
+            raise ValueError(f"unknown alert topic {alert.topic!r}")
+        item = Notification(
+            keys.notifications_pk(alert.company_id),
+            keys.event_sk(alert.at, alert.alert_id()),
+            company_id=alert.company_id,
+            notification_id=alert.alert_id(),
+            topic=alert.topic,
+            created_at=alert.at,
+            subject_ref=alert.subject_ref,
+            payload={**alert.payload, "audience": alert.audience},
+            delivery={},
+        )
+        try:
+            item.save(condition=Notification.pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        delivery = self._deliver(alert)
+        if delivery:
+            item.update(actions=[Notification.delivery.set(delivery)])
+        return item
+
+    def outbox(self, company_id: str, limit: int = 50) -> list[Notification]:
+        return list(
+            Notification.query(
+                keys.notifications_pk(company_id), scan_index_forward=False, limit=limit
+            )
+        )
+
+    # --- delivery ---
+
+    def _recipients(self, alert: Alert) -> list[Membership]:
+        if alert.audience == "tenant":
+            if not alert.tenant_sub:
+                return []
+            try:
+                return [self._catalogue.get_membership(alert.company_id, alert.tenant_sub)]
+            except NotFoundError:
+                return []
+        staff = [m for m in self._catalogue.list_members(alert.company_id) if m.role in STAFF_ROLES]
+        return staff[:MAX_RECIPIENTS]
+
+    def _deliver(self, alert: Alert) -> dict[str, str]:
+        try:
+            brand = self._catalogue.get_company(alert.company_id).name
+        except NotFoundError:
+            brand = "Powerlet"
+        title = TITLES[alert.topic]
+        body = _body(alert)
+        delivery: dict[str, str] = {}
+        for member in self._recipients(alert):
+            delivery[f"email:{member.email}"] = self._email(member.email, brand, title, body)
+            if member.phone:
+                text = f"{brand}: {title}. {body}"[:MAX_SMS_CHARS]
+                delivery[f"sms:{member.phone}"] = self._sms(member.phone, text)
+        return delivery
+
+    def _email(self, to: str, brand: str, title: str, body: str) -> str:
+        try:
+            self._ses.send_email(
+                Source=f"{brand} <{self._sender}>",
+                Destination={"ToAddresses": [to]},
+                Message={
+                    "Subject": {"Data": f"[{brand}] {title}"},
+                    "Body": {"Text": {"Data": f"{body}\n\n{brand}"}},
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            LOG.warning("e-mail to %s failed: %s", to, exc)
+            return f"failed: {type(exc).__name__}"
+        return "sent"
+
+    def _sms(self, phone: str, text: str) -> str:
+        try:
+            self._sns.publish(PhoneNumber=phone, Message=text)
+        except (ClientError, BotoCoreError) as exc:
+            LOG.warning("SMS to %s failed: %s", phone, exc)
+            return f"failed: {type(exc).__name__}"
+        return "sent"
+
+
+def _body(alert: Alert) -> str:
+    details = ", ".join(f"{k}: {v}" for k, v in sorted(alert.payload.items()))
+    return f"{TITLES[alert.topic]} ({alert.subject_ref}). {details}".strip()

@@ -1,0 +1,229 @@
+"""Postpaid bills at period end, fanned out one invocation per property.
+
+A property bills its postpaid units for the last calendar month completed in
+its own time zone. Opening = the account's settlement cursor (or the tenancy's
+opening reading); closing = the last valid reading before the period end.
+The bill item and its ledger entry are keyed by the period, so a re-run is a
+no-op.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from ..data import keys
+from ..data.catalogue import Catalogue
+from ..data.errors import CursorMovedError
+from ..data.ledger_store import LedgerStore
+from ..data.models import Bill
+from ..data.settlement_store import Cursor, SettlementStore
+from ..data.telemetry_store import TelemetryStore
+from ..domain import (
+    BillingPeriod,
+    EntryKind,
+    LedgerEntry,
+    Money,
+    Reading,
+    format_kwh,
+    postpaid_bill,
+)
+from ..domain.calendar import zone
+from ..domain.energy import kwh
+from .charging import month_of
+from .context import BusDirectory
+from .ingest import rows_of
+
+CLOSING_SEARCH_CYCLES = 120  # look back at most two hours of cycles for a valid reading
+
+
+@dataclass(frozen=True)
+class PropertyBilling:
+    billed: list[str]
+    skipped: list[str]
+
+
+def last_completed_month(now: datetime, tz: str) -> BillingPeriod:
+    today = now.astimezone(zone(tz)).date()
+    this_month = month_of(today)
+    return month_of(this_month.start - timedelta(days=1))
+
+
+class BillingRun:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        buses: BusDirectory,
+        telemetry: TelemetryStore,
+        ledger: LedgerStore,
+        settlements: SettlementStore,
+        dispatch: Callable[[dict[str, Any]], None],
+    ) -> None:
+        self._catalogue = catalogue
+        self._buses = buses
+        self._telemetry = telemetry
+        self._ledger = ledger
+        self._settlements = settlements
+        self._dispatch = dispatch
+
+    def fan_out(self, now: datetime | None = None) -> int:
+        """One job per property, so 10,000 units never share one invocation."""
+        now = now or datetime.now(UTC)
+        jobs = 0
+        for company in self._catalogue.list_companies():
+            for prop in self._catalogue.list_properties(company.company_id):
+                self._dispatch(
+                    {
+                        "company_id": company.company_id,
+                        "property_id": prop.property_id,
+                        "now": now.isoformat(),
+                    }
+                )
+                jobs += 1
+        return jobs
+
+    def bill_property(self, company_id: str, property_id: str, now: datetime) -> PropertyBilling:
+        prop = self._catalogue.get_property(company_id, property_id)
+        period = last_completed_month(now, prop.time_zone)
+        billed, skipped = [], []
+        for unit in self._catalogue.list_units_of_property(company_id, property_id):
+            if unit.billing_mode != "postpaid" or not unit.account_id or not unit.meter_id:
+                continue
+            if self._bill_unit(company_id, prop.time_zone, unit.unit_id, period):
+                billed.append(unit.unit_id)
+            else:
+                skipped.append(unit.unit_id)
+        return PropertyBilling(billed, skipped)
+
+    def _bill_unit(self, company_id: str, tz: str, unit_id: str, period: BillingPeriod) -> bool:
+        unit = self._catalogue.get_unit(company_id, unit_id)
+        account_id = str(unit.account_id)
+        try:
+            Bill.get(
+                keys.account_pk(company_id, account_id), keys.bill_sk(period.start.isoformat())
+            )
+            return False  # already billed
+        except DoesNotExist:
+            pass
+        meter = self._catalogue.get_meter(company_id, str(unit.meter_id))
+        bus = self._buses.load(company_id, meter.gateway_id)
+        ctx = bus.meters[meter.meter_id]
+        if ctx.tenancy is None or ctx.tariff is None:
+            return False
+        end_at = datetime.combine(period.end, time(0), zone(tz))
+        account = self._ledger.get_account(company_id, account_id)
+        if account.settled_at is not None:
+            opening = Reading(account.settled_at, str(account.settled_kwh))
+        else:
+            start = datetime.combine(date.fromisoformat(ctx.tenancy.starts_on), time(0), zone(tz))
+            opening = Reading(start, str(ctx.tenancy.opening_kwh))
+        closing = self._closing(company_id, meter.gateway_id, meter.meter_id, end_at)
+        if closing is None or closing.at <= opening.at:
+            return False
+        readings = [opening, *self._bucket_readings(company_id, meter, opening, closing), closing]
+        move_in = date.fromisoformat(ctx.tenancy.starts_on)
+        bill = postpaid_bill(
+            ctx.tariff,
+            period,
+            readings,
+            tz=tz,
+            move_in=move_in if period.contains(move_in) else None,
+        )
+        total = sum(line.amount_minor for line in bill.lines)
+        Bill(
+            keys.account_pk(company_id, account_id),
+            keys.bill_sk(period.start.isoformat()),
+            company_id=company_id,
+            account_id=account_id,
+            period_start=period.start.isoformat(),
+            period_end=period.end.isoformat(),
+            total_minor=total,
+            currency=bill.currency,
+            lines=json.loads(json.dumps([_line(line) for line in bill.lines], default=str)),
+        ).save(condition=Bill.pk.does_not_exist())
+        entry = None
+        if total > 0:
+            entry = LedgerEntry(
+                f"bill:{account_id}:{period.start.isoformat()}",
+                account_id,
+                EntryKind.CONSUMPTION_CHARGE,
+                Money(-total, bill.currency),
+                end_at,
+                memo=f"bill {period.start.isoformat()}..{period.end.isoformat()}",
+                refs={"bill": period.start.isoformat(), "meter": meter.meter_id},
+            )
+        try:
+            self._settlements.settle(
+                company_id,
+                account_id,
+                account.settled_at,
+                Cursor(
+                    format_kwh(closing.cumulative_kwh),
+                    closing.at,
+                    {"bill": period.start.isoformat()},
+                ),
+                entry,
+            )
+        except CursorMovedError:
+            return False
+        return True
+
+    def _closing(
+        self, company_id: str, gateway_id: str, meter_id: str, end_at: datetime
+    ) -> Reading | None:
+        for cycle in self._telemetry.cycles_before(
+            company_id, gateway_id, end_at, CLOSING_SEARCH_CYCLES
+        ):
+            for row in rows_of(cycle):
+                if row.meter_id == meter_id and row.import_kwh is not None and not row.error:
+                    if row.read_at < end_at:
+                        return Reading(row.read_at, row.import_kwh)
+        return None
+
+    def _bucket_readings(
+        self, company_id: str, meter: Any, opening: Reading, closing: Reading
+    ) -> list[Reading]:
+        """Time-of-use needs the shape of the month: cumulative readings at bucket ends."""
+        cumulative = opening.cumulative_kwh
+        readings = []
+        for usage in self._telemetry.usage_between(
+            company_id, meter.gateway_id, opening.at, closing.at
+        ):
+            energy = usage.energy.get(meter.meter_id)
+            if energy is None:
+                continue
+            cumulative = kwh(cumulative + kwh(energy))
+            end = usage.bucket_start + timedelta(minutes=15)
+            if opening.at < end < closing.at and cumulative <= closing.cumulative_kwh:
+                readings.append(Reading(end, cumulative))
+        return readings
+
+
+def _line(line: Any) -> dict[str, Any]:
+    return {
+        "code": line.code,
+        "quantity": str(line.quantity),
+        "unit": line.unit,
+        "unit_price": str(line.unit_price),
+        "amount_minor": line.amount_minor,
+        "refs": dict(line.refs),
+    }
+
+
+def lambda_dispatcher(lambda_client: Any, function_name: str) -> Callable[[dict[str, Any]], None]:
+    def dispatch(job: dict[str, Any]) -> None:
+        lambda_client.invoke(
+            FunctionName=function_name, InvocationType="Event", Payload=json.dumps(job).encode()
+        )
+
+    return dispatch
+
+
+def utc(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

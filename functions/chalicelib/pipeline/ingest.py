@@ -1,0 +1,222 @@
+"""Ingest one telemetry message: validate, store once, bucket, settle, control.
+
+Writes per message (docs/pipeline.md): one cycle item for the whole bus; one
+usage item per gateway when a 15-minute bucket closes; a settlement per meter
+per hour (or on a threshold); the control state and shadows only on change.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..data.errors import NotFoundError, StaleStateError
+from ..data.models import GatewayCycle, GatewayState
+from ..data.telemetry_store import TelemetryStore
+from ..domain import Reading
+from .alerts import Alert, Notifier
+from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
+from .context import BusContext, BusDirectory
+from .control import Controller, MeterState, from_ms
+from .dead_letters import DeadLetters
+from .errors import InvalidTelemetryError
+from .settler import Settler
+from .telemetry import MeterRow, Telemetry, parse_event
+
+LOG = logging.getLogger(__name__)
+SOURCE = "ingest_telemetry"
+MAX_STATE_ATTEMPTS = 4
+
+
+@dataclass
+class IngestResult:
+    status: str  # stored | duplicate | dead_letter
+    reason: str | None = None
+    settled: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    buckets: int = 0
+
+
+def rows_of(cycle: GatewayCycle) -> list[MeterRow]:
+    at = from_ms(int(cycle.cycle_at_ms))
+    return [MeterRow.from_compact(row, at) for row in cycle.rows]
+
+
+class Ingest:
+    def __init__(
+        self,
+        buses: BusDirectory,
+        telemetry: TelemetryStore,
+        settler: Settler,
+        controller: Controller,
+        notifier: Notifier,
+        dead_letters: DeadLetters,
+    ) -> None:
+        self._buses = buses
+        self._telemetry = telemetry
+        self._settler = settler
+        self._controller = controller
+        self._notifier = notifier
+        self._dead_letters = dead_letters
+
+    def handle(self, event: Any) -> IngestResult:
+        try:
+            message = parse_event(event)
+        except InvalidTelemetryError as exc:
+            return self._refuse(exc.reason, event)
+        try:
+            bus = self._buses.by_thing(message.thing_name)
+        except NotFoundError:
+            return self._refuse(f"no gateway registered for thing {message.thing_name}", event)
+        rows = [r for r in message.rows if r.meter_id in bus.meters]
+        foreign = sorted(r.meter_id for r in message.rows if r.meter_id not in bus.meters)
+        if foreign:
+            # Never touch another bus's meters: drop them here, keep the rest.
+            reason = f"meters not on gateway {bus.gateway.gateway_id}: {', '.join(foreign)}"
+            self._dead_letters.send(reason, SOURCE, event)
+            if not rows:
+                return IngestResult("dead_letter", reason)
+        stored = self._telemetry.put_cycle(
+            bus.company_id,
+            bus.gateway.gateway_id,
+            message.spool_id,
+            message.seq,
+            message.cycle_at,
+            message.received_at,
+            [r.compact(message.cycle_at) for r in rows],
+        )
+        if not stored:
+            return IngestResult("duplicate")
+        result = IngestResult("stored")
+        result.buckets = self._close_buckets(bus, message)
+        for attempt in range(MAX_STATE_ATTEMPTS):
+            try:
+                self._settle_and_control(bus, message, rows, result)
+                break
+            except StaleStateError:
+                LOG.info("gateway state changed under us (attempt %d), retrying", attempt + 1)
+        return result
+
+    def _refuse(self, reason: str, event: Any) -> IngestResult:
+        self._dead_letters.send(reason, SOURCE, event)
+        return IngestResult("dead_letter", reason)
+
+    # --- 15-minute buckets ---
+
+    def _close_buckets(self, bus: BusContext, message: Telemetry) -> int:
+        """Write the buckets this message closes (or, if it came late, rewrites)."""
+        co, gw = bus.company_id, bus.gateway.gateway_id
+        latest = self._telemetry.latest_cycles(co, gw, limit=1)
+        latest_at = from_ms(int(latest[0].cycle_at_ms)) if latest else message.cycle_at
+        this_bucket = bucket_start(message.cycle_at)
+        if latest_at > message.cycle_at:
+            # A late message changes its bucket and the next one (its base moved).
+            targets = [
+                b for b in (this_bucket, this_bucket + BUCKET) if b < bucket_start(latest_at)
+            ]
+        else:
+            previous = self._telemetry.cycles_before(co, gw, message.cycle_at, limit=1)
+            if not previous:
+                return 0
+            previous_bucket = bucket_start(from_ms(int(previous[0].cycle_at_ms)))
+            targets = [previous_bucket] if previous_bucket < this_bucket else []
+        for start in targets:
+            cycles = self._telemetry.cycles_between(co, gw, start - BUCKET, start + BUCKET)
+            readings = readings_by_meter(rows_of(c) for c in cycles)
+            self._telemetry.put_usage(co, gw, start, bucket_energy(readings, start))
+        return len(targets)
+
+    # --- money and relays ---
+
+    def _settle_and_control(
+        self, bus: BusContext, message: Telemetry, rows: list[MeterRow], result: IngestResult
+    ) -> None:
+        state = self._telemetry.get_state(bus.company_id, bus.gateway.gateway_id)
+        meters: dict[str, MeterState] = dict(state.meters or {})
+        before = repr(sorted(meters.items()))
+        now = message.received_at
+        history: dict[str, list[Reading]] | None = None
+        for row in rows:
+            ctx = bus.meters[row.meter_id]
+            mstate: MeterState = dict(meters.get(row.meter_id, {}))
+            self._watch_flags(bus, row, mstate)
+            if ctx.prepaid and row.import_kwh is not None and not row.error:
+                self._settler.ensure_cursor(bus, ctx, mstate)
+                reading = Reading(row.read_at, row.import_kwh)
+                if self._settler.due(bus, ctx, mstate, reading):
+                    readings = [reading]
+                    if ctx.tariff is not None and ctx.tariff.kind == "tou":
+                        # Band attribution needs every reading since the cursor.
+                        if history is None:
+                            history = self._history(bus, meters, rows, message.cycle_at)
+                        cursor_at = from_ms(int(mstate["sa"]))
+                        readings = [
+                            r
+                            for r in history.get(row.meter_id, [])
+                            if cursor_at < r.at <= reading.at
+                        ] or [reading]
+                    if self._settler.settle(bus, ctx, mstate, readings):
+                        result.settled.append(row.meter_id)
+            needs_policy = (
+                "cmd" not in mstate
+                or row.meter_id in result.settled
+                or mstate.get("rs") in {"friendly_hours", "credit_exhausted"}
+            )
+            if needs_policy and (not ctx.prepaid or "sa" in mstate):
+                outcome = self._controller.apply(bus, ctx, mstate, now)
+                if outcome.command_id:
+                    result.commands.append(outcome.command_id)
+            meters[row.meter_id] = mstate
+        if repr(sorted(meters.items())) != before:
+            state.meters = meters
+            self._telemetry.save_state(state, now)
+
+    def _history(
+        self,
+        bus: BusContext,
+        meters: dict[str, MeterState],
+        rows: list[MeterRow],
+        cycle_at: datetime,
+    ) -> dict[str, list[Reading]]:
+        oldest = min((int(m["sa"]) for m in meters.values() if "sa" in m), default=None)
+        start = from_ms(oldest) if oldest else cycle_at - timedelta(hours=1)
+        start = max(start, cycle_at - timedelta(days=2))  # put a limit on the read
+        cycles = self._telemetry.cycles_between(
+            bus.company_id, bus.gateway.gateway_id, start, cycle_at + timedelta(milliseconds=1)
+        )
+        return readings_by_meter(rows_of(c) for c in cycles)
+
+    def _watch_flags(self, bus: BusContext, row: MeterRow, mstate: MeterState) -> None:
+        """Reverse energy: an alert when it starts, not on every reading while it lasts."""
+        flags = set(mstate.get("fl", []))
+        reverse = row.watts is not None and row.watts < 0
+        if reverse and "rev" not in flags:
+            flags.add("rev")
+            self._notifier.notify(
+                Alert(
+                    bus.company_id,
+                    "reverse_energy",
+                    f"meter:{row.meter_id}",
+                    row.read_at,
+                    "staff",
+                    None,
+                    {"watts": str(row.watts)},
+                )
+            )
+        elif not reverse and row.watts is not None and "rev" in flags:
+            flags.discard("rev")
+        if flags:
+            mstate["fl"] = sorted(flags)
+        else:
+            mstate.pop("fl", None)
+
+
+def save_meter_state(
+    telemetry: TelemetryStore, state: GatewayState, meter_id: str, mstate: MeterState, at: datetime
+) -> None:
+    meters = dict(state.meters or {})
+    meters[meter_id] = mstate
+    state.meters = meters
+    telemetry.save_state(state, at)

@@ -1,0 +1,237 @@
+"""Services the portal and API call: top-up, and manual disconnect/restore.
+
+Both end the same way as ingest: re-apply the policy to the meter and write
+its shadow if the desired state changed. The gateway's control state is
+versioned; a concurrent ingest makes us re-read and re-apply (bounded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from ..data import keys
+from ..data.catalogue import Catalogue
+from ..data.errors import LedgerEntryConflictError, NotFoundError, StaleStateError
+from ..data.ledger_store import LedgerStore
+from ..data.models import AuditEvent
+from ..data.telemetry_store import TelemetryStore
+from ..domain import EntryKind, LedgerEntry, Money
+from .alerts import Alert, Notifier
+from .context import BusContext, BusDirectory, MeterContext
+from .control import Controller, ControlOutcome, MeterState, new_command_id
+from .errors import (
+    ControlContentionError,
+    InvalidTopUpError,
+    ManualReasonRequiredError,
+    NoAccountError,
+    NoMeterError,
+)
+from .settler import Settler
+
+MAX_STATE_ATTEMPTS = 6
+MAX_TOP_UP_MINOR = 10**9
+MAX_REASON_CHARS = 500
+
+
+@dataclass(frozen=True)
+class TopUpResult:
+    entry_id: str
+    applied: bool  # False: this client key was already used (a replay)
+    balance_minor: int
+    power: str
+    command_id: str | None
+
+
+@dataclass(frozen=True)
+class ManualResult:
+    power: str
+    reason: str
+    command_id: str | None
+
+
+class MeterControlService:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        buses: BusDirectory,
+        telemetry: TelemetryStore,
+        ledger: LedgerStore,
+        settler: Settler,
+        controller: Controller,
+        notifier: Notifier,
+    ) -> None:
+        self._catalogue = catalogue
+        self._buses = buses
+        self._telemetry = telemetry
+        self._ledger = ledger
+        self._settler = settler
+        self._controller = controller
+        self._notifier = notifier
+
+    # --- top-up ---
+
+    def top_up(
+        self,
+        company_id: str,
+        unit_id: str,
+        amount_minor: int,
+        client_key: str,
+        actor: str,
+        now: datetime | None = None,
+    ) -> TopUpResult:
+        """Credit the unit's account once per client key, then re-apply the policy."""
+        now = now or datetime.now(UTC)
+        if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
+            raise InvalidTopUpError("amount_minor must be an integer")
+        if not 0 < amount_minor <= MAX_TOP_UP_MINOR:
+            raise InvalidTopUpError(f"amount_minor must be in 1..{MAX_TOP_UP_MINOR}")
+        bus, ctx = self._locate(company_id, unit_id)
+        if not ctx.account_id or ctx.tariff is None:
+            raise NoAccountError(f"unit {unit_id} has no current tenancy account")
+        entry_id = f"topup:{keys.check_id(client_key, 'client_key')}"
+        currency = ctx.tariff.currency
+        applied = self._append_top_up(
+            company_id, ctx.account_id, entry_id, amount_minor, currency, actor, now
+        )
+        outcome = self._reapply(bus, ctx, now, actor="top-up", note=f"{entry_id} by {actor}")
+        balance = self._ledger.balance_minor(company_id, ctx.account_id)
+        return TopUpResult(entry_id, applied, balance, outcome.decision.power, outcome.command_id)
+
+    def _append_top_up(
+        self,
+        company_id: str,
+        account_id: str,
+        entry_id: str,
+        amount_minor: int,
+        currency: str,
+        actor: str,
+        now: datetime,
+    ) -> bool:
+        try:
+            existing = self._ledger.get_entry(company_id, account_id, entry_id)
+        except NotFoundError:
+            existing = None
+        if existing is None:
+            entry = LedgerEntry(
+                entry_id,
+                account_id,
+                EntryKind.TOP_UP,
+                Money(amount_minor, currency),
+                now,
+                memo=f"top-up by {actor}",
+                refs={"actor": actor},
+            )
+            try:
+                return self._ledger.append(company_id, entry).applied
+            except LedgerEntryConflictError:
+                existing = self._ledger.get_entry(company_id, account_id, entry_id)
+        # A retry of the same request carries a new time; same key and amount = replay.
+        if int(existing.amount_minor) != amount_minor or existing.currency != currency:
+            raise InvalidTopUpError(f"client key {entry_id} was used for another amount")
+        return False
+
+    # --- manual disconnect / restore ---
+
+    def set_manual(
+        self,
+        company_id: str,
+        unit_id: str,
+        power: Literal["off", "on"] | None,
+        reason: str,
+        actor_sub: str,
+        now: datetime | None = None,
+    ) -> ManualResult:
+        """``off``: disconnect; ``on``: force on; None: back to the policy. Reason required."""
+        now = now or datetime.now(UTC)
+        if not isinstance(reason, str) or not reason.strip():
+            raise ManualReasonRequiredError("a manual disconnect or restore needs a reason")
+        reason = reason.strip()[:MAX_REASON_CHARS]
+        if power not in {"on", "off", None}:
+            raise ValueError(f"power must be 'on', 'off' or None, not {power!r}")
+        bus, ctx = self._locate(company_id, unit_id)
+
+        def mutate(mstate: MeterState) -> None:
+            if power is None:
+                mstate.pop("man", None)
+            else:
+                mstate["man"] = power
+            # A manual change is always a new command, even if the relay is already there.
+            mstate.pop("rs", None)
+
+        actor = f"user:{actor_sub}"
+        outcome = self._reapply(
+            bus, ctx, now, actor=actor, note=reason, mutate=mutate, announce=False
+        )
+        AuditEvent(
+            keys.audit_pk(company_id),
+            keys.event_sk(now, outcome.command_id or new_command_id(now)),
+            company_id=company_id,
+            event_id=outcome.command_id or "none",
+            at=now,
+            actor=actor,
+            action="manual_disconnect" if power == "off" else "manual_restore",
+            target=f"unit:{unit_id}",
+            detail={"reason": reason, "power": outcome.decision.power, "override": power},
+        ).save()
+        self._notifier.notify(
+            Alert(
+                company_id,
+                "manual_disconnect" if power == "off" else "manual_restore",
+                f"unit:{unit_id}",
+                now,
+                "tenant",
+                ctx.tenancy.tenant_sub if ctx.tenancy else None,
+                {"reason": reason, "power": outcome.decision.power},
+            )
+        )
+        return ManualResult(outcome.decision.power, outcome.decision.reason, outcome.command_id)
+
+    # --- shared ---
+
+    def _locate(self, company_id: str, unit_id: str) -> tuple[BusContext, MeterContext]:
+        unit = self._catalogue.get_unit(company_id, unit_id)
+        if not unit.meter_id:
+            raise NoMeterError(f"unit {unit_id} has no meter")
+        meter = self._catalogue.get_meter(company_id, unit.meter_id)
+        # Fresh catalogue: a landlord acting now must see the tenancy of now.
+        self._buses.forget()
+        bus = self._buses.load(company_id, meter.gateway_id)
+        ctx = bus.meters.get(meter.meter_id)
+        if ctx is None:
+            raise NoMeterError(f"meter {meter.meter_id} is not on gateway {meter.gateway_id}")
+        return bus, ctx
+
+    def _reapply(
+        self,
+        bus: BusContext,
+        ctx: MeterContext,
+        now: datetime,
+        *,
+        actor: str,
+        note: str | None,
+        mutate: Callable[[MeterState], None] | None = None,
+        announce: bool = True,
+    ) -> ControlOutcome:
+        meter_id = ctx.meter.meter_id
+        for _ in range(MAX_STATE_ATTEMPTS):
+            state = self._telemetry.get_state(bus.company_id, bus.gateway.gateway_id)
+            mstate: MeterState = dict((state.meters or {}).get(meter_id, {}))
+            if mutate:
+                mutate(mstate)
+            if ctx.prepaid:
+                self._settler.refresh(bus, ctx, mstate)
+            outcome = self._controller.apply(
+                bus, ctx, mstate, now, actor=actor, note=note, announce=announce
+            )
+            meters = dict(state.meters or {})
+            meters[meter_id] = mstate
+            state.meters = meters
+            try:
+                self._telemetry.save_state(state, now)
+            except StaleStateError:
+                continue
+            return outcome
+        raise ControlContentionError(f"gateway state of {bus.gateway.gateway_id} kept changing")

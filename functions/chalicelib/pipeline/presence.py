@@ -1,0 +1,151 @@
+"""Gateway presence (connect/disconnect lifecycle events) and the offline sweep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError, StaleStateError
+from ..data.models import Gateway
+from ..data.telemetry_store import TelemetryStore
+from .alerts import Alert, Notifier
+from .control import from_ms
+from .dead_letters import DeadLetters
+from .ingest import rows_of
+
+GATEWAY_SILENT_AFTER = timedelta(minutes=10)
+METER_SILENT_CYCLES = 10  # no valid reading in this many latest cycles = offline
+
+
+@dataclass(frozen=True)
+class PresenceResult:
+    status: str  # online | offline | stale | dead_letter
+
+
+class Presence:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        telemetry: TelemetryStore,
+        notifier: Notifier,
+        dead_letters: DeadLetters,
+    ) -> None:
+        self._catalogue = catalogue
+        self._telemetry = telemetry
+        self._notifier = notifier
+        self._dead_letters = dead_letters
+
+    def handle(self, event: Any) -> PresenceResult:
+        if not isinstance(event, dict):
+            self._dead_letters.send("event is not an object", "gateway_presence", event)
+            return PresenceResult("dead_letter")
+        client_id, kind, stamp = (
+            event.get("clientId"),
+            event.get("eventType"),
+            event.get("timestamp"),
+        )
+        if kind not in {"connected", "disconnected"} or not isinstance(stamp, int):
+            self._dead_letters.send("not a presence event", "gateway_presence", event)
+            return PresenceResult("dead_letter")
+        try:
+            gateway = self._catalogue.find_gateway_by_thing(str(client_id))
+        except NotFoundError:
+            self._dead_letters.send(f"unknown client {client_id}", "gateway_presence", event)
+            return PresenceResult("dead_letter")
+        at = from_ms(stamp)
+        online = kind == "connected"
+        try:
+            # Lifecycle events can arrive out of order: only a newer one wins.
+            gateway.update(
+                actions=[Gateway.online.set(online), Gateway.last_seen_at.set(at)],
+                condition=Gateway.last_seen_at.does_not_exist() | (Gateway.last_seen_at < at),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return PresenceResult("stale")
+            raise
+        if not online:
+            self._notifier.notify(
+                Alert(
+                    gateway.company_id,
+                    "gateway_offline",
+                    f"gateway:{gateway.gateway_id}",
+                    at,
+                    "staff",
+                    None,
+                    {"why": str(event.get("disconnectReason") or "disconnected")},
+                )
+            )
+        return PresenceResult("online" if online else "offline")
+
+    def sweep(self, now: datetime | None = None) -> dict[str, int]:
+        """Alert once for a gateway silent too long, and for meters with no valid reading."""
+        now = now or datetime.now(UTC)
+        counts = {"gateways_silent": 0, "meters_silent": 0}
+        for company in self._catalogue.list_companies():
+            for gateway in self._catalogue.list_gateways(company.company_id):
+                self._sweep_gateway(company.company_id, gateway, now, counts)
+        return counts
+
+    def _sweep_gateway(
+        self, company_id: str, gateway: Gateway, now: datetime, counts: dict[str, int]
+    ) -> None:
+        gw = gateway.gateway_id
+        cycles = self._telemetry.latest_cycles(company_id, gw, limit=METER_SILENT_CYCLES)
+        state = self._telemetry.get_state(company_id, gw)
+        flags = set(state.flags or [])
+        before = set(flags)
+        last_at = from_ms(int(cycles[0].cycle_at_ms)) if cycles else None
+        silent = last_at is None or now - last_at > GATEWAY_SILENT_AFTER
+        if silent and "silent" not in flags and last_at is not None:
+            flags.add("silent")
+            counts["gateways_silent"] += 1
+            self._notifier.notify(
+                Alert(
+                    company_id,
+                    "gateway_offline",
+                    f"gateway:{gw}",
+                    last_at,
+                    "staff",
+                    None,
+                    {"why": "no telemetry", "last_cycle": last_at.isoformat()},
+                )
+            )
+        elif not silent:
+            flags.discard("silent")
+            meters = {m.meter_id for m in self._catalogue.list_meters_of_gateway(company_id, gw)}
+            answered = {
+                row.meter_id
+                for cycle in cycles
+                for row in rows_of(cycle)
+                if row.import_kwh is not None and not row.error
+            }
+            for meter_id in sorted(meters):
+                flag = f"off:{meter_id}"
+                if meter_id not in answered and len(cycles) >= METER_SILENT_CYCLES:
+                    if flag not in flags:
+                        flags.add(flag)
+                        counts["meters_silent"] += 1
+                        self._notifier.notify(
+                            Alert(
+                                company_id,
+                                "meter_offline",
+                                f"meter:{meter_id}",
+                                last_at,
+                                "staff",
+                                None,
+                                {"cycles_without_reading": len(cycles)},
+                            )
+                        )
+                else:
+                    flags.discard(flag)
+        if flags != before:
+            state.flags = sorted(flags)
+            try:
+                self._telemetry.save_state(state, now)
+            except StaleStateError:
+                pass  # the next sweep sees the same facts and tries again

@@ -1,0 +1,160 @@
+"""Decode and validate one telemetry event (pure: no AWS).
+
+The rule hands ingest ``raw`` (base64 of the MQTT payload) so that a payload
+which is not JSON still reaches the handler and can be dead-lettered with its
+reason. Numbers are parsed as ``Decimal`` so no float ever carries a reading.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .errors import InvalidTelemetryError
+
+# 247 meters of the schema's maximum is ~35 KB; anything far beyond is not a gateway.
+MAX_RAW_BYTES = 64 * 1024
+MAX_CLOCK_SKEW = timedelta(days=400)
+SCHEMA_NAME = "telemetry.v1.json"
+_SCHEMA_DIRS = (
+    Path(__file__).resolve().parents[3] / "iot_rules" / "schemas",  # the repository
+    Path(__file__).resolve().parents[1] / "schemas",  # packaged into chalicelib by the build
+)
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft202012Validator:
+    """The schema is loaded and compiled once per container."""
+    for folder in _SCHEMA_DIRS:
+        path = folder / SCHEMA_NAME
+        if path.exists():
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            Draft202012Validator.check_schema(schema)
+            return Draft202012Validator(schema)
+    raise FileNotFoundError(f"{SCHEMA_NAME} not found in {_SCHEMA_DIRS}")
+
+
+@dataclass(frozen=True)
+class MeterRow:
+    meter_id: str
+    read_at: datetime
+    import_kwh: Decimal | None
+    export_kwh: Decimal | None
+    watts: Decimal | None
+    relay: int | None
+    error: str | None
+    consecutive_failures: int
+
+    def compact(self, cycle_at: datetime) -> list[Any]:
+        """The stored row: [meter, dt_ms, import, export, watts, relay, error]."""
+        dt_ms = int((self.read_at - cycle_at).total_seconds() * 1000)
+        return [
+            self.meter_id,
+            dt_ms,
+            None if self.import_kwh is None else str(self.import_kwh),
+            None if self.export_kwh is None else str(self.export_kwh),
+            None if self.watts is None else str(self.watts),
+            self.relay,
+            self.error,
+        ]
+
+    @classmethod
+    def from_compact(cls, row: list[Any], cycle_at: datetime) -> MeterRow:
+        meter_id, dt_ms, imp, exp, watts, relay, error = row
+        return cls(
+            meter_id,
+            cycle_at + timedelta(milliseconds=int(dt_ms)),
+            None if imp is None else Decimal(imp),
+            None if exp is None else Decimal(exp),
+            None if watts is None else Decimal(watts),
+            relay,
+            error,
+            0,
+        )
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    thing_name: str
+    spool_id: str
+    seq: int
+    cycle_at: datetime
+    received_at: datetime
+    rows: tuple[MeterRow, ...]
+
+    @property
+    def message_id(self) -> str:
+        return f"{self.thing_name}/{self.spool_id}/{self.seq}"
+
+
+def _ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def parse_event(event: Any) -> Telemetry:
+    """The rule's event -> Telemetry, or InvalidTelemetryError naming what is wrong."""
+    if not isinstance(event, dict):
+        raise InvalidTelemetryError("event is not an object")
+    raw, thing = event.get("raw"), event.get("thing_name")
+    if not isinstance(raw, str) or not isinstance(thing, str) or not thing:
+        raise InvalidTelemetryError("event lacks raw or thing_name")
+    if len(raw) > MAX_RAW_BYTES * 4 // 3 + 4:
+        raise InvalidTelemetryError(f"payload larger than {MAX_RAW_BYTES} bytes")
+    try:
+        payload = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidTelemetryError(f"raw is not base64: {exc}") from exc
+    if len(payload) > MAX_RAW_BYTES:
+        raise InvalidTelemetryError(f"payload larger than {MAX_RAW_BYTES} bytes")
+    try:
+        document = json.loads(payload.decode("utf-8"), parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidTelemetryError(f"payload is not JSON: {exc}") from exc
+    errors = sorted(validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
+        raise InvalidTelemetryError(f"schema telemetry.v1: at {where}: {first.message[:300]}")
+    if document["g"] != thing:
+        # The topic (and the IoT policy behind it) says who sent it; the payload cannot.
+        raise InvalidTelemetryError(
+            f"payload gateway {document['g']!r} is not the topic's {thing!r}"
+        )
+    received_ms = event.get("received_at_ms")
+    received_at = _ms(received_ms) if isinstance(received_ms, int) else datetime.now(UTC)
+    cycle_at = _ms(document["t"])
+    if abs(cycle_at - received_at) > MAX_CLOCK_SKEW:
+        raise InvalidTelemetryError("cycle time is more than 400 days from the receive time")
+    seen: set[str] = set()
+    rows: list[MeterRow] = []
+    for meter in document["m"]:
+        if meter["i"] in seen:
+            raise InvalidTelemetryError(f"meter {meter['i']} appears twice in one cycle")
+        seen.add(meter["i"])
+        diagnostics = meter.get("dg") or [0, 0, 0, None, 0]
+        rows.append(
+            MeterRow(
+                meter_id=meter["i"],
+                read_at=cycle_at + timedelta(milliseconds=meter["dt"]),
+                import_kwh=_kwh(meter.get("ie", meter.get("te"))),
+                export_kwh=_kwh(meter.get("xe")),
+                watts=None if meter.get("w") is None else Decimal(str(meter["w"])),
+                relay=meter.get("r"),
+                error=meter.get("er"),
+                consecutive_failures=int(diagnostics[4]),
+            )
+        )
+    return Telemetry(thing, document["sid"], document["s"], cycle_at, received_at, tuple(rows))
+
+
+def _kwh(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)

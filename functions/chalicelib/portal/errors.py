@@ -1,0 +1,23 @@
+"""Failures of portal actions, one class per failure mode."""
+
+from __future__ import annotations
+
+
+class PortalError(Exception):
+    """Base of every portal action failure."""
+
+
+class InvalidTopUpError(PortalError):
+    """Amount not positive, over the limit, or the unit has no account."""
+
+
+class IdempotencyKeyReusedError(PortalError):
+    """The same idempotency key was used for a different top-up."""
+
+
+class InvalidRelayRequestError(PortalError):
+    """Power must be on or off, with a reason, on a unit that has a meter."""
+
+
+class InvalidCursorError(PortalError):
+    """A pagination cursor that this query did not issue."""

@@ -1,0 +1,303 @@
+"""Read models of the portal pages and the JSON API, each a bounded number of
+DynamoDB requests whatever the size of the company (see docs/portal.md):
+
+- dashboard: properties (1 Query), one page of units of one property (1 Query
+  on gsi1), their accounts, meters and gateways (1 BatchGetItem each), the
+  newest alerts (1 Query);
+- unit page: unit, property, meter, account, tenancy (GetItems), a ledger page
+  (gsi2), the latest relay commands, a week of 15-minute usage of its gateway.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..api.services import services
+from ..auth.principal import Principal, Role
+from ..data import keys
+from ..data.errors import NotFoundError
+from ..data.models import (
+    Account,
+    Gateway,
+    LedgerEntryItem,
+    Meter,
+    Notification,
+    Property,
+    RelayCommand,
+    Tenancy,
+    Unit,
+)
+from ..data.telemetry_store import TelemetryStore
+from .errors import InvalidCursorError
+from .estimate import days_left
+from .scope import visible_unit
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+MAX_QUERY_CHARS = 64
+LEDGER_PAGE = 20
+ALERTS_SHOWN = 5
+RELAY_HISTORY = 5
+USAGE_DAYS = 7
+MAX_CURSOR_CHARS = 1024
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit: Unit
+    account: Account | None
+    meter: Meter | None
+    gateway: Gateway | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    properties: list[Property]
+    selected: Property | None
+    rows: list[UnitRow]
+    next_cursor: str | None
+    alerts: list[Notification]
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    day: datetime  # local midnight, tz-aware
+    energy_kwh: Decimal
+
+
+@dataclass(frozen=True)
+class UnitDetail:
+    unit: Unit
+    property: Property
+    meter: Meter | None
+    account: Account | None
+    tenancy: Tenancy | None
+    entries: list[LedgerEntryItem]
+    commands: list[RelayCommand]
+    usage: list[UsageDay]
+    days_left: int | None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def power_reason(self) -> str:
+        """Why the power is as it is: the latest command's reason, else the unit's."""
+        if self.commands:
+            return str(self.commands[0].reason)
+        return str(self.unit.power_reason or ("credit_ok" if self.unit.power == "on" else ""))
+
+    @property
+    def power_note(self) -> str | None:
+        return getattr(self.commands[0], "note", None) if self.commands else None
+
+
+def dashboard(
+    p: Principal,
+    property_id: str | None = None,
+    search: str = "",
+    power: str | None = None,
+    cursor: str | None = None,
+    page_size: int = PAGE_SIZE,
+) -> Dashboard:
+    catalogue = services().catalogue
+    props = [x for x in catalogue.list_properties(p.company_id) if p.may_see_property(x.property_id)]
+    selected = next((x for x in props if x.property_id == property_id), None)
+    if property_id and selected is None:
+        raise NotFoundError("property not found")
+    selected = selected or (props[0] if props else None)
+    rows: list[UnitRow] = []
+    next_cursor = None
+    if selected is not None:
+        units, next_cursor = _units_page(
+            p.company_id, selected.property_id, search, power, cursor, page_size
+        )
+        rows = _rows(p.company_id, units)
+    alerts = list(
+        Notification.query(
+            keys.notifications_pk(p.company_id), scan_index_forward=False, limit=ALERTS_SHOWN
+        )
+    )
+    if p.role is not Role.COMPANY_ADMIN:
+        visible = {f"unit:{r.unit.unit_id}" for r in rows}
+        alerts = [a for a in alerts if a.subject_ref in visible]
+    return Dashboard(props, selected, rows, next_cursor, alerts)
+
+
+def _units_page(
+    company_id: str,
+    property_id: str,
+    search: str,
+    power: str | None,
+    cursor: str | None,
+    page_size: int,
+) -> tuple[list[Unit], str | None]:
+    pk = keys.units_of_property_gsi1pk(company_id, property_id)
+    start = _decode_cursor(cursor, pk) if cursor else None
+    condition = None
+    search = search.strip()[:MAX_QUERY_CHARS]
+    if search:
+        condition = Unit.name.contains(search) | Unit.unit_id.contains(search)
+    if power in {"on", "off"}:
+        by_power = Unit.power == power
+        condition = by_power if condition is None else (condition & by_power)
+    # Limit bounds the items *read*; a filter may leave the page short, and
+    # the cursor goes on from the last item read.
+    result = Unit.gsi1.query(  # type: ignore[misc]
+        pk,
+        filter_condition=condition,
+        limit=max(1, min(page_size, MAX_PAGE_SIZE)),
+        last_evaluated_key=start,
+    )
+    units = [u for u in result if isinstance(u, Unit)]
+    last = result.last_evaluated_key
+    return units, _encode_cursor(last) if last else None
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def _decode_cursor(cursor: str, expected_pk: str) -> dict[str, Any]:
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidCursorError("cursor too long")
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCursorError("malformed cursor") from exc
+    # A cursor names a position in the caller's own query, never another partition.
+    if not isinstance(key, dict) or key.get("gsi1pk", {}).get("S") != expected_pk:
+        raise InvalidCursorError("cursor from another query")
+    return key
+
+
+def _rows(company_id: str, units: list[Unit]) -> list[UnitRow]:
+    accounts = _batch(
+        Account,
+        {(keys.account_pk(company_id, u.account_id), keys.ACCOUNT_SK) for u in units if u.account_id},
+    )
+    meters = _batch(
+        Meter, {(keys.company_pk(company_id), keys.meter_sk(u.meter_id)) for u in units if u.meter_id}
+    )
+    by_account = {a.account_id: a for a in accounts}
+    by_meter = {m.meter_id: m for m in meters}
+    gateways = _batch(
+        Gateway,
+        {(keys.company_pk(company_id), keys.gateway_sk(m.gateway_id)) for m in meters},
+    )
+    by_gateway = {g.gateway_id: g for g in gateways}
+    rows = []
+    for u in units:
+        meter = by_meter.get(u.meter_id or "")
+        rows.append(
+            UnitRow(
+                unit=u,
+                account=by_account.get(u.account_id or ""),
+                meter=meter,
+                gateway=by_gateway.get(meter.gateway_id) if meter else None,
+            )
+        )
+    return rows
+
+
+def _batch(cls: Any, wanted: set[tuple[str, str]]) -> list[Any]:
+    return list(cls.batch_get(sorted(wanted))) if wanted else []
+
+
+def unit_detail(p: Principal, unit_id: str, now: datetime | None = None) -> UnitDetail:
+    now = now or datetime.now(UTC)
+    svc = services()
+    unit = visible_unit(p, unit_id)
+    prop = svc.catalogue.get_property(p.company_id, unit.property_id)
+    meter = (
+        _maybe(lambda: svc.catalogue.get_meter(p.company_id, unit.meter_id or ""))
+        if unit.meter_id
+        else None
+    )
+    tenancy = (
+        _maybe(lambda: svc.catalogue.get_tenancy(p.company_id, unit.tenancy_id or ""))
+        if unit.tenancy_id
+        else None
+    )
+    account = entries = None
+    if unit.account_id:
+        account = _maybe(lambda: svc.ledger.get_account(p.company_id, unit.account_id or ""))
+        entries = list(svc.ledger.entries(p.company_id, unit.account_id, limit=LEDGER_PAGE))
+    commands: list[RelayCommand] = []
+    usage: list[UsageDay] = []
+    if meter is not None:
+        commands = list(
+            RelayCommand.query(
+                keys.meter_data_pk(p.company_id, meter.meter_id),
+                RelayCommand.sk.startswith("CMD#"),
+                scan_index_forward=False,
+                limit=RELAY_HISTORY,
+            )
+        )
+        usage = daily_usage(p.company_id, meter, prop.time_zone, now)
+    estimate = None
+    if account is not None and entries is not None:
+        estimate = days_left(
+            int(account.balance_minor),
+            [(e.entry_kind, int(e.amount_minor), e.occurred_at) for e in entries],
+            now,
+        )
+    return UnitDetail(
+        unit, prop, meter, account, tenancy, entries or [], commands, usage, estimate
+    )
+
+
+def daily_usage(company_id: str, meter: Meter, time_zone: str, now: datetime) -> list[UsageDay]:
+    """Energy per local day over the last week, from the gateway's 15-minute buckets."""
+    zone = ZoneInfo(time_zone)
+    today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    first = today - timedelta(days=USAGE_DAYS - 1)
+    totals = {first + timedelta(days=i): Decimal("0.000") for i in range(USAGE_DAYS)}
+    buckets = TelemetryStore().usage_between(
+        company_id, meter.gateway_id, first.astimezone(UTC), now.astimezone(UTC)
+    )
+    seen = False
+    for bucket in buckets:
+        energy = (bucket.energy or {}).get(meter.meter_id)
+        if energy is None:
+            continue
+        seen = True
+        day = bucket.bucket_start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        if day in totals:
+            totals[day] += Decimal(str(energy))
+    if not seen:
+        return []
+    return [UsageDay(day, kwh.quantize(Decimal("0.001"))) for day, kwh in sorted(totals.items())]
+
+
+def tenant_units(p: Principal) -> list[Unit]:
+    """The caller's current tenancies' units (gsi2, then one BatchGet)."""
+    tenancies = [
+        t for t in services().catalogue.list_tenancies_of_tenant(p.company_id, p.user_sub)
+        if not t.ends_on
+    ]
+    wanted = {(keys.company_pk(p.company_id), keys.unit_sk(t.unit_id)) for t in tenancies}
+    mine = {t.tenancy_id for t in tenancies}
+    return sorted(
+        (u for u in _batch(Unit, wanted) if u.tenancy_id in mine), key=lambda u: u.unit_id
+    )
+
+
+def entry_of_unit(p: Principal, unit_id: str, entry_id: str) -> tuple[Unit, LedgerEntryItem]:
+    unit = visible_unit(p, unit_id)
+    if not unit.account_id:
+        raise NotFoundError("entry not found")
+    entry = services().ledger.get_entry(p.company_id, unit.account_id, entry_id)
+    return unit, entry
+
+
+def _maybe(fetch: Any) -> Any:
+    try:
+        return fetch()
+    except NotFoundError:
+        return None

@@ -1,0 +1,1 @@
+"""The browser portal: sign-in, sessions, CSRF, pages rendered from branding/ templates."""

@@ -1,0 +1,120 @@
+"""Sign-in conversations with the Cognito user pool through an injected
+``cognito-idp`` client: password sign-in, the NEW_PASSWORD_REQUIRED challenge
+of a first sign-in, and the forgotten-password pair.
+
+Every answer that would tell an attacker whether an account exists (unknown
+user, wrong password, disabled user) becomes the same ``SignInFailedError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .errors import (
+    IdentityProviderError,
+    NewPasswordRequiredError,
+    PasswordRejectedError,
+    ResetCodeRejectedError,
+    SignInFailedError,
+)
+
+MAX_PASSWORD_CHARS = 256
+MAX_EMAIL_CHARS = 254
+
+_BAD_CREDENTIALS = {"NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException"}
+_BAD_PASSWORD = {"InvalidPasswordException", "InvalidParameterException"}
+_BAD_CODE = {"CodeMismatchException", "ExpiredCodeException"}
+
+
+@dataclass(frozen=True)
+class Tokens:
+    id_token: str
+    access_token: str
+
+
+class CognitoSignIn:
+    def __init__(self, cognito_client: Any, client_id: str) -> None:
+        self._cognito = cognito_client
+        self._client_id = client_id
+
+    def sign_in(self, email: str, password: str) -> Tokens:
+        """Tokens, or ``NewPasswordRequiredError`` carrying the challenge session."""
+        if not email or len(email) > MAX_EMAIL_CHARS or len(password) > MAX_PASSWORD_CHARS:
+            raise SignInFailedError("incorrect e-mail or password")
+        try:
+            answer = self._cognito.initiate_auth(
+                ClientId=self._client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": email, "PASSWORD": password},
+            )
+        except ClientError as exc:
+            if _code(exc) in _BAD_CREDENTIALS:
+                raise SignInFailedError("incorrect e-mail or password") from exc
+            raise IdentityProviderError(f"initiate_auth failed: {_code(exc)}") from exc
+        return self._tokens_or_challenge(answer, email)
+
+    def complete_new_password(self, challenge_session: str, username: str, new_password: str) -> Tokens:
+        if len(new_password) > MAX_PASSWORD_CHARS:
+            raise PasswordRejectedError("password too long")
+        try:
+            answer = self._cognito.respond_to_auth_challenge(
+                ClientId=self._client_id,
+                ChallengeName="NEW_PASSWORD_REQUIRED",
+                Session=challenge_session,
+                ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
+            )
+        except ClientError as exc:
+            if _code(exc) in _BAD_PASSWORD:
+                raise PasswordRejectedError("the new password does not meet the policy") from exc
+            if _code(exc) in {*_BAD_CREDENTIALS, "ResourceNotFoundException", "CodeMismatchException"}:
+                # the challenge session expired or was already used
+                raise SignInFailedError("the sign-in expired; sign in again") from exc
+            raise IdentityProviderError(f"respond_to_auth_challenge: {_code(exc)}") from exc
+        return self._tokens_or_challenge(answer, username)
+
+    def forgot_password(self, email: str) -> None:
+        """Ask Cognito to send a reset code. Unknown accounts look the same."""
+        if not email or len(email) > MAX_EMAIL_CHARS:
+            return
+        try:
+            self._cognito.forgot_password(ClientId=self._client_id, Username=email)
+        except ClientError as exc:
+            if _code(exc) in {*_BAD_CREDENTIALS, "LimitExceededException"}:
+                return
+            raise IdentityProviderError(f"forgot_password failed: {_code(exc)}") from exc
+
+    def confirm_forgot_password(self, email: str, code: str, new_password: str) -> None:
+        if len(new_password) > MAX_PASSWORD_CHARS or not code or len(code) > 64:
+            raise ResetCodeRejectedError("invalid code")
+        try:
+            self._cognito.confirm_forgot_password(
+                ClientId=self._client_id,
+                Username=email,
+                ConfirmationCode=code,
+                Password=new_password,
+            )
+        except ClientError as exc:
+            if _code(exc) in _BAD_CODE | _BAD_CREDENTIALS | {"ResourceNotFoundException"}:
+                raise ResetCodeRejectedError("the code is wrong or has expired") from exc
+            if _code(exc) in _BAD_PASSWORD:
+                raise PasswordRejectedError("the new password does not meet the policy") from exc
+            raise IdentityProviderError(f"confirm_forgot_password: {_code(exc)}") from exc
+
+    @staticmethod
+    def _tokens_or_challenge(answer: dict[str, Any], username: str) -> Tokens:
+        if answer.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+            params = answer.get("ChallengeParameters") or {}
+            raise NewPasswordRequiredError(
+                str(answer["Session"]), str(params.get("USERNAME") or username)
+            )
+        result = answer.get("AuthenticationResult")
+        if not result:
+            raise IdentityProviderError(f"unsupported challenge {answer.get('ChallengeName')!r}")
+        return Tokens(id_token=result["IdToken"], access_token=result["AccessToken"])
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

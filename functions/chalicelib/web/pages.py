@@ -1,0 +1,259 @@
+"""Page routes: one declaration registers the path, the roles allowed (in the
+same ``ROUTE_ACCESS`` registry as the JSON API) and the browser-session check.
+
+Pages authenticate with the session cookie, not a bearer token, so they are
+registered without the token authorizer; the wrapper does the equivalent:
+session -> verified company and user -> membership -> role. It also checks the
+CSRF token of every POST, maps failures to HTML pages (objects of others 404,
+roles 403, no session -> redirect to the right sign-in screen) and adds the
+security headers.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+
+from ..api.access import PUBLIC, ROUTE_ACCESS
+from ..api.services import services
+from ..auth.errors import ForbiddenError, NoMembershipError
+from ..auth.principal import Principal, Role
+from ..data.errors import InvalidIdentifierError, NotFoundError
+from ..data.web_sessions import WebSession
+from ..portal.errors import InvalidCursorError
+from .config import WebSettings
+from .cookies import (
+    LANGUAGE_COOKIE,
+    PRE_SESSION_CSRF_COOKIE,
+    SESSION_COOKIE,
+    read_cookies,
+    set_cookie,
+)
+from .errors import CsrfError, InvalidFormError, NotSignedInError
+from .i18n import LANGUAGE_LABELS, Translator, pick_language
+from .render import render
+
+FORM = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 16_384
+MAX_FORM_FIELDS = 30
+MAX_FIELD_CHARS = 2_000
+PRE_SESSION_CSRF_MAX_AGE_S = 3600
+CSRF_FIELD = "csrf_token"
+
+PAGE_ROUTES: set[tuple[str, str]] = set()
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+STAFF_SIGN_IN = "/signin"
+TENANT_SIGN_IN = "/tenant/signin"
+
+
+@dataclass
+class PageContext:
+    request: Request
+    settings: WebSettings
+    cookies: dict[str, str]
+    tr: Translator
+    principal: Principal | None = None
+    session: WebSession | None = None
+    set_cookies: list[str] = field(default_factory=list)
+    _form: dict[str, str] | None = None
+
+    @property
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    @property
+    def client(self) -> str:
+        identity = (self.request.context or {}).get("identity") or {}
+        return str(identity.get("sourceIp") or "unknown")
+
+    @property
+    def query(self) -> dict[str, str]:
+        raw = self.request.query_params or {}
+        return {k: str(v)[:MAX_FIELD_CHARS] for k, v in list(raw.items())[:MAX_FORM_FIELDS]}
+
+    @property
+    def form(self) -> dict[str, str]:
+        if self._form is None:
+            self._form = parse_form(self.request.raw_body or b"")
+        return self._form
+
+    @property
+    def csrf_token(self) -> str:
+        """Session-bound once signed in; a double-submit cookie before that."""
+        if self.session is not None:
+            return str(self.session.csrf_token)
+        token = self.cookies.get(PRE_SESSION_CSRF_COOKIE)
+        if not token:
+            token = secrets.token_urlsafe(24)
+            self.cookies[PRE_SESSION_CSRF_COOKIE] = token
+            self.set_cookies.append(
+                set_cookie(
+                    PRE_SESSION_CSRF_COOKIE,
+                    token,
+                    max_age_s=PRE_SESSION_CSRF_MAX_AGE_S,
+                    secure=self.settings.cookie_secure,
+                )
+            )
+        return token
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        body = render(
+            self.settings,
+            template,
+            t=self.tr.t,
+            tr=self.tr,
+            lang=self.tr.language,
+            html_lang=self.tr.html_lang,
+            languages=LANGUAGE_LABELS,
+            principal=self.principal,
+            csrf_token=self.csrf_token,
+            current_path=self.request.context.get("path") or "/",
+            **context,
+        )
+        return Response(
+            body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"}
+        )
+
+    def redirect(self, location: str, **params: str) -> Response:
+        if params:
+            location = f"{location}?{urlencode(params)}"
+        return Response(body="", status_code=303, headers={"Location": location})
+
+
+def parse_form(raw: bytes) -> dict[str, str]:
+    if len(raw) > MAX_FORM_BYTES:
+        raise InvalidFormError("form too large")
+    try:
+        parsed = parse_qs(
+            raw.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidFormError("malformed form") from exc
+    form = {k: v[0] for k, v in parsed.items()}
+    if any(len(v) > MAX_FIELD_CHARS for v in form.values()):
+        raise InvalidFormError("field too long")
+    return form
+
+
+def page(
+    bp: Blueprint,
+    path: str,
+    roles: frozenset[Role],
+    methods: tuple[str, ...] = ("GET",),
+    audience: str = "staff",
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register a page: path, allowed roles, session check, CSRF on POST."""
+
+    def register(func: Callable[..., Response]) -> Callable[..., Response]:
+        for method in methods:
+            ROUTE_ACCESS[(method, path)] = roles
+            PAGE_ROUTES.add((method, path))
+
+        @functools.wraps(func)
+        def view(**params: str) -> Response:
+            return _serve(bp.current_request, func, roles, audience, params)
+
+        kw: dict[str, Any] = {}
+        if "POST" in methods:
+            kw["content_types"] = [FORM]
+        bp.route(path, methods=list(methods), **kw)(view)
+        return func
+
+    return register
+
+
+def _serve(
+    request: Request,
+    func: Callable[..., Response],
+    roles: frozenset[Role],
+    audience: str,
+    params: dict[str, str],
+) -> Response:
+    settings = services().web_settings
+    cookies = read_cookies((request.headers or {}).get("cookie"))
+    tr = Translator(
+        pick_language(cookies.get(LANGUAGE_COOKIE), (request.headers or {}).get("accept-language"))
+    )
+    ctx = PageContext(request=request, settings=settings, cookies=cookies, tr=tr)
+    try:
+        if roles is not PUBLIC:
+            _authenticate(ctx, roles)
+        if request.method == "POST":
+            _check_csrf(ctx)
+        response = func(ctx, **params)
+    except NotSignedInError:
+        target = TENANT_SIGN_IN if audience == "tenant" else STAFF_SIGN_IN
+        response = ctx.redirect(target)
+    except (NotFoundError, InvalidIdentifierError):
+        response = ctx.render("error.html", status=404, title=tr.t("not_found"), text=tr.t("not_found_text"))
+    except (ForbiddenError, NoMembershipError):
+        response = ctx.render("error.html", status=403, title=tr.t("forbidden"), text=tr.t("forbidden_text"))
+    except CsrfError:
+        response = ctx.render("error.html", status=403, title=tr.t("forbidden"), text=tr.t("session_expired"))
+    except (InvalidFormError, InvalidCursorError):
+        response = ctx.render("error.html", status=400, title=tr.t("bad_request"), text="")
+    return _finish(ctx, response)
+
+
+def _authenticate(ctx: PageContext, roles: frozenset[Role]) -> None:
+    session_id = ctx.cookies.get(SESSION_COOKIE, "")
+    try:
+        session = services().web_sessions.get(session_id, ctx.now)
+    except NotFoundError as exc:
+        raise NotSignedInError("no valid session") from exc
+    try:
+        member = services().catalogue.get_membership(session.company_id, session.user_sub)
+    except NotFoundError as exc:
+        raise NoMembershipError("the user has no role in this company") from exc
+    ctx.session = session
+    ctx.principal = Principal(
+        company_id=session.company_id,
+        user_sub=session.user_sub,
+        email=session.email,
+        role=Role(member.role),
+        property_ids=frozenset(member.property_ids or ()),
+    )
+    ctx.principal.require(roles)
+
+
+def _check_csrf(ctx: PageContext) -> None:
+    sent = ctx.form.get(CSRF_FIELD, "")
+    if ctx.session is not None:
+        expected = str(ctx.session.csrf_token)
+    else:
+        expected = ctx.cookies.get(PRE_SESSION_CSRF_COOKIE, "")
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        raise CsrfError("missing or wrong CSRF token")
+
+
+def _finish(ctx: PageContext, response: Response) -> Response:
+    headers = dict(response.headers or {})
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    if ctx.set_cookies:
+        headers["Set-Cookie"] = list(ctx.set_cookies)  # type: ignore[assignment]
+    response.headers = headers
+    return response

@@ -1,0 +1,228 @@
+"""Sign-in screens (staff and tenant), first sign-in, forgotten password, sign-out."""
+
+from __future__ import annotations
+
+import secrets
+
+from chalice import Blueprint, Response
+
+from ..api.access import ANY_SIGNED_IN, PUBLIC
+from ..api.services import services
+from ..auth.errors import InvalidTokenError
+from ..auth.principal import Role
+from ..data.errors import NotFoundError
+from .cognito_signin import Tokens
+from .cookies import LANGUAGE_COOKIE, SESSION_COOKIE, clear_cookie, set_cookie
+from .errors import (
+    NewPasswordRequiredError,
+    PasswordRejectedError,
+    ResetCodeRejectedError,
+    SignInFailedError,
+    SignInThrottledError,
+    WrongSignInScreenError,
+)
+from .i18n import LANGUAGES
+from .pages import STAFF_SIGN_IN, TENANT_SIGN_IN, PageContext, page
+from .render import branding_dir, static_asset
+
+bp = Blueprint(__name__)
+
+AUDIENCES = {"staff": STAFF_SIGN_IN, "tenant": TENANT_SIGN_IN}
+HOME = {"staff": "/portal", "tenant": "/tenant"}
+LANGUAGE_MAX_AGE_S = 365 * 86_400
+
+
+@page(bp, "/", PUBLIC)
+def root(ctx: PageContext) -> Response:
+    return ctx.redirect(STAFF_SIGN_IN)
+
+
+@page(bp, "/static/portal.css", PUBLIC)
+def stylesheet(ctx: PageContext) -> Response:
+    css = static_asset(str(branding_dir(ctx.settings)), "portal.css")
+    return Response(
+        body=css,
+        status_code=200,
+        headers={"Content-Type": "text/css; charset=utf-8", "Cache-Control": "max-age=3600"},
+    )
+
+
+@page(bp, "/lang/{code}", PUBLIC)
+def choose_language(ctx: PageContext, code: str) -> Response:
+    if code not in LANGUAGES:
+        raise NotFoundError("no such language")
+    ctx.set_cookies.append(
+        set_cookie(LANGUAGE_COOKIE, code, max_age_s=LANGUAGE_MAX_AGE_S, secure=ctx.settings.cookie_secure)
+    )
+    target = ctx.query.get("next", "/")
+    # only a path on this site: never an open redirect
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"
+    return ctx.redirect(target)
+
+
+@page(bp, STAFF_SIGN_IN, PUBLIC, methods=("GET", "POST"))
+def staff_sign_in(ctx: PageContext) -> Response:
+    return _sign_in_screen(ctx, "staff")
+
+
+@page(bp, TENANT_SIGN_IN, PUBLIC, methods=("GET", "POST"), audience="tenant")
+def tenant_sign_in(ctx: PageContext) -> Response:
+    return _sign_in_screen(ctx, "tenant")
+
+
+def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
+    if ctx.request.method == "GET":
+        notice = "reset_done" if ctx.query.get("reset") == "1" else None
+        return ctx.render("signin.html", audience=audience, error=None, notice=notice, email="")
+    email = ctx.form.get("email", "").strip()
+    password = ctx.form.get("password", "")
+    throttle = services().sign_in_throttle
+    try:
+        throttle.check(email, ctx.client, ctx.now)
+        tokens = services().sign_in.sign_in(email, password)
+    except SignInThrottledError as exc:
+        minutes = max(1, (exc.retry_after_s + 59) // 60)
+        return ctx.render(
+            "signin.html",
+            status=429,
+            audience=audience,
+            error=ctx.tr.t("signin_throttled", minutes=minutes),
+            notice=None,
+            email=email,
+        )
+    except SignInFailedError:
+        throttle.failed(email, ctx.client, ctx.now)
+        return ctx.render(
+            "signin.html",
+            status=401,
+            audience=audience,
+            error=ctx.tr.t("signin_failed"),
+            notice=None,
+            email=email,
+        )
+    except NewPasswordRequiredError as challenge:
+        throttle.succeeded(email, ctx.now)
+        return _new_password_form(ctx, audience, challenge.challenge_session, challenge.username)
+    throttle.succeeded(email, ctx.now)
+    return _establish(ctx, tokens, audience, email)
+
+
+def _new_password_form(
+    ctx: PageContext, audience: str, challenge: str, username: str, error: str | None = None
+) -> Response:
+    return ctx.render(
+        "new_password.html",
+        status=400 if error else 200,
+        audience=audience,
+        challenge=challenge,
+        username=username,
+        error=error,
+    )
+
+
+@page(bp, "/signin/new-password", PUBLIC, methods=("POST",))
+def new_password(ctx: PageContext) -> Response:
+    audience = ctx.form.get("audience") if ctx.form.get("audience") in AUDIENCES else "staff"
+    challenge = ctx.form.get("challenge", "")
+    username = ctx.form.get("username", "")
+    try:
+        tokens = services().sign_in.complete_new_password(
+            challenge, username, ctx.form.get("new_password", "")
+        )
+    except PasswordRejectedError:
+        return _new_password_form(
+            ctx, audience, challenge, username, error=ctx.tr.t("password_rejected")
+        )
+    except SignInFailedError:
+        return ctx.redirect(AUDIENCES[audience])
+    return _establish(ctx, tokens, audience, username)
+
+
+def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> Response:
+    """Verify the ID token, find the role, open the server-side session."""
+    svc = services()
+    try:
+        identity = svc.token_verifier.verify_id_token(tokens.id_token)
+        member = svc.catalogue.get_membership(identity.company_id, identity.user_sub)
+        role = Role(member.role)
+        if (role is Role.TENANT) != (audience == "tenant"):
+            raise WrongSignInScreenError(audience)
+    except WrongSignInScreenError:
+        key = "wrong_screen_staff" if audience == "staff" else "wrong_screen_tenant"
+        return ctx.render(
+            "signin.html", status=403, audience=audience, error=ctx.tr.t(key), notice=None, email=email
+        )
+    except (InvalidTokenError, NotFoundError, ValueError):
+        return ctx.render(
+            "signin.html",
+            status=403,
+            audience=audience,
+            error=ctx.tr.t("no_access"),
+            notice=None,
+            email=email,
+        )
+    session_id = secrets.token_urlsafe(32)
+    svc.web_sessions.create(
+        session_id,
+        company_id=identity.company_id,
+        user_sub=identity.user_sub,
+        email=identity.email or email,
+        audience=audience,
+        csrf_token=secrets.token_urlsafe(32),
+        now=ctx.now,
+        lifetime_s=ctx.settings.session_lifetime_s,
+    )
+    ctx.set_cookies.append(
+        set_cookie(
+            SESSION_COOKIE,
+            session_id,
+            max_age_s=ctx.settings.session_lifetime_s,
+            secure=ctx.settings.cookie_secure,
+        )
+    )
+    return ctx.redirect(HOME[audience])
+
+
+@page(bp, "/signout", ANY_SIGNED_IN, methods=("POST",))
+def sign_out(ctx: PageContext) -> Response:
+    services().web_sessions.delete(ctx.cookies.get(SESSION_COOKIE, ""))
+    ctx.set_cookies.append(clear_cookie(SESSION_COOKIE, secure=ctx.settings.cookie_secure))
+    audience = "tenant" if ctx.principal and ctx.principal.role is Role.TENANT else "staff"
+    return ctx.redirect(AUDIENCES[audience])
+
+
+@page(bp, "/password/forgot", PUBLIC, methods=("GET", "POST"))
+def forgot_password(ctx: PageContext) -> Response:
+    if ctx.request.method == "GET":
+        return ctx.render("forgot.html", error=None)
+    email = ctx.form.get("email", "").strip()
+    services().sign_in.forgot_password(email)
+    return ctx.redirect("/password/reset", email=email, sent="1")
+
+
+@page(bp, "/password/reset", PUBLIC, methods=("GET", "POST"))
+def reset_password(ctx: PageContext) -> Response:
+    if ctx.request.method == "GET":
+        notice = "code_sent" if ctx.query.get("sent") == "1" else None
+        return ctx.render("reset.html", email=ctx.query.get("email", ""), error=None, notice=notice)
+    email = ctx.form.get("email", "").strip()
+    throttle = services().sign_in_throttle
+    try:
+        # guessing reset codes is guessing credentials: same budget
+        throttle.check(email, ctx.client, ctx.now)
+        services().sign_in.confirm_forgot_password(
+            email, ctx.form.get("code", "").strip(), ctx.form.get("new_password", "")
+        )
+    except SignInThrottledError as exc:
+        minutes = max(1, (exc.retry_after_s + 59) // 60)
+        error = ctx.tr.t("signin_throttled", minutes=minutes)
+        return ctx.render("reset.html", status=429, email=email, error=error, notice=None)
+    except ResetCodeRejectedError:
+        throttle.failed(email, ctx.client, ctx.now)
+        error = ctx.tr.t("code_rejected")
+        return ctx.render("reset.html", status=400, email=email, error=error, notice=None)
+    except PasswordRejectedError:
+        error = ctx.tr.t("password_rejected")
+        return ctx.render("reset.html", status=400, email=email, error=error, notice=None)
+    return ctx.redirect(STAFF_SIGN_IN, reset="1")

@@ -1,0 +1,126 @@
+"""Landlord and manager pages: dashboard, unit, add credit (with receipt), power control."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision
+from chalice import Blueprint, Response
+
+from ..api.access import STAFF
+from ..portal import actions, views
+from ..portal.chart import Bar, bar_chart_svg
+from ..portal.errors import (
+    IdempotencyKeyReusedError,
+    InvalidRelayRequestError,
+    InvalidTopUpError,
+)
+from ..portal.scope import visible_unit
+from .pages import PageContext, page
+
+bp = Blueprint(__name__)
+
+MAX_AMOUNT_CHARS = 16
+
+
+@page(bp, "/portal", STAFF)
+def dashboard(ctx: PageContext) -> Response:
+    assert ctx.principal is not None
+    q = ctx.query
+    board = views.dashboard(
+        ctx.principal,
+        property_id=q.get("property") or None,
+        search=q.get("q", ""),
+        power=q.get("power") or None,
+        cursor=q.get("cursor") or None,
+    )
+    return ctx.render("dashboard.html", board=board, q=q.get("q", ""), power=q.get("power", ""))
+
+
+@page(bp, "/portal/units/{unit_id}", STAFF)
+def unit_page(ctx: PageContext, unit_id: str) -> Response:
+    return _unit(ctx, unit_id)
+
+
+def _unit(ctx: PageContext, unit_id: str, status: int = 200, **errors: str | None) -> Response:
+    assert ctx.principal is not None
+    detail = views.unit_detail(ctx.principal, unit_id, ctx.now)
+    return ctx.render(
+        "unit.html",
+        status=status,
+        d=detail,
+        chart=usage_chart(ctx, detail),
+        idempotency_key=secrets.token_urlsafe(18),
+        done=ctx.query.get("done"),
+        topup_error=errors.get("topup_error"),
+        relay_error=errors.get("relay_error"),
+        form=ctx.form if ctx.request.method == "POST" else {},
+    )
+
+
+def usage_chart(ctx: PageContext, detail: views.UnitDetail) -> str:
+    bars = [
+        Bar(ctx.tr.short_day(u.day), u.energy_kwh, ctx.tr.kwh(u.energy_kwh)) for u in detail.usage
+    ]
+    return bar_chart_svg(bars, ctx.tr.t("consumption", days=views.USAGE_DAYS))
+
+
+def parse_amount_minor(text: str, currency: str) -> int:
+    """A decimal amount in major units, as typed, to integer minor units (no float)."""
+    text = text.strip().replace(",", "")
+    if not text or len(text) > MAX_AMOUNT_CHARS:
+        raise InvalidTopUpError("amount missing")
+    try:
+        major = Decimal(text)
+    except InvalidOperation as exc:
+        raise InvalidTopUpError("amount is not a number") from exc
+    if not major.is_finite():
+        raise InvalidTopUpError("amount is not a number")
+    minor = major.scaleb(get_currency_precision(currency))
+    if minor != minor.to_integral_value():
+        raise InvalidTopUpError("too many decimals for the currency")
+    return int(minor)
+
+
+@page(bp, "/portal/units/{unit_id}/top-up", STAFF, methods=("POST",))
+def top_up(ctx: PageContext, unit_id: str) -> Response:
+    assert ctx.principal is not None
+    unit = visible_unit(ctx.principal, unit_id)
+    currency = (unit.tariff or {}).get("currency", "TWD")
+    try:
+        amount_minor = parse_amount_minor(ctx.form.get("amount", ""), currency)
+        receipt = actions.top_up(
+            ctx.principal,
+            unit,
+            amount_minor,
+            ctx.form.get("note", ""),
+            ctx.form.get("idempotency_key", ""),
+            ctx.now,
+        )
+    except (InvalidTopUpError, IdempotencyKeyReusedError):
+        return _unit(ctx, unit_id, status=400, topup_error=ctx.tr.t("amount_invalid"))
+    return ctx.redirect(f"/portal/units/{unit_id}/receipts/{receipt.entry.entry_id}")
+
+
+@page(bp, "/portal/units/{unit_id}/receipts/{entry_id}", STAFF)
+def receipt(ctx: PageContext, unit_id: str, entry_id: str) -> Response:
+    assert ctx.principal is not None
+    detail = views.unit_detail(ctx.principal, unit_id, ctx.now)
+    _, entry = views.entry_of_unit(ctx.principal, unit_id, entry_id)
+    return ctx.render("receipt.html", d=detail, entry=entry, back=f"/portal/units/{unit_id}")
+
+
+@page(bp, "/portal/units/{unit_id}/relay", STAFF, methods=("POST",))
+def relay(ctx: PageContext, unit_id: str) -> Response:
+    assert ctx.principal is not None
+    unit = visible_unit(ctx.principal, unit_id)
+    if ctx.form.get("confirm") != "yes":
+        return _unit(ctx, unit_id, status=400, relay_error=ctx.tr.t("confirm_required"))
+    try:
+        actions.set_power(
+            ctx.principal, unit, ctx.form.get("power", ""), ctx.form.get("reason", ""), ctx.now
+        )
+    except InvalidRelayRequestError:
+        return _unit(ctx, unit_id, status=400, relay_error=ctx.tr.t("reason_required"))
+    return ctx.redirect(f"/portal/units/{unit_id}", done=ctx.form.get("power", ""))

@@ -1,0 +1,44 @@
+"""Pipeline tests: a Services with no catalogue cache, and helpers to read the stand-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.api.services import Services, set_services
+from chalicelib.settings import Settings
+from local_aws.stack import LocalStack
+
+
+@pytest.fixture()
+def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Services]:
+    svc = Services(settings.model_copy(update={"catalogue_cache_s": 0}))
+    set_services(svc)
+    yield svc
+    set_services(None)
+
+
+@pytest.fixture()
+def dead_letters(standin: LocalStack) -> Any:
+    """Drain the queue first so a test sees only its own dead letters."""
+    assert standin.resources is not None
+    sqs = boto3.client("sqs")
+    url = standin.resources.dead_letter_queue_url
+    sqs.purge_queue(QueueUrl=url)
+
+    def read() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for _ in range(10):
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                break
+            for message in batch:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return found
+
+    return read

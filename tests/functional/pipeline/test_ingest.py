@@ -1,0 +1,212 @@
+"""Ingest against the stand-in: store once, bucket, settle by the tariff, refuse bad input."""
+
+from __future__ import annotations
+
+import base64
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.api.services import Services
+from chalicelib.domain import BillingPeriod, charge_for_increment, kwh
+from chalicelib.pipeline import handlers
+
+from .rig import FLAT_TWD, T0, TIERED_TWD, Bus, MeterSpec, event, make_bus, minutes, raw_event
+
+pytestmark = pytest.mark.functional
+
+
+def two_meter_bus(pipeline: Services) -> Bus:
+    return make_bus(
+        pipeline.ledger,
+        [MeterSpec("m-a", "u-a", FLAT_TWD), MeterSpec("m-b", "u-b", TIERED_TWD)],
+    )
+
+
+def day_of_cycles(bus: Bus, count: int) -> list[dict[str, Any]]:
+    """`count` one-minute cycles; m-a uses 10 Wh a minute, m-b 25 Wh."""
+    return [
+        event(
+            bus,
+            seq,
+            T0 + minutes(seq),
+            {"m-a": f"{100 + seq * 0.010:.3f}", "m-b": f"{100 + seq * 0.025:.3f}"},
+        )
+        for seq in range(1, count + 1)
+    ]
+
+
+def ledger_of(pipeline: Services, bus: Bus, unit: str) -> list[tuple[str, int]]:
+    entries = pipeline.ledger.entries(bus.company_id, bus.accounts[unit], limit=500)
+    return sorted((e.entry_id, int(e.amount_minor)) for e in entries)
+
+
+def snapshot(pipeline: Services, bus: Bus) -> dict[str, Any]:
+    usage = pipeline.telemetry.usage_between(
+        bus.company_id, bus.gateway_id, T0 - timedelta(days=1), T0 + timedelta(days=1)
+    )
+    return {
+        "ledger": {u: ledger_of(pipeline, bus, u) for u in ("u-a", "u-b")},
+        "balances": {
+            u: pipeline.ledger.balance_minor(bus.company_id, bus.accounts[u]) for u in ("u-a", "u-b")
+        },
+        "usage": [(u.sk, dict(u.energy)) for u in usage],
+        "cycles": len(
+            list(
+                pipeline.telemetry.cycles_between(
+                    bus.company_id, bus.gateway_id, T0, T0 + timedelta(days=1)
+                )
+            )
+        ),
+    }
+
+
+def test_happy_path_stores_buckets_and_settles_exactly_by_tariff(pipeline: Services) -> None:
+    # GIVEN a bus with a flat and a tiered prepaid meter WHEN 130 minutes of cycles arrive
+    bus = two_meter_bus(pipeline)
+    results = [handlers.ingest_telemetry(e) for e in day_of_cycles(bus, 130)]
+    # THEN every cycle is stored once
+    assert {r["status"] for r in results} == {"stored"}
+    # AND 15-minute buckets were written as they closed, summing to the register's advance
+    usage = list(
+        pipeline.telemetry.usage_between(bus.company_id, bus.gateway_id, T0, T0 + minutes(130))
+    )
+    assert len(usage) == 8  # 01:00..02:45 closed; 03:00-03:10 is still open
+    # readings at minutes 1..119 are in closed buckets: 118 intervals of 10 Wh
+    assert sum(kwh(u.energy["m-a"]) for u in usage) == kwh("1.180")
+    # AND consumption was settled per hour (first reading, 02:00, 03:00), not per reading
+    flat_entries = [e for e in ledger_of(pipeline, bus, "u-a") if e[0].startswith("cons:")]
+    assert len(flat_entries) == 3
+    # AND the money matches the tariff exactly: 1.200 kWh from the opening reading at 5 TWD
+    account = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-a"])
+    assert account.settled_kwh == "101.200"
+    assert int(account.balance_minor) == 10_000 - 600
+    # AND the tiered meter's charges telescope to the one-shot charge of its settled usage
+    tiered = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-b"])
+    used = kwh(tiered.settled_kwh) - kwh("100.000")
+    from chalicelib.domain import parse_tariff
+
+    expected = charge_for_increment(
+        parse_tariff(TIERED_TWD),
+        BillingPeriod(T0.date().replace(day=1), T0.date().replace(month=12, day=1)),
+        kwh("0"),
+        used,
+        on_day=T0.date(),
+    )
+    assert int(tiered.balance_minor) == 10_000 - expected.amount_minor
+    # AND the stored balance still equals the sum of its entries
+    assert pipeline.ledger.derive_balance(bus.company_id, bus.accounts["u-b"]).consistent
+
+
+def test_duplicates_replays_and_shuffles_change_nothing(pipeline: Services) -> None:
+    # GIVEN a clean run of 100 cycles on one bus
+    clean = two_meter_bus(pipeline)
+    for e in day_of_cycles(clean, 100):
+        handlers.ingest_telemetry(e)
+    expected = snapshot(pipeline, clean)
+    # WHEN another bus gets the same cycles duplicated, replayed three times, then shuffled
+    noisy = two_meter_bus(pipeline)
+    cycles = day_of_cycles(noisy, 100)
+    statuses = [handlers.ingest_telemetry(e)["status"] for e in cycles]
+    for e in cycles[:10]:
+        statuses.append(handlers.ingest_telemetry(e)["status"])  # QoS 1 duplicates
+    for _ in range(3):
+        replay = list(cycles)
+        random.Random(7).shuffle(replay)
+        statuses.extend(handlers.ingest_telemetry(e)["status"] for e in replay)
+    # THEN only the first copy of each message was stored
+    assert statuses.count("stored") == 100
+    # AND ledger, balances, usage and cycles are identical to the clean run (ids aside)
+    got = snapshot(pipeline, noisy)
+
+    def anonymous(snap: dict[str, Any]) -> dict[str, Any]:
+        return {**snap, "ledger": {u: [a for _, a in e] for u, e in snap["ledger"].items()}}
+
+    assert anonymous(got) == anonymous(expected)
+
+
+def test_out_of_order_arrival_gives_the_same_money_and_buckets(pipeline: Services) -> None:
+    # GIVEN 70 cycles delivered in order on one bus and fully shuffled on another
+    ordered, shuffled = two_meter_bus(pipeline), two_meter_bus(pipeline)
+    for e in day_of_cycles(ordered, 70):
+        handlers.ingest_telemetry(e)
+    cycles = day_of_cycles(shuffled, 70)
+    random.Random(3).shuffle(cycles)
+    for e in cycles:
+        handlers.ingest_telemetry(e)
+    # WHEN a final in-order cycle closes the last hour on both
+    late = T0 + minutes(125)
+    for bus in (ordered, shuffled):
+        handlers.ingest_telemetry(event(bus, 500, late, {"m-a": "101.250", "m-b": "103.125"}))
+    # THEN balances are identical (cumulative registers make order irrelevant to money)
+    for unit in ("u-a", "u-b"):
+        a = pipeline.ledger.balance_minor(ordered.company_id, ordered.accounts[unit])
+        b = pipeline.ledger.balance_minor(shuffled.company_id, shuffled.accounts[unit])
+        assert a == b
+    # AND every closed bucket sums to the same total
+    def total(bus: Bus) -> Any:
+        usage = pipeline.telemetry.usage_between(bus.company_id, bus.gateway_id, T0, late)
+        return sum(kwh(u.energy.get("m-a", "0")) for u in usage)
+
+    assert total(ordered) == total(shuffled)
+
+
+def test_malformed_and_oversized_messages_go_to_the_dead_letter_queue(
+    pipeline: Services, dead_letters: Any
+) -> None:
+    # GIVEN a bus and a mix of bad messages around a good one
+    bus = two_meter_bus(pipeline)
+    bad = [
+        raw_event(b"not json at all", bus.thing_name, T0),
+        {"raw": "!!!not-base64!!!", "thing_name": bus.thing_name},
+        raw_event(b'{"v": 1, "g": "x"}', bus.thing_name, T0),
+        raw_event(b"{" + b" " * (70 * 1024) + b"}", bus.thing_name, T0),
+        event(bus, 3, T0, {"m-a": "100.5"}),  # kWh needs exactly 3 decimals
+        "not even an object",
+    ]
+    good = event(bus, 1, T0, {"m-a": "100.000", "m-b": "100.000"})
+    # WHEN they are ingested
+    outcomes = [handlers.ingest_telemetry(e) for e in [*bad[:3], good, *bad[3:]]]
+    # THEN the good one is stored and every bad one is dead-lettered with its reason
+    assert [o["status"] for o in outcomes].count("stored") == 1
+    letters = dead_letters()
+    reasons = [letter["reason"] for letter in letters]
+    assert len(letters) == len(bad)
+    assert any("not JSON" in r for r in reasons)
+    assert any("not base64" in r for r in reasons)
+    assert any("schema telemetry.v1" in r and "required" in r for r in reasons)
+    assert any("larger than" in r for r in reasons)
+    assert any("m/0/ie" in r for r in reasons)
+    assert all(letter["source"] == "ingest_telemetry" for letter in letters)
+
+
+def test_meters_of_another_gateway_are_refused_and_untouched(
+    pipeline: Services, dead_letters: Any
+) -> None:
+    # GIVEN two buses; the second one's meter is m-b of another company
+    mine, other = two_meter_bus(pipeline), two_meter_bus(pipeline)
+    before = pipeline.ledger.balance_minor(other.company_id, other.accounts["u-a"])
+    # WHEN my gateway's message claims a meter id that is not on my bus, and the topic
+    # says another thing than the payload
+    claim = event(mine, 1, T0, {"m-a": "100.000"}, extra_meters=[{"i": "m-zz", "dt": 1, "ie": "9.000"}])
+    spoof = event(mine, 2, T0, {"m-a": "100.000"}, thing=other.thing_name)
+    results = [handlers.ingest_telemetry(claim), handlers.ingest_telemetry(spoof)]
+    # THEN the foreign meter is refused with a reason, my own meter is still stored
+    assert results[0]["status"] == "stored"
+    assert results[1]["status"] == "dead_letter"
+    reasons = [letter["reason"] for letter in dead_letters()]
+    assert any("m-zz" in r and mine.gateway_id in r for r in reasons)
+    assert any("is not the topic's" in r for r in reasons)
+    # AND nothing of the other bus changed
+    assert pipeline.ledger.balance_minor(other.company_id, other.accounts["u-a"]) == before
+    assert not pipeline.telemetry.latest_cycles(other.company_id, other.gateway_id)
+
+
+def test_base64_payload_event_shape_matches_the_rule(pipeline: Services) -> None:
+    # GIVEN the rule's event shape WHEN decoded THEN the payload round-trips
+    bus = two_meter_bus(pipeline)
+    e = event(bus, 1, T0, {"m-a": "100.000"})
+    assert base64.b64decode(e["raw"]).startswith(b"{")
+    assert handlers.ingest_telemetry(e)["status"] == "stored"
