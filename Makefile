@@ -47,7 +47,7 @@ requirements: .venv/.synced
 # --- the two commands -------------------------------------------------------
 
 run: setup
-	@$(RUN) python -m local_run
+	@exec .venv/bin/python -m local_run
 
 test: setup lint typecheck
 	@echo ">> tests: unit, gateway, functional (AWS stand-in), in that order"
@@ -76,4 +76,4 @@ clean:
 
 USER ?= tenant@formosa.example
 token:
-	@$(RUN) python -m local_run.signin $(USER)
+	@exec .venv/bin/python -m local_run.signin $(USER)

@@ -3,12 +3,20 @@
 from chalice import Chalice, Rate
 
 from chalicelib.api.authorizer import auth_bp
+from chalicelib.api.routes_portal import bp as portal_api_bp
 from chalicelib.api.routes_portfolio import bp as portfolio_bp
 from chalicelib.pipeline import handlers
+from chalicelib.web.routes_signin import bp as signin_bp
+from chalicelib.web.routes_staff import bp as staff_pages_bp
+from chalicelib.web.routes_tenant import bp as tenant_pages_bp
 
 app = Chalice(app_name="powerlet")
 app.register_blueprint(auth_bp)
 app.register_blueprint(portfolio_bp)
+app.register_blueprint(portal_api_bp)
+app.register_blueprint(signin_bp)
+app.register_blueprint(staff_pages_bp)
+app.register_blueprint(tenant_pages_bp)
 
 
 # --- the event pipeline (IoT rules and schedules); logic in chalicelib/pipeline ---

@@ -27,6 +27,15 @@ EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 RELAY_STATE_FILE = "relay_state.json"
 ACCESS_CONTROL_KEY = "accessControl"
+# pymodbus logs every time-out and bad frame at ERROR. The bus counts the same events per
+# meter (telemetry `dg`) and the service logs a meter going silent and coming back once, so
+# at INFO a dead meter would otherwise write a line per probe for as long as it is dead.
+# At DEBUG its warnings and errors help to diagnose a bus; its frame dumps never do.
+LIBRARY_LOG_LEVELS: dict[str, dict[str, int]] = {
+    "DEBUG": {"pymodbus": logging.WARNING},
+    "INFO": {"pymodbus": logging.CRITICAL},
+    "WARNING": {"pymodbus": logging.CRITICAL},
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,11 +112,15 @@ async def run(config: GatewayConfig) -> None:
     await service.run(stop)
 
 
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name, library_level in LIBRARY_LOG_LEVELS[level].items():
+        logging.getLogger(name).setLevel(library_level)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(args.log_level)
     try:
         config = _greengrass_config() if args.greengrass else load_config(args.config)
         config.resolved_thing_name()

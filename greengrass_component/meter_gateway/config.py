@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from meter_gateway.bus_settings import BusSettings
 from meter_gateway.errors import ConfigError
 
+# The id travels in every telemetry message: its length is part of the 5 KB budget.
+from meter_gateway.telemetry import METER_ID_PATTERN
+
 if TYPE_CHECKING:
     from meter_gateway.bus import MeterConfig
 
@@ -24,7 +27,6 @@ if TYPE_CHECKING:
 THING_NAME_ENV = "AWS_IOT_THING_NAME"
 MAX_METERS = 247
 MAX_CONFIG_FILE_BYTES = 1_000_000
-METER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 
 
 class _Strict(BaseModel):

@@ -27,7 +27,7 @@ from meter_gateway.telemetry import CycleInput, SpoolStats, encode_message
 from meter_gateway.transport.base import CloudTransport
 
 if TYPE_CHECKING:
-    from meter_gateway.bus import MeterBus, MeterConfig
+    from meter_gateway.bus import MeterBus, MeterConfig, MeterSample
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +69,28 @@ class GatewayService:
             clock=clock,
         )
         self._spooled = asyncio.Event()
+        # meter id -> error of its last failed read; one log line per change, not per cycle
+        self._silent: dict[str, str] = {}
         self.cycles = 0
         self.published = 0
 
     # --- poll ----------------------------------------------------------------------------
 
+    def _log_answer_changes(self, samples: Sequence[MeterSample]) -> None:
+        for sample in samples:
+            was = self._silent.get(sample.meter_id)
+            if sample.ok and was is not None:
+                del self._silent[sample.meter_id]
+                log.info("meter %s answers again", sample.meter_id)
+            elif not sample.ok and sample.error != was and sample.error != "offline":
+                self._silent[sample.meter_id] = sample.error or "unknown"
+                log.warning("meter %s does not answer: %s", sample.meter_id, sample.error)
+
     async def _poll_once(self) -> int:
         started_ms = int(self.clock() * 1000)
         async with self.bus_lock:
             samples = await self.bus.poll(self.meters)
+            self._log_answer_changes(samples)
             self.controller.observe_link()
             await self.controller.after_cycle(samples)
         cycle = CycleInput(

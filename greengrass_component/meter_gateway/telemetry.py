@@ -1,6 +1,11 @@
 """Encoding of one telemetry message per poll cycle (schema iot_rules/schemas/telemetry.v1.json).
 
-Keys are one or two letters because the message must stay under 5 KB for 32 meters.
+Keys are one or two letters because the message must stay under 5 KB for 32 meters. That is
+guaranteed, not hoped for: meter ids are at most MAX_METER_ID_CHARS long (the schema's `i`
+pattern and config.py enforce it), every value has a bounded width (the plausible ranges
+below, `dt` clamped to the schema's maximum, errors cut to MAX_ERROR_CHARS), and the only
+unbounded field, the diagnostics counters, is left out of as many meters as needed when the
+message would exceed its budget (tests/gateway/cloud/test_telemetry.py builds the worst case).
 
 Energy (cumulative kWh) travels as a decimal string with exactly 3 decimals ("12345.678"):
 most JSON parsers (JavaScript, DynamoDB's document path, Python's default json) turn a JSON
@@ -30,16 +35,25 @@ MAX_MESSAGE_BYTES = 96 * 1024
 ENERGY_QUANTUM = Decimal("0.001")
 MAX_ENERGY_KWH = Decimal("999999999.999")
 MAX_ERROR_CHARS = 32
+# The largest id that keeps 32 meters with every field at its widest (thing name 128 chars,
+# 9-digit energies, `dt` at its maximum) within TELEMETRY_BUDGET_BYTES without diagnostics.
+MAX_METER_ID_CHARS = 17
+METER_ID_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_METER_ID_CHARS}}}$"
+# 5 KB for 32 meters (the design brief's target), pro rata for larger buses.
+TELEMETRY_BUDGET_BYTES = 5 * 1024
+BUDGET_METERS = 32
+MAX_READ_OFFSET_MS = 3_600_000  # the schema's maximum for `dt`
 
 ENERGY_KEYS: dict[str, str] = {"import_kwh": "ie", "export_kwh": "xe", "total_kwh": "te"}
 # sample value name -> (message key, quantum, plausible range); out of range = a decoding
-# fault, left out rather than sent.
+# fault, left out rather than sent. The ranges are wide for a single-phase unit meter (a
+# 100 A meter at 253 V draws 25 kW) and they bound each value's width on the wire.
 INSTANT_KEYS: dict[str, tuple[str, Decimal, Decimal, Decimal]] = {
-    "v": ("v", Decimal("0.1"), Decimal(0), Decimal(100_000)),
-    "a": ("a", Decimal("0.01"), Decimal(-100_000), Decimal(100_000)),
-    "w": ("w", Decimal("1"), Decimal(-100_000_000), Decimal(100_000_000)),
+    "v": ("v", Decimal("0.1"), Decimal(0), Decimal("999.9")),
+    "a": ("a", Decimal("0.01"), Decimal("-999.99"), Decimal("999.99")),
+    "w": ("w", Decimal("1"), Decimal(-99_999), Decimal(99_999)),
     "pf": ("pf", Decimal("0.001"), Decimal(-1), Decimal(1)),
-    "hz": ("hz", Decimal("0.01"), Decimal(0), Decimal(1_000)),
+    "hz": ("hz", Decimal("0.01"), Decimal(0), Decimal("99.99")),
 }
 
 
@@ -105,7 +119,7 @@ def _meter_entry(
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "i": sample.meter_id,
-        "dt": max(0, sample.read_at_ms - cycle_started_ms),
+        "dt": min(max(0, sample.read_at_ms - cycle_started_ms), MAX_READ_OFFSET_MS),
     }
     if not sample.ok:
         # A failed read carries no values: a stale reading must not look like a fresh one.
@@ -157,8 +171,37 @@ def build_message(cycle: CycleInput, seq: int) -> dict[str, Any]:
     }
 
 
+def budget_bytes(meter_count: int) -> int:
+    return max(TELEMETRY_BUDGET_BYTES, -(-TELEMETRY_BUDGET_BYTES * meter_count // BUDGET_METERS))
+
+
+def _encode(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+def _fit_budget(message: dict[str, Any], size: int, seq: int) -> dict[str, Any]:
+    """Leave `dg` out of as few meters as it takes to fit the budget.
+
+    Counters are the one field without a width bound. Which meters lose it rotates with
+    the sequence number, so every meter's diagnostics still reach the cloud every few cycles.
+    """
+    entries: list[dict[str, Any]] = message["m"]
+    budget = budget_bytes(len(entries))
+    for offset in range(len(entries)):
+        if size <= budget:
+            break
+        entry = entries[(seq + offset) % len(entries)]
+        row = entry.pop("dg", None)
+        if row is not None:
+            size -= len(',"dg":') + len(_encode(row))
+    return message
+
+
 def encode_message(cycle: CycleInput, seq: int) -> bytes:
-    payload = json.dumps(build_message(cycle, seq), separators=(",", ":")).encode()
+    message = build_message(cycle, seq)
+    payload = _encode(message)
+    if len(payload) > budget_bytes(len(cycle.samples)):
+        payload = _encode(_fit_budget(message, len(payload), seq))
     if len(payload) > MAX_MESSAGE_BYTES:
         raise TelemetryTooLargeError(
             f"telemetry seq {seq} is {len(payload)} bytes, limit {MAX_MESSAGE_BYTES}"

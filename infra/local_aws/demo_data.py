@@ -251,6 +251,18 @@ UNITS: list[tuple[Any, ...]] = [
         2,
     ),
     (
+        "formosa",
+        "khh-yancheng",
+        "khh-shop-3",
+        "Corner kiosk",
+        "shop",
+        "prepaid",
+        TARIFF_TW_FLAT,
+        "gw-khh-1",
+        "dds238",
+        3,
+    ),
+    (
         "thames",
         "ldn-camden",
         "ldn-flat-1",
@@ -282,5 +294,6 @@ OPENING_KWH = {
     "tpe-4f": "4410.000",
     "khh-shop-1": "12030.550",
     "khh-office-2": "7710.000",
+    "khh-shop-3": "640.250",
     "ldn-flat-1": "2210.700",
 }

@@ -184,7 +184,7 @@ class _Parser:
         return node
 
     def _and(self) -> Any:
-        node = self._comparison()
+        node: Any = self._comparison()
         while self._peek_keyword("AND"):
             self.pos += 1
             node = BoolOp("AND", node, self._comparison())

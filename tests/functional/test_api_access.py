@@ -8,8 +8,11 @@ signature against the stand-in user pool's JWKS.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import jwt
@@ -20,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app import app
 from chalicelib.api.access import ROUTE_ACCESS
 from chalicelib.api.services import Services
+from chalicelib.web.cookies import SESSION_COOKIE
+from chalicelib.web.pages import PAGE_ROUTES
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 
@@ -36,6 +41,27 @@ USERS = {
 }
 ANON = "anonymous"
 FORGED = "forged_token"
+
+DEMO_RECEIPT = "demo-topup-t-tpe-3f-a-2026-11-01"
+
+
+def _staff_write(allowed: int, anonymous: int, forged: int) -> dict[str, int]:
+    return {
+        "admin": allowed,
+        "landlord": allowed,
+        "manager": 404,
+        "tenant": 403,
+        "other_tenant": 403,
+        "other_company_admin": 404,
+        "other_company_tenant": 403,
+        ANON: anonymous,
+        FORGED: forged,
+    }
+
+
+STAFF_WRITE_API = _staff_write(400, 401, 403)
+STAFF_WRITE_PAGE = _staff_write(400, 303, 303)
+STAFF_READ_PAGE = _staff_write(200, 303, 303)
 
 # (method, route) -> (concrete path, expected status per caller). Every route of
 # the app must be here, and every non-public route must name the three
@@ -109,6 +135,134 @@ CASES: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
             FORGED: 403,
         },
     ),
+    # --- JSON API of the portal ---
+    ("GET", "/v1/dashboard"): (
+        "/v1/dashboard",
+        {
+            "admin": 200,
+            "landlord": 200,
+            "manager": 200,
+            "tenant": 403,
+            "other_tenant": 403,
+            "other_company_admin": 200,
+            "other_company_tenant": 403,
+            ANON: 401,
+            FORGED: 403,
+        },
+    ),
+    ("GET", "/v1/units/{unit_id}/overview"): (
+        "/v1/units/tpe-3f-a/overview",
+        {
+            "admin": 200,
+            "landlord": 200,
+            "manager": 404,
+            "tenant": 200,
+            "other_tenant": 404,
+            "other_company_admin": 404,
+            "other_company_tenant": 404,
+            ANON: 401,
+            FORGED: 403,
+        },
+    ),
+    ("GET", "/v1/units/{unit_id}/receipts/{entry_id}"): (
+        f"/v1/units/tpe-3f-a/receipts/{DEMO_RECEIPT}",
+        {
+            "admin": 200,
+            "landlord": 200,
+            "manager": 404,
+            "tenant": 200,
+            "other_tenant": 404,
+            "other_company_admin": 404,
+            "other_company_tenant": 404,
+            ANON: 401,
+            FORGED: 403,
+        },
+    ),
+    # POSTs carry an invalid body: allowed callers get 400 (nothing changes),
+    # everyone else is refused before the body is looked at.
+    ("POST", "/v1/units/{unit_id}/top-ups"): ("/v1/units/tpe-3f-a/top-ups", STAFF_WRITE_API),
+    ("POST", "/v1/units/{unit_id}/relay"): ("/v1/units/tpe-3f-a/relay", STAFF_WRITE_API),
+    ("GET", "/v1/tenant/units"): (
+        "/v1/tenant/units",
+        {
+            "admin": 403,
+            "tenant": 200,
+            "other_tenant": 200,
+            "other_company_admin": 403,
+            "other_company_tenant": 200,
+            ANON: 401,
+            FORGED: 403,
+        },
+    ),
+    # --- browser pages (session cookie; anonymous and forged are sent to sign in) ---
+    ("GET", "/"): ("/", {ANON: 303}),
+    ("GET", "/static/portal.css"): ("/static/portal.css", {ANON: 200}),
+    ("GET", "/lang/{code}"): ("/lang/zh_TW", {ANON: 303}),
+    ("GET", "/signin"): ("/signin", {ANON: 200}),
+    ("POST", "/signin"): ("/signin", {ANON: 403}),  # no CSRF token
+    ("GET", "/tenant/signin"): ("/tenant/signin", {ANON: 200}),
+    ("POST", "/tenant/signin"): ("/tenant/signin", {ANON: 403}),
+    ("POST", "/signin/new-password"): ("/signin/new-password", {ANON: 403}),
+    ("GET", "/password/forgot"): ("/password/forgot", {ANON: 200}),
+    ("POST", "/password/forgot"): ("/password/forgot", {ANON: 403}),
+    ("GET", "/password/reset"): ("/password/reset", {ANON: 200}),
+    ("POST", "/password/reset"): ("/password/reset", {ANON: 403}),
+    ("POST", "/signout"): (
+        "/signout",
+        {
+            "admin": 303,
+            "tenant": 303,
+            "other_company_admin": 303,
+            "other_tenant": 303,
+            ANON: 303,
+            FORGED: 303,
+        },
+    ),
+    ("GET", "/portal"): (
+        "/portal",
+        {
+            "admin": 200,
+            "landlord": 200,
+            "manager": 200,
+            "tenant": 403,
+            "other_tenant": 403,
+            "other_company_admin": 200,
+            "other_company_tenant": 403,
+            ANON: 303,
+            FORGED: 303,
+        },
+    ),
+    ("GET", "/portal/units/{unit_id}"): ("/portal/units/tpe-3f-a", STAFF_READ_PAGE),
+    ("GET", "/portal/units/{unit_id}/receipts/{entry_id}"): (
+        f"/portal/units/tpe-3f-a/receipts/{DEMO_RECEIPT}",
+        STAFF_READ_PAGE,
+    ),
+    ("POST", "/portal/units/{unit_id}/top-up"): ("/portal/units/tpe-3f-a/top-up", STAFF_WRITE_PAGE),
+    ("POST", "/portal/units/{unit_id}/relay"): ("/portal/units/tpe-3f-a/relay", STAFF_WRITE_PAGE),
+    ("GET", "/tenant"): (
+        "/tenant",
+        {
+            "admin": 403,
+            "tenant": 200,
+            "other_tenant": 200,
+            "other_company_admin": 403,
+            "other_company_tenant": 200,
+            ANON: 303,
+            FORGED: 303,
+        },
+    ),
+    ("GET", "/tenant/units/{unit_id}/receipts/{entry_id}"): (
+        f"/tenant/units/tpe-3f-a/receipts/{DEMO_RECEIPT}",
+        {
+            "admin": 403,
+            "tenant": 200,
+            "other_tenant": 404,
+            "other_company_admin": 403,
+            "other_company_tenant": 404,
+            ANON: 303,
+            FORGED: 303,
+        },
+    ),
 }
 OUTSIDERS = {"other_company_admin", "other_tenant", ANON}
 
@@ -164,15 +318,59 @@ CALLS = [
 
 @pytest.mark.parametrize(("route", "caller", "status"), CALLS, ids=lambda v: str(v))
 def test_route_access(
-    client: Client, tokens: dict[str, str], route: tuple[str, str], caller: str, status: int
+    client: Client,
+    tokens: dict[str, str],
+    services: Services,
+    route: tuple[str, str],
+    caller: str,
+    status: int,
 ) -> None:
     path = CASES[route][0]
-    headers = {} if caller == ANON else {"Authorization": f"Bearer {tokens[caller]}"}
-    response = client.http.request(route[0], path, headers=headers)
+    if route in PAGE_ROUTES:
+        headers, body = _page_request(services, tokens, route[0], caller)
+    else:
+        headers = {} if caller == ANON else {"Authorization": f"Bearer {tokens[caller]}"}
+        body = None
+        if route[0] == "POST":
+            headers["Content-Type"] = "application/json"
+            body = "{}"
+    response = client.http.request(route[0], path, headers=headers, body=body)
     assert response.status_code == status, response.body
     if status == 200 and caller != ANON:
-        body = json.loads(response.body)
-        _assert_no_foreign_data(caller, body)
+        if route in PAGE_ROUTES:
+            _assert_no_foreign_data(caller, response.body.decode())
+        else:
+            _assert_no_foreign_data(caller, json.loads(response.body))
+
+
+def _page_request(
+    services: Services, tokens: dict[str, str], method: str, caller: str
+) -> tuple[dict[str, str], str | None]:
+    """A browser's request: a fresh session cookie for the caller (so sign-out
+    cases do not end anyone else's), and for a POST a form with its CSRF token."""
+    headers: dict[str, str] = {}
+    form: dict[str, str] = {}
+    if caller == FORGED:
+        headers["Cookie"] = f"{SESSION_COOKIE}={secrets.token_urlsafe(32)}"
+    elif caller != ANON:
+        claims = jwt.decode(tokens[caller], options={"verify_signature": False})
+        session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        services.web_sessions.create(
+            session_id,
+            company_id=claims["custom:company_id"],
+            user_sub=claims["sub"],
+            email=USERS[caller],
+            audience="tenant" if "tenant" in caller else "staff",
+            csrf_token=csrf,
+            now=datetime.now(UTC),
+            lifetime_s=600,
+        )
+        headers["Cookie"] = f"{SESSION_COOKIE}={session_id}"
+        form["csrf_token"] = csrf
+    if method != "POST":
+        return headers, None
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return headers, urlencode(form)
 
 
 def _assert_no_foreign_data(caller: str, body: Any) -> None:

@@ -22,6 +22,12 @@ from ..data.errors import (
 )
 from ..domain.errors import DomainError
 from ..observability import logger
+from ..portal.errors import (
+    IdempotencyKeyReusedError,
+    InvalidCursorError,
+    InvalidRelayRequestError,
+    InvalidTopUpError,
+)
 
 _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFoundError, 404, "NotFound"),
@@ -32,6 +38,10 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (CurrencyMismatchError, 422, "UnprocessableEntity"),
     (ValidationError, 400, "BadRequest"),
     (DomainError, 422, "UnprocessableEntity"),
+    (IdempotencyKeyReusedError, 409, "Conflict"),
+    (InvalidTopUpError, 422, "UnprocessableEntity"),
+    (InvalidRelayRequestError, 422, "UnprocessableEntity"),
+    (InvalidCursorError, 400, "BadRequest"),
 )
 
 

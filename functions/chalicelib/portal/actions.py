@@ -85,9 +85,7 @@ def top_up(
             raise
         return _replay(stored, amount_minor, ledger.balance_minor(p.company_id, unit.account_id))
     stored = ledger.get_entry(p.company_id, unit.account_id, entry_id)
-    return TopUpReceipt(
-        stored, result.applied, ledger.balance_minor(p.company_id, unit.account_id)
-    )
+    return TopUpReceipt(stored, result.applied, ledger.balance_minor(p.company_id, unit.account_id))
 
 
 def _existing(company_id: str, account_id: str, entry_id: str) -> LedgerEntryItem | None:

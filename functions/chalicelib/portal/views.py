@@ -106,7 +106,9 @@ def dashboard(
     page_size: int = PAGE_SIZE,
 ) -> Dashboard:
     catalogue = services().catalogue
-    props = [x for x in catalogue.list_properties(p.company_id) if p.may_see_property(x.property_id)]
+    props = [
+        x for x in catalogue.list_properties(p.company_id) if p.may_see_property(x.property_id)
+    ]
     selected = next((x for x in props if x.property_id == property_id), None)
     if property_id and selected is None:
         raise NotFoundError("property not found")
@@ -179,10 +181,15 @@ def _decode_cursor(cursor: str, expected_pk: str) -> dict[str, Any]:
 def _rows(company_id: str, units: list[Unit]) -> list[UnitRow]:
     accounts = _batch(
         Account,
-        {(keys.account_pk(company_id, u.account_id), keys.ACCOUNT_SK) for u in units if u.account_id},
+        {
+            (keys.account_pk(company_id, u.account_id), keys.ACCOUNT_SK)
+            for u in units
+            if u.account_id
+        },
     )
     meters = _batch(
-        Meter, {(keys.company_pk(company_id), keys.meter_sk(u.meter_id)) for u in units if u.meter_id}
+        Meter,
+        {(keys.company_pk(company_id), keys.meter_sk(u.meter_id)) for u in units if u.meter_id},
     )
     by_account = {a.account_id: a for a in accounts}
     by_meter = {m.meter_id: m for m in meters}
@@ -247,9 +254,7 @@ def unit_detail(p: Principal, unit_id: str, now: datetime | None = None) -> Unit
             [(e.entry_kind, int(e.amount_minor), e.occurred_at) for e in entries],
             now,
         )
-    return UnitDetail(
-        unit, prop, meter, account, tenancy, entries or [], commands, usage, estimate
-    )
+    return UnitDetail(unit, prop, meter, account, tenancy, entries or [], commands, usage, estimate)
 
 
 def daily_usage(company_id: str, meter: Meter, time_zone: str, now: datetime) -> list[UsageDay]:
@@ -267,7 +272,9 @@ def daily_usage(company_id: str, meter: Meter, time_zone: str, now: datetime) ->
         if energy is None:
             continue
         seen = True
-        day = bucket.bucket_start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = bucket.bucket_start.astimezone(zone).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
         if day in totals:
             totals[day] += Decimal(str(energy))
     if not seen:
@@ -278,7 +285,8 @@ def daily_usage(company_id: str, meter: Meter, time_zone: str, now: datetime) ->
 def tenant_units(p: Principal) -> list[Unit]:
     """The caller's current tenancies' units (gsi2, then one BatchGet)."""
     tenancies = [
-        t for t in services().catalogue.list_tenancies_of_tenant(p.company_id, p.user_sub)
+        t
+        for t in services().catalogue.list_tenancies_of_tenant(p.company_id, p.user_sub)
         if not t.ends_on
     ]
     wanted = {(keys.company_pk(p.company_id), keys.unit_sk(t.unit_id)) for t in tenancies}

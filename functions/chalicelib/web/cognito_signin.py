@@ -56,7 +56,9 @@ class CognitoSignIn:
             raise IdentityProviderError(f"initiate_auth failed: {_code(exc)}") from exc
         return self._tokens_or_challenge(answer, email)
 
-    def complete_new_password(self, challenge_session: str, username: str, new_password: str) -> Tokens:
+    def complete_new_password(
+        self, challenge_session: str, username: str, new_password: str
+    ) -> Tokens:
         if len(new_password) > MAX_PASSWORD_CHARS:
             raise PasswordRejectedError("password too long")
         try:
@@ -69,7 +71,11 @@ class CognitoSignIn:
         except ClientError as exc:
             if _code(exc) in _BAD_PASSWORD:
                 raise PasswordRejectedError("the new password does not meet the policy") from exc
-            if _code(exc) in {*_BAD_CREDENTIALS, "ResourceNotFoundException", "CodeMismatchException"}:
+            if _code(exc) in {
+                *_BAD_CREDENTIALS,
+                "ResourceNotFoundException",
+                "CodeMismatchException",
+            }:
                 # the challenge session expired or was already used
                 raise SignInFailedError("the sign-in expired; sign in again") from exc
             raise IdentityProviderError(f"respond_to_auth_challenge: {_code(exc)}") from exc

@@ -321,10 +321,16 @@ class Translator:
         return format_decimal(value, locale=self.language)
 
     def datetime(self, at: datetime, time_zone: str) -> str:
-        return format_datetime(at, format="medium", tzinfo=ZoneInfo(time_zone), locale=self.language)
+        return format_datetime(
+            at, format="medium", tzinfo=ZoneInfo(time_zone), locale=self.language
+        )
 
     def date(self, at: datetime, time_zone: str) -> str:
-        return format_date(at.astimezone(ZoneInfo(time_zone)), format="medium", locale=self.language)
+        return format_date(
+            at.astimezone(ZoneInfo(time_zone)), format="medium", locale=self.language
+        )
 
     def short_day(self, at: datetime) -> str:
-        return format_date(at, format="d/M" if self.language == "en" else "M/d", locale=self.language)
+        return format_date(
+            at, format="d/M" if self.language == "en" else "M/d", locale=self.language
+        )

@@ -178,7 +178,9 @@ def page(
 
         kw: dict[str, Any] = {}
         if "POST" in methods:
-            kw["content_types"] = [FORM]
+            # application/json is chalice's default for a request without a
+            # Content-Type (every GET); a JSON POST still fails the CSRF check.
+            kw["content_types"] = [FORM, "application/json"]
         bp.route(path, methods=list(methods), **kw)(view)
         return func
 
@@ -208,11 +210,17 @@ def _serve(
         target = TENANT_SIGN_IN if audience == "tenant" else STAFF_SIGN_IN
         response = ctx.redirect(target)
     except (NotFoundError, InvalidIdentifierError):
-        response = ctx.render("error.html", status=404, title=tr.t("not_found"), text=tr.t("not_found_text"))
+        response = ctx.render(
+            "error.html", status=404, title=tr.t("not_found"), text=tr.t("not_found_text")
+        )
     except (ForbiddenError, NoMembershipError):
-        response = ctx.render("error.html", status=403, title=tr.t("forbidden"), text=tr.t("forbidden_text"))
+        response = ctx.render(
+            "error.html", status=403, title=tr.t("forbidden"), text=tr.t("forbidden_text")
+        )
     except CsrfError:
-        response = ctx.render("error.html", status=403, title=tr.t("forbidden"), text=tr.t("session_expired"))
+        response = ctx.render(
+            "error.html", status=403, title=tr.t("forbidden"), text=tr.t("session_expired")
+        )
     except (InvalidFormError, InvalidCursorError):
         response = ctx.render("error.html", status=400, title=tr.t("bad_request"), text="")
     return _finish(ctx, response)

@@ -52,7 +52,9 @@ def choose_language(ctx: PageContext, code: str) -> Response:
     if code not in LANGUAGES:
         raise NotFoundError("no such language")
     ctx.set_cookies.append(
-        set_cookie(LANGUAGE_COOKIE, code, max_age_s=LANGUAGE_MAX_AGE_S, secure=ctx.settings.cookie_secure)
+        set_cookie(
+            LANGUAGE_COOKIE, code, max_age_s=LANGUAGE_MAX_AGE_S, secure=ctx.settings.cookie_secure
+        )
     )
     target = ctx.query.get("next", "/")
     # only a path on this site: never an open redirect
@@ -151,7 +153,12 @@ def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> R
     except WrongSignInScreenError:
         key = "wrong_screen_staff" if audience == "staff" else "wrong_screen_tenant"
         return ctx.render(
-            "signin.html", status=403, audience=audience, error=ctx.tr.t(key), notice=None, email=email
+            "signin.html",
+            status=403,
+            audience=audience,
+            error=ctx.tr.t(key),
+            notice=None,
+            email=email,
         )
     except (InvalidTokenError, NotFoundError, ValueError):
         return ctx.render(

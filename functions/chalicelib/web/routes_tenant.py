@@ -20,7 +20,8 @@ CREDIT_KINDS = frozenset({"top_up", "transfer_in", "emergency_credit"})
 def tenant_home(ctx: PageContext) -> Response:
     assert ctx.principal is not None
     details = [
-        views.unit_detail(ctx.principal, u.unit_id, ctx.now) for u in views.tenant_units(ctx.principal)
+        views.unit_detail(ctx.principal, u.unit_id, ctx.now)
+        for u in views.tenant_units(ctx.principal)
     ]
     charts = {d.unit.unit_id: usage_chart(ctx, d) for d in details}
     return ctx.render("tenant_home.html", details=details, charts=charts, credit_kinds=CREDIT_KINDS)

@@ -20,6 +20,19 @@ def _host_port(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _initial_kwh(text: str) -> dict[int, float]:
+    starts: dict[int, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        address, _, value = item.partition("=")
+        try:
+            starts[int(address)] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r}: expected ADDRESS=KWH") from None
+        if not 1 <= int(address) <= 247 or starts[int(address)] < 0:
+            raise argparse.ArgumentTypeError(f"{item!r}: address 1..247, kWh >= 0")
+    return starts
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m meter_gateway.simulator", description="Simulated Modbus meters"
@@ -41,12 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated seconds per wall second (soaks run faster)",
     )
     parser.add_argument("--control", type=_host_port, help="control socket HOST:PORT (loopback)")
+    parser.add_argument(
+        "--initial-kwh",
+        type=_initial_kwh,
+        default={},
+        help="starting import kWh per address, e.g. 1=1520.4,2=302.11 (matches a site's records)",
+    )
     return parser
 
 
 async def run(args: argparse.Namespace) -> None:
     devices = parse_meter_spec(args.meters) if args.meters else mixed_bus_spec(args.mixed)
-    simulator = MeterSimulator(devices, seed=args.seed, time_scale=args.time_scale)
+    simulator = MeterSimulator(
+        devices, seed=args.seed, time_scale=args.time_scale, initial_import_kwh=args.initial_kwh
+    )
     if args.tcp:
         await simulator.start_tcp(*args.tcp)
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -118,6 +118,7 @@ class MeterSimulator:
         seed: int = 1,
         clock: SimClock | None = None,
         time_scale: float = 1.0,
+        initial_import_kwh: Mapping[int, float] | None = None,
         profiles_dir: Path | None = None,
     ) -> None:
         if not devices:
@@ -136,7 +137,10 @@ class MeterSimulator:
             if profile.relay is not None and profile.relay.kind == "coil" and not profile.registers:
                 self.relay_modules[spec.address] = SimulatedRelayModule(spec.address, profile)
             else:
-                self.meters[spec.address] = SimulatedMeter(spec.address, profile, self.clock, seed)
+                start = (initial_import_kwh or {}).get(spec.address)
+                self.meters[spec.address] = SimulatedMeter(
+                    spec.address, profile, self.clock, seed, initial_import_kwh=start
+                )
         self._pair(devices)
 
     def _pair(self, devices: Sequence[DeviceSpec]) -> None:

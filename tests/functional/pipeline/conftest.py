@@ -1,4 +1,4 @@
-"""Pipeline tests: a Services with no catalogue cache, and helpers to read the stand-in."""
+"""Pipeline tests: a fresh Services per test, and a reader of the dead-letter queue."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from local_aws.stack import LocalStack
 
 @pytest.fixture()
 def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Services]:
-    svc = Services(settings.model_copy(update={"catalogue_cache_s": 0}))
+    # A fresh Services per test: its catalogue cache starts empty, like a cold container.
+    svc = Services(settings)
     set_services(svc)
     yield svc
     set_services(None)
@@ -28,7 +29,6 @@ def dead_letters(standin: LocalStack) -> Any:
     assert standin.resources is not None
     sqs = boto3.client("sqs")
     url = standin.resources.dead_letter_queue_url
-    sqs.purge_queue(QueueUrl=url)
 
     def read() -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -41,4 +41,5 @@ def dead_letters(standin: LocalStack) -> Any:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return found
 
+    read()
     return read

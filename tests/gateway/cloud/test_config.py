@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
-from meter_gateway.__main__ import main
+from meter_gateway.__main__ import configure_logging, main
 from meter_gateway.config import load_config, parse_config
 from meter_gateway.errors import ConfigError
 
@@ -78,3 +79,31 @@ def test_the_command_exits_2_with_the_field_on_stderr(tmp_path, capsys):
     path.write_text(json.dumps({**GOOD, "bus": {"timeout_ms": -1}}))
     assert main(["--config", str(path)]) == 2
     assert "bus.timeout_ms" in capsys.readouterr().err
+
+
+@pytest.fixture
+def restore_logging():
+    names = ["", "pymodbus", "meter_gateway"]
+    saved = {n: logging.getLogger(n).level for n in names}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+    logging.getLogger().handlers[:] = handlers
+
+
+@pytest.mark.parametrize(
+    ("level", "pymodbus_errors_shown"), [("INFO", False), ("WARNING", False), ("DEBUG", True)]
+)
+def test_pymodbus_time_out_errors_are_quiet_but_ours_are_not(
+    restore_logging, level, pymodbus_errors_shown
+):
+    # GIVEN the command's logging set-up at a level
+    configure_logging(level)
+    # THEN pymodbus's per-time-out ERROR lines are shown only when debugging the bus
+    assert logging.getLogger("pymodbus.logging").isEnabledFor(logging.ERROR) is (
+        pymodbus_errors_shown
+    )
+    assert not logging.getLogger("pymodbus.logging").isEnabledFor(logging.INFO)
+    # AND the gateway's own warnings (a meter going silent) are always shown
+    assert logging.getLogger("meter_gateway.service").isEnabledFor(logging.WARNING)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 from cloud_fakes import FakeBus, FakeMeter, FakeTransport, meter_config
 
@@ -61,7 +62,8 @@ async def test_cycles_made_while_the_link_is_down_go_out_in_order_when_it_return
     # THEN every cycle was published once, in sequence order, all valid telemetry
     messages = [json.loads(p) for t, p in transport.published if t == TOPIC]
     assert [m["s"] for m in messages] == list(range(1, len(messages) + 1))
-    assert max(m["sp"]["n"] for m in messages) >= 5
+    # (`n` counts the cycles waiting before this one: the fifth saw four)
+    assert max(m["sp"]["n"] for m in messages) >= 4
     for message in messages:
         telemetry_validator.validate(message)
 
@@ -84,3 +86,29 @@ async def test_a_desired_change_switches_the_relay_between_cycles(tmp_path):
         stop.set()
         await running
     assert bus.meters["m1"].relay_on is False
+
+
+async def test_a_meter_going_silent_is_logged_once_and_its_return_once(tmp_path, caplog):
+    transport = FakeTransport()
+    bus = FakeBus({"m1": FakeMeter(), "m2": FakeMeter()})
+    service = _service(tmp_path, transport, bus)
+    caplog.set_level(logging.INFO, logger="meter_gateway.service")
+    stop = asyncio.Event()
+    running = asyncio.create_task(service.run(stop))
+    try:
+        # GIVEN a meter that stops answering for several cycles, then answers again
+        await _until(lambda: service.cycles >= 1)
+        bus.meters["m2"].online = False
+        silent_from = service.cycles
+        await _until(lambda: service.cycles >= silent_from + 4)
+        bus.meters["m2"].online = True
+        back_from = service.cycles
+        await _until(lambda: service.cycles >= back_from + 2)
+    finally:
+        stop.set()
+        await running
+    # THEN the gateway said so once each way, not once per cycle
+    lines = [r.getMessage() for r in caplog.records if r.name == "meter_gateway.service"]
+    assert lines.count("meter m2 does not answer: timeout") == 1, lines
+    assert lines.count("meter m2 answers again") == 1, lines
+    assert not any("m1" in line for line in lines)

@@ -2,31 +2,68 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from cloud_fakes import MeterDiagnostics, MeterSample
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from meter_gateway.telemetry import CycleInput, SpoolStats, encode_message, format_energy_kwh
+from meter_gateway.config import parse_config
+from meter_gateway.errors import ConfigError
+from meter_gateway.telemetry import (
+    BUDGET_METERS,
+    MAX_ERROR_CHARS,
+    MAX_METER_ID_CHARS,
+    MAX_READ_OFFSET_MS,
+    METER_ID_PATTERN,
+    TELEMETRY_BUDGET_BYTES,
+    CycleInput,
+    SpoolStats,
+    encode_message,
+    format_energy_kwh,
+)
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "iot_rules" / "schemas"
 CYCLE_MS = 1_764_288_000_000
 _VALIDATOR = Draft202012Validator(json.loads((SCHEMAS / "telemetry.v1.json").read_text()))
 
 
-def _worst_case_sample(index: int) -> MeterSample:
-    # Every value present at its widest; ids like the ones the portal hands out (12 chars).
+def _widest_sample(index: int, meter_id: str | None = None) -> MeterSample:
+    # Every value the builder sends at its widest: 9-digit energies, the negative extremes
+    # of the plausible ranges (the minus sign is one more byte), `dt` past its clamp.
     return MeterSample(
-        meter_id=f"b07-flat-{index:03d}",
+        meter_id=meter_id or f"{index:02d}".rjust(MAX_METER_ID_CHARS, "x"),
+        ok=True,
+        values={
+            "import_kwh": Decimal("999999999.999"),
+            "export_kwh": Decimal("999999999.999"),
+            "total_kwh": Decimal("999999999.999"),
+            "v": Decimal("999.9"),
+            "a": Decimal("-999.99"),
+            "w": Decimal("-99999"),
+            "pf": Decimal("-0.999"),
+            "hz": Decimal("99.99"),
+        },
+        relay_on=True,
+        read_at_ms=CYCLE_MS + 10 * MAX_READ_OFFSET_MS,
+        latency_ms=45,
+        error=None,
+    )
+
+
+def _typical_sample(index: int) -> MeterSample:
+    # A busy flat: ids like the demo's (`m-khh-office-2`), realistic widths.
+    return MeterSample(
+        meter_id=f"m-b07-flat-{index:03d}",
         ok=True,
         values={
             "import_kwh": Decimal("123456.789"),
             "export_kwh": Decimal("1234.567"),
-            "total_kwh": Decimal("124691.356"),
             "v": Decimal("231.7"),
             "a": Decimal("38.214"),
             "w": Decimal("-8851.3"),
@@ -40,18 +77,25 @@ def _worst_case_sample(index: int) -> MeterSample:
     )
 
 
-def _worst_case_diag() -> MeterDiagnostics:
-    # A year of 10 s cycles: seven-digit counters.
+def _year_of_diagnostics() -> MeterDiagnostics:
+    # A year of 10 s cycles with a flaky line (3 153 600 successes stay on the gateway).
     return MeterDiagnostics(3_153_600, 12_345, 1_234, {2: 123, 4: 5}, 58, 0, True)
+
+
+def _huge_diagnostics() -> MeterDiagnostics:
+    # Counters have no width bound: this is what the budget guard exists for.
+    big = 10**15
+    return MeterDiagnostics(big, big, big, {2: big}, 10**9, big, False)
 
 
 def _cycle(
     samples: list[MeterSample],
     diag: dict[str, MeterDiagnostics],
     cut: frozenset[str] = frozenset(),
+    thing_name: str = "powerlet-gw-0123456789abcdef",
 ) -> CycleInput:
     return CycleInput(
-        thing_name="powerlet-gw-0123456789abcdef",
+        thing_name=thing_name,
         spool_id="0123456789abcdef",
         cycle_started_ms=CYCLE_MS,
         cycle_duration_ms=4_321,
@@ -64,20 +108,101 @@ def _cycle(
     )
 
 
-def test_32_meters_worst_case_fits_in_5_kb_and_validates(telemetry_validator):
-    # GIVEN 32 meters, every value present at its widest, large diagnostics counters
-    samples = [_worst_case_sample(i) for i in range(32)]
-    diag = {s.meter_id: _worst_case_diag() for s in samples}
-    cycle = _cycle(samples, diag, cut=frozenset({samples[0].meter_id}))
-    # WHEN the cycle is encoded
-    payload = encode_message(cycle, seq=987_654_321)
+def _true_worst_case(diagnostics: MeterDiagnostics) -> CycleInput:
+    samples = [_widest_sample(i) for i in range(BUDGET_METERS)]
+    return CycleInput(
+        thing_name="g" * 128,  # the longest thing name AWS IoT (and config.py) allows
+        spool_id="0123456789abcdef",
+        cycle_started_ms=CYCLE_MS,  # 13 digits until the year 2286
+        cycle_duration_ms=99_999_999,
+        samples=samples,
+        diagnostics={s.meter_id: diagnostics for s in samples},
+        spool=SpoolStats(10**15, 10**15, 10**15),
+        locally_cut=frozenset(s.meter_id for s in samples),
+    )
+
+
+def test_32_meters_true_worst_case_fits_in_5_kb_and_validates(telemetry_validator):
+    # GIVEN 32 meters with the longest ids allowed, every optional field at its widest,
+    # every relay cut locally, a 128-char thing name and counters of any size
+    cycle = _true_worst_case(_huge_diagnostics())
+    # WHEN the cycle is encoded by the real builder
+    payload = encode_message(cycle, seq=2**53 - 1)
     # THEN it is at most 5 KB and valid against the schema
-    assert len(payload) <= 5 * 1024, len(payload)
+    assert len(payload) <= TELEMETRY_BUDGET_BYTES == 5120, len(payload)
     message = json.loads(payload)
     telemetry_validator.validate(message)
-    assert len(message["m"]) == 32
+    entry = message["m"][0]
+    assert len(entry["i"]) == MAX_METER_ID_CHARS
+    assert set(entry) >= {"i", "dt", "ie", "xe", "v", "a", "w", "pf", "hz", "r", "lc"}
+    assert entry["dt"] == MAX_READ_OFFSET_MS
+
+
+def test_the_worst_case_without_diagnostics_is_what_bounds_the_meter_id():
+    # GIVEN the worst case whose counters were all left out to fit
+    payload = encode_message(_true_worst_case(_huge_diagnostics()), seq=2**53 - 1)
+    message = json.loads(payload)
+    assert all("dg" not in m for m in message["m"])
+    # THEN one more character per id would break 5 KB: the cap is the largest that fits
+    assert len(payload) + BUDGET_METERS > TELEMETRY_BUDGET_BYTES, len(payload)
+
+
+def test_diagnostics_travel_whenever_they_fit(telemetry_validator):
+    # GIVEN 32 busy meters with demo-style ids and a year of counters
+    samples = [_typical_sample(i) for i in range(BUDGET_METERS)]
+    diag = {s.meter_id: _year_of_diagnostics() for s in samples}
+    # WHEN encoded
+    payload = encode_message(_cycle(samples, diag, cut=frozenset({samples[0].meter_id})), seq=9)
+    # THEN every meter carries its diagnostics and the message is under 5 KB
+    message = json.loads(payload)
+    telemetry_validator.validate(message)
+    assert len(payload) <= TELEMETRY_BUDGET_BYTES, len(payload)
+    assert all(m["dg"] == [12_345, 1_234, 128, 58, 0] for m in message["m"])
     assert message["m"][0]["ie"] == "123456.789"
     assert message["m"][0]["lc"] == 1
+
+
+def test_left_out_diagnostics_rotate_so_every_meter_reports_them():
+    # GIVEN the worst case with a year of counters: only some meters' dg fit
+    cycle = _true_worst_case(_year_of_diagnostics())
+    carried: set[int] = set()
+    # WHEN consecutive cycles are encoded
+    for seq in range(1, 1 + BUDGET_METERS):
+        payload = encode_message(cycle, seq=seq)
+        assert len(payload) <= TELEMETRY_BUDGET_BYTES
+        entries = json.loads(payload)["m"]
+        with_dg = {i for i, m in enumerate(entries) if "dg" in m}
+        assert 0 < len(with_dg) < BUDGET_METERS
+        carried |= with_dg
+    # THEN over a few cycles every meter's diagnostics reached the cloud
+    assert carried == set(range(BUDGET_METERS))
+
+
+def test_an_unplugged_meter_with_the_longest_error_is_smaller_than_a_reading():
+    # GIVEN the longest error string the bus could hand over, on the widest entry
+    widest = _widest_sample(0)
+    failed = dataclasses.replace(widest, ok=False, error="e" * 200)
+    # WHEN both are encoded THEN the error is cut to the schema's limit and the entry
+    # stays smaller than a full reading (so the worst case above is the true one)
+    failed_msg = json.loads(encode_message(_cycle([failed], {}), seq=1))
+    full_msg = json.loads(encode_message(_cycle([widest], {}), seq=1))
+    assert failed_msg["m"][0]["er"] == "e" * MAX_ERROR_CHARS
+    assert len(json.dumps(failed_msg["m"][0])) < len(json.dumps(full_msg["m"][0]))
+
+
+def test_the_component_refuses_a_meter_id_longer_than_the_cap():
+    # GIVEN a configuration with a meter id one character over the cap
+    meter = {"address": 1, "profile": "dds238"}
+    parse_config({"meters": [{"meter_id": "a" * MAX_METER_ID_CHARS, **meter}]})
+    # WHEN it is validated THEN it is refused, naming the field
+    with pytest.raises(ConfigError, match=r"meters\.0\.meter_id"):
+        parse_config({"meters": [{"meter_id": "a" * (MAX_METER_ID_CHARS + 1), **meter}]})
+
+
+def test_the_schema_and_the_component_share_the_id_cap(telemetry_validator):
+    # GIVEN the schema's id pattern THEN it is the component's
+    schema = json.loads((SCHEMAS / "telemetry.v1.json").read_text())
+    assert schema["$defs"]["meter"]["properties"]["i"]["pattern"] == METER_ID_PATTERN
 
 
 def test_offline_meter_carries_the_error_and_no_values(telemetry_validator):
@@ -128,7 +253,7 @@ def test_energy_round_trips_exactly(value):
     st.lists(
         st.builds(
             MeterSample,
-            meter_id=st.from_regex(r"[A-Za-z0-9_-]{1,32}", fullmatch=True),
+            meter_id=st.from_regex(r"[A-Za-z0-9_-]{1,17}", fullmatch=True),
             ok=st.booleans(),
             values=st.dictionaries(
                 st.sampled_from(

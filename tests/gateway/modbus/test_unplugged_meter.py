@@ -9,7 +9,10 @@ from meter_gateway.bus import MAX_PROBE_INTERVAL_CYCLES, BusSettings, MeterSampl
 from meter_gateway.simulator import ManualClock, MeterSimulator
 from tests.gateway.modbus.bus_fixtures import SMALL_BUS, meter_configs
 
-TIMEOUT_MS = 100
+# Long enough that scheduling noise on a loaded CI machine is small against it: the bounds
+# below are counted in time-outs and requests, the units the behaviour is about.
+TIMEOUT_MS = 200
+RETRIES = 3
 
 
 def test_an_unplugged_meter_goes_offline_without_stalling_the_bus(tcp_port: int) -> None:
@@ -20,7 +23,7 @@ def test_an_unplugged_meter_goes_offline_without_stalling_the_bus(tcp_port: int)
             transport="tcp",
             tcp_port=tcp_port,
             timeout_ms=TIMEOUT_MS,
-            retries=2,
+            retries=RETRIES,
             backoff_ms=10,
             offline_after_failures=2,
         )
@@ -39,7 +42,11 @@ def test_an_unplugged_meter_goes_offline_without_stalling_the_bus(tcp_port: int)
             baseline_ms = max([(await timed_poll())[0] for _ in range(3)])
             # WHEN one meter stops answering
             simulator.set_silent(unplugged.address)
-            cycles = [await timed_poll() for _ in range(12)]
+            cycles, dead_requests = [], []
+            for _ in range(12):
+                before = len(simulator.requests(unplugged.address))
+                cycles.append(await timed_poll())
+                dead_requests.append(len(simulator.requests(unplugged.address)) - before)
             # THEN every other meter is read in every cycle
             for _, samples in cycles:
                 others = [s for s in samples if s.meter_id != unplugged.meter_id]
@@ -52,9 +59,14 @@ def test_an_unplugged_meter_goes_offline_without_stalling_the_bus(tcp_port: int)
             assert diagnostics.online is False
             assert diagnostics.consecutive_failures >= 2
             assert diagnostics.timeouts >= 2 * (settings.retries + 1)
-            # AND once offline a cycle costs at most one probe time-out more than before
-            offline_cycles_ms = [ms for ms, _ in cycles[2:]]
-            assert max(offline_cycles_ms) <= baseline_ms + TIMEOUT_MS + 150, offline_cycles_ms
+            # AND once offline it costs at most one request (one probe time-out) per cycle,
+            # never the RETRIES + 1 time-outs of a bus that waits for it: counted in requests,
+            # which no load can change, and in wall time against that stalled budget (the
+            # other meters keep their cycle time; scheduling noise is far below 3 time-outs)
+            stalled_ms = (settings.retries + 1) * TIMEOUT_MS
+            for (cycle_ms, _), requests in zip(cycles[2:], dead_requests[2:], strict=True):
+                assert requests <= 1, dead_requests
+                assert cycle_ms < baseline_ms + stalled_ms, (cycle_ms, baseline_ms)
             # AND it is probed less and less often (bounded requests to a dead address)
             probes_after_offline = len(simulator.requests(unplugged.address)) - 2 * (
                 settings.retries + 1

@@ -1,0 +1,115 @@
+"""The OpenAPI 3.1 document of the JSON API, generated from the app's own
+route table and the access registry, so it cannot drift from the routes.
+
+``python -m chalicelib.api.openapi > docs/openapi.json`` writes it; a test
+compares the file with a fresh build.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import sys
+from typing import Any
+
+from pydantic import BaseModel
+
+from .access import ROUTE_ACCESS
+from .routes_portal import RelayRequest, TopUpRequest
+
+REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {
+    ("POST", "/v1/units/{unit_id}/top-ups"): TopUpRequest,
+    ("POST", "/v1/units/{unit_id}/relay"): RelayRequest,
+}
+ERROR = {"$ref": "#/components/schemas/Error"}
+_PARAM = re.compile(r"{([^}]+)}")
+
+
+def build_document(app: Any, page_routes: set[tuple[str, str]]) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for path, methods in sorted(app.routes.items()):
+        for method, entry in sorted(methods.items()):
+            if (method, path) in page_routes:
+                continue
+            paths.setdefault(path, {})[method.lower()] = _operation(method, path, entry)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Powerlet API",
+            "version": "1",
+            "description": "Bearer: a Cognito ID token of the company's user pool. Objects "
+            "of other companies, tenants or undelegated properties answer 404.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"cognitoIdToken": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {"Code": {"type": "string"}, "Message": {"type": "string"}},
+                    "required": ["Code", "Message"],
+                }
+            },
+        },
+    }
+
+
+def _operation(method: str, path: str, entry: Any) -> dict[str, Any]:
+    roles = ROUTE_ACCESS.get((method, path))
+    doc = inspect.getdoc(entry.view_function) or entry.view_name
+    op: dict[str, Any] = {
+        "operationId": entry.view_name,
+        "summary": doc.splitlines()[0],
+        "x-powerlet-roles": sorted(r.value for r in roles or ()),
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _PARAM.findall(path)
+        ],
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+        },
+    }
+    if roles:
+        op["security"] = [{"cognitoIdToken": []}]
+        for status, text in (
+            ("401", "no token"),
+            ("403", "role not allowed"),
+            ("404", "not found"),
+        ):
+            op["responses"][status] = {
+                "description": text,
+                "content": {"application/json": {"schema": ERROR}},
+            }
+    model = REQUEST_BODIES.get((method, path))
+    if model is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+        op["responses"]["400"] = {
+            "description": "invalid body",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+        op["responses"]["422"] = {
+            "description": "refused",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    return op
+
+
+def main() -> int:
+    from app import app  # the registration module, only when run as a tool
+
+    from ..web.pages import PAGE_ROUTES
+
+    json.dump(build_document(app, PAGE_ROUTES), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The JSON face of the portal: everything the pages show and do, for API
+clients with a bearer ID token. Same read models and actions as the pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..auth.principal import Role
+from ..data.models import LedgerEntryItem, RelayCommand
+from ..portal import actions, views
+from ..portal.scope import visible_unit
+from .access import ANY_SIGNED_IN, STAFF, current_principal, route
+
+bp = Blueprint(__name__)
+
+TENANT = frozenset({Role.TENANT})
+
+
+class TopUpRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    amount_minor: int = Field(gt=0, le=actions.MAX_TOP_UP_MINOR)
+    note: str = Field(default="", max_length=actions.MAX_NOTE_CHARS)
+    idempotency_key: str = Field(pattern=actions.IDEMPOTENCY_KEY.pattern)
+
+
+class RelayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    power: str = Field(pattern=r"^(on|off)$")
+    reason: str = Field(min_length=1, max_length=actions.MAX_REASON_CHARS)
+
+
+@route(bp, "/v1/dashboard", STAFF)
+def dashboard() -> dict[str, Any]:
+    """One page of units of one property, with balance, power and online state; newest alerts."""
+    p = current_principal(bp, STAFF)
+    q = bp.current_request.query_params or {}
+    board = views.dashboard(
+        p,
+        property_id=q.get("property_id") or None,
+        search=q.get("q", ""),
+        power=q.get("power") or None,
+        cursor=q.get("cursor") or None,
+    )
+    return {
+        "properties": [
+            {"property_id": x.property_id, "name": x.name, "city": x.city} for x in board.properties
+        ],
+        "property_id": board.selected.property_id if board.selected else None,
+        "units": [_row(r) for r in board.rows],
+        "next_cursor": board.next_cursor,
+        "alerts": [
+            {
+                "notification_id": a.notification_id,
+                "topic": a.topic,
+                "subject_ref": a.subject_ref,
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in board.alerts
+        ],
+    }
+
+
+def _row(r: views.UnitRow) -> dict[str, Any]:
+    return {
+        "unit_id": r.unit.unit_id,
+        "name": r.unit.name,
+        "billing_mode": r.unit.billing_mode,
+        "vacant": not r.unit.tenancy_id,
+        "balance": _money(int(r.account.balance_minor), r.account.currency) if r.account else None,
+        "power": r.unit.power,
+        "power_reason": r.unit.power_reason,
+        "meter_online": bool(r.meter.online) if r.meter else None,
+        "gateway_online": bool(r.gateway.online) if r.gateway else None,
+    }
+
+
+@route(bp, "/v1/units/{unit_id}/overview", ANY_SIGNED_IN)
+def unit_overview(unit_id: str) -> dict[str, Any]:
+    """Everything the unit page shows: balance, days left, power and why, reading, usage."""
+    p = current_principal(bp, ANY_SIGNED_IN)
+    d = views.unit_detail(p, unit_id)
+    return {
+        "unit_id": d.unit.unit_id,
+        "name": d.unit.name,
+        "property": {
+            "property_id": d.property.property_id,
+            "name": d.property.name,
+            "time_zone": d.property.time_zone,
+            "currency": d.property.currency,
+        },
+        "billing_mode": d.unit.billing_mode,
+        "balance": _money(int(d.account.balance_minor), d.account.currency) if d.account else None,
+        "days_left": d.days_left,
+        "power": {"state": d.unit.power, "reason": d.power_reason, "note": d.power_note},
+        "latest_reading": {
+            "import_kwh": d.meter.last_kwh,
+            "read_at": d.meter.last_read_at.isoformat() if d.meter.last_read_at else None,
+        }
+        if d.meter
+        else None,
+        "tenancy": {"tenancy_id": d.tenancy.tenancy_id, "starts_on": d.tenancy.starts_on}
+        if d.tenancy and p.role is not Role.TENANT
+        else None,
+        "usage_by_day": [
+            {"day": u.day.date().isoformat(), "energy_kwh": str(u.energy_kwh)} for u in d.usage
+        ],
+        "relay_commands": [_command(c) for c in d.commands],
+    }
+
+
+@route(bp, "/v1/units/{unit_id}/top-ups", STAFF, methods=("POST",))
+def top_up(unit_id: str) -> Any:
+    """Add credit once per idempotency key (201 new, 200 replay, 409 key reused)."""
+    p = current_principal(bp, STAFF)
+    unit = visible_unit(p, unit_id)  # 404 before any validation: no probing by error
+    body = TopUpRequest.model_validate(bp.current_request.json_body or {})
+    receipt = actions.top_up(
+        p, unit, body.amount_minor, body.note, body.idempotency_key, datetime.now(UTC)
+    )
+    return Response(
+        body={
+            "receipt": _entry(receipt.entry),
+            "replayed": not receipt.applied,
+            "balance": _money(receipt.balance_minor, receipt.entry.currency),
+        },
+        status_code=201 if receipt.applied else 200,
+    )
+
+
+@route(bp, "/v1/units/{unit_id}/receipts/{entry_id}", ANY_SIGNED_IN)
+def get_receipt(unit_id: str, entry_id: str) -> dict[str, Any]:
+    """A ledger entry of the unit's current account, as a receipt."""
+    p = current_principal(bp, ANY_SIGNED_IN)
+    _, entry = views.entry_of_unit(p, unit_id, entry_id)
+    return {"receipt": _entry(entry)}
+
+
+@route(bp, "/v1/units/{unit_id}/relay", STAFF, methods=("POST",))
+def set_relay(unit_id: str) -> dict[str, Any]:
+    """Disconnect or restore the unit's power manually; the reason is shown to the tenant."""
+    p = current_principal(bp, STAFF)
+    unit = visible_unit(p, unit_id)
+    body = RelayRequest.model_validate(bp.current_request.json_body or {})
+    command = actions.set_power(p, unit, body.power, body.reason, datetime.now(UTC))
+    return {"command": _command(command)}
+
+
+@route(bp, "/v1/tenant/units", TENANT)
+def tenant_units() -> dict[str, Any]:
+    """The caller's current tenancies' units."""
+    p = current_principal(bp, TENANT)
+    return {
+        "units": [
+            {"unit_id": u.unit_id, "name": u.name, "property_id": u.property_id}
+            for u in views.tenant_units(p)
+        ]
+    }
+
+
+def _money(amount_minor: int, currency: str) -> dict[str, Any]:
+    return {"amount_minor": amount_minor, "currency": currency}
+
+
+def _entry(e: LedgerEntryItem) -> dict[str, Any]:
+    return {
+        "entry_id": e.entry_id,
+        "kind": e.entry_kind,
+        "amount": _money(int(e.amount_minor), e.currency),
+        "occurred_at": e.occurred_at.isoformat(),
+        "memo": e.memo,
+    }
+
+
+def _command(c: RelayCommand) -> dict[str, Any]:
+    return {
+        "command_id": c.command_id,
+        "power": c.power,
+        "reason": c.reason,
+        "note": getattr(c, "note", None),
+        "issued_at": c.issued_at.isoformat(),
+        "outcome": c.outcome,
+    }

@@ -1,0 +1,110 @@
+"""The browser tier: real headless Chromium (Debian's /usr/bin/chromium driven
+by Playwright) against a real ``chalice local`` process on the AWS stand-in
+with the demo portfolio. Fails, never skips, when Chromium is missing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local_aws.seed import seed_demo
+from local_aws.stack import LocalStack, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = os.environ.get("POWERLET_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+API_READY_TIMEOUT_S = 60.0
+
+
+@pytest.fixture(scope="session")
+def portal_url() -> Iterator[str]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    saved = dict(os.environ)
+    stack = LocalStack()
+    resources = stack.start(log_path=ARTIFACTS / "browser-aws-standin.log")
+    api = None
+    try:
+        seed_demo(resources)
+        port = free_port()
+        env = {
+            **os.environ,
+            **stack.env(),
+            "POWERLET_STAGE": "local",
+            "POWERLET_COOKIE_SECURE": "0",  # plain-http localhost only
+            "PYTHONPATH": os.pathsep.join(
+                [str(REPO / "functions"), str(REPO / "infra"), str(REPO)]
+            ),
+        }
+        log = open(ARTIFACTS / "browser-api.log", "wb")  # noqa: SIM115
+        api = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("chalice")),
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--stage",
+                "local",
+            ],
+            cwd=REPO / "functions",
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(f"{url}/health", api)
+        yield url
+    finally:
+        if api is not None:
+            api.terminate()
+            try:
+                api.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                api.kill()
+                api.wait()
+        stack.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + API_READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chalice local exited ({proc.returncode}); see browser-api.log")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer in {API_READY_TIMEOUT_S}s")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (make setup)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

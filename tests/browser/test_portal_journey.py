@@ -1,0 +1,111 @@
+"""A landlord adds credit, disconnects and restores a unit; the tenant sees it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from local_aws.demo_data import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
+UNIT = "tpe-3f-a"
+
+
+def shoot(page: Page, name: str) -> None:
+    """The same page at phone and desktop size, under tests/artifacts/screenshots."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    for label, size in (("390x844", PHONE), ("1440x900", DESKTOP)):
+        page.set_viewport_size(size)
+        path = Path(folder / f"{name}-{label}.png")
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 1000
+    page.set_viewport_size(PHONE)
+
+
+def sign_in(page: Page, url: str, screen: str, email: str) -> None:
+    page.goto(f"{url}{screen}")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_landlord_tops_up_disconnects_restores_and_tenant_sees_it(
+    portal_url: str, chromium: Any
+) -> None:
+    context = chromium.new_context(viewport=PHONE, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    # GIVEN the landlord signs in on the staff screen
+    page.goto(f"{portal_url}/signin")
+    shoot(page, "01-staff-sign-in")
+    sign_in(page, portal_url, "/signin", "landlord@formosa.example")
+    expect(page).to_have_url(re.compile(r"/portal$"))
+    expect(page.get_by_role("link", name="3F room A")).to_be_visible()
+    shoot(page, "02-dashboard")
+
+    # WHEN they add NT$300 of credit to 3F room A
+    page.get_by_role("link", name="3F room A").click()
+    expect(page.locator("#balance")).to_have_text("NT$1,000.00")
+    shoot(page, "03-unit")
+    page.get_by_label("Amount (TWD)").fill("300")
+    page.get_by_label("Note").fill("Paid in cash")
+    # (a double click: both submits carry the form's one idempotency key)
+    page.get_by_role("button", name="Add credit").dblclick()
+    # THEN a receipt shows the amount and the balance moved once
+    expect(page.locator("#receipt-amount")).to_have_text("NT$300.00")
+    expect(page.locator("#balance")).to_have_text("NT$1,300.00")
+    shoot(page, "04-receipt")
+    receipt_no = page.locator("#receipt-no").inner_text()
+    # AND reloading the receipt (a GET after the redirect) credits nothing more
+    page.reload()
+    expect(page.locator("#balance")).to_have_text("NT$1,300.00")
+
+    # WHEN they disconnect with a reason (the confirmation box is required)
+    page.goto(f"{portal_url}/portal/units/{UNIT}")
+    page.get_by_label("Reason (shown to the tenant)").fill("Meter safety check")
+    page.get_by_role("button", name="Disconnect power").click()
+    expect(page).to_have_url(re.compile(rf"/portal/units/{UNIT}$"))  # blocked by `required`
+    page.get_by_label("I confirm this change").check()
+    page.get_by_role("button", name="Disconnect power").click()
+    expect(page.get_by_role("status")).to_contain_text("Power switched off")
+    expect(page.locator("#power-state")).to_have_text("Off")
+    shoot(page, "05-disconnected")
+
+    # AND restore it, again with a reason
+    page.get_by_label("Reason (shown to the tenant)").fill("Check passed")
+    page.get_by_label("I confirm this change").check()
+    page.get_by_role("button", name="Restore power").click()
+    expect(page.locator("#power-state")).to_have_text("On")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/signin$"))
+
+    # THEN the tenant signs in and sees the new balance and the top-up with its receipt
+    sign_in(page, portal_url, "/tenant/signin", "tenant@formosa.example")
+    expect(page).to_have_url(re.compile(r"/tenant$"))
+    expect(page.locator("#balance")).to_have_text("NT$1,300.00")
+    expect(page.get_by_text("Paid in cash")).to_be_visible()
+    expect(page.get_by_text("Switched on by the landlord")).to_be_visible()
+    shoot(page, "06-tenant-home")
+    page.get_by_role("link", name="Receipt").first.click()
+    expect(page.locator("#receipt-no")).to_have_text(receipt_no)
+
+    # AND the tenant's view in Traditional Chinese
+    page.get_by_role("link", name="繁體中文").click()
+    expect(page.get_by_role("heading", name="收據")).to_be_visible()
+    page.goto(f"{portal_url}/tenant")
+    expect(page.get_by_text("剩餘額度")).to_be_visible()
+    shoot(page, "07-tenant-home-zh")
+    assert not errors, errors
+    context.close()

@@ -1,0 +1,163 @@
+"""Prepaid control end to end against the stand-in: shadows, commands, top-up, manual."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.api.services import Services
+from chalicelib.data.models import Unit
+from chalicelib.pipeline import ManualReasonRequiredError, handlers
+from chalicelib.pipeline.shadows import shadow_name
+from local_aws.stack import LocalStack
+
+from .rig import FLAT_TWD, T0, Bus, MeterSpec, event, make_bus, minutes
+
+pytestmark = pytest.mark.functional
+
+
+def desired(bus: Bus, meter_id: str) -> dict[str, Any]:
+    response = boto3.client("iot-data").get_thing_shadow(
+        thingName=bus.thing_name, shadowName=shadow_name(meter_id)
+    )
+    return dict(json.loads(response["payload"].read())["state"]["desired"])
+
+
+def topics(pipeline: Services, bus: Bus) -> list[str]:
+    return sorted(n.topic for n in pipeline.notifier.outbox(bus.company_id, limit=100))
+
+
+def small_credit_bus(pipeline: Services, **kwargs: Any) -> Bus:
+    # 100 minor = 1 TWD buys 0.200 kWh at 5 TWD/kWh
+    return make_bus(
+        pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD, credit_minor=100)], **kwargs
+    )
+
+
+def test_shadow_is_written_only_when_desired_state_or_cutoff_changes(pipeline: Services) -> None:
+    # GIVEN a prepaid meter with 1 TWD of credit and thresholds at 0.80 and 0.50 TWD
+    bus = small_credit_bus(pipeline, thresholds=[80, 50])
+    shadows = pipeline.shadows
+    # WHEN the first cycle arrives THEN power on with the exact cutoff is written once
+    handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-a": "100.000"}))
+    assert shadows.writes == 1
+    first = desired(bus, "m-a")
+    assert (first["power"], first["reason"], first["cutoff"]["kwh"]) == ("on", "credit_ok", "100.200")
+    # WHEN readings advance without crossing anything THEN nothing is written
+    for seq, value in ((2, "100.050"), (3, "100.100")):
+        handlers.ingest_telemetry(event(bus, seq, T0 + minutes(seq), {"m-a": value}))
+    assert shadows.writes == 1
+    # WHEN the credit runs out THEN the relay is told to open, once
+    handlers.ingest_telemetry(event(bus, 4, T0 + minutes(4), {"m-a": "100.250"}))
+    handlers.ingest_telemetry(event(bus, 5, T0 + minutes(5), {"m-a": "100.260"}))
+    assert shadows.writes == 2
+    off = desired(bus, "m-a")
+    assert (off["power"], off["reason"], off["cutoff"]["kwh"]) == ("off", "credit_exhausted", "100.250")
+    assert off["cmd"] != first["cmd"]
+    # AND each low-credit threshold fired once, the tenant was told of the disconnection
+    assert topics(pipeline, bus) == ["disconnected", "low_credit", "low_credit"]
+    # AND every command is recorded with who and why
+    history = pipeline.relay_log.history(bus.company_id, "m-a")
+    assert [(c.power, c.reason, c.actor) for c in history] == [
+        ("off", "credit_exhausted", "policy"),
+        ("on", "credit_ok", "policy"),
+    ]
+
+
+def test_top_up_restores_power_and_is_idempotent_by_client_key(
+    pipeline: Services, standin: LocalStack
+) -> None:
+    # GIVEN a meter disconnected for lack of credit
+    bus = small_credit_bus(pipeline)
+    handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-a": "100.000"}))
+    handlers.ingest_telemetry(event(bus, 2, T0 + minutes(2), {"m-a": "100.300"}))
+    assert desired(bus, "m-a")["power"] == "off"
+    # WHEN the landlord tops up 10 TWD, and the request is retried with the same key
+    first = pipeline.meter_control.top_up(bus.company_id, "u-a", 1000, "req-1", "landlord-1")
+    retry = pipeline.meter_control.top_up(bus.company_id, "u-a", 1000, "req-1", "landlord-1")
+    # THEN the credit is applied once and the relay is told to close with a new cutoff
+    assert first.applied and not retry.applied
+    assert first.balance_minor == retry.balance_minor == 100 - 150 + 1000
+    now = desired(bus, "m-a")
+    assert (now["power"], now["reason"], now["cutoff"]["kwh"]) == ("on", "credit_ok", "102.200")  # 9.50 TWD buys 1.900 kWh
+    assert first.command_id and retry.command_id is None
+    history = pipeline.relay_log.history(bus.company_id, "m-a")
+    assert (history[0].actor, history[0].note) == ("top-up", "topup:req-1 by landlord-1")
+    # AND the same key with another amount is refused
+    with pytest.raises(ValueError, match="another amount"):
+        pipeline.meter_control.top_up(bus.company_id, "u-a", 999, "req-1", "landlord-1")
+    # AND the tenant was told power is back, by e-mail through the stand-in
+    assert "restored" in topics(pipeline, bus)
+    sent = standin.sent_messages()["emails"]
+    tenant_email = f"{bus.tenant_subs['u-a']}@example.com"
+    assert any(tenant_email in m["to"] and "restored" in (m["subject"] or "") for m in sent)
+
+
+def test_manual_disconnect_records_who_and_why_and_tells_the_tenant(
+    pipeline: Services, standin: LocalStack
+) -> None:
+    # GIVEN a meter with plenty of credit and a tenant with a phone number
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)], phone="+886912345678")
+    handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-a": "100.000"}))
+    # WHEN a landlord disconnects without a reason THEN it is refused
+    with pytest.raises(ManualReasonRequiredError):
+        pipeline.meter_control.set_manual(bus.company_id, "u-a", "off", "  ", "landlord-7")
+    # WHEN the landlord disconnects with a reason
+    result = pipeline.meter_control.set_manual(
+        bus.company_id, "u-a", "off", "wiring inspection", "landlord-7"
+    )
+    # THEN the shadow says off, manual, with no offline cutoff
+    shadow = desired(bus, "m-a")
+    assert (shadow["power"], shadow["reason"], shadow.get("cutoff")) == ("off", "manual_off", None)
+    assert result.command_id == shadow["cmd"]
+    # AND the command records who and why
+    command = pipeline.relay_log.history(bus.company_id, "m-a")[0]
+    assert (command.actor, command.note, command.outcome) == (
+        "user:landlord-7", "wiring inspection", "pending",
+    )
+    # AND the tenant is told by e-mail and SMS, with the reason
+    outbox = pipeline.notifier.outbox(bus.company_id)
+    notice = next(n for n in outbox if n.topic == "manual_disconnect")
+    assert notice.payload["reason"] == "wiring inspection"
+    assert set(notice.delivery.values()) == {"sent"} and len(notice.delivery) == 2
+    sms = standin.sent_messages()["sms"]
+    assert any(m["phone"] == "+886912345678" and "landlord" in m["message"] for m in sms)
+    # WHEN the landlord hands control back to the policy THEN power comes back on credit
+    back = pipeline.meter_control.set_manual(bus.company_id, "u-a", None, "done", "landlord-7")
+    assert (back.power, back.reason) == ("on", "credit_ok")
+
+
+def test_relay_confirmation_and_retry_sweep(pipeline: Services) -> None:
+    # GIVEN a disconnection command waiting for the gateway
+    bus = small_credit_bus(pipeline)
+    handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-a": "100.000"}))
+    handlers.ingest_telemetry(event(bus, 2, T0 + minutes(2), {"m-a": "100.300"}))
+    off = desired(bus, "m-a")
+    confirm = {
+        "thing_name": bus.thing_name,
+        "shadow_name": shadow_name("m-a"),
+        "received_at_ms": int((T0 + minutes(3)).timestamp() * 1000),
+        "current": {"state": {"desired": off, "reported": {"power": "off", "cmd": off["cmd"],
+                                                          "source": "cloud", "at": 1}}},
+    }
+    # WHEN the gateway reports the state with that command id
+    assert handlers.relay_confirmation(confirm)["status"] == "confirmed"
+    # THEN the command is confirmed and the unit shows the confirmed state; a repeat is ignored
+    command = pipeline.relay_log.history(bus.company_id, "m-a")[0]
+    assert (command.command_id, command.outcome) == (off["cmd"], "confirmed")
+    assert Unit.get(f"CO#{bus.company_id}", "UNIT#u-a").power == "off"
+    assert handlers.relay_confirmation(confirm)["status"] == "ignored"
+    # GIVEN a top-up command nobody confirms
+    issued = T0 + minutes(10)
+    pipeline.meter_control.top_up(bus.company_id, "u-a", 1000, "req-x", "landlord", now=issued)
+    # WHEN the retry sweep runs past the timeout three times
+    sweeps = [pipeline.confirmations.sweep(now=issued + timedelta(minutes=2 * k)) for k in (1, 2, 3)]
+    # THEN it is retried twice, then raised as an alert and marked unconfirmed
+    mine = pipeline.relay_log.history(bus.company_id, "m-a")[0]
+    assert (mine.outcome, int(mine.attempts)) == ("unconfirmed", 3)
+    assert sum(s["retried"] for s in sweeps) >= 2 and sum(s["unconfirmed"] for s in sweeps) >= 1
+    assert "relay_unconfirmed" in topics(pipeline, bus)

@@ -1,0 +1,121 @@
+"""Presence, the offline sweep, reconciliation, alerts that fire once, postpaid bills."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.api.services import Services
+from chalicelib.data import keys
+from chalicelib.data.models import Account, Bill, Gateway
+from chalicelib.pipeline import handlers
+
+from .rig import FLAT_TWD, T0, Bus, MeterSpec, event, make_bus, minutes
+
+pytestmark = pytest.mark.functional
+
+
+def topics(pipeline: Services, bus: Bus) -> list[str]:
+    return sorted(n.topic for n in pipeline.notifier.outbox(bus.company_id, limit=100))
+
+
+def presence(bus: Bus, kind: str, at: datetime) -> dict[str, Any]:
+    return {
+        "clientId": bus.thing_name,
+        "timestamp": int(at.timestamp() * 1000),
+        "eventType": kind,
+        "sessionIdentifier": "s-1",
+        "principalIdentifier": "p",
+        "received_at_ms": int(at.timestamp() * 1000),
+    }
+
+
+def test_presence_tracks_the_newest_event_and_alerts_on_disconnect(pipeline: Services) -> None:
+    # GIVEN a gateway
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
+    # WHEN it connects, disconnects, and a stale "connected" arrives late
+    assert handlers.gateway_presence(presence(bus, "connected", T0))["status"] == "online"
+    assert handlers.gateway_presence(presence(bus, "disconnected", T0 + minutes(5)))["status"] == "offline"
+    assert handlers.gateway_presence(presence(bus, "connected", T0 + minutes(1)))["status"] == "stale"
+    # THEN the gateway is offline as of the newest event, and staff were alerted once
+    gateway = Gateway.get(keys.company_pk(bus.company_id), keys.gateway_sk(bus.gateway_id))
+    assert gateway.online is False and gateway.last_seen_at == T0 + minutes(5)
+    assert topics(pipeline, bus) == ["gateway_offline"]
+
+
+def test_offline_sweep_alerts_once_for_a_silent_gateway_and_a_silent_meter(
+    pipeline: Services,
+) -> None:
+    # GIVEN a bus whose meter m-b never answers for ten cycles
+    bus = make_bus(
+        pipeline.ledger,
+        [MeterSpec("m-a", "u-a", FLAT_TWD), MeterSpec("m-b", "u-b", FLAT_TWD, tenant=False)],
+    )
+    for seq in range(1, 11):
+        handlers.ingest_telemetry(
+            event(bus, seq, T0 + minutes(seq), {"m-a": f"{100 + seq / 100:.3f}", "m-b": None})
+        )
+    # WHEN the sweep runs twice while the gateway is alive
+    pipeline.presence.sweep(now=T0 + minutes(11))
+    pipeline.presence.sweep(now=T0 + minutes(12))
+    # THEN the silent meter is reported once
+    assert topics(pipeline, bus) == ["meter_offline"]
+    # WHEN the gateway then stays silent past the limit, and the sweep runs twice
+    pipeline.presence.sweep(now=T0 + minutes(40))
+    pipeline.presence.sweep(now=T0 + minutes(45))
+    # THEN the gateway is reported offline once
+    assert topics(pipeline, bus) == ["gateway_offline", "meter_offline"]
+
+
+def test_reverse_energy_and_backwards_reading_alert_once(pipeline: Services) -> None:
+    # GIVEN a prepaid meter
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
+    # WHEN three cycles show export (negative power) and then a reading goes backwards
+    for seq in (1, 2, 3):
+        handlers.ingest_telemetry(
+            event(bus, seq, T0 + minutes(seq), {"m-a": "100.100"}, watts={"m-a": -300})
+        )
+    handlers.ingest_telemetry(event(bus, 4, T0 + minutes(4), {"m-a": "50.000"}))
+    handlers.ingest_telemetry(event(bus, 5, T0 + minutes(5), {"m-a": "50.010"}))
+    # THEN one reverse-energy alert and one backwards alert, and no negative charge
+    assert topics(pipeline, bus) == ["reading_backwards", "reverse_energy"]
+    charges = [int(e.amount_minor) for e in pipeline.ledger.entries(bus.company_id, bus.accounts["u-a"])]
+    assert all(c != 0 for c in charges) and sum(c for c in charges if c > 0) == 10_000
+
+
+def test_reconciliation_detects_a_tampered_balance(pipeline: Services) -> None:
+    # GIVEN two accounts, one of which has its stored balance tampered with
+    bus = make_bus(
+        pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD), MeterSpec("m-b", "u-b", FLAT_TWD)]
+    )
+    Account(keys.account_pk(bus.company_id, bus.accounts["u-b"]), keys.ACCOUNT_SK).update(
+        actions=[Account.balance_minor.add(1)]
+    )
+    # WHEN the reconciliation schedule runs
+    result = handlers.reconcile()
+    # THEN exactly the tampered account of this company is reported, and staff alerted
+    mine = [m for m in result["mismatches"] if m["company_id"] == bus.company_id]
+    assert [(m["account_id"], m["stored_minor"] - m["derived_minor"]) for m in mine] == [
+        (bus.accounts["u-b"], 1)
+    ]
+    assert result["checked"] >= 2
+    assert topics(pipeline, bus) == ["balance_mismatch"]
+
+
+def test_postpaid_bill_at_period_end_is_issued_once_and_charged(pipeline: Services) -> None:
+    # GIVEN a postpaid unit read through November
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-p", "u-p", FLAT_TWD, mode="postpaid", credit_minor=0)])
+    end = datetime(2026, 11, 30, 15, 50, tzinfo=UTC)  # 23:50 in Taipei
+    handlers.ingest_telemetry(event(bus, 1, end - timedelta(minutes=1), {"m-p": "110.000"}))
+    handlers.ingest_telemetry(event(bus, 2, end, {"m-p": "112.000"}))
+    # WHEN the property's billing job runs in December, twice
+    job = {"company_id": bus.company_id, "property_id": bus.property_id,
+           "now": "2026-12-01T02:00:00+00:00"}
+    first, second = handlers.bill_property(job), handlers.bill_property(job)
+    # THEN one bill of 12.000 kWh x 5 TWD, charged once to the ledger
+    assert first["billed"] == ["u-p"] and second["billed"] == []
+    bill = Bill.get(keys.account_pk(bus.company_id, bus.accounts["u-p"]), keys.bill_sk("2026-11-01"))
+    assert int(bill.total_minor) == 6000
+    assert pipeline.ledger.balance_minor(bus.company_id, bus.accounts["u-p"]) == -6000

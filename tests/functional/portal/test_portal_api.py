@@ -1,0 +1,112 @@
+"""The JSON API of the portal: the same read models and actions as the pages."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.api.openapi import build_document
+from chalicelib.web.pages import PAGE_ROUTES
+from local_aws.demo_data import DEMO_PASSWORD
+from local_aws.stack import LocalStack
+
+pytestmark = pytest.mark.functional
+
+OPENAPI = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
+UNIT = "tpe-2f"
+
+
+def _token(standin: LocalStack, email: str) -> dict[str, str]:
+    assert standin.resources is not None
+    result = boto3.client("cognito-idp").initiate_auth(
+        ClientId=standin.resources.user_pool_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
+    )
+    return {"Authorization": f"Bearer {result['AuthenticationResult']['IdToken']}"}
+
+
+@pytest.fixture(scope="module")
+def admin(standin: LocalStack, services: Any) -> dict[str, str]:
+    return _token(standin, "admin@formosa.example")
+
+
+def _post(client: Client, path: str, auth: dict[str, str], body: dict[str, Any]) -> Any:
+    return client.http.post(
+        path, headers={**auth, "Content-Type": "application/json"}, body=json.dumps(body)
+    )
+
+
+def test_top_up_is_idempotent_and_a_reused_key_is_a_conflict(
+    client: Client, admin: dict[str, str]
+) -> None:
+    key = secrets.token_urlsafe(18)
+    body = {"amount_minor": 5000, "note": "API", "idempotency_key": key}
+    first = _post(client, f"/v1/units/{UNIT}/top-ups", admin, body)
+    again = _post(client, f"/v1/units/{UNIT}/top-ups", admin, body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    a, b = json.loads(first.body), json.loads(again.body)
+    assert a["receipt"] == b["receipt"] and b["replayed"] is True
+    assert a["balance"] == b["balance"]
+    other = _post(client, f"/v1/units/{UNIT}/top-ups", admin, {**body, "amount_minor": 6000})
+    assert other.status_code == 409
+    receipt = client.http.get(
+        f"/v1/units/{UNIT}/receipts/{a['receipt']['entry_id']}", headers=admin
+    )
+    assert json.loads(receipt.body)["receipt"]["amount"] == {"amount_minor": 5000, "currency": "TWD"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount_minor": 0, "idempotency_key": "k" * 20},
+        {"amount_minor": 1.5, "idempotency_key": "k" * 20},
+        {"amount_minor": "100", "idempotency_key": "k" * 20},
+        {"amount_minor": 100, "idempotency_key": "short"},
+        {"amount_minor": 100, "idempotency_key": "k" * 20, "company_id": "thames"},
+    ],
+)
+def test_top_up_refuses_malformed_bodies(
+    client: Client, admin: dict[str, str], body: dict[str, Any]
+) -> None:
+    assert _post(client, f"/v1/units/{UNIT}/top-ups", admin, body).status_code == 400
+
+
+def test_relay_and_overview(client: Client, admin: dict[str, str]) -> None:
+    assert _post(client, f"/v1/units/{UNIT}/relay", admin, {"power": "off", "reason": ""}).status_code == 400
+    done = _post(client, f"/v1/units/{UNIT}/relay", admin, {"power": "off", "reason": "Test"})
+    assert done.status_code == 200
+    overview = json.loads(client.http.get(f"/v1/units/{UNIT}/overview", headers=admin).body)
+    assert overview["power"] == {"state": "off", "reason": "manual_off", "note": "Test"}
+    _post(client, f"/v1/units/{UNIT}/relay", admin, {"power": "on", "reason": "Back"})
+    overview = json.loads(client.http.get(f"/v1/units/{UNIT}/overview", headers=admin).body)
+    assert overview["power"]["state"] == "on"
+    assert overview["balance"]["currency"] == "TWD"
+
+
+def test_dashboard_api_pages_with_a_cursor(client: Client, admin: dict[str, str]) -> None:
+    body = json.loads(client.http.get("/v1/dashboard?property_id=tpe-daan", headers=admin).body)
+    assert {u["unit_id"] for u in body["units"]} == {"tpe-2f", "tpe-3f-a", "tpe-3f-b", "tpe-4f"}
+    bad = client.http.get("/v1/dashboard?property_id=tpe-daan&cursor=bm9wZQ==", headers=admin)
+    assert bad.status_code == 400
+
+
+def test_openapi_document_matches_the_app_routes() -> None:
+    # GIVEN the committed document and a fresh build from the route table
+    committed = json.loads(OPENAPI.read_text())
+    built = build_document(app, PAGE_ROUTES)
+    assert committed == built, "docs/openapi.json is stale: regenerate it (see docs/portal.md)"
+    # THEN every JSON route of the app is described, and no page route is
+    api_routes = {
+        (m, p) for p, ms in app.routes.items() for m in ms if (m, p) not in PAGE_ROUTES
+    }
+    described = {(m.upper(), p) for p, ops in committed["paths"].items() for m in ops}
+    assert described == api_routes
+    assert committed["openapi"].startswith("3.1")
