@@ -1,7 +1,7 @@
 """Count DynamoDB requests, write units and read units from the actual requests.
 
 Lives in ``bench/support/`` so ``run_all.py`` does not run it as a benchmark.
-wrapped, PynamoDB's included. Sizes follow DynamoDB's published rules:
+Every botocore client in the process is wrapped, PynamoDB's included. Sizes follow DynamoDB's published rules:
 
 - item size = sum over attributes of name bytes + value bytes (strings UTF-8,
   numbers ~ 1 byte per 2 digits + 1, maps/lists 3 bytes + their elements);
@@ -24,7 +24,7 @@ _GSI_KEYS = ("gsi1pk", "gsi2pk")
 
 
 def attribute_size(value: dict[str, Any]) -> int:
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "S":
         return len(inner.encode())
     if kind == "N":

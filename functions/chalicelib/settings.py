@@ -26,6 +26,7 @@ ENV_DEAD_LETTER_QUEUE_URL = "POWERLET_DEAD_LETTER_QUEUE_URL"
 ENV_SENDER_EMAIL = "POWERLET_SENDER_EMAIL"
 ENV_CATALOGUE_CACHE_S = "POWERLET_CATALOGUE_CACHE_S"
 ENV_BILL_PROPERTY_FUNCTION = "POWERLET_BILL_PROPERTY_FUNCTION"
+ENV_SETTLEMENT_PERIOD_H = "POWERLET_SETTLEMENT_PERIOD_H"
 
 DEFAULT_REGION = "ap-northeast-1"
 
@@ -49,6 +50,9 @@ class Settings(BaseModel):
     catalogue_cache_s: int = Field(default=300, ge=0, le=3600)
     # Set in AWS: postpaid billing fans out one async invocation per property.
     bill_property_function: str | None = None
+    # Prepaid consumption reaches the ledger at least this often (and sooner on a
+    # threshold, a top-up or a bill). See docs/pipeline.md for the write budget.
+    settlement_period_h: int = Field(default=6, ge=1, le=24)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,8 +69,9 @@ class Settings(BaseModel):
             "sender_email": env.get(ENV_SENDER_EMAIL),
             "catalogue_cache_s": env.get(ENV_CATALOGUE_CACHE_S),
             "bill_property_function": env.get(ENV_BILL_PROPERTY_FUNCTION),
+            "settlement_period_h": env.get(ENV_SETTLEMENT_PERIOD_H),
         }
-        return cls(**{k: v for k, v in raw.items() if v})
+        return cls.model_validate({k: v for k, v in raw.items() if v})
 
 
 @lru_cache(maxsize=1)

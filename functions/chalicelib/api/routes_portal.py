@@ -24,14 +24,13 @@ class TopUpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     amount_minor: int = Field(gt=0, le=actions.MAX_TOP_UP_MINOR)
-    note: str = Field(default="", max_length=actions.MAX_NOTE_CHARS)
     idempotency_key: str = Field(pattern=actions.IDEMPOTENCY_KEY.pattern)
 
 
 class RelayRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    power: str = Field(pattern=r"^(on|off)$")
+    power: str = Field(pattern=r"^(on|off|auto)$")
     reason: str = Field(min_length=1, max_length=actions.MAX_REASON_CHARS)
 
 
@@ -39,7 +38,7 @@ class RelayRequest(BaseModel):
 def dashboard() -> dict[str, Any]:
     """One page of units of one property, with balance, power and online state; newest alerts."""
     p = current_principal(bp, STAFF)
-    q = bp.current_request.query_params or {}
+    q: dict[str, str] = dict(bp.current_request.query_params or {})
     board = views.dashboard(
         p,
         property_id=q.get("property_id") or None,
@@ -97,7 +96,12 @@ def unit_overview(unit_id: str) -> dict[str, Any]:
         "billing_mode": d.unit.billing_mode,
         "balance": _money(int(d.account.balance_minor), d.account.currency) if d.account else None,
         "days_left": d.days_left,
-        "power": {"state": d.unit.power, "reason": d.power_reason, "note": d.power_note},
+        "power": {
+            "state": d.power_state,
+            "confirmed_state": d.unit.power,
+            "reason": d.power_reason,
+            "note": d.power_note,
+        },
         "latest_reading": {
             "import_kwh": d.meter.last_kwh,
             "read_at": d.meter.last_read_at.isoformat() if d.meter.last_read_at else None,
@@ -120,9 +124,7 @@ def top_up(unit_id: str) -> Any:
     p = current_principal(bp, STAFF)
     unit = visible_unit(p, unit_id)  # 404 before any validation: no probing by error
     body = TopUpRequest.model_validate(bp.current_request.json_body or {})
-    receipt = actions.top_up(
-        p, unit, body.amount_minor, body.note, body.idempotency_key, datetime.now(UTC)
-    )
+    receipt = actions.top_up(p, unit, body.amount_minor, body.idempotency_key, datetime.now(UTC))
     return Response(
         body={
             "receipt": _entry(receipt.entry),
@@ -147,8 +149,11 @@ def set_relay(unit_id: str) -> dict[str, Any]:
     p = current_principal(bp, STAFF)
     unit = visible_unit(p, unit_id)
     body = RelayRequest.model_validate(bp.current_request.json_body or {})
-    command = actions.set_power(p, unit, body.power, body.reason, datetime.now(UTC))
-    return {"command": _command(command)}
+    result = actions.set_power(p, unit, body.power, body.reason, datetime.now(UTC))
+    return {
+        "desired": {"power": result.power, "reason": result.reason},
+        "command_id": result.command_id,
+    }
 
 
 @route(bp, "/v1/tenant/units", TENANT)

@@ -55,7 +55,7 @@ class Services:
             kwargs: dict[str, Any] = {"region_name": self.settings.region}
             if name == "iot-data" and self.settings.iot_data_endpoint:
                 kwargs["endpoint_url"] = self.settings.iot_data_endpoint
-            self.clients[name] = boto3.client(name, **kwargs)  # type: ignore[call-overload]
+            self.clients[name] = boto3.client(name, **kwargs)
         return self.clients[name]
 
     # --- the event pipeline ---
@@ -96,7 +96,9 @@ class Services:
 
     @cached_property
     def settler(self) -> Settler:
-        return Settler(self.ledger, self.settlements, self.notifier)
+        return Settler(
+            self.ledger, self.settlements, self.notifier, self.settings.settlement_period_h
+        )
 
     @cached_property
     def ingest(self) -> Ingest:
@@ -180,9 +182,7 @@ class Services:
 
     @cached_property
     def cognito_client(self) -> Any:
-        import boto3  # only the portal's sign-in needs this client
-
-        return boto3.client("cognito-idp", region_name=self.settings.region)
+        return self.client("cognito-idp")
 
     @cached_property
     def sign_in(self) -> CognitoSignIn:

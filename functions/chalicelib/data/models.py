@@ -12,10 +12,13 @@ ever carries a reading.
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
@@ -25,6 +28,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.constants import BINARY
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -275,10 +279,24 @@ class RelayCommand(PowerletItem, discriminator="RelayCommand"):
     attempts = NumberAttribute(default=0)
 
 
+class CompressedJSONAttribute(Attribute[Any]):
+    """JSON, zlib-compressed: a bus's readings repeat digits and keys, and
+    DynamoDB bills writes and storage by the byte (about 2x smaller)."""
+
+    attr_type = BINARY
+
+    def serialize(self, value: Any) -> bytes:
+        return zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 9)
+
+    def deserialize(self, value: bytes) -> Any:
+        return json.loads(zlib.decompress(value))
+
+
 class GatewayCycle(PowerletItem, discriminator="Cycle"):
     """One telemetry message: every meter of the bus in one compact item.
 
-    Short stored names keep 32 meters near 2 KB (the write budget counts bytes).
+    Short stored names and compression keep 32 meters under 1 KB (the write
+    budget counts bytes).
     ``m`` rows are ``[meter, dt_ms, import_kwh|None, export_kwh|None, watts|None,
     relay|None, error|None]``.
     """
@@ -288,7 +306,7 @@ class GatewayCycle(PowerletItem, discriminator="Cycle"):
     seq = NumberAttribute(attr_name="s")
     cycle_at_ms = NumberAttribute(attr_name="t")
     received_at_ms = NumberAttribute(attr_name="rx")
-    rows = JSONAttribute(attr_name="m")
+    rows = CompressedJSONAttribute(attr_name="m")
     expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
 
 

@@ -69,7 +69,9 @@ class SettlementStore:
         item = LedgerStore._to_item(company_id, entry)
         try:
             with TransactWrite(connection=self._connection) as tx:
-                tx.save(item, condition=LedgerEntryItem.pk.does_not_exist())
+                tx.save(
+                    item, condition=LedgerEntryItem.pk.does_not_exist(), return_values="ALL_OLD"
+                )
                 tx.update(
                     account,
                     actions=[
@@ -82,7 +84,7 @@ class SettlementStore:
         except TransactWriteError as exc:
             reasons = [r.code if r else None for r in exc.cancellation_reasons]
             if reasons and reasons[0] == "ConditionalCheckFailed":
-                self._ledger._check_replay(company_id, item)
+                self._ledger._check_replay(company_id, item, exc.cancellation_reasons[0])
                 return False
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise CursorMovedError(f"account {account_id}: cursor moved") from exc

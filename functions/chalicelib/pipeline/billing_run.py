@@ -118,10 +118,10 @@ class BillingRun:
         end_at = datetime.combine(period.end, time(0), zone(tz))
         account = self._ledger.get_account(company_id, account_id)
         if account.settled_at is not None:
-            opening = Reading(account.settled_at, str(account.settled_kwh))
+            opening = Reading(account.settled_at, kwh(str(account.settled_kwh)))
         else:
             start = datetime.combine(date.fromisoformat(ctx.tenancy.starts_on), time(0), zone(tz))
-            opening = Reading(start, str(ctx.tenancy.opening_kwh))
+            opening = Reading(start, kwh(str(ctx.tenancy.opening_kwh)))
         closing = self._closing(company_id, meter.gateway_id, meter.meter_id, end_at)
         if closing is None or closing.at <= opening.at:
             return False
@@ -180,9 +180,9 @@ class BillingRun:
             company_id, gateway_id, end_at, CLOSING_SEARCH_CYCLES
         ):
             for row in rows_of(cycle):
-                if row.meter_id == meter_id and row.import_kwh is not None and not row.error:
-                    if row.read_at < end_at:
-                        return Reading(row.read_at, row.import_kwh)
+                usable = row.import_kwh is not None and not row.error and row.read_at < end_at
+                if row.meter_id == meter_id and usable:
+                    return Reading(row.read_at, row.import_kwh)  # type: ignore[arg-type]
         return None
 
     def _bucket_readings(

@@ -89,7 +89,7 @@ def plan_settlement(
     day = local_day(end.at, tz)
     period = month_of(day)
     key = component_key(tariff, period, day)
-    previous = usage if usage and usage.get("key") == key else {"key": key}
+    previous: dict[str, Any] = usage if usage and usage.get("key") == key else {"key": key}
     if isinstance(tariff, TouTariff):
         bands_before = {b: kwh(v) for b, v in previous.get("bands", {}).items()}
         added = tou_band_energy(tariff, chargeable, tz)

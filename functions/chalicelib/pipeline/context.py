@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from ..data.catalogue import Catalogue
 from ..data.models import Company, Gateway, Meter, Property, Tenancy, Unit
@@ -38,7 +39,7 @@ class MeterContext:
 @dataclass(frozen=True)
 class BusContext:
     gateway: Gateway
-    property: Property
+    premises: Property
     company: Company
     meters: dict[str, MeterContext]
 
@@ -48,18 +49,19 @@ class BusContext:
 
     @property
     def tz(self) -> str:
-        return str(self.property.time_zone)
+        return str(self.premises.time_zone)
 
     def friendly(self) -> FriendlyHours:
-        if self.property.friendly_hours:
-            return FriendlyHours.from_shadow(self.property.friendly_hours)
+        if self.premises.friendly_hours:
+            return FriendlyHours.from_shadow(self.premises.friendly_hours)
         return FriendlyHours(self.tz)
 
     def allowance(self, currency: str) -> Money:
-        return Money(int(self.property.emergency_credit_minor or 0), currency)
+        return Money(int(self.premises.emergency_credit_minor or 0), currency)
 
     def thresholds(self, currency: str) -> list[Money]:
-        return [Money(int(t), currency) for t in (self.company.low_credit_thresholds_minor or [])]
+        stored: list[Any] = list(self.company.low_credit_thresholds_minor or [])
+        return [Money(int(t), currency) for t in stored]
 
     def by_unit(self, unit_id: str) -> MeterContext | None:
         for ctx in self.meters.values():
@@ -110,7 +112,7 @@ class BusDirectory:
             contexts[meter.meter_id] = MeterContext(meter, unit, tenancy, tariff)
         return BusContext(
             gateway=gateway,
-            property=self._catalogue.get_property(company_id, gateway.property_id),
+            premises=self._catalogue.get_property(company_id, gateway.property_id),
             company=self._catalogue.get_company(company_id),
             meters=contexts,
         )

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..domain import FriendlyHours, Money, PowerDecision, Reading, decide_power
-from ..domain.energy import format_kwh
+from ..domain.energy import ZERO_KWH, format_kwh, kwh
 from .alerts import Alert, Notifier
 from .charging import tariff_position
 from .context import BusContext, MeterContext
@@ -73,7 +73,7 @@ class Controller:
         currency = tariff.currency
         prepaid_with_cursor = ctx.prepaid and "sa" in state
         at = from_ms(int(state["sa"])) if prepaid_with_cursor else now
-        latest = Reading(at, state["sk"]) if prepaid_with_cursor else Reading(now, "0")
+        latest = Reading(at, kwh(state["sk"]) if prepaid_with_cursor else ZERO_KWH)
         balance = int(state.get("bal", 0)) if prepaid_with_cursor else 0
         return decide_power(
             balance=Money(balance, currency),

@@ -41,7 +41,8 @@ class IngestResult:
 
 def rows_of(cycle: GatewayCycle) -> list[MeterRow]:
     at = from_ms(int(cycle.cycle_at_ms))
-    return [MeterRow.from_compact(row, at) for row in cycle.rows]
+    rows: list[list[Any]] = list(cycle.rows)
+    return [MeterRow.from_compact(row, at) for row in rows]
 
 
 class Ingest:

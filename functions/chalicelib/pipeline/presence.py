@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,7 +127,7 @@ class Presence:
             }
             for meter_id in sorted(meters):
                 flag = f"off:{meter_id}"
-                if meter_id not in answered and len(cycles) >= METER_SILENT_CYCLES:
+                if last_at and meter_id not in answered and len(cycles) >= METER_SILENT_CYCLES:
                     if flag not in flags:
                         flags.add(flag)
                         counts["meters_silent"] += 1
@@ -145,7 +146,6 @@ class Presence:
                     flags.discard(flag)
         if flags != before:
             state.flags = sorted(flags)
-            try:
+            # A concurrent writer wins; the next sweep sees the same facts and retries.
+            with contextlib.suppress(StaleStateError):
                 self._telemetry.save_state(state, now)
-            except StaleStateError:
-                pass  # the next sweep sees the same facts and tries again

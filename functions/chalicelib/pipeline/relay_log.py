@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pynamodb.expressions.update import Action
+
 from ..data import keys
 from ..data.models import RelayCommand
 
@@ -52,7 +54,7 @@ class RelayLog:
         item = RelayCommand(
             keys.meter_data_pk(company_id, meter_id), keys.relay_command_sk(issued_at, command_id)
         )
-        actions = [RelayCommand.outcome.set(outcome)]
+        actions: list[Action] = [RelayCommand.outcome.set(outcome)]
         if outcome == "confirmed":
             actions.append(RelayCommand.confirmed_at.set(at))
         if attempts is not None:

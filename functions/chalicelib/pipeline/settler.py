@@ -1,7 +1,7 @@
 """Settle consumption into the ledger: on the hour, on a threshold, on demand.
 
-Not per reading: a meter is settled when the hour of its latest reading is
-past the cursor's hour (period), when the unsettled charge would take the
+Not per reading: a meter is settled when its latest reading is in a later
+settlement period (``settlement_period_h``, aligned on UTC) than the cursor, when the unsettled charge would take the
 balance across a low-credit threshold, zero or the emergency allowance
 (threshold), and whenever a top-up or a bill asks (on demand).
 """
@@ -30,14 +30,19 @@ class Settled:
     applied: bool
 
 
-def _hour(at: datetime) -> datetime:
-    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def period_index(at: datetime, period_h: int) -> int:
+    return int(at.astimezone(UTC).timestamp() // (period_h * 3600))
 
 
 class Settler:
     def __init__(
-        self, ledger: LedgerStore, settlements: SettlementStore, notifier: Notifier
+        self,
+        ledger: LedgerStore,
+        settlements: SettlementStore,
+        notifier: Notifier,
+        period_h: int = 6,
     ) -> None:
+        self._period_h = period_h
         self._ledger = ledger
         self._settlements = settlements
         self._notifier = notifier
@@ -65,7 +70,10 @@ class Settler:
         cursor = Reading(from_ms(int(state["sa"])), state["sk"])
         if reading.at <= cursor.at or ctx.tariff is None:
             return False
-        if _hour(reading.at) > _hour(cursor.at) or reading.cumulative_kwh < cursor.cumulative_kwh:
+        later_period = period_index(reading.at, self._period_h) > period_index(
+            cursor.at, self._period_h
+        )
+        if later_period or reading.cumulative_kwh < cursor.cumulative_kwh:
             return True
         plan = plan_settlement(ctx.tariff, bus.tz, cursor, state.get("use"), [reading])
         before = int(state.get("bal", 0))

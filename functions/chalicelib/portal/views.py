@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -85,14 +86,25 @@ class UnitDetail:
     days_left: int | None
     extras: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @builtins.property
+    def power_state(self) -> str:
+        """The state asked for: a pending command's, else the meter's confirmed one."""
+        if self.commands and self.commands[0].outcome == "pending":
+            return str(self.commands[0].power)
+        return str(self.unit.power)
+
+    @builtins.property
+    def power_pending(self) -> bool:
+        return bool(self.commands) and self.commands[0].outcome == "pending"
+
+    @builtins.property
     def power_reason(self) -> str:
         """Why the power is as it is: the latest command's reason, else the unit's."""
         if self.commands:
             return str(self.commands[0].reason)
         return str(self.unit.power_reason or ("credit_ok" if self.unit.power == "on" else ""))
 
-    @property
+    @builtins.property
     def power_note(self) -> str | None:
         return getattr(self.commands[0], "note", None) if self.commands else None
 
@@ -150,7 +162,7 @@ def _units_page(
         condition = by_power if condition is None else (condition & by_power)
     # Limit bounds the items *read*; a filter may leave the page short, and
     # the cursor goes on from the last item read.
-    result = Unit.gsi1.query(  # type: ignore[misc]
+    result = Unit.gsi1.query(
         pk,
         filter_condition=condition,
         limit=max(1, min(page_size, MAX_PAGE_SIZE)),

@@ -42,7 +42,7 @@ class WebSettings(BaseModel):
             "session_lifetime_s": env.get(ENV_SESSION_LIFETIME_S),
             "branding_dir": env.get(ENV_BRANDING_DIR),
         }
-        return cls(**{k: v for k, v in raw.items() if v is not None and v != ""})
+        return cls.model_validate({k: v for k, v in raw.items() if v is not None and v != ""})
 
 
 def _flag(value: str | None) -> bool | None:

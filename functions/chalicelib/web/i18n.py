@@ -8,7 +8,7 @@ and time zone are the property's.
 
 from __future__ import annotations
 
-from datetime import datetime
+import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -320,17 +320,17 @@ class Translator:
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.language)
 
-    def datetime(self, at: datetime, time_zone: str) -> str:
+    def datetime(self, at: dt.datetime, time_zone: str) -> str:
         return format_datetime(
             at, format="medium", tzinfo=ZoneInfo(time_zone), locale=self.language
         )
 
-    def date(self, at: datetime, time_zone: str) -> str:
+    def date(self, at: dt.datetime, time_zone: str) -> str:
         return format_date(
             at.astimezone(ZoneInfo(time_zone)), format="medium", locale=self.language
         )
 
-    def short_day(self, at: datetime) -> str:
+    def short_day(self, at: dt.datetime) -> str:
         return format_date(
             at, format="d/M" if self.language == "en" else "M/d", locale=self.language
         )

@@ -88,13 +88,14 @@ class PageContext:
 
     @property
     def query(self) -> dict[str, str]:
-        raw = self.request.query_params or {}
+        raw: dict[str, str] = dict(self.request.query_params or {})
         return {k: str(v)[:MAX_FIELD_CHARS] for k, v in list(raw.items())[:MAX_FORM_FIELDS]}
 
     @property
     def form(self) -> dict[str, str]:
         if self._form is None:
-            self._form = parse_form(self.request.raw_body or b"")
+            raw = self.request.raw_body or b""
+            self._form = parse_form(raw.encode() if isinstance(raw, str) else raw)
         return self._form
 
     @property
@@ -195,9 +196,12 @@ def _serve(
     params: dict[str, str],
 ) -> Response:
     settings = services().web_settings
-    cookies = read_cookies((request.headers or {}).get("cookie"))
+    headers = request.headers
+    cookies = read_cookies(headers.get("cookie") if headers else None)
     tr = Translator(
-        pick_language(cookies.get(LANGUAGE_COOKIE), (request.headers or {}).get("accept-language"))
+        pick_language(
+            cookies.get(LANGUAGE_COOKIE), headers.get("accept-language") if headers else None
+        )
     )
     ctx = PageContext(request=request, settings=settings, cookies=cookies, tr=tr)
     try:
@@ -262,6 +266,6 @@ def _finish(ctx: PageContext, response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         headers.setdefault(name, value)
     if ctx.set_cookies:
-        headers["Set-Cookie"] = list(ctx.set_cookies)  # type: ignore[assignment]
+        headers["Set-Cookie"] = list(ctx.set_cookies)
     response.headers = headers
     return response

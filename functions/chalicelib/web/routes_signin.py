@@ -125,7 +125,8 @@ def _new_password_form(
 
 @page(bp, "/signin/new-password", PUBLIC, methods=("POST",))
 def new_password(ctx: PageContext) -> Response:
-    audience = ctx.form.get("audience") if ctx.form.get("audience") in AUDIENCES else "staff"
+    audience = ctx.form.get("audience", "staff")
+    audience = audience if audience in AUDIENCES else "staff"
     challenge = ctx.form.get("challenge", "")
     username = ctx.form.get("username", "")
     try:

@@ -35,7 +35,13 @@ def dashboard(ctx: PageContext) -> Response:
         power=q.get("power") or None,
         cursor=q.get("cursor") or None,
     )
-    return ctx.render("dashboard.html", board=board, q=q.get("q", ""), power=q.get("power", ""))
+    return ctx.render(
+        "dashboard.html",
+        board=board,
+        q=q.get("q", ""),
+        power=q.get("power", ""),
+        cursor=q.get("cursor", ""),
+    )
 
 
 @page(bp, "/portal/units/{unit_id}", STAFF)
@@ -91,12 +97,7 @@ def top_up(ctx: PageContext, unit_id: str) -> Response:
     try:
         amount_minor = parse_amount_minor(ctx.form.get("amount", ""), currency)
         receipt = actions.top_up(
-            ctx.principal,
-            unit,
-            amount_minor,
-            ctx.form.get("note", ""),
-            ctx.form.get("idempotency_key", ""),
-            ctx.now,
+            ctx.principal, unit, amount_minor, ctx.form.get("idempotency_key", ""), ctx.now
         )
     except (InvalidTopUpError, IdempotencyKeyReusedError):
         return _unit(ctx, unit_id, status=400, topup_error=ctx.tr.t("amount_invalid"))

@@ -17,7 +17,8 @@ from local_aws.stack import LocalStack
 @pytest.fixture()
 def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Services]:
     # A fresh Services per test: its catalogue cache starts empty, like a cold container.
-    svc = Services(settings)
+    # Hourly settlement so an hour of cycles shows the period trigger.
+    svc = Services(settings.model_copy(update={"settlement_period_h": 1}))
     set_services(svc)
     yield svc
     set_services(None)

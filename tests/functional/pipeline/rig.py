@@ -42,10 +42,18 @@ TOU_TWD = {
     "currency": "TWD",
     "bands": [{"name": "peak", "price_per_kwh": "6.20"}, {"name": "off", "price_per_kwh": "2.10"}],
     "windows": [
-        {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"], "start": "00:00",
-         "end": "12:00", "band": "off"},
-        {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"], "start": "12:00",
-         "end": "24:00", "band": "peak"},
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"],
+            "start": "00:00",
+            "end": "12:00",
+            "band": "off",
+        },
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"],
+            "start": "12:00",
+            "end": "24:00",
+            "band": "peak",
+        },
     ],
 }
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 09:00 in Taipei, a Friday
@@ -95,35 +103,63 @@ def make_bus(
     items: list[Any] = [
         builders.company(co, f"Brand {tag}", opened, low_credit_thresholds_minor=thresholds or []),
         builders.property_(
-            co, prop, name="P", address="A", city="Taipei", country="TW",
-            time_zone="Asia/Taipei", currency="TWD", friendly_hours=friendly,
+            co,
+            prop,
+            name="P",
+            address="A",
+            city="Taipei",
+            country="TW",
+            time_zone="Asia/Taipei",
+            currency="TWD",
+            friendly_hours=friendly,
             emergency_credit_minor=emergency_minor,
         ),
         builders.gateway(co, gw, thing, property_id=prop),
         builders.membership(co, f"admin-{tag}", f"admin-{tag}@example.com", "company_admin"),
     ]
     for address, spec in enumerate(meters, start=1):
-        items.append(builders.meter(co, spec.meter_id, gw, address, unit_id=spec.unit_id,
-                                    profile="dds238"))
+        items.append(
+            builders.meter(co, spec.meter_id, gw, address, unit_id=spec.unit_id, profile="dds238")
+        )
         unit_attrs: dict[str, Any] = {
-            "name": spec.unit_id, "unit_type": "flat", "billing_mode": spec.mode,
-            "tariff": spec.tariff, "meter_id": spec.meter_id,
+            "name": spec.unit_id,
+            "unit_type": "flat",
+            "billing_mode": spec.mode,
+            "tariff": spec.tariff,
+            "meter_id": spec.meter_id,
         }
         if spec.tenant:
             sub = f"tenant-{spec.unit_id}-{tag}"
             tenancy_id, account_id = f"t-{spec.unit_id}", f"a-{spec.unit_id}-{tag}"
             ledger.open_account(co, account_id, spec.tariff["currency"], opened)
-            items.append(builders.tenancy(co, tenancy_id, spec.unit_id, sub, "2026-11-01",
-                                          account_id=account_id, opening_kwh=OPENING_KWH,
-                                          never_disconnect=spec.never_disconnect))
+            items.append(
+                builders.tenancy(
+                    co,
+                    tenancy_id,
+                    spec.unit_id,
+                    sub,
+                    "2026-11-01",
+                    account_id=account_id,
+                    opening_kwh=OPENING_KWH,
+                    never_disconnect=spec.never_disconnect,
+                )
+            )
             items.append(builders.membership(co, sub, f"{sub}@example.com", "tenant", phone=phone))
             unit_attrs.update(account_id=account_id, tenancy_id=tenancy_id)
             bus.tenant_subs[spec.unit_id] = sub
             bus.accounts[spec.unit_id] = account_id
             if spec.credit_minor:
-                ledger.append(co, LedgerEntry(
-                    f"open-{account_id}", account_id, EntryKind.TOP_UP,
-                    Money(spec.credit_minor, spec.tariff["currency"]), opened, memo="opening"))
+                ledger.append(
+                    co,
+                    LedgerEntry(
+                        f"open-{account_id}",
+                        account_id,
+                        EntryKind.TOP_UP,
+                        Money(spec.credit_minor, spec.tariff["currency"]),
+                        opened,
+                        memo="opening",
+                    ),
+                )
         items.append(builders.unit(co, spec.unit_id, prop, **unit_attrs))
     Catalogue.save_all(items)
     boto3.client("iot").create_thing(thingName=thing)
@@ -153,8 +189,14 @@ def event(
             rows.append(row)
     rows.extend(extra_meters or [])
     payload = {
-        "v": 1, "g": bus.thing_name, "sid": spool_id or bus.spool_id, "s": seq,
-        "t": int(at.timestamp() * 1000), "d": 400, "sp": {"n": 0, "th": 0, "dr": 0}, "m": rows,
+        "v": 1,
+        "g": bus.thing_name,
+        "sid": spool_id or bus.spool_id,
+        "s": seq,
+        "t": int(at.timestamp() * 1000),
+        "d": 400,
+        "sp": {"n": 0, "th": 0, "dr": 0},
+        "m": rows,
     }
     return raw_event(json.dumps(payload).encode(), thing or bus.thing_name, at)
 

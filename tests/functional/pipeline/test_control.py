@@ -46,7 +46,11 @@ def test_shadow_is_written_only_when_desired_state_or_cutoff_changes(pipeline: S
     handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-a": "100.000"}))
     assert shadows.writes == 1
     first = desired(bus, "m-a")
-    assert (first["power"], first["reason"], first["cutoff"]["kwh"]) == ("on", "credit_ok", "100.200")
+    assert (first["power"], first["reason"], first["cutoff"]["kwh"]) == (
+        "on",
+        "credit_ok",
+        "100.200",
+    )
     # WHEN readings advance without crossing anything THEN nothing is written
     for seq, value in ((2, "100.050"), (3, "100.100")):
         handlers.ingest_telemetry(event(bus, seq, T0 + minutes(seq), {"m-a": value}))
@@ -56,7 +60,11 @@ def test_shadow_is_written_only_when_desired_state_or_cutoff_changes(pipeline: S
     handlers.ingest_telemetry(event(bus, 5, T0 + minutes(5), {"m-a": "100.260"}))
     assert shadows.writes == 2
     off = desired(bus, "m-a")
-    assert (off["power"], off["reason"], off["cutoff"]["kwh"]) == ("off", "credit_exhausted", "100.250")
+    assert (off["power"], off["reason"], off["cutoff"]["kwh"]) == (
+        "off",
+        "credit_exhausted",
+        "100.250",
+    )
     assert off["cmd"] != first["cmd"]
     # AND each low-credit threshold fired once, the tenant was told of the disconnection
     assert topics(pipeline, bus) == ["disconnected", "low_credit", "low_credit"]
@@ -83,7 +91,11 @@ def test_top_up_restores_power_and_is_idempotent_by_client_key(
     assert first.applied and not retry.applied
     assert first.balance_minor == retry.balance_minor == 100 - 150 + 1000
     now = desired(bus, "m-a")
-    assert (now["power"], now["reason"], now["cutoff"]["kwh"]) == ("on", "credit_ok", "102.200")  # 9.50 TWD buys 1.900 kWh
+    assert (now["power"], now["reason"], now["cutoff"]["kwh"]) == (
+        "on",
+        "credit_ok",
+        "102.200",
+    )  # 9.50 TWD buys 1.900 kWh
     assert first.command_id and retry.command_id is None
     history = pipeline.relay_log.history(bus.company_id, "m-a")
     assert (history[0].actor, history[0].note) == ("top-up", "topup:req-1 by landlord-1")
@@ -117,7 +129,9 @@ def test_manual_disconnect_records_who_and_why_and_tells_the_tenant(
     # AND the command records who and why
     command = pipeline.relay_log.history(bus.company_id, "m-a")[0]
     assert (command.actor, command.note, command.outcome) == (
-        "user:landlord-7", "wiring inspection", "pending",
+        "user:landlord-7",
+        "wiring inspection",
+        "pending",
     )
     # AND the tenant is told by e-mail and SMS, with the reason
     outbox = pipeline.notifier.outbox(bus.company_id)
@@ -141,8 +155,12 @@ def test_relay_confirmation_and_retry_sweep(pipeline: Services) -> None:
         "thing_name": bus.thing_name,
         "shadow_name": shadow_name("m-a"),
         "received_at_ms": int((T0 + minutes(3)).timestamp() * 1000),
-        "current": {"state": {"desired": off, "reported": {"power": "off", "cmd": off["cmd"],
-                                                          "source": "cloud", "at": 1}}},
+        "current": {
+            "state": {
+                "desired": off,
+                "reported": {"power": "off", "cmd": off["cmd"], "source": "cloud", "at": 1},
+            }
+        },
     }
     # WHEN the gateway reports the state with that command id
     assert handlers.relay_confirmation(confirm)["status"] == "confirmed"
@@ -155,7 +173,9 @@ def test_relay_confirmation_and_retry_sweep(pipeline: Services) -> None:
     issued = T0 + minutes(10)
     pipeline.meter_control.top_up(bus.company_id, "u-a", 1000, "req-x", "landlord", now=issued)
     # WHEN the retry sweep runs past the timeout three times
-    sweeps = [pipeline.confirmations.sweep(now=issued + timedelta(minutes=2 * k)) for k in (1, 2, 3)]
+    sweeps = [
+        pipeline.confirmations.sweep(now=issued + timedelta(minutes=2 * k)) for k in (1, 2, 3)
+    ]
     # THEN it is retried twice, then raised as an alert and marked unconfirmed
     mine = pipeline.relay_log.history(bus.company_id, "m-a")[0]
     assert (mine.outcome, int(mine.attempts)) == ("unconfirmed", 3)

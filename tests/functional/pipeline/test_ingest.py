@@ -50,7 +50,8 @@ def snapshot(pipeline: Services, bus: Bus) -> dict[str, Any]:
     return {
         "ledger": {u: ledger_of(pipeline, bus, u) for u in ("u-a", "u-b")},
         "balances": {
-            u: pipeline.ledger.balance_minor(bus.company_id, bus.accounts[u]) for u in ("u-a", "u-b")
+            u: pipeline.ledger.balance_minor(bus.company_id, bus.accounts[u])
+            for u in ("u-a", "u-b")
         },
         "usage": [(u.sk, dict(u.energy)) for u in usage],
         "cycles": len(
@@ -145,6 +146,7 @@ def test_out_of_order_arrival_gives_the_same_money_and_buckets(pipeline: Service
         a = pipeline.ledger.balance_minor(ordered.company_id, ordered.accounts[unit])
         b = pipeline.ledger.balance_minor(shuffled.company_id, shuffled.accounts[unit])
         assert a == b
+
     # AND every closed bucket sums to the same total
     def total(bus: Bus) -> Any:
         usage = pipeline.telemetry.usage_between(bus.company_id, bus.gateway_id, T0, late)
@@ -190,7 +192,9 @@ def test_meters_of_another_gateway_are_refused_and_untouched(
     before = pipeline.ledger.balance_minor(other.company_id, other.accounts["u-a"])
     # WHEN my gateway's message claims a meter id that is not on my bus, and the topic
     # says another thing than the payload
-    claim = event(mine, 1, T0, {"m-a": "100.000"}, extra_meters=[{"i": "m-zz", "dt": 1, "ie": "9.000"}])
+    claim = event(
+        mine, 1, T0, {"m-a": "100.000"}, extra_meters=[{"i": "m-zz", "dt": 1, "ie": "9.000"}]
+    )
     spoof = event(mine, 2, T0, {"m-a": "100.000"}, thing=other.thing_name)
     results = [handlers.ingest_telemetry(claim), handlers.ingest_telemetry(spoof)]
     # THEN the foreign meter is refused with a reason, my own meter is still stored

@@ -37,8 +37,13 @@ def test_presence_tracks_the_newest_event_and_alerts_on_disconnect(pipeline: Ser
     bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
     # WHEN it connects, disconnects, and a stale "connected" arrives late
     assert handlers.gateway_presence(presence(bus, "connected", T0))["status"] == "online"
-    assert handlers.gateway_presence(presence(bus, "disconnected", T0 + minutes(5)))["status"] == "offline"
-    assert handlers.gateway_presence(presence(bus, "connected", T0 + minutes(1)))["status"] == "stale"
+    assert (
+        handlers.gateway_presence(presence(bus, "disconnected", T0 + minutes(5)))["status"]
+        == "offline"
+    )
+    assert (
+        handlers.gateway_presence(presence(bus, "connected", T0 + minutes(1)))["status"] == "stale"
+    )
     # THEN the gateway is offline as of the newest event, and staff were alerted once
     gateway = Gateway.get(keys.company_pk(bus.company_id), keys.gateway_sk(bus.gateway_id))
     assert gateway.online is False and gateway.last_seen_at == T0 + minutes(5)
@@ -81,7 +86,9 @@ def test_reverse_energy_and_backwards_reading_alert_once(pipeline: Services) -> 
     handlers.ingest_telemetry(event(bus, 5, T0 + minutes(5), {"m-a": "50.010"}))
     # THEN one reverse-energy alert and one backwards alert, and no negative charge
     assert topics(pipeline, bus) == ["reading_backwards", "reverse_energy"]
-    charges = [int(e.amount_minor) for e in pipeline.ledger.entries(bus.company_id, bus.accounts["u-a"])]
+    charges = [
+        int(e.amount_minor) for e in pipeline.ledger.entries(bus.company_id, bus.accounts["u-a"])
+    ]
     assert all(c != 0 for c in charges) and sum(c for c in charges if c > 0) == 10_000
 
 
@@ -106,16 +113,23 @@ def test_reconciliation_detects_a_tampered_balance(pipeline: Services) -> None:
 
 def test_postpaid_bill_at_period_end_is_issued_once_and_charged(pipeline: Services) -> None:
     # GIVEN a postpaid unit read through November
-    bus = make_bus(pipeline.ledger, [MeterSpec("m-p", "u-p", FLAT_TWD, mode="postpaid", credit_minor=0)])
+    bus = make_bus(
+        pipeline.ledger, [MeterSpec("m-p", "u-p", FLAT_TWD, mode="postpaid", credit_minor=0)]
+    )
     end = datetime(2026, 11, 30, 15, 50, tzinfo=UTC)  # 23:50 in Taipei
     handlers.ingest_telemetry(event(bus, 1, end - timedelta(minutes=1), {"m-p": "110.000"}))
     handlers.ingest_telemetry(event(bus, 2, end, {"m-p": "112.000"}))
     # WHEN the property's billing job runs in December, twice
-    job = {"company_id": bus.company_id, "property_id": bus.property_id,
-           "now": "2026-12-01T02:00:00+00:00"}
+    job = {
+        "company_id": bus.company_id,
+        "property_id": bus.property_id,
+        "now": "2026-12-01T02:00:00+00:00",
+    }
     first, second = handlers.bill_property(job), handlers.bill_property(job)
     # THEN one bill of 12.000 kWh x 5 TWD, charged once to the ledger
     assert first["billed"] == ["u-p"] and second["billed"] == []
-    bill = Bill.get(keys.account_pk(bus.company_id, bus.accounts["u-p"]), keys.bill_sk("2026-11-01"))
+    bill = Bill.get(
+        keys.account_pk(bus.company_id, bus.accounts["u-p"]), keys.bill_sk("2026-11-01")
+    )
     assert int(bill.total_minor) == 6000
     assert pipeline.ledger.balance_minor(bus.company_id, bus.accounts["u-p"]) == -6000

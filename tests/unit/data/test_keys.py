@@ -12,14 +12,15 @@ from chalicelib.data import keys
 from chalicelib.data.errors import InvalidIdentifierError
 
 ids = st.from_regex(r"[A-Za-z0-9_.:@+=/-]{1,128}", fullmatch=True)
+meter_ids = st.from_regex(r"[A-Za-z0-9_-]{1,17}", fullmatch=True)
 
 
-@given(company=ids, other=ids)
-def test_company_scoped_keys_start_with_their_company(company: str, other: str) -> None:
+@given(company=ids, other=ids, meter=meter_ids)
+def test_company_scoped_keys_start_with_their_company(company: str, other: str, meter: str) -> None:
     built = [
         keys.company_pk(company),
         keys.account_pk(company, other),
-        keys.meter_data_pk(company, other),
+        keys.meter_data_pk(company, meter),
         keys.notifications_pk(company),
         keys.audit_pk(company),
         keys.units_of_property_gsi1pk(company, other),
@@ -49,3 +50,18 @@ def test_timestamps_in_keys_sort_as_time_and_refuse_naive() -> None:
 def test_ledger_entry_key_depends_on_the_entry_id_only() -> None:
     """A replay must land on the same key, whatever else it carries."""
     assert keys.ledger_entry_sk("topup-123") == "E#topup-123"
+
+
+def test_meter_ids_fit_the_telemetry_contract() -> None:
+    """The telemetry schema caps meter ids at 17 characters; the store agrees."""
+    import json
+    from pathlib import Path
+
+    schema = json.loads(
+        (Path(__file__).resolve().parents[3] / "iot_rules/schemas/telemetry.v1.json").read_text()
+    )
+    pattern = schema["$defs"]["meter"]["properties"]["i"]["pattern"]
+    assert pattern == keys._METER_ID.pattern
+    assert keys.meter_sk("m-khh-office-2") == "MTR#m-khh-office-2"
+    with pytest.raises(InvalidIdentifierError):
+        keys.meter_sk("m" * 18)

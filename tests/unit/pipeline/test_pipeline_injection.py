@@ -1,0 +1,40 @@
+"""Every AWS client the pipeline uses can be injected (no network in this test)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.api.services import Services
+from chalicelib.settings import Settings
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**kwargs: Any) -> dict[str, Any]:
+            self.calls.append((name, kwargs))
+            return {}
+
+        return call
+
+
+def test_injected_clients_are_the_ones_used() -> None:
+    # GIVEN services with every pipeline client injected
+    clients = {name: Recorder() for name in ("iot-data", "sqs", "ses", "sns")}
+    services = Services(
+        Settings(table_name="powerlet-unit", dead_letter_queue_url="http://q"),
+        clients=dict(clients),
+    )
+    # WHEN the pipeline's adapters act
+    services.shadows.write_desired(
+        "thing-1", "m1", {"power": "off", "reason": "manual_off", "cmd": "c1"}
+    )
+    services.dead_letters.send("bad", "ingest_telemetry", {"x": 1})
+    # THEN the injected clients received the calls, with the AWS call shapes
+    ((name, kwargs),) = clients["iot-data"].calls
+    assert name == "update_thing_shadow" and kwargs["shadowName"] == "meter-m1"
+    ((name, kwargs),) = clients["sqs"].calls
+    assert name == "send_message" and kwargs["QueueUrl"] == "http://q"
+    assert services.notifier._ses is clients["ses"] and services.notifier._sns is clients["sns"]

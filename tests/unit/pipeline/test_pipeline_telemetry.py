@@ -1,0 +1,92 @@
+"""Telemetry decoding and validation (pure)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from chalicelib.pipeline.errors import InvalidTelemetryError
+from chalicelib.pipeline.telemetry import MAX_RAW_BYTES, MeterRow, parse_event
+
+THING = "powerlet-co-gw"
+
+
+def payload(**overrides: Any) -> dict[str, Any]:
+    base = {
+        "v": 1,
+        "g": THING,
+        "sid": "0123456789abcdef",
+        "s": 7,
+        "t": 1_795_000_000_000,
+        "d": 300,
+        "sp": {"n": 0, "th": 0, "dr": 0},
+        "m": [
+            {"i": "m1", "dt": 20, "ie": "12.345", "xe": "0.000", "w": -12.5, "r": 1},
+            {"i": "m2", "dt": 40, "er": "timeout", "dg": [3, 0, 0, None, 6]},
+        ],
+    }
+    base.update(overrides)
+    return base
+
+
+def as_event(document: Any, thing: str = THING) -> dict[str, Any]:
+    raw = document if isinstance(document, bytes) else json.dumps(document).encode()
+    return {
+        "raw": base64.b64encode(raw).decode(),
+        "thing_name": thing,
+        "received_at_ms": 1_795_000_001_000,
+    }
+
+
+def test_a_valid_cycle_parses_with_decimals_and_diagnostics() -> None:
+    # GIVEN a valid cycle WHEN parsed
+    telemetry = parse_event(as_event(payload()))
+    # THEN numbers are Decimal (never float) and a failed meter keeps its error
+    first, second = telemetry.rows
+    assert first.import_kwh == Decimal("12.345") and isinstance(first.watts, Decimal)
+    assert first.watts == Decimal("-12.5")
+    assert (second.error, second.import_kwh, second.consecutive_failures) == ("timeout", None, 6)
+    assert telemetry.message_id == f"{THING}/0123456789abcdef/7"
+
+
+@pytest.mark.parametrize(
+    ("document", "thing", "fragment"),
+    [
+        (b"\xff\xfe", THING, "not JSON"),
+        (payload(v=2), THING, "schema telemetry.v1"),
+        (payload(m=[{"i": "m1", "dt": 1, "ie": "1.5"}]), THING, "m/0/ie"),
+        (payload(m=[{"i": "m1", "dt": 1, "ie": "1.000", "er": "crc"}]), THING, "schema"),
+        (payload(), "powerlet-other", "not the topic's"),
+        (payload(m=[{"i": "m1", "dt": 1}, {"i": "m1", "dt": 2}]), THING, "twice"),
+        (b"x" * (MAX_RAW_BYTES + 1), THING, "larger than"),
+    ],
+)
+def test_bad_messages_are_refused_with_a_reason(document: Any, thing: str, fragment: str) -> None:
+    # GIVEN a bad message WHEN parsed THEN the error names the problem
+    with pytest.raises(InvalidTelemetryError) as caught:
+        parse_event(as_event(document, thing))
+    assert fragment in caught.value.reason
+
+
+def test_events_without_raw_or_not_base64_are_refused() -> None:
+    for event in ({"thing_name": THING}, {"raw": "%%%", "thing_name": THING}, [1, 2]):
+        with pytest.raises(InvalidTelemetryError):
+            parse_event(event)
+
+
+def test_compact_rows_round_trip() -> None:
+    # GIVEN a parsed row WHEN stored compactly and read back THEN nothing is lost
+    telemetry = parse_event(as_event(payload()))
+    for row in telemetry.rows:
+        back = MeterRow.from_compact(row.compact(telemetry.cycle_at), telemetry.cycle_at)
+        assert (back.meter_id, back.read_at, back.import_kwh, back.watts, back.error) == (
+            row.meter_id,
+            row.read_at,
+            row.import_kwh,
+            row.watts,
+            row.error,
+        )
