@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)/greengrass_component:$(CURDIR
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
 RUN := $(UV) run --frozen --python python3.11
-SYSTEM_PACKAGES := mosquitto socat chromium
+SYSTEM_PACKAGES := mosquitto socat chromium fonts-noto-cjk
 STAGE ?= dev
 VERSION ?= 0.1.0
 

@@ -14,6 +14,9 @@ import boto3
 from botocore.exceptions import ClientError
 
 
+TTL_ATTRIBUTE = "ttl"
+
+
 @dataclass(frozen=True)
 class StackNames:
     stage: str = "local"
@@ -69,8 +72,15 @@ def create_table(table_name: str, region: str) -> None:
     from chalicelib.settings import Settings
 
     bind_models(Settings(table_name=table_name, region=region))
-    if not PowerletItem.exists():
-        PowerletItem.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    if PowerletItem.exists():
+        return
+    PowerletItem.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    # Web sessions, sign-in throttles and other short-lived items expire by
+    # DynamoDB TTL on the attribute `ttl` (unix seconds).
+    boto3.client("dynamodb", region_name=region).update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    )
 
 
 def _user_pool(cognito: Any, name: str) -> tuple[str, str]:

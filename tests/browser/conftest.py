@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from local_aws.processes import die_with_parent
 from local_aws.seed import seed_demo
 from local_aws.stack import LocalStack, free_port
 
@@ -32,7 +33,9 @@ CHROMIUM_ARGS = [
 API_READY_TIMEOUT_S = 60.0
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running on the main
+# thread while it is open, which would break asyncio.run() in later tiers.
+@pytest.fixture(scope="module")
 def portal_url() -> Iterator[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     saved = dict(os.environ)
@@ -62,8 +65,10 @@ def portal_url() -> Iterator[str]:
                 str(port),
                 "--stage",
                 "local",
+                "--no-autoreload",
             ],
             cwd=REPO / "functions",
+            preexec_fn=die_with_parent,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -98,7 +103,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise TimeoutError(f"{url} did not answer in {API_READY_TIMEOUT_S}s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (make setup)")
