@@ -9,9 +9,9 @@ endpoint variables only.
 from __future__ import annotations
 
 import argparse
-import socket
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable

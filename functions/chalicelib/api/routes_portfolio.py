@@ -6,9 +6,8 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..auth.principal import Principal, Role
 from ..data.errors import NotFoundError
-from ..data.models import Unit
+from ..portal.scope import visible_unit
 from .access import ANY_SIGNED_IN, PUBLIC, STAFF, current_principal, route
 from .services import services
 
@@ -61,7 +60,7 @@ def list_units(property_id: str) -> dict[str, Any]:
 @route(bp, "/v1/units/{unit_id}", ANY_SIGNED_IN)
 def get_unit(unit_id: str) -> dict[str, Any]:
     p = current_principal(bp, ANY_SIGNED_IN)
-    unit = _visible_unit(p, unit_id)
+    unit = visible_unit(p, unit_id)
     body = unit.as_dict()
     if unit.account_id:
         account = services().ledger.get_account(p.company_id, unit.account_id)
@@ -72,7 +71,7 @@ def get_unit(unit_id: str) -> dict[str, Any]:
 @route(bp, "/v1/units/{unit_id}/ledger", ANY_SIGNED_IN)
 def unit_ledger(unit_id: str) -> dict[str, Any]:
     p = current_principal(bp, ANY_SIGNED_IN)
-    unit = _visible_unit(p, unit_id)
+    unit = visible_unit(p, unit_id)
     if not unit.account_id:
         return {"entries": []}
     entries = services().ledger.entries(p.company_id, unit.account_id, limit=LEDGER_PAGE)
@@ -90,16 +89,3 @@ def unit_ledger(unit_id: str) -> dict[str, Any]:
         ]
     }
 
-
-def _visible_unit(p: Principal, unit_id: str) -> Unit:
-    """The unit if the caller may see it; otherwise 404 (never reveal existence)."""
-    unit = services().catalogue.get_unit(p.company_id, unit_id)
-    if p.role is Role.TENANT:
-        if not unit.tenancy_id:
-            raise NotFoundError("unit not found")
-        tenancy = services().catalogue.get_tenancy(p.company_id, unit.tenancy_id)
-        if tenancy.tenant_sub != p.user_sub:
-            raise NotFoundError("unit not found")
-    elif not p.may_see_property(unit.property_id):
-        raise NotFoundError("unit not found")
-    return unit
