@@ -56,7 +56,7 @@ LAMBDA_MEMORY_GB = 0.256
 # Published list prices, us-east-1. Recorded from the AWS pricing pages as known on
 # 2025-01-15 (DynamoDB on-demand after the 2024-11-01 price cut); this machine has no
 # network, so they were not re-fetched at run time.
-PRICES = {
+PRICES: dict[str, Any] = {
     "date": "2025-01-15",
     "region": "us-east-1",
     "iot_messaging_per_million_5kb": 1.00,
@@ -182,7 +182,7 @@ def day_of_events(thing: str, meters: list[str], cycles: int) -> list[dict[str, 
     events = []
     for seq in range(1, cycles + 1):
         at = T0 + timedelta(minutes=seq)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for m in meters:
             registers[m] += rng.choice((0, 1, 2, 5, 8, 13, 21)) / 1000
             rows.append(

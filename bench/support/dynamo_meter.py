@@ -88,10 +88,10 @@ class DynamoMeter:
                     meter.other_requests[f"{service}.{operation}"] += 1
             return response
 
-        botocore.client.BaseClient._make_api_call = counted  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = counted
 
     def uninstall(self) -> None:
-        botocore.client.BaseClient._make_api_call = self._original  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = self._original
 
     def reset(self) -> None:
         self.requests.clear()

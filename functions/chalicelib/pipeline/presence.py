@@ -88,8 +88,15 @@ class Presence:
         now = now or datetime.now(UTC)
         counts = {"gateways_silent": 0, "meters_silent": 0}
         for company in self._catalogue.list_companies():
-            for gateway in self._catalogue.list_gateways(company.company_id):
-                self._sweep_gateway(company.company_id, gateway, now, counts)
+            self.sweep_company(company.company_id, now, counts)
+        return counts
+
+    def sweep_company(
+        self, company_id: str, now: datetime, counts: dict[str, int] | None = None
+    ) -> dict[str, int]:
+        counts = counts if counts is not None else {"gateways_silent": 0, "meters_silent": 0}
+        for gateway in self._catalogue.list_gateways(company_id):
+            self._sweep_gateway(company_id, gateway, now, counts)
         return counts
 
     def _sweep_gateway(

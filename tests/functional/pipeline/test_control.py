@@ -15,7 +15,7 @@ from chalicelib.pipeline import ManualReasonRequiredError, handlers
 from chalicelib.pipeline.shadows import shadow_name
 from local_aws.stack import LocalStack
 
-from .rig import FLAT_TWD, T0, Bus, MeterSpec, event, make_bus, minutes
+from .rig import FLAT_TWD, T0, TOU_TWD, Bus, MeterSpec, event, make_bus, minutes
 
 pytestmark = pytest.mark.functional
 
@@ -173,11 +173,63 @@ def test_relay_confirmation_and_retry_sweep(pipeline: Services) -> None:
     issued = T0 + minutes(10)
     pipeline.meter_control.top_up(bus.company_id, "u-a", 1000, "req-x", "landlord", now=issued)
     # WHEN the retry sweep runs past the timeout three times
-    sweeps = [
-        pipeline.confirmations.sweep(now=issued + timedelta(minutes=2 * k)) for k in (1, 2, 3)
+    # (the whole stand-in once, then this company only, to keep the test fast)
+    sweeps = [pipeline.confirmations.sweep(now=issued + timedelta(minutes=2))]
+    sweeps += [
+        pipeline.confirmations.sweep_company(bus.company_id, issued + timedelta(minutes=2 * k))
+        for k in (2, 3)
     ]
     # THEN it is retried twice, then raised as an alert and marked unconfirmed
     mine = pipeline.relay_log.history(bus.company_id, "m-a")[0]
     assert (mine.outcome, int(mine.attempts)) == ("unconfirmed", 3)
-    assert sum(s["retried"] for s in sweeps) >= 2 and sum(s["unconfirmed"] for s in sweeps) >= 1
+    assert [s["retried"] for s in sweeps[1:]] == [1, 0] and sweeps[2]["unconfirmed"] == 1
     assert "relay_unconfirmed" in topics(pipeline, bus)
+
+
+def test_friendly_hours_hold_then_disconnect_and_never_disconnect_stays_on(
+    pipeline: Services,
+) -> None:
+    # GIVEN a friendly window Friday 09:00-09:05 Taipei (T0 is Friday 09:00 there), and two
+    # meters with 1 TWD of credit, one of them on a never-disconnect tenancy
+    bus = make_bus(
+        pipeline.ledger,
+        [
+            MeterSpec("m-a", "u-a", FLAT_TWD, credit_minor=100),
+            MeterSpec("m-n", "u-n", FLAT_TWD, credit_minor=100, never_disconnect=True),
+        ],
+        friendly={"tz": "Asia/Taipei", "weekly": [[4, "09:00", "09:05"]], "holidays": []},
+    )
+    handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-a": "100.000", "m-n": "100.000"}))
+    # WHEN the credit runs out inside the friendly window
+    handlers.ingest_telemetry(event(bus, 2, T0 + minutes(2), {"m-a": "100.300", "m-n": "100.300"}))
+    # THEN power stays on, for a stated reason; never-disconnect has no cutoff at all
+    held, never = desired(bus, "m-a"), desired(bus, "m-n")
+    assert (held["power"], held["reason"]) == ("on", "friendly_hours")
+    assert (never["power"], never["reason"], never.get("cutoff")) == (
+        "on",
+        "never_disconnect",
+        None,
+    )
+    # WHEN the window ends
+    handlers.ingest_telemetry(event(bus, 3, T0 + minutes(6), {"m-a": "100.310", "m-n": "100.310"}))
+    # THEN the exhausted meter is disconnected, the never-disconnect one is not
+    assert (desired(bus, "m-a")["power"], desired(bus, "m-a")["reason"]) == (
+        "off",
+        "credit_exhausted",
+    )
+    assert desired(bus, "m-n")["power"] == "on"
+    assert pipeline.ledger.balance_minor(bus.company_id, bus.accounts["u-n"]) == 100 - 150
+
+
+def test_time_of_use_settlement_splits_energy_over_bands(pipeline: Services) -> None:
+    # GIVEN a TOU meter (off-peak before 12:00 Taipei = 04:00 UTC, peak after), hourly settling
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-t", "u-t", TOU_TWD)])
+    start = T0.replace(hour=3, minute=30)
+    # WHEN it uses 50 Wh every 5 minutes from 03:30 to 05:00 UTC
+    for k in range(19):
+        value = f"{100 + 0.05 * k:.3f}"
+        handlers.ingest_telemetry(event(bus, k + 1, start + minutes(5 * k), {"m-t": value}))
+    # THEN 0.300 kWh were charged off-peak and 0.600 kWh at peak, to the minor unit
+    account = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-t"])
+    assert account.usage["bands"] == {"peak": "0.600", "off": "0.300"}
+    assert int(account.balance_minor) == 10_000 - (63 + 372)

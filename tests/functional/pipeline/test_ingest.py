@@ -12,6 +12,7 @@ import pytest
 from chalicelib.api.services import Services
 from chalicelib.domain import BillingPeriod, charge_for_increment, kwh
 from chalicelib.pipeline import handlers
+from chalicelib.pipeline.readings import latest_readings, meter_usage
 
 from .rig import FLAT_TWD, T0, TIERED_TWD, Bus, MeterSpec, event, make_bus, minutes, raw_event
 
@@ -65,25 +66,25 @@ def snapshot(pipeline: Services, bus: Bus) -> dict[str, Any]:
 
 
 def test_happy_path_stores_buckets_and_settles_exactly_by_tariff(pipeline: Services) -> None:
-    # GIVEN a bus with a flat and a tiered prepaid meter WHEN 130 minutes of cycles arrive
+    # GIVEN a bus with a flat and a tiered prepaid meter WHEN 70 minutes of cycles arrive
     bus = two_meter_bus(pipeline)
-    results = [handlers.ingest_telemetry(e) for e in day_of_cycles(bus, 130)]
+    results = [handlers.ingest_telemetry(e) for e in day_of_cycles(bus, 70)]
     # THEN every cycle is stored once
     assert {r["status"] for r in results} == {"stored"}
     # AND 15-minute buckets were written as they closed, summing to the register's advance
     usage = list(
-        pipeline.telemetry.usage_between(bus.company_id, bus.gateway_id, T0, T0 + minutes(130))
+        pipeline.telemetry.usage_between(bus.company_id, bus.gateway_id, T0, T0 + minutes(70))
     )
-    assert len(usage) == 8  # 01:00..02:45 closed; 03:00-03:10 is still open
-    # readings at minutes 1..119 are in closed buckets: 118 intervals of 10 Wh
-    assert sum(kwh(u.energy["m-a"]) for u in usage) == kwh("1.180")
-    # AND consumption was settled per hour (first reading, 02:00, 03:00), not per reading
+    assert len(usage) == 4  # 01:00..01:45 closed; 02:00-02:10 is still open
+    # readings at minutes 1..59 are in closed buckets: 58 intervals of 10 Wh
+    assert sum(kwh(u.energy["m-a"]) for u in usage) == kwh("0.580")
+    # AND consumption was settled per hour (first reading, then 02:00), not per reading
     flat_entries = [e for e in ledger_of(pipeline, bus, "u-a") if e[0].startswith("cons:")]
-    assert len(flat_entries) == 3
-    # AND the money matches the tariff exactly: 1.200 kWh from the opening reading at 5 TWD
+    assert len(flat_entries) == 2
+    # AND the money matches the tariff exactly: 0.600 kWh from the opening reading at 5 TWD
     account = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-a"])
-    assert account.settled_kwh == "101.200"
-    assert int(account.balance_minor) == 10_000 - 600
+    assert account.settled_kwh == "100.600"
+    assert int(account.balance_minor) == 10_000 - 300
     # AND the tiered meter's charges telescope to the one-shot charge of its settled usage
     tiered = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-b"])
     used = kwh(tiered.settled_kwh) - kwh("100.000")
@@ -97,19 +98,26 @@ def test_happy_path_stores_buckets_and_settles_exactly_by_tariff(pipeline: Servi
         on_day=T0.date(),
     )
     assert int(tiered.balance_minor) == 10_000 - expected.amount_minor
+    # AND the latest reading and a meter's chart series come from the bus's items
+    latest = latest_readings(pipeline.telemetry, bus.company_id, bus.gateway_id)
+    assert str(latest["m-a"].import_kwh) == "100.700"
+    series = meter_usage(
+        pipeline.telemetry, bus.company_id, bus.gateway_id, "m-b", T0, T0 + minutes(70)
+    )
+    assert [kwh(e) for _, e in series] == [kwh("0.325"), kwh("0.375"), kwh("0.375"), kwh("0.375")]
     # AND the stored balance still equals the sum of its entries
     assert pipeline.ledger.derive_balance(bus.company_id, bus.accounts["u-b"]).consistent
 
 
 def test_duplicates_replays_and_shuffles_change_nothing(pipeline: Services) -> None:
-    # GIVEN a clean run of 40 cycles across an hour and three bucket boundaries
+    # GIVEN a clean run of 30 cycles across an hour and two bucket boundaries
     clean = two_meter_bus(pipeline)
-    for e in day_of_cycles(clean, 40, first=45):
+    for e in day_of_cycles(clean, 30, first=45):
         handlers.ingest_telemetry(e)
     expected = snapshot(pipeline, clean)
     # WHEN another bus gets the same cycles duplicated, replayed three times, then shuffled
     noisy = two_meter_bus(pipeline)
-    cycles = day_of_cycles(noisy, 40, first=45)
+    cycles = day_of_cycles(noisy, 30, first=45)
     statuses = [handlers.ingest_telemetry(e)["status"] for e in cycles]
     for e in cycles[:10]:
         statuses.append(handlers.ingest_telemetry(e)["status"])  # QoS 1 duplicates
@@ -118,7 +126,7 @@ def test_duplicates_replays_and_shuffles_change_nothing(pipeline: Services) -> N
         random.Random(7).shuffle(replay)
         statuses.extend(handlers.ingest_telemetry(e)["status"] for e in replay)
     # THEN only the first copy of each message was stored
-    assert statuses.count("stored") == 40
+    assert statuses.count("stored") == 30
     # AND ledger, balances, usage and cycles are identical to the clean run (ids aside)
     got = snapshot(pipeline, noisy)
 
@@ -129,11 +137,11 @@ def test_duplicates_replays_and_shuffles_change_nothing(pipeline: Services) -> N
 
 
 def test_out_of_order_arrival_gives_the_same_money_and_buckets(pipeline: Services) -> None:
-    # GIVEN 40 cycles delivered in order on one bus and fully shuffled on another
+    # GIVEN 30 cycles delivered in order on one bus and fully shuffled on another
     ordered, shuffled = two_meter_bus(pipeline), two_meter_bus(pipeline)
-    for e in day_of_cycles(ordered, 40, first=45):
+    for e in day_of_cycles(ordered, 30, first=45):
         handlers.ingest_telemetry(e)
-    cycles = day_of_cycles(shuffled, 40, first=45)
+    cycles = day_of_cycles(shuffled, 30, first=45)
     random.Random(3).shuffle(cycles)
     for e in cycles:
         handlers.ingest_telemetry(e)
