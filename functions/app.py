@@ -1,11 +1,17 @@
 """Powerlet's Chalice app: registration only. Handlers live in chalicelib/api."""
 
+from typing import Any
+
 from chalice import Chalice, Rate
+from chalice.app import CloudWatchEvent
 
 from chalicelib.api.authorizer import auth_bp
+from chalicelib.api.reseller_access import reseller_auth_bp
 from chalicelib.api.routes_portal import bp as portal_api_bp
 from chalicelib.api.routes_portfolio import bp as portfolio_bp
+from chalicelib.api.routes_reseller import bp as reseller_bp
 from chalicelib.pipeline import handlers
+from chalicelib.web.routes_brand import bp as brand_pages_bp
 from chalicelib.web.routes_signin import bp as signin_bp
 from chalicelib.web.routes_staff import bp as staff_pages_bp
 from chalicelib.web.routes_tenant import bp as tenant_pages_bp
@@ -17,46 +23,50 @@ app.register_blueprint(portal_api_bp)
 app.register_blueprint(signin_bp)
 app.register_blueprint(staff_pages_bp)
 app.register_blueprint(tenant_pages_bp)
+app.register_blueprint(reseller_auth_bp)
+app.register_blueprint(reseller_bp)
+app.register_blueprint(brand_pages_bp)
+app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chalice defaults)
 
 
 # --- the event pipeline (IoT rules and schedules); logic in chalicelib/pipeline ---
 
 
 @app.lambda_function(name="ingest_telemetry")
-def ingest_telemetry(event, context):  # type: ignore[no-untyped-def]
+def ingest_telemetry(event: dict[str, Any], context: Any) -> Any:
     return handlers.ingest_telemetry(event)
 
 
 @app.lambda_function(name="relay_confirmation")
-def relay_confirmation(event, context):  # type: ignore[no-untyped-def]
+def relay_confirmation(event: dict[str, Any], context: Any) -> Any:
     return handlers.relay_confirmation(event)
 
 
 @app.lambda_function(name="gateway_presence")
-def gateway_presence(event, context):  # type: ignore[no-untyped-def]
+def gateway_presence(event: dict[str, Any], context: Any) -> Any:
     return handlers.gateway_presence(event)
 
 
 @app.lambda_function(name="bill_property")
-def bill_property(event, context):  # type: ignore[no-untyped-def]
+def bill_property(event: dict[str, Any], context: Any) -> Any:
     return handlers.bill_property(event)
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="postpaid_bills")
-def postpaid_bills(event):  # type: ignore[no-untyped-def]
+def postpaid_bills(event: CloudWatchEvent) -> Any:
     return handlers.postpaid_bills()
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="reconcile_balances")
-def reconcile_balances(event):  # type: ignore[no-untyped-def]
+def reconcile_balances(event: CloudWatchEvent) -> Any:
     return handlers.reconcile()
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="offline_sweep")
-def offline_sweep(event):  # type: ignore[no-untyped-def]
+def offline_sweep(event: CloudWatchEvent) -> Any:
     return handlers.offline_sweep()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="relay_retry_sweep")
-def relay_retry_sweep(event):  # type: ignore[no-untyped-def]
+def relay_retry_sweep(event: CloudWatchEvent) -> Any:
     return handlers.relay_retry_sweep()

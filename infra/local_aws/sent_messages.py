@@ -32,8 +32,8 @@ def serve_sent(start_response: Callable[..., Any]) -> list[bytes]:
                     }
                 )
     sms: list[dict[str, str]] = []
-    for region, backend in sns_backends.get(DEFAULT_ACCOUNT_ID, {}).items():
-        for message_id, (phone, text) in backend.sms_messages.items():
+    for region, sns in sns_backends.get(DEFAULT_ACCOUNT_ID, {}).items():
+        for message_id, (phone, text) in sns.sms_messages.items():
             sms.append({"id": message_id, "region": region, "phone": phone, "message": text})
     body = json.dumps({"emails": emails, "sms": sms}, default=str).encode()
     start_response("200 OK", [("Content-Type", "application/json")])

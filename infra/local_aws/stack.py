@@ -58,6 +58,7 @@ class LocalStack:
         self.names = StackNames(stage)
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._proc: subprocess.Popen[bytes] | None = None
+        self._saved_env: dict[str, str | None] = {}
         self.resources: ProvisionedStack | None = None
 
     def start(self, log_path: Path | None = None) -> ProvisionedStack:
@@ -81,6 +82,11 @@ class LocalStack:
             preexec_fn=die_with_parent,
         )
         self._wait_ready()
+        # This process's boto3 clients reach the stand-in through the standard
+        # endpoint variables; stop() puts back what was there before, so a
+        # second, short-lived stack cannot leave the process pointing at a
+        # dead endpoint.
+        self._saved_env = {key: os.environ.get(key) for key in self.env()}
         os.environ.update(self.env())
         self.resources = provision(self.names, self.region)
         return self.resources
@@ -104,6 +110,12 @@ class LocalStack:
             return dict(json.load(resp))
 
     def stop(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = {}
         if self._proc and self._proc.poll() is None:
             self._proc.terminate()
             try:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.data.binding import new_connection
+from chalicelib.data.binding import bind_models, new_connection
 from chalicelib.data.errors import CurrencyMismatchError, LedgerEntryConflictError, NotFoundError
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money
@@ -101,51 +101,57 @@ def test_opening_an_account_twice_keeps_the_first(store: LedgerStore, account: s
         store.open_account("co-ledger", account, "GBP", T0)
 
 
-def test_concurrent_mixed_writers_with_conflicts_and_replays(tmp_path: object) -> None:
+def test_concurrent_mixed_writers_with_conflicts_and_replays(settings: Settings) -> None:
     """8 threads x 50 mixed top-ups and charges on one account, against a stand-in
     that cancels 15% of transactions with TransactionConflict like DynamoDB does,
     and every thread replays some entries of its own and of others."""
-    with LocalStack(conflict_rate=0.15) as stack:
-        settings = Settings.from_env(stack.env())
-        store = LedgerStore(new_connection(settings))
-        store.open_account("co-conc", "acc-conc", "TWD", T0)
-        threads, per_thread = 8, 50
-        plans = []
-        rng = random.Random(20261128)
-        for t in range(threads):
-            plan = []
-            for i in range(per_thread):
-                amount = rng.randint(1, 5000)
-                at = T0 + timedelta(seconds=t * 1000 + i)
-                if rng.random() < 0.5:
-                    plan.append(top_up("acc-conc", f"tu-{t}-{i}", amount, at))
-                else:
-                    plan.append(charge("acc-conc", f"ch-{t}-{i}", amount, at))
-            plans.append(plan)
-        expected = sum(e.amount.amount_minor for plan in plans for e in plan)
-        errors: list[BaseException] = []
-        applied = [0] * threads
+    try:
+        with LocalStack(conflict_rate=0.15) as stack:
+            conflicted = Settings.from_env(stack.env())
+            bind_models(conflicted)  # the models' reads go to this stand-in too
+            store = LedgerStore(new_connection(conflicted))
+            store.open_account("co-conc", "acc-conc", "TWD", T0)
+            threads, per_thread = 8, 50
+            plans = []
+            rng = random.Random(20261128)
+            for t in range(threads):
+                plan = []
+                for i in range(per_thread):
+                    amount = rng.randint(1, 5000)
+                    at = T0 + timedelta(seconds=t * 1000 + i)
+                    if rng.random() < 0.5:
+                        plan.append(top_up("acc-conc", f"tu-{t}-{i}", amount, at))
+                    else:
+                        plan.append(charge("acc-conc", f"ch-{t}-{i}", amount, at))
+                plans.append(plan)
+            expected = sum(e.amount.amount_minor for plan in plans for e in plan)
+            errors: list[BaseException] = []
+            applied = [0] * threads
 
-        def work(t: int) -> None:
-            try:
-                for i, entry in enumerate(plans[t]):
-                    applied[t] += store.append("co-conc", entry).applied
-                    if i % 10 == 0:  # replay one of a neighbour's entries
-                        applied[t] += store.append("co-conc", plans[(t + 1) % threads][i]).applied
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
+            def work(t: int) -> None:
+                try:
+                    for i, entry in enumerate(plans[t]):
+                        applied[t] += store.append("co-conc", entry).applied
+                        if i % 10 == 0:  # replay one of a neighbour's entries
+                            applied[t] += store.append(
+                                "co-conc", plans[(t + 1) % threads][i]
+                            ).applied
+                except BaseException as exc:  # pragma: no cover - reported below
+                    errors.append(exc)
 
-        workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
+            workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
 
-        assert not errors, errors
-        derived = store.derive_balance("co-conc", "acc-conc")
-        assert derived.derived_count == threads * per_thread  # none lost, none doubled
-        assert derived.stored_minor == derived.derived_minor == expected
-        assert derived.stored_count == derived.derived_count
-        # every entry was applied exactly once, by its owner or by a replaying neighbour
-        assert sum(applied) == threads * per_thread
-        assert int(stack.guard_stats()["conflicts_injected"]) > 0  # the retry path really ran
+            assert not errors, errors
+            derived = store.derive_balance("co-conc", "acc-conc")
+            assert derived.derived_count == threads * per_thread  # none lost, none doubled
+            assert derived.stored_minor == derived.derived_minor == expected
+            assert derived.stored_count == derived.derived_count
+            # every entry was applied exactly once, by its owner or by a replaying neighbour
+            assert sum(applied) == threads * per_thread
+            assert int(stack.guard_stats()["conflicts_injected"]) > 0  # the retry path really ran
+    finally:
+        bind_models(settings)  # back to the session's stand-in for the tests that follow
