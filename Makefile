@@ -10,15 +10,18 @@ RUN := $(UV) run --frozen --python python3.11
 SYSTEM_PACKAGES := mosquitto socat chromium fonts-noto-cjk
 STAGE ?= dev
 VERSION ?= 0.1.0
+REGION ?= ap-northeast-1
 
 .PHONY: token help setup system-packages run test lint typecheck test-unit test-gateway \
-        test-functional bench component requirements clean
+        test-functional bench component package deploy requirements clean
 
 help:
 	@echo "make run        the whole system locally (AWS stand-in, API, demo data)"
 	@echo "make test       install what is needed, lint, type-check, run every test tier"
 	@echo "make bench      measure; JSON under bench/results/"
 	@echo "make component  build the Greengrass component artifact and recipe"
+	@echo "make package    the CloudFormation stack for STAGE, offline (.local/deploy/STAGE/)"
+	@echo "make deploy     deploy STAGE to the AWS account in your credentials (docs/deploy.md)"
 
 # --- set-up -----------------------------------------------------------------
 
@@ -62,7 +65,7 @@ lint:
 typecheck:
 	@echo ">> mypy (strict on the domain package)"
 	@$(RUN) mypy --strict functions/chalicelib/domain
-	@$(RUN) mypy functions/app.py functions/chalicelib infra/local_aws infra/local_run greengrass_component/meter_gateway
+	@$(RUN) mypy functions/app.py functions/chalicelib infra/local_aws infra/local_run infra/local_iot infra/deploy greengrass_component/meter_gateway
 
 bench: setup
 	@mkdir -p bench/results
@@ -70,6 +73,13 @@ bench: setup
 
 component: setup
 	@$(RUN) python greengrass_component/build.py --version $(VERSION)
+
+package: setup
+	@$(RUN) python -m deploy package --stage $(STAGE) --version $(VERSION)
+
+deploy: setup
+	@$(RUN) python -m deploy deploy --stage $(STAGE) --version $(VERSION) --region $(REGION) \
+	  $(if $(SENDER_EMAIL),--sender-email $(SENDER_EMAIL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
 
 clean:
 	rm -rf .venv .local greengrass_component/greengrass-build .mypy_cache .ruff_cache

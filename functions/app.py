@@ -10,6 +10,8 @@ from chalicelib.api.reseller_access import reseller_auth_bp
 from chalicelib.api.routes_portal import bp as portal_api_bp
 from chalicelib.api.routes_portfolio import bp as portfolio_bp
 from chalicelib.api.routes_reseller import bp as reseller_bp
+from chalicelib.api.services import services
+from chalicelib.branding.invitations import custom_message
 from chalicelib.pipeline import handlers
 from chalicelib.web.routes_brand import bp as brand_pages_bp
 from chalicelib.web.routes_signin import bp as signin_bp
@@ -70,3 +72,11 @@ def offline_sweep(event: CloudWatchEvent) -> Any:
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="relay_retry_sweep")
 def relay_retry_sweep(event: CloudWatchEvent) -> Any:
     return handlers.relay_retry_sweep()
+
+
+# --- white-label Cognito e-mails (the user pool's Custom Message trigger) ---
+
+
+@app.lambda_function(name="cognito_custom_message")
+def cognito_custom_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return custom_message(event, services().brand_store.get)

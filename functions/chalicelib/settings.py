@@ -52,7 +52,8 @@ class Settings(BaseModel):
     bill_property_function: str | None = None
     # Prepaid consumption reaches the ledger at least this often (and sooner on a
     # threshold, a top-up or a bill). See docs/pipeline.md for the write budget.
-    settlement_period_h: int = Field(default=6, ge=1, le=24)
+    # Fractions (down to 3.6 s) exist for the end-to-end tier, which cannot wait hours.
+    settlement_period_h: float = Field(default=6, ge=0.001, le=24)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

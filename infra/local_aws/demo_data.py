@@ -297,3 +297,10 @@ OPENING_KWH = {
     "khh-shop-3": "640.250",
     "ldn-flat-1": "2210.700",
 }
+
+# --- brands and resellers (docs/brands.md) ---
+
+# Each demo company is branded from branding/brands/<file>; the local hosts
+# (<slug>.localhost) reach `make run`'s portal on 127.0.0.1 in any browser.
+BRAND_FILES = {"formosa": "formosa.json", "thames": "thames.json"}
+DEMO_RESELLER = {"reseller_id": "demo-reseller", "name": "Demo Reseller"}

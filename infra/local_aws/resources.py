@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-
 TTL_ATTRIBUTE = "ttl"
 
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
+from chalicelib.branding.schema import parse_brand
 from chalicelib.data import builders
 from chalicelib.data.binding import new_connection
+from chalicelib.data.brand_store import BrandStore
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
+from chalicelib.data.reseller_store import ApiKeyStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money, parse_tariff
+from chalicelib.reseller.config import ResellerSettings
 from chalicelib.settings import Settings
 
 from . import demo_data as demo
@@ -160,7 +166,10 @@ def seed_demo(stack: ProvisionedStack, session: boto3.Session | None = None) -> 
     iot = session.client("iot")
     for gw in demo.GATEWAYS:
         ensure_thing(iot, gw["thing_name"])
+    reseller_key = seed_brands_and_reseller(session, settings, now)
     return {
+        # created now, printed once for `make run`; never stored in the clear
+        "reseller_api_key": reseller_key,
         "password": demo.DEMO_PASSWORD,
         "logins": [
             {"email": email, "company": co, "role": role}
@@ -168,3 +177,62 @@ def seed_demo(stack: ProvisionedStack, session: boto3.Session | None = None) -> 
         ],
         "seeded_at": now.isoformat(),
     }
+
+
+BRANDS_DIR = Path(__file__).resolve().parents[2] / "branding" / "brands"
+
+
+def gateway_policy_document() -> str:
+    """Local stand-in only: the deployable policy belongs to the infra stack."""
+    thing = "${iot:Connection.Thing.ThingName}"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "iot:Connect",
+                    "Resource": f"arn:aws:iot:*:*:client/{thing}",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["iot:Publish", "iot:Receive"],
+                    "Resource": [
+                        f"arn:aws:iot:*:*:topic/powerlet/gw/{thing}/*",
+                        f"arn:aws:iot:*:*:topic/$aws/things/{thing}/shadow/*",
+                    ],
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": "iot:Subscribe",
+                    "Resource": [
+                        f"arn:aws:iot:*:*:topicfilter/powerlet/gw/{thing}/*",
+                        f"arn:aws:iot:*:*:topicfilter/$aws/things/{thing}/shadow/*",
+                    ],
+                },
+            ],
+        }
+    )
+
+
+def ensure_gateway_policy(iot: Any, name: str) -> None:
+    try:
+        iot.create_policy(policyName=name, policyDocument=gateway_policy_document())
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+
+
+def seed_brands_and_reseller(session: boto3.Session, settings: Settings, now: datetime) -> str:
+    """Brand the demo companies, register the demo reseller, issue it a key."""
+    brands = BrandStore(new_connection(settings))
+    ses = session.client("ses")
+    for company_id, filename in demo.BRAND_FILES.items():
+        config = parse_brand(json.loads((BRANDS_DIR / filename).read_text(encoding="utf-8")))
+        brands.save(company_id, config, brands.get(company_id))
+        # SES sends only from verified identities (a domain identity in AWS)
+        ses.verify_email_identity(EmailAddress=config.email_sender_address)
+    ensure_gateway_policy(session.client("iot"), ResellerSettings.from_env().gateway_policy_name)
+    builders.reseller(demo.DEMO_RESELLER["reseller_id"], demo.DEMO_RESELLER["name"]).save()
+    issued = ApiKeyStore().issue(demo.DEMO_RESELLER["reseller_id"], now, label="make run")
+    return issued.secret

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import tempfile
 from pathlib import Path
@@ -102,10 +103,14 @@ class LocalIot:
             [*self.router.topic_filters, *REQUEST_FILTERS],
             self._on_message,
         )
-        self.router.start()
-        self._link.start()
         self._api = ShadowApiServer(self.shadows, settings.shadow_api_port, self._publish)
         self._api.start()
+        # The handlers run in this process: their boto3 ``iot-data`` client must reach this
+        # emulation, not the AWS stand-in, and before the first message is routed (a client
+        # is created once and cached by the functions' services).
+        os.environ[ENV_IOT_DATA_ENDPOINT] = self._api.endpoint
+        self.router.start()
+        self._link.start()
         log.info(
             "local IoT up: mqtt 127.0.0.1:%d, iot-data %s, rules %s, handlers %s",
             self.mqtt_port,

@@ -9,6 +9,7 @@ were opened with, so the cloud's first reading continues the records.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from chalicelib.data.models import Gateway, Meter
 from local_aws import demo_data
 
 POLL_INTERVAL_MS = 5_000
+OFFLINE_AFTER_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,11 @@ class LocalGateway:
     meters: tuple[Meter, ...]
     modbus_port: int
     control_port: int
+    # Per bus, so one building can run faster than another (the end-to-end tier).
+    poll_interval_ms: int = POLL_INTERVAL_MS
+    offline_after_ms: int = OFFLINE_AFTER_MS
+    time_scale: float | None = None  # None: the system's
+    mqtt_port: int | None = None  # None: the broker's; a test may put a cuttable link between
 
     @property
     def name(self) -> str:
@@ -69,7 +76,7 @@ class LocalGateway:
         thing = str(self.gateway.thing_name)
         return {
             "thing_name": thing,
-            "poll_interval_ms": POLL_INTERVAL_MS,
+            "poll_interval_ms": self.poll_interval_ms,
             "state_dir": str(state_dir / "state"),
             "bus": {
                 "transport": "tcp",
@@ -85,8 +92,16 @@ class LocalGateway:
             "spool": {"path": str(state_dir / "spool.sqlite3")},
             "cloud": {
                 "transport": "mqtt",
-                "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "client_id": thing},
-                "offline_after_ms": 60_000,
+                "mqtt": {
+                    "host": "127.0.0.1",
+                    "port": self.mqtt_port or mqtt_port,
+                    "client_id": thing,
+                    # Retry about as often as it polls: a restored link is used within a
+                    # few cycles (make run's 5 s polling keeps the component's defaults).
+                    "min_reconnect_delay_ms": min(500, self.poll_interval_ms),
+                    "max_reconnect_delay_ms": max(1_000, min(30_000, self.poll_interval_ms * 6)),
+                },
+                "offline_after_ms": self.offline_after_ms,
             },
         }
 
@@ -98,12 +113,20 @@ class LocalGateway:
 
 
 def demo_gateways(first_modbus_port: int, first_control_port: int) -> list[LocalGateway]:
+    ids = [(spec["company_id"], spec["gateway_id"]) for spec in demo_data.GATEWAYS]
+    return [
+        LocalGateway(gw, meters, first_modbus_port + i, first_control_port + i)
+        for i, (gw, meters) in enumerate(load_buses(ids))
+    ]
+
+
+def load_buses(ids: Iterable[tuple[str, str]]) -> list[tuple[Gateway, tuple[Meter, ...]]]:
+    """Each (company, gateway) with its meters, as the catalogue holds them."""
     catalogue = Catalogue()
-    out = []
-    for index, spec in enumerate(demo_data.GATEWAYS):
-        gateway = catalogue.get_gateway(spec["company_id"], spec["gateway_id"])
-        meters = tuple(catalogue.list_meters_of_gateway(spec["company_id"], spec["gateway_id"]))
-        out.append(
-            LocalGateway(gateway, meters, first_modbus_port + index, first_control_port + index)
+    return [
+        (
+            catalogue.get_gateway(company_id, gateway_id),
+            tuple(catalogue.list_meters_of_gateway(company_id, gateway_id)),
         )
-    return out
+        for company_id, gateway_id in ids
+    ]

@@ -57,6 +57,17 @@ class Supervisor:
     def exited(self) -> list[Child]:
         return [c for c in self.children if c.proc.poll() is not None]
 
+    def stop(self, child: Child) -> None:
+        """Stop one child (bounded) and forget it."""
+        if child.proc.poll() is None:
+            child.proc.terminate()
+            try:
+                child.proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
+        self.children.remove(child)
+
     def stop_all(self) -> None:
         for child in reversed(self.children):
             if child.proc.poll() is None:

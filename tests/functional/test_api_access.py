@@ -23,6 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app import app
 from chalicelib.api.access import ROUTE_ACCESS
 from chalicelib.api.services import Services
+from chalicelib.branding.schema import BrandConfig
+from chalicelib.data import builders
+from chalicelib.data.reseller_store import ApiKeyStore
 from chalicelib.web.cookies import SESSION_COOKIE
 from chalicelib.web.pages import PAGE_ROUTES
 from local_aws.demo_data import DEMO_PASSWORD
@@ -264,6 +267,84 @@ CASES: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         },
     ),
 }
+
+# --- the reseller API: an API key per reseller; "reseller" owns RESELLER_COMPANY ---
+RESELLER = "reseller"
+OTHER_RESELLER = "other_reseller"
+REVOKED_KEY = "revoked_key"
+RESELLER_COMPANY = "alpha-homes"
+RESELLER_GATEWAY = "gw-alpha"
+
+
+def _reseller_case(own: int, other: int) -> dict[str, int]:
+    """Company admins' tokens, users and anonymous callers never reach a reseller route."""
+    return {
+        RESELLER: own,
+        OTHER_RESELLER: other,
+        REVOKED_KEY: 403,
+        "admin": 403,
+        "other_company_admin": 403,
+        "other_tenant": 403,
+        ANON: 401,
+        FORGED: 403,
+    }
+
+
+_CO = f"/v1/reseller/companies/{RESELLER_COMPANY}"
+CASES.update(
+    {
+        # creates carry an invalid body: 400 for a reseller, nothing is created
+        ("POST", "/v1/reseller/companies"): ("/v1/reseller/companies", _reseller_case(400, 400)),
+        ("GET", "/v1/reseller/companies"): ("/v1/reseller/companies", _reseller_case(200, 200)),
+        ("GET", "/v1/reseller/companies/{company_id}"): (_CO, _reseller_case(200, 404)),
+        ("PUT", "/v1/reseller/companies/{company_id}/brand"): (
+            f"{_CO}/brand",
+            _reseller_case(400, 404),
+        ),
+        ("PUT", "/v1/reseller/companies/{company_id}/brand/logo"): (
+            f"{_CO}/brand/logo",
+            _reseller_case(415, 404),
+        ),
+        ("POST", "/v1/reseller/companies/{company_id}/gateways"): (
+            f"{_CO}/gateways",
+            _reseller_case(400, 404),
+        ),
+        ("POST", "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters"): (
+            f"{_CO}/gateways/{RESELLER_GATEWAY}/meters",
+            _reseller_case(400, 404),
+        ),
+        ("GET", "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/deployment"): (
+            f"{_CO}/gateways/{RESELLER_GATEWAY}/deployment",
+            _reseller_case(200, 404),
+        ),
+        ("GET", "/v1/reseller/companies/{company_id}/usage/{month}"): (
+            f"{_CO}/usage/2026-11",
+            _reseller_case(200, 404),
+        ),
+        ("POST", "/v1/reseller/companies/{company_id}/suspend"): (
+            f"{_CO}/suspend",
+            _reseller_case(200, 404),
+        ),
+        ("POST", "/v1/reseller/companies/{company_id}/resume"): (
+            f"{_CO}/resume",
+            _reseller_case(200, 404),
+        ),
+        # an invalid body (not an object with a label): nothing is issued
+        ("POST", "/v1/reseller/keys"): ("/v1/reseller/keys", _reseller_case(400, 400)),
+        # the path names the revoked key: revoking it again is a no-op for its owner
+        ("DELETE", "/v1/reseller/keys/{key_id}"): (
+            "/v1/reseller/keys/{revoked_key_id}",
+            _reseller_case(200, 404),
+        ),
+        # --- brand assets and the /b/<slug>/ sign-in screens (public) ---
+        ("GET", "/brand/{slug}/theme.css"): ("/brand/formosa/theme.css", {ANON: 200}),
+        ("GET", "/brand/{slug}/logo"): ("/brand/formosa/logo", {ANON: 404}),
+        ("GET", "/b/{slug}/signin"): ("/b/formosa/signin", {ANON: 200}),
+        ("POST", "/b/{slug}/signin"): ("/b/formosa/signin", {ANON: 403}),
+        ("GET", "/b/{slug}/tenant/signin"): ("/b/formosa/tenant/signin", {ANON: 200}),
+        ("POST", "/b/{slug}/tenant/signin"): ("/b/formosa/tenant/signin", {ANON: 403}),
+    }
+)
 OUTSIDERS = {"other_company_admin", "other_tenant", ANON}
 
 
@@ -293,7 +374,43 @@ def tokens(standin: LocalStack, services: Services) -> dict[str, str]:
         )
         out[label] = result["AuthenticationResult"]["IdToken"]
     out[FORGED] = _forged_like(out["admin"])
+    out.update(_reseller_keys(services))
     return out
+
+
+def _reseller_keys(services: Services) -> dict[str, str]:
+    """Two resellers with a key each; the first owns a branded company with a
+    gateway; a third key, revoked, of the first."""
+    now = datetime.now(UTC)
+    builders.reseller("rs-alpha", "Alpha Resale").save()
+    builders.reseller("rs-beta", "Beta Resale").save()
+    builders.company(RESELLER_COMPANY, "Alpha Homes", now, reseller_id="rs-alpha").save()
+    services.brand_store.save(
+        RESELLER_COMPANY,
+        BrandConfig(
+            slug=RESELLER_COMPANY,
+            display_name="Alpha Homes",
+            support_email="help@alpha.example",
+            email_sender_name="Alpha Homes",
+            email_sender_address="no-reply@alpha.example",
+            sms_sender_id="Alpha",
+        ),
+    )
+    builders.gateway(
+        RESELLER_COMPANY, RESELLER_GATEWAY, "pl-alpha-homes-gw-alpha", property_id="p1"
+    ).save()
+    store = ApiKeyStore()
+    revoked = store.issue("rs-alpha", now, label="revoked")
+    assert store.revoke("rs-alpha", revoked.key_id, now)
+    REVOKED_KEY_ID[0] = revoked.key_id
+    return {
+        RESELLER: store.issue("rs-alpha", now).secret,
+        OTHER_RESELLER: store.issue("rs-beta", now).secret,
+        REVOKED_KEY: revoked.secret,
+    }
+
+
+REVOKED_KEY_ID = [""]
 
 
 def _forged_like(token: str) -> str:
@@ -325,14 +442,15 @@ def test_route_access(
     caller: str,
     status: int,
 ) -> None:
-    path = CASES[route][0]
+    path = CASES[route][0].replace("{revoked_key_id}", REVOKED_KEY_ID[0])
     if route in PAGE_ROUTES:
         headers, body = _page_request(services, tokens, route[0], caller)
     else:
         headers = {} if caller == ANON else {"Authorization": f"Bearer {tokens[caller]}"}
         body = None
-        if route[0] == "POST":
+        if route[0] in {"POST", "PUT"}:
             headers["Content-Type"] = "application/json"
+            headers["Idempotency-Key"] = secrets.token_urlsafe(12)
             body = "{}"
     response = client.http.request(route[0], path, headers=headers, body=body)
     assert response.status_code == status, response.body

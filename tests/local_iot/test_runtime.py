@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import socket
 import struct
 import time
@@ -237,3 +238,29 @@ def test_a_handler_that_keeps_raising_sends_the_event_to_the_dead_letter_queue(
         "errorMessage": "ingest exploded on purpose",
         "errorType": "ValueError",
     }
+
+
+def test_handlers_in_this_process_reach_the_emulations_shadows(
+    sqs_standin: str, recorder: Recorder, attempts: dict[str, int]
+) -> None:
+    # GIVEN a process with no iot-data endpoint set (as `python -m local_iot` starts)
+    from iot_helpers import recording_app
+
+    from local_iot import LocalIotSettings
+    from local_iot.settings import ENV_IOT_DATA_ENDPOINT
+
+    saved = os.environ.pop(ENV_IOT_DATA_ENDPOINT, None)
+    iot = LocalIot(LocalIotSettings(stage="iotenv"), recording_app(recorder, attempts))
+    try:
+        # WHEN the emulation starts
+        iot.start()
+        # THEN the handlers it runs in this process write shadows into the emulation (that
+        # the device sees), not into the AWS stand-in (regression: under `make run` the
+        # policy's relay decisions never reached the gateways)
+        assert os.environ[ENV_IOT_DATA_ENDPOINT] == iot.iot_data_endpoint
+    finally:
+        iot.stop()
+        if saved is None:
+            os.environ.pop(ENV_IOT_DATA_ENDPOINT, None)
+        else:
+            os.environ[ENV_IOT_DATA_ENDPOINT] = saved

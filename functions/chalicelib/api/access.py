@@ -20,7 +20,7 @@ from .errors import map_errors
 from .services import services
 
 PUBLIC: frozenset[Role] = frozenset()
-ANY_SIGNED_IN = frozenset(Role)
+ANY_SIGNED_IN = frozenset(Role) - {Role.RESELLER}  # users of a company, not API keys
 STAFF = frozenset({Role.COMPANY_ADMIN, Role.PROPERTY_MANAGER, Role.LANDLORD})
 
 ROUTE_ACCESS: dict[tuple[str, str], frozenset[Role]] = {}

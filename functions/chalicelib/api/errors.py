@@ -14,6 +14,13 @@ from chalice import Response
 from pydantic import ValidationError
 
 from ..auth.errors import ForbiddenError, NoMembershipError
+from ..branding.errors import (
+    DomainTakenError,
+    InvalidBrandError,
+    LogoNotFoundError,
+    LogoRejectedError,
+    LogoTooLargeError,
+)
 from ..data.errors import (
     CurrencyMismatchError,
     InvalidIdentifierError,
@@ -27,6 +34,18 @@ from ..portal.errors import (
     InvalidCursorError,
     InvalidRelayRequestError,
     InvalidTopUpError,
+)
+from ..reseller.errors import (
+    AdminExistsError,
+    CompanyExistsError,
+    CompanySuspendedError,
+    GatewayExistsError,
+    IdempotencyInProgressError,
+    IdempotencyKeyMismatchError,
+    IdempotencyKeyMissingError,
+    MeterConflictError,
+    NoResellerKeyError,
+    RateLimitedError,
 )
 
 _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
@@ -42,6 +61,22 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (InvalidTopUpError, 422, "UnprocessableEntity"),
     (InvalidRelayRequestError, 422, "UnprocessableEntity"),
     (InvalidCursorError, 400, "BadRequest"),
+    # brands and the reseller API
+    (InvalidBrandError, 400, "BadRequest"),
+    (DomainTakenError, 409, "Conflict"),
+    (LogoTooLargeError, 413, "PayloadTooLarge"),
+    (LogoRejectedError, 415, "UnsupportedMediaType"),
+    (LogoNotFoundError, 404, "NotFound"),
+    (NoResellerKeyError, 403, "Forbidden"),
+    (RateLimitedError, 429, "TooManyRequests"),
+    (IdempotencyKeyMissingError, 400, "BadRequest"),
+    (IdempotencyKeyMismatchError, 422, "UnprocessableEntity"),
+    (IdempotencyInProgressError, 409, "Conflict"),
+    (CompanyExistsError, 409, "Conflict"),
+    (AdminExistsError, 409, "Conflict"),
+    (GatewayExistsError, 409, "Conflict"),
+    (MeterConflictError, 409, "Conflict"),
+    (CompanySuspendedError, 409, "Conflict"),
 )
 
 
@@ -49,10 +84,11 @@ def error_response(exc: Exception) -> Response | None:
     for cls, status, code in _STATUS:
         if isinstance(exc, cls):
             message = "not found" if status == 404 else str(exc)
+            headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+            if isinstance(exc, RateLimitedError):
+                headers["Retry-After"] = str(exc.retry_after_s)
             return Response(
-                body={"Code": code, "Message": message},
-                status_code=status,
-                headers={"Content-Type": "application/json"},
+                body={"Code": code, "Message": message}, status_code=status, headers=headers
             )
     return None
 

@@ -15,12 +15,42 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..auth.principal import Role
+from ..branding.schema import BrandConfig
+from ..reseller.requests import (
+    CreateCompanyRequest,
+    IssueKeyRequest,
+    RegisterGatewayRequest,
+    RegisterMetersRequest,
+)
 from .access import ROUTE_ACCESS
 from .routes_portal import RelayRequest, TopUpRequest
 
 REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {
     ("POST", "/v1/units/{unit_id}/top-ups"): TopUpRequest,
     ("POST", "/v1/units/{unit_id}/relay"): RelayRequest,
+    ("POST", "/v1/reseller/keys"): IssueKeyRequest,
+    ("POST", "/v1/reseller/companies"): CreateCompanyRequest,
+    ("PUT", "/v1/reseller/companies/{company_id}/brand"): BrandConfig,
+    ("POST", "/v1/reseller/companies/{company_id}/gateways"): RegisterGatewayRequest,
+    ("POST", "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters"): (
+        RegisterMetersRequest
+    ),
+}
+# Creates of the reseller API: a replay with the same key answers the first result.
+IDEMPOTENT_CREATES = {
+    ("POST", "/v1/reseller/keys"),
+    ("POST", "/v1/reseller/companies"),
+    ("POST", "/v1/reseller/companies/{company_id}/gateways"),
+    ("POST", "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters"),
+}
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "Client-chosen, 1-255 characters, kept 90 days. Same key and body: "
+    "the first answer again (secrets withheld). Same key, other body: 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 ERROR = {"$ref": "#/components/schemas/Error"}
 _PARAM = re.compile(r"{([^}]+)}")
@@ -39,11 +69,20 @@ def build_document(app: Any, page_routes: set[tuple[str, str]]) -> dict[str, Any
             "title": "Powerlet API",
             "version": "1",
             "description": "Bearer: a Cognito ID token of the company's user pool. Objects "
-            "of other companies, tenants or undelegated properties answer 404.",
+            "of other companies, tenants or undelegated properties answer 404. The reseller "
+            "API (/v1/reseller) takes a reseller API key instead (Bearer plr_<id>_<secret>), "
+            "rate-limited per key (429 with Retry-After).",
         },
         "paths": paths,
         "components": {
-            "securitySchemes": {"cognitoIdToken": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "cognitoIdToken": {"type": "http", "scheme": "bearer"},
+                "resellerApiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "plr_<key id>_<secret>, shown once when issued",
+                },
+            },
             "schemas": {
                 "Error": {
                     "type": "object",
@@ -74,7 +113,8 @@ def _operation(method: str, path: str, entry: Any) -> dict[str, Any]:
         },
     }
     if roles:
-        op["security"] = [{"cognitoIdToken": []}]
+        scheme = "resellerApiKey" if Role.RESELLER in roles else "cognitoIdToken"
+        op["security"] = [{scheme: []}]
         for status, text in (
             ("401", "no token"),
             ("403", "role not allowed"),
@@ -84,6 +124,18 @@ def _operation(method: str, path: str, entry: Any) -> dict[str, Any]:
                 "description": text,
                 "content": {"application/json": {"schema": ERROR}},
             }
+    if (method, path) in IDEMPOTENT_CREATES:
+        op["parameters"].append(IDEMPOTENCY_PARAMETER)
+        op["responses"]["201"] = op["responses"].pop("200") | {"description": "created"}
+        op["responses"]["409"] = {
+            "description": "already exists, or the first request is still running",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    if roles and Role.RESELLER in roles:
+        op["responses"]["429"] = {
+            "description": "rate limit of the API key",
+            "content": {"application/json": {"schema": ERROR}},
+        }
     model = REQUEST_BODIES.get((method, path))
     if model is not None:
         op["requestBody"] = {

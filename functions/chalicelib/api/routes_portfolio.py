@@ -88,4 +88,3 @@ def unit_ledger(unit_id: str) -> dict[str, Any]:
             for e in entries
         ]
     }
-

@@ -11,14 +11,25 @@ from functools import cached_property
 from typing import Any
 
 import boto3
+from pynamodb.exceptions import DoesNotExist
 
 from ..auth.tokens import TokenVerifier
+from ..branding.logos import LogoStore
+from ..branding.resolution import ResolvedBrand
+from ..branding.resolution import resolve as resolve_brand
+from ..branding.schema import PLATFORM_DEFAULT
+from ..data import keys
 from ..data.binding import bind_models, new_connection
+from ..data.brand_store import BrandStore
 from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
 from ..data.ledger_store import LedgerStore
+from ..data.models import Reseller
+from ..data.reseller_store import ApiKeyStore, IdempotencyStore, RateWindows
 from ..data.settlement_store import SettlementStore
 from ..data.telemetry_store import TelemetryStore
 from ..data.throttle import SignInThrottleStore
+from ..data.usage_store import UsageCounters
 from ..data.web_sessions import WebSessionStore
 from ..pipeline.alerts import Notifier
 from ..pipeline.billing_run import BillingRun, lambda_dispatcher, utc
@@ -33,6 +44,9 @@ from ..pipeline.reconciliation import Reconciliation
 from ..pipeline.relay_log import RelayLog
 from ..pipeline.settler import Settler
 from ..pipeline.shadows import ShadowWriter
+from ..reseller.config import ResellerSettings
+from ..reseller.gateways import GatewayRegistry
+from ..reseller.onboarding import Onboarding
 from ..settings import Settings, get_settings
 from ..web.cognito_signin import CognitoSignIn
 from ..web.config import WebSettings
@@ -75,7 +89,11 @@ class Services:
     @cached_property
     def notifier(self) -> Notifier:
         return Notifier(
-            self.catalogue, self.client("ses"), self.client("sns"), self.settings.sender_email
+            self.catalogue,
+            self.client("ses"),
+            self.client("sns"),
+            self.settings.sender_email,
+            sender_for=self.brand_sender,
         )
 
     @cached_property
@@ -198,6 +216,80 @@ class Services:
     def sign_in_throttle(self) -> SignInThrottle:
         return SignInThrottle(
             SignInThrottleStore(self.web_settings.throttle_window_s), self.web_settings
+        )
+
+    # --- brands and the reseller API (docs/brands.md) ---
+
+    @cached_property
+    def brand_store(self) -> BrandStore:
+        return BrandStore(new_connection(self.settings))
+
+    def brand_for(
+        self, host: str | None, slug: str | None = None, company_id: str | None = None
+    ) -> ResolvedBrand:
+        return resolve_brand(self.brand_store, host, slug, company_id)
+
+    def brand_sender(self, company_id: str) -> tuple[str, str]:
+        """(display name, address) that e-mails of this company are sent as."""
+        brand = self.brand_store.get(company_id)
+        if brand is not None:
+            return brand.email_sender_name, brand.email_sender_address
+        try:  # an unbranded company: its own name, the platform's address
+            name = str(self.catalogue.get_company(company_id).name)
+        except NotFoundError:
+            name = PLATFORM_DEFAULT.email_sender_name
+        return name, self.settings.sender_email
+
+    @cached_property
+    def logo_store(self) -> LogoStore:
+        return LogoStore(self.client("s3"), self.settings.assets_bucket)
+
+    @cached_property
+    def usage_counters(self) -> UsageCounters:
+        return UsageCounters()
+
+    @cached_property
+    def reseller_settings(self) -> ResellerSettings:
+        return ResellerSettings.from_env()
+
+    @cached_property
+    def api_keys(self) -> ApiKeyStore:
+        return ApiKeyStore()
+
+    @cached_property
+    def rate_windows(self) -> RateWindows:
+        return RateWindows()
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        return IdempotencyStore(self.reseller_settings.idempotency_ttl_s)
+
+    def reseller_active(self, reseller_id: str) -> bool:
+        try:
+            item = Reseller.get(keys.reseller_pk(reseller_id), keys.RESELLER_SK)
+        except DoesNotExist:
+            return False
+        return item.status == "active"
+
+    @cached_property
+    def onboarding(self) -> Onboarding:
+        return Onboarding(
+            self.catalogue,
+            self.brand_store,
+            self.logo_store,
+            self.usage_counters,
+            self.cognito_client,
+            self.settings.user_pool_id,
+        )
+
+    @cached_property
+    def gateways(self) -> GatewayRegistry:
+        return GatewayRegistry(
+            self.catalogue,
+            new_connection(self.settings),
+            self.client("iot"),
+            self.usage_counters,
+            self.reseller_settings,
         )
 
 

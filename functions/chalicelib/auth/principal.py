@@ -15,6 +15,8 @@ class Role(StrEnum):
     PROPERTY_MANAGER = "property_manager"
     LANDLORD = "landlord"
     TENANT = "tenant"
+    # An API key of a reseller, never a user of a company (no membership).
+    RESELLER = "reseller"
 
 
 STAFF_ROLES = frozenset({Role.COMPANY_ADMIN, Role.PROPERTY_MANAGER, Role.LANDLORD})

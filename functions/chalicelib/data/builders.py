@@ -43,8 +43,10 @@ def reseller(reseller_id: str, name: str) -> Reseller:
 
 
 def host_binding(host: str, company_id: str) -> HostBinding:
+    """One item per host (fixed sort key): a conditional put makes a custom
+    domain belong to exactly one company."""
     return HostBinding(
-        keys.host_pk(host), keys.company_pk(company_id), host=host.lower(), company_id=company_id
+        keys.host_pk(host), keys.HOST_BINDING_SK, host=host.lower(), company_id=company_id
     )
 
 

@@ -267,3 +267,55 @@ def sign_in_throttle_pk(scope: str, subject_digest: str) -> str:
 
 def sign_in_window_sk(window_index: int) -> str:
     return _join("W", f"{int(window_index):012d}")
+
+
+# --- brands and the reseller API (see docs/brands.md) ---
+
+
+def brand_slug_pk(slug: str) -> str:
+    """The ``/b/<slug>/`` fallback resolves a brand before sign-in, like a host."""
+    return _join("SLUG", check_id(slug, "slug"))
+
+
+SLUG_SK = "SLUG"
+
+
+def api_key_pk(key_id: str) -> str:
+    """Looked up by the key's non-secret id (the part after ``plr_``): one GetItem."""
+    return _join("APIKEY", check_id(key_id, "key_id"))
+
+
+API_KEY_SK = "APIKEY"
+
+
+def keys_of_reseller_gsi1pk(reseller_id: str) -> str:
+    return _join(reseller_pk(reseller_id), "KEYS")
+
+
+def api_rate_pk(key_id: str) -> str:
+    return _join("APIRATE", check_id(key_id, "key_id"))
+
+
+def idempotency_pk(reseller_id: str, key_digest: str) -> str:
+    """The client's idempotency key is hashed: any string the client picks is a
+    safe key part, and the reseller in front keeps resellers' keys apart."""
+    return _join(reseller_pk(reseller_id), "IDEM", check_id(key_digest, "idempotency_key"))
+
+
+IDEMPOTENCY_SK = "IDEM"
+
+
+def usage_pk(company_id: str) -> str:
+    """Per-month usage counters of one company, maintained at write time."""
+    return _join(company_pk(company_id), "USAGE")
+
+
+def usage_month_sk(month: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise InvalidIdentifierError(f"month {month!r} must be YYYY-MM")
+    return _join("M", month)
+
+
+# One binding item per host under a fixed sort key, so a conditional put makes
+# a custom domain belong to exactly one company.
+HOST_BINDING_SK = "HOST"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -73,12 +74,19 @@ class Alert:
 
 class Notifier:
     def __init__(
-        self, catalogue: Catalogue, ses_client: Any, sns_client: Any, sender_email: str
+        self,
+        catalogue: Catalogue,
+        ses_client: Any,
+        sns_client: Any,
+        sender_email: str,
+        sender_for: Callable[[str], tuple[str, str]] | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._ses = ses_client
         self._sns = sns_client
         self._sender = sender_email
+        # White-label seam: company id -> (brand name, sender address); see docs/brands.md.
+        self._sender_for = sender_for
 
     def notify(self, alert: Alert) -> Notification | None:
         """Record and deliver; None if this exact alert was already recorded."""
@@ -127,24 +135,30 @@ class Notifier:
         return staff[:MAX_RECIPIENTS]
 
     def _deliver(self, alert: Alert) -> dict[str, str]:
-        try:
-            brand = self._catalogue.get_company(alert.company_id).name
-        except NotFoundError:
-            brand = "Powerlet"
+        sender = self._sender
+        if self._sender_for is not None:
+            brand, sender = self._sender_for(alert.company_id)
+        else:
+            try:
+                brand = self._catalogue.get_company(alert.company_id).name
+            except NotFoundError:
+                brand = "Powerlet"
         title = TITLES[alert.topic]
         body = _body(alert)
         delivery: dict[str, str] = {}
         for member in self._recipients(alert):
-            delivery[f"email:{member.email}"] = self._email(member.email, brand, title, body)
+            delivery[f"email:{member.email}"] = self._email(
+                member.email, brand, title, body, sender
+            )
             if member.phone:
                 text = f"{brand}: {title}. {body}"[:MAX_SMS_CHARS]
                 delivery[f"sms:{member.phone}"] = self._sms(member.phone, text)
         return delivery
 
-    def _email(self, to: str, brand: str, title: str, body: str) -> str:
+    def _email(self, to: str, brand: str, title: str, body: str, sender: str) -> str:
         try:
             self._ses.send_email(
-                Source=f"{brand} <{self._sender}>",
+                Source=f"{brand} <{sender}>",
                 Destination={"ToAddresses": [to]},
                 Message={
                     "Subject": {"Data": f"[{brand}] {title}"},

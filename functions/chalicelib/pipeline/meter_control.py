@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from ..data import keys
@@ -20,8 +20,9 @@ from ..data.models import AuditEvent
 from ..data.telemetry_store import TelemetryStore
 from ..domain import EntryKind, LedgerEntry, Money
 from .alerts import Alert, Notifier
+from .buckets import readings_by_meter
 from .context import BusContext, BusDirectory, MeterContext
-from .control import Controller, ControlOutcome, MeterState, new_command_id
+from .control import Controller, ControlOutcome, MeterState, from_ms, new_command_id
 from .errors import (
     ControlContentionError,
     InvalidTopUpError,
@@ -29,11 +30,16 @@ from .errors import (
     NoAccountError,
     NoMeterError,
 )
+from .ingest import rows_of
 from .settler import Settler
 
 MAX_STATE_ATTEMPTS = 6
 MAX_TOP_UP_MINOR = 10**9
 MAX_REASON_CHARS = 500
+# How far back a top-up looks for unsettled readings (a cursor is at most a settlement
+# period old while the meter reports) and how far ahead (gateway clocks drift).
+MAX_UNSETTLED_LOOKBACK = timedelta(days=2)
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,9 @@ class MeterControlService:
         applied = self._append_top_up(
             company_id, ctx.account_id, entry_id, amount_minor, currency, actor, now
         )
-        outcome = self._reapply(bus, ctx, now, actor="top-up", note=f"{entry_id} by {actor}")
+        outcome = self._reapply(
+            bus, ctx, now, actor="top-up", note=f"{entry_id} by {actor}", settle=True
+        )
         balance = self._ledger.balance_minor(company_id, ctx.account_id)
         return TopUpResult(entry_id, applied, balance, outcome.decision.power, outcome.command_id)
 
@@ -214,6 +222,7 @@ class MeterControlService:
         note: str | None,
         mutate: Callable[[MeterState], None] | None = None,
         announce: bool = True,
+        settle: bool = False,
     ) -> ControlOutcome:
         meter_id = ctx.meter.meter_id
         for _ in range(MAX_STATE_ATTEMPTS):
@@ -223,6 +232,8 @@ class MeterControlService:
                 mutate(mstate)
             if ctx.prepaid:
                 self._settler.refresh(bus, ctx, mstate)
+                if settle:
+                    self._settle_unsettled(bus, ctx, mstate, now)
             outcome = self._controller.apply(
                 bus, ctx, mstate, now, actor=actor, note=note, announce=announce
             )
@@ -235,3 +246,26 @@ class MeterControlService:
                 continue
             return outcome
         raise ControlContentionError(f"gateway state of {bus.gateway.gateway_id} kept changing")
+
+    def _settle_unsettled(
+        self, bus: BusContext, ctx: MeterContext, mstate: MeterState, now: datetime
+    ) -> None:
+        """Charge what the meter used since the cursor before weighing a top-up: otherwise the
+        policy compares the credit with a stale balance and hands the gateway a cutoff the
+        meter has already passed (the relay stays open, or closes for one cycle)."""
+        if ctx.tariff is None or "sa" not in mstate:
+            return
+        cursor_at = from_ms(int(mstate["sa"]))
+        start = max(cursor_at, now - MAX_UNSETTLED_LOOKBACK)
+        cycles = self._telemetry.cycles_between(
+            bus.company_id, bus.gateway.gateway_id, start, now + CLOCK_SKEW
+        )
+        readings = [
+            r
+            for r in readings_by_meter(rows_of(c) for c in cycles).get(ctx.meter.meter_id, [])
+            if r.at > cursor_at
+        ]
+        if readings:
+            # Time-of-use attributes every interval to its band; the others need the last one.
+            tou = ctx.tariff.kind == "tou"
+            self._settler.settle(bus, ctx, mstate, readings if tou else readings[-1:])

@@ -30,8 +30,10 @@ class Settled:
     applied: bool
 
 
-def period_index(at: datetime, period_h: int) -> int:
-    return int(at.astimezone(UTC).timestamp() // (period_h * 3600))
+def period_index(at: datetime, period_h: float) -> int:
+    # Whole seconds, so a fractional period (e.g. 10 s as 1/360 h) has exact boundaries.
+    period_s = max(1, round(period_h * 3600))
+    return int(at.astimezone(UTC).timestamp() // period_s)
 
 
 class Settler:
@@ -40,7 +42,7 @@ class Settler:
         ledger: LedgerStore,
         settlements: SettlementStore,
         notifier: Notifier,
-        period_h: int = 6,
+        period_h: float = 6,
     ) -> None:
         self._period_h = period_h
         self._ledger = ledger

@@ -78,6 +78,9 @@ def top_up(
         raise InvalidTopUpError(str(exc)) from exc
     except (NoAccountError, NoMeterError) as exc:
         raise InvalidTopUpError(str(exc)) from exc
+    if result.applied:
+        # resellers invoice by top-ups (docs/brands.md); a replay is not counted again
+        services().usage_counters.top_up_recorded(p.company_id, now)
     entry = ledger.get_entry(p.company_id, unit.account_id, result.entry_id)
     return TopUpReceipt(entry, result.applied, result.balance_minor)
 

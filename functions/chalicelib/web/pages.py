@@ -27,6 +27,7 @@ from ..api.access import PUBLIC, ROUTE_ACCESS
 from ..api.services import services
 from ..auth.errors import ForbiddenError, NoMembershipError
 from ..auth.principal import Principal, Role
+from ..branding.resolution import ResolvedBrand
 from ..data.errors import InvalidIdentifierError, NotFoundError
 from ..data.web_sessions import WebSession
 from ..portal.errors import InvalidCursorError
@@ -76,6 +77,17 @@ class PageContext:
     session: WebSession | None = None
     set_cookies: list[str] = field(default_factory=list)
     _form: dict[str, str] | None = None
+    slug: str | None = None  # the /b/<slug>/ prefix, on the routes that have it
+    _brand: ResolvedBrand | None = None
+
+    @property
+    def brand(self) -> ResolvedBrand:
+        """Signed in: the user's company; else the Host, the slug, the default."""
+        if self._brand is None:
+            host = self.request.headers.get("host") if self.request.headers else None
+            company = self.principal.company_id if self.principal else None
+            self._brand = services().brand_for(host, self.slug, company)
+        return self._brand
 
     @property
     def now(self) -> datetime:
@@ -129,6 +141,7 @@ class PageContext:
             principal=self.principal,
             csrf_token=self.csrf_token,
             current_path=self.request.context.get("path") or "/",
+            brand=self.brand,
             **context,
         )
         return Response(

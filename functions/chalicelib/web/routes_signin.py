@@ -151,6 +151,12 @@ def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> R
         role = Role(member.role)
         if (role is Role.TENANT) != (audience == "tenant"):
             raise WrongSignInScreenError(audience)
+        # A company's own sign-in screen (custom domain or /b/<slug>/) admits
+        # only its own users; a suspended company admits nobody.
+        if ctx.brand.company_id and ctx.brand.company_id != identity.company_id:
+            raise NotFoundError("user of another company")
+        if svc.catalogue.get_company(identity.company_id).status == "suspended":
+            raise NotFoundError("company suspended")
     except WrongSignInScreenError:
         key = "wrong_screen_staff" if audience == "staff" else "wrong_screen_tenant"
         return ctx.render(

@@ -1,0 +1,141 @@
+"""How reseller routes authenticate: an API key, not a user's token.
+
+``reseller_key_authorizer`` verifies ``Authorization: Bearer plr_<id>_<secret>``
+with one consistent GetItem and caches nothing (``ttl_seconds=0``), so a
+revoked key fails on its very next request. ``reseller_route`` registers a
+route in the same ``ROUTE_ACCESS`` registry as every other route; the view
+then calls ``current_reseller`` which applies the per-key rate limit.
+Company admins' tokens are not API keys: they get 403 here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from chalice import AuthResponse, Blueprint, Response
+from chalice.app import AuthRequest
+
+from ..auth.principal import Role
+from ..reseller.errors import (
+    IdempotencyInProgressError,
+    IdempotencyKeyMismatchError,
+    IdempotencyKeyMissingError,
+    NoResellerKeyError,
+    RateLimitedError,
+)
+from .access import ROUTE_ACCESS
+from .errors import map_errors
+from .services import services
+
+reseller_auth_bp = Blueprint(__name__)
+
+RESELLER = frozenset({Role.RESELLER})
+IDEMPOTENCY_HEADER = "idempotency-key"
+MAX_IDEMPOTENCY_KEY_CHARS = 255
+# Secrets are shown once: a replayed answer carries everything but these.
+WITHHELD_ON_REPLAY = ("private_key", "api_key")
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@reseller_auth_bp.authorizer(name="reseller_key_authorizer", ttl_seconds=0)
+def reseller_key_authorizer(auth_request: AuthRequest) -> AuthResponse:
+    raw = (auth_request.token or "").strip()
+    scheme, _, rest = raw.partition(" ")
+    key = rest.strip() if scheme.lower() == "bearer" else raw
+    verified = services().api_keys.verify(key)
+    if verified is None:
+        return AuthResponse(routes=[], principal_id="anonymous")
+    if not services().reseller_active(verified.reseller_id):
+        return AuthResponse(routes=[], principal_id="anonymous")
+    return AuthResponse(
+        routes=["*"],
+        principal_id=f"reseller:{verified.reseller_id}",
+        context={"reseller_id": verified.reseller_id, "key_id": verified.key_id},
+    )
+
+
+def reseller_route(
+    bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",), **kw: Any
+) -> Callable[[_F], _F]:
+    def register(func: _F) -> _F:
+        for method in methods:
+            ROUTE_ACCESS[(method, path)] = RESELLER
+        kw["authorizer"] = reseller_key_authorizer
+        bp.route(path, methods=list(methods), **kw)(map_errors(func))
+        return func
+
+    return register
+
+
+@dataclass(frozen=True)
+class ResellerPrincipal:
+    reseller_id: str
+    key_id: str
+
+
+def current_reseller(bp: Blueprint, now: datetime | None = None) -> ResellerPrincipal:
+    ctx = bp.current_request.context.get("authorizer") or {}
+    reseller_id, key_id = ctx.get("reseller_id"), ctx.get("key_id")
+    if not reseller_id or not key_id:
+        raise NoResellerKeyError("no verified reseller key on the request")
+    svc = services()
+    count, retry_after_s = svc.rate_windows.hit(key_id, now or datetime.now(UTC))
+    if count > svc.reseller_settings.rate_per_minute:
+        raise RateLimitedError("too many requests for this API key", retry_after_s)
+    return ResellerPrincipal(str(reseller_id), str(key_id))
+
+
+def request_fingerprint(method: str, path: str, raw_body: bytes | str | None) -> str:
+    """Same route + same JSON (key order and spacing aside) = same fingerprint."""
+    body = raw_body.encode() if isinstance(raw_body, str) else (raw_body or b"")
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
+        payload = canonical.encode()
+    except ValueError:
+        payload = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + payload).hexdigest()
+
+
+def idempotent_create(
+    bp: Blueprint, reseller: ResellerPrincipal, create: Callable[[], dict[str, Any]]
+) -> Response:
+    """Run ``create`` once per idempotency key; a replay gets the first answer."""
+    request = bp.current_request
+    key = request.headers.get(IDEMPOTENCY_HEADER) if request.headers else None
+    key = key or ""
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isprintable():
+        raise IdempotencyKeyMissingError("an Idempotency-Key header (1-255 characters) is required")
+    fingerprint = request_fingerprint(
+        request.method, request.context.get("path") or request.path, request.raw_body
+    )
+    store = services().idempotency
+    now = datetime.now(UTC)
+    record = store.claim(reseller.reseller_id, key, fingerprint, now)
+    if record is not None:
+        if record.request_sha256 != fingerprint:
+            raise IdempotencyKeyMismatchError(
+                "this Idempotency-Key was used with another request body"
+            )
+        if record.status != "done":
+            raise IdempotencyInProgressError("the first request with this key is still running")
+        return Response(
+            body=record.response,
+            status_code=int(record.status_code or 201),
+            headers={"Content-Type": "application/json", "Idempotent-Replayed": "true"},
+        )
+    try:
+        body = create()
+    except BaseException:
+        store.release(reseller.reseller_id, key)
+        raise
+    stored = {
+        k: ("withheld: shown once" if k in WITHHELD_ON_REPLAY else v) for k, v in body.items()
+    }
+    store.complete(reseller.reseller_id, key, 201, stored)
+    return Response(body=body, status_code=201, headers={"Content-Type": "application/json"})

@@ -1,0 +1,173 @@
+"""The reseller onboarding API: companies, brands, logos, gateways, meters,
+usage. Every route is scoped to the reseller of the verified API key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from ..branding.schema import BrandConfig
+from ..data.errors import NotFoundError
+from ..reseller.requests import (
+    CreateCompanyRequest,
+    IssueKeyRequest,
+    RegisterGatewayRequest,
+    RegisterMetersRequest,
+)
+from .reseller_access import current_reseller, idempotent_create, reseller_route
+from .services import services
+
+bp = Blueprint(__name__)
+
+# The type is sniffed from the bytes; the declared one only has to get past API Gateway.
+LOGO_CONTENT_TYPES = [
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "application/octet-stream",
+    "application/json",
+]
+
+
+def _json(bp_: Blueprint) -> Any:
+    return bp_.current_request.json_body
+
+
+@reseller_route(bp, "/v1/reseller/companies", methods=("POST",))
+def create_company() -> Response:
+    """Create a company with its brand and first admin (Cognito invitation)."""
+    reseller = current_reseller(bp)
+    req = CreateCompanyRequest.model_validate(_json(bp))
+
+    def run() -> dict[str, Any]:
+        return services().onboarding.create_company(reseller.reseller_id, req, datetime.now(UTC))
+
+    return idempotent_create(bp, reseller, run)
+
+
+@reseller_route(bp, "/v1/reseller/companies")
+def list_companies() -> dict[str, Any]:
+    """List the reseller's companies."""
+    reseller = current_reseller(bp)
+    return {"companies": services().onboarding.list_companies(reseller.reseller_id)}
+
+
+@reseller_route(bp, "/v1/reseller/companies/{company_id}")
+def get_company(company_id: str) -> dict[str, Any]:
+    """One of the reseller's companies, with its brand."""
+    reseller = current_reseller(bp)
+    return services().onboarding.get_company(reseller.reseller_id, company_id)
+
+
+@reseller_route(bp, "/v1/reseller/companies/{company_id}/brand", methods=("PUT",))
+def update_brand(company_id: str) -> dict[str, Any]:
+    """Replace the company's brand (the logo stays unless the slug changes)."""
+    reseller = current_reseller(bp)
+    services().onboarding.owned_company(reseller.reseller_id, company_id)
+    config = BrandConfig.model_validate(_json(bp))
+    return services().onboarding.update_brand(reseller.reseller_id, company_id, config)
+
+
+@reseller_route(
+    bp,
+    "/v1/reseller/companies/{company_id}/brand/logo",
+    methods=("PUT",),
+    content_types=LOGO_CONTENT_TYPES,
+)
+def upload_logo(company_id: str) -> dict[str, Any]:
+    """Upload the brand's logo (PNG, JPEG or WebP, at most 256 KiB; no SVG)."""
+    reseller = current_reseller(bp)
+    raw = bp.current_request.raw_body or b""
+    data = raw.encode() if isinstance(raw, str) else bytes(raw)
+    return services().onboarding.upload_logo(reseller.reseller_id, company_id, data)
+
+
+@reseller_route(bp, "/v1/reseller/companies/{company_id}/suspend", methods=("POST",))
+def suspend_company(company_id: str) -> dict[str, Any]:
+    """Suspend a company."""
+    reseller = current_reseller(bp)
+    return services().onboarding.set_status(reseller.reseller_id, company_id, "suspended")
+
+
+@reseller_route(bp, "/v1/reseller/companies/{company_id}/resume", methods=("POST",))
+def resume_company(company_id: str) -> dict[str, Any]:
+    """Resume a suspended company."""
+    reseller = current_reseller(bp)
+    return services().onboarding.set_status(reseller.reseller_id, company_id, "active")
+
+
+@reseller_route(bp, "/v1/reseller/companies/{company_id}/gateways", methods=("POST",))
+def register_gateway(company_id: str) -> Response:
+    """Register a gateway: IoT thing, certificate, policy, thing group, bus settings."""
+    reseller = current_reseller(bp)
+    svc = services()
+    svc.onboarding.owned_company(reseller.reseller_id, company_id)
+    req = RegisterGatewayRequest.model_validate(_json(bp))
+    company = svc.onboarding.active_company(reseller.reseller_id, company_id)
+    brand = svc.brand_store.get(company_id)
+    if brand is None:
+        raise NotFoundError("the company has no brand")
+
+    def run() -> dict[str, Any]:
+        return svc.gateways.register_gateway(
+            company, req, brand.currency, brand.time_zone, datetime.now(UTC)
+        )
+
+    return idempotent_create(bp, reseller, run)
+
+
+@reseller_route(
+    bp, "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters", methods=("POST",)
+)
+def register_meters(company_id: str, gateway_id: str) -> Response:
+    """Register meters on a gateway's bus (profile, bus address, unit)."""
+    reseller = current_reseller(bp)
+    svc = services()
+    svc.onboarding.owned_company(reseller.reseller_id, company_id)
+    req = RegisterMetersRequest.model_validate(_json(bp))
+    company = svc.onboarding.active_company(reseller.reseller_id, company_id)
+
+    def run() -> dict[str, Any]:
+        return svc.gateways.register_meters(company, gateway_id, req, datetime.now(UTC))
+
+    return idempotent_create(bp, reseller, run)
+
+
+@reseller_route(bp, "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/deployment")
+def gateway_deployment(company_id: str, gateway_id: str) -> dict[str, Any]:
+    """The component deployment settings for a gateway's bus."""
+    reseller = current_reseller(bp)
+    services().onboarding.owned_company(reseller.reseller_id, company_id)
+    return services().gateways.deployment(company_id, gateway_id)
+
+
+@reseller_route(bp, "/v1/reseller/companies/{company_id}/usage/{month}")
+def company_usage(company_id: str, month: str) -> dict[str, object]:
+    """Usage of a company in a month (YYYY-MM): active meters, messages, top-ups."""
+    reseller = current_reseller(bp)
+    return services().onboarding.usage(reseller.reseller_id, company_id, month)
+
+
+@reseller_route(bp, "/v1/reseller/keys", methods=("POST",))
+def issue_key() -> Response:
+    """Issue another API key for the calling reseller (rotation); shown once."""
+    reseller = current_reseller(bp)
+    req = IssueKeyRequest.model_validate(_json(bp))
+
+    def run() -> dict[str, Any]:
+        now = datetime.now(UTC)
+        issued = services().api_keys.issue(reseller.reseller_id, now, label=req.label)
+        return {"key_id": issued.key_id, "api_key": issued.secret, "label": req.label}
+
+    return idempotent_create(bp, reseller, run)
+
+
+@reseller_route(bp, "/v1/reseller/keys/{key_id}", methods=("DELETE",))
+def revoke_key(key_id: str) -> dict[str, Any]:
+    """Revoke one of the reseller's API keys (effective on the next request)."""
+    reseller = current_reseller(bp)
+    if not services().api_keys.revoke(reseller.reseller_id, key_id, datetime.now(UTC)):
+        raise NotFoundError("no such key")
+    return {"key_id": key_id, "status": "revoked"}

@@ -1,0 +1,51 @@
+"""Reseller API failures, one class per failure mode."""
+
+from __future__ import annotations
+
+
+class ResellerError(Exception):
+    """Base of every reseller API failure."""
+
+
+class RateLimitedError(ResellerError):
+    """The API key made more requests in this window than it may."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class IdempotencyKeyMissingError(ResellerError):
+    """A create came without an ``Idempotency-Key`` header (or with a malformed one)."""
+
+
+class IdempotencyKeyMismatchError(ResellerError):
+    """The idempotency key was used before with another request body or route."""
+
+
+class IdempotencyInProgressError(ResellerError):
+    """The first request with this idempotency key is still running."""
+
+
+class CompanyExistsError(ResellerError):
+    """The company id is taken (by any reseller: ids are global)."""
+
+
+class AdminExistsError(ResellerError):
+    """The first admin's e-mail already has a user in the pool."""
+
+
+class GatewayExistsError(ResellerError):
+    """The company already has a gateway with this id."""
+
+
+class MeterConflictError(ResellerError):
+    """A meter id or bus address is already used on this company or bus."""
+
+
+class CompanySuspendedError(ResellerError):
+    """The company is suspended: resume it before changing it."""
+
+
+class NoResellerKeyError(ResellerError):
+    """The request carries no verified reseller key (the authorizer did not run)."""

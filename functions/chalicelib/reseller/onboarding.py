@@ -1,0 +1,221 @@
+"""Companies a reseller brings on board: create (with brand and first admin),
+rebrand, logo, list, suspend and resume, usage.
+
+Every call takes the reseller id from the verified API key first; a company of
+another reseller is "not found", exactly like a company that does not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from ..branding.errors import InvalidBrandError
+from ..branding.logos import LogoStore
+from ..branding.resolution import RESERVED_SLUGS
+from ..branding.schema import BrandConfig
+from ..data import builders, keys
+from ..data.brand_store import BrandStore
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
+from ..data.models import Company
+from ..data.usage_store import UsageCounters
+from .errors import AdminExistsError, CompanyExistsError, CompanySuspendedError
+from .requests import CreateCompanyRequest
+
+LOG = logging.getLogger(__name__)
+MAX_COMPANIES_LISTED = 200
+ADMIN_ROLE = "company_admin"
+
+
+def company_view(company: Company) -> dict[str, Any]:
+    return {
+        "company_id": company.company_id,
+        "name": company.name,
+        "status": company.status,
+        "created_at": company.created_at.isoformat() if company.created_at else None,
+    }
+
+
+class Onboarding:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        brands: BrandStore,
+        logos: LogoStore,
+        usage: UsageCounters,
+        cognito_client: Any,
+        user_pool_id: str | None,
+    ) -> None:
+        self._catalogue = catalogue
+        self._brands = brands
+        self._logos = logos
+        self._usage = usage
+        self._cognito = cognito_client
+        self._pool = user_pool_id
+
+    # --- scope ---
+
+    def owned_company(self, reseller_id: str, company_id: str) -> Company:
+        company = self._catalogue.get_company(company_id)
+        if company.reseller_id != reseller_id:
+            raise NotFoundError("company not found")
+        return company
+
+    def active_company(self, reseller_id: str, company_id: str) -> Company:
+        company = self.owned_company(reseller_id, company_id)
+        if company.status != "active":
+            raise CompanySuspendedError("the company is suspended")
+        return company
+
+    # --- companies ---
+
+    def create_company(
+        self, reseller_id: str, req: CreateCompanyRequest, now: datetime
+    ) -> dict[str, Any]:
+        _check_slug(req.brand)
+        try:
+            self._catalogue.get_company(req.company_id)
+        except NotFoundError:
+            pass
+        else:
+            raise CompanyExistsError("the company id is taken")
+        brand = req.brand.model_copy(update={"logo_key": None})  # logos arrive by upload only
+        user_sub = self._invite_admin(req.company_id, req.admin.email)
+        company = builders.company(
+            req.company_id,
+            req.name,
+            now,
+            reseller_id=reseller_id,
+            low_credit_thresholds_minor=list(req.low_credit_thresholds_minor) or None,
+        )
+        admin = builders.membership(
+            req.company_id,
+            user_sub,
+            req.admin.email,
+            ADMIN_ROLE,
+            **({"display_name": req.admin.display_name} if req.admin.display_name else {}),
+        )
+        try:
+            self._brands.save(
+                req.company_id,
+                brand,
+                extra_puts=[
+                    (company, Company.pk.does_not_exist()),
+                    (admin, None),
+                ],
+            )
+        except Exception:
+            # the company was never written: the invitation must not survive it
+            self._withdraw_invitation(req.admin.email)
+            raise
+        return {
+            **company_view(company),
+            "brand": brand.model_dump(mode="json"),
+            "admin": {"email": req.admin.email, "user_sub": user_sub, "invited": True},
+            "sign_in_urls": sign_in_urls(brand),
+        }
+
+    def _invite_admin(self, company_id: str, email: str) -> str:
+        """Cognito sends the invitation (temporary password) to the admin."""
+        try:
+            answer = self._cognito.admin_create_user(
+                UserPoolId=self._pool,
+                Username=email,
+                DesiredDeliveryMediums=["EMAIL"],
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                    {"Name": "custom:company_id", "Value": company_id},
+                    {"Name": "custom:role", "Value": ADMIN_ROLE},
+                ],
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "UsernameExistsException":
+                raise AdminExistsError("a user with this e-mail already exists") from exc
+            raise
+        self._cognito.admin_add_user_to_group(
+            UserPoolId=self._pool, Username=email, GroupName=ADMIN_ROLE
+        )
+        attrs = answer["User"]["Attributes"]
+        return next(a["Value"] for a in attrs if a["Name"] == "sub")
+
+    def _withdraw_invitation(self, email: str) -> None:
+        try:
+            self._cognito.admin_delete_user(UserPoolId=self._pool, Username=email)
+        except ClientError:
+            # keep the original failure visible; an orphan user has no membership anyway
+            LOG.exception("could not withdraw the invitation of %s", email)
+
+    def list_companies(self, reseller_id: str) -> list[dict[str, Any]]:
+        items = Company.gsi1.query(
+            keys.companies_of_reseller_gsi1pk(reseller_id), limit=MAX_COMPANIES_LISTED
+        )
+        return [company_view(c) for c in items if isinstance(c, Company)]
+
+    def get_company(self, reseller_id: str, company_id: str) -> dict[str, Any]:
+        company = self.owned_company(reseller_id, company_id)
+        brand = self._brands.get(company_id)
+        return {
+            **company_view(company),
+            "brand": brand.model_dump(mode="json") if brand else None,
+        }
+
+    def set_status(self, reseller_id: str, company_id: str, status: str) -> dict[str, Any]:
+        company = self.owned_company(reseller_id, company_id)
+        try:
+            company.update(
+                actions=[Company.status.set(status)],
+                condition=Company.reseller_id == reseller_id,
+            )
+        except (UpdateError, DoesNotExist) as exc:
+            raise NotFoundError("company not found") from exc
+        return company_view(company)
+
+    # --- brand ---
+
+    def update_brand(
+        self, reseller_id: str, company_id: str, config: BrandConfig
+    ) -> dict[str, Any]:
+        self.active_company(reseller_id, company_id)
+        _check_slug(config)
+        previous = self._brands.get(company_id)
+        keep_logo = previous.logo_key if previous and previous.slug == config.slug else None
+        config = config.model_copy(update={"logo_key": keep_logo})
+        self._brands.save(company_id, config, previous)
+        return {"company_id": company_id, "brand": config.model_dump(mode="json")}
+
+    def upload_logo(self, reseller_id: str, company_id: str, data: bytes) -> dict[str, Any]:
+        self.active_company(reseller_id, company_id)
+        previous = self._brands.get(company_id)
+        if previous is None:
+            raise NotFoundError("the company has no brand")
+        logo = self._logos.put(previous.slug, data)
+        config = previous.model_copy(update={"logo_key": logo.key})
+        self._brands.save(company_id, config, previous)
+        return {
+            "company_id": company_id,
+            "logo_key": logo.key,
+            "content_type": logo.content_type,
+            "bytes": len(logo.body),
+        }
+
+    # --- usage ---
+
+    def usage(self, reseller_id: str, company_id: str, month: str) -> dict[str, object]:
+        self.owned_company(reseller_id, company_id)
+        return self._usage.report(company_id, month).as_dict()
+
+
+def _check_slug(config: BrandConfig) -> None:
+    if config.slug in RESERVED_SLUGS:
+        raise InvalidBrandError(f"slug {config.slug!r} is reserved")
+
+
+def sign_in_urls(config: BrandConfig) -> list[str]:
+    urls = [f"https://{domain}/signin" for domain in config.custom_domains]
+    return [*urls, f"/b/{config.slug}/signin"]

@@ -1,0 +1,82 @@
+"""Brand assets and the ``/b/<slug>/`` sign-in screens.
+
+The theme and the logo are public (a sign-in screen shows them to anyone) and
+cacheable: their URLs carry a version (colour hash, logo content hash), so a
+change is a new URL. An unknown slug answers 404, never another brand.
+"""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from ..api.access import PUBLIC
+from ..api.services import services
+from ..branding.errors import LogoNotFoundError
+from ..branding.resolution import DEFAULT, ResolvedBrand
+from ..branding.theme import theme_css
+from ..data.errors import NotFoundError
+from .pages import PageContext, page
+from .routes_signin import _sign_in_screen
+
+bp = Blueprint(__name__)
+
+ASSET_CACHE = "public, max-age=86400"
+
+
+def _brand_of_slug(slug: str) -> ResolvedBrand:
+    if slug == DEFAULT.config.slug:
+        return DEFAULT
+    brand = services().brand_for(None, slug=slug)
+    if brand.via != "slug":
+        raise NotFoundError("no such brand")
+    return brand
+
+
+@page(bp, "/brand/{slug}/theme.css", PUBLIC)
+def brand_theme(ctx: PageContext, slug: str) -> Response:
+    brand = _brand_of_slug(slug)
+    return Response(
+        body=theme_css(brand.config),
+        status_code=200,
+        headers={"Content-Type": "text/css; charset=utf-8", "Cache-Control": ASSET_CACHE},
+    )
+
+
+@page(bp, "/brand/{slug}/logo", PUBLIC)
+def brand_logo(ctx: PageContext, slug: str) -> Response:
+    brand = _brand_of_slug(slug)
+    if not brand.config.logo_key:
+        raise NotFoundError("no logo")
+    try:
+        logo = services().logo_store.get(brand.config.logo_key)
+    except LogoNotFoundError as exc:
+        raise NotFoundError("no logo") from exc
+    return Response(
+        body=logo.body,
+        status_code=200,
+        headers={
+            "Content-Type": logo.content_type,
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "Content-Disposition": "inline",
+        },
+    )
+
+
+@page(bp, "/b/{slug}/signin", PUBLIC, methods=("GET", "POST"))
+def branded_staff_sign_in(ctx: PageContext, slug: str) -> Response:
+    ctx.slug = slug
+    _require_slug(ctx)
+    return _sign_in_screen(ctx, "staff")
+
+
+@page(bp, "/b/{slug}/tenant/signin", PUBLIC, methods=("GET", "POST"), audience="tenant")
+def branded_tenant_sign_in(ctx: PageContext, slug: str) -> Response:
+    ctx.slug = slug
+    _require_slug(ctx)
+    return _sign_in_screen(ctx, "tenant")
+
+
+def _require_slug(ctx: PageContext) -> None:
+    # a custom domain wins over the prefix; otherwise the prefix must name a brand
+    if ctx.brand.via not in {"host", "slug"}:
+        raise NotFoundError("no such brand")

@@ -1,0 +1,451 @@
+"""The template merged into Chalice's SAM output: every resource Chalice does not make
+(the gateways' side is in ``gateway_resources``).
+
+Everything is derived from the code: the table from the PynamoDB model, the
+rules from ``iot_rules/*.json``, the functions from the app, the Cognito groups
+from the ``Role`` enum, the component from the built recipe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import iot_policy
+from .gateway_resources import gateway_resources
+from .inventory import FunctionSpec, RuleSpec, logical_id_for
+from .permissions import environment_of, function_name_in_aws, policy_document
+
+LOG_RETENTION_DAYS = 30
+DEAD_LETTER_RETENTION_S = 14 * 24 * 3600
+ASYNC_MAX_RETRIES = 2
+ASYNC_MAX_EVENT_AGE_S = 6 * 3600
+ALARM_PERIOD_S = 300
+PRODUCTION_STAGES = frozenset({"prod", "production"})
+PLATFORM_OPERATOR_GROUP = "platform_operator"
+# Seconds each kind of function may run: API Gateway gives up at 29 s.
+TIMEOUT_S = {"api": 28, "authorizer": 10, "event": 60, "schedule": 300}
+MEMORY_MB = {"api": 512, "authorizer": 256, "event": 512, "schedule": 512}
+# Postpaid billing of one property may walk hundreds of units.
+TIMEOUT_OVERRIDES_S = {"bill_property": 300}
+_SUB = "Fn::Sub"
+
+
+def is_production(stage: str) -> bool:
+    return stage in PRODUCTION_STAGES
+
+
+def _keep_if_production(stage: str) -> dict[str, str]:
+    policy = "Retain" if is_production(stage) else "Delete"
+    return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+
+
+def table_resource(stage: str) -> dict[str, Any]:
+    """The single table, from the PynamoDB model (one definition of keys and indexes)."""
+    from chalicelib.data.models import PowerletItem
+
+    schema = PowerletItem._get_schema()
+    indexes = [
+        {
+            "IndexName": index["index_name"],
+            "KeySchema": index["key_schema"],
+            "Projection": index["projection"],
+        }
+        for index in schema["global_secondary_indexes"]
+    ]
+    from local_aws.resources import TTL_ATTRIBUTE
+
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        **_keep_if_production(stage),
+        "Properties": {
+            "TableName": f"powerlet-{stage}",
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": schema["attribute_definitions"],
+            "KeySchema": schema["key_schema"],
+            "GlobalSecondaryIndexes": indexes,
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "DeletionProtectionEnabled": is_production(stage),
+            "SSESpecification": {"SSEEnabled": True},
+            "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
+        },
+    }
+
+
+def queue_and_alarms(stage: str) -> dict[str, Any]:
+    return {
+        "DeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": f"powerlet-{stage}-dead-letters",
+                "MessageRetentionPeriod": DEAD_LETTER_RETENTION_S,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "AlarmTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": f"powerlet-{stage}-alarms"},
+        },
+        "AlarmEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {
+                "TopicArn": {"Ref": "AlarmTopic"},
+                "Protocol": "email",
+                "Endpoint": {"Ref": "AlarmEmail"},
+            },
+        },
+        "DeadLetterQueueAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": f"powerlet-{stage}-dead-letters-waiting",
+                "AlarmDescription": "A message is in the dead-letter queue: read its reason.",
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [
+                    {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}
+                ],
+                "Statistic": "Maximum",
+                "Period": ALARM_PERIOD_S,
+                "EvaluationPeriods": 1,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlarmTopic"}],
+            },
+        },
+    }
+
+
+def function_resources(stage: str, spec: FunctionSpec) -> dict[str, Any]:
+    """Overrides merged into Chalice's function, plus its role, log group, alarm and
+    (for asynchronously invoked functions) the on-failure destination."""
+    lid = spec.logical_id
+    name = function_name_in_aws(stage, spec.name)
+    resources: dict[str, Any] = {
+        lid: {
+            "DependsOn": [f"{lid}LogGroup"],
+            "Properties": {
+                "FunctionName": name,
+                "Role": {"Fn::GetAtt": [f"{lid}Role", "Arn"]},
+                "Environment": {"Variables": environment_of(spec.name, stage)},
+                "Timeout": TIMEOUT_OVERRIDES_S.get(spec.name, TIMEOUT_S[spec.kind]),
+                "MemorySize": MEMORY_MB[spec.kind],
+            },
+        },
+        f"{lid}Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": f"{lid}Policy",
+                        "PolicyDocument": policy_document(spec.name, stage),
+                    }
+                ],
+            },
+        },
+        f"{lid}LogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            **_keep_if_production(stage),
+            "Properties": {
+                "LogGroupName": f"/aws/lambda/{name}",
+                "RetentionInDays": LOG_RETENTION_DAYS,
+            },
+        },
+        f"{lid}ErrorsAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": f"{name}-errors",
+                "AlarmDescription": f"{spec.name} raised (see its log group).",
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": lid}}],
+                "Statistic": "Sum",
+                "Period": ALARM_PERIOD_S,
+                "EvaluationPeriods": 1,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlarmTopic"}],
+            },
+        },
+    }
+    if spec.kind in {"event", "schedule"}:
+        resources[f"{lid}EventInvokeConfig"] = {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": {"Ref": lid},
+                "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": ASYNC_MAX_RETRIES,
+                "MaximumEventAgeInSeconds": ASYNC_MAX_EVENT_AGE_S,
+                "DestinationConfig": {
+                    "OnFailure": {"Destination": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
+                },
+            },
+        }
+    return resources
+
+
+def rule_name_in_aws(stage: str, rule: RuleSpec) -> str:
+    # Rule names allow only [A-Za-z0-9_] and are unique per account and region.
+    return f"powerlet_{stage.replace('-', '_')}_{rule.rule_name}"
+
+
+def rule_resources(stage: str, rules: list[RuleSpec]) -> dict[str, Any]:
+    resources: dict[str, Any] = {
+        "IotRuleErrorActionRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "iot.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                            },
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "DeadLetters",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": ["sqs:SendMessage"],
+                                    "Resource": [{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}],
+                                }
+                            ],
+                        },
+                    }
+                ],
+            },
+        }
+    }
+    for rule in rules:
+        rule_name = rule_name_in_aws(stage, rule)
+        resources[rule.logical_id] = {
+            "Type": "AWS::IoT::TopicRule",
+            "Properties": {
+                "RuleName": rule_name,
+                "TopicRulePayload": rule.properties["TopicRulePayload"],
+            },
+        }
+        for target in rule.target_logical_ids:
+            resources[f"{target}{rule.logical_id}Permission"] = {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "FunctionName": {"Ref": target},
+                    "Action": "lambda:InvokeFunction",
+                    "Principal": "iot.amazonaws.com",
+                    "SourceAccount": {"Ref": "AWS::AccountId"},
+                    "SourceArn": {
+                        _SUB: "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:rule/"
+                        + rule_name
+                    },
+                },
+            }
+    return resources
+
+
+CUSTOM_MESSAGE_ID = logical_id_for("cognito_custom_message")
+
+
+def identity_resources(stage: str) -> dict[str, Any]:
+    from chalicelib.auth.principal import Role
+
+    groups = [PLATFORM_OPERATOR_GROUP, *(role.value for role in Role)]
+    resources: dict[str, Any] = {
+        "UserPool": {
+            "Type": "AWS::Cognito::UserPool",
+            **_keep_if_production(stage),
+            "Properties": {
+                "UserPoolName": f"powerlet-{stage}-users",
+                "UsernameAttributes": ["email"],
+                "AutoVerifiedAttributes": ["email"],
+                # Companies invite their people; nobody signs themselves up.
+                "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+                "DeletionProtection": "ACTIVE" if is_production(stage) else "INACTIVE",
+                "Policies": {
+                    "PasswordPolicy": {
+                        "MinimumLength": 10,
+                        "RequireUppercase": True,
+                        "RequireLowercase": True,
+                        "RequireNumbers": True,
+                        "RequireSymbols": False,
+                    }
+                },
+                "Schema": [
+                    {"Name": "company_id", "AttributeDataType": "String", "Mutable": True},
+                    {"Name": "role", "AttributeDataType": "String", "Mutable": True},
+                ],
+                "AccountRecoverySetting": {
+                    "RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]
+                },
+                # Invitations and password resets carry the company's brand.
+                "LambdaConfig": {"CustomMessage": {"Fn::GetAtt": [CUSTOM_MESSAGE_ID, "Arn"]}},
+            },
+        },
+        f"{CUSTOM_MESSAGE_ID}UserPoolPermission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Ref": CUSTOM_MESSAGE_ID},
+                "Action": "lambda:InvokeFunction",
+                "Principal": "cognito-idp.amazonaws.com",
+                "SourceArn": {"Fn::GetAtt": ["UserPool", "Arn"]},
+            },
+        },
+        "PortalClient": {
+            "Type": "AWS::Cognito::UserPoolClient",
+            "Properties": {
+                "ClientName": "portal",
+                "UserPoolId": {"Ref": "UserPool"},
+                "GenerateSecret": False,
+                "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                "PreventUserExistenceErrors": "ENABLED",
+                "IdTokenValidity": 60,
+                "AccessTokenValidity": 60,
+                "RefreshTokenValidity": 1,
+                "TokenValidityUnits": {
+                    "IdToken": "minutes",
+                    "AccessToken": "minutes",
+                    "RefreshToken": "days",
+                },
+                "ReadAttributes": ["email", "custom:company_id", "custom:role"],
+                # Only an admin (the API) sets a user's company and role.
+                "WriteAttributes": ["email"],
+            },
+        },
+    }
+    for group in groups:
+        resources["UserGroup" + "".join(p.capitalize() for p in group.split("_"))] = {
+            "Type": "AWS::Cognito::UserPoolGroup",
+            "Properties": {"GroupName": group, "UserPoolId": {"Ref": "UserPool"}},
+        }
+    return resources
+
+
+def storage_and_mail_resources(stage: str) -> dict[str, Any]:
+    return {
+        "BrandAssetsBucket": {
+            "Type": "AWS::S3::Bucket",
+            **_keep_if_production(stage),
+            "Properties": {
+                "BucketName": {_SUB: f"powerlet-{stage}-brand-assets-${{AWS::AccountId}}"},
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "VersioningConfiguration": {"Status": "Enabled"},
+            },
+        },
+        "BrandAssetsBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "BrandAssetsBucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "TlsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [
+                                {"Fn::GetAtt": ["BrandAssetsBucket", "Arn"]},
+                                {_SUB: "${BrandAssetsBucket.Arn}/*"},
+                            ],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
+        "SenderIdentity": {
+            "Type": "AWS::SES::EmailIdentity",
+            "Properties": {"EmailIdentity": {"Ref": "SenderEmail"}},
+        },
+    }
+
+
+def parameters_and_outputs(stage: str) -> dict[str, Any]:
+    from local_aws.resources import StackNames
+
+    return {
+        "Parameters": {
+            "SenderEmail": {
+                "Type": "String",
+                "Default": StackNames(stage).sender_email,
+                "Description": "From address of alert e-mails (an SES-verified identity).",
+            },
+            "AlarmEmail": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Where alarms are mailed; empty for none.",
+            },
+            "IotDataEndpoint": {
+                "Type": "String",
+                "Default": "",
+                "Description": "https://<prefix>-ats.iot.<region>.amazonaws.com of this account; "
+                "empty for the regional data-ats name.",
+            },
+            "ArtifactBucket": {
+                "Type": "String",
+                "Description": "Bucket holding the Greengrass component artifact "
+                "(created by `python -m deploy bootstrap`).",
+            },
+        },
+        "Conditions": {
+            "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+            "HasIotDataEndpoint": {"Fn::Not": [{"Fn::Equals": [{"Ref": "IotDataEndpoint"}, ""]}]},
+        },
+        "Outputs": {
+            "TableName": {"Value": {"Ref": "PowerletTable"}},
+            "UserPoolId": {"Value": {"Ref": "UserPool"}},
+            "PortalClientId": {"Value": {"Ref": "PortalClient"}},
+            "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
+            "BrandAssetsBucketName": {"Value": {"Ref": "BrandAssetsBucket"}},
+            "GatewayPolicyName": {"Value": {"Ref": "GatewayPolicy"}},
+            "ProvisioningClaimPolicyName": {"Value": {"Ref": "ProvisioningClaimPolicy"}},
+            "ProvisioningTemplateName": {"Value": {"Ref": "GatewayProvisioningTemplate"}},
+            "GatewayThingGroupName": {"Value": {"Ref": "GatewayThingGroup"}},
+            "TokenExchangeRoleAlias": {"Value": {"Ref": iot_policy.ROLE_ALIAS_LOGICAL_ID}},
+            "MeterGatewayComponentArn": {"Value": {"Fn::GetAtt": ["MeterGatewayComponent", "Arn"]}},
+        },
+    }
+
+
+def merge_template(
+    stage: str, functions: list[FunctionSpec], rules: list[RuleSpec], recipe: dict[str, Any]
+) -> dict[str, Any]:
+    resources: dict[str, Any] = {"PowerletTable": table_resource(stage)}
+    resources.update(queue_and_alarms(stage))
+    for spec in functions:
+        resources.update(function_resources(stage, spec))
+    resources.update(rule_resources(stage, rules))
+    resources.update(identity_resources(stage))
+    resources.update(storage_and_mail_resources(stage))
+    resources.update(gateway_resources(stage, recipe))
+    return {**parameters_and_outputs(stage), "Resources": resources}

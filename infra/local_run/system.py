@@ -1,0 +1,228 @@
+"""The whole local system as an object: ``make run`` and the end-to-end tier both start it.
+
+Order: AWS stand-in -> seeded data -> local IoT (broker, rules, shadows,
+presence) -> simulated meter buses -> gateway components (plain MQTT) -> the
+API under ``chalice local``. Everything the cloud code needs reaches it through
+endpoint variables only.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local_aws.resources import ProvisionedStack
+from local_aws.stack import LocalStack, free_port
+
+from .gateways import LocalGateway
+from .supervisor import Child, Supervisor, http_ok, read_env_file, wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+STEPS = 6
+READY_TIMEOUT_S = 90.0
+
+
+@dataclass(frozen=True)
+class SystemOptions:
+    state_dir: Path
+    aws_port: int = 0  # 0: any free port
+    api_port: int = 0
+    mqtt_port: int = 0
+    shadow_port: int = 0
+    time_scale: float = 30.0  # simulated s per wall s, unless a gateway says otherwise
+    # Extra environment of every process that runs cloud code (e.g. a short settlement period).
+    cloud_env: Mapping[str, str] = field(default_factory=dict)
+    start_api: bool = True
+
+
+@dataclass
+class Seeded:
+    """What a seed function hands back: anything to show, and the buses to run."""
+
+    info: dict[str, Any]
+    gateways: list[LocalGateway]
+
+
+SeedFn = Callable[[ProvisionedStack], Seeded]
+Progress = Callable[[int, str], None]
+
+
+def quiet(_n: int, _text: str) -> None:
+    """Progress sink for tests."""
+
+
+class LocalSystem:
+    def __init__(self, options: SystemOptions, progress: Progress = quiet) -> None:
+        self.options = options
+        self._progress = progress
+        self.aws_port = options.aws_port or free_port()
+        self.api_port = options.api_port or free_port()
+        self.mqtt_port = options.mqtt_port or free_port()
+        self.shadow_port = options.shadow_port or free_port()
+        self.logs = options.state_dir / "logs"
+        self.supervisor = Supervisor(self.logs)
+        self.stack = LocalStack(port=self.aws_port)
+        self.seeded: Seeded | None = None
+        self.cloud_env: dict[str, str] = {}
+        self._base_env: dict[str, str] = {}
+        self._gateway_children: dict[str, Child] = {}
+        self.started_in_s: float | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def gateways(self) -> list[LocalGateway]:
+        return self.seeded.gateways if self.seeded else []
+
+    def start(self, seed: SeedFn) -> LocalSystem:
+        began = time.monotonic()
+        opts = self.options
+        state = opts.state_dir
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self._progress(1, f"AWS stand-in (moto) on 127.0.0.1:{self.aws_port}")
+        resources = self.stack.start(log_path=self.logs / "aws-standin.log")
+
+        self._progress(2, "demo data: companies, properties, units, meters, tenancies, logins")
+        self.seeded = seed(resources)
+        stack_env_file = state / "stack.env"
+        stack_env_file.write_text(
+            "".join(f"{k}={v}\n" for k, v in sorted(self.stack.env().items()))
+        )
+
+        self._progress(
+            3, f"local IoT: MQTT broker on {self.mqtt_port}, rules, shadow service, presence"
+        )
+        iot_env_file = state / "iot.env"
+        iot_env_file.unlink(missing_ok=True)
+        self._base_env = {
+            **os.environ,
+            **self.stack.env(),
+            **opts.cloud_env,
+            "PYTHONPATH": _import_path(),
+        }
+        iot = self.supervisor.start(
+            "local-iot",
+            [
+                sys.executable,
+                "-m",
+                "local_iot",
+                "--mqtt-port",
+                str(self.mqtt_port),
+                "--shadow-api-port",
+                str(self.shadow_port),
+                "--env-file",
+                str(stack_env_file),
+                "--write-env",
+                str(iot_env_file),
+            ],
+            self._base_env,
+        )
+        wait_until("the local IoT", iot_env_file.exists, iot, READY_TIMEOUT_S)
+        self.cloud_env = {**self._base_env, **read_env_file(iot_env_file)}
+
+        gateways = self.gateways
+        meter_count = sum(len(g.meters) for g in gateways)
+        self._progress(
+            4, f"simulated meters: {len(gateways)} buses, {meter_count} meters over Modbus TCP"
+        )
+        for gw in gateways:
+            self._start_simulator(gw)
+
+        self._progress(5, "gateway components in plain-MQTT mode")
+        for gw in gateways:
+            self.start_gateway(gw.name)
+
+        if opts.start_api:
+            self._progress(6, f"API and portal (chalice local) on 127.0.0.1:{self.api_port}")
+            self._start_api()
+        self.started_in_s = time.monotonic() - began
+        return self
+
+    def _start_simulator(self, gw: LocalGateway) -> None:
+        time_scale = gw.time_scale if gw.time_scale is not None else self.options.time_scale
+        sim = self.supervisor.start(
+            f"simulator-{gw.name}",
+            [
+                sys.executable,
+                "-m",
+                "meter_gateway.simulator",
+                "--tcp",
+                f"127.0.0.1:{gw.modbus_port}",
+                "--meters",
+                gw.simulator_spec(),
+                "--initial-kwh",
+                gw.initial_kwh(),
+                "--time-scale",
+                str(time_scale),
+                "--control",
+                f"127.0.0.1:{gw.control_port}",
+            ],
+            self._base_env,
+        )
+        wait_until(f"simulator {gw.name}", port_open(gw.control_port), sim, READY_TIMEOUT_S)
+        wait_until(f"simulator {gw.name}", port_open(gw.modbus_port), sim, READY_TIMEOUT_S)
+
+    def start_gateway(self, name: str) -> None:
+        """Start (or restart) one gateway component; its spool and state survive a restart."""
+        gw = self.gateway(name)
+        config = gw.write_config(self.options.state_dir / "gateways" / gw.name, self.mqtt_port)
+        self._gateway_children[name] = self.supervisor.start(
+            f"gateway-{gw.name}",
+            [sys.executable, "-m", "meter_gateway", "--config", str(config)],
+            self._base_env,
+        )
+
+    def stop_gateway(self, name: str) -> None:
+        self.supervisor.stop(self._gateway_children.pop(name))
+
+    def gateway(self, name: str) -> LocalGateway:
+        return next(g for g in self.gateways if g.name == name)
+
+    def _start_api(self) -> None:
+        api = self.supervisor.start(
+            "api",
+            [
+                str(Path(sys.executable).with_name("chalice")),
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+                "--stage",
+                "local",
+                # The reloader forks a worker the supervisor could not reach.
+                "--no-autoreload",
+            ],
+            self.cloud_env,
+            cwd=REPO / "functions",
+        )
+        wait_until("the API", http_ok(f"{self.api_url}/health"), api, READY_TIMEOUT_S)
+
+    def stop(self) -> None:
+        self.supervisor.stop_all()
+        self.stack.stop()
+
+
+def port_open(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    return check
+
+
+def _import_path() -> str:
+    """The children import the repo's packages whether or not our caller set PYTHONPATH
+    (``make`` does; pytest only sets its own ``sys.path``)."""
+    roots = [str(REPO / d) for d in ("functions", "greengrass_component", "infra")] + [str(REPO)]
+    existing = os.environ.get("PYTHONPATH")
+    return os.pathsep.join(roots + ([existing] if existing else []))

@@ -1,0 +1,50 @@
+"""What brands and the reseller API cost per request, in DynamoDB calls:
+resolution and key checks are GetItems on known keys, never a Query or Scan."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.client
+import pytest
+from chalice.test import Client
+
+from .conftest import ResellerApi
+
+pytestmark = pytest.mark.functional
+
+
+@pytest.fixture
+def dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    calls: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls[operation_name] += 1
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    yield calls
+
+
+def test_a_branded_sign_in_screen_costs_two_get_items(
+    client: Client, dynamodb_calls: Counter[str]
+) -> None:
+    client.http.get("/signin", headers={"Host": "formosa.localhost"})
+    assert dynamodb_calls == Counter({"GetItem": 2})  # host binding, brand
+
+
+def test_an_unknown_host_costs_one_get_item(client: Client, dynamodb_calls: Counter[str]) -> None:
+    client.http.get("/signin", headers={"Host": "nobody.example"})
+    assert dynamodb_calls == Counter({"GetItem": 1})
+
+
+def test_a_reseller_read_costs_two_get_items_and_one_counter_before_its_work(
+    reseller_api: ResellerApi, dynamodb_calls: Counter[str]
+) -> None:
+    reseller_api.call("GET", "/v1/reseller/companies")
+    # key + reseller (authorizer), the rate window, then one Query for the list
+    assert dynamodb_calls == Counter({"GetItem": 2, "UpdateItem": 1, "Query": 1})
