@@ -126,7 +126,13 @@ def measure_topups(runs: int) -> list[float]:
             deadline = began + CLOSE_TIMEOUT_S
             while not probe.relay_on(spec):
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"run {run}: relay not closed in {CLOSE_TIMEOUT_S} s")
+                    account = probe.account(spec)
+                    raise RuntimeError(
+                        f"run {run}: relay not closed in {CLOSE_TIMEOUT_S} s; top-up {amount}, "
+                        f"balance {account.balance_minor} settled at {account.settled_kwh}, "
+                        f"latest reading {probe.latest_reading(spec)}, "
+                        f"desired {probe.desired(spec)}, reported {probe.reported(spec)}"
+                    )
                 time.sleep(RELAY_POLL_S)
             latencies.append(time.monotonic() - began)
             print(f"   run {run + 1}/{runs}: {latencies[-1] * 1000:.0f} ms", flush=True)
