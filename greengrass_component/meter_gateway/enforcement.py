@@ -149,8 +149,10 @@ class MeterRelayState:
     desired: dict[str, Any] | None = None
     version: int | None = None  # shadow version of `desired`; older deltas are ignored
     applied_cmd: str | None = None
-    # Set when the gateway opened the relay itself; holds until the cloud sends a new cmd.
+    # Set when the gateway opened the relay itself; holds until the cloud sends a new
+    # cmd or a new cutoff (a top-up raises the cutoff without changing the command).
     local_cut_cmd: str | None = None
+    local_cut_cutoff_kwh: str | None = None
     pending_report: dict[str, Any] | None = None
 
 

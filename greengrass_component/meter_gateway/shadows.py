@@ -232,10 +232,19 @@ class RelayController:
             self._dirty.discard(meter_id)
             desired = self._desired(meter_id)
             record = self.store.get(meter_id)
-            if desired is None or desired.cmd == record.applied_cmd:
+            if desired is None:
                 continue
-            if record.local_cut_cmd is not None and record.local_cut_cmd != desired.cmd:
-                record.local_cut_cmd = None  # a new command from the cloud lifts a local cut
+            lifted = record.local_cut_cmd is not None and (
+                record.local_cut_cmd != desired.cmd
+                or _cutoff_kwh(desired) != record.local_cut_cutoff_kwh
+            )
+            if desired.cmd == record.applied_cmd and not lifted:
+                continue
+            if lifted:
+                # The cloud decided again after the cut (a new command, or a new cutoff
+                # after a top-up): its decision replaces the gateway's own.
+                record.local_cut_cmd = None
+                record.local_cut_cutoff_kwh = None
             target = self.expected_on(meter_id)
             assert target is not None
             async with self.bus_lock:
@@ -277,6 +286,7 @@ class RelayController:
                 decision = judge(desired, import_kwh, at_utc)
                 if decision.cut:
                     record.local_cut_cmd = desired.cmd
+                    record.local_cut_cutoff_kwh = _cutoff_kwh(desired)
                     self.store.save()  # the cut holds across a restart even if the write fails
                     result = await self._set_relay(meter_id, False)
                     log.warning(
@@ -350,3 +360,7 @@ class RelayController:
         await self.refresh()
         await self.apply_desired()
         await self.flush_reports()
+
+
+def _cutoff_kwh(desired: DesiredDoc) -> str | None:
+    return None if desired.cutoff is None else desired.cutoff.kwh

@@ -147,6 +147,28 @@ async def test_offline_and_past_the_cutoff_the_gateway_cuts_by_itself(tmp_path, 
     assert rig.controller.locally_cut() == frozenset()
 
 
+async def test_a_top_up_that_only_raises_the_cutoff_lifts_a_local_cut(tmp_path):
+    # GIVEN the gateway cut m1 by itself while offline (cloud still says "on", cmd c7)
+    rig = Rig(tmp_path)
+    rig.transport.cloud_sets_desired(shadow_name("m1"), _desired("c7", kwh="150.000"))
+    await rig.cycle()
+    rig.transport.connected = False
+    await rig.cycle()
+    rig.bus.meters["m1"].import_kwh = Decimal("150.001")
+    rig.clock.advance(61)
+    await rig.cycle()
+    assert rig.bus.meters["m1"].relay_on is False
+    rig.transport.connected = True
+    await rig.cycle()
+    # WHEN a top-up moves only the cutoff: same command, power still "on"
+    rig.transport.cloud_sets_desired(shadow_name("m1"), _desired("c7", kwh="300.000"))
+    await rig.cycle()
+    # THEN the cloud's new decision replaces the local cut and power is back
+    assert rig.bus.meters["m1"].relay_on is True
+    assert rig.controller.locally_cut() == frozenset()
+    assert rig.transport.book.reported(shadow_name("m1"))["source"] == "cloud"
+
+
 async def test_offline_inside_friendly_hours_the_gateway_does_not_cut(tmp_path):
     rig = Rig(tmp_path)
     rig.transport.cloud_sets_desired(
