@@ -53,7 +53,7 @@ run: setup
 	@exec .venv/bin/python -m local_run
 
 test: setup lint typecheck
-	@echo ">> tests: unit, gateway, functional (AWS stand-in), in that order"
+	@echo ">> tests: unit, gateway, local IoT, functional (AWS stand-in), infra, browser (Chromium), end to end"
 	@$(RUN) pytest -q -p no:cacheprovider --timeout=300 tests
 	@echo ">> all test tiers passed"
 
