@@ -46,7 +46,10 @@ BrokerEvent = ClientConnected | ClientDisconnected | PublishReceived
 
 _PREFIX = re.compile(r"^\d+: ")
 _CONNECTED = re.compile(
-    r"^New client connected from (?P<ip>.+):\d+ as (?P<cid>.+) \((?P<flags>p\d[^()]*)\)\.$"
+    # The flags may hold parentheses: the AWS IoT SDK sends a username such as
+    # "?SDK=...&Metadata=(CRTVersion=0.36.1;...)", so the client id ends at the
+    # first " (p<version>" and the flags run to the final ")."
+    r"^New client connected from (?P<ip>.+):\d+ as (?P<cid>.+?) \((?P<flags>p\d.*)\)\.$"
 )
 _USERNAME = re.compile(r"u'(?P<user>.*)'")
 _PUBLISH = re.compile(

@@ -23,6 +23,18 @@ from local_iot.broker_log import (
             "1795826534: New client connected from 127.0.0.1:51319 as gw 2 (p2, c1, k60, u'alice').",
             ClientConnected("gw 2", "127.0.0.1", "alice"),
         ),
+        (
+            # what an awscrt (AWS IoT SDK) MQTT 5 client looks like: parentheses in the username
+            "1795832746: New client connected from 127.0.0.1:60386 as powerlet-formosa-gw-tpe-1"
+            " (p5, c1, k60, u'?SDK=IoTDeviceSDK/Python&Platform=Unix&Metadata=(CRTVersion=0.36.1;"
+            "IoTSDKFeature=B/A,F/5,G/A;IoTSDKMetricsVersion=1)').",
+            ClientConnected(
+                "powerlet-formosa-gw-tpe-1",
+                "127.0.0.1",
+                "?SDK=IoTDeviceSDK/Python&Platform=Unix&Metadata=(CRTVersion=0.36.1;"
+                "IoTSDKFeature=B/A,F/5,G/A;IoTSDKMetricsVersion=1)",
+            ),
+        ),
         ("1: Client gw-1 disconnected.", ClientDisconnected("gw-1", "CLIENT_INITIATED_DISCONNECT")),
         ("1: Client gw-1 closed its connection.", ClientDisconnected("gw-1", "CONNECTION_LOST")),
         (

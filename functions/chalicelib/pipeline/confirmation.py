@@ -53,6 +53,10 @@ class RelayConfirmations:
     def handle(self, event: Any) -> Confirmation:
         try:
             thing, meter_id, reported = _parse(event)
+            if reported is None:
+                # The cloud's own desired write before the device reported anything:
+                # a normal documents event with nothing to confirm.
+                return Confirmation("ignored")
             bus = self._buses.by_thing(thing)
         except (InvalidShadowEventError, NotFoundError) as exc:
             self._dead_letters.send(str(exc), "relay_confirmation", event)
@@ -212,7 +216,7 @@ class RelayConfirmations:
         )
 
 
-def _parse(event: Any) -> tuple[str, str, dict[str, Any]]:
+def _parse(event: Any) -> tuple[str, str, dict[str, Any] | None]:
     if not isinstance(event, dict):
         raise InvalidShadowEventError("event is not an object")
     thing, name = event.get("thing_name"), event.get("shadow_name")
@@ -222,8 +226,12 @@ def _parse(event: Any) -> tuple[str, str, dict[str, Any]]:
     current = event.get("current")
     state = current.get("state") if isinstance(current, dict) else None
     reported = state.get("reported") if isinstance(state, dict) else None
+    if not isinstance(current, dict) or not isinstance(state, dict):
+        raise InvalidShadowEventError("documents event has no current.state")
+    if reported is None:
+        return thing, meter_id, None
     if not isinstance(reported, dict):
-        raise InvalidShadowEventError("documents event has no current.state.reported")
+        raise InvalidShadowEventError("current.state.reported is not an object")
     return thing, meter_id, reported
 
 
