@@ -89,9 +89,11 @@ def _print_banner(args: argparse.Namespace, demo: dict[str, object], gws: int, m
     print(
         f"""
 Powerlet is running locally (no AWS account).
-  Portal and API  {api}/   (health: {api}/health)
+  Portal          {api}/signin  (staff)   {api}/tenant/signin  (tenants)
+  Branded portals http://formosa.localhost:{args.api_port}/signin   http://thames.localhost:{args.api_port}/signin
   Demo password   {demo["password"]}
   Logins          {logins}
+  Reseller API    key {demo.get("reseller_api_key", "-")}  (shown once; docs/brands.md)
   API token       TOKEN=$(make -s token USER=landlord@formosa.example)
                   curl -H "Authorization: Bearer $TOKEN" {api}/v1/me
   Buildings       {gws} gateways, {meters} simulated meters (time x{args.time_scale:g})
