@@ -13,12 +13,13 @@ VERSION ?= 0.1.0
 REGION ?= ap-northeast-1
 
 .PHONY: token help setup system-packages run test lint typecheck test-unit test-gateway \
-        test-functional bench component package deploy requirements clean
+        test-functional bench soak component package deploy requirements clean
 
 help:
 	@echo "make run        the whole system locally (AWS stand-in, API, demo data)"
 	@echo "make test       install what is needed, lint, type-check, run every test tier"
 	@echo "make bench      measure; JSON under bench/results/"
+	@echo "make soak       a simulated month, 200 meters, 10 gateways, with faults"
 	@echo "make component  build the Greengrass component artifact and recipe"
 	@echo "make package    the CloudFormation stack for STAGE, offline (.local/deploy/STAGE/)"
 	@echo "make deploy     deploy STAGE to the AWS account in your credentials (docs/deploy.md)"
@@ -73,6 +74,12 @@ bench: setup
 
 component: setup
 	@$(RUN) python greengrass_component/build.py --version $(VERSION)
+
+# The simulated month for a real-sized portfolio (docs/reliability.md); its short
+# variant runs inside `make test` (tests/soak).
+soak: setup
+	@mkdir -p bench/results
+	@$(RUN) python bench/soak.py --days 30 --meters 200 --gateways 10
 
 package: setup
 	@$(RUN) python -m deploy package --stage $(STAGE) --version $(VERSION)

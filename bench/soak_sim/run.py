@@ -1,0 +1,272 @@
+"""Run a soak against the AWS stand-in and return the report (``passed`` false on any failure)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.api.services import Services, set_services
+from chalicelib.data.binding import bind_models
+from chalicelib.data.models import ALL_ITEM_CLASSES, PowerletItem
+from chalicelib.settings import Settings
+from local_aws.stack import LocalStack
+
+from .load_model import as_kwh, registers
+from .portfolio import START, UTC_OFFSET_H, SimGateway, plan_portfolio, seed_portfolio
+from .traffic import Delivery, Produced, gateway_traffic
+from .verify import Findings, check_accounts, check_readings, check_relays
+
+TOP_UP_MINOR = 40_000
+OPS_EVERY = timedelta(days=3)
+MAX_DELIVERIES = 2_000_000
+
+
+@dataclass(frozen=True)
+class SoakParams:
+    days: int = 30
+    meters: int = 200
+    gateways: int = 10
+    seed: int = 8
+    cycle_min: int = 60
+    reorder_rate: float = 0.1
+
+
+@dataclass
+class Ledgerbook:
+    """What the clients paid, as they meant it (one amount per idempotency key)."""
+
+    top_ups: dict[str, int]
+    manual: list[str]
+    errors: list[str]
+
+
+def build(
+    params: SoakParams,
+) -> tuple[list[SimGateway], dict[str, list[int]], list[Delivery], Produced]:
+    plan = plan_portfolio(params.meters, params.gateways, params.seed)
+    step = timedelta(minutes=params.cycle_min)
+    count = params.days * 24 * 60 // params.cycle_min
+    # A meter of the last gateway is swapped for a new one half-way through.
+    victim = plan[-1].meters[-1]
+    victim.model = replace(victim.model, replaced_at=START + (count // 2) * step)
+    regs = {
+        m.meter_id: registers(m.model, START, step, count, UTC_OFFSET_H)
+        for gw in plan
+        for m in gw.meters
+    }
+    produced = Produced()
+    counter = [0]
+    deliveries: list[Delivery] = []
+    for gw in plan:
+        deliveries += gateway_traffic(
+            gw,
+            regs,
+            START,
+            step,
+            params.days,
+            plan,
+            params.seed,
+            produced,
+            counter,
+            params.reorder_rate,
+        )
+    if len(deliveries) > MAX_DELIVERIES:
+        raise ValueError(f"{len(deliveries)} deliveries: more than {MAX_DELIVERIES}")
+    deliveries.sort()
+    return plan, regs, deliveries, produced
+
+
+def ops_round(
+    svc: Services,
+    gw: SimGateway,
+    at: datetime,
+    n: int,
+    book: Ledgerbook,
+    ingest_next: list[Delivery],
+) -> list[Any]:
+    """Top-ups (each sent twice, same key) and a manual disconnect, racing the next cycles."""
+    prepaid = [m for m in gw.meters if m.mode == "prepaid"]
+    mc = svc.meter_control
+    jobs: list[Any] = []
+    for m in prepaid[:3]:
+        key = f"soak-{gw.index}-{n}-{m.unit_id}"
+        book.top_ups[m.account_id] = book.top_ups.get(m.account_id, 0) + TOP_UP_MINOR
+        for _ in range(2):
+            jobs.append(
+                lambda m=m, key=key: mc.top_up(
+                    gw.company_id, m.unit_id, TOP_UP_MINOR, key, "landlord", now=at
+                )
+            )
+    target = prepaid[-1] if prepaid else gw.meters[-1]
+    book.manual.append(target.unit_id)
+    jobs.append(
+        lambda: mc.set_manual(
+            gw.company_id, target.unit_id, "off", "soak: inspection", "admin-soak", now=at
+        )
+    )
+    for d in ingest_next:
+        jobs.append(lambda d=d: svc.ingest.handle(d.event))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(job) for job in jobs]
+    results = []
+    for f in futures:
+        try:
+            results.append(f.result())
+        except Exception as exc:  # a client would retry; record it and retry once below
+            book.errors.append(f"{type(exc).__name__}: {exc}")
+            results.append(exc)
+    # Hand control back to the policy an hour later, as the landlord would after the visit.
+    mc.set_manual(
+        gw.company_id, target.unit_id, None, "soak: done", "admin-soak", now=at + timedelta(hours=1)
+    )
+    return results
+
+
+def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
+    wall0 = time.monotonic()
+    plan, regs, deliveries, produced = build(params)
+    log(
+        f">> soak: {params.days} d x {params.meters} meters x {params.gateways} gateways, {len(deliveries)} deliveries"
+    )
+    saved = dict(os.environ)
+    saved_binding = (PowerletItem.Meta.table_name, getattr(PowerletItem.Meta, "region", None))
+    stack = LocalStack(conflict_rate=0.0)
+    stack.start()
+    try:
+        settings = Settings.from_env(stack.env())
+        bind_models(settings)
+        svc = Services(settings)
+        set_services(svc)
+        opening = {mid: str(as_kwh(r[0])) for mid, r in regs.items()}
+        # A meter's opening is its first register.
+        for gw in plan:
+            for m in gw.meters:
+                m.model = replace(m.model, opening_wh=regs[m.meter_id][0])
+        seed_portfolio(svc.ledger, plan, opening)
+        report = drive(svc, params, plan, deliveries, produced, log)
+    finally:
+        set_services(None)
+        stack.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        # Leave the models as we found them (a test session may have its own stand-in).
+        PowerletItem.Meta.table_name, PowerletItem.Meta.region = saved_binding  # type: ignore[attr-defined]
+        for cls in (PowerletItem, *ALL_ITEM_CLASSES):
+            cls._connection = None  # type: ignore[attr-defined]
+    report["wall_s"] = round(time.monotonic() - wall0, 1)
+    report["peak_rss_mb_this_process"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
+    return report
+
+
+def drive(
+    svc: Services,
+    params: SoakParams,
+    plan: list[SimGateway],
+    deliveries: list[Delivery],
+    produced: Produced,
+    log: Any,
+) -> dict[str, Any]:
+    book = Ledgerbook({}, [], [])
+    outcomes: Counter[str] = Counter()
+    rejected: Counter[str] = Counter()
+    unexpected: list[str] = []
+    # The policy runs when a stored cycle, a top-up or a manual change comes in, at its time.
+    last_policy_at: dict[int, datetime] = {}
+    next_ops = START + OPS_EVERY / 2
+    rounds = 0
+    queue = list(reversed(deliveries))
+    t0 = time.monotonic()
+    done = 0
+    while queue:
+        d = queue.pop()
+        if d.at >= next_ops:
+            gw = plan[rounds % len(plan)]
+            racing = [queue.pop() for _ in range(min(3, len(queue)))]
+            queue.append(d)
+            results = ops_round(svc, gw, next_ops, rounds, book, racing)
+            for r, res in zip(racing, results[len(results) - len(racing) :], strict=True):
+                _tally(r, res, outcomes, rejected, unexpected)
+                if getattr(res, "status", None) == "stored":
+                    last_policy_at[r.gateway] = r.at
+            last_policy_at[gw.index] = max(
+                last_policy_at.get(gw.index, next_ops), next_ops + timedelta(hours=1)
+            )
+            rounds += 1
+            next_ops += OPS_EVERY
+            continue
+        result = svc.ingest.handle(d.event)
+        _tally(d, result, outcomes, rejected, unexpected)
+        if result.status == "stored":
+            last_policy_at[d.gateway] = d.at
+        done += 1
+        if done % 2000 == 0:
+            log(f"   {done}/{len(deliveries)} deliveries, {time.monotonic() - t0:.0f} s")
+    found: Findings = check_readings(svc, plan, produced, START, params.days)
+    check_accounts(svc, plan, produced, START, book.top_ups, found)
+    check_relays(svc, plan, last_policy_at, found)
+    found.failures += unexpected
+    if book.errors:
+        found.failures += [f"client error: {e}" for e in book.errors]
+    accounts = found.accounts.values()
+    summary = {
+        "meters": len(found.readings),
+        "readings_produced": sum(r["produced"] for r in found.readings.values()),
+        "readings_stored": sum(r["stored"] for r in found.readings.values()),
+        "meters_with_differing_readings": sum(1 for r in found.readings.values() if r["differing"]),
+        "accounts": len(found.accounts),
+        "accounts_exact": sum(
+            1 for a in accounts if a["stored_minor"] == a["derived_minor"] == a["independent_minor"]
+        ),
+        "accounts_stored_ne_derived": sum(
+            1 for a in accounts if a["stored_minor"] != a["derived_minor"]
+        ),
+        "charged_minor_total": sum(a["charged_minor"] for a in accounts),
+        "policy_disconnects": sum(r["policy_offs"] for r in found.relays.values()),
+        "forbidden_disconnects": sum(r["bad_offs"] for r in found.relays.values()),
+        "relays_not_as_policy": sum(
+            1 for r in found.relays.values() if r["desired"] != r["policy"]
+        ),
+        "messages_rejected": sum(rejected.values()),
+        "accepted_from_wrong_gateway": sum(1 for f in found.failures if "stored a row of" in f),
+    }
+    return {
+        "summary": summary,
+        "params": params.__dict__,
+        "deliveries": len(deliveries),
+        "outcomes": dict(outcomes),
+        "rejected": dict(rejected),
+        "ops_rounds": rounds,
+        "top_ups_minor": book.top_ups,
+        "readings": found.readings,
+        "accounts": found.accounts,
+        "relays": found.relays,
+        "failures": found.failures,
+        "passed": not found.failures,
+    }
+
+
+def _tally(
+    d: Delivery, result: Any, outcomes: Counter[str], rejected: Counter[str], unexpected: list[str]
+) -> None:
+    if isinstance(result, Exception):
+        unexpected.append(f"{d.kind} delivery raised {type(result).__name__}: {result}")
+        return
+    outcomes[f"{d.kind}:{result.status}"] += 1
+    expected = {"cycle": "stored", "duplicate": "duplicate"}.get(d.kind, "dead_letter")
+    if result.status == "dead_letter":
+        rejected[f"{d.kind}: {_reason_kind(result.reason)}"] += 1
+    if result.status != expected:
+        unexpected.append(f"{d.kind} at {d.at.isoformat()} -> {result.status} ({result.reason})")
+
+
+def _reason_kind(reason: str | None) -> str:
+    text = reason or ""
+    return text.split(":")[0][:80]

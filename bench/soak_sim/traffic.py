@@ -1,0 +1,170 @@
+"""What the cloud receives: each gateway's cycles, and every fault at the message level.
+
+Time is simulated: a delivery carries the instant the IoT rule would have received it,
+and the pipeline takes its "now" from there. Faults, per gateway:
+
+- broker down for 30 minutes, several times: the spool delivers the backlog, in order,
+  when the link returns;
+- every message delivered twice, one in five three times, later and interleaved;
+- one in ten messages overtaken by the next one (reordered);
+- malformed (not JSON, schema violations) and oversized payloads;
+- a message claiming another gateway's meters, and a real cycle carrying one such row;
+- a meter silent for a day, a meter replaced (its register restarts at 0);
+- clock skew: gateway 1 stamps its cycles 97 s fast.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .load_model import as_kwh
+from .portfolio import SimGateway
+
+OUTAGE = timedelta(minutes=30)
+SKEW = timedelta(seconds=97)
+READ_DT_MS = 100
+OVERSIZE_BYTES = 70_000
+
+
+@dataclass(order=True)
+class Delivery:
+    at: datetime
+    order: int
+    kind: str = field(compare=False)  # cycle | duplicate | bad:<why> | foreign
+    gateway: int = field(compare=False)
+    event: dict[str, Any] = field(compare=False, repr=False)
+
+
+@dataclass
+class Produced:
+    """What the meters really showed, as reported (time of the read, register in Wh)."""
+
+    readings: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+    timeouts: dict[str, int] = field(default_factory=dict)
+    last_stamp: dict[int, datetime] = field(default_factory=dict)
+
+
+def raw_event(payload: bytes, thing: str, received_at: datetime) -> dict[str, Any]:
+    return {
+        "raw": base64.b64encode(payload).decode(),
+        "thing_name": thing,
+        "client_id": thing,
+        "received_at_ms": int(received_at.timestamp() * 1000),
+    }
+
+
+def cycle_payload(thing: str, spool_id: str, seq: int, stamp: datetime, rows: list[Any]) -> bytes:
+    body = {
+        "v": 1,
+        "g": thing,
+        "sid": spool_id,
+        "s": seq,
+        "t": int(stamp.timestamp() * 1000),
+        "d": 400,
+        "sp": {"n": 0, "th": 0, "dr": 0},
+        "m": rows,
+    }
+    return json.dumps(body).encode()
+
+
+def silent_window(gw: SimGateway, start: datetime, days: int) -> tuple[datetime, datetime] | None:
+    """The first meter of gateway 0 stops answering for the second day of the run."""
+    if gw.index != 0 or days < 2:
+        return None
+    return start + timedelta(days=1), start + timedelta(days=2)
+
+
+def outages(rng: random.Random, start: datetime, days: int) -> list[datetime]:
+    count = max(2, days // 5)
+    span_min = days * 24 * 60 - 60
+    picks = sorted({rng.randrange(30, span_min) for _ in range(count)})
+    return [start + timedelta(minutes=m) for m in picks]
+
+
+def gateway_traffic(
+    gw: SimGateway,
+    registers: dict[str, list[int]],
+    start: datetime,
+    step: timedelta,
+    days: int,
+    plan: list[SimGateway],
+    seed: int,
+    produced: Produced,
+    counter: list[int],
+    reorder_rate: float = 0.1,
+) -> list[Delivery]:
+    rng = random.Random(f"{seed}:traffic:{gw.index}")
+    spool_id = f"{seed:08x}{gw.index:08x}"[-16:]
+    skew = SKEW if gw.index == 1 else timedelta(0)
+    silent = silent_window(gw, start, days)
+    downs = outages(rng, start, days)
+    count = len(next(iter(registers.values())))
+    out: list[Delivery] = []
+
+    def add(at: datetime, kind: str, event: dict[str, Any]) -> None:
+        counter[0] += 1
+        out.append(Delivery(at, counter[0], kind, gw.index, event))
+
+    foreign_gw = plan[(gw.index + 1) % len(plan)]
+    foreign_id = foreign_gw.meters[0].meter_id
+    foreign_row = {"i": foreign_id, "dt": 0, "ie": "999999.999", "xe": "0.000", "r": 1}
+    carry_foreign_at = count // 3 if len(plan) > 1 else -1
+    for k in range(count):
+        real = start + k * step
+        stamp = real + skew
+        rows: list[dict[str, Any]] = []
+        for m in gw.meters:
+            if silent and m is gw.meters[0] and silent[0] <= real < silent[1]:
+                rows.append({"i": m.meter_id, "dt": 1500, "er": "timeout"})
+                produced.timeouts[m.meter_id] = produced.timeouts.get(m.meter_id, 0) + 1
+                continue
+            wh = registers[m.meter_id][k]
+            rows.append(
+                {"i": m.meter_id, "dt": READ_DT_MS, "ie": str(as_kwh(wh)), "xe": "0.000", "r": 1}
+            )
+            read_at = stamp + timedelta(milliseconds=READ_DT_MS)
+            produced.readings.setdefault(m.meter_id, []).append((read_at, wh))
+        if k == carry_foreign_at:
+            rows.append(foreign_row)
+        payload = cycle_payload(gw.thing_name, spool_id, k + 1, stamp, rows)
+        sent = real + timedelta(seconds=1)
+        for down in downs:
+            if down <= sent < down + OUTAGE:
+                # The spool keeps order: the backlog goes out in sequence when the link is back.
+                sent = down + OUTAGE + timedelta(milliseconds=50 * k % 1000 + k % 7)
+        if k + 1 < count and rng.random() < reorder_rate:
+            sent = sent + step + timedelta(seconds=30)  # overtaken by the next cycle
+        add(sent, "cycle", raw_event(payload, gw.thing_name, sent))
+        copies = 2 if rng.random() < 0.2 else 1
+        for c in range(copies):
+            again = sent + rng.randrange(0, 3) * step + timedelta(seconds=5 + c)
+            add(again, "duplicate", raw_event(payload, gw.thing_name, again))
+        produced.last_stamp[gw.index] = stamp
+    # Bad input, at a few instants through the run.
+    for n, k in enumerate(sorted(rng.sample(range(count), min(count, 5)))):
+        at = start + k * step + timedelta(seconds=20 + n)
+        seq = 1_000_000 + n
+        rogue = [{"i": foreign_id, "dt": 0, "ie": "999999.999", "xe": "0.000", "r": 1}]
+        bad: dict[str, bytes] = {
+            "bad:not_json": b"\x00\xffnot json{",
+            "bad:schema": cycle_payload(
+                gw.thing_name, spool_id, seq, at, [{"i": "x", "ie": "abc"}]
+            ),
+            "bad:oversized": cycle_payload(
+                gw.thing_name,
+                spool_id,
+                seq,
+                at,
+                [{"i": "pad", "dt": 0, "er": "x" * OVERSIZE_BYTES}],
+            ),
+            "bad:thing_mismatch": cycle_payload("powerlet-elsewhere", spool_id, seq, at, []),
+            "foreign": cycle_payload(gw.thing_name, "f" * 16, seq, at, rogue),
+        }
+        kind = list(bad)[n % len(bad)]
+        add(at, kind, raw_event(bad[kind], gw.thing_name, at))
+    return out
