@@ -42,6 +42,7 @@ from chalicelib.data.catalogue import Catalogue  # noqa: E402
 from chalicelib.data.models import ReadingItem  # noqa: E402
 from chalicelib.domain import EntryKind, LedgerEntry, Money  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
+from local_aws import tariff_documents as td  # noqa: E402
 from local_aws.stack import LocalStack  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "pipeline_ingest.json"
@@ -73,44 +74,9 @@ PRICES: dict[str, Any] = {
 TARGET_WRU_PER_READING = 0.3
 TARGET_USD_PER_METER_MONTH = 0.01
 
-FLAT = {"kind": "flat", "tariff_id": "flat", "currency": "TWD", "price_per_kwh": "5.00"}
-TIERED = {
-    "kind": "tiered",
-    "tariff_id": "tiered",
-    "currency": "TWD",
-    "tax_rate": "0.05",
-    "seasons": [
-        {
-            "name": "all",
-            "start": "01-01",
-            "end": "12-31",
-            "tiers": [
-                {"upto_kwh": "120", "price_per_kwh": "1.68"},
-                {"upto_kwh": None, "price_per_kwh": "3.33"},
-            ],
-        }
-    ],
-}
-TOU = {
-    "kind": "tou",
-    "tariff_id": "tou",
-    "currency": "TWD",
-    "bands": [{"name": "peak", "price_per_kwh": "6.20"}, {"name": "off", "price_per_kwh": "2.10"}],
-    "windows": [
-        {
-            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"],
-            "start": "00:00",
-            "end": "09:00",
-            "band": "off",
-        },
-        {
-            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"],
-            "start": "09:00",
-            "end": "24:00",
-            "band": "peak",
-        },
-    ],
-}
+FLAT = td.flat("flat", "5.00")
+TIERED = td.tiered_all_year("tiered", [("120", "1.68"), (None, "3.33")])
+TOU = td.tou_every_day("tou", [("00:00", "09:00", "off"), ("09:00", "24:00", "peak")])
 
 
 def seed_bus(services: Services, tag: str) -> tuple[str, str, list[str]]:

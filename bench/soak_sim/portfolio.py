@@ -19,6 +19,7 @@ from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, FriendlyHours, LedgerEntry, Money
+from local_aws import tariff_documents as td
 
 from .load_model import LoadModel
 
@@ -31,37 +32,11 @@ OPENED = datetime(2026, 10, 25, tzinfo=UTC)
 HOLIDAYS = (date(2026, 11, 2), date(2026, 11, 11), date(2026, 11, 25))
 MAX_METERS_PER_GATEWAY = 32
 
-FLAT = {"kind": "flat", "tariff_id": "flat-5", "currency": "TWD", "price_per_kwh": "5.00"}
-TIERED = {
-    "kind": "tiered",
-    "tariff_id": "tiered-tw",
-    "currency": "TWD",
-    "tax_rate": "0.05",
-    "seasons": [
-        {
-            "name": "all",
-            "start": "01-01",
-            "end": "12-31",
-            "tiers": [
-                {"upto_kwh": "120", "price_per_kwh": "1.68"},
-                {"upto_kwh": "330", "price_per_kwh": "2.45"},
-                {"upto_kwh": None, "price_per_kwh": "3.70"},
-            ],
-        }
-    ],
-}
-ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"]
-TOU = {
-    "kind": "tou",
-    "tariff_id": "tou-tw",
-    "currency": "TWD",
-    "bands": [{"name": "peak", "price_per_kwh": "6.20"}, {"name": "off", "price_per_kwh": "2.10"}],
-    "windows": [
-        {"days": ALL_DAYS, "start": "00:00", "end": "09:00", "band": "off"},
-        {"days": ALL_DAYS, "start": "09:00", "end": "21:00", "band": "peak"},
-        {"days": ALL_DAYS, "start": "21:00", "end": "24:00", "band": "off"},
-    ],
-}
+FLAT = td.flat("flat-5", "5.00")
+TIERED = td.tiered_all_year("tiered-tw", [("120", "1.68"), ("330", "2.45"), (None, "3.70")])
+TOU = td.tou_every_day(
+    "tou-tw", [("00:00", "09:00", "off"), ("09:00", "21:00", "peak"), ("21:00", "24:00", "off")]
+)
 TARIFFS: tuple[dict[str, Any], ...] = (FLAT, TIERED, TOU)
 
 

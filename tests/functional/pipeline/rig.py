@@ -17,45 +17,11 @@ from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money
+from local_aws import tariff_documents as td
 
-FLAT_TWD = {"kind": "flat", "tariff_id": "flat-5", "currency": "TWD", "price_per_kwh": "5.00"}
-TIERED_TWD = {
-    "kind": "tiered",
-    "tariff_id": "tiered-tw",
-    "currency": "TWD",
-    "tax_rate": "0.05",
-    "seasons": [
-        {
-            "name": "all",
-            "start": "01-01",
-            "end": "12-31",
-            "tiers": [
-                {"upto_kwh": "2", "price_per_kwh": "1.68"},
-                {"upto_kwh": None, "price_per_kwh": "3.33"},
-            ],
-        }
-    ],
-}
-TOU_TWD = {
-    "kind": "tou",
-    "tariff_id": "tou-tw",
-    "currency": "TWD",
-    "bands": [{"name": "peak", "price_per_kwh": "6.20"}, {"name": "off", "price_per_kwh": "2.10"}],
-    "windows": [
-        {
-            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"],
-            "start": "00:00",
-            "end": "12:00",
-            "band": "off",
-        },
-        {
-            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"],
-            "start": "12:00",
-            "end": "24:00",
-            "band": "peak",
-        },
-    ],
-}
+FLAT_TWD = td.flat("flat-5", "5.00")
+TIERED_TWD = td.tiered_all_year("tiered-tw", [("2", "1.68"), (None, "3.33")])
+TOU_TWD = td.tou_every_day("tou-tw", [("00:00", "12:00", "off"), ("12:00", "24:00", "peak")])
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 09:00 in Taipei, a Friday
 OPENING_KWH = "100.000"
 
