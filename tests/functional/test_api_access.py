@@ -30,41 +30,19 @@ from chalicelib.web.cookies import SESSION_COOKIE
 from chalicelib.web.pages import PAGE_ROUTES
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
+from tests.functional.access_cases import feature_cases
+from tests.functional.access_cases.common import (
+    ANON,
+    DEMO_RECEIPT,
+    FORGED,
+    OUTSIDERS,
+    STAFF_READ_PAGE,
+    STAFF_WRITE_API,
+    STAFF_WRITE_PAGE,
+    USERS,
+)
 
 pytestmark = pytest.mark.functional
-
-USERS = {
-    "admin": "admin@formosa.example",
-    "landlord": "landlord@formosa.example",  # tpe-daan only
-    "manager": "manager@formosa.example",  # khh-yancheng only
-    "tenant": "tenant@formosa.example",  # tpe-3f-a
-    "other_tenant": "tenant2@formosa.example",  # tpe-2f, same company
-    "other_company_admin": "admin@thames.example",
-    "other_company_tenant": "tenant@thames.example",
-}
-ANON = "anonymous"
-FORGED = "forged_token"
-
-DEMO_RECEIPT = "demo-topup-t-tpe-3f-a-2026-11-01"
-
-
-def _staff_write(allowed: int, anonymous: int, forged: int) -> dict[str, int]:
-    return {
-        "admin": allowed,
-        "landlord": allowed,
-        "manager": 404,
-        "tenant": 403,
-        "other_tenant": 403,
-        "other_company_admin": 404,
-        "other_company_tenant": 403,
-        ANON: anonymous,
-        FORGED: forged,
-    }
-
-
-STAFF_WRITE_API = _staff_write(400, 401, 403)
-STAFF_WRITE_PAGE = _staff_write(400, 303, 303)
-STAFF_READ_PAGE = _staff_write(200, 303, 303)
 
 # (method, route) -> (concrete path, expected status per caller). Every route of
 # the app must be here, and every non-public route must name the three
@@ -345,7 +323,7 @@ CASES.update(
         ("POST", "/b/{slug}/tenant/signin"): ("/b/formosa/tenant/signin", {ANON: 403}),
     }
 )
-OUTSIDERS = {"other_company_admin", "other_tenant", ANON}
+CASES.update(feature_cases())  # the routes of later features, one module each
 
 
 def app_routes() -> set[tuple[str, str]]:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from chalice import Blueprint
+from pydantic import BaseModel
 
 from ..auth.errors import NoMembershipError
 from ..auth.principal import Principal, Role
@@ -24,18 +25,43 @@ ANY_SIGNED_IN = frozenset(Role) - {Role.RESELLER}  # users of a company, not API
 STAFF = frozenset({Role.COMPANY_ADMIN, Role.PROPERTY_MANAGER, Role.LANDLORD})
 
 ROUTE_ACCESS: dict[tuple[str, str], frozenset[Role]] = {}
+# The JSON body a route takes, and the creates that honour an Idempotency-Key header,
+# declared on the route so the OpenAPI document is built from the same declaration.
+REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {}
+IDEMPOTENT_CREATES: set[tuple[str, str]] = set()
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+def declare(
+    path: str,
+    methods: tuple[str, ...],
+    roles: frozenset[Role],
+    body: type[BaseModel] | None = None,
+    idempotent: bool = False,
+) -> None:
+    """Record who may call a route, what body it takes and whether it is an idempotent create."""
+    for method in methods:
+        ROUTE_ACCESS[(method, path)] = roles
+        if body is not None:
+            REQUEST_BODIES[(method, path)] = body
+        if idempotent:
+            IDEMPOTENT_CREATES.add((method, path))
+
+
 def route(
-    bp: Blueprint, path: str, roles: frozenset[Role], methods: tuple[str, ...] = ("GET",), **kw: Any
+    bp: Blueprint,
+    path: str,
+    roles: frozenset[Role],
+    methods: tuple[str, ...] = ("GET",),
+    body: type[BaseModel] | None = None,
+    idempotent: bool = False,
+    **kw: Any,
 ) -> Callable[[_F], _F]:
-    """Register a route and the roles allowed to call it, in one declaration."""
+    """Register a route, the roles allowed to call it and its JSON body, in one declaration."""
 
     def register(func: _F) -> _F:
-        for method in methods:
-            ROUTE_ACCESS[(method, path)] = roles
+        declare(path, methods, roles, body, idempotent)
         if roles is not PUBLIC:
             kw["authorizer"] = token_authorizer
         bp.route(path, methods=list(methods), **kw)(map_errors(func))

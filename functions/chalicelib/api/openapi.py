@@ -13,37 +13,9 @@ import re
 import sys
 from typing import Any
 
-from pydantic import BaseModel
-
 from ..auth.principal import Role
-from ..branding.schema import BrandConfig
-from ..reseller.requests import (
-    CreateCompanyRequest,
-    IssueKeyRequest,
-    RegisterGatewayRequest,
-    RegisterMetersRequest,
-)
-from .access import ROUTE_ACCESS
-from .routes_portal import RelayRequest, TopUpRequest
+from .access import IDEMPOTENT_CREATES, REQUEST_BODIES, ROUTE_ACCESS
 
-REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {
-    ("POST", "/v1/units/{unit_id}/top-ups"): TopUpRequest,
-    ("POST", "/v1/units/{unit_id}/relay"): RelayRequest,
-    ("POST", "/v1/reseller/keys"): IssueKeyRequest,
-    ("POST", "/v1/reseller/companies"): CreateCompanyRequest,
-    ("PUT", "/v1/reseller/companies/{company_id}/brand"): BrandConfig,
-    ("POST", "/v1/reseller/companies/{company_id}/gateways"): RegisterGatewayRequest,
-    ("POST", "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters"): (
-        RegisterMetersRequest
-    ),
-}
-# Creates of the reseller API: a replay with the same key answers the first result.
-IDEMPOTENT_CREATES = {
-    ("POST", "/v1/reseller/keys"),
-    ("POST", "/v1/reseller/companies"),
-    ("POST", "/v1/reseller/companies/{company_id}/gateways"),
-    ("POST", "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters"),
-}
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
     "in": "header",

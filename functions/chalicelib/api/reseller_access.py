@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from chalice import AuthResponse, Blueprint, Response
 from chalice.app import AuthRequest
+from pydantic import BaseModel
 
 from ..auth.principal import Role
 from ..reseller.errors import (
@@ -28,7 +29,7 @@ from ..reseller.errors import (
     NoResellerKeyError,
     RateLimitedError,
 )
-from .access import ROUTE_ACCESS
+from .access import declare
 from .errors import map_errors
 from .services import services
 
@@ -61,11 +62,15 @@ def reseller_key_authorizer(auth_request: AuthRequest) -> AuthResponse:
 
 
 def reseller_route(
-    bp: Blueprint, path: str, methods: tuple[str, ...] = ("GET",), **kw: Any
+    bp: Blueprint,
+    path: str,
+    methods: tuple[str, ...] = ("GET",),
+    body: type[BaseModel] | None = None,
+    idempotent: bool = False,
+    **kw: Any,
 ) -> Callable[[_F], _F]:
     def register(func: _F) -> _F:
-        for method in methods:
-            ROUTE_ACCESS[(method, path)] = RESELLER
+        declare(path, methods, RESELLER, body, idempotent)
         kw["authorizer"] = reseller_key_authorizer
         bp.route(path, methods=list(methods), **kw)(map_errors(func))
         return func

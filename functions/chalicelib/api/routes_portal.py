@@ -118,7 +118,7 @@ def unit_overview(unit_id: str) -> dict[str, Any]:
     }
 
 
-@route(bp, "/v1/units/{unit_id}/top-ups", STAFF, methods=("POST",))
+@route(bp, "/v1/units/{unit_id}/top-ups", STAFF, methods=("POST",), body=TopUpRequest)
 def top_up(unit_id: str) -> Any:
     """Add credit once per idempotency key (201 new, 200 replay, 409 key reused)."""
     p = current_principal(bp, STAFF)
@@ -143,7 +143,7 @@ def get_receipt(unit_id: str, entry_id: str) -> dict[str, Any]:
     return {"receipt": _entry(entry)}
 
 
-@route(bp, "/v1/units/{unit_id}/relay", STAFF, methods=("POST",))
+@route(bp, "/v1/units/{unit_id}/relay", STAFF, methods=("POST",), body=RelayRequest)
 def set_relay(unit_id: str) -> dict[str, Any]:
     """Disconnect or restore the unit's power manually; the reason is shown to the tenant."""
     p = current_principal(bp, STAFF)

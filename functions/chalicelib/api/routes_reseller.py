@@ -35,7 +35,9 @@ def _json(bp_: Blueprint) -> Any:
     return bp_.current_request.json_body
 
 
-@reseller_route(bp, "/v1/reseller/companies", methods=("POST",))
+@reseller_route(
+    bp, "/v1/reseller/companies", methods=("POST",), body=CreateCompanyRequest, idempotent=True
+)
 def create_company() -> Response:
     """Create a company with its brand and first admin (Cognito invitation)."""
     reseller = current_reseller(bp)
@@ -61,7 +63,7 @@ def get_company(company_id: str) -> dict[str, Any]:
     return services().onboarding.get_company(reseller.reseller_id, company_id)
 
 
-@reseller_route(bp, "/v1/reseller/companies/{company_id}/brand", methods=("PUT",))
+@reseller_route(bp, "/v1/reseller/companies/{company_id}/brand", methods=("PUT",), body=BrandConfig)
 def update_brand(company_id: str) -> dict[str, Any]:
     """Replace the company's brand (the logo stays unless the slug changes)."""
     reseller = current_reseller(bp)
@@ -98,7 +100,13 @@ def resume_company(company_id: str) -> dict[str, Any]:
     return services().onboarding.set_status(reseller.reseller_id, company_id, "active")
 
 
-@reseller_route(bp, "/v1/reseller/companies/{company_id}/gateways", methods=("POST",))
+@reseller_route(
+    bp,
+    "/v1/reseller/companies/{company_id}/gateways",
+    methods=("POST",),
+    body=RegisterGatewayRequest,
+    idempotent=True,
+)
 def register_gateway(company_id: str) -> Response:
     """Register a gateway: IoT thing, certificate, policy, thing group, bus settings."""
     reseller = current_reseller(bp)
@@ -119,7 +127,11 @@ def register_gateway(company_id: str) -> Response:
 
 
 @reseller_route(
-    bp, "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters", methods=("POST",)
+    bp,
+    "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters",
+    methods=("POST",),
+    body=RegisterMetersRequest,
+    idempotent=True,
 )
 def register_meters(company_id: str, gateway_id: str) -> Response:
     """Register meters on a gateway's bus (profile, bus address, unit)."""
@@ -150,7 +162,7 @@ def company_usage(company_id: str, month: str) -> dict[str, object]:
     return services().onboarding.usage(reseller.reseller_id, company_id, month)
 
 
-@reseller_route(bp, "/v1/reseller/keys", methods=("POST",))
+@reseller_route(bp, "/v1/reseller/keys", methods=("POST",), body=IssueKeyRequest, idempotent=True)
 def issue_key() -> Response:
     """Issue another API key for the calling reseller (rotation); shown once."""
     reseller = current_reseller(bp)
