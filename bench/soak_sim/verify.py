@@ -35,10 +35,6 @@ from .portfolio import TZ, SimGateway, SimMeter
 from .traffic import Produced
 
 NO_GAP_LIMIT = timedelta(days=400)
-# A TOU settlement that ran before a reordered reading arrived split the merged interval
-# over the bands by time: off from the true split by a few Wh, so by a minor unit or so.
-TOU_LATE_SPLIT = "tou_late_split"
-TOU_LATE_SPLIT_MAX_MINOR = 2
 
 
 @dataclass
@@ -147,17 +143,7 @@ def check_accounts(
             if not (
                 derived.consistent and row["stored_minor"] == derived.derived_minor == expected
             ):
-                found.failures.append(f"{_label(row)}{m.account_id}: {row}")
-
-
-def _label(row: dict[str, Any]) -> str:
-    """Name the one mismatch we understand (docs/reliability.md, finding 1)."""
-    late_split = (
-        row["tariff"] == "tou"
-        and row["stored_minor"] == row["derived_minor"]
-        and abs(row["stored_minor"] - row["independent_minor"]) <= TOU_LATE_SPLIT_MAX_MINOR
-    )
-    return f"{TOU_LATE_SPLIT}: " if late_split else ""
+                found.failures.append(f"{m.account_id}: {row}")
 
 
 def check_relays(

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from bench.soak_sim.run import SoakParams, run_soak
-from bench.soak_sim.verify import TOU_LATE_SPLIT
 
 pytestmark = pytest.mark.functional
 
@@ -46,18 +45,18 @@ def test_duplicates_are_no_ops_and_bad_messages_are_dead_lettered_with_reasons(
     assert not [f for f in report["failures"] if "->" in f or "raised" in f]
 
 
-def test_balances_are_exact_except_the_known_tou_late_split(report: dict[str, Any]) -> None:
+def test_every_balance_is_exact_to_the_minor_unit(report: dict[str, Any]) -> None:
     # THEN stored = derived = independent recomputation from the true readings, to the minor
-    # unit; the one understood exception (docs/reliability.md, finding 1) is a TOU settlement
-    # that ran before a reordered reading came, and it is at most a couple of minor units
+    # unit, for every tariff: time-of-use included, although one message in ten arrives
+    # after its successor (a TOU settlement waits for the missing cycle: pipeline/gaps.py)
     accounts = report["accounts"]
     assert len(accounts) == 20
     for account_id, row in accounts.items():
-        assert row["stored_minor"] == row["derived_minor"], account_id
-        if row["tariff"] != "tou":
-            assert row["stored_minor"] == row["independent_minor"], account_id
-    money = [f for f in report["failures"] if f.startswith("a-") or f.startswith(TOU_LATE_SPLIT)]
-    assert all(f.startswith(TOU_LATE_SPLIT) for f in money), money
+        assert row["stored_minor"] == row["derived_minor"] == row["independent_minor"], (
+            account_id,
+            row,
+        )
+    assert {row["tariff"] for row in accounts.values()} == {"flat", "tiered", "tou"}
     assert sum(1 for row in accounts.values() if row["charged_minor"] > 0) >= 10
 
 
@@ -67,5 +66,4 @@ def test_no_forbidden_disconnect_and_every_relay_follows_the_policy(report: dict
     for meter_id, figures in relays.items():
         assert figures["bad_offs"] == 0, meter_id
         assert figures["desired"] == figures["policy"], meter_id
-    others = [f for f in report["failures"] if not f.startswith(TOU_LATE_SPLIT)]
-    assert others == []
+    assert report["failures"] == []

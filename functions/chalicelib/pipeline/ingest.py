@@ -20,8 +20,10 @@ from .alerts import Alert, Notifier
 from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
 from .context import BusContext, BusDirectory
 from .control import Controller, MeterState, from_ms
+from .day_rollup import DayRollup
 from .dead_letters import DeadLetters
 from .errors import InvalidTelemetryError
+from .gaps import ANCHOR_MARGIN, tou_readings
 from .settler import Settler
 from .telemetry import MeterRow, Telemetry, parse_event
 
@@ -54,8 +56,10 @@ class Ingest:
         controller: Controller,
         notifier: Notifier,
         dead_letters: DeadLetters,
+        day_rollup: DayRollup | None = None,
     ) -> None:
         self._buses = buses
+        self._days = day_rollup or DayRollup()
         self._telemetry = telemetry
         self._settler = settler
         self._controller = controller
@@ -127,6 +131,9 @@ class Ingest:
             cycles = self._telemetry.cycles_between(co, gw, start - BUCKET, start + BUCKET)
             readings = readings_by_meter(rows_of(c) for c in cycles)
             self._telemetry.put_usage(co, gw, start, bucket_energy(readings, start))
+        # Charts read days, not buckets: a finished local day is rolled up (day_rollup.py).
+        open_bucket = bucket_start(max(latest_at, message.cycle_at))
+        self._days.after_buckets(co, gw, bus.tz, targets, open_bucket)
         return len(targets)
 
     # --- money and relays ---
@@ -138,7 +145,7 @@ class Ingest:
         meters: dict[str, MeterState] = dict(state.meters or {})
         before = repr(sorted(meters.items()))
         now = message.received_at
-        history: dict[str, list[Reading]] | None = None
+        history: tuple[list[GatewayCycle], dict[str, list[Reading]]] | None = None
         for row in rows:
             ctx = bus.meters[row.meter_id]
             mstate: MeterState = dict(meters.get(row.meter_id, {}))
@@ -149,16 +156,14 @@ class Ingest:
                 if self._settler.due(bus, ctx, mstate, reading):
                     readings = [reading]
                     if ctx.tariff is not None and ctx.tariff.kind == "tou":
-                        # Band attribution needs every reading since the cursor.
+                        # Band attribution needs every reading since the cursor, and
+                        # stops before a cycle still on its way (pipeline/gaps.py).
                         if history is None:
-                            history = self._history(bus, meters, rows, message.cycle_at)
-                        cursor_at = from_ms(int(mstate["sa"]))
-                        readings = [
-                            r
-                            for r in history.get(row.meter_id, [])
-                            if cursor_at < r.at <= reading.at
-                        ] or [reading]
-                    if self._settler.settle(bus, ctx, mstate, readings):
+                            history = self._history(bus, meters, message.cycle_at)
+                        readings = tou_readings(
+                            *history, row.meter_id, from_ms(int(mstate["sa"])), reading.at, now
+                        )
+                    if readings and self._settler.settle(bus, ctx, mstate, readings):
                         result.settled.append(row.meter_id)
             needs_policy = (
                 "cmd" not in mstate
@@ -175,19 +180,21 @@ class Ingest:
             self._telemetry.save_state(state, now)
 
     def _history(
-        self,
-        bus: BusContext,
-        meters: dict[str, MeterState],
-        rows: list[MeterRow],
-        cycle_at: datetime,
-    ) -> dict[str, list[Reading]]:
+        self, bus: BusContext, meters: dict[str, MeterState], cycle_at: datetime
+    ) -> tuple[list[GatewayCycle], dict[str, list[Reading]]]:
+        """The bus's cycles from the oldest cursor's (ANCHOR_MARGIN before it) to this one."""
         oldest = min((int(m["sa"]) for m in meters.values() if "sa" in m), default=None)
         start = from_ms(oldest) if oldest else cycle_at - timedelta(hours=1)
         start = max(start, cycle_at - timedelta(days=2))  # put a limit on the read
-        cycles = self._telemetry.cycles_between(
-            bus.company_id, bus.gateway.gateway_id, start, cycle_at + timedelta(milliseconds=1)
+        cycles = list(
+            self._telemetry.cycles_between(
+                bus.company_id,
+                bus.gateway.gateway_id,
+                start - ANCHOR_MARGIN,
+                cycle_at + timedelta(milliseconds=1),
+            )
         )
-        return readings_by_meter(rows_of(c) for c in cycles)
+        return cycles, readings_by_meter(rows_of(c) for c in cycles)
 
     def _watch_flags(self, bus: BusContext, row: MeterRow, mstate: MeterState) -> None:
         """Reverse energy: an alert when it starts, not on every reading while it lasts."""

@@ -30,6 +30,7 @@ from .errors import (
     NoAccountError,
     NoMeterError,
 )
+from .gaps import ANCHOR_MARGIN, tou_readings
 from .ingest import rows_of
 from .settler import Settler
 
@@ -257,15 +258,17 @@ class MeterControlService:
             return
         cursor_at = from_ms(int(mstate["sa"]))
         start = max(cursor_at, now - MAX_UNSETTLED_LOOKBACK)
-        cycles = self._telemetry.cycles_between(
-            bus.company_id, bus.gateway.gateway_id, start, now + CLOCK_SKEW
+        cycles = list(
+            self._telemetry.cycles_between(
+                bus.company_id, bus.gateway.gateway_id, start - ANCHOR_MARGIN, now + CLOCK_SKEW
+            )
         )
-        readings = [
-            r
-            for r in readings_by_meter(rows_of(c) for c in cycles).get(ctx.meter.meter_id, [])
-            if r.at > cursor_at
-        ]
+        by_meter = readings_by_meter(rows_of(c) for c in cycles)
+        meter_id = ctx.meter.meter_id
+        if ctx.tariff.kind == "tou":
+            # Every interval goes to its band, and only up to a cycle still on its way.
+            readings = tou_readings(cycles, by_meter, meter_id, cursor_at, now + CLOCK_SKEW, now)
+        else:
+            readings = [r for r in by_meter.get(meter_id, []) if r.at > cursor_at][-1:]
         if readings:
-            # Time-of-use attributes every interval to its band; the others need the last one.
-            tou = ctx.tariff.kind == "tou"
-            self._settler.settle(bus, ctx, mstate, readings if tou else readings[-1:])
+            self._settler.settle(bus, ctx, mstate, readings)

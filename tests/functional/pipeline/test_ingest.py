@@ -14,7 +14,18 @@ from chalicelib.domain import BillingPeriod, charge_for_increment, kwh
 from chalicelib.pipeline import handlers
 from chalicelib.pipeline.readings import latest_readings, meter_usage
 
-from .rig import FLAT_TWD, T0, TIERED_TWD, Bus, MeterSpec, event, make_bus, minutes, raw_event
+from .rig import (
+    FLAT_TWD,
+    T0,
+    TIERED_TWD,
+    TOU_TWD,
+    Bus,
+    MeterSpec,
+    event,
+    make_bus,
+    minutes,
+    raw_event,
+)
 
 pytestmark = pytest.mark.functional
 
@@ -161,6 +172,52 @@ def test_out_of_order_arrival_gives_the_same_money_and_buckets(pipeline: Service
         return sum(kwh(u.energy.get("m-a", "0")) for u in usage)
 
     assert total(ordered) == total(shuffled)
+
+
+def tou_register(minute: int) -> str:
+    """Heavy use (50 Wh a minute) until 12:00 in Taipei (T0 + 180 min), then 5 Wh a minute."""
+    wh = 100_000 + 50 * min(minute, 180) + 5 * max(minute - 180, 0)
+    return f"{wh / 1000:.3f}"
+
+
+def test_a_tou_settlement_waits_for_a_cycle_overtaken_by_the_next(pipeline: Services) -> None:
+    # GIVEN two time-of-use buses fed the same cycles every 10 minutes across the
+    # 12:00 peak boundary (minute 180, also an hour's settlement boundary); on one,
+    # the cycle of minute 180 arrives after the one of minute 190, which makes
+    # settlement due
+    in_order = list(range(100, 261, 10))
+    overtaken = [m for m in in_order if m != 180]
+    overtaken.insert(overtaken.index(190) + 1, 180)
+    ordered, late = (make_bus(pipeline.ledger, [MeterSpec("m-t", "u-t", TOU_TWD)]) for _ in "ab")
+    for bus, order in ((ordered, in_order), (late, overtaken)):
+        for m in order:
+            seq = (m - 100) // 10 + 1
+            handlers.ingest_telemetry(event(bus, seq, T0 + minutes(m), {"m-t": tou_register(m)}))
+    # THEN both accounts are charged exactly the same: the late bus did not split the
+    # merged 170-190 interval over the bands by time while 180 was on its way
+    balances = [
+        pipeline.ledger.get_account(bus.company_id, bus.accounts["u-t"]) for bus in (ordered, late)
+    ]
+    assert balances[0].settled_kwh == balances[1].settled_kwh == tou_register(240)
+    assert int(balances[0].balance_minor) == int(balances[1].balance_minor)
+    assert int(balances[0].balance_minor) < 10_000
+
+
+def test_a_tou_gap_that_never_fills_is_priced_after_an_hour(pipeline: Services) -> None:
+    # GIVEN a time-of-use bus whose cycle at minute 170 never arrives (a spool that thinned)
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-t", "u-t", TOU_TWD)])
+    for m in (150, 190, 200):
+        seq = (m - 100) // 10 + 1
+        handlers.ingest_telemetry(event(bus, seq, T0 + minutes(m), {"m-t": tou_register(m)}))
+    held = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-t"])
+    # THEN settlement stops before the gap while the missing cycle could still come
+    assert held.settled_kwh == tou_register(150)
+    # WHEN more than an hour has passed since the cycle after the gap
+    handlers.ingest_telemetry(event(bus, 12, T0 + minutes(300), {"m-t": tou_register(300)}))
+    # THEN the gap is taken as final and everything is settled
+    done = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-t"])
+    assert done.settled_kwh == tou_register(300)
+    assert pipeline.ledger.derive_balance(bus.company_id, bus.accounts["u-t"]).consistent
 
 
 def test_malformed_and_oversized_messages_go_to_the_dead_letter_queue(

@@ -1,0 +1,67 @@
+"""Where a bus's stored cycles stop being complete: a gap in the spool's sequence.
+
+A time-of-use settlement attributes every interval between readings to its band.
+If a cycle is still on its way (overtaken by the next one, or in flight when the
+link dropped), the interval around it is longer and its energy is split by time
+instead of by what was really used on each side of a band boundary: a minor unit
+or more off, for good. So a TOU settlement stops before the first gap in the
+sequence numbers, and waits for the missing cycle.
+
+A cycle that never comes (a spool that was full and thinned, a wiped spool) must
+not hold settlement forever: a gap older than ``GAP_WAIT`` is taken as final and
+the interval across it is priced by time, as the only thing left to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from ..data.models import GatewayCycle
+from ..domain import Reading
+from .control import from_ms
+
+# A reordered message arrives seconds after its successor; a spool backlog is sent in
+# order. An hour covers both with room to spare and bounds how long a lost cycle
+# delays a time-of-use bus's settlement (the offline cutoff keeps protecting credit).
+GAP_WAIT = timedelta(hours=1)
+# The cycle holding the cursor's reading started at most this long before the reading.
+ANCHOR_MARGIN = timedelta(minutes=10)
+
+
+def complete_before(
+    cycles: Iterable[GatewayCycle], after: datetime, now: datetime
+) -> datetime | None:
+    """The cycle time before which a meter's readings after ``after`` are complete, or
+    None if nothing is missing. ``cycles`` must reach back to the cycle of ``after``."""
+    previous: GatewayCycle | None = None
+    for cycle in sorted(cycles, key=lambda c: int(c.cycle_at_ms)):
+        if (
+            previous is not None
+            and cycle.spool_id == previous.spool_id
+            and int(cycle.seq) > int(previous.seq) + 1
+        ):
+            later = from_ms(int(cycle.cycle_at_ms))
+            recent = now - from_ms(int(cycle.received_at_ms)) < GAP_WAIT
+            if later > after and recent:
+                return later
+        previous = cycle
+    return None
+
+
+def tou_readings(
+    cycles: list[GatewayCycle],
+    by_meter: dict[str, list[Reading]],
+    meter_id: str,
+    cursor_at: datetime,
+    upto: datetime,
+    now: datetime,
+) -> list[Reading]:
+    """A meter's readings to settle at time-of-use: after the cursor, up to ``upto``,
+    and before the first recent gap (empty: wait for the missing cycle)."""
+    horizon = complete_before(cycles, cursor_at, now)
+    return [
+        r
+        for r in by_meter.get(meter_id, [])
+        if cursor_at < r.at <= upto and (horizon is None or r.at < horizon)
+    ]
