@@ -207,7 +207,7 @@ def drive(
         if result.status == "stored":
             last_policy_at[d.gateway] = d.at
         done += 1
-        if done % 2000 == 0:
+        if done % 500 == 0:
             log(f"   {done}/{len(deliveries)} deliveries, {time.monotonic() - t0:.0f} s")
     found: Findings = check_readings(svc, plan, produced, START, params.days)
     check_accounts(svc, plan, produced, START, book.top_ups, found)
@@ -235,6 +235,7 @@ def drive(
             1 for r in found.relays.values() if r["desired"] != r["policy"]
         ),
         "messages_rejected": sum(rejected.values()),
+        "gateways_killed_mid_cycle": len(produced.killed_cycles),
         "accepted_from_wrong_gateway": sum(1 for f in found.failures if "stored a row of" in f),
     }
     return {

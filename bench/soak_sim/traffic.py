@@ -10,7 +10,13 @@ and the pipeline takes its "now" from there. Faults, per gateway:
 - malformed (not JSON, schema violations) and oversized payloads;
 - a message claiming another gateway's meters, and a real cycle carrying one such row;
 - a meter silent for a day, a meter replaced (its register restarts at 0);
-- clock skew: gateway 1 stamps its cycles 97 s fast.
+- clock skew: gateway 1 stamps its cycles 97 s fast;
+- SIGKILL mid-cycle: gateway 2 (or the last) dies two thirds of the way through while
+  reading its bus. What the cloud sees is what the component's spool does
+  (greengrass_component/meter_gateway/spool.py): the cycle being read dies with the
+  process (its reads never happened, it took no sequence number), the previous cycle,
+  spooled but its acknowledgement lost with the process, is sent again after the
+  restart, and the numbering goes on from where the spool was.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ OUTAGE = timedelta(minutes=30)
 SKEW = timedelta(seconds=97)
 READ_DT_MS = 100
 OVERSIZE_BYTES = 70_000
+RESTART = timedelta(seconds=90)  # Greengrass restarts a component that died
 
 
 @dataclass(order=True)
@@ -47,6 +54,7 @@ class Produced:
     readings: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
     timeouts: dict[str, int] = field(default_factory=dict)
     last_stamp: dict[int, datetime] = field(default_factory=dict)
+    killed_cycles: dict[int, datetime] = field(default_factory=dict)  # gateway -> cycle time
 
 
 def raw_event(payload: bytes, thing: str, received_at: datetime) -> dict[str, Any]:
@@ -77,6 +85,13 @@ def silent_window(gw: SimGateway, start: datetime, days: int) -> tuple[datetime,
     if gw.index != 0 or days < 2:
         return None
     return start + timedelta(days=1), start + timedelta(days=2)
+
+
+def killed_cycle(gw: SimGateway, gateways: int, count: int) -> int | None:
+    """The cycle during which the gateway process is SIGKILLed, if this is that gateway."""
+    if count < 3 or gw.index != min(2, gateways - 1):
+        return None
+    return count * 2 // 3
 
 
 def outages(rng: random.Random, start: datetime, days: int) -> list[datetime]:
@@ -114,9 +129,18 @@ def gateway_traffic(
     foreign_id = foreign_gw.meters[0].meter_id
     foreign_row = {"i": foreign_id, "dt": 0, "ie": "999999.999", "xe": "0.000", "r": 1}
     carry_foreign_at = count // 3 if len(plan) > 1 else -1
+    killed = killed_cycle(gw, len(plan), count)
+    seq_lost = 0  # the killed cycle took no sequence number
+    last_sent: tuple[datetime, bytes] | None = None
     for k in range(count):
         real = start + k * step
         stamp = real + skew
+        if k == killed and last_sent is not None:
+            produced.killed_cycles[gw.index] = real
+            seq_lost = 1
+            again = max(real + RESTART, last_sent[0] + timedelta(seconds=1))
+            add(again, "duplicate", raw_event(last_sent[1], gw.thing_name, again))
+            continue
         rows: list[dict[str, Any]] = []
         for m in gw.meters:
             if silent and m is gw.meters[0] and silent[0] <= real < silent[1]:
@@ -131,7 +155,7 @@ def gateway_traffic(
             produced.readings.setdefault(m.meter_id, []).append((read_at, wh))
         if k == carry_foreign_at:
             rows.append(foreign_row)
-        payload = cycle_payload(gw.thing_name, spool_id, k + 1, stamp, rows)
+        payload = cycle_payload(gw.thing_name, spool_id, k + 1 - seq_lost, stamp, rows)
         sent = real + timedelta(seconds=1)
         for down in downs:
             if down <= sent < down + OUTAGE:
@@ -140,6 +164,7 @@ def gateway_traffic(
         if k + 1 < count and rng.random() < reorder_rate:
             sent = sent + step + timedelta(seconds=30)  # overtaken by the next cycle
         add(sent, "cycle", raw_event(payload, gw.thing_name, sent))
+        last_sent = (sent, payload)
         copies = 2 if rng.random() < 0.2 else 1
         for c in range(copies):
             again = sent + rng.randrange(0, 3) * step + timedelta(seconds=5 + c)

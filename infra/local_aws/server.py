@@ -5,6 +5,7 @@ from __future__ import annotations
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from .dynamodb_guard import DynamoGuard
+from .moto_speedups import speed_up_moto
 
 
 def make_standin_server(host: str, port: int, conflict_rate: float = 0.0) -> BaseWSGIServer:
@@ -16,6 +17,7 @@ def make_standin_server(host: str, port: int, conflict_rate: float = 0.0) -> Bas
     )
 
     _stop_tracking_instances()
+    speed_up_moto()
     app = DynamoGuard(DomainDispatcherApplication(create_backend_app), conflict_rate=conflict_rate)
     return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 
