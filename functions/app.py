@@ -7,27 +7,41 @@ from chalice.app import CloudWatchEvent
 
 from chalicelib.api.authorizer import auth_bp
 from chalicelib.api.reseller_access import reseller_auth_bp
+from chalicelib.api.routes_consumption import bp as consumption_api_bp
+from chalicelib.api.routes_moves import bp as moves_api_bp
 from chalicelib.api.routes_portal import bp as portal_api_bp
 from chalicelib.api.routes_portfolio import bp as portfolio_bp
 from chalicelib.api.routes_reseller import bp as reseller_bp
+from chalicelib.api.routes_settings import bp as settings_api_bp
+from chalicelib.api.routes_statements import bp as statements_api_bp
 from chalicelib.api.services import services
 from chalicelib.branding.invitations import custom_message
 from chalicelib.pipeline import handlers
 from chalicelib.web.routes_brand import bp as brand_pages_bp
+from chalicelib.web.routes_moves import bp as move_pages_bp
+from chalicelib.web.routes_settings import bp as settings_pages_bp
 from chalicelib.web.routes_signin import bp as signin_bp
 from chalicelib.web.routes_staff import bp as staff_pages_bp
+from chalicelib.web.routes_statements import bp as statement_pages_bp
 from chalicelib.web.routes_tenant import bp as tenant_pages_bp
 
 app = Chalice(app_name="powerlet")
 app.register_blueprint(auth_bp)
 app.register_blueprint(portfolio_bp)
 app.register_blueprint(portal_api_bp)
+app.register_blueprint(consumption_api_bp)
 app.register_blueprint(signin_bp)
 app.register_blueprint(staff_pages_bp)
 app.register_blueprint(tenant_pages_bp)
 app.register_blueprint(reseller_auth_bp)
 app.register_blueprint(reseller_bp)
 app.register_blueprint(brand_pages_bp)
+app.register_blueprint(moves_api_bp)
+app.register_blueprint(move_pages_bp)
+app.register_blueprint(settings_api_bp)
+app.register_blueprint(settings_pages_bp)
+app.register_blueprint(statements_api_bp)
+app.register_blueprint(statement_pages_bp)
 app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chalice defaults)
 
 

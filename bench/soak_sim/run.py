@@ -7,18 +7,20 @@ import resource
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.api.services import Services, set_services
 from chalicelib.data.binding import bind_models
 from chalicelib.data.models import ALL_ITEM_CLASSES, PowerletItem
+from chalicelib.domain.calendar import zone
+from chalicelib.pipeline.charging import local_day, month_of
 from chalicelib.settings import Settings
 from local_aws.stack import LocalStack
 
 from .load_model import as_kwh, registers
-from .portfolio import START, UTC_OFFSET_H, SimGateway, plan_portfolio, seed_portfolio
+from .portfolio import START, TZ, UTC_OFFSET_H, SimGateway, plan_portfolio, seed_portfolio
 from .traffic import Delivery, Produced, gateway_traffic
 from .verify import Findings, check_accounts, check_readings, check_relays
 
@@ -37,6 +39,9 @@ class SoakParams:
     reorder_rate: float = 0.1
 
 
+CLIENT_RETRIES = 3
+
+
 @dataclass
 class Ledgerbook:
     """What the clients paid, as they meant it (one amount per idempotency key)."""
@@ -44,6 +49,7 @@ class Ledgerbook:
     top_ups: dict[str, int]
     manual: list[str]
     errors: list[str]
+    retried: list[str] = field(default_factory=list)  # answered 409/503, retried as a client does
 
 
 def build(
@@ -110,22 +116,38 @@ def ops_round(
             gw.company_id, target.unit_id, "off", "soak: inspection", "admin-soak", now=at
         )
     )
+    clients = len(jobs)
     for d in ingest_next:
         jobs.append(lambda d=d: svc.ingest.handle(d.event))
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(job) for job in jobs]
     results = []
-    for f in futures:
+    for n, (job, f) in enumerate(zip(jobs, futures, strict=True)):
         try:
             results.append(f.result())
-        except Exception as exc:  # a client would retry; record it and retry once below
-            book.errors.append(f"{type(exc).__name__}: {exc}")
-            results.append(exc)
+        except Exception as exc:
+            if n >= clients:  # an ingest failure is the system's, not a client's
+                results.append(exc)
+                continue
+            # The API answered an error (409/503): the client retries with the same key.
+            results.append(_retry(job, exc, book))
     # Hand control back to the policy an hour later, as the landlord would after the visit.
     mc.set_manual(
         gw.company_id, target.unit_id, None, "soak: done", "admin-soak", now=at + timedelta(hours=1)
     )
     return results
+
+
+def _retry(job: Any, first: Exception, book: Ledgerbook) -> Any:
+    error: Exception = first
+    for _ in range(CLIENT_RETRIES):
+        book.retried.append(f"{type(error).__name__}: {error}")
+        try:
+            return job()
+        except Exception as exc:
+            error = exc
+    book.errors.append(f"{type(error).__name__}: {error} (after {CLIENT_RETRIES} retries)")
+    return error
 
 
 def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
@@ -166,6 +188,18 @@ def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
     return report
 
 
+def bill_the_month(svc: Services, plan: list[SimGateway], params: SoakParams) -> datetime | None:
+    """When the run covers its whole first month, the month-end job bills the postpaid units
+    (twice: a re-run must be a no-op). Returns the end of the billed month."""
+    month_end = datetime.combine(month_of(local_day(START, TZ)).end, datetime.min.time(), zone(TZ))
+    if START + timedelta(days=params.days) < month_end:
+        return None
+    for _ in range(2):
+        for gw in plan:
+            svc.billing.bill_property(gw.company_id, gw.property_id, month_end + timedelta(hours=1))
+    return month_end
+
+
 def drive(
     svc: Services,
     params: SoakParams,
@@ -189,10 +223,10 @@ def drive(
         d = queue.pop()
         if d.at >= next_ops:
             gw = plan[rounds % len(plan)]
-            racing = [queue.pop() for _ in range(min(3, len(queue)))]
-            queue.append(d)
+            racing = [d] + [queue.pop() for _ in range(min(2, len(queue)))]
             results = ops_round(svc, gw, next_ops, rounds, book, racing)
-            for r, res in zip(racing, results[len(results) - len(racing) :], strict=True):
+            raced = results[len(results) - len(racing) :]
+            for r, res in zip(racing, _racing_labels(racing, raced), strict=True):
                 _tally(r, res, outcomes, rejected, unexpected)
                 if getattr(res, "status", None) == "stored":
                     last_policy_at[r.gateway] = r.at
@@ -209,8 +243,9 @@ def drive(
         done += 1
         if done % 500 == 0:
             log(f"   {done}/{len(deliveries)} deliveries, {time.monotonic() - t0:.0f} s")
+    billed_until = bill_the_month(svc, plan, params)
     found: Findings = check_readings(svc, plan, produced, START, params.days)
-    check_accounts(svc, plan, produced, START, book.top_ups, found)
+    check_accounts(svc, plan, produced, START, book.top_ups, found, billed_until)
     check_relays(svc, plan, last_policy_at, found)
     found.failures += unexpected
     if book.errors:
@@ -224,6 +259,12 @@ def drive(
         "accounts": len(found.accounts),
         "accounts_exact": sum(
             1 for a in accounts if a["stored_minor"] == a["derived_minor"] == a["independent_minor"]
+        ),
+        "postpaid_bills": sum(1 for a in accounts if a["bill_minor"] is not None),
+        "postpaid_bills_exact": sum(
+            1
+            for a in accounts
+            if a["bill_minor"] is not None and a["bill_minor"] == a["charged_minor"]
         ),
         "accounts_stored_ne_derived": sum(
             1 for a in accounts if a["stored_minor"] != a["derived_minor"]
@@ -245,6 +286,7 @@ def drive(
         "outcomes": dict(outcomes),
         "rejected": dict(rejected),
         "ops_rounds": rounds,
+        "client_retries": book.retried,
         "top_ups_minor": book.top_ups,
         "readings": found.readings,
         "accounts": found.accounts,
@@ -252,6 +294,20 @@ def drive(
         "failures": found.failures,
         "passed": not found.failures,
     }
+
+
+def _racing_labels(racing: list[Delivery], results: list[Any]) -> list[Any]:
+    """Copies of one message ingested at the same time: whichever copy wins is stored and
+    the others are duplicates, so the message's first copy is credited with the store."""
+    by_message: dict[str, list[int]] = {}
+    for i, d in enumerate(racing):
+        by_message.setdefault(str(d.event.get("raw")), []).append(i)
+    out = list(results)
+    for indexes in by_message.values():
+        stored = [i for i in indexes if getattr(results[i], "status", None) == "stored"]
+        if len(indexes) > 1 and len(stored) == 1 and stored[0] != indexes[0]:
+            out[indexes[0]], out[stored[0]] = results[stored[0]], results[indexes[0]]
+    return out
 
 
 def _tally(

@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.api.services import Services
+from chalicelib.data import keys
+from chalicelib.data.models import Bill
 from chalicelib.domain import (
     FlatTariff,
     Money,
@@ -106,7 +108,9 @@ def check_accounts(
     start: datetime,
     top_ups: dict[str, int],
     found: Findings,
+    billed_until: datetime | None = None,
 ) -> None:
+    """``billed_until``: the end of the month the run billed its postpaid units for."""
     for gw in plan:
         for m in gw.meters:
             co = gw.company_id
@@ -114,6 +118,20 @@ def check_accounts(
             derived = svc.ledger.derive_balance(co, m.account_id)
             expected = m.credit_minor + top_ups.get(m.account_id, 0)
             charged = 0
+            bill_minor = None
+            if m.mode == "postpaid" and billed_until is not None:
+                truth = [
+                    Reading(at, as_kwh(wh))
+                    for at, wh in produced.readings[m.meter_id]
+                    if at < billed_until
+                ]
+                opening = Reading(start, as_kwh(m.model.opening_wh))
+                charged = independent_charge_minor(parse_tariff(m.tariff), opening, truth)
+                bill_minor = _bill_total(svc, co, m.account_id, start)
+                if bill_minor != charged:
+                    found.failures.append(
+                        f"{m.account_id}: bill {bill_minor} but the true readings give {charged}"
+                    )
             if m.mode == "prepaid" and account.settled_at is not None:
                 cut = account.settled_at
                 truth = [
@@ -137,6 +155,7 @@ def check_accounts(
                 "derived_minor": derived.derived_minor,
                 "independent_minor": expected,
                 "charged_minor": charged,
+                "bill_minor": bill_minor,
                 "settled_at": account.settled_at.isoformat() if account.settled_at else None,
             }
             found.accounts[m.account_id] = row
@@ -144,6 +163,15 @@ def check_accounts(
                 derived.consistent and row["stored_minor"] == derived.derived_minor == expected
             ):
                 found.failures.append(f"{m.account_id}: {row}")
+
+
+def _bill_total(svc: Services, company_id: str, account_id: str, start: datetime) -> int | None:
+    month = local_day(start, TZ).replace(day=1).isoformat()
+    try:
+        bill = Bill.get(keys.account_pk(company_id, account_id), keys.bill_sk(month))
+    except Bill.DoesNotExist:
+        return None
+    return int(bill.total_minor)
 
 
 def check_relays(

@@ -85,6 +85,8 @@ ENV_DEFAULTED = frozenset(
         "POWERLET_COOKIE_SECURE",
         # The build copies branding/ into chalicelib/branding, which is looked up first.
         "POWERLET_BRANDING_DIR",
+        # The DNS-over-HTTPS resolver for custom-domain ownership checks (public, no role).
+        "POWERLET_DNS_OVER_HTTPS_URL",
     }
 )
 # Set by the Lambda runtime itself (reserved: a template may not set them).

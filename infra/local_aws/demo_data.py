@@ -283,9 +283,25 @@ PEOPLE = [
     ("formosa", "manager@formosa.example", "property_manager", ["khh-yancheng"], None),
     ("formosa", "tenant@formosa.example", "tenant", [], "tpe-3f-a"),
     ("formosa", "tenant2@formosa.example", "tenant", [], "tpe-2f"),
+    ("formosa", "shop@formosa.example", "tenant", [], None),  # its tenancy: DEMO_BILL
     ("thames", "admin@thames.example", "company_admin", [], None),
     ("thames", "tenant@thames.example", "tenant", [], "ldn-flat-1"),
 ]
+
+# A postpaid tenancy with a bill: the shop moved in on 1 October 2026 and its
+# October bill is computed at seed time by the real billing run
+# (local_aws/demo_bills.py) from the tenancy's opening reading and the last
+# reading of the month, which is the meter's seeded reading (OPENING_KWH).
+DEMO_BILL = {
+    "company_id": "formosa",
+    "property_id": "khh-yancheng",
+    "unit_id": "khh-shop-1",
+    "tenant": "shop@formosa.example",
+    "starts_on": "2026-10-01",
+    "opening_kwh": "11412.300",
+    "closing_at": "2026-10-31T23:50:00+08:00",
+    "billed_at": "2026-11-01T09:00:00+08:00",  # the schedule's run after the month closed
+}
 
 OPENING_KWH = {
     "tpe-2f": "1520.400",

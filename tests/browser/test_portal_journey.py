@@ -73,18 +73,20 @@ def test_landlord_tops_up_disconnects_restores_and_tenant_sees_it(
 
     # WHEN they disconnect with a reason (the confirmation box is required)
     page.goto(f"{portal_url}/portal/units/{UNIT}")
-    page.get_by_label("Reason (shown to the tenant)").fill("Meter safety check")
+    relay = page.locator("#relay-form")  # a manual setting also offers "back to automatic"
+    relay.get_by_label("Reason (shown to the tenant)").fill("Meter safety check")
     page.get_by_role("button", name="Disconnect power").click()
     expect(page).to_have_url(re.compile(rf"/portal/units/{UNIT}$"))  # blocked by `required`
-    page.get_by_label("I confirm this change").check()
+    relay.get_by_label("I confirm this change").check()
     page.get_by_role("button", name="Disconnect power").click()
     expect(page.get_by_role("status")).to_contain_text("Power switched off")
     expect(page.locator("#power-state")).to_have_text("Off")
     shoot(page, "05-disconnected")
 
     # AND restore it, again with a reason
-    page.get_by_label("Reason (shown to the tenant)").fill("Check passed")
-    page.get_by_label("I confirm this change").check()
+    expect(page.get_by_role("button", name="Return to automatic control")).to_be_visible()
+    relay.get_by_label("Reason (shown to the tenant)").fill("Check passed")
+    relay.get_by_label("I confirm this change").check()
     page.get_by_role("button", name="Restore power").click()
     expect(page.locator("#power-state")).to_have_text("On")
     page.get_by_role("button", name="Sign out").click()

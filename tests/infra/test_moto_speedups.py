@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,10 @@ TABLE = "t"
 
 
 @pytest.fixture
-def table() -> Iterator[Any]:
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # In-process moto: a stand-in of another test module may have pointed boto3 elsewhere.
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="us-east-1")
         ddb.create_table(

@@ -16,9 +16,9 @@ from pydantic import BaseModel
 from ..auth.errors import NoMembershipError
 from ..auth.principal import Principal, Role
 from ..data.errors import NotFoundError
+from ..data.member_access import active_membership
 from .authorizer import token_authorizer
 from .errors import map_errors
-from .services import services
 
 PUBLIC: frozenset[Role] = frozenset()
 ANY_SIGNED_IN = frozenset(Role) - {Role.RESELLER}  # users of a company, not API keys
@@ -29,6 +29,8 @@ ROUTE_ACCESS: dict[tuple[str, str], frozenset[Role]] = {}
 # declared on the route so the OpenAPI document is built from the same declaration.
 REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {}
 IDEMPOTENT_CREATES: set[tuple[str, str]] = set()
+# The query parameters a route reads (a model of str fields), for the OpenAPI document.
+QUERY_MODELS: dict[tuple[str, str], type[BaseModel]] = {}
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -39,10 +41,13 @@ def declare(
     roles: frozenset[Role],
     body: type[BaseModel] | None = None,
     idempotent: bool = False,
+    query: type[BaseModel] | None = None,
 ) -> None:
     """Record who may call a route, what body it takes and whether it is an idempotent create."""
     for method in methods:
         ROUTE_ACCESS[(method, path)] = roles
+        if query is not None:
+            QUERY_MODELS[(method, path)] = query
         if body is not None:
             REQUEST_BODIES[(method, path)] = body
         if idempotent:
@@ -56,12 +61,13 @@ def route(
     methods: tuple[str, ...] = ("GET",),
     body: type[BaseModel] | None = None,
     idempotent: bool = False,
+    query: type[BaseModel] | None = None,
     **kw: Any,
 ) -> Callable[[_F], _F]:
     """Register a route, the roles allowed to call it and its JSON body, in one declaration."""
 
     def register(func: _F) -> _F:
-        declare(path, methods, roles, body, idempotent)
+        declare(path, methods, roles, body, idempotent, query)
         if roles is not PUBLIC:
             kw["authorizer"] = token_authorizer
         bp.route(path, methods=list(methods), **kw)(map_errors(func))
@@ -77,7 +83,8 @@ def current_principal(bp: Blueprint, allowed: frozenset[Role]) -> Principal:
     if not company_id or not user_sub:
         raise NoMembershipError("no verified identity on the request")
     try:
-        member = services().catalogue.get_membership(company_id, user_sub)
+        # the company's status comes in the same request: a suspension ends access at once
+        member = active_membership(company_id, user_sub)
     except NotFoundError as exc:
         raise NoMembershipError("the user has no role in this company") from exc
     principal = Principal(

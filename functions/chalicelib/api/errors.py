@@ -13,8 +13,10 @@ from typing import Any
 from chalice import Response
 from pydantic import ValidationError
 
-from ..auth.errors import ForbiddenError, NoMembershipError
+from ..auth.errors import CompanySuspendedAccessError, ForbiddenError, NoMembershipError
 from ..branding.errors import (
+    DnsLookupError,
+    DomainNotVerifiedError,
     DomainTakenError,
     InvalidBrandError,
     LogoNotFoundError,
@@ -27,13 +29,33 @@ from ..data.errors import (
     LedgerEntryConflictError,
     NotFoundError,
 )
+from ..data.settings_store import SettingsVersionConflictError
 from ..domain.errors import DomainError
+from ..domain.usage_periods import InvalidChartPeriodError
 from ..observability import logger
+from ..pipeline.errors import ControlContentionError
 from ..portal.errors import (
     IdempotencyKeyReusedError,
     InvalidCursorError,
     InvalidRelayRequestError,
     InvalidTopUpError,
+)
+from ..portal.move_errors import MoveError as MoveRequestError
+from ..portal.move_errors import (
+    MoveInKeyReusedError,
+    MoveNeedsMeterError,
+    MoveOutConflictError,
+    MoveOutContendedError,
+    TenancyNotCurrentError,
+    TenantLoginConflictError,
+    UnitOccupiedError,
+)
+from ..portal.settings_errors import InvalidSettingsError
+from ..portal.statement_errors import (
+    InvalidMonthError,
+    MonthOutOfRangeError,
+    StatementBusyError,
+    StatementTooLargeError,
 )
 from ..reseller.errors import (
     AdminExistsError,
@@ -52,18 +74,39 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFoundError, 404, "NotFound"),
     (InvalidIdentifierError, 404, "NotFound"),
     (NoMembershipError, 403, "Forbidden"),
+    (CompanySuspendedAccessError, 403, "Forbidden"),
     (ForbiddenError, 403, "Forbidden"),
     (LedgerEntryConflictError, 409, "Conflict"),
     (CurrencyMismatchError, 422, "UnprocessableEntity"),
     (ValidationError, 400, "BadRequest"),
+    (InvalidChartPeriodError, 400, "BadRequest"),
     (DomainError, 422, "UnprocessableEntity"),
     (IdempotencyKeyReusedError, 409, "Conflict"),
     (InvalidTopUpError, 422, "UnprocessableEntity"),
     (InvalidRelayRequestError, 422, "UnprocessableEntity"),
     (InvalidCursorError, 400, "BadRequest"),
+    (InvalidMonthError, 400, "BadRequest"),
+    (MonthOutOfRangeError, 400, "BadRequest"),
+    (StatementTooLargeError, 422, "UnprocessableEntity"),
+    (StatementBusyError, 409, "Conflict"),
+    # move-in and move-out (portal/move_in.py, portal/move_out.py)
+    (UnitOccupiedError, 409, "Conflict"),
+    (TenancyNotCurrentError, 409, "Conflict"),
+    (MoveInKeyReusedError, 409, "Conflict"),
+    (MoveOutConflictError, 409, "Conflict"),
+    (MoveOutContendedError, 409, "Conflict"),
+    (TenantLoginConflictError, 409, "Conflict"),
+    (MoveNeedsMeterError, 422, "UnprocessableEntity"),
+    (MoveRequestError, 422, "UnprocessableEntity"),  # readings, dates, transfer target
+    # settings editors
+    (SettingsVersionConflictError, 409, "Conflict"),
+    (InvalidSettingsError, 400, "BadRequest"),
+    (ControlContentionError, 409, "Conflict"),
     # brands and the reseller API
     (InvalidBrandError, 400, "BadRequest"),
     (DomainTakenError, 409, "Conflict"),
+    (DomainNotVerifiedError, 409, "Conflict"),
+    (DnsLookupError, 503, "ServiceUnavailable"),
     (LogoTooLargeError, 413, "PayloadTooLarge"),
     (LogoRejectedError, 415, "UnsupportedMediaType"),
     (LogoNotFoundError, 404, "NotFound"),

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from ..auth.principal import Role
-from .access import IDEMPOTENT_CREATES, REQUEST_BODIES, ROUTE_ACCESS
+from .access import IDEMPOTENT_CREATES, QUERY_MODELS, REQUEST_BODIES, ROUTE_ACCESS
 
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
@@ -25,6 +25,9 @@ IDEMPOTENCY_PARAMETER = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 ERROR = {"$ref": "#/components/schemas/Error"}
+# Refusals by the authorizer come from API Gateway itself (chalice local mimics it):
+# {"message": "Unauthorized"} (401) and {"Message": "User is not authorized ..."} (403).
+GATEWAY_ERROR = {"$ref": "#/components/schemas/GatewayError"}
 _PARAM = re.compile(r"{([^}]+)}")
 
 
@@ -60,7 +63,12 @@ def build_document(app: Any, page_routes: set[tuple[str, str]]) -> dict[str, Any
                     "type": "object",
                     "properties": {"Code": {"type": "string"}, "Message": {"type": "string"}},
                     "required": ["Code", "Message"],
-                }
+                },
+                "GatewayError": {
+                    "type": "object",
+                    "properties": {"message": {"type": "string"}, "Message": {"type": "string"}},
+                    "minProperties": 1,
+                },
             },
         },
     }
@@ -87,14 +95,15 @@ def _operation(method: str, path: str, entry: Any) -> dict[str, Any]:
     if roles:
         scheme = "resellerApiKey" if Role.RESELLER in roles else "cognitoIdToken"
         op["security"] = [{scheme: []}]
-        for status, text in (
-            ("401", "no token"),
-            ("403", "role not allowed"),
-            ("404", "not found"),
-        ):
+        refusals: tuple[tuple[str, str, dict[str, Any]], ...] = (
+            ("401", "no token", GATEWAY_ERROR),
+            ("403", "role not allowed", {"anyOf": [ERROR, GATEWAY_ERROR]}),
+            ("404", "not found", ERROR),
+        )
+        for status, text, answer in refusals:
             op["responses"][status] = {
                 "description": text,
-                "content": {"application/json": {"schema": ERROR}},
+                "content": {"application/json": {"schema": answer}},
             }
     if (method, path) in IDEMPOTENT_CREATES:
         op["parameters"].append(IDEMPOTENCY_PARAMETER)
@@ -106,6 +115,23 @@ def _operation(method: str, path: str, entry: Any) -> dict[str, Any]:
     if roles and Role.RESELLER in roles:
         op["responses"]["429"] = {
             "description": "rate limit of the API key",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    query = QUERY_MODELS.get((method, path))
+    if query is not None:
+        schema: dict[str, Any] = query.model_json_schema()
+        for name, prop in schema.get("properties", {}).items():
+            op["parameters"].append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in schema.get("required", ()),
+                    "description": prop.pop("description", ""),
+                    "schema": {k: v for k, v in prop.items() if k != "title"},
+                }
+            )
+        op["responses"]["400"] = {
+            "description": "invalid query",
             "content": {"application/json": {"schema": ERROR}},
         }
     model = REQUEST_BODIES.get((method, path))

@@ -67,10 +67,11 @@ def reseller_route(
     methods: tuple[str, ...] = ("GET",),
     body: type[BaseModel] | None = None,
     idempotent: bool = False,
+    query: type[BaseModel] | None = None,
     **kw: Any,
 ) -> Callable[[_F], _F]:
     def register(func: _F) -> _F:
-        declare(path, methods, RESELLER, body, idempotent)
+        declare(path, methods, RESELLER, body, idempotent, query)
         kw["authorizer"] = reseller_key_authorizer
         bp.route(path, methods=list(methods), **kw)(map_errors(func))
         return func

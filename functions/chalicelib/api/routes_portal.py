@@ -25,6 +25,10 @@ class TopUpRequest(BaseModel):
 
     amount_minor: int = Field(gt=0, le=actions.MAX_TOP_UP_MINOR)
     idempotency_key: str = Field(pattern=actions.IDEMPOTENCY_KEY.pattern)
+    # Shown on the receipt and in the ledger; part of what a replay must repeat.
+    note: str | None = Field(
+        default=None, max_length=actions.MAX_NOTE_CHARS, pattern=actions.NOTE_PATTERN
+    )
 
 
 class RelayRequest(BaseModel):
@@ -124,7 +128,9 @@ def top_up(unit_id: str) -> Any:
     p = current_principal(bp, STAFF)
     unit = visible_unit(p, unit_id)  # 404 before any validation: no probing by error
     body = TopUpRequest.model_validate(bp.current_request.json_body or {})
-    receipt = actions.top_up(p, unit, body.amount_minor, body.idempotency_key, datetime.now(UTC))
+    receipt = actions.top_up(
+        p, unit, body.amount_minor, body.idempotency_key, datetime.now(UTC), note=body.note
+    )
     return Response(
         body={
             "receipt": _entry(receipt.entry),

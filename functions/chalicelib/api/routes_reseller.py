@@ -13,6 +13,7 @@ from ..data.errors import NotFoundError
 from ..reseller.requests import (
     CreateCompanyRequest,
     IssueKeyRequest,
+    ListCompaniesQuery,
     RegisterGatewayRequest,
     RegisterMetersRequest,
 )
@@ -49,11 +50,12 @@ def create_company() -> Response:
     return idempotent_create(bp, reseller, run)
 
 
-@reseller_route(bp, "/v1/reseller/companies")
+@reseller_route(bp, "/v1/reseller/companies", query=ListCompaniesQuery)
 def list_companies() -> dict[str, Any]:
-    """List the reseller's companies."""
+    """List the reseller's companies, a page at a time (``limit`` 1-200, ``cursor``)."""
     reseller = current_reseller(bp)
-    return {"companies": services().onboarding.list_companies(reseller.reseller_id)}
+    query = ListCompaniesQuery.model_validate(dict(bp.current_request.query_params or {}))
+    return services().onboarding.list_companies(reseller.reseller_id, query.limit, query.cursor)
 
 
 @reseller_route(bp, "/v1/reseller/companies/{company_id}")
@@ -70,6 +72,19 @@ def update_brand(company_id: str) -> dict[str, Any]:
     services().onboarding.owned_company(reseller.reseller_id, company_id)
     config = BrandConfig.model_validate(_json(bp))
     return services().onboarding.update_brand(reseller.reseller_id, company_id, config)
+
+
+@reseller_route(
+    bp, "/v1/reseller/companies/{company_id}/brand/domains/{domain}/verify", methods=("POST",)
+)
+def verify_domain(company_id: str, domain: str) -> dict[str, Any]:
+    """Verify a claimed domain: its ``_powerlet-challenge`` TXT record must carry the token
+    shown in the brand's ``domains``; only then does the domain show the brand."""
+    reseller = current_reseller(bp)
+    svc = services()
+    return svc.onboarding.verify_domain(
+        reseller.reseller_id, company_id, domain, svc.dns_resolver, datetime.now(UTC)
+    )
 
 
 @reseller_route(

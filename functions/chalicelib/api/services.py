@@ -14,6 +14,7 @@ import boto3
 from pynamodb.exceptions import DoesNotExist
 
 from ..auth.tokens import TokenVerifier
+from ..branding.domain_challenge import DnsOverHttpsResolver, TxtResolver
 from ..branding.logos import LogoStore
 from ..branding.resolution import ResolvedBrand
 from ..branding.resolution import resolve as resolve_brand
@@ -26,6 +27,7 @@ from ..data.errors import NotFoundError
 from ..data.ledger_store import LedgerStore
 from ..data.models import Reseller
 from ..data.reseller_store import ApiKeyStore, IdempotencyStore, RateWindows
+from ..data.settings_store import SettingsStore
 from ..data.settlement_store import SettlementStore
 from ..data.telemetry_store import TelemetryStore
 from ..data.throttle import SignInThrottleStore
@@ -42,6 +44,7 @@ from ..pipeline.meter_control import MeterControlService
 from ..pipeline.presence import Presence
 from ..pipeline.reconciliation import Reconciliation
 from ..pipeline.relay_log import RelayLog
+from ..pipeline.settings_rollout import SettingsRollout
 from ..pipeline.settler import Settler
 from ..pipeline.shadows import ShadowWriter
 from ..reseller.config import ResellerSettings
@@ -94,6 +97,7 @@ class Services:
             self.client("sns"),
             self.settings.sender_email,
             sender_for=self.brand_sender,
+            sms_sender_for=self.brand_sms_sender,
         )
 
     @cached_property
@@ -127,6 +131,7 @@ class Services:
             self.controller,
             self.notifier,
             self.dead_letters,
+            usage=self.usage_counters,
         )
 
     @cached_property
@@ -139,6 +144,20 @@ class Services:
             self.settler,
             self.controller,
             self.notifier,
+        )
+
+    @cached_property
+    def settings_store(self) -> SettingsStore:
+        return SettingsStore(new_connection(self.settings))
+
+    @cached_property
+    def settings_rollout(self) -> SettingsRollout:
+        return SettingsRollout(
+            self.catalogue,
+            self.buses,
+            self.telemetry,
+            self.settler,
+            self.controller,
         )
 
     @cached_property
@@ -240,9 +259,19 @@ class Services:
             name = PLATFORM_DEFAULT.email_sender_name
         return name, self.settings.sender_email
 
+    def brand_sms_sender(self, company_id: str) -> str | None:
+        """The brand's alphanumeric SMS sender id; None for an unbranded company."""
+        brand = self.brand_store.get(company_id)
+        return brand.sms_sender_id if brand is not None else None
+
     @cached_property
     def logo_store(self) -> LogoStore:
         return LogoStore(self.client("s3"), self.settings.assets_bucket)
+
+    @cached_property
+    def dns_resolver(self) -> TxtResolver:
+        """Custom-domain challenges; tests and tools assign a StaticTxtResolver."""
+        return DnsOverHttpsResolver(self.reseller_settings.dns_over_https_url)
 
     @cached_property
     def usage_counters(self) -> UsageCounters:

@@ -17,3 +17,7 @@ class NoMembershipError(AuthError):
 
 class ForbiddenError(AuthError):
     """The caller's role may not call this route."""
+
+
+class CompanySuspendedAccessError(AuthError):
+    """The user's company is suspended: its web sessions and tokens are refused."""

@@ -25,3 +25,11 @@ class LogoTooLargeError(LogoRejectedError):
 
 class LogoNotFoundError(BrandError):
     """The brand has no logo, or the stored object is gone."""
+
+
+class DomainNotVerifiedError(BrandError):
+    """The domain's ``_powerlet-challenge`` TXT record does not (yet) carry its token."""
+
+
+class DnsLookupError(BrandError):
+    """The TXT lookup itself failed (time-out, resolver error): try again later."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from . import keys
 from .models import (
+    Account,
     Company,
     Gateway,
     HostBinding,
@@ -129,5 +130,25 @@ def tenancy(
         unit_id=unit_id,
         tenant_sub=tenant_sub,
         starts_on=starts_on,
+        **attrs,
+    )
+
+
+def account(
+    company_id: str, account_id: str, currency: str, created_at: datetime, **attrs: Any
+) -> Account:
+    """A new account with an empty ledger (move-in puts it in the same transaction as the
+    tenancy; ``LedgerStore.open_account`` is the stand-alone way)."""
+    return Account(
+        keys.account_pk(company_id, account_id),
+        keys.ACCOUNT_SK,
+        gsi1pk=keys.accounts_of_company_gsi1pk(company_id),
+        gsi1sk=keys.account_gsi1sk(account_id),
+        company_id=company_id,
+        account_id=account_id,
+        currency=currency,
+        balance_minor=0,
+        entry_count=0,
+        created_at=created_at,
         **attrs,
     )

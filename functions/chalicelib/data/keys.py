@@ -12,7 +12,7 @@ The access patterns these keys serve are listed in ``docs/data-model.md``.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from .errors import InvalidIdentifierError
 
@@ -159,8 +159,16 @@ def ledger_time_gsi2sk(occurred_at: datetime, entry_id: str) -> str:
     return _join("T", _ts(occurred_at), entry_id)
 
 
+def ledger_time_bound_gsi2sk(at: datetime) -> str:
+    """A sort-key bound: every entry that occurred at or after ``at`` sorts after it."""
+    return _join("T", _ts(at))
+
+
 def bill_sk(period_start_iso: str) -> str:
     return _join("BILL", period_start_iso)
+
+
+BILL_PREFIX = "BILL#"
 
 
 # --- meter partition: readings, interval usage, relay commands ---
@@ -225,6 +233,16 @@ def cycle_bound_sk(at: datetime) -> str:
 
 def gateway_usage_sk(bucket_start: datetime) -> str:
     return _join("U15", _ts(bucket_start))
+
+
+GATEWAY_USAGE_DAY_PREFIX = "UD#"
+
+
+def gateway_usage_day_sk(local_day: date) -> str:
+    """A bus's energy per meter in one local day of its property (charts, docs/portal.md)."""
+    if not isinstance(local_day, date) or isinstance(local_day, datetime):
+        raise InvalidIdentifierError("a usage day is a date")
+    return _join("UD", local_day.isoformat())
 
 
 # --- indexes for the schedules (never Scan) ---

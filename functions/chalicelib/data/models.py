@@ -117,6 +117,11 @@ class Brand(PowerletItem, discriminator="Brand"):
 class HostBinding(PowerletItem, discriminator="HostBinding"):
     host = UnicodeAttribute()
     company_id = UnicodeAttribute()
+    # pending until the DNS TXT challenge is met (branding/domain_challenge.py); only a
+    # verified host resolves to its brand. None: claimed before challenges existed.
+    status = UnicodeAttribute(null=True)
+    challenge_token = UnicodeAttribute(null=True)
+    verified_at = UTCDateTimeAttribute(null=True)
 
 
 class Membership(PowerletItem, discriminator="Membership"):
@@ -127,6 +132,7 @@ class Membership(PowerletItem, discriminator="Membership"):
     email = UnicodeAttribute()
     display_name = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)  # E.164, for SMS alerts
+    locale = UnicodeAttribute(null=True)  # en | zh_TW: the language of the user's e-mails
     role = UnicodeAttribute()  # company_admin | property_manager | landlord | tenant
     property_ids = UnicodeSetAttribute(null=True)
 
@@ -147,6 +153,9 @@ class Property(PowerletItem, discriminator="Property"):
     landlord_subs = UnicodeSetAttribute(null=True)
     friendly_hours = JSONAttribute(null=True)  # the shadow's ``friendly`` object shape
     emergency_credit_minor = NumberAttribute(default=0)
+    # Null: the company's thresholds apply. Edited by the settings editor (portal/settings_edit.py).
+    low_credit_thresholds_minor = ListAttribute(of=NumberAttribute, null=True)
+    settings_version = NumberAttribute(default=0)  # optimistic concurrency of the settings editor
 
 
 class Unit(PowerletItem, discriminator="Unit"):
@@ -162,6 +171,9 @@ class Unit(PowerletItem, discriminator="Unit"):
     tenancy_id = UnicodeAttribute(null=True)
     power = UnicodeAttribute(default="on")  # last confirmed relay state
     power_reason = UnicodeAttribute(null=True)
+    # Null: the property's (else the company's) thresholds apply.
+    low_credit_thresholds_minor = ListAttribute(of=NumberAttribute, null=True)
+    settings_version = NumberAttribute(default=0)  # optimistic concurrency of the tariff editor
 
 
 class Gateway(PowerletItem, discriminator="Gateway"):
@@ -199,6 +211,11 @@ class Tenancy(PowerletItem, discriminator="Tenancy"):
     opening_kwh = UnicodeAttribute()
     closing_kwh = UnicodeAttribute(null=True)
     never_disconnect = BooleanAttribute(default=False)
+    # Move-in and move-out (portal/move_in.py, portal/move_out.py): the opening credit
+    # asked for, and the move-out plan (inputs and the settlement's entries), recorded
+    # before any money moves so a retry posts exactly the same entries.
+    opening_credit_minor = NumberAttribute(null=True)
+    move_out = JSONAttribute(null=True)
 
 
 # --- money ---
@@ -316,6 +333,21 @@ class GatewayUsage(PowerletItem, discriminator="U15G"):
     gateway_id = UnicodeAttribute(attr_name="g")
     bucket_start = UTCDateTimeAttribute(attr_name="b")
     energy = JSONAttribute(attr_name="e")
+    # stored cycles (messages) in the bucket: the usage report's monthly count moves by
+    # the change of this figure (data/telemetry_store.py put_usage, docs/brands.md)
+    messages = NumberAttribute(attr_name="n", null=True)
+
+
+class GatewayUsageDay(PowerletItem, discriminator="UDG"):
+    """Energy per meter of one gateway in one local day of its property:
+    {meter: "kWh"}, the sum of that day's 15-minute buckets (``buckets`` of them).
+    Written by ingest when the day's last bucket closes; read by the charts."""
+
+    gateway_id = UnicodeAttribute(attr_name="g")
+    day = UnicodeAttribute(attr_name="d")  # ISO date in ``time_zone``
+    time_zone = UnicodeAttribute(attr_name="tz")
+    energy = JSONAttribute(attr_name="e")
+    buckets = NumberAttribute(attr_name="n", default=0)
 
 
 class GatewayState(PowerletItem, discriminator="GwState"):

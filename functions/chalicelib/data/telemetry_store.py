@@ -59,13 +59,18 @@ class TelemetryStore:
         return True
 
     def cycles_between(
-        self, company_id: str, gateway_id: str, start: datetime, end: datetime
+        self,
+        company_id: str,
+        gateway_id: str,
+        start: datetime,
+        end: datetime,
+        limit: int = MAX_CYCLES_PER_QUERY,
     ) -> Iterator[GatewayCycle]:
-        """Cycles with start <= cycle time < end, oldest first."""
+        """Cycles with start <= cycle time < end, oldest first, at most ``limit``."""
         yield from GatewayCycle.query(
             keys.gateway_data_pk(company_id, gateway_id),
             GatewayCycle.sk.between(keys.cycle_bound_sk(start), keys.cycle_bound_sk(end)),
-            limit=MAX_CYCLES_PER_QUERY,
+            limit=limit,
         )
 
     def cycles_before(
@@ -88,16 +93,38 @@ class TelemetryStore:
     # --- 15-minute usage ---
 
     def put_usage(
-        self, company_id: str, gateway_id: str, bucket_start: datetime, energy: dict[str, str]
-    ) -> None:
-        """Overwrite: a bucket is a pure function of the stored cycles."""
-        GatewayUsage(
+        self,
+        company_id: str,
+        gateway_id: str,
+        bucket_start: datetime,
+        energy: dict[str, str],
+        messages: int | None = None,
+    ) -> int:
+        """Overwrite: a bucket is a pure function of the stored cycles.
+
+        ``messages`` is the number of cycles stored in the bucket. Returns the
+        number the bucket held before (0 if new), taken from the same PutItem
+        (``ReturnValues=ALL_OLD`` costs no read unit), so callers can count
+        the change without a read: the changes of one bucket telescope to its
+        final count whatever the order of rewrites.
+        """
+        item = GatewayUsage(
             keys.gateway_data_pk(company_id, gateway_id),
             keys.gateway_usage_sk(bucket_start),
             gateway_id=gateway_id,
             bucket_start=bucket_start,
             energy=energy,
-        ).save()
+            messages=messages,
+        )
+        if messages is None:
+            item.save()
+            return 0
+        # Model.save offers no ReturnValues; the same arguments through the connection do.
+        args, kwargs = item._get_save_args()
+        kwargs["return_values"] = "ALL_OLD"
+        answer = GatewayUsage._get_connection().put_item(*args, **kwargs)
+        before = (answer.get("Attributes") or {}).get(GatewayUsage.messages.attr_name) or {}
+        return int(before.get("N", 0))
 
     def usage_between(
         self, company_id: str, gateway_id: str, start: datetime, end: datetime

@@ -55,6 +55,8 @@ TITLES = {
 STAFF_ROLES = frozenset({"company_admin"})
 MAX_RECIPIENTS = 20
 MAX_SMS_CHARS = 160
+# SNS shows this as the sender where the destination country allows alphanumeric ids.
+SMS_SENDER_ID_ATTRIBUTE = "AWS.SNS.SMS.SenderID"
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Notifier:
         sns_client: Any,
         sender_email: str,
         sender_for: Callable[[str], tuple[str, str]] | None = None,
+        sms_sender_for: Callable[[str], str | None] | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._ses = ses_client
@@ -87,6 +90,8 @@ class Notifier:
         self._sender = sender_email
         # White-label seam: company id -> (brand name, sender address); see docs/brands.md.
         self._sender_for = sender_for
+        # company id -> the brand's SMS sender id (None: the carrier's default sender)
+        self._sms_sender_for = sms_sender_for
 
     def notify(self, alert: Alert) -> Notification | None:
         """Record and deliver; None if this exact alert was already recorded."""
@@ -146,13 +151,16 @@ class Notifier:
         title = TITLES[alert.topic]
         body = _body(alert)
         delivery: dict[str, str] = {}
+        sms_sender: list[str | None] = []  # looked up once, and only if someone gets an SMS
         for member in self._recipients(alert):
             delivery[f"email:{member.email}"] = self._email(
                 member.email, brand, title, body, sender
             )
             if member.phone:
                 text = f"{brand}: {title}. {body}"[:MAX_SMS_CHARS]
-                delivery[f"sms:{member.phone}"] = self._sms(member.phone, text)
+                if not sms_sender:
+                    sms_sender.append(self._sms_sender(alert.company_id))
+                delivery[f"sms:{member.phone}"] = self._sms(member.phone, text, sms_sender[0])
         return delivery
 
     def _email(self, to: str, brand: str, title: str, body: str, sender: str) -> str:
@@ -170,9 +178,20 @@ class Notifier:
             return f"failed: {type(exc).__name__}"
         return "sent"
 
-    def _sms(self, phone: str, text: str) -> str:
+    def _sms_sender(self, company_id: str) -> str | None:
+        if self._sms_sender_for is None:
+            return None
+        return self._sms_sender_for(company_id)
+
+    def _sms(self, phone: str, text: str, sender_id: str | None = None) -> str:
+        attributes: dict[str, Any] = {}
+        if sender_id:
+            attributes[SMS_SENDER_ID_ATTRIBUTE] = {"DataType": "String", "StringValue": sender_id}
         try:
-            self._sns.publish(PhoneNumber=phone, Message=text)
+            if attributes:
+                self._sns.publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)
+            else:
+                self._sns.publish(PhoneNumber=phone, Message=text)
         except (ClientError, BotoCoreError) as exc:
             LOG.warning("SMS to %s failed: %s", phone, exc)
             return f"failed: {type(exc).__name__}"

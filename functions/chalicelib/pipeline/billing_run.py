@@ -5,6 +5,12 @@ its own time zone. Opening = the account's settlement cursor (or the tenancy's
 opening reading); closing = the last valid reading before the period end.
 The bill item and its ledger entry are keyed by the period, so a re-run is a
 no-op.
+
+Time-of-use needs the shape of the month, not only its ends. A bill prices it
+from every stored reading (the cycles, read once per gateway and run), exactly
+as prepaid settlement does, while the month's cycles are still kept
+(``CYCLE_RETENTION``); after that, from the 15-minute buckets, which place each
+bucket's energy at the bucket's end (docs/pipeline.md, "Known limits").
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
 from ..data.models import Bill
 from ..data.settlement_store import Cursor, SettlementStore
-from ..data.telemetry_store import TelemetryStore
+from ..data.telemetry_store import CYCLE_RETENTION, TelemetryStore
 from ..domain import (
     BillingPeriod,
     EntryKind,
@@ -35,11 +41,16 @@ from ..domain import (
 )
 from ..domain.calendar import zone
 from ..domain.energy import kwh
+from .buckets import readings_by_meter
 from .charging import month_of
 from .context import BusDirectory
 from .ingest import rows_of
 
 CLOSING_SEARCH_CYCLES = 120  # look back at most two hours of cycles for a valid reading
+# A month of one-minute cycles is 44,640; a gateway polling faster is billed from buckets.
+MAX_BILL_CYCLES = 50_000
+# Cycles of the whole month must still be there when the bill reads them.
+EXACT_TOU_WITHIN = CYCLE_RETENTION - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -90,17 +101,25 @@ class BillingRun:
     def bill_property(self, company_id: str, property_id: str, now: datetime) -> PropertyBilling:
         prop = self._catalogue.get_property(company_id, property_id)
         period = last_completed_month(now, prop.time_zone)
+        month = _MonthReadings(period, prop.time_zone, now)
         billed, skipped = [], []
         for unit in self._catalogue.list_units_of_property(company_id, property_id):
             if unit.billing_mode != "postpaid" or not unit.account_id or not unit.meter_id:
                 continue
-            if self._bill_unit(company_id, prop.time_zone, unit.unit_id, period):
+            if self._bill_unit(company_id, prop.time_zone, unit.unit_id, period, month):
                 billed.append(unit.unit_id)
             else:
                 skipped.append(unit.unit_id)
         return PropertyBilling(billed, skipped)
 
-    def _bill_unit(self, company_id: str, tz: str, unit_id: str, period: BillingPeriod) -> bool:
+    def _bill_unit(
+        self,
+        company_id: str,
+        tz: str,
+        unit_id: str,
+        period: BillingPeriod,
+        month: _MonthReadings,
+    ) -> bool:
         unit = self._catalogue.get_unit(company_id, unit_id)
         account_id = str(unit.account_id)
         try:
@@ -125,7 +144,12 @@ class BillingRun:
         closing = self._closing(company_id, meter.gateway_id, meter.meter_id, end_at)
         if closing is None or closing.at <= opening.at:
             return False
-        readings = [opening, *self._bucket_readings(company_id, meter, opening, closing), closing]
+        between = None
+        if ctx.tariff.kind == "tou":
+            between = self._exact_readings(company_id, meter, opening, closing, month)
+        if between is None:
+            between = self._bucket_readings(company_id, meter, opening, closing)
+        readings = [opening, *between, closing]
         move_in = date.fromisoformat(ctx.tenancy.starts_on)
         bill = postpaid_bill(
             ctx.tariff,
@@ -185,6 +209,35 @@ class BillingRun:
                     return Reading(row.read_at, row.import_kwh)  # type: ignore[arg-type]
         return None
 
+    def _exact_readings(
+        self,
+        company_id: str,
+        meter: Any,
+        opening: Reading,
+        closing: Reading,
+        month: _MonthReadings,
+    ) -> list[Reading] | None:
+        """Every stored reading between opening and closing, or None if the month's
+        cycles are no longer (or not all) there."""
+        if opening.at < month.start or not month.exact_possible:
+            return None
+        by_meter = month.by_gateway.get(meter.gateway_id)
+        if by_meter is None:
+            cycles = list(
+                self._telemetry.cycles_between(
+                    company_id, meter.gateway_id, month.start, month.end, limit=MAX_BILL_CYCLES
+                )
+            )
+            by_meter = (
+                readings_by_meter(rows_of(c) for c in cycles)
+                if len(cycles) < MAX_BILL_CYCLES
+                else {}
+            )
+            month.by_gateway[meter.gateway_id] = by_meter
+        if not by_meter:
+            return None
+        return [r for r in by_meter.get(meter.meter_id, []) if opening.at < r.at < closing.at]
+
     def _bucket_readings(
         self, company_id: str, meter: Any, opening: Reading, closing: Reading
     ) -> list[Reading]:
@@ -202,6 +255,16 @@ class BillingRun:
             if opening.at < end < closing.at and cumulative <= closing.cumulative_kwh:
                 readings.append(Reading(end, cumulative))
         return readings
+
+
+class _MonthReadings:
+    """The cycles of a billing month, read at most once per gateway in one run."""
+
+    def __init__(self, period: BillingPeriod, tz: str, now: datetime) -> None:
+        self.start = datetime.combine(period.start, time(0), zone(tz))
+        self.end = datetime.combine(period.end, time(0), zone(tz))
+        self.exact_possible = now - self.start < EXACT_TOU_WITHIN
+        self.by_gateway: dict[str, dict[str, list[Reading]]] = {}
 
 
 def _line(line: Any) -> dict[str, Any]:

@@ -52,15 +52,28 @@ class BusContext:
         return str(self.premises.time_zone)
 
     def friendly(self) -> FriendlyHours:
-        if self.premises.friendly_hours:
-            return FriendlyHours.from_shadow(self.premises.friendly_hours)
-        return FriendlyHours(self.tz)
+        # Parsed once per loaded bus: the control step asks for it for every meter, every cycle.
+        cached: FriendlyHours | None = self.__dict__.get("_friendly")
+        if cached is None:
+            if self.premises.friendly_hours:
+                cached = FriendlyHours.from_shadow(self.premises.friendly_hours)
+            else:
+                cached = FriendlyHours(self.tz)
+            object.__setattr__(self, "_friendly", cached)
+        return cached
 
     def allowance(self, currency: str) -> Money:
         return Money(int(self.premises.emergency_credit_minor or 0), currency)
 
-    def thresholds(self, currency: str) -> list[Money]:
-        stored: list[Any] = list(self.company.low_credit_thresholds_minor or [])
+    def thresholds(self, currency: str, unit: Unit | None = None) -> list[Money]:
+        """The unit's own thresholds if set, else the property's, else the company's."""
+        stored: list[Any] | None = None
+        for source in (unit, self.premises):
+            if source is not None and source.low_credit_thresholds_minor is not None:
+                stored = list(source.low_credit_thresholds_minor)
+                break
+        if stored is None:
+            stored = list(self.company.low_credit_thresholds_minor or [])
         return [Money(int(t), currency) for t in stored]
 
     def by_unit(self, unit_id: str) -> MeterContext | None:

@@ -6,6 +6,8 @@
 - ``acc``/``bal``/``sk``/``sa``/``use``: account id, balance snapshot (minor),
   settled kWh, settled-at (unix ms) and tariff position (a cache of the account)
 - ``pw``/``rs``/``cmd``/``cut``: the desired state last written to the shadow
+- ``fh``: a digest of the friendly-hours schedule sent with that cutoff, so an edited
+  calendar reaches the shadow once even when power and cutoff stay the same
 - ``man``: a manual override (``on``/``off``), absent if none
 - ``pend``: the command awaiting confirmation ``{cmd, at, iss, tries}``
 - ``fl``: active alert flags (``rev``, ``off``), so an alert fires once per crossing
@@ -13,6 +15,9 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +51,12 @@ class ControlOutcome:
 
 def new_command_id(at: datetime) -> str:
     return f"c{ms(at)}-{secrets.token_hex(3)}"
+
+
+@functools.lru_cache(maxsize=256)
+def schedule_tag(friendly: FriendlyHours) -> str:
+    canonical = json.dumps(friendly.to_shadow(), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 def desired_of(state: MeterState, friendly: FriendlyHours) -> dict[str, Any]:
@@ -103,8 +114,12 @@ class Controller:
         a command when power or reason changed). ``state`` is updated in place."""
         decision = self.decide(bus, ctx, state, now)
         cutoff = None if decision.cutoff_kwh is None else format_kwh(decision.cutoff_kwh)
+        friendly = bus.friendly()
+        # The schedule only matters to the gateway alongside a cutoff.
+        tag = None if cutoff is None else schedule_tag(friendly)
         same_command = state.get("pw") == decision.power and state.get("rs") == decision.reason
-        if same_command and state.get("cut") == cutoff and "cmd" in state:
+        unchanged = state.get("cut") == cutoff and state.get("fh") == tag
+        if same_command and unchanged and "cmd" in state:
             return ControlOutcome(False, None, decision)
         meter_id = ctx.meter.meter_id
         command_id = None
@@ -123,9 +138,9 @@ class Controller:
             )
             state["cmd"] = command_id
             state["pend"] = {"cmd": command_id, "at": ms(now), "iss": ms(now), "tries": 1}
-        state.update(pw=decision.power, rs=decision.reason, cut=cutoff)
+        state.update(pw=decision.power, rs=decision.reason, cut=cutoff, fh=tag)
         self._shadows.write_desired(
-            str(bus.gateway.thing_name), meter_id, desired_of(state, bus.friendly())
+            str(bus.gateway.thing_name), meter_id, desired_of(state, friendly)
         )
         if announce and command_id and previous_power and previous_power != decision.power:
             self._announce(bus, ctx, decision, now)

@@ -1,11 +1,18 @@
-"""Where a bus's stored cycles stop being complete: a gap in the spool's sequence.
+"""Which readings a settlement must see, and where a bus's cycles stop being complete.
 
-A time-of-use settlement attributes every interval between readings to its band.
-If a cycle is still on its way (overtaken by the next one, or in flight when the
-link dropped), the interval around it is longer and its energy is split by time
-instead of by what was really used on each side of a band boundary: a minor unit
-or more off, for good. So a TOU settlement stops before the first gap in the
-sequence numbers, and waits for the missing cycle.
+Most settlements need only the newest reading: registers are cumulative. Two need
+every reading since the cursor:
+
+- time-of-use attributes each interval between readings to its band;
+- a reading below the cursor (a meter replaced or reset) is not charged, and the
+  energy used between the cursor and the reset would vanish with it unless the
+  readings before the reset are priced first.
+
+Both also go wrong when a cycle is still on its way (overtaken by the next one, or
+in flight when the link dropped): the interval around it is longer, so its energy
+is split over the bands by time, or swallowed by the reset, for good. So such a
+settlement stops before the first gap in the sequence numbers and waits for the
+missing cycle (the soak found both: docs/reliability.md).
 
 A cycle that never comes (a spool that was full and thinned, a wiped spool) must
 not hold settlement forever: a gap older than ``GAP_WAIT`` is taken as final and
@@ -18,8 +25,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from ..data.models import GatewayCycle
-from ..domain import Reading
-from .control import from_ms
+from ..domain import Reading, kwh
+from .context import MeterContext
+from .control import MeterState, from_ms
 
 # A reordered message arrives seconds after its successor; a spool backlog is sent in
 # order. An hour covers both with room to spare and bounds how long a lost cycle
@@ -49,7 +57,12 @@ def complete_before(
     return None
 
 
-def tou_readings(
+def needs_every_reading(ctx: MeterContext, mstate: MeterState, reading: Reading) -> bool:
+    tou = ctx.tariff is not None and ctx.tariff.kind == "tou"
+    return tou or reading.cumulative_kwh < kwh(str(mstate["sk"]))
+
+
+def complete_readings(
     cycles: list[GatewayCycle],
     by_meter: dict[str, list[Reading]],
     meter_id: str,
@@ -57,8 +70,8 @@ def tou_readings(
     upto: datetime,
     now: datetime,
 ) -> list[Reading]:
-    """A meter's readings to settle at time-of-use: after the cursor, up to ``upto``,
-    and before the first recent gap (empty: wait for the missing cycle)."""
+    """A meter's readings after the cursor, up to ``upto`` and before the first recent
+    gap (empty: wait for the missing cycle)."""
     horizon = complete_before(cycles, cursor_at, now)
     return [
         r

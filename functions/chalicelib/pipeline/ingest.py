@@ -1,7 +1,8 @@
 """Ingest one telemetry message: validate, store once, bucket, settle, control.
 
 Writes per message (docs/pipeline.md): one cycle item for the whole bus; one
-usage item per gateway when a 15-minute bucket closes; a settlement per meter
+usage item per gateway when a 15-minute bucket closes (plus one ADD to the
+company's usage month when the bucket's message count changes); a settlement per meter
 per hour (or on a threshold); the control state and shadows only on change.
 """
 
@@ -15,15 +16,17 @@ from typing import Any
 from ..data.errors import NotFoundError, StaleStateError
 from ..data.models import GatewayCycle, GatewayState
 from ..data.telemetry_store import TelemetryStore
+from ..data.usage_store import UsageCounters
 from ..domain import Reading
 from .alerts import Alert, Notifier
 from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
+from .contention import backoff
 from .context import BusContext, BusDirectory
 from .control import Controller, MeterState, from_ms
 from .day_rollup import DayRollup
 from .dead_letters import DeadLetters
 from .errors import InvalidTelemetryError
-from .gaps import ANCHOR_MARGIN, tou_readings
+from .gaps import ANCHOR_MARGIN, complete_readings, needs_every_reading
 from .settler import Settler
 from .telemetry import MeterRow, Telemetry, parse_event
 
@@ -57,8 +60,10 @@ class Ingest:
         notifier: Notifier,
         dead_letters: DeadLetters,
         day_rollup: DayRollup | None = None,
+        usage: UsageCounters | None = None,
     ) -> None:
         self._buses = buses
+        self._usage = usage or UsageCounters()
         self._days = day_rollup or DayRollup()
         self._telemetry = telemetry
         self._settler = settler
@@ -102,6 +107,7 @@ class Ingest:
                 break
             except StaleStateError:
                 LOG.info("gateway state changed under us (attempt %d), retrying", attempt + 1)
+                backoff(attempt)
         return result
 
     def _refuse(self, reason: str, event: Any) -> IngestResult:
@@ -128,9 +134,14 @@ class Ingest:
             previous_bucket = bucket_start(from_ms(int(previous[0].cycle_at_ms)))
             targets = [previous_bucket] if previous_bucket < this_bucket else []
         for start in targets:
-            cycles = self._telemetry.cycles_between(co, gw, start - BUCKET, start + BUCKET)
+            cycles = list(self._telemetry.cycles_between(co, gw, start - BUCKET, start + BUCKET))
             readings = readings_by_meter(rows_of(c) for c in cycles)
-            self._telemetry.put_usage(co, gw, start, bucket_energy(readings, start))
+            stored = sum(1 for c in cycles if bucket_start(from_ms(int(c.cycle_at_ms))) == start)
+            before = self._telemetry.put_usage(
+                co, gw, start, bucket_energy(readings, start), messages=stored
+            )
+            if stored != before:  # resellers' messages per month (docs/brands.md)
+                self._usage.messages_received(co, start, stored - before)
         # Charts read days, not buckets: a finished local day is rolled up (day_rollup.py).
         open_bucket = bucket_start(max(latest_at, message.cycle_at))
         self._days.after_buckets(co, gw, bus.tz, targets, open_bucket)
@@ -155,12 +166,10 @@ class Ingest:
                 reading = Reading(row.read_at, row.import_kwh)
                 if self._settler.due(bus, ctx, mstate, reading):
                     readings = [reading]
-                    if ctx.tariff is not None and ctx.tariff.kind == "tou":
-                        # Band attribution needs every reading since the cursor, and
-                        # stops before a cycle still on its way (pipeline/gaps.py).
+                    if needs_every_reading(ctx, mstate, reading):
                         if history is None:
                             history = self._history(bus, meters, message.cycle_at)
-                        readings = tou_readings(
+                        readings = complete_readings(
                             *history, row.meter_id, from_ms(int(mstate["sa"])), reading.at, now
                         )
                     if readings and self._settler.settle(bus, ctx, mstate, readings):

@@ -7,9 +7,10 @@ versioned; a concurrent ingest makes us re-read and re-apply (bounded).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from ..data import keys
@@ -20,7 +21,7 @@ from ..data.models import AuditEvent
 from ..data.telemetry_store import TelemetryStore
 from ..domain import EntryKind, LedgerEntry, Money
 from .alerts import Alert, Notifier
-from .buckets import readings_by_meter
+from .contention import backoff
 from .context import BusContext, BusDirectory, MeterContext
 from .control import Controller, ControlOutcome, MeterState, from_ms, new_command_id
 from .errors import (
@@ -30,17 +31,33 @@ from .errors import (
     NoAccountError,
     NoMeterError,
 )
-from .gaps import ANCHOR_MARGIN, tou_readings
-from .ingest import rows_of
 from .settler import Settler
+from .unsettled import unsettled_readings
 
 MAX_STATE_ATTEMPTS = 6
 MAX_TOP_UP_MINOR = 10**9
 MAX_REASON_CHARS = 500
-# How far back a top-up looks for unsettled readings (a cursor is at most a settlement
-# period old while the meter reports) and how far ahead (gateway clocks drift).
-MAX_UNSETTLED_LOOKBACK = timedelta(days=2)
-CLOCK_SKEW = timedelta(minutes=5)
+MAX_TOP_UP_NOTE_CHARS = 200
+# Control characters (C0, DEL, C1) and line breaks would corrupt receipts and CSV exports.
+TOP_UP_NOTE_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean_top_up_note(note: str | None) -> str | None:
+    """A top-up note as stored: stripped, at most 200 characters, printable; None if empty."""
+    if note is None:
+        return None
+    if not isinstance(note, str):
+        raise InvalidTopUpError("note must be text")
+    note = note.strip()
+    if len(note) > MAX_TOP_UP_NOTE_CHARS:
+        raise InvalidTopUpError(f"note longer than {MAX_TOP_UP_NOTE_CHARS} characters")
+    if TOP_UP_NOTE_REFUSED.search(note):
+        raise InvalidTopUpError("note has control characters or line breaks")
+    return note or None
+
+
+def top_up_memo(note: str | None, actor: str) -> str:
+    return note if note else f"top-up by {actor}"
 
 
 @dataclass(frozen=True)
@@ -88,9 +105,15 @@ class MeterControlService:
         client_key: str,
         actor: str,
         now: datetime | None = None,
+        memo: str | None = None,
     ) -> TopUpResult:
-        """Credit the unit's account once per client key, then re-apply the policy."""
+        """Credit the unit's account once per client key, then re-apply the policy.
+
+        ``memo``: the person's note (<= 200 characters, no control characters), stored
+        as the entry's memo and shown on the receipt; without one the memo names the
+        actor. The same key with another amount or another note is refused."""
         now = now or datetime.now(UTC)
+        note = clean_top_up_note(memo)
         if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
             raise InvalidTopUpError("amount_minor must be an integer")
         if not 0 < amount_minor <= MAX_TOP_UP_MINOR:
@@ -101,7 +124,7 @@ class MeterControlService:
         entry_id = f"topup:{keys.check_id(client_key, 'client_key')}"
         currency = ctx.tariff.currency
         applied = self._append_top_up(
-            company_id, ctx.account_id, entry_id, amount_minor, currency, actor, now
+            company_id, ctx.account_id, entry_id, amount_minor, currency, actor, now, note
         )
         outcome = self._reapply(
             bus, ctx, now, actor="top-up", note=f"{entry_id} by {actor}", settle=True
@@ -118,6 +141,7 @@ class MeterControlService:
         currency: str,
         actor: str,
         now: datetime,
+        note: str | None = None,
     ) -> bool:
         try:
             existing = self._ledger.get_entry(company_id, account_id, entry_id)
@@ -130,7 +154,7 @@ class MeterControlService:
                 EntryKind.TOP_UP,
                 Money(amount_minor, currency),
                 now,
-                memo=f"top-up by {actor}",
+                memo=top_up_memo(note, actor),
                 refs={"actor": actor},
             )
             try:
@@ -140,6 +164,11 @@ class MeterControlService:
         # A retry of the same request carries a new time; same key and amount = replay.
         if int(existing.amount_minor) != amount_minor or existing.currency != currency:
             raise InvalidTopUpError(f"client key {entry_id} was used for another amount")
+        # The fingerprint covers the time too, so a replay is recognised by content: the
+        # note is content (the memo), the actor of a retry may differ without a note.
+        first_actor = str((existing.refs or {}).get("actor", actor))
+        if (existing.memo or "") != top_up_memo(note, first_actor):
+            raise InvalidTopUpError(f"client key {entry_id} was used with another note")
         return False
 
     # --- manual disconnect / restore ---
@@ -226,7 +255,9 @@ class MeterControlService:
         settle: bool = False,
     ) -> ControlOutcome:
         meter_id = ctx.meter.meter_id
-        for _ in range(MAX_STATE_ATTEMPTS):
+        for attempt in range(MAX_STATE_ATTEMPTS):
+            if attempt:
+                backoff(attempt - 1)
             state = self._telemetry.get_state(bus.company_id, bus.gateway.gateway_id)
             mstate: MeterState = dict((state.meters or {}).get(meter_id, {}))
             if mutate:
@@ -257,18 +288,6 @@ class MeterControlService:
         if ctx.tariff is None or "sa" not in mstate:
             return
         cursor_at = from_ms(int(mstate["sa"]))
-        start = max(cursor_at, now - MAX_UNSETTLED_LOOKBACK)
-        cycles = list(
-            self._telemetry.cycles_between(
-                bus.company_id, bus.gateway.gateway_id, start - ANCHOR_MARGIN, now + CLOCK_SKEW
-            )
-        )
-        by_meter = readings_by_meter(rows_of(c) for c in cycles)
-        meter_id = ctx.meter.meter_id
-        if ctx.tariff.kind == "tou":
-            # Every interval goes to its band, and only up to a cycle still on its way.
-            readings = tou_readings(cycles, by_meter, meter_id, cursor_at, now + CLOCK_SKEW, now)
-        else:
-            readings = [r for r in by_meter.get(meter_id, []) if r.at > cursor_at][-1:]
+        readings = unsettled_readings(self._telemetry, bus, ctx, cursor_at, now)
         if readings:
             self._settler.settle(bus, ctx, mstate, readings)

@@ -81,7 +81,7 @@ class Settler:
         before = int(state.get("bal", 0))
         after = before - plan.charge.amount_minor
         currency = ctx.tariff.currency
-        levels = [t.amount_minor for t in bus.thresholds(currency)]
+        levels = [t.amount_minor for t in bus.thresholds(currency, ctx.unit)]
         levels += [0, -bus.allowance(currency).amount_minor]
         return any(before > level >= after for level in levels)
 
@@ -139,7 +139,7 @@ class Settler:
         unit_ref = f"unit:{ctx.unit.unit_id}" if ctx.unit else f"meter:{ctx.meter.meter_id}"
         before = Money(balance + plan.charge.amount_minor, currency)
         for threshold in low_credit_alerts(
-            before, Money(balance, currency), bus.thresholds(currency)
+            before, Money(balance, currency), bus.thresholds(currency, ctx.unit)
         ):
             self._notifier.notify(
                 Alert(

@@ -27,12 +27,20 @@ from ..pipeline.errors import (
     NoMeterError,
 )
 from ..pipeline.meter_control import MAX_TOP_UP_MINOR as PIPELINE_MAX_TOP_UP_MINOR
-from ..pipeline.meter_control import ManualResult
-from .errors import IdempotencyKeyReusedError, InvalidRelayRequestError, InvalidTopUpError
+from ..pipeline.meter_control import ManualResult, clean_top_up_note, top_up_memo
+from .errors import (
+    IdempotencyKeyReusedError,
+    InvalidRelayRequestError,
+    InvalidTopUpError,
+    InvalidTopUpNoteError,
+)
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_TOP_UP_MINOR = PIPELINE_MAX_TOP_UP_MINOR
 MAX_REASON_CHARS = 200
+MAX_NOTE_CHARS = 200
+# No control characters (C0, DEL, C1) nor line breaks: the pipeline's rule, as a pattern.
+NOTE_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]*$"
 TOP_UP_ID_PREFIX = "topup:"  # the pipeline's entry id for a client key
 POWER_CHOICES: dict[str, Literal["on", "off"] | None] = {"on": "on", "off": "off", "auto": None}
 
@@ -51,14 +59,23 @@ def top_up_entry_id(idempotency_key: str) -> str:
 
 
 def top_up(
-    p: Principal, unit: Unit, amount_minor: int, idempotency_key: str, now: datetime
+    p: Principal,
+    unit: Unit,
+    amount_minor: int,
+    idempotency_key: str,
+    now: datetime,
+    note: str | None = None,
 ) -> TopUpReceipt:
     """Credit the unit's current account once per idempotency key.
 
     A double click or a retry carries the same key (rendered into the form),
     hence the same entry id: the pipeline recognises the replay and credits
-    nothing. The same key with another amount is a conflict.
+    nothing. The same key with another amount or another note is a conflict.
     """
+    try:
+        note = clean_top_up_note(note)
+    except PipelineTopUpError as exc:
+        raise InvalidTopUpNoteError(str(exc)) from exc
     if not unit.account_id:
         raise InvalidTopUpError("the unit has no tenancy to credit")
     if isinstance(amount_minor, bool) or not 0 < amount_minor <= MAX_TOP_UP_MINOR:
@@ -66,11 +83,16 @@ def top_up(
     entry_id = top_up_entry_id(idempotency_key)
     ledger = services().ledger
     existing = _existing(p.company_id, unit.account_id, entry_id)
-    if existing is not None and int(existing.amount_minor) != amount_minor:
+    actor = p.email or p.user_sub
+    if existing is not None and (
+        int(existing.amount_minor) != amount_minor
+        or (existing.memo or "")
+        != top_up_memo(note, str((existing.refs or {}).get("actor", actor)))
+    ):
         raise IdempotencyKeyReusedError("this submit key was already used for another top-up")
     try:
         result = services().meter_control.top_up(
-            p.company_id, unit.unit_id, amount_minor, idempotency_key, p.email or p.user_sub, now
+            p.company_id, unit.unit_id, amount_minor, idempotency_key, actor, now, memo=note
         )
     except PipelineTopUpError as exc:
         if _existing(p.company_id, unit.account_id, entry_id) is not None:

@@ -6,7 +6,7 @@ are pre-formatted by the caller so the chart knows nothing of locales.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
@@ -63,3 +63,84 @@ def bar_chart_svg(bars: Sequence[Bar], title: str) -> str:
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+# --- period charts (portal/consumption.py): axes, labels, accessible text ---
+
+PERIOD_WIDTH = 340  # about the card's width on a 390 px phone: 12 px text stays ~12 px
+PERIOD_HEIGHT = 240
+AXIS_LEFT = 44  # room for the kWh labels of the value axis
+AXIS_BOTTOM = 36  # two lines of slot labels (weekday, day)
+AXIS_TOP = 26
+MAX_X_LABELS = 6  # beyond a week, every n-th slot is labelled
+MAX_VALUE_LABELS = 7  # numbers on top of the bars only where they fit
+
+
+def period_chart_svg(
+    bars: Sequence[Bar],
+    title: str,
+    description: str,
+    chart_id: str,
+    format_kwh: Callable[[Decimal], str],
+    unit: str = "kWh",
+) -> str:
+    """Bars with a value axis (0, half, peak in kWh), slot labels, a ``<title>``
+    and a ``<desc>`` (what a screen reader reads: the caller's summary), and a
+    ``<title>`` per bar. Empty input draws an empty axis, not nothing."""
+    bars = list(bars)[-MAX_BARS:]
+    cid = escape(chart_id)
+    peak = max((b.energy_kwh for b in bars), default=Decimal(0))
+    plot_h = PERIOD_HEIGHT - AXIS_BOTTOM - AXIS_TOP
+    base_y = PERIOD_HEIGHT - AXIS_BOTTOM
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {PERIOD_WIDTH} {PERIOD_HEIGHT}" '
+        f'role="img" aria-labelledby="{cid}-t {cid}-d" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-t">{escape(title)}</title>',
+        f'<desc id="{cid}-d">{escape(description)}</desc>',
+        f'<text class="axis-unit" x="{AXIS_LEFT - 6}" y="{AXIS_TOP - 12}" '
+        f'text-anchor="end">{escape(unit)}</text>',
+    ]
+    for share in (Decimal(1), Decimal("0.5")) if peak > 0 else ():
+        y = base_y - float(share) * plot_h
+        parts.append(
+            f'<line class="grid" x1="{AXIS_LEFT}" y1="{y:.1f}" x2="{PERIOD_WIDTH}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{AXIS_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(format_kwh(peak * share))}</text>"
+        )
+    parts.append(
+        f'<text class="tick" x="{AXIS_LEFT - 4}" y="{base_y + 4}" text-anchor="end">0</text>'
+        f'<line class="axis" x1="{AXIS_LEFT}" y1="{base_y}" x2="{PERIOD_WIDTH}" y2="{base_y}"/>'
+    )
+    if bars:
+        slot = (PERIOD_WIDTH - AXIS_LEFT) / len(bars)
+        bar_w = max(2.0, slot * 0.7)
+        label_every = 1 if len(bars) <= MAX_VALUE_LABELS else -(-len(bars) // MAX_X_LABELS)
+        for i, bar in enumerate(bars):
+            share = (bar.energy_kwh / peak) if peak > 0 else Decimal(0)
+            h = float(share) * plot_h  # drawing coordinates only; the data stay Decimal
+            x = AXIS_LEFT + i * slot + (slot - bar_w) / 2
+            y = base_y - h
+            parts.append(
+                f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+                f'height="{h:.1f}"><title>{escape(bar.label.replace(chr(10), " "))}: '
+                f"{escape(bar.value_label)} {escape(unit)}</title></rect>"
+            )
+            if len(bars) <= MAX_VALUE_LABELS and bar.energy_kwh > 0:
+                parts.append(
+                    f'<text class="value" x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}" '
+                    f'text-anchor="middle">{escape(bar.value_label)}</text>'
+                )
+            if i % label_every == 0:
+                parts.append(_slot_label(bar.label, x + bar_w / 2, base_y + 16))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _slot_label(label: str, x: float, y: float) -> str:
+    """A label; a newline in it starts a second line (e.g. weekday over day)."""
+    lines = label.split("\n")[:2]
+    spans = "".join(
+        f'<tspan x="{x:.1f}" dy="{0 if i == 0 else 14}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return f'<text class="label" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{spans}</text>'

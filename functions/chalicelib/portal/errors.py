@@ -21,3 +21,7 @@ class InvalidRelayRequestError(PortalError):
 
 class InvalidCursorError(PortalError):
     """A pagination cursor that this query did not issue."""
+
+
+class InvalidTopUpNoteError(InvalidTopUpError):
+    """A top-up note over 200 characters or with control characters."""

@@ -228,7 +228,10 @@ def _batch(cls: Any, wanted: set[tuple[str, str]]) -> list[Any]:
     return list(cls.batch_get(sorted(wanted))) if wanted else []
 
 
-def unit_detail(p: Principal, unit_id: str, now: datetime | None = None) -> UnitDetail:
+def unit_detail(
+    p: Principal, unit_id: str, now: datetime | None = None, with_usage: bool = True
+) -> UnitDetail:
+    """``with_usage=False``: the caller draws its own chart (portal/consumption.py)."""
     now = now or datetime.now(UTC)
     svc = services()
     unit = visible_unit(p, unit_id)
@@ -258,7 +261,8 @@ def unit_detail(p: Principal, unit_id: str, now: datetime | None = None) -> Unit
                 limit=RELAY_HISTORY,
             )
         )
-        usage = daily_usage(p.company_id, meter, prop.time_zone, now)
+        if with_usage:
+            usage = daily_usage(p.company_id, meter, prop.time_zone, now)
     estimate = None
     if account is not None and entries is not None:
         estimate = days_left(

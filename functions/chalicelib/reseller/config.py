@@ -11,6 +11,7 @@ ENV_RATE_PER_MINUTE = "POWERLET_RESELLER_RATE_PER_MINUTE"
 ENV_GATEWAY_POLICY = "POWERLET_GATEWAY_POLICY"
 ENV_IDEMPOTENCY_TTL_DAYS = "POWERLET_IDEMPOTENCY_TTL_DAYS"
 ENV_STAGE = "POWERLET_STAGE"
+ENV_DNS_OVER_HTTPS_URL = "POWERLET_DNS_OVER_HTTPS_URL"
 
 GATEWAY_COMPONENT = "com.powerlet.MeterGateway"
 
@@ -25,6 +26,10 @@ class ResellerSettings(BaseModel):
     # conditional create (company, gateway and meter ids are unique), not repeated.
     idempotency_ttl_days: int = Field(default=90, ge=1, le=3650)
     gateway_policy: str | None = None
+    # where custom-domain TXT challenges are looked up (branding/domain_challenge.py)
+    dns_over_https_url: str = Field(
+        default="https://cloudflare-dns.com/dns-query", pattern=r"^https://[^\s]{1,200}$"
+    )
 
     @property
     def gateway_policy_name(self) -> str:
@@ -42,5 +47,6 @@ class ResellerSettings(BaseModel):
             "rate_per_minute": env.get(ENV_RATE_PER_MINUTE),
             "idempotency_ttl_days": env.get(ENV_IDEMPOTENCY_TTL_DAYS),
             "gateway_policy": env.get(ENV_GATEWAY_POLICY),
+            "dns_over_https_url": env.get(ENV_DNS_OVER_HTTPS_URL),
         }
         return cls.model_validate({k: v for k, v in raw.items() if v})

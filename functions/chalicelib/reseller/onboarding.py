@@ -14,9 +14,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from ..branding.domain_challenge import TxtResolver
 from ..branding.errors import InvalidBrandError
 from ..branding.logos import LogoStore
-from ..branding.resolution import RESERVED_SLUGS
+from ..branding.resolution import RESERVED_SLUGS, normalise_host
 from ..branding.schema import BrandConfig
 from ..data import builders, keys
 from ..data.brand_store import BrandStore
@@ -25,10 +26,12 @@ from ..data.errors import NotFoundError
 from ..data.models import Company
 from ..data.usage_store import UsageCounters
 from .errors import AdminExistsError, CompanyExistsError, CompanySuspendedError
+from .paging import decode_cursor, encode_cursor
 from .requests import CreateCompanyRequest
 
 LOG = logging.getLogger(__name__)
-MAX_COMPANIES_LISTED = 200
+MAX_COMPANIES_LISTED = 200  # one page at most
+DEFAULT_COMPANIES_LISTED = 50
 ADMIN_ROLE = "company_admin"
 
 
@@ -113,11 +116,13 @@ class Onboarding:
             # the company was never written: the invitation must not survive it
             self._withdraw_invitation(req.admin.email)
             raise
+        domains = self._brands.domains(req.company_id, brand.custom_domains)
         return {
             **company_view(company),
             "brand": brand.model_dump(mode="json"),
+            "domains": domains,
             "admin": {"email": req.admin.email, "user_sub": user_sub, "invited": True},
-            "sign_in_urls": sign_in_urls(brand),
+            "sign_in_urls": sign_in_urls(brand, domains),
         }
 
     def _invite_admin(self, company_id: str, email: str) -> str:
@@ -151,18 +156,32 @@ class Onboarding:
             # keep the original failure visible; an orphan user has no membership anyway
             LOG.exception("could not withdraw the invitation of %s", email)
 
-    def list_companies(self, reseller_id: str) -> list[dict[str, Any]]:
-        items = Company.gsi1.query(
-            keys.companies_of_reseller_gsi1pk(reseller_id), limit=MAX_COMPANIES_LISTED
+    def list_companies(
+        self,
+        reseller_id: str,
+        limit: int = DEFAULT_COMPANIES_LISTED,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of the reseller's companies, and the cursor of the next (or None)."""
+        start = decode_cursor(cursor, reseller_id) if cursor else None
+        result = Company.gsi1.query(
+            keys.companies_of_reseller_gsi1pk(reseller_id),
+            limit=max(1, min(limit, MAX_COMPANIES_LISTED)),
+            last_evaluated_key=start,
         )
-        return [company_view(c) for c in items if isinstance(c, Company)]
+        companies = [company_view(c) for c in result if isinstance(c, Company)]
+        last = result.last_evaluated_key
+        return {"companies": companies, "next_cursor": encode_cursor(last) if last else None}
 
     def get_company(self, reseller_id: str, company_id: str) -> dict[str, Any]:
         company = self.owned_company(reseller_id, company_id)
         brand = self._brands.get(company_id)
+        domains = self._brands.domains(company_id, brand.custom_domains) if brand else []
         return {
             **company_view(company),
             "brand": brand.model_dump(mode="json") if brand else None,
+            "domains": domains,
+            "sign_in_urls": sign_in_urls(brand, domains) if brand else [],
         }
 
     def set_status(self, reseller_id: str, company_id: str, status: str) -> dict[str, Any]:
@@ -187,7 +206,30 @@ class Onboarding:
         keep_logo = previous.logo_key if previous and previous.slug == config.slug else None
         config = config.model_copy(update={"logo_key": keep_logo})
         self._brands.save(company_id, config, previous)
-        return {"company_id": company_id, "brand": config.model_dump(mode="json")}
+        return {
+            "company_id": company_id,
+            "brand": config.model_dump(mode="json"),
+            "domains": self._brands.domains(company_id, config.custom_domains),
+        }
+
+    def verify_domain(
+        self,
+        reseller_id: str,
+        company_id: str,
+        domain: str,
+        resolver: TxtResolver,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """Check the domain's DNS challenge; a verified domain starts resolving to the brand."""
+        self.active_company(reseller_id, company_id)
+        host = normalise_host(domain)
+        brand = self._brands.get(company_id)
+        if host is None or brand is None or host not in brand.custom_domains:
+            raise NotFoundError("the brand has no such domain")
+        return {
+            "company_id": company_id,
+            **self._brands.verify_domain(company_id, host, resolver, now),
+        }
 
     def upload_logo(self, reseller_id: str, company_id: str, data: bytes) -> dict[str, Any]:
         self.active_company(reseller_id, company_id)
@@ -216,6 +258,8 @@ def _check_slug(config: BrandConfig) -> None:
         raise InvalidBrandError(f"slug {config.slug!r} is reserved")
 
 
-def sign_in_urls(config: BrandConfig) -> list[str]:
-    urls = [f"https://{domain}/signin" for domain in config.custom_domains]
+def sign_in_urls(config: BrandConfig, domains: list[dict[str, Any]]) -> list[str]:
+    """Verified domains only: a pending one does not show the brand yet."""
+    verified = {d["domain"] for d in domains if d["status"] == "verified"}
+    urls = [f"https://{domain}/signin" for domain in config.custom_domains if domain in verified]
     return [*urls, f"/b/{config.slug}/signin"]

@@ -18,6 +18,18 @@ class _Body(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class ListCompaniesQuery(_Body):
+    """``GET /v1/reseller/companies?limit=&cursor=``."""
+
+    limit: int = Field(default=50, ge=1, le=200, description="companies per page, 1-200")
+    cursor: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="next_cursor of the previous page (opaque)",
+    )
+
+
 class IssueKeyRequest(_Body):
     label: PlainText = Field(min_length=1, max_length=100)  # what the key is for
 

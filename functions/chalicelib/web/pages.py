@@ -25,10 +25,11 @@ from chalice.app import Request
 
 from ..api.access import PUBLIC, ROUTE_ACCESS
 from ..api.services import services
-from ..auth.errors import ForbiddenError, NoMembershipError
+from ..auth.errors import CompanySuspendedAccessError, ForbiddenError, NoMembershipError
 from ..auth.principal import Principal, Role
 from ..branding.resolution import ResolvedBrand
 from ..data.errors import InvalidIdentifierError, NotFoundError
+from ..data.member_access import active_membership
 from ..data.web_sessions import WebSession
 from ..portal.errors import InvalidCursorError
 from .config import WebSettings
@@ -40,7 +41,7 @@ from .cookies import (
     set_cookie,
 )
 from .errors import CsrfError, InvalidFormError, NotSignedInError
-from .i18n import LANGUAGE_LABELS, Translator, pick_language
+from .i18n import LANGUAGE_LABELS, LANGUAGES, Translator, pick_language
 from .render import render
 
 FORM = "application/x-www-form-urlencoded"
@@ -72,13 +73,33 @@ class PageContext:
     request: Request
     settings: WebSettings
     cookies: dict[str, str]
-    tr: Translator
+    accept_language: str | None = None
     principal: Principal | None = None
     session: WebSession | None = None
     set_cookies: list[str] = field(default_factory=list)
     _form: dict[str, str] | None = None
     slug: str | None = None  # the /b/<slug>/ prefix, on the routes that have it
     _brand: ResolvedBrand | None = None
+    _tr: Translator | None = None
+
+    @property
+    def tr(self) -> Translator:
+        """Chosen on first use, so a page that renders nothing resolves no brand."""
+        if self._tr is None:
+            self._tr = Translator(self.language)
+        return self._tr
+
+    @property
+    def language(self) -> str:
+        """The reader's cookie; else, before sign-in on a company's own screen
+        (custom domain or ``/b/<slug>/``), the brand's ``default_locale``; else
+        Accept-Language; else English (docs/brands.md, "Language")."""
+        chosen = self.cookies.get(LANGUAGE_COOKIE)
+        if chosen in LANGUAGES:
+            return str(chosen)
+        if self.principal is None and self.brand.company_id is not None:
+            return self.brand.config.default_locale
+        return pick_language(None, self.accept_language)
 
     @property
     def brand(self) -> ResolvedBrand:
@@ -211,12 +232,12 @@ def _serve(
     settings = services().web_settings
     headers = request.headers
     cookies = read_cookies(headers.get("cookie") if headers else None)
-    tr = Translator(
-        pick_language(
-            cookies.get(LANGUAGE_COOKIE), headers.get("accept-language") if headers else None
-        )
+    ctx = PageContext(
+        request=request,
+        settings=settings,
+        cookies=cookies,
+        accept_language=headers.get("accept-language") if headers else None,
     )
-    ctx = PageContext(request=request, settings=settings, cookies=cookies, tr=tr)
     try:
         if roles is not PUBLIC:
             _authenticate(ctx, roles)
@@ -228,18 +249,25 @@ def _serve(
         response = ctx.redirect(target)
     except (NotFoundError, InvalidIdentifierError):
         response = ctx.render(
-            "error.html", status=404, title=tr.t("not_found"), text=tr.t("not_found_text")
+            "error.html", status=404, title=ctx.tr.t("not_found"), text=ctx.tr.t("not_found_text")
         )
     except (ForbiddenError, NoMembershipError):
         response = ctx.render(
-            "error.html", status=403, title=tr.t("forbidden"), text=tr.t("forbidden_text")
+            "error.html", status=403, title=ctx.tr.t("forbidden"), text=ctx.tr.t("forbidden_text")
+        )
+    except CompanySuspendedAccessError:
+        response = ctx.render(
+            "error.html",
+            status=403,
+            title=ctx.tr.t("forbidden"),
+            text=ctx.tr.t("company_suspended"),
         )
     except CsrfError:
         response = ctx.render(
-            "error.html", status=403, title=tr.t("forbidden"), text=tr.t("session_expired")
+            "error.html", status=403, title=ctx.tr.t("forbidden"), text=ctx.tr.t("session_expired")
         )
     except (InvalidFormError, InvalidCursorError):
-        response = ctx.render("error.html", status=400, title=tr.t("bad_request"), text="")
+        response = ctx.render("error.html", status=400, title=ctx.tr.t("bad_request"), text="")
     return _finish(ctx, response)
 
 
@@ -250,7 +278,8 @@ def _authenticate(ctx: PageContext, roles: frozenset[Role]) -> None:
     except NotFoundError as exc:
         raise NotSignedInError("no valid session") from exc
     try:
-        member = services().catalogue.get_membership(session.company_id, session.user_sub)
+        # with the company's status: a suspended company's sessions stop at once
+        member = active_membership(session.company_id, session.user_sub)
     except NotFoundError as exc:
         raise NoMembershipError("the user has no role in this company") from exc
     ctx.session = session

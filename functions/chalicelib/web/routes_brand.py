@@ -16,7 +16,7 @@ from ..branding.resolution import DEFAULT, ResolvedBrand
 from ..branding.theme import theme_css
 from ..data.errors import NotFoundError
 from .pages import PageContext, page
-from .routes_signin import _sign_in_screen
+from .routes_signin import _sign_in_screen, forgot_password_screen, reset_password_screen
 
 bp = Blueprint(__name__)
 
@@ -74,6 +74,20 @@ def branded_tenant_sign_in(ctx: PageContext, slug: str) -> Response:
     ctx.slug = slug
     _require_slug(ctx)
     return _sign_in_screen(ctx, "tenant")
+
+
+@page(bp, "/b/{slug}/password/forgot", PUBLIC, methods=("GET", "POST"))
+def branded_forgot_password(ctx: PageContext, slug: str) -> Response:
+    ctx.slug = slug
+    _require_slug(ctx)
+    return forgot_password_screen(ctx)
+
+
+@page(bp, "/b/{slug}/password/reset", PUBLIC, methods=("GET", "POST"))
+def branded_reset_password(ctx: PageContext, slug: str) -> Response:
+    ctx.slug = slug
+    _require_slug(ctx)
+    return reset_password_screen(ctx)
 
 
 def _require_slug(ctx: PageContext) -> None:

@@ -195,6 +195,17 @@ def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> R
             secure=ctx.settings.cookie_secure,
         )
     )
+    if ctx.cookies.get(LANGUAGE_COOKIE) not in LANGUAGES and ctx.brand.company_id is not None:
+        # Signed in on the company's own screen, which opened in the brand's
+        # language: the portal keeps that language (until the reader picks one).
+        ctx.set_cookies.append(
+            set_cookie(
+                LANGUAGE_COOKIE,
+                ctx.tr.language,
+                max_age_s=LANGUAGE_MAX_AGE_S,
+                secure=ctx.settings.cookie_secure,
+            )
+        )
     return ctx.redirect(HOME[audience])
 
 
@@ -208,15 +219,24 @@ def sign_out(ctx: PageContext) -> Response:
 
 @page(bp, "/password/forgot", PUBLIC, methods=("GET", "POST"))
 def forgot_password(ctx: PageContext) -> Response:
-    if ctx.request.method == "GET":
-        return ctx.render("forgot.html", error=None)
-    email = ctx.form.get("email", "").strip()
-    services().sign_in.forgot_password(email)
-    return ctx.redirect("/password/reset", email=email, sent="1")
+    return forgot_password_screen(ctx)
 
 
 @page(bp, "/password/reset", PUBLIC, methods=("GET", "POST"))
 def reset_password(ctx: PageContext) -> Response:
+    return reset_password_screen(ctx)
+
+
+def forgot_password_screen(ctx: PageContext) -> Response:
+    """Also served under ``/b/<slug>/``: redirects keep the brand's prefix."""
+    if ctx.request.method == "GET":
+        return ctx.render("forgot.html", error=None)
+    email = ctx.form.get("email", "").strip()
+    services().sign_in.forgot_password(email)
+    return ctx.redirect(f"{ctx.brand.path_prefix}/password/reset", email=email, sent="1")
+
+
+def reset_password_screen(ctx: PageContext) -> Response:
     if ctx.request.method == "GET":
         notice = "code_sent" if ctx.query.get("sent") == "1" else None
         return ctx.render("reset.html", email=ctx.query.get("email", ""), error=None, notice=notice)
@@ -239,4 +259,4 @@ def reset_password(ctx: PageContext) -> Response:
     except PasswordRejectedError:
         error = ctx.tr.t("password_rejected")
         return ctx.render("reset.html", status=400, email=email, error=error, notice=None)
-    return ctx.redirect(STAFF_SIGN_IN, reset="1")
+    return ctx.redirect(f"{ctx.brand.path_prefix}{STAFF_SIGN_IN}", reset="1")

@@ -9,14 +9,16 @@ from babel.numbers import get_currency_precision
 from chalice import Blueprint, Response
 
 from ..api.access import STAFF
+from ..domain.usage_periods import InvalidChartPeriodError
 from ..portal import actions, views
-from ..portal.chart import Bar, bar_chart_svg
 from ..portal.errors import (
     IdempotencyKeyReusedError,
     InvalidRelayRequestError,
     InvalidTopUpError,
+    InvalidTopUpNoteError,
 )
 from ..portal.scope import visible_unit
+from .consumption_view import bad_chart_request, unit_panel
 from .pages import PageContext, page
 
 bp = Blueprint(__name__)
@@ -51,25 +53,22 @@ def unit_page(ctx: PageContext, unit_id: str) -> Response:
 
 def _unit(ctx: PageContext, unit_id: str, status: int = 200, **errors: str | None) -> Response:
     assert ctx.principal is not None
-    detail = views.unit_detail(ctx.principal, unit_id, ctx.now)
+    detail = views.unit_detail(ctx.principal, unit_id, ctx.now, with_usage=False)
+    try:
+        consumption = unit_panel(ctx, detail, f"/portal/units/{unit_id}")
+    except InvalidChartPeriodError as exc:
+        return bad_chart_request(ctx, exc)
     return ctx.render(
         "unit.html",
         status=status,
         d=detail,
-        chart=usage_chart(ctx, detail),
+        consumption=consumption,
         idempotency_key=secrets.token_urlsafe(18),
         done=ctx.query.get("done"),
         topup_error=errors.get("topup_error"),
         relay_error=errors.get("relay_error"),
         form=ctx.form if ctx.request.method == "POST" else {},
     )
-
-
-def usage_chart(ctx: PageContext, detail: views.UnitDetail) -> str:
-    bars = [
-        Bar(ctx.tr.short_day(u.day), u.energy_kwh, ctx.tr.kwh(u.energy_kwh)) for u in detail.usage
-    ]
-    return bar_chart_svg(bars, ctx.tr.t("consumption", days=views.USAGE_DAYS))
 
 
 def parse_amount_minor(text: str, currency: str) -> int:
@@ -97,8 +96,15 @@ def top_up(ctx: PageContext, unit_id: str) -> Response:
     try:
         amount_minor = parse_amount_minor(ctx.form.get("amount", ""), currency)
         receipt = actions.top_up(
-            ctx.principal, unit, amount_minor, ctx.form.get("idempotency_key", ""), ctx.now
+            ctx.principal,
+            unit,
+            amount_minor,
+            ctx.form.get("idempotency_key", ""),
+            ctx.now,
+            note=ctx.form.get("note") or None,
         )
+    except InvalidTopUpNoteError:
+        return _unit(ctx, unit_id, status=400, topup_error=ctx.tr.t("note_invalid"))
     except (InvalidTopUpError, IdempotencyKeyReusedError):
         return _unit(ctx, unit_id, status=400, topup_error=ctx.tr.t("amount_invalid"))
     return ctx.redirect(f"/portal/units/{unit_id}/receipts/{receipt.entry.entry_id}")

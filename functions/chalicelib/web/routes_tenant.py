@@ -6,9 +6,10 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from ..auth.principal import Role
+from ..domain.usage_periods import InvalidChartPeriodError
 from ..portal import views
+from .consumption_view import bad_chart_request, unit_panel
 from .pages import PageContext, page
-from .routes_staff import usage_chart
 
 bp = Blueprint(__name__)
 
@@ -20,11 +21,17 @@ CREDIT_KINDS = frozenset({"top_up", "transfer_in", "emergency_credit"})
 def tenant_home(ctx: PageContext) -> Response:
     assert ctx.principal is not None
     details = [
-        views.unit_detail(ctx.principal, u.unit_id, ctx.now)
+        views.unit_detail(ctx.principal, u.unit_id, ctx.now, with_usage=False)
         for u in views.tenant_units(ctx.principal)
     ]
-    charts = {d.unit.unit_id: usage_chart(ctx, d) for d in details}
-    return ctx.render("tenant_home.html", details=details, charts=charts, credit_kinds=CREDIT_KINDS)
+    try:
+        panels = {
+            d.unit.unit_id: unit_panel(ctx, d, "/tenant", f"chart-{i}")
+            for i, d in enumerate(details)
+        }
+    except InvalidChartPeriodError as exc:
+        return bad_chart_request(ctx, exc)
+    return ctx.render("tenant_home.html", details=details, panels=panels, credit_kinds=CREDIT_KINDS)
 
 
 @page(bp, "/tenant/units/{unit_id}/receipts/{entry_id}", TENANT, audience="tenant")

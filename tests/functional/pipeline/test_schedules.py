@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,9 +10,10 @@ import pytest
 from chalicelib.api.services import Services
 from chalicelib.data import keys
 from chalicelib.data.models import Account, Bill, Gateway
+from chalicelib.domain import BillingPeriod, Reading, kwh, parse_tariff, postpaid_bill
 from chalicelib.pipeline import handlers
 
-from .rig import FLAT_TWD, T0, Bus, MeterSpec, event, make_bus, minutes
+from .rig import FLAT_TWD, OPENING_KWH, T0, TOU_TWD, Bus, MeterSpec, event, make_bus, minutes
 
 pytestmark = pytest.mark.functional
 
@@ -134,3 +135,49 @@ def test_postpaid_bill_at_period_end_is_issued_once_and_charged(pipeline: Servic
     )
     assert int(bill.total_minor) == 6000
     assert pipeline.ledger.balance_minor(bus.company_id, bus.accounts["u-p"]) == -6000
+
+
+def test_a_time_of_use_bill_prices_every_reading_of_the_month(pipeline: Services) -> None:
+    # GIVEN a postpaid time-of-use unit (off until 12:00 Taipei, peak after) read hourly
+    # on the last evening and night of November, heavy before midnight, light after noon
+    tou = make_bus(
+        pipeline.ledger, [MeterSpec("m-t", "u-t", TOU_TWD, mode="postpaid", credit_minor=0)]
+    )
+    start = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 09:00 in Taipei
+    readings = [("100.000", 0)]
+    for hour in range(1, 15):  # until 23:00 in Taipei
+        used = 2_000 if hour <= 3 else 200  # Wh in the hour: heavy until 12:00
+        readings.append((f"{(int(readings[-1][0].replace('.', '')) + used) / 1000:.3f}", hour))
+    for seq, (value, hour) in enumerate(readings, start=1):
+        handlers.ingest_telemetry(event(tou, seq, start + timedelta(hours=hour), {"m-t": value}))
+    # WHEN November is billed on December 1st
+    handlers.bill_property(
+        {
+            "company_id": tou.company_id,
+            "property_id": tou.property_id,
+            "now": "2026-12-01T02:00:00+00:00",
+        }
+    )
+    # THEN the bill equals the domain's bill over every stored reading (interval by
+    # interval, not bucket by bucket): 3 hours at the off price, the rest at peak
+    bill = Bill.get(
+        keys.account_pk(tou.company_id, tou.accounts["u-t"]), keys.bill_sk("2026-11-01")
+    )
+    bands = {line["refs"]["band"]: line for line in bill.lines if line["code"] == "energy"}
+    tenancy_start = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # 2026-11-01 in Taipei
+    truth = [Reading(tenancy_start, kwh(OPENING_KWH))] + [
+        Reading(start + timedelta(hours=h, milliseconds=100), kwh(v)) for v, h in readings
+    ]
+    expected = postpaid_bill(
+        parse_tariff(TOU_TWD),
+        BillingPeriod(date(2026, 11, 1), date(2026, 12, 1)),
+        truth,
+        tz="Asia/Taipei",
+    )
+    assert int(bill.total_minor) == sum(line.amount_minor for line in expected.lines)
+    want = {
+        line.refs["band"]: str(line.quantity) for line in expected.lines if line.code == "energy"
+    }
+    assert {band: line["quantity"] for band, line in bands.items()} == want
+    # (the peak band holds the 11 light hours, the off band the heavy ones)
+    assert kwh(bands["off"]["quantity"]) > kwh(bands["peak"]["quantity"])

@@ -127,7 +127,20 @@ def test_disconnect_needs_confirmation_and_reason_and_the_tenant_sees_why(
         {"power": "on", "reason": "Inspection done", "confirm": "yes"},
         csrf=csrf,
     )
-    assert "Disconnect power" in text(landlord.get(f"/portal/units/{UNIT}"))
+    restored = text(landlord.get(f"/portal/units/{UNIT}"))
+    assert "Disconnect power" in restored
+    # AND a manual setting is lifted with "return to automatic control", which then goes
+    csrf = landlord.csrf_of(f"/portal/units/{UNIT}")
+    assert "Return to automatic control" in restored
+    auto = landlord.post(
+        f"/portal/units/{UNIT}/relay",
+        {"power": "auto", "reason": "Back to prepaid rules", "confirm": "yes"},
+        csrf=csrf,
+    )
+    assert auto.status_code == 303
+    after = text(landlord.get(auto.headers["location"]))
+    assert "Back under automatic control" in after
+    assert "Return to automatic control" not in after
 
 
 def test_tenant_sees_credit_days_left_chart_and_receipts(browser: Browser, services: Any) -> None:

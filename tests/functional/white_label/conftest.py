@@ -13,6 +13,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.api.services import Services, set_services
+from chalicelib.branding.domain_challenge import StaticTxtResolver
 from chalicelib.data import builders
 from chalicelib.data.reseller_store import ApiKeyStore
 from tests.functional.portal.browser_client import Browser
@@ -23,8 +24,27 @@ def client(services: Services) -> Iterator[Client]:
     # The pipeline tier resets the process-wide services after each test; the
     # app's handlers must see the session's (stand-in pool and all) again.
     set_services(services)
+    # custom-domain challenges are looked up here, never on the network
+    services.dns_resolver = DNS
     with Client(app) as c:
         yield c
+
+
+DNS = StaticTxtResolver()
+
+
+def publish_and_verify(api: ResellerApi, company_id: str) -> list[dict[str, Any]]:
+    """Play the company's DNS admin: publish every pending domain's TXT record, verify it."""
+    import json
+
+    answer = json.loads(api.call("GET", f"/v1/reseller/companies/{company_id}").body)
+    for domain in answer["domains"]:
+        if domain["status"] == "pending":
+            DNS.records[domain["challenge"]["name"]] = [domain["challenge"]["value"]]
+            path = f"/v1/reseller/companies/{company_id}/brand/domains/{domain['domain']}/verify"
+            verified = api.call("POST", path)
+            assert verified.status_code == 200, verified.body
+    return list(json.loads(api.call("GET", f"/v1/reseller/companies/{company_id}").body)["domains"])
 
 
 @dataclass

@@ -106,6 +106,7 @@ def inject_company(services: Services) -> str:
 
     builders.company(COMPANY, "Inject Co", datetime.now(UTC)).save()
     services.brand_store.save(COMPANY, parse_brand(BASE))
+    services.brand_store.mark_verified(COMPANY, HOST, datetime.now(UTC))
     return COMPANY
 
 

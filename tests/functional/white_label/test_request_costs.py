@@ -7,9 +7,13 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import botocore.client
 import pytest
 from chalice.test import Client
+
+from local_aws.demo_data import DEMO_PASSWORD
+from local_aws.stack import LocalStack
 
 from .conftest import ResellerApi
 
@@ -48,3 +52,22 @@ def test_a_reseller_read_costs_two_get_items_and_one_counter_before_its_work(
     reseller_api.call("GET", "/v1/reseller/companies")
     # key + reseller (authorizer), the rate window, then one Query for the list
     assert dynamodb_calls == Counter({"GetItem": 2, "UpdateItem": 1, "Query": 1})
+
+
+def test_a_company_users_api_call_reads_membership_and_company_in_one_request(
+    client: Client, standin: LocalStack, dynamodb_calls: Counter[str]
+) -> None:
+    # GIVEN a company admin's ID token (fetched before counting)
+    assert standin.resources is not None
+    token = boto3.client("cognito-idp").initiate_auth(
+        ClientId=standin.resources.user_pool_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "admin@thames.example", "PASSWORD": DEMO_PASSWORD},
+    )["AuthenticationResult"]["IdToken"]
+    dynamodb_calls.clear()
+    # WHEN it calls /v1/me
+    response = client.http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    # THEN the suspension check rides in the membership read: one BatchGetItem
+    # (membership + company), then the route's own company GetItem
+    assert response.status_code == 200
+    assert dynamodb_calls == Counter({"BatchGetItem": 1, "GetItem": 1})

@@ -22,7 +22,7 @@ from chalicelib.reseller.config import ResellerSettings
 from local_aws.stack import LocalStack
 from tests.functional.portal.browser_client import text
 
-from .conftest import ResellerApi, browser_on, new_reseller
+from .conftest import ResellerApi, browser_on, new_reseller, publish_and_verify
 from .images import SVG, png
 
 pytestmark = pytest.mark.functional
@@ -119,7 +119,12 @@ def test_end_to_end_onboarding(
     created = api.call("POST", "/v1/reseller/companies", company_body(co, [domain]), "create-acme")
     assert created.status_code == 201, created.body
     assert body(created)["admin"]["invited"] is True
-    assert f"https://{domain}/signin" in body(created)["sign_in_urls"]
+    # AND its domain waits for the DNS challenge: no sign-in URL on it yet
+    assert body(created)["domains"][0]["status"] == "pending"
+    assert f"https://{domain}/signin" not in body(created)["sign_in_urls"]
+    publish_and_verify(api, co)
+    fetched = body(api.call("GET", f"/v1/reseller/companies/{co}"))
+    assert f"https://{domain}/signin" in fetched["sign_in_urls"]
     # THEN Cognito holds an invited admin of that company, waiting for a new password
     assert standin.resources is not None
     cognito = boto3.client("cognito-idp")
@@ -369,12 +374,14 @@ def test_brand_update_moves_the_domain(client: Client, reseller_api: ResellerApi
     co = f"move-{uuid.uuid4().hex[:6]}"
     old, new = f"{co}.old.example", f"{co}.new.example"
     reseller_api.call("POST", "/v1/reseller/companies", company_body(co, [old]), co)
+    publish_and_verify(reseller_api, co)
     assert "Ltd" in text(client.http.get("/signin", headers={"Host": old}))
     # WHEN the brand moves to another domain with another name
     updated = reseller_api.call(
         "PUT", f"/v1/reseller/companies/{co}/brand", brand(co, "Moved Homes", [new])
     )
     assert updated.status_code == 200, updated.body
+    publish_and_verify(reseller_api, co)
     # THEN the new domain shows the new name and the old one is nobody's
     assert "Moved Homes" in text(client.http.get("/signin", headers={"Host": new}))
     assert "Powerlet" in text(client.http.get("/signin", headers={"Host": old}))

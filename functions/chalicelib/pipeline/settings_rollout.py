@@ -1,0 +1,179 @@
+"""Make a settings change take effect on the meters: settle, re-decide, push the shadow.
+
+The settings editor (``portal/settings_edit.py``) calls this after it stored a
+change:
+
+- before a unit's tariff changes, ``settle_unit`` charges the consumption since
+  the account's cursor up to the newest stored reading at the tariff stored
+  now, so the old price covers exactly the energy used under it;
+- after a change, ``reapply_unit`` / ``reapply_property`` re-run the control
+  step (``Controller.apply``) for the meters concerned with a fresh catalogue,
+  which writes the shadow when power, reason, cutoff or the friendly-hours
+  schedule sent with the cutoff changed (``fh`` in the control state): a new
+  emergency allowance or price moves the cutoff, an edited calendar changes the
+  schedule the gateway must honour the next time it cuts power offline.
+
+Meters the control step never wrote (no command in the gateway's control
+state) are left alone: the first telemetry cycle writes their shadow with the
+settings of that moment. The gateway's control state is versioned; a
+concurrent ingest makes us re-read and re-apply (bounded), as for a top-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..data.catalogue import Catalogue
+from ..data.errors import StaleStateError
+from ..data.telemetry_store import TelemetryStore
+from .contention import backoff
+from .context import BusContext, BusDirectory, MeterContext
+from .control import Controller, MeterState, from_ms
+from .errors import ControlContentionError
+from .settler import Settler
+from .unsettled import unsettled_readings
+
+MAX_STATE_ATTEMPTS = 6
+# A property's gateways come from the company's gateway list (data-model pattern 33).
+MAX_GATEWAYS_PER_PROPERTY = 300
+
+
+@dataclass(frozen=True)
+class Rollout:
+    gateways: int  # gateways of the property visited
+    meters: int  # meters re-decided
+    shadows_written: int
+    # The gateways' control state kept changing under us: the change is stored, and the
+    # next telemetry cycle applies it (the control step compares cutoff and calendar).
+    deferred: bool = False
+
+
+class SettingsRollout:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        buses: BusDirectory,
+        telemetry: TelemetryStore,
+        settler: Settler,
+        controller: Controller,
+    ) -> None:
+        self._catalogue = catalogue
+        self._buses = buses
+        self._telemetry = telemetry
+        self._settler = settler
+        self._controller = controller
+
+    # --- a unit's tariff ---
+
+    def settle_unit(self, company_id: str, unit_id: str, now: datetime) -> bool:
+        """Charge the prepaid unit's unsettled readings at its current tariff. True if a
+        settlement ran (False: not prepaid, no meter, nothing unsettled)."""
+        located = self._locate_unit(company_id, unit_id)
+        if located is None:
+            return False
+        bus, ctx = located
+        if not ctx.prepaid or ctx.tariff is None:
+            return False
+        meter_id = ctx.meter.meter_id
+        for attempt in range(MAX_STATE_ATTEMPTS):
+            state = self._telemetry.get_state(company_id, bus.gateway.gateway_id)
+            mstate: MeterState = dict((state.meters or {}).get(meter_id, {}))
+            self._settler.refresh(bus, ctx, mstate)
+            settled = self._settle_unsettled(bus, ctx, mstate, now)
+            if not settled:
+                return False
+            meters = dict(state.meters or {})
+            meters[meter_id] = mstate
+            state.meters = meters
+            try:
+                self._telemetry.save_state(state, now)
+            except StaleStateError:
+                backoff(attempt)
+                continue
+            return True
+        raise ControlContentionError(f"gateway state of {bus.gateway.gateway_id} kept changing")
+
+    def reapply_unit(self, company_id: str, unit_id: str, now: datetime, actor: str) -> Rollout:
+        located = self._locate_unit(company_id, unit_id)
+        if located is None:
+            return Rollout(0, 0, 0)
+        bus, ctx = located
+        meters, written = self._reapply_gateway(bus, {ctx.meter.meter_id}, now, actor)
+        return Rollout(1, meters, written)
+
+    # --- a property's calendar, allowance and thresholds ---
+
+    def reapply_property(
+        self, company_id: str, property_id: str, now: datetime, actor: str
+    ) -> Rollout:
+        self._buses.forget()  # fresh catalogue: the change was just stored
+        gateways = meters = written = 0
+        for gateway in self._catalogue.list_gateways(company_id):
+            if gateway.property_id != property_id:
+                continue
+            gateways += 1
+            if gateways > MAX_GATEWAYS_PER_PROPERTY:
+                break
+            bus = self._buses.load(company_id, gateway.gateway_id, gateway)
+            m, w = self._reapply_gateway(bus, None, now, actor)
+            meters, written = meters + m, written + w
+        return Rollout(gateways, meters, written)
+
+    # --- shared ---
+
+    def _locate_unit(self, company_id: str, unit_id: str) -> tuple[BusContext, MeterContext] | None:
+        unit = self._catalogue.get_unit(company_id, unit_id)
+        if not unit.meter_id:
+            return None
+        meter = self._catalogue.get_meter(company_id, unit.meter_id)
+        self._buses.forget()
+        bus = self._buses.load(company_id, meter.gateway_id)
+        ctx = bus.meters.get(meter.meter_id)
+        return (bus, ctx) if ctx is not None else None
+
+    def _reapply_gateway(
+        self,
+        bus: BusContext,
+        only: set[str] | None,
+        now: datetime,
+        actor: str,
+    ) -> tuple[int, int]:
+        """Re-decide the gateway's meters (all, or ``only``); (meters, shadows written)."""
+        for attempt in range(MAX_STATE_ATTEMPTS):
+            state = self._telemetry.get_state(bus.company_id, bus.gateway.gateway_id)
+            meters = dict(state.meters or {})
+            seen = written = 0
+            for meter_id, ctx in bus.meters.items():
+                if (only is not None and meter_id not in only) or "cmd" not in meters.get(
+                    meter_id, {}
+                ):
+                    continue
+                seen += 1
+                mstate: MeterState = dict(meters[meter_id])
+                if ctx.prepaid:
+                    self._settler.refresh(bus, ctx, mstate)
+                outcome = self._controller.apply(
+                    bus, ctx, mstate, now, actor=actor, note="settings changed"
+                )
+                written += int(outcome.changed)
+                meters[meter_id] = mstate
+            if not seen:
+                return 0, 0
+            state.meters = meters
+            try:
+                self._telemetry.save_state(state, now)
+            except StaleStateError:
+                backoff(attempt)
+                continue
+            return seen, written
+        raise ControlContentionError(f"gateway state of {bus.gateway.gateway_id} kept changing")
+
+    def _settle_unsettled(
+        self, bus: BusContext, ctx: MeterContext, mstate: MeterState, now: datetime
+    ) -> bool:
+        if ctx.tariff is None or "sa" not in mstate:
+            return False
+        cursor_at = from_ms(int(mstate["sa"]))
+        readings = unsettled_readings(self._telemetry, bus, ctx, cursor_at, now)
+        return bool(readings) and self._settler.settle(bus, ctx, mstate, readings) is not None

@@ -1,0 +1,43 @@
+"""The readings a meter has not been charged for, read back from its bus's cycles.
+
+Settlement normally runs inside ingest, on the message that makes it due. A top-up
+(``meter_control.py``) and a tariff change (``settings_rollout.py``) must settle
+outside a message, first, so the policy weighs the credit against what was really
+used and the old price covers exactly the energy used under it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..data.telemetry_store import TelemetryStore
+from ..domain import Reading
+from .buckets import readings_by_meter
+from .context import BusContext, MeterContext
+from .gaps import ANCHOR_MARGIN, complete_readings
+from .ingest import rows_of
+
+# A cursor is at most a settlement period old while the meter reports; look back
+# further only to a limit, and a little ahead, as gateway clocks drift.
+MAX_UNSETTLED_LOOKBACK = timedelta(days=2)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def unsettled_readings(
+    telemetry: TelemetryStore,
+    bus: BusContext,
+    ctx: MeterContext,
+    cursor_at: datetime,
+    now: datetime,
+) -> list[Reading]:
+    """Every reading since the cursor, up to a cycle still on its way (pipeline/gaps.py):
+    time-of-use splits each interval over its bands, a reset must not swallow the energy
+    used before it, and for the rest the charge is the same as from the last one."""
+    start = max(cursor_at, now - MAX_UNSETTLED_LOOKBACK)
+    cycles = list(
+        telemetry.cycles_between(
+            bus.company_id, bus.gateway.gateway_id, start - ANCHOR_MARGIN, now + CLOCK_SKEW
+        )
+    )
+    by_meter = readings_by_meter(rows_of(c) for c in cycles)
+    return complete_readings(cycles, by_meter, ctx.meter.meter_id, cursor_at, now + CLOCK_SKEW, now)

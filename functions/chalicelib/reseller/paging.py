@@ -1,0 +1,61 @@
+"""Opaque cursors for the reseller's company list.
+
+A cursor is base64url of DynamoDB's last evaluated key on gsi1. It is
+validated field by field before it goes back to DynamoDB: exactly the four key
+attributes, the partition of *this* reseller's companies, and a company key
+built by ``data.keys``. A cursor of another reseller, or a hand-made one that
+names another partition, is refused (400), so paging can never leave the
+caller's own companies.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from ..data import keys
+from ..data.errors import InvalidIdentifierError
+from ..portal.errors import InvalidCursorError
+
+MAX_CURSOR_CHARS = 1024
+_KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
+    raw = json.dumps(last_evaluated_key, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, reseller_id: str) -> dict[str, Any]:
+    """The start key for the next page of ``reseller_id``'s companies."""
+    if not cursor or len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidCursorError("the cursor is empty or too long")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCursorError("the cursor is not one this API issued") from exc
+    if not isinstance(key, dict) or set(key) != _KEY_ATTRIBUTES:
+        raise InvalidCursorError("the cursor is not one this API issued")
+    values = {}
+    for name, typed in key.items():
+        if not isinstance(typed, dict) or set(typed) != {"S"} or not isinstance(typed["S"], str):
+            raise InvalidCursorError("the cursor is not one this API issued")
+        values[name] = typed["S"]
+    if values["gsi1pk"] != keys.companies_of_reseller_gsi1pk(reseller_id):
+        raise InvalidCursorError("the cursor belongs to another listing")
+    prefix = keys.company_pk("x").removesuffix("x")  # "CO#"
+    company_id = values["pk"][len(prefix) :] if values["pk"].startswith(prefix) else ""
+    try:
+        expected_pk = keys.company_pk(company_id)
+    except InvalidIdentifierError as exc:
+        raise InvalidCursorError("the cursor is not one this API issued") from exc
+    if (values["pk"], values["sk"], values["gsi1sk"]) != (
+        expected_pk,
+        keys.COMPANY_SK,
+        expected_pk,
+    ):
+        raise InvalidCursorError("the cursor is not one this API issued")
+    return key

@@ -1,0 +1,241 @@
+"""Move-in and move-out pages: the forms (linked from the unit page), the move-out
+confirmation with the settlement worked out, and the tenancy statement.
+
+The form fields become the same request models as the JSON API's
+(``portal/move_requests.py``) and go through the same services.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import ValidationError
+
+from ..api.access import STAFF
+from ..api.services import services
+from ..data.errors import NotFoundError
+from ..data.models import Unit
+from ..domain import parse_tariff
+from ..domain.calendar import zone
+from ..portal import move_errors
+from ..portal import move_in as moves_in
+from ..portal import move_out as moves_out
+from ..portal.errors import InvalidTopUpError
+from ..portal.latest_reading import latest_reading
+from ..portal.move_requests import MoveInRequest, MoveOutRequest
+from ..portal.scope import visible_unit
+from .pages import PageContext, page
+from .routes_staff import parse_amount_minor
+
+bp = Blueprint(__name__)
+
+TRANSFER_CHOICES = 50  # occupied units of the same property offered as transfer targets
+
+# Which message a refusal shows, most specific first (the service's own text follows it).
+_MESSAGES: tuple[tuple[type[Exception], str], ...] = (
+    (move_errors.UnitOccupiedError, "move_err_occupied"),
+    (move_errors.TenancyNotCurrentError, "move_err_not_current"),
+    (move_errors.MoveInKeyReusedError, "move_err_conflict"),
+    (move_errors.MoveOutConflictError, "move_err_conflict"),
+    (move_errors.MoveNeedsMeterError, "move_err_no_meter"),
+    (move_errors.OpeningReadingError, "move_err_opening"),
+    (move_errors.FinalReadingBelowCursorError, "move_err_below_cursor"),
+    (move_errors.FinalReadingError, "move_err_final"),
+    (move_errors.MoveDateError, "move_err_date"),
+    (move_errors.TransferTargetError, "move_err_transfer"),
+    (move_errors.TenantLoginConflictError, "move_err_login"),
+    (move_errors.MoveOutContendedError, "move_err_retry"),
+)
+_CONFLICTS = (
+    move_errors.UnitOccupiedError,
+    move_errors.TenancyNotCurrentError,
+    move_errors.MoveInKeyReusedError,
+    move_errors.MoveOutConflictError,
+    move_errors.TenantLoginConflictError,
+    move_errors.MoveOutContendedError,
+)
+
+
+def _refusal(ctx: PageContext, exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, ValidationError | InvalidTopUpError):
+        fields = sorted(
+            {str(e["loc"][0]) for e in exc.errors()}
+            if isinstance(exc, ValidationError)
+            else {"opening_credit"}
+        )
+        return 400, ctx.tr.t(
+            "move_err_form", fields=", ".join(ctx.tr.t("field_" + f) for f in fields)
+        )
+    key = next((k for cls, k in _MESSAGES if isinstance(exc, cls)), "move_err_form")
+    status = 409 if isinstance(exc, _CONFLICTS) else 422
+    return status, f"{ctx.tr.t(key)} ({exc})"
+
+
+# --- move-in ---
+
+
+@page(bp, "/portal/units/{unit_id}/move-in", STAFF)
+def move_in_form(ctx: PageContext, unit_id: str) -> Response:
+    return _move_in_page(ctx, unit_id)
+
+
+def _move_in_page(
+    ctx: PageContext, unit_id: str, status: int = 200, error: str | None = None
+) -> Response:
+    assert ctx.principal is not None
+    unit = visible_unit(ctx.principal, unit_id)
+    svc = services()
+    premises = svc.catalogue.get_property(ctx.principal.company_id, unit.property_id)
+    latest = None
+    if unit.meter_id:
+        meter = svc.catalogue.get_meter(ctx.principal.company_id, unit.meter_id)
+        latest = latest_reading(ctx.principal.company_id, meter)
+    form = ctx.form if ctx.request.method == "POST" else {}
+    return ctx.render(
+        "move_in.html",
+        status=status,
+        unit=unit,
+        premises=premises,
+        latest=latest,
+        currency=parse_tariff(unit.tariff).currency,
+        today=ctx.now.astimezone(zone(premises.time_zone)).date().isoformat(),
+        idempotency_key=form.get("idempotency_key") or secrets.token_urlsafe(18),
+        form=form,
+        error=error,
+    )
+
+
+@page(bp, "/portal/units/{unit_id}/move-in", STAFF, methods=("POST",))
+def move_in(ctx: PageContext, unit_id: str) -> Response:
+    assert ctx.principal is not None
+    unit = visible_unit(ctx.principal, unit_id)
+    try:
+        req = _move_in_request(ctx, unit)
+        result = moves_in.move_in(ctx.principal, unit_id, req, ctx.now)
+    except (ValidationError, InvalidTopUpError, move_errors.MoveError) as exc:
+        status, message = _refusal(ctx, exc)
+        return _move_in_page(ctx, unit_id, status, message)
+    return ctx.redirect(
+        f"/portal/units/{unit_id}/tenancies/{result.tenancy.tenancy_id}", done="moved_in"
+    )
+
+
+def _move_in_request(ctx: PageContext, unit: Unit) -> MoveInRequest:
+    f = ctx.form
+    credit = f.get("opening_credit", "").strip()
+    data: dict[str, Any] = {
+        "idempotency_key": f.get("idempotency_key", ""),
+        "starts_on": f.get("starts_on", ""),
+        "tenant_email": f.get("tenant_email", "").strip(),
+        "tenant_name": f.get("tenant_name", "").strip(),
+        "locale": f.get("locale", "en"),
+        "opening_kwh": f.get("opening_kwh", "").strip() or None,
+        "never_disconnect": f.get("never_disconnect") == "yes",
+        "opening_credit_minor": (
+            parse_amount_minor(credit, parse_tariff(unit.tariff).currency) if credit else 0
+        ),
+    }
+    return MoveInRequest.model_validate(data)
+
+
+# --- move-out ---
+
+
+@page(bp, "/portal/units/{unit_id}/move-out", STAFF)
+def move_out_form(ctx: PageContext, unit_id: str) -> Response:
+    return _move_out_page(ctx, unit_id)
+
+
+def _move_out_page(
+    ctx: PageContext,
+    unit_id: str,
+    status: int = 200,
+    error: str | None = None,
+    preview: dict[str, Any] | None = None,
+) -> Response:
+    assert ctx.principal is not None
+    p = ctx.principal
+    svc = services()
+    unit = visible_unit(p, unit_id)
+    premises = svc.catalogue.get_property(p.company_id, unit.property_id)
+    tenancy = account = latest = None
+    if unit.tenancy_id:
+        tenancy = svc.catalogue.get_tenancy(p.company_id, unit.tenancy_id)
+        account = svc.ledger.get_account(p.company_id, tenancy.account_id)
+    if unit.meter_id:
+        latest = latest_reading(p.company_id, svc.catalogue.get_meter(p.company_id, unit.meter_id))
+    targets = [
+        u
+        for u in svc.catalogue.list_units_of_property(
+            p.company_id, unit.property_id, limit=TRANSFER_CHOICES
+        )
+        if u.account_id and u.unit_id != unit.unit_id
+    ]
+    return ctx.render(
+        "move_out.html",
+        status=status,
+        unit=unit,
+        premises=premises,
+        tenancy=tenancy,
+        account=account,
+        latest=latest,
+        targets=targets,
+        today=ctx.now.astimezone(zone(premises.time_zone)).date().isoformat(),
+        form=ctx.form if ctx.request.method == "POST" else {},
+        error=error,
+        preview=preview,
+    )
+
+
+@page(bp, "/portal/units/{unit_id}/move-out", STAFF, methods=("POST",))
+def move_out(ctx: PageContext, unit_id: str) -> Response:
+    """Without the confirmation box: work the settlement out and show it (nothing is
+    written). With it: carry it out and show the statement."""
+    assert ctx.principal is not None
+    visible_unit(ctx.principal, unit_id)
+    confirmed = ctx.form.get("confirm") == "yes"
+    try:
+        req = _move_out_request(ctx, dry_run=not confirmed)
+        result = moves_out.move_out(ctx.principal, unit_id, req, ctx.now)
+    except (ValidationError, move_errors.MoveError) as exc:
+        status, message = _refusal(ctx, exc)
+        return _move_out_page(ctx, unit_id, status, message)
+    if result.dry_run:
+        return _move_out_page(ctx, unit_id, preview=result.plan)
+    return ctx.redirect(
+        f"/portal/units/{unit_id}/tenancies/{result.tenancy.tenancy_id}", done="moved_out"
+    )
+
+
+def _move_out_request(ctx: PageContext, dry_run: bool) -> MoveOutRequest:
+    f = ctx.form
+    disposition = f.get("disposition", "")
+    data: dict[str, Any] = {
+        "tenancy_id": f.get("tenancy_id", ""),
+        "ends_on": f.get("ends_on", ""),
+        "disposition": disposition,
+        "final_kwh": f.get("final_kwh", "").strip() or None,
+        "transfer_to_unit_id": (f.get("transfer_to_unit_id") or None)
+        if disposition == "transfer"
+        else None,
+        "dry_run": dry_run,
+    }
+    return MoveOutRequest.model_validate(data)
+
+
+# --- the statement ---
+
+
+@page(bp, "/portal/units/{unit_id}/tenancies/{tenancy_id}", STAFF)
+def statement(ctx: PageContext, unit_id: str, tenancy_id: str) -> Response:
+    assert ctx.principal is not None
+    s = moves_out.statement(ctx.principal, unit_id, tenancy_id)
+    target = None
+    if s.plan and s.plan.get("to_unit"):
+        try:
+            target = visible_unit(ctx.principal, s.plan["to_unit"])
+        except NotFoundError:
+            target = None
+    return ctx.render("tenancy_statement.html", s=s, target=target, done=ctx.query.get("done"))

@@ -1,0 +1,120 @@
+"""Custom-domain ownership: a claimed domain shows the brand only once its
+``_powerlet-challenge`` TXT record carries the token (a fake resolver stands in
+for DNS: no test touches the network)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.api.services import Services
+from chalicelib.branding.errors import DnsLookupError
+from tests.functional.portal.browser_client import text
+
+from .conftest import DNS, ResellerApi, new_reseller
+from .test_reseller_api import company_body
+
+pytestmark = pytest.mark.functional
+
+
+def _body(response: Any) -> Any:
+    return json.loads(response.body)
+
+
+def _verify(api: ResellerApi, co: str, domain: str) -> Any:
+    return api.call("POST", f"/v1/reseller/companies/{co}/brand/domains/{domain}/verify")
+
+
+@pytest.fixture()
+def claimed(reseller_api: ResellerApi) -> tuple[str, str, dict[str, str]]:
+    co = f"dom-{uuid.uuid4().hex[:6]}"
+    domain = f"portal.{co}.example"
+    created = reseller_api.call("POST", "/v1/reseller/companies", company_body(co, [domain]), co)
+    assert created.status_code == 201, created.body
+    (entry,) = _body(created)["domains"]
+    return co, domain, entry
+
+
+def test_a_claimed_domain_is_pending_and_shows_no_brand(
+    client: Client, claimed: tuple[str, str, dict[str, Any]]
+) -> None:
+    co, domain, entry = claimed
+    # THEN the answer names the TXT record to publish
+    assert entry["status"] == "pending"
+    assert entry["challenge"]["name"] == f"_powerlet-challenge.{domain}"
+    assert entry["challenge"]["type"] == "TXT" and len(entry["challenge"]["value"]) >= 32
+    # AND the domain shows the platform default, not the brand, until it is verified
+    html = text(client.http.get("/signin", headers={"Host": domain}))
+    assert "Powerlet" in html and co.replace("-", " ").title() not in html
+
+
+def test_verification_needs_the_exact_token(
+    client: Client, reseller_api: ResellerApi, claimed: tuple[str, str, dict[str, Any]]
+) -> None:
+    co, domain, entry = claimed
+    name, token = entry["challenge"]["name"], entry["challenge"]["value"]
+    # no record at all, then a record with another value: refused, still pending
+    missing = _verify(reseller_api, co, domain)
+    assert missing.status_code == 409 and name in _body(missing)["Message"]
+    DNS.records[name] = ["some-other-token", token[:-1]]
+    assert _verify(reseller_api, co, domain).status_code == 409
+    company = _body(reseller_api.call("GET", f"/v1/reseller/companies/{co}"))
+    assert company["domains"][0]["status"] == "pending"
+    assert "Powerlet" in text(client.http.get("/signin", headers={"Host": domain}))
+    # WHEN the token is published (quoted, beside other TXT strings, as DNS tools show it)
+    DNS.records[name] = ["v=spf1 -all", f'"{token}"']
+    verified = _verify(reseller_api, co, domain)
+    # THEN the domain is verified and shows the brand
+    assert verified.status_code == 200, verified.body
+    assert _body(verified)["status"] == "verified"
+    html = text(client.http.get("/signin", headers={"Host": domain.upper()}))
+    assert co.replace("-", " ").title() in html
+    company = _body(reseller_api.call("GET", f"/v1/reseller/companies/{co}"))
+    assert company["domains"] == [{"domain": domain, "status": "verified"}]
+    assert f"https://{domain}/signin" in company["sign_in_urls"]
+    # AND verifying again is harmless; a brand update that keeps the domain keeps it verified
+    assert _verify(reseller_api, co, domain).status_code == 200
+    DNS.records.pop(name)
+    brand = company["brand"] | {"display_name": "Renamed Homes"}
+    updated = reseller_api.call("PUT", f"/v1/reseller/companies/{co}/brand", brand)
+    assert updated.status_code == 200, updated.body
+    assert _body(updated)["domains"][0]["status"] == "verified"
+    assert "Renamed Homes" in text(client.http.get("/signin", headers={"Host": domain}))
+
+
+def test_only_the_claiming_company_can_verify(
+    client: Client, reseller_api: ResellerApi, claimed: tuple[str, str, dict[str, Any]]
+) -> None:
+    co, domain, entry = claimed
+    DNS.records[entry["challenge"]["name"]] = [entry["challenge"]["value"]]
+    other = ResellerApi(client, new_reseller(f"rs-dom-{uuid.uuid4().hex[:4]}"))
+    # another reseller: the company is not found
+    assert _verify(other, co, domain).status_code == 404
+    # a domain the brand does not claim, or not a domain at all: not found
+    assert _verify(reseller_api, co, "elsewhere.example").status_code == 404
+    assert _verify(reseller_api, co, "bad_name!").status_code == 404
+    # another company may not claim the pending domain meanwhile (first come, first served)
+    co2 = f"dom-{uuid.uuid4().hex[:6]}"
+    taken = reseller_api.call("POST", "/v1/reseller/companies", company_body(co2, [domain]), co2)
+    assert taken.status_code == 409
+
+
+def test_a_failed_lookup_is_a_temporary_error(
+    services: Services, reseller_api: ResellerApi, claimed: tuple[str, str, dict[str, Any]]
+) -> None:
+    co, domain, _ = claimed
+
+    class Broken:
+        def txt(self, name: str) -> list[str]:
+            raise DnsLookupError(f"the TXT lookup of {name} timed out")
+
+    services.dns_resolver = Broken()
+    try:
+        answer = _verify(reseller_api, co, domain)
+    finally:
+        services.dns_resolver = DNS
+    assert answer.status_code == 503
