@@ -236,6 +236,8 @@ class Account(PowerletItem, discriminator="Account"):
     settled_kwh = UnicodeAttribute(null=True)
     settled_at = UTCDateTimeAttribute(null=True)
     usage = JSONAttribute(null=True)  # position in the tariff (segment or band usage)
+    # Set by the move-out's final charge: nothing is settled into the account after it.
+    closed_at = UTCDateTimeAttribute(null=True)
 
 
 class LedgerEntryItem(PowerletItem, discriminator="LedgerEntry"):

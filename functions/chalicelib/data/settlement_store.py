@@ -43,12 +43,16 @@ class SettlementStore:
         expected_at: datetime | None,
         cursor: Cursor,
         entry: EntryLike | None,
+        close: bool = False,
     ) -> bool:
         """Charge ``entry`` (may be None: energy was free or zero) and move the
         cursor. True if applied; False if this exact settlement was a replay.
-        Raises CursorMovedError if another settlement moved the cursor first."""
+        Raises CursorMovedError if another settlement moved the cursor first, or
+        the account was closed (a move-out's final charge, ``close=True``, closes
+        it: a reader with a stale catalogue must not charge the leaver for later
+        readings)."""
         account = Account(keys.account_pk(company_id, account_id), keys.ACCOUNT_SK)
-        condition = (
+        condition = Account.closed_at.does_not_exist() & (
             Account.settled_at.does_not_exist()
             if expected_at is None
             else Account.settled_at == expected_at
@@ -58,6 +62,8 @@ class SettlementStore:
             Account.settled_at.set(cursor.at),
             Account.usage.set(cursor.usage),
         ]
+        if close:
+            moves.append(Account.closed_at.set(cursor.at))
         if entry is None:
             try:
                 account.update(actions=moves, condition=Account.pk.exists() & condition)

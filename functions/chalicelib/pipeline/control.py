@@ -11,6 +11,8 @@
 - ``man``: a manual override (``on``/``off``), absent if none
 - ``pend``: the command awaiting confirmation ``{cmd, at, iss, tries}``
 - ``fl``: active alert flags (``rev``, ``off``), so an alert fires once per crossing
+- ``x``: set when the account was closed by a move-out (a stale catalogue still names it):
+  nothing more is settled into it
 """
 
 from __future__ import annotations

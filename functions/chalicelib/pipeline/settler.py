@@ -58,6 +58,10 @@ class Settler:
         assert ctx.tenancy is not None and ctx.account_id is not None
         account = self._ledger.get_account(bus.company_id, ctx.account_id)
         state.update(acc=ctx.account_id, bal=int(account.balance_minor))
+        if account.closed_at is not None:
+            state["x"] = 1  # moved out: the catalogue we hold is stale, settle nothing
+        else:
+            state.pop("x", None)
         if account.settled_at is None:
             # Never settled: consumption counts from the tenancy's opening reading.
             start = datetime.combine(
@@ -70,7 +74,7 @@ class Settler:
 
     def due(self, bus: BusContext, ctx: MeterContext, state: MeterState, reading: Reading) -> bool:
         cursor = Reading(from_ms(int(state["sa"])), state["sk"])
-        if reading.at <= cursor.at or ctx.tariff is None:
+        if reading.at <= cursor.at or ctx.tariff is None or state.get("x"):
             return False
         later_period = period_index(reading.at, self._period_h) > period_index(
             cursor.at, self._period_h

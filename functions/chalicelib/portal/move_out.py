@@ -386,7 +386,7 @@ def _charge(
     expected = datetime.fromisoformat(plan["expected_at"]) if plan["expected_at"] else None
     cursor = Cursor(plan["final_kwh"], at, plan["usage"])
     try:
-        svc.settlements.settle(company_id, tenancy.account_id, expected, cursor, charge)
+        svc.settlements.settle(company_id, tenancy.account_id, expected, cursor, charge, close=True)
     except CursorMovedError:
         account = svc.ledger.get_account(company_id, tenancy.account_id)
         if account.settled_at == at and account.settled_kwh == plan["final_kwh"]:

@@ -13,7 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..branding.invitations import COMPANY_ATTRIBUTE, ROLE_ATTRIBUTE
+from ..auth.invitations import USERNAME_EXISTS, invite_login
+from ..branding.invitations import COMPANY_ATTRIBUTE
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from .move_errors import TenantLoginConflictError
@@ -39,32 +40,23 @@ class TenantLogins:
         if existing is not None:
             return TenantLogin(existing, invited=False)
         try:
-            answer = self._cognito.admin_create_user(
-                UserPoolId=self._pool,
-                Username=email,
-                DesiredDeliveryMediums=["EMAIL"],
-                UserAttributes=[
-                    {"Name": "email", "Value": email},
-                    {"Name": "email_verified", "Value": "true"},
-                    {"Name": "name", "Value": name},
-                    {"Name": "locale", "Value": locale},
-                    {"Name": COMPANY_ATTRIBUTE, "Value": company_id},
-                    {"Name": ROLE_ATTRIBUTE, "Value": TENANT_ROLE},
-                ],
+            sub = invite_login(
+                self._cognito,
+                self._pool,
+                email,
+                company_id,
+                TENANT_ROLE,
+                {"name": name, "locale": locale},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "UsernameExistsException":
+            if exc.response["Error"]["Code"] != USERNAME_EXISTS:
                 raise
             # a concurrent move-in (a double submit) invited the same address first
             existing = self._existing(company_id, email)
             if existing is None:
                 raise
             return TenantLogin(existing, invited=False)
-        self._cognito.admin_add_user_to_group(
-            UserPoolId=self._pool, Username=email, GroupName=TENANT_ROLE
-        )
-        attrs = answer["User"]["Attributes"]
-        return TenantLogin(next(a["Value"] for a in attrs if a["Name"] == "sub"), invited=True)
+        return TenantLogin(sub, invited=True)
 
     def withdraw(self, email: str) -> None:
         """Delete a login this move-in created, when the move-in itself failed."""

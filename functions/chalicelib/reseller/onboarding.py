@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from ..auth.invitations import USERNAME_EXISTS, invite_login
 from ..branding.domain_challenge import TxtResolver
 from ..branding.errors import InvalidBrandError
 from ..branding.logos import LogoStore
@@ -128,26 +129,11 @@ class Onboarding:
     def _invite_admin(self, company_id: str, email: str) -> str:
         """Cognito sends the invitation (temporary password) to the admin."""
         try:
-            answer = self._cognito.admin_create_user(
-                UserPoolId=self._pool,
-                Username=email,
-                DesiredDeliveryMediums=["EMAIL"],
-                UserAttributes=[
-                    {"Name": "email", "Value": email},
-                    {"Name": "email_verified", "Value": "true"},
-                    {"Name": "custom:company_id", "Value": company_id},
-                    {"Name": "custom:role", "Value": ADMIN_ROLE},
-                ],
-            )
+            return invite_login(self._cognito, self._pool, email, company_id, ADMIN_ROLE)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "UsernameExistsException":
+            if exc.response["Error"]["Code"] == USERNAME_EXISTS:
                 raise AdminExistsError("a user with this e-mail already exists") from exc
             raise
-        self._cognito.admin_add_user_to_group(
-            UserPoolId=self._pool, Username=email, GroupName=ADMIN_ROLE
-        )
-        attrs = answer["User"]["Attributes"]
-        return next(a["Value"] for a in attrs if a["Name"] == "sub")
 
     def _withdraw_invitation(self, email: str) -> None:
         try:

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-import boto3
 import botocore.client
 import pytest
 from chalice.test import Client
@@ -27,21 +26,12 @@ from chalicelib.data.usage_days import UsageDayStore
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 
+from .api_client import bearer
 from .browser_client import Browser, text
 
 pytestmark = pytest.mark.functional
 
 UNIT, METER, GW = "tpe-3f-a", "m-tpe-3f-a", "gw-tpe-1"  # Taipei, UTC+8
-
-
-def _token(standin: LocalStack, email: str) -> dict[str, str]:
-    assert standin.resources is not None
-    result = boto3.client("cognito-idp").initiate_auth(
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
-    )
-    return {"Authorization": f"Bearer {result['AuthenticationResult']['IdToken']}"}
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +64,12 @@ def usage(services: Any) -> None:
 
 @pytest.fixture(scope="module")
 def admin(standin: LocalStack, usage: None) -> dict[str, str]:
-    return _token(standin, "admin@formosa.example")
+    return bearer(standin, "admin@formosa.example")
 
 
 @pytest.fixture(scope="module")
 def tenant(standin: LocalStack, usage: None) -> dict[str, str]:
-    return _token(standin, "tenant@formosa.example")
+    return bearer(standin, "tenant@formosa.example")
 
 
 def _get(client: Client, auth: dict[str, str], query: str, unit: str = UNIT) -> Any:
@@ -187,7 +177,7 @@ def test_a_tenant_sees_nothing_from_before_the_tenancy_staff_see_it_all(
 def test_london_day_when_the_clocks_go_back_has_25_bars_and_two_one_oclocks(
     client: Client, standin: LocalStack, usage: None
 ) -> None:
-    thames = _token(standin, "admin@thames.example")
+    thames = bearer(standin, "admin@thames.example")
     status, c = _get(client, thames, "period=day&at=2026-10-25", unit="ldn-flat-1")
     assert status == 200 and len(c["bars"]) == 25
     assert [b["start"] for b in c["bars"][1:3]] == [

@@ -7,15 +7,15 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from chalice.test import Client
 
 from app import app
 from chalicelib.api.openapi import build_document
 from chalicelib.web.pages import PAGE_ROUTES
-from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
+
+from .api_client import bearer, post_json
 
 pytestmark = pytest.mark.functional
 
@@ -23,25 +23,9 @@ OPENAPI = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
 UNIT = "tpe-2f"
 
 
-def _token(standin: LocalStack, email: str) -> dict[str, str]:
-    assert standin.resources is not None
-    result = boto3.client("cognito-idp").initiate_auth(
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
-    )
-    return {"Authorization": f"Bearer {result['AuthenticationResult']['IdToken']}"}
-
-
 @pytest.fixture(scope="module")
 def admin(standin: LocalStack, services: Any) -> dict[str, str]:
-    return _token(standin, "admin@formosa.example")
-
-
-def _post(client: Client, path: str, auth: dict[str, str], body: dict[str, Any]) -> Any:
-    return client.http.post(
-        path, headers={**auth, "Content-Type": "application/json"}, body=json.dumps(body)
-    )
+    return bearer(standin, "admin@formosa.example")
 
 
 def test_top_up_is_idempotent_and_a_reused_key_is_a_conflict(
@@ -49,13 +33,13 @@ def test_top_up_is_idempotent_and_a_reused_key_is_a_conflict(
 ) -> None:
     key = secrets.token_urlsafe(18)
     body = {"amount_minor": 5000, "idempotency_key": key}
-    first = _post(client, f"/v1/units/{UNIT}/top-ups", admin, body)
-    again = _post(client, f"/v1/units/{UNIT}/top-ups", admin, body)
+    first = post_json(client, f"/v1/units/{UNIT}/top-ups", admin, body)
+    again = post_json(client, f"/v1/units/{UNIT}/top-ups", admin, body)
     assert (first.status_code, again.status_code) == (201, 200)
     a, b = json.loads(first.body), json.loads(again.body)
     assert a["receipt"] == b["receipt"] and b["replayed"] is True
     assert a["balance"] == b["balance"]
-    other = _post(client, f"/v1/units/{UNIT}/top-ups", admin, {**body, "amount_minor": 6000})
+    other = post_json(client, f"/v1/units/{UNIT}/top-ups", admin, {**body, "amount_minor": 6000})
     assert other.status_code == 409
     receipt = client.http.get(
         f"/v1/units/{UNIT}/receipts/{a['receipt']['entry_id']}", headers=admin
@@ -79,20 +63,22 @@ def test_top_up_is_idempotent_and_a_reused_key_is_a_conflict(
 def test_top_up_refuses_malformed_bodies(
     client: Client, admin: dict[str, str], body: dict[str, Any]
 ) -> None:
-    assert _post(client, f"/v1/units/{UNIT}/top-ups", admin, body).status_code == 400
+    assert post_json(client, f"/v1/units/{UNIT}/top-ups", admin, body).status_code == 400
 
 
 def test_relay_and_overview(client: Client, admin: dict[str, str]) -> None:
     assert (
-        _post(client, f"/v1/units/{UNIT}/relay", admin, {"power": "off", "reason": ""}).status_code
+        post_json(
+            client, f"/v1/units/{UNIT}/relay", admin, {"power": "off", "reason": ""}
+        ).status_code
         == 400
     )
-    done = _post(client, f"/v1/units/{UNIT}/relay", admin, {"power": "off", "reason": "Test"})
+    done = post_json(client, f"/v1/units/{UNIT}/relay", admin, {"power": "off", "reason": "Test"})
     assert done.status_code == 200
     overview = json.loads(client.http.get(f"/v1/units/{UNIT}/overview", headers=admin).body)
     assert overview["power"]["state"] == "off"  # asked for; the meter confirms later
     assert (overview["power"]["reason"], overview["power"]["note"]) == ("manual_off", "Test")
-    _post(client, f"/v1/units/{UNIT}/relay", admin, {"power": "on", "reason": "Back"})
+    post_json(client, f"/v1/units/{UNIT}/relay", admin, {"power": "on", "reason": "Back"})
     overview = json.loads(client.http.get(f"/v1/units/{UNIT}/overview", headers=admin).body)
     assert overview["power"]["state"] == "on"
     assert overview["balance"]["currency"] == "TWD"

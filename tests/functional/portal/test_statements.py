@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 from chalice.test import Client
 
@@ -45,6 +44,7 @@ from local_aws import demo_data as demo
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 
+from .api_client import bearer
 from .browser_client import Browser, text
 
 pytestmark = pytest.mark.functional
@@ -255,16 +255,6 @@ def _session(client: Client, services: Any, sub: str, audience: str = "staff") -
     return browser
 
 
-def _token(standin: LocalStack, email: str) -> dict[str, str]:
-    assert standin.resources is not None
-    result = boto3.client("cognito-idp").initiate_auth(
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
-    )
-    return {"Authorization": f"Bearer {result['AuthenticationResult']['IdToken']}"}
-
-
 def _same_lines(view: statements.BillDetail, expected: Any) -> None:
     """Each stored line equals the domain's own computation, figure by figure."""
     got = [(x.code, x.quantity, x.unit_price, x.amount_minor) for x in view.lines]
@@ -328,7 +318,7 @@ def test_demo_time_of_use_bill_is_the_domains_and_shows_on_page_and_api(
     assert bill.tariff_kind == "tou"
     assert {x.band for x in bill.lines if x.code == "energy"} == {"peak", "off-peak"}
     # WHEN the manager reads it as JSON and as a page
-    auth = _token(standin, "manager@formosa.example")
+    auth = bearer(standin, "manager@formosa.example")
     body = json.loads(
         client.http.get(f"/v1/units/{DEMO_UNIT}/bills/{DEMO_BILL_ID}", headers=auth).body
     )
@@ -461,7 +451,7 @@ def test_bad_months_are_refused_with_a_message(
     )
     assert page.status_code == 400
     assert "YYYY-MM" in text(page) or "Choose a month from" in text(page)
-    auth = _token(standin, "tenant@formosa.example")
+    auth = bearer(standin, "tenant@formosa.example")
     api = client.http.get(f"/v1/units/tpe-3f-a/statement?month={month}", headers=auth)
     assert api.status_code == 400 and message in json.loads(api.body)["Message"]
 
