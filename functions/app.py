@@ -93,4 +93,5 @@ def relay_retry_sweep(event: CloudWatchEvent) -> Any:
 
 @app.lambda_function(name="cognito_custom_message")
 def cognito_custom_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return custom_message(event, services().brand_store.get)
+    store = services().brand_store
+    return custom_message(event, store.get, store.verified_domains)

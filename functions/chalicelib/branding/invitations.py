@@ -11,7 +11,7 @@ is the pool's (Cognito does not take a per-message sender).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .schema import PLATFORM_DEFAULT, BrandConfig
@@ -25,17 +25,26 @@ _SUBJECTS = {
 }
 
 
-def sign_in_url(brand: BrandConfig, role: str | None) -> str | None:
-    if not brand.custom_domains:
+# Which of a company's claimed domains have passed the DNS ownership check.
+VerifiedDomains = Callable[[str, Sequence[str]], Sequence[str]]
+
+
+def sign_in_url(role: str | None, domains: Sequence[str]) -> str | None:
+    if not domains:
         return None
     screen = "/tenant/signin" if role == "tenant" else "/signin"
-    return f"https://{brand.custom_domains[0]}{screen}"
+    return f"https://{domains[0]}{screen}"
 
 
 def custom_message(
-    event: dict[str, Any], brand_of: Callable[[str], BrandConfig | None]
+    event: dict[str, Any],
+    brand_of: Callable[[str], BrandConfig | None],
+    verified: VerifiedDomains | None = None,
 ) -> dict[str, Any]:
-    """Fill ``event["response"]`` for the triggers we brand; others pass through."""
+    """Fill ``event["response"]`` for the triggers we brand; others pass through.
+
+    The sign-in link names the first *verified* custom domain (``verified``): a
+    pending claim routes nowhere yet. Without ``verified`` every claim counts."""
     source = event.get("triggerSource")
     if source not in _SUBJECTS:
         return event
@@ -45,7 +54,9 @@ def custom_message(
     brand = (brand_of(company_id) if company_id else None) or PLATFORM_DEFAULT
     name = html.escape(brand.display_name)
     code = request.get("codeParameter") or "{####}"
-    url = sign_in_url(brand, attributes.get(ROLE_ATTRIBUTE))
+    hosts = brand.custom_domains
+    domains = verified(company_id, hosts) if verified and company_id and hosts else hosts
+    url = sign_in_url(attributes.get(ROLE_ATTRIBUTE), domains)
     link = f'<p><a href="{html.escape(url)}">{html.escape(url)}</a></p>' if url else ""
     if source == "CustomMessage_AdminCreateUser":
         user = request.get("usernameParameter") or "{username}"

@@ -250,6 +250,12 @@ def test_cognito_invitations_carry_the_company_brand_and_the_placeholders() -> N
     assert "Powerlet" not in message
     tenant = custom_message(invitation_event("formosa", "tenant"), {"formosa": formosa}.get)
     assert "formosa-homes.example/tenant/signin" in tenant["response"]["emailMessage"]
+    # a domain whose DNS ownership check has not passed is never the link
+    pending = custom_message(
+        invitation_event("formosa"), {"formosa": formosa}.get, lambda _co, _hosts: []
+    )
+    assert "https://" not in pending["response"]["emailMessage"]
+    assert "Formosa Homes" in pending["response"]["emailMessage"]
 
 
 def test_cognito_messages_fall_back_to_the_platform_and_escape_brand_text() -> None:
