@@ -21,7 +21,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import CancellationReason, DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from . import keys
+from . import builders, keys
 from .errors import (
     CurrencyMismatchError,
     LedgerEntryConflictError,
@@ -96,18 +96,7 @@ class LedgerStore:
     def open_account(
         self, company_id: str, account_id: str, currency: str, at: datetime
     ) -> Account:
-        account = Account(
-            keys.account_pk(company_id, account_id),
-            keys.ACCOUNT_SK,
-            gsi1pk=keys.accounts_of_company_gsi1pk(company_id),
-            gsi1sk=keys.account_gsi1sk(account_id),
-            company_id=company_id,
-            account_id=account_id,
-            currency=currency,
-            balance_minor=0,
-            entry_count=0,
-            created_at=at,
-        )
+        account = builders.account(company_id, account_id, currency, at)
         try:
             account.save(condition=Account.pk.does_not_exist())
         except PutError as exc:

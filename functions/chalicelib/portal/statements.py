@@ -17,10 +17,7 @@ Requests are bounded whatever the company's size (see docs/portal.md).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import builtins
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -45,7 +42,7 @@ from ..data.models import (
     Unit,
 )
 from ..domain.money import Money
-from .errors import InvalidCursorError
+from .cursors import decode_cursor, encode_cursor
 from .scope import visible_unit
 from .statement_errors import (
     InvalidMonthError,
@@ -61,7 +58,6 @@ MAX_STATEMENT_ENTRIES = 5_000  # entries read from the month's start up to now
 STATEMENT_ATTEMPTS = 3
 NOTIFICATION_PAGE = 25
 MAX_NOTIFICATION_PAGE = 50
-MAX_CURSOR_CHARS = 1024
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 BILL_ID = re.compile(r"^(?P<account>[A-Za-z0-9_.:@+=/-]{1,128}):(?P<start>\d{4}-\d{2}-\d{2})$")
 CHARGE_ID = re.compile(r"^cons:[^:]+:(?P<from_ms>\d{1,15}):(?P<to_ms>\d{1,15})$")
@@ -507,7 +503,7 @@ def notifications(
     the cursor goes on from the last item read, like the dashboard's.
     """
     pk = keys.notifications_pk(p.company_id)
-    start = _decode_cursor(cursor, pk) if cursor else None
+    start = decode_cursor(cursor, "pk", pk) if cursor else None
     result = Notification.query(
         pk,
         scan_index_forward=False,
@@ -519,7 +515,7 @@ def notifications(
     views = _place(p.company_id, items)
     if p.role is not Role.COMPANY_ADMIN:
         views = [v for v in views if v.property_id and p.may_see_property(v.property_id)]
-    return NotificationsPage(views, _encode_cursor(last) if last else None)
+    return NotificationsPage(views, encode_cursor(last) if last else None)
 
 
 def _subject(ref: str) -> tuple[str, str]:
@@ -588,20 +584,3 @@ def _batch(cls: Any, company_id: str, ids: set[str], sort_key: Any) -> dict[str,
     found = list(cls.batch_get(sorted(wanted)))
     id_attr = {Meter: "meter_id", Unit: "unit_id", Gateway: "gateway_id"}[cls]
     return {str(getattr(x, id_attr)): x for x in found}
-
-
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
-
-
-def _decode_cursor(cursor: str, expected_pk: str) -> dict[str, Any]:
-    if len(cursor) > MAX_CURSOR_CHARS:
-        raise InvalidCursorError("cursor too long")
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidCursorError("malformed cursor") from exc
-    # A cursor names a position in the caller's own outbox, never another partition.
-    if not isinstance(key, dict) or (key.get("pk") or {}).get("S") != expected_pk:
-        raise InvalidCursorError("cursor from another query")
-    return key

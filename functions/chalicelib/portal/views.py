@@ -10,10 +10,7 @@ DynamoDB requests whatever the size of the company (see docs/portal.md):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import builtins
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,7 +33,7 @@ from ..data.models import (
     Unit,
 )
 from ..data.telemetry_store import TelemetryStore
-from .errors import InvalidCursorError
+from .cursors import decode_cursor, encode_cursor
 from .estimate import days_left
 from .scope import visible_unit
 
@@ -47,7 +44,6 @@ LEDGER_PAGE = 20
 ALERTS_SHOWN = 5
 RELAY_HISTORY = 5
 USAGE_DAYS = 7
-MAX_CURSOR_CHARS = 1024
 
 
 @dataclass(frozen=True)
@@ -152,7 +148,7 @@ def _units_page(
     page_size: int,
 ) -> tuple[list[Unit], str | None]:
     pk = keys.units_of_property_gsi1pk(company_id, property_id)
-    start = _decode_cursor(cursor, pk) if cursor else None
+    start = decode_cursor(cursor, "gsi1pk", pk) if cursor else None
     condition = None
     search = search.strip()[:MAX_QUERY_CHARS]
     if search:
@@ -170,24 +166,7 @@ def _units_page(
     )
     units = [u for u in result if isinstance(u, Unit)]
     last = result.last_evaluated_key
-    return units, _encode_cursor(last) if last else None
-
-
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
-
-
-def _decode_cursor(cursor: str, expected_pk: str) -> dict[str, Any]:
-    if len(cursor) > MAX_CURSOR_CHARS:
-        raise InvalidCursorError("cursor too long")
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidCursorError("malformed cursor") from exc
-    # A cursor names a position in the caller's own query, never another partition.
-    if not isinstance(key, dict) or key.get("gsi1pk", {}).get("S") != expected_pk:
-        raise InvalidCursorError("cursor from another query")
-    return key
+    return units, encode_cursor(last) if last else None
 
 
 def _rows(company_id: str, units: list[Unit]) -> list[UnitRow]:

@@ -26,8 +26,9 @@ from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Company
 from ..data.usage_store import UsageCounters
+from ..portal.cursors import encode_cursor
 from .errors import AdminExistsError, CompanyExistsError, CompanySuspendedError
-from .paging import decode_cursor, encode_cursor
+from .paging import decode_cursor
 from .requests import CreateCompanyRequest
 
 LOG = logging.getLogger(__name__)

@@ -10,34 +10,20 @@ caller's own companies.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
 from ..data import keys
 from ..data.errors import InvalidIdentifierError
+from ..portal.cursors import load_cursor
 from ..portal.errors import InvalidCursorError
 
-MAX_CURSOR_CHARS = 1024
 _KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
-
-
-def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
-    raw = json.dumps(last_evaluated_key, sort_keys=True, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, reseller_id: str) -> dict[str, Any]:
     """The start key for the next page of ``reseller_id``'s companies."""
-    if not cursor or len(cursor) > MAX_CURSOR_CHARS:
-        raise InvalidCursorError("the cursor is empty or too long")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidCursorError("the cursor is not one this API issued") from exc
-    if not isinstance(key, dict) or set(key) != _KEY_ATTRIBUTES:
+    key = load_cursor(cursor)
+    if set(key) != _KEY_ATTRIBUTES:
         raise InvalidCursorError("the cursor is not one this API issued")
     values = {}
     for name, typed in key.items():
