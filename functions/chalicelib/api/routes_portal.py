@@ -107,10 +107,10 @@ def unit_overview(unit_id: str) -> dict[str, Any]:
             "note": d.power_note,
         },
         "latest_reading": {
-            "import_kwh": d.meter.last_kwh,
-            "read_at": d.meter.last_read_at.isoformat() if d.meter.last_read_at else None,
+            "import_kwh": d.latest.cumulative_kwh,
+            "read_at": d.latest.at.isoformat() if d.latest.at else None,
         }
-        if d.meter
+        if d.latest
         else None,
         "tenancy": {"tenancy_id": d.tenancy.tenancy_id, "starts_on": d.tenancy.starts_on}
         if d.tenancy and p.role is not Role.TENANT

@@ -35,6 +35,7 @@ from ..data.models import (
 from ..data.telemetry_store import TelemetryStore
 from .cursors import decode_cursor, encode_cursor
 from .estimate import days_left
+from .latest_reading import StoredReading, latest_reading
 from .scope import visible_unit
 
 PAGE_SIZE = 25
@@ -80,6 +81,8 @@ class UnitDetail:
     commands: list[RelayCommand]
     usage: list[UsageDay]
     days_left: int | None
+    # The newest stored reading: the gateway's latest cycles, else the Meter item.
+    latest: StoredReading | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @builtins.property
@@ -231,7 +234,9 @@ def unit_detail(
         entries = list(svc.ledger.entries(p.company_id, unit.account_id, limit=LEDGER_PAGE))
     commands: list[RelayCommand] = []
     usage: list[UsageDay] = []
+    latest = None
     if meter is not None:
+        latest = latest_reading(p.company_id, meter)
         commands = list(
             RelayCommand.query(
                 keys.meter_data_pk(p.company_id, meter.meter_id),
@@ -249,7 +254,9 @@ def unit_detail(
             [(e.entry_kind, int(e.amount_minor), e.occurred_at) for e in entries],
             now,
         )
-    return UnitDetail(unit, prop, meter, account, tenancy, entries or [], commands, usage, estimate)
+    return UnitDetail(
+        unit, prop, meter, account, tenancy, entries or [], commands, usage, estimate, latest
+    )
 
 
 def daily_usage(company_id: str, meter: Meter, time_zone: str, now: datetime) -> list[UsageDay]:

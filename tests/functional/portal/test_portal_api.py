@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,13 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.api.openapi import build_document
+from chalicelib.data.telemetry_store import TelemetryStore
 from chalicelib.web.pages import PAGE_ROUTES
+from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 
 from .api_client import bearer, post_json
+from .browser_client import Browser, text
 
 pytestmark = pytest.mark.functional
 
@@ -101,3 +105,21 @@ def test_openapi_document_matches_the_app_routes() -> None:
     described = {(m.upper(), p) for p, ops in committed["paths"].items() for m in ops}
     assert described == api_routes
     assert committed["openapi"].startswith("3.1")
+
+
+def test_the_latest_reading_is_the_newest_stored_one_not_the_meters_registration(
+    client: Client, admin: dict[str, str], browser: Browser
+) -> None:
+    # GIVEN a cycle of the unit's gateway stored just now (the Meter item keeps its
+    # reading from registration, days old)
+    now = datetime.now(UTC).replace(microsecond=0)
+    row = ["m-tpe-2f", 120, "1523.456", "0.000", "250", 1, None]
+    assert TelemetryStore().put_cycle(
+        "formosa", "gw-tpe-1", secrets.token_hex(8), 1, now, now, [row]
+    )
+    # THEN the API and the unit page both show that reading and its time
+    overview = json.loads(client.http.get(f"/v1/units/{UNIT}/overview", headers=admin).body)
+    assert overview["latest_reading"]["import_kwh"] == "1523.456"
+    assert overview["latest_reading"]["read_at"] == (now + timedelta(milliseconds=120)).isoformat()
+    assert browser.sign_in("admin@formosa.example", DEMO_PASSWORD).status_code == 303
+    assert "1,523.456 kWh" in text(browser.get(f"/portal/units/{UNIT}"))
