@@ -40,7 +40,8 @@ def main() -> int:
     args.out.write_text(json.dumps(report, indent=1, sort_keys=True, default=str) + "\n")
     print(
         f">> {'PASS' if report['passed'] else 'FAIL'}: {len(report['failures'])} failures, "
-        f"{report['wall_s']} s, peak {report['peak_rss_mb_this_process']} MB -> {args.out}"
+        f"{report['wall_s']} s, peak {report['peak_rss_mb_this_process']} MB (stand-in "
+        f"{report.get('peak_rss_mb_standin')} MB) -> {args.out}"
     )
     for failure in report["failures"][:30]:
         print("   -", failure)

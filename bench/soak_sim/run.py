@@ -172,6 +172,7 @@ def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
                 m.model = replace(m.model, opening_wh=regs[m.meter_id][0])
         seed_portfolio(svc.ledger, plan, opening)
         report = drive(svc, params, plan, deliveries, produced, log)
+        report["peak_rss_mb_standin"] = stack.peak_rss_mb()
     finally:
         set_services(None)
         stack.stop()

@@ -109,6 +109,19 @@ class LocalStack:
         with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
             return dict(json.load(resp))
 
+    def peak_rss_mb(self) -> float | None:
+        """The stand-in process's peak resident memory so far (Linux), for the soak's report."""
+        if self._proc is None or self._proc.poll() is not None:
+            return None
+        try:
+            status = Path(f"/proc/{self._proc.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return None
+
     def stop(self) -> None:
         for key, value in self._saved_env.items():
             if value is None:

@@ -69,3 +69,6 @@ def test_no_forbidden_disconnect_and_every_relay_follows_the_policy(report: dict
         assert figures["bad_offs"] == 0, meter_id
         assert figures["desired"] == figures["policy"], meter_id
     assert report["failures"] == []
+    # AND the report carries wall time and both processes' peak memory
+    assert report["wall_s"] > 0 and report["peak_rss_mb_this_process"] > 0
+    assert report["peak_rss_mb_standin"] > 0

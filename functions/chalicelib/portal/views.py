@@ -23,16 +23,19 @@ from ..data import keys
 from ..data.errors import NotFoundError
 from ..data.models import (
     Account,
+    Bill,
     Gateway,
     LedgerEntryItem,
     Meter,
     Notification,
+    PowerletItem,
     Property,
     RelayCommand,
     Tenancy,
     Unit,
 )
 from ..data.telemetry_store import TelemetryStore
+from ..pipeline.billing_run import last_completed_month
 from .cursors import decode_cursor, encode_cursor
 from .estimate import days_left
 from .latest_reading import StoredReading, latest_reading
@@ -53,6 +56,7 @@ class UnitRow:
     account: Account | None
     meter: Meter | None
     gateway: Gateway | None
+    bill: Bill | None = None  # postpaid: the bill of the last completed month, if issued
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ def dashboard(
     power: str | None = None,
     cursor: str | None = None,
     page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
 ) -> Dashboard:
     catalogue = services().catalogue
     props = [
@@ -130,7 +135,8 @@ def dashboard(
         units, next_cursor = _units_page(
             p.company_id, selected.property_id, search, power, cursor, page_size
         )
-        rows = _rows(p.company_id, units)
+        month = last_completed_month(now or datetime.now(UTC), selected.time_zone)
+        rows = _rows(p.company_id, units, month.start.isoformat())
     alerts = list(
         Notification.query(
             keys.notifications_pk(p.company_id), scan_index_forward=False, limit=ALERTS_SHOWN
@@ -172,15 +178,20 @@ def _units_page(
     return units, encode_cursor(last) if last else None
 
 
-def _rows(company_id: str, units: list[Unit]) -> list[UnitRow]:
-    accounts = _batch(
-        Account,
-        {
-            (keys.account_pk(company_id, u.account_id), keys.ACCOUNT_SK)
-            for u in units
-            if u.account_id
-        },
-    )
+def _rows(company_id: str, units: list[Unit], bill_month: str) -> list[UnitRow]:
+    """One page of units with their accounts, postpaid bills of ``bill_month`` (the key
+    is known, so they come in the same batch), meters and gateways: 3 BatchGetItems."""
+    wanted = {
+        (keys.account_pk(company_id, u.account_id), keys.ACCOUNT_SK) for u in units if u.account_id
+    }
+    wanted |= {
+        (keys.account_pk(company_id, u.account_id), keys.bill_sk(bill_month))
+        for u in units
+        if u.account_id and u.billing_mode == "postpaid"
+    }
+    found = _batch(PowerletItem, wanted)
+    accounts = [x for x in found if isinstance(x, Account)]
+    bills = {x.account_id: x for x in found if isinstance(x, Bill)}
     meters = _batch(
         Meter,
         {(keys.company_pk(company_id), keys.meter_sk(u.meter_id)) for u in units if u.meter_id},
@@ -201,6 +212,7 @@ def _rows(company_id: str, units: list[Unit]) -> list[UnitRow]:
                 account=by_account.get(u.account_id or ""),
                 meter=meter,
                 gateway=by_gateway.get(meter.gateway_id) if meter else None,
+                bill=bills.get(u.account_id or ""),
             )
         )
     return rows

@@ -191,3 +191,26 @@ def test_pages_render_in_traditional_chinese(landlord: Browser) -> None:
     landlord.get("/lang/zh_TW?next=/portal")
     page = text(landlord.get(f"/portal/units/{UNIT}"))
     assert "供電控制" in page and "儲值" in page and 'lang="zh-Hant-TW"' in page
+
+
+def test_the_dashboard_shows_a_postpaid_units_last_bill_in_the_same_batch(services: Any) -> None:
+    # GIVEN the demo's postpaid shop, billed for October by the real billing code
+    from chalicelib.auth.principal import Principal, Role
+    from chalicelib.portal import views
+
+    admin = Principal("formosa", "sub-admin", "admin@formosa.example", Role.COMPANY_ADMIN)
+    # WHEN the dashboard of its property is read in November
+    board = views.dashboard(
+        admin, property_id="khh-yancheng", now=datetime(2026, 11, 15, tzinfo=UTC)
+    )
+    rows = {r.unit.unit_id: r for r in board.rows}
+    # THEN the shop's row carries that bill, and prepaid rows carry none
+    shop = rows["khh-shop-1"]
+    assert shop.bill is not None and shop.bill.period_start == "2026-10-01"
+    assert int(shop.bill.total_minor) == -int(shop.account.balance_minor) > 0
+    assert all(r.bill is None for r in rows.values() if r.unit.billing_mode == "prepaid")
+    # AND in December nothing is shown for November until it is billed
+    later = views.dashboard(
+        admin, property_id="khh-yancheng", now=datetime(2026, 12, 2, tzinfo=UTC)
+    )
+    assert next(r for r in later.rows if r.unit.unit_id == "khh-shop-1").bill is None
