@@ -110,16 +110,16 @@ def test_openapi_document_matches_the_app_routes() -> None:
 def test_the_latest_reading_is_the_newest_stored_one_not_the_meters_registration(
     client: Client, admin: dict[str, str], browser: Browser
 ) -> None:
-    # GIVEN a cycle of the unit's gateway stored just now (the Meter item keeps its
-    # reading from registration, days old)
+    # GIVEN a cycle of the vacant unit's gateway stored just now (the Meter item keeps
+    # its reading from registration, days old; vacant, so no account is charged for it)
     now = datetime.now(UTC).replace(microsecond=0)
-    row = ["m-tpe-2f", 120, "1523.456", "0.000", "250", 1, None]
+    row = ["m-tpe-4f", 120, "4523.456", "0.000", "250", 1, None]
     assert TelemetryStore().put_cycle(
         "formosa", "gw-tpe-1", secrets.token_hex(8), 1, now, now, [row]
     )
     # THEN the API and the unit page both show that reading and its time
-    overview = json.loads(client.http.get(f"/v1/units/{UNIT}/overview", headers=admin).body)
-    assert overview["latest_reading"]["import_kwh"] == "1523.456"
+    overview = json.loads(client.http.get("/v1/units/tpe-4f/overview", headers=admin).body)
+    assert overview["latest_reading"]["import_kwh"] == "4523.456"
     assert overview["latest_reading"]["read_at"] == (now + timedelta(milliseconds=120)).isoformat()
     assert browser.sign_in("admin@formosa.example", DEMO_PASSWORD).status_code == 303
-    assert "1,523.456 kWh" in text(browser.get(f"/portal/units/{UNIT}"))
+    assert "4,523.456 kWh" in text(browser.get("/portal/units/tpe-4f"))
