@@ -16,6 +16,7 @@ from ..data.catalogue import Catalogue
 from ..data.models import Company, Gateway, Meter, Property, Tenancy, Unit
 from ..domain import FriendlyHours, Money, parse_tariff
 from .charging import AnyTariff
+from .errors import NoMeterError
 
 MAX_CACHED_BUSES = 512
 
@@ -107,6 +108,20 @@ class BusDirectory:
 
     def forget(self) -> None:
         self._cache.clear()
+
+    def fresh_for_unit(self, company_id: str, unit_id: str) -> tuple[BusContext, MeterContext]:
+        """The bus and meter of a unit, read fresh: someone acting on it now (a top-up, a
+        power change, a settings change) must see the tenancy and tariff of now."""
+        unit = self._catalogue.get_unit(company_id, unit_id)
+        if not unit.meter_id:
+            raise NoMeterError(f"unit {unit_id} has no meter")
+        meter = self._catalogue.get_meter(company_id, unit.meter_id)
+        self.forget()
+        bus = self.load(company_id, meter.gateway_id)
+        ctx = bus.meters.get(meter.meter_id)
+        if ctx is None:
+            raise NoMeterError(f"meter {meter.meter_id} is not on gateway {meter.gateway_id}")
+        return bus, ctx
 
     def _read(self, company_id: str, gateway: Gateway) -> BusContext:
         meters = list(self._catalogue.list_meters_of_gateway(company_id, gateway.gateway_id))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..data.errors import NotFoundError, StaleStateError
-from ..data.models import GatewayCycle, GatewayState
+from ..data.models import GatewayCycle
 from ..data.telemetry_store import TelemetryStore
 from ..data.usage_store import UsageCounters
 from ..domain import Reading
@@ -48,6 +48,18 @@ def rows_of(cycle: GatewayCycle) -> list[MeterRow]:
     at = from_ms(int(cycle.cycle_at_ms))
     rows: list[list[Any]] = list(cycle.rows)
     return [MeterRow.from_compact(row, at) for row in rows]
+
+
+def bus_history(
+    telemetry: TelemetryStore, bus: BusContext, start: datetime, end: datetime
+) -> tuple[list[GatewayCycle], dict[str, list[Reading]]]:
+    """The bus's cycles from ANCHOR_MARGIN before ``start`` (the cycle holding a cursor
+    at ``start`` is in, for the gap check of pipeline/gaps.py) up to ``end``, and each
+    meter's readings in them."""
+    cycles = list(
+        telemetry.cycles_between(bus.company_id, bus.gateway.gateway_id, start - ANCHOR_MARGIN, end)
+    )
+    return cycles, readings_by_meter(rows_of(c) for c in cycles)
 
 
 class Ingest:
@@ -195,15 +207,7 @@ class Ingest:
         oldest = min((int(m["sa"]) for m in meters.values() if "sa" in m), default=None)
         start = from_ms(oldest) if oldest else cycle_at - timedelta(hours=1)
         start = max(start, cycle_at - timedelta(days=2))  # put a limit on the read
-        cycles = list(
-            self._telemetry.cycles_between(
-                bus.company_id,
-                bus.gateway.gateway_id,
-                start - ANCHOR_MARGIN,
-                cycle_at + timedelta(milliseconds=1),
-            )
-        )
-        return cycles, readings_by_meter(rows_of(c) for c in cycles)
+        return bus_history(self._telemetry, bus, start, cycle_at + timedelta(milliseconds=1))
 
     def _watch_flags(self, bus: BusContext, row: MeterRow, mstate: MeterState) -> None:
         """Reverse energy: an alert when it starts, not on every reading while it lasts."""
@@ -228,12 +232,3 @@ class Ingest:
             mstate["fl"] = sorted(flags)
         else:
             mstate.pop("fl", None)
-
-
-def save_meter_state(
-    telemetry: TelemetryStore, state: GatewayState, meter_id: str, mstate: MeterState, at: datetime
-) -> None:
-    meters = dict(state.meters or {})
-    meters[meter_id] = mstate
-    state.meters = meters
-    telemetry.save_state(state, at)

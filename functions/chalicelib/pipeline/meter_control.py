@@ -15,21 +15,19 @@ from typing import Literal
 
 from ..data import keys
 from ..data.catalogue import Catalogue
-from ..data.errors import LedgerEntryConflictError, NotFoundError, StaleStateError
+from ..data.errors import LedgerEntryConflictError, NotFoundError
 from ..data.ledger_store import LedgerStore
 from ..data.models import AuditEvent
 from ..data.telemetry_store import TelemetryStore
 from ..domain import EntryKind, LedgerEntry, Money
 from .alerts import Alert, Notifier
-from .contention import backoff
+from .contention import update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
 from .control import Controller, ControlOutcome, MeterState, from_ms, new_command_id
 from .errors import (
-    ControlContentionError,
     InvalidTopUpError,
     ManualReasonRequiredError,
     NoAccountError,
-    NoMeterError,
 )
 from .settler import Settler
 from .unsettled import unsettled_readings
@@ -118,7 +116,7 @@ class MeterControlService:
             raise InvalidTopUpError("amount_minor must be an integer")
         if not 0 < amount_minor <= MAX_TOP_UP_MINOR:
             raise InvalidTopUpError(f"amount_minor must be in 1..{MAX_TOP_UP_MINOR}")
-        bus, ctx = self._locate(company_id, unit_id)
+        bus, ctx = self._buses.fresh_for_unit(company_id, unit_id)
         if not ctx.account_id or ctx.tariff is None:
             raise NoAccountError(f"unit {unit_id} has no current tenancy account")
         entry_id = f"topup:{keys.check_id(client_key, 'client_key')}"
@@ -189,7 +187,7 @@ class MeterControlService:
         reason = reason.strip()[:MAX_REASON_CHARS]
         if power not in {"on", "off", None}:
             raise ValueError(f"power must be 'on', 'off' or None, not {power!r}")
-        bus, ctx = self._locate(company_id, unit_id)
+        bus, ctx = self._buses.fresh_for_unit(company_id, unit_id)
 
         def mutate(mstate: MeterState) -> None:
             if power is None:
@@ -229,19 +227,6 @@ class MeterControlService:
 
     # --- shared ---
 
-    def _locate(self, company_id: str, unit_id: str) -> tuple[BusContext, MeterContext]:
-        unit = self._catalogue.get_unit(company_id, unit_id)
-        if not unit.meter_id:
-            raise NoMeterError(f"unit {unit_id} has no meter")
-        meter = self._catalogue.get_meter(company_id, unit.meter_id)
-        # Fresh catalogue: a landlord acting now must see the tenancy of now.
-        self._buses.forget()
-        bus = self._buses.load(company_id, meter.gateway_id)
-        ctx = bus.meters.get(meter.meter_id)
-        if ctx is None:
-            raise NoMeterError(f"meter {meter.meter_id} is not on gateway {meter.gateway_id}")
-        return bus, ctx
-
     def _reapply(
         self,
         bus: BusContext,
@@ -254,30 +239,23 @@ class MeterControlService:
         announce: bool = True,
         settle: bool = False,
     ) -> ControlOutcome:
-        meter_id = ctx.meter.meter_id
-        for attempt in range(MAX_STATE_ATTEMPTS):
-            if attempt:
-                backoff(attempt - 1)
-            state = self._telemetry.get_state(bus.company_id, bus.gateway.gateway_id)
-            mstate: MeterState = dict((state.meters or {}).get(meter_id, {}))
+
+        def change(mstate: MeterState) -> ControlOutcome:
             if mutate:
                 mutate(mstate)
             if ctx.prepaid:
                 self._settler.refresh(bus, ctx, mstate)
                 if settle:
                     self._settle_unsettled(bus, ctx, mstate, now)
-            outcome = self._controller.apply(
+            return self._controller.apply(
                 bus, ctx, mstate, now, actor=actor, note=note, announce=announce
             )
-            meters = dict(state.meters or {})
-            meters[meter_id] = mstate
-            state.meters = meters
-            try:
-                self._telemetry.save_state(state, now)
-            except StaleStateError:
-                continue
-            return outcome
-        raise ControlContentionError(f"gateway state of {bus.gateway.gateway_id} kept changing")
+
+        outcome = update_meter_state(
+            self._telemetry, bus, ctx.meter.meter_id, now, change, MAX_STATE_ATTEMPTS
+        )
+        assert outcome is not None  # the control step always answers
+        return outcome
 
     def _settle_unsettled(
         self, bus: BusContext, ctx: MeterContext, mstate: MeterState, now: datetime

@@ -27,10 +27,10 @@ from datetime import datetime
 from ..data.catalogue import Catalogue
 from ..data.errors import StaleStateError
 from ..data.telemetry_store import TelemetryStore
-from .contention import backoff
+from .contention import backoff, update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
 from .control import Controller, MeterState, from_ms
-from .errors import ControlContentionError
+from .errors import ControlContentionError, NoMeterError
 from .settler import Settler
 from .unsettled import unsettled_readings
 
@@ -75,24 +75,16 @@ class SettingsRollout:
         bus, ctx = located
         if not ctx.prepaid or ctx.tariff is None:
             return False
-        meter_id = ctx.meter.meter_id
-        for attempt in range(MAX_STATE_ATTEMPTS):
-            state = self._telemetry.get_state(company_id, bus.gateway.gateway_id)
-            mstate: MeterState = dict((state.meters or {}).get(meter_id, {}))
+
+        def change(mstate: MeterState) -> bool | None:
             self._settler.refresh(bus, ctx, mstate)
-            settled = self._settle_unsettled(bus, ctx, mstate, now)
-            if not settled:
-                return False
-            meters = dict(state.meters or {})
-            meters[meter_id] = mstate
-            state.meters = meters
-            try:
-                self._telemetry.save_state(state, now)
-            except StaleStateError:
-                backoff(attempt)
-                continue
-            return True
-        raise ControlContentionError(f"gateway state of {bus.gateway.gateway_id} kept changing")
+            return self._settle_unsettled(bus, ctx, mstate, now) or None
+
+        return bool(
+            update_meter_state(
+                self._telemetry, bus, ctx.meter.meter_id, now, change, MAX_STATE_ATTEMPTS
+            )
+        )
 
     def reapply_unit(self, company_id: str, unit_id: str, now: datetime, actor: str) -> Rollout:
         located = self._locate_unit(company_id, unit_id)
@@ -123,14 +115,10 @@ class SettingsRollout:
     # --- shared ---
 
     def _locate_unit(self, company_id: str, unit_id: str) -> tuple[BusContext, MeterContext] | None:
-        unit = self._catalogue.get_unit(company_id, unit_id)
-        if not unit.meter_id:
-            return None
-        meter = self._catalogue.get_meter(company_id, unit.meter_id)
-        self._buses.forget()
-        bus = self._buses.load(company_id, meter.gateway_id)
-        ctx = bus.meters.get(meter.meter_id)
-        return (bus, ctx) if ctx is not None else None
+        try:
+            return self._buses.fresh_for_unit(company_id, unit_id)
+        except NoMeterError:
+            return None  # nothing to settle or re-decide
 
     def _reapply_gateway(
         self,

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading
-from .buckets import readings_by_meter
 from .context import BusContext, MeterContext
-from .gaps import ANCHOR_MARGIN, complete_readings
-from .ingest import rows_of
+from .gaps import complete_readings
+from .ingest import bus_history
 
 # A cursor is at most a settlement period old while the meter reports; look back
 # further only to a limit, and a little ahead, as gateway clocks drift.
@@ -34,10 +33,5 @@ def unsettled_readings(
     time-of-use splits each interval over its bands, a reset must not swallow the energy
     used before it, and for the rest the charge is the same as from the last one."""
     start = max(cursor_at, now - MAX_UNSETTLED_LOOKBACK)
-    cycles = list(
-        telemetry.cycles_between(
-            bus.company_id, bus.gateway.gateway_id, start - ANCHOR_MARGIN, now + CLOCK_SKEW
-        )
-    )
-    by_meter = readings_by_meter(rows_of(c) for c in cycles)
+    cycles, by_meter = bus_history(telemetry, bus, start, now + CLOCK_SKEW)
     return complete_readings(cycles, by_meter, ctx.meter.meter_id, cursor_at, now + CLOCK_SKEW, now)
