@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from . import iot_policy
+from .iam import assume_role_policy
 
 # build.py writes this as the bucket; the template substitutes the ArtifactBucket parameter.
 ARTIFACT_BUCKET_PLACEHOLDER = "powerlet-artifact-bucket-placeholder"
@@ -65,16 +66,7 @@ def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
         "ProvisioningRole": {
             "Type": "AWS::IAM::Role",
             "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "iot.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
+                "AssumeRolePolicyDocument": assume_role_policy("iot.amazonaws.com"),
                 "ManagedPolicyArns": [
                     {
                         _SUB: "arn:${AWS::Partition}:iam::aws:policy/service-role/"
@@ -98,16 +90,7 @@ def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
         "GreengrassTokenExchangeRole": {
             "Type": "AWS::IAM::Role",
             "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "credentials.iot.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
+                "AssumeRolePolicyDocument": assume_role_policy("credentials.iot.amazonaws.com"),
                 "Policies": [
                     {
                         "PolicyName": "ComponentArtifactsAndLogs",

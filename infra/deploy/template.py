@@ -12,6 +12,7 @@ from typing import Any
 
 from . import iot_policy
 from .gateway_resources import gateway_resources
+from .iam import assume_role_policy
 from .inventory import FunctionSpec, RuleSpec, logical_id_for
 from .permissions import environment_of, function_name_in_aws, policy_document
 
@@ -135,16 +136,7 @@ def function_resources(stage: str, spec: FunctionSpec) -> dict[str, Any]:
         f"{lid}Role": {
             "Type": "AWS::IAM::Role",
             "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
+                "AssumeRolePolicyDocument": assume_role_policy("lambda.amazonaws.com"),
                 "Policies": [
                     {
                         "PolicyName": f"{lid}Policy",
@@ -205,19 +197,10 @@ def rule_resources(stage: str, rules: list[RuleSpec]) -> dict[str, Any]:
         "IotRuleErrorActionRole": {
             "Type": "AWS::IAM::Role",
             "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "iot.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-                            },
-                        }
-                    ],
-                },
+                "AssumeRolePolicyDocument": assume_role_policy(
+                    "iot.amazonaws.com",
+                    {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                ),
                 "Policies": [
                     {
                         "PolicyName": "DeadLetters",
