@@ -36,6 +36,7 @@ for extra in ("functions", "infra", "."):
 import boto3  # noqa: E402
 
 from bench.support.dynamo_meter import DynamoMeter  # noqa: E402
+from bench.support.telemetry_events import cycle_payload, raw_event  # noqa: E402
 from chalicelib.api.services import Services, set_services  # noqa: E402
 from chalicelib.data import builders, keys  # noqa: E402
 from chalicelib.data.catalogue import Catalogue  # noqa: E402
@@ -166,25 +167,8 @@ def day_of_events(thing: str, meters: list[str], cycles: int) -> list[dict[str, 
                     "dg": [0, 0, 0, 28, 0],
                 }
             )
-        payload = {
-            "v": 1,
-            "g": thing,
-            "sid": spool,
-            "s": seq,
-            "t": int(at.timestamp() * 1000),
-            "d": 1100,
-            "sp": {"n": 0, "th": 0, "dr": 0},
-            "m": rows,
-        }
-        raw = json.dumps(payload, separators=(",", ":")).encode()
-        events.append(
-            {
-                "raw": base64.b64encode(raw).decode(),
-                "thing_name": thing,
-                "client_id": thing,
-                "received_at_ms": int((at + timedelta(seconds=2)).timestamp() * 1000),
-            }
-        )
+        payload = cycle_payload(thing, spool, seq, at, rows, duration_ms=1100)
+        events.append(raw_event(payload, thing, at + timedelta(seconds=2)))
     return events
 
 

@@ -21,12 +21,12 @@ and the pipeline takes its "now" from there. Faults, per gateway:
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from bench.support.telemetry_events import cycle_payload, raw_event
 
 from .load_model import as_kwh
 from .portfolio import SimGateway
@@ -55,29 +55,6 @@ class Produced:
     timeouts: dict[str, int] = field(default_factory=dict)
     last_stamp: dict[int, datetime] = field(default_factory=dict)
     killed_cycles: dict[int, datetime] = field(default_factory=dict)  # gateway -> cycle time
-
-
-def raw_event(payload: bytes, thing: str, received_at: datetime) -> dict[str, Any]:
-    return {
-        "raw": base64.b64encode(payload).decode(),
-        "thing_name": thing,
-        "client_id": thing,
-        "received_at_ms": int(received_at.timestamp() * 1000),
-    }
-
-
-def cycle_payload(thing: str, spool_id: str, seq: int, stamp: datetime, rows: list[Any]) -> bytes:
-    body = {
-        "v": 1,
-        "g": thing,
-        "sid": spool_id,
-        "s": seq,
-        "t": int(stamp.timestamp() * 1000),
-        "d": 400,
-        "sp": {"n": 0, "th": 0, "dr": 0},
-        "m": rows,
-    }
-    return json.dumps(body).encode()
 
 
 def silent_window(gw: SimGateway, start: datetime, days: int) -> tuple[datetime, datetime] | None:
