@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.api.services import Services, set_services
 from chalicelib.data.binding import bind_models
 from chalicelib.data.models import ALL_ITEM_CLASSES, PowerletItem
-from chalicelib.domain.calendar import zone
+from chalicelib.domain.calendar import local_midnight
 from chalicelib.pipeline.charging import local_day, month_of
 from chalicelib.settings import Settings
 from local_aws.stack import LocalStack
@@ -192,7 +192,7 @@ def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
 def bill_the_month(svc: Services, plan: list[SimGateway], params: SoakParams) -> datetime | None:
     """When the run covers its whole first month, the month-end job bills the postpaid units
     (twice: a re-run must be a no-op). Returns the end of the billed month."""
-    month_end = datetime.combine(month_of(local_day(START, TZ)).end, datetime.min.time(), zone(TZ))
+    month_end = local_midnight(month_of(local_day(START, TZ)).end, TZ)
     if START + timedelta(days=params.days) < month_end:
         return None
     for _ in range(2):

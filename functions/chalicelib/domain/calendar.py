@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.domain.errors import InvalidCalendarError
@@ -33,6 +33,11 @@ def zone(tz: str) -> ZoneInfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidCalendarError(f"unknown time zone {tz!r}") from exc
+
+
+def local_midnight(day: date, tz: str) -> datetime:
+    """The instant ``day`` begins on the wall clock of ``tz`` (aware, in that zone)."""
+    return datetime.combine(day, time(0), zone(tz))
 
 
 @dataclass(frozen=True)

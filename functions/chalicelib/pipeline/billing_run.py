@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
@@ -39,7 +39,7 @@ from ..domain import (
     format_kwh,
     postpaid_bill,
 )
-from ..domain.calendar import zone
+from ..domain.calendar import local_midnight, zone
 from ..domain.energy import kwh
 from .buckets import readings_by_meter
 from .charging import month_of
@@ -134,12 +134,12 @@ class BillingRun:
         ctx = bus.meters[meter.meter_id]
         if ctx.tenancy is None or ctx.tariff is None:
             return False
-        end_at = datetime.combine(period.end, time(0), zone(tz))
+        end_at = local_midnight(period.end, tz)
         account = self._ledger.get_account(company_id, account_id)
         if account.settled_at is not None:
             opening = Reading(account.settled_at, kwh(str(account.settled_kwh)))
         else:
-            start = datetime.combine(date.fromisoformat(ctx.tenancy.starts_on), time(0), zone(tz))
+            start = local_midnight(date.fromisoformat(ctx.tenancy.starts_on), tz)
             opening = Reading(start, kwh(str(ctx.tenancy.opening_kwh)))
         closing = self._closing(company_id, meter.gateway_id, meter.meter_id, end_at)
         if closing is None or closing.at <= opening.at:
@@ -261,8 +261,8 @@ class _MonthReadings:
     """The cycles of a billing month, read at most once per gateway in one run."""
 
     def __init__(self, period: BillingPeriod, tz: str, now: datetime) -> None:
-        self.start = datetime.combine(period.start, time(0), zone(tz))
-        self.end = datetime.combine(period.end, time(0), zone(tz))
+        self.start = local_midnight(period.start, tz)
+        self.end = local_midnight(period.end, tz)
         self.exact_possible = now - self.start < EXACT_TOU_WITHIN
         self.by_gateway: dict[str, dict[str, list[Reading]]] = {}
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime
 
 from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
 from ..data.settlement_store import Cursor, SettlementStore
 from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, low_credit_alerts
-from ..domain.calendar import zone
+from ..domain.calendar import local_midnight
 from .alerts import Alert, Notifier
 from .charging import SettlementPlan, plan_settlement
 from .context import BusContext, MeterContext
@@ -64,9 +64,7 @@ class Settler:
             state.pop("x", None)
         if account.settled_at is None:
             # Never settled: consumption counts from the tenancy's opening reading.
-            start = datetime.combine(
-                datetime.fromisoformat(ctx.tenancy.starts_on).date(), time(0), zone(bus.tz)
-            )
+            start = local_midnight(date.fromisoformat(ctx.tenancy.starts_on), bus.tz)
             state.update(sk=str(ctx.tenancy.opening_kwh), sa=ms(start), use=None, new=1)
         else:
             state.update(sk=str(account.settled_kwh), sa=ms(account.settled_at), use=account.usage)

@@ -23,7 +23,7 @@ posts nothing twice; a retry with other figures is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +47,7 @@ from ..domain import (
     parse_tariff,
     settle_move_out,
 )
-from ..domain.calendar import zone
+from ..domain.calendar import local_midnight, zone
 from ..domain.energy import ZERO_KWH
 from ..domain.tou import band_at
 from ..pipeline.charging import AnyTariff, component_key, local_day, month_of
@@ -413,7 +413,7 @@ def _tenancy_ref(tenancy: Tenancy) -> Tenancy:
 
 
 def _midnight(day: Any, tz: str) -> datetime:
-    return datetime.combine(day, time(0), zone(tz)).astimezone(UTC)
+    return local_midnight(day, tz).astimezone(UTC)
 
 
 def _to_ms(at: datetime) -> datetime:
