@@ -62,19 +62,22 @@ class SettingsStore:
             Property.friendly_hours.set(friendly_hours),
             Property.emergency_credit_minor.set(emergency_credit_minor),
             _set_or_remove(Property.low_credit_thresholds_minor, low_credit_thresholds_minor),
-            Property.settings_version.set(expected_version + 1),
         ]
-        condition = Property.pk.exists() & _version_is(Property.settings_version, expected_version)
-        audit = self._audit(
-            company_id,
-            actor,
-            "property_settings_changed",
-            f"property:{property_id}",
-            {**detail, "version": expected_version + 1},
-            at,
+        return self._versioned(
+            item,
+            Property,
+            expected_version,
+            actions,
+            self._audit(
+                company_id,
+                actor,
+                "property_settings_changed",
+                f"property:{property_id}",
+                detail,
+                at,
+            ),
+            what=f"property {property_id}",
         )
-        self._write(item, actions, condition, audit, what=f"property {property_id}")
-        return expected_version + 1
 
     def update_unit(
         self,
@@ -92,19 +95,32 @@ class SettingsStore:
         actions = [
             Unit.tariff.set(tariff),
             _set_or_remove(Unit.low_credit_thresholds_minor, low_credit_thresholds_minor),
-            Unit.settings_version.set(expected_version + 1),
         ]
-        condition = Unit.pk.exists() & _version_is(Unit.settings_version, expected_version)
-        audit = self._audit(
-            company_id,
-            actor,
-            "unit_tariff_changed",
-            f"unit:{unit_id}",
-            {**detail, "version": expected_version + 1},
-            at,
+        return self._versioned(
+            item,
+            Unit,
+            expected_version,
+            actions,
+            self._audit(company_id, actor, "unit_tariff_changed", f"unit:{unit_id}", detail, at),
+            what=f"unit {unit_id}",
         )
-        self._write(item, actions, condition, audit, what=f"unit {unit_id}")
-        return expected_version + 1
+
+    def _versioned(
+        self,
+        item: Any,
+        model: Any,
+        expected_version: int,
+        actions: list[Any],
+        audit: AuditEvent,
+        what: str,
+    ) -> int:
+        """Write ``actions`` and the audit event if the item is still at
+        ``expected_version``; the new version (also recorded in the audit detail)."""
+        version = expected_version + 1
+        audit.detail = {**audit.detail, "version": version}
+        condition = model.pk.exists() & _version_is(model.settings_version, expected_version)
+        self._write(item, [*actions, model.settings_version.set(version)], condition, audit, what)
+        return version
 
     def _write(
         self, item: Any, actions: list[Any], condition: Condition, audit: AuditEvent, what: str
