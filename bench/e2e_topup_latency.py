@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 for extra in ("functions", "greengrass_component", "infra", "."):
     sys.path.insert(0, str(REPO / extra))
 
-from chalicelib.settings import ENV_SETTLEMENT_PERIOD_H  # noqa: E402
+from chalicelib.wiring.settings import ENV_SETTLEMENT_PERIOD_H  # noqa: E402
 from local_aws.stack import free_port  # noqa: E402
 from local_run.system import LocalSystem, SystemOptions  # noqa: E402
 from tests.e2e.portfolio import PRICE_MINOR_PER_KWH, register_kwh, seed_portfolio, unit  # noqa: E402

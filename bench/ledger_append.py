@@ -21,7 +21,7 @@ import boto3
 from chalicelib.data.binding import new_connection
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money
-from chalicelib.settings import Settings
+from chalicelib.wiring.settings import Settings
 from local_aws.stack import LocalStack
 
 OUT = Path(__file__).resolve().parent / "results" / "ledger_append.json"

@@ -37,12 +37,12 @@ import boto3  # noqa: E402
 
 from bench.support.dynamo_meter import DynamoMeter  # noqa: E402
 from bench.support.telemetry_events import cycle_payload, raw_event  # noqa: E402
-from chalicelib.api.services import Services, set_services  # noqa: E402
 from chalicelib.data import builders, keys  # noqa: E402
 from chalicelib.data.catalogue import Catalogue  # noqa: E402
 from chalicelib.data.models import ReadingItem  # noqa: E402
 from chalicelib.domain import EntryKind, LedgerEntry, Money  # noqa: E402
-from chalicelib.settings import Settings  # noqa: E402
+from chalicelib.wiring.container import Container, set_container  # noqa: E402
+from chalicelib.wiring.settings import Settings  # noqa: E402
 from local_aws import tariff_documents as td  # noqa: E402
 from local_aws.stack import LocalStack  # noqa: E402
 
@@ -80,7 +80,7 @@ TIERED = td.tiered_all_year("tiered", [("120", "1.68"), (None, "3.33")])
 TOU = td.tou_every_day("tou", [("00:00", "09:00", "off"), ("09:00", "24:00", "peak")])
 
 
-def seed_bus(services: Services, tag: str) -> tuple[str, str, list[str]]:
+def seed_bus(services: Container, tag: str) -> tuple[str, str, list[str]]:
     co, prop, gw = f"bench-{tag}", "p1", "gw1"
     thing = f"powerlet-{co}-{gw}"
     opened = datetime(2026, 11, 1, tzinfo=UTC)
@@ -173,7 +173,7 @@ def day_of_events(thing: str, meters: list[str], cycles: int) -> list[dict[str, 
 
 
 def run_pipeline(
-    services: Services, meter: DynamoMeter, events: list[dict[str, Any]]
+    services: Container, meter: DynamoMeter, events: list[dict[str, Any]]
 ) -> dict[str, Any]:
     cpu: list[float] = []
     wall: list[float] = []
@@ -212,7 +212,7 @@ def run_pipeline(
 
 
 def run_naive(
-    services: Services, meter: DynamoMeter, co: str, events: list[dict[str, Any]]
+    services: Container, meter: DynamoMeter, co: str, events: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """A reading item, a ledger entry and a balance update for every meter-reading."""
     meter.reset()
@@ -321,8 +321,8 @@ def main() -> int:
     cycles = int(args.hours * 60)
     with LocalStack() as stack:
         settings = Settings.from_env(stack.env())
-        services = Services(settings)
-        set_services(services)
+        services = Container(settings)
+        set_container(services)
         meter = DynamoMeter()
         meter.install()
         try:

@@ -23,12 +23,12 @@ import botocore.client
 from chalice.test import Client
 
 from app import app
-from chalicelib.api.services import Services, set_services
 from chalicelib.data import builders
 from chalicelib.data.binding import bind_models, new_connection
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
-from chalicelib.settings import Settings
+from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.settings import Settings
 from local_aws.demo_data import DEMO_PASSWORD, TARIFF_TW_FLAT
 from local_aws.seed import ensure_user
 from local_aws.stack import LocalStack
@@ -131,7 +131,7 @@ def main() -> int:
     with LocalStack() as stack:
         settings = Settings.from_env(stack.env())
         bind_models(settings)
-        set_services(Services(settings))
+        set_container(Container(settings))
         tokens = {n: seed_company(f"bench{n}", n, stack, settings) for n in SIZES}
         with Client(app) as client:
             for n in SIZES:

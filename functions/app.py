@@ -1,11 +1,11 @@
-"""Powerlet's Chalice app: registration only. Handlers live in chalicelib/api."""
+"""Powerlet's Chalice app: registration only. Routes live in chalicelib/api and
+chalicelib/web, event entry points in chalicelib/wiring/handlers.py."""
 
 from typing import Any
 
 from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.api.authorizer import auth_bp
 from chalicelib.api.reseller_access import reseller_auth_bp
 from chalicelib.api.routes_consumption import bp as consumption_api_bp
 from chalicelib.api.routes_moves import bp as moves_api_bp
@@ -14,9 +14,7 @@ from chalicelib.api.routes_portfolio import bp as portfolio_bp
 from chalicelib.api.routes_reseller import bp as reseller_bp
 from chalicelib.api.routes_settings import bp as settings_api_bp
 from chalicelib.api.routes_statements import bp as statements_api_bp
-from chalicelib.api.services import services
-from chalicelib.branding.invitations import custom_message
-from chalicelib.pipeline import handlers
+from chalicelib.routing.authorizer import auth_bp
 from chalicelib.web.routes_brand import bp as brand_pages_bp
 from chalicelib.web.routes_moves import bp as move_pages_bp
 from chalicelib.web.routes_settings import bp as settings_pages_bp
@@ -24,6 +22,7 @@ from chalicelib.web.routes_signin import bp as signin_bp
 from chalicelib.web.routes_staff import bp as staff_pages_bp
 from chalicelib.web.routes_statements import bp as statement_pages_bp
 from chalicelib.web.routes_tenant import bp as tenant_pages_bp
+from chalicelib.wiring import handlers
 
 app = Chalice(app_name="powerlet")
 app.register_blueprint(auth_bp)
@@ -93,5 +92,4 @@ def relay_retry_sweep(event: CloudWatchEvent) -> Any:
 
 @app.lambda_function(name="cognito_custom_message")
 def cognito_custom_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    store = services().brand_store
-    return custom_message(event, store.get, store.verified_domains)
+    return handlers.cognito_custom_message(event)

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.api.services import Services, set_services
 from chalicelib.data.binding import bind_models
 from chalicelib.data.models import ALL_ITEM_CLASSES, PowerletItem
 from chalicelib.domain.calendar import local_midnight
 from chalicelib.pipeline.charging import local_day, month_of
-from chalicelib.settings import Settings
+from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.settings import Settings
 from local_aws.stack import LocalStack
 
 from .load_model import as_kwh, registers
@@ -89,7 +89,7 @@ def build(
 
 
 def ops_round(
-    svc: Services,
+    svc: Container,
     gw: SimGateway,
     at: datetime,
     n: int,
@@ -163,8 +163,8 @@ def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
     try:
         settings = Settings.from_env(stack.env())
         bind_models(settings)
-        svc = Services(settings)
-        set_services(svc)
+        svc = Container(settings)
+        set_container(svc)
         opening = {mid: str(as_kwh(r[0])) for mid, r in regs.items()}
         # A meter's opening is its first register.
         for gw in plan:
@@ -174,7 +174,7 @@ def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
         report = drive(svc, params, plan, deliveries, produced, log)
         report["peak_rss_mb_standin"] = stack.peak_rss_mb()
     finally:
-        set_services(None)
+        set_container(None)
         stack.stop()
         os.environ.clear()
         os.environ.update(saved)
@@ -189,7 +189,7 @@ def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
     return report
 
 
-def bill_the_month(svc: Services, plan: list[SimGateway], params: SoakParams) -> datetime | None:
+def bill_the_month(svc: Container, plan: list[SimGateway], params: SoakParams) -> datetime | None:
     """When the run covers its whole first month, the month-end job bills the postpaid units
     (twice: a re-run must be a no-op). Returns the end of the billed month."""
     month_end = local_midnight(month_of(local_day(START, TZ)).end, TZ)
@@ -202,7 +202,7 @@ def bill_the_month(svc: Services, plan: list[SimGateway], params: SoakParams) ->
 
 
 def drive(
-    svc: Services,
+    svc: Container,
     params: SoakParams,
     plan: list[SimGateway],
     deliveries: list[Delivery],

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.api.services import Services
 from chalicelib.data import keys
 from chalicelib.data.models import Bill
 from chalicelib.domain import (
@@ -31,6 +30,7 @@ from chalicelib.domain import (
 from chalicelib.domain.energy import ZERO_KWH
 from chalicelib.pipeline.charging import local_day, month_of, tariff_position
 from chalicelib.pipeline.ingest import rows_of
+from chalicelib.wiring.container import Container
 
 from .load_model import as_kwh
 from .portfolio import TZ, SimGateway, SimMeter
@@ -69,7 +69,7 @@ def independent_charge_minor(tariff: Any, opening: Reading, readings: list[Readi
 
 
 def check_readings(
-    svc: Services, plan: list[SimGateway], produced: Produced, start: datetime, days: int
+    svc: Container, plan: list[SimGateway], produced: Produced, start: datetime, days: int
 ) -> Findings:
     found = Findings()
     for gw in plan:
@@ -102,7 +102,7 @@ def check_readings(
 
 
 def check_accounts(
-    svc: Services,
+    svc: Container,
     plan: list[SimGateway],
     produced: Produced,
     start: datetime,
@@ -165,7 +165,7 @@ def check_accounts(
                 found.failures.append(f"{m.account_id}: {row}")
 
 
-def _bill_total(svc: Services, company_id: str, account_id: str, start: datetime) -> int | None:
+def _bill_total(svc: Container, company_id: str, account_id: str, start: datetime) -> int | None:
     month = local_day(start, TZ).replace(day=1).isoformat()
     try:
         bill = Bill.get(keys.account_pk(company_id, account_id), keys.bill_sk(month))
@@ -175,7 +175,7 @@ def _bill_total(svc: Services, company_id: str, account_id: str, start: datetime
 
 
 def check_relays(
-    svc: Services, plan: list[SimGateway], policy_at: dict[int, datetime], found: Findings
+    svc: Container, plan: list[SimGateway], policy_at: dict[int, datetime], found: Findings
 ) -> None:
     for gw in plan:
         co = gw.company_id
@@ -212,7 +212,7 @@ def check_relays(
 
 
 def _policy(
-    svc: Services, bus: Any, gw: SimGateway, m: SimMeter, account: dict[str, Any], now: datetime
+    svc: Container, bus: Any, gw: SimGateway, m: SimMeter, account: dict[str, Any], now: datetime
 ) -> str:
     """The domain's decision from the independent balance and the cursor, at the end."""
     tariff = parse_tariff(m.tariff)

@@ -1,7 +1,7 @@
 """Least privilege: which AWS capabilities each function uses, and the IAM policy that follows.
 
 The table below is the one hand-kept list in the stack: a capability per AWS
-resource the function's code path touches (read from ``chalicelib/api/services.py``
+resource the function's code path touches (read from ``chalicelib/wiring/container.py``
 and the handlers). ``tests/infra`` fails when a function exists in the app and
 not here, or here and not in the app, and when an environment variable the code
 reads is not classified in ``ENVIRONMENT``.
@@ -90,7 +90,7 @@ ENV_DEFAULTED = frozenset(
     }
 )
 # Set by the Lambda runtime itself (reserved: a template may not set them).
-ENV_FROM_RUNTIME = frozenset({"AWS_REGION"})
+ENV_FROM_RUNTIME = frozenset({"AWS_REGION", "AWS_DEFAULT_REGION"})
 # Read by libraries, not by our code (Powertools' service name for logs and metrics).
 ENV_FOR_LIBRARIES = frozenset({"POWERTOOLS_SERVICE_NAME"})
 
@@ -237,7 +237,7 @@ def _iot(suffix: str) -> dict[str, Any]:
 
 def gateway_thing_prefix() -> str:
     """What every gateway's thing name starts with, from the code that names them."""
-    from chalicelib.reseller.gateways import thing_name_for
+    from chalicelib.application.reseller.gateways import thing_name_for
 
     prefix = thing_name_for("\x00", "\x01").split("\x00")[0]
     if not prefix:
@@ -247,7 +247,7 @@ def gateway_thing_prefix() -> str:
 
 def _registration_statements() -> list[dict[str, Any]]:
     """The reseller API's gateway registration: a thing, its certificate and the policy."""
-    from chalicelib.reseller.gateways import THING_GROUP_PREFIX
+    from chalicelib.application.reseller.gateways import THING_GROUP_PREFIX
 
     things = _iot(f"thing/{gateway_thing_prefix()}*")
     groups = _iot(f"thinggroup/{THING_GROUP_PREFIX}*")

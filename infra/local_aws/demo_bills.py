@@ -13,11 +13,11 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from chalicelib.api.services import Services
 from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.pipeline.telemetry import MeterRow
-from chalicelib.settings import Settings
+from chalicelib.wiring.container import Container
+from chalicelib.wiring.settings import Settings
 
 from . import demo_data as demo
 
@@ -28,7 +28,7 @@ def seed_demo_bill(settings: Settings, subs: dict[str, str]) -> bool:
     """True if the bill was made now, False if it already existed."""
     spec = demo.DEMO_BILL
     company_id, unit_id = spec["company_id"], spec["unit_id"]
-    svc = Services(settings)
+    svc = Container(settings)
     prop = svc.catalogue.get_property(company_id, spec["property_id"])
     unit = svc.catalogue.get_unit(company_id, unit_id)
     meter = svc.catalogue.get_meter(company_id, str(unit.meter_id))

@@ -52,7 +52,7 @@ class ProvisionedStack:
 
     def function_env(self) -> dict[str, str]:
         """The environment a function needs to find these resources."""
-        from chalicelib import settings as s
+        from chalicelib.wiring import settings as s
 
         return {
             s.ENV_TABLE: self.table_name,
@@ -68,7 +68,7 @@ def create_table(table_name: str, region: str) -> None:
     """The table is defined once, by the PynamoDB models."""
     from chalicelib.data.binding import bind_models
     from chalicelib.data.models import PowerletItem
-    from chalicelib.settings import Settings
+    from chalicelib.wiring.settings import Settings
 
     bind_models(Settings(table_name=table_name, region=region))
     if PowerletItem.exists():

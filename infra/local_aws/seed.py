@@ -10,16 +10,17 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from chalicelib.application.reseller.config import ResellerSettings
 from chalicelib.branding.schema import parse_brand
+from chalicelib.branding.store import BrandStore
 from chalicelib.data import builders
 from chalicelib.data.binding import new_connection
-from chalicelib.data.brand_store import BrandStore
+from chalicelib.data.brand_records import BrandRecords
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.data.reseller_store import ApiKeyStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money, parse_tariff
-from chalicelib.reseller.config import ResellerSettings
-from chalicelib.settings import Settings
+from chalicelib.wiring.settings import Settings
 
 from . import demo_data as demo
 from .demo_bills import seed_demo_bill
@@ -227,7 +228,7 @@ def ensure_gateway_policy(iot: Any, name: str) -> None:
 
 def seed_brands_and_reseller(session: boto3.Session, settings: Settings, now: datetime) -> str:
     """Brand the demo companies, register the demo reseller, issue it a key."""
-    brands = BrandStore(new_connection(settings))
+    brands = BrandStore(BrandRecords(new_connection(settings)))
     ses = session.client("ses")
     for company_id, filename in demo.BRAND_FILES.items():
         config = parse_brand(json.loads((BRANDS_DIR / filename).read_text(encoding="utf-8")))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.settings import ENV_SETTLEMENT_PERIOD_H
+from chalicelib.wiring.settings import ENV_SETTLEMENT_PERIOD_H
 from local_aws.resources import ProvisionedStack
 from local_run.system import LocalSystem, Seeded, SystemOptions
 

@@ -28,7 +28,7 @@ from chalicelib.data.binding import new_connection
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money
-from chalicelib.settings import Settings
+from chalicelib.wiring.settings import Settings
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.resources import ProvisionedStack
 from local_aws.seed import ensure_thing, ensure_user

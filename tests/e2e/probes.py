@@ -17,7 +17,7 @@ from chalicelib.data.binding import new_connection
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.data.telemetry_store import TelemetryStore
 from chalicelib.domain import EntryKind
-from chalicelib.settings import Settings
+from chalicelib.wiring.settings import Settings
 from local_run.system import LocalSystem
 from meter_gateway.simulator.control import send_command
 

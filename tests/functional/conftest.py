@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.api.services import Services, set_services
 from chalicelib.data.binding import bind_models
-from chalicelib.settings import Settings
+from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.settings import Settings
 from local_aws.seed import seed_demo
 from local_aws.stack import LocalStack
 
@@ -47,8 +47,8 @@ def demo(standin: LocalStack, settings: Settings) -> dict[str, object]:
 
 
 @pytest.fixture(scope="session")
-def services(settings: Settings, demo: dict[str, object]) -> Iterator[Services]:
-    svc = Services(settings)
-    set_services(svc)
+def services(settings: Settings, demo: dict[str, object]) -> Iterator[Container]:
+    svc = Container(settings)
+    set_container(svc)
     yield svc
-    set_services(None)
+    set_container(None)

@@ -21,13 +21,13 @@ from chalice.test import Client
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app import app
-from chalicelib.api.access import ROUTE_ACCESS
-from chalicelib.api.services import Services
 from chalicelib.branding.schema import BrandConfig
 from chalicelib.data import builders
 from chalicelib.data.reseller_store import ApiKeyStore
+from chalicelib.routing.access import ROUTE_ACCESS
 from chalicelib.web.cookies import SESSION_COOKIE
 from chalicelib.web.pages import PAGE_ROUTES
+from chalicelib.wiring.container import Container
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 from tests.functional.access_cases import feature_cases
@@ -301,7 +301,7 @@ def test_every_route_declares_access_and_has_an_access_test() -> None:
 
 
 @pytest.fixture(scope="module")
-def tokens(standin: LocalStack, services: Services) -> dict[str, str]:
+def tokens(standin: LocalStack, services: Container) -> dict[str, str]:
     assert standin.resources is not None
     cognito = boto3.client("cognito-idp")
     out = {}
@@ -317,7 +317,7 @@ def tokens(standin: LocalStack, services: Services) -> dict[str, str]:
     return out
 
 
-def _reseller_keys(services: Services) -> dict[str, str]:
+def _reseller_keys(services: Container) -> dict[str, str]:
     """Two resellers with a key each; the first owns a branded company with a
     gateway; a third key, revoked, of the first."""
     now = datetime.now(UTC)
@@ -360,7 +360,7 @@ def _forged_like(token: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def client(services: Services) -> Iterator[Client]:
+def client(services: Container) -> Iterator[Client]:
     with Client(app) as c:
         yield c
 
@@ -376,7 +376,7 @@ CALLS = [
 def test_route_access(
     client: Client,
     tokens: dict[str, str],
-    services: Services,
+    services: Container,
     route: tuple[str, str],
     caller: str,
     status: int,
@@ -401,7 +401,7 @@ def test_route_access(
 
 
 def _page_request(
-    services: Services, tokens: dict[str, str], method: str, caller: str
+    services: Container, tokens: dict[str, str], method: str, caller: str
 ) -> tuple[dict[str, str], str | None]:
     """A browser's request: a fresh session cookie for the caller (so sign-out
     cases do not end anyone else's), and for a POST a form with its CSRF token."""

@@ -13,7 +13,7 @@ from chalicelib.data.binding import bind_models, new_connection
 from chalicelib.data.errors import CurrencyMismatchError, LedgerEntryConflictError, NotFoundError
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money
-from chalicelib.settings import Settings
+from chalicelib.wiring.settings import Settings
 from local_aws.stack import LocalStack
 
 pytestmark = pytest.mark.functional

@@ -38,9 +38,9 @@ from schemathesis.specs.openapi.checks import (
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
 from app import app
-from chalicelib.api.services import Services
 from chalicelib.data import builders
 from chalicelib.data.reseller_store import ApiKeyStore
+from chalicelib.wiring.container import Container
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 from tests.functional.portal.test_portal_api import OPENAPI
@@ -97,7 +97,7 @@ class ChaliceAdapter(BaseAdapter):
 
 
 @pytest.fixture(scope="module")
-def client(services: Services) -> Iterator[Client]:
+def client(services: Container) -> Iterator[Client]:
     with Client(app) as c:
         yield c
 
@@ -110,7 +110,7 @@ def session(client: Client) -> requests.Session:
 
 
 @pytest.fixture(scope="module")
-def bearer(standin: LocalStack, services: Services) -> dict[str, str]:
+def bearer(standin: LocalStack, services: Container) -> dict[str, str]:
     """The Authorization header per security scheme of the document."""
     assert standin.resources is not None
     result = boto3.client("cognito-idp").initiate_auth(

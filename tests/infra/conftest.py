@@ -16,7 +16,7 @@ import pytest
 
 from chalicelib.data.binding import bind_models
 from chalicelib.data.models import PowerletItem
-from chalicelib.settings import Settings
+from chalicelib.wiring.settings import Settings
 from deploy.packaging import PackagedStack, package
 from deploy.standin import for_standin, moto_supported_types
 from local_aws.stack import LocalStack

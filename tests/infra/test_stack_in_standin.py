@@ -15,7 +15,7 @@ import pytest
 from chalicelib.data.binding import bind_models
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.pipeline.dead_letters import DeadLetters
-from chalicelib.settings import Settings
+from chalicelib.wiring.settings import Settings
 from local_aws.resources import ProvisionedStack
 from local_aws.seed import seed_demo
 from local_aws.stack import LocalStack
@@ -155,7 +155,7 @@ def _ingest_a_bus(settings: Settings) -> Callable[[], None]:
     ledger, alerts and a cut through its shadow. The bus is built before recording."""
     from chalicelib.data.binding import new_connection
     from chalicelib.data.ledger_store import LedgerStore
-    from chalicelib.pipeline import handlers
+    from chalicelib.wiring import handlers
     from tests.functional.pipeline import rig
 
     bus = rig.make_bus(
@@ -202,8 +202,8 @@ def _presence_event(thing: str) -> dict[str, Any]:
 def test_a_handler_calls_only_what_its_role_allows(
     seeded: Settings, resources: dict[str, Any], function_name: str, logical_id: str
 ) -> None:
-    from chalicelib.api import services as services_module
-    from chalicelib.pipeline import handlers
+    from chalicelib.wiring import container as services_module
+    from chalicelib.wiring import handlers
     from local_aws import demo_data
 
     gateway = demo_data.GATEWAYS[0]
@@ -231,16 +231,18 @@ def test_a_handler_calls_only_what_its_role_allows(
             {"company_id": gateway["company_id"], "property_id": gateway["property_id"]}
         ),
     }
-    saved = services_module._services
+    saved = services_module._container
     with recorded_actions() as actions:
         # GIVEN the function's services wired to the stack's resources
         invoker = _InvokeRecorder(actions)
-        services_module.set_services(services_module.Services(seeded, clients={"lambda": invoker}))
+        services_module.set_container(
+            services_module.Container(seeded, clients={"lambda": invoker})
+        )
         try:
             # WHEN its handler runs on a real event against the stand-in
             events[function_name]()
         finally:
-            services_module.set_services(saved)
+            services_module.set_container(saved)
     # THEN every AWS action it took is one its own role grants
     assert actions, "the handler made no AWS call at all: the event did not reach it"
     assert actions <= _allowed(resources, logical_id), actions - _allowed(resources, logical_id)

@@ -21,17 +21,17 @@ from chalice import AuthResponse, Blueprint, Response
 from chalice.app import AuthRequest
 from pydantic import BaseModel
 
-from ..auth.principal import Role
-from ..reseller.errors import (
+from ..application.reseller.errors import (
     IdempotencyInProgressError,
     IdempotencyKeyMismatchError,
     IdempotencyKeyMissingError,
     NoResellerKeyError,
     RateLimitedError,
 )
-from .access import declare
-from .errors import map_errors
-from .services import services
+from ..auth.principal import Role
+from ..routing.access import declare
+from ..routing.dependencies import deps
+from ..routing.errors import map_errors
 
 reseller_auth_bp = Blueprint(__name__)
 
@@ -49,10 +49,8 @@ def reseller_key_authorizer(auth_request: AuthRequest) -> AuthResponse:
     raw = (auth_request.token or "").strip()
     scheme, _, rest = raw.partition(" ")
     key = rest.strip() if scheme.lower() == "bearer" else raw
-    verified = services().api_keys.verify(key)
-    if verified is None:
-        return AuthResponse(routes=[], principal_id="anonymous")
-    if not services().reseller_active(verified.reseller_id):
+    verified = deps().reseller_keys.verify(key)
+    if verified is None:  # not a key, a wrong secret, revoked, or its reseller is not active
         return AuthResponse(routes=[], principal_id="anonymous")
     return AuthResponse(
         routes=["*"],
@@ -90,7 +88,7 @@ def current_reseller(bp: Blueprint, now: datetime | None = None) -> ResellerPrin
     reseller_id, key_id = ctx.get("reseller_id"), ctx.get("key_id")
     if not reseller_id or not key_id:
         raise NoResellerKeyError("no verified reseller key on the request")
-    svc = services()
+    svc = deps()
     count, retry_after_s = svc.rate_windows.hit(key_id, now or datetime.now(UTC))
     if count > svc.reseller_settings.rate_per_minute:
         raise RateLimitedError("too many requests for this API key", retry_after_s)
@@ -120,7 +118,7 @@ def idempotent_create(
     fingerprint = request_fingerprint(
         request.method, request.context.get("path") or request.path, request.raw_body
     )
-    store = services().idempotency
+    store = deps().idempotency
     now = datetime.now(UTC)
     record = store.claim(reseller.reseller_id, key, fingerprint, now)
     if record is not None:

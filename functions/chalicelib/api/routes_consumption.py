@@ -8,8 +8,9 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..portal.consumption import Consumption, PeriodTotal, unit_consumption
-from .access import ANY_SIGNED_IN, current_principal, route
+from ..application.consumption import Consumption, PeriodTotal
+from ..routing.access import ANY_SIGNED_IN, current_principal, route
+from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
 
@@ -39,7 +40,7 @@ def consumption(unit_id: str) -> dict[str, Any]:
     today). A tenant sees their own unit only, counted from their tenancy's start."""
     p = current_principal(bp, ANY_SIGNED_IN)
     q = ConsumptionQuery.model_validate(dict(bp.current_request.query_params or {}))
-    c = unit_consumption(p, unit_id, q.period, q.at or None, datetime.now(UTC))
+    c = deps().consumption.for_unit(p, unit_id, q.period, q.at or None, datetime.now(UTC))
     return as_json(c)
 
 

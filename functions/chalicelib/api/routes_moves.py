@@ -8,11 +8,10 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from ..portal import move_in as moves_in
-from ..portal import move_out as moves_out
-from ..portal.move_requests import MoveInRequest, MoveOutRequest
-from ..portal.scope import visible_unit
-from .access import STAFF, current_principal, route
+from ..application import move_out as moves_out
+from ..application.move_requests import MoveInRequest, MoveOutRequest
+from ..routing.access import STAFF, current_principal, route
+from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
 
@@ -22,9 +21,9 @@ def move_in(unit_id: str) -> Response:
     """Let a vacant unit: tenancy, account (cursor at the opening reading), tenant login
     and invitation, optional opening credit. 201 new, 200 replay of the same key."""
     p = current_principal(bp, STAFF)
-    visible_unit(p, unit_id)  # 404 before the body is looked at: no probing by error
+    deps().scope.visible_unit(p, unit_id)  # 404 before the body is looked at: no probing by error
     body = MoveInRequest.model_validate(bp.current_request.json_body or {})
-    result = moves_in.move_in(p, unit_id, body, datetime.now(UTC))
+    result = deps().move_ins.move_in(p, unit_id, body, datetime.now(UTC))
     t = result.tenancy
     return Response(
         body={
@@ -52,10 +51,12 @@ def move_out(unit_id: str) -> Response:
     """Close the tenancy: final charge, refund or transfer of the rest, statement.
     ``dry_run`` computes the statement without writing. 201 done now, 200 replay."""
     p = current_principal(bp, STAFF)
-    visible_unit(p, unit_id)
+    deps().scope.visible_unit(p, unit_id)
     body = MoveOutRequest.model_validate(bp.current_request.json_body or {})
-    result = moves_out.move_out(p, unit_id, body, datetime.now(UTC))
-    doc = statement_doc(moves_out.statement(p, unit_id, result.tenancy.tenancy_id), result.plan)
+    result = deps().move_outs.move_out(p, unit_id, body, datetime.now(UTC))
+    doc = statement_doc(
+        deps().move_outs.statement(p, unit_id, result.tenancy.tenancy_id), result.plan
+    )
     doc.update(replayed=not result.applied and not result.dry_run, dry_run=result.dry_run)
     return Response(body=doc, status_code=201 if result.applied else 200)
 
@@ -64,7 +65,7 @@ def move_out(unit_id: str) -> Response:
 def tenancy_statement(unit_id: str, tenancy_id: str) -> dict[str, Any]:
     """A tenancy's statement: the move-out settlement, or the figures so far."""
     p = current_principal(bp, STAFF)
-    s = moves_out.statement(p, unit_id, tenancy_id)
+    s = deps().move_outs.statement(p, unit_id, tenancy_id)
     return statement_doc(s, s.plan)
 
 

@@ -9,11 +9,11 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..application import actions, views
 from ..auth.principal import Role
 from ..data.models import LedgerEntryItem, RelayCommand
-from ..portal import actions, views
-from ..portal.scope import visible_unit
-from .access import ANY_SIGNED_IN, STAFF, current_principal, route
+from ..routing.access import ANY_SIGNED_IN, STAFF, current_principal, route
+from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
 
@@ -43,7 +43,7 @@ def dashboard() -> dict[str, Any]:
     """One page of units of one property, with balance, power and online state; newest alerts."""
     p = current_principal(bp, STAFF)
     q: dict[str, str] = dict(bp.current_request.query_params or {})
-    board = views.dashboard(
+    board = deps().views.dashboard(
         p,
         property_id=q.get("property_id") or None,
         search=q.get("q", ""),
@@ -87,7 +87,7 @@ def _row(r: views.UnitRow) -> dict[str, Any]:
 def unit_overview(unit_id: str) -> dict[str, Any]:
     """Everything the unit page shows: balance, days left, power and why, reading, usage."""
     p = current_principal(bp, ANY_SIGNED_IN)
-    d = views.unit_detail(p, unit_id)
+    d = deps().views.unit_detail(p, unit_id)
     return {
         "unit_id": d.unit.unit_id,
         "name": d.unit.name,
@@ -126,9 +126,9 @@ def unit_overview(unit_id: str) -> dict[str, Any]:
 def top_up(unit_id: str) -> Any:
     """Add credit once per idempotency key (201 new, 200 replay, 409 key reused)."""
     p = current_principal(bp, STAFF)
-    unit = visible_unit(p, unit_id)  # 404 before any validation: no probing by error
+    unit = deps().scope.visible_unit(p, unit_id)  # 404 before any validation: no probing by error
     body = TopUpRequest.model_validate(bp.current_request.json_body or {})
-    receipt = actions.top_up(
+    receipt = deps().credit.top_up(
         p, unit, body.amount_minor, body.idempotency_key, datetime.now(UTC), note=body.note
     )
     return Response(
@@ -145,7 +145,7 @@ def top_up(unit_id: str) -> Any:
 def get_receipt(unit_id: str, entry_id: str) -> dict[str, Any]:
     """A ledger entry of the unit's current account, as a receipt."""
     p = current_principal(bp, ANY_SIGNED_IN)
-    _, entry = views.entry_of_unit(p, unit_id, entry_id)
+    _, entry = deps().views.entry_of_unit(p, unit_id, entry_id)
     return {"receipt": _entry(entry)}
 
 
@@ -153,9 +153,9 @@ def get_receipt(unit_id: str, entry_id: str) -> dict[str, Any]:
 def set_relay(unit_id: str) -> dict[str, Any]:
     """Disconnect or restore the unit's power manually; the reason is shown to the tenant."""
     p = current_principal(bp, STAFF)
-    unit = visible_unit(p, unit_id)
+    unit = deps().scope.visible_unit(p, unit_id)
     body = RelayRequest.model_validate(bp.current_request.json_body or {})
-    result = actions.set_power(p, unit, body.power, body.reason, datetime.now(UTC))
+    result = deps().credit.set_power(p, unit, body.power, body.reason, datetime.now(UTC))
     return {
         "desired": {"power": result.power, "reason": result.reason},
         "command_id": result.command_id,
@@ -169,7 +169,7 @@ def tenant_units() -> dict[str, Any]:
     return {
         "units": [
             {"unit_id": u.unit_id, "name": u.name, "property_id": u.property_id}
-            for u in views.tenant_units(p)
+            for u in deps().views.tenant_units(p)
         ]
     }
 

@@ -6,10 +6,8 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..data.errors import NotFoundError
-from ..portal.scope import visible_unit
-from .access import ANY_SIGNED_IN, PUBLIC, STAFF, current_principal, route
-from .services import services
+from ..routing.access import ANY_SIGNED_IN, PUBLIC, STAFF, current_principal, route
+from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
 
@@ -24,7 +22,7 @@ def health() -> dict[str, str]:
 @route(bp, "/v1/me", ANY_SIGNED_IN)
 def me() -> dict[str, Any]:
     p = current_principal(bp, ANY_SIGNED_IN)
-    company = services().catalogue.get_company(p.company_id)
+    company = deps().portfolio.company(p)
     return {
         "user_sub": p.user_sub,
         "email": p.email,
@@ -37,33 +35,23 @@ def me() -> dict[str, Any]:
 @route(bp, "/v1/properties", STAFF)
 def list_properties() -> dict[str, Any]:
     p = current_principal(bp, STAFF)
-    props = [
-        prop.as_dict()
-        for prop in services().catalogue.list_properties(p.company_id)
-        if p.may_see_property(prop.property_id)
-    ]
-    return {"properties": props}
+    return {"properties": [prop.as_dict() for prop in deps().portfolio.properties(p)]}
 
 
 @route(bp, "/v1/properties/{property_id}/units", STAFF)
 def list_units(property_id: str) -> dict[str, Any]:
     p = current_principal(bp, STAFF)
-    if not p.may_see_property(property_id):
-        raise NotFoundError("property not found")
-    catalogue = services().catalogue
-    catalogue.get_property(p.company_id, property_id)
-    return {
-        "units": [u.as_dict() for u in catalogue.list_units_of_property(p.company_id, property_id)]
-    }
+    units = deps().portfolio.units_of_property(p, property_id)
+    return {"units": [u.as_dict() for u in units]}
 
 
 @route(bp, "/v1/units/{unit_id}", ANY_SIGNED_IN)
 def get_unit(unit_id: str) -> dict[str, Any]:
     p = current_principal(bp, ANY_SIGNED_IN)
-    unit = visible_unit(p, unit_id)
-    body = unit.as_dict()
-    if unit.account_id:
-        account = services().ledger.get_account(p.company_id, unit.account_id)
+    found = deps().portfolio.unit(p, unit_id)
+    body = found.unit.as_dict()
+    account = found.account
+    if account is not None:
         body["balance"] = {"amount_minor": int(account.balance_minor), "currency": account.currency}
     return body
 
@@ -71,10 +59,7 @@ def get_unit(unit_id: str) -> dict[str, Any]:
 @route(bp, "/v1/units/{unit_id}/ledger", ANY_SIGNED_IN)
 def unit_ledger(unit_id: str) -> dict[str, Any]:
     p = current_principal(bp, ANY_SIGNED_IN)
-    unit = visible_unit(p, unit_id)
-    if not unit.account_id:
-        return {"entries": []}
-    entries = services().ledger.entries(p.company_id, unit.account_id, limit=LEDGER_PAGE)
+    entries = deps().portfolio.ledger(p, unit_id, limit=LEDGER_PAGE)
     return {
         "entries": [
             {

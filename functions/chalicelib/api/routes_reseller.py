@@ -8,17 +8,17 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from ..branding.schema import BrandConfig
-from ..data.errors import NotFoundError
-from ..reseller.requests import (
+from ..application.reseller.requests import (
     CreateCompanyRequest,
     IssueKeyRequest,
     ListCompaniesQuery,
     RegisterGatewayRequest,
     RegisterMetersRequest,
 )
+from ..branding.schema import BrandConfig
+from ..data.errors import NotFoundError
+from ..routing.dependencies import deps
 from .reseller_access import current_reseller, idempotent_create, reseller_route
-from .services import services
 
 bp = Blueprint(__name__)
 
@@ -45,7 +45,7 @@ def create_company() -> Response:
     req = CreateCompanyRequest.model_validate(_json(bp))
 
     def run() -> dict[str, Any]:
-        return services().onboarding.create_company(reseller.reseller_id, req, datetime.now(UTC))
+        return deps().onboarding.create_company(reseller.reseller_id, req, datetime.now(UTC))
 
     return idempotent_create(bp, reseller, run)
 
@@ -55,23 +55,23 @@ def list_companies() -> dict[str, Any]:
     """List the reseller's companies, a page at a time (``limit`` 1-200, ``cursor``)."""
     reseller = current_reseller(bp)
     query = ListCompaniesQuery.model_validate(dict(bp.current_request.query_params or {}))
-    return services().onboarding.list_companies(reseller.reseller_id, query.limit, query.cursor)
+    return deps().onboarding.list_companies(reseller.reseller_id, query.limit, query.cursor)
 
 
 @reseller_route(bp, "/v1/reseller/companies/{company_id}")
 def get_company(company_id: str) -> dict[str, Any]:
     """One of the reseller's companies, with its brand."""
     reseller = current_reseller(bp)
-    return services().onboarding.get_company(reseller.reseller_id, company_id)
+    return deps().onboarding.get_company(reseller.reseller_id, company_id)
 
 
 @reseller_route(bp, "/v1/reseller/companies/{company_id}/brand", methods=("PUT",), body=BrandConfig)
 def update_brand(company_id: str) -> dict[str, Any]:
     """Replace the company's brand (the logo stays unless the slug changes)."""
     reseller = current_reseller(bp)
-    services().onboarding.owned_company(reseller.reseller_id, company_id)
+    deps().onboarding.owned_company(reseller.reseller_id, company_id)
     config = BrandConfig.model_validate(_json(bp))
-    return services().onboarding.update_brand(reseller.reseller_id, company_id, config)
+    return deps().onboarding.update_brand(reseller.reseller_id, company_id, config)
 
 
 @reseller_route(
@@ -81,7 +81,7 @@ def verify_domain(company_id: str, domain: str) -> dict[str, Any]:
     """Verify a claimed domain: its ``_powerlet-challenge`` TXT record must carry the token
     shown in the brand's ``domains``; only then does the domain show the brand."""
     reseller = current_reseller(bp)
-    svc = services()
+    svc = deps()
     return svc.onboarding.verify_domain(
         reseller.reseller_id, company_id, domain, svc.dns_resolver, datetime.now(UTC)
     )
@@ -98,21 +98,21 @@ def upload_logo(company_id: str) -> dict[str, Any]:
     reseller = current_reseller(bp)
     raw = bp.current_request.raw_body or b""
     data = raw.encode() if isinstance(raw, str) else bytes(raw)
-    return services().onboarding.upload_logo(reseller.reseller_id, company_id, data)
+    return deps().onboarding.upload_logo(reseller.reseller_id, company_id, data)
 
 
 @reseller_route(bp, "/v1/reseller/companies/{company_id}/suspend", methods=("POST",))
 def suspend_company(company_id: str) -> dict[str, Any]:
     """Suspend a company."""
     reseller = current_reseller(bp)
-    return services().onboarding.set_status(reseller.reseller_id, company_id, "suspended")
+    return deps().onboarding.set_status(reseller.reseller_id, company_id, "suspended")
 
 
 @reseller_route(bp, "/v1/reseller/companies/{company_id}/resume", methods=("POST",))
 def resume_company(company_id: str) -> dict[str, Any]:
     """Resume a suspended company."""
     reseller = current_reseller(bp)
-    return services().onboarding.set_status(reseller.reseller_id, company_id, "active")
+    return deps().onboarding.set_status(reseller.reseller_id, company_id, "active")
 
 
 @reseller_route(
@@ -125,13 +125,11 @@ def resume_company(company_id: str) -> dict[str, Any]:
 def register_gateway(company_id: str) -> Response:
     """Register a gateway: IoT thing, certificate, policy, thing group, bus settings."""
     reseller = current_reseller(bp)
-    svc = services()
+    svc = deps()
     svc.onboarding.owned_company(reseller.reseller_id, company_id)
     req = RegisterGatewayRequest.model_validate(_json(bp))
     company = svc.onboarding.active_company(reseller.reseller_id, company_id)
-    brand = svc.brand_store.get(company_id)
-    if brand is None:
-        raise NotFoundError("the company has no brand")
+    brand = svc.onboarding.brand_of(company_id)
 
     def run() -> dict[str, Any]:
         return svc.gateways.register_gateway(
@@ -151,7 +149,7 @@ def register_gateway(company_id: str) -> Response:
 def register_meters(company_id: str, gateway_id: str) -> Response:
     """Register meters on a gateway's bus (profile, bus address, unit)."""
     reseller = current_reseller(bp)
-    svc = services()
+    svc = deps()
     svc.onboarding.owned_company(reseller.reseller_id, company_id)
     req = RegisterMetersRequest.model_validate(_json(bp))
     company = svc.onboarding.active_company(reseller.reseller_id, company_id)
@@ -166,15 +164,15 @@ def register_meters(company_id: str, gateway_id: str) -> Response:
 def gateway_deployment(company_id: str, gateway_id: str) -> dict[str, Any]:
     """The component deployment settings for a gateway's bus."""
     reseller = current_reseller(bp)
-    services().onboarding.owned_company(reseller.reseller_id, company_id)
-    return services().gateways.deployment(company_id, gateway_id)
+    deps().onboarding.owned_company(reseller.reseller_id, company_id)
+    return deps().gateways.deployment(company_id, gateway_id)
 
 
 @reseller_route(bp, "/v1/reseller/companies/{company_id}/usage/{month}")
 def company_usage(company_id: str, month: str) -> dict[str, object]:
     """Usage of a company in a month (YYYY-MM): active meters, messages, top-ups."""
     reseller = current_reseller(bp)
-    return services().onboarding.usage(reseller.reseller_id, company_id, month)
+    return deps().onboarding.usage(reseller.reseller_id, company_id, month)
 
 
 @reseller_route(bp, "/v1/reseller/keys", methods=("POST",), body=IssueKeyRequest, idempotent=True)
@@ -185,7 +183,7 @@ def issue_key() -> Response:
 
     def run() -> dict[str, Any]:
         now = datetime.now(UTC)
-        issued = services().api_keys.issue(reseller.reseller_id, now, label=req.label)
+        issued = deps().api_keys.issue(reseller.reseller_id, now, label=req.label)
         return {"key_id": issued.key_id, "api_key": issued.secret, "label": req.label}
 
     return idempotent_create(bp, reseller, run)
@@ -195,6 +193,6 @@ def issue_key() -> Response:
 def revoke_key(key_id: str) -> dict[str, Any]:
     """Revoke one of the reseller's API keys (effective on the next request)."""
     reseller = current_reseller(bp)
-    if not services().api_keys.revoke(reseller.reseller_id, key_id, datetime.now(UTC)):
+    if not deps().api_keys.revoke(reseller.reseller_id, key_id, datetime.now(UTC)):
         raise NotFoundError("no such key")
     return {"key_id": key_id, "status": "revoked"}

@@ -8,9 +8,9 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..portal import settings_edit
-from ..portal.scope import visible_unit
-from .access import STAFF, current_principal, route
+from ..application import settings_edit
+from ..routing.access import STAFF, current_principal, route
+from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
 
@@ -19,7 +19,7 @@ bp = Blueprint(__name__)
 def get_property_settings(property_id: str) -> dict[str, Any]:
     """Friendly hours (property's time zone), holidays, emergency credit, thresholds, version."""
     p = current_principal(bp, STAFF)
-    return settings_edit.property_settings(p, property_id).as_json()
+    return deps().settings_editor.property_settings(p, property_id).as_json()
 
 
 @route(
@@ -32,10 +32,10 @@ def get_property_settings(property_id: str) -> dict[str, Any]:
 def put_property_settings(property_id: str) -> dict[str, Any]:
     """Replace the settings; 409 if they changed since ``version`` was read."""
     p = current_principal(bp, STAFF)
-    settings_edit.property_settings(p, property_id)  # 404 before the body is looked at
+    deps().settings_editor.property_settings(p, property_id)  # 404 before the body is looked at
     body = settings_edit.PropertySettingsUpdate.model_validate(bp.current_request.json_body or {})
-    saved = settings_edit.save_property_settings(p, property_id, body, datetime.now(UTC))
-    fresh = settings_edit.property_settings(p, property_id).as_json()
+    saved = deps().settings_editor.save_property_settings(p, property_id, body, datetime.now(UTC))
+    fresh = deps().settings_editor.property_settings(p, property_id).as_json()
     return {**fresh, "rollout": _rollout(saved)}
 
 
@@ -43,7 +43,7 @@ def put_property_settings(property_id: str) -> dict[str, Any]:
 def get_unit_tariff(unit_id: str) -> dict[str, Any]:
     """The unit's tariff document, its own thresholds (null = inherited), version."""
     p = current_principal(bp, STAFF)
-    return settings_edit.unit_tariff(p, unit_id).as_json()
+    return deps().settings_editor.unit_tariff(p, unit_id).as_json()
 
 
 @route(
@@ -56,10 +56,10 @@ def get_unit_tariff(unit_id: str) -> dict[str, Any]:
 def put_unit_tariff(unit_id: str) -> dict[str, Any]:
     """Replace the tariff; an occupied prepaid unit is settled at the old tariff first."""
     p = current_principal(bp, STAFF)
-    visible_unit(p, unit_id)
+    deps().scope.visible_unit(p, unit_id)
     body = settings_edit.UnitTariffUpdate.model_validate(bp.current_request.json_body or {})
-    saved = settings_edit.save_unit_tariff(p, unit_id, body, datetime.now(UTC))
-    fresh = settings_edit.unit_tariff(p, unit_id).as_json()
+    saved = deps().settings_editor.save_unit_tariff(p, unit_id, body, datetime.now(UTC))
+    fresh = deps().settings_editor.unit_tariff(p, unit_id).as_json()
     return {**fresh, "settled_at_old_tariff": saved.settled, "rollout": _rollout(saved)}
 
 

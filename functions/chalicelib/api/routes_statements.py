@@ -11,9 +11,11 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..portal import statements
-from ..portal.statements import BillDetail, BillLineView, BillSummary, Statement, StatementLine
-from .access import ANY_SIGNED_IN, STAFF, current_principal, route
+from ..application.bills import BillDetail, BillLineView, BillSummary, MeterReadingRef
+from ..application.notifications_view import NOTIFICATION_PAGE
+from ..application.statements import Statement, StatementLine
+from ..routing.access import ANY_SIGNED_IN, STAFF, current_principal, route
+from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
 
@@ -22,7 +24,7 @@ bp = Blueprint(__name__)
 def list_bills(unit_id: str) -> dict[str, Any]:
     """The unit's bills, newest first (a tenant: their current tenancy's only)."""
     p = current_principal(bp, ANY_SIGNED_IN)
-    unit, _, bills = statements.bills_of_unit(p, unit_id)
+    unit, _, bills = deps().bills.bills_of_unit(p, unit_id)
     return {"unit_id": unit.unit_id, "bills": [_summary(b) for b in bills]}
 
 
@@ -30,7 +32,7 @@ def list_bills(unit_id: str) -> dict[str, Any]:
 def get_bill(unit_id: str, bill_id: str) -> dict[str, Any]:
     """One bill: every line with its quantity, rate, amount, readings and tariff position."""
     p = current_principal(bp, ANY_SIGNED_IN)
-    return _bill(statements.bill_of_unit(p, unit_id, bill_id))
+    return _bill(deps().bills.bill_of_unit(p, unit_id, bill_id))
 
 
 @route(bp, "/v1/units/{unit_id}/statement", ANY_SIGNED_IN)
@@ -39,7 +41,7 @@ def get_statement(unit_id: str) -> dict[str, Any]:
     the property's zone): opening balance, every entry, closing balance."""
     p = current_principal(bp, ANY_SIGNED_IN)
     q: dict[str, str] = dict(bp.current_request.query_params or {})
-    return _statement(statements.statement(p, unit_id, q.get("month"), datetime.now(UTC)))
+    return _statement(deps().statements.statement(p, unit_id, q.get("month"), datetime.now(UTC)))
 
 
 @route(bp, "/v1/notifications", STAFF)
@@ -49,8 +51,8 @@ def list_notifications() -> dict[str, Any]:
     p = current_principal(bp, STAFF)
     q: dict[str, str] = dict(bp.current_request.query_params or {})
     limit = q.get("limit", "")
-    size = int(limit) if limit.isdigit() and len(limit) < 4 else statements.NOTIFICATION_PAGE
-    found = statements.notifications(p, q.get("cursor") or None, size)
+    size = int(limit) if limit.isdigit() and len(limit) < 4 else NOTIFICATION_PAGE
+    found = deps().notifications.page(p, q.get("cursor") or None, size)
     return {
         "notifications": [
             {
@@ -85,7 +87,7 @@ def _summary(b: BillSummary) -> dict[str, Any]:
     }
 
 
-def _reading(r: statements.MeterReadingRef | None) -> dict[str, Any] | None:
+def _reading(r: MeterReadingRef | None) -> dict[str, Any] | None:
     if r is None:
         return None
     return {

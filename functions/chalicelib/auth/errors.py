@@ -21,3 +21,48 @@ class ForbiddenError(AuthError):
 
 class CompanySuspendedAccessError(AuthError):
     """The user's company is suspended: its web sessions and tokens are refused."""
+
+
+# --- sign-in conversations with the user pool (auth/cognito_signin.py) ---
+
+
+class SignInFailedError(AuthError):
+    """Wrong e-mail or password (deliberately not saying which)."""
+
+
+class NewPasswordRequiredError(AuthError):
+    """First sign-in with a temporary password: Cognito wants a new one."""
+
+    def __init__(self, challenge_session: str, username: str) -> None:
+        super().__init__("a new password is required")
+        self.challenge_session = challenge_session
+        self.username = username
+
+
+class PasswordRejectedError(AuthError):
+    """The new password does not satisfy the pool's policy."""
+
+
+class ResetCodeRejectedError(AuthError):
+    """The password-reset code is wrong or expired."""
+
+
+class IdentityProviderError(AuthError):
+    """Cognito answered with something the portal does not expect."""
+
+
+class SignInThrottledError(AuthError):
+    """Too many failed sign-ins for this account or this client; retry later."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class WrongSignInScreenError(AuthError):
+    """A tenant used the staff screen, or staff used the tenant screen."""
+
+
+class NoPortalAccessError(AuthError):
+    """A verified sign-in that may not open a portal session here: no membership, a
+    user of another company on a company's own screen, or a suspended company."""

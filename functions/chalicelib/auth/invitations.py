@@ -1,7 +1,7 @@
 """Creating a login in the user pool with Cognito's e-mail invitation.
 
 ``AdminCreateUser`` sends the temporary password (branded by the pool's Custom
-Message trigger, ``branding/invitations.py``); the user chooses a password at the
+Message trigger, ``application/invitation_messages.py``); the user chooses a password at the
 first sign-in. The company and role go into the custom attributes the authorizer
 reads, and the role into its group. Used for a company's first admin (reseller
 onboarding) and for a tenant at move-in.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..branding.invitations import COMPANY_ATTRIBUTE, ROLE_ATTRIBUTE
+from .attributes import COMPANY_ATTRIBUTE, ROLE_ATTRIBUTE
 
 USERNAME_EXISTS = "UsernameExistsException"
 

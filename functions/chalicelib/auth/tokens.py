@@ -17,12 +17,13 @@ from typing import Any
 
 import jwt
 
+from .attributes import COMPANY_ATTRIBUTE
 from .errors import InvalidTokenError
 
 JWKS_CACHE_S = 3600
 LEEWAY_S = 30
 MAX_TOKEN_CHARS = 8192
-ID_TOKEN_COMPANY_CLAIM = "custom:company_id"  # noqa: S105 - a claim name, not a secret
+ID_TOKEN_COMPANY_CLAIM = COMPANY_ATTRIBUTE  # the attribute appears as a claim of that name
 
 
 @dataclass(frozen=True)

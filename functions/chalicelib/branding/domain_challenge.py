@@ -3,7 +3,7 @@
 A domain a brand claims is *pending* until the company proves it controls the
 domain's DNS: it publishes ``_powerlet-challenge.<domain> TXT <token>`` and
 calls the verify route, which looks the record up. Only a verified domain
-resolves to the brand (``data/brand_store.py`` ``company_for_host``).
+resolves to the brand (``branding/store.py`` ``company_for_host``).
 
 The lookup sits behind ``TxtResolver`` so tests and local runs never touch the
 network. ``DnsOverHttpsResolver`` uses the standard library only (dnspython is

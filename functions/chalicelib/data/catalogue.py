@@ -4,13 +4,16 @@ from the verified identity, never from a request body."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from . import keys
-from .errors import NotFoundError
+from .conditions import conditional_check_failed
+from .errors import ConditionFailedError, InvalidIdentifierError, NotFoundError
 from .models import (
     Account,
     Company,
@@ -19,9 +22,11 @@ from .models import (
     Meter,
     PowerletItem,
     Property,
+    Reseller,
     Tenancy,
     Unit,
 )
+from .paging import decode_cursor, encode_cursor
 
 _T = TypeVar("_T", bound=PowerletItem)
 
@@ -35,7 +40,27 @@ def _get(cls: type[_T], pk: str, sk: str, what: str) -> _T:
         raise NotFoundError(f"{what} not found") from exc
 
 
+def _batch(
+    cls: type[_T], company_id: str, ids: Iterable[str], sort_key: Callable[[str], str]
+) -> list[_T]:
+    wanted = set()
+    for ident in ids:
+        try:
+            wanted.add((keys.company_pk(company_id), sort_key(ident)))
+        except InvalidIdentifierError:
+            continue
+    return list(cls.batch_get(sorted(wanted))) if wanted else []
+
+
 class Catalogue:
+    """``connection``: needed only by the writes that span several items (a transaction)."""
+
+    def __init__(self, connection: Connection | None = None) -> None:
+        self._connection = connection
+
+    def get_reseller(self, reseller_id: str) -> Reseller:
+        return _get(Reseller, keys.reseller_pk(reseller_id), keys.RESELLER_SK, "reseller")
+
     def get_company(self, company_id: str) -> Company:
         return _get(Company, keys.company_pk(company_id), keys.COMPANY_SK, "company")
 
@@ -115,6 +140,50 @@ class Catalogue:
         wanted = [(keys.company_pk(company_id), keys.unit_sk(u)) for u in set(unit_ids)]
         return {u.unit_id: u for u in Unit.batch_get(wanted)}
 
+    def units_page(
+        self,
+        company_id: str,
+        property_id: str,
+        *,
+        search: str = "",
+        power: str | None = None,
+        cursor: str | None = None,
+        limit: int = MAX_PAGE,
+    ) -> tuple[list[Unit], str | None]:
+        """One page of a property's units (gsi1), optionally filtered by a substring of
+        name or id and by power; and the cursor of the next page. ``limit`` bounds the
+        items *read*: a filter may leave the page short, and the cursor goes on from the
+        last item read."""
+        pk = keys.units_of_property_gsi1pk(company_id, property_id)
+        start = decode_cursor(cursor, "gsi1pk", pk) if cursor else None
+        condition = None
+        if search:
+            condition = Unit.name.contains(search) | Unit.unit_id.contains(search)
+        if power in {"on", "off"}:
+            by_power = Unit.power == power
+            condition = by_power if condition is None else (condition & by_power)
+        result = Unit.gsi1.query(
+            pk,
+            filter_condition=condition,
+            limit=max(1, min(limit, MAX_PAGE)),
+            last_evaluated_key=start,
+        )
+        units = [u for u in result if isinstance(u, Unit)]
+        last = result.last_evaluated_key
+        return units, encode_cursor(last) if last else None
+
+    def get_meters(self, company_id: str, meter_ids: Iterable[str]) -> dict[str, Meter]:
+        """Meters by id; ids that cannot be keys (an odd reference in an old alert) are
+        skipped, not looked up. One BatchGetItem at most."""
+        return {m.meter_id: m for m in _batch(Meter, company_id, meter_ids, keys.meter_sk)}
+
+    def get_gateways(self, company_id: str, gateway_ids: Iterable[str]) -> dict[str, Gateway]:
+        return {g.gateway_id: g for g in _batch(Gateway, company_id, gateway_ids, keys.gateway_sk)}
+
+    def get_units_lenient(self, company_id: str, unit_ids: Iterable[str]) -> dict[str, Unit]:
+        """As ``get_units``, skipping ids that cannot be keys."""
+        return {u.unit_id: u for u in _batch(Unit, company_id, unit_ids, keys.unit_sk)}
+
     def get_tenancies(self, company_id: str, tenancy_ids: Iterable[str]) -> dict[str, Tenancy]:
         wanted = [(keys.company_pk(company_id), keys.tenancy_sk(t)) for t in set(tenancy_ids)]
         return {t.tenancy_id: t for t in Tenancy.batch_get(wanted)}
@@ -127,3 +196,59 @@ class Catalogue:
                 batch.save(item)
                 count += 1
         return count
+
+    # --- creating catalogue items (registration, onboarding) ---
+
+    @staticmethod
+    def create(item: PowerletItem) -> None:
+        """Put ``item`` unless its key exists (ConditionFailedError)."""
+        try:
+            item.save(condition=PowerletItem.pk.does_not_exist())
+        except PutError as exc:
+            if conditional_check_failed(exc):
+                raise ConditionFailedError(f"{item.pk} {item.sk} exists") from exc
+            raise
+
+    def create_if_absent(self, item: PowerletItem) -> bool:
+        """True if created, False if an item with its key was already there."""
+        try:
+            self.create(item)
+        except ConditionFailedError:
+            return False
+        return True
+
+    @staticmethod
+    def remove(item: PowerletItem) -> None:
+        item.delete()
+
+    def create_all(self, items: Iterable[PowerletItem]) -> None:
+        """Create every item or none (one transaction): ConditionFailedError if any exists."""
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                for item in items:
+                    tx.save(item, condition=PowerletItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            raise ConditionFailedError(f"one of the items exists: {exc}") from exc
+
+    def companies_of_reseller(
+        self, reseller_id: str, start: dict[str, Any] | None, limit: int
+    ) -> tuple[list[Company], dict[str, Any] | None]:
+        """One page of the reseller's companies (gsi1) and DynamoDB's key to go on from."""
+        result = Company.gsi1.query(
+            keys.companies_of_reseller_gsi1pk(reseller_id),
+            limit=max(1, min(limit, MAX_PAGE)),
+            last_evaluated_key=start,
+        )
+        companies = [c for c in result if isinstance(c, Company)]
+        return companies, result.last_evaluated_key
+
+    def set_company_status(self, company_id: str, reseller_id: str, status: str) -> None:
+        """Only a company of this reseller: NotFoundError otherwise."""
+        company = Company(keys.company_pk(company_id), keys.COMPANY_SK)
+        try:
+            company.update(
+                actions=[Company.status.set(status)],
+                condition=Company.reseller_id == reseller_id,
+            )
+        except UpdateError as exc:
+            raise NotFoundError("company not found") from exc

@@ -7,9 +7,11 @@ from __future__ import annotations
 from ..domain.errors import CurrencyMismatchError, LedgerEntryConflictError
 
 __all__ = [
+    "ConditionFailedError",
     "CurrencyMismatchError",
     "CursorMovedError",
     "DataError",
+    "InvalidCursorError",
     "InvalidIdentifierError",
     "LedgerEntryConflictError",
     "NotFoundError",
@@ -47,3 +49,13 @@ class CursorMovedError(DataError):
 
 class StaleStateError(DataError):
     """A versioned item changed since it was read (optimistic concurrency)."""
+
+
+class InvalidCursorError(DataError):
+    """A pagination cursor that this query did not issue (malformed, too long, or
+    naming another partition)."""
+
+
+class ConditionFailedError(DataError):
+    """A conditional write was refused: the item exists, or is not in the state the
+    write required (the caller re-reads to find out which)."""

@@ -46,8 +46,21 @@ def _join(*parts: str) -> str:
 # --- company-level partition: the company's catalogue (small, mostly reads) ---
 
 
+COMPANY_PREFIX = "CO"
+
+
 def company_pk(company_id: str) -> str:
-    return _join("CO", check_id(company_id, "company_id"))
+    return _join(COMPANY_PREFIX, check_id(company_id, "company_id"))
+
+
+def company_id_of_pk(pk: str) -> str:
+    """The company id a company partition key names; InvalidIdentifierError if ``pk``
+    is not exactly such a key (a hand-made cursor, say)."""
+    prefix = COMPANY_PREFIX + SEP
+    company_id = pk[len(prefix) :] if pk.startswith(prefix) else ""
+    if company_pk(company_id) != pk:
+        raise InvalidIdentifierError(f"{pk!r} is not a company key")
+    return company_id
 
 
 COMPANY_SK = "COMPANY"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -28,7 +28,7 @@ from .errors import (
     NotFoundError,
     TransactionContentionError,
 )
-from .models import Account, LedgerEntryItem
+from .models import Account, Bill, LedgerEntryItem, PowerletItem
 
 MAX_ATTEMPTS = 12
 BACKOFF_BASE_S = 0.01
@@ -185,6 +185,45 @@ class LedgerStore:
             scan_index_forward=not newest_first,
             limit=limit,
         )
+
+    def entries_since(
+        self, company_id: str, account_id: str, start: datetime, limit: int
+    ) -> list[LedgerEntryItem]:
+        """Entries that occurred at or after ``start``, oldest first (gsi2, pattern 17);
+        at most ``limit`` of them."""
+        return [
+            e
+            for e in LedgerEntryItem.gsi2.query(
+                keys.account_pk(company_id, account_id),
+                LedgerEntryItem.gsi2sk >= keys.ledger_time_bound_gsi2sk(start),
+                scan_index_forward=True,
+                limit=limit,
+            )
+            if isinstance(e, LedgerEntryItem)
+        ]
+
+    def all_entries(self, company_id: str, account_id: str, limit: int) -> list[LedgerEntryItem]:
+        """Every entry of the account (consistent reads), at most ``limit``."""
+        return list(
+            LedgerEntryItem.query(
+                keys.account_pk(company_id, account_id),
+                LedgerEntryItem.sk.startswith(keys.LEDGER_ENTRY_PREFIX),
+                consistent_read=True,
+                limit=limit,
+            )
+        )
+
+    def accounts_and_bills(
+        self, company_id: str, account_ids: Iterable[str], bills_of: Iterable[str], month: str
+    ) -> tuple[dict[str, Account], dict[str, Bill]]:
+        """Accounts and, for the ``bills_of`` among them, their bills of ``month`` (the
+        keys are known, so both come in one BatchGetItem)."""
+        wanted = {(keys.account_pk(company_id, a), keys.ACCOUNT_SK) for a in account_ids}
+        wanted |= {(keys.account_pk(company_id, a), keys.bill_sk(month)) for a in bills_of}
+        found = list(PowerletItem.batch_get(sorted(wanted))) if wanted else []
+        accounts = {str(x.account_id): x for x in found if isinstance(x, Account)}
+        bills = {str(x.account_id): x for x in found if isinstance(x, Bill)}
+        return accounts, bills
 
     def derive_balance(self, company_id: str, account_id: str) -> DerivedBalance:
         """Re-derive the balance from every entry (consistent reads on the

@@ -114,6 +114,11 @@ class Brand(PowerletItem, discriminator="Brand"):
     config = JSONAttribute()  # validated by branding's pydantic schema before it is stored
 
 
+# A custom domain's binding: claimed (pending its DNS proof) or proven.
+PENDING = "pending"
+VERIFIED = "verified"
+
+
 class HostBinding(PowerletItem, discriminator="HostBinding"):
     host = UnicodeAttribute()
     company_id = UnicodeAttribute()
@@ -122,6 +127,13 @@ class HostBinding(PowerletItem, discriminator="HostBinding"):
     status = UnicodeAttribute(null=True)
     challenge_token = UnicodeAttribute(null=True)
     verified_at = UTCDateTimeAttribute(null=True)
+
+
+class SlugBinding(PowerletItem, discriminator="SlugBinding"):
+    """One per ``/b/<slug>/`` prefix: a slug belongs to one company at a time."""
+
+    slug = UnicodeAttribute()
+    company_id = UnicodeAttribute()
 
 
 class Membership(PowerletItem, discriminator="Membership"):

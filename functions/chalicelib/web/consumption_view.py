@@ -17,10 +17,11 @@ from babel.dates import format_date, format_datetime, format_interval
 from babel.numbers import format_percent
 from chalice import Response
 
+from ..application.chart import Bar, period_chart_svg
+from ..application.consumption import Consumption, parse_request, today_at
+from ..application.views import UnitDetail
 from ..domain.usage_periods import InvalidChartPeriodError, PeriodKind
-from ..portal.chart import Bar, period_chart_svg
-from ..portal.consumption import Consumption, consumption_of, parse_request, today_at
-from ..portal.views import UnitDetail
+from ..routing.dependencies import deps
 from .pages import PageContext
 
 QUERY_KEYS = ("period", "at")
@@ -146,7 +147,9 @@ def unit_panel(ctx: PageContext, d: UnitDetail, base_path: str, chart_id: str = 
     assert ctx.principal is not None
     kind_text, at_text = chart_query(ctx)
     kind, at = parse_request(kind_text, at_text, today_at(d.property.time_zone, ctx.now))
-    c = consumption_of(ctx.principal, d.unit, d.property, d.meter, d.tenancy, kind, at, ctx.now)
+    c = deps().consumption.of(
+        ctx.principal, d.unit, d.property, d.meter, d.tenancy, kind, at, ctx.now
+    )
     return panel(ctx, c, base_path, chart_id)
 
 

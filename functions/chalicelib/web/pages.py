@@ -23,16 +23,15 @@ from urllib.parse import parse_qs, urlencode
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from ..api.access import PUBLIC, ROUTE_ACCESS
-from ..api.services import services
+from ..application.errors import InvalidCursorError
 from ..auth.errors import CompanySuspendedAccessError, ForbiddenError, NoMembershipError
 from ..auth.principal import Principal, Role
 from ..branding.resolution import ResolvedBrand
 from ..data.errors import InvalidIdentifierError, NotFoundError
-from ..data.member_access import active_membership
 from ..data.web_sessions import WebSession
-from ..portal.errors import InvalidCursorError
-from .config import WebSettings
+from ..routing.access import PUBLIC, ROUTE_ACCESS
+from ..routing.dependencies import deps
+from ..routing.web_settings import WebSettings
 from .cookies import (
     LANGUAGE_COOKIE,
     PRE_SESSION_CSRF_COOKIE,
@@ -107,7 +106,7 @@ class PageContext:
         if self._brand is None:
             host = self.request.headers.get("host") if self.request.headers else None
             company = self.principal.company_id if self.principal else None
-            self._brand = services().brand_for(host, self.slug, company)
+            self._brand = deps().brands.for_request(host, self.slug, company)
         return self._brand
 
     @property
@@ -229,7 +228,7 @@ def _serve(
     audience: str,
     params: dict[str, str],
 ) -> Response:
-    settings = services().web_settings
+    settings = deps().web_settings
     headers = request.headers
     cookies = read_cookies(headers.get("cookie") if headers else None)
     ctx = PageContext(
@@ -274,23 +273,15 @@ def _serve(
 def _authenticate(ctx: PageContext, roles: frozenset[Role]) -> None:
     session_id = ctx.cookies.get(SESSION_COOKIE, "")
     try:
-        session = services().web_sessions.get(session_id, ctx.now)
+        session = deps().web_sessions.get(session_id, ctx.now)
     except NotFoundError as exc:
         raise NotSignedInError("no valid session") from exc
-    try:
-        # with the company's status: a suspended company's sessions stop at once
-        member = active_membership(session.company_id, session.user_sub)
-    except NotFoundError as exc:
-        raise NoMembershipError("the user has no role in this company") from exc
     ctx.session = session
-    ctx.principal = Principal(
-        company_id=session.company_id,
-        user_sub=session.user_sub,
-        email=session.email,
-        role=Role(member.role),
-        property_ids=frozenset(member.property_ids or ()),
+    # with the company's status: a suspended company's sessions stop at once
+    ctx.principal = deps().principals.load(
+        session.company_id, session.user_sub, session.email, frozenset(Role)
     )
-    ctx.principal.require(roles)
+    ctx.principal.require(roles)  # refused as this signed-in user: their brand's 403 page
 
 
 def _check_csrf(ctx: PageContext) -> None:

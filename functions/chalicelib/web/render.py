@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .config import WebSettings
+from ..routing.web_settings import WebSettings
 
 _HERE = Path(__file__).resolve()
 _CANDIDATES = (_HERE.parents[1] / "branding", _HERE.parents[3] / "branding")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from ..api.access import PUBLIC
-from ..api.services import services
 from ..branding.errors import LogoNotFoundError
 from ..branding.resolution import DEFAULT, ResolvedBrand
 from ..branding.theme import theme_css
 from ..data.errors import NotFoundError
+from ..routing.access import PUBLIC
+from ..routing.dependencies import deps
 from .pages import PageContext, page
 from .routes_signin import _sign_in_screen, forgot_password_screen, reset_password_screen
 
@@ -26,7 +26,7 @@ ASSET_CACHE = "public, max-age=86400"
 def _brand_of_slug(slug: str) -> ResolvedBrand:
     if slug == DEFAULT.config.slug:
         return DEFAULT
-    brand = services().brand_for(None, slug=slug)
+    brand = deps().brands.for_request(None, slug=slug)
     if brand.via != "slug":
         raise NotFoundError("no such brand")
     return brand
@@ -48,7 +48,7 @@ def brand_logo(ctx: PageContext, slug: str) -> Response:
     if not brand.config.logo_key:
         raise NotFoundError("no logo")
     try:
-        logo = services().logo_store.get(brand.config.logo_key)
+        logo = deps().logo_store.get(brand.config.logo_key)
     except LogoNotFoundError as exc:
         raise NotFoundError("no logo") from exc
     return Response(

@@ -13,19 +13,15 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from ..api.access import STAFF
-from ..api.services import services
+from ..application import move_errors
+from ..application.errors import InvalidTopUpError
+from ..application.move_requests import MoveInRequest, MoveOutRequest
 from ..data.errors import NotFoundError
 from ..data.models import Unit
 from ..domain import parse_tariff
 from ..domain.calendar import zone
-from ..portal import move_errors
-from ..portal import move_in as moves_in
-from ..portal import move_out as moves_out
-from ..portal.errors import InvalidTopUpError
-from ..portal.latest_reading import latest_reading
-from ..portal.move_requests import MoveInRequest, MoveOutRequest
-from ..portal.scope import visible_unit
+from ..routing.access import STAFF
+from ..routing.dependencies import deps
 from .pages import PageContext, page
 from .routes_staff import parse_amount_minor
 
@@ -85,13 +81,7 @@ def _move_in_page(
     ctx: PageContext, unit_id: str, status: int = 200, error: str | None = None
 ) -> Response:
     assert ctx.principal is not None
-    unit = visible_unit(ctx.principal, unit_id)
-    svc = services()
-    premises = svc.catalogue.get_property(ctx.principal.company_id, unit.property_id)
-    latest = None
-    if unit.meter_id:
-        meter = svc.catalogue.get_meter(ctx.principal.company_id, unit.meter_id)
-        latest = latest_reading(ctx.principal.company_id, meter)
+    unit, premises, latest = deps().move_ins.form(ctx.principal, unit_id)
     form = ctx.form if ctx.request.method == "POST" else {}
     return ctx.render(
         "move_in.html",
@@ -110,10 +100,10 @@ def _move_in_page(
 @page(bp, "/portal/units/{unit_id}/move-in", STAFF, methods=("POST",))
 def move_in(ctx: PageContext, unit_id: str) -> Response:
     assert ctx.principal is not None
-    unit = visible_unit(ctx.principal, unit_id)
+    unit = deps().scope.visible_unit(ctx.principal, unit_id)
     try:
         req = _move_in_request(ctx, unit)
-        result = moves_in.move_in(ctx.principal, unit_id, req, ctx.now)
+        result = deps().move_ins.move_in(ctx.principal, unit_id, req, ctx.now)
     except (ValidationError, InvalidTopUpError, move_errors.MoveError) as exc:
         status, message = _refusal(ctx, exc)
         return _move_in_page(ctx, unit_id, status, message)
@@ -157,32 +147,17 @@ def _move_out_page(
 ) -> Response:
     assert ctx.principal is not None
     p = ctx.principal
-    svc = services()
-    unit = visible_unit(p, unit_id)
-    premises = svc.catalogue.get_property(p.company_id, unit.property_id)
-    tenancy = account = latest = None
-    if unit.tenancy_id:
-        tenancy = svc.catalogue.get_tenancy(p.company_id, unit.tenancy_id)
-        account = svc.ledger.get_account(p.company_id, tenancy.account_id)
-    if unit.meter_id:
-        latest = latest_reading(p.company_id, svc.catalogue.get_meter(p.company_id, unit.meter_id))
-    targets = [
-        u
-        for u in svc.catalogue.list_units_of_property(
-            p.company_id, unit.property_id, limit=TRANSFER_CHOICES
-        )
-        if u.account_id and u.unit_id != unit.unit_id
-    ]
+    f = deps().move_outs.form(p, unit_id, TRANSFER_CHOICES)
     return ctx.render(
         "move_out.html",
         status=status,
-        unit=unit,
-        premises=premises,
-        tenancy=tenancy,
-        account=account,
-        latest=latest,
-        targets=targets,
-        today=ctx.now.astimezone(zone(premises.time_zone)).date().isoformat(),
+        unit=f.unit,
+        premises=f.premises,
+        tenancy=f.tenancy,
+        account=f.account,
+        latest=f.latest,
+        targets=f.targets,
+        today=ctx.now.astimezone(zone(f.premises.time_zone)).date().isoformat(),
         form=ctx.form if ctx.request.method == "POST" else {},
         error=error,
         preview=preview,
@@ -194,11 +169,11 @@ def move_out(ctx: PageContext, unit_id: str) -> Response:
     """Without the confirmation box: work the settlement out and show it (nothing is
     written). With it: carry it out and show the statement."""
     assert ctx.principal is not None
-    visible_unit(ctx.principal, unit_id)
+    deps().scope.visible_unit(ctx.principal, unit_id)
     confirmed = ctx.form.get("confirm") == "yes"
     try:
         req = _move_out_request(ctx, dry_run=not confirmed)
-        result = moves_out.move_out(ctx.principal, unit_id, req, ctx.now)
+        result = deps().move_outs.move_out(ctx.principal, unit_id, req, ctx.now)
     except (ValidationError, move_errors.MoveError) as exc:
         status, message = _refusal(ctx, exc)
         return _move_out_page(ctx, unit_id, status, message)
@@ -231,11 +206,11 @@ def _move_out_request(ctx: PageContext, dry_run: bool) -> MoveOutRequest:
 @page(bp, "/portal/units/{unit_id}/tenancies/{tenancy_id}", STAFF)
 def statement(ctx: PageContext, unit_id: str, tenancy_id: str) -> Response:
     assert ctx.principal is not None
-    s = moves_out.statement(ctx.principal, unit_id, tenancy_id)
+    s = deps().move_outs.statement(ctx.principal, unit_id, tenancy_id)
     target = None
     if s.plan and s.plan.get("to_unit"):
         try:
-            target = visible_unit(ctx.principal, s.plan["to_unit"])
+            target = deps().scope.visible_unit(ctx.principal, s.plan["to_unit"])
         except NotFoundError:
             target = None
     return ctx.render("tenancy_statement.html", s=s, target=target, done=ctx.query.get("done"))

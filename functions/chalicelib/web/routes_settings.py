@@ -17,10 +17,11 @@ from babel.numbers import get_currency_precision
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from ..api.access import STAFF
+from ..application import settings_edit
+from ..application.settings_errors import InvalidSettingsError
 from ..data.settings_store import SettingsVersionConflictError
-from ..portal import settings_edit
-from ..portal.settings_errors import InvalidSettingsError
+from ..routing.access import STAFF
+from ..routing.dependencies import deps
 from .pages import PageContext, page
 
 bp = Blueprint(__name__)
@@ -217,13 +218,13 @@ def _property_page(
 @page(bp, "/portal/properties/{property_id}/settings", STAFF)
 def property_settings(ctx: PageContext, property_id: str) -> Response:
     assert ctx.principal is not None
-    return _property_page(ctx, settings_edit.property_settings(ctx.principal, property_id))
+    return _property_page(ctx, deps().settings_editor.property_settings(ctx.principal, property_id))
 
 
 @page(bp, "/portal/properties/{property_id}/settings", STAFF, methods=("POST",))
 def save_property_settings(ctx: PageContext, property_id: str) -> Response:
     assert ctx.principal is not None
-    current = settings_edit.property_settings(ctx.principal, property_id)
+    current = deps().settings_editor.property_settings(ctx.principal, property_id)
     form, currency = ctx.form, str(current.property.currency)
 
     def build() -> settings_edit.PropertySettingsUpdate:
@@ -245,11 +246,11 @@ def save_property_settings(ctx: PageContext, property_id: str) -> Response:
         return settings_edit.PropertySettingsUpdate.model_validate(body)
 
     def save(update: settings_edit.PropertySettingsUpdate) -> None:
-        settings_edit.save_property_settings(ctx.principal, property_id, update, ctx.now)  # type: ignore[arg-type]
+        deps().settings_editor.save_property_settings(ctx.principal, property_id, update, ctx.now)  # type: ignore[arg-type]
 
     outcome = _attempt(ctx, build, save, PROPERTY_FIELDS)
     if outcome.errors is not None:
-        fresh = settings_edit.property_settings(ctx.principal, property_id)
+        fresh = deps().settings_editor.property_settings(ctx.principal, property_id)
         if outcome.conflict:  # show what is stored now; the editor re-applies the change
             return _property_page(ctx, fresh, errors=outcome.errors, status=409)
         return _property_page(ctx, fresh, form=dict(form), errors=outcome.errors, status=400)
@@ -423,13 +424,13 @@ def _tariff_page(
 @page(bp, "/portal/units/{unit_id}/tariff", STAFF)
 def unit_tariff(ctx: PageContext, unit_id: str) -> Response:
     assert ctx.principal is not None
-    return _tariff_page(ctx, settings_edit.unit_tariff(ctx.principal, unit_id))
+    return _tariff_page(ctx, deps().settings_editor.unit_tariff(ctx.principal, unit_id))
 
 
 @page(bp, "/portal/units/{unit_id}/tariff", STAFF, methods=("POST",))
 def save_unit_tariff(ctx: PageContext, unit_id: str) -> Response:
     assert ctx.principal is not None
-    current = settings_edit.unit_tariff(ctx.principal, unit_id)
+    current = deps().settings_editor.unit_tariff(ctx.principal, unit_id)
     form, currency = ctx.form, str(current.premises.currency)
 
     def build() -> settings_edit.UnitTariffUpdate:
@@ -445,11 +446,11 @@ def save_unit_tariff(ctx: PageContext, unit_id: str) -> Response:
         return settings_edit.UnitTariffUpdate.model_validate(body)
 
     def save(update: settings_edit.UnitTariffUpdate) -> None:
-        settings_edit.save_unit_tariff(ctx.principal, unit_id, update, ctx.now)  # type: ignore[arg-type]
+        deps().settings_editor.save_unit_tariff(ctx.principal, unit_id, update, ctx.now)  # type: ignore[arg-type]
 
     outcome = _attempt(ctx, build, save, tariff_fields(form.get("kind", "")))
     if outcome.errors is not None:
-        fresh = settings_edit.unit_tariff(ctx.principal, unit_id)
+        fresh = deps().settings_editor.unit_tariff(ctx.principal, unit_id)
         if outcome.conflict:
             return _tariff_page(ctx, fresh, errors=outcome.errors, status=409)
         return _tariff_page(ctx, fresh, form=dict(form), errors=outcome.errors, status=400)

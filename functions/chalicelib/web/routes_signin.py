@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
-
 from chalice import Blueprint, Response
 
-from ..api.access import ANY_SIGNED_IN, PUBLIC
-from ..api.services import services
-from ..auth.errors import InvalidTokenError
-from ..auth.principal import Role
-from ..data.errors import NotFoundError
-from .cognito_signin import Tokens
-from .cookies import LANGUAGE_COOKIE, SESSION_COOKIE, clear_cookie, set_cookie
-from .errors import (
+from ..auth.cognito_signin import Tokens
+from ..auth.errors import (
     NewPasswordRequiredError,
+    NoPortalAccessError,
     PasswordRejectedError,
     ResetCodeRejectedError,
     SignInFailedError,
     SignInThrottledError,
     WrongSignInScreenError,
 )
+from ..auth.principal import Role
+from ..data.errors import NotFoundError
+from ..routing.access import ANY_SIGNED_IN, PUBLIC
+from ..routing.dependencies import deps
+from .cookies import LANGUAGE_COOKIE, SESSION_COOKIE, clear_cookie, set_cookie
 from .i18n import LANGUAGES
 from .pages import STAFF_SIGN_IN, TENANT_SIGN_IN, PageContext, page
 from .render import branding_dir, static_asset
@@ -79,10 +77,10 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
         return ctx.render("signin.html", audience=audience, error=None, notice=notice, email="")
     email = ctx.form.get("email", "").strip()
     password = ctx.form.get("password", "")
-    throttle = services().sign_in_throttle
+    throttle = deps().sign_in_throttle
     try:
         throttle.check(email, ctx.client, ctx.now)
-        tokens = services().sign_in.sign_in(email, password)
+        tokens = deps().sign_in.sign_in(email, password)
     except SignInThrottledError as exc:
         minutes = max(1, (exc.retry_after_s + 59) // 60)
         return ctx.render(
@@ -130,7 +128,7 @@ def new_password(ctx: PageContext) -> Response:
     challenge = ctx.form.get("challenge", "")
     username = ctx.form.get("username", "")
     try:
-        tokens = services().sign_in.complete_new_password(
+        tokens = deps().sign_in.complete_new_password(
             challenge, username, ctx.form.get("new_password", "")
         )
     except PasswordRejectedError:
@@ -144,19 +142,15 @@ def new_password(ctx: PageContext) -> Response:
 
 def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> Response:
     """Verify the ID token, find the role, open the server-side session."""
-    svc = services()
     try:
-        identity = svc.token_verifier.verify_id_token(tokens.id_token)
-        member = svc.catalogue.get_membership(identity.company_id, identity.user_sub)
-        role = Role(member.role)
-        if (role is Role.TENANT) != (audience == "tenant"):
-            raise WrongSignInScreenError(audience)
-        # A company's own sign-in screen (custom domain or /b/<slug>/) admits
-        # only its own users; a suspended company admits nobody.
-        if ctx.brand.company_id and ctx.brand.company_id != identity.company_id:
-            raise NotFoundError("user of another company")
-        if svc.catalogue.get_company(identity.company_id).status == "suspended":
-            raise NotFoundError("company suspended")
+        session_id = deps().portal_sessions.open(
+            tokens.id_token,
+            audience,
+            ctx.brand.company_id,
+            email,
+            ctx.now,
+            ctx.settings.session_lifetime_s,
+        )
     except WrongSignInScreenError:
         key = "wrong_screen_staff" if audience == "staff" else "wrong_screen_tenant"
         return ctx.render(
@@ -167,7 +161,7 @@ def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> R
             notice=None,
             email=email,
         )
-    except (InvalidTokenError, NotFoundError, ValueError):
+    except NoPortalAccessError:
         return ctx.render(
             "signin.html",
             status=403,
@@ -176,17 +170,6 @@ def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> R
             notice=None,
             email=email,
         )
-    session_id = secrets.token_urlsafe(32)
-    svc.web_sessions.create(
-        session_id,
-        company_id=identity.company_id,
-        user_sub=identity.user_sub,
-        email=identity.email or email,
-        audience=audience,
-        csrf_token=secrets.token_urlsafe(32),
-        now=ctx.now,
-        lifetime_s=ctx.settings.session_lifetime_s,
-    )
     ctx.set_cookies.append(
         set_cookie(
             SESSION_COOKIE,
@@ -211,7 +194,7 @@ def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> R
 
 @page(bp, "/signout", ANY_SIGNED_IN, methods=("POST",))
 def sign_out(ctx: PageContext) -> Response:
-    services().web_sessions.delete(ctx.cookies.get(SESSION_COOKIE, ""))
+    deps().portal_sessions.close(ctx.cookies.get(SESSION_COOKIE, ""))
     ctx.set_cookies.append(clear_cookie(SESSION_COOKIE, secure=ctx.settings.cookie_secure))
     audience = "tenant" if ctx.principal and ctx.principal.role is Role.TENANT else "staff"
     return ctx.redirect(AUDIENCES[audience])
@@ -232,7 +215,7 @@ def forgot_password_screen(ctx: PageContext) -> Response:
     if ctx.request.method == "GET":
         return ctx.render("forgot.html", error=None)
     email = ctx.form.get("email", "").strip()
-    services().sign_in.forgot_password(email)
+    deps().sign_in.forgot_password(email)
     return ctx.redirect(f"{ctx.brand.path_prefix}/password/reset", email=email, sent="1")
 
 
@@ -241,11 +224,11 @@ def reset_password_screen(ctx: PageContext) -> Response:
         notice = "code_sent" if ctx.query.get("sent") == "1" else None
         return ctx.render("reset.html", email=ctx.query.get("email", ""), error=None, notice=notice)
     email = ctx.form.get("email", "").strip()
-    throttle = services().sign_in_throttle
+    throttle = deps().sign_in_throttle
     try:
         # guessing reset codes is guessing credentials: same budget
         throttle.check(email, ctx.client, ctx.now)
-        services().sign_in.confirm_forgot_password(
+        deps().sign_in.confirm_forgot_password(
             email, ctx.form.get("code", "").strip(), ctx.form.get("new_password", "")
         )
     except SignInThrottledError as exc:

@@ -8,16 +8,15 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import get_currency_precision
 from chalice import Blueprint, Response
 
-from ..api.access import STAFF
-from ..domain.usage_periods import InvalidChartPeriodError
-from ..portal import actions, views
-from ..portal.errors import (
+from ..application.errors import (
     IdempotencyKeyReusedError,
     InvalidRelayRequestError,
     InvalidTopUpError,
     InvalidTopUpNoteError,
 )
-from ..portal.scope import visible_unit
+from ..domain.usage_periods import InvalidChartPeriodError
+from ..routing.access import STAFF
+from ..routing.dependencies import deps
 from .consumption_view import bad_chart_request, unit_panel
 from .pages import PageContext, page
 
@@ -30,7 +29,7 @@ MAX_AMOUNT_CHARS = 16
 def dashboard(ctx: PageContext) -> Response:
     assert ctx.principal is not None
     q = ctx.query
-    board = views.dashboard(
+    board = deps().views.dashboard(
         ctx.principal,
         property_id=q.get("property") or None,
         search=q.get("q", ""),
@@ -53,7 +52,7 @@ def unit_page(ctx: PageContext, unit_id: str) -> Response:
 
 def _unit(ctx: PageContext, unit_id: str, status: int = 200, **errors: str | None) -> Response:
     assert ctx.principal is not None
-    detail = views.unit_detail(ctx.principal, unit_id, ctx.now, with_usage=False)
+    detail = deps().views.unit_detail(ctx.principal, unit_id, ctx.now, with_usage=False)
     try:
         consumption = unit_panel(ctx, detail, f"/portal/units/{unit_id}")
     except InvalidChartPeriodError as exc:
@@ -91,11 +90,11 @@ def parse_amount_minor(text: str, currency: str) -> int:
 @page(bp, "/portal/units/{unit_id}/top-up", STAFF, methods=("POST",))
 def top_up(ctx: PageContext, unit_id: str) -> Response:
     assert ctx.principal is not None
-    unit = visible_unit(ctx.principal, unit_id)
+    unit = deps().scope.visible_unit(ctx.principal, unit_id)
     currency = (unit.tariff or {}).get("currency", "TWD")
     try:
         amount_minor = parse_amount_minor(ctx.form.get("amount", ""), currency)
-        receipt = actions.top_up(
+        receipt = deps().credit.top_up(
             ctx.principal,
             unit,
             amount_minor,
@@ -113,19 +112,19 @@ def top_up(ctx: PageContext, unit_id: str) -> Response:
 @page(bp, "/portal/units/{unit_id}/receipts/{entry_id}", STAFF)
 def receipt(ctx: PageContext, unit_id: str, entry_id: str) -> Response:
     assert ctx.principal is not None
-    detail = views.unit_detail(ctx.principal, unit_id, ctx.now)
-    _, entry = views.entry_of_unit(ctx.principal, unit_id, entry_id)
+    detail = deps().views.unit_detail(ctx.principal, unit_id, ctx.now)
+    _, entry = deps().views.entry_of_unit(ctx.principal, unit_id, entry_id)
     return ctx.render("receipt.html", d=detail, entry=entry, back=f"/portal/units/{unit_id}")
 
 
 @page(bp, "/portal/units/{unit_id}/relay", STAFF, methods=("POST",))
 def relay(ctx: PageContext, unit_id: str) -> Response:
     assert ctx.principal is not None
-    unit = visible_unit(ctx.principal, unit_id)
+    unit = deps().scope.visible_unit(ctx.principal, unit_id)
     if ctx.form.get("confirm") != "yes":
         return _unit(ctx, unit_id, status=400, relay_error=ctx.tr.t("confirm_required"))
     try:
-        actions.set_power(
+        deps().credit.set_power(
             ctx.principal, unit, ctx.form.get("power", ""), ctx.form.get("reason", ""), ctx.now
         )
     except InvalidRelayRequestError:

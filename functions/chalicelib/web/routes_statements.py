@@ -15,16 +15,17 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_percent
 from chalice import Blueprint, Response
 
-from ..api.access import STAFF
-from ..auth.principal import Role
-from ..portal import csv_export, statements
-from ..portal.statement_errors import (
+from ..application import csv_export
+from ..application.statement_errors import (
     InvalidExportFormatError,
     InvalidMonthError,
     MonthOutOfRangeError,
     StatementBusyError,
     StatementTooLargeError,
 )
+from ..auth.principal import Role
+from ..routing.access import STAFF
+from ..routing.dependencies import deps
 from .i18n import Translator
 from .pages import PageContext, page
 
@@ -103,7 +104,7 @@ def _bad_request(ctx: PageContext, text: str) -> Response:
 
 def _bills(ctx: PageContext, unit_id: str, base: str) -> Response:
     assert ctx.principal is not None
-    unit, prop, bills = statements.bills_of_unit(ctx.principal, unit_id)
+    unit, prop, bills = deps().bills.bills_of_unit(ctx.principal, unit_id)
     return _render(
         ctx, "bills.html", unit=unit, prop=prop, bills=bills, base=base, home=_home(base)
     )
@@ -111,7 +112,7 @@ def _bills(ctx: PageContext, unit_id: str, base: str) -> Response:
 
 def _bill(ctx: PageContext, unit_id: str, bill_id: str, base: str) -> Response:
     assert ctx.principal is not None
-    bill = statements.bill_of_unit(ctx.principal, unit_id, bill_id)  # 404 before anything else
+    bill = deps().bills.bill_of_unit(ctx.principal, unit_id, bill_id)  # 404 before anything else
     try:
         fmt = _format(ctx)
     except InvalidExportFormatError:
@@ -125,7 +126,7 @@ def _bill(ctx: PageContext, unit_id: str, bill_id: str, base: str) -> Response:
 def _statement(ctx: PageContext, unit_id: str, base: str) -> Response:
     assert ctx.principal is not None
     try:
-        st = statements.statement(ctx.principal, unit_id, ctx.query.get("month"), ctx.now)
+        st = deps().statements.statement(ctx.principal, unit_id, ctx.query.get("month"), ctx.now)
         fmt = _format(ctx)
     except InvalidExportFormatError:
         return _bad_request(ctx, ctx.tr.t("format_invalid"))
@@ -168,7 +169,7 @@ def staff_statement(ctx: PageContext, unit_id: str) -> Response:
 def staff_notifications(ctx: PageContext) -> Response:
     assert ctx.principal is not None
     cursor = ctx.query.get("cursor") or None
-    found = statements.notifications(ctx.principal, cursor)
+    found = deps().notifications.page(ctx.principal, cursor)
     return _render(ctx, "notifications.html", page=found, cursor=cursor or "")
 
 

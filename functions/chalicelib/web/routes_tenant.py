@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 
 from ..auth.principal import Role
 from ..domain.usage_periods import InvalidChartPeriodError
-from ..portal import views
+from ..routing.dependencies import deps
 from .consumption_view import bad_chart_request, unit_panel
 from .pages import PageContext, page
 
@@ -21,8 +21,8 @@ CREDIT_KINDS = frozenset({"top_up", "transfer_in", "emergency_credit"})
 def tenant_home(ctx: PageContext) -> Response:
     assert ctx.principal is not None
     details = [
-        views.unit_detail(ctx.principal, u.unit_id, ctx.now, with_usage=False)
-        for u in views.tenant_units(ctx.principal)
+        deps().views.unit_detail(ctx.principal, u.unit_id, ctx.now, with_usage=False)
+        for u in deps().views.tenant_units(ctx.principal)
     ]
     try:
         panels = {
@@ -37,6 +37,6 @@ def tenant_home(ctx: PageContext) -> Response:
 @page(bp, "/tenant/units/{unit_id}/receipts/{entry_id}", TENANT, audience="tenant")
 def tenant_receipt(ctx: PageContext, unit_id: str, entry_id: str) -> Response:
     assert ctx.principal is not None
-    detail = views.unit_detail(ctx.principal, unit_id, ctx.now)
-    _, entry = views.entry_of_unit(ctx.principal, unit_id, entry_id)
+    detail = deps().views.unit_detail(ctx.principal, unit_id, ctx.now)
+    _, entry = deps().views.entry_of_unit(ctx.principal, unit_id, entry_id)
     return ctx.render("receipt.html", d=detail, entry=entry, back="/tenant")

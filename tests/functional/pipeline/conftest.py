@@ -1,4 +1,4 @@
-"""Pipeline tests: a fresh Services per test, and a reader of the dead-letter queue."""
+"""Pipeline tests: a fresh Container per test, and a reader of the dead-letter queue."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.api.services import Services, set_services
-from chalicelib.settings import Settings
+from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.settings import Settings
 from local_aws.stack import LocalStack
 
 
 @pytest.fixture()
-def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Services]:
-    # A fresh Services per test: its catalogue cache starts empty, like a cold container.
+def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Container]:
+    # A fresh Container per test: its catalogue cache starts empty, like a cold container.
     # Hourly settlement so an hour of cycles shows the period trigger.
-    svc = Services(settings.model_copy(update={"settlement_period_h": 1}))
-    set_services(svc)
+    svc = Container(settings.model_copy(update={"settlement_period_h": 1}))
+    set_container(svc)
     yield svc
-    set_services(None)
+    set_container(None)
 
 
 @pytest.fixture()

@@ -9,10 +9,11 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.api.services import Services
 from chalicelib.data.models import Unit
-from chalicelib.pipeline import ManualReasonRequiredError, handlers
+from chalicelib.pipeline import ManualReasonRequiredError
 from chalicelib.pipeline.shadows import shadow_name
+from chalicelib.wiring import handlers
+from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
 
 from .rig import FLAT_TWD, T0, TOU_TWD, Bus, MeterSpec, event, make_bus, minutes
@@ -27,18 +28,18 @@ def desired(bus: Bus, meter_id: str) -> dict[str, Any]:
     return dict(json.loads(response["payload"].read())["state"]["desired"])
 
 
-def topics(pipeline: Services, bus: Bus) -> list[str]:
+def topics(pipeline: Container, bus: Bus) -> list[str]:
     return sorted(n.topic for n in pipeline.notifier.outbox(bus.company_id, limit=100))
 
 
-def small_credit_bus(pipeline: Services, **kwargs: Any) -> Bus:
+def small_credit_bus(pipeline: Container, **kwargs: Any) -> Bus:
     # 100 minor = 1 TWD buys 0.200 kWh at 5 TWD/kWh
     return make_bus(
         pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD, credit_minor=100)], **kwargs
     )
 
 
-def test_shadow_is_written_only_when_desired_state_or_cutoff_changes(pipeline: Services) -> None:
+def test_shadow_is_written_only_when_desired_state_or_cutoff_changes(pipeline: Container) -> None:
     # GIVEN a prepaid meter with 1 TWD of credit and thresholds at 0.80 and 0.50 TWD
     bus = small_credit_bus(pipeline, thresholds=[80, 50])
     shadows = pipeline.shadows
@@ -77,7 +78,7 @@ def test_shadow_is_written_only_when_desired_state_or_cutoff_changes(pipeline: S
 
 
 def test_top_up_restores_power_and_is_idempotent_by_client_key(
-    pipeline: Services, standin: LocalStack
+    pipeline: Container, standin: LocalStack
 ) -> None:
     # GIVEN a meter disconnected for lack of credit
     bus = small_credit_bus(pipeline)
@@ -110,7 +111,7 @@ def test_top_up_restores_power_and_is_idempotent_by_client_key(
 
 
 def test_manual_disconnect_records_who_and_why_and_tells_the_tenant(
-    pipeline: Services, standin: LocalStack
+    pipeline: Container, standin: LocalStack
 ) -> None:
     # GIVEN a meter with plenty of credit and a tenant with a phone number
     bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)], phone="+886912345678")
@@ -145,7 +146,7 @@ def test_manual_disconnect_records_who_and_why_and_tells_the_tenant(
     assert (back.power, back.reason) == ("on", "credit_ok")
 
 
-def test_relay_confirmation_and_retry_sweep(pipeline: Services) -> None:
+def test_relay_confirmation_and_retry_sweep(pipeline: Container) -> None:
     # GIVEN a disconnection command waiting for the gateway
     bus = small_credit_bus(pipeline)
     handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-a": "100.000"}))
@@ -187,7 +188,7 @@ def test_relay_confirmation_and_retry_sweep(pipeline: Services) -> None:
 
 
 def test_friendly_hours_hold_then_disconnect_and_never_disconnect_stays_on(
-    pipeline: Services,
+    pipeline: Container,
 ) -> None:
     # GIVEN a friendly window Friday 09:00-09:05 Taipei (T0 is Friday 09:00 there), and two
     # meters with 1 TWD of credit, one of them on a never-disconnect tenancy
@@ -221,7 +222,7 @@ def test_friendly_hours_hold_then_disconnect_and_never_disconnect_stays_on(
     assert pipeline.ledger.balance_minor(bus.company_id, bus.accounts["u-n"]) == 100 - 150
 
 
-def test_time_of_use_settlement_splits_energy_over_bands(pipeline: Services) -> None:
+def test_time_of_use_settlement_splits_energy_over_bands(pipeline: Container) -> None:
     # GIVEN a TOU meter (off-peak before 12:00 Taipei = 04:00 UTC, peak after), hourly settling
     bus = make_bus(pipeline.ledger, [MeterSpec("m-t", "u-t", TOU_TWD)])
     start = T0.replace(hour=3, minute=30)

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import botocore.client
 import pytest
 
-from chalicelib.api.services import Services
 from chalicelib.data.usage_days import UsageDayStore
 from chalicelib.domain.usage_periods import local_midnight
-from chalicelib.pipeline import handlers
+from chalicelib.wiring import handlers
+from chalicelib.wiring.container import Container
 
 from .rig import FLAT_TWD, MeterSpec, event, make_bus, minutes
 
@@ -63,7 +63,7 @@ def _bucket_sums(co: str, gw: str, day: date) -> tuple[dict[str, Decimal], int]:
 
 
 def test_a_day_is_rolled_up_when_it_ends_and_again_after_a_late_message(
-    pipeline: Services,
+    pipeline: Container,
 ) -> None:
     # GIVEN a bus in Taipei reporting every 5 minutes across local midnight
     bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])

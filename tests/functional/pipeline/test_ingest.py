@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.services import Services
 from chalicelib.domain import BillingPeriod, charge_for_increment, kwh
-from chalicelib.pipeline import handlers
 from chalicelib.pipeline.readings import latest_readings, meter_usage
+from chalicelib.wiring import handlers
+from chalicelib.wiring.container import Container
 
 from .rig import (
     FLAT_TWD,
@@ -30,7 +30,7 @@ from .rig import (
 pytestmark = pytest.mark.functional
 
 
-def two_meter_bus(pipeline: Services) -> Bus:
+def two_meter_bus(pipeline: Container) -> Bus:
     return make_bus(
         pipeline.ledger,
         [MeterSpec("m-a", "u-a", FLAT_TWD), MeterSpec("m-b", "u-b", TIERED_TWD)],
@@ -50,12 +50,12 @@ def day_of_cycles(bus: Bus, count: int, first: int = 1) -> list[dict[str, Any]]:
     ]
 
 
-def ledger_of(pipeline: Services, bus: Bus, unit: str) -> list[tuple[str, int]]:
+def ledger_of(pipeline: Container, bus: Bus, unit: str) -> list[tuple[str, int]]:
     entries = pipeline.ledger.entries(bus.company_id, bus.accounts[unit], limit=500)
     return sorted((e.entry_id, int(e.amount_minor)) for e in entries)
 
 
-def snapshot(pipeline: Services, bus: Bus) -> dict[str, Any]:
+def snapshot(pipeline: Container, bus: Bus) -> dict[str, Any]:
     usage = pipeline.telemetry.usage_between(
         bus.company_id, bus.gateway_id, T0 - timedelta(days=1), T0 + timedelta(days=1)
     )
@@ -76,7 +76,7 @@ def snapshot(pipeline: Services, bus: Bus) -> dict[str, Any]:
     }
 
 
-def test_happy_path_stores_buckets_and_settles_exactly_by_tariff(pipeline: Services) -> None:
+def test_happy_path_stores_buckets_and_settles_exactly_by_tariff(pipeline: Container) -> None:
     # GIVEN a bus with a flat and a tiered prepaid meter WHEN 70 minutes of cycles arrive
     bus = two_meter_bus(pipeline)
     results = [handlers.ingest_telemetry(e) for e in day_of_cycles(bus, 70)]
@@ -120,7 +120,7 @@ def test_happy_path_stores_buckets_and_settles_exactly_by_tariff(pipeline: Servi
     assert pipeline.ledger.derive_balance(bus.company_id, bus.accounts["u-b"]).consistent
 
 
-def test_duplicates_replays_and_shuffles_change_nothing(pipeline: Services) -> None:
+def test_duplicates_replays_and_shuffles_change_nothing(pipeline: Container) -> None:
     # GIVEN a clean run of 30 cycles across an hour and two bucket boundaries
     clean = two_meter_bus(pipeline)
     for e in day_of_cycles(clean, 30, first=45):
@@ -147,7 +147,7 @@ def test_duplicates_replays_and_shuffles_change_nothing(pipeline: Services) -> N
     assert anonymous(got) == anonymous(expected)
 
 
-def test_out_of_order_arrival_gives_the_same_money_and_buckets(pipeline: Services) -> None:
+def test_out_of_order_arrival_gives_the_same_money_and_buckets(pipeline: Container) -> None:
     # GIVEN 30 cycles delivered in order on one bus and fully shuffled on another
     ordered, shuffled = two_meter_bus(pipeline), two_meter_bus(pipeline)
     for e in day_of_cycles(ordered, 30, first=45):
@@ -180,7 +180,7 @@ def tou_register(minute: int) -> str:
     return f"{wh / 1000:.3f}"
 
 
-def test_a_tou_settlement_waits_for_a_cycle_overtaken_by_the_next(pipeline: Services) -> None:
+def test_a_tou_settlement_waits_for_a_cycle_overtaken_by_the_next(pipeline: Container) -> None:
     # GIVEN two time-of-use buses fed the same cycles every 10 minutes across the
     # 12:00 peak boundary (minute 180, also an hour's settlement boundary); on one,
     # the cycle of minute 180 arrives after the one of minute 190, which makes
@@ -203,7 +203,7 @@ def test_a_tou_settlement_waits_for_a_cycle_overtaken_by_the_next(pipeline: Serv
     assert int(balances[0].balance_minor) < 10_000
 
 
-def test_a_tou_gap_that_never_fills_is_priced_after_an_hour(pipeline: Services) -> None:
+def test_a_tou_gap_that_never_fills_is_priced_after_an_hour(pipeline: Container) -> None:
     # GIVEN a time-of-use bus whose cycle at minute 170 never arrives (a spool that thinned)
     bus = make_bus(pipeline.ledger, [MeterSpec("m-t", "u-t", TOU_TWD)])
     for m in (150, 190, 200):
@@ -221,7 +221,7 @@ def test_a_tou_gap_that_never_fills_is_priced_after_an_hour(pipeline: Services) 
 
 
 def test_malformed_and_oversized_messages_go_to_the_dead_letter_queue(
-    pipeline: Services, dead_letters: Any
+    pipeline: Container, dead_letters: Any
 ) -> None:
     # GIVEN a bus and a mix of bad messages around a good one
     bus = two_meter_bus(pipeline)
@@ -250,7 +250,7 @@ def test_malformed_and_oversized_messages_go_to_the_dead_letter_queue(
 
 
 def test_meters_of_another_gateway_are_refused_and_untouched(
-    pipeline: Services, dead_letters: Any
+    pipeline: Container, dead_letters: Any
 ) -> None:
     # GIVEN two buses; the second one's meter is m-b of another company
     mine, other = two_meter_bus(pipeline), two_meter_bus(pipeline)
@@ -273,7 +273,7 @@ def test_meters_of_another_gateway_are_refused_and_untouched(
     assert not pipeline.telemetry.latest_cycles(other.company_id, other.gateway_id)
 
 
-def test_base64_payload_event_shape_matches_the_rule(pipeline: Services) -> None:
+def test_base64_payload_event_shape_matches_the_rule(pipeline: Container) -> None:
     # GIVEN the rule's event shape WHEN decoded THEN the payload round-trips
     bus = two_meter_bus(pipeline)
     e = event(bus, 1, T0, {"m-a": "100.000"})
@@ -281,7 +281,7 @@ def test_base64_payload_event_shape_matches_the_rule(pipeline: Services) -> None
     assert handlers.ingest_telemetry(e)["status"] == "stored"
 
 
-def test_a_meter_reset_does_not_swallow_the_energy_used_before_it(pipeline: Services) -> None:
+def test_a_meter_reset_does_not_swallow_the_energy_used_before_it(pipeline: Container) -> None:
     # GIVEN a flat prepaid meter settled at 02:00, then used 0.5 kWh until 02:40,
     # when it was replaced: the new register starts at 0.000
     bus = make_bus(pipeline.ledger, [MeterSpec("m-r", "u-r", FLAT_TWD)])

@@ -7,18 +7,18 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.services import Services
 from chalicelib.data import keys
 from chalicelib.data.models import Account, Bill, Gateway
 from chalicelib.domain import BillingPeriod, Reading, kwh, parse_tariff, postpaid_bill
-from chalicelib.pipeline import handlers
+from chalicelib.wiring import handlers
+from chalicelib.wiring.container import Container
 
 from .rig import FLAT_TWD, OPENING_KWH, T0, TOU_TWD, Bus, MeterSpec, event, make_bus, minutes
 
 pytestmark = pytest.mark.functional
 
 
-def topics(pipeline: Services, bus: Bus) -> list[str]:
+def topics(pipeline: Container, bus: Bus) -> list[str]:
     return sorted(n.topic for n in pipeline.notifier.outbox(bus.company_id, limit=100))
 
 
@@ -33,7 +33,7 @@ def presence(bus: Bus, kind: str, at: datetime) -> dict[str, Any]:
     }
 
 
-def test_presence_tracks_the_newest_event_and_alerts_on_disconnect(pipeline: Services) -> None:
+def test_presence_tracks_the_newest_event_and_alerts_on_disconnect(pipeline: Container) -> None:
     # GIVEN a gateway
     bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
     # WHEN it connects, disconnects, and a stale "connected" arrives late
@@ -52,7 +52,7 @@ def test_presence_tracks_the_newest_event_and_alerts_on_disconnect(pipeline: Ser
 
 
 def test_offline_sweep_alerts_once_for_a_silent_gateway_and_a_silent_meter(
-    pipeline: Services,
+    pipeline: Container,
 ) -> None:
     # GIVEN a bus whose meter m-b never answers for ten cycles
     bus = make_bus(
@@ -76,7 +76,7 @@ def test_offline_sweep_alerts_once_for_a_silent_gateway_and_a_silent_meter(
     assert topics(pipeline, bus) == ["gateway_offline", "meter_offline"]
 
 
-def test_reverse_energy_and_backwards_reading_alert_once(pipeline: Services) -> None:
+def test_reverse_energy_and_backwards_reading_alert_once(pipeline: Container) -> None:
     # GIVEN a prepaid meter
     bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
     # WHEN three cycles show export (negative power) and then a reading goes backwards
@@ -94,7 +94,7 @@ def test_reverse_energy_and_backwards_reading_alert_once(pipeline: Services) -> 
     assert all(c != 0 for c in charges) and sum(c for c in charges if c > 0) == 10_000
 
 
-def test_reconciliation_detects_a_tampered_balance(pipeline: Services) -> None:
+def test_reconciliation_detects_a_tampered_balance(pipeline: Container) -> None:
     # GIVEN two accounts, one of which has its stored balance tampered with
     bus = make_bus(
         pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD), MeterSpec("m-b", "u-b", FLAT_TWD)]
@@ -113,7 +113,7 @@ def test_reconciliation_detects_a_tampered_balance(pipeline: Services) -> None:
     assert topics(pipeline, bus) == ["balance_mismatch"]
 
 
-def test_postpaid_bill_at_period_end_is_issued_once_and_charged(pipeline: Services) -> None:
+def test_postpaid_bill_at_period_end_is_issued_once_and_charged(pipeline: Container) -> None:
     # GIVEN a postpaid unit read through November
     bus = make_bus(
         pipeline.ledger, [MeterSpec("m-p", "u-p", FLAT_TWD, mode="postpaid", credit_minor=0)]
@@ -137,7 +137,7 @@ def test_postpaid_bill_at_period_end_is_issued_once_and_charged(pipeline: Servic
     assert pipeline.ledger.balance_minor(bus.company_id, bus.accounts["u-p"]) == -6000
 
 
-def test_a_time_of_use_bill_prices_every_reading_of_the_month(pipeline: Services) -> None:
+def test_a_time_of_use_bill_prices_every_reading_of_the_month(pipeline: Container) -> None:
     # GIVEN a postpaid time-of-use unit (off until 12:00 Taipei, peak after) read hourly
     # on the last evening and night of November, heavy before midnight, light after noon
     tou = make_bus(

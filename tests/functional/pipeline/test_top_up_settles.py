@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.api.services import Services
-from chalicelib.pipeline import handlers
+from chalicelib.wiring import handlers
+from chalicelib.wiring.container import Container
 
 from .rig import T0, event, minutes
 from .test_control import desired, small_credit_bus
@@ -14,7 +14,7 @@ from .test_control import desired, small_credit_bus
 pytestmark = pytest.mark.functional
 
 
-def test_top_up_settles_unsettled_consumption_before_deciding(pipeline: Services) -> None:
+def test_top_up_settles_unsettled_consumption_before_deciding(pipeline: Container) -> None:
     # GIVEN 1 TWD of credit at 5 TWD/kWh, run out at 100.300 kWh (settled: -0.50 TWD) ...
     bus = small_credit_bus(pipeline)
     handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-a": "100.000"}))

@@ -9,13 +9,13 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.api.services import Services
+from chalicelib.wiring.container import Container
 
 from .browser_client import Browser
 
 
 @pytest.fixture(scope="module")
-def client(services: Services) -> Iterator[Client]:
+def client(services: Container) -> Iterator[Client]:
     with Client(app) as c:
         yield c
 

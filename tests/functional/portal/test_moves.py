@@ -18,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 from chalice.test import Client
 
+from chalicelib.application import move_out as moves_out
 from chalicelib.data import builders
 from chalicelib.data.errors import CursorMovedError
 from chalicelib.data.keys import tenancies_of_unit_gsi1pk
@@ -25,7 +26,6 @@ from chalicelib.data.models import LedgerEntryItem, Tenancy
 from chalicelib.data.settlement_store import Cursor
 from chalicelib.domain import EntryKind, LedgerEntry, Money, Reading, kwh, parse_tariff
 from chalicelib.pipeline.charging import component_key, local_day, month_of
-from chalicelib.portal import move_out as moves_out
 from local_aws.demo_data import DEMO_PASSWORD, TARIFF_TW_FLAT, TARIFF_UK_FLAT
 from local_aws.stack import LocalStack
 
@@ -421,7 +421,7 @@ def test_readings_settled_while_planning_make_the_move_out_plan_again(
     moved = json.loads(_move_in(client, admin, "mv-race", "race@formosa.example", 9000).body)
     account = moved["account_id"]
     tariff = parse_tariff(TARIFF_TW_FLAT)
-    real_plan = moves_out.make_plan
+    real_plan = moves_out.MoveOuts.make_plan
     raced: list[int] = []
 
     def plan_then_ingest_settles(*args: Any, **kwargs: Any) -> Any:
@@ -440,7 +440,7 @@ def test_readings_settled_while_planning_make_the_move_out_plan_again(
             )
         return plan
 
-    monkeypatch.setattr(moves_out, "make_plan", plan_then_ingest_settles)
+    monkeypatch.setattr(moves_out.MoveOuts, "make_plan", plan_then_ingest_settles)
     body = {
         "tenancy_id": moved["tenancy_id"],
         "ends_on": _today(),

@@ -12,9 +12,9 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.api.openapi import build_document
 from chalicelib.data.telemetry_store import TelemetryStore
 from chalicelib.web.pages import PAGE_ROUTES
+from deploy.openapi import build_document
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.application.errors import InvalidCursorError
+from chalicelib.application.views import USAGE_DAYS
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.data.telemetry_store import TelemetryStore
-from chalicelib.portal import views
-from chalicelib.portal.errors import InvalidCursorError
+from chalicelib.wiring.container import container
 from local_aws.demo_data import DEMO_PASSWORD
 
 from .browser_client import Browser, text
@@ -54,15 +55,21 @@ def test_dashboard_shows_units_with_balance_power_and_filters(landlord: Browser)
 
 def test_dashboard_pages_are_bounded_and_cursors_cannot_be_forged(services: Any) -> None:
     admin = Principal("formosa", "sub", "a@x", Role.COMPANY_ADMIN)
-    first = views.dashboard(admin, property_id="tpe-daan", page_size=2)
+    first = container().views.dashboard(admin, property_id="tpe-daan", page_size=2)
     assert len(first.rows) == 2 and first.next_cursor
-    second = views.dashboard(admin, property_id="tpe-daan", cursor=first.next_cursor, page_size=2)
+    second = container().views.dashboard(
+        admin, property_id="tpe-daan", cursor=first.next_cursor, page_size=2
+    )
     ids = [r.unit.unit_id for r in first.rows + second.rows]
     assert len(ids) == len(set(ids)) == 4
     # a cursor of another partition (another company's units) is refused
-    other = views.dashboard(Principal("thames", "sub", "a@x", Role.COMPANY_ADMIN), page_size=1)
+    other = container().views.dashboard(
+        Principal("thames", "sub", "a@x", Role.COMPANY_ADMIN), page_size=1
+    )
     with pytest.raises(InvalidCursorError):
-        views.dashboard(admin, property_id="tpe-daan", cursor=other.next_cursor or "e30=")
+        container().views.dashboard(
+            admin, property_id="tpe-daan", cursor=other.next_cursor or "e30="
+        )
 
 
 def test_add_credit_twice_with_one_form_credits_once(landlord: Browser, services: Any) -> None:
@@ -180,8 +187,8 @@ def test_daily_usage_sums_buckets_per_local_day(services: Any) -> None:
         datetime(2026, 11, 20, 1, 0, tzinfo=UTC),
         {"m-tpe-3f-b": "0.250", "other": "9"},
     )
-    days = views.daily_usage("formosa", meter, "Asia/Taipei", now)
-    assert len(days) == views.USAGE_DAYS
+    days = container().views.daily_usage("formosa", meter, "Asia/Taipei", now)
+    assert len(days) == USAGE_DAYS
     by_day = {d.day.date().isoformat(): d.energy_kwh for d in days}
     assert by_day["2026-11-19"] == Decimal("0.500")
     assert by_day["2026-11-20"] == Decimal("0.250")
@@ -196,11 +203,10 @@ def test_pages_render_in_traditional_chinese(landlord: Browser) -> None:
 def test_the_dashboard_shows_a_postpaid_units_last_bill_in_the_same_batch(services: Any) -> None:
     # GIVEN the demo's postpaid shop, billed for October by the real billing code
     from chalicelib.auth.principal import Principal, Role
-    from chalicelib.portal import views
 
     admin = Principal("formosa", "sub-admin", "admin@formosa.example", Role.COMPANY_ADMIN)
     # WHEN the dashboard of its property is read in November
-    board = views.dashboard(
+    board = container().views.dashboard(
         admin, property_id="khh-yancheng", now=datetime(2026, 11, 15, tzinfo=UTC)
     )
     rows = {r.unit.unit_id: r for r in board.rows}
@@ -210,7 +216,7 @@ def test_the_dashboard_shows_a_postpaid_units_last_bill_in_the_same_batch(servic
     assert int(shop.bill.total_minor) == -int(shop.account.balance_minor) > 0
     assert all(r.bill is None for r in rows.values() if r.unit.billing_mode == "prepaid")
     # AND in December nothing is shown for November until it is billed
-    later = views.dashboard(
+    later = container().views.dashboard(
         admin, property_id="khh-yancheng", now=datetime(2026, 12, 2, tzinfo=UTC)
     )
     assert next(r for r in later.rows if r.unit.unit_id == "khh-shop-1").bill is None

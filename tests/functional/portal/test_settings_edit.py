@@ -20,14 +20,14 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib.api.services import Services
 from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.domain import EntryKind, LedgerEntry, Money, parse_tariff
-from chalicelib.pipeline import handlers
 from chalicelib.pipeline.errors import ControlContentionError
 from chalicelib.pipeline.settler import period_index
 from chalicelib.pipeline.shadows import shadow_name
+from chalicelib.wiring import handlers
+from chalicelib.wiring.container import Container
 from local_aws import tariff_documents as td
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
@@ -48,7 +48,7 @@ CREDIT_MINOR = 1_000  # 10 TWD: 2 kWh at 5 TWD/kWh
 
 
 @pytest.fixture(scope="module")
-def site(services: Services) -> Bus:
+def site(services: Container) -> Bus:
     """A property with one gateway and one occupied prepaid unit, and two cycles of
     readings in the current settlement period: 0.300 kWh used and not yet settled."""
     tag = uuid.uuid4().hex[:8]
@@ -127,7 +127,7 @@ def _desired(bus: Bus) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def admin(standin: LocalStack, services: Services) -> dict[str, str]:
+def admin(standin: LocalStack, services: Container) -> dict[str, str]:
     assert standin.resources is not None
     result = boto3.client("cognito-idp").initiate_auth(
         ClientId=standin.resources.user_pool_client_id,
@@ -160,12 +160,12 @@ def _settings_body(current: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return body
 
 
-def _audit(services: Services, target: str) -> list[Any]:
+def _audit(services: Container, target: str) -> list[Any]:
     return [e for e in services.settings_store.audit_trail(CO) if e.target == target]
 
 
 def test_property_settings_round_trip_reach_the_shadow_and_are_audited(
-    client: Client, admin: dict[str, str], site: Bus, services: Services
+    client: Client, admin: dict[str, str], site: Bus, services: Container
 ) -> None:
     path = f"/v1/properties/{site.property_id}/settings"
     # GIVEN the settings as stored, and the meter's cutoff carrying the old schedule
@@ -247,7 +247,7 @@ def test_a_calendar_only_change_reaches_the_shadow_once(
 
 
 def test_a_concurrent_edit_is_a_conflict_and_changes_nothing(
-    client: Client, admin: dict[str, str], site: Bus, services: Services
+    client: Client, admin: dict[str, str], site: Bus, services: Container
 ) -> None:
     path = f"/v1/properties/{site.property_id}/settings"
     # GIVEN two editors who read the same version
@@ -305,7 +305,7 @@ def test_invalid_property_settings_are_refused_naming_the_field(
 
 
 def test_tariff_change_settles_at_the_old_price_then_switches(
-    client: Client, admin: dict[str, str], site: Bus, services: Services
+    client: Client, admin: dict[str, str], site: Bus, services: Container
 ) -> None:
     path = f"/v1/units/{_unit(site)}/tariff"
     unit = services.catalogue.get_unit(CO, _unit(site))
@@ -413,7 +413,7 @@ def _form_value(page: str, name: str) -> str:
 
 
 def test_property_settings_page_round_trips_the_form(
-    staff: Browser, site: Bus, services: Services
+    staff: Browser, site: Bus, services: Container
 ) -> None:
     path = f"/portal/properties/{site.property_id}/settings"
     page = text(staff.get(path))
@@ -454,7 +454,7 @@ def test_property_settings_page_round_trips_the_form(
     ],
 )
 def test_property_settings_page_shows_errors_next_to_the_field(
-    staff: Browser, site: Bus, services: Services, field: str, value: str
+    staff: Browser, site: Bus, services: Container, field: str, value: str
 ) -> None:
     path = f"/portal/properties/{site.property_id}/settings"
     page = text(staff.get(path))
@@ -474,7 +474,7 @@ def test_property_settings_page_shows_errors_next_to_the_field(
 
 
 def test_stale_page_is_a_conflict_and_the_tariff_page_saves_a_tiered_tariff_in_chinese(
-    staff: Browser, site: Bus, services: Services
+    staff: Browser, site: Bus, services: Container
 ) -> None:
     path = f"/portal/units/{_unit(site)}/tariff"
     staff.cookies["pl_lang"] = "zh_TW"
@@ -528,7 +528,7 @@ def _all_fields(page: str) -> dict[str, str]:
 
 
 def test_a_time_of_use_tariff_survives_the_form_unchanged(
-    client: Client, admin: dict[str, str], staff: Browser, site: Bus, services: Services
+    client: Client, admin: dict[str, str], staff: Browser, site: Bus, services: Container
 ) -> None:
     # GIVEN a time-of-use tariff with holidays and a fixed charge, saved through the API
     tou = td.tou_every_day("set-tou-1", [("00:00", "07:30", "off"), ("07:30", "24:00", "peak")])
@@ -581,7 +581,7 @@ def test_a_busy_gateway_defers_the_rollout_but_keeps_the_saved_change(
     client: Client,
     admin: dict[str, str],
     site: Bus,
-    services: Services,
+    services: Container,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN a gateway whose control state keeps changing under the rollout

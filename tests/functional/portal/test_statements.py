@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from chalice.test import Client
 
+from chalicelib.application.bills import BillDetail
+from chalicelib.application.errors import InvalidCursorError
+from chalicelib.application.statement_errors import InvalidMonthError, MonthOutOfRangeError
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
@@ -36,10 +39,8 @@ from chalicelib.domain import (
 )
 from chalicelib.pipeline.alerts import Alert
 from chalicelib.pipeline.telemetry import MeterRow
-from chalicelib.portal import statements
-from chalicelib.portal.errors import InvalidCursorError
-from chalicelib.portal.statement_errors import InvalidMonthError, MonthOutOfRangeError
 from chalicelib.web.cookies import SESSION_COOKIE
+from chalicelib.wiring.container import container
 from local_aws import demo_data as demo
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
@@ -255,7 +256,7 @@ def _session(client: Client, services: Any, sub: str, audience: str = "staff") -
     return browser
 
 
-def _same_lines(view: statements.BillDetail, expected: Any) -> None:
+def _same_lines(view: BillDetail, expected: Any) -> None:
     """Each stored line equals the domain's own computation, figure by figure."""
     got = [(x.code, x.quantity, x.unit_price, x.amount_minor) for x in view.lines]
     want = [(x.code, x.quantity, x.unit_price, x.amount_minor) for x in expected.lines]
@@ -270,9 +271,9 @@ def _same_lines(view: statements.BillDetail, expected: Any) -> None:
 
 def test_tiered_bill_lines_match_readings_and_tariff_and_add_up(world: dict[str, Any]) -> None:
     # GIVEN the September bill the billing run made for the tenancy that began on the 15th
-    _, _, bills = statements.bills_of_unit(ADMIN, "su-post")
+    _, _, bills = container().bills.bills_of_unit(ADMIN, "su-post")
     assert [b.bill_id for b in bills] == ["sa-post:2026-09-01"]
-    bill = statements.bill_of_unit(ADMIN, "su-post", "sa-post:2026-09-01")
+    bill = container().bills.bill_of_unit(ADMIN, "su-post", "sa-post:2026-09-01")
     # THEN it names its readings and tariff
     opening, closing = world["opening"], world["closing"]
     assert bill.opening is not None and bill.closing is not None
@@ -302,7 +303,7 @@ def test_demo_time_of_use_bill_is_the_domains_and_shows_on_page_and_api(
     # GIVEN the demo's bill, made at seed time by the billing run
     spec = demo.DEMO_BILL
     admin = Principal("formosa", "x", "admin@formosa.example", Role.COMPANY_ADMIN)
-    bill = statements.bill_of_unit(admin, DEMO_UNIT, DEMO_BILL_ID)
+    bill = container().bills.bill_of_unit(admin, DEMO_UNIT, DEMO_BILL_ID)
     opening = Reading(_local(spec["starts_on"]), Decimal(spec["opening_kwh"]))
     closing = Reading(
         datetime.fromisoformat(spec["closing_at"]), Decimal(demo.OPENING_KWH[DEMO_UNIT])
@@ -354,7 +355,7 @@ def test_bill_csv_parses_back_to_the_same_figures_and_neutralises_formulas(
         'attachment; filename="bill-su-post-2026-09.csv"'
     )
     rows = _rows(response.body)
-    bill = statements.bill_of_unit(ADMIN, "su-post", "sa-post:2026-09-01")
+    bill = container().bills.bill_of_unit(ADMIN, "su-post", "sa-post:2026-09-01")
     lines = [r for r in rows if r["record"] == "line"]
     assert [Decimal(r["amount"]) for r in lines] == [
         Money(x.amount_minor, "TWD").to_decimal() for x in bill.lines
@@ -380,8 +381,10 @@ def test_statement_opening_plus_entries_is_closing_and_the_stored_balance(
     services: Any, world: dict[str, Any]
 ) -> None:
     now = world["now"]
-    last = statements.statement(ADMIN, "su-pre", world["last_month"].strftime("%Y-%m"), now)
-    current = statements.statement(ADMIN, "su-pre", None, now)  # default: this month
+    last = container().statements.statement(
+        ADMIN, "su-pre", world["last_month"].strftime("%Y-%m"), now
+    )
+    current = container().statements.statement(ADMIN, "su-pre", None, now)  # default: this month
     for st in (last, current):
         total = sum(int(x.entry.amount_minor) for x in st.lines)
         assert st.opening_minor + total == st.closing_minor
@@ -445,7 +448,7 @@ def test_bad_months_are_refused_with_a_message(
 ) -> None:
     error = InvalidMonthError if "YYYY" in message else MonthOutOfRangeError
     with pytest.raises(error):
-        statements.statement(ADMIN, "su-pre", month, world["now"])
+        container().statements.statement(ADMIN, "su-pre", month, world["now"])
     page = _session(client, services, "stmt-admin").get(
         f"/portal/units/su-pre/statement?month={month}"
     )
@@ -480,12 +483,12 @@ def test_tenant_sees_own_bills_only(client: Client, services: Any, world: dict[s
     ):
         assert other.get(path).status_code == 404, path
     # in stmt-co: the postpaid tenant's bill is not the prepaid tenant's, even by id
-    _, _, mine = statements.bills_of_unit(TENANT2, "su-post")
+    _, _, mine = container().bills.bills_of_unit(TENANT2, "su-post")
     assert [b.bill_id for b in mine] == ["sa-post:2026-09-01"]
     with pytest.raises(NotFoundError):
-        statements.bill_of_unit(TENANT, "su-pre", "sa-post:2026-09-01")
+        container().bills.bill_of_unit(TENANT, "su-pre", "sa-post:2026-09-01")
     with pytest.raises(NotFoundError):
-        statements.bill_of_unit(TENANT, "su-post", "sa-post:2026-09-01")
+        container().bills.bill_of_unit(TENANT, "su-post", "sa-post:2026-09-01")
 
 
 # --- notifications ---
@@ -509,7 +512,7 @@ def test_notifications_are_newest_first_paged_and_scoped(
     # the admin reads every alert, newest first, two per page
     seen, cursor = [], None
     for _ in range(5):
-        page = statements.notifications(ADMIN, cursor, page_size=2)
+        page = container().notifications.page(ADMIN, cursor, page_size=2)
         assert len(page.items) <= 2
         seen += [v.item.subject_ref for v in page.items]
         cursor = page.next_cursor
@@ -517,17 +520,17 @@ def test_notifications_are_newest_first_paged_and_scoped(
             break
     assert seen == [ref for _, ref, _, _ in reversed(alerts)]
     # the manager of sp-1 reads sp-1's only: its unit's and its gateway's
-    scoped = statements.notifications(MANAGER, page_size=50)
+    scoped = container().notifications.page(MANAGER, page_size=50)
     assert [v.item.subject_ref for v in scoped.items] == ["gateway:sgw-1", "unit:su-pre:5000"]
-    placed = {v.item.subject_ref: v for v in statements.notifications(ADMIN).items}
+    placed = {v.item.subject_ref: v for v in container().notifications.page(ADMIN).items}
     assert placed["meter:sm-3"].property_id == "sp-2"
     assert placed["meter:sm-3"].unit_id == "su-south"
     assert placed["unit:su-pre:5000"].audience == "tenant"
     # a cursor of another company's outbox is refused
     formosa = Principal("formosa", "x", "a@x", Role.COMPANY_ADMIN)
-    foreign = statements.notifications(formosa, page_size=1).next_cursor
+    foreign = container().notifications.page(formosa, page_size=1).next_cursor
     with pytest.raises(InvalidCursorError):
-        statements.notifications(ADMIN, foreign or "e30=")
+        container().notifications.page(ADMIN, foreign or "e30=")
     # the page shows them, in the reader's language
     browser = _session(client, services, "stmt-manager")
     html = text(browser.get("/portal/notifications"))

@@ -12,18 +12,18 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.api.services import Services, set_services
 from chalicelib.branding.domain_challenge import StaticTxtResolver
 from chalicelib.data import builders
 from chalicelib.data.reseller_store import ApiKeyStore
+from chalicelib.wiring.container import Container, set_container
 from tests.functional.portal.browser_client import Browser
 
 
 @pytest.fixture(scope="module")
-def client(services: Services) -> Iterator[Client]:
+def client(services: Container) -> Iterator[Client]:
     # The pipeline tier resets the process-wide services after each test; the
     # app's handlers must see the session's (stand-in pool and all) again.
-    set_services(services)
+    set_container(services)
     # custom-domain challenges are looked up here, never on the network
     services.dns_resolver = DNS
     with Client(app) as c:
@@ -95,5 +95,5 @@ def new_reseller(reseller_id: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def reseller_api(client: Client, services: Services) -> ResellerApi:
+def reseller_api(client: Client, services: Container) -> ResellerApi:
     return ResellerApi(client, new_reseller("rs-onboard"))

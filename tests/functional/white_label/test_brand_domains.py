@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib.api.services import Services
 from chalicelib.branding.errors import DnsLookupError
+from chalicelib.wiring.container import Container
 from tests.functional.portal.browser_client import text
 
 from .conftest import DNS, ResellerApi, new_reseller
@@ -104,7 +104,7 @@ def test_only_the_claiming_company_can_verify(
 
 
 def test_a_failed_lookup_is_a_temporary_error(
-    services: Services, reseller_api: ResellerApi, claimed: tuple[str, str, dict[str, Any]]
+    services: Container, reseller_api: ResellerApi, claimed: tuple[str, str, dict[str, Any]]
 ) -> None:
     co, domain, _ = claimed
 

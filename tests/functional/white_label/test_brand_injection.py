@@ -11,10 +11,10 @@ import pytest
 from chalice.test import Client
 from markupsafe import escape
 
-from chalicelib.api.services import Services
 from chalicelib.branding.errors import InvalidBrandError
 from chalicelib.branding.schema import parse_brand
 from chalicelib.data import builders
+from chalicelib.wiring.container import Container
 from tests.functional.portal.browser_client import text
 
 pytestmark = pytest.mark.functional
@@ -101,7 +101,7 @@ def _with(field: tuple[Any, ...], payload: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def inject_company(services: Services) -> str:
+def inject_company(services: Container) -> str:
     from datetime import UTC, datetime
 
     builders.company(COMPANY, "Inject Co", datetime.now(UTC)).save()
@@ -112,7 +112,7 @@ def inject_company(services: Services) -> str:
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda f: ".".join(map(str, f)))
 def test_every_payload_in_every_field_is_refused_or_inert(
-    client: Client, services: Services, inject_company: str, field: tuple[Any, ...]
+    client: Client, services: Container, inject_company: str, field: tuple[Any, ...]
 ) -> None:
     accepted = []
     for payload in PAYLOADS:

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from chalice.test import Client
 
-from chalicelib.api.services import Services
 from chalicelib.pipeline.alerts import Alert
+from chalicelib.wiring.container import Container
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 from tests.functional.portal.browser_client import text
@@ -135,7 +135,7 @@ def test_a_companys_domain_admits_only_its_own_users(client: Client) -> None:
 
 
 def test_alert_e_mails_go_out_under_the_company_brand(
-    services: Services, standin: LocalStack
+    services: Container, standin: LocalStack
 ) -> None:
     # GIVEN Formosa's brand with its own sender
     alert = Alert(

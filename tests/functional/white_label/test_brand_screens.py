@@ -9,8 +9,8 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib.api.services import Services
 from chalicelib.data import builders
+from chalicelib.wiring.container import Container
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 from tests.functional.portal.browser_client import Browser, text
@@ -106,7 +106,7 @@ def test_an_unknown_slug_has_no_reset_screens(client: Client) -> None:
 
 
 def test_a_password_reset_under_the_prefix_stays_in_the_brand(
-    client: Client, standin: LocalStack, services: Services
+    client: Client, standin: LocalStack, services: Container
 ) -> None:
     email = _user(standin)
     codes: list[str] = []

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from chalicelib.api.services import Services
 from chalicelib.branding.schema import BrandConfig
 from chalicelib.data import builders
 from chalicelib.pipeline.alerts import SMS_SENDER_ID_ATTRIBUTE, Alert, Notifier
+from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
 
 pytestmark = pytest.mark.functional
@@ -22,7 +22,7 @@ PHONE = "+886912345678"
 
 
 @pytest.fixture(scope="module")
-def sms_company(services: Services) -> str:
+def sms_company(services: Container) -> str:
     """A branded company whose only admin has a phone number."""
     company_id = f"sms-{uuid.uuid4().hex[:8]}"
     builders.company(company_id, "Text Homes", datetime.now(UTC)).save()
@@ -53,7 +53,7 @@ def _alert(company_id: str) -> Alert:
     )
 
 
-def test_the_sms_carries_the_brands_sender_id(services: Services, sms_company: str) -> None:
+def test_the_sms_carries_the_brands_sender_id(services: Container, sms_company: str) -> None:
     # GIVEN a real SNS client whose calls are checked against the SNS API model
     sns = boto3.client("sns", region_name=services.settings.region)
     stub = Stubber(sns)
@@ -73,8 +73,8 @@ def test_the_sms_carries_the_brands_sender_id(services: Services, sms_company: s
         services.client("ses"),
         sns,
         services.settings.sender_email,
-        sender_for=services.brand_sender,
-        sms_sender_for=services.brand_sms_sender,
+        sender_for=services.brands.sender_for,
+        sms_sender_for=services.brands.sms_sender_for,
     )
     # WHEN an alert reaches the company's admin
     with stub:
@@ -85,9 +85,9 @@ def test_the_sms_carries_the_brands_sender_id(services: Services, sms_company: s
 
 
 def test_the_stand_in_accepts_the_branded_sms(
-    services: Services, standin: LocalStack, sms_company: str
+    services: Container, standin: LocalStack, sms_company: str
 ) -> None:
-    # GIVEN the app's own wiring (Services.notifier) and the stand-in's SNS
+    # GIVEN the app's own wiring (Container.notifier) and the stand-in's SNS
     alert = _alert(sms_company)
     # WHEN the alert is delivered
     item = services.notifier.notify(alert)
@@ -97,7 +97,7 @@ def test_the_stand_in_accepts_the_branded_sms(
     assert any(m["phone"] == PHONE and alert.subject_ref in str(m["message"]) for m in sms)
 
 
-def test_an_unbranded_company_sends_without_a_sender_id(services: Services) -> None:
+def test_an_unbranded_company_sends_without_a_sender_id(services: Container) -> None:
     # GIVEN a company with no brand
     company_id = f"plain-{uuid.uuid4().hex[:8]}"
     builders.company(company_id, "Plain Co", datetime.now(UTC)).save()
@@ -114,7 +114,7 @@ def test_an_unbranded_company_sends_without_a_sender_id(services: Services) -> N
         services.client("ses"),
         sns,
         services.settings.sender_email,
-        sms_sender_for=services.brand_sms_sender,
+        sms_sender_for=services.brands.sms_sender_for,
     )
     # WHEN an alert is delivered THEN no sender id attribute is sent
     with stub:

@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.api.services import Services
 from chalicelib.data.reseller_store import IN_PROGRESS_LEASE_S, IdempotencyStore
+from chalicelib.wiring.container import Container
 
 pytestmark = pytest.mark.functional
 
 T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 
 
-def test_a_claim_is_exclusive_until_it_is_answered_or_abandoned(services: Services) -> None:
+def test_a_claim_is_exclusive_until_it_is_answered_or_abandoned(services: Container) -> None:
     store = IdempotencyStore(ttl_s=90 * 86_400)
     key = uuid.uuid4().hex
     # GIVEN a first request that claimed the key
@@ -37,7 +37,7 @@ def test_a_claim_is_exclusive_until_it_is_answered_or_abandoned(services: Servic
     assert done.expires_at == int(after.timestamp()) + 90 * 86_400
 
 
-def test_a_released_claim_can_be_claimed_again(services: Services) -> None:
+def test_a_released_claim_can_be_claimed_again(services: Container) -> None:
     store = IdempotencyStore(ttl_s=86_400)
     key = uuid.uuid4().hex
     assert store.claim("rs-idem", key, "hash-a", T0) is None

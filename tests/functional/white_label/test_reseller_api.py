@@ -12,13 +12,12 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib.api.services import Services
+from chalicelib.application.reseller.config import ResellerSettings
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.data import keys
 from chalicelib.data.models import Reseller
 from chalicelib.data.usage_store import month_of
-from chalicelib.portal import actions
-from chalicelib.reseller.config import ResellerSettings
+from chalicelib.wiring.container import Container, container
 from local_aws.stack import LocalStack
 from tests.functional.portal.browser_client import text
 
@@ -110,7 +109,7 @@ def body(response: Any) -> Any:
 
 
 def test_end_to_end_onboarding(
-    client: Client, reseller_api: ResellerApi, standin: LocalStack, services: Services
+    client: Client, reseller_api: ResellerApi, standin: LocalStack, services: Container
 ) -> None:
     api = reseller_api
     co = "acme-rentals"
@@ -270,7 +269,7 @@ def test_revoking_a_key_takes_effect_on_the_next_request(client: Client) -> None
     assert forged.call("GET", "/v1/reseller/companies").status_code == 403
 
 
-def test_a_key_over_its_rate_gets_429_with_retry_after(client: Client, services: Services) -> None:
+def test_a_key_over_its_rate_gets_429_with_retry_after(client: Client, services: Container) -> None:
     api = ResellerApi(client, new_reseller(f"rs-rate-{uuid.uuid4().hex[:6]}"))
     saved = services.reseller_settings
     services.__dict__["reseller_settings"] = ResellerSettings(rate_per_minute=3)
@@ -417,7 +416,7 @@ def test_a_reseller_rotates_its_key_and_the_new_one_is_shown_once(client: Client
     assert api.call("GET", "/v1/reseller/companies").status_code == 403
 
 
-def test_top_ups_are_counted_once_for_the_usage_report(services: Services) -> None:
+def test_top_ups_are_counted_once_for_the_usage_report(services: Container) -> None:
     # GIVEN a unit with a tenancy (demo data; a unit no other test checks the
     # balance of) and this month's top-up count
     unit = services.catalogue.get_unit("thames", "ldn-flat-1")
@@ -426,8 +425,8 @@ def test_top_ups_are_counted_once_for_the_usage_report(services: Services) -> No
     before = services.usage_counters.report("thames", month_of(now)).top_ups
     # WHEN a top-up is made, then replayed with the same key
     key = uuid.uuid4().hex
-    assert actions.top_up(admin, unit, 500, key, now).applied
-    assert not actions.top_up(admin, unit, 500, key, now).applied
+    assert container().credit.top_up(admin, unit, 500, key, now).applied
+    assert not container().credit.top_up(admin, unit, 500, key, now).applied
     # THEN the month counts one top-up more
     assert services.usage_counters.report("thames", month_of(now)).top_ups == before + 1
 

@@ -11,9 +11,9 @@ import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib.api.services import Services
 from chalicelib.branding.schema import BrandConfig
 from chalicelib.data import builders
+from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
 from tests.functional.portal.browser_client import Browser, text
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.functional
 PASSWORD = "Good-password-1"
 
 
-def _company_with_admin(standin: LocalStack, services: Services, reseller_id: str) -> str:
+def _company_with_admin(standin: LocalStack, services: Container, reseller_id: str) -> str:
     """A reseller's company, branded, with an admin who has a known password."""
     assert standin.resources is not None
     company_id = f"sus-{uuid.uuid4().hex[:8]}"
@@ -71,7 +71,7 @@ def _id_token(standin: LocalStack, email: str) -> str:
 
 
 def test_suspension_ends_sessions_and_tokens_and_resume_restores_them(
-    client: Client, standin: LocalStack, services: Services
+    client: Client, standin: LocalStack, services: Container
 ) -> None:
     reseller = ResellerApi(client, new_reseller("rs-suspend"))
     company_id = _company_with_admin(standin, services, "rs-suspend")
@@ -106,7 +106,7 @@ def test_suspension_ends_sessions_and_tokens_and_resume_restores_them(
 
 
 def test_a_page_request_costs_no_extra_round_trip_for_the_status(
-    client: Client, standin: LocalStack, services: Services, monkeypatch: pytest.MonkeyPatch
+    client: Client, standin: LocalStack, services: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The company's status rides in the membership read (one BatchGetItem)."""
     from collections import Counter

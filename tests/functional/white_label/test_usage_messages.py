@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.services import Services, set_services
 from chalicelib.data import builders
 from chalicelib.data.models import Company
 from chalicelib.data.usage_store import UsageCounters
-from chalicelib.pipeline import handlers
-from chalicelib.settings import Settings
+from chalicelib.wiring import handlers
+from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.settings import Settings
 from tests.functional.pipeline.rig import FLAT_TWD, T0, MeterSpec, event, make_bus, minutes
 
 from .conftest import ResellerApi, new_reseller
@@ -29,11 +29,11 @@ pytestmark = pytest.mark.functional
 
 
 @pytest.fixture()
-def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Services]:
-    svc = Services(settings)
-    set_services(svc)
+def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Container]:
+    svc = Container(settings)
+    set_container(svc)
     yield svc
-    set_services(None)
+    set_container(None)
 
 
 def _cycle(bus: Any, seq: int) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def _cycle(bus: Any, seq: int) -> dict[str, Any]:
 
 
 def test_stored_messages_count_once_despite_duplicates_and_late_arrivals(
-    pipeline: Services,
+    pipeline: Container,
 ) -> None:
     bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
     month = T0.strftime("%Y-%m")
@@ -70,7 +70,7 @@ def test_stored_messages_count_once_despite_duplicates_and_late_arrivals(
     assert counters.report(bus.company_id, "2026-10").messages == 0
 
 
-def test_the_reseller_usage_route_reports_the_messages(pipeline: Services, client: Any) -> None:
+def test_the_reseller_usage_route_reports_the_messages(pipeline: Container, client: Any) -> None:
     # GIVEN a reseller's company whose gateway sent 8 messages (and duplicates)
     bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
     reseller = ResellerApi(client, new_reseller("rs-usage"))
@@ -85,7 +85,7 @@ def test_the_reseller_usage_route_reports_the_messages(pipeline: Services, clien
     for seq in [*range(1, 9), 3, 7]:
         handlers.ingest_telemetry(_cycle(bus, seq))
     handlers.ingest_telemetry(_cycle(bus, 10))  # 01:30 closes the 01:15 bucket
-    set_services(None)
+    set_container(None)
     # WHEN the reseller asks for the month
     answer = reseller.call(
         "GET", f"/v1/reseller/companies/{bus.company_id}/usage/{T0.strftime('%Y-%m')}"

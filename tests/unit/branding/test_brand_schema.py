@@ -239,7 +239,7 @@ def invitation_event(company_id: str | None, role: str = "company_admin") -> dic
 
 
 def test_cognito_invitations_carry_the_company_brand_and_the_placeholders() -> None:
-    from chalicelib.branding.invitations import custom_message
+    from chalicelib.application.invitation_messages import custom_message
 
     formosa = parse_brand(base())
     out = custom_message(invitation_event("formosa"), {"formosa": formosa}.get)
@@ -259,7 +259,7 @@ def test_cognito_invitations_carry_the_company_brand_and_the_placeholders() -> N
 
 
 def test_cognito_messages_fall_back_to_the_platform_and_escape_brand_text() -> None:
-    from chalicelib.branding.invitations import custom_message
+    from chalicelib.application.invitation_messages import custom_message
 
     odd = parse_brand(base(display_name='Tom & Jerry\'s "Homes"'))
     out = custom_message(invitation_event("odd"), {"odd": odd}.get)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.services import Services
-from chalicelib.settings import Settings
+from chalicelib.wiring.container import Container
+from chalicelib.wiring.settings import Settings
 
 
 class Recorder:
@@ -23,7 +23,7 @@ class Recorder:
 def test_injected_clients_are_the_ones_used() -> None:
     # GIVEN services with every pipeline client injected
     clients = {name: Recorder() for name in ("iot-data", "sqs", "ses", "sns")}
-    services = Services(
+    services = Container(
         Settings(table_name="powerlet-unit", dead_letter_queue_url="http://q"),
         clients=dict(clients),
     )

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.pipeline.settler import period_index
-from chalicelib.settings import Settings
+from chalicelib.wiring.settings import Settings
 
 T0 = datetime(2026, 11, 28, 0, 0, 0, tzinfo=UTC)
 

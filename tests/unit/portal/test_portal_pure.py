@@ -12,12 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from chalicelib.application.chart import Bar, bar_chart_svg
+from chalicelib.application.errors import InvalidTopUpError
+from chalicelib.application.estimate import MAX_DAYS, days_left
 from chalicelib.domain import EntryKind
 from chalicelib.domain.prepaid import REASONS
-from chalicelib.portal.chart import Bar, bar_chart_svg
-from chalicelib.portal.errors import InvalidTopUpError
-from chalicelib.portal.estimate import MAX_DAYS, days_left
-from chalicelib.web.config import WebSettings
+from chalicelib.routing.web_settings import WebSettings
 from chalicelib.web.cookies import read_cookies, set_cookie
 from chalicelib.web.i18n import MESSAGES, Translator, pick_language
 from chalicelib.web.routes_staff import parse_amount_minor

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chalicelib.application.chart import Bar, period_chart_svg
 from chalicelib.domain.usage_periods import (
     ChartPeriod,
     InvalidChartPeriodError,
@@ -24,7 +25,6 @@ from chalicelib.domain.usage_periods import (
     slots,
     sum_into_slots,
 )
-from chalicelib.portal.chart import Bar, period_chart_svg
 
 LONDON = ZoneInfo("Europe/London")
 TAIPEI = ZoneInfo("Asia/Taipei")

@@ -1,0 +1,38 @@
+"""A company's brand as the rest of the product uses it: which brand a request shows
+(host, ``/b/<slug>/`` or the signed-in company) and whom its e-mails and SMS come from."""
+
+from __future__ import annotations
+
+from ..branding.resolution import ResolvedBrand, resolve
+from ..branding.schema import PLATFORM_DEFAULT
+from ..branding.store import BrandStore
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
+
+
+class Brands:
+    def __init__(self, store: BrandStore, catalogue: Catalogue, platform_sender: str) -> None:
+        self._store = store
+        self._catalogue = catalogue
+        self._platform_sender = platform_sender
+
+    def for_request(
+        self, host: str | None, slug: str | None = None, company_id: str | None = None
+    ) -> ResolvedBrand:
+        return resolve(self._store, host, slug, company_id)
+
+    def sender_for(self, company_id: str) -> tuple[str, str]:
+        """(display name, address) that e-mails of this company are sent as."""
+        brand = self._store.get(company_id)
+        if brand is not None:
+            return brand.email_sender_name, brand.email_sender_address
+        try:  # an unbranded company: its own name, the platform's address
+            name = str(self._catalogue.get_company(company_id).name)
+        except NotFoundError:
+            name = PLATFORM_DEFAULT.email_sender_name
+        return name, self._platform_sender
+
+    def sms_sender_for(self, company_id: str) -> str | None:
+        """The brand's alphanumeric SMS sender id; None for an unbranded company."""
+        brand = self._store.get(company_id)
+        return brand.sms_sender_id if brand is not None else None

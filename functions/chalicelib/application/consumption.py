@@ -1,0 +1,243 @@
+"""Consumption of a unit per chart period (day, week, month, year), against the
+period before it, with the average per day (docs/portal.md, Consumption charts).
+
+Where the numbers come from, cheapest honest source first:
+
+- whole local days before yesterday: the bus's day roll-ups (``GatewayUsageDay``,
+  written by ingest when a day ends, ``pipeline/day_rollup.py``): one Query of
+  at most 731 items for a year and the year before it;
+- yesterday and today, and the hours of a day chart: the bus's 15-minute
+  buckets (``GatewayUsage``): one Query of at most 2 x 100 items. Yesterday is
+  read from buckets because its roll-up appears only once today's first
+  bucket has closed.
+
+So a chart costs at most two Queries, whatever the period. A tenant sees only
+their current tenancy: nothing from before its start date counts, not in the
+bars, the totals, the comparison or the average. Staff see everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ..auth.principal import Principal, Role
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
+from ..data.models import Meter, Property, Tenancy, Unit
+from ..data.usage_days import UsageDayStore
+from ..domain.usage_periods import (
+    ZERO,
+    ChartPeriod,
+    PeriodKind,
+    Slot,
+    average_per_day,
+    counted_days,
+    kwh3,
+    local_day,
+    local_midnight,
+    parse_day,
+    parse_kind,
+    percent_change,
+    slots,
+    sum_into_slots,
+)
+from .scope import UnitScope
+
+DEFAULT_KIND = PeriodKind.WEEK
+LIVE_DAYS = 2  # yesterday and today come from the 15-minute buckets
+
+
+@dataclass(frozen=True)
+class Bar:
+    slot: Slot
+    energy_kwh: Decimal
+
+
+@dataclass(frozen=True)
+class PeriodTotal:
+    period: ChartPeriod
+    total_kwh: Decimal
+    days: int  # days that could hold data: after the tenancy start, not after today
+    average_per_day_kwh: Decimal
+
+
+@dataclass(frozen=True)
+class Consumption:
+    unit_id: str
+    time_zone: str
+    at: date
+    today: date
+    since: date | None  # a tenant's view starts at the tenancy
+    current: PeriodTotal
+    previous: PeriodTotal
+    bars: list[Bar]
+    change_percent: Decimal | None
+    has_data: bool
+
+    @property
+    def kind(self) -> PeriodKind:
+        return self.current.period.kind
+
+    @property
+    def previous_at(self) -> date | None:
+        first = self.previous.period.start
+        return first if first >= date(2000, 1, 1) else None
+
+    @property
+    def next_at(self) -> date | None:
+        following = self.current.period.end
+        return following if following <= self.today else None
+
+
+def parse_request(
+    kind_text: str | None, at_text: str | None, today: date
+) -> tuple[PeriodKind, date]:
+    """``period`` and ``at`` of a query string; absent means this week, today."""
+    kind = parse_kind(kind_text) if kind_text is not None else DEFAULT_KIND
+    at = parse_day(at_text, today) if at_text is not None else today
+    return kind, at
+
+
+def today_at(time_zone: str, now: datetime) -> date:
+    return local_day(now, ZoneInfo(time_zone))
+
+
+class ConsumptionCharts:
+    def __init__(self, catalogue: Catalogue, usage_days: UsageDayStore, scope: UnitScope) -> None:
+        self._catalogue = catalogue
+        self._usage_days = usage_days
+        self._scope = scope
+
+    def for_unit(
+        self, p: Principal, unit_id: str, kind_text: str | None, at_text: str | None, now: datetime
+    ) -> Consumption:
+        """For the API: the unit (404 outside the caller's scope), its property, meter
+        and tenancy (GetItems), then the chart's reads."""
+        unit = self._scope.visible_unit(p, unit_id)
+        prop = self._catalogue.get_property(p.company_id, unit.property_id)
+        kind, at = parse_request(kind_text, at_text, today_at(prop.time_zone, now))
+        meter = self._maybe_meter(p.company_id, unit)
+        tenancy = self._maybe_tenancy(p.company_id, unit) if p.role is Role.TENANT else None
+        return self.of(p, unit, prop, meter, tenancy, kind, at, now)
+
+    def of(
+        self,
+        p: Principal,
+        unit: Unit,
+        prop: Property,
+        meter: Meter | None,
+        tenancy: Tenancy | None,
+        kind: PeriodKind,
+        at: date,
+        now: datetime,
+    ) -> Consumption:
+        zone = ZoneInfo(prop.time_zone)
+        today = local_day(now, zone)
+        period = ChartPeriod.containing(kind, at)
+        previous = period.previous()
+        since = date.fromisoformat(tenancy.starts_on) if p.role is Role.TENANT and tenancy else None
+        buckets: list[tuple[datetime, Decimal]] = []
+        days: list[tuple[date, Decimal]] = []
+        if meter is not None:
+            buckets, days = self._read(p.company_id, meter, zone, period, previous, since, today)
+        current_slots = slots(period, zone)
+        bars = [
+            Bar(s, e)
+            for s, e in zip(
+                current_slots, sum_into_slots(current_slots, buckets, days), strict=True
+            )
+        ]
+        current_total = kwh3(sum((b.energy_kwh for b in bars), ZERO))
+        previous_total = _total(previous, zone, buckets, days)
+        current_days = counted_days(period, since, today)
+        previous_days = counted_days(previous, since, today)
+        return Consumption(
+            unit_id=str(unit.unit_id),
+            time_zone=str(prop.time_zone),
+            at=at,
+            today=today,
+            since=since,
+            current=PeriodTotal(
+                period, current_total, current_days, average_per_day(current_total, current_days)
+            ),
+            previous=PeriodTotal(
+                previous,
+                previous_total,
+                previous_days,
+                average_per_day(previous_total, previous_days),
+            ),
+            bars=bars,
+            change_percent=percent_change(current_total, previous_total),
+            has_data=bool(buckets or days),
+        )
+
+    def _read(
+        self,
+        company_id: str,
+        meter: Meter,
+        zone: ZoneInfo,
+        period: ChartPeriod,
+        previous: ChartPeriod,
+        since: date | None,
+        today: date,
+    ) -> tuple[list[tuple[datetime, Decimal]], list[tuple[date, Decimal]]]:
+        """The meter's energy over both periods: buckets for the live days (and the
+        hours of a day chart), day roll-ups for the rest. At most two Queries."""
+        first = max(previous.start, since) if since else previous.start
+        end = min(period.end, today + timedelta(days=1))  # nothing is metered tomorrow
+        if end <= first:
+            return [], []
+        live_from = today - timedelta(days=LIVE_DAYS - 1)
+        if period.kind is PeriodKind.DAY:
+            live_from = min(live_from, period.start)
+        live_from = max(live_from, first)
+        store = self._usage_days
+        gateway, meter_id = str(meter.gateway_id), str(meter.meter_id)
+        days: list[tuple[date, Decimal]] = []
+        if first < live_from:
+            for item in store.days_between(
+                company_id, gateway, first, min(live_from, end) - timedelta(days=1)
+            ):
+                energy = (item.energy or {}).get(meter_id)
+                if energy is not None:
+                    days.append((date.fromisoformat(item.day), Decimal(str(energy))))
+        buckets: list[tuple[datetime, Decimal]] = []
+        if live_from < end:
+            for bucket in store.buckets_between(
+                company_id, gateway, local_midnight(live_from, zone), local_midnight(end, zone)
+            ):
+                energy = (bucket.energy or {}).get(meter_id)
+                if energy is not None:
+                    buckets.append((bucket.bucket_start, Decimal(str(energy))))
+        return buckets, days
+
+    def _maybe_meter(self, company_id: str, unit: Unit) -> Meter | None:
+        if not unit.meter_id:
+            return None
+        try:
+            return self._catalogue.get_meter(company_id, unit.meter_id)
+        except NotFoundError:
+            return None
+
+    def _maybe_tenancy(self, company_id: str, unit: Unit) -> Tenancy | None:
+        if not unit.tenancy_id:
+            return None
+        try:
+            return self._catalogue.get_tenancy(company_id, unit.tenancy_id)
+        except NotFoundError:
+            return None
+
+
+def _total(
+    period: ChartPeriod,
+    zone: ZoneInfo,
+    buckets: Iterable[tuple[datetime, Decimal]],
+    days: Iterable[tuple[date, Decimal]],
+) -> Decimal:
+    total = sum((e for d, e in days if period.start <= d < period.end), ZERO)
+    total += sum((e for at, e in buckets if period.start <= local_day(at, zone) < period.end), ZERO)
+    return kwh3(total)

@@ -1,0 +1,35 @@
+"""Failures of portal actions, one class per failure mode."""
+
+from __future__ import annotations
+
+# A cursor is checked where it is decoded, in the data layer; re-exported for the edges.
+from ..data.errors import InvalidCursorError
+
+__all__ = [
+    "IdempotencyKeyReusedError",
+    "InvalidCursorError",
+    "InvalidRelayRequestError",
+    "InvalidTopUpError",
+    "InvalidTopUpNoteError",
+    "PortalError",
+]
+
+
+class PortalError(Exception):
+    """Base of every portal action failure."""
+
+
+class InvalidTopUpError(PortalError):
+    """Amount not positive, over the limit, or the unit has no account."""
+
+
+class IdempotencyKeyReusedError(PortalError):
+    """The same idempotency key was used for a different top-up."""
+
+
+class InvalidRelayRequestError(PortalError):
+    """Power must be on or off, with a reason, on a unit that has a meter."""
+
+
+class InvalidTopUpNoteError(InvalidTopUpError):
+    """A top-up note over 200 characters or with control characters."""

@@ -1,0 +1,42 @@
+"""Reseller API settings (rate limit, idempotency, gateway policy, DNS lookups), read once
+by the composition root."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ...config import EnvSettings
+
+ENV_RATE_PER_MINUTE = "POWERLET_RESELLER_RATE_PER_MINUTE"
+ENV_GATEWAY_POLICY = "POWERLET_GATEWAY_POLICY"
+ENV_IDEMPOTENCY_TTL_DAYS = "POWERLET_IDEMPOTENCY_TTL_DAYS"
+ENV_STAGE = "POWERLET_STAGE"
+ENV_DNS_OVER_HTTPS_URL = "POWERLET_DNS_OVER_HTTPS_URL"
+
+GATEWAY_COMPONENT = "com.powerlet.MeterGateway"
+
+
+class ResellerSettings(EnvSettings):
+    stage: str = Field(default="local", validation_alias=ENV_STAGE)
+    rate_per_minute: int = Field(default=120, ge=1, le=10_000, validation_alias=ENV_RATE_PER_MINUTE)
+    # Idempotency records outlive any sane client retry by far, and still expire
+    # (DynamoDB TTL): a replay after that is refused by the object's own
+    # conditional create (company, gateway and meter ids are unique), not repeated.
+    idempotency_ttl_days: int = Field(
+        default=90, ge=1, le=3650, validation_alias=ENV_IDEMPOTENCY_TTL_DAYS
+    )
+    gateway_policy: str | None = Field(default=None, validation_alias=ENV_GATEWAY_POLICY)
+    # where custom-domain TXT challenges are looked up (branding/domain_challenge.py)
+    dns_over_https_url: str = Field(
+        default="https://cloudflare-dns.com/dns-query",
+        pattern=r"^https://[^\s]{1,200}$",
+        validation_alias=ENV_DNS_OVER_HTTPS_URL,
+    )
+
+    @property
+    def gateway_policy_name(self) -> str:
+        return self.gateway_policy or f"powerlet-{self.stage}-gateway"
+
+    @property
+    def idempotency_ttl_s(self) -> int:
+        return self.idempotency_ttl_days * 86_400

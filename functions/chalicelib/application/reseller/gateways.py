@@ -1,0 +1,229 @@
+"""Gateways and meters a reseller registers for a company.
+
+A gateway is claimed in the table first (conditional put), then made an IoT
+thing with its own certificate, the fleet policy and the company's thing
+group; if IoT fails the claim is removed, so a retry starts clean. The answer
+carries the certificate and private key (shown once: the private key is never
+stored) and the component deployment settings for its bus.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ...data import builders
+from ...data.catalogue import Catalogue
+from ...data.errors import ConditionFailedError
+from ...data.models import Company, Gateway, Meter, PowerletItem
+from ...data.usage_store import UsageCounters
+from ...domain import parse_tariff
+from ...domain.errors import DomainError
+from .config import GATEWAY_COMPONENT, ResellerSettings
+from .errors import GatewayExistsError, MeterConflictError
+from .requests import (
+    MAX_METERS_PER_BUS,
+    RegisterGatewayRequest,
+    RegisterMetersRequest,
+)
+
+THING_GROUP_PREFIX = "powerlet-company-"
+
+
+def thing_name_for(company_id: str, gateway_id: str) -> str:
+    return f"pl-{company_id}-{gateway_id}"  # <= 2 + 32 + 40 + 2 chars: under IoT's 128
+
+
+class GatewayRegistry:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        iot_client: Any,
+        usage: UsageCounters,
+        settings: ResellerSettings,
+    ) -> None:
+        self._catalogue = catalogue
+        self._iot = iot_client
+        self._usage = usage
+        self._settings = settings
+
+    def register_gateway(
+        self,
+        company: Company,
+        req: RegisterGatewayRequest,
+        currency: str,
+        time_zone: str,
+        now: datetime,
+    ) -> dict[str, Any]:
+        company_id = str(company.company_id)
+        thing_name = thing_name_for(company_id, req.gateway_id)
+        prop = req.property
+        prop_item = builders.property_(
+            company_id,
+            prop.property_id,
+            name=prop.name,
+            address=prop.address,
+            city=prop.city,
+            country=prop.country,
+            time_zone=time_zone,
+            currency=currency,
+        )
+        if not self._catalogue.create_if_absent(prop_item):
+            self._catalogue.get_property(company_id, prop.property_id)  # existing: reuse it
+        gateway = builders.gateway(
+            company_id,
+            req.gateway_id,
+            thing_name,
+            property_id=prop.property_id,
+            serial=req.bus.model_dump(mode="json"),
+        )
+        try:
+            self._catalogue.create(gateway)
+        except ConditionFailedError as exc:
+            raise GatewayExistsError("the company already has this gateway") from exc
+        try:
+            identity = self._provision_thing(company_id, thing_name)
+        except Exception:
+            self._catalogue.remove(gateway)
+            raise
+        return {
+            "gateway_id": req.gateway_id,
+            "property_id": prop.property_id,
+            **identity,
+            "deployment": deployment_settings(gateway, []),
+        }
+
+    def _provision_thing(self, company_id: str, thing_name: str) -> dict[str, Any]:
+        group = f"{THING_GROUP_PREFIX}{company_id}"
+        try:
+            self._iot.create_thing_group(thingGroupName=group)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+        thing = self._iot.create_thing(thingName=thing_name)
+        self._iot.add_thing_to_thing_group(thingGroupName=group, thingName=thing_name)
+        cert = self._iot.create_keys_and_certificate(setAsActive=True)
+        self._iot.attach_policy(
+            policyName=self._settings.gateway_policy_name, target=cert["certificateArn"]
+        )
+        self._iot.attach_thing_principal(thingName=thing_name, principal=cert["certificateArn"])
+        endpoint = self._iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
+        return {
+            "thing_name": thing_name,
+            "thing_arn": thing["thingArn"],
+            "thing_group": group,
+            "certificate_id": cert["certificateId"],
+            "certificate_arn": cert["certificateArn"],
+            "certificate_pem": cert["certificatePem"],
+            "private_key": cert["keyPair"]["PrivateKey"],
+            "iot_endpoint": endpoint,
+            "policy": self._settings.gateway_policy_name,
+        }
+
+    def register_meters(
+        self, company: Company, gateway_id: str, req: RegisterMetersRequest, now: datetime
+    ) -> dict[str, Any]:
+        company_id = str(company.company_id)
+        gateway = self._catalogue.get_gateway(company_id, gateway_id)
+        existing = list(self._catalogue.list_meters_of_gateway(company_id, gateway_id))
+        _check_bus(existing, req)
+        prop = self._catalogue.get_property(company_id, str(gateway.property_id))
+        items: list[PowerletItem] = []
+        for m in req.meters:
+            try:
+                tariff = parse_tariff(m.unit.tariff)
+            except (DomainError, ValueError, KeyError, TypeError) as exc:
+                raise MeterConflictError(f"unit {m.unit.unit_id}: invalid tariff ({exc})") from exc
+            if tariff.currency != prop.currency:
+                raise MeterConflictError(
+                    f"unit {m.unit.unit_id}: tariff currency is not the property's"
+                )
+            relay = (
+                m.relay.model_dump(mode="json")
+                if m.relay
+                else _default_relay(m.profile, m.bus_address)
+            )
+            meter = builders.meter(
+                company_id,
+                m.meter_id,
+                gateway_id,
+                m.bus_address,
+                unit_id=m.unit.unit_id,
+                profile=m.profile,
+                relay=relay,
+            )
+            unit = builders.unit(
+                company_id,
+                m.unit.unit_id,
+                str(gateway.property_id),
+                name=m.unit.name,
+                unit_type=m.unit.unit_type,
+                billing_mode=m.unit.billing_mode,
+                tariff=m.unit.tariff,
+                meter_id=m.meter_id,
+            )
+            items += [meter, unit]
+        try:
+            self._catalogue.create_all(items)
+        except ConditionFailedError as exc:
+            raise MeterConflictError("a meter id or unit id is already registered") from exc
+        self._usage.meters_changed(company_id, now, len(req.meters))
+        meters = list(self._catalogue.list_meters_of_gateway(company_id, gateway_id))
+        return {
+            "gateway_id": gateway_id,
+            "registered": [m.meter_id for m in req.meters],
+            "deployment": deployment_settings(gateway, meters),
+        }
+
+    def deployment(self, company_id: str, gateway_id: str) -> dict[str, Any]:
+        gateway = self._catalogue.get_gateway(company_id, gateway_id)
+        meters = list(self._catalogue.list_meters_of_gateway(company_id, gateway_id))
+        return deployment_settings(gateway, meters)
+
+
+def _default_relay(profile: str, address: int) -> dict[str, Any] | None:
+    # the DDS238 switches its own relay; an SDM120 needs a relay module named explicitly
+    return {"address": address, "profile": "dds238", "channel": 0} if profile == "dds238" else None
+
+
+def _check_bus(existing: list[Meter], req: RegisterMetersRequest) -> None:
+    ids = [m.meter_id for m in req.meters]
+    addresses = [m.bus_address for m in req.meters]
+    if len(set(ids)) != len(ids) or len(set(addresses)) != len(addresses):
+        raise MeterConflictError("a meter id or bus address repeats in the request")
+    taken = {int(m.bus_address) for m in existing}
+    if taken & set(addresses):
+        raise MeterConflictError(f"bus addresses in use: {sorted(taken & set(addresses))}")
+    if len(existing) + len(req.meters) > MAX_METERS_PER_BUS:
+        raise MeterConflictError(f"a bus carries at most {MAX_METERS_PER_BUS} meters")
+
+
+def deployment_settings(gateway: Gateway, meters: list[Meter]) -> dict[str, Any]:
+    """The component configuration to merge into a Greengrass deployment
+    (same shape as greengrass_component/recipe.yaml's DefaultConfiguration)."""
+    serial = dict(gateway.serial or {})
+    bus: dict[str, Any] = {
+        "transport": serial.get("transport", "rtu"),
+        "port": serial.get("port", "/dev/ttyUSB0"),
+        "baudrate": serial.get("baudrate", 9600),
+        "parity": serial.get("parity", "N"),
+        "stopbits": serial.get("stopbits", 1),
+        "bytesize": serial.get("bytesize", 8),
+    }
+    rows = []
+    for m in sorted(meters, key=lambda x: int(x.bus_address)):
+        row: dict[str, Any] = {
+            "meter_id": m.meter_id,
+            "address": int(m.bus_address),
+            "profile": m.profile,
+        }
+        if m.relay:
+            row["relay"] = dict(m.relay)
+        rows.append(row)
+    return {
+        "component": GATEWAY_COMPONENT,
+        "thing_name": gateway.thing_name,
+        "configuration": {"bus": bus, "meters": rows},
+    }

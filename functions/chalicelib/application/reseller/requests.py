@@ -1,0 +1,108 @@
+"""Request bodies of the reseller API (validated; unknown fields refused)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ...branding.schema import BrandConfig, Email, PlainText
+from ...data.keys import check_meter_id
+
+CompanyId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$")]
+ObjectId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")]
+MAX_METERS_PER_BUS = 32  # the telemetry size budget (docs/iot-contracts.md)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ListCompaniesQuery(_Body):
+    """``GET /v1/reseller/companies?limit=&cursor=``."""
+
+    limit: int = Field(default=50, ge=1, le=200, description="companies per page, 1-200")
+    cursor: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="next_cursor of the previous page (opaque)",
+    )
+
+
+class IssueKeyRequest(_Body):
+    label: PlainText = Field(min_length=1, max_length=100)  # what the key is for
+
+
+class AdminInvite(_Body):
+    email: Email
+    display_name: PlainText | None = Field(default=None, max_length=60)
+
+
+class CreateCompanyRequest(_Body):
+    company_id: CompanyId
+    name: PlainText = Field(min_length=1, max_length=100)
+    brand: BrandConfig
+    admin: AdminInvite
+    low_credit_thresholds_minor: list[Annotated[int, Field(ge=0, le=10**9)]] = Field(
+        default_factory=list, max_length=5
+    )
+
+
+class PropertyRequest(_Body):
+    property_id: ObjectId
+    name: PlainText = Field(min_length=1, max_length=100)
+    address: PlainText = Field(min_length=1, max_length=200)
+    city: PlainText = Field(min_length=1, max_length=80)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class BusSettings(_Body):
+    """The serial side of the component's ``bus`` configuration."""
+
+    transport: Literal["rtu", "tcp"] = "rtu"
+    port: str = Field(default="/dev/ttyUSB0", pattern=r"^/dev/[A-Za-z0-9_/-]{1,40}$")
+    baudrate: Literal[2400, 4800, 9600, 19200, 38400] = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    bytesize: Literal[7, 8] = 8
+
+
+class RegisterGatewayRequest(_Body):
+    gateway_id: ObjectId
+    property: PropertyRequest
+    bus: BusSettings = Field(default_factory=BusSettings)
+
+
+class RelaySettings(_Body):
+    address: int = Field(ge=1, le=247)
+    profile: Literal["dds238", "relay_module"]
+    channel: int = Field(default=0, ge=0, le=31)
+
+
+class UnitRequest(_Body):
+    unit_id: ObjectId
+    name: PlainText = Field(min_length=1, max_length=100)
+    unit_type: Literal["flat", "room", "shop", "office"]
+    billing_mode: Literal["prepaid", "postpaid"]
+    tariff: dict[str, Any]
+
+
+class MeterRequest(_Body):
+    meter_id: str
+    profile: Literal["sdm120", "dds238"]
+    bus_address: int = Field(ge=1, le=247)
+    relay: RelaySettings | None = None
+    unit: UnitRequest
+
+    @field_validator("meter_id")
+    @classmethod
+    def _meter_id(cls, value: str) -> str:
+        try:
+            return check_meter_id(value)
+        except ValueError as exc:
+            raise ValueError("meter_id is 1-17 of A-Z a-z 0-9 _ -") from exc
+
+
+class RegisterMetersRequest(_Body):
+    meters: list[MeterRequest] = Field(min_length=1, max_length=MAX_METERS_PER_BUS)

@@ -1,0 +1,30 @@
+"""Which units a caller may see. Anything else answers 404, never 403."""
+
+from __future__ import annotations
+
+from ..auth.principal import Principal, Role
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
+from ..data.models import Property, Unit
+
+
+class UnitScope:
+    def __init__(self, catalogue: Catalogue) -> None:
+        self._catalogue = catalogue
+
+    def visible_unit(self, p: Principal, unit_id: str) -> Unit:
+        unit = self._catalogue.get_unit(p.company_id, unit_id)
+        if p.role is Role.TENANT:
+            if not unit.tenancy_id:
+                raise NotFoundError("unit not found")
+            tenancy = self._catalogue.get_tenancy(p.company_id, unit.tenancy_id)
+            if tenancy.tenant_sub != p.user_sub:
+                raise NotFoundError("unit not found")
+        elif not p.may_see_property(unit.property_id):
+            raise NotFoundError("unit not found")
+        return unit
+
+    def visible_property(self, p: Principal, property_id: str) -> Property:
+        if not p.may_see_property(property_id):
+            raise NotFoundError("property not found")
+        return self._catalogue.get_property(p.company_id, property_id)

@@ -1,0 +1,215 @@
+"""Read models of prepaid statements: one account over one month of the property's calendar.
+
+A statement starts from the stored balance and walks back over the entries since
+the month began, so opening + entries = closing exactly, and for the current month
+closing = the stored balance. Requests are bounded (docs/portal.md).
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from ..auth.principal import Principal
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
+from ..data.ledger_store import LedgerStore
+from ..data.models import LedgerEntryItem, Property, Unit
+from ..domain.money import Money
+from .bills import bill_id_of
+from .scope import UnitScope
+from .statement_errors import (
+    InvalidMonthError,
+    MonthOutOfRangeError,
+    StatementBusyError,
+    StatementTooLargeError,
+)
+
+MAX_STATEMENT_ENTRIES = 5_000  # entries read from the month's start up to now
+STATEMENT_ATTEMPTS = 3
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+CHARGE_ID = re.compile(r"^cons:[^:]+:(?P<from_ms>\d{1,15}):(?P<to_ms>\d{1,15})$")
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    entry: LedgerEntryItem
+    balance_after_minor: int
+    window_start: datetime | None = None  # the readings a consumption charge settles
+    window_end: datetime | None = None
+    from_kwh: Decimal | None = None
+    to_kwh: Decimal | None = None
+    bill_id: str | None = None
+
+    @builtins.property
+    def energy_kwh(self) -> Decimal | None:
+        if self.from_kwh is None or self.to_kwh is None:
+            return None
+        return self.to_kwh - self.from_kwh
+
+
+@dataclass(frozen=True)
+class Statement:
+    unit: Unit
+    property: Property
+    account_id: str
+    currency: str
+    month: str  # YYYY-MM
+    start: datetime  # local midnight of the first day, property's zone
+    end: datetime  # local midnight of the next month's first day
+    opening_minor: int
+    lines: tuple[StatementLine, ...]
+    closing_minor: int
+    balance_now_minor: int
+    first_month: str
+    last_month: str
+
+    @builtins.property
+    def credits_minor(self) -> int:
+        return sum(int(x.entry.amount_minor) for x in self.lines if int(x.entry.amount_minor) > 0)
+
+    @builtins.property
+    def debits_minor(self) -> int:
+        return sum(int(x.entry.amount_minor) for x in self.lines if int(x.entry.amount_minor) < 0)
+
+    @builtins.property
+    def previous_month(self) -> str | None:
+        prev = _month_text(self.start.date() - timedelta(days=1))
+        return prev if prev >= self.first_month else None
+
+    @builtins.property
+    def next_month(self) -> str | None:
+        following = _month_text(self.end.date())
+        return following if following <= self.last_month else None
+
+
+def _month_text(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def parse_month(text: str | None, tz: str, now: datetime) -> tuple[datetime, datetime]:
+    """[local midnight of the 1st, local midnight of the next 1st) in the property's zone;
+    no month = the current month there."""
+    zone = ZoneInfo(tz)
+    if not text:
+        today = now.astimezone(zone).date()
+        year, month = today.year, today.month
+    else:
+        found = MONTH.fullmatch(text.strip())
+        if not found:
+            raise InvalidMonthError(f"month {text[:16]!r} must be written YYYY-MM")
+        year, month = int(found.group(1)), int(found.group(2))
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+class Statements:
+    def __init__(self, catalogue: Catalogue, ledger: LedgerStore, scope: UnitScope) -> None:
+        self._catalogue = catalogue
+        self._ledger = ledger
+        self._scope = scope
+
+    def statement(self, p: Principal, unit_id: str, month: str | None, now: datetime) -> Statement:
+        """The unit's current account over one month of the property's calendar."""
+        unit = self._scope.visible_unit(p, unit_id)
+        if not unit.account_id:
+            raise NotFoundError("the unit has no account")
+        prop = self._catalogue.get_property(p.company_id, unit.property_id)
+        start, end = parse_month(month, prop.time_zone, now)
+        for _ in range(STATEMENT_ATTEMPTS):
+            account = self._ledger.get_account(p.company_id, unit.account_id)
+            first = _month_text(account.created_at.astimezone(ZoneInfo(prop.time_zone)).date())
+            last = _month_text(now.astimezone(ZoneInfo(prop.time_zone)).date())
+            asked = _month_text(start.date())
+            if not first <= asked <= last:
+                raise MonthOutOfRangeError(
+                    f"month {asked} is outside {first}..{last} (the account's months so far)",
+                    first,
+                    last,
+                )
+            since = self._entries_since(p.company_id, unit.account_id, start)
+            again = self._ledger.get_account(p.company_id, unit.account_id)
+            # The balance is read consistently before and after the entries: if it
+            # moved in between, the entries and the balance may not belong together.
+            same = (again.balance_minor, again.entry_count) == (
+                account.balance_minor,
+                account.entry_count,
+            )
+            if same:
+                break
+        else:
+            raise StatementBusyError("the account kept changing; try again")
+        balance = int(account.balance_minor)
+        opening = balance - sum(int(e.amount_minor) for e in since)
+        running = opening
+        lines = []
+        for entry in since:
+            if entry.occurred_at >= end.astimezone(UTC):
+                break
+            running += int(entry.amount_minor)
+            lines.append(_statement_line(entry, running))
+        return Statement(
+            unit=unit,
+            property=prop,
+            account_id=unit.account_id,
+            currency=str(account.currency),
+            month=_month_text(start.date()),
+            start=start,
+            end=end,
+            opening_minor=opening,
+            lines=tuple(lines),
+            closing_minor=running,
+            balance_now_minor=balance,
+            first_month=first,
+            last_month=last,
+        )
+
+    def _entries_since(
+        self, company_id: str, account_id: str, start: datetime
+    ) -> list[LedgerEntryItem]:
+        """Entries that occurred at or after ``start``, oldest first (gsi2, pattern 17)."""
+        found = self._ledger.entries_since(company_id, account_id, start, MAX_STATEMENT_ENTRIES + 1)
+        if len(found) > MAX_STATEMENT_ENTRIES:
+            raise StatementTooLargeError(
+                f"more than {MAX_STATEMENT_ENTRIES} entries since this month began; "
+                "choose a later month"
+            )
+        return found
+
+
+def _statement_line(entry: LedgerEntryItem, balance_after: int) -> StatementLine:
+    refs = {str(k): str(v) for k, v in dict(entry.refs or {}).items()}
+    window = CHARGE_ID.fullmatch(str(entry.entry_id))
+    start = end = None
+    if window:
+        start = datetime.fromtimestamp(int(window.group("from_ms")) / 1000, UTC)
+        end = datetime.fromtimestamp(int(window.group("to_ms")) / 1000, UTC)
+    bill = refs.get("bill")
+    return StatementLine(
+        entry=entry,
+        balance_after_minor=balance_after,
+        window_start=start,
+        window_end=end,
+        from_kwh=_decimal(refs.get("from_kwh")),
+        to_kwh=_decimal(refs.get("to_kwh")),
+        bill_id=bill_id_of(str(entry.account_id), bill) if bill else None,
+    )
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def major(amount_minor: int, currency: str) -> Decimal:
+    """Minor units to a Decimal in major units with the currency's own decimals."""
+    return Money(int(amount_minor), currency).to_decimal()

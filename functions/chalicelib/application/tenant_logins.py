@@ -1,0 +1,91 @@
+"""The tenant's login: reuse the one a tenant of this company already has (moving
+between units), else invite a new one, as the reseller onboarding invites a company's
+first admin (``reseller/onboarding.py``): Cognito ``AdminCreateUser`` sends the
+invitation with a temporary password, branded by the pool's Custom Message trigger
+(``application/invitation_messages.py``); the user chooses a password at first sign-in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..auth.attributes import COMPANY_ATTRIBUTE
+from ..auth.invitations import USERNAME_EXISTS, invite_login
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
+from .move_errors import TenantLoginConflictError
+
+LOG = logging.getLogger(__name__)
+TENANT_ROLE = "tenant"
+
+
+@dataclass(frozen=True)
+class TenantLogin:
+    user_sub: str
+    invited: bool  # True: created (and invited) by this call
+
+
+class TenantLogins:
+    def __init__(self, cognito: Any, user_pool_id: str | None, catalogue: Catalogue) -> None:
+        self._cognito = cognito
+        self._pool = user_pool_id
+        self._catalogue = catalogue
+
+    def find_or_invite(self, company_id: str, email: str, name: str, locale: str) -> TenantLogin:
+        existing = self._existing(company_id, email)
+        if existing is not None:
+            return TenantLogin(existing, invited=False)
+        try:
+            sub = invite_login(
+                self._cognito,
+                self._pool,
+                email,
+                company_id,
+                TENANT_ROLE,
+                {"name": name, "locale": locale},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != USERNAME_EXISTS:
+                raise
+            # a concurrent move-in (a double submit) invited the same address first
+            existing = self._existing(company_id, email)
+            if existing is None:
+                raise
+            return TenantLogin(existing, invited=False)
+        return TenantLogin(sub, invited=True)
+
+    def withdraw(self, email: str) -> None:
+        """Delete a login this move-in created, when the move-in itself failed."""
+        try:
+            self._cognito.admin_delete_user(UserPoolId=self._pool, Username=email)
+        except ClientError:
+            # keep the original failure visible; an orphan login has no membership anyway
+            LOG.exception("could not withdraw the invitation of %s", email)
+
+    def _existing(self, company_id: str, email: str) -> str | None:
+        """The sub of this company's tenant login for ``email``; None if there is no login.
+
+        One pool serves every company and the user name is the e-mail, so an address
+        can belong to one company only; staff logins are never turned into tenants."""
+        try:
+            user = self._cognito.admin_get_user(UserPoolId=self._pool, Username=email)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "UserNotFoundException":
+                return None
+            raise
+        attrs = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        if attrs.get(COMPANY_ATTRIBUTE) != company_id:
+            # the same answer as for a staff login: nothing about other companies leaks
+            raise TenantLoginConflictError("this e-mail cannot be used for a tenant login here")
+        sub = attrs["sub"]
+        try:
+            member = self._catalogue.get_membership(company_id, sub)
+        except NotFoundError:
+            return sub
+        if member.role != TENANT_ROLE:
+            raise TenantLoginConflictError("this e-mail cannot be used for a tenant login here")
+        return sub

@@ -1,0 +1,290 @@
+"""Read models of the portal pages and the JSON API, each a bounded number of
+DynamoDB requests whatever the size of the company (see docs/portal.md):
+
+- dashboard: properties (1 Query), one page of units of one property (1 Query
+  on gsi1), their accounts, meters and gateways (1 BatchGetItem each), the
+  newest alerts (1 Query);
+- unit page: unit, property, meter, account, tenancy (GetItems), a ledger page
+  (gsi2), the latest relay commands, a week of 15-minute usage of its gateway.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..auth.principal import Principal, Role
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
+from ..data.ledger_store import LedgerStore
+from ..data.models import (
+    Account,
+    Bill,
+    Gateway,
+    LedgerEntryItem,
+    Meter,
+    Notification,
+    Property,
+    RelayCommand,
+    Tenancy,
+    Unit,
+)
+from ..data.notifications import NotificationStore
+from ..data.telemetry_store import TelemetryStore
+from ..pipeline.billing_run import last_completed_month
+from ..pipeline.relay_log import RelayLog
+from .estimate import days_left
+from .latest_reading import LatestReadings, StoredReading
+from .scope import UnitScope
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+MAX_QUERY_CHARS = 64
+LEDGER_PAGE = 20
+ALERTS_SHOWN = 5
+RELAY_HISTORY = 5
+USAGE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit: Unit
+    account: Account | None
+    meter: Meter | None
+    gateway: Gateway | None
+    bill: Bill | None = None  # postpaid: the bill of the last completed month, if issued
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    properties: list[Property]
+    selected: Property | None
+    rows: list[UnitRow]
+    next_cursor: str | None
+    alerts: list[Notification]
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    day: datetime  # local midnight, tz-aware
+    energy_kwh: Decimal
+
+
+@dataclass(frozen=True)
+class UnitDetail:
+    unit: Unit
+    property: Property
+    meter: Meter | None
+    account: Account | None
+    tenancy: Tenancy | None
+    entries: list[LedgerEntryItem]
+    commands: list[RelayCommand]
+    usage: list[UsageDay]
+    days_left: int | None
+    # The newest stored reading: the gateway's latest cycles, else the Meter item.
+    latest: StoredReading | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @builtins.property
+    def power_state(self) -> str:
+        """The state asked for: a pending command's, else the meter's confirmed one."""
+        if self.commands and self.commands[0].outcome == "pending":
+            return str(self.commands[0].power)
+        return str(self.unit.power)
+
+    @builtins.property
+    def power_pending(self) -> bool:
+        return bool(self.commands) and self.commands[0].outcome == "pending"
+
+    @builtins.property
+    def power_reason(self) -> str:
+        """Why the power is as it is: the latest command's reason, else the unit's."""
+        if self.commands:
+            return str(self.commands[0].reason)
+        return str(self.unit.power_reason or ("credit_ok" if self.unit.power == "on" else ""))
+
+    @builtins.property
+    def power_note(self) -> str | None:
+        return getattr(self.commands[0], "note", None) if self.commands else None
+
+
+class PortalViews:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        ledger: LedgerStore,
+        notifications: NotificationStore,
+        telemetry: TelemetryStore,
+        relay_log: RelayLog,
+        scope: UnitScope,
+        latest: LatestReadings,
+    ) -> None:
+        self._catalogue = catalogue
+        self._ledger = ledger
+        self._notifications = notifications
+        self._telemetry = telemetry
+        self._relay_log = relay_log
+        self._scope = scope
+        self._latest = latest
+
+    def dashboard(
+        self,
+        p: Principal,
+        property_id: str | None = None,
+        search: str = "",
+        power: str | None = None,
+        cursor: str | None = None,
+        page_size: int = PAGE_SIZE,
+        now: datetime | None = None,
+    ) -> Dashboard:
+        props = [
+            x
+            for x in self._catalogue.list_properties(p.company_id)
+            if p.may_see_property(x.property_id)
+        ]
+        selected = next((x for x in props if x.property_id == property_id), None)
+        if property_id and selected is None:
+            raise NotFoundError("property not found")
+        selected = selected or (props[0] if props else None)
+        rows: list[UnitRow] = []
+        next_cursor = None
+        if selected is not None:
+            units, next_cursor = self._catalogue.units_page(
+                p.company_id,
+                selected.property_id,
+                search=search.strip()[:MAX_QUERY_CHARS],
+                power=power,
+                cursor=cursor,
+                limit=min(page_size, MAX_PAGE_SIZE),
+            )
+            month = last_completed_month(now or datetime.now(UTC), selected.time_zone)
+            rows = self._rows(p.company_id, units, month.start.isoformat())
+        alerts = self._notifications.newest(p.company_id, ALERTS_SHOWN)
+        if p.role is not Role.COMPANY_ADMIN:
+            visible = {f"unit:{r.unit.unit_id}" for r in rows}
+            alerts = [a for a in alerts if a.subject_ref in visible]
+        return Dashboard(props, selected, rows, next_cursor, alerts)
+
+    def _rows(self, company_id: str, units: list[Unit], bill_month: str) -> list[UnitRow]:
+        """One page of units with their accounts, postpaid bills of ``bill_month`` (the key
+        is known, so they come in the same batch), meters and gateways: 3 BatchGetItems."""
+        accounts, bills = self._ledger.accounts_and_bills(
+            company_id,
+            {u.account_id for u in units if u.account_id},
+            {u.account_id for u in units if u.account_id and u.billing_mode == "postpaid"},
+            bill_month,
+        )
+        meters = self._catalogue.get_meters(company_id, {u.meter_id for u in units if u.meter_id})
+        gateways = self._catalogue.get_gateways(company_id, {m.gateway_id for m in meters.values()})
+        rows = []
+        for u in units:
+            meter = meters.get(u.meter_id or "")
+            rows.append(
+                UnitRow(
+                    unit=u,
+                    account=accounts.get(u.account_id or ""),
+                    meter=meter,
+                    gateway=gateways.get(meter.gateway_id) if meter else None,
+                    bill=bills.get(u.account_id or ""),
+                )
+            )
+        return rows
+
+    def unit_detail(
+        self, p: Principal, unit_id: str, now: datetime | None = None, with_usage: bool = True
+    ) -> UnitDetail:
+        """``with_usage=False``: the caller draws its own chart (application/consumption.py)."""
+        now = now or datetime.now(UTC)
+        unit = self._scope.visible_unit(p, unit_id)
+        prop = self._catalogue.get_property(p.company_id, unit.property_id)
+        meter = (
+            _maybe(lambda: self._catalogue.get_meter(p.company_id, unit.meter_id or ""))
+            if unit.meter_id
+            else None
+        )
+        tenancy = (
+            _maybe(lambda: self._catalogue.get_tenancy(p.company_id, unit.tenancy_id or ""))
+            if unit.tenancy_id
+            else None
+        )
+        account = entries = None
+        if unit.account_id:
+            account = _maybe(lambda: self._ledger.get_account(p.company_id, unit.account_id or ""))
+            entries = list(self._ledger.entries(p.company_id, unit.account_id, limit=LEDGER_PAGE))
+        commands: list[RelayCommand] = []
+        usage: list[UsageDay] = []
+        latest = None
+        if meter is not None:
+            latest = self._latest.of(p.company_id, meter)
+            commands = self._relay_log.history(p.company_id, meter.meter_id, RELAY_HISTORY)
+            if with_usage:
+                usage = self.daily_usage(p.company_id, meter, prop.time_zone, now)
+        estimate = None
+        if account is not None and entries is not None:
+            estimate = days_left(
+                int(account.balance_minor),
+                [(e.entry_kind, int(e.amount_minor), e.occurred_at) for e in entries],
+                now,
+            )
+        return UnitDetail(
+            unit, prop, meter, account, tenancy, entries or [], commands, usage, estimate, latest
+        )
+
+    def daily_usage(
+        self, company_id: str, meter: Meter, time_zone: str, now: datetime
+    ) -> list[UsageDay]:
+        """Energy per local day over the last week, from the gateway's 15-minute buckets."""
+        zone = ZoneInfo(time_zone)
+        today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        first = today - timedelta(days=USAGE_DAYS - 1)
+        totals = {first + timedelta(days=i): Decimal("0.000") for i in range(USAGE_DAYS)}
+        buckets = self._telemetry.usage_between(
+            company_id, meter.gateway_id, first.astimezone(UTC), now.astimezone(UTC)
+        )
+        seen = False
+        for bucket in buckets:
+            energy = (bucket.energy or {}).get(meter.meter_id)
+            if energy is None:
+                continue
+            seen = True
+            day = bucket.bucket_start.astimezone(zone).replace(
+                hour=0, minute=0, second=0, microsecond=0
+            )
+            if day in totals:
+                totals[day] += Decimal(str(energy))
+        if not seen:
+            return []
+        return [
+            UsageDay(day, kwh.quantize(Decimal("0.001"))) for day, kwh in sorted(totals.items())
+        ]
+
+    def tenant_units(self, p: Principal) -> list[Unit]:
+        """The caller's current tenancies' units (gsi2, then one BatchGet)."""
+        tenancies = [
+            t
+            for t in self._catalogue.list_tenancies_of_tenant(p.company_id, p.user_sub)
+            if not t.ends_on
+        ]
+        mine = {t.tenancy_id for t in tenancies}
+        units = self._catalogue.get_units(p.company_id, [t.unit_id for t in tenancies])
+        return sorted((u for u in units.values() if u.tenancy_id in mine), key=lambda u: u.unit_id)
+
+    def entry_of_unit(
+        self, p: Principal, unit_id: str, entry_id: str
+    ) -> tuple[Unit, LedgerEntryItem]:
+        unit = self._scope.visible_unit(p, unit_id)
+        if not unit.account_id:
+            raise NotFoundError("entry not found")
+        entry = self._ledger.get_entry(p.company_id, unit.account_id, entry_id)
+        return unit, entry
+
+
+def _maybe(fetch: Any) -> Any:
+    try:
+        return fetch()
+    except NotFoundError:
+        return None

@@ -1,0 +1,48 @@
+"""Reading settings from the environment: the one base class every settings object uses.
+
+Each concern has its own settings object (the functions' ``wiring/settings.py``, the
+portal's ``web/config.py``, the reseller API's ``application/reseller/config.py``),
+read once by the composition root. Field aliases are the environment variable names,
+so the deployment template, the local stand-in and the code agree on one spelling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self
+
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EnvSettings(BaseSettings):
+    """Frozen, validated settings; unknown variables are ignored (the process
+    environment holds many that are not ours), empty ones count as unset."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        case_sensitive=True,
+        env_ignore_empty=True,
+        populate_by_name=True,  # tools and tests may also pass fields by name
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """The process environment, or (tests, tools) exactly the mapping given."""
+        if env is None:
+            return cls()
+        names = cls.env_names()
+        return cls.model_validate({k: v for k, v in env.items() if k in names and v != ""})
+
+    @classmethod
+    def env_names(cls) -> frozenset[str]:
+        """Every environment variable this object reads."""
+        names: set[str] = set()
+        for field in cls.model_fields.values():
+            alias: Any = field.validation_alias
+            if isinstance(alias, AliasChoices):
+                names.update(str(choice) for choice in alias.choices)
+            elif isinstance(alias, str):
+                names.add(alias)
+        return frozenset(names)

@@ -1,0 +1,86 @@
+"""Who may call which route, declared next to the route and kept in one registry.
+
+``ROUTE_ACCESS`` maps ``(METHOD, path)`` to the roles allowed (or ``PUBLIC``).
+A test enumerates every route of the app and fails if one is missing here or
+has no access test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice import Blueprint
+from pydantic import BaseModel
+
+from ..auth.principal import Principal, Role
+from .authorizer import token_authorizer
+from .dependencies import deps
+from .errors import map_errors
+
+PUBLIC: frozenset[Role] = frozenset()
+ANY_SIGNED_IN = frozenset(Role) - {Role.RESELLER}  # users of a company, not API keys
+STAFF = frozenset({Role.COMPANY_ADMIN, Role.PROPERTY_MANAGER, Role.LANDLORD})
+
+ROUTE_ACCESS: dict[tuple[str, str], frozenset[Role]] = {}
+# The JSON body a route takes, and the creates that honour an Idempotency-Key header,
+# declared on the route so the OpenAPI document is built from the same declaration.
+REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {}
+IDEMPOTENT_CREATES: set[tuple[str, str]] = set()
+# The query parameters a route reads (a model of str fields), for the OpenAPI document.
+QUERY_MODELS: dict[tuple[str, str], type[BaseModel]] = {}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def declare(
+    path: str,
+    methods: tuple[str, ...],
+    roles: frozenset[Role],
+    body: type[BaseModel] | None = None,
+    idempotent: bool = False,
+    query: type[BaseModel] | None = None,
+) -> None:
+    """Record who may call a route, what body it takes and whether it is an idempotent create."""
+    for method in methods:
+        ROUTE_ACCESS[(method, path)] = roles
+        if query is not None:
+            QUERY_MODELS[(method, path)] = query
+        if body is not None:
+            REQUEST_BODIES[(method, path)] = body
+        if idempotent:
+            IDEMPOTENT_CREATES.add((method, path))
+
+
+def route(
+    bp: Blueprint,
+    path: str,
+    roles: frozenset[Role],
+    methods: tuple[str, ...] = ("GET",),
+    body: type[BaseModel] | None = None,
+    idempotent: bool = False,
+    query: type[BaseModel] | None = None,
+    **kw: Any,
+) -> Callable[[_F], _F]:
+    """Register a route, the roles allowed to call it and its JSON body, in one declaration."""
+
+    def register(func: _F) -> _F:
+        declare(path, methods, roles, body, idempotent, query)
+        if roles is not PUBLIC:
+            kw["authorizer"] = token_authorizer
+        bp.route(path, methods=list(methods), **kw)(map_errors(func))
+        return func
+
+    return register
+
+
+def current_principal(bp: Blueprint, allowed: frozenset[Role]) -> Principal:
+    """The verified caller with its role from the membership record (read on every
+    request, with the company's status: a suspension ends access at once)."""
+    ctx = bp.current_request.context.get("authorizer") or {}
+    return deps().principals.load(
+        str(ctx.get("company_id") or ""),
+        str(ctx.get("user_sub") or ""),
+        str(ctx.get("email", "")),
+        allowed,
+    )

@@ -1,0 +1,445 @@
+"""The composition root: everything a function needs, built once per Lambda container.
+
+Built lazily from the settings objects (each read once), so a function builds only
+what its path touches. Every AWS client is injectable (``clients`` by service name)
+and every collaborator is passed in through a constructor; no use case looks
+anything up. The routes reach this object through ``routing.dependencies`` (the
+root installs it there); event handlers through ``wiring.handlers``. No business
+rule lives here: only construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import boto3
+
+from ..application.actions import CreditAndPower
+from ..application.bills import BillQueries
+from ..application.brands import Brands
+from ..application.consumption import ConsumptionCharts
+from ..application.latest_reading import LatestReadings
+from ..application.move_in import MoveIns
+from ..application.move_out import MoveOuts
+from ..application.notifications_view import NotificationQueries
+from ..application.portal_sessions import PortalSessions
+from ..application.portfolio import Portfolio
+from ..application.reseller.config import ResellerSettings
+from ..application.reseller.gateways import GatewayRegistry
+from ..application.reseller.keys import ResellerKeys
+from ..application.reseller.onboarding import Onboarding
+from ..application.scope import UnitScope
+from ..application.settings_edit import SettingsEditor
+from ..application.sign_in_throttle import SignInThrottle
+from ..application.statements import Statements
+from ..application.tenant_logins import TenantLogins
+from ..application.views import PortalViews
+from ..auth.cognito_signin import CognitoSignIn
+from ..auth.principals import Principals
+from ..auth.tokens import TokenVerifier
+from ..branding.domain_challenge import DnsOverHttpsResolver, TxtResolver
+from ..branding.logos import LogoStore
+from ..branding.store import BrandStore
+from ..data.bills import BillStore
+from ..data.binding import bind_models, new_connection
+from ..data.brand_records import BrandRecords
+from ..data.catalogue import Catalogue
+from ..data.ledger_store import LedgerStore
+from ..data.member_access import MemberAccess
+from ..data.notifications import NotificationStore
+from ..data.reseller_store import ApiKeyStore, IdempotencyStore, RateWindows
+from ..data.settings_store import SettingsStore
+from ..data.settlement_store import SettlementStore
+from ..data.telemetry_store import TelemetryStore
+from ..data.tenancies import TenancyStore
+from ..data.throttle import SignInThrottleStore
+from ..data.usage_days import UsageDayStore
+from ..data.usage_store import UsageCounters
+from ..data.web_sessions import WebSessionStore
+from ..pipeline.alerts import Notifier
+from ..pipeline.billing_run import BillingRun, lambda_dispatcher, utc
+from ..pipeline.confirmation import RelayConfirmations
+from ..pipeline.context import BusDirectory
+from ..pipeline.control import Controller
+from ..pipeline.dead_letters import DeadLetters
+from ..pipeline.ingest import Ingest
+from ..pipeline.meter_control import MeterControlService
+from ..pipeline.presence import Presence
+from ..pipeline.reconciliation import Reconciliation
+from ..pipeline.relay_log import RelayLog
+from ..pipeline.settings_rollout import SettingsRollout
+from ..pipeline.settler import Settler
+from ..pipeline.shadows import ShadowWriter
+from ..routing.web_settings import WebSettings
+from .settings import Settings, get_settings
+
+
+@dataclass
+class Container:
+    """``clients`` overrides any boto3 client by service name (``iot-data``,
+    ``sqs``, ``ses``, ``sns``, ``lambda``, ``cognito-idp``, ``s3``, ``iot``)."""
+
+    settings: Settings
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        bind_models(self.settings)
+
+    def client(self, name: str) -> Any:
+        if name not in self.clients:
+            kwargs: dict[str, Any] = {"region_name": self.settings.region}
+            if name == "iot-data" and self.settings.iot_data_endpoint:
+                kwargs["endpoint_url"] = self.settings.iot_data_endpoint
+            self.clients[name] = boto3.client(name, **kwargs)
+        return self.clients[name]
+
+    # --- the other settings objects, one per concern, each read once ---
+
+    @cached_property
+    def web_settings(self) -> WebSettings:
+        return WebSettings.from_env()
+
+    @cached_property
+    def reseller_settings(self) -> ResellerSettings:
+        return ResellerSettings.from_env()
+
+    # --- the data layer ---
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        return Catalogue(new_connection(self.settings))
+
+    @cached_property
+    def tenancies(self) -> TenancyStore:
+        return TenancyStore(new_connection(self.settings))
+
+    @cached_property
+    def bill_store(self) -> BillStore:
+        return BillStore()
+
+    @cached_property
+    def notification_store(self) -> NotificationStore:
+        return NotificationStore()
+
+    @cached_property
+    def ledger(self) -> LedgerStore:
+        return LedgerStore(new_connection(self.settings))
+
+    @cached_property
+    def settlements(self) -> SettlementStore:
+        return SettlementStore(new_connection(self.settings), self.ledger)
+
+    @cached_property
+    def telemetry(self) -> TelemetryStore:
+        return TelemetryStore()
+
+    @cached_property
+    def usage_days(self) -> UsageDayStore:
+        return UsageDayStore()
+
+    @cached_property
+    def usage_counters(self) -> UsageCounters:
+        return UsageCounters()
+
+    @cached_property
+    def settings_store(self) -> SettingsStore:
+        return SettingsStore(new_connection(self.settings))
+
+    @cached_property
+    def brand_store(self) -> BrandStore:
+        return BrandStore(BrandRecords(new_connection(self.settings)))
+
+    @cached_property
+    def web_sessions(self) -> WebSessionStore:
+        return WebSessionStore()
+
+    @cached_property
+    def api_keys(self) -> ApiKeyStore:
+        return ApiKeyStore()
+
+    @cached_property
+    def rate_windows(self) -> RateWindows:
+        return RateWindows()
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        return IdempotencyStore(self.reseller_settings.idempotency_ttl_s)
+
+    # --- the event pipeline ---
+
+    @cached_property
+    def buses(self) -> BusDirectory:
+        return BusDirectory(self.catalogue, self.settings.catalogue_cache_s)
+
+    @cached_property
+    def dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.client("sqs"), self.settings.dead_letter_queue_url)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return Notifier(
+            self.catalogue,
+            self.client("ses"),
+            self.client("sns"),
+            self.settings.sender_email,
+            sender_for=self.brands.sender_for,
+            sms_sender_for=self.brands.sms_sender_for,
+        )
+
+    @cached_property
+    def shadows(self) -> ShadowWriter:
+        return ShadowWriter(self.client("iot-data"))
+
+    @cached_property
+    def relay_log(self) -> RelayLog:
+        return RelayLog()
+
+    @cached_property
+    def controller(self) -> Controller:
+        return Controller(self.shadows, self.relay_log, self.notifier)
+
+    @cached_property
+    def settler(self) -> Settler:
+        return Settler(
+            self.ledger, self.settlements, self.notifier, self.settings.settlement_period_h
+        )
+
+    @cached_property
+    def ingest(self) -> Ingest:
+        return Ingest(
+            self.buses,
+            self.telemetry,
+            self.settler,
+            self.controller,
+            self.notifier,
+            self.dead_letters,
+            usage=self.usage_counters,
+        )
+
+    @cached_property
+    def meter_control(self) -> MeterControlService:
+        return MeterControlService(
+            self.catalogue,
+            self.buses,
+            self.telemetry,
+            self.ledger,
+            self.settler,
+            self.controller,
+            self.notifier,
+        )
+
+    @cached_property
+    def settings_rollout(self) -> SettingsRollout:
+        return SettingsRollout(
+            self.catalogue, self.buses, self.telemetry, self.settler, self.controller
+        )
+
+    @cached_property
+    def confirmations(self) -> RelayConfirmations:
+        return RelayConfirmations(
+            self.catalogue,
+            self.buses,
+            self.telemetry,
+            self.relay_log,
+            self.shadows,
+            self.notifier,
+            self.dead_letters,
+        )
+
+    @cached_property
+    def presence(self) -> Presence:
+        return Presence(self.catalogue, self.telemetry, self.notifier, self.dead_letters)
+
+    @cached_property
+    def reconciliation(self) -> Reconciliation:
+        return Reconciliation(self.catalogue, self.ledger, self.notifier)
+
+    @cached_property
+    def billing(self) -> BillingRun:
+        if self.settings.bill_property_function:
+            dispatch = lambda_dispatcher(
+                self.client("lambda"), self.settings.bill_property_function
+            )
+        else:
+            # No function to fan out to (local, tests): bill each property in turn.
+            def dispatch(job: dict[str, Any]) -> None:
+                self.billing.bill_property(job["company_id"], job["property_id"], utc(job["now"]))
+
+        return BillingRun(
+            self.catalogue, self.buses, self.telemetry, self.ledger, self.settlements, dispatch
+        )
+
+    # --- identity ---
+
+    @cached_property
+    def token_verifier(self) -> TokenVerifier:
+        if not (self.settings.user_pool_id and self.settings.user_pool_client_id):
+            raise RuntimeError("POWERLET_USER_POOL_ID and POWERLET_USER_POOL_CLIENT_ID are not set")
+        return TokenVerifier(
+            self.settings.region, self.settings.user_pool_id, self.settings.user_pool_client_id
+        )
+
+    @cached_property
+    def principals(self) -> Principals:
+        return Principals(MemberAccess())
+
+    @cached_property
+    def cognito_client(self) -> Any:
+        return self.client("cognito-idp")
+
+    @cached_property
+    def sign_in(self) -> CognitoSignIn:
+        if not self.settings.user_pool_client_id:
+            raise RuntimeError("POWERLET_USER_POOL_CLIENT_ID is not set")
+        return CognitoSignIn(self.cognito_client, self.settings.user_pool_client_id)
+
+    @cached_property
+    def portal_sessions(self) -> PortalSessions:
+        return PortalSessions(self.token_verifier, self.catalogue, self.web_sessions)
+
+    @cached_property
+    def sign_in_throttle(self) -> SignInThrottle:
+        web = self.web_settings
+        return SignInThrottle(
+            SignInThrottleStore(web.throttle_window_s),
+            web.max_failures_per_account,
+            web.max_failures_per_client,
+        )
+
+    # --- brands ---
+
+    @cached_property
+    def brands(self) -> Brands:
+        return Brands(self.brand_store, self.catalogue, self.settings.sender_email)
+
+    @cached_property
+    def logo_store(self) -> LogoStore:
+        return LogoStore(self.client("s3"), self.settings.assets_bucket)
+
+    @cached_property
+    def dns_resolver(self) -> TxtResolver:
+        """Custom-domain challenges; tests and tools assign a StaticTxtResolver."""
+        return DnsOverHttpsResolver(self.reseller_settings.dns_over_https_url)
+
+    # --- use cases of the portal and the JSON API ---
+
+    @cached_property
+    def scope(self) -> UnitScope:
+        return UnitScope(self.catalogue)
+
+    @cached_property
+    def latest_readings(self) -> LatestReadings:
+        return LatestReadings(self.telemetry)
+
+    @cached_property
+    def portfolio(self) -> Portfolio:
+        return Portfolio(self.catalogue, self.ledger, self.scope)
+
+    @cached_property
+    def views(self) -> PortalViews:
+        return PortalViews(
+            self.catalogue,
+            self.ledger,
+            self.notification_store,
+            self.telemetry,
+            self.relay_log,
+            self.scope,
+            self.latest_readings,
+        )
+
+    @cached_property
+    def credit(self) -> CreditAndPower:
+        return CreditAndPower(self.ledger, self.meter_control, self.usage_counters)
+
+    @cached_property
+    def consumption(self) -> ConsumptionCharts:
+        return ConsumptionCharts(self.catalogue, self.usage_days, self.scope)
+
+    @cached_property
+    def bills(self) -> BillQueries:
+        return BillQueries(self.catalogue, self.bill_store, self.tenancies, self.scope)
+
+    @cached_property
+    def statements(self) -> Statements:
+        return Statements(self.catalogue, self.ledger, self.scope)
+
+    @cached_property
+    def notifications(self) -> NotificationQueries:
+        return NotificationQueries(self.catalogue, self.notification_store)
+
+    @cached_property
+    def tenant_logins(self) -> TenantLogins:
+        return TenantLogins(self.cognito_client, self.settings.user_pool_id, self.catalogue)
+
+    @cached_property
+    def move_ins(self) -> MoveIns:
+        return MoveIns(
+            self.catalogue,
+            self.ledger,
+            self.tenancies,
+            self.scope,
+            self.latest_readings,
+            self.tenant_logins,
+        )
+
+    @cached_property
+    def move_outs(self) -> MoveOuts:
+        return MoveOuts(
+            self.catalogue,
+            self.ledger,
+            self.settlements,
+            self.tenancies,
+            self.scope,
+            self.latest_readings,
+        )
+
+    @cached_property
+    def settings_editor(self) -> SettingsEditor:
+        return SettingsEditor(
+            self.catalogue, self.settings_store, self.settings_rollout, self.scope
+        )
+
+    # --- the reseller API ---
+
+    @cached_property
+    def reseller_keys(self) -> ResellerKeys:
+        return ResellerKeys(self.api_keys, self.catalogue)
+
+    @cached_property
+    def onboarding(self) -> Onboarding:
+        return Onboarding(
+            self.catalogue,
+            self.brand_store,
+            self.logo_store,
+            self.usage_counters,
+            self.cognito_client,
+            self.settings.user_pool_id,
+        )
+
+    @cached_property
+    def gateways(self) -> GatewayRegistry:
+        return GatewayRegistry(
+            self.catalogue,
+            self.client("iot"),
+            self.usage_counters,
+            self.reseller_settings,
+        )
+
+
+_container: Container | None = None
+
+
+def container() -> Container:
+    """The process-wide container, built on first use (Lambda cold start)."""
+    global _container
+    if _container is None:
+        _container = Container(get_settings())
+    return _container
+
+
+def set_container(value: Container | None) -> None:
+    """Tests and tools swap the whole root; ``None`` builds a fresh one on next use."""
+    global _container
+    _container = value
