@@ -1,7 +1,7 @@
 """Reading settings from the environment: the one base class every settings object uses.
 
 Each concern has its own settings object (the functions' ``wiring/settings.py``, the
-portal's ``web/config.py``, the reseller API's ``application/reseller/config.py``),
+pages' ``routing/web_settings.py``, the reseller API's ``application/reseller/config.py``),
 read once by the composition root. Field aliases are the environment variable names,
 so the deployment template, the local stand-in and the code agree on one spelling.
 """

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chalicelib.web.i18n import LANGUAGES
 from deploy.packaging import PackagedStack
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -47,7 +48,9 @@ def test_cfn_lint_catches_a_broken_copy(
     assert "E3034" in result.stdout
 
 
-def test_the_zip_holds_the_locked_dependencies_and_the_branding(packaged: PackagedStack) -> None:
+def test_the_zip_holds_the_locked_dependencies_the_branding_and_the_catalogues(
+    packaged: PackagedStack,
+) -> None:
     import zipfile
 
     # GIVEN the deployment zip  WHEN listed
@@ -57,6 +60,11 @@ def test_the_zip_holds_the_locked_dependencies_and_the_branding(packaged: Packag
     # THEN it has the app, the vendored locked packages (Linux wheels) and the templates
     assert "app.py" in names
     assert "chalicelib/branding/templates/signin.html" in names
+    # and every language's message catalogue, which the portal reads at run time
+    catalogues = {
+        f"chalicelib/web/i18n/locales/{lang}/LC_MESSAGES/messages.po" for lang in LANGUAGES
+    }
+    assert catalogues <= names
     assert any(n.startswith("pynamodb/") for n in names)
     assert any(n.startswith("pydantic_core/_pydantic_core.cpython-311-x86_64-linux") for n in names)
     # and stays inside Lambda's 250 MB unzipped limit

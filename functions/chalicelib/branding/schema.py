@@ -26,7 +26,7 @@ from pydantic import (
 from .contrast import MIN_TEXT_CONTRAST, contrast_ratio
 from .errors import InvalidBrandError
 
-LOCALES = ("en", "zh_TW")  # the portal's languages (web/i18n.py LANGUAGES)
+LOCALES = ("en", "zh_TW")  # the portal's languages (web/i18n/languages.py LANGUAGES)
 MAX_DOMAINS = 5
 MAX_CONFIG_BYTES = 8_192
 

@@ -153,7 +153,6 @@ class PageContext:
         body = render(
             self.settings,
             template,
-            t=self.tr.t,
             tr=self.tr,
             lang=self.tr.language,
             html_lang=self.tr.html_lang,

@@ -87,7 +87,7 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
             "signin.html",
             status=429,
             audience=audience,
-            error=ctx.tr.t("signin_throttled", minutes=minutes),
+            error=ctx.tr.plural("signin_throttled", minutes, minutes=minutes),
             notice=None,
             email=email,
         )
@@ -233,7 +233,7 @@ def reset_password_screen(ctx: PageContext) -> Response:
         )
     except SignInThrottledError as exc:
         minutes = max(1, (exc.retry_after_s + 59) // 60)
-        error = ctx.tr.t("signin_throttled", minutes=minutes)
+        error = ctx.tr.plural("signin_throttled", minutes, minutes=minutes)
         return ctx.render("reset.html", status=429, email=email, error=error, notice=None)
     except ResetCodeRejectedError:
         throttle.failed(email, ctx.client, ctx.now)

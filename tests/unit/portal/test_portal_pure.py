@@ -1,11 +1,11 @@
-"""Pure pieces of the portal: days-left estimate, SVG chart, amounts, catalogues, config."""
+"""Pure pieces of the portal: days-left estimate, SVG chart, amounts, formats, config.
+
+The message catalogues and language choice: test_i18n_*.py."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -15,14 +15,11 @@ from pydantic import ValidationError
 from chalicelib.application.chart import Bar, bar_chart_svg
 from chalicelib.application.errors import InvalidTopUpError
 from chalicelib.application.estimate import MAX_DAYS, days_left
-from chalicelib.domain import EntryKind
-from chalicelib.domain.prepaid import REASONS
 from chalicelib.routing.web_settings import WebSettings
 from chalicelib.web.cookies import read_cookies, set_cookie
-from chalicelib.web.i18n import MESSAGES, Translator, pick_language
+from chalicelib.web.i18n import Translator
 from chalicelib.web.routes_staff import parse_amount_minor
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "branding" / "templates"
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
@@ -82,21 +79,6 @@ def test_malformed_amounts_are_refused(typed: str) -> None:
         parse_amount_minor(typed, "TWD")
 
 
-def test_catalogues_have_the_same_keys_and_cover_every_template_key() -> None:
-    assert set(MESSAGES["en"]) == set(MESSAGES["zh_TW"])
-    keys = set(MESSAGES["en"])
-    used: set[tuple[str, str]] = set()
-    for template in TEMPLATES.glob("*.html"):
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+)["'](\s*~)?""", template.read_text()))
-    exact = {key for key, joined in used if not joined}
-    prefixes = {key for key, joined in used if joined}
-    assert exact and exact <= keys, exact - keys
-    assert prefixes == {"kind_", "reason_", "relay_done_"}
-    # every ledger kind and power reason the templates may build has a message
-    assert {f"kind_{k.value}" for k in EntryKind} <= keys
-    assert {f"reason_{r}" for r in REASONS} <= keys
-
-
 def test_money_and_dates_follow_the_language_and_the_property() -> None:
     en, zh = Translator("en"), Translator("zh_TW")
     assert en.money(123456, "TWD") == "NT$1,234.56"
@@ -104,12 +86,6 @@ def test_money_and_dates_follow_the_language_and_the_property() -> None:
     at = datetime(2026, 11, 28, 16, 30, tzinfo=UTC)
     assert "Nov 29, 2026" in en.datetime(at, "Asia/Taipei")  # 00:30 next day in Taipei
     assert "2026年11月29日" in zh.datetime(at, "Asia/Taipei")
-
-
-def test_language_choice() -> None:
-    assert pick_language("zh_TW", "en") == "zh_TW"
-    assert pick_language(None, "zh-TW,en;q=0.5") == "zh_TW"
-    assert pick_language("klingon", "fr, en-GB") == "en"
 
 
 def test_cookies_are_hardened_and_insecure_ones_only_for_local() -> None:
