@@ -37,7 +37,14 @@ for extra in ("functions", "greengrass_component", "infra", "."):
 from chalicelib.wiring.settings import ENV_SETTLEMENT_PERIOD_H  # noqa: E402
 from local_aws.stack import free_port  # noqa: E402
 from local_run.system import LocalSystem, SystemOptions  # noqa: E402
-from tests.e2e.portfolio import PRICE_MINOR_PER_KWH, register_kwh, seed_portfolio, unit  # noqa: E402
+from tests.e2e.portfolio import (  # noqa: E402
+    POLL_INTERVAL_MS,
+    PRICE_MINOR_PER_KWH,
+    TIME_SCALE,
+    register_kwh,
+    seed_portfolio,
+    unit,
+)
 from tests.e2e.probes import Probe, wait_for  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
@@ -176,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         "topup_to_relay_closed": topups,
         "setup": "LocalSystem, tests/e2e portfolio, 1 s polling, 3600x simulated time; "
         "top-up over the HTTP API (chalice local); relay state from the simulator",
+        # The same two figures as numbers, for docs/performance.md (bench/report.py).
+        "polling_s": POLL_INTERVAL_MS / 1000,
+        "time_scale": TIME_SCALE[unit("u-run").gateway_id],
     }
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "e2e_topup_latency.json"

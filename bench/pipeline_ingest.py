@@ -25,6 +25,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ for extra in ("functions", "infra", "."):
 
 import boto3  # noqa: E402
 
-from bench.support.dynamo_meter import DynamoMeter  # noqa: E402
+from bench.support.dynamo_meter import DynamoMeter, item_size  # noqa: E402
 from bench.support.telemetry_events import cycle_payload, raw_event  # noqa: E402
 from chalicelib.data import builders, keys  # noqa: E402
 from chalicelib.data.catalogue import Catalogue  # noqa: E402
@@ -48,6 +49,7 @@ from local_aws.stack import LocalStack  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "pipeline_ingest.json"
 METERS = 32
+GATEWAY = "gw1"
 CYCLES_PER_DAY = 24 * 60
 DAYS_PER_MONTH = 30
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
@@ -80,8 +82,13 @@ TIERED = td.tiered_all_year("tiered", [("120", "1.68"), (None, "3.33")])
 TOU = td.tou_every_day("tou", [("00:00", "09:00", "off"), ("09:00", "24:00", "peak")])
 
 
+def tariff_of(n: int) -> dict[str, Any]:
+    """The bus's mix: one meter in eight time-of-use, one in eight tiered, the rest flat."""
+    return TOU if n % 8 == 7 else TIERED if n % 4 == 3 else FLAT
+
+
 def seed_bus(services: Container, tag: str) -> tuple[str, str, list[str]]:
-    co, prop, gw = f"bench-{tag}", "p1", "gw1"
+    co, prop, gw = f"bench-{tag}", "p1", GATEWAY
     thing = f"powerlet-{co}-{gw}"
     opened = datetime(2026, 11, 1, tzinfo=UTC)
     items: list[Any] = [
@@ -101,7 +108,7 @@ def seed_bus(services: Container, tag: str) -> tuple[str, str, list[str]]:
     ]
     meters = []
     for n in range(METERS):
-        tariff = TOU if n % 8 == 7 else TIERED if n % 4 == 3 else FLAT
+        tariff = tariff_of(n)
         meter_id, unit_id, account_id = f"m{n:02d}", f"u{n:02d}", f"a{n:02d}"
         meters.append(meter_id)
         items.append(builders.meter(co, meter_id, gw, n + 1, unit_id=unit_id, profile="dds238"))
@@ -258,6 +265,17 @@ def run_naive(
     }
 
 
+def state_item_bytes(settings: Settings, company_id: str) -> int:
+    """The bus's control state (GatewayState) as the run left it, in DynamoDB's item bytes:
+    read in full by every message, rewritten whole on every change (docs/pipeline.md)."""
+    key = {
+        "pk": {"S": keys.gateway_data_pk(company_id, GATEWAY)},
+        "sk": {"S": keys.GATEWAY_STATE_SK},
+    }
+    answer = boto3.client("dynamodb").get_item(TableName=settings.table_name, Key=key)
+    return item_size(answer["Item"])
+
+
 def monthly_cost_per_meter(measured: dict[str, Any], message_bytes: int) -> dict[str, Any]:
     p = PRICES
     messages = CYCLES_PER_DAY * DAYS_PER_MONTH  # per gateway-month
@@ -331,6 +349,7 @@ def main() -> int:
             message_bytes = max(len(base64.b64decode(e["raw"])) for e in events)
             print(f">> ours: {cycles} cycles x {METERS} meters", flush=True)
             ours = run_pipeline(services, meter, events)
+            ours["gateway_state_item_bytes"] = state_item_bytes(settings, co)
             print(">> naive", flush=True)
             naive = run_naive(services, meter, co, events[: args.naive_cycles])
         finally:
@@ -348,10 +367,12 @@ def main() -> int:
         },
     }
     cost = monthly_cost_per_meter(ours, message_bytes)
+    tariffs = Counter(str(tariff_of(n)["kind"]) for n in range(METERS))
     result = {
         "benchmark": "pipeline_ingest",
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "simulated_hours": args.hours,
+        "bus": {"meters": METERS, "billing": "prepaid", "tariffs": dict(sorted(tariffs.items()))},
         "ours": ours,
         "naive": naive,
         "ratio_naive_over_ours": {

@@ -1,8 +1,10 @@
 """`make bench`: run every benchmark script in bench/, each in its own process.
 
 Each script writes its own JSON under bench/results/; this runner adds
-bench/results/summary.json (which ran, how long, exit code) and fails if any
-benchmark failed or missed a target it checks.
+bench/results/summary.json (which ran, how long, exit code), then rewrites
+docs/performance.md and the figures other pages quote from that JSON
+(bench/report.py), and fails if any benchmark failed or missed a target it checks,
+or if the pages cannot be written.
 """
 
 from __future__ import annotations
@@ -15,8 +17,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-# The soak has its own target (`make soak`): it runs for a long time.
-SKIP = {"run_all.py", "__init__.py", "soak.py"}
+if str(HERE.parent) not in sys.path:
+    sys.path.insert(0, str(HERE.parent))
+
+from bench.report import write_pages  # noqa: E402
+from bench.reports import ReportError  # noqa: E402
+
+# The soak has its own target (`make soak`): it runs for a long time. report.py is
+# not a benchmark: it writes the pages from the results, after the benchmarks.
+SKIP = {"run_all.py", "__init__.py", "soak.py", "report.py"}
 
 
 def main() -> int:
@@ -34,6 +43,12 @@ def main() -> int:
         print(f"   {script.name}: exit {proc.returncode} in {elapsed} s", flush=True)
     (RESULTS / "summary.json").write_text(json.dumps({"runs": summary}, indent=2) + "\n")
     print(f">> {len(scripts) - failed} benchmarks passed, {failed} failed; JSON in {RESULTS}")
+    try:
+        changed = write_pages(RESULTS)
+    except ReportError as exc:
+        print(f">> the pages could not be written from the results: {exc}", flush=True)
+        return 1
+    print(f">> pages rewritten from the results: {', '.join(changed) or 'none changed'}")
     return 1 if failed else 0
 
 

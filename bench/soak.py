@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parent.parent
 for extra in ("functions", "infra", "."):
     sys.path.insert(0, str(REPO / extra))
 
+from bench.report import write_pages  # noqa: E402
+from bench.reports import ReportError  # noqa: E402
 from bench.soak_sim.run import SoakParams, run_soak  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "soak.json"
@@ -45,6 +47,15 @@ def main() -> int:
     )
     for failure in report["failures"][:30]:
         print("   -", failure)
+    if args.out.resolve() == OUT.resolve():
+        # The committed report: the pages that quote it follow (docs/reliability.md and
+        # docs/performance.md, through bench/report.py).
+        try:
+            changed = write_pages(OUT.parent)
+        except ReportError as exc:
+            print(f">> the pages could not be written from the results: {exc}")
+            return 1
+        print(f">> pages rewritten from the results: {', '.join(changed) or 'none changed'}")
     return 0 if report["passed"] else 1
 
 
