@@ -35,12 +35,13 @@ for extra in ("functions", "infra", "."):
     sys.path.insert(0, str(REPO / extra))
 
 import boto3  # noqa: E402
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute  # noqa: E402
 
 from bench.support.dynamo_meter import DynamoMeter, item_size  # noqa: E402
 from bench.support.telemetry_events import cycle_payload, raw_event  # noqa: E402
 from chalicelib.data import builders, keys  # noqa: E402
 from chalicelib.data.catalogue import Catalogue  # noqa: E402
-from chalicelib.data.models import ReadingItem  # noqa: E402
+from chalicelib.data.models import PowerletItem  # noqa: E402
 from chalicelib.domain import EntryKind, LedgerEntry, Money  # noqa: E402
 from chalicelib.wiring.container import Container, set_container  # noqa: E402
 from chalicelib.wiring.settings import Settings  # noqa: E402
@@ -218,6 +219,21 @@ def run_pipeline(
     }
 
 
+class NaiveReading(PowerletItem, discriminator="BenchNaiveReading"):
+    """The naive design the bench compares with: one item per meter-reading. Not a
+    product item (the product keeps one cycle item per bus message)."""
+
+    company_id = UnicodeAttribute()
+    meter_id = UnicodeAttribute()
+    read_at = UTCDateTimeAttribute()
+    import_kwh = UnicodeAttribute()
+    values = JSONAttribute(null=True)
+
+
+def naive_reading_sk(at: datetime) -> str:
+    return "R#" + at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def run_naive(
     services: Container, meter: DynamoMeter, co: str, events: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -230,16 +246,16 @@ def run_naive(
         payload = json.loads(base64.b64decode(event["raw"]))
         at = datetime.fromtimestamp(payload["t"] / 1000, tz=UTC)
         for row in payload["m"]:
-            ReadingItem(
+            NaiveReading(
                 keys.meter_data_pk(co, row["i"]),
-                keys.reading_sk(at),
+                naive_reading_sk(at),
                 company_id=co,
                 meter_id=row["i"],
                 read_at=at,
                 import_kwh=row["ie"],
                 values={k: str(row[k]) for k in ("v", "a", "w", "pf", "hz")},
                 gateway_seq=payload["s"],
-            ).save(condition=ReadingItem.pk.does_not_exist())
+            ).save(condition=NaiveReading.pk.does_not_exist())
             services.ledger.append(
                 co,
                 LedgerEntry(

@@ -75,7 +75,7 @@ class Catalogue:
     def list_properties(self, company_id: str, limit: int = MAX_PAGE) -> Iterator[Property]:
         yield from Property.query(
             keys.company_pk(company_id),
-            Property.sk.startswith("PROP#"),
+            Property.sk.startswith(keys.PROPERTY_PREFIX),
             limit=min(limit, MAX_PAGE),
         )
 
@@ -122,7 +122,7 @@ class Catalogue:
 
     def list_gateways(self, company_id: str) -> Iterator[Gateway]:
         yield from Gateway.query(
-            keys.company_pk(company_id), Gateway.sk.startswith("GW#"), limit=10_000
+            keys.company_pk(company_id), Gateway.sk.startswith(keys.GATEWAY_PREFIX), limit=10_000
         )
 
     def list_accounts(self, company_id: str) -> Iterator[Account]:
@@ -133,7 +133,7 @@ class Catalogue:
 
     def list_members(self, company_id: str) -> Iterator[Membership]:
         yield from Membership.query(
-            keys.company_pk(company_id), Membership.sk.startswith("MEMBER#"), limit=1_000
+            keys.company_pk(company_id), Membership.sk.startswith(keys.MEMBER_PREFIX), limit=1_000
         )
 
     def get_units(self, company_id: str, unit_ids: Iterable[str]) -> dict[str, Unit]:

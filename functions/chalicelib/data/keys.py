@@ -81,12 +81,17 @@ def reseller_pk(reseller_id: str) -> str:
 RESELLER_SK = "RESELLER"
 
 
+MEMBER_PREFIX = "MEMBER" + SEP
+PROPERTY_PREFIX = "PROP" + SEP
+GATEWAY_PREFIX = "GW" + SEP
+
+
 def member_sk(user_sub: str) -> str:
-    return _join("MEMBER", check_id(user_sub, "user_sub"))
+    return MEMBER_PREFIX + check_id(user_sub, "user_sub")
 
 
 def property_sk(property_id: str) -> str:
-    return _join("PROP", check_id(property_id, "property_id"))
+    return PROPERTY_PREFIX + check_id(property_id, "property_id")
 
 
 def unit_sk(unit_id: str) -> str:
@@ -94,7 +99,7 @@ def unit_sk(unit_id: str) -> str:
 
 
 def gateway_sk(gateway_id: str) -> str:
-    return _join("GW", check_id(gateway_id, "gateway_id"))
+    return GATEWAY_PREFIX + check_id(gateway_id, "gateway_id")
 
 
 def meter_sk(meter_id: str) -> str:
@@ -168,13 +173,16 @@ def ledger_entry_sk(entry_id: str) -> str:
 LEDGER_ENTRY_PREFIX = "E#"
 
 
+LEDGER_TIME_PREFIX = "T" + SEP
+
+
 def ledger_time_gsi2sk(occurred_at: datetime, entry_id: str) -> str:
-    return _join("T", _ts(occurred_at), entry_id)
+    return LEDGER_TIME_PREFIX + _join(_ts(occurred_at), entry_id)
 
 
 def ledger_time_bound_gsi2sk(at: datetime) -> str:
     """A sort-key bound: every entry that occurred at or after ``at`` sorts after it."""
-    return _join("T", _ts(at))
+    return LEDGER_TIME_PREFIX + _ts(at)
 
 
 def bill_sk(period_start_iso: str) -> str:
@@ -184,23 +192,22 @@ def bill_sk(period_start_iso: str) -> str:
 BILL_PREFIX = "BILL#"
 
 
-# --- meter partition: readings, interval usage, relay commands ---
+# --- meter partition: relay commands ---
 
 
 def meter_data_pk(company_id: str, meter_id: str) -> str:
     return _join(company_pk(company_id), "MTR", check_meter_id(meter_id))
 
 
-def reading_sk(read_at: datetime) -> str:
-    return _join("R", _ts(read_at))
-
-
 def interval_sk(bucket_start: datetime) -> str:
     return _join("U15", _ts(bucket_start))
 
 
+RELAY_COMMAND_PREFIX = "CMD" + SEP
+
+
 def relay_command_sk(issued_at: datetime, command_id: str) -> str:
-    return _join("CMD", _ts(issued_at), check_id(command_id, "command_id"))
+    return RELAY_COMMAND_PREFIX + _join(_ts(issued_at), check_id(command_id, "command_id"))
 
 
 # --- company event streams: outbox and audit trail ---

@@ -10,8 +10,6 @@ replay (no-op) from an id reused with other content (``LedgerEntryConflictError`
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +20,8 @@ from pynamodb.exceptions import CancellationReason, DoesNotExist, PutError, Tran
 from pynamodb.transactions import TransactWrite
 
 from . import builders, keys
+from .backoff import backoff
+from .conditions import conditional_check_failed, failed_at, retryable
 from .errors import (
     CurrencyMismatchError,
     LedgerEntryConflictError,
@@ -31,8 +31,6 @@ from .errors import (
 from .models import Account, Bill, LedgerEntryItem, PowerletItem
 
 MAX_ATTEMPTS = 12
-BACKOFF_BASE_S = 0.01
-BACKOFF_CAP_S = 0.5
 
 
 class _Money(Protocol):
@@ -100,7 +98,7 @@ class LedgerStore:
         try:
             account.save(condition=Account.pk.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not conditional_check_failed(exc):
                 raise
             existing = self.get_account(company_id, account_id)
             if existing.currency != currency:
@@ -124,7 +122,7 @@ class LedgerStore:
     # --- entries ---
 
     def append(self, company_id: str, entry: EntryLike) -> AppendResult:
-        item = self._to_item(company_id, entry)
+        item = entry_item(company_id, entry)
         account_key = keys.account_pk(company_id, entry.account_id)
         for attempt in range(MAX_ATTEMPTS):
             try:
@@ -144,22 +142,18 @@ class LedgerStore:
                     )
                 return AppendResult(entry.entry_id, applied=True)
             except TransactWriteError as exc:
-                reasons = [r.code if r else None for r in exc.cancellation_reasons]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    self._check_replay(company_id, item, exc.cancellation_reasons[0])
+                if failed_at(exc, 0):  # the entry id exists: a replay, or a conflict
+                    self.check_replay(company_id, item, exc.cancellation_reasons[0])
                     return AppendResult(entry.entry_id, applied=False)
-                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                if failed_at(exc, 1):
                     account = self.get_account(company_id, entry.account_id)
                     raise CurrencyMismatchError(
                         f"entry {entry.entry_id} is in {item.currency}; "
                         f"account {entry.account_id} is in {account.currency}"
                     ) from exc
-                if "TransactionConflict" not in reasons and exc.cause_response_code not in {
-                    "TransactionInProgressException",
-                    "ThrottlingException",
-                }:
+                if not retryable(exc):
                     raise
-                _sleep_backoff(attempt)
+                backoff(attempt)
         raise TransactionContentionError(
             f"entry {entry.entry_id}: still contended after {MAX_ATTEMPTS} attempts"
         )
@@ -181,7 +175,7 @@ class LedgerStore:
         pk = keys.account_pk(company_id, account_id)
         yield from LedgerEntryItem.gsi2.query(  # type: ignore[misc]
             pk,
-            LedgerEntryItem.gsi2sk.startswith("T#"),
+            LedgerEntryItem.gsi2sk.startswith(keys.LEDGER_TIME_PREFIX),
             scan_index_forward=not newest_first,
             limit=limit,
         )
@@ -240,7 +234,7 @@ class LedgerStore:
 
     # --- helpers ---
 
-    def _check_replay(
+    def check_replay(
         self, company_id: str, item: LedgerEntryItem, reason: CancellationReason | None
     ) -> None:
         # ReturnValuesOnConditionCheckFailure hands back the stored entry, so a
@@ -256,28 +250,23 @@ class LedgerStore:
                 f"entry id {item.entry_id} was already used for different content"
             )
 
-    @staticmethod
-    def _to_item(company_id: str, entry: EntryLike) -> LedgerEntryItem:
-        pk = keys.account_pk(company_id, entry.account_id)
-        return LedgerEntryItem(
-            pk,
-            keys.ledger_entry_sk(entry.entry_id),
-            gsi2pk=pk,
-            gsi2sk=keys.ledger_time_gsi2sk(entry.occurred_at, entry.entry_id),
-            company_id=company_id,
-            account_id=entry.account_id,
-            entry_id=entry.entry_id,
-            entry_kind=entry.kind.value,
-            amount_minor=int(entry.amount.amount_minor),
-            currency=entry.amount.currency,
-            occurred_at=entry.occurred_at,
-            memo=entry.memo,
-            refs=dict(entry.refs),  # type: ignore[call-overload]
-            fingerprint=entry.fingerprint(),
-        )
 
-
-def _sleep_backoff(attempt: int) -> None:
-    # Full jitter: concurrent writers on one account spread out instead of
-    # colliding again in lockstep.
-    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
+def entry_item(company_id: str, entry: EntryLike) -> LedgerEntryItem:
+    """The ledger entry as its item: keyed by the producer's entry id, fingerprinted."""
+    pk = keys.account_pk(company_id, entry.account_id)
+    return LedgerEntryItem(
+        pk,
+        keys.ledger_entry_sk(entry.entry_id),
+        gsi2pk=pk,
+        gsi2sk=keys.ledger_time_gsi2sk(entry.occurred_at, entry.entry_id),
+        company_id=company_id,
+        account_id=entry.account_id,
+        entry_id=entry.entry_id,
+        entry_kind=entry.kind.value,
+        amount_minor=int(entry.amount.amount_minor),
+        currency=entry.amount.currency,
+        occurred_at=entry.occurred_at,
+        memo=entry.memo,
+        refs=dict(entry.refs),  # type: ignore[call-overload]
+        fingerprint=entry.fingerprint(),
+    )

@@ -279,23 +279,6 @@ class Bill(PowerletItem, discriminator="Bill"):
 # --- readings and relay ---
 
 
-class ReadingItem(PowerletItem, discriminator="Reading"):
-    company_id = UnicodeAttribute()
-    meter_id = UnicodeAttribute()
-    read_at = UTCDateTimeAttribute()
-    import_kwh = UnicodeAttribute()
-    values = JSONAttribute(null=True)  # instantaneous V, A, W, PF, Hz as strings
-    gateway_seq = NumberAttribute(null=True)
-    flags = UnicodeSetAttribute(null=True)  # backwards, gap, ...
-
-
-class IntervalUsage(PowerletItem, discriminator="IntervalUsage"):
-    company_id = UnicodeAttribute()
-    meter_id = UnicodeAttribute()
-    bucket_start = UTCDateTimeAttribute()
-    energy_kwh = UnicodeAttribute()
-
-
 class RelayCommand(PowerletItem, discriminator="RelayCommand"):
     company_id = UnicodeAttribute()
     meter_id = UnicodeAttribute()
@@ -400,6 +383,63 @@ class AuditEvent(PowerletItem, discriminator="AuditEvent"):
     detail = JSONAttribute(default=dict)
 
 
+# --- the portal: browser sessions and sign-in throttling (own partitions, TTL'd) ---
+
+
+class WebSession(PowerletItem, discriminator="WebSession"):
+    company_id = UnicodeAttribute()
+    user_sub = UnicodeAttribute()
+    email = UnicodeAttribute()
+    audience = UnicodeAttribute()  # staff | tenant: which screen signed it in
+    csrf_token = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at_s = NumberAttribute(attr_name="ttl")  # DynamoDB TTL, unix seconds
+
+
+class SignInFailures(PowerletItem, discriminator="SignInFailures"):
+    scope = UnicodeAttribute()
+    window_index = NumberAttribute()
+    failures = NumberAttribute(default=0)
+    expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
+
+
+# --- the reseller API: keys, rate windows, usage per month ---
+
+
+class ApiKey(PowerletItem, discriminator="ApiKey"):
+    key_id = UnicodeAttribute()
+    reseller_id = UnicodeAttribute()
+    salt = UnicodeAttribute()
+    secret_sha256 = UnicodeAttribute()
+    label = UnicodeAttribute(default="")
+    status = UnicodeAttribute(default="active")  # active | revoked
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+
+
+class ApiRateWindow(PowerletItem, discriminator="ApiRateWindow"):
+    requests = NumberAttribute(default=0)
+    expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
+
+
+class UsageMonth(PowerletItem, discriminator="UsageMonth"):
+    company_id = UnicodeAttribute()
+    month = UnicodeAttribute()
+    meters_delta = NumberAttribute(default=0)
+    messages = NumberAttribute(default=0)
+    top_ups = NumberAttribute(default=0)
+
+
+class IdempotencyRecord(PowerletItem, discriminator="Idempotency"):
+    reseller_id = UnicodeAttribute()
+    request_sha256 = UnicodeAttribute()
+    status = UnicodeAttribute()  # in_progress | done
+    status_code = NumberAttribute(null=True)
+    response = JSONAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
+
+
 ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     Reseller,
     Company,
@@ -414,12 +454,18 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     Account,
     LedgerEntryItem,
     Bill,
-    ReadingItem,
-    IntervalUsage,
     RelayCommand,
     Notification,
     AuditEvent,
     GatewayCycle,
     GatewayUsage,
+    GatewayUsageDay,
     GatewayState,
+    SlugBinding,
+    WebSession,
+    SignInFailures,
+    ApiKey,
+    ApiRateWindow,
+    UsageMonth,
+    IdempotencyRecord,
 )

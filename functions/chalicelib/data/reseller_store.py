@@ -16,16 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import (
-    JSONAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-)
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from . import keys
-from .models import PowerletItem
+from .conditions import conditional_check_failed
+from .models import ApiKey, ApiRateWindow, IdempotencyRecord
 
 KEY_PREFIX = "plr"
 # An in-progress idempotency claim older than this was abandoned (a request
@@ -33,32 +28,6 @@ KEY_PREFIX = "plr"
 IN_PROGRESS_LEASE_S = 60
 KEY_ID_CHARS = 12
 MAX_KEY_CHARS = 128
-
-
-class ApiKey(PowerletItem, discriminator="ApiKey"):
-    key_id = UnicodeAttribute()
-    reseller_id = UnicodeAttribute()
-    salt = UnicodeAttribute()
-    secret_sha256 = UnicodeAttribute()
-    label = UnicodeAttribute(default="")
-    status = UnicodeAttribute(default="active")  # active | revoked
-    created_at = UTCDateTimeAttribute()
-    revoked_at = UTCDateTimeAttribute(null=True)
-
-
-class ApiRateWindow(PowerletItem, discriminator="ApiRateWindow"):
-    requests = NumberAttribute(default=0)
-    expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
-
-
-class IdempotencyRecord(PowerletItem, discriminator="Idempotency"):
-    reseller_id = UnicodeAttribute()
-    request_sha256 = UnicodeAttribute()
-    status = UnicodeAttribute()  # in_progress | done
-    status_code = NumberAttribute(null=True)
-    response = JSONAttribute(null=True)
-    created_at = UTCDateTimeAttribute()
-    expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
 
 
 @dataclass(frozen=True)
@@ -137,7 +106,7 @@ class ApiKeyStore:
                 condition=ApiKey.reseller_id == reseller_id,
             )
         except UpdateError as exc:  # no such key, or another reseller's
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if conditional_check_failed(exc):
                 return False
             raise
         return True
@@ -187,7 +156,7 @@ class IdempotencyStore:
         try:
             item.save(condition=IdempotencyRecord.pk.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not conditional_check_failed(exc):
                 raise
         else:
             return None
@@ -204,7 +173,7 @@ class IdempotencyStore:
         try:
             item.save(condition=IdempotencyRecord.created_at == existing.created_at)
         except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not conditional_check_failed(exc):
                 raise
             return IdempotencyRecord.get(item.pk, item.sk, consistent_read=True)
         return None
@@ -233,5 +202,5 @@ class IdempotencyStore:
         try:
             item.delete(condition=IdempotencyRecord.status == "in_progress")
         except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not conditional_check_failed(exc):
                 raise

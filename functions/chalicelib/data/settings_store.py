@@ -20,6 +20,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from . import keys
+from .conditions import failed_at
 from .errors import DataError
 from .models import AuditEvent, Property, Unit
 
@@ -131,8 +132,7 @@ class SettingsStore:
                 tx.save(audit, condition=AuditEvent.pk.does_not_exist())
         except TransactWriteError as exc:
             # PynamoDB sends puts before updates: the audit put is first, the item update last.
-            reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
-            if reasons and reasons[-1] == "ConditionalCheckFailed":
+            if failed_at(exc, 1):
                 raise SettingsVersionConflictError(
                     f"the settings of {what} were changed by someone else since you opened them"
                 ) from exc

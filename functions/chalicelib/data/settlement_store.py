@@ -19,8 +19,9 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from . import keys
+from .conditions import conditional_check_failed, failed_at
 from .errors import CursorMovedError
-from .ledger_store import EntryLike, LedgerStore
+from .ledger_store import EntryLike, LedgerStore, entry_item
 from .models import Account, LedgerEntryItem
 
 
@@ -68,11 +69,11 @@ class SettlementStore:
             try:
                 account.update(actions=moves, condition=Account.pk.exists() & condition)
             except UpdateError as exc:
-                if exc.cause_response_code == "ConditionalCheckFailedException":
+                if conditional_check_failed(exc):
                     raise CursorMovedError(f"account {account_id}: cursor moved") from exc
                 raise
             return True
-        item = LedgerStore._to_item(company_id, entry)
+        item = entry_item(company_id, entry)
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(
@@ -88,11 +89,10 @@ class SettlementStore:
                     condition=Account.pk.exists() & (Account.currency == item.currency) & condition,
                 )
         except TransactWriteError as exc:
-            reasons = [r.code if r else None for r in exc.cancellation_reasons]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                self._ledger._check_replay(company_id, item, exc.cancellation_reasons[0])
+            if failed_at(exc, 0):  # the entry id exists: a replay, or a conflict
+                self._ledger.check_replay(company_id, item, exc.cancellation_reasons[0])
                 return False
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            if failed_at(exc, 1):
                 raise CursorMovedError(f"account {account_id}: cursor moved") from exc
             raise
         return True

@@ -14,6 +14,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from . import keys
+from .conditions import conditional_check_failed
 from .errors import StaleStateError
 from .models import GatewayCycle, GatewayState, GatewayUsage
 
@@ -53,7 +54,7 @@ class TelemetryStore:
         try:
             item.save(condition=GatewayCycle.pk.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if conditional_check_failed(exc):
                 return False
             raise
         return True
@@ -167,6 +168,6 @@ class TelemetryStore:
             state.save(condition=condition)
         except PutError as exc:
             state.version = expected
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if conditional_check_failed(exc):
                 raise StaleStateError(f"gateway state {state.gateway_id} changed") from exc
             raise

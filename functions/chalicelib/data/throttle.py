@@ -13,22 +13,14 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from . import keys
-from .models import PowerletItem
+from .models import SignInFailures
 
 SCOPE_ACCOUNT = "account"
 SCOPE_CLIENT = "client"
 MAX_SUBJECT_CHARS = 320  # an e-mail address at most
-
-
-class SignInFailures(PowerletItem, discriminator="SignInFailures"):
-    scope = UnicodeAttribute()
-    window_index = NumberAttribute()
-    failures = NumberAttribute(default=0)
-    expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
 
 
 def subject_digest(subject: str) -> str:

@@ -11,21 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
 
 from . import keys
-from .models import PowerletItem
+from .models import UsageMonth
 
 MAX_MONTHS = 600  # fifty years of history: a limit, not an expectation
-
-
-class UsageMonth(PowerletItem, discriminator="UsageMonth"):
-    company_id = UnicodeAttribute()
-    month = UnicodeAttribute()
-    meters_delta = NumberAttribute(default=0)
-    messages = NumberAttribute(default=0)
-    top_ups = NumberAttribute(default=0)
 
 
 @dataclass(frozen=True)

@@ -11,24 +11,13 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from . import keys
 from .errors import NotFoundError
-from .models import PowerletItem
+from .models import WebSession
 
 MAX_SESSION_ID_CHARS = 128
-
-
-class WebSession(PowerletItem, discriminator="WebSession"):
-    company_id = UnicodeAttribute()
-    user_sub = UnicodeAttribute()
-    email = UnicodeAttribute()
-    audience = UnicodeAttribute()  # staff | tenant: which screen signed it in
-    csrf_token = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-    expires_at_s = NumberAttribute(attr_name="ttl")  # DynamoDB TTL, unix seconds
 
 
 def session_digest(session_id: str) -> str:

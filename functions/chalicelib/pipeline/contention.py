@@ -1,35 +1,24 @@
-"""Waiting between optimistic retries on one gateway's control state.
+"""Optimistic updates of one gateway's control state.
 
 Ingest, top-ups, manual power changes and settings roll-outs all read the bus's
-state item, change it and write it back on condition that nobody else did. Writers
-that collided and retry at once collide again (the soak saw a top-up lose six times
-in a row to three ingests and two other top-ups): a random wait, growing with each
-attempt ("full jitter"), spreads them out.
+state item, change it and write it back on condition that nobody else did; a writer
+that lost waits (``data/backoff.py``) and tries again from a fresh read.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
+from ..data.backoff import backoff
 from ..data.errors import StaleStateError
 from ..data.telemetry_store import TelemetryStore
 from .context import BusContext
 from .control import MeterState
 from .errors import ControlContentionError
 
-BASE_WAIT_S = 0.01
-MAX_WAIT_S = 0.5
-
 _T = TypeVar("_T")
-
-
-def backoff(attempt: int, sleep: Callable[[float], None] = time.sleep) -> None:
-    """Wait before retry number ``attempt`` (0 for the first retry)."""
-    sleep(random.uniform(0, min(MAX_WAIT_S, BASE_WAIT_S * 2**attempt)))
 
 
 def update_meter_state(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..data.backoff import backoff
 from ..data.errors import NotFoundError, StaleStateError
 from ..data.models import GatewayCycle
 from ..data.telemetry_store import TelemetryStore
@@ -20,7 +21,6 @@ from ..data.usage_store import UsageCounters
 from ..domain import Reading
 from .alerts import Alert, Notifier
 from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
-from .contention import backoff
 from .context import BusContext, BusDirectory
 from .control import Controller, MeterState, from_ms
 from .day_rollup import DayRollup

@@ -65,7 +65,7 @@ class RelayLog:
         return list(
             RelayCommand.query(
                 keys.meter_data_pk(company_id, meter_id),
-                RelayCommand.sk.startswith("CMD#"),
+                RelayCommand.sk.startswith(keys.RELAY_COMMAND_PREFIX),
                 scan_index_forward=False,
                 limit=limit,
             )

@@ -24,10 +24,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..data.backoff import backoff
 from ..data.catalogue import Catalogue
 from ..data.errors import StaleStateError
 from ..data.telemetry_store import TelemetryStore
-from .contention import backoff, update_meter_state
+from .contention import update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
 from .control import Controller, MeterState, from_ms
 from .errors import ControlContentionError, NoMeterError

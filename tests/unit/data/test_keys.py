@@ -41,10 +41,10 @@ def test_ids_that_could_forge_or_break_a_key_are_refused(bad: str) -> None:
 def test_timestamps_in_keys_sort_as_time_and_refuse_naive() -> None:
     t0 = datetime(2026, 11, 28, 9, 0, tzinfo=timezone(timedelta(hours=8)))
     t1 = datetime(2026, 11, 28, 1, 0, 0, 1000, tzinfo=UTC)  # same instant as t0, +1 ms
-    assert keys.reading_sk(t0) < keys.reading_sk(t1)
-    assert keys.reading_sk(t0) == "R#2026-11-28T01:00:00.000Z"
+    assert keys.cycle_bound_sk(t0) < keys.cycle_bound_sk(t1)
+    assert keys.cycle_bound_sk(t0) == "CYC#2026-11-28T01:00:00.000Z"
     with pytest.raises(InvalidIdentifierError):
-        keys.reading_sk(datetime(2026, 11, 28))
+        keys.cycle_bound_sk(datetime(2026, 11, 28))
 
 
 def test_ledger_entry_key_depends_on_the_entry_id_only() -> None:
@@ -65,3 +65,23 @@ def test_meter_ids_fit_the_telemetry_contract() -> None:
     assert keys.meter_sk("m-khh-office-2") == "MTR#m-khh-office-2"
     with pytest.raises(InvalidIdentifierError):
         keys.meter_sk("m" * 18)
+
+
+def test_key_prefixes_are_written_in_keys_py_only() -> None:
+    """A prefix typed by hand elsewhere (``"GW#"``) drifts from the builder: every key
+    and key prefix of the table is spelled in data/keys.py alone."""
+    import re
+    from pathlib import Path
+
+    import chalicelib
+
+    root = Path(chalicelib.__file__).parent
+    literal = re.compile(r"""["'][A-Z][A-Z0-9]{0,15}#""")
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.rglob("*.py")
+        if path.name != "keys.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert not offenders, f"key prefixes written outside data/keys.py: {offenders}"

@@ -1,8 +1,8 @@
-"""Retry waits on a gateway's state: random, growing, bounded."""
+"""Retry waits of contended writes: random, growing, bounded."""
 
 from __future__ import annotations
 
-from chalicelib.pipeline.contention import BASE_WAIT_S, MAX_WAIT_S, backoff
+from chalicelib.data.backoff import BASE_WAIT_S, MAX_WAIT_S, backoff
 
 
 def test_waits_grow_with_the_attempt_and_stay_bounded() -> None:
