@@ -8,7 +8,6 @@ the same numbers. Requests are bounded whatever the company's size (docs/portal.
 
 from __future__ import annotations
 
-import builtins
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -68,7 +67,7 @@ class BillSummary:
     currency: str
     status: str
 
-    @builtins.property
+    @property
     def last_day(self) -> date:
         return self.period_end - timedelta(days=1)
 
@@ -76,7 +75,7 @@ class BillSummary:
 @dataclass(frozen=True)
 class BillDetail:
     unit: Unit
-    property: Property
+    premises: Property
     summary: BillSummary
     tariff_id: str
     tariff_kind: str  # flat | tiered | tou
@@ -84,34 +83,34 @@ class BillDetail:
     closing: MeterReadingRef | None
     lines: tuple[BillLineView, ...]
 
-    @builtins.property
+    @property
     def currency(self) -> str:
         return self.summary.currency
 
-    @builtins.property
+    @property
     def subtotal_minor(self) -> int:
         return sum(line.amount_minor for line in self.lines if line.code != "tax")
 
-    @builtins.property
+    @property
     def tax_minor(self) -> int:
         return sum(line.amount_minor for line in self.lines if line.code == "tax")
 
-    @builtins.property
+    @property
     def total_minor(self) -> int:
         return self.subtotal_minor + self.tax_minor
 
-    @builtins.property
+    @property
     def adds_up(self) -> bool:
         """The lines sum to the stored total (a bill item edited by hand would not)."""
         return self.total_minor == self.summary.total_minor
 
-    @builtins.property
+    @property
     def metered_kwh(self) -> Decimal | None:
         if self.opening is None or self.closing is None:
             return None
         return self.closing.cumulative_kwh - self.opening.cumulative_kwh
 
-    @builtins.property
+    @property
     def billed_kwh(self) -> Decimal:
         return sum((line.quantity for line in self.lines if line.code == "energy"), Decimal("0"))
 
@@ -171,7 +170,7 @@ class BillQueries:
         refs = next((line.refs for line in lines if "opening_kwh" in line.refs), {})
         return BillDetail(
             unit=unit,
-            property=prop,
+            premises=prop,
             summary=_summary(item),
             tariff_id=next(
                 (line.refs["tariff_id"] for line in lines if "tariff_id" in line.refs), ""

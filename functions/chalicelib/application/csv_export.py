@@ -159,7 +159,7 @@ def bill_csv(bill: BillDetail) -> str:
     ):
         blank: list[Cell] = [None] * 10
         rows.append([*head, record, *blank, major(amount, cur), *tail])
-    return _write(BILL_COLUMNS, rows, bill.property.time_zone)
+    return _write(BILL_COLUMNS, rows, bill.premises.time_zone)
 
 
 def statement_csv(st: Statement) -> str:
@@ -190,4 +190,4 @@ def statement_csv(st: Statement) -> str:
             ]
         )
     rows.append([*head, "closing", st.end, *blank[1:], None, major(st.closing_minor, cur), cur])
-    return _write(STATEMENT_COLUMNS, rows, st.property.time_zone)
+    return _write(STATEMENT_COLUMNS, rows, st.premises.time_zone)

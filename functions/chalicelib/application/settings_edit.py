@@ -135,7 +135,7 @@ class UnitTariffUpdate(BaseModel):
 
 @dataclass(frozen=True)
 class PropertySettings:
-    property: Property
+    premises: Property
     friendly: FriendlyHours
     emergency_credit_minor: int
     thresholds_minor: list[int] | None  # the property's own; None = the company's
@@ -145,10 +145,10 @@ class PropertySettings:
     def as_json(self) -> dict[str, Any]:
         shadow = self.friendly.to_shadow()
         return {
-            "property_id": self.property.property_id,
+            "property_id": self.premises.property_id,
             "version": self.version,
-            "time_zone": self.property.time_zone,
-            "currency": self.property.currency,
+            "time_zone": self.premises.time_zone,
+            "currency": self.premises.currency,
             "friendly_hours": {
                 "weekly": [
                     {"weekday": d, "start": s, "end": e}
@@ -241,7 +241,7 @@ class SettingsEditor:
         prop = self._scope.visible_property(p, property_id)
         company = self._catalogue.get_company(p.company_id)
         return PropertySettings(
-            property=prop,
+            premises=prop,
             friendly=_friendly_of(prop),
             emergency_credit_minor=int(prop.emergency_credit_minor or 0),
             thresholds_minor=_ints(prop.low_credit_thresholds_minor),
@@ -255,7 +255,7 @@ class SettingsEditor:
         current = self.property_settings(p, property_id)
         try:
             friendly = FriendlyHours.build(
-                str(current.property.time_zone),
+                str(current.premises.time_zone),
                 [(w.weekday, w.start, w.end) for w in update.friendly_hours.weekly],
                 [date.fromisoformat(d) for d in update.friendly_hours.holidays],
             )

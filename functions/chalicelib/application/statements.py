@@ -7,7 +7,6 @@ closing = the stored balance. Requests are bounded (docs/portal.md).
 
 from __future__ import annotations
 
-import builtins
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -45,7 +44,7 @@ class StatementLine:
     to_kwh: Decimal | None = None
     bill_id: str | None = None
 
-    @builtins.property
+    @property
     def energy_kwh(self) -> Decimal | None:
         if self.from_kwh is None or self.to_kwh is None:
             return None
@@ -55,7 +54,7 @@ class StatementLine:
 @dataclass(frozen=True)
 class Statement:
     unit: Unit
-    property: Property
+    premises: Property
     account_id: str
     currency: str
     month: str  # YYYY-MM
@@ -68,20 +67,20 @@ class Statement:
     first_month: str
     last_month: str
 
-    @builtins.property
+    @property
     def credits_minor(self) -> int:
         return sum(int(x.entry.amount_minor) for x in self.lines if int(x.entry.amount_minor) > 0)
 
-    @builtins.property
+    @property
     def debits_minor(self) -> int:
         return sum(int(x.entry.amount_minor) for x in self.lines if int(x.entry.amount_minor) < 0)
 
-    @builtins.property
+    @property
     def previous_month(self) -> str | None:
         prev = _month_text(self.start.date() - timedelta(days=1))
         return prev if prev >= self.first_month else None
 
-    @builtins.property
+    @property
     def next_month(self) -> str | None:
         following = _month_text(self.end.date())
         return following if following <= self.last_month else None
@@ -155,7 +154,7 @@ class Statements:
             lines.append(_statement_line(entry, running))
         return Statement(
             unit=unit,
-            property=prop,
+            premises=prop,
             account_id=unit.account_id,
             currency=str(account.currency),
             month=_month_text(start.date()),

@@ -10,7 +10,6 @@ DynamoDB requests whatever the size of the company (see docs/portal.md):
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -77,7 +76,7 @@ class UsageDay:
 @dataclass(frozen=True)
 class UnitDetail:
     unit: Unit
-    property: Property
+    premises: Property
     meter: Meter | None
     account: Account | None
     tenancy: Tenancy | None
@@ -89,25 +88,25 @@ class UnitDetail:
     latest: StoredReading | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
-    @builtins.property
+    @property
     def power_state(self) -> str:
         """The state asked for: a pending command's, else the meter's confirmed one."""
         if self.commands and self.commands[0].outcome == "pending":
             return str(self.commands[0].power)
         return str(self.unit.power)
 
-    @builtins.property
+    @property
     def power_pending(self) -> bool:
         return bool(self.commands) and self.commands[0].outcome == "pending"
 
-    @builtins.property
+    @property
     def power_reason(self) -> str:
         """Why the power is as it is: the latest command's reason, else the unit's."""
         if self.commands:
             return str(self.commands[0].reason)
         return str(self.unit.power_reason or ("credit_ok" if self.unit.power == "on" else ""))
 
-    @builtins.property
+    @property
     def power_note(self) -> str | None:
         return getattr(self.commands[0], "note", None) if self.commands else None
 

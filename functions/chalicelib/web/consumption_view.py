@@ -146,9 +146,9 @@ def unit_panel(ctx: PageContext, d: UnitDetail, base_path: str, chart_id: str = 
     """The panel of one unit for the page's ``period``/``at`` (InvalidChartPeriodError if bad)."""
     assert ctx.principal is not None
     kind_text, at_text = chart_query(ctx)
-    kind, at = parse_request(kind_text, at_text, today_at(d.property.time_zone, ctx.now))
+    kind, at = parse_request(kind_text, at_text, today_at(d.premises.time_zone, ctx.now))
     c = deps().consumption.of(
-        ctx.principal, d.unit, d.property, d.meter, d.tenancy, kind, at, ctx.now
+        ctx.principal, d.unit, d.premises, d.meter, d.tenancy, kind, at, ctx.now
     )
     return panel(ctx, c, base_path, chart_id)
 

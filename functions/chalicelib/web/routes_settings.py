@@ -187,7 +187,7 @@ def major(amount_minor: int, currency: str) -> str:
 
 
 def _form_of_property(s: settings_edit.PropertySettings) -> dict[str, str]:
-    currency = str(s.property.currency)
+    currency = str(s.premises.currency)
     shadow = s.friendly.to_shadow()
     return {
         "version": str(s.version),
@@ -225,7 +225,7 @@ def property_settings(ctx: PageContext, property_id: str) -> Response:
 def save_property_settings(ctx: PageContext, property_id: str) -> Response:
     assert ctx.principal is not None
     current = deps().settings_editor.property_settings(ctx.principal, property_id)
-    form, currency = ctx.form, str(current.property.currency)
+    form, currency = ctx.form, str(current.premises.currency)
 
     def build() -> settings_edit.PropertySettingsUpdate:
         r = FormReader()
