@@ -1,0 +1,222 @@
+"""Reading the settings pages' phone-friendly fields (one line per window, amounts in
+major units) into the settings request models, collecting every unreadable field so
+all are shown at once, next to the field they concern."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import get_currency_precision
+from pydantic import ValidationError
+
+from ..application.settings_errors import InvalidSettingsError
+from ..data.settings_store import SettingsVersionConflictError
+from .pages import PageContext
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ZH_DAYS = ("一", "二", "三", "四", "五", "六", "日")
+EVERY_DAY = {"daily", "everyday", "每天", "每日"}
+MAX_LINES = 100
+MAX_AMOUNT_CHARS = 16
+MAX_DOCUMENT_CHARS = 2_000  # the form's field limit (web/pages.py)
+TARIFF_KINDS = ("flat", "tiered", "tou", "json")
+LINE = re.compile(r"^\s*(?P<days>\S+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
+
+
+class FormFieldError(ValueError):
+    """A form field that cannot be read; ``field`` is the form field's name."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class FormErrors(ValueError):
+    """Every unreadable field of one form, so all are shown at once."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class FormReader:
+    """Reads fields one by one and collects the failures instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def read(self, parse: Callable[..., Any], *args: Any, default: Any = None) -> Any:
+        try:
+            return parse(*args)
+        except FormFieldError as exc:
+            self.errors.setdefault(exc.field, str(exc))
+            return default
+
+    def check(self) -> None:
+        if self.errors:
+            raise FormErrors(self.errors)
+
+
+# --- reading the phone-friendly fields ---
+
+
+def form_lines(text: str) -> list[str]:
+    lines = [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
+    if len(lines) > MAX_LINES:
+        raise ValueError(f"at most {MAX_LINES} lines")
+    return lines
+
+
+def _day(token: str) -> int:
+    token = token.strip().lower().removeprefix("週").removeprefix("周")
+    if token[:3] in DAYS and len(token) >= 3:
+        return DAYS.index(token[:3])
+    if token in ZH_DAYS:
+        return ZH_DAYS.index(token)
+    if token.isdigit() and int(token) < 7:
+        return int(token)
+    raise ValueError(f"unknown day {token!r} (use Mon..Sun)")
+
+
+def parse_days(spec: str) -> list[int]:
+    """``Mon``, ``Mon-Fri``, ``Sat,Sun``, ``daily`` (also 週一-週五) as weekday numbers."""
+    if spec.lower() in EVERY_DAY:
+        return list(range(7))
+    days: list[int] = []
+    for part in re.split(r"[,、]", spec):
+        first, _, last = part.partition("-")
+        start, end = _day(first), _day(last) if last else _day(first)
+        run = range(start, end + 1) if start <= end else [*range(start, 7), *range(0, end + 1)]
+        days.extend(d for d in run if d not in days)
+    return days
+
+
+def parse_weekly(text: str) -> list[dict[str, Any]]:
+    windows: list[dict[str, Any]] = []
+    for number, line in enumerate(form_lines(text), start=1):
+        found = LINE.match(line)
+        if not found:
+            raise FormFieldError("weekly", f"line {number}: write e.g. Mon-Fri 22:00-24:00")
+        try:
+            days = parse_days(found["days"])
+        except ValueError as exc:
+            raise FormFieldError("weekly", f"line {number}: {exc}") from exc
+        start, end = (t.zfill(5) for t in (found["start"], found["end"]))
+        windows.extend({"weekday": d, "start": start, "end": end} for d in days)
+    return windows
+
+
+def _runs(days: list[int]) -> str:
+    """Weekday numbers as Mon-Fri,Sun (consecutive days as a range)."""
+    runs: list[list[int]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ",".join(
+        DAYS[r[0]].title() if len(r) == 1 else f"{DAYS[r[0]].title()}-{DAYS[r[-1]].title()}"
+        for r in runs
+    )
+
+
+def day_spec(kinds: list[str]) -> str:
+    """A TOU window's day kinds as typed in the form: mon-fri, sat-sun,holiday."""
+    spec = _runs([DAYS.index(k) for k in kinds if k in DAYS]).lower()
+    return ",".join(p for p in (spec, "holiday" if "holiday" in kinds else "") if p)
+
+
+def format_weekly(weekly: list[list[Any]]) -> str:
+    """Windows with the same hours on consecutive days as one line (Mon-Fri 00:00-08:00)."""
+    by_hours: dict[tuple[str, str], list[int]] = {}
+    for day, start, end in weekly:
+        by_hours.setdefault((start, end), []).append(int(day))
+    lines = []
+    for (start, end), days in sorted(by_hours.items(), key=lambda kv: (min(kv[1]), kv[0])):
+        lines.append(f"{'Daily' if len(set(days)) == 7 else _runs(days)} {start}-{end}")
+    return "\n".join(lines)
+
+
+def parse_dates(text: str) -> list[str]:
+    return [d for d in re.split(r"[\s,]+", text.strip()) if d][: MAX_LINES * 4]
+
+
+def parse_minor(text: str, currency: str, field: str) -> int:
+    """An amount in major units as typed (``100``, ``1,000.50``) to integer minor units."""
+    text = text.strip().replace(",", "")
+    if not text or len(text) > MAX_AMOUNT_CHARS:
+        raise FormFieldError(field, "enter an amount")
+    try:
+        major = Decimal(text)
+    except InvalidOperation as exc:
+        raise FormFieldError(field, f"{text!r} is not a number") from exc
+    if not major.is_finite() or major < 0:
+        raise FormFieldError(field, "enter zero or a positive amount")
+    minor = major.scaleb(get_currency_precision(currency))
+    if minor != minor.to_integral_value():
+        raise FormFieldError(field, f"too many decimals for {currency}")
+    return int(minor)
+
+
+def parse_thresholds(text: str, currency: str) -> list[int] | None:
+    """Empty: inherit. Else amounts separated by commas or spaces."""
+    parts = [p for p in re.split(r"[\s,、]+", text.strip()) if p]
+    if not parts:
+        return None
+    return [parse_minor(p, currency, "thresholds") for p in parts]
+
+
+def major(amount_minor: int, currency: str) -> str:
+    return str(Decimal(int(amount_minor)).scaleb(-get_currency_precision(currency)))
+
+
+# --- shared ---
+
+
+def read_version(form: dict[str, str]) -> int:
+    text = form.get("version", "")
+    if not text.isdigit() or len(text) > 12:
+        raise FormFieldError("version", "reload the page")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    errors: dict[str, str] | None = None
+    conflict: bool = False
+
+
+def attempt(
+    ctx: PageContext,
+    build: Callable[[], Any],
+    save: Callable[[Any], None],
+    fields: dict[str, str],
+) -> Outcome:
+    """Build the request model from the form and save it; errors keyed by form field."""
+    try:
+        save(build())
+    except FormErrors as exc:
+        return Outcome(dict(exc.errors))
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"])
+            errors.setdefault(_form_field(path, fields), f"{path}: {err['msg']}")
+        return Outcome(errors)
+    except InvalidSettingsError as exc:
+        return Outcome({_form_field(exc.field, fields): str(exc)})
+    except SettingsVersionConflictError:
+        return Outcome({"form": ctx.tr.t("settings_conflict")}, conflict=True)
+    return Outcome()
+
+
+def _form_field(path: str, fields: dict[str, str]) -> str:
+    """The form field for a model path: the longest declared prefix, else the first part."""
+    for prefix in sorted(fields, key=len, reverse=True):
+        if path == prefix or path.startswith(prefix + "."):
+            return fields[prefix]
+    return path.split(".")[0]

@@ -1,0 +1,180 @@
+"""The unit-tariff form: a tariff document from the form's fields (flat, tiered, time of
+use, or raw JSON) and back, and which form field an error of the document belongs to."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..application import settings_edit
+from .settings_forms import (
+    DAYS,
+    MAX_DOCUMENT_CHARS,
+    TARIFF_KINDS,
+    FormFieldError,
+    day_spec,
+    form_lines,
+    major,
+    parse_dates,
+    parse_days,
+    parse_minor,
+)
+
+
+def tariff_form(t: settings_edit.UnitTariff) -> dict[str, str]:
+    tariff = t.tariff.model_dump(mode="json")
+    currency = tariff["currency"]
+    form = {
+        "version": str(t.version),
+        "kind": tariff["kind"],
+        "tariff_id": tariff["tariff_id"],
+        "tax_percent": str((Decimal(tariff["tax_rate"]) * 100).normalize()),
+        "fixed_charges": "\n".join(
+            f"{c['code']} {major(c['amount_minor'], currency)} {c['per']}"
+            for c in tariff["fixed_charges"]
+        ),
+        "thresholds": ", ".join(major(x, currency) for x in t.thresholds_minor or []),
+        "document": _document_text(tariff),
+        "price": "",
+        "tiers": "",
+        "bands": "",
+        "windows": "",
+        "tou_holidays": "",
+    }
+    if tariff["kind"] == "flat":
+        form["price"] = tariff["price_per_kwh"]
+    elif tariff["kind"] == "tiered" and len(tariff["seasons"]) == 1:
+        form["tiers"] = "\n".join(
+            f"{x['upto_kwh'] or '-'} {x['price_per_kwh']}" for x in tariff["seasons"][0]["tiers"]
+        )
+    elif tariff["kind"] == "tou":
+        form["bands"] = "\n".join(f"{b['name']} {b['price_per_kwh']}" for b in tariff["bands"])
+        form["windows"] = "\n".join(
+            f"{day_spec(w['days'])} {w['start']}-{w['end']} {w['band']}" for w in tariff["windows"]
+        )
+        form["tou_holidays"] = "\n".join(tariff["holidays"])
+    else:  # several seasons: only the JSON editor shows all of it
+        form["kind"] = "json"
+    return form
+
+
+def _document_text(tariff: dict[str, Any]) -> str:
+    """Readable if it fits the form's field limit, else compact; empty if even that is too
+    long (such a tariff is edited through the JSON API)."""
+    for indent in (1, None):
+        text = json.dumps(tariff, ensure_ascii=False, indent=indent)
+        if len(text) <= MAX_DOCUMENT_CHARS:
+            return text
+    return ""
+
+
+def _pairs(text: str, field: str, example: str) -> list[list[str]]:
+    rows = []
+    for number, line in enumerate(form_lines(text), start=1):
+        parts = line.split()
+        if len(parts) != len(example.split()):
+            raise FormFieldError(field, f"line {number}: write e.g. {example}")
+        rows.append(parts)
+    return rows
+
+
+def tariff_document(form: dict[str, str], currency: str) -> Any:
+    """The tariff document the form describes (validated afterwards by the domain)."""
+    kind = form.get("kind", "")
+    if kind == "json":
+        try:
+            return json.loads(form.get("document", ""))
+        except ValueError as exc:
+            raise FormFieldError("document", f"not valid JSON: {exc}") from exc
+    if kind not in TARIFF_KINDS:
+        raise FormFieldError("kind", "choose a kind of tariff")
+    try:
+        tax = str(Decimal(form.get("tax_percent", "0").strip() or "0") / 100)
+    except InvalidOperation as exc:
+        raise FormFieldError("tax_percent", "enter a percentage such as 5") from exc
+    doc: dict[str, Any] = {
+        "kind": kind,
+        "tariff_id": form.get("tariff_id", "").strip(),
+        "currency": currency,
+        "tax_rate": tax,
+        "fixed_charges": [
+            {
+                "code": code,
+                "amount_minor": parse_minor(amount, currency, "fixed_charges"),
+                "per": per,
+            }
+            for code, amount, per in _pairs(
+                form.get("fixed_charges", ""), "fixed_charges", "standing 0.53 day"
+            )
+        ],
+    }
+    if kind == "flat":
+        doc["price_per_kwh"] = form.get("price", "").strip()
+    elif kind == "tiered":
+        tiers = _pairs(form.get("tiers", ""), "tiers", "120 1.68")
+        doc["seasons"] = [
+            {
+                "name": "all",
+                "start": "01-01",
+                "end": "12-31",
+                "tiers": [
+                    {"upto_kwh": None if upto in {"-", "*"} else upto, "price_per_kwh": price}
+                    for upto, price in tiers
+                ],
+            }
+        ]
+    else:
+        doc["bands"] = [
+            {"name": name, "price_per_kwh": price}
+            for name, price in _pairs(form.get("bands", ""), "bands", "peak 6.20")
+        ]
+        windows = []
+        for days, hours, band in _pairs(
+            form.get("windows", ""), "windows", "mon-fri 07:30-22:30 peak"
+        ):
+            start, _, end = hours.partition("-")
+            windows.append({"days": _tou_days(days), "start": start, "end": end, "band": band})
+        doc["windows"] = windows
+        doc["holidays"] = parse_dates(form.get("tou_holidays", ""))
+    return doc
+
+
+def _tou_days(spec: str) -> list[str]:
+    names: list[str] = []
+    for part in spec.lower().split(","):
+        if part == "holiday":
+            names.append("holiday")
+            continue
+        try:
+            names.extend(DAYS[d] for d in parse_days(part) if DAYS[d] not in names)
+        except ValueError as exc:
+            raise FormFieldError("windows", str(exc)) from exc
+    return names
+
+
+def tariff_fields(kind: str) -> dict[str, str]:
+    """Request model paths -> the form field an error is shown next to."""
+    fields = {
+        "version": "version",
+        "low_credit_thresholds_minor": "thresholds",
+        "tariff": "document" if kind == "json" else "kind",
+    }
+    if kind == "json":
+        return fields
+    for k in ("flat", "tiered", "tou"):
+        fields |= {
+            f"tariff.{k}.tariff_id": "tariff_id",
+            f"tariff.{k}.tax_rate": "tax_percent",
+            f"tariff.{k}.fixed_charges": "fixed_charges",
+        }
+    return fields | {
+        "tariff.tariff_id": "tariff_id",
+        "tariff.currency": "kind",
+        "tariff.flat.price_per_kwh": "price",
+        "tariff.tiered.seasons": "tiers",
+        "tariff.tou": "windows",
+        "tariff.tou.bands": "bands",
+        "tariff.tou.windows": "windows",
+        "tariff.tou.holidays": "tou_holidays",
+    }
