@@ -15,7 +15,7 @@ from chalicelib.data.binding import bind_models
 from chalicelib.data.models import ALL_ITEM_CLASSES, PowerletItem
 from chalicelib.domain.calendar import local_midnight
 from chalicelib.pipeline.charging import local_day, month_of
-from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.container import Container, using
 from chalicelib.wiring.settings import Settings
 from local_aws.stack import LocalStack
 
@@ -163,18 +163,16 @@ def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
     try:
         settings = Settings.from_env(stack.env())
         bind_models(settings)
-        svc = Container(settings)
-        set_container(svc)
-        opening = {mid: str(as_kwh(r[0])) for mid, r in regs.items()}
-        # A meter's opening is its first register.
-        for gw in plan:
-            for m in gw.meters:
-                m.model = replace(m.model, opening_wh=regs[m.meter_id][0])
-        seed_portfolio(svc.ledger, plan, opening)
-        report = drive(svc, params, plan, deliveries, produced, log)
-        report["peak_rss_mb_standin"] = stack.peak_rss_mb()
+        with using(Container(settings)) as svc:
+            opening = {mid: str(as_kwh(r[0])) for mid, r in regs.items()}
+            # A meter's opening is its first register.
+            for gw in plan:
+                for m in gw.meters:
+                    m.model = replace(m.model, opening_wh=regs[m.meter_id][0])
+            seed_portfolio(svc.ledger, plan, opening)
+            report = drive(svc, params, plan, deliveries, produced, log)
+            report["peak_rss_mb_standin"] = stack.peak_rss_mb()
     finally:
-        set_container(None)
         stack.stop()
         os.environ.clear()
         os.environ.update(saved)

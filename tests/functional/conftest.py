@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.data.binding import bind_models
-from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.container import Container, using
 from chalicelib.wiring.settings import Settings
 from local_aws.seed import seed_demo
 from local_aws.stack import LocalStack
@@ -48,7 +48,5 @@ def demo(standin: LocalStack, settings: Settings) -> dict[str, object]:
 
 @pytest.fixture(scope="session")
 def services(settings: Settings, demo: dict[str, object]) -> Iterator[Container]:
-    svc = Container(settings)
-    set_container(svc)
-    yield svc
-    set_container(None)
+    with using(Container(settings)) as svc:
+        yield svc

@@ -231,18 +231,12 @@ def test_a_handler_calls_only_what_its_role_allows(
             {"company_id": gateway["company_id"], "property_id": gateway["property_id"]}
         ),
     }
-    saved = services_module._container
     with recorded_actions() as actions:
         # GIVEN the function's services wired to the stack's resources
         invoker = _InvokeRecorder(actions)
-        services_module.set_container(
-            services_module.Container(seeded, clients={"lambda": invoker})
-        )
-        try:
+        with services_module.using(services_module.Container(seeded, clients={"lambda": invoker})):
             # WHEN its handler runs on a real event against the stand-in
             events[function_name]()
-        finally:
-            services_module.set_container(saved)
     # THEN every AWS action it took is one its own role grants
     assert actions, "the handler made no AWS call at all: the event did not reach it"
     assert actions <= _allowed(resources, logical_id), actions - _allowed(resources, logical_id)

@@ -64,13 +64,11 @@ def top_up_entry_id(idempotency_key: str) -> str:
     return TOP_UP_ID_PREFIX + idempotency_key
 
 
+@dataclass(frozen=True)
 class CreditAndPower:
-    def __init__(
-        self, ledger: LedgerStore, meter_control: MeterControlService, usage: UsageCounters
-    ) -> None:
-        self._ledger = ledger
-        self._meter_control = meter_control
-        self._usage = usage
+    _ledger: LedgerStore
+    _meter_control: MeterControlService
+    _usage: UsageCounters
 
     def top_up(
         self,

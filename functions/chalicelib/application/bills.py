@@ -119,14 +119,12 @@ def bill_id_of(account_id: str, period_start: str) -> str:
     return f"{account_id}:{period_start}"
 
 
+@dataclass(frozen=True)
 class BillQueries:
-    def __init__(
-        self, catalogue: Catalogue, bills: BillStore, tenancies: TenancyStore, scope: UnitScope
-    ) -> None:
-        self._catalogue = catalogue
-        self._bills = bills
-        self._tenancies = tenancies
-        self._scope = scope
+    _catalogue: Catalogue
+    _bills: BillStore
+    _tenancies: TenancyStore
+    _scope: UnitScope
 
     def bill_accounts(self, p: Principal, unit: Unit) -> list[str]:
         """Accounts whose bills the caller may see on this unit: a tenant only the

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..branding.resolution import ResolvedBrand, resolve
 from ..branding.schema import PLATFORM_DEFAULT
 from ..branding.store import BrandStore
@@ -10,11 +12,11 @@ from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 
 
+@dataclass(frozen=True)
 class Brands:
-    def __init__(self, store: BrandStore, catalogue: Catalogue, platform_sender: str) -> None:
-        self._store = store
-        self._catalogue = catalogue
-        self._platform_sender = platform_sender
+    _store: BrandStore
+    _catalogue: Catalogue
+    _platform_sender: str
 
     def for_request(
         self, host: str | None, slug: str | None = None, company_id: str | None = None

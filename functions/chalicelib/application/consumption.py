@@ -106,11 +106,11 @@ def today_at(time_zone: str, now: datetime) -> date:
     return local_day(now, ZoneInfo(time_zone))
 
 
+@dataclass(frozen=True)
 class ConsumptionCharts:
-    def __init__(self, catalogue: Catalogue, usage_days: UsageDayStore, scope: UnitScope) -> None:
-        self._catalogue = catalogue
-        self._usage_days = usage_days
-        self._scope = scope
+    _catalogue: Catalogue
+    _usage_days: UsageDayStore
+    _scope: UnitScope
 
     def for_unit(
         self, p: Principal, unit_id: str, kind_text: str | None, at_text: str | None, now: datetime

@@ -27,9 +27,9 @@ class StoredReading:
     source: str  # "cycle" | "meter"
 
 
+@dataclass(frozen=True)
 class LatestReadings:
-    def __init__(self, telemetry: TelemetryStore) -> None:
-        self._telemetry = telemetry
+    _telemetry: TelemetryStore
 
     def of(self, company_id: str, meter: Meter) -> StoredReading | None:
         best: StoredReading | None = None

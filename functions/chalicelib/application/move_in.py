@@ -65,22 +65,14 @@ def move_in_ids(unit_id: str, idempotency_key: str) -> tuple[str, str]:
     return f"ten-{digest}", f"acc-{digest}"
 
 
+@dataclass(frozen=True)
 class MoveIns:
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        ledger: LedgerStore,
-        tenancies: TenancyStore,
-        scope: UnitScope,
-        latest: LatestReadings,
-        logins: TenantLogins,
-    ) -> None:
-        self._catalogue = catalogue
-        self._ledger = ledger
-        self._tenancies = tenancies
-        self._scope = scope
-        self._latest = latest
-        self._logins = logins
+    _catalogue: Catalogue
+    _ledger: LedgerStore
+    _tenancies: TenancyStore
+    _scope: UnitScope
+    _latest: LatestReadings
+    _logins: TenantLogins
 
     def form(self, p: Principal, unit_id: str) -> tuple[Unit, Property, StoredReading | None]:
         """What the move-in form shows: the unit, its property and the meter's latest

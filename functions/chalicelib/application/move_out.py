@@ -90,22 +90,14 @@ class MoveOutForm:
     targets: list[Unit]  # occupied units of the property that can receive a transfer
 
 
+@dataclass(frozen=True)
 class MoveOuts:
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        ledger: LedgerStore,
-        settlements: SettlementStore,
-        tenancies: TenancyStore,
-        scope: UnitScope,
-        latest: LatestReadings,
-    ) -> None:
-        self._catalogue = catalogue
-        self._ledger = ledger
-        self._settlements = settlements
-        self._tenancies = tenancies
-        self._scope = scope
-        self._latest = latest
+    _catalogue: Catalogue
+    _ledger: LedgerStore
+    _settlements: SettlementStore
+    _tenancies: TenancyStore
+    _scope: UnitScope
+    _latest: LatestReadings
 
     def move_out(
         self, p: Principal, unit_id: str, req: MoveOutRequest, now: datetime

@@ -34,10 +34,10 @@ class NotificationsPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
 class NotificationQueries:
-    def __init__(self, catalogue: Catalogue, store: NotificationStore) -> None:
-        self._catalogue = catalogue
-        self._store = store
+    _catalogue: Catalogue
+    _store: NotificationStore
 
     def page(
         self, p: Principal, cursor: str | None = None, page_size: int = NOTIFICATION_PAGE

@@ -5,6 +5,7 @@ server-side session. The cookie that carries it is the pages' business."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..auth.errors import InvalidTokenError, NoPortalAccessError, WrongSignInScreenError
@@ -16,13 +17,11 @@ from ..data.errors import NotFoundError
 from ..data.web_sessions import WebSessionStore
 
 
+@dataclass(frozen=True)
 class PortalSessions:
-    def __init__(
-        self, verifier: TokenVerifier, catalogue: Catalogue, sessions: WebSessionStore
-    ) -> None:
-        self._verifier = verifier
-        self._catalogue = catalogue
-        self._sessions = sessions
+    _verifier: TokenVerifier
+    _catalogue: Catalogue
+    _sessions: WebSessionStore
 
     def open(
         self,

@@ -19,11 +19,11 @@ class UnitBalance:
     account: Account | None
 
 
+@dataclass(frozen=True)
 class Portfolio:
-    def __init__(self, catalogue: Catalogue, ledger: LedgerStore, scope: UnitScope) -> None:
-        self._catalogue = catalogue
-        self._ledger = ledger
-        self._scope = scope
+    _catalogue: Catalogue
+    _ledger: LedgerStore
+    _scope: UnitScope
 
     def company(self, p: Principal) -> Company:
         return self._catalogue.get_company(p.company_id)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..auth.principal import Principal, Role
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Property, Unit
 
 
+@dataclass(frozen=True)
 class UnitScope:
-    def __init__(self, catalogue: Catalogue) -> None:
-        self._catalogue = catalogue
+    _catalogue: Catalogue
 
     def visible_unit(self, p: Principal, unit_id: str) -> Unit:
         unit = self._catalogue.get_unit(p.company_id, unit_id)

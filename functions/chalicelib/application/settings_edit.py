@@ -224,18 +224,12 @@ def _friendly_of(prop: Property) -> FriendlyHours:
     return FriendlyHours(str(prop.time_zone))
 
 
+@dataclass(frozen=True)
 class SettingsEditor:
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        store: SettingsStore,
-        rollout: SettingsRollout,
-        scope: UnitScope,
-    ) -> None:
-        self._catalogue = catalogue
-        self._store = store
-        self._rollout = rollout
-        self._scope = scope
+    _catalogue: Catalogue
+    _store: SettingsStore
+    _rollout: SettingsRollout
+    _scope: UnitScope
 
     def property_settings(self, p: Principal, property_id: str) -> PropertySettings:
         prop = self._scope.visible_property(p, property_id)

@@ -107,11 +107,11 @@ def parse_month(text: str | None, tz: str, now: datetime) -> tuple[datetime, dat
     return start, end
 
 
+@dataclass(frozen=True)
 class Statements:
-    def __init__(self, catalogue: Catalogue, ledger: LedgerStore, scope: UnitScope) -> None:
-        self._catalogue = catalogue
-        self._ledger = ledger
-        self._scope = scope
+    _catalogue: Catalogue
+    _ledger: LedgerStore
+    _scope: UnitScope
 
     def statement(self, p: Principal, unit_id: str, month: str | None, now: datetime) -> Statement:
         """The unit's current account over one month of the property's calendar."""

@@ -29,11 +29,11 @@ class TenantLogin:
     invited: bool  # True: created (and invited) by this call
 
 
+@dataclass(frozen=True)
 class TenantLogins:
-    def __init__(self, cognito: Any, user_pool_id: str | None, catalogue: Catalogue) -> None:
-        self._cognito = cognito
-        self._pool = user_pool_id
-        self._catalogue = catalogue
+    _cognito: Any
+    _pool: str | None
+    _catalogue: Catalogue
 
     def find_or_invite(self, company_id: str, email: str, name: str, locale: str) -> TenantLogin:
         existing = self._existing(company_id, email)

@@ -111,24 +111,15 @@ class UnitDetail:
         return getattr(self.commands[0], "note", None) if self.commands else None
 
 
+@dataclass(frozen=True)
 class PortalViews:
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        ledger: LedgerStore,
-        notifications: NotificationStore,
-        telemetry: TelemetryStore,
-        relay_log: RelayLog,
-        scope: UnitScope,
-        latest: LatestReadings,
-    ) -> None:
-        self._catalogue = catalogue
-        self._ledger = ledger
-        self._notifications = notifications
-        self._telemetry = telemetry
-        self._relay_log = relay_log
-        self._scope = scope
-        self._latest = latest
+    _catalogue: Catalogue
+    _ledger: LedgerStore
+    _notifications: NotificationStore
+    _telemetry: TelemetryStore
+    _relay_log: RelayLog
+    _scope: UnitScope
+    _latest: LatestReadings
 
     def dashboard(
         self,

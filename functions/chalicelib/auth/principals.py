@@ -4,6 +4,8 @@ role change, a removal or a suspended company takes effect at once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..data.errors import NotFoundError
 from ..data.member_access import MemberAccess
 from .errors import CompanySuspendedAccessError, NoMembershipError
@@ -12,9 +14,9 @@ from .principal import Principal, Role
 SUSPENDED = "suspended"
 
 
+@dataclass(frozen=True)
 class Principals:
-    def __init__(self, members: MemberAccess) -> None:
-        self._members = members
+    _members: MemberAccess
 
     def load(
         self, company_id: str, user_sub: str, email: str, allowed: frozenset[Role]

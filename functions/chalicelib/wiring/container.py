@@ -10,6 +10,8 @@ rule lives here: only construction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -437,6 +439,17 @@ def container() -> Container:
     if _container is None:
         _container = Container(get_settings())
     return _container
+
+
+@contextmanager
+def using(value: Container) -> Iterator[Container]:
+    """Swap the root for a block (tests, tools) and put the previous one back after."""
+    global _container
+    previous, _container = _container, value
+    try:
+        yield value
+    finally:
+        _container = previous
 
 
 def set_container(value: Container | None) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.container import Container, using
 from chalicelib.wiring.settings import Settings
 from local_aws.stack import LocalStack
 
@@ -19,9 +19,8 @@ def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Container]
     # A fresh Container per test: its catalogue cache starts empty, like a cold container.
     # Hourly settlement so an hour of cycles shows the period trigger.
     svc = Container(settings.model_copy(update={"settlement_period_h": 1}))
-    set_container(svc)
-    yield svc
-    set_container(None)
+    with using(svc):
+        yield svc
 
 
 @pytest.fixture()

@@ -15,15 +15,12 @@ from app import app
 from chalicelib.branding.domain_challenge import StaticTxtResolver
 from chalicelib.data import builders
 from chalicelib.data.reseller_store import ApiKeyStore
-from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.container import Container
 from tests.functional.portal.browser_client import Browser
 
 
 @pytest.fixture(scope="module")
 def client(services: Container) -> Iterator[Client]:
-    # The pipeline tier resets the process-wide services after each test; the
-    # app's handlers must see the session's (stand-in pool and all) again.
-    set_container(services)
     # custom-domain challenges are looked up here, never on the network
     services.dns_resolver = DNS
     with Client(app) as c:

@@ -19,7 +19,7 @@ from chalicelib.data import builders
 from chalicelib.data.models import Company
 from chalicelib.data.usage_store import UsageCounters
 from chalicelib.wiring import handlers
-from chalicelib.wiring.container import Container, set_container
+from chalicelib.wiring.container import Container, using
 from chalicelib.wiring.settings import Settings
 from tests.functional.pipeline.rig import FLAT_TWD, T0, MeterSpec, event, make_bus, minutes
 
@@ -31,9 +31,8 @@ pytestmark = pytest.mark.functional
 @pytest.fixture()
 def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Container]:
     svc = Container(settings)
-    set_container(svc)
-    yield svc
-    set_container(None)
+    with using(svc):
+        yield svc
 
 
 def _cycle(bus: Any, seq: int) -> dict[str, Any]:
@@ -85,7 +84,6 @@ def test_the_reseller_usage_route_reports_the_messages(pipeline: Container, clie
     for seq in [*range(1, 9), 3, 7]:
         handlers.ingest_telemetry(_cycle(bus, seq))
     handlers.ingest_telemetry(_cycle(bus, 10))  # 01:30 closes the 01:15 bucket
-    set_container(None)
     # WHEN the reseller asks for the month
     answer = reseller.call(
         "GET", f"/v1/reseller/companies/{bus.company_id}/usage/{T0.strftime('%Y-%m')}"

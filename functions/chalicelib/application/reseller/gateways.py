@@ -9,6 +9,7 @@ stored) and the component deployment settings for its bus.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,18 +37,12 @@ def thing_name_for(company_id: str, gateway_id: str) -> str:
     return f"pl-{company_id}-{gateway_id}"  # <= 2 + 32 + 40 + 2 chars: under IoT's 128
 
 
+@dataclass(frozen=True)
 class GatewayRegistry:
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        iot_client: Any,
-        usage: UsageCounters,
-        settings: ResellerSettings,
-    ) -> None:
-        self._catalogue = catalogue
-        self._iot = iot_client
-        self._usage = usage
-        self._settings = settings
+    _catalogue: Catalogue
+    _iot: Any
+    _usage: UsageCounters
+    _settings: ResellerSettings
 
     def register_gateway(
         self,

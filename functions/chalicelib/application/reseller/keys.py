@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ...data.catalogue import Catalogue
 from ...data.errors import NotFoundError
 from ...data.reseller_store import ApiKeyStore, VerifiedKey
@@ -9,10 +11,10 @@ from ...data.reseller_store import ApiKeyStore, VerifiedKey
 ACTIVE = "active"
 
 
+@dataclass(frozen=True)
 class ResellerKeys:
-    def __init__(self, keys: ApiKeyStore, catalogue: Catalogue) -> None:
-        self._keys = keys
-        self._catalogue = catalogue
+    _keys: ApiKeyStore
+    _catalogue: Catalogue
 
     def verify(self, raw_key: str) -> VerifiedKey | None:
         """The key, or None: not a key, wrong secret, revoked, or its reseller is not active."""

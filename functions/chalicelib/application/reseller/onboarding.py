@@ -8,6 +8,7 @@ another reseller is "not found", exactly like a company that does not exist.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,22 +46,14 @@ def company_view(company: Company) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
 class Onboarding:
-    def __init__(
-        self,
-        catalogue: Catalogue,
-        brands: BrandStore,
-        logos: LogoStore,
-        usage: UsageCounters,
-        cognito_client: Any,
-        user_pool_id: str | None,
-    ) -> None:
-        self._catalogue = catalogue
-        self._brands = brands
-        self._logos = logos
-        self._usage = usage
-        self._cognito = cognito_client
-        self._pool = user_pool_id
+    _catalogue: Catalogue
+    _brands: BrandStore
+    _logos: LogoStore
+    _usage: UsageCounters
+    _cognito: Any
+    _pool: str | None
 
     # --- scope ---
 
