@@ -10,6 +10,7 @@ __all__ = [
     "CurrencyMismatchError",
     "CursorMovedError",
     "DataError",
+    "InvalidControlStateError",
     "InvalidIdentifierError",
     "LedgerEntryConflictError",
     "NotFoundError",
@@ -47,3 +48,7 @@ class CursorMovedError(DataError):
 
 class StaleStateError(DataError):
     """A versioned item changed since it was read (optimistic concurrency)."""
+
+
+class InvalidControlStateError(DataError, ValueError):
+    """A gateway's stored control state has a value its codec cannot read."""
