@@ -114,7 +114,7 @@ class BusControlState:
     flags: frozenset[str] = frozenset()  # the bus's own alert flags (offline sweep)
 
     def meter(self, meter_id: str) -> MeterControlState:
-        return self.meters.get(meter_id) or MeterControlState()
+        return self.meters.get(meter_id, MeterControlState())
 
     def with_meters(self, changed: Mapping[str, MeterControlState]) -> BusControlState:
         return replace(self, meters={**self.meters, **changed})

@@ -80,7 +80,7 @@ class Ingest:
         telemetry: TelemetryStore,
         settler: Settler,
         controller: Controller,
-        notifier: Notifier,
+        notifier: Notifier,  # unused: alerts are the controller's effects; kept for the wiring
         dead_letters: DeadLetters,
         day_rollup: DayRollup | None = None,
         usage: UsageCounters | None = None,
@@ -93,7 +93,6 @@ class Ingest:
         self._telemetry = telemetry
         self._settler = settler
         self._controller = controller
-        self._notifier = notifier
         self._dead_letters = dead_letters
 
     def handle(self, event: Any) -> IngestResult:
@@ -125,12 +124,11 @@ class Ingest:
         if not stored:
             return IngestResult("duplicate")
         buckets = self._close_buckets(bus, message)
-        co, gw = bus.company_id, bus.gateway.gateway_id
         try:
             result = update_bus_state(
                 self._telemetry,
-                co,
-                gw,
+                bus.company_id,
+                bus.gateway.gateway_id,
                 message.received_at,
                 lambda read: self._plan(bus, message, rows, read),
                 MAX_STATE_ATTEMPTS,

@@ -60,10 +60,30 @@ class Relays:
         self.records: list[tuple[str, str, str, str]] = []
         self.resolved: list[tuple[str, str]] = []
 
-    def record(self, company_id: str, meter_id: str, command_id: str, power: str, reason: str, *args: Any, **kwargs: Any) -> None:  # fmt: skip
+    def record(
+        self,
+        company_id: str,
+        meter_id: str,
+        command_id: str,
+        power: str,
+        reason: str,
+        actor: str,
+        note: str | None,
+        at: datetime,
+        outcome: str = "pending",
+    ) -> None:
         self.records.append((meter_id, command_id, power, reason))
 
-    def resolve(self, company_id: str, meter_id: str, command_id: str, issued_at: datetime, outcome: str, *args: Any, **kwargs: Any) -> None:  # fmt: skip
+    def resolve(
+        self,
+        company_id: str,
+        meter_id: str,
+        command_id: str,
+        issued_at: datetime,
+        outcome: str,
+        at: datetime,
+        attempts: int | None = None,
+    ) -> None:
         self.resolved.append((command_id, outcome))
 
 
