@@ -181,7 +181,6 @@ def check_relays(
         co = gw.company_id
         state = svc.telemetry.get_state(co, gw.gateway_id)
         bus = svc.buses.load(co, gw.gateway_id)
-        meters: dict[str, Any] = dict(state.meters or {})
         for m in gw.meters:
             bad_offs = []
             commands = svc.relay_log.history(co, m.meter_id, limit=1000)
@@ -190,7 +189,7 @@ def check_relays(
                     continue
                 if m.never_disconnect or gw.friendly.is_friendly(cmd.issued_at):
                     bad_offs.append(cmd.command_id)
-            mstate = meters.get(m.meter_id, {})
+            desired = state.meter(m.meter_id).power
             now = policy_at[gw.index]
             decision = _policy(svc, bus, gw, m, found.accounts[m.account_id], now)
             found.relays[m.meter_id] = {
@@ -200,15 +199,13 @@ def check_relays(
                     1 for c in commands if c.power == "off" and not c.reason.startswith("manual")
                 ),
                 "bad_offs": len(bad_offs),
-                "desired": mstate.get("pw"),
+                "desired": desired,
                 "policy": decision,
             }
             if bad_offs:
                 found.failures.append(f"{m.meter_id}: disconnects it must not have: {bad_offs}")
-            if mstate.get("pw") != decision:
-                found.failures.append(
-                    f"{m.meter_id}: desired {mstate.get('pw')} but policy says {decision}"
-                )
+            if desired != decision:
+                found.failures.append(f"{m.meter_id}: desired {desired} but policy says {decision}")
 
 
 def _policy(

@@ -11,6 +11,7 @@ __all__ = [
     "CurrencyMismatchError",
     "CursorMovedError",
     "DataError",
+    "InvalidControlStateError",
     "InvalidCursorError",
     "InvalidIdentifierError",
     "LedgerEntryConflictError",
@@ -59,3 +60,7 @@ class InvalidCursorError(DataError):
 class ConditionFailedError(DataError):
     """A conditional write was refused: the item exists, or is not in the state the
     write required (the caller re-reads to find out which)."""
+
+
+class InvalidControlStateError(DataError, ValueError):
+    """A gateway's stored control state has a value its codec cannot read."""

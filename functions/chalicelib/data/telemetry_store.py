@@ -8,6 +8,7 @@ usage per gateway, and the versioned control-state item.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,15 +16,12 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from . import keys
 from .conditions import conditional_check_failed
+from .control_state import BusControlState, decode_meters, encode_meters, ms
 from .errors import StaleStateError
 from .models import GatewayCycle, GatewayState, GatewayUsage
 
 CYCLE_RETENTION = timedelta(days=35)  # cycles are raw data; buckets and the ledger keep the rest
 MAX_CYCLES_PER_QUERY = 2000
-
-
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
 
 
 class TelemetryStore:
@@ -46,8 +44,8 @@ class TelemetryStore:
             gateway_id=gateway_id,
             spool_id=spool_id,
             seq=seq,
-            cycle_at_ms=_ms(cycle_at),
-            received_at_ms=_ms(received_at),
+            cycle_at_ms=ms(cycle_at),
+            received_at_ms=ms(received_at),
             rows=rows,
             expires_at=int((cycle_at + CYCLE_RETENTION).timestamp()),
         )
@@ -138,36 +136,45 @@ class TelemetryStore:
 
     # --- control state ---
 
-    def get_state(self, company_id: str, gateway_id: str) -> GatewayState:
+    def get_state(self, company_id: str, gateway_id: str) -> BusControlState:
+        """The bus's control state (version 0 and no meters if never written)."""
         try:
-            return GatewayState.get(
+            item = GatewayState.get(
                 keys.gateway_data_pk(company_id, gateway_id),
                 keys.GATEWAY_STATE_SK,
                 consistent_read=True,
             )
         except DoesNotExist:
-            return GatewayState(
-                keys.gateway_data_pk(company_id, gateway_id),
-                keys.GATEWAY_STATE_SK,
-                company_id=company_id,
-                gateway_id=gateway_id,
-                version=0,
-                meters={},
-                flags=[],
-            )
+            return BusControlState(company_id, gateway_id)
+        return BusControlState(
+            company_id,
+            gateway_id,
+            version=int(item.version or 0),
+            meters=decode_meters(item.meters),
+            flags=frozenset(str(f) for f in item.flags or ()),
+        )
 
-    def save_state(self, state: GatewayState, at: datetime) -> None:
-        """Write on condition that nobody else wrote since it was read."""
-        expected = int(state.version or 0)
+    def save_state(self, state: BusControlState, at: datetime) -> BusControlState:
+        """Write on condition that nobody else wrote since it was read; the state as saved
+        (its next version). Raises StaleStateError if someone did."""
+        expected = state.version
         condition = (
             GatewayState.pk.does_not_exist() if expected == 0 else GatewayState.version == expected
         )
-        state.version = expected + 1
-        state.updated_at = at
+        item = GatewayState(
+            keys.gateway_data_pk(state.company_id, state.gateway_id),
+            keys.GATEWAY_STATE_SK,
+            company_id=state.company_id,
+            gateway_id=state.gateway_id,
+            version=expected + 1,
+            meters=encode_meters(state.meters),
+            flags=sorted(state.flags),
+            updated_at=at,
+        )
         try:
-            state.save(condition=condition)
+            item.save(condition=condition)
         except PutError as exc:
-            state.version = expected
             if conditional_check_failed(exc):
                 raise StaleStateError(f"gateway state {state.gateway_id} changed") from exc
             raise
+        return replace(state, version=expected + 1)

@@ -5,6 +5,8 @@ Where things happen:
 - a reading enters: ``ingest.py`` (parse ``telemetry.py``, store, ``buckets.py``)
 - money changes: ``settler.py`` (priced by ``charging.py``) and ``meter_control.py`` (top-up)
 - a relay is switched: ``control.py`` (policy -> ``shadows.py``), confirmed in ``confirmation.py``
+- the bus's control state (``data/control_state.py``) changes: ``contention.py`` (plan,
+  commit, then perform the plan's ``effects.py`` once)
 - people are told: ``alerts.py``
 - schedules: ``billing_run.py``, ``reconciliation.py``, ``presence.py`` (offline sweep),
   ``confirmation.py`` (retry sweep)

@@ -9,7 +9,7 @@ gives exactly the same total.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -72,7 +72,7 @@ def plan_settlement(
     tariff: AnyTariff,
     tz: str,
     cursor: Reading,
-    usage: dict[str, Any] | None,
+    usage: Mapping[str, Any] | None,
     readings: Sequence[Reading],
 ) -> SettlementPlan:
     """Price the readings after ``cursor`` (in time order) from the stored position."""
@@ -89,7 +89,7 @@ def plan_settlement(
     day = local_day(end.at, tz)
     period = month_of(day)
     key = component_key(tariff, period, day)
-    previous: dict[str, Any] = usage if usage and usage.get("key") == key else {"key": key}
+    previous: Mapping[str, Any] = usage if usage and usage.get("key") == key else {"key": key}
     if isinstance(tariff, TouTariff):
         bands_before = {b: kwh(v) for b, v in previous.get("bands", {}).items()}
         added = tou_band_energy(tariff, chargeable, tz)
@@ -110,7 +110,7 @@ def plan_settlement(
 
 
 def tariff_position(
-    tariff: AnyTariff, tz: str, at: datetime, usage: dict[str, Any] | None
+    tariff: AnyTariff, tz: str, at: datetime, usage: Mapping[str, Any] | None
 ) -> TariffPosition:
     """Where the cursor stands, for the offline cutoff."""
     day = local_day(at, tz)

@@ -1,21 +1,42 @@
-"""Relay confirmation (shadow ``documents``) and the retry sweep for silent relays."""
+"""Relay confirmation (shadow ``documents``) and the retry sweep for silent relays.
+
+Both change the bus's control state (the pending command) and act outside it
+(resolve the command record, rewrite the shadow, tell staff): they act only once
+the changed state is stored, as every writer of that state does (contention.py)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..data.catalogue import Catalogue
+from ..data.control_state import (
+    BusControlState,
+    MeterControlState,
+    PendingCommand,
+    from_ms,
+    local_cutoff_stamp,
+)
 from ..data.errors import NotFoundError, StaleStateError
 from ..data.models import Unit
 from ..data.telemetry_store import TelemetryStore
 from .alerts import Alert, Notifier
+from .contention import Planned, update_bus_state
 from .context import BusDirectory
-from .control import MeterState, desired_of, from_ms, ms, new_command_id
+from .control import desired_of, new_command_id
 from .dead_letters import DeadLetters
-from .errors import InvalidShadowEventError
+from .effects import (
+    Effect,
+    EffectRunner,
+    Notify,
+    RelayRecord,
+    RelayResolve,
+    ShadowWrite,
+    UnitPower,
+)
+from .errors import ControlContentionError, InvalidShadowEventError
 from .relay_log import RelayLog
 from .shadows import ShadowWriter, meter_of_shadow
 
@@ -45,9 +66,7 @@ class RelayConfirmations:
         self._catalogue = catalogue
         self._buses = buses
         self._telemetry = telemetry
-        self._relay_log = relay_log
-        self._shadows = shadows
-        self._notifier = notifier
+        self._effects = EffectRunner(shadows, relay_log, notifier)
         self._dead_letters = dead_letters
 
     def handle(self, event: Any) -> Confirmation:
@@ -70,35 +89,48 @@ class RelayConfirmations:
             )
             return Confirmation("dead_letter")
         now = _event_time(event)
-        for _ in range(MAX_STATE_ATTEMPTS):
-            state = self._telemetry.get_state(bus.company_id, bus.gateway.gateway_id)
-            mstate: MeterState = dict((state.meters or {}).get(meter_id, {}))
-            result = self._apply(bus.company_id, meter_id, ctx.unit, mstate, reported, now)
-            if result.status == "ignored":
-                return result
-            meters = dict(state.meters or {})
-            meters[meter_id] = mstate
-            state.meters = meters
-            try:
-                self._telemetry.save_state(state, now)
-            except StaleStateError:
-                continue
-            return result
-        return Confirmation("ignored")
 
-    def _apply(
+        def plan(read: BusControlState) -> Planned[Confirmation]:
+            mstate = read.meter(meter_id)
+            answer, new, effects = self._plan(
+                bus.company_id, meter_id, ctx.unit, mstate, reported, now
+            )
+            if answer.status == "ignored":
+                return Planned(None, answer)
+            return Planned(read.with_meters({meter_id: new}), answer, effects)
+
+        try:
+            return update_bus_state(
+                self._telemetry,
+                bus.company_id,
+                bus.gateway.gateway_id,
+                now,
+                plan,
+                MAX_STATE_ATTEMPTS,
+                self._effects.perform,
+            )
+        except ControlContentionError:
+            # The gateway reports its state again on its next change or reconnect, and an
+            # unconfirmed command is retried by the sweep.
+            LOG.warning(
+                "gateway %s: confirmation of %s dropped, state kept changing", thing, meter_id
+            )
+            return Confirmation("ignored")
+
+    def _plan(
         self,
         company_id: str,
         meter_id: str,
         unit: Unit | None,
-        mstate: MeterState,
+        mstate: MeterControlState,
         reported: dict[str, Any],
         now: datetime,
-    ) -> Confirmation:
-        if reported.get("source") == "local_cutoff" and mstate.get("local") != reported.get("at"):
+    ) -> tuple[Confirmation, MeterControlState, tuple[Effect, ...]]:
+        reported_at = local_cutoff_stamp(reported.get("at"))
+        if reported.get("source") == "local_cutoff" and mstate.local_cutoff_at != reported_at:
             # The gateway cut by itself while offline: record it as a command of its own.
             command_id = new_command_id(now)
-            self._relay_log.record(
+            record = RelayRecord(
                 company_id,
                 meter_id,
                 command_id,
@@ -109,33 +141,32 @@ class RelayConfirmations:
                 now,
                 outcome="confirmed",
             )
-            mstate["local"] = reported.get("at")
-            return Confirmation("local_cutoff", command_id)
-        pending = mstate.get("pend")
-        if not pending or reported.get("cmd") != pending.get("cmd"):
-            return Confirmation("ignored")
-        ok = reported.get("power") == mstate.get("pw") and not reported.get("error")
+            new = replace(mstate, local_cutoff_at=reported_at)
+            return Confirmation("local_cutoff", command_id), new, (record,)
+        pending = mstate.pending
+        if pending is None or reported.get("cmd") != pending.command_id:
+            return Confirmation("ignored"), mstate, ()
+        ok = reported.get("power") == mstate.power and not reported.get("error")
         outcome = "confirmed" if ok else "failed"
-        self._relay_log.resolve(
-            company_id,
-            meter_id,
-            pending["cmd"],
-            from_ms(int(pending["iss"])),
-            outcome,
-            now,
-            attempts=int(pending.get("tries", 1)),
-        )
-        mstate.pop("pend", None)
-        if ok and unit is not None:
-            unit.update(
-                actions=[
-                    Unit.power.set(str(mstate["pw"])),
-                    Unit.power_reason.set(str(mstate["rs"])),
-                ]
+        effects: list[Effect] = [
+            RelayResolve(
+                company_id,
+                meter_id,
+                pending.command_id,
+                pending.issued_at,
+                outcome,
+                now,
+                pending.tries,
             )
+        ]
+        if ok and unit is not None:
+            effects.append(UnitPower(unit, str(mstate.power), str(mstate.reason)))
         if not ok:
-            self._alert_unconfirmed(company_id, meter_id, pending, now, reported.get("error"))
-        return Confirmation(outcome, pending["cmd"])
+            effects.append(
+                Notify(_unconfirmed(company_id, meter_id, pending, now, reported.get("error")))
+            )
+        new = replace(mstate, pending=None)
+        return Confirmation(outcome, pending.command_id), new, tuple(effects)
 
     def sweep(self, now: datetime | None = None) -> dict[str, int]:
         """Retry commands not confirmed in time; after MAX_TRIES, alert and give up."""
@@ -159,61 +190,69 @@ class RelayConfirmations:
         state = self._telemetry.get_state(company_id, gateway_id)
         overdue = {
             meter_id: m
-            for meter_id, m in (state.meters or {}).items()
-            if m.get("pend") and now - from_ms(int(m["pend"]["at"])) >= CONFIRM_TIMEOUT
+            for meter_id, m in state.meters.items()
+            if m.pending and now - m.pending.sent_at >= CONFIRM_TIMEOUT
         }
         if not overdue:
             return
         bus = self._buses.load(company_id, gateway_id)
-        meters = dict(state.meters or {})
-        for meter_id, original in overdue.items():
-            mstate = dict(original)
-            pending = dict(mstate["pend"])
-            if int(pending.get("tries", 1)) < MAX_TRIES:
-                self._shadows.write_desired(
-                    str(bus.gateway.thing_name), meter_id, desired_of(mstate, bus.friendly())
+        meters: dict[str, MeterControlState] = {}
+        effects: list[Effect] = []
+        retried = unconfirmed = 0
+        for meter_id, mstate in overdue.items():
+            pending = mstate.pending
+            assert pending is not None
+            if pending.tries < MAX_TRIES:
+                effects.append(
+                    ShadowWrite(
+                        str(bus.gateway.thing_name), meter_id, desired_of(mstate, bus.friendly())
+                    )
                 )
-                pending.update(tries=int(pending.get("tries", 1)) + 1, at=ms(now))
-                mstate["pend"] = pending
-                counts["retried"] += 1
+                pending = replace(pending, tries=pending.tries + 1, sent_at=now)
+                meters[meter_id] = replace(mstate, pending=pending)
+                retried += 1
             else:
-                self._relay_log.resolve(
-                    company_id,
-                    meter_id,
-                    pending["cmd"],
-                    from_ms(int(pending["iss"])),
-                    "unconfirmed",
-                    now,
-                    attempts=int(pending.get("tries", 1)),
+                effects.append(
+                    RelayResolve(
+                        company_id,
+                        meter_id,
+                        pending.command_id,
+                        pending.issued_at,
+                        "unconfirmed",
+                        now,
+                        pending.tries,
+                    )
                 )
-                mstate.pop("pend", None)
-                self._alert_unconfirmed(company_id, meter_id, pending, now, None)
-                counts["unconfirmed"] += 1
-            meters[meter_id] = mstate
-        state.meters = meters
+                effects.append(Notify(_unconfirmed(company_id, meter_id, pending, now, None)))
+                meters[meter_id] = replace(mstate, pending=None)
+                unconfirmed += 1
         try:
-            self._telemetry.save_state(state, now)
+            self._telemetry.save_state(state.with_meters(meters), now)
         except StaleStateError:
+            # Nothing was done: the next sweep (a minute later) sees the same facts.
             LOG.info("gateway %s changed during the sweep; next sweep retries", gateway_id)
+            return
+        self._effects.perform(effects)
+        counts["retried"] += retried
+        counts["unconfirmed"] += unconfirmed
 
-    def _alert_unconfirmed(
-        self, company_id: str, meter_id: str, pending: dict[str, Any], now: datetime, error: Any
-    ) -> None:
-        self._notifier.notify(
-            Alert(
-                company_id,
-                "relay_unconfirmed",
-                f"meter:{meter_id}:{pending['cmd']}",
-                now,
-                "staff",
-                None,
-                {
-                    "command": pending["cmd"],
-                    "tries": pending.get("tries", 1),
-                    "error": str(error) if error else "no confirmation",
-                },
-            )
-        )
+
+def _unconfirmed(
+    company_id: str, meter_id: str, pending: PendingCommand, now: datetime, error: Any
+) -> Alert:
+    return Alert(
+        company_id,
+        "relay_unconfirmed",
+        f"meter:{meter_id}:{pending.command_id}",
+        now,
+        "staff",
+        None,
+        {
+            "command": pending.command_id,
+            "tries": pending.tries,
+            "error": str(error) if error else "no confirmation",
+        },
+    )
 
 
 def _parse(event: Any) -> tuple[str, str, dict[str, Any] | None]:

@@ -1,24 +1,87 @@
-"""Optimistic updates of one gateway's control state.
+"""Changing one gateway's control state: plan against what was read, commit, then act.
 
-Ingest, top-ups, manual power changes and settings roll-outs all read the bus's
-state item, change it and write it back on condition that nobody else did; a writer
-that lost waits (``data/backoff.py``) and tries again from a fresh read.
+Ingest, top-ups, manual power changes, settings roll-outs and relay confirmations
+all read the bus's state item, plan a new state and write it back on condition that
+nobody else did. A plan that loses is thrown away with everything it planned, and a
+new one is made from a fresh read; what it does outside the state (shadow writes,
+relay-command records, messages: pipeline/effects.py) happens only after its write
+won, once.
+
+A writer that lost waits before its next attempt (``data/backoff.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ..data.backoff import backoff
+from ..data.control_state import BusControlState, MeterControlState
 from ..data.errors import StaleStateError
 from ..data.telemetry_store import TelemetryStore
+from .alerts import Alert
 from .context import BusContext
-from .control import MeterState
+from .effects import Effect, SettlementAlerts
 from .errors import ControlContentionError
 
 _T = TypeVar("_T")
+Perform = Callable[[Iterable[Effect]], None]
+
+
+@dataclass(frozen=True)
+class Planned(Generic[_T]):
+    """One attempt's plan: the state to write (None, or the state read: nothing to
+    write), what the caller answers, the effects to perform once the state is stored,
+    and the alerts of settlements the attempt made (in the ledger already, so sent
+    even if no attempt's write wins)."""
+
+    state: BusControlState | None
+    answer: _T
+    effects: tuple[Effect, ...] = ()
+    settlement_alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True)
+class MeterChange(Generic[_T]):
+    """A plan for one meter's entry (``update_meter_state``)."""
+
+    state: MeterControlState
+    answer: _T
+    effects: tuple[Effect, ...] = ()
+    settlement_alerts: tuple[Alert, ...] = ()
+
+
+def update_bus_state(
+    telemetry: TelemetryStore,
+    company_id: str,
+    gateway_id: str,
+    now: datetime,
+    plan: Callable[[BusControlState], Planned[_T]],
+    attempts: int,
+    perform: Perform,
+) -> _T:
+    """Plan against the state read, write it on condition nobody else did, then perform
+    the plan's effects; re-read and plan again when someone did. Raises
+    ControlContentionError after ``attempts`` lost writes, having performed only the
+    alerts of settlements already made."""
+    settled = SettlementAlerts()
+    for attempt in range(attempts):
+        if attempt:
+            backoff(attempt - 1)
+        read = telemetry.get_state(company_id, gateway_id)
+        planned = plan(read)
+        settled.add(planned.settlement_alerts)
+        if planned.state is not None and planned.state != read:
+            try:
+                telemetry.save_state(planned.state, now)
+            except StaleStateError:
+                continue
+        perform((*settled.effects(), *planned.effects))
+        return planned.answer
+    perform(settled.effects())
+    raise ControlContentionError(f"gateway state of {gateway_id} kept changing")
 
 
 def update_meter_state(
@@ -26,24 +89,24 @@ def update_meter_state(
     bus: BusContext,
     meter_id: str,
     now: datetime,
-    change: Callable[[MeterState], _T | None],
+    change: Callable[[MeterControlState], MeterChange[_T] | None],
     attempts: int,
+    perform: Perform,
 ) -> _T | None:
-    """Read the bus's control state, let ``change`` alter one meter's entry, and write it
-    back on condition that nobody else did; re-read and retry when someone did. ``change``
-    answers what the caller wants back, or None when there is nothing to write."""
-    for attempt in range(attempts):
-        if attempt:
-            backoff(attempt - 1)
-        state = telemetry.get_state(bus.company_id, bus.gateway.gateway_id)
-        mstate: MeterState = dict((state.meters or {}).get(meter_id, {}))
-        result = change(mstate)
-        if result is None:
-            return None
-        state.meters = {**(state.meters or {}), meter_id: mstate}
-        try:
-            telemetry.save_state(state, now)
-        except StaleStateError:
-            continue
-        return result
-    raise ControlContentionError(f"gateway state of {bus.gateway.gateway_id} kept changing")
+    """``update_bus_state`` for one meter's entry. ``change`` answers its plan, or None
+    when there is nothing to write (and it settled nothing)."""
+
+    def plan(read: BusControlState) -> Planned[_T | None]:
+        planned = change(read.meter(meter_id))
+        if planned is None:
+            return Planned(None, None)
+        return Planned(
+            read.with_meters({meter_id: planned.state}),
+            planned.answer,
+            planned.effects,
+            planned.settlement_alerts,
+        )
+
+    return update_bus_state(
+        telemetry, bus.company_id, bus.gateway.gateway_id, now, plan, attempts, perform
+    )

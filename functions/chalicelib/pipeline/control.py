@@ -1,18 +1,10 @@
-"""Prepaid control: decide the relay, write the shadow only on change, record the command.
+"""Prepaid control: decide the relay, and plan the shadow write and the command only on change.
 
-``meter_state`` is the meter's entry in the gateway's control state
-(``GatewayState.meters``). Keys are short because the item is read every cycle:
-
-- ``acc``/``bal``/``sk``/``sa``/``use``: account id, balance snapshot (minor),
-  settled kWh, settled-at (unix ms) and tariff position (a cache of the account)
-- ``pw``/``rs``/``cmd``/``cut``: the desired state last written to the shadow
-- ``fh``: a digest of the friendly-hours schedule sent with that cutoff, so an edited
-  calendar reaches the shadow once even when power and cutoff stay the same
-- ``man``: a manual override (``on``/``off``), absent if none
-- ``pend``: the command awaiting confirmation ``{cmd, at, iss, tries}``
-- ``fl``: active alert flags (``rev``, ``off``), so an alert fires once per crossing
-- ``x``: set when the account was closed by a move-out (a stale catalogue still names it):
-  nothing more is settled into it
+The meter's control state is its ``MeterControlState`` in the gateway's state item
+(data/control_state.py). ``Controller.plan`` is pure with respect to the outside
+world: it answers the new state and the effects (record the command, write the
+shadow, tell the tenant) that the caller performs once it has stored that state
+(pipeline/effects.py).
 """
 
 from __future__ import annotations
@@ -21,34 +13,45 @@ import functools
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
+from ..data.control_state import MeterControlState, PendingCommand, from_ms, ms
 from ..domain import FriendlyHours, Money, PowerDecision, Reading, decide_power
 from ..domain.energy import ZERO_KWH, format_kwh, kwh
 from .alerts import Alert, Notifier
 from .charging import tariff_position
 from .context import BusContext, MeterContext
+from .effects import Effect, EffectRunner, Notify, RelayRecord, ShadowWrite
 from .relay_log import RelayLog
 from .shadows import ShadowWriter
 
-MeterState = dict[str, Any]
-
-
-def ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def from_ms(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, tz=UTC)
+__all__ = [
+    "ControlOutcome",
+    "ControlPlan",
+    "Controller",
+    "desired_of",
+    "from_ms",
+    "ms",
+    "new_command_id",
+    "schedule_tag",
+]
 
 
 @dataclass(frozen=True)
 class ControlOutcome:
-    changed: bool  # the shadow was written
-    command_id: str | None  # a new relay command was issued
+    changed: bool  # the shadow is to be written
+    command_id: str | None  # a new relay command is issued
     decision: PowerDecision
+
+
+@dataclass(frozen=True)
+class ControlPlan:
+    state: MeterControlState
+    outcome: ControlOutcome
+    effects: tuple[Effect, ...] = ()
 
 
 def new_command_id(at: datetime) -> str:
@@ -61,37 +64,44 @@ def schedule_tag(friendly: FriendlyHours) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-def desired_of(state: MeterState, friendly: FriendlyHours) -> dict[str, Any]:
+def desired_of(state: MeterControlState, friendly: FriendlyHours) -> dict[str, Any]:
     cutoff = None
-    if state.get("cut") is not None:
-        cutoff = {"kwh": state["cut"], "friendly": friendly.to_shadow()}
-    return {"power": state["pw"], "reason": state["rs"], "cmd": state["cmd"], "cutoff": cutoff}
+    if state.cutoff_kwh is not None:
+        cutoff = {"kwh": format_kwh(state.cutoff_kwh), "friendly": friendly.to_shadow()}
+    return {
+        "power": state.power,
+        "reason": state.reason,
+        "cmd": state.command_id,
+        "cutoff": cutoff,
+    }
 
 
 class Controller:
     def __init__(self, shadows: ShadowWriter, relay_log: RelayLog, notifier: Notifier) -> None:
-        self._shadows = shadows
-        self._relay_log = relay_log
-        self._notifier = notifier
+        self._effects = EffectRunner(shadows, relay_log, notifier)
+
+    def perform(self, effects: Iterable[Effect]) -> None:
+        """Carry out planned effects: only after the state that planned them is stored."""
+        self._effects.perform(effects)
 
     def decide(
-        self, bus: BusContext, ctx: MeterContext, state: MeterState, now: datetime
+        self, bus: BusContext, ctx: MeterContext, state: MeterControlState, now: datetime
     ) -> PowerDecision:
-        manual = state.get("man")
+        manual = state.manual
         tariff = ctx.tariff
         if ctx.unit is None or tariff is None:
             if manual:
                 return PowerDecision(manual, f"manual_{manual}", None)
             return PowerDecision("off", "vacant", None)
         currency = tariff.currency
-        prepaid_with_cursor = ctx.prepaid and "sa" in state
-        at = from_ms(int(state["sa"])) if prepaid_with_cursor else now
-        latest = Reading(at, kwh(state["sk"]) if prepaid_with_cursor else ZERO_KWH)
-        balance = int(state.get("bal", 0)) if prepaid_with_cursor else 0
+        cursor_at = state.settled_at if ctx.prepaid else None
+        at = cursor_at or now
+        latest = Reading(at, state.settled_kwh if cursor_at else ZERO_KWH)
+        balance = state.balance_minor if cursor_at else 0
         return decide_power(
             balance=Money(balance, currency),
             allowance=bus.allowance(currency),
-            position=tariff_position(tariff, bus.tz, at, state.get("use")),
+            position=tariff_position(tariff, bus.tz, at, state.tariff_position),
             latest=latest,
             friendly=bus.friendly(),
             never_disconnect=bool(ctx.tenancy and ctx.tenancy.never_disconnect),
@@ -101,65 +111,74 @@ class Controller:
             vacant=ctx.tenancy is None,
         )
 
-    def apply(
+    def plan(
         self,
         bus: BusContext,
         ctx: MeterContext,
-        state: MeterState,
+        state: MeterControlState,
         now: datetime,
         *,
         actor: str = "policy",
         note: str | None = None,
         announce: bool = True,
-    ) -> ControlOutcome:
-        """Decide; if power, reason or cutoff changed, write the shadow (and record
-        a command when power or reason changed). ``state`` is updated in place."""
+    ) -> ControlPlan:
+        """Decide; if power, reason, cutoff or schedule changed, plan the shadow write
+        (and a command when power or reason changed)."""
         decision = self.decide(bus, ctx, state, now)
-        cutoff = None if decision.cutoff_kwh is None else format_kwh(decision.cutoff_kwh)
+        cutoff = None if decision.cutoff_kwh is None else kwh(decision.cutoff_kwh)
         friendly = bus.friendly()
         # The schedule only matters to the gateway alongside a cutoff.
         tag = None if cutoff is None else schedule_tag(friendly)
-        same_command = state.get("pw") == decision.power and state.get("rs") == decision.reason
-        unchanged = state.get("cut") == cutoff and state.get("fh") == tag
-        if same_command and unchanged and "cmd" in state:
-            return ControlOutcome(False, None, decision)
+        same_command = state.power == decision.power and state.reason == decision.reason
+        unchanged = state.cutoff_kwh == cutoff and state.schedule_tag == tag
+        if same_command and unchanged and state.has_desired:
+            return ControlPlan(state, ControlOutcome(False, None, decision))
         meter_id = ctx.meter.meter_id
+        effects: list[Effect] = []
         command_id = None
-        previous_power = state.get("pw")
-        if not same_command or "cmd" not in state:
+        new = state
+        if not same_command or not state.has_desired:
             command_id = new_command_id(now)
-            self._relay_log.record(
-                bus.company_id,
-                meter_id,
-                command_id,
-                decision.power,
-                decision.reason,
-                actor,
-                note,
-                now,
+            effects.append(
+                RelayRecord(
+                    bus.company_id,
+                    meter_id,
+                    command_id,
+                    decision.power,
+                    decision.reason,
+                    actor,
+                    note,
+                    now,
+                )
             )
-            state["cmd"] = command_id
-            state["pend"] = {"cmd": command_id, "at": ms(now), "iss": ms(now), "tries": 1}
-        state.update(pw=decision.power, rs=decision.reason, cut=cutoff, fh=tag)
-        self._shadows.write_desired(
-            str(bus.gateway.thing_name), meter_id, desired_of(state, friendly)
+            new = replace(
+                new, command_id=command_id, pending=PendingCommand(command_id, now, now, 1)
+            )
+        new = replace(
+            new,
+            power=decision.power,
+            reason=decision.reason,
+            cutoff_kwh=cutoff,
+            schedule_tag=tag,
         )
-        if announce and command_id and previous_power and previous_power != decision.power:
-            self._announce(bus, ctx, decision, now)
-        return ControlOutcome(True, command_id, decision)
+        effects.append(
+            ShadowWrite(str(bus.gateway.thing_name), meter_id, desired_of(new, friendly))
+        )
+        if announce and command_id and state.power and state.power != decision.power:
+            effects.append(Notify(_announcement(bus, ctx, decision, now)))
+        return ControlPlan(new, ControlOutcome(True, command_id, decision), tuple(effects))
 
-    def _announce(
-        self, bus: BusContext, ctx: MeterContext, decision: PowerDecision, now: datetime
-    ) -> None:
-        unit_id = ctx.unit.unit_id if ctx.unit else ctx.meter.meter_id
-        self._notifier.notify(
-            Alert(
-                company_id=bus.company_id,
-                topic="disconnected" if decision.power == "off" else "restored",
-                subject_ref=f"unit:{unit_id}",
-                at=now,
-                audience="tenant",
-                tenant_sub=ctx.tenancy.tenant_sub if ctx.tenancy else None,
-                payload={"reason": decision.reason},
-            )
-        )
+
+def _announcement(
+    bus: BusContext, ctx: MeterContext, decision: PowerDecision, now: datetime
+) -> Alert:
+    unit_id = ctx.unit.unit_id if ctx.unit else ctx.meter.meter_id
+    return Alert(
+        company_id=bus.company_id,
+        topic="disconnected" if decision.power == "off" else "restored",
+        subject_ref=f"unit:{unit_id}",
+        at=now,
+        audience="tenant",
+        tenant_sub=ctx.tenancy.tenant_sub if ctx.tenancy else None,
+        payload={"reason": decision.reason},
+    )

@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from ..data.control_state import MeterControlState, from_ms
 from ..data.models import GatewayCycle
-from ..domain import Reading, kwh
+from ..domain import Reading
 from .context import MeterContext
-from .control import MeterState, from_ms
 
 # A reordered message arrives seconds after its successor; a spool backlog is sent in
 # order. An hour covers both with room to spare and bounds how long a lost cycle
@@ -57,9 +57,9 @@ def complete_before(
     return None
 
 
-def needs_every_reading(ctx: MeterContext, mstate: MeterState, reading: Reading) -> bool:
+def needs_every_reading(ctx: MeterContext, state: MeterControlState, reading: Reading) -> bool:
     tou = ctx.tariff is not None and ctx.tariff.kind == "tou"
-    return tou or reading.cumulative_kwh < kwh(str(mstate["sk"]))
+    return tou or reading.cumulative_kwh < state.settled_kwh
 
 
 def complete_readings(

@@ -9,23 +9,30 @@ per hour (or on a threshold); the control state and shadows only on change.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..data.backoff import backoff
-from ..data.errors import NotFoundError, StaleStateError
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ..data.control_state import BusControlState, MeterControlState, from_ms
+from ..data.errors import NotFoundError
 from ..data.models import GatewayCycle
 from ..data.telemetry_store import TelemetryStore
 from ..data.usage_store import UsageCounters
 from ..domain import Reading
+from ..observability import metrics as default_metrics
 from .alerts import Alert, Notifier
 from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
+from .contention import Planned, update_bus_state
 from .context import BusContext, BusDirectory
-from .control import Controller, MeterState, from_ms
+from .control import Controller
 from .day_rollup import DayRollup
 from .dead_letters import DeadLetters
-from .errors import InvalidTelemetryError
+from .effects import Effect, Notify
+from .errors import ControlContentionError, InvalidTelemetryError
 from .gaps import ANCHOR_MARGIN, complete_readings, needs_every_reading
 from .settler import Settler
 from .telemetry import MeterRow, Telemetry, parse_event
@@ -33,6 +40,7 @@ from .telemetry import MeterRow, Telemetry, parse_event
 LOG = logging.getLogger(__name__)
 SOURCE = "ingest_telemetry"
 MAX_STATE_ATTEMPTS = 4
+CONTENTION_METRIC = "IngestStateContention"
 
 
 @dataclass
@@ -42,6 +50,9 @@ class IngestResult:
     settled: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     buckets: int = 0
+    # Stored, but the control state kept changing under us: settling and control wait
+    # for the bus's next message, which reads the readings again (docs/pipeline.md).
+    deferred: bool = False
 
 
 def rows_of(cycle: GatewayCycle) -> list[MeterRow]:
@@ -69,18 +80,19 @@ class Ingest:
         telemetry: TelemetryStore,
         settler: Settler,
         controller: Controller,
-        notifier: Notifier,
+        notifier: Notifier,  # unused: alerts are the controller's effects; kept for the wiring
         dead_letters: DeadLetters,
         day_rollup: DayRollup | None = None,
         usage: UsageCounters | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or default_metrics
         self._buses = buses
         self._usage = usage or UsageCounters()
         self._days = day_rollup or DayRollup()
         self._telemetry = telemetry
         self._settler = settler
         self._controller = controller
-        self._notifier = notifier
         self._dead_letters = dead_letters
 
     def handle(self, event: Any) -> IngestResult:
@@ -111,16 +123,39 @@ class Ingest:
         )
         if not stored:
             return IngestResult("duplicate")
-        result = IngestResult("stored")
-        result.buckets = self._close_buckets(bus, message)
-        for attempt in range(MAX_STATE_ATTEMPTS):
-            try:
-                self._settle_and_control(bus, message, rows, result)
-                break
-            except StaleStateError:
-                LOG.info("gateway state changed under us (attempt %d), retrying", attempt + 1)
-                backoff(attempt)
+        buckets = self._close_buckets(bus, message)
+        try:
+            result = update_bus_state(
+                self._telemetry,
+                bus.company_id,
+                bus.gateway.gateway_id,
+                message.received_at,
+                lambda read: self._plan(bus, message, rows, read),
+                MAX_STATE_ATTEMPTS,
+                self._controller.perform,
+            )
+        except ControlContentionError:
+            return self._defer(bus, message, buckets)
+        result.buckets = buckets
         return result
+
+    def _defer(self, bus: BusContext, message: Telemetry, buckets: int) -> IngestResult:
+        """The cycle is stored; its settling and control are left to the bus's next
+        message, which reads the readings since the cursor again (nothing is lost: the
+        account's cursor is the authority, the state only a cache of it)."""
+        LOG.warning(
+            "control state of gateway %s kept changing (%d attempts): control of cycle %s "
+            "(spool %s, seq %d) deferred to the next message",
+            bus.gateway.gateway_id,
+            MAX_STATE_ATTEMPTS,
+            message.cycle_at.isoformat(),
+            message.spool_id,
+            message.seq,
+        )
+        self._metrics.add_metric(name=CONTENTION_METRIC, unit=MetricUnit.Count, value=1)
+        # No handler flushes metrics at the end of an invocation, and this one is rare.
+        self._metrics.flush_metrics()
+        return IngestResult("stored", buckets=buckets, deferred=True)
 
     def _refuse(self, reason: str, event: Any) -> IngestResult:
         self._dead_letters.send(reason, SOURCE, event)
@@ -161,74 +196,86 @@ class Ingest:
 
     # --- money and relays ---
 
-    def _settle_and_control(
-        self, bus: BusContext, message: Telemetry, rows: list[MeterRow], result: IngestResult
-    ) -> None:
-        state = self._telemetry.get_state(bus.company_id, bus.gateway.gateway_id)
-        meters: dict[str, MeterState] = dict(state.meters or {})
-        before = repr(sorted(meters.items()))
+    def _plan(
+        self, bus: BusContext, message: Telemetry, rows: list[MeterRow], read: BusControlState
+    ) -> Planned[IngestResult]:
+        """Settle what is due and plan the control step for every meter of the message,
+        against the state read; the shadows, commands and alerts it plans are effects."""
+        result = IngestResult("stored")
+        meters: dict[str, MeterControlState] = {}
+        effects: list[Effect] = []
+        settlement_alerts: list[Alert] = []
         now = message.received_at
         history: tuple[list[GatewayCycle], dict[str, list[Reading]]] | None = None
         for row in rows:
             ctx = bus.meters[row.meter_id]
-            mstate: MeterState = dict(meters.get(row.meter_id, {}))
-            self._watch_flags(bus, row, mstate)
+            before = read.meter(row.meter_id)
+            mstate, alerts = self._watch_flags(bus, row, before)
+            effects += [Notify(alert) for alert in alerts]
             if ctx.prepaid and row.import_kwh is not None and not row.error:
-                self._settler.ensure_cursor(bus, ctx, mstate)
+                mstate = self._settler.ensure_cursor(bus, ctx, mstate)
                 reading = Reading(row.read_at, row.import_kwh)
                 if self._settler.due(bus, ctx, mstate, reading):
                     readings = [reading]
                     if needs_every_reading(ctx, mstate, reading):
                         if history is None:
-                            history = self._history(bus, meters, message.cycle_at)
+                            known = {**read.meters, **meters, row.meter_id: mstate}
+                            history = self._history(bus, known.values(), message.cycle_at)
+                        assert mstate.settled_at is not None  # ensure_cursor
                         readings = complete_readings(
-                            *history, row.meter_id, from_ms(int(mstate["sa"])), reading.at, now
+                            *history, row.meter_id, mstate.settled_at, reading.at, now
                         )
-                    if readings and self._settler.settle(bus, ctx, mstate, readings):
-                        result.settled.append(row.meter_id)
+                    if readings:
+                        mstate, settled = self._settler.settle(bus, ctx, mstate, readings)
+                        if settled:
+                            result.settled.append(row.meter_id)
+                            settlement_alerts += settled.alerts
             needs_policy = (
-                "cmd" not in mstate
+                not mstate.has_desired
                 or row.meter_id in result.settled
-                or mstate.get("rs") in {"friendly_hours", "credit_exhausted"}
+                # Someone else moved the cursor (a top-up, a move-out, or a settlement of
+                # ours whose state write never won): decide on the balance reloaded.
+                or _snapshot(mstate) != _snapshot(before)
+                or mstate.reason in {"friendly_hours", "credit_exhausted"}
             )
-            if needs_policy and (not ctx.prepaid or "sa" in mstate):
-                outcome = self._controller.apply(bus, ctx, mstate, now)
-                if outcome.command_id:
-                    result.commands.append(outcome.command_id)
+            if needs_policy and (not ctx.prepaid or mstate.has_cursor):
+                control = self._controller.plan(bus, ctx, mstate, now)
+                mstate = control.state
+                effects += control.effects
+                if control.outcome.command_id:
+                    result.commands.append(control.outcome.command_id)
             meters[row.meter_id] = mstate
-        if repr(sorted(meters.items())) != before:
-            state.meters = meters
-            self._telemetry.save_state(state, now)
+        return Planned(read.with_meters(meters), result, tuple(effects), tuple(settlement_alerts))
 
     def _history(
-        self, bus: BusContext, meters: dict[str, MeterState], cycle_at: datetime
+        self, bus: BusContext, states: Iterable[MeterControlState], cycle_at: datetime
     ) -> tuple[list[GatewayCycle], dict[str, list[Reading]]]:
         """The bus's cycles from the oldest cursor's (ANCHOR_MARGIN before it) to this one."""
-        oldest = min((int(m["sa"]) for m in meters.values() if "sa" in m), default=None)
-        start = from_ms(oldest) if oldest else cycle_at - timedelta(hours=1)
+        cursors = [m.settled_at for m in states if m.settled_at is not None]
+        start = min(cursors) if cursors else cycle_at - timedelta(hours=1)
         start = max(start, cycle_at - timedelta(days=2))  # put a limit on the read
         return bus_history(self._telemetry, bus, start, cycle_at + timedelta(milliseconds=1))
 
-    def _watch_flags(self, bus: BusContext, row: MeterRow, mstate: MeterState) -> None:
+    def _watch_flags(
+        self, bus: BusContext, row: MeterRow, mstate: MeterControlState
+    ) -> tuple[MeterControlState, list[Alert]]:
         """Reverse energy: an alert when it starts, not on every reading while it lasts."""
-        flags = set(mstate.get("fl", []))
         reverse = row.watts is not None and row.watts < 0
-        if reverse and "rev" not in flags:
-            flags.add("rev")
-            self._notifier.notify(
-                Alert(
-                    bus.company_id,
-                    "reverse_energy",
-                    f"meter:{row.meter_id}",
-                    row.read_at,
-                    "staff",
-                    None,
-                    {"watts": str(row.watts)},
-                )
+        if reverse and "rev" not in mstate.flags:
+            alert = Alert(
+                bus.company_id,
+                "reverse_energy",
+                f"meter:{row.meter_id}",
+                row.read_at,
+                "staff",
+                None,
+                {"watts": str(row.watts)},
             )
-        elif not reverse and row.watts is not None and "rev" in flags:
-            flags.discard("rev")
-        if flags:
-            mstate["fl"] = sorted(flags)
-        else:
-            mstate.pop("fl", None)
+            return replace(mstate, flags=mstate.flags | {"rev"}), [alert]
+        if not reverse and row.watts is not None and "rev" in mstate.flags:
+            return replace(mstate, flags=mstate.flags - {"rev"}), []
+        return mstate, []
+
+
+def _snapshot(state: MeterControlState) -> tuple[object, ...]:
+    return (state.account_id, state.balance_minor, state.settled_at, state.settled_kwh)

@@ -2,28 +2,31 @@
 
 Both end the same way as ingest: re-apply the policy to the meter and write
 its shadow if the desired state changed. The gateway's control state is
-versioned; a concurrent ingest makes us re-read and re-apply (bounded).
+versioned; a concurrent ingest makes us re-read and plan again (bounded), and
+the shadow, the command and the messages follow only the plan that was stored
+(pipeline/contention.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
 from ..data import keys
 from ..data.catalogue import Catalogue
+from ..data.control_state import MeterControlState
 from ..data.errors import LedgerEntryConflictError, NotFoundError
 from ..data.ledger_store import LedgerStore
 from ..data.models import AuditEvent
 from ..data.telemetry_store import TelemetryStore
 from ..domain import EntryKind, LedgerEntry, Money
 from .alerts import Alert, Notifier
-from .contention import update_meter_state
+from .contention import MeterChange, update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
-from .control import Controller, ControlOutcome, MeterState, from_ms, new_command_id
+from .control import Controller, ControlOutcome, new_command_id
 from .errors import (
     InvalidTopUpError,
     ManualReasonRequiredError,
@@ -189,13 +192,9 @@ class MeterControlService:
             raise ValueError(f"power must be 'on', 'off' or None, not {power!r}")
         bus, ctx = self._buses.fresh_for_unit(company_id, unit_id)
 
-        def mutate(mstate: MeterState) -> None:
-            if power is None:
-                mstate.pop("man", None)
-            else:
-                mstate["man"] = power
+        def mutate(mstate: MeterControlState) -> MeterControlState:
             # A manual change is always a new command, even if the relay is already there.
-            mstate.pop("rs", None)
+            return replace(mstate, manual=power, reason=None)
 
         actor = f"user:{actor_sub}"
         outcome = self._reapply(
@@ -235,37 +234,48 @@ class MeterControlService:
         *,
         actor: str,
         note: str | None,
-        mutate: Callable[[MeterState], None] | None = None,
+        mutate: Callable[[MeterControlState], MeterControlState] | None = None,
         announce: bool = True,
         settle: bool = False,
     ) -> ControlOutcome:
+        """Plan the meter's control step against a fresh read of its state; the shadow
+        write, the command record and the tenant's message follow the stored state."""
 
-        def change(mstate: MeterState) -> ControlOutcome:
+        def change(mstate: MeterControlState) -> MeterChange[ControlOutcome]:
             if mutate:
-                mutate(mstate)
+                mstate = mutate(mstate)
+            alerts: tuple[Alert, ...] = ()
             if ctx.prepaid:
-                self._settler.refresh(bus, ctx, mstate)
+                mstate = self._settler.refresh(bus, ctx, mstate)
                 if settle:
-                    self._settle_unsettled(bus, ctx, mstate, now)
-            return self._controller.apply(
+                    mstate, alerts = self._settle_unsettled(bus, ctx, mstate, now)
+            control = self._controller.plan(
                 bus, ctx, mstate, now, actor=actor, note=note, announce=announce
             )
+            return MeterChange(control.state, control.outcome, control.effects, alerts)
 
         outcome = update_meter_state(
-            self._telemetry, bus, ctx.meter.meter_id, now, change, MAX_STATE_ATTEMPTS
+            self._telemetry,
+            bus,
+            ctx.meter.meter_id,
+            now,
+            change,
+            MAX_STATE_ATTEMPTS,
+            self._controller.perform,
         )
         assert outcome is not None  # the control step always answers
         return outcome
 
     def _settle_unsettled(
-        self, bus: BusContext, ctx: MeterContext, mstate: MeterState, now: datetime
-    ) -> None:
+        self, bus: BusContext, ctx: MeterContext, mstate: MeterControlState, now: datetime
+    ) -> tuple[MeterControlState, tuple[Alert, ...]]:
         """Charge what the meter used since the cursor before weighing a top-up: otherwise the
         policy compares the credit with a stale balance and hands the gateway a cutoff the
         meter has already passed (the relay stays open, or closes for one cycle)."""
-        if ctx.tariff is None or "sa" not in mstate:
-            return
-        cursor_at = from_ms(int(mstate["sa"]))
-        readings = unsettled_readings(self._telemetry, bus, ctx, cursor_at, now)
-        if readings:
-            self._settler.settle(bus, ctx, mstate, readings)
+        if ctx.tariff is None or mstate.settled_at is None:
+            return mstate, ()
+        readings = unsettled_readings(self._telemetry, bus, ctx, mstate.settled_at, now)
+        if not readings:
+            return mstate, ()
+        mstate, settled = self._settler.settle(bus, ctx, mstate, readings)
+        return mstate, settled.alerts if settled else ()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
 from ..data.catalogue import Catalogue
+from ..data.control_state import from_ms
 from ..data.errors import NotFoundError, StaleStateError
 from ..data.models import Gateway
 from ..data.telemetry_store import TelemetryStore
 from .alerts import Alert, Notifier
-from .control import from_ms
 from .dead_letters import DeadLetters
 from .ingest import rows_of
 
@@ -105,14 +104,13 @@ class Presence:
         gw = gateway.gateway_id
         cycles = self._telemetry.latest_cycles(company_id, gw, limit=METER_SILENT_CYCLES)
         state = self._telemetry.get_state(company_id, gw)
-        flags = set(state.flags or [])
-        before = set(flags)
+        flags = set(state.flags)
+        alerts: list[Alert] = []
         last_at = from_ms(int(cycles[0].cycle_at_ms)) if cycles else None
         silent = last_at is None or now - last_at > GATEWAY_SILENT_AFTER
         if silent and "silent" not in flags and last_at is not None:
             flags.add("silent")
-            counts["gateways_silent"] += 1
-            self._notifier.notify(
+            alerts.append(
                 Alert(
                     company_id,
                     "gateway_offline",
@@ -137,8 +135,7 @@ class Presence:
                 if last_at and meter_id not in answered and len(cycles) >= METER_SILENT_CYCLES:
                     if flag not in flags:
                         flags.add(flag)
-                        counts["meters_silent"] += 1
-                        self._notifier.notify(
+                        alerts.append(
                             Alert(
                                 company_id,
                                 "meter_offline",
@@ -151,8 +148,14 @@ class Presence:
                         )
                 else:
                     flags.discard(flag)
-        if flags != before:
-            state.flags = sorted(flags)
-            # A concurrent writer wins; the next sweep sees the same facts and retries.
-            with contextlib.suppress(StaleStateError):
-                self._telemetry.save_state(state, now)
+        if flags == state.flags:
+            return
+        try:
+            self._telemetry.save_state(replace(state, flags=frozenset(flags)), now)
+        except StaleStateError:
+            # A concurrent writer won; the next sweep sees the same facts and alerts then.
+            return
+        for alert in alerts:
+            self._notifier.notify(alert)
+        counts["gateways_silent"] += sum(a.topic == "gateway_offline" for a in alerts)
+        counts["meters_silent"] += sum(a.topic == "meter_offline" for a in alerts)

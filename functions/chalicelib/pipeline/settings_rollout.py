@@ -16,7 +16,8 @@ change:
 Meters the control step never wrote (no command in the gateway's control
 state) are left alone: the first telemetry cycle writes their shadow with the
 settings of that moment. The gateway's control state is versioned; a
-concurrent ingest makes us re-read and re-apply (bounded), as for a top-up.
+concurrent ingest makes us re-read and re-apply (bounded), as for a top-up, and
+the shadows are written once the re-decided state is stored.
 """
 
 from __future__ import annotations
@@ -24,14 +25,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..data.backoff import backoff
 from ..data.catalogue import Catalogue
-from ..data.errors import StaleStateError
+from ..data.control_state import BusControlState, MeterControlState
 from ..data.telemetry_store import TelemetryStore
-from .contention import update_meter_state
+from .alerts import Alert
+from .contention import MeterChange, Planned, update_bus_state, update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
-from .control import Controller, MeterState, from_ms
-from .errors import ControlContentionError, NoMeterError
+from .control import Controller
+from .effects import Effect
+from .errors import NoMeterError
 from .settler import Settler
 from .unsettled import unsettled_readings
 
@@ -77,15 +79,23 @@ class SettingsRollout:
         if not ctx.prepaid or ctx.tariff is None:
             return False
 
-        def change(mstate: MeterState) -> bool | None:
-            self._settler.refresh(bus, ctx, mstate)
-            return self._settle_unsettled(bus, ctx, mstate, now) or None
+        def change(mstate: MeterControlState) -> MeterChange[bool] | None:
+            mstate = self._settler.refresh(bus, ctx, mstate)
+            mstate, alerts = self._settle_unsettled(bus, ctx, mstate, now)
+            if alerts is None:
+                return None  # nothing settled, nothing to write
+            return MeterChange(mstate, True, settlement_alerts=alerts)
 
-        return bool(
-            update_meter_state(
-                self._telemetry, bus, ctx.meter.meter_id, now, change, MAX_STATE_ATTEMPTS
-            )
+        settled: bool | None = update_meter_state(
+            self._telemetry,
+            bus,
+            ctx.meter.meter_id,
+            now,
+            change,
+            MAX_STATE_ATTEMPTS,
+            self._controller.perform,
         )
+        return bool(settled)
 
     def reapply_unit(self, company_id: str, unit_id: str, now: datetime, actor: str) -> Rollout:
         located = self._locate_unit(company_id, unit_id)
@@ -129,40 +139,46 @@ class SettingsRollout:
         actor: str,
     ) -> tuple[int, int]:
         """Re-decide the gateway's meters (all, or ``only``); (meters, shadows written)."""
-        for attempt in range(MAX_STATE_ATTEMPTS):
-            state = self._telemetry.get_state(bus.company_id, bus.gateway.gateway_id)
-            meters = dict(state.meters or {})
-            seen = written = 0
+
+        def plan(read: BusControlState) -> Planned[tuple[int, int]]:
+            meters: dict[str, MeterControlState] = {}
+            effects: list[Effect] = []
+            written = 0
             for meter_id, ctx in bus.meters.items():
-                if (only is not None and meter_id not in only) or "cmd" not in meters.get(
-                    meter_id, {}
-                ):
+                mstate = read.meter(meter_id)
+                if (only is not None and meter_id not in only) or not mstate.has_desired:
                     continue
-                seen += 1
-                mstate: MeterState = dict(meters[meter_id])
                 if ctx.prepaid:
-                    self._settler.refresh(bus, ctx, mstate)
-                outcome = self._controller.apply(
+                    mstate = self._settler.refresh(bus, ctx, mstate)
+                control = self._controller.plan(
                     bus, ctx, mstate, now, actor=actor, note="settings changed"
                 )
-                written += int(outcome.changed)
-                meters[meter_id] = mstate
-            if not seen:
-                return 0, 0
-            state.meters = meters
-            try:
-                self._telemetry.save_state(state, now)
-            except StaleStateError:
-                backoff(attempt)
-                continue
-            return seen, written
-        raise ControlContentionError(f"gateway state of {bus.gateway.gateway_id} kept changing")
+                written += int(control.outcome.changed)
+                meters[meter_id] = control.state
+                effects += control.effects
+            if not meters:
+                return Planned(None, (0, 0))
+            return Planned(read.with_meters(meters), (len(meters), written), tuple(effects))
+
+        return update_bus_state(
+            self._telemetry,
+            bus.company_id,
+            bus.gateway.gateway_id,
+            now,
+            plan,
+            MAX_STATE_ATTEMPTS,
+            self._controller.perform,
+        )
 
     def _settle_unsettled(
-        self, bus: BusContext, ctx: MeterContext, mstate: MeterState, now: datetime
-    ) -> bool:
-        if ctx.tariff is None or "sa" not in mstate:
-            return False
-        cursor_at = from_ms(int(mstate["sa"]))
-        readings = unsettled_readings(self._telemetry, bus, ctx, cursor_at, now)
-        return bool(readings) and self._settler.settle(bus, ctx, mstate, readings) is not None
+        self, bus: BusContext, ctx: MeterContext, mstate: MeterControlState, now: datetime
+    ) -> tuple[MeterControlState, tuple[Alert, ...] | None]:
+        """The state after charging the unsettled readings, and the settlement's alerts
+        (None: no settlement ran)."""
+        if ctx.tariff is None or mstate.settled_at is None:
+            return mstate, None
+        readings = unsettled_readings(self._telemetry, bus, ctx, mstate.settled_at, now)
+        if not readings:
+            return mstate, None
+        mstate, settled = self._settler.settle(bus, ctx, mstate, readings)
+        return mstate, None if settled is None else settled.alerts

@@ -9,25 +9,27 @@ balance across a low-credit threshold, zero or the emergency allowance
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
+from ..data.control_state import MeterControlState, from_ms, ms
 from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
 from ..data.settlement_store import Cursor, SettlementStore
-from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, low_credit_alerts
+from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh, low_credit_alerts
 from ..domain.calendar import local_midnight
 from .alerts import Alert, Notifier
 from .charging import SettlementPlan, plan_settlement
 from .context import BusContext, MeterContext
-from .control import MeterState, from_ms, ms
 
 
 @dataclass(frozen=True)
 class Settled:
     plan: SettlementPlan
     balance_minor: int
-    applied: bool
+    applied: bool  # False: this exact settlement was already in the ledger (a replay)
+    # Low credit, reading backwards: for the caller to send once (pipeline/effects.py).
+    alerts: tuple[Alert, ...] = ()
 
 
 def period_index(at: datetime, period_h: float) -> int:
@@ -37,50 +39,74 @@ def period_index(at: datetime, period_h: float) -> int:
 
 
 class Settler:
+    """Moves an account's cursor; the meter's control state keeps a snapshot of it.
+
+    Methods take the meter's state and answer the new one: nothing here writes the
+    state item or tells anyone, so a caller may plan again after a lost state write.
+    The ledger write itself is safe to repeat (``settle``)."""
+
     def __init__(
         self,
         ledger: LedgerStore,
         settlements: SettlementStore,
-        notifier: Notifier,
+        notifier: Notifier,  # unused: alerts are returned (Settled.alerts); kept for the wiring
         period_h: float = 6,
     ) -> None:
         self._period_h = period_h
         self._ledger = ledger
         self._settlements = settlements
-        self._notifier = notifier
 
-    def ensure_cursor(self, bus: BusContext, ctx: MeterContext, state: MeterState) -> None:
-        if ctx.prepaid and not (state.get("acc") == ctx.account_id and "sa" in state):
-            self.refresh(bus, ctx, state)
+    def ensure_cursor(
+        self, bus: BusContext, ctx: MeterContext, state: MeterControlState
+    ) -> MeterControlState:
+        if ctx.prepaid and not (state.account_id == ctx.account_id and state.has_cursor):
+            return self.refresh(bus, ctx, state)
+        return state
 
-    def refresh(self, bus: BusContext, ctx: MeterContext, state: MeterState) -> None:
+    def refresh(
+        self, bus: BusContext, ctx: MeterContext, state: MeterControlState
+    ) -> MeterControlState:
         """Reload the cursor and balance snapshot from the account (the authority)."""
         assert ctx.tenancy is not None and ctx.account_id is not None
         account = self._ledger.get_account(bus.company_id, ctx.account_id)
-        state.update(acc=ctx.account_id, bal=int(account.balance_minor))
-        if account.closed_at is not None:
-            state["x"] = 1  # moved out: the catalogue we hold is stale, settle nothing
-        else:
-            state.pop("x", None)
+        # closed: moved out, the catalogue we hold is stale: settle nothing
+        state = replace(
+            state,
+            account_id=ctx.account_id,
+            balance_minor=int(account.balance_minor),
+            closed=account.closed_at is not None,
+        )
         if account.settled_at is None:
             # Never settled: consumption counts from the tenancy's opening reading.
             start = local_midnight(date.fromisoformat(ctx.tenancy.starts_on), bus.tz)
-            state.update(sk=str(ctx.tenancy.opening_kwh), sa=ms(start), use=None, new=1)
-        else:
-            state.update(sk=str(account.settled_kwh), sa=ms(account.settled_at), use=account.usage)
-            state.pop("new", None)
+            return replace(
+                state,
+                settled_kwh=kwh(ctx.tenancy.opening_kwh),
+                settled_at=from_ms(ms(start)),
+                tariff_position=None,
+                never_settled=True,
+            )
+        return replace(
+            state,
+            settled_kwh=kwh(account.settled_kwh),
+            settled_at=from_ms(ms(account.settled_at)),
+            tariff_position=account.usage,
+            never_settled=False,
+        )
 
-    def due(self, bus: BusContext, ctx: MeterContext, state: MeterState, reading: Reading) -> bool:
-        cursor = Reading(from_ms(int(state["sa"])), state["sk"])
-        if reading.at <= cursor.at or ctx.tariff is None or state.get("x"):
+    def due(
+        self, bus: BusContext, ctx: MeterContext, state: MeterControlState, reading: Reading
+    ) -> bool:
+        cursor = _cursor(state)
+        if reading.at <= cursor.at or ctx.tariff is None or state.closed:
             return False
         later_period = period_index(reading.at, self._period_h) > period_index(
             cursor.at, self._period_h
         )
         if later_period or reading.cumulative_kwh < cursor.cumulative_kwh:
             return True
-        plan = plan_settlement(ctx.tariff, bus.tz, cursor, state.get("use"), [reading])
-        before = int(state.get("bal", 0))
+        plan = plan_settlement(ctx.tariff, bus.tz, cursor, state.tariff_position, [reading])
+        before = state.balance_minor
         after = before - plan.charge.amount_minor
         currency = ctx.tariff.currency
         levels = [t.amount_minor for t in bus.thresholds(currency, ctx.unit)]
@@ -91,16 +117,24 @@ class Settler:
         self,
         bus: BusContext,
         ctx: MeterContext,
-        state: MeterState,
+        state: MeterControlState,
         readings: Sequence[Reading],
-    ) -> Settled | None:
-        """Charge the readings after the cursor; None if another writer moved it first."""
+    ) -> tuple[MeterControlState, Settled | None]:
+        """Charge the readings after the cursor: the meter's state after, and the
+        settlement (None if there was nothing to charge, or another writer moved the
+        cursor first: the state is then reloaded from the account).
+
+        Safe to repeat with the same state (a retried attempt after a lost state write):
+        the entry id is the cursor read plus the reading charged up to, so the same
+        settlement meets its own entry and is a replay (``applied`` False, no charge);
+        one that reaches further meets the moved cursor (CursorMovedError) and charges
+        nothing; the energy after the account's cursor is charged by a later settlement."""
         assert ctx.tariff is not None and ctx.account_id is not None
         meter_id = ctx.meter.meter_id
-        cursor = Reading(from_ms(int(state["sa"])), state["sk"])
-        plan = plan_settlement(ctx.tariff, bus.tz, cursor, state.get("use"), readings)
+        cursor = _cursor(state)
+        plan = plan_settlement(ctx.tariff, bus.tz, cursor, state.tariff_position, readings)
         if plan.end.at <= cursor.at:
-            return None
+            return state, None
         entry = None
         if plan.charge.amount_minor > 0:
             entry = LedgerEntry(
@@ -117,49 +151,53 @@ class Settler:
                     "tariff": ctx.tariff.tariff_id,
                 },
             )
-        expected = None if state.get("new") else cursor.at
+        expected = None if state.never_settled else cursor.at
         new_cursor = Cursor(format_kwh(plan.end.cumulative_kwh), plan.end.at, plan.usage)
         try:
             applied = self._settlements.settle(
                 bus.company_id, ctx.account_id, expected, new_cursor, entry
             )
         except CursorMovedError:
-            self.refresh(bus, ctx, state)
-            return None
+            return self.refresh(bus, ctx, state), None
         balance = int(self._ledger.get_account(bus.company_id, ctx.account_id).balance_minor)
-        state.update(bal=balance, sk=new_cursor.kwh, sa=ms(plan.end.at), use=plan.usage)
-        state.pop("new", None)
-        self._alerts(bus, ctx, plan, balance)
-        return Settled(plan, balance, applied)
+        state = replace(
+            state,
+            balance_minor=balance,
+            settled_kwh=plan.end.cumulative_kwh,
+            settled_at=from_ms(ms(plan.end.at)),
+            tariff_position=plan.usage,
+            never_settled=False,
+        )
+        return state, Settled(plan, balance, applied, self._alerts(bus, ctx, plan, balance))
 
     def _alerts(
         self, bus: BusContext, ctx: MeterContext, plan: SettlementPlan, balance: int
-    ) -> None:
+    ) -> tuple[Alert, ...]:
         assert ctx.tariff is not None
         currency = ctx.tariff.currency
         tenant = ctx.tenancy.tenant_sub if ctx.tenancy else None
         unit_ref = f"unit:{ctx.unit.unit_id}" if ctx.unit else f"meter:{ctx.meter.meter_id}"
         before = Money(balance + plan.charge.amount_minor, currency)
-        for threshold in low_credit_alerts(
-            before, Money(balance, currency), bus.thresholds(currency, ctx.unit)
-        ):
-            self._notifier.notify(
-                Alert(
-                    bus.company_id,
-                    "low_credit",
-                    f"{unit_ref}:{threshold.amount_minor}",
-                    plan.end.at,
-                    "tenant",
-                    tenant,
-                    {
-                        "balance_minor": balance,
-                        "threshold_minor": threshold.amount_minor,
-                        "currency": currency,
-                    },
-                )
+        alerts = [
+            Alert(
+                bus.company_id,
+                "low_credit",
+                f"{unit_ref}:{threshold.amount_minor}",
+                plan.end.at,
+                "tenant",
+                tenant,
+                {
+                    "balance_minor": balance,
+                    "threshold_minor": threshold.amount_minor,
+                    "currency": currency,
+                },
             )
+            for threshold in low_credit_alerts(
+                before, Money(balance, currency), bus.thresholds(currency, ctx.unit)
+            )
+        ]
         if "backwards" in plan.flags:
-            self._notifier.notify(
+            alerts.append(
                 Alert(
                     bus.company_id,
                     "reading_backwards",
@@ -170,3 +208,9 @@ class Settler:
                     {"reading_kwh": format_kwh(plan.end.cumulative_kwh)},
                 )
             )
+        return tuple(alerts)
+
+
+def _cursor(state: MeterControlState) -> Reading:
+    assert state.settled_at is not None, "ensure_cursor first"
+    return Reading(state.settled_at, state.settled_kwh)

@@ -20,6 +20,7 @@ from chalice.test import Client
 
 from chalicelib.application import move_out as moves_out
 from chalicelib.data import builders
+from chalicelib.data.control_state import MeterControlState
 from chalicelib.data.errors import CursorMovedError
 from chalicelib.data.keys import tenancies_of_unit_gsi1pk
 from chalicelib.data.models import LedgerEntryItem, Tenancy
@@ -335,8 +336,7 @@ def test_move_out_refund_zeroes_the_ledger_and_a_retry_changes_nothing(
         )
     ctx = stale_bus.meters["m-mv-low"]
     assert ctx.account_id == account  # the stale view
-    state: dict[str, Any] = {}
-    services.settler.ensure_cursor(stale_bus, ctx, state)
+    state = services.settler.ensure_cursor(stale_bus, ctx, MeterControlState())
     assert not services.settler.due(stale_bus, ctx, state, Reading(later, kwh("1010.000")))
     assert len(_entries(account)) == count and _balance(services, account) == 0
     # other figures for the same tenancy are refused

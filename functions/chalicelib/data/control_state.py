@@ -1,0 +1,235 @@
+"""A bus's control state as typed records, and their compact form in the state item.
+
+The state of every meter of a gateway lives in one ``GatewayState`` item
+(``meters``: meter id -> object) that is read on every telemetry cycle, so each
+meter's object keeps the short keys it has always had. The records below give
+those keys names; ``encode_meter``/``decode_meter`` are the only code that knows
+the short keys, and read every item written before the records existed.
+
+=====  ===================  ===========================================================
+key    field                meaning
+=====  ===================  ===========================================================
+acc    account_id           the account the snapshot below belongs to
+bal    balance_minor        its balance when last read or settled (minor units)
+sk     settled_kwh          its settlement cursor: the settled register reading ...
+sa     settled_at           ... and its time (unix ms)
+use    tariff_position      ... and the position in the tariff (the account's ``usage``)
+new    never_settled        the cursor is the tenancy's opening reading, not a settlement
+x      closed               a move-out closed the account: nothing more is settled into it
+pw     power                the desired state last written to the meter's shadow ...
+rs     reason               ... why ...
+cmd    command_id           ... the command it carried ...
+cut    cutoff_kwh           ... the offline cutoff (None: the gateway never cuts locally) ...
+fh     schedule_tag         ... and a digest of the friendly-hours schedule sent with it
+man    manual               a manual override (``on``/``off``), absent if none
+pend   pending              the command awaiting confirmation {cmd, at, iss, tries}
+fl     flags                active alert flags (``rev``), so an alert fires once per crossing
+local  local_cutoff_at      the gateway's ``at`` of the last offline cutoff it reported
+=====  ===================  ===========================================================
+
+Keys that belong together are written together, as the code before the records
+did: the account's (``acc``, ``bal``) when there is an account, the cursor's
+(``sk``, ``sa``, ``use``) when there is a cursor, the desired state's (``pw``,
+``rs``, ``cut``, ``fh``) once a desired state was written, ``cut``/``fh``/``use``
+as null when they have no value. So an item read and written back is unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from ..domain.energy import ZERO_KWH, format_kwh, kwh
+from ..domain.errors import DomainError
+from ..domain.prepaid import PowerState
+from .errors import InvalidControlStateError
+
+# The account's ``usage`` attribute as pipeline/charging.py writes it ({"key", "kwh"} or
+# {"key", "bands"}); the control state holds a copy and never looks inside.
+TariffUsage = Mapping[str, Any]
+_POWERS = ("on", "off")
+
+
+def ms(at: datetime) -> int:
+    """Unix milliseconds, the precision the state item and the entry ids use."""
+    return int(at.timestamp() * 1000)
+
+
+def from_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+@dataclass(frozen=True)
+class PendingCommand:
+    """A relay command written to the shadow and not yet confirmed by the gateway."""
+
+    command_id: str  # cmd
+    issued_at: datetime  # iss: with the id, the key of its RelayCommand item
+    sent_at: datetime  # at: the last time the desired state was written (retry clock)
+    tries: int = 1  # tries: writes so far (the retry sweep gives up after a limit)
+
+
+@dataclass(frozen=True)
+class MeterControlState:
+    """One meter's entry in its gateway's control state (short keys: module docstring)."""
+
+    account_id: str | None = None
+    balance_minor: int = 0
+    settled_kwh: Decimal = ZERO_KWH
+    settled_at: datetime | None = None  # None: no cursor read yet
+    tariff_position: TariffUsage | None = None
+    never_settled: bool = False
+    closed: bool = False
+    power: PowerState | None = None
+    reason: str | None = None
+    command_id: str | None = None
+    cutoff_kwh: Decimal | None = None
+    schedule_tag: str | None = None
+    manual: PowerState | None = None
+    pending: PendingCommand | None = None
+    flags: frozenset[str] = frozenset()
+    local_cutoff_at: int | None = None
+
+    @property
+    def has_cursor(self) -> bool:
+        return self.settled_at is not None
+
+    @property
+    def has_desired(self) -> bool:
+        """A desired state (and so a command) was written to the shadow."""
+        return self.command_id is not None
+
+
+@dataclass(frozen=True)
+class BusControlState:
+    """A gateway's control state as read, with the version its write is conditioned on."""
+
+    company_id: str
+    gateway_id: str
+    version: int = 0  # 0: no item yet
+    meters: Mapping[str, MeterControlState] = field(default_factory=dict)
+    flags: frozenset[str] = frozenset()  # the bus's own alert flags (offline sweep)
+
+    def meter(self, meter_id: str) -> MeterControlState:
+        return self.meters.get(meter_id, MeterControlState())
+
+    def with_meters(self, changed: Mapping[str, MeterControlState]) -> BusControlState:
+        return replace(self, meters={**self.meters, **changed})
+
+
+# --- the compact form ---
+
+
+def encode_meter(state: MeterControlState) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if state.account_id is not None:
+        out["acc"] = state.account_id
+        out["bal"] = state.balance_minor
+    if state.settled_at is not None:
+        out["sk"] = format_kwh(state.settled_kwh)
+        out["sa"] = ms(state.settled_at)
+        out["use"] = None if state.tariff_position is None else dict(state.tariff_position)
+    if state.never_settled:
+        out["new"] = 1
+    if state.closed:
+        out["x"] = 1
+    if state.power is not None:
+        out["pw"] = state.power
+        out["rs"] = state.reason
+        out["cut"] = None if state.cutoff_kwh is None else format_kwh(state.cutoff_kwh)
+        out["fh"] = state.schedule_tag
+    if state.command_id is not None:
+        out["cmd"] = state.command_id
+    if state.manual is not None:
+        out["man"] = state.manual
+    if state.pending is not None:
+        out["pend"] = {
+            "cmd": state.pending.command_id,
+            "at": ms(state.pending.sent_at),
+            "iss": ms(state.pending.issued_at),
+            "tries": state.pending.tries,
+        }
+    if state.flags:
+        out["fl"] = sorted(state.flags)
+    if state.local_cutoff_at is not None:
+        out["local"] = state.local_cutoff_at
+    return out
+
+
+def decode_meter(raw: Mapping[str, Any]) -> MeterControlState:
+    """The record of a meter's stored object; keys no longer written are ignored."""
+    try:
+        pending = raw.get("pend")
+        return MeterControlState(
+            account_id=_text(raw.get("acc")),
+            balance_minor=_integer(raw.get("bal", 0)),
+            settled_kwh=ZERO_KWH if raw.get("sk") is None else kwh(raw["sk"]),
+            settled_at=None if raw.get("sa") is None else from_ms(_integer(raw["sa"])),
+            tariff_position=_usage(raw.get("use")),
+            never_settled=bool(raw.get("new")),
+            closed=bool(raw.get("x")),
+            power=_power(raw.get("pw")),
+            reason=_text(raw.get("rs")),
+            command_id=_text(raw.get("cmd")),
+            cutoff_kwh=None if raw.get("cut") is None else kwh(raw["cut"]),
+            schedule_tag=_text(raw.get("fh")),
+            manual=_power(raw.get("man")),
+            pending=None if not pending else _pending(pending),
+            flags=frozenset(str(f) for f in raw.get("fl") or ()),
+            local_cutoff_at=local_cutoff_stamp(raw.get("local")),
+        )
+    except (KeyError, TypeError, ValueError, DomainError) as exc:
+        raise InvalidControlStateError(f"unreadable meter control state {dict(raw)!r}") from exc
+
+
+def encode_meters(meters: Mapping[str, MeterControlState]) -> dict[str, dict[str, Any]]:
+    return {meter_id: encode_meter(state) for meter_id, state in meters.items()}
+
+
+def decode_meters(raw: Mapping[str, Any] | None) -> dict[str, MeterControlState]:
+    return {str(meter_id): decode_meter(value) for meter_id, value in (raw or {}).items()}
+
+
+def _pending(raw: Mapping[str, Any]) -> PendingCommand:
+    return PendingCommand(
+        command_id=str(raw["cmd"]),
+        issued_at=from_ms(_integer(raw["iss"])),
+        sent_at=from_ms(_integer(raw["at"])),
+        tries=_integer(raw.get("tries", 1)),
+    )
+
+
+def _integer(value: Any) -> int:
+    # JSON integers only: a float or a bool here is a corrupt item, not a number to round.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _power(value: Any) -> PowerState | None:
+    if value is None:
+        return None
+    if value not in _POWERS:
+        raise ValueError(f"power must be 'on' or 'off', not {value!r}")
+    return cast(PowerState, value)
+
+
+def _usage(value: Any) -> TariffUsage | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"tariff position must be an object, not {value!r}")
+    return dict(value)
+
+
+def local_cutoff_stamp(value: Any) -> int | None:
+    """A local cutoff's ``at`` as the gateway reports it (its clock's whole seconds);
+    anything else names no cutoff."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,123 @@
+"""What a change of a bus's control state does outside it, planned first, performed once.
+
+Every writer of the control state (ingest, top-up, manual power, settings roll-out,
+relay confirmation, the sweeps) reads the state item, plans the new state, and
+writes it on condition that nobody else wrote it meanwhile; when somebody did, it
+reads again and plans again. Shadow writes, relay-command records and messages
+must not follow a plan that lost: the gateway would get a command the state does
+not know, a person would be told twice. So a plan lists them as effects, and the
+writer performs them once its write has won.
+
+One kind of effect is different: the alerts of a settlement (low credit, a reading
+going backwards). A settlement is its own transaction on the account, committed
+before the state write; it stands even if that write loses, and the next attempt
+may find nothing left to settle. ``SettlementAlerts`` keeps them across attempts
+and sends each once, whether or not the state write wins in the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..data.models import Unit
+from .alerts import Alert, Notifier
+from .relay_log import RelayLog
+from .shadows import ShadowWriter
+
+
+@dataclass(frozen=True)
+class ShadowWrite:
+    thing_name: str
+    meter_id: str
+    desired: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RelayRecord:
+    company_id: str
+    meter_id: str
+    command_id: str
+    power: str
+    reason: str
+    actor: str
+    note: str | None
+    at: datetime
+    outcome: str = "pending"
+
+
+@dataclass(frozen=True)
+class RelayResolve:
+    company_id: str
+    meter_id: str
+    command_id: str
+    issued_at: datetime
+    outcome: str
+    at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Notify:
+    alert: Alert
+
+
+@dataclass(frozen=True)
+class UnitPower:
+    """The unit shows the relay state the gateway confirmed."""
+
+    unit: Unit
+    power: str
+    reason: str
+
+
+Effect = ShadowWrite | RelayRecord | RelayResolve | Notify | UnitPower
+
+
+class EffectRunner:
+    def __init__(self, shadows: ShadowWriter, relay_log: RelayLog, notifier: Notifier) -> None:
+        self._shadows = shadows
+        self._relay_log = relay_log
+        self._notifier = notifier
+
+    def perform(self, effects: Iterable[Effect]) -> None:
+        """In order: a command is recorded before its shadow is written, so a fast
+        confirmation finds it."""
+        for effect in effects:
+            self._perform(effect)
+
+    def _perform(self, effect: Effect) -> None:
+        match effect:
+            case ShadowWrite(thing_name, meter_id, desired):
+                self._shadows.write_desired(thing_name, meter_id, dict(desired))
+            case RelayRecord(co, meter_id, command_id, power, reason, actor, note, at, outcome):
+                self._relay_log.record(
+                    co, meter_id, command_id, power, reason, actor, note, at, outcome=outcome
+                )
+            case RelayResolve(co, meter_id, command_id, issued_at, outcome, at, attempts):
+                self._relay_log.resolve(
+                    co, meter_id, command_id, issued_at, outcome, at, attempts=attempts
+                )
+            case Notify(alert):
+                self._notifier.notify(alert)
+            case UnitPower(unit, power, reason):
+                unit.update(actions=[Unit.power.set(power), Unit.power_reason.set(reason)])
+
+
+class SettlementAlerts:
+    """Alerts of settlements already in the ledger, gathered over a writer's attempts.
+
+    A retried attempt that replays the same settlement plans the same alerts (same
+    topic, subject and event time): they are kept once."""
+
+    def __init__(self) -> None:
+        self._alerts: dict[tuple[str, str, datetime], Alert] = {}
+
+    def add(self, alerts: Iterable[Alert]) -> None:
+        for alert in alerts:
+            self._alerts.setdefault((alert.topic, alert.subject_ref, alert.at), alert)
+
+    def effects(self) -> tuple[Notify, ...]:
+        return tuple(Notify(alert) for alert in self._alerts.values())
