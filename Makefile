@@ -62,6 +62,8 @@ lint:
 	@echo ">> ruff"
 	@$(RUN) ruff check .
 	@$(RUN) ruff format --check --quiet .
+	@echo ">> import-linter (the layers of functions/chalicelib, docs/architecture.md)"
+	@$(RUN) lint-imports --no-cache
 
 typecheck:
 	@echo ">> mypy (strict on the domain package)"

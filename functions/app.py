@@ -6,6 +6,7 @@ from typing import Any
 from chalice import Chalice, Rate
 from chalice.app import CloudWatchEvent
 
+from chalicelib import observability
 from chalicelib.api.reseller_access import reseller_auth_bp
 from chalicelib.api.routes_consumption import bp as consumption_api_bp
 from chalicelib.api.routes_moves import bp as moves_api_bp
@@ -42,6 +43,15 @@ app.register_blueprint(settings_pages_bp)
 app.register_blueprint(statements_api_bp)
 app.register_blueprint(statement_pages_bp)
 app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chalice defaults)
+
+
+@app.middleware("all")
+def publish_metrics(event: Any, get_response: Any) -> Any:
+    """What an invocation measured is published once, as it ends (EMF log lines)."""
+    try:
+        return get_response(event)
+    finally:
+        observability.flush()
 
 
 # --- the event pipeline (IoT rules and schedules); logic in chalicelib/pipeline ---

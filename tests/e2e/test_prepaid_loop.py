@@ -6,7 +6,7 @@ through its control socket; the cloud's view is the ledger and the shadows.
 
 from __future__ import annotations
 
-from chalicelib.pipeline.relay_log import RelayLog
+from chalicelib.data.relay_log import RelayLog
 
 from .conftest import SETTLEMENT_PERIOD_S, Running
 from .portfolio import COMPANY, PRICE_MINOR_PER_KWH, register_kwh, unit

@@ -7,7 +7,6 @@ invitation with a temporary password, branded by the pool's Custom Message trigg
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +16,9 @@ from ..auth.attributes import COMPANY_ATTRIBUTE
 from ..auth.invitations import USERNAME_EXISTS, invite_login
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
+from ..observability import logger
 from .move_errors import TenantLoginConflictError
 
-LOG = logging.getLogger(__name__)
 TENANT_ROLE = "tenant"
 
 
@@ -64,7 +63,7 @@ class TenantLogins:
             self._cognito.admin_delete_user(UserPoolId=self._pool, Username=email)
         except ClientError:
             # keep the original failure visible; an orphan login has no membership anyway
-            LOG.exception("could not withdraw the invitation of %s", email)
+            logger.exception("could not withdraw the invitation of %s", email)
 
     def _existing(self, company_id: str, email: str) -> str | None:
         """The sub of this company's tenant login for ``email``; None if there is no login.

@@ -33,9 +33,9 @@ from ..data.models import (
     Unit,
 )
 from ..data.notifications import NotificationStore
+from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
 from ..pipeline.billing_run import last_completed_month
-from ..pipeline.relay_log import RelayLog
 from .estimate import days_left
 from .latest_reading import LatestReadings, StoredReading
 from .scope import UnitScope

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from . import keys
-from .errors import NotFoundError
+from .conditions import conditional_check_failed
+from .errors import ConditionFailedError, NotFoundError
 from .models import Bill
 
 MAX_BILLS_READ = 120  # ten years of monthly bills
@@ -32,3 +35,40 @@ class BillStore:
             return Bill.get(keys.account_pk(company_id, account_id), keys.bill_sk(period_start))
         except DoesNotExist as exc:
             raise NotFoundError("bill not found") from exc
+
+    def exists(self, company_id: str, account_id: str, period_start: str) -> bool:
+        try:
+            self.get(company_id, account_id, period_start)
+        except NotFoundError:
+            return False
+        return True
+
+    def issue(
+        self,
+        company_id: str,
+        account_id: str,
+        period_start: str,
+        period_end: str,
+        total_minor: int,
+        currency: str,
+        lines: list[dict[str, Any]],
+    ) -> Bill:
+        """Put the bill once per account and period: ConditionFailedError if it exists."""
+        bill = Bill(
+            keys.account_pk(company_id, account_id),
+            keys.bill_sk(period_start),
+            company_id=company_id,
+            account_id=account_id,
+            period_start=period_start,
+            period_end=period_end,
+            total_minor=total_minor,
+            currency=currency,
+            lines=lines,
+        )
+        try:
+            bill.save(condition=Bill.pk.does_not_exist())
+        except PutError as exc:
+            if conditional_check_failed(exc):
+                raise ConditionFailedError(f"bill {account_id} {period_start} exists") from exc
+            raise
+        return bill

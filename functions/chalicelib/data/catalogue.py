@@ -5,6 +5,7 @@ from the verified identity, never from a request body."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
@@ -252,3 +253,27 @@ class Catalogue:
             )
         except UpdateError as exc:
             raise NotFoundError("company not found") from exc
+
+    # --- state the pipeline keeps on catalogue items ---
+
+    @staticmethod
+    def set_unit_power(company_id: str, unit_id: str, power: str, reason: str) -> None:
+        """The relay state the gateway confirmed (shown by the portal)."""
+        Unit(keys.company_pk(company_id), keys.unit_sk(unit_id)).update(
+            actions=[Unit.power.set(power), Unit.power_reason.set(reason)]
+        )
+
+    @staticmethod
+    def mark_gateway_seen(gateway: Gateway, online: bool, at: datetime) -> bool:
+        """Record a connect or disconnect; False if a newer one is recorded already
+        (lifecycle events can arrive out of order: only a newer one wins)."""
+        try:
+            gateway.update(
+                actions=[Gateway.online.set(online), Gateway.last_seen_at.set(at)],
+                condition=Gateway.last_seen_at.does_not_exist() | (Gateway.last_seen_at < at),
+            )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                return False
+            raise
+        return True

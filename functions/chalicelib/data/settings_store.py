@@ -20,6 +20,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from . import keys
+from .audit import MAX_TRAIL, AuditLog, audit_event
 from .conditions import failed_at
 from .errors import DataError
 from .models import AuditEvent, Property, Unit
@@ -143,23 +144,9 @@ class SettingsStore:
         company_id: str, actor: str, action: str, target: str, detail: dict[str, Any], at: datetime
     ) -> AuditEvent:
         event_id = f"set-{secrets.token_hex(6)}"
-        return AuditEvent(
-            keys.audit_pk(company_id),
-            keys.event_sk(at, event_id),
-            company_id=company_id,
-            event_id=event_id,
-            at=at,
-            actor=actor,
-            action=action,
-            target=target,
-            detail=detail,
-        )
+        return audit_event(company_id, event_id, actor, action, target, detail, at)
 
     @staticmethod
-    def audit_trail(company_id: str, limit: int = 50) -> list[AuditEvent]:
+    def audit_trail(company_id: str, limit: int = MAX_TRAIL) -> list[AuditEvent]:
         """The company's newest audit events (pattern 24)."""
-        return list(
-            AuditEvent.query(
-                keys.audit_pk(company_id), scan_index_forward=False, limit=min(limit, 50)
-            )
-        )
+        return AuditLog().trail(company_id, limit)

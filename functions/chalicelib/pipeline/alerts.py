@@ -9,21 +9,19 @@ settlement); this module makes a repeat of the *same* event harmless.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import PutError
 
-from ..data import keys
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Membership, Notification
+from ..data.notifications import NotificationStore
+from ..observability import logger
 
-LOG = logging.getLogger(__name__)
 TOPICS = frozenset(
     {
         "low_credit",
@@ -83,8 +81,10 @@ class Notifier:
         sender_email: str,
         sender_for: Callable[[str], tuple[str, str]] | None = None,
         sms_sender_for: Callable[[str], str | None] | None = None,
+        outbox: NotificationStore | None = None,
     ) -> None:
         self._catalogue = catalogue
+        self._outbox = outbox or NotificationStore()  # stateless, like the catalogue
         self._ses = ses_client
         self._sns = sns_client
         self._sender = sender_email
@@ -97,34 +97,23 @@ class Notifier:
         """Record and deliver; None if this exact alert was already recorded."""
         if alert.topic not in TOPICS:
             raise ValueError(f"unknown alert topic {alert.topic!r}")
-        item = Notification(
-            keys.notifications_pk(alert.company_id),
-            keys.event_sk(alert.at, alert.alert_id()),
-            company_id=alert.company_id,
-            notification_id=alert.alert_id(),
-            topic=alert.topic,
-            created_at=alert.at,
-            subject_ref=alert.subject_ref,
-            payload={**alert.payload, "audience": alert.audience},
-            delivery={},
+        item = self._outbox.record(
+            alert.company_id,
+            alert.alert_id(),
+            alert.at,
+            alert.topic,
+            alert.subject_ref,
+            {**alert.payload, "audience": alert.audience},
         )
-        try:
-            item.save(condition=Notification.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return None
-            raise
+        if item is None:
+            return None
         delivery = self._deliver(alert)
         if delivery:
-            item.update(actions=[Notification.delivery.set(delivery)])
+            self._outbox.set_delivery(item, delivery)
         return item
 
     def outbox(self, company_id: str, limit: int = 50) -> list[Notification]:
-        return list(
-            Notification.query(
-                keys.notifications_pk(company_id), scan_index_forward=False, limit=limit
-            )
-        )
+        return self._outbox.newest(company_id, limit)
 
     # --- delivery ---
 
@@ -174,7 +163,7 @@ class Notifier:
                 },
             )
         except (ClientError, BotoCoreError) as exc:
-            LOG.warning("e-mail to %s failed: %s", to, exc)
+            logger.warning("e-mail to %s failed: %s", to, exc)
             return f"failed: {type(exc).__name__}"
         return "sent"
 
@@ -193,7 +182,7 @@ class Notifier:
             else:
                 self._sns.publish(PhoneNumber=phone, Message=text)
         except (ClientError, BotoCoreError) as exc:
-            LOG.warning("SMS to %s failed: %s", phone, exc)
+            logger.warning("SMS to %s failed: %s", phone, exc)
             return f"failed: {type(exc).__name__}"
         return "sent"
 

@@ -21,13 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
-from ..data import keys
+from ..data.bills import BillStore
 from ..data.catalogue import Catalogue
 from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
-from ..data.models import Bill
 from ..data.settlement_store import Cursor, SettlementStore
 from ..data.telemetry_store import CYCLE_RETENTION, TelemetryStore
 from ..domain import (
@@ -74,8 +71,10 @@ class BillingRun:
         ledger: LedgerStore,
         settlements: SettlementStore,
         dispatch: Callable[[dict[str, Any]], None],
+        bills: BillStore | None = None,
     ) -> None:
         self._catalogue = catalogue
+        self._bills = bills or BillStore()  # stateless, like the catalogue
         self._buses = buses
         self._telemetry = telemetry
         self._ledger = ledger
@@ -122,13 +121,8 @@ class BillingRun:
     ) -> bool:
         unit = self._catalogue.get_unit(company_id, unit_id)
         account_id = str(unit.account_id)
-        try:
-            Bill.get(
-                keys.account_pk(company_id, account_id), keys.bill_sk(period.start.isoformat())
-            )
+        if self._bills.exists(company_id, account_id, period.start.isoformat()):
             return False  # already billed
-        except DoesNotExist:
-            pass
         meter = self._catalogue.get_meter(company_id, str(unit.meter_id))
         bus = self._buses.load(company_id, meter.gateway_id)
         ctx = bus.meters[meter.meter_id]
@@ -159,17 +153,15 @@ class BillingRun:
             move_in=move_in if period.contains(move_in) else None,
         )
         total = sum(line.amount_minor for line in bill.lines)
-        Bill(
-            keys.account_pk(company_id, account_id),
-            keys.bill_sk(period.start.isoformat()),
-            company_id=company_id,
-            account_id=account_id,
-            period_start=period.start.isoformat(),
-            period_end=period.end.isoformat(),
-            total_minor=total,
-            currency=bill.currency,
-            lines=json.loads(json.dumps([_line(line) for line in bill.lines], default=str)),
-        ).save(condition=Bill.pk.does_not_exist())
+        self._bills.issue(
+            company_id,
+            account_id,
+            period.start.isoformat(),
+            period.end.isoformat(),
+            total,
+            bill.currency,
+            json.loads(json.dumps([_line(line) for line in bill.lines], default=str)),
+        )
         entry = None
         if total > 0:
             entry = LedgerEntry(

@@ -6,7 +6,6 @@ the changed state is stored, as every writer of that state does (contention.py).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +20,9 @@ from ..data.control_state import (
 )
 from ..data.errors import NotFoundError, StaleStateError
 from ..data.models import Unit
+from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
+from ..observability import logger
 from .alerts import Alert, Notifier
 from .contention import Planned, update_bus_state
 from .context import BusDirectory
@@ -37,10 +38,8 @@ from .effects import (
     UnitPower,
 )
 from .errors import ControlContentionError, InvalidShadowEventError
-from .relay_log import RelayLog
 from .shadows import ShadowWriter, meter_of_shadow
 
-LOG = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = timedelta(seconds=90)
 MAX_TRIES = 3
 MAX_STATE_ATTEMPTS = 4
@@ -66,7 +65,7 @@ class RelayConfirmations:
         self._catalogue = catalogue
         self._buses = buses
         self._telemetry = telemetry
-        self._effects = EffectRunner(shadows, relay_log, notifier)
+        self._effects = EffectRunner(shadows, relay_log, notifier, catalogue)
         self._dead_letters = dead_letters
 
     def handle(self, event: Any) -> Confirmation:
@@ -112,7 +111,7 @@ class RelayConfirmations:
         except ControlContentionError:
             # The gateway reports its state again on its next change or reconnect, and an
             # unconfirmed command is retried by the sweep.
-            LOG.warning(
+            logger.warning(
                 "gateway %s: confirmation of %s dropped, state kept changing", thing, meter_id
             )
             return Confirmation("ignored")
@@ -230,7 +229,7 @@ class RelayConfirmations:
             self._telemetry.save_state(state.with_meters(meters), now)
         except StaleStateError:
             # Nothing was done: the next sweep (a minute later) sees the same facts.
-            LOG.info("gateway %s changed during the sweep; next sweep retries", gateway_id)
+            logger.info("gateway %s changed during the sweep; next sweep retries", gateway_id)
             return
         self._effects.perform(effects)
         counts["retried"] += retried

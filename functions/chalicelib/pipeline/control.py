@@ -19,13 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from ..data.control_state import MeterControlState, PendingCommand, from_ms, ms
+from ..data.relay_log import RelayLog
 from ..domain import FriendlyHours, Money, PowerDecision, Reading, decide_power
 from ..domain.energy import ZERO_KWH, format_kwh, kwh
 from .alerts import Alert, Notifier
 from .charging import tariff_position
 from .context import BusContext, MeterContext
 from .effects import Effect, EffectRunner, Notify, RelayRecord, ShadowWrite
-from .relay_log import RelayLog
 from .shadows import ShadowWriter
 
 __all__ = [

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
-LOG = logging.getLogger(__name__)
+from ..observability import logger
+
 MAX_BODY_BYTES = 250_000  # SQS allows 256 KiB; keep room for the envelope
 
 
@@ -24,6 +24,6 @@ class DeadLetters:
                 {"reason": reason, "source": source, "event": None, "event_head": clipped}
             )
         if not self._queue_url:
-            LOG.error("dead letter (no queue configured): %s", body[:2000])
+            logger.error("dead letter (no queue configured): %s", body[:2000])
             return
         self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=body)

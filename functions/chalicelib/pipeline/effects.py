@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..data.catalogue import Catalogue
 from ..data.models import Unit
+from ..data.relay_log import RelayLog
 from .alerts import Alert, Notifier
-from .relay_log import RelayLog
 from .shadows import ShadowWriter
 
 
@@ -77,10 +78,18 @@ Effect = ShadowWrite | RelayRecord | RelayResolve | Notify | UnitPower
 
 
 class EffectRunner:
-    def __init__(self, shadows: ShadowWriter, relay_log: RelayLog, notifier: Notifier) -> None:
+    def __init__(
+        self,
+        shadows: ShadowWriter,
+        relay_log: RelayLog,
+        notifier: Notifier,
+        catalogue: Catalogue | None = None,
+    ) -> None:
         self._shadows = shadows
         self._relay_log = relay_log
         self._notifier = notifier
+        # stateless (the table is bound once per container): a default costs nothing
+        self._catalogue = catalogue or Catalogue()
 
     def perform(self, effects: Iterable[Effect]) -> None:
         """In order: a command is recorded before its shadow is written, so a fast
@@ -103,7 +112,7 @@ class EffectRunner:
             case Notify(alert):
                 self._notifier.notify(alert)
             case UnitPower(unit, power, reason):
-                unit.update(actions=[Unit.power.set(power), Unit.power_reason.set(reason)])
+                self._catalogue.set_unit_power(str(unit.company_id), unit.unit_id, power, reason)
 
 
 class SettlementAlerts:

@@ -8,7 +8,6 @@ per hour (or on a threshold); the control state and shadows only on change.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from ..data.models import GatewayCycle
 from ..data.telemetry_store import TelemetryStore
 from ..data.usage_store import UsageCounters
 from ..domain import Reading
+from ..observability import logger
 from ..observability import metrics as default_metrics
 from .alerts import Alert, Notifier
 from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
@@ -37,7 +37,6 @@ from .gaps import ANCHOR_MARGIN, complete_readings, needs_every_reading
 from .settler import Settler
 from .telemetry import MeterRow, Telemetry, parse_event
 
-LOG = logging.getLogger(__name__)
 SOURCE = "ingest_telemetry"
 MAX_STATE_ATTEMPTS = 4
 CONTENTION_METRIC = "IngestStateContention"
@@ -143,7 +142,7 @@ class Ingest:
         """The cycle is stored; its settling and control are left to the bus's next
         message, which reads the readings since the cursor again (nothing is lost: the
         account's cursor is the authority, the state only a cache of it)."""
-        LOG.warning(
+        logger.warning(
             "control state of gateway %s kept changing (%d attempts): control of cycle %s "
             "(spool %s, seq %d) deferred to the next message",
             bus.gateway.gateway_id,
@@ -153,8 +152,6 @@ class Ingest:
             message.seq,
         )
         self._metrics.add_metric(name=CONTENTION_METRIC, unit=MetricUnit.Count, value=1)
-        # No handler flushes metrics at the end of an invocation, and this one is rare.
-        self._metrics.flush_metrics()
         return IngestResult("stored", buckets=buckets, deferred=True)
 
     def _refuse(self, reason: str, event: Any) -> IngestResult:

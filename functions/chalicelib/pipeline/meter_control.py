@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from ..data import keys
+from ..data.audit import AuditLog, audit_event
 from ..data.catalogue import Catalogue
 from ..data.control_state import MeterControlState
 from ..data.errors import LedgerEntryConflictError, NotFoundError
 from ..data.ledger_store import LedgerStore
-from ..data.models import AuditEvent
 from ..data.telemetry_store import TelemetryStore
 from ..domain import EntryKind, LedgerEntry, Money
 from .alerts import Alert, Notifier
@@ -87,8 +87,10 @@ class MeterControlService:
         settler: Settler,
         controller: Controller,
         notifier: Notifier,
+        audit: AuditLog | None = None,
     ) -> None:
         self._catalogue = catalogue
+        self._audit = audit or AuditLog()  # stateless, like the catalogue
         self._buses = buses
         self._telemetry = telemetry
         self._ledger = ledger
@@ -200,17 +202,17 @@ class MeterControlService:
         outcome = self._reapply(
             bus, ctx, now, actor=actor, note=reason, mutate=mutate, announce=False
         )
-        AuditEvent(
-            keys.audit_pk(company_id),
-            keys.event_sk(now, outcome.command_id or new_command_id(now)),
-            company_id=company_id,
-            event_id=outcome.command_id or "none",
-            at=now,
-            actor=actor,
-            action="manual_disconnect" if power == "off" else "manual_restore",
-            target=f"unit:{unit_id}",
-            detail={"reason": reason, "power": outcome.decision.power, "override": power},
-        ).save()
+        self._audit.record(
+            audit_event(
+                company_id,
+                outcome.command_id or new_command_id(now),
+                actor,
+                "manual_disconnect" if power == "off" else "manual_restore",
+                f"unit:{unit_id}",
+                {"reason": reason, "power": outcome.decision.power, "override": power},
+                now,
+            )
+        )
         self._notifier.notify(
             Alert(
                 company_id,

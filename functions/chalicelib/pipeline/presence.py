@@ -6,8 +6,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from ..data.catalogue import Catalogue
 from ..data.control_state import from_ms
 from ..data.errors import NotFoundError, StaleStateError
@@ -58,16 +56,8 @@ class Presence:
             return PresenceResult("dead_letter")
         at = from_ms(stamp)
         online = kind == "connected"
-        try:
-            # Lifecycle events can arrive out of order: only a newer one wins.
-            gateway.update(
-                actions=[Gateway.online.set(online), Gateway.last_seen_at.set(at)],
-                condition=Gateway.last_seen_at.does_not_exist() | (Gateway.last_seen_at < at),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return PresenceResult("stale")
-            raise
+        if not self._catalogue.mark_gateway_seen(gateway, online, at):
+            return PresenceResult("stale")
         if not online:
             self._notifier.notify(
                 Alert(

@@ -51,6 +51,7 @@ from ..data.catalogue import Catalogue
 from ..data.ledger_store import LedgerStore
 from ..data.member_access import MemberAccess
 from ..data.notifications import NotificationStore
+from ..data.relay_log import RelayLog
 from ..data.reseller_store import ApiKeyStore, IdempotencyStore, RateWindows
 from ..data.settings_store import SettingsStore
 from ..data.settlement_store import SettlementStore
@@ -70,7 +71,6 @@ from ..pipeline.ingest import Ingest
 from ..pipeline.meter_control import MeterControlService
 from ..pipeline.presence import Presence
 from ..pipeline.reconciliation import Reconciliation
-from ..pipeline.relay_log import RelayLog
 from ..pipeline.settings_rollout import SettingsRollout
 from ..pipeline.settler import Settler
 from ..pipeline.shadows import ShadowWriter
@@ -188,6 +188,7 @@ class Container:
             self.settings.sender_email,
             sender_for=self.brands.sender_for,
             sms_sender_for=self.brands.sms_sender_for,
+            outbox=self.notification_store,
         )
 
     @cached_property
@@ -270,7 +271,13 @@ class Container:
                 self.billing.bill_property(job["company_id"], job["property_id"], utc(job["now"]))
 
         return BillingRun(
-            self.catalogue, self.buses, self.telemetry, self.ledger, self.settlements, dispatch
+            self.catalogue,
+            self.buses,
+            self.telemetry,
+            self.ledger,
+            self.settlements,
+            dispatch,
+            self.bill_store,
         )
 
     # --- identity ---

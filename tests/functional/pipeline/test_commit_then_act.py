@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.services import Services
+from chalicelib import observability
 from chalicelib.data.telemetry_store import TelemetryStore
 from chalicelib.pipeline.alerts import Alert
 from chalicelib.pipeline.confirmation import RelayConfirmations
@@ -20,6 +20,7 @@ from chalicelib.pipeline.control import Controller
 from chalicelib.pipeline.ingest import MAX_STATE_ATTEMPTS, Ingest
 from chalicelib.pipeline.meter_control import MeterControlService
 from chalicelib.pipeline.settler import Settler
+from chalicelib.wiring.container import Container
 
 from .rig import FLAT_TWD, T0, Bus, MeterSpec, event, make_bus, minutes
 
@@ -102,7 +103,7 @@ class Rig:
     """The pipeline's writers wired to the real stores, with counting fakes for the
     shadow, the relay log and the notifier, and a state store that can lose races."""
 
-    def __init__(self, pipeline: Services) -> None:
+    def __init__(self, pipeline: Container) -> None:
         self.telemetry = LosingTelemetry(pipeline.telemetry)
         self.shadows, self.relays, self.notices = Shadows(), Relays(), Notices()
         shadows: Any = self.shadows
@@ -140,12 +141,12 @@ class Rig:
         self.notices.alerts.clear()
 
 
-def consumption(pipeline: Services, bus: Bus) -> list[int]:
+def consumption(pipeline: Container, bus: Bus) -> list[int]:
     entries = pipeline.ledger.entries(bus.company_id, bus.accounts["u-a"], limit=100)
     return [int(e.amount_minor) for e in entries if e.entry_id.startswith("cons:")]
 
 
-def running_out(pipeline: Services) -> tuple[Bus, Rig]:
+def running_out(pipeline: Container) -> tuple[Bus, Rig]:
     """1 TWD of credit at 5 TWD/kWh (0.200 kWh), thresholds at 0.80 and 0.50 TWD, power on."""
     bus = make_bus(
         pipeline.ledger,
@@ -159,7 +160,7 @@ def running_out(pipeline: Services) -> tuple[Bus, Rig]:
     return bus, rig
 
 
-def test_an_ingest_that_loses_twice_then_wins_acts_once(pipeline: Services) -> None:
+def test_an_ingest_that_loses_twice_then_wins_acts_once(pipeline: Container) -> None:
     # GIVEN a meter about to run out of credit
     bus, rig = running_out(pipeline)
     # WHEN the message that runs it out (with reverse energy) loses the state write twice
@@ -186,7 +187,7 @@ def test_an_ingest_that_loses_twice_then_wins_acts_once(pipeline: Services) -> N
 
 
 def test_when_attempts_run_out_control_is_deferred_and_the_next_message_applies_it(
-    pipeline: Services, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    pipeline: Container, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a meter about to run out of credit
     bus, rig = running_out(pipeline)
@@ -194,8 +195,9 @@ def test_when_attempts_run_out_control_is_deferred_and_the_next_message_applies_
     # WHEN every attempt of the message that runs it out loses the state write
     rig.telemetry.losses = MAX_STATE_ATTEMPTS
     cycle_at = T0 + minutes(2)
-    with caplog.at_level(logging.WARNING, logger="chalicelib.pipeline.ingest"):
+    with caplog.at_level(logging.WARNING, logger=observability.SERVICE):
         result = rig.ingest.handle(event(bus, 2, cycle_at, {"m-a": "100.250"}))
+    observability.flush()  # what the app's middleware does at the end of the invocation
     # THEN nothing was sent to the relay, and the message is stored with control deferred
     assert rig.telemetry.lost == MAX_STATE_ATTEMPTS
     assert rig.shadows.desired == [] and rig.relays.records == []
@@ -227,7 +229,7 @@ def test_when_attempts_run_out_control_is_deferred_and_the_next_message_applies_
     assert (stored.power, stored.balance_minor, stored.command_id) == ("off", -25, command_id)
 
 
-def test_a_top_up_that_loses_twice_then_wins_acts_once(pipeline: Services) -> None:
+def test_a_top_up_that_loses_twice_then_wins_acts_once(pipeline: Container) -> None:
     # GIVEN a meter disconnected for lack of credit
     bus, rig = running_out(pipeline)
     rig.ingest.handle(event(bus, 2, T0 + minutes(2), {"m-a": "100.300"}))
@@ -250,7 +252,7 @@ def test_a_top_up_that_loses_twice_then_wins_acts_once(pipeline: Services) -> No
 
 
 def test_a_retry_sweep_that_loses_does_nothing_and_the_next_one_acts_once(
-    pipeline: Services,
+    pipeline: Container,
 ) -> None:
     # GIVEN a disconnection command nobody confirmed for two minutes
     bus, rig = running_out(pipeline)
@@ -272,7 +274,7 @@ def test_a_retry_sweep_that_loses_does_nothing_and_the_next_one_acts_once(
     assert stored.pending is not None and stored.pending.tries == 2
 
 
-def test_a_confirmation_that_loses_twice_then_wins_resolves_once(pipeline: Services) -> None:
+def test_a_confirmation_that_loses_twice_then_wins_resolves_once(pipeline: Container) -> None:
     # GIVEN a disconnection command waiting for the gateway
     bus, rig = running_out(pipeline)
     rig.ingest.handle(event(bus, 2, T0 + minutes(2), {"m-a": "100.300"}))

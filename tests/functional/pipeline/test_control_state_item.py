@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.api.services import Services
 from chalicelib.data import keys
 from chalicelib.data.models import GatewayState
+from chalicelib.wiring.container import Container
 
 pytestmark = pytest.mark.functional
 OLD_ITEM = Path(__file__).parents[2] / "unit" / "data" / "gateway_state_before_records.json"
 
 
-def test_an_old_format_item_round_trips_through_the_store(pipeline: Services) -> None:
+def test_an_old_format_item_round_trips_through_the_store(pipeline: Container) -> None:
     # GIVEN a state item as the code before the typed records wrote it
     old_meters = json.loads(OLD_ITEM.read_text())["meters"]
     co, gw = f"co-{uuid.uuid4().hex[:8]}", "gw-old"

@@ -7,7 +7,6 @@ another reseller is "not found", exactly like a company that does not exist.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,11 +26,11 @@ from ...data.errors import NotFoundError
 from ...data.models import Company
 from ...data.paging import encode_cursor
 from ...data.usage_store import UsageCounters
+from ...observability import logger
 from .errors import AdminExistsError, CompanyExistsError, CompanySuspendedError
 from .paging import decode_cursor
 from .requests import CreateCompanyRequest
 
-LOG = logging.getLogger(__name__)
 MAX_COMPANIES_LISTED = 200  # one page at most
 DEFAULT_COMPANIES_LISTED = 50
 ADMIN_ROLE = "company_admin"
@@ -138,7 +137,7 @@ class Onboarding:
             self._cognito.admin_delete_user(UserPoolId=self._pool, Username=email)
         except ClientError:
             # keep the original failure visible; an orphan user has no membership anyway
-            LOG.exception("could not withdraw the invitation of %s", email)
+            logger.exception("could not withdraw the invitation of %s", email)
 
     def list_companies(
         self,

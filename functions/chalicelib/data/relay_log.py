@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pynamodb.expressions.update import Action
 
-from ..data import keys
-from ..data.models import RelayCommand
+from . import keys
+from .models import RelayCommand
 
 
 class RelayLog:

@@ -1,0 +1,51 @@
+"""The company's audit trail: who did what to which object, when and why (pattern 24).
+
+Settings changes write their event in the same transaction as the change
+(``settings_store.py``); a manual power change records its event here once the
+command is planned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from . import keys
+from .models import AuditEvent
+
+MAX_TRAIL = 50
+
+
+def audit_event(
+    company_id: str,
+    event_id: str,
+    actor: str,
+    action: str,
+    target: str,
+    detail: dict[str, Any],
+    at: datetime,
+) -> AuditEvent:
+    return AuditEvent(
+        keys.audit_pk(company_id),
+        keys.event_sk(at, event_id),
+        company_id=company_id,
+        event_id=event_id,
+        at=at,
+        actor=actor,
+        action=action,
+        target=target,
+        detail=detail,
+    )
+
+
+class AuditLog:
+    def record(self, event: AuditEvent) -> None:
+        event.save()
+
+    def trail(self, company_id: str, limit: int = MAX_TRAIL) -> list[AuditEvent]:
+        """The company's newest audit events."""
+        return list(
+            AuditEvent.query(
+                keys.audit_pk(company_id), scan_index_forward=False, limit=min(limit, MAX_TRAIL)
+            )
+        )
