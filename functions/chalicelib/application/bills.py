@@ -20,6 +20,7 @@ from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Bill, Property, Unit
 from ..data.tenancies import TenancyStore
+from ..domain.billing import lines_subtotal_minor, lines_tax_minor
 from .scope import UnitScope
 
 MAX_TENANCIES = 20  # a unit's tenancies whose bills staff see (newest first)
@@ -89,11 +90,11 @@ class BillDetail:
 
     @property
     def subtotal_minor(self) -> int:
-        return sum(line.amount_minor for line in self.lines if line.code != "tax")
+        return lines_subtotal_minor(self.lines)
 
     @property
     def tax_minor(self) -> int:
-        return sum(line.amount_minor for line in self.lines if line.code == "tax")
+        return lines_tax_minor(self.lines)
 
     @property
     def total_minor(self) -> int:

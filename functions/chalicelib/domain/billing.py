@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
+from typing import Protocol
 
 from chalicelib.domain.consumption import (
     DEFAULT_MAX_GAP,
@@ -29,6 +30,25 @@ from chalicelib.domain.tariffs import FixedCharge, FlatTariff, TieredTariff, Tou
 from chalicelib.domain.tou import tou_band_energy
 
 MAX_BILL_READINGS = 50_000
+
+
+class PricedLine(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def amount_minor(self) -> int: ...
+
+
+TAX_CODE = "tax"
+
+
+def lines_subtotal_minor(lines: Iterable[PricedLine]) -> int:
+    """What a bill's lines come to before tax."""
+    return sum(line.amount_minor for line in lines if line.code != TAX_CODE)
+
+
+def lines_tax_minor(lines: Iterable[PricedLine]) -> int:
+    return sum(line.amount_minor for line in lines if line.code == TAX_CODE)
 
 
 @dataclass(frozen=True)
@@ -65,11 +85,11 @@ class Bill:
 
     @property
     def subtotal_minor(self) -> int:
-        return sum(line.amount_minor for line in self.lines if line.code != "tax")
+        return lines_subtotal_minor(self.lines)
 
     @property
     def tax_minor(self) -> int:
-        return sum(line.amount_minor for line in self.lines if line.code == "tax")
+        return lines_tax_minor(self.lines)
 
     @property
     def total_minor(self) -> int:

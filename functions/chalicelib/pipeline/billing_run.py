@@ -125,28 +125,28 @@ class BillingRun:
             return False  # already billed
         meter = self._catalogue.get_meter(company_id, str(unit.meter_id))
         bus = self._buses.load(company_id, meter.gateway_id)
-        ctx = bus.meters[meter.meter_id]
-        if ctx.tenancy is None or ctx.tariff is None:
+        meter_ctx = bus.meters[meter.meter_id]
+        if meter_ctx.tenancy is None or meter_ctx.tariff is None:
             return False
         end_at = local_midnight(period.end, tz)
         account = self._ledger.get_account(company_id, account_id)
         if account.settled_at is not None:
             opening = Reading(account.settled_at, kwh(str(account.settled_kwh)))
         else:
-            start = local_midnight(date.fromisoformat(ctx.tenancy.starts_on), tz)
-            opening = Reading(start, kwh(str(ctx.tenancy.opening_kwh)))
+            start = local_midnight(date.fromisoformat(meter_ctx.tenancy.starts_on), tz)
+            opening = Reading(start, kwh(str(meter_ctx.tenancy.opening_kwh)))
         closing = self._closing(company_id, meter.gateway_id, meter.meter_id, end_at)
         if closing is None or closing.at <= opening.at:
             return False
         between = None
-        if ctx.tariff.kind == "tou":
+        if meter_ctx.tariff.kind == "tou":
             between = self._exact_readings(company_id, meter, opening, closing, month)
         if between is None:
             between = self._bucket_readings(company_id, meter, opening, closing)
         readings = [opening, *between, closing]
-        move_in = date.fromisoformat(ctx.tenancy.starts_on)
+        move_in = date.fromisoformat(meter_ctx.tenancy.starts_on)
         bill = postpaid_bill(
-            ctx.tariff,
+            meter_ctx.tariff,
             period,
             readings,
             tz=tz,

@@ -79,8 +79,8 @@ class RelayConfirmations:
         except (InvalidShadowEventError, NotFoundError) as exc:
             self._dead_letters.send(str(exc), "relay_confirmation", event)
             return Confirmation("dead_letter")
-        ctx = bus.meters.get(meter_id)
-        if ctx is None:
+        meter_ctx = bus.meters.get(meter_id)
+        if meter_ctx is None:
             self._dead_letters.send(
                 f"meter {meter_id} is not on gateway {bus.gateway.gateway_id}",
                 "relay_confirmation",
@@ -92,7 +92,7 @@ class RelayConfirmations:
         def plan(read: BusControlState) -> Planned[Confirmation]:
             mstate = read.meter(meter_id)
             answer, new, effects = self._plan(
-                bus.company_id, meter_id, ctx.unit, mstate, reported, now
+                bus.company_id, meter_id, meter_ctx.unit, mstate, reported, now
             )
             if answer.status == "ignored":
                 return Planned(None, answer)

@@ -78,9 +78,9 @@ class BusContext:
         return [Money(int(t), currency) for t in stored]
 
     def by_unit(self, unit_id: str) -> MeterContext | None:
-        for ctx in self.meters.values():
-            if ctx.unit and ctx.unit.unit_id == unit_id:
-                return ctx
+        for meter_ctx in self.meters.values():
+            if meter_ctx.unit and meter_ctx.unit.unit_id == unit_id:
+                return meter_ctx
         return None
 
 
@@ -118,10 +118,10 @@ class BusDirectory:
         meter = self._catalogue.get_meter(company_id, unit.meter_id)
         self.forget()
         bus = self.load(company_id, meter.gateway_id)
-        ctx = bus.meters.get(meter.meter_id)
-        if ctx is None:
+        meter_ctx = bus.meters.get(meter.meter_id)
+        if meter_ctx is None:
             raise NoMeterError(f"meter {meter.meter_id} is not on gateway {meter.gateway_id}")
-        return bus, ctx
+        return bus, meter_ctx
 
     def _read(self, company_id: str, gateway: Gateway) -> BusContext:
         meters = list(self._catalogue.list_meters_of_gateway(company_id, gateway.gateway_id))

@@ -85,16 +85,16 @@ class Controller:
         self._effects.perform(effects)
 
     def decide(
-        self, bus: BusContext, ctx: MeterContext, state: MeterControlState, now: datetime
+        self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, now: datetime
     ) -> PowerDecision:
         manual = state.manual
-        tariff = ctx.tariff
-        if ctx.unit is None or tariff is None:
+        tariff = meter_ctx.tariff
+        if meter_ctx.unit is None or tariff is None:
             if manual:
                 return PowerDecision(manual, f"manual_{manual}", None)
             return PowerDecision("off", "vacant", None)
         currency = tariff.currency
-        cursor_at = state.settled_at if ctx.prepaid else None
+        cursor_at = state.settled_at if meter_ctx.prepaid else None
         at = cursor_at or now
         latest = Reading(at, state.settled_kwh if cursor_at else ZERO_KWH)
         balance = state.balance_minor if cursor_at else 0
@@ -104,17 +104,17 @@ class Controller:
             position=tariff_position(tariff, bus.tz, at, state.tariff_position),
             latest=latest,
             friendly=bus.friendly(),
-            never_disconnect=bool(ctx.tenancy and ctx.tenancy.never_disconnect),
+            never_disconnect=bool(meter_ctx.tenancy and meter_ctx.tenancy.never_disconnect),
             manual=manual,
             now=now,
-            postpaid=ctx.unit.billing_mode == "postpaid",
-            vacant=ctx.tenancy is None,
+            postpaid=meter_ctx.unit.billing_mode == "postpaid",
+            vacant=meter_ctx.tenancy is None,
         )
 
     def plan(
         self,
         bus: BusContext,
-        ctx: MeterContext,
+        meter_ctx: MeterContext,
         state: MeterControlState,
         now: datetime,
         *,
@@ -124,7 +124,7 @@ class Controller:
     ) -> ControlPlan:
         """Decide; if power, reason, cutoff or schedule changed, plan the shadow write
         (and a command when power or reason changed)."""
-        decision = self.decide(bus, ctx, state, now)
+        decision = self.decide(bus, meter_ctx, state, now)
         cutoff = None if decision.cutoff_kwh is None else kwh(decision.cutoff_kwh)
         friendly = bus.friendly()
         # The schedule only matters to the gateway alongside a cutoff.
@@ -133,7 +133,7 @@ class Controller:
         unchanged = state.cutoff_kwh == cutoff and state.schedule_tag == tag
         if same_command and unchanged and state.has_desired:
             return ControlPlan(state, ControlOutcome(False, None, decision))
-        meter_id = ctx.meter.meter_id
+        meter_id = meter_ctx.meter.meter_id
         effects: list[Effect] = []
         command_id = None
         new = state
@@ -165,20 +165,20 @@ class Controller:
             ShadowWrite(str(bus.gateway.thing_name), meter_id, desired_of(new, friendly))
         )
         if announce and command_id and state.power and state.power != decision.power:
-            effects.append(Notify(_announcement(bus, ctx, decision, now)))
+            effects.append(Notify(_announcement(bus, meter_ctx, decision, now)))
         return ControlPlan(new, ControlOutcome(True, command_id, decision), tuple(effects))
 
 
 def _announcement(
-    bus: BusContext, ctx: MeterContext, decision: PowerDecision, now: datetime
+    bus: BusContext, meter_ctx: MeterContext, decision: PowerDecision, now: datetime
 ) -> Alert:
-    unit_id = ctx.unit.unit_id if ctx.unit else ctx.meter.meter_id
+    unit_id = meter_ctx.unit.unit_id if meter_ctx.unit else meter_ctx.meter.meter_id
     return Alert(
         company_id=bus.company_id,
         topic="disconnected" if decision.power == "off" else "restored",
         subject_ref=f"unit:{unit_id}",
         at=now,
         audience="tenant",
-        tenant_sub=ctx.tenancy.tenant_sub if ctx.tenancy else None,
+        tenant_sub=meter_ctx.tenancy.tenant_sub if meter_ctx.tenancy else None,
         payload={"reason": decision.reason},
     )

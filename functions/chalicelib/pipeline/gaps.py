@@ -57,8 +57,10 @@ def complete_before(
     return None
 
 
-def needs_every_reading(ctx: MeterContext, state: MeterControlState, reading: Reading) -> bool:
-    tou = ctx.tariff is not None and ctx.tariff.kind == "tou"
+def needs_every_reading(
+    meter_ctx: MeterContext, state: MeterControlState, reading: Reading
+) -> bool:
+    tou = meter_ctx.tariff is not None and meter_ctx.tariff.kind == "tou"
     return tou or reading.cumulative_kwh < state.settled_kwh
 
 

@@ -24,7 +24,7 @@ from ..data.usage_store import UsageCounters
 from ..domain import Reading
 from ..observability import logger
 from ..observability import metrics as default_metrics
-from .alerts import Alert, Notifier
+from .alerts import Alert
 from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
 from .contention import Planned, update_bus_state
 from .context import BusContext, BusDirectory
@@ -79,7 +79,6 @@ class Ingest:
         telemetry: TelemetryStore,
         settler: Settler,
         controller: Controller,
-        notifier: Notifier,  # unused: alerts are the controller's effects; kept for the wiring
         dead_letters: DeadLetters,
         day_rollup: DayRollup | None = None,
         usage: UsageCounters | None = None,
@@ -205,16 +204,16 @@ class Ingest:
         now = message.received_at
         history: tuple[list[GatewayCycle], dict[str, list[Reading]]] | None = None
         for row in rows:
-            ctx = bus.meters[row.meter_id]
+            meter_ctx = bus.meters[row.meter_id]
             before = read.meter(row.meter_id)
             mstate, alerts = self._watch_flags(bus, row, before)
             effects += [Notify(alert) for alert in alerts]
-            if ctx.prepaid and row.import_kwh is not None and not row.error:
-                mstate = self._settler.ensure_cursor(bus, ctx, mstate)
+            if meter_ctx.prepaid and row.import_kwh is not None and not row.error:
+                mstate = self._settler.ensure_cursor(bus, meter_ctx, mstate)
                 reading = Reading(row.read_at, row.import_kwh)
-                if self._settler.due(bus, ctx, mstate, reading):
+                if self._settler.due(bus, meter_ctx, mstate, reading):
                     readings = [reading]
-                    if needs_every_reading(ctx, mstate, reading):
+                    if needs_every_reading(meter_ctx, mstate, reading):
                         if history is None:
                             known = {**read.meters, **meters, row.meter_id: mstate}
                             history = self._history(bus, known.values(), message.cycle_at)
@@ -223,7 +222,7 @@ class Ingest:
                             *history, row.meter_id, mstate.settled_at, reading.at, now
                         )
                     if readings:
-                        mstate, settled = self._settler.settle(bus, ctx, mstate, readings)
+                        mstate, settled = self._settler.settle(bus, meter_ctx, mstate, readings)
                         if settled:
                             result.settled.append(row.meter_id)
                             settlement_alerts += settled.alerts
@@ -235,8 +234,8 @@ class Ingest:
                 or _snapshot(mstate) != _snapshot(before)
                 or mstate.reason in {"friendly_hours", "credit_exhausted"}
             )
-            if needs_policy and (not ctx.prepaid or mstate.has_cursor):
-                control = self._controller.plan(bus, ctx, mstate, now)
+            if needs_policy and (not meter_ctx.prepaid or mstate.has_cursor):
+                control = self._controller.plan(bus, meter_ctx, mstate, now)
                 mstate = control.state
                 effects += control.effects
                 if control.outcome.command_id:

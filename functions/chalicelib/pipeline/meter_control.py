@@ -121,18 +121,18 @@ class MeterControlService:
             raise InvalidTopUpError("amount_minor must be an integer")
         if not 0 < amount_minor <= MAX_TOP_UP_MINOR:
             raise InvalidTopUpError(f"amount_minor must be in 1..{MAX_TOP_UP_MINOR}")
-        bus, ctx = self._buses.fresh_for_unit(company_id, unit_id)
-        if not ctx.account_id or ctx.tariff is None:
+        bus, meter_ctx = self._buses.fresh_for_unit(company_id, unit_id)
+        if not meter_ctx.account_id or meter_ctx.tariff is None:
             raise NoAccountError(f"unit {unit_id} has no current tenancy account")
         entry_id = f"topup:{keys.check_id(client_key, 'client_key')}"
-        currency = ctx.tariff.currency
+        currency = meter_ctx.tariff.currency
         applied = self._append_top_up(
-            company_id, ctx.account_id, entry_id, amount_minor, currency, actor, now, note
+            company_id, meter_ctx.account_id, entry_id, amount_minor, currency, actor, now, note
         )
         outcome = self._reapply(
-            bus, ctx, now, actor="top-up", note=f"{entry_id} by {actor}", settle=True
+            bus, meter_ctx, now, actor="top-up", note=f"{entry_id} by {actor}", settle=True
         )
-        balance = self._ledger.balance_minor(company_id, ctx.account_id)
+        balance = self._ledger.balance_minor(company_id, meter_ctx.account_id)
         return TopUpResult(entry_id, applied, balance, outcome.decision.power, outcome.command_id)
 
     def _append_top_up(
@@ -192,7 +192,7 @@ class MeterControlService:
         reason = reason.strip()[:MAX_REASON_CHARS]
         if power not in {"on", "off", None}:
             raise ValueError(f"power must be 'on', 'off' or None, not {power!r}")
-        bus, ctx = self._buses.fresh_for_unit(company_id, unit_id)
+        bus, meter_ctx = self._buses.fresh_for_unit(company_id, unit_id)
 
         def mutate(mstate: MeterControlState) -> MeterControlState:
             # A manual change is always a new command, even if the relay is already there.
@@ -200,7 +200,7 @@ class MeterControlService:
 
         actor = f"user:{actor_sub}"
         outcome = self._reapply(
-            bus, ctx, now, actor=actor, note=reason, mutate=mutate, announce=False
+            bus, meter_ctx, now, actor=actor, note=reason, mutate=mutate, announce=False
         )
         self._audit.record(
             audit_event(
@@ -220,7 +220,7 @@ class MeterControlService:
                 f"unit:{unit_id}",
                 now,
                 "tenant",
-                ctx.tenancy.tenant_sub if ctx.tenancy else None,
+                meter_ctx.tenancy.tenant_sub if meter_ctx.tenancy else None,
                 {"reason": reason, "power": outcome.decision.power},
             )
         )
@@ -231,7 +231,7 @@ class MeterControlService:
     def _reapply(
         self,
         bus: BusContext,
-        ctx: MeterContext,
+        meter_ctx: MeterContext,
         now: datetime,
         *,
         actor: str,
@@ -247,19 +247,19 @@ class MeterControlService:
             if mutate:
                 mstate = mutate(mstate)
             alerts: tuple[Alert, ...] = ()
-            if ctx.prepaid:
-                mstate = self._settler.refresh(bus, ctx, mstate)
+            if meter_ctx.prepaid:
+                mstate = self._settler.refresh(bus, meter_ctx, mstate)
                 if settle:
-                    mstate, alerts = self._settle_unsettled(bus, ctx, mstate, now)
+                    mstate, alerts = self._settle_unsettled(bus, meter_ctx, mstate, now)
             control = self._controller.plan(
-                bus, ctx, mstate, now, actor=actor, note=note, announce=announce
+                bus, meter_ctx, mstate, now, actor=actor, note=note, announce=announce
             )
             return MeterChange(control.state, control.outcome, control.effects, alerts)
 
         outcome = update_meter_state(
             self._telemetry,
             bus,
-            ctx.meter.meter_id,
+            meter_ctx.meter.meter_id,
             now,
             change,
             MAX_STATE_ATTEMPTS,
@@ -269,15 +269,15 @@ class MeterControlService:
         return outcome
 
     def _settle_unsettled(
-        self, bus: BusContext, ctx: MeterContext, mstate: MeterControlState, now: datetime
+        self, bus: BusContext, meter_ctx: MeterContext, mstate: MeterControlState, now: datetime
     ) -> tuple[MeterControlState, tuple[Alert, ...]]:
         """Charge what the meter used since the cursor before weighing a top-up: otherwise the
         policy compares the credit with a stale balance and hands the gateway a cutoff the
         meter has already passed (the relay stays open, or closes for one cycle)."""
-        if ctx.tariff is None or mstate.settled_at is None:
+        if meter_ctx.tariff is None or mstate.settled_at is None:
             return mstate, ()
-        readings = unsettled_readings(self._telemetry, bus, ctx, mstate.settled_at, now)
+        readings = unsettled_readings(self._telemetry, bus, meter_ctx, mstate.settled_at, now)
         if not readings:
             return mstate, ()
-        mstate, settled = self._settler.settle(bus, ctx, mstate, readings)
+        mstate, settled = self._settler.settle(bus, meter_ctx, mstate, readings)
         return mstate, settled.alerts if settled else ()

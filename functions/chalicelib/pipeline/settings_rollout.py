@@ -75,13 +75,13 @@ class SettingsRollout:
         located = self._locate_unit(company_id, unit_id)
         if located is None:
             return False
-        bus, ctx = located
-        if not ctx.prepaid or ctx.tariff is None:
+        bus, meter_ctx = located
+        if not meter_ctx.prepaid or meter_ctx.tariff is None:
             return False
 
         def change(mstate: MeterControlState) -> MeterChange[bool] | None:
-            mstate = self._settler.refresh(bus, ctx, mstate)
-            mstate, alerts = self._settle_unsettled(bus, ctx, mstate, now)
+            mstate = self._settler.refresh(bus, meter_ctx, mstate)
+            mstate, alerts = self._settle_unsettled(bus, meter_ctx, mstate, now)
             if alerts is None:
                 return None  # nothing settled, nothing to write
             return MeterChange(mstate, True, settlement_alerts=alerts)
@@ -89,7 +89,7 @@ class SettingsRollout:
         settled: bool | None = update_meter_state(
             self._telemetry,
             bus,
-            ctx.meter.meter_id,
+            meter_ctx.meter.meter_id,
             now,
             change,
             MAX_STATE_ATTEMPTS,
@@ -101,8 +101,8 @@ class SettingsRollout:
         located = self._locate_unit(company_id, unit_id)
         if located is None:
             return Rollout(0, 0, 0)
-        bus, ctx = located
-        meters, written = self._reapply_gateway(bus, {ctx.meter.meter_id}, now, actor)
+        bus, meter_ctx = located
+        meters, written = self._reapply_gateway(bus, {meter_ctx.meter.meter_id}, now, actor)
         return Rollout(1, meters, written)
 
     # --- a property's calendar, allowance and thresholds ---
@@ -144,14 +144,14 @@ class SettingsRollout:
             meters: dict[str, MeterControlState] = {}
             effects: list[Effect] = []
             written = 0
-            for meter_id, ctx in bus.meters.items():
+            for meter_id, meter_ctx in bus.meters.items():
                 mstate = read.meter(meter_id)
                 if (only is not None and meter_id not in only) or not mstate.has_desired:
                     continue
-                if ctx.prepaid:
-                    mstate = self._settler.refresh(bus, ctx, mstate)
+                if meter_ctx.prepaid:
+                    mstate = self._settler.refresh(bus, meter_ctx, mstate)
                 control = self._controller.plan(
-                    bus, ctx, mstate, now, actor=actor, note="settings changed"
+                    bus, meter_ctx, mstate, now, actor=actor, note="settings changed"
                 )
                 written += int(control.outcome.changed)
                 meters[meter_id] = control.state
@@ -171,14 +171,14 @@ class SettingsRollout:
         )
 
     def _settle_unsettled(
-        self, bus: BusContext, ctx: MeterContext, mstate: MeterControlState, now: datetime
+        self, bus: BusContext, meter_ctx: MeterContext, mstate: MeterControlState, now: datetime
     ) -> tuple[MeterControlState, tuple[Alert, ...] | None]:
         """The state after charging the unsettled readings, and the settlement's alerts
         (None: no settlement ran)."""
-        if ctx.tariff is None or mstate.settled_at is None:
+        if meter_ctx.tariff is None or mstate.settled_at is None:
             return mstate, None
-        readings = unsettled_readings(self._telemetry, bus, ctx, mstate.settled_at, now)
+        readings = unsettled_readings(self._telemetry, bus, meter_ctx, mstate.settled_at, now)
         if not readings:
             return mstate, None
-        mstate, settled = self._settler.settle(bus, ctx, mstate, readings)
+        mstate, settled = self._settler.settle(bus, meter_ctx, mstate, readings)
         return mstate, None if settled is None else settled.alerts

@@ -18,7 +18,7 @@ from ..data.ledger_store import LedgerStore
 from ..data.settlement_store import Cursor, SettlementStore
 from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh, low_credit_alerts
 from ..domain.calendar import local_midnight
-from .alerts import Alert, Notifier
+from .alerts import Alert
 from .charging import SettlementPlan, plan_settlement
 from .context import BusContext, MeterContext
 
@@ -49,7 +49,6 @@ class Settler:
         self,
         ledger: LedgerStore,
         settlements: SettlementStore,
-        notifier: Notifier,  # unused: alerts are returned (Settled.alerts); kept for the wiring
         period_h: float = 6,
     ) -> None:
         self._period_h = period_h
@@ -57,31 +56,33 @@ class Settler:
         self._settlements = settlements
 
     def ensure_cursor(
-        self, bus: BusContext, ctx: MeterContext, state: MeterControlState
+        self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState
     ) -> MeterControlState:
-        if ctx.prepaid and not (state.account_id == ctx.account_id and state.has_cursor):
-            return self.refresh(bus, ctx, state)
+        if meter_ctx.prepaid and not (
+            state.account_id == meter_ctx.account_id and state.has_cursor
+        ):
+            return self.refresh(bus, meter_ctx, state)
         return state
 
     def refresh(
-        self, bus: BusContext, ctx: MeterContext, state: MeterControlState
+        self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState
     ) -> MeterControlState:
         """Reload the cursor and balance snapshot from the account (the authority)."""
-        assert ctx.tenancy is not None and ctx.account_id is not None
-        account = self._ledger.get_account(bus.company_id, ctx.account_id)
+        assert meter_ctx.tenancy is not None and meter_ctx.account_id is not None
+        account = self._ledger.get_account(bus.company_id, meter_ctx.account_id)
         # closed: moved out, the catalogue we hold is stale: settle nothing
         state = replace(
             state,
-            account_id=ctx.account_id,
+            account_id=meter_ctx.account_id,
             balance_minor=int(account.balance_minor),
             closed=account.closed_at is not None,
         )
         if account.settled_at is None:
             # Never settled: consumption counts from the tenancy's opening reading.
-            start = local_midnight(date.fromisoformat(ctx.tenancy.starts_on), bus.tz)
+            start = local_midnight(date.fromisoformat(meter_ctx.tenancy.starts_on), bus.tz)
             return replace(
                 state,
-                settled_kwh=kwh(ctx.tenancy.opening_kwh),
+                settled_kwh=kwh(meter_ctx.tenancy.opening_kwh),
                 settled_at=from_ms(ms(start)),
                 tariff_position=None,
                 never_settled=True,
@@ -95,28 +96,28 @@ class Settler:
         )
 
     def due(
-        self, bus: BusContext, ctx: MeterContext, state: MeterControlState, reading: Reading
+        self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, reading: Reading
     ) -> bool:
         cursor = _cursor(state)
-        if reading.at <= cursor.at or ctx.tariff is None or state.closed:
+        if reading.at <= cursor.at or meter_ctx.tariff is None or state.closed:
             return False
         later_period = period_index(reading.at, self._period_h) > period_index(
             cursor.at, self._period_h
         )
         if later_period or reading.cumulative_kwh < cursor.cumulative_kwh:
             return True
-        plan = plan_settlement(ctx.tariff, bus.tz, cursor, state.tariff_position, [reading])
+        plan = plan_settlement(meter_ctx.tariff, bus.tz, cursor, state.tariff_position, [reading])
         before = state.balance_minor
         after = before - plan.charge.amount_minor
-        currency = ctx.tariff.currency
-        levels = [t.amount_minor for t in bus.thresholds(currency, ctx.unit)]
+        currency = meter_ctx.tariff.currency
+        levels = [t.amount_minor for t in bus.thresholds(currency, meter_ctx.unit)]
         levels += [0, -bus.allowance(currency).amount_minor]
         return any(before > level >= after for level in levels)
 
     def settle(
         self,
         bus: BusContext,
-        ctx: MeterContext,
+        meter_ctx: MeterContext,
         state: MeterControlState,
         readings: Sequence[Reading],
     ) -> tuple[MeterControlState, Settled | None]:
@@ -129,17 +130,17 @@ class Settler:
         settlement meets its own entry and is a replay (``applied`` False, no charge);
         one that reaches further meets the moved cursor (CursorMovedError) and charges
         nothing; the energy after the account's cursor is charged by a later settlement."""
-        assert ctx.tariff is not None and ctx.account_id is not None
-        meter_id = ctx.meter.meter_id
+        assert meter_ctx.tariff is not None and meter_ctx.account_id is not None
+        meter_id = meter_ctx.meter.meter_id
         cursor = _cursor(state)
-        plan = plan_settlement(ctx.tariff, bus.tz, cursor, state.tariff_position, readings)
+        plan = plan_settlement(meter_ctx.tariff, bus.tz, cursor, state.tariff_position, readings)
         if plan.end.at <= cursor.at:
             return state, None
         entry = None
         if plan.charge.amount_minor > 0:
             entry = LedgerEntry(
                 entry_id=f"cons:{meter_id}:{ms(cursor.at)}:{ms(plan.end.at)}",
-                account_id=ctx.account_id,
+                account_id=meter_ctx.account_id,
                 kind=EntryKind.CONSUMPTION_CHARGE,
                 amount=Money(-plan.charge.amount_minor, plan.charge.currency),
                 occurred_at=plan.end.at,
@@ -148,18 +149,18 @@ class Settler:
                     "meter": meter_id,
                     "from_kwh": format_kwh(cursor.cumulative_kwh),
                     "to_kwh": format_kwh(plan.end.cumulative_kwh),
-                    "tariff": ctx.tariff.tariff_id,
+                    "tariff": meter_ctx.tariff.tariff_id,
                 },
             )
         expected = None if state.never_settled else cursor.at
         new_cursor = Cursor(format_kwh(plan.end.cumulative_kwh), plan.end.at, plan.usage)
         try:
             applied = self._settlements.settle(
-                bus.company_id, ctx.account_id, expected, new_cursor, entry
+                bus.company_id, meter_ctx.account_id, expected, new_cursor, entry
             )
         except CursorMovedError:
-            return self.refresh(bus, ctx, state), None
-        balance = int(self._ledger.get_account(bus.company_id, ctx.account_id).balance_minor)
+            return self.refresh(bus, meter_ctx, state), None
+        balance = int(self._ledger.get_account(bus.company_id, meter_ctx.account_id).balance_minor)
         state = replace(
             state,
             balance_minor=balance,
@@ -168,15 +169,19 @@ class Settler:
             tariff_position=plan.usage,
             never_settled=False,
         )
-        return state, Settled(plan, balance, applied, self._alerts(bus, ctx, plan, balance))
+        return state, Settled(plan, balance, applied, self._alerts(bus, meter_ctx, plan, balance))
 
     def _alerts(
-        self, bus: BusContext, ctx: MeterContext, plan: SettlementPlan, balance: int
+        self, bus: BusContext, meter_ctx: MeterContext, plan: SettlementPlan, balance: int
     ) -> tuple[Alert, ...]:
-        assert ctx.tariff is not None
-        currency = ctx.tariff.currency
-        tenant = ctx.tenancy.tenant_sub if ctx.tenancy else None
-        unit_ref = f"unit:{ctx.unit.unit_id}" if ctx.unit else f"meter:{ctx.meter.meter_id}"
+        assert meter_ctx.tariff is not None
+        currency = meter_ctx.tariff.currency
+        tenant = meter_ctx.tenancy.tenant_sub if meter_ctx.tenancy else None
+        unit_ref = (
+            f"unit:{meter_ctx.unit.unit_id}"
+            if meter_ctx.unit
+            else f"meter:{meter_ctx.meter.meter_id}"
+        )
         before = Money(balance + plan.charge.amount_minor, currency)
         alerts = [
             Alert(
@@ -193,7 +198,7 @@ class Settler:
                 },
             )
             for threshold in low_credit_alerts(
-                before, Money(balance, currency), bus.thresholds(currency, ctx.unit)
+                before, Money(balance, currency), bus.thresholds(currency, meter_ctx.unit)
             )
         ]
         if "backwards" in plan.flags:
@@ -201,7 +206,7 @@ class Settler:
                 Alert(
                     bus.company_id,
                     "reading_backwards",
-                    f"meter:{ctx.meter.meter_id}",
+                    f"meter:{meter_ctx.meter.meter_id}",
                     plan.end.at,
                     "staff",
                     None,

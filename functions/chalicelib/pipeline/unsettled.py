@@ -25,7 +25,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 def unsettled_readings(
     telemetry: TelemetryStore,
     bus: BusContext,
-    ctx: MeterContext,
+    meter_ctx: MeterContext,
     cursor_at: datetime,
     now: datetime,
 ) -> list[Reading]:
@@ -34,4 +34,6 @@ def unsettled_readings(
     used before it, and for the rest the charge is the same as from the last one."""
     start = max(cursor_at, now - MAX_UNSETTLED_LOOKBACK)
     cycles, by_meter = bus_history(telemetry, bus, start, now + CLOCK_SKEW)
-    return complete_readings(cycles, by_meter, ctx.meter.meter_id, cursor_at, now + CLOCK_SKEW, now)
+    return complete_readings(
+        cycles, by_meter, meter_ctx.meter.meter_id, cursor_at, now + CLOCK_SKEW, now
+    )

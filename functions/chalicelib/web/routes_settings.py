@@ -5,6 +5,9 @@ low-credit thresholds; a unit's tariff. Same use case as the JSON API
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from chalice import Blueprint, Response
 
 from ..application import settings_edit
@@ -92,13 +95,15 @@ def save_property_settings(ctx: PageContext, property_id: str) -> Response:
     def save(update: settings_edit.PropertySettingsUpdate) -> None:
         deps().settings_editor.save_property_settings(ctx.principal, property_id, update, ctx.now)  # type: ignore[arg-type]
 
-    outcome = attempt(ctx, build, save, PROPERTY_FIELDS)
-    if outcome.errors is not None:
-        fresh = deps().settings_editor.property_settings(ctx.principal, property_id)
-        if outcome.conflict:  # show what is stored now; the editor re-applies the change
-            return _property_page(ctx, fresh, errors=outcome.errors, status=409)
-        return _property_page(ctx, fresh, form=dict(form), errors=outcome.errors, status=400)
-    return ctx.redirect(f"/portal/properties/{property_id}/settings", done="1")
+    return _submit(
+        ctx,
+        build,
+        save,
+        PROPERTY_FIELDS,
+        _property_page,
+        lambda: deps().settings_editor.property_settings(ctx.principal, property_id),  # type: ignore[arg-type]
+        f"/portal/properties/{property_id}/settings",
+    )
 
 
 # request model field -> form field
@@ -161,10 +166,31 @@ def save_unit_tariff(ctx: PageContext, unit_id: str) -> Response:
     def save(update: settings_edit.UnitTariffUpdate) -> None:
         deps().settings_editor.save_unit_tariff(ctx.principal, unit_id, update, ctx.now)  # type: ignore[arg-type]
 
-    outcome = attempt(ctx, build, save, tariff_fields(form.get("kind", "")))
-    if outcome.errors is not None:
-        fresh = deps().settings_editor.unit_tariff(ctx.principal, unit_id)
-        if outcome.conflict:
-            return _tariff_page(ctx, fresh, errors=outcome.errors, status=409)
-        return _tariff_page(ctx, fresh, form=dict(form), errors=outcome.errors, status=400)
-    return ctx.redirect(f"/portal/units/{unit_id}/tariff", done="1")
+    return _submit(
+        ctx,
+        build,
+        save,
+        tariff_fields(form.get("kind", "")),
+        _tariff_page,
+        lambda: deps().settings_editor.unit_tariff(ctx.principal, unit_id),  # type: ignore[arg-type]
+        f"/portal/units/{unit_id}/tariff",
+    )
+
+
+def _submit(
+    ctx: PageContext,
+    build: Callable[[], Any],
+    save: Callable[[Any], None],
+    fields: dict[str, str],
+    show: Callable[..., Response],
+    reload: Callable[[], Any],
+    done_url: str,
+) -> Response:
+    """Save the form's request model; on errors show the editor again with them (the
+    stored values on a conflict, the typed ones otherwise), else go back to it, done."""
+    outcome = attempt(ctx, build, save, fields)
+    if outcome.errors is None:
+        return ctx.redirect(done_url, done="1")
+    if outcome.conflict:  # show what is stored now; the editor re-applies the change
+        return show(ctx, reload(), errors=outcome.errors, status=409)
+    return show(ctx, reload(), form=dict(ctx.form), errors=outcome.errors, status=400)

@@ -205,9 +205,7 @@ class Container:
 
     @cached_property
     def settler(self) -> Settler:
-        return Settler(
-            self.ledger, self.settlements, self.notifier, self.settings.settlement_period_h
-        )
+        return Settler(self.ledger, self.settlements, self.settings.settlement_period_h)
 
     @cached_property
     def ingest(self) -> Ingest:
@@ -216,7 +214,6 @@ class Container:
             self.telemetry,
             self.settler,
             self.controller,
-            self.notifier,
             self.dead_letters,
             usage=self.usage_counters,
         )

@@ -110,11 +110,9 @@ class Rig:
         relays: Any = self.relays
         notices: Any = self.notices
         telemetry: Any = self.telemetry
-        settler = Settler(pipeline.ledger, pipeline.settlements, notices, 1)
+        settler = Settler(pipeline.ledger, pipeline.settlements, 1)
         controller = Controller(shadows, relays, notices)
-        self.ingest = Ingest(
-            pipeline.buses, telemetry, settler, controller, notices, pipeline.dead_letters
-        )
+        self.ingest = Ingest(pipeline.buses, telemetry, settler, controller, pipeline.dead_letters)
         self.meter_control = MeterControlService(
             pipeline.catalogue,
             pipeline.buses,
