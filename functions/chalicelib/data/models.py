@@ -56,6 +56,12 @@ class Gsi2(GlobalSecondaryIndex["PowerletItem"]):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+# The table's DynamoDB TTL attribute (unix seconds). The stack and the stand-in
+# enable TTL on it (``local_aws/resources.py``), so every item that should expire
+# writes it, PynamoDB models (``attr_name="ttl"``) and Powertools' records alike.
+TTL_ATTRIBUTE = "ttl"
+
+
 class PowerletItem(Model):
     class Meta:
         # Set by ``binding.bind_models`` from Settings before first use.

@@ -65,3 +65,12 @@ def test_meter_ids_fit_the_telemetry_contract() -> None:
     assert keys.meter_sk("m-khh-office-2") == "MTR#m-khh-office-2"
     with pytest.raises(InvalidIdentifierError):
         keys.meter_sk("m" * 18)
+
+
+@given(reseller=ids, other=ids)
+def test_idempotency_records_are_partitioned_by_their_reseller(reseller: str, other: str) -> None:
+    """One reseller's idempotency key can never reach another's record."""
+    assert keys.idempotency_pk(reseller) == f"{keys.reseller_pk(reseller)}#IDEM"
+    assert (keys.idempotency_pk(reseller) == keys.idempotency_pk(other)) == (reseller == other)
+    with pytest.raises(InvalidIdentifierError):
+        keys.idempotency_pk(f"{reseller}#IDEM")
