@@ -13,7 +13,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-TTL_ATTRIBUTE = "ttl"
+# Defined with the table's models; the template (deploy/template.py) takes it from here.
+from chalicelib.data.models import TTL_ATTRIBUTE
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib.data.binding import bind_models
 from chalicelib.data.catalogue import Catalogue
+from chalicelib.data.reseller_idempotency import ResellerIdempotency
 from chalicelib.pipeline.dead_letters import DeadLetters
 from chalicelib.wiring.settings import Settings
 from local_aws.resources import ProvisionedStack
@@ -240,3 +241,23 @@ def test_a_handler_calls_only_what_its_role_allows(
     # THEN every AWS action it took is one its own role grants
     assert actions, "the handler made no AWS call at all: the event did not reach it"
     assert actions <= _allowed(resources, logical_id), actions - _allowed(resources, logical_id)
+
+
+def test_reseller_idempotency_calls_only_what_the_api_role_allows(
+    seeded: Settings, resources: dict[str, Any]
+) -> None:
+    store = ResellerIdempotency(seeded.table_name, seeded.region, 86_400)
+    request = {"method": "POST", "path": "/v1/reseller/companies", "body": {"n": 1}}
+
+    def failing() -> dict[str, Any]:
+        raise ValueError("the create failed")
+
+    with recorded_actions() as actions:
+        # WHEN Powertools claims, answers, replays and releases against the stack's table
+        store.run("rs-infra", "k-1", request, lambda: {"ok": True})
+        assert store.run("rs-infra", "k-1", request, lambda: {}).replayed
+        with pytest.raises(ValueError):
+            store.run("rs-infra", "k-2", request, failing)
+    # THEN every call it made is one the API handler's role grants
+    assert actions == {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    assert actions <= _allowed(resources, "APIHandler")

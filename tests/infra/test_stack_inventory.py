@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from chalice import Chalice
 
+from chalicelib.data.reseller_idempotency import IN_PROGRESS_LEASE_S
 from deploy.errors import InventoryError
 from deploy.inventory import app_functions, env_constants, load_rules
 from deploy.packaging import PackagedStack
@@ -237,3 +238,8 @@ def test_production_keeps_its_data(resources: dict[str, Any]) -> None:
     assert prod["UserPool"]["Properties"]["DeletionProtection"] == "ACTIVE"
     # while a development stage does not
     assert resources["PowerletTable"]["Properties"]["DeletionProtectionEnabled"] is False
+
+
+def test_an_idempotency_claim_outlives_the_api_function(resources: dict[str, Any]) -> None:
+    """A claim's lease must not end while the create that holds it may still run."""
+    assert resources["APIHandler"]["Properties"]["Timeout"] < IN_PROGRESS_LEASE_S

@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from chalice import AuthResponse, Blueprint, Response
 from chalice.app import AuthRequest
 from pydantic import BaseModel
@@ -95,21 +99,23 @@ def current_reseller(bp: Blueprint, now: datetime | None = None) -> ResellerPrin
     return ResellerPrincipal(str(reseller_id), str(key_id))
 
 
-def request_fingerprint(method: str, path: str, raw_body: bytes | str | None) -> str:
-    """Same route + same JSON (key order and spacing aside) = same fingerprint."""
+def request_fingerprint(method: str, path: str, raw_body: bytes | str | None) -> dict[str, Any]:
+    """What a replay must repeat: the route and the JSON (Powertools hashes it with
+    sorted keys, so key order and spacing do not count)."""
     body = raw_body.encode() if isinstance(raw_body, str) else (raw_body or b"")
     try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True, separators=(",", ":"))
-        payload = canonical.encode()
-    except ValueError:
-        payload = body
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + payload).hexdigest()
+        content: Any = json.loads(body or b"null")
+    except ValueError:  # not JSON: the bytes themselves must match
+        content = {"sha256": hashlib.sha256(body).hexdigest()}
+    return {"method": method, "path": path, "body": content}
 
 
 def idempotent_create(
     bp: Blueprint, reseller: ResellerPrincipal, create: Callable[[], dict[str, Any]]
 ) -> Response:
-    """Run ``create`` once per idempotency key; a replay gets the first answer."""
+    """Run ``create`` once per (reseller, idempotency key); a replay gets the first
+    answer. Powertools' refusals become the reseller API's own errors, answered in
+    ``routing/errors.py`` like every other failure."""
     request = bp.current_request
     key = request.headers.get(IDEMPOTENCY_HEADER) if request.headers else None
     key = key or ""
@@ -118,28 +124,19 @@ def idempotent_create(
     fingerprint = request_fingerprint(
         request.method, request.context.get("path") or request.path, request.raw_body
     )
-    store = deps().idempotency
-    now = datetime.now(UTC)
-    record = store.claim(reseller.reseller_id, key, fingerprint, now)
-    if record is not None:
-        if record.request_sha256 != fingerprint:
-            raise IdempotencyKeyMismatchError(
-                "this Idempotency-Key was used with another request body"
-            )
-        if record.status != "done":
-            raise IdempotencyInProgressError("the first request with this key is still running")
-        return Response(
-            body=record.response,
-            status_code=int(record.status_code or 201),
-            headers={"Content-Type": "application/json", "Idempotent-Replayed": "true"},
-        )
     try:
-        body = create()
-    except BaseException:
-        store.release(reseller.reseller_id, key)
-        raise
-    stored = {
-        k: ("withheld: shown once" if k in WITHHELD_ON_REPLAY else v) for k, v in body.items()
-    }
-    store.complete(reseller.reseller_id, key, 201, stored)
-    return Response(body=body, status_code=201, headers={"Content-Type": "application/json"})
+        answer = deps().idempotency.run(
+            reseller.reseller_id, key, fingerprint, create, withheld=WITHHELD_ON_REPLAY
+        )
+    except IdempotencyValidationError as exc:
+        raise IdempotencyKeyMismatchError(
+            "this Idempotency-Key was used with another request body"
+        ) from exc
+    except IdempotencyAlreadyInProgressError as exc:
+        raise IdempotencyInProgressError(
+            "the first request with this key is still running"
+        ) from exc
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+    if answer.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body=answer.body, status_code=201, headers=headers)

@@ -334,13 +334,16 @@ def api_rate_pk(key_id: str) -> str:
     return _join("APIRATE", check_id(key_id, "key_id"))
 
 
-def idempotency_pk(reseller_id: str, key_digest: str) -> str:
-    """The client's idempotency key is hashed: any string the client picks is a
-    safe key part, and the reseller in front keeps resellers' keys apart."""
-    return _join(reseller_pk(reseller_id), "IDEM", check_id(key_digest, "idempotency_key"))
+def idempotency_pk(reseller_id: str) -> str:
+    """One partition per reseller holds the idempotency records of its creates
+    (Powertools Idempotency's ``static_pk_value``), so the reseller is part of
+    every record's key and one reseller's key can never meet another's record."""
+    return _join(reseller_pk(reseller_id), "IDEM")
 
 
-IDEMPOTENCY_SK = "IDEM"
+# Powertools writes the sort key itself as ``<prefix>#<sha256 of the client's key>``:
+# any string the client picks becomes a safe key part.
+IDEMPOTENCY_SK_PREFIX = "IDEM"
 
 
 def usage_pk(company_id: str) -> str:

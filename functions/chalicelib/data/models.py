@@ -56,6 +56,12 @@ class Gsi2(GlobalSecondaryIndex["PowerletItem"]):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+# The table's DynamoDB TTL attribute (unix seconds). The stack and the stand-in
+# enable TTL on it (``local_aws/resources.py``), so every item that should expire
+# writes it, PynamoDB models (``attr_name="ttl"``) and Powertools' records alike.
+TTL_ATTRIBUTE = "ttl"
+
+
 class PowerletItem(Model):
     class Meta:
         # Set by ``binding.bind_models`` from Settings before first use.
@@ -430,16 +436,6 @@ class UsageMonth(PowerletItem, discriminator="UsageMonth"):
     top_ups = NumberAttribute(default=0)
 
 
-class IdempotencyRecord(PowerletItem, discriminator="Idempotency"):
-    reseller_id = UnicodeAttribute()
-    request_sha256 = UnicodeAttribute()
-    status = UnicodeAttribute()  # in_progress | done
-    status_code = NumberAttribute(null=True)
-    response = JSONAttribute(null=True)
-    created_at = UTCDateTimeAttribute()
-    expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
-
-
 ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     Reseller,
     Company,
@@ -467,5 +463,4 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     ApiKey,
     ApiRateWindow,
     UsageMonth,
-    IdempotencyRecord,
 )

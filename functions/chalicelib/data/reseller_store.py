@@ -1,5 +1,5 @@
-"""Reseller API keys, their rate windows and the idempotency records of
-reseller creates.
+"""Reseller API keys and their rate windows. (The idempotency records of
+reseller creates are Powertools': ``reseller_idempotency.py``.)
 
 API keys: ``plr_<key_id>_<secret>``. Only the key id is stored in the clear
 (it is the item's key: verification is one GetItem, never a Scan); the secret
@@ -14,18 +14,14 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from . import keys
 from .conditions import conditional_check_failed
-from .models import ApiKey, ApiRateWindow, IdempotencyRecord
+from .models import ApiKey, ApiRateWindow
 
 KEY_PREFIX = "plr"
-# An in-progress idempotency claim older than this was abandoned (a request
-# cannot outlive API Gateway's 29 s integration timeout).
-IN_PROGRESS_LEASE_S = 60
 KEY_ID_CHARS = 12
 MAX_KEY_CHARS = 128
 
@@ -130,77 +126,3 @@ class RateWindows:
         )
         left = (index + 1) * self._window_s - int(now.timestamp())
         return int(item.requests), left
-
-
-class IdempotencyStore:
-    def __init__(self, ttl_s: int) -> None:
-        self._ttl_s = ttl_s
-
-    @staticmethod
-    def key_digest(idempotency_key: str) -> str:
-        return hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
-
-    def claim(
-        self, reseller_id: str, idempotency_key: str, request_sha256: str, now: datetime
-    ) -> IdempotencyRecord | None:
-        """Claim the key for this request; None if claimed, else the existing record."""
-        item = IdempotencyRecord(
-            keys.idempotency_pk(reseller_id, self.key_digest(idempotency_key)),
-            keys.IDEMPOTENCY_SK,
-            reseller_id=reseller_id,
-            request_sha256=request_sha256,
-            status="in_progress",
-            created_at=now,
-            expires_at=int(now.timestamp()) + self._ttl_s,
-        )
-        try:
-            item.save(condition=IdempotencyRecord.pk.does_not_exist())
-        except PutError as exc:
-            if not conditional_check_failed(exc):
-                raise
-        else:
-            return None
-        existing = IdempotencyRecord.get(item.pk, item.sk, consistent_read=True)
-        abandoned = (
-            existing.status == "in_progress"
-            and existing.request_sha256 == request_sha256
-            and (now - existing.created_at).total_seconds() > IN_PROGRESS_LEASE_S
-        )
-        if not abandoned:
-            return existing
-        # The first attempt died between claim and answer (API Gateway gives up
-        # after 29 s): take the claim over, unless another retry just did.
-        try:
-            item.save(condition=IdempotencyRecord.created_at == existing.created_at)
-        except PutError as exc:
-            if not conditional_check_failed(exc):
-                raise
-            return IdempotencyRecord.get(item.pk, item.sk, consistent_read=True)
-        return None
-
-    def complete(
-        self, reseller_id: str, idempotency_key: str, status_code: int, response: dict[str, Any]
-    ) -> None:
-        item = IdempotencyRecord(
-            keys.idempotency_pk(reseller_id, self.key_digest(idempotency_key)),
-            keys.IDEMPOTENCY_SK,
-        )
-        item.update(
-            actions=[
-                IdempotencyRecord.status.set("done"),
-                IdempotencyRecord.status_code.set(status_code),
-                IdempotencyRecord.response.set(response),
-            ]
-        )
-
-    def release(self, reseller_id: str, idempotency_key: str) -> None:
-        """The create failed: forget the claim so a retry can run it again."""
-        item = IdempotencyRecord(
-            keys.idempotency_pk(reseller_id, self.key_digest(idempotency_key)),
-            keys.IDEMPOTENCY_SK,
-        )
-        try:
-            item.delete(condition=IdempotencyRecord.status == "in_progress")
-        except DeleteError as exc:
-            if not conditional_check_failed(exc):
-                raise

@@ -37,7 +37,8 @@ from ..auth.principals import Principals
 from ..auth.tokens import TokenVerifier
 from ..branding.domain_challenge import TxtResolver
 from ..branding.logos import LogoStore
-from ..data.reseller_store import ApiKeyStore, IdempotencyStore, RateWindows
+from ..data.reseller_idempotency import ResellerIdempotency
+from ..data.reseller_store import ApiKeyStore, RateWindows
 from ..data.web_sessions import WebSessionStore
 from .web_settings import WebSettings
 
@@ -103,7 +104,7 @@ class Dependencies(Protocol):
     @property
     def rate_windows(self) -> RateWindows: ...
     @property
-    def idempotency(self) -> IdempotencyStore: ...
+    def idempotency(self) -> ResellerIdempotency: ...
     @property
     def onboarding(self) -> Onboarding: ...
     @property

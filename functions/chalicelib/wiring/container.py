@@ -52,7 +52,8 @@ from ..data.ledger_store import LedgerStore
 from ..data.member_access import MemberAccess
 from ..data.notifications import NotificationStore
 from ..data.relay_log import RelayLog
-from ..data.reseller_store import ApiKeyStore, IdempotencyStore, RateWindows
+from ..data.reseller_idempotency import ResellerIdempotency
+from ..data.reseller_store import ApiKeyStore, RateWindows
 from ..data.settings_store import SettingsStore
 from ..data.settlement_store import SettlementStore
 from ..data.telemetry_store import TelemetryStore
@@ -166,8 +167,14 @@ class Container:
         return RateWindows()
 
     @cached_property
-    def idempotency(self) -> IdempotencyStore:
-        return IdempotencyStore(self.reseller_settings.idempotency_ttl_s)
+    def idempotency(self) -> ResellerIdempotency:
+        """Powertools Idempotency on the same table as the models (its own boto3
+        session: see ``ResellerIdempotency._new_layer``); tests may assign another."""
+        return ResellerIdempotency(
+            self.settings.table_name,
+            self.settings.region,
+            self.reseller_settings.idempotency_ttl_s,
+        )
 
     # --- the event pipeline ---
 

@@ -91,6 +91,9 @@ def new_reseller(reseller_id: str) -> str:
     return ApiKeyStore().issue(reseller_id, datetime.now(UTC)).secret
 
 
+ONBOARDING_RESELLER = "rs-onboard"
+
+
 @pytest.fixture(scope="module")
 def reseller_api(client: Client, services: Container) -> ResellerApi:
-    return ResellerApi(client, new_reseller("rs-onboard"))
+    return ResellerApi(client, new_reseller(ONBOARDING_RESELLER))

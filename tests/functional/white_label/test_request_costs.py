@@ -3,6 +3,7 @@ resolution and key checks are GetItems on known keys, never a Query or Scan."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -52,6 +53,21 @@ def test_a_reseller_read_costs_two_get_items_and_one_counter_before_its_work(
     reseller_api.call("GET", "/v1/reseller/companies")
     # key + reseller (authorizer), the rate window, then one Query for the list
     assert dynamodb_calls == Counter({"GetItem": 2, "UpdateItem": 1, "Query": 1})
+
+
+def test_a_reseller_create_adds_a_claim_and_an_answer_and_a_replay_only_the_claim(
+    reseller_api: ResellerApi, dynamodb_calls: Counter[str]
+) -> None:
+    key = f"cost-{uuid.uuid4().hex}"
+    first = reseller_api.call("POST", "/v1/reseller/keys", {"label": "costs"}, key)
+    assert first.status_code == 201, first.body
+    # key + reseller, the rate window; the claim (PutItem), the new key, the answer
+    assert dynamodb_calls == Counter({"GetItem": 2, "UpdateItem": 2, "PutItem": 2})
+    dynamodb_calls.clear()
+    replay = reseller_api.call("POST", "/v1/reseller/keys", {"label": "costs"}, key)
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    # the refused claim brings the stored answer back with it: no second read
+    assert dynamodb_calls == Counter({"GetItem": 2, "UpdateItem": 1, "PutItem": 1})
 
 
 def test_a_company_users_api_call_reads_membership_and_company_in_one_request(

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from chalicelib.api.reseller_access import request_fingerprint
 from chalicelib.application.reseller.config import ResellerSettings
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.data import keys
@@ -21,7 +22,13 @@ from chalicelib.wiring.container import Container, container
 from local_aws.stack import LocalStack
 from tests.functional.portal.browser_client import text
 
-from .conftest import ResellerApi, browser_on, new_reseller, publish_and_verify
+from .conftest import (
+    ONBOARDING_RESELLER,
+    ResellerApi,
+    browser_on,
+    new_reseller,
+    publish_and_verify,
+)
 from .images import SVG, png
 
 pytestmark = pytest.mark.functional
@@ -253,6 +260,27 @@ def test_a_failed_create_releases_its_idempotency_key(reseller_api: ResellerApi)
     # was withdrawn when the company could not be written
     assert retry.status_code == 201, retry.body
     assert body(retry)["admin"]["email"] == f"admin@{co}.example"
+
+
+def test_a_retry_while_the_first_create_runs_answers_409(
+    reseller_api: ResellerApi, services: Container
+) -> None:
+    co = f"busy-{uuid.uuid4().hex[:6]}"
+    path, payload = "/v1/reseller/companies", company_body(co)
+    answers = []
+
+    def still_running() -> dict[str, Any]:
+        # WHEN the client retries the very same request meanwhile
+        answers.append(reseller_api.call("POST", path, payload, "k-" + co))
+        return {"company_id": co}
+
+    # GIVEN the first request with the key is still running (its claim is held)
+    fingerprint = request_fingerprint("POST", path, json.dumps(payload))
+    services.idempotency.run(ONBOARDING_RESELLER, "k-" + co, fingerprint, still_running)
+    # THEN the retry is told to come back later, and ran nothing
+    assert answers[0].status_code == 409, answers[0].body
+    assert "still running" in body(answers[0])["Message"]
+    assert reseller_api.call("GET", f"{path}/{co}").status_code == 404
 
 
 def test_revoking_a_key_takes_effect_on_the_next_request(client: Client) -> None:

@@ -85,3 +85,12 @@ def test_key_prefixes_are_written_in_keys_py_only() -> None:
         if literal.search(line)
     ]
     assert not offenders, f"key prefixes written outside data/keys.py: {offenders}"
+
+
+@given(reseller=ids, other=ids)
+def test_idempotency_records_are_partitioned_by_their_reseller(reseller: str, other: str) -> None:
+    """One reseller's idempotency key can never reach another's record."""
+    assert keys.idempotency_pk(reseller) == f"{keys.reseller_pk(reseller)}#IDEM"
+    assert (keys.idempotency_pk(reseller) == keys.idempotency_pk(other)) == (reseller == other)
+    with pytest.raises(InvalidIdentifierError):
+        keys.idempotency_pk(f"{reseller}#IDEM")
