@@ -140,95 +140,80 @@ def policy_document(function_name: str, stage: str) -> dict[str, Any]:
             ),
         }
     ]
-    table_arn = {"Fn::GetAtt": ["PowerletTable", "Arn"]}
-    index_arn = _sub("${PowerletTable.Arn}/index/*")
-    if C.TABLE_READ in caps:
-        statements.append(
-            {
-                "Sid": "TableRead",
-                "Effect": "Allow",
-                # No Scan: nothing in a request path or a schedule scans the table.
-                "Action": [
-                    "dynamodb:GetItem",
-                    "dynamodb:BatchGetItem",
-                    "dynamodb:Query",
-                    "dynamodb:ConditionCheckItem",
-                ],
-                "Resource": [table_arn, index_arn],
-            }
-        )
-    if C.TABLE_WRITE in caps:
-        statements.append(
-            {
-                "Sid": "TableWrite",
-                "Effect": "Allow",
-                "Action": [
-                    "dynamodb:PutItem",
-                    "dynamodb:UpdateItem",
-                    "dynamodb:DeleteItem",
-                    "dynamodb:BatchWriteItem",
-                ],
-                "Resource": [table_arn],
-            }
-        )
-    if C.DEAD_LETTERS in caps:
-        statements.append(
-            {
-                "Sid": "DeadLetters",
-                "Effect": "Allow",
-                "Action": ["sqs:SendMessage"],
-                "Resource": [{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}],
-            }
-        )
-    if C.SHADOWS in caps:
-        statements.append(
-            {
-                "Sid": "MeterShadows",
-                "Effect": "Allow",
-                "Action": ["iot:GetThingShadow", "iot:UpdateThingShadow"],
-                # Any gateway's thing (the cloud drives every building); IAM names a
-                # named shadow by its thing, so the thing-name prefix is the narrowest.
-                "Resource": [_iot(f"thing/{gateway_thing_prefix()}*")],
-            }
-        )
-    if C.EMAIL in caps:
-        statements.append(
-            {
-                "Sid": "AlertEmail",
-                "Effect": "Allow",
-                "Action": ["ses:SendEmail"],
-                # Each brand mails from its own verified address (docs/brands.md), so
-                # any verified identity of this account and region, and no other.
-                "Resource": [
-                    _sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*")
-                ],
-            }
-        )
-    if C.SMS in caps:
-        statements.append(
-            {"Sid": "AlertSms", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*"}
-        )
-    if C.INVOKE_BILLING in caps:
-        statements.append(
-            {
-                "Sid": "BillingFanOut",
-                "Effect": "Allow",
-                "Action": ["lambda:InvokeFunction"],
-                "Resource": [{"Fn::GetAtt": ["BillProperty", "Arn"]}],
-            }
-        )
-    if C.BRAND_ASSETS in caps:
-        statements.append(
-            {
-                "Sid": "BrandAssets",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject"],
-                "Resource": [_sub("${BrandAssetsBucket.Arn}/*")],
-            }
-        )
+    statements += [
+        {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+        for cap, sid, actions, resources in _capability_grants()
+        if cap in caps
+    ]
     if C.GATEWAY_REGISTRATION in caps:
         statements.extend(_registration_statements())
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _capability_grants() -> list[tuple[Capability, str, list[str], Any]]:
+    """(capability, statement id, actions, resources): what each capability is allowed."""
+    table_arn = {"Fn::GetAtt": ["PowerletTable", "Arn"]}
+    index_arn = _sub("${PowerletTable.Arn}/index/*")
+    return [
+        # No Scan: nothing in a request path or a schedule scans the table.
+        (
+            C.TABLE_READ,
+            "TableRead",
+            [
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:Query",
+                "dynamodb:ConditionCheckItem",
+            ],
+            [table_arn, index_arn],
+        ),
+        (
+            C.TABLE_WRITE,
+            "TableWrite",
+            [
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchWriteItem",
+            ],
+            [table_arn],
+        ),
+        (
+            C.DEAD_LETTERS,
+            "DeadLetters",
+            ["sqs:SendMessage"],
+            [{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}],
+        ),
+        # Any gateway's thing (the cloud drives every building); IAM names a named
+        # shadow by its thing, so the thing-name prefix is the narrowest.
+        (
+            C.SHADOWS,
+            "MeterShadows",
+            ["iot:GetThingShadow", "iot:UpdateThingShadow"],
+            [_iot(f"thing/{gateway_thing_prefix()}*")],
+        ),
+        # Each brand mails from its own verified address (docs/brands.md), so any
+        # verified identity of this account and region, and no other.
+        (
+            C.EMAIL,
+            "AlertEmail",
+            ["ses:SendEmail"],
+            [_sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*")],
+        ),
+        (C.SMS, "AlertSms", ["sns:Publish"], "*"),
+        (
+            C.INVOKE_BILLING,
+            "BillingFanOut",
+            ["lambda:InvokeFunction"],
+            [{"Fn::GetAtt": ["BillProperty", "Arn"]}],
+        ),
+        (
+            C.BRAND_ASSETS,
+            "BrandAssets",
+            ["s3:GetObject", "s3:PutObject"],
+            [_sub("${BrandAssetsBucket.Arn}/*")],
+        ),
+    ]
 
 
 def _iot(suffix: str) -> dict[str, Any]:

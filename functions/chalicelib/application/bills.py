@@ -20,7 +20,7 @@ from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Bill, Property, Unit
 from ..data.tenancies import TenancyStore
-from ..domain.billing import lines_subtotal_minor, lines_tax_minor
+from ..domain.billing import LineTotals
 from .scope import UnitScope
 
 MAX_TENANCIES = 20  # a unit's tenancies whose bills staff see (newest first)
@@ -74,7 +74,7 @@ class BillSummary:
 
 
 @dataclass(frozen=True)
-class BillDetail:
+class BillDetail(LineTotals):
     unit: Unit
     premises: Property
     summary: BillSummary
@@ -87,18 +87,6 @@ class BillDetail:
     @property
     def currency(self) -> str:
         return self.summary.currency
-
-    @property
-    def subtotal_minor(self) -> int:
-        return lines_subtotal_minor(self.lines)
-
-    @property
-    def tax_minor(self) -> int:
-        return lines_tax_minor(self.lines)
-
-    @property
-    def total_minor(self) -> int:
-        return self.subtotal_minor + self.tax_minor
 
     @property
     def adds_up(self) -> bool:

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import CancellationReason, DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from ..domain.ledger import LedgerEntry
 from . import builders, keys
 from .backoff import backoff
 from .conditions import conditional_check_failed, failed_at, retryable
@@ -31,38 +31,6 @@ from .errors import (
 from .models import Account, Bill, LedgerEntryItem, PowerletItem
 
 MAX_ATTEMPTS = 12
-
-
-class _Money(Protocol):
-    @property
-    def amount_minor(self) -> int: ...
-    @property
-    def currency(self) -> str: ...
-
-
-class _EntryKind(Protocol):
-    @property
-    def value(self) -> str: ...
-
-
-class EntryLike(Protocol):
-    """What the store needs of a domain ledger entry (``domain.ledger.LedgerEntry``)."""
-
-    @property
-    def entry_id(self) -> str: ...
-    @property
-    def account_id(self) -> str: ...
-    @property
-    def kind(self) -> _EntryKind: ...
-    @property
-    def amount(self) -> _Money: ...
-    @property
-    def occurred_at(self) -> datetime: ...
-    @property
-    def memo(self) -> str: ...
-    @property
-    def refs(self) -> object: ...
-    def fingerprint(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -121,7 +89,7 @@ class LedgerStore:
 
     # --- entries ---
 
-    def append(self, company_id: str, entry: EntryLike) -> AppendResult:
+    def append(self, company_id: str, entry: LedgerEntry) -> AppendResult:
         item = entry_item(company_id, entry)
         account_key = keys.account_pk(company_id, entry.account_id)
         for attempt in range(MAX_ATTEMPTS):
@@ -251,7 +219,7 @@ class LedgerStore:
             )
 
 
-def entry_item(company_id: str, entry: EntryLike) -> LedgerEntryItem:
+def entry_item(company_id: str, entry: LedgerEntry) -> LedgerEntryItem:
     """The ledger entry as its item: keyed by the producer's entry id, fingerprinted."""
     pk = keys.account_pk(company_id, entry.account_id)
     return LedgerEntryItem(
@@ -267,6 +235,6 @@ def entry_item(company_id: str, entry: EntryLike) -> LedgerEntryItem:
         currency=entry.amount.currency,
         occurred_at=entry.occurred_at,
         memo=entry.memo,
-        refs=dict(entry.refs),  # type: ignore[call-overload]
+        refs=dict(entry.refs),
         fingerprint=entry.fingerprint(),
     )

@@ -18,10 +18,11 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from ..domain.ledger import LedgerEntry
 from . import keys
 from .conditions import conditional_check_failed, failed_at
 from .errors import CursorMovedError
-from .ledger_store import EntryLike, LedgerStore, entry_item
+from .ledger_store import LedgerStore, entry_item
 from .models import Account, LedgerEntryItem
 
 
@@ -43,7 +44,7 @@ class SettlementStore:
         account_id: str,
         expected_at: datetime | None,
         cursor: Cursor,
-        entry: EntryLike | None,
+        entry: LedgerEntry | None,
         close: bool = False,
     ) -> bool:
         """Charge ``entry`` (may be None: energy was free or zero) and move the

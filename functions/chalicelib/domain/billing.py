@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -42,13 +42,23 @@ class PricedLine(Protocol):
 TAX_CODE = "tax"
 
 
-def lines_subtotal_minor(lines: Iterable[PricedLine]) -> int:
-    """What a bill's lines come to before tax."""
-    return sum(line.amount_minor for line in lines if line.code != TAX_CODE)
+class LineTotals:
+    """Totals of a bill's lines, for the domain's bill and every view of a stored one:
+    what the lines come to before tax, the tax, and the total."""
 
+    lines: Sequence[PricedLine]
 
-def lines_tax_minor(lines: Iterable[PricedLine]) -> int:
-    return sum(line.amount_minor for line in lines if line.code == TAX_CODE)
+    @property
+    def subtotal_minor(self) -> int:
+        return sum(line.amount_minor for line in self.lines if line.code != TAX_CODE)
+
+    @property
+    def tax_minor(self) -> int:
+        return sum(line.amount_minor for line in self.lines if line.code == TAX_CODE)
+
+    @property
+    def total_minor(self) -> int:
+        return self.subtotal_minor + self.tax_minor
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,7 @@ class BillLine:
 
 
 @dataclass(frozen=True)
-class Bill:
+class Bill(LineTotals):
     tariff_id: str
     currency: str
     period: BillingPeriod
@@ -82,18 +92,6 @@ class Bill:
     energy_kwh: Decimal
     lines: tuple[BillLine, ...]
     flags: frozenset[str]
-
-    @property
-    def subtotal_minor(self) -> int:
-        return lines_subtotal_minor(self.lines)
-
-    @property
-    def tax_minor(self) -> int:
-        return lines_tax_minor(self.lines)
-
-    @property
-    def total_minor(self) -> int:
-        return self.subtotal_minor + self.tax_minor
 
     @property
     def total(self) -> Money:

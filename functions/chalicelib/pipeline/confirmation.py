@@ -19,7 +19,7 @@ from ..data.control_state import (
     local_cutoff_stamp,
 )
 from ..data.errors import NotFoundError, StaleStateError
-from ..data.models import Unit
+from ..data.models import Gateway, Unit
 from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
 from ..observability import logger
@@ -39,6 +39,7 @@ from .effects import (
 )
 from .errors import ControlContentionError, InvalidShadowEventError
 from .shadows import ShadowWriter, meter_of_shadow
+from .sweeps import GatewaySweep
 
 CONFIRM_TIMEOUT = timedelta(seconds=90)
 MAX_TRIES = 3
@@ -51,7 +52,12 @@ class Confirmation:
     command_id: str | None = None
 
 
-class RelayConfirmations:
+class RelayConfirmations(GatewaySweep):
+    """Relay confirmations as they come, and the sweep that retries commands not
+    confirmed in time (after MAX_TRIES: an alert, and it gives up)."""
+
+    COUNTERS = ("retried", "unconfirmed")
+
     def __init__(
         self,
         catalogue: Catalogue,
@@ -167,25 +173,10 @@ class RelayConfirmations:
         new = replace(mstate, pending=None)
         return Confirmation(outcome, pending.command_id), new, tuple(effects)
 
-    def sweep(self, now: datetime | None = None) -> dict[str, int]:
-        """Retry commands not confirmed in time; after MAX_TRIES, alert and give up."""
-        now = now or datetime.now(UTC)
-        counts = {"retried": 0, "unconfirmed": 0}
-        for company in self._catalogue.list_companies():
-            self.sweep_company(company.company_id, now, counts)
-        return counts
-
-    def sweep_company(
-        self, company_id: str, now: datetime, counts: dict[str, int] | None = None
-    ) -> dict[str, int]:
-        counts = counts if counts is not None else {"retried": 0, "unconfirmed": 0}
-        for gateway in self._catalogue.list_gateways(company_id):
-            self._sweep_gateway(company_id, gateway.gateway_id, now, counts)
-        return counts
-
     def _sweep_gateway(
-        self, company_id: str, gateway_id: str, now: datetime, counts: dict[str, int]
+        self, company_id: str, gateway: Gateway, now: datetime, counts: dict[str, int]
     ) -> None:
+        gateway_id = gateway.gateway_id
         state = self._telemetry.get_state(company_id, gateway_id)
         overdue = {
             meter_id: m

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..data.catalogue import Catalogue
@@ -14,6 +14,7 @@ from ..data.telemetry_store import TelemetryStore
 from .alerts import Alert, Notifier
 from .dead_letters import DeadLetters
 from .ingest import rows_of
+from .sweeps import GatewaySweep
 
 GATEWAY_SILENT_AFTER = timedelta(minutes=10)
 METER_SILENT_CYCLES = 10  # no valid reading in this many latest cycles = offline
@@ -24,7 +25,9 @@ class PresenceResult:
     status: str  # online | offline | stale | dead_letter
 
 
-class Presence:
+class Presence(GatewaySweep):
+    COUNTERS = ("gateways_silent", "meters_silent")
+
     def __init__(
         self,
         catalogue: Catalogue,
@@ -71,22 +74,6 @@ class Presence:
                 )
             )
         return PresenceResult("online" if online else "offline")
-
-    def sweep(self, now: datetime | None = None) -> dict[str, int]:
-        """Alert once for a gateway silent too long, and for meters with no valid reading."""
-        now = now or datetime.now(UTC)
-        counts = {"gateways_silent": 0, "meters_silent": 0}
-        for company in self._catalogue.list_companies():
-            self.sweep_company(company.company_id, now, counts)
-        return counts
-
-    def sweep_company(
-        self, company_id: str, now: datetime, counts: dict[str, int] | None = None
-    ) -> dict[str, int]:
-        counts = counts if counts is not None else {"gateways_silent": 0, "meters_silent": 0}
-        for gateway in self._catalogue.list_gateways(company_id):
-            self._sweep_gateway(company_id, gateway, now, counts)
-        return counts
 
     def _sweep_gateway(
         self, company_id: str, gateway: Gateway, now: datetime, counts: dict[str, int]

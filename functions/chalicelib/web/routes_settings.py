@@ -1,7 +1,8 @@
 """Settings pages: a property's friendly hours, holidays, emergency credit and
 low-credit thresholds; a unit's tariff. Same use case as the JSON API
 (``application/settings_edit.py``); the forms are read by ``settings_forms.py`` and
-``tariff_forms.py``."""
+``tariff_forms.py``, and a form that cannot be saved comes back with each error next
+to its field."""
 
 from __future__ import annotations
 
@@ -10,187 +11,108 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from ..application import settings_edit
+from ..application.settings_edit import PropertySettings, UnitTariff
+from ..auth.principal import Principal
 from ..routing.access import STAFF
 from ..routing.dependencies import deps
 from .pages import PageContext, page
-from .settings_forms import (
-    FormReader,
-    attempt,
-    format_weekly,
-    major,
-    parse_dates,
-    parse_minor,
-    parse_thresholds,
-    parse_weekly,
-    read_version,
-)
-from .tariff_forms import tariff_document, tariff_fields, tariff_form
+from .settings_forms import PROPERTY_FIELDS, attempt, property_form, property_update
+from .tariff_forms import tariff_fields, tariff_form, tariff_update
 
 bp = Blueprint(__name__)
 
-
-# --- property settings ---
-
-
-def _form_of_property(s: settings_edit.PropertySettings) -> dict[str, str]:
-    currency = str(s.premises.currency)
-    shadow = s.friendly.to_shadow()
-    return {
-        "version": str(s.version),
-        "weekly": format_weekly(shadow["weekly"]),  # type: ignore[arg-type]
-        "holidays": "\n".join(shadow["holidays"]),  # type: ignore[arg-type]
-        "emergency_credit": major(s.emergency_credit_minor, currency),
-        "thresholds": ", ".join(major(t, currency) for t in s.thresholds_minor or []),
-    }
+PROPERTY_PAGE = "/portal/properties/{property_id}/settings"
+TARIFF_PAGE = "/portal/units/{unit_id}/tariff"
 
 
-def _property_page(
-    ctx: PageContext,
-    s: settings_edit.PropertySettings,
-    form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    return ctx.render(
-        "property_settings.html",
-        status=status,
-        s=s,
-        form=form or _form_of_property(s),
-        errors=errors or {},
-        done=ctx.query.get("done") == "1",
-    )
+def _property_page(ctx: PageContext, s: PropertySettings, **shown: Any) -> Response:
+    return _editor(ctx, "property_settings.html", property_form(s), s=s, **shown)
 
 
-@page(bp, "/portal/properties/{property_id}/settings", STAFF)
-def property_settings(ctx: PageContext, property_id: str) -> Response:
-    assert ctx.principal is not None
-    return _property_page(ctx, deps().settings_editor.property_settings(ctx.principal, property_id))
-
-
-@page(bp, "/portal/properties/{property_id}/settings", STAFF, methods=("POST",))
-def save_property_settings(ctx: PageContext, property_id: str) -> Response:
-    assert ctx.principal is not None
-    current = deps().settings_editor.property_settings(ctx.principal, property_id)
-    form, currency = ctx.form, str(current.premises.currency)
-
-    def build() -> settings_edit.PropertySettingsUpdate:
-        r = FormReader()
-        body = {
-            "version": r.read(read_version, form),
-            "friendly_hours": {
-                "weekly": r.read(parse_weekly, form.get("weekly", ""), default=[]),
-                "holidays": parse_dates(form.get("holidays", "")),
-            },
-            "emergency_credit_minor": r.read(
-                parse_minor, form.get("emergency_credit", ""), currency, "emergency_credit"
-            ),
-            "low_credit_thresholds_minor": r.read(
-                parse_thresholds, form.get("thresholds", ""), currency
-            ),
-        }
-        r.check()
-        return settings_edit.PropertySettingsUpdate.model_validate(body)
-
-    def save(update: settings_edit.PropertySettingsUpdate) -> None:
-        deps().settings_editor.save_property_settings(ctx.principal, property_id, update, ctx.now)  # type: ignore[arg-type]
-
-    return _submit(
+def _tariff_page(ctx: PageContext, t: UnitTariff, **shown: Any) -> Response:
+    tax_percent = str((t.tariff.tax_rate * 100).normalize())
+    return _editor(
         ctx,
-        build,
-        save,
-        PROPERTY_FIELDS,
-        _property_page,
-        lambda: deps().settings_editor.property_settings(ctx.principal, property_id),  # type: ignore[arg-type]
-        f"/portal/properties/{property_id}/settings",
-    )
-
-
-# request model field -> form field
-PROPERTY_FIELDS = {
-    "version": "version",
-    "friendly_hours.weekly": "weekly",
-    "friendly_hours.holidays": "holidays",
-    "friendly_hours": "weekly",
-    "emergency_credit_minor": "emergency_credit",
-    "low_credit_thresholds_minor": "thresholds",
-}
-
-
-# --- unit tariff ---
-
-
-def _tariff_page(
-    ctx: PageContext,
-    t: settings_edit.UnitTariff,
-    form: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    return ctx.render(
         "unit_tariff.html",
-        status=status,
+        tariff_form(t),
         ut=t,
         tariff=t.tariff.model_dump(mode="json"),
-        tax_percent=str((t.tariff.tax_rate * 100).normalize()),
-        form=form or tariff_form(t),
-        errors=errors or {},
-        done=ctx.query.get("done") == "1",
+        tax_percent=tax_percent,
+        **shown,
     )
 
 
-@page(bp, "/portal/units/{unit_id}/tariff", STAFF)
-def unit_tariff(ctx: PageContext, unit_id: str) -> Response:
-    assert ctx.principal is not None
-    return _tariff_page(ctx, deps().settings_editor.unit_tariff(ctx.principal, unit_id))
-
-
-@page(bp, "/portal/units/{unit_id}/tariff", STAFF, methods=("POST",))
-def save_unit_tariff(ctx: PageContext, unit_id: str) -> Response:
-    assert ctx.principal is not None
-    current = deps().settings_editor.unit_tariff(ctx.principal, unit_id)
-    form, currency = ctx.form, str(current.premises.currency)
-
-    def build() -> settings_edit.UnitTariffUpdate:
-        r = FormReader()
-        body = {
-            "version": r.read(read_version, form),
-            "tariff": r.read(tariff_document, form, currency),
-            "low_credit_thresholds_minor": r.read(
-                parse_thresholds, form.get("thresholds", ""), currency
-            ),
-        }
-        r.check()
-        return settings_edit.UnitTariffUpdate.model_validate(body)
-
-    def save(update: settings_edit.UnitTariffUpdate) -> None:
-        deps().settings_editor.save_unit_tariff(ctx.principal, unit_id, update, ctx.now)  # type: ignore[arg-type]
-
-    return _submit(
+@page(bp, PROPERTY_PAGE, STAFF, methods=("GET", "POST"))
+def property_settings(ctx: PageContext, property_id: str) -> Response:
+    p, editor = _staff(ctx), deps().settings_editor
+    return _edit(
         ctx,
-        build,
-        save,
-        tariff_fields(form.get("kind", "")),
-        _tariff_page,
-        lambda: deps().settings_editor.unit_tariff(ctx.principal, unit_id),  # type: ignore[arg-type]
-        f"/portal/units/{unit_id}/tariff",
+        lambda: editor.property_settings(p, property_id),
+        _property_page,
+        property_update,
+        lambda update: editor.save_property_settings(p, property_id, update, ctx.now),
+        PROPERTY_FIELDS,
+        PROPERTY_PAGE.format(property_id=property_id),
     )
 
 
-def _submit(
+@page(bp, TARIFF_PAGE, STAFF, methods=("GET", "POST"))
+def unit_tariff(ctx: PageContext, unit_id: str) -> Response:
+    p, editor = _staff(ctx), deps().settings_editor
+    return _edit(
+        ctx,
+        lambda: editor.unit_tariff(p, unit_id),
+        _tariff_page,
+        tariff_update,
+        lambda update: editor.save_unit_tariff(p, unit_id, update, ctx.now),
+        tariff_fields(ctx.form.get("kind", "")) if ctx.request.method == "POST" else {},
+        TARIFF_PAGE.format(unit_id=unit_id),
+    )
+
+
+def _staff(ctx: PageContext) -> Principal:
+    assert ctx.principal is not None  # the page's session check ran
+    return ctx.principal
+
+
+def _edit(
     ctx: PageContext,
-    build: Callable[[], Any],
-    save: Callable[[Any], None],
-    fields: dict[str, str],
+    read: Callable[[], Any],
     show: Callable[..., Response],
-    reload: Callable[[], Any],
+    update_of: Callable[[dict[str, str], str], Any],
+    save: Callable[[Any], Any],
+    fields: dict[str, str],
     done_url: str,
 ) -> Response:
-    """Save the form's request model; on errors show the editor again with them (the
-    stored values on a conflict, the typed ones otherwise), else go back to it, done."""
-    outcome = attempt(ctx, build, save, fields)
+    """GET: the editor with what is stored. POST: save the form's request model; on
+    errors the editor again (re-read) with them: the stored values on a conflict, the
+    typed ones otherwise; else back to the editor, done."""
+    current = read()  # 404 before the form is looked at
+    if ctx.request.method == "GET":
+        return show(ctx, current)
+    currency = str(current.premises.currency)
+    outcome = attempt(ctx, lambda: update_of(ctx.form, currency), save, fields)
     if outcome.errors is None:
         return ctx.redirect(done_url, done="1")
     if outcome.conflict:  # show what is stored now; the editor re-applies the change
-        return show(ctx, reload(), errors=outcome.errors, status=409)
-    return show(ctx, reload(), form=dict(ctx.form), errors=outcome.errors, status=400)
+        return show(ctx, read(), errors=outcome.errors, status=409)
+    return show(ctx, read(), form=dict(ctx.form), errors=outcome.errors, status=400)
+
+
+def _editor(
+    ctx: PageContext,
+    template: str,
+    stored: dict[str, str],
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    return ctx.render(
+        template,
+        status=status,
+        form=form or stored,
+        errors=errors or {},
+        done=ctx.query.get("done") == "1",
+        **context,
+    )

@@ -13,6 +13,7 @@ from typing import Any
 from babel.numbers import get_currency_precision
 from pydantic import ValidationError
 
+from ..application.settings_edit import PropertySettings, PropertySettingsUpdate
 from ..application.settings_errors import InvalidSettingsError
 from ..data.settings_store import SettingsVersionConflictError
 from .pages import PageContext
@@ -220,3 +221,49 @@ def _form_field(path: str, fields: dict[str, str]) -> str:
         if path == prefix or path.startswith(prefix + "."):
             return fields[prefix]
     return path.split(".")[0]
+
+
+# --- the property settings form ---
+
+# request model field -> form field
+PROPERTY_FIELDS = {
+    "version": "version",
+    "friendly_hours.weekly": "weekly",
+    "friendly_hours.holidays": "holidays",
+    "friendly_hours": "weekly",
+    "emergency_credit_minor": "emergency_credit",
+    "low_credit_thresholds_minor": "thresholds",
+}
+
+
+def property_form(s: PropertySettings) -> dict[str, str]:
+    """The stored settings as the form shows them."""
+    currency = str(s.premises.currency)
+    shadow = s.friendly.to_shadow()
+    return {
+        "version": str(s.version),
+        "weekly": format_weekly(shadow["weekly"]),  # type: ignore[arg-type]
+        "holidays": "\n".join(shadow["holidays"]),  # type: ignore[arg-type]
+        "emergency_credit": major(s.emergency_credit_minor, currency),
+        "thresholds": ", ".join(major(t, currency) for t in s.thresholds_minor or []),
+    }
+
+
+def property_update(form: dict[str, str], currency: str) -> PropertySettingsUpdate:
+    """The request model of a submitted form (FormErrors: every unreadable field)."""
+    r = FormReader()
+    body = {
+        "version": r.read(read_version, form),
+        "friendly_hours": {
+            "weekly": r.read(parse_weekly, form.get("weekly", ""), default=[]),
+            "holidays": parse_dates(form.get("holidays", "")),
+        },
+        "emergency_credit_minor": r.read(
+            parse_minor, form.get("emergency_credit", ""), currency, "emergency_credit"
+        ),
+        "low_credit_thresholds_minor": r.read(
+            parse_thresholds, form.get("thresholds", ""), currency
+        ),
+    }
+    r.check()
+    return PropertySettingsUpdate.model_validate(body)

@@ -13,12 +13,15 @@ from .settings_forms import (
     MAX_DOCUMENT_CHARS,
     TARIFF_KINDS,
     FormFieldError,
+    FormReader,
     day_spec,
     form_lines,
     major,
     parse_dates,
     parse_days,
     parse_minor,
+    parse_thresholds,
+    read_version,
 )
 
 
@@ -178,3 +181,17 @@ def tariff_fields(kind: str) -> dict[str, str]:
         "tariff.tou.windows": "windows",
         "tariff.tou.holidays": "tou_holidays",
     }
+
+
+def tariff_update(form: dict[str, str], currency: str) -> settings_edit.UnitTariffUpdate:
+    """The request model of a submitted form (FormErrors: every unreadable field)."""
+    r = FormReader()
+    body = {
+        "version": r.read(read_version, form),
+        "tariff": r.read(tariff_document, form, currency),
+        "low_credit_thresholds_minor": r.read(
+            parse_thresholds, form.get("thresholds", ""), currency
+        ),
+    }
+    r.check()
+    return settings_edit.UnitTariffUpdate.model_validate(body)

@@ -87,8 +87,32 @@ class Container:
     settings: Settings
     clients: dict[str, Any] = field(default_factory=dict)
 
+    # The data layer: built with the container (no I/O until a call), on one connection,
+    # so every store shares one botocore session.
+    catalogue: Catalogue = field(init=False)
+    tenancies: TenancyStore = field(init=False)
+    ledger: LedgerStore = field(init=False)
+    settlements: SettlementStore = field(init=False)
+    settings_store: SettingsStore = field(init=False)
+    brand_store: BrandStore = field(init=False)
+    bill_store: BillStore = field(default_factory=BillStore, init=False)
+    notification_store: NotificationStore = field(default_factory=NotificationStore, init=False)
+    telemetry: TelemetryStore = field(default_factory=TelemetryStore, init=False)
+    usage_days: UsageDayStore = field(default_factory=UsageDayStore, init=False)
+    usage_counters: UsageCounters = field(default_factory=UsageCounters, init=False)
+    web_sessions: WebSessionStore = field(default_factory=WebSessionStore, init=False)
+    api_keys: ApiKeyStore = field(default_factory=ApiKeyStore, init=False)
+    rate_windows: RateWindows = field(default_factory=RateWindows, init=False)
+
     def __post_init__(self) -> None:
         bind_models(self.settings)
+        connection = new_connection(self.settings)
+        self.catalogue = Catalogue(connection)
+        self.tenancies = TenancyStore(connection)
+        self.ledger = LedgerStore(connection)
+        self.settlements = SettlementStore(connection, self.ledger)
+        self.settings_store = SettingsStore(connection)
+        self.brand_store = BrandStore(BrandRecords(connection))
 
     def client(self, name: str) -> Any:
         if name not in self.clients:
@@ -107,64 +131,6 @@ class Container:
     @cached_property
     def reseller_settings(self) -> ResellerSettings:
         return ResellerSettings.from_env()
-
-    # --- the data layer ---
-
-    @cached_property
-    def catalogue(self) -> Catalogue:
-        return Catalogue(new_connection(self.settings))
-
-    @cached_property
-    def tenancies(self) -> TenancyStore:
-        return TenancyStore(new_connection(self.settings))
-
-    @cached_property
-    def bill_store(self) -> BillStore:
-        return BillStore()
-
-    @cached_property
-    def notification_store(self) -> NotificationStore:
-        return NotificationStore()
-
-    @cached_property
-    def ledger(self) -> LedgerStore:
-        return LedgerStore(new_connection(self.settings))
-
-    @cached_property
-    def settlements(self) -> SettlementStore:
-        return SettlementStore(new_connection(self.settings), self.ledger)
-
-    @cached_property
-    def telemetry(self) -> TelemetryStore:
-        return TelemetryStore()
-
-    @cached_property
-    def usage_days(self) -> UsageDayStore:
-        return UsageDayStore()
-
-    @cached_property
-    def usage_counters(self) -> UsageCounters:
-        return UsageCounters()
-
-    @cached_property
-    def settings_store(self) -> SettingsStore:
-        return SettingsStore(new_connection(self.settings))
-
-    @cached_property
-    def brand_store(self) -> BrandStore:
-        return BrandStore(BrandRecords(new_connection(self.settings)))
-
-    @cached_property
-    def web_sessions(self) -> WebSessionStore:
-        return WebSessionStore()
-
-    @cached_property
-    def api_keys(self) -> ApiKeyStore:
-        return ApiKeyStore()
-
-    @cached_property
-    def rate_windows(self) -> RateWindows:
-        return RateWindows()
 
     @cached_property
     def idempotency(self) -> ResellerIdempotency:

@@ -75,7 +75,39 @@ def encode_value(spec: RegisterSpec, value: float, word_order: str = "big") -> l
     return words if word_order == "big" else list(reversed(words))
 
 
-class SimulatedMeter:
+class SimulatedDevice:
+    """One slave on the simulated bus. pymodbus calls ``action`` on every request
+    before the datastore answers; an unplugged device (``silent``) answers nothing."""
+
+    address: int
+    silent: bool
+
+    async def action(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        if self.silent:
+            raise NoSuchIdException(f"device {self.address} unplugged")  # server stays quiet
+        return self._answer(function_code, start_address, address, count, registers, set_values)
+
+    def _answer(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        raise NotImplementedError
+
+
+class SimulatedMeter(SimulatedDevice):
     """One meter on the bus; its relay is its own (DDS238) or a relay module channel."""
 
     def __init__(
@@ -179,7 +211,7 @@ class SimulatedMeter:
             image[relay.address] = relay.on_value if state.relay_on else relay.off_value
         return image
 
-    async def action(
+    def _answer(
         self,
         function_code: int,
         start_address: int,
@@ -188,9 +220,6 @@ class SimulatedMeter:
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
-        """pymodbus SimDevice hook: runs on every request before the datastore answers."""
-        if self.silent:
-            raise NoSuchIdException(f"device {self.address} unplugged")  # server stays quiet
         if set_values is not None:
             return self._write(function_code, address, list(set_values))
         if function_code not in REGISTER_READ_CODES:
@@ -220,7 +249,7 @@ class SimulatedMeter:
         return None
 
 
-class SimulatedRelayModule:
+class SimulatedRelayModule(SimulatedDevice):
     """A multi-channel coil relay module; each channel may switch one paired meter."""
 
     def __init__(self, address: int, profile: MeterProfile) -> None:
@@ -242,7 +271,7 @@ class SimulatedRelayModule:
         self.paired[channel] = meter
         meter.relay_source = lambda: self.coils[channel]
 
-    async def action(
+    def _answer(
         self,
         function_code: int,
         start_address: int,
@@ -251,8 +280,6 @@ class SimulatedRelayModule:
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
-        if self.silent:
-            raise NoSuchIdException(f"device {self.address} unplugged")
         if function_code not in (1, 5, 15):
             return ExcCodes.ILLEGAL_FUNCTION
         first = address - self.first_coil
