@@ -7,8 +7,14 @@ from typing import Any
 
 import botocore.client
 import pytest
+from hypothesis import settings
 
 from local_aws.dynamodb_guard import MAINTENANCE_FLAG
+
+# Property tests check behaviour, not speed (that is `make bench`): on a loaded 2-core CI
+# machine Hypothesis' default 200 ms deadline per example fails correct code at random.
+settings.register_profile("powerlet", deadline=None, print_blob=True)
+settings.load_profile("powerlet")
 
 
 @pytest.fixture(autouse=True, scope="session")
