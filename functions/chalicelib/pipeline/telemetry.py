@@ -53,11 +53,21 @@ class MeterRow:
     relay: int | None
     error: str | None
     consecutive_failures: int
+    # Why validation held this reading back (docs/metering-data.md); None: a good reading.
+    # A quarantined reading is kept, but never moves a cursor, charges or disconnects.
+    quarantine: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """A reading that may be billed or settled on: read, and not held back."""
+        return self.import_kwh is not None and not self.error and self.quarantine is None
 
     def compact(self, cycle_at: datetime) -> list[Any]:
-        """The stored row: [meter, dt_ms, import, export, watts, relay, error]."""
+        """The stored row: [meter, dt_ms, import, export, watts, relay, error], and an
+        eighth element, the quarantine reason, only when there is one (older rows have
+        seven)."""
         dt_ms = int((self.read_at - cycle_at).total_seconds() * 1000)
-        return [
+        row = [
             self.meter_id,
             dt_ms,
             None if self.import_kwh is None else str(self.import_kwh),
@@ -66,10 +76,11 @@ class MeterRow:
             self.relay,
             self.error,
         ]
+        return row if self.quarantine is None else [*row, self.quarantine]
 
     @classmethod
     def from_compact(cls, row: list[Any], cycle_at: datetime) -> MeterRow:
-        meter_id, dt_ms, imp, exp, watts, relay, error = row
+        meter_id, dt_ms, imp, exp, watts, relay, error = row[:7]
         return cls(
             meter_id,
             cycle_at + timedelta(milliseconds=int(dt_ms)),
@@ -79,6 +90,7 @@ class MeterRow:
             relay,
             error,
             0,
+            row[7] if len(row) > 7 else None,
         )
 
 
