@@ -35,7 +35,12 @@ for extra in ("functions", "infra", "."):
     sys.path.insert(0, str(REPO / extra))
 
 import boto3  # noqa: E402
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute  # noqa: E402
+from pynamodb.attributes import (  # noqa: E402
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 
 from bench.support.dynamo_meter import DynamoMeter, item_size  # noqa: E402
 from bench.support.telemetry_events import cycle_payload, raw_event  # noqa: E402
@@ -227,7 +232,8 @@ class NaiveReading(PowerletItem, discriminator="BenchNaiveReading"):
     meter_id = UnicodeAttribute()
     read_at = UTCDateTimeAttribute()
     import_kwh = UnicodeAttribute()
-    values = JSONAttribute(null=True)
+    values = JSONAttribute(null=True)  # instantaneous V, A, W, PF, Hz as strings
+    gateway_seq = NumberAttribute(null=True)
 
 
 def naive_reading_sk(at: datetime) -> str:
