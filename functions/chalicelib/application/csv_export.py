@@ -24,8 +24,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from ..domain.money import to_major
 from .bills import BillDetail
-from .statements import Statement, major
+from .statements import Statement
 
 BOM = "\ufeff"
 CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -148,7 +149,7 @@ def bill_csv(bill: BillDetail) -> str:
                 line.quantity,
                 line.unit,
                 line.unit_price,
-                major(line.amount_minor, cur),
+                to_major(line.amount_minor, cur),
                 *tail,
             ]
         )
@@ -158,7 +159,7 @@ def bill_csv(bill: BillDetail) -> str:
         ("total", bill.total_minor),
     ):
         blank: list[Cell] = [None] * 10
-        rows.append([*head, record, *blank, major(amount, cur), *tail])
+        rows.append([*head, record, *blank, to_major(amount, cur), *tail])
     return _write(BILL_COLUMNS, rows, bill.premises.time_zone)
 
 
@@ -167,7 +168,7 @@ def statement_csv(st: Statement) -> str:
     head: list[Cell] = [st.account_id, st.unit.unit_id, st.unit.name, st.month]
     blank: list[Cell] = [None] * 9
     rows: list[list[Cell]] = [
-        [*head, "opening", st.start, *blank[1:], None, major(st.opening_minor, cur), cur]
+        [*head, "opening", st.start, *blank[1:], None, to_major(st.opening_minor, cur), cur]
     ]
     for line in st.lines:
         e = line.entry
@@ -184,10 +185,10 @@ def statement_csv(st: Statement) -> str:
                 line.from_kwh,
                 line.to_kwh,
                 line.energy_kwh,
-                major(int(e.amount_minor), cur),
-                major(line.balance_after_minor, cur),
+                to_major(int(e.amount_minor), cur),
+                to_major(line.balance_after_minor, cur),
                 cur,
             ]
         )
-    rows.append([*head, "closing", st.end, *blank[1:], None, major(st.closing_minor, cur), cur])
+    rows.append([*head, "closing", st.end, *blank[1:], None, to_major(st.closing_minor, cur), cur])
     return _write(STATEMENT_COLUMNS, rows, st.premises.time_zone)

@@ -18,7 +18,6 @@ from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.ledger_store import LedgerStore
 from ..data.models import LedgerEntryItem, Property, Unit
-from ..domain.money import Money
 from .bills import bill_id_of
 from .scope import UnitScope
 from .statement_errors import (
@@ -207,8 +206,3 @@ def _decimal(text: str | None) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return None
-
-
-def major(amount_minor: int, currency: str) -> Decimal:
-    """Minor units to a Decimal in major units with the currency's own decimals."""
-    return Money(int(amount_minor), currency).to_decimal()

@@ -13,7 +13,6 @@ import zoneinfo
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar
 
-from babel.numbers import list_currencies
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..domain.money import CURRENCY_EXPONENTS
 from .contrast import MIN_TEXT_CONTRAST, contrast_ratio
 from .errors import InvalidBrandError
 
@@ -84,18 +84,17 @@ def _sms_sender(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
-
-
-@lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
 def _currency(value: str) -> str:
-    if value not in _currencies():
-        raise ValueError("not an ISO 4217 currency")
+    # The domain's table, not CLDR's list of ~300: a brand may only default to a currency
+    # whose amounts the domain can store, parse and show (domain/money.py).
+    if value not in CURRENCY_EXPONENTS:
+        raise ValueError(
+            f"{value!r} is not a supported currency (one of {', '.join(sorted(CURRENCY_EXPONENTS))})"
+        )
     return value
 
 

@@ -23,6 +23,30 @@ class InvalidAmountError(DomainError, ValueError):
     """An amount is not an int of minor units, or is outside the allowed range."""
 
 
+class AmountTextError(InvalidAmountError):
+    """Typed text is not an amount in major units; the subclass says which rule it broke."""
+
+
+class EmptyAmountError(AmountTextError):
+    """Nothing was typed."""
+
+
+class MalformedAmountError(AmountTextError):
+    """Not written as ASCII digits, one optional '.', and ',' only between groups of three."""
+
+
+class NegativeAmountError(AmountTextError):
+    """A '-' sign where the caller accepts only zero or positive amounts."""
+
+
+class TooManyDecimalsError(AmountTextError):
+    """More digits after the '.' than the currency's exponent (or the caller's limit)."""
+
+
+class AmountTooLargeError(AmountTextError):
+    """The amount is above the caller's maximum (at most the domain's MAX_AMOUNT_MINOR)."""
+
+
 class InvalidEnergyError(DomainError, ValueError):
     """An energy value is not a finite Decimal kWh within the allowed range."""
 

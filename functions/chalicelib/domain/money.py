@@ -18,8 +18,13 @@ from chalicelib.domain.errors import (
     UnknownCurrencyError,
 )
 
-# ISO 4217 minor-unit exponents. Only currencies listed here can be used; adding one is a
-# reviewed change because every stored amount depends on its exponent.
+# ISO 4217 minor-unit exponents: the one source of them. Parsing (money_text.py) and the
+# pages' formats use this table, never CLDR's digits (Babel's), which differ where it
+# matters: IDR is 2 in ISO and in every stored IDR amount, 0 in CLDR. TWD is mostly paid
+# in whole dollars (CLDR's cash digits are 0) but tariffs price energy in cents (1.68 per
+# kWh) and every stored TWD amount counts cents, so it keeps ISO's 2 like the rest. Only
+# currencies listed here can be used; adding one, or changing an exponent, is a reviewed
+# change because every stored amount depends on it.
 CURRENCY_EXPONENTS: Mapping[str, int] = MappingProxyType(
     {
         "TWD": 2,
@@ -211,6 +216,11 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.to_decimal()} {self.currency}"
+
+
+def to_major(amount_minor: int, currency: str) -> Decimal:
+    """Minor units as a Decimal in major units with exactly the currency's decimals."""
+    return Money(amount_minor, currency).to_decimal()
 
 
 def sum_money(amounts: Sequence[Money], currency: str) -> Money:

@@ -31,6 +31,9 @@ MAX_TOU_HOLIDAYS = 400
 MAX_FIXED_CHARGES = 16
 MAX_PRICE = Decimal("1000000")
 MAX_TIER_KWH = Decimal("1000000")
+PRICE_DECIMALS = 6
+TIER_KWH_DECIMALS = 3
+TAX_RATE_DECIMALS = 6
 DAY_KINDS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")
 MONTH_DAY_PATTERN = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 # A leap year, so 02-29 must be covered by exactly one season too.
@@ -48,17 +51,17 @@ def _refuse_float(value: Any) -> Any:
 Price = Annotated[
     Decimal,
     BeforeValidator(_refuse_float),
-    Field(ge=0, le=MAX_PRICE, decimal_places=6, allow_inf_nan=False),
+    Field(ge=0, le=MAX_PRICE, decimal_places=PRICE_DECIMALS, allow_inf_nan=False),
 ]
 TierKwh = Annotated[
     Decimal,
     BeforeValidator(_refuse_float),
-    Field(gt=0, le=MAX_TIER_KWH, decimal_places=3, allow_inf_nan=False),
+    Field(gt=0, le=MAX_TIER_KWH, decimal_places=TIER_KWH_DECIMALS, allow_inf_nan=False),
 ]
 TaxRate = Annotated[
     Decimal,
     BeforeValidator(_refuse_float),
-    Field(ge=0, le=1, decimal_places=6, allow_inf_nan=False),
+    Field(ge=0, le=1, decimal_places=TAX_RATE_DECIMALS, allow_inf_nan=False),
 ]
 AmountMinor = Annotated[int, Field(strict=True, ge=0, le=10**12)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]

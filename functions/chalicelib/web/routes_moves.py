@@ -61,9 +61,9 @@ def _refusal(ctx: PageContext, exc: Exception) -> tuple[int, str]:
             if isinstance(exc, ValidationError)
             else {"opening_credit"}
         )
-        return 400, ctx.tr.t(
-            "move_err_form", fields=", ".join(ctx.tr.t("field_" + f) for f in fields)
-        )
+        listed = ctx.tr.t("move_err_form", fields=", ".join(ctx.tr.t("field_" + f) for f in fields))
+        # the amount parser's reason (what is wrong with the typed opening credit)
+        return 400, listed if isinstance(exc, ValidationError) else f"{listed} ({exc})"
     key = next((k for cls, k in _MESSAGES if isinstance(exc, cls)), "move_err_form")
     status = 409 if isinstance(exc, _CONFLICTS) else 422
     return status, f"{ctx.tr.t(key)} ({exc})"

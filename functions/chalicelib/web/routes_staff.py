@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal, InvalidOperation
 
-from babel.numbers import get_currency_precision
 from chalice import Blueprint, Response
 
 from ..application.errors import (
@@ -14,6 +12,10 @@ from ..application.errors import (
     InvalidTopUpError,
     InvalidTopUpNoteError,
 )
+from ..data.models import Unit
+from ..domain.errors import AmountTextError, UnknownCurrencyError
+from ..domain.money import Currency
+from ..domain.money_text import parse_major
 from ..domain.usage_periods import InvalidChartPeriodError
 from ..routing.access import STAFF
 from ..routing.dependencies import deps
@@ -21,8 +23,6 @@ from .consumption_view import bad_chart_request, unit_panel
 from .pages import PageContext, page
 
 bp = Blueprint(__name__)
-
-MAX_AMOUNT_CHARS = 16
 
 
 @page(bp, "/portal", STAFF)
@@ -71,29 +71,38 @@ def _unit(ctx: PageContext, unit_id: str, status: int = 200, **errors: str | Non
 
 
 def parse_amount_minor(text: str, currency: str) -> int:
-    """A decimal amount in major units, as typed, to integer minor units (no float)."""
-    text = text.strip().replace(",", "")
-    if not text or len(text) > MAX_AMOUNT_CHARS:
-        raise InvalidTopUpError("amount missing")
+    """An amount typed in major units as integer minor units, by the domain's parser
+    (domain/money_text.py) and the domain's exponent for the currency."""
     try:
-        major = Decimal(text)
-    except InvalidOperation as exc:
-        raise InvalidTopUpError("amount is not a number") from exc
-    if not major.is_finite():
-        raise InvalidTopUpError("amount is not a number")
-    minor = major.scaleb(get_currency_precision(currency))
-    if minor != minor.to_integral_value():
-        raise InvalidTopUpError("too many decimals for the currency")
-    return int(minor)
+        return parse_major(text, currency).amount_minor
+    except AmountTextError as exc:
+        raise InvalidTopUpError(str(exc)) from exc
+
+
+def unit_currency(unit: Unit) -> str:
+    """The currency of the unit's tariff, as the domain knows it. No default: money typed
+    for a unit whose currency is missing or unknown would be stored in a guessed unit."""
+    currency = (unit.tariff or {}).get("currency")
+    if not isinstance(currency, str):
+        raise UnknownCurrencyError("the unit's tariff names no currency")
+    return Currency.of(currency).code
 
 
 @page(bp, "/portal/units/{unit_id}/top-up", STAFF, methods=("POST",))
 def top_up(ctx: PageContext, unit_id: str) -> Response:
     assert ctx.principal is not None
     unit = deps().scope.visible_unit(ctx.principal, unit_id)
-    currency = (unit.tariff or {}).get("currency", "TWD")
+    try:
+        currency = unit_currency(unit)
+    except UnknownCurrencyError as exc:
+        error = f"{ctx.tr.t('currency_unknown')} ({exc})"
+        return _unit(ctx, unit_id, status=422, topup_error=error)
     try:
         amount_minor = parse_amount_minor(ctx.form.get("amount", ""), currency)
+    except InvalidTopUpError as exc:
+        error = f"{ctx.tr.t('amount_invalid')} ({exc})"
+        return _unit(ctx, unit_id, status=400, topup_error=error)
+    try:
         receipt = deps().credit.top_up(
             ctx.principal,
             unit,

@@ -7,22 +7,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel.numbers import get_currency_precision
 from pydantic import ValidationError
 
 from ..application.settings_edit import PropertySettings, PropertySettingsUpdate
 from ..application.settings_errors import InvalidSettingsError
 from ..data.settings_store import SettingsVersionConflictError
+from ..domain.errors import AmountTextError, UnknownCurrencyError
+from ..domain.money_text import format_major, parse_major
 from .pages import PageContext
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ZH_DAYS = ("一", "二", "三", "四", "五", "六", "日")
 EVERY_DAY = {"daily", "everyday", "每天", "每日"}
 MAX_LINES = 100
-MAX_AMOUNT_CHARS = 16
 MAX_DOCUMENT_CHARS = 2_000  # the form's field limit (web/pages.py)
 TARIFF_KINDS = ("flat", "tiered", "tou", "json")
 LINE = re.compile(r"^\s*(?P<days>\S+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
@@ -147,24 +146,28 @@ def parse_dates(text: str) -> list[str]:
 
 
 def parse_minor(text: str, currency: str, field: str) -> int:
-    """An amount in major units as typed (``100``, ``1,000.50``) to integer minor units."""
-    text = text.strip().replace(",", "")
-    if not text or len(text) > MAX_AMOUNT_CHARS:
-        raise FormFieldError(field, "enter an amount")
+    """A zero-or-positive amount typed in major units (``100``, ``1,000.50``) as integer
+    minor units: the domain's parser and exponent (domain/money_text.py)."""
     try:
-        major = Decimal(text)
-    except InvalidOperation as exc:
-        raise FormFieldError(field, f"{text!r} is not a number") from exc
-    if not major.is_finite() or major < 0:
-        raise FormFieldError(field, "enter zero or a positive amount")
-    minor = major.scaleb(get_currency_precision(currency))
-    if minor != minor.to_integral_value():
-        raise FormFieldError(field, f"too many decimals for {currency}")
-    return int(minor)
+        return parse_major(text, currency).amount_minor
+    except (AmountTextError, UnknownCurrencyError) as exc:
+        raise FormFieldError(field, str(exc)) from exc
+
+
+# The form says thresholds are "separated by commas", so here a comma always separates
+# and amounts are typed without grouping. "100,500" could be 100500 or 100 and 500, and
+# "1,000" would become 1 and 0: a comma followed by exactly three digits is refused, not
+# guessed at.
+_AMBIGUOUS_COMMA = re.compile(r"[0-9],[0-9]{3}(?![0-9])")
 
 
 def parse_thresholds(text: str, currency: str) -> list[int] | None:
     """Empty: inherit. Else amounts separated by commas or spaces."""
+    if _AMBIGUOUS_COMMA.search(text):
+        raise FormFieldError(
+            "thresholds",
+            "a comma separates thresholds: type 1000 rather than 1,000, and 100, 500 for two",
+        )
     parts = [p for p in re.split(r"[\s,、]+", text.strip()) if p]
     if not parts:
         return None
@@ -172,7 +175,8 @@ def parse_thresholds(text: str, currency: str) -> list[int] | None:
 
 
 def major(amount_minor: int, currency: str) -> str:
-    return str(Decimal(int(amount_minor)).scaleb(-get_currency_precision(currency)))
+    """An amount as the form shows it for editing (the domain's decimals, no grouping)."""
+    return format_major(int(amount_minor), currency)
 
 
 # --- shared ---

@@ -4,10 +4,13 @@ use, or raw JSON) and back, and which form field an error of the document belong
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ..application import settings_edit
+from ..domain.errors import AmountTextError
+from ..domain.money_text import parse_decimal
+from ..domain.tariffs import PRICE_DECIMALS, TAX_RATE_DECIMALS, TIER_KWH_DECIMALS
 from .settings_forms import (
     DAYS,
     MAX_DOCUMENT_CHARS,
@@ -32,7 +35,8 @@ def tariff_form(t: settings_edit.UnitTariff) -> dict[str, str]:
         "version": str(t.version),
         "kind": tariff["kind"],
         "tariff_id": tariff["tariff_id"],
-        "tax_percent": str((Decimal(tariff["tax_rate"]) * 100).normalize()),
+        # "f": normalize() alone writes 10 % as "1E+1", which the form would not read back
+        "tax_percent": format((Decimal(tariff["tax_rate"]) * 100).normalize(), "f"),
         "fixed_charges": "\n".join(
             f"{c['code']} {major(c['amount_minor'], currency)} {c['per']}"
             for c in tariff["fixed_charges"]
@@ -82,6 +86,24 @@ def _pairs(text: str, field: str, example: str) -> list[list[str]]:
     return rows
 
 
+# A percentage with this many decimals is a rate with the tariff's TAX_RATE_DECIMALS.
+_PERCENT_DECIMALS = TAX_RATE_DECIMALS - 2
+
+
+def _number(text: str, field: str, decimals: int) -> str:
+    """A typed price, kWh bound or percentage by the domain's grammar for typed numbers
+    (domain/money_text.py: ASCII digits, no exponent), as the decimal string the tariff
+    document carries; the tariff model checks the range."""
+    try:
+        return str(parse_decimal(text, decimals))
+    except AmountTextError as exc:
+        raise FormFieldError(field, str(exc)) from exc
+
+
+def _price(text: str, field: str) -> str:
+    return _number(text, field, PRICE_DECIMALS)
+
+
 def tariff_document(form: dict[str, str], currency: str) -> Any:
     """The tariff document the form describes (validated afterwards by the domain)."""
     kind = form.get("kind", "")
@@ -92,10 +114,8 @@ def tariff_document(form: dict[str, str], currency: str) -> Any:
             raise FormFieldError("document", f"not valid JSON: {exc}") from exc
     if kind not in TARIFF_KINDS:
         raise FormFieldError("kind", "choose a kind of tariff")
-    try:
-        tax = str(Decimal(form.get("tax_percent", "0").strip() or "0") / 100)
-    except InvalidOperation as exc:
-        raise FormFieldError("tax_percent", "enter a percentage such as 5") from exc
+    percent = _number(form.get("tax_percent", "").strip() or "0", "tax_percent", _PERCENT_DECIMALS)
+    tax = format(Decimal(percent) / 100, "f")
     doc: dict[str, Any] = {
         "kind": kind,
         "tariff_id": form.get("tariff_id", "").strip(),
@@ -113,7 +133,7 @@ def tariff_document(form: dict[str, str], currency: str) -> Any:
         ],
     }
     if kind == "flat":
-        doc["price_per_kwh"] = form.get("price", "").strip()
+        doc["price_per_kwh"] = _price(form.get("price", ""), "price")
     elif kind == "tiered":
         tiers = _pairs(form.get("tiers", ""), "tiers", "120 1.68")
         doc["seasons"] = [
@@ -122,14 +142,19 @@ def tariff_document(form: dict[str, str], currency: str) -> Any:
                 "start": "01-01",
                 "end": "12-31",
                 "tiers": [
-                    {"upto_kwh": None if upto in {"-", "*"} else upto, "price_per_kwh": price}
+                    {
+                        "upto_kwh": None
+                        if upto in {"-", "*"}
+                        else _number(upto, "tiers", TIER_KWH_DECIMALS),
+                        "price_per_kwh": _price(price, "tiers"),
+                    }
                     for upto, price in tiers
                 ],
             }
         ]
     else:
         doc["bands"] = [
-            {"name": name, "price_per_kwh": price}
+            {"name": name, "price_per_kwh": _price(price, "bands")}
             for name, price in _pairs(form.get("bands", ""), "bands", "peak 6.20")
         ]
         windows = []

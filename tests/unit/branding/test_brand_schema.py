@@ -19,6 +19,7 @@ from chalicelib.branding.resolution import DEFAULT, normalise_host, resolve
 from chalicelib.branding.schema import PLATFORM_DEFAULT, BrandColours, BrandConfig, parse_brand
 from chalicelib.branding.theme import theme_css
 from chalicelib.data.reseller_store import split_key
+from chalicelib.domain import CURRENCY_EXPONENTS
 
 BRANDS = Path(__file__).resolve().parents[3] / "branding" / "brands"
 HEX = st.text(alphabet="0123456789abcdef", min_size=6, max_size=6).map(lambda s: f"#{s}")
@@ -98,6 +99,9 @@ def test_accepted_free_text_never_carries_markup_or_template_code(value: str) ->
         {"sms_sender_id": "TooLongSender1"},
         {"sms_sender_id": "12345"},
         {"currency": "XXY"},
+        {"currency": "XAU"},  # in Babel's (CLDR's) list, not in the domain's table
+        {"currency": "ZWL"},
+        {"currency": "twd"},
         {"time_zone": "Mars/Olympus"},
         {"default_locale": "fr"},
         {"slug": "Formosa"},
@@ -269,3 +273,12 @@ def test_cognito_messages_fall_back_to_the_platform_and_escape_brand_text() -> N
     assert unknown["response"]["emailSubject"] == "Your Powerlet account"
     other = {"triggerSource": "CustomMessage_SignUp", "response": {}}
     assert custom_message(other, nobody.get) is other
+
+
+def test_a_brand_currency_is_one_the_domain_can_hold() -> None:
+    # GIVEN the domain's currency table (domain/money.py), the only source of exponents
+    for code in CURRENCY_EXPONENTS:
+        assert parse_brand(base(currency=code)).currency == code
+    # WHEN a brand names a currency the domain refuses THEN the error names the field
+    with pytest.raises(InvalidBrandError, match=r"^currency: .*'XAU' is not a supported currency"):
+        parse_brand(base(currency="XAU"))

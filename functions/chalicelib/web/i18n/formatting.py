@@ -8,10 +8,33 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel.core import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import NumberPattern, format_currency, format_decimal
+
+from ...domain.money import currency_exponent, to_major
+from ...domain.money_text import major_pattern
+
+
+@lru_cache(maxsize=64)
+def money_pattern(language: str, exponent: int) -> NumberPattern:
+    """The language's currency pattern (symbol, grouping, sign) with exactly `exponent`
+    decimals: the digits are the domain's, only the layout is CLDR's."""
+    base = Locale.parse(language).currency_formats["standard"]
+    return NumberPattern(
+        base.pattern,
+        base.prefix,
+        base.suffix,
+        base.grouping,
+        base.int_prec,
+        (exponent, exponent),
+        base.exp_prec,
+        base.exp_plus,
+        base.number_pattern,
+    )
 
 
 class LocaleFormats:
@@ -19,10 +42,20 @@ class LocaleFormats:
         self.language = language
 
     def money(self, amount_minor: int, currency: str) -> str:
-        """Integer minor units shown in the currency's own precision (no float)."""
-        digits = get_currency_precision(currency)
-        major = Decimal(int(amount_minor)).scaleb(-digits)
-        return format_currency(major, currency, locale=self.language, currency_digits=True)
+        """Integer minor units with the domain's exponent (domain/money.py), never
+        CLDR's digits: for IDR CLDR says 0 and the ledger counts hundredths."""
+        return format_currency(
+            to_major(int(amount_minor), currency),
+            currency,
+            format=money_pattern(self.language, currency_exponent(currency)),
+            locale=self.language,
+            currency_digits=False,
+        )
+
+    def amount_pattern(self, currency: str) -> str:
+        """The HTML ``pattern`` of an amount field: the domain's grammar for typed amounts
+        with the currency's exponent (both languages write 1,000.50)."""
+        return major_pattern(currency)
 
     def kwh(self, energy_kwh: Decimal | str) -> str:
         return format_decimal(Decimal(str(energy_kwh)), format="#,##0.000", locale=self.language)
