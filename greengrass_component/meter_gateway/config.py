@@ -69,7 +69,7 @@ class MqttConfig(_Strict):
     ca_path: str | None = None
     cert_path: str | None = None
     key_path: str | None = None
-    client_id: str | None = Field(default=None, min_length=1, max_length=128)
+    # No client id setting: it is always the thing name, the only sender ingest accepts.
     keep_alive_s: int = Field(default=60, ge=5, le=1200)
     min_reconnect_delay_ms: int = Field(default=500, ge=50, le=60_000)
     max_reconnect_delay_ms: int = Field(default=30_000, ge=100, le=600_000)

@@ -155,23 +155,25 @@ PROPERTIES: list[dict[str, Any]] = [
     },
 ]
 
+# Thing names as the reseller API gives them (pipeline/senders.py thing_name_for): presence
+# looks up only client ids of that shape.
 GATEWAYS: list[dict[str, Any]] = [
     {
         "company_id": "formosa",
         "gateway_id": "gw-tpe-1",
-        "thing_name": "powerlet-formosa-gw-tpe-1",
+        "thing_name": "pl-formosa-gw-tpe-1",
         "property_id": "tpe-daan",
     },
     {
         "company_id": "formosa",
         "gateway_id": "gw-khh-1",
-        "thing_name": "powerlet-formosa-gw-khh-1",
+        "thing_name": "pl-formosa-gw-khh-1",
         "property_id": "khh-yancheng",
     },
     {
         "company_id": "thames",
         "gateway_id": "gw-ldn-1",
-        "thing_name": "powerlet-thames-gw-ldn-1",
+        "thing_name": "pl-thames-gw-ldn-1",
         "property_id": "ldn-camden",
     },
 ]

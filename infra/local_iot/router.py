@@ -36,7 +36,10 @@ class RouterLimits:
     enqueue_timeout_s: float = 5.0
     retry_attempts: int = 2  # AWS Lambda's default for asynchronous invocations
     retry_delay_ms: int = 200  # AWS waits minutes; locally a short, growing pause
-    publisher_wait_ms: int = 500  # how long to wait for the broker log to name a publisher
+    # How long to wait for the broker log to name a publisher. The line precedes the
+    # message, so this is spent only if mosquitto's log falls behind; generous, because
+    # ingest refuses a message without clientid() (docs/iot-contracts.md).
+    publisher_wait_ms: int = 2_000
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,14 @@ class RuleRouter:
             client_id = self._ledger.claim(
                 message.topic, len(message.payload), self._limits.publisher_wait_ms / 1000
             )
-            if client_id in self._internal:
+            if client_id is None:
+                self.stats["publisher_unknown"] += 1
+                log.warning(
+                    "the broker log never named who published a message on %s: clientid() "
+                    "is undefined for it",
+                    message.topic,
+                )
+            elif client_id in self._internal:
                 client_id = None  # published by the emulated AWS services themselves
         context = MessageContext(message.topic, message.payload, client_id, message.received_at_ms)
         for rule in self.rules:

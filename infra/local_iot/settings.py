@@ -31,7 +31,7 @@ class LocalIotSettings(BaseModel):
     backlog_max: int = Field(default=1_000, ge=1, le=100_000)
     retry_attempts: int = Field(default=2, ge=0, le=2)  # AWS allows 0..2
     retry_delay_ms: int = Field(default=200, ge=0, le=60_000)
-    publisher_wait_ms: int = Field(default=500, ge=0, le=10_000)
+    publisher_wait_ms: int = Field(default=2_000, ge=0, le=10_000)
 
     def resolved_queue_names(self) -> dict[str, str]:
         return self.queue_names or {"DeadLetterQueue": f"powerlet-{self.stage}-dead-letters"}

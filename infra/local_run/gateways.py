@@ -95,7 +95,6 @@ class LocalGateway:
                 "mqtt": {
                     "host": "127.0.0.1",
                     "port": self.mqtt_port or mqtt_port,
-                    "client_id": thing,
                     # Retry about as often as it polls: a restored link is used within a
                     # few cycles (make run's 5 s polling keeps the component's defaults).
                     "min_reconnect_delay_ms": min(500, self.poll_interval_ms),

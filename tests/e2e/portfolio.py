@@ -28,6 +28,7 @@ from chalicelib.data.binding import new_connection
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money
+from chalicelib.pipeline.senders import thing_name_for
 from chalicelib.wiring.settings import Settings
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.resources import ProvisionedStack
@@ -85,7 +86,7 @@ def unit(unit_id: str) -> UnitSpec:
 
 
 def thing_of(gateway_id: str) -> str:
-    return f"powerlet-{COMPANY}-{gateway_id}"
+    return thing_name_for(COMPANY, gateway_id)
 
 
 def seed_portfolio(stack: ProvisionedStack, mqtt_ports: dict[str, int]) -> Seeded:

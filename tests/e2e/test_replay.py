@@ -52,13 +52,20 @@ def test_replayed_shuffled_and_malformed_telemetry_changes_nothing(running: Runn
         assert any(e[1] == "consumption_charge" for e in before["ledger"]), "nothing settled"
         probe.dead_letters()  # start from an empty queue
 
-        # WHEN it is replayed three times, shuffled, with malformed messages mixed in
+        # WHEN it is replayed three times, shuffled, with malformed messages mixed in, over
+        # the gateway's own identity (as the Greengrass nucleus's second connection: ingest
+        # takes only the gateway's clients, and <thing>#2 is one)
         malformed = _malformed(clean[0])
         replay = [p for p in captured for _ in range(3)] + malformed[:-1]
         random.Random(4).shuffle(replay)
         replay.append(malformed[-1])  # last: once it is dead-lettered, the rest was routed
-        for payload in replay:
-            client.publish(topic, payload, qos=1).wait_for_publish(5)
+        replayer = _client(system.mqtt_port, f"{thing_of(GATEWAY)}#2")
+        try:
+            for payload in replay:
+                replayer.publish(topic, payload, qos=1).wait_for_publish(5)
+        finally:
+            replayer.loop_stop()
+            replayer.disconnect()
 
         # THEN the malformed ones are in the dead-letter queue, each with a reason
         wanted = {base64.b64encode(p).decode() for p in malformed}

@@ -2,7 +2,8 @@
 
 Where things happen:
 
-- a reading enters: ``ingest.py`` (parse ``telemetry.py``, store, ``buckets.py``)
+- a reading enters: ``ingest.py`` (parse ``telemetry.py``, its sender ``senders.py``, store,
+  ``buckets.py``)
 - money changes: ``settler.py`` (priced by ``charging.py``) and ``meter_control.py`` (top-up)
 - a relay is switched: ``control.py`` (policy -> ``shadows.py``), confirmed in ``confirmation.py``
 - the bus's control state (``data/control_state.py``) changes: ``contention.py`` (plan,
@@ -14,10 +15,12 @@ Where things happen:
 
 from .errors import (
     ControlContentionError,
+    ForeignSenderError,
     InvalidShadowEventError,
     InvalidTelemetryError,
     InvalidTopUpError,
     ManualReasonRequiredError,
+    MissingClientIdError,
     NoAccountError,
     NoMeterError,
     PipelineError,
@@ -26,10 +29,12 @@ from .errors import (
 
 __all__ = [
     "ControlContentionError",
+    "ForeignSenderError",
     "InvalidShadowEventError",
     "InvalidTelemetryError",
     "InvalidTopUpError",
     "ManualReasonRequiredError",
+    "MissingClientIdError",
     "NoAccountError",
     "NoMeterError",
     "PipelineError",

@@ -15,6 +15,14 @@ class InvalidTelemetryError(PipelineError):
         self.reason = reason
 
 
+class MissingClientIdError(InvalidTelemetryError):
+    """The rule gave no MQTT client id (clientid() undefined, or "n/a": not sent over MQTT)."""
+
+
+class ForeignSenderError(InvalidTelemetryError):
+    """The MQTT client that published is not the gateway whose topic it published on."""
+
+
 class UnknownGatewayError(PipelineError):
     """The topic names a thing that is not a registered gateway."""
 

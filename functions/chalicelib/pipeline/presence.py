@@ -1,4 +1,10 @@
-"""Gateway presence (connect/disconnect lifecycle events) and the offline sweep."""
+"""Gateway presence (connect/disconnect lifecycle events) and the offline sweep.
+
+Every MQTT client's connects and disconnects arrive here, not only gateways': a
+monitoring tool, a developer's mosquitto_sub. Only a client id shaped like the
+product's thing names (senders.py) is looked up; any other is plainly not a gateway
+and is counted and dropped, so the dead-letter queue keeps only what needs a person.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +12,30 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
 from ..data.catalogue import Catalogue
 from ..data.control_state import from_ms
 from ..data.errors import NotFoundError, StaleStateError
 from ..data.models import Gateway
 from ..data.telemetry_store import TelemetryStore
+from ..observability import logger
+from ..observability import metrics as default_metrics
 from .alerts import Alert, Notifier
 from .dead_letters import DeadLetters
 from .ingest import rows_of
+from .senders import is_extra_connection, looks_like_thing_name, thing_of_client
 from .sweeps import GatewaySweep
 
 GATEWAY_SILENT_AFTER = timedelta(minutes=10)
 METER_SILENT_CYCLES = 10  # no valid reading in this many latest cycles = offline
+NOT_A_GATEWAY_METRIC = "PresenceNotAGateway"
 
 
 @dataclass(frozen=True)
 class PresenceResult:
-    status: str  # online | offline | stale | dead_letter
+    status: str  # online | offline | stale | dead_letter | not_a_gateway | extra_connection
 
 
 class Presence(GatewaySweep):
@@ -34,11 +47,13 @@ class Presence(GatewaySweep):
         telemetry: TelemetryStore,
         notifier: Notifier,
         dead_letters: DeadLetters,
+        metrics: Metrics | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._telemetry = telemetry
         self._notifier = notifier
         self._dead_letters = dead_letters
+        self._metrics = metrics or default_metrics
 
     def handle(self, event: Any) -> PresenceResult:
         if not isinstance(event, dict):
@@ -52,13 +67,23 @@ class Presence(GatewaySweep):
         if kind not in {"connected", "disconnected"} or not isinstance(stamp, int):
             self._dead_letters.send("not a presence event", "gateway_presence", event)
             return PresenceResult("dead_letter")
+        thing = thing_of_client(client_id) if isinstance(client_id, str) else None
+        if thing is None or not looks_like_thing_name(thing):
+            logger.debug("presence of client %r ignored: not a gateway's client id", client_id)
+            self._metrics.add_metric(name=NOT_A_GATEWAY_METRIC, unit=MetricUnit.Count, value=1)
+            return PresenceResult("not_a_gateway")
         try:
-            gateway = self._catalogue.find_gateway_by_thing(str(client_id))
+            gateway = self._catalogue.find_gateway_by_thing(thing)
         except NotFoundError:
             self._dead_letters.send(f"unknown client {client_id}", "gateway_presence", event)
             return PresenceResult("dead_letter")
         at = from_ms(stamp)
         online = kind == "connected"
+        if not online and is_extra_connection(str(client_id)):
+            # AWS sends no lifecycle events for client ids holding "#" today; should one
+            # come, a further connection closing (the nucleus closes one when its
+            # subscriptions shrink) does not mean the gateway is gone: its first one does.
+            return PresenceResult("extra_connection")
         if not self._catalogue.mark_gateway_seen(gateway, online, at):
             return PresenceResult("stale")
         if not online:

@@ -20,6 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .errors import InvalidTelemetryError
+from .senders import check_sender
 
 # 247 meters of the schema's maximum is ~35 KB; anything far beyond is not a gateway.
 MAX_RAW_BYTES = 64 * 1024
@@ -113,12 +114,16 @@ def _ms(value: int) -> datetime:
 
 
 def parse_event(event: Any) -> Telemetry:
-    """The rule's event -> Telemetry, or InvalidTelemetryError naming what is wrong."""
+    """The rule's event -> Telemetry, or InvalidTelemetryError naming what is wrong
+    (MissingClientIdError / ForeignSenderError when the sender is not the gateway)."""
     if not isinstance(event, dict):
         raise InvalidTelemetryError("event is not an object")
     raw, thing = event.get("raw"), event.get("thing_name")
     if not isinstance(raw, str) or not isinstance(thing, str) or not thing:
         raise InvalidTelemetryError("event lacks raw or thing_name")
+    # Before the payload is even decoded: a message from a client that is not this
+    # gateway must change nothing, whatever it says (senders.py).
+    check_sender(event.get("client_id"), thing)
     if len(raw) > MAX_RAW_BYTES * 4 // 3 + 4:
         raise InvalidTelemetryError(f"payload larger than {MAX_RAW_BYTES} bytes")
     try:

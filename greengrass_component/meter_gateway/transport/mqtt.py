@@ -45,7 +45,9 @@ class MqttTransport:
     def __init__(self, settings: MqttConfig, thing_name: str) -> None:
         self.settings = settings
         self.thing_name = thing_name
-        self.client_id = settings.client_id or thing_name
+        # Always the thing name: the IoT policy lets a certificate connect as its thing
+        # only, and ingest refuses telemetry from any other client (docs/iot-contracts.md).
+        self.client_id = thing_name
         self._client: mqtt5.Client | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connected = False

@@ -17,6 +17,7 @@ from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money
+from chalicelib.pipeline.senders import thing_name_for
 from local_aws import tariff_documents as td
 
 FLAT_TWD = td.flat("flat-5", "5.00")
@@ -63,7 +64,7 @@ def make_bus(
 ) -> Bus:
     tag = uuid.uuid4().hex[:8]
     co, prop, gw = f"co-{tag}", f"p-{tag}", f"gw-{tag}"
-    thing = f"powerlet-{co}-{gw}"
+    thing = thing_name_for(co, gw)
     bus = Bus(co, prop, gw, thing, meters)
     opened = datetime(2026, 11, 1, tzinfo=UTC)
     items: list[Any] = [

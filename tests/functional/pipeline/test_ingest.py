@@ -227,7 +227,7 @@ def test_malformed_and_oversized_messages_go_to_the_dead_letter_queue(
     bus = two_meter_bus(pipeline)
     bad = [
         raw_event(b"not json at all", bus.thing_name, T0),
-        {"raw": "!!!not-base64!!!", "thing_name": bus.thing_name},
+        {"raw": "!!!not-base64!!!", "thing_name": bus.thing_name, "client_id": bus.thing_name},
         raw_event(b'{"v": 1, "g": "x"}', bus.thing_name, T0),
         raw_event(b"{" + b" " * (70 * 1024) + b"}", bus.thing_name, T0),
         event(bus, 3, T0, {"m-a": "100.5"}),  # kWh needs exactly 3 decimals
@@ -271,6 +271,53 @@ def test_meters_of_another_gateway_are_refused_and_untouched(
     # AND nothing of the other bus changed
     assert pipeline.ledger.balance_minor(other.company_id, other.accounts["u-a"]) == before
     assert not pipeline.telemetry.latest_cycles(other.company_id, other.gateway_id)
+
+
+def test_a_cycle_published_by_another_gateways_client_changes_nothing(
+    pipeline: Container, dead_letters: Any
+) -> None:
+    # GIVEN gateways A and B, and A's first cycles stored (A's settlement cursor is set)
+    a, b = two_meter_bus(pipeline), two_meter_bus(pipeline)
+    for cycle in day_of_cycles(a, 3):
+        assert handlers.ingest_telemetry(cycle)["status"] == "stored"
+    before = snapshot(pipeline, a)
+    # WHEN a cycle that would close buckets and settle an hour of A's meters arrives on
+    # A's topic, naming A in its payload, but published by B's MQTT client
+    forged = event(a, 90, T0 + minutes(90), {"m-a": "150.000", "m-b": "150.000"})
+    outcome = handlers.ingest_telemetry(forged | {"client_id": b.thing_name})
+    # THEN it is dead-lettered with a reason naming the client and the gateway it claimed
+    assert outcome["status"] == "dead_letter"
+    [letter] = dead_letters()
+    assert repr(b.thing_name) in letter["reason"] and repr(a.thing_name) in letter["reason"]
+    assert letter["event"]["client_id"] == b.thing_name
+    # AND nothing changed: no cycle stored, no bucket, no money
+    assert snapshot(pipeline, a) == before
+    # (the same cycle from A itself would have changed all three)
+    assert handlers.ingest_telemetry(forged)["status"] == "stored"
+    assert snapshot(pipeline, a)["cycles"] == before["cycles"] + 1
+
+
+def test_the_nucleus_numbered_connection_is_the_gateway(pipeline: Container) -> None:
+    # GIVEN a gateway whose Greengrass nucleus published over its second connection
+    bus = two_meter_bus(pipeline)
+    cycle = event(bus, 1, T0, {"m-a": "100.000", "m-b": "100.000"})
+    # WHEN ingested THEN it is the gateway's cycle
+    outcome = handlers.ingest_telemetry(cycle | {"client_id": f"{bus.thing_name}#2"})
+    assert outcome["status"] == "stored"
+    assert snapshot(pipeline, bus)["cycles"] == 1
+
+
+def test_a_cycle_without_a_client_id_is_refused(pipeline: Container, dead_letters: Any) -> None:
+    # GIVEN a cycle whose event carries no MQTT client id (clientid() undefined or n/a)
+    bus = two_meter_bus(pipeline)
+    cycle = event(bus, 1, T0, {"m-a": "100.000", "m-b": "100.000"})
+    undefined = {k: v for k, v in cycle.items() if k != "client_id"}
+    # WHEN ingested THEN both are refused with the reason, and nothing is stored
+    outcomes = [handlers.ingest_telemetry(e) for e in (undefined, cycle | {"client_id": "n/a"})]
+    assert [o["status"] for o in outcomes] == ["dead_letter", "dead_letter"]
+    letters = dead_letters()
+    assert len(letters) == 2 and all("no MQTT client id" in x["reason"] for x in letters)
+    assert snapshot(pipeline, bus)["cycles"] == 0
 
 
 def test_base64_payload_event_shape_matches_the_rule(pipeline: Container) -> None:

@@ -22,9 +22,9 @@ def topics(pipeline: Container, bus: Bus) -> list[str]:
     return sorted(n.topic for n in pipeline.notifier.outbox(bus.company_id, limit=100))
 
 
-def presence(bus: Bus, kind: str, at: datetime) -> dict[str, Any]:
+def presence(bus: Bus, kind: str, at: datetime, client_id: str | None = None) -> dict[str, Any]:
     return {
-        "clientId": bus.thing_name,
+        "clientId": client_id or bus.thing_name,
         "timestamp": int(at.timestamp() * 1000),
         "eventType": kind,
         "sessionIdentifier": "s-1",
@@ -49,6 +49,52 @@ def test_presence_tracks_the_newest_event_and_alerts_on_disconnect(pipeline: Con
     gateway = Gateway.get(keys.company_pk(bus.company_id), keys.gateway_sk(bus.gateway_id))
     assert gateway.online is False and gateway.last_seen_at == T0 + minutes(5)
     assert topics(pipeline, bus) == ["gateway_offline"]
+
+
+def test_clients_that_are_not_gateways_are_counted_not_dead_lettered(
+    pipeline: Container, dead_letters: Any
+) -> None:
+    # GIVEN a gateway, and MQTT clients that are plainly not gateways (a monitoring tool,
+    # mosquitto_sub's generated id, the local emulation's tools)
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
+    others = ["ops-monitor", "auto-3F2504E0-4F89-11D3-9A0C-0305E82C3301", "e2e-replayer"]
+    # WHEN each connects and disconnects
+    answers = [
+        handlers.gateway_presence(presence(bus, kind, T0, client_id))["status"]
+        for client_id in others
+        for kind in ("connected", "disconnected")
+    ]
+    # THEN none is looked up as a gateway, none is dead-lettered, no one is alerted
+    assert answers == ["not_a_gateway"] * 6
+    assert dead_letters() == []
+    assert topics(pipeline, bus) == []
+
+
+def test_an_unknown_client_that_claims_a_thing_name_is_dead_lettered(
+    pipeline: Container, dead_letters: Any
+) -> None:
+    # GIVEN a client id shaped like a product thing name that is no registered gateway
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
+    ghost = f"{bus.thing_name}-ghost"
+    # WHEN it connects THEN a person should look: a dead letter naming it
+    assert handlers.gateway_presence(presence(bus, "connected", T0, ghost))["status"] == (
+        "dead_letter"
+    )
+    assert [letter["reason"] for letter in dead_letters()] == [f"unknown client {ghost}"]
+
+
+def test_a_numbered_connection_is_the_gateways(pipeline: Container, dead_letters: Any) -> None:
+    # GIVEN a gateway whose nucleus opened a second connection
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
+    second = f"{bus.thing_name}#2"
+    # WHEN that connection connects THEN the gateway is online
+    assert handlers.gateway_presence(presence(bus, "connected", T0, second))["status"] == "online"
+    # WHEN it closes THEN the gateway is not taken for gone (its first connection says so)
+    closed = presence(bus, "disconnected", T0 + minutes(1), second)
+    assert handlers.gateway_presence(closed)["status"] == "extra_connection"
+    gateway = Gateway.get(keys.company_pk(bus.company_id), keys.gateway_sk(bus.gateway_id))
+    assert gateway.online is True and topics(pipeline, bus) == []
+    assert dead_letters() == []
 
 
 def test_offline_sweep_alerts_once_for_a_silent_gateway_and_a_silent_meter(

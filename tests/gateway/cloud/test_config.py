@@ -41,6 +41,8 @@ def test_a_good_configuration_builds_the_bus_interface_types():
         ({"meters": [{"meter_id": "a", "address": 300, "profile": "x"}]}, "meters.0.address"),
         ({"spool": {"max_cycles": 0}}, "spool.max_cycles"),
         ({"cloud": {"mqtt": {"tls": True}}}, "cloud.mqtt"),
+        # The client id is the thing name: ingest refuses telemetry from any other client.
+        ({"cloud": {"mqtt": {"client_id": "someone-else"}}}, "cloud.mqtt.client_id"),
         ({"colour": "blue"}, "colour"),
     ],
 )

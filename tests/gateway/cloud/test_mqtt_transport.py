@@ -55,6 +55,11 @@ async def test_publish_is_acknowledged_and_arrives(broker):
             wait_until, lambda: probe.payloads("powerlet/gw/gw-test-1/telemetry")
         )
         assert probe.payloads("powerlet/gw/gw-test-1/telemetry") == [{"s": 1}]
+        # AND the broker saw the thing name as the client id (what clientid() reports)
+        log = broker.workdir / "mosquitto.log"
+        await asyncio.to_thread(
+            wait_until, lambda: f" as {THING} (" in log.read_text(errors="replace")
+        )
     finally:
         await transport.stop()
         probe.stop()

@@ -33,11 +33,13 @@ def payload(**overrides: Any) -> dict[str, Any]:
     return base
 
 
-def as_event(document: Any, thing: str = THING) -> dict[str, Any]:
+def as_event(document: Any, thing: str = THING, client_id: str | None = None) -> dict[str, Any]:
+    """The rule's event; the publisher is the topic's gateway unless ``client_id`` says."""
     raw = document if isinstance(document, bytes) else json.dumps(document).encode()
     return {
         "raw": base64.b64encode(raw).decode(),
         "thing_name": thing,
+        "client_id": thing if client_id is None else client_id,
         "received_at_ms": 1_795_000_001_000,
     }
 

@@ -22,6 +22,7 @@ from ...data.models import Company, Gateway, Meter, PowerletItem
 from ...data.usage_store import UsageCounters
 from ...domain import parse_tariff
 from ...domain.errors import DomainError
+from ...pipeline.senders import thing_name_for  # the MQTT client id ingest checks
 from .config import GATEWAY_COMPONENT, ResellerSettings
 from .errors import GatewayExistsError, MeterConflictError
 from .requests import (
@@ -31,10 +32,6 @@ from .requests import (
 )
 
 THING_GROUP_PREFIX = "powerlet-company-"
-
-
-def thing_name_for(company_id: str, gateway_id: str) -> str:
-    return f"pl-{company_id}-{gateway_id}"  # <= 2 + 32 + 40 + 2 chars: under IoT's 128
 
 
 @dataclass(frozen=True)
