@@ -21,6 +21,7 @@ from .errors import (
     NoAccountError,
     NoMeterError,
     PipelineError,
+    ReadingCorrectionError,
     UnknownGatewayError,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "NoAccountError",
     "NoMeterError",
     "PipelineError",
+    "ReadingCorrectionError",
     "UnknownGatewayError",
 ]

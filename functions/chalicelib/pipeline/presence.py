@@ -13,8 +13,8 @@ from ..data.models import Gateway
 from ..data.telemetry_store import TelemetryStore
 from .alerts import Alert, Notifier
 from .dead_letters import DeadLetters
-from .ingest import rows_of
 from .sweeps import GatewaySweep
+from .telemetry import rows_of
 
 GATEWAY_SILENT_AFTER = timedelta(minutes=10)
 METER_SILENT_CYCLES = 10  # no valid reading in this many latest cycles = offline
