@@ -14,7 +14,7 @@ from ..data.models import Meter
 from ..data.telemetry_store import TelemetryStore
 from ..domain import kwh
 from ..pipeline.buckets import readings_by_meter
-from ..pipeline.ingest import rows_of
+from ..pipeline.telemetry import rows_of
 
 # A meter with an error in the newest cycle is looked for in a few cycles before it.
 CYCLES_LOOKED_AT = 3

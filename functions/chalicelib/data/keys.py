@@ -204,6 +204,12 @@ def interval_sk(bucket_start: datetime) -> str:
 
 
 RELAY_COMMAND_PREFIX = "CMD" + SEP
+HELD_READING_PREFIX = "HOLD" + SEP
+
+
+def held_reading_sk(read_at: datetime) -> str:
+    """A reading validation held back, in time order in the meter's partition."""
+    return HELD_READING_PREFIX + _ts(read_at)
 
 
 def relay_command_sk(issued_at: datetime, command_id: str) -> str:

@@ -192,6 +192,8 @@ class Unit(PowerletItem, discriminator="Unit"):
     # Null: the property's (else the company's) thresholds apply.
     low_credit_thresholds_minor = ListAttribute(of=NumberAttribute, null=True)
     settings_version = NumberAttribute(default=0)  # optimistic concurrency of the tariff editor
+    # A wider supply than the meter model's own rating (validation's spike limit, in A).
+    max_current_a = NumberAttribute(null=True)
 
 
 class Gateway(PowerletItem, discriminator="Gateway"):
@@ -216,6 +218,10 @@ class Meter(PowerletItem, discriminator="Meter"):
     last_kwh = UnicodeAttribute(null=True)
     last_read_at = UTCDateTimeAttribute(null=True)
     online = BooleanAttribute(default=False)
+    # Readings a person vouched for or a meter exchange began (docs/metering-data.md):
+    # validation checks the next readings against the newest of these and the last good
+    # reading. [{"at", "kwh", "kind": exchange | accepted | estimate, ...}], newest last.
+    anchors = JSONAttribute(null=True)
 
 
 class Tenancy(PowerletItem, discriminator="Tenancy"):
@@ -297,6 +303,29 @@ class RelayCommand(PowerletItem, discriminator="RelayCommand"):
     outcome = UnicodeAttribute(default="pending")  # pending | confirmed | failed | unconfirmed
     confirmed_at = UTCDateTimeAttribute(null=True)
     attempts = NumberAttribute(default=0)
+
+
+class HeldReading(PowerletItem, discriminator="HeldReading"):
+    """A reading validation held back (docs/metering-data.md): kept with its evidence
+    until a person decides; never moved a cursor, never charged."""
+
+    company_id = UnicodeAttribute()
+    meter_id = UnicodeAttribute()
+    gateway_id = UnicodeAttribute()
+    read_at = UTCDateTimeAttribute()
+    reading_kwh = UnicodeAttribute()
+    reason = UnicodeAttribute()  # backwards | spike | clock
+    anchor_kwh = UnicodeAttribute(null=True)  # the last good reading it was checked against
+    anchor_at = UTCDateTimeAttribute(null=True)
+    energy_kwh = UnicodeAttribute(null=True)  # since the anchor
+    limit_kwh = UnicodeAttribute(null=True)  # the most the meter could pass meanwhile
+    watts = UnicodeAttribute(null=True)  # the power the meter reported with it
+    run = NumberAttribute(default=1)  # readings held in a row, this one included
+    status = UnicodeAttribute(default="held")  # held | accepted | rejected | replaced
+    decided_by = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    decision_note = UnicodeAttribute(null=True)
+    replacement_kwh = UnicodeAttribute(null=True)  # an estimate a person put in its place
 
 
 class CompressedJSONAttribute(Attribute[Any]):
@@ -451,6 +480,7 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     LedgerEntryItem,
     Bill,
     RelayCommand,
+    HeldReading,
     Notification,
     AuditEvent,
     GatewayCycle,

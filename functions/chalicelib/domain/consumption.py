@@ -22,6 +22,9 @@ class Reading:
     at: datetime
     cumulative_kwh: Decimal
     reading_id: str = ""
+    # The first reading of a new register (a meter exchange): nothing is charged from the
+    # old register's last reading to it, whatever the two values, even at the same instant.
+    new_register: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.at, datetime) or self.at.utcoffset() is None:
@@ -37,6 +40,7 @@ class Reading:
 
 class IntervalFlag(Enum):
     BACKWARDS = "backwards"  # register went down: reset, rollover or replaced meter
+    REGISTER_CHANGE = "register_change"  # a recorded meter exchange: a new register begins
     GAP = "gap"  # more time than allowed between the two readings
     OUT_OF_ORDER = "out_of_order"  # not later than the current base; ignored
 
@@ -53,7 +57,10 @@ class Interval:
     @property
     def charges(self) -> bool:
         """Whether this interval's energy may be charged (backwards/out-of-order never are)."""
-        return not (self.flags & {IntervalFlag.BACKWARDS, IntervalFlag.OUT_OF_ORDER})
+        return not (
+            self.flags
+            & {IntervalFlag.BACKWARDS, IntervalFlag.OUT_OF_ORDER, IntervalFlag.REGISTER_CHANGE}
+        )
 
 
 def consumption_intervals(
@@ -68,6 +75,8 @@ def consumption_intervals(
     - out_of_order (time not after the base): energy 0, flagged, base unchanged; an exact
       duplicate of the base (same time and value) produces no interval at all.
     - gap (time since base > max_gap): flagged, energy still counted (the register is exact).
+    - register change (``new_register``: a recorded meter exchange): energy 0, flagged, the new
+      register's opening becomes the base, even at the old register's last instant.
     """
     if len(readings) > MAX_READINGS:
         raise InvalidReadingError(f"more than {MAX_READINGS} readings in one call")
@@ -78,6 +87,11 @@ def consumption_intervals(
         return intervals
     base = readings[0]
     for reading in readings[1:]:
+        if reading.new_register and reading.at >= base.at:
+            change = frozenset({IntervalFlag.REGISTER_CHANGE})
+            intervals.append(Interval(base, reading, ZERO_KWH, change))
+            base = reading
+            continue
         if reading.at <= base.at:
             if reading.at == base.at and reading.cumulative_kwh == base.cumulative_kwh:
                 continue

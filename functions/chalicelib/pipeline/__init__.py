@@ -24,6 +24,7 @@ from .errors import (
     NoAccountError,
     NoMeterError,
     PipelineError,
+    ReadingCorrectionError,
     UnknownGatewayError,
 )
 
@@ -38,5 +39,6 @@ __all__ = [
     "NoAccountError",
     "NoMeterError",
     "PipelineError",
+    "ReadingCorrectionError",
     "UnknownGatewayError",
 ]

@@ -41,7 +41,7 @@ from ..domain.energy import kwh
 from .buckets import readings_by_meter
 from .charging import month_of
 from .context import BusDirectory
-from .ingest import rows_of
+from .telemetry import rows_of
 
 CLOSING_SEARCH_CYCLES = 120  # look back at most two hours of cycles for a valid reading
 # A month of one-minute cycles is 44,640; a gateway polling faster is billed from buckets.

@@ -26,12 +26,12 @@ def bucket_start(at: datetime) -> datetime:
 
 
 def readings_by_meter(cycles: Iterable[Sequence[MeterRow]]) -> dict[str, list[Reading]]:
-    """Valid import readings per meter, in time order."""
+    """Usable import readings per meter (read, not held), in time order."""
     found: dict[str, list[Reading]] = {}
     for rows in cycles:
         for row in rows:
-            if row.import_kwh is None or row.error:
-                continue
+            if not row.usable or row.import_kwh is None:
+                continue  # nothing read, or held by validation: the chain skips it
             found.setdefault(row.meter_id, []).append(Reading(row.read_at, row.import_kwh))
     for readings in found.values():
         readings.sort(key=lambda r: r.at)

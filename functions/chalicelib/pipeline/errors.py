@@ -49,3 +49,7 @@ class InvalidTopUpError(PipelineError, ValueError):
 
 class ControlContentionError(PipelineError):
     """A gateway's control state kept changing under concurrent writers."""
+
+
+class ReadingCorrectionError(PipelineError, ValueError):
+    """A held reading's decision or a meter exchange that cannot be applied as asked."""

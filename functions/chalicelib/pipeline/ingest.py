@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from ..data.control_state import BusControlState, MeterControlState, from_ms
 from ..data.errors import NotFoundError
+from ..data.held_readings import HeldReadings
 from ..data.models import GatewayCycle
 from ..data.telemetry_store import TelemetryStore
 from ..data.usage_store import UsageCounters
@@ -35,7 +36,8 @@ from .effects import Effect, Notify
 from .errors import ControlContentionError, InvalidTelemetryError
 from .gaps import ANCHOR_MARGIN, complete_readings, needs_every_reading
 from .settler import Settler
-from .telemetry import MeterRow, Telemetry, parse_event
+from .telemetry import MeterRow, Telemetry, parse_event, rows_of
+from .validation import ReadingValidator
 
 SOURCE = "ingest_telemetry"
 MAX_STATE_ATTEMPTS = 4
@@ -52,12 +54,6 @@ class IngestResult:
     # Stored, but the control state kept changing under us: settling and control wait
     # for the bus's next message, which reads the readings again (docs/pipeline.md).
     deferred: bool = False
-
-
-def rows_of(cycle: GatewayCycle) -> list[MeterRow]:
-    at = from_ms(int(cycle.cycle_at_ms))
-    rows: list[list[Any]] = list(cycle.rows)
-    return [MeterRow.from_compact(row, at) for row in rows]
 
 
 def bus_history(
@@ -83,8 +79,10 @@ class Ingest:
         day_rollup: DayRollup | None = None,
         usage: UsageCounters | None = None,
         metrics: Metrics | None = None,
+        validator: ReadingValidator | None = None,
     ) -> None:
         self._metrics = metrics or default_metrics
+        self._validator = validator or ReadingValidator(telemetry, HeldReadings())
         self._buses = buses
         self._usage = usage or UsageCounters()
         self._days = day_rollup or DayRollup()
@@ -110,6 +108,13 @@ class Ingest:
             self._dead_letters.send(reason, SOURCE, event)
             if not rows:
                 return IngestResult("dead_letter", reason)
+        # Validation before the cycle is stored, so a held reading is stored held and no
+        # reader ever sees it as good (docs/metering-data.md).
+        previous = self._telemetry.cycles_before(
+            bus.company_id, bus.gateway.gateway_id, message.cycle_at, limit=1
+        )
+        checked = self._validator.check(bus, message, rows, previous)
+        rows = checked.rows
         stored = self._telemetry.put_cycle(
             bus.company_id,
             bus.gateway.gateway_id,
@@ -121,7 +126,10 @@ class Ingest:
         )
         if not stored:
             return IngestResult("duplicate")
-        buckets = self._close_buckets(bus, message)
+        self._validator.record(checked)
+        if checked.alerts:  # not part of any state write: sent once, now
+            self._controller.perform([Notify(alert) for alert in checked.alerts])
+        buckets = self._close_buckets(bus, message, previous)
         try:
             result = update_bus_state(
                 self._telemetry,
@@ -159,8 +167,11 @@ class Ingest:
 
     # --- 15-minute buckets ---
 
-    def _close_buckets(self, bus: BusContext, message: Telemetry) -> int:
-        """Write the buckets this message closes (or, if it came late, rewrites)."""
+    def _close_buckets(
+        self, bus: BusContext, message: Telemetry, previous: list[GatewayCycle]
+    ) -> int:
+        """Write the buckets this message closes (or, if it came late, rewrites).
+        ``previous``: the bus's cycle before this one (validation read it already)."""
         co, gw = bus.company_id, bus.gateway.gateway_id
         latest = self._telemetry.latest_cycles(co, gw, limit=1)
         latest_at = from_ms(int(latest[0].cycle_at_ms)) if latest else message.cycle_at
@@ -171,7 +182,6 @@ class Ingest:
                 b for b in (this_bucket, this_bucket + BUCKET) if b < bucket_start(latest_at)
             ]
         else:
-            previous = self._telemetry.cycles_before(co, gw, message.cycle_at, limit=1)
             if not previous:
                 return 0
             previous_bucket = bucket_start(from_ms(int(previous[0].cycle_at_ms)))
@@ -208,7 +218,7 @@ class Ingest:
             before = read.meter(row.meter_id)
             mstate, alerts = self._watch_flags(bus, row, before)
             effects += [Notify(alert) for alert in alerts]
-            if meter_ctx.prepaid and row.import_kwh is not None and not row.error:
+            if meter_ctx.prepaid and row.usable and row.import_kwh is not None:
                 mstate = self._settler.ensure_cursor(bus, meter_ctx, mstate)
                 reading = Reading(row.read_at, row.import_kwh)
                 if self._settler.due(bus, meter_ctx, mstate, reading):

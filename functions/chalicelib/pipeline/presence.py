@@ -24,9 +24,9 @@ from ..observability import logger
 from ..observability import metrics as default_metrics
 from .alerts import Alert, Notifier
 from .dead_letters import DeadLetters
-from .ingest import rows_of
 from .senders import is_extra_connection, looks_like_thing_name, thing_of_client
 from .sweeps import GatewaySweep
+from .telemetry import rows_of
 
 GATEWAY_SILENT_AFTER = timedelta(minutes=10)
 METER_SILENT_CYCLES = 10  # no valid reading in this many latest cycles = offline

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..data.telemetry_store import TelemetryStore
-from .ingest import rows_of
-from .telemetry import MeterRow
+from .telemetry import MeterRow, rows_of
 
 LATEST_SEARCH_CYCLES = 15  # a meter silent longer than this shows no latest reading
 

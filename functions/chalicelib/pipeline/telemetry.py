@@ -19,6 +19,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from ..data.control_state import from_ms
+from ..data.models import GatewayCycle
 from .errors import InvalidTelemetryError
 from .senders import check_sender
 
@@ -175,3 +177,9 @@ def parse_event(event: Any) -> Telemetry:
 
 def _kwh(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+def rows_of(cycle: GatewayCycle) -> list[MeterRow]:
+    """A stored cycle's rows (``GatewayCycle.rows``, compact) as readings."""
+    at = from_ms(int(cycle.cycle_at_ms))
+    return [MeterRow.from_compact(list(row), at) for row in cycle.rows]

@@ -48,6 +48,7 @@ from ..data.bills import BillStore
 from ..data.binding import bind_models, new_connection
 from ..data.brand_records import BrandRecords
 from ..data.catalogue import Catalogue
+from ..data.held_readings import HeldReadings
 from ..data.ledger_store import LedgerStore
 from ..data.member_access import MemberAccess
 from ..data.notifications import NotificationStore
@@ -71,10 +72,12 @@ from ..pipeline.dead_letters import DeadLetters
 from ..pipeline.ingest import Ingest
 from ..pipeline.meter_control import MeterControlService
 from ..pipeline.presence import Presence
+from ..pipeline.reading_corrections import ReadingCorrections
 from ..pipeline.reconciliation import Reconciliation
 from ..pipeline.settings_rollout import SettingsRollout
 from ..pipeline.settler import Settler
 from ..pipeline.shadows import ShadowWriter
+from ..pipeline.validation import ReadingValidator
 from ..routing.web_settings import WebSettings
 from .settings import Settings, get_settings
 
@@ -103,6 +106,7 @@ class Container:
     web_sessions: WebSessionStore = field(default_factory=WebSessionStore, init=False)
     api_keys: ApiKeyStore = field(default_factory=ApiKeyStore, init=False)
     rate_windows: RateWindows = field(default_factory=RateWindows, init=False)
+    held_readings: HeldReadings = field(default_factory=HeldReadings, init=False)
 
     def __post_init__(self) -> None:
         bind_models(self.settings)
@@ -189,6 +193,7 @@ class Container:
             self.controller,
             self.dead_letters,
             usage=self.usage_counters,
+            validator=ReadingValidator(self.telemetry, self.held_readings, self.ledger),
         )
 
     @cached_property
@@ -207,6 +212,17 @@ class Container:
     def settings_rollout(self) -> SettingsRollout:
         return SettingsRollout(
             self.catalogue, self.buses, self.telemetry, self.settler, self.controller
+        )
+
+    @cached_property
+    def corrections(self) -> ReadingCorrections:
+        return ReadingCorrections(
+            self.catalogue,
+            self.buses,
+            self.telemetry,
+            self.held_readings,
+            self.settler,
+            self.controller,
         )
 
     @cached_property

@@ -326,22 +326,3 @@ def test_base64_payload_event_shape_matches_the_rule(pipeline: Container) -> Non
     e = event(bus, 1, T0, {"m-a": "100.000"})
     assert base64.b64decode(e["raw"]).startswith(b"{")
     assert handlers.ingest_telemetry(e)["status"] == "stored"
-
-
-def test_a_meter_reset_does_not_swallow_the_energy_used_before_it(pipeline: Container) -> None:
-    # GIVEN a flat prepaid meter settled at 02:00, then used 0.5 kWh until 02:40,
-    # when it was replaced: the new register starts at 0.000
-    bus = make_bus(pipeline.ledger, [MeterSpec("m-r", "u-r", FLAT_TWD)])
-    values = {60: "100.000", 70: "100.100", 80: "100.300", 100: "100.500", 110: "0.010"}
-    # (the cycle of minute 100 arrives after the reset's, so it is also reordered)
-    for minute in (60, 70, 80, 110, 100):
-        seq = (minute - 50) // 10
-        handlers.ingest_telemetry(event(bus, seq, T0 + minutes(minute), {"m-r": values[minute]}))
-    # WHEN the next cycles come in a later settlement period
-    handlers.ingest_telemetry(event(bus, 7, T0 + minutes(120), {"m-r": "0.110"}))
-    handlers.ingest_telemetry(event(bus, 8, T0 + minutes(185), {"m-r": "0.210"}))
-    # THEN the 0.5 kWh before the reset and the 0.2 kWh after it are charged at 5 TWD,
-    # and the backwards step itself is not
-    account = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-r"])
-    assert account.settled_kwh == "0.210"
-    assert int(account.balance_minor) == 10_000 - 250 - 100

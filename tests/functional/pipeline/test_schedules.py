@@ -122,18 +122,19 @@ def test_offline_sweep_alerts_once_for_a_silent_gateway_and_a_silent_meter(
     assert topics(pipeline, bus) == ["gateway_offline", "meter_offline"]
 
 
-def test_reverse_energy_and_backwards_reading_alert_once(pipeline: Container) -> None:
+def test_reverse_energy_and_held_readings_alert_once(pipeline: Container) -> None:
     # GIVEN a prepaid meter
     bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD)])
-    # WHEN three cycles show export (negative power) and then a reading goes backwards
+    # WHEN three cycles show export (negative power) and then the readings go backwards
     for seq in (1, 2, 3):
         handlers.ingest_telemetry(
             event(bus, seq, T0 + minutes(seq), {"m-a": "100.100"}, watts={"m-a": -300})
         )
-    handlers.ingest_telemetry(event(bus, 4, T0 + minutes(4), {"m-a": "50.000"}))
-    handlers.ingest_telemetry(event(bus, 5, T0 + minutes(5), {"m-a": "50.010"}))
-    # THEN one reverse-energy alert and one backwards alert, and no negative charge
-    assert topics(pipeline, bus) == ["reading_backwards", "reverse_energy"]
+    for seq, value in ((4, "50.000"), (5, "50.010"), (6, "50.020"), (7, "50.030")):
+        handlers.ingest_telemetry(event(bus, seq, T0 + minutes(seq), {"m-a": value}))
+    # THEN one reverse-energy alert and one alert for the run of held readings (at the
+    # third, not the fourth), and no negative charge
+    assert topics(pipeline, bus) == ["readings_held", "reverse_energy"]
     charges = [
         int(e.amount_minor) for e in pipeline.ledger.entries(bus.company_id, bus.accounts["u-a"])
     ]

@@ -1,0 +1,217 @@
+"""Validation at ingest, before money: every reading of a message is checked against its
+meter's last good reading (``domain/metering.py``) and a failing one is held.
+
+Where the last good reading (the *anchor*) comes from, cheapest first:
+
+1. the meter's row in the bus's previous cycle, which ingest reads anyway;
+2. when that row is missing, errored or held: the newest usable row in the last
+   ``LOOKBACK_CYCLES`` cycles (one Query for the whole message), and the anchor the
+   meter's newest held reading was checked against (one Query for the meter);
+3. a reading a person vouched for, or the opening of a new register after a meter
+   exchange (``Meter.anchors``, in the bus context already);
+4. the account's settlement cursor (one GetItem), so that a meter silent or held for
+   longer than the look-back still cannot hand over a misread as a base.
+
+The newest of these before the reading wins. A good message costs no extra request; a
+held reading costs its ``HeldReading`` item (written once the cycle is stored) and, when
+its run of held readings reaches ``HELD_RUN_ALERT``, one alert to staff with the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ..data import keys
+from ..data.errors import NotFoundError
+from ..data.held_readings import HeldReadings
+from ..data.ledger_store import LedgerStore
+from ..data.models import GatewayCycle, HeldReading
+from ..data.telemetry_store import TelemetryStore
+from ..domain import Reading, format_kwh
+from ..domain.calendar import local_midnight
+from ..domain.metering import HELD_RUN_ALERT, Verdict, rating_of, validate
+from .alerts import Alert
+from .context import BusContext, MeterContext
+from .telemetry import MeterRow, Telemetry, rows_of
+
+LOOKBACK_CYCLES = 60
+
+
+@dataclass(frozen=True)
+class Checked:
+    rows: list[MeterRow]  # every row; a held one carries its reason
+    held: list[HeldReading]  # to write once the cycle is stored (not for a duplicate)
+    alerts: list[Alert]  # runs that just reached HELD_RUN_ALERT
+
+
+class ReadingValidator:
+    def __init__(
+        self, telemetry: TelemetryStore, held: HeldReadings, ledger: LedgerStore | None = None
+    ) -> None:
+        self._telemetry = telemetry
+        self._held = held
+        self._ledger = ledger
+
+    def check(
+        self,
+        bus: BusContext,
+        message: Telemetry,
+        rows: list[MeterRow],
+        previous: list[GatewayCycle],
+    ) -> Checked:
+        before = _rows_by_meter(previous)
+        looked_back: dict[str, Reading] | None = None
+        checked: list[MeterRow] = []
+        held: list[HeldReading] = []
+        alerts: list[Alert] = []
+        for row in rows:
+            if row.import_kwh is None or row.error:
+                checked.append(row)  # nothing read: nothing to hold
+                continue
+            meter_ctx = bus.meters[row.meter_id]
+            reading = Reading(row.read_at, row.import_kwh)
+            prior = before.get(row.meter_id)
+            candidates: list[Reading] = []
+            newest_hold: HeldReading | None = None
+            if prior is not None and prior.usable and prior.import_kwh is not None:
+                candidates.append(Reading(prior.read_at, prior.import_kwh))
+            else:
+                if looked_back is None:
+                    looked_back = self._look_back(bus, message)
+                if row.meter_id in looked_back:
+                    candidates.append(looked_back[row.meter_id])
+                newest_hold = self._held.newest(bus.company_id, row.meter_id)
+                if newest_hold is not None and newest_hold.anchor_at is not None:
+                    candidates.append(
+                        Reading(newest_hold.anchor_at, Decimal(str(newest_hold.anchor_kwh)))
+                    )
+            candidates += _vouched(meter_ctx)
+            anchor = _newest_before(candidates, reading.at)
+            if anchor is None:
+                anchor = self._cursor(bus, meter_ctx, reading.at)
+            verdict = validate(reading, anchor, _rating(meter_ctx), message.received_at)
+            if verdict.good:
+                checked.append(row)
+                continue
+            assert verdict.reason is not None
+            checked.append(replace(row, quarantine=verdict.reason.value))
+            continued = prior is not None and prior.quarantine is not None
+            run = 1 + (int(newest_hold.run) if continued and newest_hold is not None else 0)
+            held.append(_held_item(bus, row, verdict, run))
+            if run == HELD_RUN_ALERT:
+                alerts.append(_run_alert(bus, meter_ctx, row, verdict, run))
+        return Checked(checked, held, alerts)
+
+    def record(self, checked: Checked) -> None:
+        """Once the cycle is stored: the held readings' items."""
+        if checked.held:
+            self._held.hold(checked.held)
+
+    def _look_back(self, bus: BusContext, message: Telemetry) -> dict[str, Reading]:
+        """The newest usable reading of every meter in the look-back window."""
+        cycles = self._telemetry.cycles_before(
+            bus.company_id, bus.gateway.gateway_id, message.cycle_at, LOOKBACK_CYCLES
+        )
+        found: dict[str, Reading] = {}
+        for cycle in cycles:  # newest first
+            for row in rows_of(cycle):
+                if row.usable and row.meter_id not in found and row.import_kwh is not None:
+                    found[row.meter_id] = Reading(row.read_at, row.import_kwh)
+        return found
+
+    def _cursor(self, bus: BusContext, meter_ctx: MeterContext, at: datetime) -> Reading | None:
+        """The account's settlement cursor (a reading already charged to), or the tenancy's
+        opening reading while nothing has been settled."""
+        account_id = meter_ctx.account_id
+        if not account_id or self._ledger is None:
+            return None
+        try:
+            account = self._ledger.get_account(bus.company_id, account_id)
+        except NotFoundError:
+            return None
+        if account.settled_at is None or account.settled_kwh is None:
+            tenancy = meter_ctx.tenancy
+            if tenancy is None:
+                return None
+            # never settled: the tenancy's opening reading is what the tenant pays from
+            start = local_midnight(date.fromisoformat(tenancy.starts_on), bus.tz)
+            cursor = Reading(start, Decimal(str(tenancy.opening_kwh)))
+        else:
+            cursor = Reading(account.settled_at, Decimal(str(account.settled_kwh)))
+        return cursor if cursor.at <= at else None
+
+
+def _rows_by_meter(cycles: Iterable[GatewayCycle]) -> dict[str, MeterRow]:
+    found: dict[str, MeterRow] = {}
+    for cycle in cycles:
+        for row in rows_of(cycle):
+            found.setdefault(row.meter_id, row)
+    return found
+
+
+def _vouched(meter_ctx: MeterContext) -> list[Reading]:
+    """Readings a person vouched for or a new register's opening (``Meter.anchors``)."""
+    out = []
+    for anchor in meter_ctx.meter.anchors or []:
+        out.append(Reading(datetime.fromisoformat(str(anchor["at"])), Decimal(str(anchor["kwh"]))))
+    return out
+
+
+def _newest_before(candidates: list[Reading], at: datetime) -> Reading | None:
+    eligible = [c for c in candidates if c.at <= at]
+    return max(eligible, key=lambda c: c.at) if eligible else None
+
+
+def _rating(meter_ctx: MeterContext) -> Any:
+    override = meter_ctx.unit.max_current_a if meter_ctx.unit is not None else None
+    return rating_of(
+        str(meter_ctx.meter.profile), None if override is None else Decimal(str(override))
+    )
+
+
+def _held_item(bus: BusContext, row: MeterRow, verdict: Verdict, run: int) -> HeldReading:
+    anchor = verdict.anchor
+    return HeldReading(
+        keys.meter_data_pk(bus.company_id, row.meter_id),
+        keys.held_reading_sk(row.read_at),
+        company_id=bus.company_id,
+        meter_id=row.meter_id,
+        gateway_id=bus.gateway.gateway_id,
+        read_at=row.read_at,
+        reading_kwh=format_kwh(row.import_kwh) if row.import_kwh is not None else "0.000",
+        reason=str(verdict.reason),
+        anchor_kwh=format_kwh(anchor.cumulative_kwh) if anchor else None,
+        anchor_at=anchor.at if anchor else None,
+        energy_kwh=None if verdict.energy_kwh is None else format_kwh(verdict.energy_kwh),
+        limit_kwh=None if verdict.limit_kwh is None else format_kwh(verdict.limit_kwh),
+        watts=None if row.watts is None else str(row.watts),
+        run=run,
+    )
+
+
+def _run_alert(
+    bus: BusContext, meter_ctx: MeterContext, row: MeterRow, verdict: Verdict, run: int
+) -> Alert:
+    """One alert per run: a reset, a swapped meter, a stuck glitch; the evidence with it."""
+    anchor = verdict.anchor
+    subject = f"unit:{meter_ctx.unit.unit_id}" if meter_ctx.unit else f"meter:{row.meter_id}"
+    return Alert(
+        bus.company_id,
+        "readings_held",
+        subject,
+        row.read_at,
+        "staff",
+        None,
+        {
+            "meter": row.meter_id,
+            "reason": str(verdict.reason),
+            "held_in_a_row": str(run),
+            "last_good_kwh": format_kwh(anchor.cumulative_kwh) if anchor else "",
+            "last_good_at": anchor.at.isoformat() if anchor else "",
+            "latest_kwh": format_kwh(row.import_kwh) if row.import_kwh is not None else "",
+        },
+    )
