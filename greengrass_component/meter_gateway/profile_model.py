@@ -83,6 +83,15 @@ class RelaySpec(_Strict):
         return 1 if self.kind == "coil" else 3
 
 
+class Rating(_Strict):
+    """What the meter can physically pass, from its datasheet (Imax, Un): the cloud's
+    reading validation holds more energy than this as a spike (docs/metering-data.md)."""
+
+    max_current_a: Decimal = Field(gt=0, le=1000)
+    nominal_voltage_v: Decimal = Field(gt=0, le=1000)
+    phases: Literal[1, 3] = 1
+
+
 class MeterProfile(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
     model: str = Field(min_length=1, max_length=80)
@@ -93,6 +102,7 @@ class MeterProfile(_Strict):
     registers: dict[MeterValueKey, RegisterSpec] = Field(max_length=32)
     extra_registers: dict[str, RegisterSpec] = Field(default_factory=dict, max_length=64)
     relay: RelaySpec | None = None
+    rating: Rating | None = None  # None: not a meter (a relay module)
 
     @model_validator(mode="after")
     def _inside_spans(self) -> MeterProfile:

@@ -10,8 +10,10 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..application import actions, views
+from ..application.live_balance import LiveBalance
 from ..auth.principal import Role
 from ..data.models import LedgerEntryItem, RelayCommand
+from ..domain import format_kwh
 from ..routing.access import ANY_SIGNED_IN, STAFF, current_principal, route
 from ..routing.dependencies import deps
 
@@ -76,6 +78,7 @@ def _row(r: views.UnitRow) -> dict[str, Any]:
         "billing_mode": r.unit.billing_mode,
         "vacant": not r.unit.tenancy_id,
         "balance": _money(int(r.account.balance_minor), r.account.currency) if r.account else None,
+        "live_balance": _live(r.live, str(r.account.currency)) if r.account and r.live else None,
         "power": r.unit.power,
         "power_reason": r.unit.power_reason,
         "meter_online": bool(r.meter.online) if r.meter else None,
@@ -99,6 +102,8 @@ def unit_overview(unit_id: str) -> dict[str, Any]:
         },
         "billing_mode": d.unit.billing_mode,
         "balance": _money(int(d.account.balance_minor), d.account.currency) if d.account else None,
+        # the settled balance less the energy used since the last charge, priced
+        "live_balance": _live(d.live, str(d.account.currency)) if d.account and d.live else None,
         "days_left": d.days_left,
         "power": {
             "state": d.power_state,
@@ -145,8 +150,11 @@ def top_up(unit_id: str) -> Any:
 def get_receipt(unit_id: str, entry_id: str) -> dict[str, Any]:
     """A ledger entry of the unit's current account, as a receipt."""
     p = current_principal(bp, ANY_SIGNED_IN)
-    _, entry = deps().views.entry_of_unit(p, unit_id, entry_id)
-    return {"receipt": _entry(entry)}
+    _, entry, balance_after = deps().views.entry_of_unit(p, unit_id, entry_id)
+    return {
+        "receipt": _entry(entry),
+        "balance_after": _money(balance_after, str(entry.currency)),
+    }
 
 
 @route(bp, "/v1/units/{unit_id}/relay", STAFF, methods=("POST",), body=RelayRequest)
@@ -196,4 +204,13 @@ def _command(c: RelayCommand) -> dict[str, Any]:
         "note": getattr(c, "note", None),
         "issued_at": c.issued_at.isoformat(),
         "outcome": c.outcome,
+    }
+
+
+def _live(live: LiveBalance, currency: str) -> dict[str, Any]:
+    return {
+        **_money(live.balance_minor, currency),
+        "unsettled_kwh": format_kwh(live.unsettled_kwh),
+        "unsettled_minor": live.unsettled_minor,
+        "as_of": live.as_of.isoformat() if live.as_of else None,
     }

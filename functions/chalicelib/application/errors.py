@@ -12,6 +12,7 @@ __all__ = [
     "InvalidTopUpError",
     "InvalidTopUpNoteError",
     "PortalError",
+    "ReceiptTooOldError",
 ]
 
 
@@ -33,3 +34,7 @@ class InvalidRelayRequestError(PortalError):
 
 class InvalidTopUpNoteError(InvalidTopUpError):
     """A top-up note over 200 characters or with control characters."""
+
+
+class ReceiptTooOldError(PortalError):
+    """A receipt whose account has had too many entries since to show its balance then."""

@@ -36,14 +36,17 @@ from ..data.notifications import NotificationStore
 from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
 from ..pipeline.billing_run import last_completed_month
+from .errors import ReceiptTooOldError
 from .estimate import days_left
 from .latest_reading import LatestReadings, StoredReading
+from .live_balance import LiveBalance, live_balance
 from .scope import UnitScope
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 MAX_QUERY_CHARS = 64
 LEDGER_PAGE = 20
+MAX_ENTRIES_AFTER = 2_000  # a receipt's balance-after walks back at most this many
 ALERTS_SHOWN = 5
 RELAY_HISTORY = 5
 USAGE_DAYS = 7
@@ -56,6 +59,7 @@ class UnitRow:
     meter: Meter | None
     gateway: Gateway | None
     bill: Bill | None = None  # postpaid: the bill of the last completed month, if issued
+    live: LiveBalance | None = None  # prepaid: the balance with the unsettled energy priced
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class UnitDetail:
     days_left: int | None
     # The newest stored reading: the gateway's latest cycles, else the Meter item.
     latest: StoredReading | None = None
+    live: LiveBalance | None = None  # the balance with the unsettled energy priced
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -152,16 +157,19 @@ class PortalViews:
                 limit=min(page_size, MAX_PAGE_SIZE),
             )
             month = last_completed_month(now or datetime.now(UTC), selected.time_zone)
-            rows = self._rows(p.company_id, units, month.start.isoformat())
+            rows = self._rows(p.company_id, units, month.start.isoformat(), selected.time_zone)
         alerts = self._notifications.newest(p.company_id, ALERTS_SHOWN)
         if p.role is not Role.COMPANY_ADMIN:
             visible = {f"unit:{r.unit.unit_id}" for r in rows}
             alerts = [a for a in alerts if a.subject_ref in visible]
         return Dashboard(props, selected, rows, next_cursor, alerts)
 
-    def _rows(self, company_id: str, units: list[Unit], bill_month: str) -> list[UnitRow]:
+    def _rows(
+        self, company_id: str, units: list[Unit], bill_month: str, time_zone: str
+    ) -> list[UnitRow]:
         """One page of units with their accounts, postpaid bills of ``bill_month`` (the key
-        is known, so they come in the same batch), meters and gateways: 3 BatchGetItems."""
+        is known, so they come in the same batch), meters and gateways: 3 BatchGetItems;
+        and the live balances: one Query of latest cycles per gateway on the page."""
         accounts, bills = self._ledger.accounts_and_bills(
             company_id,
             {u.account_id for u in units if u.account_id},
@@ -170,19 +178,49 @@ class PortalViews:
         )
         meters = self._catalogue.get_meters(company_id, {u.meter_id for u in units if u.meter_id})
         gateways = self._catalogue.get_gateways(company_id, {m.gateway_id for m in meters.values()})
+        latest = self._latest_of(company_id, units, meters, accounts)
+        tenancies = self._catalogue.get_tenancies(
+            company_id,
+            [u.tenancy_id for u in units if u.tenancy_id and u.account_id in accounts and
+             accounts[u.account_id].settled_at is None],
+        )  # fmt: skip
         rows = []
         for u in units:
             meter = meters.get(u.meter_id or "")
+            account = accounts.get(u.account_id or "")
+            live = None
+            if account is not None:
+                tenancy = tenancies.get(u.tenancy_id or "")
+                live = live_balance(account, u, tenancy, time_zone, latest.get(u.meter_id or ""))
             rows.append(
                 UnitRow(
                     unit=u,
-                    account=accounts.get(u.account_id or ""),
+                    account=account,
                     meter=meter,
                     gateway=gateways.get(meter.gateway_id) if meter else None,
                     bill=bills.get(u.account_id or ""),
+                    live=live,
                 )
             )
         return rows
+
+    def _latest_of(
+        self,
+        company_id: str,
+        units: list[Unit],
+        meters: dict[str, Meter],
+        accounts: dict[str, Account],
+    ) -> dict[str, StoredReading]:
+        """Newest readings of the prepaid meters with an account, by gateway."""
+        by_gateway: dict[str, list[Meter]] = {}
+        for u in units:
+            meter = meters.get(u.meter_id or "")
+            if meter is not None and u.billing_mode == "prepaid" and u.account_id in accounts:
+                by_gateway.setdefault(str(meter.gateway_id), []).append(meter)
+        latest: dict[str, StoredReading] = {}
+        for gateway_id, on_bus in by_gateway.items():
+            latest |= self._latest.of_gateway(company_id, gateway_id, on_bus)
+        return latest
 
     def unit_detail(
         self, p: Principal, unit_id: str, now: datetime | None = None, with_usage: bool = True
@@ -214,14 +252,27 @@ class PortalViews:
             if with_usage:
                 usage = self.daily_usage(p.company_id, meter, prop.time_zone, now)
         estimate = None
+        live = None
+        if account is not None:
+            live = live_balance(account, unit, tenancy, str(prop.time_zone), latest)
         if account is not None and entries is not None:
             estimate = days_left(
-                int(account.balance_minor),
+                live.balance_minor if live else int(account.balance_minor),
                 [(e.entry_kind, int(e.amount_minor), e.occurred_at) for e in entries],
                 now,
             )
         return UnitDetail(
-            unit, prop, meter, account, tenancy, entries or [], commands, usage, estimate, latest
+            unit,
+            prop,
+            meter,
+            account,
+            tenancy,
+            entries or [],
+            commands,
+            usage,
+            estimate,
+            latest,
+            live,
         )
 
     def daily_usage(
@@ -265,12 +316,21 @@ class PortalViews:
 
     def entry_of_unit(
         self, p: Principal, unit_id: str, entry_id: str
-    ) -> tuple[Unit, LedgerEntryItem]:
+    ) -> tuple[Unit, LedgerEntryItem, int]:
+        """The entry and the account's balance right after it (the stored balance less
+        every entry after it: a receipt shows what that top-up made the balance)."""
         unit = self._scope.visible_unit(p, unit_id)
         if not unit.account_id:
             raise NotFoundError("entry not found")
         entry = self._ledger.get_entry(p.company_id, unit.account_id, entry_id)
-        return unit, entry
+        account = self._ledger.get_account(p.company_id, unit.account_id)
+        later = self._ledger.entries_since(
+            p.company_id, unit.account_id, entry.occurred_at, MAX_ENTRIES_AFTER + 1
+        )
+        after = [e for e in later if (e.gsi2sk or "") > (entry.gsi2sk or "")]
+        if len(later) > MAX_ENTRIES_AFTER:
+            raise ReceiptTooOldError("too many entries since this one to show its balance")
+        return unit, entry, int(account.balance_minor) - sum(int(e.amount_minor) for e in after)
 
 
 def _maybe(fetch: Any) -> Any:

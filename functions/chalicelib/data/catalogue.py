@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from . import keys
@@ -296,3 +297,24 @@ class Catalogue:
                 raise ConditionFailedError(f"meter {meter_id} changed meanwhile") from exc
             raise
         return meter
+
+    @staticmethod
+    def set_meter_presence(
+        company_id: str, meter_id: str, online: bool, error: str | None, at: datetime
+    ) -> bool:
+        """Online (or offline with its error) from ``at``; False if a newer change is
+        recorded already (messages can arrive out of order)."""
+        meter = Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
+        actions: list[Action] = [Meter.online.set(online), Meter.presence_at.set(at)]
+        actions.append(Meter.last_error.set(error) if error else Meter.last_error.remove())
+        try:
+            meter.update(
+                actions=actions,
+                condition=Meter.pk.exists()
+                & (Meter.presence_at.does_not_exist() | (Meter.presence_at < at)),
+            )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                return False
+            raise
+        return True

@@ -222,6 +222,11 @@ class Meter(PowerletItem, discriminator="Meter"):
     # validation checks the next readings against the newest of these and the last good
     # reading. [{"at", "kwh", "kind": exchange | accepted | estimate, ...}], newest last.
     anchors = JSONAttribute(null=True)
+    # Presence, written by ingest only when it changes (docs/metering-data.md): offline
+    # after OFFLINE_AFTER failed cycles in a row, with the last error; online again at the
+    # first answer.
+    last_error = UnicodeAttribute(null=True)
+    presence_at = UTCDateTimeAttribute(null=True)
 
 
 class Tenancy(PowerletItem, discriminator="Tenancy"):

@@ -122,8 +122,14 @@ def top_up(ctx: PageContext, unit_id: str) -> Response:
 def receipt(ctx: PageContext, unit_id: str, entry_id: str) -> Response:
     assert ctx.principal is not None
     detail = deps().views.unit_detail(ctx.principal, unit_id, ctx.now)
-    _, entry = deps().views.entry_of_unit(ctx.principal, unit_id, entry_id)
-    return ctx.render("receipt.html", d=detail, entry=entry, back=f"/portal/units/{unit_id}")
+    _, entry, balance_after = deps().views.entry_of_unit(ctx.principal, unit_id, entry_id)
+    return ctx.render(
+        "receipt.html",
+        d=detail,
+        entry=entry,
+        balance_after=balance_after,
+        back=f"/portal/units/{unit_id}",
+    )
 
 
 @page(bp, "/portal/units/{unit_id}/relay", STAFF, methods=("POST",))

@@ -38,5 +38,7 @@ def tenant_home(ctx: PageContext) -> Response:
 def tenant_receipt(ctx: PageContext, unit_id: str, entry_id: str) -> Response:
     assert ctx.principal is not None
     detail = deps().views.unit_detail(ctx.principal, unit_id, ctx.now)
-    _, entry = deps().views.entry_of_unit(ctx.principal, unit_id, entry_id)
-    return ctx.render("receipt.html", d=detail, entry=entry, back="/tenant")
+    _, entry, balance_after = deps().views.entry_of_unit(ctx.principal, unit_id, entry_id)
+    return ctx.render(
+        "receipt.html", d=detail, entry=entry, balance_after=balance_after, back="/tenant"
+    )

@@ -194,6 +194,7 @@ class Container:
             self.dead_letters,
             usage=self.usage_counters,
             validator=ReadingValidator(self.telemetry, self.held_readings, self.ledger),
+            catalogue=self.catalogue,
         )
 
     @cached_property
