@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def seed(resources: ProvisionedStack) -> Seeded:
-        info = seed_demo(resources)
+        info = seed_demo(resources, time_scale=args.time_scale)
         return Seeded(info, demo_gateways(args.modbus_port, args.modbus_port + 100))
 
     stop = threading.Event()

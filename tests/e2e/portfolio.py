@@ -32,7 +32,7 @@ from chalicelib.pipeline.senders import thing_name_for
 from chalicelib.wiring.settings import Settings
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.resources import ProvisionedStack
-from local_aws.seed import ensure_thing, ensure_user
+from local_aws.seed import ensure_thing, ensure_user, simulated_max_current
 from local_aws.stack import free_port
 from local_run.gateways import LocalGateway, load_buses
 from local_run.system import Seeded
@@ -180,6 +180,7 @@ def seed_portfolio(stack: ProvisionedStack, mqtt_ports: dict[str, int]) -> Seede
                 meter_id=spec.meter_id,
                 account_id=spec.account_id,
                 tenancy_id=tenancy_id,
+                max_current_a=simulated_max_current(TIME_SCALE[spec.gateway_id]),
             )
         )
     Catalogue.save_all(items)
