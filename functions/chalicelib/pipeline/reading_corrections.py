@@ -96,7 +96,7 @@ class ReadingCorrections:
             },
         )
         released = self._release_after(company_id, meter_id, at, actor, now, "meter exchange")
-        settled = self._settle_through(bus, meter_ctx, [old_final, opening], now)
+        settled = self._settle_through(bus, meter_ctx, [old_final, opening], now, "meter exchange")
         self._record(
             company_id,
             actor,
@@ -162,7 +162,8 @@ class ReadingCorrections:
                     "recorded_at": now.isoformat(),
                 },
             )
-            settled = self._settle_through(bus, meter_ctx, [Reading(read_at, value)], now)
+            why = "reading accepted" if decision == "accept" else "estimated reading"
+            settled = self._settle_through(bus, meter_ctx, [Reading(read_at, value)], now, why)
             self._buses.forget()
         self._record(
             company_id,
@@ -184,7 +185,12 @@ class ReadingCorrections:
     # --- shared ---
 
     def _settle_through(
-        self, bus: BusContext, meter_ctx: MeterContext, last: list[Reading], now: datetime
+        self,
+        bus: BusContext,
+        meter_ctx: MeterContext,
+        last: list[Reading],
+        now: datetime,
+        correction: str,
     ) -> bool:
         """A prepaid account charged up to ``last`` (the good readings before it first),
         its state's snapshot and control step brought up to date."""
@@ -201,7 +207,9 @@ class ReadingCorrections:
                 for r in unsettled_readings(self._telemetry, bus, meter_ctx, mstate.settled_at, now)
                 if r.at < until
             ]
-            mstate, settled = self._settler.settle(bus, meter_ctx, mstate, [*before, *last])
+            mstate, settled = self._settler.settle(
+                bus, meter_ctx, mstate, [*before, *last], correction
+            )
             if settled is None:
                 return None
             control = self._controller.plan(bus, meter_ctx, mstate, now)

@@ -120,6 +120,7 @@ class Settler:
         meter_ctx: MeterContext,
         state: MeterControlState,
         readings: Sequence[Reading],
+        correction: str | None = None,
     ) -> tuple[MeterControlState, Settled | None]:
         """Charge the readings after the cursor: the meter's state after, and the
         settlement (None if there was nothing to charge, or another writer moved the
@@ -144,12 +145,16 @@ class Settler:
                 kind=EntryKind.CONSUMPTION_CHARGE,
                 amount=Money(-plan.charge.amount_minor, plan.charge.currency),
                 occurred_at=plan.end.at,
-                memo=f"{format_kwh(plan.energy_kwh)} kWh",
+                # A person's correction (a meter exchange, an accepted or estimated
+                # reading) is named, so the tenant's statement says why the figure is what it is.
+                memo=f"{format_kwh(plan.energy_kwh)} kWh"
+                + (f" ({correction})" if correction else ""),
                 refs={
                     "meter": meter_id,
                     "from_kwh": format_kwh(cursor.cumulative_kwh),
                     "to_kwh": format_kwh(plan.end.cumulative_kwh),
                     "tariff": meter_ctx.tariff.tariff_id,
+                    **({"correction": correction} if correction else {}),
                 },
             )
         expected = None if state.never_settled else cursor.at

@@ -176,8 +176,11 @@ def test_an_estimate_replaces_a_held_reading_and_is_charged_once(pipeline: Conta
         bus.company_id, "u-v", at, "estimate", "user:s", "usual use", T0 + minutes(5),
         estimate_kwh=Decimal("100.150"),
     )  # fmt: skip
-    # THEN the account is charged up to the estimate at once: 0.15 kWh
+    # THEN the account is charged up to the estimate at once: 0.15 kWh, and the tenant's
+    # ledger says it was an estimate
     assert charged(pipeline, bus) == 75
+    memos = [e.memo for e in pipeline.ledger.entries(bus.company_id, bus.accounts["u-v"])]
+    assert "0.050 kWh (estimated reading)" in memos  # from 100.100 to the estimate
     (item,) = pipeline.held_readings.of_meter(bus.company_id, "m-v")
     assert (item.status, item.replacement_kwh, item.reading_kwh) == (
         "replaced",
