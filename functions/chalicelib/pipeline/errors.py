@@ -53,3 +53,13 @@ class ControlContentionError(PipelineError):
 
 class ReadingCorrectionError(PipelineError, ValueError):
     """A held reading's decision or a meter exchange that cannot be applied as asked."""
+
+
+class ReadingAlreadyDecidedError(ReadingCorrectionError):
+    """The held reading was decided already (or by someone else meanwhile): a decision is
+    made once."""
+
+
+class ReadingBelowAnchorError(ReadingCorrectionError):
+    """Accepting (or estimating) a value below the last good reading: a reset or a swap,
+    which only a meter exchange can record without charging energy twice or losing it."""
