@@ -11,7 +11,8 @@ In this order:
    ``HISTORY`` (30 days) of valid readings before it, times the time to the end. No
    history (under a day of it): nothing is added. An estimate that follows an estimate
    with no new reading keeps the first one's base and rate; at most
-   ``MAX_ESTIMATES_IN_A_ROW`` in a row, then the bill waits for a real reading.
+   ``MAX_ESTIMATES_IN_A_ROW`` in a row, then the bill waits for a real reading. The
+   history is the tenancy's own: a new tenant is not billed on the last one's habits.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class MeterAt:
     meter_id: str
     start: datetime  # the period's readings are read from here (its start less the window)
     end: datetime
+    tenancy_start: datetime  # history is the tenant's own: nothing before this counts
 
 
 def find_closing(readings: BillReadings, where: MeterAt, opening: Opening) -> Closing:
@@ -76,7 +78,12 @@ def find_closing(readings: BillReadings, where: MeterAt, opening: Opening) -> Cl
 
 
 def _daily(readings: BillReadings, where: MeterAt, last: Reading, opening: Opening) -> Decimal:
-    first = readings.first_since(where.gateway_id, where.meter_id, last.at - HISTORY, last.at)
+    since = max(last.at - HISTORY, where.tenancy_start)
+    first = (
+        readings.first_since(where.gateway_id, where.meter_id, since, last.at)
+        if since < last.at
+        else None
+    )
     if first is None and not opening.estimated and opening.reading.at < last.at:
         first = opening.reading  # the history's cycles are gone: the period's own use
     return ZERO_KWH if first is None else daily_usage_kwh(first, last)

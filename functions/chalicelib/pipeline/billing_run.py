@@ -212,10 +212,19 @@ class BillingRun:
         """Issue one period's bill; the cursor it moved to, or None if it existed already."""
         start_at = local_midnight(period.start, target.tz) - CLOSING_WINDOW
         where = MeterAt(
-            target.gateway_id, target.meter_id, start_at, local_midnight(period.end, target.tz)
+            target.gateway_id,
+            target.meter_id,
+            start_at,
+            local_midnight(period.end, target.tz),
+            target.tenancy_opening.at,
         )
         closing = find_closing(readings, where, opening)
         between = self._between(target, readings, where, opening, closing)
+        if opening.estimated and any(
+            r.cumulative_kwh > closing.reading.cumulative_kwh for r in between
+        ):
+            # Above the closing, then down to it: a reset after an estimate, not an over-estimate.
+            raise RegisterBackwardsError(f"{target.meter_id}: register went down to the closing")
         priced_from = opening.reading
         over = opening.reading.cumulative_kwh - closing.reading.cumulative_kwh
         if opening.estimated and over > 0:

@@ -137,3 +137,15 @@ def test_a_charge_without_its_bill_is_held_not_repeated(pipeline: Container) -> 
     assert len(bill_entries(pipeline, bus, "u-a")) == 1
     assert bills(pipeline, bus, "u-a") == []
     assert [n.topic for n in pipeline.notifier.outbox(bus.company_id)] == ["bill_held"]
+
+
+def test_a_closed_account_is_not_billed(pipeline: Container) -> None:
+    # GIVEN an account a move-out closed before the job ran
+    bus = _bus_with_readings(pipeline)
+    account = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-a"])
+    account.update(actions=[Account.closed_at.set(local("2026-11-20"))])
+    # WHEN November is billed
+    result = run(pipeline, bus, ONE_MONTH)
+    # THEN the transaction's account condition refuses it: no bill, no charge, a reason
+    assert result.held == {"u-a": "account_closed"} and result.billed == ["u-z"]
+    assert bills(pipeline, bus, "u-a") == [] and bill_entries(pipeline, bus, "u-a") == []

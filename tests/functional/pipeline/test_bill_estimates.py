@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.auth.principal import Principal, Role
 from chalicelib.wiring.container import Container
 
 from .billing_rig import (
@@ -112,6 +113,14 @@ def test_an_over_estimate_is_credited_as_it_was_charged_on_its_own_line_and_entr
         -int(dec.total_minor),
     )
     assert pipeline.ledger.balance_minor(bus.company_id, account_id) == -truth
+    # AND the bill pages say so: November estimated, December from it to the real reading
+    admin = Principal(bus.company_id, "admin", "admin@example.com", Role.COMPANY_ADMIN)
+    shown = pipeline.bills.bill_of_unit(admin, "u-e", f"{account_id}:2026-11-01")
+    assert shown.summary.estimated and shown.adds_up
+    shown = pipeline.bills.bill_of_unit(admin, "u-e", f"{account_id}:2026-12-01")
+    assert shown.adds_up and shown.total_minor < 0 and not shown.summary.estimated
+    assert shown.opening is not None and shown.closing is not None
+    assert (shown.opening.cumulative_kwh, shown.closing.cumulative_kwh) == (130, 127)
     # AND January is billed from the real 127.000
     store(pipeline, bus, 40, local("2027-01-31", "23:00"), {"m-e": "135.000"})
     run(pipeline, bus, FEB_2)
