@@ -9,7 +9,7 @@ cannot both settle the same energy: the loser sees ``CursorMovedError``.
 
 A postpaid bill is the same move with one more item in front: the bill itself,
 put on condition that the period has no bill yet (``settle_bill``). So a bill
-exists if and only if it was charged and the cursor stands at its closing reading.
+exists if and only if its charge was posted and the cursor moved to its closing reading.
 """
 
 from __future__ import annotations
