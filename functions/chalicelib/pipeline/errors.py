@@ -63,3 +63,54 @@ class ReadingAlreadyDecidedError(ReadingCorrectionError):
 class ReadingBelowAnchorError(ReadingCorrectionError):
     """Accepting (or estimating) a value below the last good reading: a reset or a swap,
     which only a meter exchange can record without charging energy twice or losing it."""
+
+
+class BillHeldError(PipelineError):
+    """A unit's next bill cannot be made safely now. It waits (later periods wait behind
+    it, so bills stay in order); ``reason`` is returned and logged, and staff are told
+    when ``tell_staff``."""
+
+    reason = "held"
+    tell_staff = True
+
+
+class NoTariffError(BillHeldError):
+    """The unit has no current tenancy or tariff to bill."""
+
+    reason = "no_tenancy_or_tariff"
+    tell_staff = False
+
+
+class RegisterResetError(BillHeldError):
+    """The 15-minute buckets hold more energy than the register rose over the period: a
+    reset or a replaced meter. Billing the closing alone would drop the energy before it."""
+
+    reason = "register_reset"
+
+
+class RegisterBackwardsError(BillHeldError):
+    """The register at the period end is below a real reading before it: a reset or a
+    replaced meter the closing cannot be computed across."""
+
+    reason = "register_backwards"
+
+
+class EstimateLimitError(BillHeldError):
+    """The period end has no reading and the periods before it were already estimated
+    ``MAX_ESTIMATES_IN_A_ROW`` times: the bill waits for a real reading."""
+
+    reason = "estimates_in_a_row"
+
+
+class BillCursorBehindError(BillHeldError):
+    """The account's cursor is not at its last bill's closing reading: a bill issued before
+    bills were atomic and never charged. A human charges or voids it before billing goes on."""
+
+    reason = "cursor_not_at_last_bill"
+
+
+class BillConflictError(BillHeldError):
+    """The ledger refused the bill's entries: an entry id already used for other content,
+    a charge without its bill, or an account in another currency. Nothing was written."""
+
+    reason = "ledger_conflict"

@@ -266,6 +266,7 @@ class Container:
             self.settlements,
             dispatch,
             self.bill_store,
+            self.notifier,
         )
 
     # --- identity ---
