@@ -20,16 +20,17 @@ so a relay that a missing charge held on (or an overcharge held off) is put righ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from ..data.audit import AuditLog, audit_event
 from ..data.catalogue import Catalogue
 from ..data.control_state import MeterControlState
-from ..data.held_readings import HELD, HeldReadings
+from ..data.held_readings import HELD, MAX_HELD_READ, HeldReadings
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading, format_kwh, kwh
+from ..observability import logger
 from .contention import MeterChange, update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
 from .control import Controller
@@ -42,6 +43,9 @@ from .settler import Settler
 from .unsettled import unsettled_readings
 
 MAX_STATE_ATTEMPTS = 6
+# Held readings an exchange resolves: 50 pages of 200, a week of one-minute polling.
+MAX_RELEASE_PAGES = 50
+KEY_RESOLUTION = timedelta(milliseconds=1)  # held readings are keyed by the millisecond
 
 
 @dataclass(frozen=True)
@@ -206,11 +210,10 @@ class ReadingCorrections:
             mstate = self._settler.refresh(bus, meter_ctx, mstate)
             if mstate.settled_at is None or mstate.settled_at > until:
                 return None  # already charged past it: nothing of this reading is owed
-            before = [
-                r
-                for r in unsettled_readings(self._telemetry, bus, meter_ctx, mstate.settled_at, now)
-                if r.at < until
-            ]
+            since = unsettled_readings(
+                self._telemetry, bus, meter_ctx, mstate.settled_at, now, upto=until
+            )
+            before = [r for r in since if r.at < until]
             mstate, settled = self._settler.settle(
                 bus, meter_ctx, mstate, [*before, *last], correction
             )
@@ -235,11 +238,28 @@ class ReadingCorrections:
     def _release_after(
         self, company_id: str, meter_id: str, at: datetime, actor: str, now: datetime, why: str
     ) -> int:
-        """Held readings of the new register (after the exchange) are resolved by it."""
+        """Held readings of the new register (after the exchange) are resolved by it: every
+        one, page by page (days of hourly readings are more than a page), newest first."""
         released = 0
-        for item in self._held.of_meter(company_id, meter_id):
-            if item.status == HELD and item.read_at >= at:
-                released += self._held.decide(item, "accepted", actor, now, why)
+        before: datetime | None = None
+        for _ in range(MAX_RELEASE_PAGES):
+            items = self._held.of_meter(company_id, meter_id, MAX_HELD_READ, before)
+            for item in items:
+                if item.read_at < at:
+                    return released
+                if item.status == HELD:
+                    released += self._held.decide(item, "accepted", actor, now, why)
+            if len(items) < MAX_HELD_READ:
+                return released
+            before = items[-1].read_at - KEY_RESOLUTION  # the page's oldest is done
+        # The exchange is recorded and will be settled: the oldest stay listed as held,
+        # for staff to reject (they never charge either way).
+        logger.warning(
+            "meter %s: exchange at %s released its newest %d held readings, older ones left",
+            meter_id,
+            at.isoformat(),
+            released,
+        )
         return released
 
     def _record(

@@ -28,12 +28,19 @@ def unsettled_readings(
     meter_ctx: MeterContext,
     cursor_at: datetime,
     now: datetime,
+    upto: datetime | None = None,
 ) -> list[Reading]:
     """Every reading since the cursor, up to a cycle still on its way (pipeline/gaps.py):
     time-of-use splits each interval over its bands, a reset must not swallow the energy
-    used before it, and for the rest the charge is the same as from the last one."""
-    start = max(cursor_at, now - MAX_UNSETTLED_LOOKBACK)
-    cycles, by_meter = bus_history(telemetry, bus, start, now + CLOCK_SKEW)
+    used before it, and for the rest the charge is the same as from the last one.
+
+    ``upto``: only the readings until then (a meter exchange recorded days after it
+    happened charges the old register up to the exchange): the look-back limit counts
+    back from it, not from ``now``, or the readings just before the exchange would be
+    left out and a time-of-use interval up to it split over the bands by time."""
+    until = now if upto is None else min(upto, now)
+    start = max(cursor_at, until - MAX_UNSETTLED_LOOKBACK)
+    cycles, by_meter = bus_history(telemetry, bus, start, until + CLOCK_SKEW)
     return complete_readings(
-        cycles, by_meter, meter_ctx.meter.meter_id, cursor_at, now + CLOCK_SKEW, now
+        cycles, by_meter, meter_ctx.meter.meter_id, cursor_at, until + CLOCK_SKEW, now
     )
