@@ -102,8 +102,17 @@ def reliability_month(results: BenchResults) -> str:
 | bill job killed after its first bill, then run again | {count(s("bill_crashes"))} crash; \
 {count(s("bills_charged_exactly_once"))} of {count(s("postpaid_bills"))} bills charged exactly once |
 | money charged in the month | {dec(s("charged_minor_total"))} minor units |
+| misreads (about one per meter-week), each held | {dec(s("misreads_injected"))} injected \
+({_misread_kinds(soak)}); {dec(s("misreads_held"))} held; **{count(s("misreads_charged"))} charged** |
+| meters swapped or reset, the exchange recorded after the alert | {_changes(soak)}; \
+{count(s("exchanges_recorded"))} exchanges recorded by the landlord after the `readings_held` alert; \
+both sides charged once (the accounts above) |
+| readings held: stored = expected | {dec(s("readings_held"))} = {dec(s("readings_held_expected"))}; \
+{dec(s("held_items_as_expected"))} of {dec(s("held_items"))} held-reading items with the expected \
+reason and status |
 | policy disconnects | {count(s("policy_disconnects"))}; {count(s("forbidden_disconnects"))} inside friendly \
-hours or for a never-disconnect tenancy |
+hours or for a never-disconnect tenancy; {count(s("disconnects_not_justified"))} not justified by \
+the independent balance at their instant (so none caused by a held reading) |
 | relays whose final desired state is not the policy's | {count(s("relays_not_as_policy"))} |
 | messages: cycles stored / copies ignored / rejected | {dec(soak.number("outcomes", "cycle:stored"))} / \
 {dec(soak.number("outcomes", "duplicate:duplicate"))} / {count(s("messages_rejected"))} \
@@ -121,6 +130,24 @@ class _Summary:
 
     def __call__(self, name: str) -> float:
         return self._soak.number("summary", name)
+
+
+def _misread_kinds(soak: Figures) -> str:
+    kinds = soak.mapping("field_faults", "misreads")
+    names = {"zero": "zero", "glitch": "+50 kWh glitch", "bit_flip": "bit flip"}
+    return ", ".join(f"{count(kinds[k])} {names.get(k, k)}" for k in names if k in kinds)
+
+
+def _changes(soak: Figures) -> str:
+    changes = soak.sequence("field_faults", "changes")
+    kinds = Counter(str(c["kind"]) for c in changes)
+    swaps, resets = soak.number("summary", "swaps"), soak.number("summary", "resets")
+    used, new = kinds["swap_used_meter"], kinds["swap_new_meter"]
+    tariffs = ", ".join(TARIFFS.get(str(c["tariff"]), str(c["tariff"])) for c in changes)
+    return (
+        f"{count(swaps)} swapped ({used} for a used meter, {new} for a new one), "
+        f"{count(resets)} reset, on prepaid meters ({tariffs})"
+    )
 
 
 def _by_tariff(counts: Counter[str]) -> str:

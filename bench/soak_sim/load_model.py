@@ -1,7 +1,7 @@
 """Each meter's true cumulative register: a deterministic load (seeded per meter), in Wh.
 
-Integer watt-hours keep the register exact at 3 decimals of kWh. A replaced meter's
-register restarts at 0 at the replacement instant (the new meter counts from there).
+Integer watt-hours keep the register exact at 3 decimals of kWh. A meter swapped or reset
+(``field_faults.py``) shows another register from that instant on, counting the same load.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ class LoadModel:
     opening_wh: int
     base_w: int
     evening_w: int
-    replaced_at: datetime | None = None
 
     def watts(self, hour_local: int, day: int) -> int:
         rng = random.Random(f"{self.seed}:{self.meter_id}:{day}:{hour_local}")
@@ -42,8 +41,6 @@ def registers(
             local_hour = (at.hour + utc_offset_h) % 24
             day = (at - start).days
             register += int(Decimal(model.watts(local_hour, day)) * hours_per_step)
-        if model.replaced_at is not None and at == model.replaced_at:
-            register = 0  # the new meter, installed at this instant, reads 0.000
         values.append(register)
     return values
 

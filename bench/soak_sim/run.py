@@ -17,11 +17,21 @@ from chalicelib.wiring.container import Container, using
 from chalicelib.wiring.settings import Settings
 from local_aws.stack import LocalStack
 
+from .field_faults import QUIET_CYCLES, FieldFaults, apply_register_changes, plan_field_faults
+from .landlord import ExchangeRecord, record_exchanges
 from .load_model import as_kwh, registers
 from .month_end import bill_the_month
-from .portfolio import START, UTC_OFFSET_H, SimGateway, plan_portfolio, seed_portfolio
-from .traffic import Delivery, Produced, gateway_traffic
-from .verify import Findings, check_accounts, check_readings, check_relays
+from .portfolio import START, UTC_OFFSET_H, SimGateway, SimMeter, plan_portfolio, seed_portfolio
+from .traffic import Delivery, Produced, gateway_traffic, killed_cycle, silent_window
+from .truth import Truth
+from .verify import (
+    Findings,
+    check_accounts,
+    check_disconnects,
+    check_held_items,
+    check_readings,
+    check_relays,
+)
 
 TOP_UP_MINOR = 40_000
 OPS_EVERY = timedelta(days=3)
@@ -49,22 +59,47 @@ class Ledgerbook:
     manual: list[str]
     errors: list[str]
     retried: list[str] = field(default_factory=list)  # answered 409/503, retried as a client does
+    top_up_times: list[tuple[str, datetime, int]] = field(default_factory=list)  # account, at
+
+
+def ops_times(days: int) -> list[datetime]:
+    """The operations rounds: every OPS_EVERY from half of it, inside the run."""
+    end = START + timedelta(days=days)
+    out = []
+    at = START + OPS_EVERY / 2
+    while at < end:
+        out.append(at)
+        at += OPS_EVERY
+    return out
 
 
 def build(
     params: SoakParams,
-) -> tuple[list[SimGateway], dict[str, list[int]], list[Delivery], Produced]:
+) -> tuple[list[SimGateway], dict[str, list[int]], list[Delivery], Produced, FieldFaults]:
     plan = plan_portfolio(params.meters, params.gateways, params.seed)
     step = timedelta(minutes=params.cycle_min)
     count = params.days * 24 * 60 // params.cycle_min
-    # A meter of the last gateway is swapped for a new one half-way through.
-    victim = plan[-1].meters[-1]
-    victim.model = replace(victim.model, replaced_at=START + (count // 2) * step)
     regs = {
         m.meter_id: registers(m.model, START, step, count, UTC_OFFSET_H)
         for gw in plan
         for m in gw.meters
     }
+    rounds = ops_times(params.days)
+
+    def busy(gw: SimGateway, m: SimMeter, k: int) -> bool:
+        """Another fault widens the gap to the meter's last good reading there."""
+        killed = killed_cycle(gw, len(plan), count)
+        if killed is not None and killed - 1 <= k <= killed + QUIET_CYCLES:
+            return True
+        silent = silent_window(gw, START, params.days)
+        if silent is None or m is not gw.meters[0]:
+            return False
+        return silent[0] - step <= START + k * step < silent[1] + QUIET_CYCLES * step
+
+    faults = plan_field_faults(
+        plan, regs, START, step, rounds[-1] if rounds else None, params.seed, busy
+    )
+    apply_register_changes(regs, faults)
     produced = Produced()
     counter = [0]
     deliveries: list[Delivery] = []
@@ -80,11 +115,12 @@ def build(
             produced,
             counter,
             params.reorder_rate,
+            faults,
         )
     if len(deliveries) > MAX_DELIVERIES:
         raise ValueError(f"{len(deliveries)} deliveries: more than {MAX_DELIVERIES}")
     deliveries.sort()
-    return plan, regs, deliveries, produced
+    return plan, regs, deliveries, produced, faults
 
 
 def ops_round(
@@ -102,6 +138,7 @@ def ops_round(
     for m in prepaid[:3]:
         key = f"soak-{gw.index}-{n}-{m.unit_id}"
         book.top_ups[m.account_id] = book.top_ups.get(m.account_id, 0) + TOP_UP_MINOR
+        book.top_up_times.append((m.account_id, at, TOP_UP_MINOR))
         for _ in range(2):
             jobs.append(
                 lambda m=m, key=key: mc.top_up(
@@ -151,7 +188,7 @@ def _retry(job: Any, first: Exception, book: Ledgerbook) -> Any:
 
 def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
     wall0 = time.monotonic()
-    plan, regs, deliveries, produced = build(params)
+    plan, regs, deliveries, produced, faults = build(params)
     log(
         f">> soak: {params.days} d x {params.meters} meters x {params.gateways} gateways, {len(deliveries)} deliveries"
     )
@@ -169,7 +206,7 @@ def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
                 for m in gw.meters:
                     m.model = replace(m.model, opening_wh=regs[m.meter_id][0])
             seed_portfolio(svc.ledger, plan, opening)
-            report = drive(svc, params, plan, deliveries, produced, log)
+            report = drive(svc, params, plan, deliveries, produced, faults, log)
             report["peak_rss_mb_standin"] = stack.peak_rss_mb()
     finally:
         stack.stop()
@@ -192,9 +229,11 @@ def drive(
     plan: list[SimGateway],
     deliveries: list[Delivery],
     produced: Produced,
+    faults: FieldFaults,
     log: Any,
 ) -> dict[str, Any]:
     book = Ledgerbook({}, [], [])
+    exchanges: dict[str, ExchangeRecord] = {}
     outcomes: Counter[str] = Counter()
     rejected: Counter[str] = Counter()
     unexpected: list[str] = []
@@ -208,6 +247,10 @@ def drive(
     while queue:
         d = queue.pop()
         if d.at >= next_ops:
+            # The landlord first records the swaps and resets staff were alerted to.
+            for done_now in record_exchanges(svc, faults, next_ops, exchanges):
+                g = faults.changes[done_now.meter_id].gateway.index
+                last_policy_at[g] = max(last_policy_at.get(g, next_ops), next_ops)
             gw = plan[rounds % len(plan)]
             racing = [d] + [queue.pop() for _ in range(min(2, len(queue)))]
             results = ops_round(svc, gw, next_ops, rounds, book, racing)
@@ -230,9 +273,15 @@ def drive(
         if done % 500 == 0:
             log(f"   {done}/{len(deliveries)} deliveries, {time.monotonic() - t0:.0f} s")
     billed_until, bill_crashes = bill_the_month(svc, plan, params.days)
-    found: Findings = check_readings(svc, plan, produced, START, params.days)
-    check_accounts(svc, plan, produced, START, book.top_ups, found, billed_until)
+    truth = Truth(produced, faults, exchanges)
+    found: Findings = check_readings(svc, plan, truth, START, params.days)
+    check_held_items(svc, plan, truth, found)
+    check_accounts(svc, plan, truth, START, book.top_ups, found, billed_until)
     check_relays(svc, plan, last_policy_at, found)
+    check_disconnects(svc, plan, truth, START, book.top_up_times, found)
+    for change in faults.changes.values():
+        if change.meter.meter_id not in exchanges:
+            found.failures.append(f"{change.meter.meter_id}: {change.kind} never alerted/recorded")
     found.failures += unexpected
     if book.errors:
         found.failures += [f"client error: {e}" for e in book.errors]
@@ -242,6 +291,16 @@ def drive(
         "readings_produced": sum(r["produced"] for r in found.readings.values()),
         "readings_stored": sum(r["stored"] for r in found.readings.values()),
         "meters_with_differing_readings": sum(1 for r in found.readings.values() if r["differing"]),
+        "readings_held_expected": sum(r["held_expected"] for r in found.readings.values()),
+        "readings_held": sum(r["held"] for r in found.readings.values()),
+        "misreads_injected": faults.misread_count,
+        "misreads_held": found.misreads["held"],
+        "misreads_charged": found.misreads["charged"],
+        "swaps": sum(1 for c in faults.changes.values() if c.swap),
+        "resets": sum(1 for c in faults.changes.values() if not c.swap),
+        "exchanges_recorded": len(exchanges),
+        "held_items_as_expected": found.held_items["as_expected"],
+        "held_items": found.held_items["items"],
         "accounts": len(found.accounts),
         "accounts_exact": sum(
             1 for a in accounts if a["stored_minor"] == a["derived_minor"] == a["independent_minor"]
@@ -260,6 +319,7 @@ def drive(
         "charged_minor_total": sum(a["charged_minor"] for a in accounts),
         "policy_disconnects": sum(r["policy_offs"] for r in found.relays.values()),
         "forbidden_disconnects": sum(r["bad_offs"] for r in found.relays.values()),
+        "disconnects_not_justified": sum(r["unjustified_offs"] for r in found.relays.values()),
         "relays_not_as_policy": sum(
             1 for r in found.relays.values() if r["desired"] != r["policy"]
         ),
@@ -276,6 +336,10 @@ def drive(
         "ops_rounds": rounds,
         "client_retries": book.retried,
         "top_ups_minor": book.top_ups,
+        "field_faults": {
+            **faults.report(),
+            "exchanges": [e.__dict__ for e in exchanges.values()],
+        },
         "readings": found.readings,
         "accounts": found.accounts,
         "relays": found.relays,

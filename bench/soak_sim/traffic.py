@@ -9,7 +9,9 @@ and the pipeline takes its "now" from there. Faults, per gateway:
 - one in ten messages overtaken by the next one (reordered);
 - malformed (not JSON, schema violations) and oversized payloads;
 - a message claiming another gateway's meters, and a real cycle carrying one such row;
-- a meter silent for a day, a meter replaced (its register restarts at 0);
+- a meter silent for a day;
+- the field's reading faults (``field_faults.py``): misreads in single cycles, meters
+  swapped or reset (their new register is reported from the change on);
 - clock skew: gateway 1 stamps its cycles 97 s fast;
 - SIGKILL mid-cycle: gateway 2 (or the last) dies two thirds of the way through while
   reading its bus. What the cloud sees is what the component's spool does
@@ -28,6 +30,7 @@ from typing import Any
 
 from bench.support.telemetry_events import cycle_payload, raw_event
 
+from .field_faults import FieldFaults, Misread
 from .load_model import as_kwh
 from .portfolio import SimGateway
 
@@ -52,6 +55,11 @@ class Produced:
     """What the meters really showed, as reported (time of the read, register in Wh)."""
 
     readings: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+    # the readings reported wrong (``readings`` has the wrong register), by read time
+    misreads: dict[str, dict[datetime, Misread]] = field(default_factory=dict)
+    # a changed meter's readings: when their cycle was first sent (held until the
+    # exchange is recorded), by read time
+    first_sent: dict[str, dict[datetime, datetime]] = field(default_factory=dict)
     timeouts: dict[str, int] = field(default_factory=dict)
     last_stamp: dict[int, datetime] = field(default_factory=dict)
     killed_cycles: dict[int, datetime] = field(default_factory=dict)  # gateway -> cycle time
@@ -89,6 +97,7 @@ def gateway_traffic(
     produced: Produced,
     counter: list[int],
     reorder_rate: float = 0.1,
+    faults: FieldFaults | None = None,
 ) -> list[Delivery]:
     rng = random.Random(f"{seed}:traffic:{gw.index}")
     spool_id = f"{seed:08x}{gw.index:08x}"[-16:]
@@ -97,6 +106,7 @@ def gateway_traffic(
     downs = outages(rng, start, days)
     count = len(next(iter(registers.values())))
     out: list[Delivery] = []
+    faults = faults or FieldFaults()
 
     def add(at: datetime, kind: str, event: dict[str, Any]) -> None:
         counter[0] += 1
@@ -119,16 +129,20 @@ def gateway_traffic(
             add(again, "duplicate", raw_event(last_sent[1], gw.thing_name, again))
             continue
         rows: list[dict[str, Any]] = []
+        read_at = stamp + timedelta(milliseconds=READ_DT_MS)
         for m in gw.meters:
             if silent and m is gw.meters[0] and silent[0] <= real < silent[1]:
                 rows.append({"i": m.meter_id, "dt": 1500, "er": "timeout"})
                 produced.timeouts[m.meter_id] = produced.timeouts.get(m.meter_id, 0) + 1
                 continue
             wh = registers[m.meter_id][k]
+            misread = faults.misread(m.meter_id, k)
+            if misread is not None:
+                wh = misread.reported_wh
+                produced.misreads.setdefault(m.meter_id, {})[read_at] = misread
             rows.append(
                 {"i": m.meter_id, "dt": READ_DT_MS, "ie": str(as_kwh(wh)), "xe": "0.000", "r": 1}
             )
-            read_at = stamp + timedelta(milliseconds=READ_DT_MS)
             produced.readings.setdefault(m.meter_id, []).append((read_at, wh))
         if k == carry_foreign_at:
             rows.append(foreign_row)
@@ -141,6 +155,9 @@ def gateway_traffic(
         if k + 1 < count and rng.random() < reorder_rate:
             sent = sent + step + timedelta(seconds=30)  # overtaken by the next cycle
         add(sent, "cycle", raw_event(payload, gw.thing_name, sent))
+        for m in gw.meters:
+            if m.meter_id in faults.changes:
+                produced.first_sent.setdefault(m.meter_id, {})[read_at] = sent
         last_sent = (sent, payload)
         copies = 2 if rng.random() < 0.2 else 1
         for c in range(copies):

@@ -1,5 +1,9 @@
 """The soak, short: 2 simulated days x 20 meters x 2 gateways, every fault kind, exact money.
 
+Misreads come at their field rate (about one per meter-week: six here) and one meter is
+swapped, its exchange recorded by the landlord after the alert; resets need more
+meter-months than this (the month's run has them).
+
 The full month is ``bench/soak.py`` (``make soak``); this is the same code at a small size.
 """
 
@@ -25,11 +29,13 @@ def report() -> dict[str, Any]:
 
 def test_every_reading_produced_is_stored_once_and_exactly(report: dict[str, Any]) -> None:
     # THEN each meter's stored readings are exactly what it showed (duplicates, outages,
-    # reordering, a silent day and a replaced register included), and no foreign row was kept
+    # reordering, a silent day, misreads and a swapped register included), each held exactly
+    # when the soak knows it must be, and no foreign row was kept
     assert report["readings"], "no meters"
     for meter_id, figures in report["readings"].items():
         assert figures["produced"] == figures["stored"] > 0, meter_id
         assert figures["differing"] == 0, meter_id
+        assert figures["held"] == figures["held_expected"], meter_id
     assert sum(f["timeouts"] for f in report["readings"].values()) == 24  # the silent day
     assert not [f for f in report["failures"] if "stored a row of" in f]
 
@@ -65,11 +71,38 @@ def test_every_balance_is_exact_to_the_minor_unit(report: dict[str, Any]) -> Non
     assert sum(1 for row in accounts.values() if row["charged_minor"] > 0) >= 10
 
 
+def test_misreads_are_held_and_never_charged(report: dict[str, Any]) -> None:
+    summary = report["summary"]
+    # THEN every kind of misread came and every one was held, none charged
+    assert summary["misreads_injected"] >= 3
+    assert set(report["field_faults"]["misreads"]) == {"zero", "glitch", "bit_flip"}
+    assert summary["misreads_held"] == summary["misreads_injected"]
+    assert summary["misreads_charged"] == 0
+    # AND each held reading has its item with the reason the soak expects
+    assert summary["held_items_as_expected"] == summary["held_items"] > summary["misreads_held"]
+
+
+def test_a_swapped_meter_is_exchanged_after_the_alert_and_charged_on_both_sides(
+    report: dict[str, Any],
+) -> None:
+    summary = report["summary"]
+    # THEN the swap raised the alert, the landlord recorded the exchange, which settled the
+    # old side and resolved the new register's held readings
+    assert (summary["swaps"], summary["resets"], summary["exchanges_recorded"]) == (1, 0, 1)
+    (exchange,) = report["field_faults"]["exchanges"]
+    assert exchange["settled"] and exchange["released"] > 0
+    assert exchange["alert_at"] < exchange["recorded_at"]
+    # AND its account is exact: both sides charged once, the used meter's history never
+    account = report["accounts"][exchange["account_id"]]
+    assert account["stored_minor"] == account["independent_minor"]
+
+
 def test_no_forbidden_disconnect_and_every_relay_follows_the_policy(report: dict[str, Any]) -> None:
     relays = report["relays"]
     assert sum(r["policy_offs"] for r in relays.values()) > 0, "the policy never disconnected"
     for meter_id, figures in relays.items():
         assert figures["bad_offs"] == 0, meter_id
+        assert figures["unjustified_offs"] == 0, meter_id
         assert figures["desired"] == figures["policy"], meter_id
     assert report["failures"] == []
     # AND the report carries wall time and both processes' peak memory
