@@ -24,7 +24,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from meter_gateway.errors import ProfileError, SimulatorError
 from meter_gateway.profile_model import MeterProfile
-from meter_gateway.profiles import load_profile
+from meter_gateway.profiles import ProfileLibrary
 from meter_gateway.simulator.clock import ScaledClock, SimClock
 from meter_gateway.simulator.meters import SimulatedMeter, SimulatedRelayModule
 from meter_gateway.simulator.spec import DeviceSpec
@@ -72,19 +72,42 @@ class _Recorder:
         return pdu
 
 
+def _intervals(profile: MeterProfile, read_code: int, write_codes: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Address ranges of one table: its readable spans and the relay's write steps, merged.
+    pymodbus refuses (02) anything outside them before asking the device."""
+    ranges = [(s.first, s.last) for s in profile.readable_spans if s.function_code == read_code]
+    relay = profile.relay
+    if relay is not None:
+        for on in (True, False):
+            for step in relay.steps(on):
+                if step.function_code in write_codes:
+                    last = step.address + len(step.values) - 1
+                    last += (relay.channels - 1) * relay.channel_stride
+                    ranges.append((step.address, min(last, 0xFFFF)))
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
 def _register_blocks(profile: MeterProfile, function_code: int) -> list[SimData]:
-    spans = [s for s in profile.readable_spans if s.function_code == function_code]
-    if not spans:
+    writes = (6, 16) if function_code == 3 else ()
+    ranges = _intervals(profile, function_code, writes)
+    if not ranges:
         return [SimData(address=0, count=1, datatype=DataType.INVALID)]
     return [
-        SimData(address=s.first, count=s.last - s.first + 1, values=0, datatype=DataType.REGISTERS)
-        for s in spans
+        SimData(address=first, count=last - first + 1, values=0, datatype=DataType.REGISTERS)
+        for first, last in ranges
     ]
 
 
 def _bit_blocks(profile: MeterProfile, function_code: int) -> list[SimData]:
-    spans = [s for s in profile.readable_spans if s.function_code == function_code]
-    first, last = (spans[0].first, spans[0].last) if spans else (0, 15)
+    writes = (5, 15) if function_code == 1 else ()
+    ranges = _intervals(profile, function_code, writes)
+    first, last = (ranges[0][0], ranges[-1][1]) if ranges else (0, 15)
     return [SimData(address=first, values=[False] * (last - first + 1), datatype=DataType.BITS)]
 
 
@@ -120,6 +143,7 @@ class MeterSimulator:
         time_scale: float = 1.0,
         initial_import_kwh: Mapping[int, float] | None = None,
         profiles_dir: Path | None = None,
+        profiles: ProfileLibrary | None = None,
     ) -> None:
         if not devices:
             raise SimulatorError("the simulator needs at least one device")
@@ -131,10 +155,10 @@ class MeterSimulator:
         self._serve_task: asyncio.Task[None] | None = None
         for spec in devices:
             try:
-                profile = load_profile(spec.profile, profiles_dir)
+                profile = (profiles or ProfileLibrary(profiles_dir=profiles_dir)).get(spec.profile)
             except ProfileError as exc:
                 raise SimulatorError(f"device {spec.address}: {exc}") from exc
-            if profile.relay is not None and profile.relay.kind == "coil" and not profile.registers:
+            if profile.relay is not None and profile.relay.is_coil and not profile.registers:
                 self.relay_modules[spec.address] = SimulatedRelayModule(spec.address, profile)
             else:
                 start = (initial_import_kwh or {}).get(spec.address)

@@ -43,9 +43,10 @@ def test_readings_match_the_simulator_state(tcp_port: int) -> None:
             assert_matches_state(sample, meter.profile, sim.meters[meter.address].state())
             assert sample.relay_on is True
             assert sample.error is None
-        # AND the poller used its plan: 3 reads per SDM120, 1 per DDS238, 1 for the module
+        # AND the poller used its TCP plan: 1 read per SDM120 (the largest allowed block),
+        # 1 per DDS238 (relay read-back included), 1 for the module
         per_device = {a: len(sim.requests(a)) for a in (1, 2, 3, 4, 101)}
-        assert per_device == {1: 3, 2: 3, 3: 1, 4: 1, 101: 1}
+        assert per_device == {1: 1, 2: 1, 3: 1, 4: 1, 101: 1}
         diagnostics = bus.diagnostics()
         assert all(d.successes == 1 and d.online for d in diagnostics.values())
 

@@ -23,12 +23,12 @@ def test_the_shipped_profiles_load() -> None:
     assert {s.function_code for s in sdm.registers.values()} == {4}
     assert sdm.relay is None
     dds = load_profile("dds238")
-    assert (
-        dds.relay is not None and dds.relay.kind == "holding_fc16" and dds.relay.address == 0x001A
-    )
+    assert dds.relay is not None and dds.relay.readback is not None
+    assert dds.relay.readback.address == 0x001A
+    assert [s.function_code for s in dds.relay.turn_off] == [16]
     assert dds.registers["w"].data_type == "s16"
     module = load_profile("relay_module")
-    assert module.relay is not None and module.relay.kind == "coil"
+    assert module.relay is not None and module.relay.is_coil
 
 
 def _write_variant(
@@ -50,7 +50,7 @@ def _write_variant(
 @pytest.mark.parametrize(
     ("path", "edit", "field"),
     [
-        (("registers", "v", "data_type"), {"value": "float64"}, "registers.v.data_type"),
+        (("registers", "v", "data_type"), {"value": "float128"}, "registers.v.data_type"),
         (("registers", "v", "function_code"), {"value": 6}, "registers.v.function_code"),
         (("registers", "a", "scale"), {"value": "-1"}, "registers.a.scale"),
         (("registers", "import_kwh", "address"), {"value": 70000}, "registers.import_kwh.address"),
@@ -71,7 +71,7 @@ def _write_variant(
         (("max_read_registers",), {"value": 126}, "max_read_registers"),
         (("turnaround_ms",), {"delete": True}, "turnaround_ms"),
         (("relay", "kind"), {"value": "fc06"}, "relay.kind"),
-        (("relay", "on_value"), {"value": 0}, "relay"),
+        (("relay", "readback", "on_value"), {"value": 0}, "relay.readback"),
     ],
 )
 def test_a_bad_profile_fails_at_load_naming_file_and_field(
