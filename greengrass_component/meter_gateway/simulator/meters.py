@@ -132,7 +132,7 @@ class SimulatedDevice:
             return ExcCodes(code)
         if set_values is not None:
             return None
-        self._fill(function_code, start_address, registers)
+        self._fill(1 if function_code in (5, 15) else function_code, start_address, registers)
         return None
 
     def _judge(
@@ -146,12 +146,14 @@ class SimulatedDevice:
         refusal = profile.exceptions
         if function_code not in profile.allowed_function_codes:
             return refusal.illegal_function
-        if set_values is not None or function_code in WRITE_CODES:
-            values = [int(v) for v in (set_values or [])]
+        if set_values is not None:
+            values = [int(v) for v in set_values]
             verdict = self.sequencer.judge(function_code, address, values, self.key_inputs())
             if verdict.switched is not None:
                 self.switch(*verdict.switched)
             return verdict.exception
+        if function_code in WRITE_CODES:
+            return None  # pymodbus looking at the block around a write, not a request
         limit = 2000 if function_code in (1, 2) else profile.max_read_registers
         if count > limit:
             return refusal.too_many_registers

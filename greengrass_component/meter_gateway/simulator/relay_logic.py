@@ -28,8 +28,9 @@ class WriteVerdict:
 @dataclass
 class RelaySequencer:
     profile: MeterProfile
-    # channel -> (turning on?, index of the last accepted step) of a sequence under way
-    progress: dict[int, tuple[bool, int]] = field(default_factory=dict)
+    # channel -> {(turning on?, index of the last accepted step)} of sequences under way;
+    # a set, because turn-on and turn-off often share their first step (the unlock key).
+    progress: dict[int, set[tuple[bool, int]]] = field(default_factory=dict)
 
     def _candidates(self, address: int) -> list[tuple[int, bool, int, WriteStep]]:
         relay = self.profile.relay
@@ -56,10 +57,11 @@ class RelaySequencer:
         if not candidates:
             return WriteVerdict(self.profile.exceptions.illegal_address)
         refused = WriteVerdict(relay.refused_exception)
+        accepted: dict[int, set[tuple[bool, int]]] = {}
         for channel, on, index, step in candidates:
             if step.function_code != function_code or len(step.values) != len(values):
                 continue
-            if index > 0 and self.progress.get(channel) != (on, index - 1):
+            if index > 0 and (on, index - 1) not in self.progress.get(channel, set()):
                 continue  # a later step without the ones before it
             try:
                 expected = [
@@ -73,7 +75,9 @@ class RelaySequencer:
             if index == len(relay.steps(on)) - 1:
                 self.progress.pop(channel, None)
                 return WriteVerdict(None, (channel, on))
-            self.progress[channel] = (on, index)
+            accepted.setdefault(channel, set()).add((on, index))
+        if accepted:
+            self.progress.update(accepted)
             return WriteVerdict(None)
         for channel, *_ in candidates:
             self.progress.pop(channel, None)  # a refused write breaks a sequence under way

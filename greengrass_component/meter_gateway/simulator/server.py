@@ -73,24 +73,19 @@ class _Recorder:
 
 
 def _intervals(profile: MeterProfile, read_code: int, write_codes: tuple[int, ...]) -> list[tuple[int, int]]:
-    """Address ranges of one table: its readable spans and the relay's write steps, merged.
-    pymodbus refuses (02) anything outside them before asking the device."""
-    ranges = [(s.first, s.last) for s in profile.readable_spans if s.function_code == read_code]
+    """The address range every table of the device covers: from the lowest to the highest
+    address the profile names (spans and relay writes, any table). pymodbus answers 02 by
+    itself outside it; inside, the device's action judges every request by the profile
+    (01 for a function code it lacks, 02 outside its spans, 03 beyond its read limit)."""
+    ranges = [(s.first, s.last) for s in profile.readable_spans]
     relay = profile.relay
     if relay is not None:
         for on in (True, False):
             for step in relay.steps(on):
-                if step.function_code in write_codes:
-                    last = step.address + len(step.values) - 1
-                    last += (relay.channels - 1) * relay.channel_stride
-                    ranges.append((step.address, min(last, 0xFFFF)))
-    merged: list[tuple[int, int]] = []
-    for first, last in sorted(ranges):
-        if merged and first <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        else:
-            merged.append((first, last))
-    return merged
+                last = step.address + len(step.values) - 1
+                last += (relay.channels - 1) * relay.channel_stride
+                ranges.append((step.address, min(last, 0xFFFF)))
+    return [(min(first for first, _ in ranges), max(last for _, last in ranges))]
 
 
 def _register_blocks(profile: MeterProfile, function_code: int) -> list[SimData]:
