@@ -118,3 +118,20 @@ def test_a_meter_without_relay_reports_no_relay(tcp_port: int) -> None:
         assert sim.requests(101) == []
 
     run_with_simulator(tcp_port, scenario)
+
+
+def test_a_reading_lower_than_the_previous_one_is_counted_as_backwards(tcp_port: int) -> None:
+    async def scenario(sim: MeterSimulator, bus: ModbusMeterBus, clock: ManualClock) -> None:
+        meters = meter_configs(SMALL_BUS)
+        await bus.poll(meters)
+        # GIVEN a DDS238 whose register goes down (a misread, a reset, a swapped meter)
+        sim.meters[3]._import_kwh -= 5.0
+        # WHEN the bus is polled again
+        samples = await bus.poll(meters)
+        # THEN the reading is still reported (the cloud's validation decides) and counted
+        assert samples[2].ok
+        diagnostics = bus.diagnostics()
+        assert diagnostics["m003"].backwards == 1
+        assert diagnostics["m004"].backwards == 0
+
+    run_with_simulator(tcp_port, scenario)

@@ -148,3 +148,33 @@ def test_adding_a_model_is_adding_a_file(tmp_path: Path) -> None:
     # THEN it is a profile like the shipped ones
     assert profile.registers["import_kwh"].register_count == 2
     assert available_profiles(tmp_path) == ["orno_we514"]
+
+
+@pytest.mark.parametrize(
+    ("path", "edit", "message"),
+    [
+        (("function_codes",), {"value": [3]}, r"function_codes: the profile uses FC \[16\]"),
+        (
+            ("relay", "turn_on", 0, "values"),
+            {"value": ["serial_number ^ 1"]},
+            r"relay.turn_on.0.values: \['serial_number'\] are neither",
+        ),
+        (
+            ("relay", "turn_on", 0, "values"),
+            {"value": ["eval('1')"]},
+            r"field relay.turn_on.0.values.0: .*unknown function eval\(\)",
+        ),
+        (("registers", "v"), {"value": {"expr": "nope * 2"}}, r"registers.v.expr: 'nope' is not"),
+        (
+            ("registers", "v"),
+            {"value": {"expr": "a", "address": 1, "function_code": 3, "data_type": "u16"}},
+            "a computed value",
+        ),
+    ],
+)
+def test_relays_expressions_and_function_codes_are_checked_at_load(
+    tmp_path: Path, path: tuple[object, ...], edit: dict[str, object], message: str
+) -> None:
+    broken = _write_variant(tmp_path, "dds238", edit, path)  # type: ignore[arg-type]
+    with pytest.raises(ProfileError, match=message):
+        load_profile_file(broken)
