@@ -122,7 +122,9 @@ class GatewayConfig(_Strict):
             if meter.profile not in known:
                 raise ValueError(f"meters.{index}.profile: no profile {meter.profile!r}")
             if meter.relay is not None and meter.relay.profile not in known:
-                raise ValueError(f"meters.{index}.relay.profile: no profile {meter.relay.profile!r}")
+                raise ValueError(
+                    f"meters.{index}.relay.profile: no profile {meter.relay.profile!r}"
+                )
         return self
 
     def profile_library(self) -> ProfileLibrary:

@@ -59,7 +59,11 @@ def _bcd(raw: int, key: str) -> int:
 
 
 def raw_value(
-    key: str, spec: RegisterSpec, words: Sequence[int], word_order: str = "big", byte_order: str = "big"
+    key: str,
+    spec: RegisterSpec,
+    words: Sequence[int],
+    word_order: str = "big",
+    byte_order: str = "big",
 ) -> Decimal:
     """The register's number before scaling, exactly (Decimal(float) is exact)."""
     if spec.data_type is None:
@@ -122,7 +126,7 @@ def decode_block(
         )
     values: dict[str, Decimal] = {}
     for planned in block.registers:
-        offset = planned.spec.address - block.address
+        offset = (planned.spec.address or 0) - block.address
         words = registers[offset : offset + planned.spec.register_count]
         values[planned.key] = decode_register(
             planned.key, planned.spec, words, word_order, byte_order

@@ -132,9 +132,7 @@ def _convert(node: ast.AST, count: list[int]) -> Node:
             )
         if len(node.args) != spec[0]:
             raise ExpressionError(f"{node.func.id}() takes {spec[0]} argument(s)")
-        return Node(
-            "call", name=node.func.id, args=tuple(_convert(a, count) for a in node.args)
-        )
+        return Node("call", name=node.func.id, args=tuple(_convert(a, count) for a in node.args))
     raise ExpressionError(f"{type(node).__name__} is not allowed in a profile expression")
 
 

@@ -291,7 +291,7 @@ class MeterProfile(_Strict):
             )
 
     def used_function_codes(self) -> set[int]:
-        used = {span.function_code for span in self.readable_spans}
+        used: set[int] = {span.function_code for span in self.readable_spans}
         used |= {spec.function_code for spec in self.all_registers().values() if spec.function_code}
         if self.relay is not None:
             used |= self.relay.write_codes()

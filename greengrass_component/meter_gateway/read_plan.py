@@ -19,7 +19,6 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 from typing import Literal
 
 from meter_gateway.errors import ReadPlanError
@@ -115,7 +114,7 @@ class _Item:
 
 def needed_keys(profile: MeterProfile) -> list[str]:
     """Registers a poll must read: the telemetry values (and what computed ones need)."""
-    wanted = [key for key in TELEMETRY_KEYS if key in profile.registers]
+    wanted: list[str] = [key for key in TELEMETRY_KEYS if key in profile.registers]
     if "import_kwh" in wanted and "total_kwh" in wanted:
         wanted.remove("total_kwh")  # telemetry sends import; total only when there is none
     specs = profile.all_registers()
@@ -128,7 +127,7 @@ def needed_keys(profile: MeterProfile) -> list[str]:
 
 def output_keys(profile: MeterProfile) -> list[str]:
     """The values a poll reports (computed ones included, their inputs left out)."""
-    wanted = [key for key in TELEMETRY_KEYS if key in profile.registers]
+    wanted: list[str] = [key for key in TELEMETRY_KEYS if key in profile.registers]
     if "import_kwh" in wanted and "total_kwh" in wanted:
         wanted.remove("total_kwh")
     return wanted
@@ -137,7 +136,12 @@ def output_keys(profile: MeterProfile) -> list[str]:
 def _items(profile: MeterProfile, include_relay: bool) -> list[_Item]:
     specs = profile.all_registers()
     items = [
-        _Item(spec.function_code or 0, spec.address or 0, spec.last_address, PlannedRegister(key, spec))
+        _Item(
+            spec.function_code or 0,
+            spec.address or 0,
+            spec.last_address,
+            PlannedRegister(key, spec),
+        )
         for key in needed_keys(profile)
         for spec in (specs[key],)
     ]

@@ -84,7 +84,9 @@ def main(argv: list[str]) -> int:
         "--start-broker", action="store_true", help="start a mosquitto on --mqtt-port as well"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s local_iot %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s local_iot %(levelname)s %(message)s"
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

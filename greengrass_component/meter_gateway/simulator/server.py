@@ -72,7 +72,9 @@ class _Recorder:
         return pdu
 
 
-def _intervals(profile: MeterProfile, read_code: int, write_codes: tuple[int, ...]) -> list[tuple[int, int]]:
+def _intervals(
+    profile: MeterProfile, read_code: int, write_codes: tuple[int, ...]
+) -> list[tuple[int, int]]:
     """The address range every table of the device covers: from the lowest to the highest
     address the profile names (spans and relay writes, any table). pymodbus answers 02 by
     itself outside it; inside, the device's action judges every request by the profile

@@ -135,7 +135,10 @@ def test_profiles_in_the_configuration_extend_and_replace_the_shipped_ones():
     config = parse_config(
         {
             **GOOD,
-            "meters": [*GOOD["meters"], {"meter_id": "acme-3", "address": 3, "profile": "acme_em1"}],
+            "meters": [
+                *GOOD["meters"],
+                {"meter_id": "acme-3", "address": 3, "profile": "acme_em1"},
+            ],
             "profiles": {"acme_em1": ACME, "sdm120": sdm},
         }
     )

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from meter_gateway.modbus_link import ModbusLink
 from meter_gateway.bus import BusSettings, MeterConfig, open_bus
 from meter_gateway.errors import BusConnectError
+from meter_gateway.modbus_link import ModbusLink
 from meter_gateway.simulator import ManualClock, MeterSimulator, parse_meter_spec
 
 
