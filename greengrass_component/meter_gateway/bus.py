@@ -5,6 +5,10 @@ profile's read plan (see read_plan.py) and never raises for one meter's failure:
 that does not answer is reported ``ok=False``, and once it has failed
 ``offline_after_failures`` polls in a row it is probed with a single attempt, at most
 every few cycles, so it cannot stretch the cycle of the meters that still answer.
+
+``set_relay`` switches as the profile says (relay_control.py) and always reads the relay
+back: the read-back is what is reported. A write the device refuses with an exception is
+not sent again; the same write would get the same answer (issue 17).
 """
 
 from __future__ import annotations

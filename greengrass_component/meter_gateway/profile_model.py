@@ -42,6 +42,8 @@ Order = Literal["big", "little"]
 RegisterFunctionCode = Literal[3, 4]
 ReadFunctionCode = Literal[1, 2, 3, 4]
 WriteFunctionCode = Literal[5, 6, 15, 16]
+# The exception codes Modbus defines (application protocol v1.1b3, section 7).
+ExceptionCode = Literal[1, 2, 3, 4, 5, 6, 8, 10, 11]
 
 REGISTERS_PER_TYPE: dict[str, int] = {
     "u16": 1, "s16": 1, "bcd16": 1, "u32": 2, "s32": 2, "float32": 2, "bcd32": 2,
@@ -183,7 +185,7 @@ class RelaySpec(_Strict):
     readback: RelayReadback | None = None
     # What the meter answers to a write it refuses (wrong key, wrong register count, a
     # step out of order). The simulator answers it; the gateway never retries it blindly.
-    refused_exception: int = Field(default=3, ge=1, le=255)
+    refused_exception: ExceptionCode = 3
 
     @property
     def is_coil(self) -> bool:
@@ -208,9 +210,9 @@ class Rating(_Strict):
 class ExceptionCodes(_Strict):
     """The exception codes the meter answers with (Modbus defaults; datasheets may differ)."""
 
-    illegal_function: int = Field(default=1, ge=1, le=255)
-    illegal_address: int = Field(default=2, ge=1, le=255)
-    too_many_registers: int = Field(default=3, ge=1, le=255)
+    illegal_function: ExceptionCode = 1
+    illegal_address: ExceptionCode = 2
+    too_many_registers: ExceptionCode = 3
 
 
 class MeterProfile(_Strict):
