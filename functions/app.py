@@ -12,12 +12,14 @@ from chalicelib.api.routes_consumption import bp as consumption_api_bp
 from chalicelib.api.routes_moves import bp as moves_api_bp
 from chalicelib.api.routes_portal import bp as portal_api_bp
 from chalicelib.api.routes_portfolio import bp as portfolio_bp
+from chalicelib.api.routes_readings import bp as readings_api_bp
 from chalicelib.api.routes_reseller import bp as reseller_bp
 from chalicelib.api.routes_settings import bp as settings_api_bp
 from chalicelib.api.routes_statements import bp as statements_api_bp
 from chalicelib.routing.authorizer import auth_bp
 from chalicelib.web.routes_brand import bp as brand_pages_bp
 from chalicelib.web.routes_moves import bp as move_pages_bp
+from chalicelib.web.routes_readings import bp as reading_pages_bp
 from chalicelib.web.routes_settings import bp as settings_pages_bp
 from chalicelib.web.routes_signin import bp as signin_bp
 from chalicelib.web.routes_staff import bp as staff_pages_bp
@@ -42,6 +44,8 @@ app.register_blueprint(settings_api_bp)
 app.register_blueprint(settings_pages_bp)
 app.register_blueprint(statements_api_bp)
 app.register_blueprint(statement_pages_bp)
+app.register_blueprint(readings_api_bp)
+app.register_blueprint(reading_pages_bp)
 app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chalice defaults)
 
 

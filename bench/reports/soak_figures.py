@@ -99,6 +99,8 @@ def reliability_month(results: BenchResults) -> str:
 {count(s("accounts"))} ({sum(prepaid.values())} prepaid: {_by_tariff(prepaid)}; {postpaid} postpaid) |
 | postpaid bills = independent recomputation | {count(s("postpaid_bills_exact"))} of \
 {count(s("postpaid_bills"))} ({_by_tariff(billed)}), billed once although the job ran twice |
+| bill job killed after its first bill, then run again | {count(s("bill_crashes"))} crash; \
+{count(s("bills_charged_exactly_once"))} of {count(s("postpaid_bills"))} bills charged exactly once |
 | money charged in the month | {dec(s("charged_minor_total"))} minor units |
 | policy disconnects | {count(s("policy_disconnects"))}; {count(s("forbidden_disconnects"))} inside friendly \
 hours or for a never-disconnect tenancy |

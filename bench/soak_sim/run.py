@@ -13,14 +13,13 @@ from typing import Any
 
 from chalicelib.data.binding import bind_models
 from chalicelib.data.models import ALL_ITEM_CLASSES, PowerletItem
-from chalicelib.domain.calendar import local_midnight
-from chalicelib.pipeline.charging import local_day, month_of
 from chalicelib.wiring.container import Container, using
 from chalicelib.wiring.settings import Settings
 from local_aws.stack import LocalStack
 
 from .load_model import as_kwh, registers
-from .portfolio import START, TZ, UTC_OFFSET_H, SimGateway, plan_portfolio, seed_portfolio
+from .month_end import bill_the_month
+from .portfolio import START, UTC_OFFSET_H, SimGateway, plan_portfolio, seed_portfolio
 from .traffic import Delivery, Produced, gateway_traffic
 from .verify import Findings, check_accounts, check_readings, check_relays
 
@@ -187,18 +186,6 @@ def run_soak(params: SoakParams, log: Any = print) -> dict[str, Any]:
     return report
 
 
-def bill_the_month(svc: Container, plan: list[SimGateway], params: SoakParams) -> datetime | None:
-    """When the run covers its whole first month, the month-end job bills the postpaid units
-    (twice: a re-run must be a no-op). Returns the end of the billed month."""
-    month_end = local_midnight(month_of(local_day(START, TZ)).end, TZ)
-    if START + timedelta(days=params.days) < month_end:
-        return None
-    for _ in range(2):
-        for gw in plan:
-            svc.billing.bill_property(gw.company_id, gw.property_id, month_end + timedelta(hours=1))
-    return month_end
-
-
 def drive(
     svc: Container,
     params: SoakParams,
@@ -242,7 +229,7 @@ def drive(
         done += 1
         if done % 500 == 0:
             log(f"   {done}/{len(deliveries)} deliveries, {time.monotonic() - t0:.0f} s")
-    billed_until = bill_the_month(svc, plan, params)
+    billed_until, bill_crashes = bill_the_month(svc, plan, params.days)
     found: Findings = check_readings(svc, plan, produced, START, params.days)
     check_accounts(svc, plan, produced, START, book.top_ups, found, billed_until)
     check_relays(svc, plan, last_policy_at, found)
@@ -265,6 +252,8 @@ def drive(
             for a in accounts
             if a["bill_minor"] is not None and a["bill_minor"] == a["charged_minor"]
         ),
+        "bill_crashes": bill_crashes,
+        "bills_charged_exactly_once": sum(1 for a in accounts if a.get("bill_charged_once")),
         "accounts_stored_ne_derived": sum(
             1 for a in accounts if a["stored_minor"] != a["derived_minor"]
         ),

@@ -119,6 +119,7 @@ def check_accounts(
             expected = m.credit_minor + top_ups.get(m.account_id, 0)
             charged = 0
             bill_minor = None
+            charged_once = None
             if m.mode == "postpaid" and billed_until is not None:
                 truth = [
                     Reading(at, as_kwh(wh))
@@ -132,6 +133,9 @@ def check_accounts(
                     found.failures.append(
                         f"{m.account_id}: bill {bill_minor} but the true readings give {charged}"
                     )
+                charged_once = _charged_once(svc, co, m.account_id, bill_minor)
+                if not charged_once:
+                    found.failures.append(f"{m.account_id}: bill not charged exactly once")
             if m.mode == "prepaid" and account.settled_at is not None:
                 cut = account.settled_at
                 truth = [
@@ -156,6 +160,7 @@ def check_accounts(
                 "independent_minor": expected,
                 "charged_minor": charged,
                 "bill_minor": bill_minor,
+                "bill_charged_once": charged_once,
                 "settled_at": account.settled_at.isoformat() if account.settled_at else None,
             }
             found.accounts[m.account_id] = row
@@ -172,6 +177,18 @@ def _bill_total(svc: Container, company_id: str, account_id: str, start: datetim
     except Bill.DoesNotExist:
         return None
     return int(bill.total_minor)
+
+
+def _charged_once(svc: Container, company_id: str, account_id: str, bill: int | None) -> bool:
+    """The month's bill has exactly one charge, equal to its total (none for a bill of 0)."""
+    charges = [
+        int(e.amount_minor)
+        for e in svc.ledger.all_entries(company_id, account_id, 5_000)
+        if str(e.entry_id).startswith("bill:")
+    ]
+    if bill is None:
+        return False
+    return charges == ([-bill] if bill else [])
 
 
 def check_relays(

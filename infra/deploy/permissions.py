@@ -48,7 +48,8 @@ FUNCTION_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "ingest_telemetry": _NOTIFY | _ASYNC | {C.SHADOWS},
     "relay_confirmation": _NOTIFY | _ASYNC | {C.SHADOWS},
     "gateway_presence": _NOTIFY | _ASYNC,
-    "bill_property": _TABLE | _ASYNC,
+    # Bills a property; a bill it has to hold is an alert to staff (docs/pipeline.md).
+    "bill_property": _NOTIFY | _ASYNC,
     # Fans out one async invocation of bill_property per property; reads only.
     "postpaid_bills": frozenset({C.TABLE_READ, C.INVOKE_BILLING}) | _ASYNC,
     "reconcile_balances": _NOTIFY | _ASYNC,

@@ -302,7 +302,8 @@ DEMO_BILL = {
     "starts_on": "2026-10-01",
     "opening_kwh": "11412.300",
     "closing_at": "2026-10-31T23:50:00+08:00",
-    "billed_at": "2026-11-01T09:00:00+08:00",  # the schedule's run after the month closed
+    # the schedule's first run past the month's end and its grace (pipeline/bill_periods.py)
+    "billed_at": "2026-11-02T09:00:00+08:00",
 }
 
 OPENING_KWH = {

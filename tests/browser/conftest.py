@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,18 @@ CHROMIUM_ARGS = [
 API_READY_TIMEOUT_S = 60.0
 
 
+@dataclass(frozen=True)
+class Portal:
+    url: str
+    # The stand-in's environment (endpoints, table, user pool), for a test that puts data
+    # in through the app's own handlers, as the IoT rule would.
+    env: dict[str, str]
+
+
 # Module scope: Playwright's sync API keeps an event loop running on the main
 # thread while it is open, which would break asyncio.run() in later tiers.
 @pytest.fixture(scope="module")
-def portal_url() -> Iterator[str]:
+def portal() -> Iterator[Portal]:
     ARTIFACTS.mkdir(exist_ok=True)
     saved = dict(os.environ)
     stack = LocalStack()
@@ -75,7 +84,7 @@ def portal_url() -> Iterator[str]:
         )
         url = f"http://127.0.0.1:{port}"
         _wait_ready(f"{url}/health", api)
-        yield url
+        yield Portal(url, stack.env())
     finally:
         if api is not None:
             api.terminate()
@@ -87,6 +96,11 @@ def portal_url() -> Iterator[str]:
         stack.stop()
         os.environ.clear()
         os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def portal_url(portal: Portal) -> str:
+    return portal.url
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:

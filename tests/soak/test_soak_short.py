@@ -59,6 +59,9 @@ def test_every_balance_is_exact_to_the_minor_unit(report: dict[str, Any]) -> Non
             row,
         )
     assert {row["tariff"] for row in accounts.values()} == {"flat", "tiered", "tou"}
+    # (two days end no month: the bill job, and its crash, run in the month-long soak only)
+    assert report["summary"]["bill_crashes"] == report["summary"]["postpaid_bills"] == 0
+    assert report["summary"]["bills_charged_exactly_once"] == 0
     assert sum(1 for row in accounts.values() if row["charged_minor"] > 0) >= 10
 
 

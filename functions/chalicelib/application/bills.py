@@ -67,6 +67,11 @@ class BillSummary:
     total_minor: int
     currency: str
     status: str
+    closing_kind: str = "actual"  # actual | interpolated | estimated (docs/pipeline.md)
+
+    @property
+    def estimated(self) -> bool:
+        return self.closing_kind == "estimated"
 
     @property
     def last_day(self) -> date:
@@ -154,7 +159,10 @@ class BillQueries:
         prop = self._catalogue.get_property(p.company_id, unit.property_id)
         raw_lines = list(item.lines or [])[:MAX_BILL_LINES]
         lines = tuple(_line(n, raw) for n, raw in enumerate(raw_lines, start=1))
+        # The bill's own readings when it has them (a bill of a corrected over-estimate has
+        # no energy line to name them); the first line naming them for older bills.
         refs = next((line.refs for line in lines if "opening_kwh" in line.refs), {})
+        refs = {**refs, **_item_readings(item)}
         return BillDetail(
             unit=unit,
             premises=prop,
@@ -178,7 +186,17 @@ def _summary(item: Bill) -> BillSummary:
         total_minor=int(item.total_minor),
         currency=str(item.currency),
         status=str(item.status),
+        closing_kind=str(item.closing_kind or "actual"),
     )
+
+
+def _item_readings(item: Bill) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for which in ("opening", "closing"):
+        value, at = getattr(item, f"{which}_kwh"), getattr(item, f"{which}_at")
+        if value is not None and at is not None:
+            found[f"{which}_kwh"], found[f"{which}_reading"] = str(value), at.isoformat()
+    return found
 
 
 def _line(number: int, raw: dict[str, Any]) -> BillLineView:

@@ -34,6 +34,7 @@ _T = TypeVar("_T", bound=PowerletItem)
 
 MAX_PAGE = 200
 MAX_ANCHORS = 20
+ANCHOR_ATTEMPTS = 3
 
 
 def _get(cls: type[_T], pk: str, sk: str, what: str) -> _T:
@@ -283,20 +284,23 @@ class Catalogue:
     def add_meter_anchor(self, company_id: str, meter_id: str, anchor: dict[str, Any]) -> Meter:
         """Append a reading validation must start from (an exchange, an accepted or an
         estimated reading), keeping the newest ``MAX_ANCHORS``; on condition that the
-        list is what was read, so two staff actions cannot lose one another."""
-        meter = self.get_meter(company_id, meter_id)
-        before = list(meter.anchors or [])
-        after = sorted([*before, anchor], key=lambda a: str(a["at"]))[-MAX_ANCHORS:]
-        condition = (
-            Meter.anchors.does_not_exist() if meter.anchors is None else Meter.anchors == before
-        )
-        try:
-            meter.update(actions=[Meter.anchors.set(after)], condition=condition)
-        except UpdateError as exc:
-            if conditional_check_failed(exc):
-                raise ConditionFailedError(f"meter {meter_id} changed meanwhile") from exc
-            raise
-        return meter
+        list is what was read, re-read and tried again when another staff action wrote
+        meanwhile (bounded), so two of them cannot lose one another."""
+        for _ in range(ANCHOR_ATTEMPTS):
+            meter = self.get_meter(company_id, meter_id)
+            before = list(meter.anchors or [])
+            after = sorted([*before, anchor], key=lambda a: str(a["at"]))[-MAX_ANCHORS:]
+            condition = (
+                Meter.anchors.does_not_exist() if meter.anchors is None else Meter.anchors == before
+            )
+            try:
+                meter.update(actions=[Meter.anchors.set(after)], condition=condition)
+            except UpdateError as exc:
+                if conditional_check_failed(exc):
+                    continue
+                raise
+            return meter
+        raise ConditionFailedError(f"meter {meter_id} kept changing")
 
     @staticmethod
     def set_meter_presence(

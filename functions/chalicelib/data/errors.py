@@ -7,6 +7,8 @@ from __future__ import annotations
 from ..domain.errors import CurrencyMismatchError, LedgerEntryConflictError
 
 __all__ = [
+    "AccountClosedError",
+    "BillChargeWithoutBillError",
     "ConditionFailedError",
     "CurrencyMismatchError",
     "CursorMovedError",
@@ -46,6 +48,16 @@ class ScanForbiddenError(DataError):
 
 class CursorMovedError(DataError):
     """Another settlement moved the account's cursor since it was read."""
+
+
+class AccountClosedError(CursorMovedError):
+    """The account was closed (a move-out's final charge): nothing more is charged to it.
+    A kind of CursorMovedError, so a settler that reloads on a moved cursor still does."""
+
+
+class BillChargeWithoutBillError(DataError):
+    """A bill's ledger entry exists but the bill does not: the two are only ever written
+    together, so the table was changed by hand; a human looks before anything is charged."""
 
 
 class StaleStateError(DataError):

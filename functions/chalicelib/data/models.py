@@ -291,6 +291,24 @@ class Bill(PowerletItem, discriminator="Bill"):
     currency = UnicodeAttribute()
     lines = JSONAttribute()  # each line traceable to readings and tariff
     status = UnicodeAttribute(default="issued")
+    # Written with the charge and the cursor move in one transaction (data/settlement_store.py).
+    # Bills issued before that carry none of the attributes below.
+    estimated = BooleanAttribute(null=True)  # the closing reading is an estimate
+    closing_kind = UnicodeAttribute(null=True)  # actual | interpolated | estimated
+    opening_kwh = UnicodeAttribute(null=True)
+    opening_at = UTCDateTimeAttribute(null=True)
+    closing_kwh = UnicodeAttribute(null=True)
+    closing_at = UTCDateTimeAttribute(null=True)
+    billed_start = UnicodeAttribute(null=True)  # first occupied day of the period (move-in)
+    energy_kwh = UnicodeAttribute(null=True)
+    band_kwh = JSONAttribute(null=True)  # time-of-use: energy per band
+    # The tariff as charged: a later correction of an estimate is priced with it.
+    tariff = JSONAttribute(null=True)
+    # An estimate: the priced interval it made up (from -> closing) and its daily rate.
+    estimated_from_kwh = UnicodeAttribute(null=True)
+    estimated_from_at = UTCDateTimeAttribute(null=True)
+    estimate_daily_kwh = UnicodeAttribute(null=True)
+    entry_ids = UnicodeSetAttribute(null=True)  # the ledger entries of this bill
 
 
 # --- readings and relay ---

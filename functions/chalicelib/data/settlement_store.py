@@ -6,24 +6,38 @@ starts from and the reading it ends at, so a replay meets the same key) and,
 on the account, ``ADD`` the amount and ``SET`` the new cursor on condition that
 the cursor is still where the caller read it. Two ingests racing on one meter
 cannot both settle the same energy: the loser sees ``CursorMovedError``.
+
+A postpaid bill is the same move with one more item in front: the bill itself,
+put on condition that the period has no bill yet (``settle_bill``). So a bill
+exists if and only if its charge was posted and the cursor moved to its closing reading.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import CancellationReason, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from ..domain.ledger import LedgerEntry
 from . import keys
-from .conditions import conditional_check_failed, failed_at
-from .errors import CursorMovedError
-from .ledger_store import LedgerStore, entry_item
-from .models import Account, LedgerEntryItem
+from .backoff import backoff
+from .bills import BillRecord
+from .conditions import conditional_check_failed, failed_at, retryable
+from .errors import (
+    AccountClosedError,
+    BillChargeWithoutBillError,
+    CurrencyMismatchError,
+    CursorMovedError,
+    TransactionContentionError,
+)
+from .ledger_store import MAX_ATTEMPTS, LedgerStore, entry_item
+from .models import Account, Bill, LedgerEntryItem
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,22 @@ class Cursor:
     kwh: str
     at: datetime
     usage: dict[str, Any]
+
+
+def _cursor_condition(expected_at: datetime | None) -> Condition:
+    return Account.closed_at.does_not_exist() & (
+        Account.settled_at.does_not_exist()
+        if expected_at is None
+        else Account.settled_at == expected_at
+    )
+
+
+def _cursor_moves(cursor: Cursor) -> list[Any]:
+    return [
+        Account.settled_kwh.set(cursor.kwh),
+        Account.settled_at.set(cursor.at),
+        Account.usage.set(cursor.usage),
+    ]
 
 
 class SettlementStore:
@@ -54,16 +84,8 @@ class SettlementStore:
         it: a reader with a stale catalogue must not charge the leaver for later
         readings)."""
         account = Account(keys.account_pk(company_id, account_id), keys.ACCOUNT_SK)
-        condition = Account.closed_at.does_not_exist() & (
-            Account.settled_at.does_not_exist()
-            if expected_at is None
-            else Account.settled_at == expected_at
-        )
-        moves: list[Any] = [
-            Account.settled_kwh.set(cursor.kwh),
-            Account.settled_at.set(cursor.at),
-            Account.usage.set(cursor.usage),
-        ]
+        condition = _cursor_condition(expected_at)
+        moves = _cursor_moves(cursor)
         if close:
             moves.append(Account.closed_at.set(cursor.at))
         if entry is None:
@@ -97,3 +119,90 @@ class SettlementStore:
                 raise CursorMovedError(f"account {account_id}: cursor moved") from exc
             raise
         return True
+
+    def settle_bill(
+        self,
+        company_id: str,
+        account_id: str,
+        expected_at: datetime | None,
+        cursor: Cursor,
+        bill: BillRecord,
+        entries: Sequence[LedgerEntry],
+    ) -> bool:
+        """Issue ``bill``, append its ``entries`` (none for a bill of zero: no entry moves
+        no money) and move the cursor, in one ``TransactWriteItems``: all or nothing.
+
+        Items, in order: the bill (``attribute_not_exists``), each entry
+        (``attribute_not_exists``), the account (exists, open, in the bill's currency,
+        cursor where the caller read it). True if written; False if the period already
+        has a bill (an earlier or a concurrent run issued and charged it: nothing is
+        written now). Raises CursorMovedError (someone else moved the cursor),
+        AccountClosedError, CurrencyMismatchError, NotFoundError (no account),
+        LedgerEntryConflictError (an entry id reused with other content) or
+        BillChargeWithoutBillError; TransactionContentionError after the retries."""
+        items = [entry_item(company_id, e) for e in entries]
+        account = Account(keys.account_pk(company_id, account_id), keys.ACCOUNT_SK)
+        actions = _cursor_moves(cursor)
+        if items:
+            actions += [
+                Account.balance_minor.add(sum(int(i.amount_minor) for i in items)),
+                Account.entry_count.add(len(items)),
+            ]
+        condition = (
+            Account.pk.exists()
+            & (Account.currency == bill.currency)
+            & _cursor_condition(expected_at)
+        )
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                with TransactWrite(connection=self._connection) as tx:
+                    tx.save(bill.item(company_id, account_id), condition=Bill.pk.does_not_exist())
+                    for item in items:
+                        tx.save(
+                            item,
+                            condition=LedgerEntryItem.pk.does_not_exist(),
+                            return_values="ALL_OLD",
+                        )
+                    tx.update(
+                        account, actions=actions, condition=condition, return_values="ALL_OLD"
+                    )
+                return True
+            except TransactWriteError as exc:
+                if failed_at(exc, 0):
+                    return False
+                for index, item in enumerate(items, start=1):
+                    if failed_at(exc, index):
+                        # Raises LedgerEntryConflictError unless it is the very same entry.
+                        self._ledger.check_replay(company_id, item, exc.cancellation_reasons[index])
+                        raise BillChargeWithoutBillError(
+                            f"entry {item.entry_id} exists without bill {bill.period_start}"
+                        ) from exc
+                if failed_at(exc, len(items) + 1):
+                    reason = exc.cancellation_reasons[len(items) + 1]
+                    raise self._refusal(company_id, account_id, bill.currency, reason) from exc
+                if not retryable(exc):
+                    raise
+                backoff(attempt)
+        raise TransactionContentionError(
+            f"bill {account_id} {bill.period_start}: still contended after {MAX_ATTEMPTS} attempts"
+        )
+
+    def _refusal(
+        self, company_id: str, account_id: str, currency: str, reason: CancellationReason | None
+    ) -> Exception:
+        """Which of the account's conditions failed, from the account as it stood
+        (``ReturnValuesOnConditionCheckFailure``; one consistent read when absent)."""
+        raw = reason.raw_item if reason else None
+        if raw:
+            closed = "closed_at" in raw
+            stored_currency = raw.get("currency", {}).get("S")
+        else:
+            stored = self._ledger.get_account(company_id, account_id)  # NotFoundError if none
+            closed, stored_currency = stored.closed_at is not None, stored.currency
+        if closed:
+            return AccountClosedError(f"account {account_id} is closed")
+        if stored_currency != currency:
+            return CurrencyMismatchError(
+                f"a bill in {currency}; account {account_id} is in {stored_currency}"
+            )
+        return CursorMovedError(f"account {account_id}: cursor moved")

@@ -64,12 +64,15 @@ class TelemetryStore:
         start: datetime,
         end: datetime,
         limit: int = MAX_CYCLES_PER_QUERY,
+        page_size: int | None = None,
     ) -> Iterator[GatewayCycle]:
-        """Cycles with start <= cycle time < end, oldest first, at most ``limit``."""
+        """Cycles with start <= cycle time < end, oldest first, at most ``limit``; read
+        ``page_size`` at a time when given (a search that usually stops at once)."""
         yield from GatewayCycle.query(
             keys.gateway_data_pk(company_id, gateway_id),
             GatewayCycle.sk.between(keys.cycle_bound_sk(start), keys.cycle_bound_sk(end)),
             limit=limit,
+            page_size=page_size,
         )
 
     def cycles_before(
@@ -83,6 +86,18 @@ class TelemetryStore:
                 scan_index_forward=False,
                 limit=limit,
             )
+        )
+
+    def cycles_back(
+        self, company_id: str, gateway_id: str, start: datetime, before: datetime, limit: int
+    ) -> Iterator[GatewayCycle]:
+        """Cycles with start <= cycle time < before, newest first, at most ``limit``, read
+        page by page as the caller goes: a search that stops early reads little."""
+        yield from GatewayCycle.query(
+            keys.gateway_data_pk(company_id, gateway_id),
+            GatewayCycle.sk.between(keys.cycle_bound_sk(start), keys.cycle_bound_sk(before)),
+            scan_index_forward=False,
+            limit=limit,
         )
 
     def latest_cycles(self, company_id: str, gateway_id: str, limit: int = 1) -> list[GatewayCycle]:
@@ -126,12 +141,17 @@ class TelemetryStore:
         return int(before.get("N", 0))
 
     def usage_between(
-        self, company_id: str, gateway_id: str, start: datetime, end: datetime
+        self,
+        company_id: str,
+        gateway_id: str,
+        start: datetime,
+        end: datetime,
+        limit: int = MAX_CYCLES_PER_QUERY,
     ) -> Iterator[GatewayUsage]:
         yield from GatewayUsage.query(
             keys.gateway_data_pk(company_id, gateway_id),
             GatewayUsage.sk.between(keys.gateway_usage_sk(start), keys.gateway_usage_sk(end)),
-            limit=MAX_CYCLES_PER_QUERY,
+            limit=limit,
         )
 
     # --- control state ---

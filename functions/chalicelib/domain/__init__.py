@@ -43,6 +43,13 @@ from chalicelib.domain.errors import (
     UnknownBandError,
     UnknownCurrencyError,
 )
+from chalicelib.domain.estimation import (
+    Closing,
+    ClosingKind,
+    daily_usage_kwh,
+    estimate,
+    interpolate,
+)
 from chalicelib.domain.ledger import SIGN_RULES, EntryKind, Ledger, LedgerEntry, Sign, check_sign
 from chalicelib.domain.money import (
     CURRENCY_EXPONENTS,
@@ -91,6 +98,7 @@ from chalicelib.domain.tariffs import (
     parse_tariff,
 )
 from chalicelib.domain.tou import band_at, tou_band_energy
+from chalicelib.domain.true_up import EstimatedBill, energy_charge_minor, over_estimate_credit
 
 __all__ = [
     "CURRENCY_EXPONENTS",
@@ -106,11 +114,14 @@ __all__ = [
     "Bill",
     "BillLine",
     "BillingPeriod",
+    "Closing",
+    "ClosingKind",
     "Currency",
     "CurrencyMismatchError",
     "DomainError",
     "EmptyAmountError",
     "EntryKind",
+    "EstimatedBill",
     "FinalCharge",
     "FixedCharge",
     "FlatTariff",
@@ -162,14 +173,19 @@ __all__ = [
     "check_sign",
     "consumption_intervals",
     "currency_exponent",
+    "daily_usage_kwh",
     "decide_power",
+    "energy_charge_minor",
+    "estimate",
     "format_kwh",
     "format_major",
+    "interpolate",
     "kwh",
     "low_credit_alerts",
     "month_fraction",
     "non_negative_kwh",
     "offline_cutoff_kwh",
+    "over_estimate_credit",
     "parse_decimal",
     "parse_major",
     "parse_tariff",

@@ -17,6 +17,7 @@ from chalicelib.domain.consumption import (
     total_energy_kwh,
 )
 from chalicelib.domain.errors import InvalidBillError
+from chalicelib.domain.estimation import ClosingKind
 from chalicelib.domain.money import Money, Rounding, round_to_minor
 from chalicelib.domain.periods import BillingPeriod
 from chalicelib.domain.pricing import (
@@ -65,9 +66,11 @@ class LineTotals:
 class BillLine:
     """One figure of a bill: amount_minor and what it was computed from.
 
-    code: energy | fixed | tax. For energy, quantity is kWh and unit_price the tariff's price per
-    kWh; for fixed, quantity is billed days and unit_price the charge in major units; for tax,
-    quantity is the taxable base in major units and unit_price the rate.
+    code: energy | fixed | tax | credit. For energy, quantity is kWh and unit_price the tariff's
+    price per kWh; for fixed, quantity is billed days and unit_price the charge in major units; for
+    tax, quantity is the taxable base in major units and unit_price the rate; for credit (an
+    earlier estimate corrected, ``domain/true_up.py``), quantity is the kWh taken back, unit_price
+    their average price and amount_minor negative.
     """
 
     code: str
@@ -92,6 +95,7 @@ class Bill(LineTotals):
     energy_kwh: Decimal
     lines: tuple[BillLine, ...]
     flags: frozenset[str]
+    closing_kind: ClosingKind = ClosingKind.ACTUAL
 
     @property
     def total(self) -> Money:
@@ -209,6 +213,7 @@ def postpaid_bill(
     move_in: date | None = None,
     move_out: date | None = None,
     max_gap: timedelta = DEFAULT_MAX_GAP,
+    closing_kind: ClosingKind = ClosingKind.ACTUAL,
 ) -> Bill:
     """Bill the days of `period` the tenancy occupied ([move_in, move_out), clipped).
 
@@ -216,6 +221,8 @@ def postpaid_bill(
     readings in between are optional but let resets be skipped and time-of-use bands be split.
     Tier sizes are pro-rated to the occupied days; per-day fixed charges count occupied days and
     per-period ones are pro-rated by occupied/period days (half-up).
+    A closing that is not an actual reading (``closing_kind``) is named in every line priced
+    from it (refs ``closing``; ``estimated: true`` for an estimate).
     """
     if len(readings) < 2:
         raise InvalidBillError("a bill needs at least an opening and a closing reading")
@@ -235,6 +242,10 @@ def postpaid_bill(
         "opening_kwh": str(opening.cumulative_kwh),
         "closing_kwh": str(closing.cumulative_kwh),
     }
+    if closing_kind is not ClosingKind.ACTUAL:
+        base["closing"] = closing_kind.value
+    if closing_kind is ClosingKind.ESTIMATED:
+        base["estimated"] = "true"
     if isinstance(tariff, TouTariff):
         lines = _tou_lines(tariff, readings, tz, max_gap, base)
     else:
@@ -250,4 +261,5 @@ def postpaid_bill(
         energy,
         tuple(lines),
         flags,
+        closing_kind,
     )

@@ -24,6 +24,8 @@ from .errors import (
     NoAccountError,
     NoMeterError,
     PipelineError,
+    ReadingAlreadyDecidedError,
+    ReadingBelowAnchorError,
     ReadingCorrectionError,
     UnknownGatewayError,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "NoAccountError",
     "NoMeterError",
     "PipelineError",
+    "ReadingAlreadyDecidedError",
+    "ReadingBelowAnchorError",
     "ReadingCorrectionError",
     "UnknownGatewayError",
 ]

@@ -36,6 +36,7 @@ TOPICS = frozenset(
         "reverse_energy",
         "relay_unconfirmed",
         "balance_mismatch",
+        "bill_held",
     }
 )
 TITLES = {
@@ -51,6 +52,7 @@ TITLES = {
     "reverse_energy": "A meter shows reverse energy",
     "relay_unconfirmed": "A relay command was not confirmed",
     "balance_mismatch": "An account balance does not match its ledger",
+    "bill_held": "A postpaid bill is held for review",
 }
 STAFF_ROLES = frozenset({"company_admin"})
 MAX_RECIPIENTS = 20

@@ -33,7 +33,11 @@ from ..domain import Reading, format_kwh, kwh
 from .contention import MeterChange, update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
 from .control import Controller
-from .errors import ReadingCorrectionError
+from .errors import (
+    ReadingAlreadyDecidedError,
+    ReadingBelowAnchorError,
+    ReadingCorrectionError,
+)
 from .settler import Settler
 from .unsettled import unsettled_readings
 
@@ -130,7 +134,7 @@ class ReadingCorrections:
         meter_id = meter_ctx.meter.meter_id
         item = self._held.get(company_id, meter_id, read_at)
         if item.status != HELD:
-            raise ReadingCorrectionError(f"this reading was already {item.status}")
+            raise ReadingAlreadyDecidedError(f"this reading was already {item.status}")
         value = kwh(str(item.reading_kwh))
         if decision == "estimate":
             if estimate_kwh is None:
@@ -140,14 +144,14 @@ class ReadingCorrections:
             raise ReadingCorrectionError("decide accept, reject or estimate")
         anchor_kwh = kwh(str(item.anchor_kwh)) if item.anchor_kwh is not None else None
         if decision != "reject" and anchor_kwh is not None and value < anchor_kwh:
-            raise ReadingCorrectionError(
+            raise ReadingBelowAnchorError(
                 f"{format_kwh(value)} kWh is below the last good reading "
                 f"{format_kwh(anchor_kwh)} kWh: record a meter exchange (or reset) instead"
             )
         status = {"accept": "accepted", "reject": "rejected", "estimate": "replaced"}[decision]
         replacement = format_kwh(value) if decision == "estimate" else None
         if not self._held.decide(item, status, actor, now, note, replacement):
-            raise ReadingCorrectionError("someone decided this reading meanwhile")
+            raise ReadingAlreadyDecidedError("someone decided this reading meanwhile")
         settled = False
         if decision != "reject":
             self._catalogue.add_meter_anchor(

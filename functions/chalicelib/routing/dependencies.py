@@ -23,6 +23,7 @@ from ..application.move_out import MoveOuts
 from ..application.notifications_view import NotificationQueries
 from ..application.portal_sessions import PortalSessions
 from ..application.portfolio import Portfolio
+from ..application.reading_review import ReadingReview
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.keys import ResellerKeys
@@ -93,6 +94,8 @@ class Dependencies(Protocol):
     def move_outs(self) -> MoveOuts: ...
     @property
     def settings_editor(self) -> SettingsEditor: ...
+    @property
+    def reading_review(self) -> ReadingReview: ...
 
     # the reseller API
     @property

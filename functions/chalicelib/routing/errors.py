@@ -29,6 +29,13 @@ from ..application.move_errors import (
     TenantLoginConflictError,
     UnitOccupiedError,
 )
+from ..application.reading_errors import (
+    AlreadyDecidedError,
+    ExchangeExistsError,
+    ExchangeTimeError,
+    MeterChangedMeanwhileError,
+    ReadingReviewError,
+)
 from ..application.reseller.errors import (
     AdminExistsError,
     CompanyExistsError,
@@ -98,6 +105,12 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (TenantLoginConflictError, 409, "Conflict"),
     (MoveNeedsMeterError, 422, "UnprocessableEntity"),
     (MoveRequestError, 422, "UnprocessableEntity"),  # readings, dates, transfer target
+    # held readings and meter exchanges (application/reading_review.py)
+    (AlreadyDecidedError, 409, "Conflict"),
+    (ExchangeExistsError, 409, "Conflict"),
+    (MeterChangedMeanwhileError, 409, "Conflict"),
+    (ExchangeTimeError, 400, "BadRequest"),
+    (ReadingReviewError, 422, "UnprocessableEntity"),  # below the last good one, estimates
     # settings editors
     (SettingsVersionConflictError, 409, "Conflict"),
     (InvalidSettingsError, 400, "BadRequest"),

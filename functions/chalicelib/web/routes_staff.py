@@ -1,4 +1,5 @@
-"""Landlord and manager pages: dashboard, unit, add credit (with receipt), power control."""
+"""Landlord and manager pages: dashboard, unit (with how many readings are held), add credit
+(with receipt), power control."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def _unit(ctx: PageContext, unit_id: str, status: int = 200, **errors: str | Non
         status=status,
         d=detail,
         consumption=consumption,
+        held=deps().reading_review.pending(ctx.principal, detail.unit),
         idempotency_key=secrets.token_urlsafe(18),
         done=ctx.query.get("done"),
         topup_error=errors.get("topup_error"),

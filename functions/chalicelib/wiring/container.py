@@ -28,6 +28,7 @@ from ..application.move_out import MoveOuts
 from ..application.notifications_view import NotificationQueries
 from ..application.portal_sessions import PortalSessions
 from ..application.portfolio import Portfolio
+from ..application.reading_review import ReadingReview
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.keys import ResellerKeys
@@ -265,6 +266,8 @@ class Container:
             self.settlements,
             dispatch,
             self.bill_store,
+            self.notifier,
+            self.held_readings,
         )
 
     # --- identity ---
@@ -395,6 +398,17 @@ class Container:
     def settings_editor(self) -> SettingsEditor:
         return SettingsEditor(
             self.catalogue, self.settings_store, self.settings_rollout, self.scope
+        )
+
+    @cached_property
+    def reading_review(self) -> ReadingReview:
+        return ReadingReview(
+            self.scope,
+            self.catalogue,
+            self.held_readings,
+            self.telemetry,
+            self.latest_readings,
+            self.corrections,
         )
 
     # --- the reseller API ---

@@ -166,13 +166,14 @@ def test_postpaid_bill_at_period_end_is_issued_once_and_charged(pipeline: Contai
         pipeline.ledger, [MeterSpec("m-p", "u-p", FLAT_TWD, mode="postpaid", credit_minor=0)]
     )
     end = datetime(2026, 11, 30, 15, 50, tzinfo=UTC)  # 23:50 in Taipei
-    handlers.ingest_telemetry(event(bus, 1, end - timedelta(minutes=1), {"m-p": "110.000"}))
+    # (2 kWh in the last six hours: a minute would be more than the meter can pass, held)
+    handlers.ingest_telemetry(event(bus, 1, end - timedelta(hours=6), {"m-p": "110.000"}))
     handlers.ingest_telemetry(event(bus, 2, end, {"m-p": "112.000"}))
-    # WHEN the property's billing job runs in December, twice
+    # WHEN the property's billing job runs in December (past the day of grace), twice
     job = {
         "company_id": bus.company_id,
         "property_id": bus.property_id,
-        "now": "2026-12-01T02:00:00+00:00",
+        "now": "2026-12-02T02:00:00+00:00",
     }
     first, second = handlers.bill_property(job), handlers.bill_property(job)
     # THEN one bill of 12.000 kWh x 5 TWD, charged once to the ledger
@@ -197,12 +198,12 @@ def test_a_time_of_use_bill_prices_every_reading_of_the_month(pipeline: Containe
         readings.append((f"{(int(readings[-1][0].replace('.', '')) + used) / 1000:.3f}", hour))
     for seq, (value, hour) in enumerate(readings, start=1):
         handlers.ingest_telemetry(event(tou, seq, start + timedelta(hours=hour), {"m-t": value}))
-    # WHEN November is billed on December 1st
+    # WHEN November is billed on December 2nd
     handlers.bill_property(
         {
             "company_id": tou.company_id,
             "property_id": tou.property_id,
-            "now": "2026-12-01T02:00:00+00:00",
+            "now": "2026-12-02T02:00:00+00:00",
         }
     )
     # THEN the bill equals the domain's bill over every stored reading (interval by

@@ -29,12 +29,13 @@ from chalicelib.web.i18n import (
 )
 from chalicelib.web.i18n.catalogue import LOCALES_DIR
 from chalicelib.web.render import environment
+from chalicelib.web.routes_readings import DONE
 
 REPO = Path(__file__).resolve().parents[3]
 BRANDING = REPO / "branding"
 WEB = REPO / "functions" / "chalicelib" / "web"
 # The keys templates build from a prefix and a domain value.
-TEMPLATE_PREFIXES = {"kind_", "reason_", "relay_done_"}
+TEMPLATE_PREFIXES = {"kind_", "reason_", "relay_done_", "held_status_", "readings_done_"}
 # The keys templates take whole from a value: routes_signin.py's notices and a
 # unit's billing mode (data/models.py Unit.billing_mode).
 TEMPLATE_KEY_VARIABLES = {
@@ -190,9 +191,21 @@ def test_the_keys_templates_build_from_domain_values_all_exist() -> None:
     assert {f"kind_{k.value}" for k in EntryKind} <= keys
     assert {f"reason_{r}" for r in REASONS} <= keys
     assert {f"relay_done_{s}" for s in ("on", "off", "auto")} <= keys
+    # a held reading's status (data/models.py HeldReading.status) and the readings page's
+    # notices after a decision (the status it leaves) or an exchange (web/routes_readings.py)
+    assert {f"held_status_{s}" for s in ("held", "accepted", "rejected", "replaced")} <= keys
+    assert {f"readings_done_{s}" for s in DONE} <= keys
 
 
 def test_the_plural_messages_are_the_counted_ones() -> None:
     # Reviewed list: a new plural message is added here on purpose.
-    assert plural_msgids() == {"signin_throttled", "days_left", "day_count"}
+    assert plural_msgids() == {
+        "signin_throttled",
+        "days_left",
+        "day_count",
+        "held_count",
+        "elapsed_seconds",
+        "elapsed_minutes",
+        "elapsed_hours",
+    }
     assert all(plural_msgids(language) == plural_msgids() for language in LANGUAGES)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.core import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import NumberPattern, format_currency, format_decimal
 
 from ...domain.money import currency_exponent, to_major
@@ -67,6 +67,10 @@ class LocaleFormats:
         return format_datetime(
             at, format="medium", tzinfo=ZoneInfo(time_zone), locale=self.language
         )
+
+    def time(self, at: dt.datetime, time_zone: str) -> str:
+        """Hours and minutes on the property's clock (24-hour in both languages)."""
+        return format_time(at, format="HH:mm", tzinfo=ZoneInfo(time_zone), locale=self.language)
 
     def date(self, at: dt.datetime, time_zone: str) -> str:
         return format_date(
