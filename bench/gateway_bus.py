@@ -37,6 +37,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "greengrass_component"))
+sys.path.insert(0, str(REPO / "bench"))
+
+import gateway_mixed_bus  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "gateway_bus.json"
 METER_COUNT = 32
@@ -107,7 +110,10 @@ def run_poller(port: int, cycles: int) -> None:
     ]
 
     async def main() -> dict[str, Any]:
-        bus = open_bus(BusSettings(transport="tcp", tcp_port=port, timeout_ms=1000, retries=2))
+        # The simulator is reached over TCP, but the bus modelled is RS-485: plan for it.
+        bus = open_bus(
+            BusSettings(transport="tcp", tcp_port=port, timeout_ms=1000, retries=2, read_cost="rtu")
+        )
         await bus.connect()
         cpu_ms: list[float] = []
         wall_ms: list[float] = []
@@ -128,7 +134,7 @@ def run_poller(port: int, cycles: int) -> None:
 
 # --- simulator process and its control socket ------------------------------------------
 class Simulator:
-    def __init__(self) -> None:
+    def __init__(self, meters_args: list[str] | None = None) -> None:
         self.port = free_port()
         self.control_port = free_port()
         env = {**os.environ, "PYTHONPATH": str(REPO / "greengrass_component")}
@@ -139,8 +145,7 @@ class Simulator:
                 "meter_gateway.simulator",
                 "--tcp",
                 f"127.0.0.1:{self.port}",
-                "--mixed",
-                str(METER_COUNT),
+                *(meters_args or ["--mixed", str(METER_COUNT)]),
                 "--time-scale",
                 "60",
                 "--seed",
@@ -213,11 +218,18 @@ def summarise(records: list[dict[str, Any]], cycles: float, devices: list[int]) 
 def optimal_plan_ms(profile_name: str, include_relay: bool) -> tuple[float, int]:
     """Brute force: least modelled time over every partition of the needed addresses."""
     from meter_gateway.profiles import load_profile
+    from meter_gateway.read_plan import needed_keys
 
     profile = load_profile(profile_name)
-    items = sorted((s.function_code, s.address, s.last_address) for s in profile.registers.values())
-    if include_relay and profile.relay is not None and profile.relay.kind == "holding_fc16":
-        items = sorted([*items, (3, profile.relay.address, profile.relay.address)])
+    specs = profile.all_registers()
+    # What the poller must read: telemetry's values (total kWh only without import).
+    items = sorted(
+        (specs[k].function_code or 0, specs[k].address or 0, specs[k].last_address)
+        for k in needed_keys(profile)
+    )
+    readback = profile.relay.readback if profile.relay else None
+    if include_relay and readback is not None and not profile.relay.is_coil:  # type: ignore[union-attr]
+        items = sorted([*items, (readback.function_code, readback.address, readback.address)])
     best, best_requests = math.inf, 0
     for cuts in itertools.product([False, True], repeat=len(items) - 1):
         groups, current = [], [items[0]]
@@ -250,10 +262,11 @@ def coil_read_ms(channels: int) -> float:
 # --- peers --------------------------------------------------------------------------------
 async def run_mbmd_strategy(port: int, cycles: int) -> None:
     """mbmd reads one value per request: 13 for an SDM120. It has no DDS238 producer; the
-    same one-value-per-request strategy is applied to the 8 values the gateway reads."""
+    same one-value-per-request strategy is applied to the 7 values the gateway reads."""
     from pymodbus.client import AsyncModbusTcpClient
 
     from meter_gateway.profiles import load_profile
+    from meter_gateway.read_plan import needed_keys
 
     dds = load_profile("dds238")
     client = AsyncModbusTcpClient("127.0.0.1", port=port, timeout=1, retries=1)
@@ -264,9 +277,10 @@ async def run_mbmd_strategy(port: int, cycles: int) -> None:
                 for opcode in MBMD_SDM120_OPCODES:
                     await client.read_input_registers(opcode, count=2, device_id=address)
             else:
-                for spec in dds.registers.values():
+                for key in needed_keys(dds):
+                    spec = dds.registers[key]  # type: ignore[index]
                     await client.read_holding_registers(
-                        spec.address, count=spec.register_count, device_id=address
+                        spec.address or 0, count=spec.register_count, device_id=address
                     )
     client.close()
 
@@ -380,17 +394,18 @@ def run_modbus4mqtt(sim: Simulator) -> dict[str, Any]:
             registers = [
                 {
                     "pub_topic": f"{profile_name}/{key}",
-                    "address": spec.address,
+                    "address": spec.address or 0,
                     "table": table,
                     "type": "uint32" if spec.register_count == 2 else "uint16",
                 }
                 for key, spec in profile.registers.items()
             ]
-            if profile.relay is not None and profile.relay.kind == "holding_fc16":
+            readback = profile.relay.readback if profile.relay else None
+            if readback is not None and readback.function_code == 3:
                 registers.append(
                     {
                         "pub_topic": f"{profile_name}/relay",
-                        "address": profile.relay.address,
+                        "address": readback.address,
                         "table": "holding",
                     }
                 )
@@ -446,12 +461,16 @@ def ratio(a: float, b: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--role", choices=["bench", "poller"], default="bench")
+    parser.add_argument("--role", choices=["bench", "poller", "mixed-poller"], default="bench")
     parser.add_argument("--port", type=int)
     parser.add_argument("--cycles", type=int, default=POLLER_CYCLES)
+    parser.add_argument("--read-cost", choices=["rtu", "tcp"], default="rtu")
     args = parser.parse_args()
     if args.role == "poller":
         run_poller(args.port, args.cycles)
+        return
+    if args.role == "mixed-poller":
+        gateway_mixed_bus.run_poller(args.port, args.cycles, args.read_cost)
         return
 
     sdm_ids = list(range(1, SDM_COUNT + 1))
@@ -495,7 +514,7 @@ def main() -> None:
             "how": "reproduced (mbmd is a Go daemon, not on PyPI): one FC04 request per value, "
             "13 requests for an SDM120 exactly as meters/rs485/sdm120.go lists them; mbmd "
             "has no DDS238 producer, so the same one-value-per-request strategy reads the "
-            "8 values the gateway reads (8 requests). It reads no relay state.",
+            "7 values the gateway reads (7 requests). It reads no relay state.",
             "whole_bus": summarise(mbmd_records, PEER_CYCLES, all_ids),
             "sdm120": summarise(mbmd_records, PEER_CYCLES, sdm_ids),
             "dds238": summarise(mbmd_records, PEER_CYCLES, dds_ids),
@@ -558,6 +577,8 @@ def main() -> None:
             ours_meters_only, SDM_COUNT * m4m_sdm + len(dds_ids) * m4m_dds
         )
 
+    # Single- and three-phase meters of eight models on one bus (gateway_mixed_bus.py).
+    mixed_bus = gateway_mixed_bus.measure(Simulator, __file__)
     cpu = poller["cpu_ms"][1:] or poller["cpu_ms"]  # first cycle includes connecting
     result: dict[str, Any] = {
         "benchmark": "gateway_bus",
@@ -599,6 +620,7 @@ def main() -> None:
         "optimal": optimal,
         "peers": {"mbmd": mbmd, "sdm_modbus": sdm_peer, "modbus4mqtt": m4m_peer},
         "ratios": ratios,
+        "mixed_bus": mixed_bus,
         "targets": {
             "bus_time_within_1_1x_optimal": ratios["ours_vs_optimal_whole_bus"] <= 1.1,
             "bus_time_at_most_one_third_of_per_value_reader": ratios["ours_vs_mbmd_whole_bus"]
@@ -620,6 +642,11 @@ def main() -> None:
                 "ratios": ratios,
                 "targets": result["targets"],
                 "ours": result["ours"]["transactions_per_meter_per_cycle"],
+                "mixed_bus": {
+                    k: mixed_bus[k]["whole_bus"]
+                    for k in ("ours_rtu_plans", "ours_tcp_plans", "per_value_reader")
+                }
+                | {"optimal_rtu": mixed_bus["optimal_rtu"], "ratios": mixed_bus["ratios"]},
                 "cpu_ms_per_cycle": result["ours"]["cpu_ms_per_cycle"],
                 "peak_rss_mb": result["ours"]["peak_rss_mb_poller_process"],
             },

@@ -153,6 +153,43 @@ per-value reader: **{met(bus.flag("targets", "bus_time_at_most_one_third_of_per_
 {dec(bus.number("ratios", "ours_vs_mbmd_dds238"), 3)} for DDS238)**;
 peak RSS under {count(bus.number("limits", "peak_rss_mb_below"))} MB: \
 **{met(bus.flag("targets", "peak_rss_under_60_mb"))} ({rss} MB)**.
+
+{_mixed_bus(bus)}"""
+
+
+def _mixed_row(bus: Figures, label: str, *path: str) -> str:
+    return (
+        f"| {label} | {count(bus.number('mixed_bus', *path, 'transactions_per_cycle'))} | "
+        f"{_ms(bus, 'mixed_bus', *path, 'bus_ms_per_cycle')} |"
+    )
+
+
+def _mixed_bus(bus: Figures) -> str:
+    """The mixed bus: single- and three-phase meters of eight models (gateway_mixed_bus.py)."""
+    three = ("mixed_bus", "ours_rtu_plans", "three_phase")
+    single = ("mixed_bus", "ours_rtu_plans", "single_phase")
+    return f"""Mixed bus: {count(bus.number("mixed_bus", "meters"))} meters of eight models \
+(8 SDM120, 4 SDM230, 4 DDSU666, 4 SDM630, 4 DTSU666 on \
+{count(bus.number("mixed_bus", "relay_modules"))} relay modules; 4 DDS238, 2 Fineco EM115, \
+2 Fineco EM737 with their own relays), modelled at 9600 baud 8N1:
+
+| mixed bus | transactions / cycle | modelled bus time / cycle |
+|---|---:|---:|
+{_mixed_row(bus, "**ours, serial-line (RTU) plans**", "ours_rtu_plans", "whole_bus")}
+{_mixed_row(bus, "of which single-phase meters", "ours_rtu_plans", "single_phase")}
+{_mixed_row(bus, "of which three-phase meters", "ours_rtu_plans", "three_phase")}
+| best plan (brute force per profile) | \
+{count(bus.number("mixed_bus", "optimal_rtu", "whole_bus_transactions_per_cycle"))} | \
+{_ms(bus, "mixed_bus", "optimal_rtu", "whole_bus_ms_per_cycle")} |
+{_mixed_row(bus, "one value per request (mbmd's strategy, same values)", "per_value_reader", "whole_bus")}
+{_mixed_row(bus, "ours, TCP plans (largest allowed blocks)", "ours_tcp_plans", "whole_bus")}
+
+Ours = {dec(bus.number("mixed_bus", "ratios", "ours_rtu_vs_optimal"), 2)} x the optimal plan and \
+{dec(bus.number("mixed_bus", "ratios", "ours_rtu_vs_per_value_reader"), 2)} x the per-value reader; \
+the three-phase meters take {_ms(bus, *three, "bus_ms_per_cycle")} of it, the single-phase \
+{_ms(bus, *single, "bus_ms_per_cycle")}. On a TCP link the TCP plans send fewer requests \
+(a request is a round trip there); their bytes, modelled on RS-485 above, are what a serial \
+bus would pay for them.
 """
 
 

@@ -95,10 +95,12 @@ async def run(config: GatewayConfig) -> None:
     spool = Spool.open_or_recover(
         config.spool.path, max_cycles=config.spool.max_cycles, max_bytes=config.spool.max_bytes
     )
+    library = config.profile_library()
     service = GatewayService(
         config,
         thing_name=thing_name,
-        bus=open_bus(config.bus),
+        bus=open_bus(config.bus, library),
+        profile_versions=library.versions(config.profile_names()),
         meters=config.meter_configs(),
         transport=make_transport(config, thing_name),
         spool=spool,

@@ -5,6 +5,10 @@ profile's read plan (see read_plan.py) and never raises for one meter's failure:
 that does not answer is reported ``ok=False``, and once it has failed
 ``offline_after_failures`` polls in a row it is probed with a single attempt, at most
 every few cycles, so it cannot stretch the cycle of the meters that still answer.
+
+``set_relay`` switches as the profile says (relay_control.py) and always reads the relay
+back: the read-back is what is reported. A write the device refuses with an exception is
+not sent again; the same write would get the same answer (issue 17).
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from decimal import Decimal
 from typing import Protocol
 
 from meter_gateway.bus_settings import BusSettings
-from meter_gateway.decode import decode_block, relay_state_in_block
+from meter_gateway.decode import compute_values, decode_block, relay_state_in_block
 from meter_gateway.errors import (
     BusConnectError,
     BusError,
     DecodeError,
+    ExpressionError,
     ModbusExceptionResponseError,
     ModbusFrameError,
     ModbusTimeoutError,
@@ -31,8 +36,9 @@ from meter_gateway.errors import (
 )
 from meter_gateway.modbus_link import ModbusLink
 from meter_gateway.profile_model import MeterProfile
-from meter_gateway.profiles import load_profile
-from meter_gateway.read_plan import ReadBlock, ReadPlan, plan_coil_read, plan_reads
+from meter_gateway.profiles import ProfileLibrary, shipped_library
+from meter_gateway.read_plan import ReadBlock, ReadPlan, output_keys, plan_coil_read, plan_reads
+from meter_gateway.relay_control import read_relay, write_relay
 
 __all__ = [
     "BusSettings",
@@ -88,6 +94,10 @@ class MeterDiagnostics:
     last_latency_ms: int | None = None
     consecutive_failures: int = 0
     online: bool = True
+    # The link itself could not be opened (serial port gone, TCP gateway down).
+    connect_failures: int = 0
+    # Readings whose cumulative energy was below the meter's previous reading.
+    backwards: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,8 @@ class RelayResult:
     ok: bool
     attempts: int
     error: str | None
+    # The meter answered the write with an exception: sending it again gets the same.
+    refused: bool = False
 
 
 class MeterBus(Protocol):
@@ -141,6 +153,8 @@ class _DeviceHealth:
             d.crc_errors += 1
         elif isinstance(exc, ModbusExceptionResponseError):
             d.exception_codes[exc.exception_code] = d.exception_codes.get(exc.exception_code, 0) + 1
+        elif isinstance(exc, BusConnectError):
+            d.connect_failures += 1
 
     def record_poll(self, ok: bool, latency_ms: int, offline_after: int) -> None:
         d = self.diagnostics
@@ -174,9 +188,13 @@ class ModbusMeterBus:
         *,
         link: ModbusLink | None = None,
         now_ms: Callable[[], int] = _now_ms,
+        profiles: ProfileLibrary | None = None,
     ) -> None:
         self._settings = settings
         self._link = link or ModbusLink(settings)
+        self._profiles = profiles or shipped_library()
+        # Energy of each meter's last good reading: a lower one is counted as backwards.
+        self._last_energy: dict[str, Decimal] = {}
         self._now_ms = now_ms
         self._lock = asyncio.Lock()
         self._health: dict[int, _DeviceHealth] = {}
@@ -186,7 +204,11 @@ class ModbusMeterBus:
 
     # --- lifecycle ----------------------------------------------------------------
     async def connect(self) -> None:
-        await self._link.connect()
+        try:
+            await self._link.connect()
+        except BusConnectError:
+            # Not fatal at start: every poll retries the link and counts the failure.
+            return
 
     async def close(self) -> None:
         await self._link.close()
@@ -208,7 +230,9 @@ class ModbusMeterBus:
     def _plan(self, profile: MeterProfile) -> ReadPlan:
         plan = self._plans.get(profile.name)
         if plan is None:
-            plan = self._plans[profile.name] = plan_reads(profile)
+            plan = self._plans[profile.name] = plan_reads(
+                profile, link=self._settings.resolved_read_cost()
+            )
         return plan
 
     async def _pause_between_slaves(self, address: int) -> None:
@@ -277,32 +301,49 @@ class ModbusMeterBus:
             return MeterSample(meter.meter_id, False, {}, None, self._now_ms(), latency_ms, error)
 
         try:
-            profile = load_profile(meter.profile)
+            profile = self._profiles.get(meter.profile)
             plan = self._plan(profile)
         except (ProfileError, ReadPlanError):
             return failed("profile")
         if not self._due(meter.address, probes_left):
             return failed("offline")
         attempts = self._attempts_for(meter.address)
-        values: dict[str, Decimal] = {}
+        read: dict[str, Decimal] = {}
         relay_on: bool | None = None
         try:
             for block in plan.blocks:
                 registers = await self._read(meter.address, block, attempts)
-                values.update(decode_block(block, registers, profile.word_order))
-                if block.relay_address is not None and profile.relay is not None:
-                    relay_on = relay_state_in_block(
-                        block, registers, profile.relay.on_value, profile.relay.off_value
-                    )
+                read.update(decode_block(block, registers, profile.word_order, profile.byte_order))
+                readback = profile.relay.readback if profile.relay else None
+                if block.relay_address is not None and readback is not None:
+                    relay_on = relay_state_in_block(block, registers, readback)
+            keys = output_keys(profile)
+            read.update(compute_values(profile, read, keys))
+            values = {key: read[key] for key in keys if key in read}
         except (BusError, DecodeError) as exc:
             latency_ms = int((time.monotonic() - started) * 1000)
             health.record_poll(False, latency_ms, self._settings.offline_after_failures)
             return failed(error_code(exc))
         latency_ms = int((time.monotonic() - started) * 1000)
         health.record_poll(True, latency_ms, self._settings.offline_after_failures)
+        self._check_backwards(meter.meter_id, values, health)
         if meter.relay is None:
             relay_on = None
         return MeterSample(meter.meter_id, True, values, relay_on, self._now_ms(), latency_ms, None)
+
+    def _check_backwards(
+        self, meter_id: str, values: Mapping[str, Decimal], health: _DeviceHealth
+    ) -> None:
+        """Count a cumulative register that went down (a misread, a reset, a swapped meter).
+        The reading is still published: the cloud decides (VEE); the count tells it the
+        gateway saw it too, even in a cycle whose `dg` was left out."""
+        energy = values.get("import_kwh", values.get("total_kwh"))
+        if energy is None:
+            return
+        previous = self._last_energy.get(meter_id)
+        if previous is not None and energy < previous:
+            health.diagnostics.backwards += 1
+        self._last_energy[meter_id] = energy
 
     async def _poll_relay_modules(
         self, meters: Sequence[MeterConfig], samples: Sequence[MeterSample], probes_left: list[int]
@@ -315,7 +356,7 @@ class ModbusMeterBus:
         states: dict[tuple[int, str], dict[int, bool]] = {}
         for (address, profile_name), used in channels.items():
             try:
-                profile = load_profile(profile_name)
+                profile = self._profiles.get(profile_name)
                 block = plan_coil_read(profile, sorted(used))
             except (ProfileError, ReadPlanError):
                 continue
@@ -333,60 +374,73 @@ class ModbusMeterBus:
             self._health_of(address).record_poll(
                 True, latency_ms, self._settings.offline_after_failures
             )
-            first = block.address - (profile.relay.address if profile.relay else 0)
+            readback = profile.relay.readback if profile.relay else None
+            first = block.address - (readback.address if readback else 0)
             states[(address, profile_name)] = {
                 first + i: bool(bit) for i, bit in enumerate(bits) if first + i in used
             }
         return states
 
-    # --- relay ----------------------------------------------------------------------
     async def set_relay(self, meter: MeterConfig, on: bool) -> RelayResult:
-        """Write the relay, read it back, retry a bounded number of times."""
+        """Write the relay as its profile says, read it back, retry a bounded number of
+        times; a write the device refuses (exception response) is not sent again."""
         link = meter.relay
         if link is None:
             return RelayResult(meter.meter_id, on, None, False, 0, "no_relay")
         try:
-            profile = load_profile(link.profile)
+            profile = self._profiles.get(link.profile)
         except ProfileError:
             return RelayResult(meter.meter_id, on, None, False, 0, "profile")
         relay = profile.relay
-        if relay is None or (relay.kind == "coil" and not 0 <= link.channel < relay.channels):
+        if relay is None or not 0 <= link.channel < relay.channels:
             return RelayResult(meter.meter_id, on, None, False, 0, "no_relay")
+        async with self._lock:
+            return await self._switch(meter.meter_id, link, profile, on)
+
+    async def _switch(
+        self, meter_id: str, link: RelayLink, profile: MeterProfile, on: bool
+    ) -> RelayResult:
         health = self._health_of(link.address)
         actual: bool | None = None
         error: str | None = None
         attempts = 0
-        async with self._lock:
-            for attempt in range(self._settings.retries + 1):
-                attempts = attempt + 1
-                await self._pause_between_slaves(link.address)
-                try:
-                    if relay.kind == "coil":
-                        coil = relay.address + link.channel
-                        await self._link.write_coil(link.address, coil, on)
-                        bits = await self._link.read(1, link.address, coil, 1)
-                        actual = bool(bits[0])
-                    else:
-                        value = relay.on_value if on else relay.off_value
-                        await self._link.write_registers(link.address, relay.address, [value])
-                        (raw,) = await self._link.read(3, link.address, relay.address, 1)
-                        actual = (
-                            True
-                            if raw == relay.on_value
-                            else False
-                            if raw == relay.off_value
-                            else None
-                        )
-                except BusError as exc:
-                    health.record_attempt_failure(exc)
-                    error = error_code(exc)
-                else:
-                    if actual == on:
-                        return RelayResult(meter.meter_id, on, actual, True, attempts, None)
-                    error = "readback_mismatch"
-                if attempt < self._settings.retries:
-                    await asyncio.sleep(self._settings.backoff_ms * (2**attempt) / 1000)
-        return RelayResult(meter.meter_id, on, actual, False, attempts, error)
+        for attempt in range(self._settings.retries + 1):
+            attempts = attempt + 1
+            await self._pause_between_slaves(link.address)
+            refused = False
+            wrote = False
+            try:
+                await write_relay(self._link, link.address, profile, link.channel, on)
+                wrote = True
+            except ModbusExceptionResponseError as exc:
+                health.record_attempt_failure(exc)
+                refused, error = True, f"refused:{error_code(exc)}"
+            except BusError as exc:
+                health.record_attempt_failure(exc)
+                error = error_code(exc)
+            except (DecodeError, ExpressionError):
+                refused, error = True, "profile"
+            actual = await self._read_back(link, profile, health)
+            if actual is None and wrote and profile.relay and profile.relay.readback is None:
+                actual = on  # no read-back in this model: the accepted write is all we know
+            if actual == on:
+                return RelayResult(meter_id, on, actual, True, attempts, None, refused)
+            if refused:
+                break  # the device said no; the same write gets the same answer
+            if wrote:
+                error = "readback_mismatch"
+            if attempt < self._settings.retries:
+                await asyncio.sleep(self._settings.backoff_ms * (2**attempt) / 1000)
+        return RelayResult(meter_id, on, actual, False, attempts, error, refused)
+
+    async def _read_back(
+        self, link: RelayLink, profile: MeterProfile, health: _DeviceHealth
+    ) -> bool | None:
+        try:
+            return await read_relay(self._link, link.address, profile, link.channel)
+        except BusError as exc:
+            health.record_attempt_failure(exc)
+            return None
 
 
 def _uses_module(meter: MeterConfig) -> bool:
@@ -401,5 +455,5 @@ def _module_key(meter: MeterConfig) -> tuple[int, str]:
     return (meter.relay.address, meter.relay.profile)
 
 
-def open_bus(settings: BusSettings) -> MeterBus:
-    return ModbusMeterBus(settings)
+def open_bus(settings: BusSettings, profiles: ProfileLibrary | None = None) -> MeterBus:
+    return ModbusMeterBus(settings, profiles=profiles)

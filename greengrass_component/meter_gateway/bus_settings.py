@@ -30,3 +30,12 @@ class BusSettings(BaseModel):
     inter_frame_delay_ms: int = Field(default=0, ge=0, le=1_000)
     # Consecutive failed polls after which a meter is reported offline and only probed.
     offline_after_failures: int = Field(default=3, ge=1, le=100)
+    # Which cost the read planner minimises: "rtu" (bytes on a serial line: gaps cost),
+    # "tcp" (round trips: the largest allowed blocks), "auto" = the transport's own. A TCP
+    # link to an RS-485 converter carries a serial bus behind it: set "rtu" there.
+    read_cost: Literal["auto", "rtu", "tcp"] = "auto"
+
+    def resolved_read_cost(self) -> Literal["rtu", "tcp"]:
+        if self.read_cost != "auto":
+            return self.read_cost
+        return "tcp" if self.transport == "tcp" else "rtu"

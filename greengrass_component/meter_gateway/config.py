@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from meter_gateway.bus_settings import BusSettings
-from meter_gateway.errors import ConfigError
+from meter_gateway.errors import ConfigError, ProfileError
+from meter_gateway.profiles import ProfileLibrary
 
 # The id travels in every telemetry message: its length is part of the 5 KB budget.
 from meter_gateway.telemetry import METER_ID_PATTERN
@@ -96,6 +97,10 @@ class GatewayConfig(_Strict):
     state_dir: str = Field(default="state", min_length=1, max_length=1024)
     bus: BusSettings = BusSettings()
     meters: tuple[MeterEntry, ...] = Field(default=(), max_length=MAX_METERS)
+    # Meter profiles sent with the deployment, merged over the shipped library (same shape
+    # as profiles/*.yaml; a configured name replaces a shipped one): a new meter model is
+    # a configuration change, not a component build.
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict, max_length=64)
     spool: SpoolConfig = SpoolConfig()
     topics: TopicsConfig = TopicsConfig()
     cloud: CloudConfig = CloudConfig()
@@ -108,7 +113,28 @@ class GatewayConfig(_Strict):
         addresses = [m.address for m in self.meters]
         if len(set(addresses)) != len(addresses):
             raise ValueError("meters: two meters share one bus address")
+        try:
+            library = self.profile_library()
+        except ProfileError as exc:
+            raise ValueError(str(exc)) from exc
+        known = set(library.names())
+        for index, meter in enumerate(self.meters):
+            if meter.profile not in known:
+                raise ValueError(f"meters.{index}.profile: no profile {meter.profile!r}")
+            if meter.relay is not None and meter.relay.profile not in known:
+                raise ValueError(
+                    f"meters.{index}.relay.profile: no profile {meter.relay.profile!r}"
+                )
         return self
+
+    def profile_library(self) -> ProfileLibrary:
+        """Shipped profiles with the configured ones merged over them (validated)."""
+        return ProfileLibrary.from_config(self.profiles)
+
+    def profile_names(self) -> list[str]:
+        names = [m.profile for m in self.meters]
+        names += [m.relay.profile for m in self.meters if m.relay is not None]
+        return sorted(set(names))
 
     def resolved_thing_name(self) -> str:
         name = self.thing_name or os.environ.get(THING_NAME_ENV)

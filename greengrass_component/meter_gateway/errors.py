@@ -67,6 +67,10 @@ class ProfileNotFoundError(ProfileError):
     """No profile file exists for the requested profile name."""
 
 
+class ExpressionError(ProfileError):
+    """A profile expression is malformed, uses something not allowed, or cannot be evaluated."""
+
+
 class ReadPlanError(GatewayError):
     """A read plan cannot be built for a profile (a register lies outside every span)."""
 
@@ -97,6 +101,11 @@ class ModbusExceptionResponseError(BusError):
     def __init__(self, message: str, exception_code: int) -> None:
         super().__init__(message)
         self.exception_code = exception_code
+
+
+class RelayRefusedError(BusError):
+    """The device answered a relay write with an exception: it refuses it (wrong key, count,
+    or function code), so sending the same write again would be refused again."""
 
 
 class RelayNotSupportedError(BusError):

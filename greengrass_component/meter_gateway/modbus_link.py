@@ -149,6 +149,25 @@ class ModbusLink:
         what = f"device {device_id} FC05 0x{address:04X}"
         await self._execute(lambda: client.write_coil(address, value, device_id=device_id), what)
 
+    async def write(
+        self, function_code: int, device_id: int, address: int, values: list[int]
+    ) -> None:
+        """One write request with the function code the profile names (05, 06, 15, 16)."""
+        client = self._require_client()
+        what = f"device {device_id} FC{function_code:02d} 0x{address:04X}+{len(values)}"
+        if function_code == 5:
+            request = lambda: client.write_coil(address, bool(values[0]), device_id=device_id)  # noqa: E731
+        elif function_code == 6:
+            request = lambda: client.write_register(address, values[0], device_id=device_id)  # noqa: E731
+        elif function_code == 15:
+            bits = [bool(v) for v in values]
+            request = lambda: client.write_coils(address, bits, device_id=device_id)  # noqa: E731
+        elif function_code == 16:
+            request = lambda: client.write_registers(address, values, device_id=device_id)  # noqa: E731
+        else:
+            raise ValueError(f"FC{function_code:02d} is not a write")
+        await self._execute(request, what)
+
     def _require_client(self) -> AsyncModbusSerialClient | AsyncModbusTcpClient:
         if self._client is None:
             self._client = self._build_client()

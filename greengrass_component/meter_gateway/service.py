@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from meter_gateway.config import GatewayConfig
@@ -48,6 +48,7 @@ class GatewayService:
         spool: Spool,
         store: RelayStateStore,
         clock: Callable[[], float] = time.time,
+        profile_versions: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
         self.thing_name = thing_name
@@ -73,6 +74,8 @@ class GatewayService:
         self._silent: dict[str, str] = {}
         self.cycles = 0
         self.published = 0
+        # Which map each meter is read with, in every message (`pv`), for the cloud.
+        self.profile_versions = dict(profile_versions or {})
 
     # --- poll ----------------------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class GatewayService:
             diagnostics=dict(self.bus.diagnostics()),
             spool=SpoolStats(0, 0, 0),
             locally_cut=self.controller.locally_cut(),
+            profile_versions=self.profile_versions,
         )
 
         def build(seq: int, stats: SpoolStats) -> bytes:

@@ -85,6 +85,10 @@ class RelayController:
         self._was_connected = False
         self._last_import: dict[str, Decimal] = {}
         self._last_reassert: dict[str, float] = {}
+        # meter id -> the command whose relay write the device refused. Drift repair does
+        # not send it again on a timer (the device would refuse it again); a new command
+        # from the cloud, or a restart with a corrected profile, tries again.
+        self._refused: dict[str, str] = {}
         transport.on_delta(self._on_delta)
 
     # --- cloud side: desired state in ------------------------------------------------------
@@ -224,7 +228,13 @@ class RelayController:
         self.wake.set()
 
     async def _set_relay(self, meter_id: str, on: bool) -> RelayResult:
-        return await self.bus.set_relay(self.meters[meter_id], on)
+        result = await self.bus.set_relay(self.meters[meter_id], on)
+        desired = self._desired(meter_id)
+        if getattr(result, "refused", False) and not result.ok and desired is not None:
+            self._refused[meter_id] = desired.cmd
+        elif result.ok:
+            self._refused.pop(meter_id, None)
+        return result
 
     async def apply_desired(self) -> None:
         """Apply every new desired state; holds the bus between poll cycles."""
@@ -316,6 +326,8 @@ class RelayController:
         applied = desired is not None and desired.cmd in (record.applied_cmd, record.local_cut_cmd)
         if meter_id in self._dirty or not applied:
             return  # a new command is on its way: apply_desired owns this write
+        if desired is not None and self._refused.get(meter_id) == desired.cmd:
+            return  # refused once for this command: the same write gets the same answer
         if (now - self._last_reassert.get(meter_id, 0.0)) * 1000 < self.reassert_interval_ms:
             return
         self._last_reassert[meter_id] = now

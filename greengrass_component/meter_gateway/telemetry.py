@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +76,8 @@ class CycleInput:
     diagnostics: Mapping[str, MeterDiagnostics]
     spool: SpoolStats
     locally_cut: frozenset[str] = frozenset()
+    # {profile name: "<version>.<content hash>"} of the profiles the bus runs (`pv`).
+    profile_versions: Mapping[str, str] = field(default_factory=dict)
 
 
 def format_energy_kwh(value: Decimal) -> str | None:
@@ -102,16 +104,26 @@ def _format_instant(
 def _diagnostics_row(diag: MeterDiagnostics | None) -> list[int | None] | None:
     if diag is None:
         return None
-    # [timeouts, crc_errors, exception responses, last latency ms, consecutive failures].
-    # Successes stay on the gateway (logs): the cloud counts them from the readings it gets,
-    # and the 7 digits they reach in a year would push 32 meters over 5 KB.
-    return [
+    # [timeouts, crc_errors, exception responses, last latency ms, consecutive failures,
+    #  connection failures, backwards readings]. The first five keep their places, so a
+    # cloud that reads only them is unaffected; the last two are counters too, so a cycle
+    # whose `dg` was left out loses nothing. Successes stay on the gateway (logs): the cloud
+    # counts them from the readings it gets, and the 7 digits they reach in a year would
+    # push 32 meters over 5 KB.
+    row: list[int | None] = [
         diag.timeouts,
         diag.crc_errors,
         sum(diag.exception_codes.values()),
         diag.last_latency_ms,
         diag.consecutive_failures,
+        getattr(diag, "connect_failures", 0),
+        getattr(diag, "backwards", 0),
     ]
+    # Trailing zeros of the two new counters are left off (the schema allows 5 to 7
+    # items): a healthy bus's message stays the size it was.
+    while len(row) > 5 and row[-1] == 0:
+        row.pop()
+    return row
 
 
 def _meter_entry(
@@ -147,6 +159,13 @@ def _meter_entry(
 
 
 def build_message(cycle: CycleInput, seq: int) -> dict[str, Any]:
+    message = _base_message(cycle, seq)
+    if cycle.profile_versions:
+        message["pv"] = dict(sorted(cycle.profile_versions.items()))
+    return message
+
+
+def _base_message(cycle: CycleInput, seq: int) -> dict[str, Any]:
     return {
         "v": SCHEMA_VERSION,
         "g": cycle.thing_name,
@@ -194,6 +213,9 @@ def _fit_budget(message: dict[str, Any], size: int, seq: int) -> dict[str, Any]:
         row = entry.pop("dg", None)
         if row is not None:
             size -= len(',"dg":') + len(_encode(row))
+    if size > budget and "pv" in message:
+        # Profile versions only change with a deployment: the next cycles carry them.
+        size -= len(',"pv":') + len(_encode(message.pop("pv")))
     return message
 
 

@@ -1,5 +1,8 @@
 """``python -m local_iot``: run the local IoT (broker, rules, shadows, presence) until Ctrl-C.
 
+``python -m local_iot shadows [--mqtt-port 1883] [--start-broker]``: only the Device Shadow
+service (MQTT and the iot-data HTTP API), for a gateway on a bare broker without the cloud.
+
 Handlers run in this process, so it needs the same environment as the functions
 (``--env-file .local/stack.env`` from ``python -m local_aws up``). Point the
 cloud code at the printed ``AWS_ENDPOINT_URL_IOT_DATA_PLANE`` and the gateway at
@@ -25,6 +28,12 @@ DEFAULT_SHADOW_API_PORT = 5081
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["shadows"]:
+        # Only the shadow service, for a gateway on a bare broker (shadows_only.py).
+        from .shadows_only import main as shadows_main
+
+        return shadows_main(argv[1:])
     parser = argparse.ArgumentParser(prog="local_iot", description=__doc__)
     parser.add_argument("--mqtt-port", type=int, default=DEFAULT_MQTT_PORT)
     parser.add_argument("--shadow-api-port", type=int, default=DEFAULT_SHADOW_API_PORT)

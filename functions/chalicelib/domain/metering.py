@@ -66,6 +66,18 @@ RATINGS: dict[str, Rating] = {
     "sdm120": Rating(Decimal(45), Decimal(230)),
     # Hiking DDS238-2 ZN/SR: 5(65) A, 230 V.
     "dds238": Rating(Decimal(65), Decimal(230)),
+    # Eastron SDM230: 10(100) A, 230 V; SDM630: 10(100) A, 3x230/400 V.
+    "sdm230": Rating(Decimal(100), Decimal(230)),
+    "sdm630": Rating(Decimal(100), Decimal(230), 3),
+    # Chint DDSU666: 5(80) A, 230 V; DTSU666: 5(80) A, 3x230/400 V.
+    "ddsu666": Rating(Decimal(80), Decimal(230)),
+    "dtsu666": Rating(Decimal(80), Decimal(230), 3),
+    # Imax not in the public material found (the profile says so): 100 A placeholders,
+    # wide enough that validation never holds a real reading. Edit with the profile.
+    "ddsy1352": Rating(Decimal(100), Decimal(220)),
+    "dts238_7": Rating(Decimal(100), Decimal(230), 3),
+    "fineco_em115": Rating(Decimal(100), Decimal(230)),
+    "fineco_em737": Rating(Decimal(100), Decimal(230), 3),
 }
 # A model the table does not know gets the largest single-phase DIN-rail rating in use.
 DEFAULT_RATING = Rating(Decimal(100), Decimal(240))

@@ -17,7 +17,8 @@ In this order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ from ..domain import (
 )
 from ..domain.energy import ZERO_KWH
 from .bill_cursor import Opening
+from .bill_exchanges import Swap
 from .bill_readings import CLOSING_WINDOW, HISTORY, BillReadings
 from .errors import EstimateLimitError, RegisterBackwardsError
 
@@ -48,6 +50,14 @@ class MeterAt:
     start: datetime  # the period's readings are read from here (its start less the window)
     end: datetime
     tenancy_start: datetime  # history is the tenant's own: nothing before this counts
+
+
+def on_register(where: MeterAt, swaps: Sequence[Swap]) -> MeterAt:
+    """After a meter exchange the closing's history (for an estimate) is the new
+    register's alone: a rate across the swap would mix two registers."""
+    if not swaps:
+        return where
+    return replace(where, tenancy_start=max(where.tenancy_start, swaps[-1].at))
 
 
 def find_closing(readings: BillReadings, where: MeterAt, opening: Opening) -> Closing:

@@ -28,6 +28,7 @@ from ..data.errors import (
     CursorMovedError,
     LedgerEntryConflictError,
 )
+from ..data.held_readings import HELD, HeldReadings
 from ..data.ledger_store import LedgerStore
 from ..data.settlement_store import Cursor, SettlementStore
 from ..data.telemetry_store import TelemetryStore
@@ -35,6 +36,7 @@ from ..domain import (
     BillingPeriod,
     BillLine,
     Closing,
+    ClosingKind,
     InvalidBillError,
     Reading,
     TouTariff,
@@ -45,8 +47,9 @@ from ..domain import (
 from ..domain.calendar import local_midnight
 from ..observability import logger
 from .alerts import Alert, Notifier
-from .bill_closing import MeterAt, find_closing
+from .bill_closing import MeterAt, find_closing, on_register
 from .bill_cursor import Opening, cursor_after, next_opening, opening_of
+from .bill_exchanges import Swap, swaps_in, swaps_of
 from .bill_making import entries_of, estimated_bill, estimated_from, record_of
 from .bill_periods import BILL_GRACE, due_periods, last_completed_month
 from .bill_readings import CLOSING_WINDOW, BillReadings
@@ -56,9 +59,14 @@ from .errors import (
     BillConflictError,
     BillCursorBehindError,
     BillHeldError,
+    ExchangeInEstimateError,
     NoTariffError,
+    ReadingsUnderReviewError,
     RegisterBackwardsError,
 )
+
+# Held readings looked at before a period end: a run longer than this is held anyway.
+REVIEW_LOOK_BACK = 50
 
 __all__ = ["BillingRun", "PropertyBilling", "lambda_dispatcher", "last_completed_month", "utc"]
 
@@ -85,6 +93,7 @@ class _Unit:
     tariff_document: dict[str, Any]
     move_in: date
     tenancy_opening: Reading
+    swaps: tuple[Swap, ...]  # recorded meter exchanges, oldest first
 
 
 class BillingRun:
@@ -98,6 +107,7 @@ class BillingRun:
         dispatch: Callable[[dict[str, Any]], None],
         bills: BillStore | None = None,
         notifier: Notifier | None = None,
+        held: HeldReadings | None = None,
         grace: timedelta = BILL_GRACE,
     ) -> None:
         self._catalogue = catalogue
@@ -108,6 +118,7 @@ class BillingRun:
         self._settlements = settlements
         self._dispatch = dispatch
         self._notifier = notifier
+        self._held = held or HeldReadings()
         self._grace = grace
 
     def fan_out(self, now: datetime | None = None) -> int:
@@ -199,6 +210,7 @@ class BillingRun:
             json.loads(json.dumps(unit.tariff, default=str)),
             move_in,
             Reading(local_midnight(move_in, tz), kwh(str(tenancy.opening_kwh))),
+            swaps_of(meter_ctx.meter.anchors),
         )
 
     def _bill_period(
@@ -218,22 +230,38 @@ class BillingRun:
             local_midnight(period.end, target.tz),
             target.tenancy_opening.at,
         )
-        closing = find_closing(readings, where, opening)
-        between = self._between(target, readings, where, opening, closing)
+        swaps = swaps_in(target.swaps, opening.anchor.at, where.end)
+        if swaps and opening.estimated and swaps[0].at <= opening.reading.at:
+            raise ExchangeInEstimateError(
+                f"{target.meter_id}: exchanged at {swaps[0].at.isoformat()}, inside an estimate"
+            )
+        # The register the period closes on: the last new meter's, after an exchange.
+        register = Opening(swaps[-1].new_opening) if swaps else opening
+        closing = find_closing(readings, on_register(where, swaps), register)
+        self._await_review(target, readings, where, closing)
+        # What the opening's register ended on: its final reading, if it was exchanged.
+        first_end = Closing(swaps[0].old_final, ClosingKind.ACTUAL) if swaps else closing
+        between = self._between(target, readings, where, opening, first_end)
         if opening.estimated and any(
-            r.cumulative_kwh > closing.reading.cumulative_kwh for r in between
+            r.cumulative_kwh > first_end.reading.cumulative_kwh for r in between
         ):
             # Above the closing, then down to it: a reset after an estimate, not an over-estimate.
             raise RegisterBackwardsError(f"{target.meter_id}: register went down to the closing")
         priced_from = opening.reading
-        over = opening.reading.cumulative_kwh - closing.reading.cumulative_kwh
+        over = opening.reading.cumulative_kwh - first_end.reading.cumulative_kwh
         if opening.estimated and over > 0:
             # Over-estimated: nothing is consumed this period before the correction.
-            priced_from = Reading(opening.reading.at, closing.reading.cumulative_kwh)
+            priced_from = Reading(opening.reading.at, first_end.reading.cumulative_kwh)
+        priced = [priced_from, *between]
+        for index, swap in enumerate(swaps):
+            then = swaps[index + 1] if index + 1 < len(swaps) else None
+            ends = Closing(then.old_final, ClosingKind.ACTUAL) if then is not None else closing
+            segment = self._between(target, readings, where, Opening(swap.new_opening), ends)
+            priced.extend([swap.old_final, swap.new_opening, *segment])
         bill = postpaid_bill(
             target.tariff,
             period,
-            [priced_from, *between, closing.reading],
+            [*priced, closing.reading],
             tz=target.tz,
             move_in=target.move_in if period.contains(target.move_in) else None,
             closing_kind=closing.kind,
@@ -241,7 +269,7 @@ class BillingRun:
         credit = self._credit(target, opening, over) if opening.estimated and over > 0 else ()
         entries = entries_of(target.account_id, target.meter_id, bill, credit, where.end)
         record = record_of(bill, credit, opening, closing, target.tariff_document, entries)
-        cursor = cursor_after(period.start.isoformat(), closing, opening)
+        cursor = cursor_after(period.start.isoformat(), closing, register)
         try:
             written = self._settlements.settle_bill(
                 target.company_id, target.account_id, expected_at, cursor, record, entries
@@ -249,6 +277,35 @@ class BillingRun:
         except (BillChargeWithoutBillError, LedgerEntryConflictError, CurrencyMismatchError) as exc:
             raise BillConflictError(str(exc)) from exc
         return cursor if written else None
+
+    def _await_review(
+        self, target: _Unit, readings: BillReadings, where: MeterAt, closing: Closing
+    ) -> None:
+        """Held readings after the last real reading a closing rests on, with no valid
+        reading after the period end to prove the register carried on: a reset or swap
+        staff have not decided yet, so the energy to the period end is not known. (After
+        an interpolated closing, the valid reading past the end settles it.)"""
+        if closing.kind is ClosingKind.INTERPOLATED:
+            return
+        last_real = closing.base if closing.estimated else closing.reading
+        if last_real is None:
+            return
+        pending = [
+            item.read_at
+            for item in self._held.of_meter(
+                target.company_id, target.meter_id, limit=REVIEW_LOOK_BACK, before=where.end
+            )
+            if item.status == HELD and item.read_at > last_real.at
+        ]
+        if not pending:
+            return
+        after = readings.first_after(where.gateway_id, where.meter_id, where.end)
+        if closing.kind is ClosingKind.ACTUAL and after is not None:
+            return
+        raise ReadingsUnderReviewError(
+            f"{target.meter_id}: {len(pending)} held reading(s) from "
+            f"{min(pending).isoformat()} await review"
+        )
 
     def _between(
         self,

@@ -95,6 +95,22 @@ class RegisterBackwardsError(BillHeldError):
     reason = "register_backwards"
 
 
+class ReadingsUnderReviewError(BillHeldError):
+    """Readings validation held sit between the last real reading and the period end,
+    and no valid reading after the end shows the register carried on: a reset or swap
+    staff have not decided yet. The bill waits for the review (accept, reject, estimate
+    or record the exchange) rather than estimate across it."""
+
+    reason = "readings_under_review"
+
+
+class ExchangeInEstimateError(BillHeldError):
+    """A meter exchange was recorded inside a stretch the last bill estimated: how much
+    of the old register that bill over- or under-charged is a person's call."""
+
+    reason = "exchange_in_estimate"
+
+
 class EstimateLimitError(BillHeldError):
     """The period end has no reading and the periods before it were already estimated
     ``MAX_ESTIMATES_IN_A_ROW`` times: the bill waits for a real reading."""

@@ -267,6 +267,7 @@ class Container:
             dispatch,
             self.bill_store,
             self.notifier,
+            self.held_readings,
         )
 
     # --- identity ---

@@ -24,7 +24,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from meter_gateway.errors import ProfileError, SimulatorError
 from meter_gateway.profile_model import MeterProfile
-from meter_gateway.profiles import load_profile
+from meter_gateway.profiles import ProfileLibrary
 from meter_gateway.simulator.clock import ScaledClock, SimClock
 from meter_gateway.simulator.meters import SimulatedMeter, SimulatedRelayModule
 from meter_gateway.simulator.spec import DeviceSpec
@@ -72,19 +72,39 @@ class _Recorder:
         return pdu
 
 
+def _intervals(
+    profile: MeterProfile, read_code: int, write_codes: tuple[int, ...]
+) -> list[tuple[int, int]]:
+    """The address range every table of the device covers: from the lowest to the highest
+    address the profile names (spans and relay writes, any table). pymodbus answers 02 by
+    itself outside it; inside, the device's action judges every request by the profile
+    (01 for a function code it lacks, 02 outside its spans, 03 beyond its read limit)."""
+    ranges = [(s.first, s.last) for s in profile.readable_spans]
+    relay = profile.relay
+    if relay is not None:
+        for on in (True, False):
+            for step in relay.steps(on):
+                last = step.address + len(step.values) - 1
+                last += (relay.channels - 1) * relay.channel_stride
+                ranges.append((step.address, min(last, 0xFFFF)))
+    return [(min(first for first, _ in ranges), max(last for _, last in ranges))]
+
+
 def _register_blocks(profile: MeterProfile, function_code: int) -> list[SimData]:
-    spans = [s for s in profile.readable_spans if s.function_code == function_code]
-    if not spans:
+    writes = (6, 16) if function_code == 3 else ()
+    ranges = _intervals(profile, function_code, writes)
+    if not ranges:
         return [SimData(address=0, count=1, datatype=DataType.INVALID)]
     return [
-        SimData(address=s.first, count=s.last - s.first + 1, values=0, datatype=DataType.REGISTERS)
-        for s in spans
+        SimData(address=first, count=last - first + 1, values=0, datatype=DataType.REGISTERS)
+        for first, last in ranges
     ]
 
 
 def _bit_blocks(profile: MeterProfile, function_code: int) -> list[SimData]:
-    spans = [s for s in profile.readable_spans if s.function_code == function_code]
-    first, last = (spans[0].first, spans[0].last) if spans else (0, 15)
+    writes = (5, 15) if function_code == 1 else ()
+    ranges = _intervals(profile, function_code, writes)
+    first, last = (ranges[0][0], ranges[-1][1]) if ranges else (0, 15)
     return [SimData(address=first, values=[False] * (last - first + 1), datatype=DataType.BITS)]
 
 
@@ -120,6 +140,7 @@ class MeterSimulator:
         time_scale: float = 1.0,
         initial_import_kwh: Mapping[int, float] | None = None,
         profiles_dir: Path | None = None,
+        profiles: ProfileLibrary | None = None,
     ) -> None:
         if not devices:
             raise SimulatorError("the simulator needs at least one device")
@@ -131,10 +152,10 @@ class MeterSimulator:
         self._serve_task: asyncio.Task[None] | None = None
         for spec in devices:
             try:
-                profile = load_profile(spec.profile, profiles_dir)
+                profile = (profiles or ProfileLibrary(profiles_dir=profiles_dir)).get(spec.profile)
             except ProfileError as exc:
                 raise SimulatorError(f"device {spec.address}: {exc}") from exc
-            if profile.relay is not None and profile.relay.kind == "coil" and not profile.registers:
+            if profile.relay is not None and profile.relay.is_coil and not profile.registers:
                 self.relay_modules[spec.address] = SimulatedRelayModule(spec.address, profile)
             else:
                 start = (initial_import_kwh or {}).get(spec.address)

@@ -166,7 +166,8 @@ def test_postpaid_bill_at_period_end_is_issued_once_and_charged(pipeline: Contai
         pipeline.ledger, [MeterSpec("m-p", "u-p", FLAT_TWD, mode="postpaid", credit_minor=0)]
     )
     end = datetime(2026, 11, 30, 15, 50, tzinfo=UTC)  # 23:50 in Taipei
-    handlers.ingest_telemetry(event(bus, 1, end - timedelta(minutes=1), {"m-p": "110.000"}))
+    # (2 kWh in the last six hours: a minute would be more than the meter can pass, held)
+    handlers.ingest_telemetry(event(bus, 1, end - timedelta(hours=6), {"m-p": "110.000"}))
     handlers.ingest_telemetry(event(bus, 2, end, {"m-p": "112.000"}))
     # WHEN the property's billing job runs in December (past the day of grace), twice
     job = {

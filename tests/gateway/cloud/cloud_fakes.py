@@ -91,6 +91,7 @@ class FakeMeter:
     relay_on: bool = True
     online: bool = True
     relay_stuck: bool = False  # the relay ignores writes (welded contact, broken coil)
+    relay_refuses: bool = False  # the meter answers the write with exception 03 (bad key)
     relay_writes: list[bool] = field(default_factory=list)
 
 
@@ -148,6 +149,13 @@ class FakeBus:
         state.relay_writes.append(on)
         if not state.online:
             return RelayResult(meter.meter_id, on, None, False, 3, "timeout")
+        if state.relay_refuses:
+            # as ModbusMeterBus does: not retried, and the read-back tells the state
+            ok = state.relay_on == on
+            return RelayResult(
+                meter.meter_id, on, state.relay_on, ok, 1,
+                None if ok else "refused:exception:03", True,
+            )  # fmt: skip
         if not state.relay_stuck:
             state.relay_on = on
         ok = state.relay_on == on

@@ -109,3 +109,59 @@ def test_pymodbus_time_out_errors_are_quiet_but_ours_are_not(
     assert not logging.getLogger("pymodbus.logging").isEnabledFor(logging.INFO)
     # AND the gateway's own warnings (a meter going silent) are always shown
     assert logging.getLogger("meter_gateway.service").isEnabledFor(logging.WARNING)
+
+
+# A meter model the component was not built with, as the deployment sends it.
+ACME = {
+    "model": "ACME EM-1",
+    "version": 4,
+    "max_read_registers": 40,
+    "turnaround_ms": 20,
+    "rating": {"max_current_a": "60", "nominal_voltage_v": "230"},
+    "readable_spans": [{"function_code": 3, "first": 0, "last": 31}],
+    "registers": {
+        "import_kwh": {"address": 0, "function_code": 3, "data_type": "u32", "scale": "0.01",
+                       "unit": "kWh"},
+    },
+}  # fmt: skip
+
+
+def test_profiles_in_the_configuration_extend_and_replace_the_shipped_ones():
+    # GIVEN a deployment that sends a new model and a corrected SDM120
+    from meter_gateway.profiles import load_profile
+
+    sdm = load_profile("sdm120").model_dump(mode="json")
+    sdm["version"] = 9
+    config = parse_config(
+        {
+            **GOOD,
+            "meters": [
+                *GOOD["meters"],
+                {"meter_id": "acme-3", "address": 3, "profile": "acme_em1"},
+            ],
+            "profiles": {"acme_em1": ACME, "sdm120": sdm},
+        }
+    )
+    # WHEN the library is built THEN the new model is there, the configured SDM120 wins,
+    # and the shipped ones are still available
+    library = config.profile_library()
+    assert library.get("acme_em1").model == "ACME EM-1"
+    assert library.get("sdm120").version == 9
+    assert library.get("dds238").version == load_profile("dds238").version
+    # AND each profile in use has a version for telemetry: "<version>.<content hash>"
+    versions = library.versions(config.profile_names())
+    assert versions["acme_em1"].startswith("4.") and versions["sdm120"].startswith("9.")
+    assert set(versions) == {"acme_em1", "dds238", "relay_module", "sdm120"}
+
+
+@pytest.mark.parametrize(
+    ("profiles", "meters", "message"),
+    [
+        ({"acme_em1": {**ACME, "max_read_registers": 500}}, [], "profiles.acme_em1: field max_read_registers"),
+        ({"acme_em1": {**ACME, "registers": {"v": {"expr": "__import__('os')"}}}}, [], "profiles.acme_em1: field registers.v.expr"),
+        ({}, [{"meter_id": "x", "address": 9, "profile": "acme_em1"}], "meters.2.profile: no profile 'acme_em1'"),
+    ],
+)  # fmt: skip
+def test_a_bad_configured_profile_or_an_unknown_one_is_refused_naming_it(profiles, meters, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_config({**GOOD, "meters": [*GOOD["meters"], *meters], "profiles": profiles})

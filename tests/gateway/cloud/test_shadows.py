@@ -235,3 +235,28 @@ async def test_an_invalid_desired_state_is_reported_and_not_applied(tmp_path, sh
     assert rig.bus.meters["m1"].relay_writes == []
     reported = rig.transport.book.reported(shadow_name("m1"))
     assert reported["power"] == "unknown" and "power" in reported["error"]
+
+
+async def test_a_refused_write_reports_the_read_back_and_is_not_retried_on_a_timer(
+    tmp_path, shadow_validator
+):
+    # GIVEN a keyed relay that refuses the gateway's write (issue 17, found in the field)
+    rig = Rig(tmp_path, meters={"m1": FakeMeter(relay_refuses=True)})
+    await rig.cycle()
+    # WHEN the cloud asks for off
+    rig.transport.cloud_sets_desired(shadow_name("m1"), _desired("c9", "off"))
+    await rig.cycle()
+    # THEN the report carries the read-back (on), not "unknown", and the refusal
+    reported = rig.transport.book.reported(shadow_name("m1"))
+    assert reported["power"] == "on"
+    assert reported["error"] == "refused:exception:03"
+    shadow_validator.validate(rig.transport.book.get(shadow_name("m1")))
+    # AND drift repair does not send the refused write again, however long it waits
+    for _ in range(5):
+        rig.clock.advance(120)
+        await rig.cycle()
+    assert rig.bus.meters["m1"].relay_writes == [False]
+    # AND a new command from the cloud is tried (once)
+    rig.transport.cloud_sets_desired(shadow_name("m1"), _desired("c10", "off"))
+    await rig.cycle()
+    assert rig.bus.meters["m1"].relay_writes == [False, False]

@@ -273,3 +273,37 @@ def test_energy_round_trips_exactly(value):
 def test_whatever_the_bus_returns_the_message_is_valid(samples):
     # GIVEN arbitrary samples (odd values included) WHEN encoded THEN the schema accepts it
     _VALIDATOR.validate(json.loads(encode_message(_cycle(samples, {}), seq=7)))
+
+
+def test_connection_failures_and_backwards_readings_travel_in_dg(telemetry_validator):
+    # GIVEN a meter whose link failed twice and whose register once went backwards
+    sample = _typical_sample(0)
+    diag = MeterDiagnostics(10, 1, 0, {}, 40, 0, True)
+    diag.connect_failures = 2
+    diag.backwards = 1
+    # WHEN encoded
+    message = json.loads(encode_message(_cycle([sample], {sample.meter_id: diag}), seq=1))
+    # THEN dg carries them after the five counters the cloud already reads
+    telemetry_validator.validate(message)
+    assert message["m"][0]["dg"] == [1, 0, 0, 40, 0, 2, 1]
+
+
+def test_profile_versions_travel_and_give_way_to_the_budget(telemetry_validator):
+    # GIVEN the profiles a gateway runs
+    versions = {"sdm120": "2.0123abcd", "fineco_em115": "1.89abcdef"}
+    sample = _typical_sample(0)
+    cycle = _cycle([sample], {})
+    # WHEN a normal cycle is encoded
+    message = json.loads(encode_message(dataclasses.replace(cycle, profile_versions=versions), 1))
+    # THEN `pv` names each profile's version and content hash, and the schema accepts it
+    telemetry_validator.validate(message)
+    assert message["pv"] == versions
+    # AND in the true worst case it is left out rather than break 5 KB
+    worst = dataclasses.replace(
+        _true_worst_case(_huge_diagnostics()),
+        profile_versions={f"profile_{i:02d}": "999999.0123abcd" for i in range(64)},
+    )
+    payload = encode_message(worst, seq=2**53 - 1)
+    assert len(payload) <= TELEMETRY_BUDGET_BYTES
+    assert "pv" not in json.loads(payload)
+    telemetry_validator.validate(json.loads(payload))

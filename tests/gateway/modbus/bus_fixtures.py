@@ -44,7 +44,6 @@ TOLERANCE = {
         "hz": "0.005",
         "import_kwh": "0.001",
         "export_kwh": "0.001",
-        "total_kwh": "0.001",
     },
     "dds238": {
         "v": "0.1",
@@ -54,7 +53,6 @@ TOLERANCE = {
         "hz": "0.01",
         "import_kwh": "0.01",
         "export_kwh": "0.01",
-        "total_kwh": "0.01",
     },
 }
 

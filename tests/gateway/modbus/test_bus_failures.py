@@ -8,6 +8,7 @@ import pytest
 
 from meter_gateway.bus import BusSettings, MeterConfig, open_bus
 from meter_gateway.errors import BusConnectError
+from meter_gateway.modbus_link import ModbusLink
 from meter_gateway.simulator import ManualClock, MeterSimulator, parse_meter_spec
 
 
@@ -65,11 +66,22 @@ def test_bytes_that_never_form_a_frame_are_a_crc_error_not_a_timeout(tcp_port: i
     asyncio.run(asyncio.wait_for(main(), timeout=30))
 
 
-def test_connect_fails_loudly_when_nothing_listens(tcp_port: int) -> None:
+def test_a_dead_link_is_reported_per_meter_and_counted(tcp_port: int) -> None:
     async def main() -> None:
-        bus = open_bus(BusSettings(transport="tcp", tcp_port=tcp_port, timeout_ms=100))
+        # GIVEN a bus whose link (a TCP gateway here, a serial port on a device) is down
+        bus = open_bus(
+            BusSettings(transport="tcp", tcp_port=tcp_port, timeout_ms=100, retries=1, backoff_ms=1)
+        )
+        await bus.connect()  # not fatal: the gateway keeps polling and saying so
+        # WHEN a meter is polled
+        (sample,) = await bus.poll([MeterConfig("m1", 1, "dds238", None)])
+        # THEN the sample says "connect", and every attempt is counted as a connection failure
+        assert (sample.ok, sample.error) == (False, "connect")
+        diagnostics = bus.diagnostics()["m1"]
+        assert diagnostics.connect_failures == 2
+        assert (diagnostics.timeouts, diagnostics.crc_errors) == (0, 0)
         with pytest.raises(BusConnectError, match=f"127.0.0.1:{tcp_port}"):
-            await bus.connect()
+            await ModbusLink(BusSettings(transport="tcp", tcp_port=tcp_port)).connect()
         await bus.close()
 
     asyncio.run(asyncio.wait_for(main(), timeout=30))

@@ -43,9 +43,10 @@ def test_readings_match_the_simulator_state(tcp_port: int) -> None:
             assert_matches_state(sample, meter.profile, sim.meters[meter.address].state())
             assert sample.relay_on is True
             assert sample.error is None
-        # AND the poller used its plan: 3 reads per SDM120, 1 per DDS238, 1 for the module
+        # AND the poller used its TCP plan: 1 read per SDM120 (the largest allowed block),
+        # 1 per DDS238 (relay read-back included), 1 for the module
         per_device = {a: len(sim.requests(a)) for a in (1, 2, 3, 4, 101)}
-        assert per_device == {1: 3, 2: 3, 3: 1, 4: 1, 101: 1}
+        assert per_device == {1: 1, 2: 1, 3: 1, 4: 1, 101: 1}
         diagnostics = bus.diagnostics()
         assert all(d.successes == 1 and d.online for d in diagnostics.values())
 
@@ -115,5 +116,22 @@ def test_a_meter_without_relay_reports_no_relay(tcp_port: int) -> None:
         (sample,) = await bus.poll([bare])
         assert sample.ok and sample.relay_on is None
         assert sim.requests(101) == []
+
+    run_with_simulator(tcp_port, scenario)
+
+
+def test_a_reading_lower_than_the_previous_one_is_counted_as_backwards(tcp_port: int) -> None:
+    async def scenario(sim: MeterSimulator, bus: ModbusMeterBus, clock: ManualClock) -> None:
+        meters = meter_configs(SMALL_BUS)
+        await bus.poll(meters)
+        # GIVEN a DDS238 whose register goes down (a misread, a reset, a swapped meter)
+        sim.meters[3]._import_kwh -= 5.0
+        # WHEN the bus is polled again
+        samples = await bus.poll(meters)
+        # THEN the reading is still reported (the cloud's validation decides) and counted
+        assert samples[2].ok
+        diagnostics = bus.diagnostics()
+        assert diagnostics["m003"].backwards == 1
+        assert diagnostics["m004"].backwards == 0
 
     run_with_simulator(tcp_port, scenario)

@@ -23,12 +23,12 @@ def test_the_shipped_profiles_load() -> None:
     assert {s.function_code for s in sdm.registers.values()} == {4}
     assert sdm.relay is None
     dds = load_profile("dds238")
-    assert (
-        dds.relay is not None and dds.relay.kind == "holding_fc16" and dds.relay.address == 0x001A
-    )
+    assert dds.relay is not None and dds.relay.readback is not None
+    assert dds.relay.readback.address == 0x001A
+    assert [s.function_code for s in dds.relay.turn_off] == [16]
     assert dds.registers["w"].data_type == "s16"
     module = load_profile("relay_module")
-    assert module.relay is not None and module.relay.kind == "coil"
+    assert module.relay is not None and module.relay.is_coil
 
 
 def _write_variant(
@@ -50,7 +50,7 @@ def _write_variant(
 @pytest.mark.parametrize(
     ("path", "edit", "field"),
     [
-        (("registers", "v", "data_type"), {"value": "float64"}, "registers.v.data_type"),
+        (("registers", "v", "data_type"), {"value": "float128"}, "registers.v.data_type"),
         (("registers", "v", "function_code"), {"value": 6}, "registers.v.function_code"),
         (("registers", "a", "scale"), {"value": "-1"}, "registers.a.scale"),
         (("registers", "import_kwh", "address"), {"value": 70000}, "registers.import_kwh.address"),
@@ -71,7 +71,7 @@ def _write_variant(
         (("max_read_registers",), {"value": 126}, "max_read_registers"),
         (("turnaround_ms",), {"delete": True}, "turnaround_ms"),
         (("relay", "kind"), {"value": "fc06"}, "relay.kind"),
-        (("relay", "on_value"), {"value": 0}, "relay"),
+        (("relay", "readback", "on_value"), {"value": 0}, "relay.readback"),
     ],
 )
 def test_a_bad_profile_fails_at_load_naming_file_and_field(
@@ -148,3 +148,33 @@ def test_adding_a_model_is_adding_a_file(tmp_path: Path) -> None:
     # THEN it is a profile like the shipped ones
     assert profile.registers["import_kwh"].register_count == 2
     assert available_profiles(tmp_path) == ["orno_we514"]
+
+
+@pytest.mark.parametrize(
+    ("path", "edit", "message"),
+    [
+        (("function_codes",), {"value": [3]}, r"function_codes: the profile uses FC \[16\]"),
+        (
+            ("relay", "turn_on", 0, "values"),
+            {"value": ["serial_number ^ 1"]},
+            r"relay.turn_on.0.values: \['serial_number'\] are neither",
+        ),
+        (
+            ("relay", "turn_on", 0, "values"),
+            {"value": ["eval('1')"]},
+            r"field relay.turn_on.0.values.0: .*unknown function eval\(\)",
+        ),
+        (("registers", "v"), {"value": {"expr": "nope * 2"}}, r"registers.v.expr: 'nope' is not"),
+        (
+            ("registers", "v"),
+            {"value": {"expr": "a", "address": 1, "function_code": 3, "data_type": "u16"}},
+            "a computed value",
+        ),
+    ],
+)
+def test_relays_expressions_and_function_codes_are_checked_at_load(
+    tmp_path: Path, path: tuple[object, ...], edit: dict[str, object], message: str
+) -> None:
+    broken = _write_variant(tmp_path, "dds238", edit, path)  # type: ignore[arg-type]
+    with pytest.raises(ProfileError, match=message):
+        load_profile_file(broken)

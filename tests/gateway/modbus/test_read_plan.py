@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from meter_gateway.profile_model import MeterProfile, ReadableSpan, RegisterSpec
 from meter_gateway.profiles import load_profile
 from meter_gateway.read_plan import (
+    needed_keys,
     per_value_plan,
     plan_coil_read,
     plan_reads,
@@ -30,20 +31,48 @@ def test_the_wire_formula_of_the_design_brief() -> None:
 
 
 def test_sdm120_plan_bridges_small_gaps_and_splits_the_large_ones() -> None:
-    # GIVEN the SDM120 map (V..PF close together, Hz..export together, total far away)
+    # GIVEN the SDM120 map (V..PF close together, Hz..export together)
     plan = plan_reads(load_profile("sdm120"))
-    # THEN three reads: 0x0000+32, 0x0046+6, 0x0156+2
+    # THEN two reads on a serial line: 0x0000+32, 0x0046+6 (the 38-register gap costs
+    # more than a request)
     assert [(b.function_code, b.address, b.count) for b in plan.blocks] == [
         (4, 0x0000, 32),
         (4, 0x0046, 6),
-        (4, 0x0156, 2),
     ]
     assert plan.bus_time_ms < per_value_plan(load_profile("sdm120")).bus_time_ms / 1.8
 
 
+def test_only_what_telemetry_uses_is_read() -> None:
+    # GIVEN the SDM120 (total kWh at 0x0156 next to import kWh at 0x0048)
+    profile = load_profile("sdm120")
+    # WHEN its plan is made
+    read = {r.key for b in plan_reads(profile).blocks for r in b.registers}
+    # THEN total kWh is not fetched: telemetry sends import and drops total
+    assert "total_kwh" not in read and "import_kwh" in read
+    # AND a meter with only a total register still reads it
+    assert "total_kwh" in needed_keys(load_profile("ddsy1352"))
+
+
+def test_over_tcp_the_largest_allowed_block_wins() -> None:
+    # GIVEN the SDM120 over Modbus TCP, where a request is a round trip
+    plan = plan_reads(load_profile("sdm120"), link="tcp")
+    # THEN one read covers it all (within its 80-register limit)
+    assert [(b.function_code, b.address, b.count) for b in plan.blocks] == [(4, 0x0000, 76)]
+
+
+def test_computed_values_read_their_inputs_not_themselves() -> None:
+    # GIVEN a three-phase meter without an average-voltage register
+    profile = load_profile("dtsu666")
+    read = {r.key for b in plan_reads(profile).blocks for r in b.registers}
+    # THEN the phase voltages and currents are read, and no register for v or a
+    assert {"v_l1", "v_l2", "v_l3", "a_l1", "a_l2", "a_l3"} <= read
+    assert not {"v", "a"} & read
+
+
 def test_dds238_plan_is_one_read_including_the_relay_read_back() -> None:
     plan = plan_reads(load_profile("dds238"))
-    assert [(b.function_code, b.address, b.count) for b in plan.blocks] == [(3, 0x0000, 27)]
+    # total kWh (0x0000) is left out: telemetry carries import kWh
+    assert [(b.function_code, b.address, b.count) for b in plan.blocks] == [(3, 0x0008, 19)]
     assert plan.blocks[0].relay_address == 0x001A
     assert plan.reads_relay
 
@@ -55,7 +84,10 @@ def test_relay_module_channels_are_read_in_one_request() -> None:
 
 def _brute_force_ms(profile: MeterProfile) -> float:
     """Minimum over every partition of the sorted registers into consecutive reads."""
-    specs = sorted(profile.registers.values(), key=lambda s: s.address)
+    specs = sorted(
+        (profile.registers[k] for k in needed_keys(profile)),  # type: ignore[index]
+        key=lambda s: s.address or 0,
+    )
     best = math.inf
     for cuts in itertools.product([False, True], repeat=len(specs) - 1):
         groups, current = [], [specs[0]]
@@ -125,7 +157,7 @@ def test_the_plan_is_the_optimum_of_every_possible_partition(profile: MeterProfi
     assert math.isclose(plan.bus_time_ms, _brute_force_ms(profile), rel_tol=1e-9)
     # AND every register is read exactly once, inside limit and span
     covered = [r.key for b in plan.blocks for r in b.registers]
-    assert sorted(covered) == sorted(profile.registers)
+    assert sorted(covered) == sorted(needed_keys(profile))
     for block in plan.blocks:
         assert block.count <= profile.max_read_registers
         assert profile.span_for(4, block.address, block.address + block.count - 1)

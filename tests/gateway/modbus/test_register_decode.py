@@ -41,24 +41,23 @@ def test_sdm120_float32_big_endian_values_from_datasheet_bytes() -> None:
 
 
 def test_dds238_scaled_integers_from_datasheet_bytes() -> None:
-    # GIVEN the DDS238 holding registers 0x0000..0x001A as one block read returns them
+    # GIVEN the DDS238 holding registers 0x0008..0x001A as one block read returns them
     profile = load_profile("dds238")
     (block,) = plan_reads(profile).blocks
     registers = [0] * block.count
-    registers[0:2] = words(bytes.fromhex("00003039"))  # total 12345 x 0.01 = 123.45 kWh
-    registers[8:10] = words(bytes.fromhex("00000064"))  # export 100 x 0.01 = 1.00 kWh
-    registers[10:12] = words(bytes.fromhex("00002FD5"))  # import 12245 x 0.01 = 122.45 kWh
-    registers[12] = 0x08FC  # 2300 x 0.1 = 230.0 V
-    registers[13] = 0x01F4  # 500 x 0.01 = 5.00 A
-    registers[14] = 0xFF9C  # s16 -100 W (exporting)
-    registers[16] = 0x03D6  # 982 x 0.001 = 0.982
-    registers[17] = 0x1389  # 5001 x 0.01 = 50.01 Hz
-    registers[26] = 1  # relay on
+    base = block.address
+    registers[8 - base : 10 - base] = words(bytes.fromhex("00000064"))  # export 1.00 kWh
+    registers[10 - base : 12 - base] = words(bytes.fromhex("00002FD5"))  # import 122.45 kWh
+    registers[12 - base] = 0x08FC  # 2300 x 0.1 = 230.0 V
+    registers[13 - base] = 0x01F4  # 500 x 0.01 = 5.00 A
+    registers[14 - base] = 0xFF9C  # s16 -100 W (exporting)
+    registers[16 - base] = 0x03D6  # 982 x 0.001 = 0.982
+    registers[17 - base] = 0x1389  # 5001 x 0.01 = 50.01 Hz
+    registers[26 - base] = 1  # relay on
     # WHEN the block is decoded
     values = decode_block(block, registers)
     # THEN every value has the datasheet scale and the relay reads back on
     assert values == {
-        "total_kwh": Decimal("123.450"),
         "export_kwh": Decimal("1.000"),
         "import_kwh": Decimal("122.450"),
         "v": Decimal("230.0"),
@@ -67,11 +66,12 @@ def test_dds238_scaled_integers_from_datasheet_bytes() -> None:
         "pf": Decimal("0.982"),
         "hz": Decimal("50.01"),
     }
-    assert relay_state_in_block(block, registers, 1, 0) is True
-    registers[26] = 0
-    assert relay_state_in_block(block, registers, 1, 0) is False
-    registers[26] = 7
-    assert relay_state_in_block(block, registers, 1, 0) is None
+    readback = profile.relay.readback  # type: ignore[union-attr]
+    assert relay_state_in_block(block, registers, readback) is True  # type: ignore[arg-type]
+    registers[26 - base] = 0
+    assert relay_state_in_block(block, registers, readback) is False  # type: ignore[arg-type]
+    registers[26 - base] = 7
+    assert relay_state_in_block(block, registers, readback) is None  # type: ignore[arg-type]
 
 
 def test_a_nan_float_is_refused_not_reported() -> None:
@@ -84,7 +84,7 @@ def test_a_nan_float_is_refused_not_reported() -> None:
 
 def test_a_short_block_is_refused() -> None:
     block = plan_reads(load_profile("dds238")).blocks[0]
-    with pytest.raises(DecodeError, match="expected 27 registers"):
+    with pytest.raises(DecodeError, match="expected 19 registers"):
         decode_block(block, [0] * 10)
 
 

@@ -92,3 +92,16 @@ def test_compact_rows_round_trip() -> None:
             row.watts,
             row.error,
         )
+
+
+def test_the_gateways_new_diagnostics_and_profile_versions_are_accepted() -> None:
+    # GIVEN a cycle from a gateway of issue 17: dg with connection failures and backwards
+    # readings, and the profiles it runs (`pv`)
+    document = payload(pv={"sdm120": "2.0123abcd", "fineco_em115": "1.89abcdef"})
+    document["m"][1]["dg"] = [3, 0, 0, None, 6, 2, 1]
+    # WHEN parsed THEN it is accepted and the fields the cloud already reads are unchanged
+    telemetry = parse_event(as_event(document))
+    assert telemetry.rows[1].consecutive_failures == 6
+    # AND a malformed version string is still refused
+    with pytest.raises(InvalidTelemetryError, match="pv"):
+        parse_event(as_event(payload(pv={"sdm120": "two"})))
