@@ -6,10 +6,7 @@ runtime cannot use fails here, not on the first message in AWS."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,47 +19,10 @@ from chalicelib.data.binding import bind_models, new_connection
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.data.models import PowerletItem
 from chalicelib.wiring.settings import Settings
+from deploy.lambda_task import run_in_task
 from deploy.packaging import PackagedStack
 from local_aws.stack import LocalStack
 from tests.functional.pipeline import rig
-
-# Runs inside the fresh interpreter (``python -I -S``): only the task directory and the
-# standard library are importable, as on Lambda's python3.11 runtime.
-RUNNER = r"""
-import importlib, json, sys, time
-task, calls = sys.argv[1], json.loads(sys.stdin.read())
-sys.path.insert(0, task)
-started = time.process_time()
-answers = []
-
-class Context:
-    function_name = "artifact-test"
-    aws_request_id = "req-1"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:ap-northeast-1:123456789012:function:artifact-test"
-    def get_remaining_time_in_millis(self):
-        return 30000
-
-for call in calls:
-    module_name, attribute = call["handler"].rsplit(".", 1)
-    handler = getattr(importlib.import_module(module_name), attribute)
-    answers.append(handler(call["event"], Context()))
-
-outside = sorted(
-    name for name, module in list(sys.modules.items())
-    if getattr(module, "__file__", None)
-    and not module.__file__.startswith((task, sys.base_prefix))
-)
-uncompiled = sorted(
-    name for name, module in list(sys.modules.items())
-    if getattr(module, "__file__", "") and module.__file__.startswith(task + "/chalicelib")
-    and not (getattr(module, "__cached__", None) or "").startswith(task)
-)
-print(json.dumps({
-    "answers": answers, "outside": outside, "uncompiled": uncompiled,
-    "cpu_s": time.process_time() - started,
-}, default=str))
-"""
 
 
 @pytest.fixture(scope="module")
@@ -99,23 +59,6 @@ def standin() -> Iterator[tuple[LocalStack, Settings]]:
         os.environ.update(saved_env)
         PowerletItem.Meta.table_name = saved_table[0]
         bind_models(Settings(table_name=saved_table[0], region=saved_table[1] or "ap-northeast-1"))
-
-
-def run_in_task(task: Path, env: dict[str, str], calls: list[dict[str, Any]]) -> dict[str, Any]:
-    """Import and call handlers from the unzipped package in a fresh interpreter."""
-    clean_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **env}
-    done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", RUNNER, str(task)],
-        input=json.dumps(calls),
-        env=clean_env,
-        cwd=task,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def api_event(path: str) -> dict[str, Any]:
