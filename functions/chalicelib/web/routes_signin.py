@@ -21,6 +21,7 @@ from ..routing.dependencies import deps
 from .cookies import LANGUAGE_COOKIE, SESSION_COOKIE, clear_cookie, set_cookie
 from .i18n import LANGUAGES
 from .pages import STAFF_SIGN_IN, TENANT_SIGN_IN, PageContext, page
+from .redirects import local_target
 from .render import branding_dir, static_asset
 
 bp = Blueprint(__name__)
@@ -54,11 +55,7 @@ def choose_language(ctx: PageContext, code: str) -> Response:
             LANGUAGE_COOKIE, code, max_age_s=LANGUAGE_MAX_AGE_S, secure=ctx.settings.cookie_secure
         )
     )
-    target = ctx.query.get("next", "/")
-    # only a path on this site: never an open redirect
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"
-    return ctx.redirect(target)
+    return ctx.redirect(local_target(ctx.query.get("next")))
 
 
 @page(bp, STAFF_SIGN_IN, PUBLIC, methods=("GET", "POST"))
