@@ -401,6 +401,61 @@ def test_the_exchange_form_on_the_page(site: Site, staff: Browser) -> None:
     assert 'id="exchanges"' in shown and "No reading of this meter is held." not in shown
 
 
+def _proposal_form(page: str) -> dict[str, str]:
+    """The fields of the proposal's form as the page pre-fills them (what one click sends)."""
+    found = re.search(r'<form[^>]*id="proposal-form">(.*?)</form>', page, re.S)
+    assert found, "no proposal form on the page"
+    fields = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', found.group(1)))
+    fields.pop("csrf_token", None)
+    return fields
+
+
+def test_a_changed_serial_proposes_an_exchange_that_one_click_records(
+    site: Site, staff: Browser
+) -> None:
+    # GIVEN the gateway read serial 11112222, then 33334444 on a meter reading 0.050
+    for minute, value, serial in [(1, "100.100", "11112222"), (2, "100.200", None)]:
+        site.seq += 1
+        serials = {site.meter_id: serial} if serial else None
+        handlers.ingest_telemetry(
+            event(site.bus, site.seq, site.at(minute), {site.meter_id: value}, serials=serials)
+        )
+    for minute, value, serial in [(3, "0.050", "33334444"), (4, "0.150", None)]:
+        site.seq += 1
+        serials = {site.meter_id: serial} if serial else None
+        handlers.ingest_telemetry(
+            event(site.bus, site.seq, site.at(minute), {site.meter_id: value}, serials=serials)
+        )
+    # WHEN staff open the readings page
+    page = text(staff.get(site.page))
+    # THEN it proposes the exchange with the serials and both readings, pre-filled
+    assert "Proposed meter exchange" in page
+    assert "33334444" in page and "11112222" in page
+    form = _proposal_form(page)
+    assert form == {
+        "action": "exchange",
+        "proposal": "1",
+        "at": (site.at(3) + READ_DELAY).isoformat(timespec="milliseconds"),
+        "old_final_kwh": "100.200",
+        "new_opening_kwh": "0.050",
+        "note": "Serial 11112222 replaced by 33334444 (reported by the gateway)",
+    }
+    # AND the new serial's readings can only be rejected there
+    assert "another meter is fitted" in page
+    # WHEN staff record it as proposed, in one click
+    done = staff.post(site.page, form, csrf=_csrf(page))
+    assert done.status_code == 303, text(done)
+    shown = text(staff.get(done.headers["location"]))
+    # THEN the exchange is recorded, the proposal gone, and the new meter is charged from
+    # its opening: 0.2 kWh of the old meter, then 0.1 kWh of the new one
+    assert "Meter exchange recorded." in shown and "Proposed meter exchange" not in shown
+    meter = site.services.catalogue.get_meter(CO, site.meter_id)
+    assert (meter.serial, meter.serial_proposal) == ("33334444", None)
+    site.feed([(6, "0.150")])
+    site.services.settings_rollout.settle_unit(CO, site.unit_id, datetime.now(UTC))
+    assert CREDIT_MINOR - int(site.account().balance_minor) == 150
+
+
 # --- refusals ---
 
 

@@ -102,6 +102,7 @@ class FakeBus:
         self.meters = meters
         self._diag: dict[str, MeterDiagnostics] = {}
         self.polls = 0
+        self.serials_read_again: list[str] = []
         self.connected = False
 
     async def connect(self) -> None:
@@ -161,6 +162,9 @@ class FakeBus:
         ok = state.relay_on == on
         error = None if ok else "read-back mismatch"
         return RelayResult(meter.meter_id, on, state.relay_on, ok, 1 if ok else 3, error)
+
+    def read_serial_again(self, meter_id: str) -> None:
+        self.serials_read_again.append(meter_id)
 
     def diagnostics(self) -> Mapping[str, MeterDiagnostics]:
         return dict(self._diag)
