@@ -203,6 +203,9 @@ def test_the_list_shows_each_held_reading_with_its_evidence_and_the_readings_aro
         "energy_kwh": "50.000",
         "limit_kwh": "0.331",
         "watts": None,
+        "drawn_kwh": None,
+        "serial": None,
+        "known_serial": None,
     }
     assert spike["reading_ms"] == site.read_ms(4) and spike["decision"] is None
     assert (zero["reason"], zero["reading_kwh"], zero["evidence"]["anchor_kwh"]) == (
@@ -216,9 +219,9 @@ def test_the_list_shows_each_held_reading_with_its_evidence_and_the_readings_aro
     assert zero["around"]["after"]["at"] == (site.at(3) + READ_DELAY).isoformat()
     assert spike["around"]["before"]["kwh"] == "100.300"
     assert spike["around"]["after"]["kwh"] == "100.400"
-    # AND the latest reading and no exchange yet
+    # AND the latest reading and no exchange yet (nor one proposed)
     assert doc["latest_reading"]["kwh"] == "100.400"
-    assert doc["exchanges"] == []
+    assert doc["exchanges"] == [] and doc["exchange_proposal"] is None
     assert doc["tenancy_start"] == "2026-10-31T16:00:00+00:00"  # midnight in Taipei
 
 
@@ -411,7 +414,7 @@ def _proposal_form(page: str) -> dict[str, str]:
 
 
 def test_a_changed_serial_proposes_an_exchange_that_one_click_records(
-    site: Site, staff: Browser
+    client: Client, site: Site, staff: Browser, admin: dict[str, str]
 ) -> None:
     # GIVEN the gateway read serial 11112222, then 33334444 on a meter reading 0.050
     for minute, value, serial in [(1, "100.100", "11112222"), (2, "100.200", None)]:
@@ -442,6 +445,12 @@ def test_a_changed_serial_proposes_an_exchange_that_one_click_records(
     }
     # AND the new serial's readings can only be rejected there
     assert "another meter is fitted" in page
+    # AND the API says the same, with the evidence on each held reading
+    doc = _held(client, site, admin)
+    assert doc["exchange_proposal"]["new_serial"] == "33334444"
+    assert doc["exchange_proposal"]["at"] == form["at"]
+    assert doc["held"][0]["evidence"]["serial"] == "33334444"
+    assert doc["held"][0]["evidence"]["known_serial"] == "11112222"
     # WHEN staff record it as proposed, in one click
     done = staff.post(site.page, form, csrf=_csrf(page))
     assert done.status_code == 303, text(done)
