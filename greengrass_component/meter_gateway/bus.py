@@ -9,6 +9,12 @@ every few cycles, so it cannot stretch the cycle of the meters that still answer
 ``set_relay`` switches as the profile says (relay_control.py) and always reads the relay
 back: the read-back is what is reported. A write the device refuses with an exception is
 not sent again; the same write would get the same answer (issue 17).
+
+A meter whose profile names a ``serial`` register has its serial number read when it is
+due (``SerialSchedule``): at the gateway's start, at the first answer after the meter
+failed to answer (a swap needs the meter disconnected), and hourly; not every cycle, for
+bus time. The sample of that cycle carries it (``MeterSample.serial``), and telemetry
+sends it as ``sn``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from meter_gateway.bus_settings import BusSettings
-from meter_gateway.decode import compute_values, decode_block, relay_state_in_block
+from meter_gateway.decode import compute_values, decode_block, raw_value, relay_state_in_block
 from meter_gateway.errors import (
     BusConnectError,
     BusError,
@@ -49,6 +55,7 @@ __all__ = [
     "ModbusMeterBus",
     "RelayLink",
     "RelayResult",
+    "SerialSchedule",
     "open_bus",
 ]
 
@@ -57,6 +64,13 @@ MAX_PROBE_INTERVAL_CYCLES = 16
 # However many meters are unplugged, at most this many probes (each may cost a
 # time-out) are spent in one cycle.
 MAX_PROBES_PER_CYCLE = 2
+# A serial number is read again this often while the meter answers throughout (a swap
+# quick enough to fall between two cycles is still seen within the hour).
+SERIAL_REFRESH_MS = 3_600_000
+# At most this many serial reads in one cycle (each ~55 ms of an RS-485 bus at 9600
+# baud): a bus that comes back all at once spreads them over a few cycles, and a
+# message carries at most this many `sn`.
+MAX_SERIAL_READS_PER_CYCLE = 4
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,8 @@ class MeterSample:
     read_at_ms: int
     latency_ms: int
     error: str | None
+    # The meter's serial number, only in a cycle that read it (see SerialSchedule).
+    serial: str | None = None
 
 
 @dataclass
@@ -118,6 +134,7 @@ class MeterBus(Protocol):
     async def poll(self, meters: Sequence[MeterConfig]) -> list[MeterSample]: ...
     async def set_relay(self, meter: MeterConfig, on: bool) -> RelayResult: ...
     def diagnostics(self) -> Mapping[str, MeterDiagnostics]: ...
+    def read_serial_again(self, meter_id: str) -> None: ...
 
 
 def error_code(exc: Exception) -> str:
@@ -179,6 +196,54 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+@dataclass
+class _SerialState:
+    value: str | None = None
+    read_at_ms: int | None = None
+    # Read it at the next answer: never read, the meter failed to answer since, or the
+    # cycle that carried it could not send it.
+    stale: bool = True
+    failed_since: bool = False
+
+
+class SerialSchedule:
+    """When each meter's serial number is read: at start, after a failure, hourly."""
+
+    def __init__(self, refresh_ms: int = SERIAL_REFRESH_MS) -> None:
+        self._refresh_ms = refresh_ms
+        self._states: dict[str, _SerialState] = {}
+
+    def _state(self, meter_id: str) -> _SerialState:
+        return self._states.setdefault(meter_id, _SerialState())
+
+    def due(self, meter_ids: Sequence[str], now_ms: int, limit: int) -> set[str]:
+        """The meters to read this cycle, at most ``limit``: after a failure first (a
+        swapped meter), then never read, then the oldest reads."""
+        waiting: list[tuple[int, int, str]] = []
+        for meter_id in meter_ids:
+            state = self._state(meter_id)
+            if state.stale or state.read_at_ms is None:
+                rank = 0 if state.failed_since else 1
+                waiting.append((rank, state.read_at_ms or 0, meter_id))
+            elif now_ms - state.read_at_ms >= self._refresh_ms:
+                waiting.append((2, state.read_at_ms, meter_id))
+        return {meter_id for _, _, meter_id in sorted(waiting)[:limit]}
+
+    def read(self, meter_id: str, value: str, now_ms: int) -> None:
+        state = self._state(meter_id)
+        state.value, state.read_at_ms, state.stale, state.failed_since = value, now_ms, False, False
+
+    def failed(self, meter_id: str) -> None:
+        state = self._state(meter_id)
+        state.stale = state.failed_since = True
+
+    def again(self, meter_id: str) -> None:
+        self._state(meter_id).stale = True
+
+    def known(self, meter_id: str) -> str | None:
+        return self._state(meter_id).value
+
+
 class ModbusMeterBus:
     """MeterBus over pymodbus (RTU or TCP); see the module docstring for the policy."""
 
@@ -201,6 +266,7 @@ class ModbusMeterBus:
         self._meter_ids: dict[str, int] = {}
         self._plans: dict[str, ReadPlan] = {}
         self._last_address: int | None = None
+        self.serials = SerialSchedule()
 
     # --- lifecycle ----------------------------------------------------------------
     async def connect(self) -> None:
@@ -212,6 +278,10 @@ class ModbusMeterBus:
 
     async def close(self) -> None:
         await self._link.close()
+
+    def read_serial_again(self, meter_id: str) -> None:
+        """The cycle that carried the serial could not send it: read it at the next one."""
+        self.serials.again(meter_id)
 
     def diagnostics(self) -> Mapping[str, MeterDiagnostics]:
         # Copies: a caller serialising them must not see counters move underneath it.
@@ -280,7 +350,12 @@ class ModbusMeterBus:
     async def poll(self, meters: Sequence[MeterConfig]) -> list[MeterSample]:
         async with self._lock:
             probes_left = [MAX_PROBES_PER_CYCLE]
-            samples = [await self._poll_meter(meter, probes_left) for meter in meters]
+            with_serial = [m.meter_id for m in meters if self._has_serial(m)]
+            due = self.serials.due(with_serial, self._now_ms(), MAX_SERIAL_READS_PER_CYCLE)
+            samples = [
+                await self._poll_meter(meter, probes_left, meter.meter_id in due)
+                for meter in meters
+            ]
             module_states = await self._poll_relay_modules(meters, samples, probes_left)
         merged: list[MeterSample] = []
         for meter, sample in zip(meters, samples, strict=True):
@@ -291,13 +366,40 @@ class ModbusMeterBus:
             merged.append(sample)
         return merged
 
-    async def _poll_meter(self, meter: MeterConfig, probes_left: list[int]) -> MeterSample:
+    def _has_serial(self, meter: MeterConfig) -> bool:
+        try:
+            return self._profiles.get(meter.profile).serial is not None
+        except ProfileError:
+            return False
+
+    async def _read_serial(self, meter: MeterConfig, profile: MeterProfile) -> str | None:
+        """One read of the serial register (a single attempt: it is read again next cycle
+        if this one fails, and the cycle's values are already in)."""
+        spec = profile.serial_spec()
+        if spec is None or spec.address is None or spec.function_code is None:
+            return None
+        block = ReadBlock(spec.function_code, spec.address, spec.register_count)
+        try:
+            words = await self._read(meter.address, block, 1)
+            word_order, byte_order = profile.orders(spec)
+            value = raw_value("serial", spec, words, word_order, byte_order)
+        except (BusError, DecodeError):
+            return None
+        serial = str(int(value))
+        self.serials.read(meter.meter_id, serial, self._now_ms())
+        return serial
+
+    async def _poll_meter(
+        self, meter: MeterConfig, probes_left: list[int], read_serial: bool = False
+    ) -> MeterSample:
         self._meter_ids[meter.meter_id] = meter.address
         health = self._health_of(meter.address)
         started = time.monotonic()
 
         def failed(error: str) -> MeterSample:
             latency_ms = int((time.monotonic() - started) * 1000)
+            if error != "profile":
+                self.serials.failed(meter.meter_id)  # whoever answers next, ask who it is
             return MeterSample(meter.meter_id, False, {}, None, self._now_ms(), latency_ms, error)
 
         try:
@@ -329,7 +431,12 @@ class ModbusMeterBus:
         self._check_backwards(meter.meter_id, values, health)
         if meter.relay is None:
             relay_on = None
-        return MeterSample(meter.meter_id, True, values, relay_on, self._now_ms(), latency_ms, None)
+        read_at_ms = self._now_ms()
+        # After the values: the cycle's reading is in even if the serial read fails.
+        serial = await self._read_serial(meter, profile) if read_serial else None
+        return MeterSample(
+            meter.meter_id, True, values, relay_on, read_at_ms, latency_ms, None, serial
+        )
 
     def _check_backwards(
         self, meter_id: str, values: Mapping[str, Decimal], health: _DeviceHealth

@@ -55,6 +55,11 @@ MODBUS_MAX_WRITE_REGISTERS = 123
 MODBUS_MAX_READ_COILS = 2000
 MAX_ADDRESS = 0xFFFF
 RESERVED_NAMES = frozenset({"channel"})
+# A float energy register whose datasheet gives no step: the display's 0.01 kWh, the
+# coarsest of the product's registers (a coarser guess only makes the check slower).
+DEFAULT_FLOAT_STEP_KWH = Decimal("0.01")
+# Data types a serial number may be read as: whole numbers, shown in decimal.
+SERIAL_TYPES = frozenset({"u16", "u32", "u64", "bcd16", "bcd32"})
 
 
 def _checked_expression(text: str) -> str:
@@ -205,6 +210,11 @@ class Rating(_Strict):
     max_current_a: Decimal = Field(gt=0, le=1000)
     nominal_voltage_v: Decimal = Field(gt=0, le=1000)
     phases: Literal[1, 3] = 1
+    # The energy register's smallest step, for a float register whose datasheet gives it
+    # (an integer register's step is its scale). None: DEFAULT_FLOAT_STEP_KWH. The cloud
+    # holds a reading whose register stood still while the power said it should have
+    # moved by several steps (docs/metering-data.md, "frozen").
+    register_step_kwh: Decimal | None = Field(default=None, gt=0, le=1)
 
 
 class ExceptionCodes(_Strict):
@@ -233,6 +243,10 @@ class MeterProfile(_Strict):
     relay: RelaySpec | None = None
     rating: Rating | None = None  # None: not a meter (a relay module)
     exceptions: ExceptionCodes = ExceptionCodes()
+    # The register (in registers or extra_registers) holding the meter's serial number,
+    # where the datasheet gives one: read at start, after a failure and hourly, sent as
+    # `sn`; the cloud proposes a meter exchange when it changes. None: the model has none.
+    serial: RegisterName | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> MeterProfile:
@@ -252,6 +266,7 @@ class MeterProfile(_Strict):
                     "lies outside every readable_spans entry"
                 )
         self._check_relay(merged)
+        self._check_serial(merged)
         self._check_function_codes()
         if not self.registers and self.relay is None:
             raise ValueError("registers: a profile needs registers, a relay, or both")
@@ -281,6 +296,40 @@ class MeterProfile(_Strict):
                     f"relay.readback: 0x{readback.address:04X} lies outside every "
                     "readable_spans entry"
                 )
+
+    def _check_serial(self, merged: dict[str, RegisterSpec]) -> None:
+        if self.serial is None:
+            return
+        spec = merged.get(self.serial)
+        if spec is None or spec.computed:
+            raise ValueError(f"serial: {self.serial!r} is not a register read from the meter")
+        if spec.data_type not in SERIAL_TYPES or spec.scale != 1:
+            raise ValueError(
+                f"serial: {self.serial!r} must be a whole number register "
+                f"({', '.join(sorted(SERIAL_TYPES))}) with scale 1"
+            )
+
+    def serial_spec(self) -> RegisterSpec | None:
+        return None if self.serial is None else self.all_registers()[self.serial]
+
+    def energy_register(self) -> RegisterSpec | None:
+        """The register billed on: import, else total (what telemetry sends as ie / te)."""
+        return self.registers.get("import_kwh") or self.registers.get("total_kwh")
+
+    @property
+    def energy_register_is_float(self) -> bool:
+        spec = self.energy_register()
+        return spec is not None and (spec.computed or (spec.data_type or "").startswith("float"))
+
+    @property
+    def energy_step_kwh(self) -> Decimal:
+        """The smallest step of the billed register: an integer register's scale, else the
+        datasheet's (``rating.register_step_kwh``) or DEFAULT_FLOAT_STEP_KWH."""
+        spec = self.energy_register()
+        if spec is not None and not self.energy_register_is_float:
+            return spec.scale
+        given = self.rating.register_step_kwh if self.rating is not None else None
+        return given or DEFAULT_FLOAT_STEP_KWH
 
     def _check_function_codes(self) -> None:
         if self.function_codes is None:

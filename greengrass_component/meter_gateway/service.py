@@ -23,7 +23,7 @@ from meter_gateway.enforcement import RelayStateStore
 from meter_gateway.errors import SpoolError, TransportError
 from meter_gateway.shadows import RelayController
 from meter_gateway.spool import Spool
-from meter_gateway.telemetry import CycleInput, SpoolStats, encode_message
+from meter_gateway.telemetry import CycleInput, SpoolStats, encode_cycle
 from meter_gateway.transport.base import CloudTransport
 
 if TYPE_CHECKING:
@@ -108,10 +108,16 @@ class GatewayService:
             profile_versions=self.profile_versions,
         )
 
+        left_out: set[str] = set()
+
         def build(seq: int, stats: SpoolStats) -> bytes:
-            return encode_message(dataclasses.replace(cycle, spool=stats), seq)
+            encoded = encode_cycle(dataclasses.replace(cycle, spool=stats), seq)
+            left_out.update(encoded.serials_left_out)
+            return encoded.payload
 
         seq = await asyncio.to_thread(self.spool.append, started_ms, len(samples), build)
+        for meter_id in left_out:  # a serial that did not fit is read again next cycle
+            self.bus.read_serial_again(meter_id)
         self.cycles += 1
         self._spooled.set()
         return seq

@@ -6,6 +6,9 @@ pattern and config.py enforce it), every value has a bounded width (the plausibl
 below, `dt` clamped to the schema's maximum, errors cut to MAX_ERROR_CHARS), and the only
 unbounded field, the diagnostics counters, is left out of as many meters as needed when the
 message would exceed its budget (tests/gateway/cloud/test_telemetry.py builds the worst case).
+A meter's serial number (`sn`) travels only in the cycles that read it (bus.py: at most
+MAX_SERIAL_READS_PER_CYCLE a cycle); it is left out last, only by a message at its widest
+in every field, and the bus then reads it again for the next cycle (``encode_cycle``).
 
 Energy (cumulative kWh) travels as a decimal string with exactly 3 decimals ("12345.678"):
 most JSON parsers (JavaScript, DynamoDB's document path, Python's default json) turn a JSON
@@ -19,6 +22,7 @@ numbers: they are never summed, and a float is exact enough for them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,6 +47,7 @@ METER_ID_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_METER_ID_CHARS}}}$"
 TELEMETRY_BUDGET_BYTES = 5 * 1024
 BUDGET_METERS = 32
 MAX_READ_OFFSET_MS = 3_600_000  # the schema's maximum for `dt`
+SERIAL_PATTERN = re.compile(r"^[0-9A-Za-z._-]{1,20}$")  # the schema's `sn`
 
 ENERGY_KEYS: dict[str, str] = {"import_kwh": "ie", "export_kwh": "xe", "total_kwh": "te"}
 # sample value name -> (message key, quantum, plausible range); out of range = a decoding
@@ -152,6 +157,9 @@ def _meter_entry(
         entry["r"] = 1 if sample.relay_on else 0
     if cut:
         entry["lc"] = 1
+    serial = getattr(sample, "serial", None) if sample.ok else None
+    if serial is not None and SERIAL_PATTERN.fullmatch(serial):
+        entry["sn"] = serial
     row = _diagnostics_row(diag)
     if row is not None:
         entry["dg"] = row
@@ -216,16 +224,37 @@ def _fit_budget(message: dict[str, Any], size: int, seq: int) -> dict[str, Any]:
     if size > budget and "pv" in message:
         # Profile versions only change with a deployment: the next cycles carry them.
         size -= len(',"pv":') + len(_encode(message.pop("pv")))
+    for entry in entries:
+        if size <= budget:
+            break
+        serial = entry.pop("sn", None)
+        if serial is not None:  # the bus reads it again (encode_cycle)
+            size -= len(',"sn":') + len(_encode(serial))
     return message
 
 
-def encode_message(cycle: CycleInput, seq: int) -> bytes:
+@dataclass(frozen=True)
+class Encoded:
+    payload: bytes
+    # Meters whose serial was read this cycle but left out to fit the budget.
+    serials_left_out: frozenset[str] = frozenset()
+
+
+def encode_cycle(cycle: CycleInput, seq: int) -> Encoded:
     message = build_message(cycle, seq)
     payload = _encode(message)
+    left_out: frozenset[str] = frozenset()
     if len(payload) > budget_bytes(len(cycle.samples)):
-        payload = _encode(_fit_budget(message, len(payload), seq))
+        read = {e["i"] for e in message["m"] if "sn" in e}
+        fitted = _fit_budget(message, len(payload), seq)
+        payload = _encode(fitted)
+        left_out = frozenset(read - {e["i"] for e in fitted["m"] if "sn" in e})
     if len(payload) > MAX_MESSAGE_BYTES:
         raise TelemetryTooLargeError(
             f"telemetry seq {seq} is {len(payload)} bytes, limit {MAX_MESSAGE_BYTES}"
         )
-    return payload
+    return Encoded(payload, left_out)
+
+
+def encode_message(cycle: CycleInput, seq: int) -> bytes:
+    return encode_cycle(cycle, seq).payload

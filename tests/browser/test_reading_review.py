@@ -70,6 +70,20 @@ def shoot(page: Page, name: str) -> None:
     page.set_viewport_size(PHONE)
 
 
+def signed_in_landlord(portal: Portal, chromium: Any) -> tuple[Any, Page, list[str]]:
+    """A phone-width page signed in as the demo landlord, with console errors collected."""
+    context = chromium.new_context(viewport=PHONE, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{portal.url}/signin")
+    page.get_by_label("E-mail").fill("landlord@formosa.example")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/portal$"))
+    return context, page, errors
+
+
 def test_landlord_replaces_a_spike_with_an_estimate_and_rejects_a_misread_zero(
     portal: Portal, chromium: Any
 ) -> None:
@@ -77,17 +91,8 @@ def test_landlord_replaces_a_spike_with_an_estimate_and_rejects_a_misread_zero(
     t0 = (datetime.now(UTC) - timedelta(minutes=30)).replace(second=0, microsecond=0)
     ingest(portal, t0, ["302.200", "352.200", "302.300", "0.000", "302.400"])
     good_at = (t0 + timedelta(minutes=3) + READ_DELAY).astimezone(TAIPEI)
-    context = chromium.new_context(viewport=PHONE, locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-
     # WHEN the landlord opens the unit: its page says two readings are held
-    page.goto(f"{portal.url}/signin")
-    page.get_by_label("E-mail").fill("landlord@formosa.example")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/portal$"))
+    context, page, errors = signed_in_landlord(portal, chromium)
     page.get_by_role("link", name="3F room A").click()
     link = page.locator("#readings-link")
     expect(link).to_contain_text("2 readings held")
@@ -135,5 +140,53 @@ def test_landlord_replaces_a_spike_with_an_estimate_and_rejects_a_misread_zero(
     # AND the unit page no longer counts any held reading
     page.get_by_role("link", name=re.compile("3F room A")).click()
     expect(page.locator("#readings-link")).to_have_text("Readings")
+    assert not errors, errors
+    context.close()
+
+
+def test_landlord_records_the_exchange_a_changed_serial_proposes_in_one_click(
+    portal: Portal, chromium: Any
+) -> None:
+    # GIVEN 3F room B's gateway read serial 11112222, then 33334444 on a register at 0.050
+    meter = "m-tpe-3f-b"
+    bus = Bus("formosa", "tpe-daan", "gw-tpe-1", "pl-formosa-gw-tpe-1", [])
+    t0 = (datetime.now(UTC) - timedelta(minutes=50)).replace(second=0, microsecond=0)
+    cycles = [("88.100", "11112222"), ("88.200", None), ("0.050", "33334444"), ("0.150", None)]
+    with using(Container(Settings.from_env(portal.env))):
+        for seq, (value, serial) in enumerate(cycles, start=1):
+            handlers.ingest_telemetry(
+                event(
+                    bus,
+                    seq,
+                    t0 + timedelta(minutes=seq),
+                    {meter: value},
+                    serials={meter: serial} if serial else None,
+                )
+            )
+    context, page, errors = signed_in_landlord(portal, chromium)
+
+    # WHEN the landlord opens the unit's readings
+    page.goto(f"{portal.url}/portal/units/tpe-3f-b/readings")
+    # THEN the proposal names both serials and pre-fills the exchange with both readings
+    proposal = page.locator("#proposal")
+    expect(proposal.get_by_role("heading", name="Proposed meter exchange")).to_be_visible()
+    expect(proposal).to_contain_text("33334444")
+    expect(proposal).to_contain_text("11112222")
+    expect(proposal.get_by_label("Old meter's final reading (kWh)")).to_have_value("88.200")
+    expect(proposal.get_by_label("New meter's opening reading (kWh)")).to_have_value("0.050")
+    # AND the new meter's readings are held for it, with only "reject" on them
+    held = page.locator(".held-reading")
+    expect(held).to_have_count(2)
+    expect(held.first.locator(".evidence")).to_contain_text("another meter is fitted")
+    expect(held.first.get_by_role("button", name="Accept as real")).to_have_count(0)
+    shoot(page, "readings-03-serial-proposal")
+
+    # WHEN the landlord records it, in one click
+    proposal.get_by_role("button", name="Record this exchange").click()
+    # THEN the exchange is recorded with the serials' note, and the proposal is gone
+    expect(page.get_by_role("status")).to_contain_text("exchange")
+    expect(page.locator("#proposal")).to_have_count(0)
+    expect(page.locator("#exchanges")).to_contain_text("Serial 11112222 replaced by 33334444")
+    expect(page.locator("form[id^='decide-']")).to_have_count(0)
     assert not errors, errors
     context.close()

@@ -13,7 +13,13 @@ from ..application.reading_requests import (
     ReadingDecisionRequest,
     reading_time,
 )
-from ..application.reading_views import Exchange, HeldEntry, NearbyReading, ReadingsReview
+from ..application.reading_views import (
+    Exchange,
+    ExchangeProposal,
+    HeldEntry,
+    NearbyReading,
+    ReadingsReview,
+)
 from ..auth.principal import Principal
 from ..routing.access import STAFF, current_principal, route
 from ..routing.bodies import json_body
@@ -79,6 +85,22 @@ def review_doc(r: ReadingsReview) -> dict[str, Any]:
         "pending_more": r.pending.more,
         "held": [held_doc(e) for e in r.held],
         "exchanges": [exchange_doc(x) for x in r.exchanges],
+        "exchange_proposal": proposal_doc(r.proposal),
+    }
+
+
+def proposal_doc(x: ExchangeProposal | None) -> dict[str, Any] | None:
+    """The exchange a changed serial proposes: what to POST to meter-exchanges."""
+    if x is None:
+        return None
+    return {
+        "old_serial": x.old_serial,
+        "new_serial": x.new_serial,
+        "last_good": None
+        if x.last_good_kwh is None
+        else {"kwh": x.last_good_kwh, "at": _iso(x.last_good_at)},
+        "first_new": {"kwh": x.first_new_kwh, "at": _iso(x.first_new_at)},
+        "at": x.at_iso,
     }
 
 
@@ -104,6 +126,9 @@ def held_doc(e: HeldEntry) -> dict[str, Any]:
             "energy_kwh": e.energy_kwh,
             "limit_kwh": e.limit_kwh,
             "watts": e.watts,
+            "drawn_kwh": e.drawn_kwh,
+            "serial": e.serial,
+            "known_serial": e.known_serial,
         },
         "around": {"before": _nearby(e.before), "after": _nearby(e.after)}
         if e.looked_around

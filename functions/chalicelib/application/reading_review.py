@@ -56,6 +56,7 @@ from .reading_views import (
     exchanges_of,
     held_entry,
     pending_of,
+    proposal_of,
 )
 from .scope import UnitScope
 
@@ -115,6 +116,7 @@ class ReadingReview:
             entries,
             pending_of(items, LISTED),
             exchanges_of(meter),
+            proposal_of(meter),
         )
 
     def premises(self, p: Principal, unit_id: str) -> Property:
@@ -275,6 +277,10 @@ def _placeable(item: HeldReading, now: datetime) -> None:
     if str(item.reason) == HoldReason.CLOCK or item.read_at > now + FUTURE_TOLERANCE:
         raise UnplaceableReadingError(
             "a reading held for its clock can only be rejected: its time is not when it was read"
+        )
+    if str(item.reason) == HoldReason.SERIAL_CHANGED:
+        raise UnplaceableReadingError(
+            "a reading of a changed serial can only be rejected: record the meter exchange"
         )
 
 

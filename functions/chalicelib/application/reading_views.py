@@ -39,6 +39,9 @@ class HeldEntry:
     limit_kwh: str | None  # the most the meter could pass meanwhile (spikes)
     watts: str | None  # the power the meter reported with it
     decided_by: str | None = None
+    drawn_kwh: str | None = None  # frozen: what the power says passed meanwhile
+    serial: str | None = None  # serial_changed: the serial read with it
+    known_serial: str | None = None  # ... and the one known before
     decided_at: datetime | None = None
     decision_note: str | None = None
     replacement_kwh: str | None = None
@@ -75,6 +78,25 @@ class Exchange:
 
 
 @dataclass(frozen=True)
+class ExchangeProposal:
+    """A meter exchange the gateway's report of a changed serial proposes (``Meter.
+    serial_proposal``): what the exchange form is pre-filled with."""
+
+    old_serial: str
+    new_serial: str
+    last_good_at: datetime | None  # the old meter's last good reading
+    last_good_kwh: str | None
+    first_new_at: datetime  # the first reading with the new serial
+    first_new_kwh: str
+
+    @property
+    def at_iso(self) -> str:
+        """The exchange's time as the form sends it: the new meter's first reading, to the
+        millisecond (after the old meter's last good reading, not after the new one's)."""
+        return self.first_new_at.isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
 class PendingCount:
     count: int  # waiting readings among the newest looked at
     more: bool  # the oldest looked at waits too: there may be more than ``count``
@@ -90,6 +112,7 @@ class ReadingsReview:
     held: list[HeldEntry]  # newest first, every status
     pending: PendingCount
     exchanges: list[Exchange]  # newest first
+    proposal: ExchangeProposal | None = None
 
 
 def held_entry(
@@ -113,6 +136,9 @@ def held_entry(
         decided_at=item.decided_at,
         decision_note=item.decision_note,
         replacement_kwh=_kwh(item.replacement_kwh),
+        drawn_kwh=_kwh(item.drawn_kwh),
+        serial=item.serial,
+        known_serial=item.known_serial,
         before=before,
         after=after,
         looked_around=looked_around,
@@ -129,6 +155,21 @@ def exchanges_of(meter: Meter | None) -> list[Exchange]:
     anchors = (meter.anchors or []) if meter is not None else []
     found = [exchange_of(a) for a in anchors if a.get("kind") == "exchange"]
     return sorted(found, key=lambda e: e.at, reverse=True)
+
+
+def proposal_of(meter: Meter | None) -> ExchangeProposal | None:
+    doc = meter.serial_proposal if meter is not None else None
+    if not doc:
+        return None
+    last_good = doc.get("last_good") or {}
+    return ExchangeProposal(
+        old_serial=str(doc["old_serial"]),
+        new_serial=str(doc["new_serial"]),
+        last_good_at=datetime.fromisoformat(last_good["at"]) if last_good.get("at") else None,
+        last_good_kwh=_kwh(last_good.get("kwh")),
+        first_new_at=datetime.fromisoformat(str(doc["first_new"]["at"])),
+        first_new_kwh=_kwh(doc["first_new"]["kwh"]) or "0.000",
+    )
 
 
 def exchange_of(anchor: dict[str, Any]) -> Exchange:

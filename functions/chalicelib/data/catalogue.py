@@ -281,20 +281,36 @@ class Catalogue:
             raise
         return True
 
-    def add_meter_anchor(self, company_id: str, meter_id: str, anchor: dict[str, Any]) -> Meter:
+    def add_meter_anchor(
+        self,
+        company_id: str,
+        meter_id: str,
+        anchor: dict[str, Any],
+        adopt_serial: bool = False,
+    ) -> Meter:
         """Append a reading validation must start from (an exchange, an accepted or an
         estimated reading), keeping the newest ``MAX_ANCHORS``; on condition that the
         list is what was read, re-read and tried again when another staff action wrote
-        meanwhile (bounded), so two of them cannot lose one another."""
+        meanwhile (bounded), so two of them cannot lose one another. ``adopt_serial``
+        (a meter exchange): a pending exchange proposal's new serial becomes the meter's,
+        and the proposal is cleared, in the same write (the anchor records the serial)."""
         for _ in range(ANCHOR_ATTEMPTS):
             meter = self.get_meter(company_id, meter_id)
             before = list(meter.anchors or [])
+            actions: list[Action] = []
+            proposal = meter.serial_proposal if adopt_serial else None
+            if proposal:
+                anchor = {**anchor, "serial": str(proposal["new_serial"])}
+                actions += [
+                    Meter.serial.set(str(proposal["new_serial"])),
+                    Meter.serial_proposal.remove(),
+                ]
             after = sorted([*before, anchor], key=lambda a: str(a["at"]))[-MAX_ANCHORS:]
             condition = (
                 Meter.anchors.does_not_exist() if meter.anchors is None else Meter.anchors == before
             )
             try:
-                meter.update(actions=[Meter.anchors.set(after)], condition=condition)
+                meter.update(actions=[Meter.anchors.set(after), *actions], condition=condition)
             except UpdateError as exc:
                 if conditional_check_failed(exc):
                     continue

@@ -227,6 +227,14 @@ class Meter(PowerletItem, discriminator="Meter"):
     # first answer.
     last_error = UnicodeAttribute(null=True)
     presence_at = UTCDateTimeAttribute(null=True)
+    # The serial number of the meter fitted, as the gateway read it (`sn`): written on
+    # first sight and when a meter exchange adopts a new one, never per reading.
+    serial = UnicodeAttribute(null=True)
+    # A changed serial proposes a meter exchange (docs/metering-data.md, "Serial numbers"):
+    # {"old_serial", "new_serial", "last_good": {"at", "kwh"} | null,
+    #  "first_new": {"at", "kwh"}, "proposed_at"}; readings from first_new on are held
+    # until staff record the exchange, which clears it.
+    serial_proposal = JSONAttribute(null=True)
 
 
 class Tenancy(PowerletItem, discriminator="Tenancy"):
@@ -337,7 +345,7 @@ class HeldReading(PowerletItem, discriminator="HeldReading"):
     gateway_id = UnicodeAttribute()
     read_at = UTCDateTimeAttribute()
     reading_kwh = UnicodeAttribute()
-    reason = UnicodeAttribute()  # backwards | spike | clock
+    reason = UnicodeAttribute()  # backwards | spike | clock | frozen | serial_changed
     anchor_kwh = UnicodeAttribute(null=True)  # the last good reading it was checked against
     anchor_at = UTCDateTimeAttribute(null=True)
     energy_kwh = UnicodeAttribute(null=True)  # since the anchor
@@ -349,6 +357,12 @@ class HeldReading(PowerletItem, discriminator="HeldReading"):
     decided_at = UTCDateTimeAttribute(null=True)
     decision_note = UnicodeAttribute(null=True)
     replacement_kwh = UnicodeAttribute(null=True)  # an estimate a person put in its place
+    # frozen: the energy the meter's power readings say it passed while its register
+    # stood still (limit_kwh is then the energy after which it must have moved)
+    drawn_kwh = UnicodeAttribute(null=True)
+    # serial_changed: the serial read (or proposed) with it, and the one known before
+    serial = UnicodeAttribute(null=True)
+    known_serial = UnicodeAttribute(null=True)
 
 
 class CompressedJSONAttribute(Attribute[Any]):

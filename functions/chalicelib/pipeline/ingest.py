@@ -130,10 +130,10 @@ class Ingest:
         )
         if not stored:
             return IngestResult("duplicate")
-        self._validator.record(checked)
+        alerts = [*checked.alerts, *self._validator.record(bus, checked)]
         record_presence(self._catalogue, bus, presence_changes(bus, rows), message.cycle_at)
-        if checked.alerts:  # not part of any state write: sent once, now
-            self._controller.perform([Notify(alert) for alert in checked.alerts])
+        if alerts:  # not part of any state write: sent once, now
+            self._controller.perform([Notify(alert) for alert in alerts])
         buckets = self._close_buckets(bus, message, previous)
         try:
             result = update_bus_state(

@@ -1,7 +1,7 @@
 """What a person does about held readings, made effective on the money and the relay.
 
 - **Meter exchange**: the old meter's final reading and the new meter's opening, at one
-  instant. The energy up to the old meter's final reading is charged (once: the
+  instant (a changed serial's proposal is answered by it: the new serial is adopted). The energy up to the old meter's final reading is charged (once: the
   settlement's entry id is the cursor and the reading it charges up to), then the
   account's cursor moves to the new register's opening in the same settlement, so the
   energy across the swap is charged on one side only, whatever the two registers say
@@ -30,6 +30,7 @@ from ..data.control_state import MeterControlState
 from ..data.held_readings import HELD, MAX_HELD_READ, HeldReadings
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading, format_kwh, kwh
+from ..domain.metering import HoldReason
 from ..observability import logger
 from .contention import MeterChange, update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
@@ -102,6 +103,8 @@ class ReadingCorrections:
                 "note": note,
                 "recorded_at": now.isoformat(),
             },
+            # a pending proposal (a changed serial) is what this exchange answers
+            adopt_serial=True,
         )
         released = self._release_after(company_id, meter_id, at, actor, now, "meter exchange")
         settled = self._settle_through(bus, meter_ctx, [old_final, opening], now, "meter exchange")
@@ -146,6 +149,13 @@ class ReadingCorrections:
             value = kwh(estimate_kwh)
         elif decision not in {"accept", "reject"}:
             raise ReadingCorrectionError("decide accept, reject or estimate")
+        if decision != "reject" and str(item.reason) == HoldReason.SERIAL_CHANGED:
+            # another meter's register: charging it on this chain would charge the
+            # difference between two meters
+            raise ReadingCorrectionError(
+                "a reading of a changed serial can only be rejected: record the meter "
+                "exchange, and the new meter's readings are charged from its opening"
+            )
         anchor_kwh = kwh(str(item.anchor_kwh)) if item.anchor_kwh is not None else None
         if decision != "reject" and anchor_kwh is not None and value < anchor_kwh:
             raise ReadingBelowAnchorError(

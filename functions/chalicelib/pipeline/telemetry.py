@@ -59,6 +59,13 @@ class MeterRow:
     # Why validation held this reading back (docs/metering-data.md); None: a good reading.
     # A quarantined reading is kept, but never moves a cursor, charges or disconnects.
     quarantine: str | None = None
+    # Wh the meter's power readings say it passed while its register stood still up to
+    # this reading (domain/metering.py still_energy_kwh); None: the register moved, or the
+    # power was idle. Stored so the next message carries the evidence on without a read.
+    still_wh: int | None = None
+    # The meter's serial number when the gateway read it this cycle (`sn`); not stored in
+    # the cycle: the Meter item keeps the known one (written on first sight and change).
+    serial: str | None = None
 
     @property
     def usable(self) -> bool:
@@ -66,9 +73,9 @@ class MeterRow:
         return self.import_kwh is not None and not self.error and self.quarantine is None
 
     def compact(self, cycle_at: datetime) -> list[Any]:
-        """The stored row: [meter, dt_ms, import, export, watts, relay, error], and an
-        eighth element, the quarantine reason, only when there is one (older rows have
-        seven)."""
+        """The stored row: [meter, dt_ms, import, export, watts, relay, error], an eighth
+        element, the quarantine reason, and a ninth, ``still_wh``, only when there is one
+        (trailing nulls left off: older rows have seven)."""
         dt_ms = int((self.read_at - cycle_at).total_seconds() * 1000)
         row = [
             self.meter_id,
@@ -79,6 +86,8 @@ class MeterRow:
             self.relay,
             self.error,
         ]
+        if self.still_wh:
+            return [*row, self.quarantine, self.still_wh]
         return row if self.quarantine is None else [*row, self.quarantine]
 
     @classmethod
@@ -94,6 +103,7 @@ class MeterRow:
             error,
             0,
             row[7] if len(row) > 7 else None,
+            int(row[8]) if len(row) > 8 and row[8] is not None else None,
         )
 
 
@@ -170,6 +180,7 @@ def parse_event(event: Any) -> Telemetry:
                 relay=meter.get("r"),
                 error=meter.get("er"),
                 consecutive_failures=int(diagnostics[4]),
+                serial=meter.get("sn"),
             )
         )
     return Telemetry(thing, document["sid"], document["s"], cycle_at, received_at, tuple(rows))

@@ -15,12 +15,18 @@ Where the last good reading (the *anchor*) comes from, cheapest first:
 The newest of these before the reading wins. A good message costs no extra request; a
 held reading costs its ``HeldReading`` item (written once the cycle is stored) and, when
 its run of held readings reaches ``HELD_RUN_ALERT``, one alert to staff with the evidence.
+
+A *frozen* register is judged from the cycles alone: each row carries on the energy the
+meter's power readings say passed while its register stood still (``still_wh``, from the
+previous cycle's row, which is read anyway). A *serial number* is checked by
+``serial_watch.py``; a changed one holds the reading and proposes a meter exchange, whose
+alert replaces the run's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,9 +39,18 @@ from ..data.models import GatewayCycle, HeldReading
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading, format_kwh
 from ..domain.calendar import local_midnight
-from ..domain.metering import HELD_RUN_ALERT, Verdict, rating_of, validate
+from ..domain.metering import (
+    HELD_RUN_ALERT,
+    HoldReason,
+    PowerSample,
+    Verdict,
+    rating_of,
+    still_energy_kwh,
+    validate,
+)
 from .alerts import Alert
 from .context import BusContext, MeterContext
+from .serial_watch import Proposal, SerialCheck, SerialWatch, proposal_of
 from .telemetry import MeterRow, Telemetry, rows_of
 
 LOOKBACK_CYCLES = 60
@@ -46,15 +61,21 @@ class Checked:
     rows: list[MeterRow]  # every row; a held one carries its reason
     held: list[HeldReading]  # to write once the cycle is stored (not for a duplicate)
     alerts: list[Alert]  # runs that just reached HELD_RUN_ALERT
+    proposals: list[Proposal] = field(default_factory=list)  # exchanges a new serial asks for
 
 
 class ReadingValidator:
     def __init__(
-        self, telemetry: TelemetryStore, held: HeldReadings, ledger: LedgerStore | None = None
+        self,
+        telemetry: TelemetryStore,
+        held: HeldReadings,
+        ledger: LedgerStore | None = None,
+        serials: SerialWatch | None = None,
     ) -> None:
         self._telemetry = telemetry
         self._held = held
         self._ledger = ledger
+        self._serials = serials or SerialWatch()
 
     def check(
         self,
@@ -68,6 +89,7 @@ class ReadingValidator:
         checked: list[MeterRow] = []
         held: list[HeldReading] = []
         alerts: list[Alert] = []
+        proposals: list[Proposal] = []
         for row in rows:
             if row.import_kwh is None or row.error:
                 checked.append(row)  # nothing read: nothing to hold
@@ -75,6 +97,8 @@ class ReadingValidator:
             meter_ctx = bus.meters[row.meter_id]
             reading = Reading(row.read_at, row.import_kwh)
             prior = before.get(row.meter_id)
+            still = _still(prior, row)
+            row = replace(row, still_wh=int(still * 1000) or None)
             candidates: list[Reading] = []
             newest_hold: HeldReading | None = None
             if prior is not None and prior.usable and prior.import_kwh is not None:
@@ -93,7 +117,15 @@ class ReadingValidator:
             anchor = _newest_before(candidates, reading.at)
             if anchor is None:
                 anchor = self._cursor(bus, meter_ctx, reading.at)
-            verdict = validate(reading, anchor, _rating(meter_ctx), message.received_at)
+            verdict = validate(reading, anchor, _rating(meter_ctx), message.received_at, still)
+            serial = self._serials.check(bus, meter_ctx, row, prior)
+            if serial.hold:
+                # another meter's register: not comparable with this chain at all
+                verdict = replace(verdict, reason=HoldReason.SERIAL_CHANGED)
+                if serial.propose:
+                    proposals.append(
+                        proposal_of(meter_ctx, serial, row, verdict.anchor, message.received_at)
+                    )
             if verdict.good:
                 checked.append(row)
                 continue
@@ -101,15 +133,23 @@ class ReadingValidator:
             checked.append(replace(row, quarantine=verdict.reason.value))
             continued = prior is not None and prior.quarantine is not None
             run = 1 + (int(newest_hold.run) if continued and newest_hold is not None else 0)
-            held.append(_held_item(bus, row, verdict, run))
-            if run == HELD_RUN_ALERT:
+            held.append(_held_item(bus, row, verdict, run, serial))
+            # a new serial's proposal tells staff itself, at once
+            if run == HELD_RUN_ALERT and verdict.reason is not HoldReason.SERIAL_CHANGED:
                 alerts.append(_run_alert(bus, meter_ctx, row, verdict, run))
-        return Checked(checked, held, alerts)
+        return Checked(checked, held, alerts, proposals)
 
-    def record(self, checked: Checked) -> None:
-        """Once the cycle is stored: the held readings' items."""
+    def record(self, bus: BusContext, checked: Checked) -> list[Alert]:
+        """Once the cycle is stored: the held readings' items, and the exchange proposals
+        (each once, with its alert)."""
         if checked.held:
             self._held.hold(checked.held)
+        alerts = []
+        for proposal in checked.proposals:
+            alert = self._serials.propose(bus, proposal)
+            if alert is not None:
+                alerts.append(alert)
+        return alerts
 
     def _look_back(self, bus: BusContext, message: Telemetry) -> dict[str, Reading]:
         """The newest usable reading of every meter in the look-back window."""
@@ -173,7 +213,19 @@ def _rating(meter_ctx: MeterContext) -> Any:
     )
 
 
-def _held_item(bus: BusContext, row: MeterRow, verdict: Verdict, run: int) -> HeldReading:
+def _still(prior: MeterRow | None, row: MeterRow) -> Decimal:
+    """The energy passed while the register stood still, carried on from the previous
+    cycle's row of the meter (held or not: its power is real either way)."""
+    if prior is None or prior.import_kwh is None or prior.error or row.import_kwh is None:
+        return Decimal(0)
+    before = PowerSample(prior.read_at, prior.import_kwh, prior.watts)
+    carried = Decimal(prior.still_wh or 0) / 1000
+    return still_energy_kwh(before, carried, PowerSample(row.read_at, row.import_kwh, row.watts))
+
+
+def _held_item(
+    bus: BusContext, row: MeterRow, verdict: Verdict, run: int, serial: SerialCheck
+) -> HeldReading:
     anchor = verdict.anchor
     return HeldReading(
         keys.meter_data_pk(bus.company_id, row.meter_id),
@@ -190,6 +242,9 @@ def _held_item(bus: BusContext, row: MeterRow, verdict: Verdict, run: int) -> He
         limit_kwh=None if verdict.limit_kwh is None else format_kwh(verdict.limit_kwh),
         watts=None if row.watts is None else str(row.watts),
         run=run,
+        drawn_kwh=None if verdict.drawn_kwh is None else format_kwh(verdict.drawn_kwh),
+        serial=serial.seen,
+        known_serial=serial.known,
     )
 
 

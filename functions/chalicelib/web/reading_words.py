@@ -38,6 +38,16 @@ def evidence(tr: Translator, e: HeldEntry, tz: str) -> str:
                 anchor_at=when(tr, e.anchor_at, e.read_at, tz),
             )
         return tr.t("held_clock_future", at=tr.datetime(e.read_at, tz))
+    if e.reason == "frozen" and e.drawn_kwh and e.limit_kwh and e.watts is not None:
+        return tr.t(
+            "held_frozen",
+            reading=tr.kwh(e.reading_kwh),
+            watts=tr.number(int(float(e.watts))),
+            drawn=tr.kwh(e.drawn_kwh),
+            limit=tr.kwh(e.limit_kwh),
+        )
+    if e.reason == "serial_changed" and e.serial:
+        return tr.t("held_serial", serial=e.serial, known=e.known_serial or "?")
     return tr.t("held_unknown", reason=e.reason)  # evidence missing (older items)
 
 

@@ -57,7 +57,8 @@ def readings(ctx: PageContext, unit_id: str) -> Response:
         target = f"decide-{form.get('read_ms', '')}"
         read_at = reading_time(form.get("read_ms", ""))  # no such reading: 404
     elif action == "exchange":
-        target = "exchange"
+        # the proposal's pre-filled form posts the same action; a refusal shows beside it
+        target = "proposal" if form.get("proposal") else "exchange"
     else:
         raise InvalidFormError("unknown action")
     try:
@@ -123,7 +124,7 @@ def _show(
     tz = r.premises.time_zone
     local = zone(tz)
     done = ctx.query.get("done")
-    forms = {"exchange", *(f"decide-{e.reading_ms}" for e in r.held)}
+    forms = {"exchange", "proposal", *(f"decide-{e.reading_ms}" for e in r.held)}
     if error and error["form"] not in forms:  # a reading no longer listed: say it on top
         error = {**error, "form": "page"}
     context: dict[str, Any] = {

@@ -4,6 +4,8 @@ Commands, one JSON object a line, one JSON answer a line::
 
     {"cmd": "silence", "address": 3}     unplug device 3 (it stops answering)
     {"cmd": "answer", "address": 3}      plug it back
+    {"cmd": "exchange", "address": 3, "serial": 123, "import_kwh": 0.5}
+                                         swap meter 3 for another (serial and register)
     {"cmd": "snapshot"}                  meters' state and relay modules' coils
     {"cmd": "requests"}                  every recorded request since the last reset
     {"cmd": "reset_requests"}
@@ -29,6 +31,14 @@ def handle_command(simulator: MeterSimulator, command: dict[str, object]) -> dic
             if not isinstance(address, int):
                 return {"ok": False, "error": "address must be an integer"}
             simulator.set_silent(address, name == "silence")
+            return {"ok": True}
+        if name == "exchange":
+            address, serial, energy = (command.get(k) for k in ("address", "serial", "import_kwh"))
+            if not isinstance(address, int) or not isinstance(serial, int):
+                return {"ok": False, "error": "address and serial must be integers"}
+            if not isinstance(energy, int | float) or energy < 0:
+                return {"ok": False, "error": "import_kwh must be a number >= 0"}
+            simulator.exchange(address, serial, float(energy))
             return {"ok": True}
         if name == "snapshot":
             return {"ok": True, "snapshot": simulator.snapshot()}

@@ -206,6 +206,21 @@ class SimulatedMeter(SimulatedDevice):
             "ur_at": 1.0,
             "unit_id": float(address),
         }
+        if profile.serial is not None:  # served under whatever name the profile gives it
+            self.constants[profile.serial] = self.constants["serial_number"]
+
+    @property
+    def serial(self) -> int | None:
+        name = self.profile.serial
+        return None if name is None else int(self.constants[name])
+
+    def exchange(self, serial: int, import_kwh: float) -> None:
+        """An electrician swapped the meter: another serial number and another register
+        (the load, the address and the relay stay)."""
+        self.refresh()
+        for name in {"serial_number", self.profile.serial or "serial_number"}:
+            self.constants[name] = float(serial)
+        self._import_kwh = import_kwh
 
     # --- physics -----------------------------------------------------------------
     @property

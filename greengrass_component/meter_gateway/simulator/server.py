@@ -237,6 +237,13 @@ class MeterSimulator:
             raise SimulatorError(f"no simulated device at {address}")
         device.silent = silent
 
+    def exchange(self, address: int, serial: int, import_kwh: float) -> None:
+        """Swap the meter at ``address`` for one with another serial and register."""
+        meter = self.meters.get(address)
+        if meter is None:
+            raise SimulatorError(f"no simulated meter at {address}")
+        meter.exchange(serial, import_kwh)
+
     def requests(self, device_id: int | None = None) -> list[RequestRecord]:
         records = list(self._recorder.records)
         return records if device_id is None else [r for r in records if r.device_id == device_id]
@@ -256,6 +263,7 @@ class MeterSimulator:
                 "w": state.w,
                 "relay_on": state.relay_on,
                 "silent": meter.silent,
+                "serial": meter.serial,
             }
         modules = {
             str(a): {"coils": m.coils, "silent": m.silent} for a, m in self.relay_modules.items()

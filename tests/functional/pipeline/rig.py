@@ -140,6 +140,7 @@ def event(
     readings: dict[str, str | None],
     *,
     watts: dict[str, int] | None = None,
+    serials: dict[str, str] | None = None,
     thing: str | None = None,
     spool_id: str | None = None,
     extra_meters: list[dict[str, Any]] | None = None,
@@ -153,6 +154,8 @@ def event(
             row: dict[str, Any] = {"i": meter_id, "dt": 100, "ie": value, "xe": "0.000", "r": 1}
             if watts and meter_id in watts:
                 row["w"] = watts[meter_id]
+            if serials and meter_id in serials:
+                row["sn"] = serials[meter_id]
             rows.append(row)
     rows.extend(extra_meters or [])
     payload = {

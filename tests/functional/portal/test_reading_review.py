@@ -203,6 +203,9 @@ def test_the_list_shows_each_held_reading_with_its_evidence_and_the_readings_aro
         "energy_kwh": "50.000",
         "limit_kwh": "0.331",
         "watts": None,
+        "drawn_kwh": None,
+        "serial": None,
+        "known_serial": None,
     }
     assert spike["reading_ms"] == site.read_ms(4) and spike["decision"] is None
     assert (zero["reason"], zero["reading_kwh"], zero["evidence"]["anchor_kwh"]) == (
@@ -216,9 +219,9 @@ def test_the_list_shows_each_held_reading_with_its_evidence_and_the_readings_aro
     assert zero["around"]["after"]["at"] == (site.at(3) + READ_DELAY).isoformat()
     assert spike["around"]["before"]["kwh"] == "100.300"
     assert spike["around"]["after"]["kwh"] == "100.400"
-    # AND the latest reading and no exchange yet
+    # AND the latest reading and no exchange yet (nor one proposed)
     assert doc["latest_reading"]["kwh"] == "100.400"
-    assert doc["exchanges"] == []
+    assert doc["exchanges"] == [] and doc["exchange_proposal"] is None
     assert doc["tenancy_start"] == "2026-10-31T16:00:00+00:00"  # midnight in Taipei
 
 
@@ -399,6 +402,67 @@ def test_the_exchange_form_on_the_page(site: Site, staff: Browser) -> None:
     shown = text(staff.get(done.headers["location"]))
     assert "Meter exchange recorded." in shown and "meter replaced" in shown
     assert 'id="exchanges"' in shown and "No reading of this meter is held." not in shown
+
+
+def _proposal_form(page: str) -> dict[str, str]:
+    """The fields of the proposal's form as the page pre-fills them (what one click sends)."""
+    found = re.search(r'<form[^>]*id="proposal-form">(.*?)</form>', page, re.S)
+    assert found, "no proposal form on the page"
+    fields = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', found.group(1)))
+    fields.pop("csrf_token", None)
+    return fields
+
+
+def test_a_changed_serial_proposes_an_exchange_that_one_click_records(
+    client: Client, site: Site, staff: Browser, admin: dict[str, str]
+) -> None:
+    # GIVEN the gateway read serial 11112222, then 33334444 on a meter reading 0.050
+    for minute, value, serial in [(1, "100.100", "11112222"), (2, "100.200", None)]:
+        site.seq += 1
+        serials = {site.meter_id: serial} if serial else None
+        handlers.ingest_telemetry(
+            event(site.bus, site.seq, site.at(minute), {site.meter_id: value}, serials=serials)
+        )
+    for minute, value, serial in [(3, "0.050", "33334444"), (4, "0.150", None)]:
+        site.seq += 1
+        serials = {site.meter_id: serial} if serial else None
+        handlers.ingest_telemetry(
+            event(site.bus, site.seq, site.at(minute), {site.meter_id: value}, serials=serials)
+        )
+    # WHEN staff open the readings page
+    page = text(staff.get(site.page))
+    # THEN it proposes the exchange with the serials and both readings, pre-filled
+    assert "Proposed meter exchange" in page
+    assert "33334444" in page and "11112222" in page
+    form = _proposal_form(page)
+    assert form == {
+        "action": "exchange",
+        "proposal": "1",
+        "at": (site.at(3) + READ_DELAY).isoformat(timespec="milliseconds"),
+        "old_final_kwh": "100.200",
+        "new_opening_kwh": "0.050",
+        "note": "Serial 11112222 replaced by 33334444 (reported by the gateway)",
+    }
+    # AND the new serial's readings can only be rejected there
+    assert "another meter is fitted" in page
+    # AND the API says the same, with the evidence on each held reading
+    doc = _held(client, site, admin)
+    assert doc["exchange_proposal"]["new_serial"] == "33334444"
+    assert doc["exchange_proposal"]["at"] == form["at"]
+    assert doc["held"][0]["evidence"]["serial"] == "33334444"
+    assert doc["held"][0]["evidence"]["known_serial"] == "11112222"
+    # WHEN staff record it as proposed, in one click
+    done = staff.post(site.page, form, csrf=_csrf(page))
+    assert done.status_code == 303, text(done)
+    shown = text(staff.get(done.headers["location"]))
+    # THEN the exchange is recorded, the proposal gone, and the new meter is charged from
+    # its opening: 0.2 kWh of the old meter, then 0.1 kWh of the new one
+    assert "Meter exchange recorded." in shown and "Proposed meter exchange" not in shown
+    meter = site.services.catalogue.get_meter(CO, site.meter_id)
+    assert (meter.serial, meter.serial_proposal) == ("33334444", None)
+    site.feed([(6, "0.150")])
+    site.services.settings_rollout.settle_unit(CO, site.unit_id, datetime.now(UTC))
+    assert CREDIT_MINOR - int(site.account().balance_minor) == 150
 
 
 # --- refusals ---

@@ -7,6 +7,7 @@ identical local copies, so these tests never depend on the other engineer's prog
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ class FakeMeter:
     relay_stuck: bool = False  # the relay ignores writes (welded contact, broken coil)
     relay_refuses: bool = False  # the meter answers the write with exception 03 (bad key)
     relay_writes: list[bool] = field(default_factory=list)
+    serial: str | None = None  # reported in the next sample only (as a due read would)
 
 
 class FakeBus:
@@ -102,6 +104,7 @@ class FakeBus:
         self.meters = meters
         self._diag: dict[str, MeterDiagnostics] = {}
         self.polls = 0
+        self.serials_read_again: list[str] = []
         self.connected = False
 
     async def connect(self) -> None:
@@ -141,7 +144,11 @@ class FakeBus:
                 "hz": Decimal("50.01"),
             }
             relay = meter.relay_on if cfg.relay is not None else None
-            samples.append(MeterSample(cfg.meter_id, True, values, relay, now_ms, 12, None))
+            sample = MeterSample(cfg.meter_id, True, values, relay, now_ms, 12, None)
+            if meter.serial is not None:
+                sample = dataclasses.replace(sample, serial=meter.serial)
+                meter.serial = None
+            samples.append(sample)
         return samples
 
     async def set_relay(self, meter: MeterConfig, on: bool) -> RelayResult:
@@ -161,6 +168,9 @@ class FakeBus:
         ok = state.relay_on == on
         error = None if ok else "read-back mismatch"
         return RelayResult(meter.meter_id, on, state.relay_on, ok, 1 if ok else 3, error)
+
+    def read_serial_again(self, meter_id: str) -> None:
+        self.serials_read_again.append(meter_id)
 
     def diagnostics(self) -> Mapping[str, MeterDiagnostics]:
         return dict(self._diag)

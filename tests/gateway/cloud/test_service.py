@@ -112,3 +112,31 @@ async def test_a_meter_going_silent_is_logged_once_and_its_return_once(tmp_path,
     assert lines.count("meter m2 does not answer: timeout") == 1, lines
     assert lines.count("meter m2 answers again") == 1, lines
     assert not any("m1" in line for line in lines)
+
+
+async def test_a_serial_read_in_a_cycle_is_published_and_one_left_out_is_read_again(
+    tmp_path, telemetry_validator, monkeypatch
+):
+    import meter_gateway.service as service_module
+    from meter_gateway.telemetry import Encoded, encode_cycle
+
+    # GIVEN meter m1's serial read in the first cycle
+    transport = FakeTransport()
+    bus = FakeBus({"m1": FakeMeter(serial="12345678"), "m2": FakeMeter()})
+    service = _service(tmp_path, transport, bus)
+    await service._poll_once()
+    # THEN the cycle carries it as `sn` for that meter only
+    (cycle,) = service.spool.peek(10)
+    message = json.loads(cycle.payload)
+    telemetry_validator.validate(message)
+    assert [m.get("sn") for m in message["m"]] == ["12345678", None]
+    assert bus.serials_read_again == []
+
+    # WHEN a cycle's message had to leave a serial out to fit its budget
+    def left_out(cycle_input, seq):  # type: ignore[no-untyped-def]
+        return Encoded(encode_cycle(cycle_input, seq).payload, frozenset({"m2"}))
+
+    monkeypatch.setattr(service_module, "encode_cycle", left_out)
+    await service._poll_once()
+    # THEN the bus is told to read that serial again for the next cycle
+    assert bus.serials_read_again == ["m2"]

@@ -24,6 +24,7 @@ from meter_gateway.telemetry import (
     TELEMETRY_BUDGET_BYTES,
     CycleInput,
     SpoolStats,
+    encode_cycle,
     encode_message,
     format_energy_kwh,
 )
@@ -307,3 +308,44 @@ def test_profile_versions_travel_and_give_way_to_the_budget(telemetry_validator)
     assert len(payload) <= TELEMETRY_BUDGET_BYTES
     assert "pv" not in json.loads(payload)
     telemetry_validator.validate(json.loads(payload))
+
+
+def test_a_serial_read_this_cycle_travels_as_sn_and_fits_a_typical_bus(telemetry_validator):
+    # GIVEN a typical 32-meter cycle in which four meters had their serial read
+    samples = [_typical_sample(i) for i in range(BUDGET_METERS)]
+    samples[:4] = [dataclasses.replace(s, serial=f"1234567{i}") for i, s in enumerate(samples[:4])]
+    cycle = dataclasses.replace(
+        _cycle(samples, {s.meter_id: _year_of_diagnostics() for s in samples}),
+        profile_versions={"sdm120": "3.0123abcd", "dds238": "2.89abcdef"},
+    )
+    # WHEN it is encoded
+    encoded = encode_cycle(cycle, seq=7)
+    message = json.loads(encoded.payload)
+    telemetry_validator.validate(message)
+    # THEN the four carry `sn`, the others none, and nothing had to be left out
+    assert [m.get("sn") for m in message["m"][:5]] == [f"1234567{i}" for i in range(4)] + [None]
+    assert encoded.serials_left_out == frozenset()
+    assert len(encoded.payload) <= TELEMETRY_BUDGET_BYTES
+
+
+def test_in_the_true_worst_case_a_serial_gives_way_and_is_reported_for_reading_again(
+    telemetry_validator,
+):
+    # GIVEN the widest possible cycle in which four serials were read
+    worst = _true_worst_case(_huge_diagnostics())
+    samples = [
+        dataclasses.replace(s, serial="99999999999999999999") if i < 4 else s
+        for i, s in enumerate(worst.samples)
+    ]
+    encoded = encode_cycle(dataclasses.replace(worst, samples=samples), seq=2**53 - 1)
+    # THEN it still fits 5 KB, and the serials left out are named for the bus to read again
+    assert len(encoded.payload) <= TELEMETRY_BUDGET_BYTES
+    telemetry_validator.validate(json.loads(encoded.payload))
+    assert encoded.serials_left_out == {s.meter_id for s in samples[:4]}
+
+
+def test_a_serial_the_schema_would_refuse_is_not_sent(telemetry_validator):
+    sample = dataclasses.replace(_typical_sample(1), serial="not a serial!")
+    message = json.loads(encode_message(_cycle([sample], {}), seq=1))
+    telemetry_validator.validate(message)
+    assert "sn" not in message["m"][0]

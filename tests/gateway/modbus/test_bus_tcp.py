@@ -44,9 +44,16 @@ def test_readings_match_the_simulator_state(tcp_port: int) -> None:
             assert sample.relay_on is True
             assert sample.error is None
         # AND the poller used its TCP plan: 1 read per SDM120 (the largest allowed block),
-        # 1 per DDS238 (relay read-back included), 1 for the module
+        # 1 per DDS238 (relay read-back included), 1 for the module; the gateway's first
+        # cycle also reads each SDM120's serial number (the DDS238 has none)
         per_device = {a: len(sim.requests(a)) for a in (1, 2, 3, 4, 101)}
-        assert per_device == {1: 1, 2: 1, 3: 1, 4: 1, 101: 1}
+        assert per_device == {1: 1 + 1, 2: 1 + 1, 3: 1, 4: 1, 101: 1}
+        assert [s.serial for s in samples] == [
+            str(sim.meters[1].serial),
+            str(sim.meters[2].serial),
+            None,
+            None,
+        ]
         diagnostics = bus.diagnostics()
         assert all(d.successes == 1 and d.online for d in diagnostics.values())
 

@@ -10,11 +10,15 @@ from hypothesis import strategies as st
 
 from chalicelib.domain import Reading
 from chalicelib.domain.metering import (
+    FROZEN_IDLE_W,
     FUTURE_TOLERANCE,
     RATINGS,
     HoldReason,
+    PowerSample,
     Rating,
+    float32_spacing,
     rating_of,
+    still_energy_kwh,
     validate,
 )
 
@@ -62,7 +66,7 @@ def test_good_readings_pass() -> None:
 
 def test_a_unit_on_a_wider_supply_overrides_the_models_current() -> None:
     wider = rating_of("dds238", Decimal(100))
-    assert wider == Rating(Decimal(100), Decimal(230))
+    assert wider == Rating(Decimal(100), Decimal(230), 1, Decimal("0.01"))
     assert rating_of("unknown-model").max_current_a == Decimal(100)
 
 
@@ -97,7 +101,88 @@ def test_the_clouds_ratings_are_the_gateway_profiles_ratings() -> None:
         if rating is None:
             continue  # a relay module: no register to validate
         assert name in RATINGS, f"profile {name} has a rating the cloud does not know"
+        profile = load_profile(name)
         assert RATINGS[name] == Rating(
-            rating.max_current_a, rating.nominal_voltage_v, rating.phases
+            rating.max_current_a,
+            rating.nominal_voltage_v,
+            rating.phases,
+            profile.energy_step_kwh,
+            profile.energy_register_is_float,
         ), name
     assert set(RATINGS) <= {n for n, r in rated.items() if r is not None}
+
+
+# --- frozen register ---------------------------------------------------------------
+
+
+def sample(minutes: float, value: str, watts: int | None) -> PowerSample:
+    return PowerSample(
+        T0 + timedelta(minutes=minutes), Decimal(value), None if watts is None else Decimal(watts)
+    )
+
+
+def test_a_dds238_register_must_move_after_30_wh_and_a_float_one_by_its_spacing() -> None:
+    # three steps of 0.01 kWh
+    assert DDS238.frozen_limit_kwh(Decimal("100.00")) == Decimal("0.030")
+    # an SDM120 near 300,000 kWh: float32 steps of 2^-5 kWh, three of them rounded up
+    sdm120 = RATINGS["sdm120"]
+    assert sdm120.frozen_limit_kwh(Decimal("1000.0")) == Decimal("0.030")
+    assert float32_spacing(Decimal("300000")) == Decimal("0.03125")
+    assert sdm120.frozen_limit_kwh(Decimal("300000")) == Decimal("0.094")
+
+
+def test_a_register_standing_still_at_2_kw_is_held_frozen_with_its_evidence() -> None:
+    # GIVEN a register at 100.10 kWh for a minute while the meter says 2 kW both times
+    anchor = reading(0, "100.100")
+    still = still_energy_kwh(sample(0, "100.100", 2000), Decimal(0), sample(1, "100.100", 2000))
+    assert still == Decimal("0.033")  # 2 kW x 1/60 h
+    # WHEN the reading is validated
+    verdict = validate(reading(1, "100.100"), anchor, DDS238, T0 + timedelta(minutes=2), still)
+    # THEN it is held frozen: 33 Wh passed by the power, 30 Wh would have moved it
+    assert (verdict.reason, verdict.drawn_kwh, verdict.limit_kwh, verdict.energy_kwh) == (
+        HoldReason.FROZEN,
+        Decimal("0.033"),
+        Decimal("0.030"),
+        Decimal("0.000"),
+    )
+
+
+def test_the_evidence_starts_again_when_the_register_moves_or_the_power_is_idle() -> None:
+    moved = still_energy_kwh(sample(0, "100.10", 2000), Decimal("1"), sample(1, "100.11", 2000))
+    idle = still_energy_kwh(sample(0, "100.10", 2000), Decimal("1"), sample(1, "100.10", 50))
+    switched_on = still_energy_kwh(sample(0, "100.10", 0), Decimal(0), sample(1, "100.10", 3000))
+    gap = still_energy_kwh(sample(0, "100.10", 2000), Decimal(0), sample(16, "100.10", 2000))
+    no_power = still_energy_kwh(sample(0, "100.10", None), Decimal(0), sample(1, "100.10", 900))
+    assert moved == idle == switched_on == gap == no_power == Decimal(0)
+    # and it adds up over readings while the register stands still
+    run = still_energy_kwh(sample(1, "100.10", 600), Decimal("0.020"), sample(2, "100.10", 900))
+    assert run == Decimal("0.030")
+
+
+def test_a_moving_register_or_too_little_evidence_is_not_frozen() -> None:
+    anchor = reading(0, "100.100")
+    now = T0 + timedelta(minutes=5)
+    assert validate(reading(1, "100.100"), anchor, DDS238, now, Decimal("0.029")).good
+    # a register that moved is never frozen, whatever the evidence claims
+    assert validate(reading(1, "100.110"), anchor, DDS238, now, Decimal("5")).good
+
+
+@given(
+    watts=st.integers(min_value=0, max_value=15_000),
+    seconds=st.integers(min_value=1, max_value=900),
+    value_wh=st.integers(min_value=0, max_value=10**9),
+)
+def test_a_still_register_is_held_exactly_when_the_power_says_three_steps_passed(
+    watts: int, seconds: int, value_wh: int
+) -> None:
+    # GIVEN a register standing still between two readings at a steady power
+    value = Decimal(value_wh) / 1000
+    before = PowerSample(T0, value, Decimal(watts))
+    after = PowerSample(T0 + timedelta(seconds=seconds), value, Decimal(watts))
+    still = still_energy_kwh(before, Decimal(0), after)
+    verdict = validate(Reading(after.at, value), Reading(T0, value), DDS238, after.at, still)
+    # THEN it is held frozen exactly when the power was drawn (above idle) and, at that
+    # power, three of the register's steps passed in the time (Wh rounded down)
+    passed_wh = watts * seconds // 3600 if watts > FROZEN_IDLE_W else 0
+    assert (verdict.reason is HoldReason.FROZEN) == (passed_wh >= 30)
+    assert verdict.reason in {None, HoldReason.FROZEN}
