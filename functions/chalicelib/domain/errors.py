@@ -117,3 +117,7 @@ class InvalidCycleError(DomainError, ValueError):
 
 class InvalidTimelineError(InvalidTariffError):
     """A tariff timeline (effective-dated versions) is malformed or has no version for a day."""
+
+
+class InvalidTemplateError(InvalidTariffError):
+    """A tariff template file is malformed or unknown; the message names the field."""
