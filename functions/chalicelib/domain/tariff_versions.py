@@ -130,6 +130,14 @@ def parse_timeline(document: object) -> TariffTimeline:
         raise InvalidTimelineError(f"invalid tariff timeline: {problems}") from exc
 
 
+def tariff_in_force(document: object, day: date) -> AnyTariff:
+    """The tariff a stored document prices ``day`` with (its first version before it began)."""
+    timeline = parse_timeline(document)
+    if day < timeline.versions[0].effective_from:
+        return timeline.versions[0].tariff
+    return timeline.version_on(day).tariff
+
+
 def is_timeline_document(document: Any) -> bool:
     return isinstance(document, dict) and "versions" in document
 
@@ -142,4 +150,5 @@ __all__ = [
     "is_timeline_document",
     "parse_timeline",
     "single",
+    "tariff_in_force",
 ]

@@ -1,7 +1,10 @@
 """Settle consumption into the ledger: on the hour, on a threshold, on demand.
 
 Not per reading: a meter is settled when its latest reading is in a later
-settlement period (``settlement_period_h``, aligned on UTC) than the cursor, when the unsettled charge would take the
+settlement period (``settlement_period_h``, aligned on the property's wall clock, so
+with a period dividing 24 h every block ends on a local midnight and no block holds the
+end of one local day and the start of the next: a cycle boundary is always a block
+boundary) than the cursor, when the unsettled charge would take the
 balance across a low-credit threshold, zero or the emergency allowance
 (threshold), and whenever a top-up or a bill asks (on demand).
 """
@@ -17,7 +20,7 @@ from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
 from ..data.settlement_store import Cursor, SettlementStore
 from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh, low_credit_alerts
-from ..domain.calendar import local_midnight
+from ..domain.calendar import local_midnight, zone
 from .alerts import Alert
 from .charging import SettlementPlan, plan_settlement
 from .context import BusContext, MeterContext
@@ -32,10 +35,16 @@ class Settled:
     alerts: tuple[Alert, ...] = ()
 
 
-def period_index(at: datetime, period_h: float) -> int:
+def period_index(at: datetime, period_h: float, tz: str = "UTC") -> int:
+    """The settlement block holding ``at``: blocks are aligned on the wall clock of ``tz``.
+
+    Counting local wall-clock seconds (the local time read as if it were UTC) puts block
+    boundaries on local hours; in Taipei, UTC alignment ended the month's last 6-hour block
+    at 02:00 on the 1st, charging the month's last hours in the next month's tiers."""
     # Whole seconds, so a fractional period (e.g. 10 s as 1/360 h) has exact boundaries.
     period_s = max(1, round(period_h * 3600))
-    return int(at.astimezone(UTC).timestamp() // period_s)
+    wall = at.astimezone(zone(tz)).replace(tzinfo=UTC)
+    return int(wall.timestamp() // period_s)
 
 
 class Settler:
@@ -101,8 +110,8 @@ class Settler:
         cursor = _cursor(state)
         if reading.at <= cursor.at or meter_ctx.tariff is None or state.closed:
             return False
-        later_period = period_index(reading.at, self._period_h) > period_index(
-            cursor.at, self._period_h
+        later_period = period_index(reading.at, self._period_h, bus.tz) > period_index(
+            cursor.at, self._period_h, bus.tz
         )
         if later_period or reading.cumulative_kwh < cursor.cumulative_kwh:
             return True
