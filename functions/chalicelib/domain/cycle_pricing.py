@@ -168,9 +168,16 @@ def plan_cycle(
     tariff: AnyTariff | TariffTimeline, cycle: BillingPeriod, billed: BillingPeriod, tz: str
 ) -> CyclePlan:
     """The spans and components of the ``billed`` days of ``cycle`` (billed within cycle)."""
-    spans = _spans(as_timeline(tariff), cycle, billed)
+    timeline = as_timeline(tariff)
+    key = (cycle, billed, tz)
+    found = timeline.cached(key)
+    if isinstance(found, CyclePlan):
+        return found
+    spans = _spans(timeline, cycle, billed)
     components = tuple(c for span in spans for c in _components(span))
-    return CyclePlan(cycle, billed, tz, tuple(spans), components)
+    plan = CyclePlan(cycle, billed, tz, tuple(spans), components)
+    timeline.remember(key, plan)
+    return plan
 
 
 def interval_pieces(

@@ -123,6 +123,10 @@ def settle_cycles(
     ``until`` is the instant settled up to (the last reading's time): fixed charges accrue
     for every billed day begun before it."""
     last_day = _day_before(until, tenure.tz)
+    if tenure.move_out is not None:
+        # Settled after the tenancy ended (a move-out processed days later): its last cycle
+        # is the one holding its last day.
+        last_day = min(last_day, tenure.move_out - timedelta(days=1))
     if position is None:
         first_at = intervals[0].start.at if intervals else until
         first_day = max(_day_before(first_at + _MICROSECOND, tenure.tz), tenure.move_in or date.min)

@@ -17,13 +17,22 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from chalicelib.domain.errors import InvalidTimelineError
 from chalicelib.domain.periods import BillingPeriod
 from chalicelib.domain.tariffs import FlatTariff, Tariff, TieredTariff, TouTariff, parse_tariff
 
 MAX_VERSIONS = 64
+MAX_CACHED_PLANS = 32
 MAX_SOURCE_CHARS = 500
 ALWAYS = date(2000, 1, 1)  # nothing older was ever metered by this system (chart periods too)
 
@@ -48,6 +57,23 @@ class TariffTimeline(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     versions: list[TariffVersion] = Field(min_length=1, max_length=MAX_VERSIONS)
+    # Plans of cycles already priced (cycle_pricing.plan_cycle): pure, so a warm container
+    # that settles a meter every minute plans its cycle once. Bounded.
+    _plans: dict[tuple[object, ...], object] = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        # The versions are the timeline; the plan cache is not part of what it means.
+        return isinstance(other, TariffTimeline) and self.versions == other.versions
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def cached(self, key: tuple[object, ...]) -> object | None:
+        return self._plans.get(key)
+
+    def remember(self, key: tuple[object, ...], plan: object) -> None:
+        if len(self._plans) >= MAX_CACHED_PLANS:
+            self._plans.clear()
+        self._plans[key] = plan
 
     @model_validator(mode="after")
     def _ordered_one_currency(self) -> TariffTimeline:

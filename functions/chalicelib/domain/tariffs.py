@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from datetime import date
@@ -159,11 +160,17 @@ class _SeasonSpan(_Model):
 
     def covers(self, day: date) -> bool:
         key = (day.month, day.day)
-        start = tuple(int(p) for p in self.start.split("-"))
-        end = tuple(int(p) for p in self.end.split("-"))
+        start, end = _month_day(self.start), _month_day(self.end)
         if start <= end:
             return start <= key <= end
         return key >= start or key <= end
+
+
+@functools.lru_cache(maxsize=256)
+def _month_day(text: str) -> tuple[int, int]:
+    """'MM-DD' as (month, day); cached: every priced day asks which season holds it."""
+    month, day = text.split("-")
+    return int(month), int(day)
 
 
 def _check_cover_year(seasons: list[Season] | list[TouSeason]) -> None:

@@ -11,9 +11,10 @@ balance across a low-credit threshold, zero or the emergency allowance
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from ..data.control_state import MeterControlState, from_ms, ms
 from ..data.errors import CursorMovedError
@@ -115,7 +116,7 @@ class Settler:
         )
         if later_period or reading.cumulative_kwh < cursor.cumulative_kwh:
             return True
-        plan = plan_settlement(meter_ctx.tariff, bus.tz, cursor, state.tariff_position, [reading])
+        plan = _plan(bus, meter_ctx, cursor, state.tariff_position, [reading])
         before = state.balance_minor
         after = before - plan.charge.amount_minor
         currency = meter_ctx.tariff.currency
@@ -143,7 +144,7 @@ class Settler:
         assert meter_ctx.tariff is not None and meter_ctx.account_id is not None
         meter_id = meter_ctx.meter.meter_id
         cursor = _cursor(state)
-        plan = plan_settlement(meter_ctx.tariff, bus.tz, cursor, state.tariff_position, readings)
+        plan = _plan(bus, meter_ctx, cursor, state.tariff_position, readings)
         if plan.end.at <= cursor.at:
             return state, None
         entry = None
@@ -163,6 +164,7 @@ class Settler:
                     "from_kwh": format_kwh(cursor.cumulative_kwh),
                     "to_kwh": format_kwh(plan.end.cumulative_kwh),
                     "tariff": meter_ctx.tariff.tariff_id,
+                    **({"versions": ",".join(plan.versions)} if plan.versions else {}),
                     **({"correction": correction} if correction else {}),
                 },
             )
@@ -228,6 +230,27 @@ class Settler:
                 )
             )
         return tuple(alerts)
+
+
+def _plan(
+    bus: BusContext,
+    meter_ctx: MeterContext,
+    cursor: Reading,
+    position: Mapping[str, Any] | None,
+    readings: Sequence[Reading],
+) -> SettlementPlan:
+    """Price readings on the unit's cycle, tariff timeline and occupied days."""
+    assert meter_ctx.tariff is not None
+    tenancy = meter_ctx.tenancy
+    return plan_settlement(
+        meter_ctx.timeline or meter_ctx.tariff,
+        bus.tz,
+        cursor,
+        position,
+        readings,
+        cycle=meter_ctx.cycle,
+        move_in=date.fromisoformat(tenancy.starts_on) if tenancy else None,
+    )
 
 
 def _cursor(state: MeterControlState) -> Reading:
