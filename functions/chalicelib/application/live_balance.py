@@ -16,9 +16,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..data.models import Account, Tenancy, Unit
-from ..domain import Reading, kwh, parse_tariff
+from ..domain import Reading, kwh
 from ..domain.calendar import local_midnight
+from ..domain.cycles import MONTHLY, BillingCycle
 from ..domain.energy import ZERO_KWH
+from ..domain.tariff_versions import parse_timeline
 from ..pipeline.charging import plan_settlement
 from .latest_reading import StoredReading
 
@@ -37,6 +39,7 @@ def live_balance(
     tenancy: Tenancy | None,
     time_zone: str,
     latest: StoredReading | None,
+    cycle: BillingCycle = MONTHLY,
 ) -> LiveBalance:
     settled = int(account.balance_minor)
     cursor = _cursor(account, tenancy, time_zone)
@@ -46,8 +49,16 @@ def live_balance(
     reading = Reading(latest.at, kwh(latest.cumulative_kwh))
     if reading.at <= cursor.at or reading.cumulative_kwh <= cursor.cumulative_kwh:
         return nothing
-    tariff = parse_tariff(unit.tariff)
-    plan = plan_settlement(tariff, time_zone, cursor, account.usage, [reading])
+    move_in = date.fromisoformat(tenancy.starts_on) if tenancy else None
+    plan = plan_settlement(
+        parse_timeline(unit.tariff),
+        time_zone,
+        cursor,
+        account.usage,
+        [reading],
+        cycle=cycle,
+        move_in=move_in,
+    )
     charge = plan.charge.amount_minor
     return LiveBalance(settled - charge, plan.energy_kwh, charge, reading.at)
 

@@ -29,8 +29,9 @@ from ..data.errors import ConditionFailedError, LedgerEntryConflictError, NotFou
 from ..data.ledger_store import LedgerStore
 from ..data.models import Membership, Property, Tenancy, Unit
 from ..data.tenancies import TenancyStore
-from ..domain import EntryKind, LedgerEntry, Money, format_kwh, kwh, parse_tariff
+from ..domain import EntryKind, LedgerEntry, Money, format_kwh, kwh
 from ..domain.calendar import zone
+from ..domain.tariff_versions import parse_timeline
 from .latest_reading import LatestReadings, StoredReading
 from .move_errors import (
     MoveDateError,
@@ -98,7 +99,7 @@ class MoveIns:
             raise MoveNeedsMeterError(f"unit {unit.unit_id} has no meter")
         premises = self._catalogue.get_property(p.company_id, unit.property_id)
         meter = self._catalogue.get_meter(p.company_id, unit.meter_id)
-        currency = parse_tariff(unit.tariff).currency
+        currency = parse_timeline(unit.tariff).currency
         self._check_start(p.company_id, unit.unit_id, req.starts_on, now, premises.time_zone)
         opening = opening_reading(req.opening_kwh, self._latest.of(p.company_id, meter))
 

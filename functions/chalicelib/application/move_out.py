@@ -23,7 +23,7 @@ posts nothing twice; a retry with other figures is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,17 +39,14 @@ from ..domain import (
     LedgerEntry,
     Money,
     Reading,
-    TariffPosition,
-    TouTariff,
     format_kwh,
     kwh,
-    parse_tariff,
     settle_move_out,
 )
 from ..domain.calendar import local_midnight, zone
-from ..domain.energy import ZERO_KWH
-from ..domain.tou import band_at
-from ..pipeline.charging import AnyTariff, component_key, local_day, month_of
+from ..domain.tariff_versions import parse_timeline, tariff_in_force
+from ..pipeline.charging import plan_settlement, tariff_position
+from ..pipeline.context import cycle_of_unit
 from .latest_reading import LatestReadings, StoredReading
 from .move_errors import (
     FinalReadingBelowCursorError,
@@ -162,7 +159,8 @@ class MoveOuts:
         self, p: Principal, unit: Unit, tenancy: Tenancy, req: MoveOutRequest, now: datetime
     ) -> dict[str, Any]:
         premises = self._catalogue.get_property(p.company_id, unit.property_id)
-        tariff = parse_tariff(unit.tariff)
+        timeline = parse_timeline(unit.tariff)
+        tariff = tariff_in_force(unit.tariff, req.ends_on)
         tz = premises.time_zone
         account = self._ledger.get_account(p.company_id, tenancy.account_id)
         if account.settled_at is not None and account.settled_kwh is not None:
@@ -175,16 +173,33 @@ class MoveOuts:
         _check_end(tenancy, req, now, tz)
         at = max(_to_ms(now), from_at + timedelta(milliseconds=1))
         to_account = self._transfer_account(p, unit, req, tariff.currency)
+        last_settled = Reading(from_at, kwh(from_kwh))
+        final = Reading(at, kwh(final_kwh), f"move-out:{final_source}")
+        # The final energy priced on the unit's cycle with the tier bounds of the days
+        # occupied: what a postpaid bill of those days would charge (docs/tariffs.md).
+        move_in = date.fromisoformat(tenancy.starts_on)
+        cycle = cycle_of_unit(unit, premises)
+        priced = plan_settlement(
+            timeline,
+            tz,
+            last_settled,
+            usage if account.settled_at is not None else None,
+            [final],
+            cycle=cycle,
+            move_in=move_in,
+            move_out=req.ends_on if req.ends_on > move_in else None,
+        )
         settlement = settle_move_out(
             tenancy_id=tenancy.tenancy_id,
             account_id=tenancy.account_id,
             account_entries=self._entries_checked(p.company_id, account),
-            position=_position(tariff, tz, at, usage),
-            last_settled=Reading(from_at, kwh(from_kwh)),
-            final_reading=Reading(at, kwh(final_kwh), f"move-out:{final_source}"),
+            position=tariff_position(timeline, tz, at, usage, cycle=cycle, move_in=move_in),
+            last_settled=last_settled,
+            final_reading=final,
             moved_out_at=at,
             disposition=req.disposition,
             transfer_to_account_id=to_account,
+            consumption=priced.charge,
         )
         return {
             "v": PLAN_VERSION,
@@ -207,7 +222,7 @@ class MoveOuts:
             "balance_before_minor": settlement.balance_before.amount_minor,
             "remaining_minor": settlement.remaining.amount_minor,
             "flags": sorted(settlement.flags),
-            "usage": _usage_after(tariff, tz, at, usage, settlement.final_energy_kwh),
+            "usage": priced.usage,
             "entries": [_entry_doc(e) for e in settlement.entries],
             "actor": p.email or p.user_sub,
         }
@@ -249,7 +264,7 @@ class MoveOuts:
             raise TransferTargetError(f"no occupied unit {target_id} that you manage") from exc
         if not target.account_id:
             raise TransferTargetError(f"unit {target_id} has no tenancy to receive the credit")
-        if parse_tariff(target.tariff).currency != currency:
+        if parse_timeline(target.tariff).currency != currency:
             raise TransferTargetError(f"unit {target_id} is billed in another currency")
         return str(target.account_id)
 
@@ -354,39 +369,6 @@ def _check_end(tenancy: Tenancy, req: MoveOutRequest, now: datetime, tz: str) ->
         raise MoveDateError("a move-out is recorded on the day or after it, not ahead")
     if req.ends_on.isoformat() < tenancy.starts_on:
         raise MoveDateError(f"the tenancy started on {tenancy.starts_on}")
-
-
-def _position(
-    tariff: AnyTariff, tz: str, at: datetime, usage: dict[str, Any] | None
-) -> TariffPosition:
-    """Where the cursor stands in the tariff at the move-out (as the settler keeps it).
-
-    Time-of-use: the energy since the last settlement (at most a settlement period)
-    is priced in the band of the move-out time; the settler would split it by interval."""
-    day = local_day(at, tz)
-    period = month_of(day)
-    key = component_key(tariff, period, day)
-    same = bool(usage) and usage.get("key") == key  # type: ignore[union-attr]
-    if isinstance(tariff, TouTariff):
-        band = band_at(tariff, at, tz)
-        used = kwh(usage.get("bands", {}).get(band, "0")) if same and usage else ZERO_KWH
-        return TariffPosition(tariff, period, day, used, band)
-    used = kwh(usage.get("kwh", "0")) if same and usage else ZERO_KWH
-    return TariffPosition(tariff, period, day, used)
-
-
-def _usage_after(
-    tariff: AnyTariff, tz: str, at: datetime, usage: dict[str, Any] | None, energy: Decimal
-) -> dict[str, Any]:
-    position = _position(tariff, tz, at, usage)
-    key = component_key(tariff, position.period, position.on_day)
-    after = format_kwh(position.segment_usage_kwh + energy)
-    if isinstance(tariff, TouTariff):
-        same = bool(usage) and usage.get("key") == key  # type: ignore[union-attr]
-        bands = dict(usage.get("bands", {})) if same and usage else {}
-        bands[str(position.band)] = after
-        return {"key": key, "bands": bands}
-    return {"key": key, "kwh": after}
 
 
 def _entry_doc(entry: LedgerEntry) -> dict[str, Any]:

@@ -33,10 +33,11 @@ from ..auth.principal import Principal
 from ..data.catalogue import Catalogue
 from ..data.models import Property, Unit
 from ..data.settings_store import SettingsStore, SettingsVersionConflictError
-from ..domain import FriendlyHours, parse_tariff
+from ..domain import FriendlyHours
 from ..domain.calendar import MAX_HOLIDAYS, MAX_WEEKLY_WINDOWS, WeeklyWindow
 from ..domain.errors import DomainError
 from ..domain.prepaid import MAX_THRESHOLDS
+from ..domain.tariff_versions import parse_timeline
 from ..domain.tariffs import FlatTariff, Tariff, TieredTariff, TouTariff
 from ..observability import logger
 from ..pipeline.errors import ControlContentionError
@@ -292,7 +293,8 @@ class SettingsEditor:
         return UnitTariff(
             unit=unit,
             premises=prop,
-            tariff=parse_tariff(unit.tariff),
+            # A timeline shows its newest version (the form edits one tariff; docs/tariffs.md)
+            tariff=parse_timeline(unit.tariff).latest.tariff,
             thresholds_minor=_ints(unit.low_credit_thresholds_minor),
             inherited_thresholds_minor=inherited or [],
             version=int(unit.settings_version or 0),

@@ -37,6 +37,7 @@ from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
 from ..domain.calendar import local_midnight
 from ..pipeline.billing_run import last_completed_month
+from ..pipeline.context import cycle_of_unit
 from .errors import ReceiptTooOldError
 from .estimate import days_left
 from .latest_reading import LatestReadings, StoredReading
@@ -158,7 +159,9 @@ class PortalViews:
                 limit=min(page_size, MAX_PAGE_SIZE),
             )
             month = last_completed_month(now or datetime.now(UTC), selected.time_zone)
-            rows = self._rows(p.company_id, units, month.start.isoformat(), selected.time_zone)
+            rows = self._rows(
+                p.company_id, units, month.start.isoformat(), selected.time_zone, selected
+            )
         alerts = self._notifications.newest(p.company_id, ALERTS_SHOWN)
         if p.role is not Role.COMPANY_ADMIN:
             visible = {f"unit:{r.unit.unit_id}" for r in rows}
@@ -166,7 +169,12 @@ class PortalViews:
         return Dashboard(props, selected, rows, next_cursor, alerts)
 
     def _rows(
-        self, company_id: str, units: list[Unit], bill_month: str, time_zone: str
+        self,
+        company_id: str,
+        units: list[Unit],
+        bill_month: str,
+        time_zone: str,
+        premises: Property,
     ) -> list[UnitRow]:
         """One page of units with their accounts, postpaid bills of ``bill_month`` (the key
         is known, so they come in the same batch), meters and gateways: 3 BatchGetItems;
@@ -192,7 +200,14 @@ class PortalViews:
             live = None
             if account is not None:
                 tenancy = tenancies.get(u.tenancy_id or "")
-                live = live_balance(account, u, tenancy, time_zone, latest.get(u.meter_id or ""))
+                live = live_balance(
+                    account,
+                    u,
+                    tenancy,
+                    time_zone,
+                    latest.get(u.meter_id or ""),
+                    cycle_of_unit(u, premises),
+                )
             rows.append(
                 UnitRow(
                     unit=u,
@@ -264,7 +279,9 @@ class PortalViews:
         estimate = None
         live = None
         if account is not None:
-            live = live_balance(account, unit, tenancy, str(prop.time_zone), latest)
+            live = live_balance(
+                account, unit, tenancy, str(prop.time_zone), latest, cycle_of_unit(unit, prop)
+            )
         if account is not None and entries is not None:
             estimate = days_left(
                 live.balance_minor if live else int(account.balance_minor),

@@ -45,6 +45,7 @@ class BillRecord:
     entry_ids: tuple[str, ...] = ()
     estimated_from: BillReading | None = None  # estimates only
     estimate_daily_kwh: str | None = None
+    tariff_versions: tuple[str, ...] = ()  # every version that priced it, "<id>@<from>"
 
     def item(self, company_id: str, account_id: str) -> Bill:
         estimate = self.estimated_from
@@ -72,6 +73,7 @@ class BillRecord:
             estimated_from_at=estimate.at if estimate else None,
             estimate_daily_kwh=self.estimate_daily_kwh,
             entry_ids=set(self.entry_ids) or None,
+            tariff_versions=list(self.tariff_versions) or None,
         )
 
 

@@ -170,6 +170,7 @@ class Property(PowerletItem, discriminator="Property"):
     locale = UnicodeAttribute(default="en")
     landlord_subs = UnicodeSetAttribute(null=True)
     friendly_hours = JSONAttribute(null=True)  # the shadow's ``friendly`` object shape
+    billing_cycle = JSONAttribute(null=True)  # domain BillingCycle; units without one use it
     emergency_credit_minor = NumberAttribute(default=0)
     # Null: the company's thresholds apply. Edited by the settings editor (portal/settings_edit.py).
     low_credit_thresholds_minor = ListAttribute(of=NumberAttribute, null=True)
@@ -183,7 +184,8 @@ class Unit(PowerletItem, discriminator="Unit"):
     name = UnicodeAttribute()
     unit_type = UnicodeAttribute()  # flat | room | shop | office
     billing_mode = UnicodeAttribute()  # prepaid | postpaid
-    tariff = JSONAttribute()  # validated by the domain's tariff model
+    tariff = JSONAttribute()  # a tariff or a timeline of versions (domain/tariff_versions.py)
+    billing_cycle = JSONAttribute(null=True)  # domain BillingCycle; null: the property's
     meter_id = UnicodeAttribute(null=True)
     account_id = UnicodeAttribute(null=True)  # the current tenancy's account
     tenancy_id = UnicodeAttribute(null=True)
@@ -312,6 +314,7 @@ class Bill(PowerletItem, discriminator="Bill"):
     band_kwh = JSONAttribute(null=True)  # time-of-use: energy per band
     # The tariff as charged: a later correction of an estimate is priced with it.
     tariff = JSONAttribute(null=True)
+    tariff_versions = ListAttribute(of=UnicodeAttribute, null=True)  # "<id>@<date>" that priced it
     # An estimate: the priced interval it made up (from -> closing) and its daily rate.
     estimated_from_kwh = UnicodeAttribute(null=True)
     estimated_from_at = UTCDateTimeAttribute(null=True)

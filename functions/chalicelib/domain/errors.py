@@ -109,3 +109,15 @@ class InvalidBillError(DomainError, ValueError):
 
 class SettlementError(DomainError, ValueError):
     """A move-out settlement cannot be produced from the given state."""
+
+
+class InvalidCycleError(DomainError, ValueError):
+    """A billing cycle document is malformed; the message names the field."""
+
+
+class InvalidTimelineError(InvalidTariffError):
+    """A tariff timeline (effective-dated versions) is malformed or has no version for a day."""
+
+
+class InvalidTemplateError(InvalidTariffError):
+    """A tariff template file is malformed or unknown; the message names the field."""

@@ -55,12 +55,17 @@ def settle_move_out(
     disposition: Disposition,
     transfer_to_account_id: str | None = None,
     final_charges: Sequence[FinalCharge] = (),
+    consumption: Money | None = None,
 ) -> MoveOutSettlement:
     """Ledger entries that close a tenancy, with ids derived from `tenancy_id`.
 
     The balance is the sum of `account_entries` minus any entry of this settlement already
     posted, so running the settlement again on the updated ledger yields identical entries and
     appending them is a no-op.
+
+    ``consumption``: the final consumption's charge when the caller priced it on the
+    account's billing cycle (``prepaid_cycle.settle_cycles``, the rule that makes prepaid
+    equal postpaid); without it the increment is priced in ``position``'s segment.
     """
     tariff = position.tariff
     currency = tariff.currency
@@ -108,22 +113,12 @@ def settle_move_out(
             LedgerEntry(prefix + suffix, on_account, kind, amount, moved_out_at, memo, refs)
         )
 
-    try:
-        before = position.segment_usage_kwh
-        if isinstance(tariff, TouTariff) and position.band is None:
-            raise SettlementError("a time-of-use settlement needs the band of the final usage")
-        charge = charge_for_increment(
-            tariff,
-            position.period,
-            before,
-            before + energy,
-            on_day=position.on_day,
-            band=position.band,
-        )
-    except DomainError as exc:
-        if isinstance(exc, SettlementError):
-            raise
-        raise SettlementError(f"cannot price the final consumption: {exc}") from exc
+    if consumption is not None:
+        if consumption.currency != currency or consumption.is_negative():
+            raise SettlementError(f"final consumption must be a {currency} amount >= 0")
+        charge = consumption
+    else:
+        charge = _increment_charge(position, energy)
     total = balance
     if charge.is_positive():
         post(
@@ -155,3 +150,24 @@ def settle_move_out(
             post("transfer_out", EntryKind.TRANSFER_OUT, -total, "move-out transfer", refs)
             post("transfer_in", EntryKind.TRANSFER_IN, total, "move-out transfer", refs, target)
     return MoveOutSettlement(tuple(entries), energy, balance, total, frozenset(flags))
+
+
+def _increment_charge(position: TariffPosition, energy: Decimal) -> Money:
+    """The final energy priced in ``position``'s segment (or band), from its usage so far."""
+    tariff = position.tariff
+    try:
+        before = position.segment_usage_kwh
+        if isinstance(tariff, TouTariff) and position.band is None:
+            raise SettlementError("a time-of-use settlement needs the band of the final usage")
+        return charge_for_increment(
+            tariff,
+            position.period,
+            before,
+            before + energy,
+            on_day=position.on_day,
+            band=position.band,
+        )
+    except DomainError as exc:
+        if isinstance(exc, SettlementError):
+            raise
+        raise SettlementError(f"cannot price the final consumption: {exc}") from exc

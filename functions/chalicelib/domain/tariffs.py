@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,7 +23,7 @@ from pydantic import (
 
 from chalicelib.domain.calendar import parse_hhmm
 from chalicelib.domain.errors import InvalidCalendarError, InvalidTariffError
-from chalicelib.domain.money import CURRENCY_EXPONENTS
+from chalicelib.domain.money import CURRENCY_EXPONENTS, Rounding, currency_exponent
 
 MAX_TIERS = 16
 MAX_SEASONS = 12
@@ -75,11 +77,62 @@ class _Model(BaseModel):
 
 
 class FixedCharge(_Model):
-    """A charge independent of energy: per occupied day, or per billing period."""
+    """A charge independent of energy: per occupied day, or per billing period.
+
+    Given either as ``amount_minor`` (whole minor units) or as ``price`` in major units with
+    up to six decimals, for charges quoted finer than the currency (60.99p a day is
+    ``"0.6099"`` GBP). A price is held exactly; only the bill's line is rounded.
+    """
 
     code: Code
-    amount_minor: AmountMinor
+    amount_minor: AmountMinor | None = None
+    price: Price | None = None
     per: Literal["day", "period"]
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> FixedCharge:
+        if (self.amount_minor is None) == (self.price is None):
+            raise ValueError("give exactly one of amount_minor and price")
+        return self
+
+    def exact_minor(self, currency: str) -> Fraction:
+        """The charge in minor units, exactly (a fraction when priced finer than the unit)."""
+        if self.amount_minor is not None:
+            return Fraction(self.amount_minor)
+        assert self.price is not None
+        scale: int = 10 ** currency_exponent(currency)
+        return Fraction(self.price) * scale
+
+
+LineRounding = Literal["minor", "whole", "exact"]
+TotalRounding = Literal["minor", "whole"]
+RoundingMode = Literal["half_up", "half_even"]
+
+
+class RoundingRules(_Model):
+    """How a bill's figures become whole minor units.
+
+    ``lines``: each energy and fixed line to the minor unit (``minor``), to whole major units
+    (``whole``), or kept exact until the total (``exact``: the line shows its amount to the
+    minor unit, the difference goes to the rounding line). ``total``: the bill's total to the
+    minor unit or to whole major units (Taiwanese bills are whole dollars). ``mode``: ties
+    away from zero (``half_up``) or to even (``half_even``). The defaults are what every
+    tariff meant before these rules existed.
+    """
+
+    lines: LineRounding = "minor"
+    total: TotalRounding = "minor"
+    mode: RoundingMode = "half_up"
+
+    @property
+    def rounding(self) -> Rounding:
+        return Rounding.HALF_UP if self.mode == "half_up" else Rounding.HALF_EVEN
+
+
+# How a tier's ``upto_kwh`` grows with the span it bounds: kWh per month of the span (the
+# month-fraction rule, so a two-month cycle doubles it), kWh per day, or kWh per cycle
+# (a share of it for a part of a cycle).
+TierScaling = Literal["per_month", "per_day", "fixed"]
 
 
 class Tier(_Model):
@@ -89,13 +142,12 @@ class Tier(_Model):
     price_per_kwh: Price
 
 
-class Season(_Model):
-    """Inclusive month-day range (may wrap over new year) and its tiers."""
+class _SeasonSpan(_Model):
+    """Inclusive month-day range (may wrap over new year)."""
 
     name: Code
     start: str
     end: str
-    tiers: list[Tier] = Field(min_length=1, max_length=MAX_TIERS)
 
     @field_validator("start", "end")
     @classmethod
@@ -105,6 +157,40 @@ class Season(_Model):
         month, day = (int(part) for part in value.split("-"))
         date(_LEAP_YEAR, month, day)  # raises ValueError for 02-30, 04-31...
         return value
+
+    def covers(self, day: date) -> bool:
+        key = (day.month, day.day)
+        start, end = _month_day(self.start), _month_day(self.end)
+        if start <= end:
+            return start <= key <= end
+        return key >= start or key <= end
+
+
+@functools.lru_cache(maxsize=256)
+def _month_day(text: str) -> tuple[int, int]:
+    """'MM-DD' as (month, day); cached: every priced day asks which season holds it."""
+    month, day = text.split("-")
+    return int(month), int(day)
+
+
+def _check_cover_year(seasons: list[Season] | list[TouSeason]) -> None:
+    """Every month-day of a leap year (02-29 too) in exactly one season; names unique."""
+    names = [s.name for s in seasons]
+    if len(set(names)) != len(names):
+        raise ValueError("season names must be unique")
+    day = date(_LEAP_YEAR, 1, 1)
+    while day.year == _LEAP_YEAR:
+        covering = [s.name for s in seasons if s.covers(day)]
+        if len(covering) != 1:
+            what = "no season" if not covering else f"seasons {covering}"
+            raise ValueError(f"{day:%m-%d} is covered by {what}; need exactly one")
+        day = date.fromordinal(day.toordinal() + 1)
+
+
+class Season(_SeasonSpan):
+    """Inclusive month-day range (may wrap over new year) and its tiers."""
+
+    tiers: list[Tier] = Field(min_length=1, max_length=MAX_TIERS)
 
     @field_validator("tiers")
     @classmethod
@@ -119,19 +205,14 @@ class Season(_Model):
             raise ValueError("tier upto_kwh bounds must be strictly ascending")
         return tiers
 
-    def covers(self, day: date) -> bool:
-        key = (day.month, day.day)
-        start = tuple(int(p) for p in self.start.split("-"))
-        end = tuple(int(p) for p in self.end.split("-"))
-        if start <= end:
-            return start <= key <= end
-        return key >= start or key <= end
-
 
 class _TariffBase(_Model):
     tariff_id: Identifier
     currency: str
     tax_rate: TaxRate = Decimal(0)
+    tax_on: Literal["lines", "total"] = "lines"
+    rounding: RoundingRules = RoundingRules()
+    tier_scaling: TierScaling = "per_month"
     fixed_charges: list[FixedCharge] = Field(default_factory=list, max_length=MAX_FIXED_CHARGES)
 
     @field_validator("currency")
@@ -162,16 +243,7 @@ class TieredTariff(_TariffBase):
     @field_validator("seasons")
     @classmethod
     def _cover_year_once(cls, seasons: list[Season]) -> list[Season]:
-        names = [s.name for s in seasons]
-        if len(set(names)) != len(names):
-            raise ValueError("season names must be unique")
-        day = date(_LEAP_YEAR, 1, 1)
-        while day.year == _LEAP_YEAR:
-            covering = [s.name for s in seasons if s.covers(day)]
-            if len(covering) != 1:
-                what = "no season" if not covering else f"seasons {covering}"
-                raise ValueError(f"{day:%m-%d} is covered by {what}; need exactly one")
-            day = date.fromordinal(day.toordinal() + 1)
+        _check_cover_year(seasons)
         return seasons
 
     def season_for(self, day: date) -> Season:
@@ -184,6 +256,12 @@ class TieredTariff(_TariffBase):
 class Band(_Model):
     name: Code
     price_per_kwh: Price
+
+
+class TouSeason(_SeasonSpan):
+    """The band prices in force on the days of one season."""
+
+    prices: list[Band] = Field(min_length=1, max_length=MAX_BANDS)
 
 
 class TouWindow(_Model):
@@ -208,16 +286,32 @@ class TouWindow(_Model):
 
 
 class TouTariff(_TariffBase):
+    """Bands priced by local time windows; ``seasons`` optionally reprice every band by date
+    (Taipower's summer and non-summer time-of-use prices); without them the band's own
+    price holds all year."""
+
     kind: Literal["tou"]
     bands: list[Band] = Field(min_length=1, max_length=MAX_BANDS)
     windows: list[TouWindow] = Field(min_length=1, max_length=MAX_TOU_WINDOWS)
     holidays: list[date] = Field(default_factory=list, max_length=MAX_TOU_HOLIDAYS)
+    seasons: list[TouSeason] = Field(default_factory=list, max_length=MAX_SEASONS)
+
+    @field_validator("seasons")
+    @classmethod
+    def _seasons_cover_year_once(cls, seasons: list[TouSeason]) -> list[TouSeason]:
+        if seasons:
+            _check_cover_year(seasons)
+        return seasons
 
     @model_validator(mode="after")
     def _windows_tile_each_day(self) -> TouTariff:
         names = [b.name for b in self.bands]
         if len(set(names)) != len(names):
             raise ValueError("band names must be unique")
+        for season in self.seasons:
+            priced = sorted(b.name for b in season.prices)
+            if priced != sorted(names):
+                raise ValueError(f"season {season.name!r} must price exactly the bands {names}")
         for window in self.windows:
             if window.band not in names:
                 raise ValueError(f"window uses unknown band {window.band!r}")
@@ -241,8 +335,23 @@ class TouTariff(_TariffBase):
                 return band.price_per_kwh
         raise InvalidTariffError(f"unknown band {name!r}")
 
+    def season_for(self, day: date) -> TouSeason | None:
+        for season in self.seasons:
+            if season.covers(day):
+                return season
+        return None
+
+    def price_on(self, name: str, day: date) -> Decimal:
+        """The band's price on a local day: its season's, else its own."""
+        season = self.season_for(day)
+        if season is None:
+            return self.band_price(name)
+        return next(b.price_per_kwh for b in season.prices if b.name == name)
+
     def max_price_per_kwh(self) -> Decimal:
-        return max(b.price_per_kwh for b in self.bands)
+        prices = [b.price_per_kwh for b in self.bands]
+        prices += [b.price_per_kwh for season in self.seasons for b in season.prices]
+        return max(prices)
 
 
 Tariff = Annotated[FlatTariff | TieredTariff | TouTariff, Field(discriminator="kind")]

@@ -132,6 +132,7 @@ def record_of(
         entry_ids=tuple(e.entry_id for e in entries),
         estimated_from=_reading(start) if start else None,
         estimate_daily_kwh=format_kwh(closing.daily_kwh) if closing.daily_kwh is not None else None,
+        tariff_versions=bill.versions,
     )
 
 

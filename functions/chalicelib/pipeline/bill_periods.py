@@ -1,11 +1,13 @@
-"""Which periods a postpaid unit is billed for, and when (calendar months of the property).
+"""Which periods a postpaid unit is billed for, and when (the unit's billing cycles).
 
 Every completed period since the account's last bill (or since the tenancy began) is
 billed as its own period, oldest first, each with its own tier bounds and its own
-closing reading: a month the job could not bill is never merged into the next. A
+closing reading: a cycle the job could not bill is never merged into the next. A
 period is complete once its end is ``BILL_GRACE`` past, so readings a gateway spooled
-while offline over the month end arrive before the bill is made. Issue 14 generalises
-periods to billing cycles; until then a period is a calendar month (``month_of``).
+while offline over the cycle end arrive before the bill is made. A period is a cycle of
+the unit's ``BillingCycle`` (domain/cycles.py; the calendar month when none is set). A
+cycle changed after the last bill takes effect at the next boundary of the new cycle:
+the days from the last bill to it are billed as one bridging period.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from ..domain import BillingPeriod
 from ..domain.calendar import local_midnight, zone
+from ..domain.cycles import MONTHLY, BillingCycle
 from .charging import month_of
 
 # A day after the month ends: a gateway that lost its link on the last evening and came
@@ -37,12 +40,19 @@ def due_periods(
     tz: str,
     grace: timedelta = BILL_GRACE,
     limit: int = MAX_PERIODS_PER_RUN,
+    cycle: BillingCycle = MONTHLY,
+    continues: bool = False,
 ) -> list[BillingPeriod]:
-    """The periods from the one holding ``first_day`` whose end is ``grace`` past at
-    ``now``, oldest first, at most ``limit``."""
+    """The cycles from the one holding ``first_day`` whose end is ``grace`` past at
+    ``now``, oldest first, at most ``limit``.
+
+    ``continues``: ``first_day`` is where the last bill ended, so a cycle holding it that
+    began earlier (the cycle was changed since) is billed from ``first_day`` only."""
     periods: list[BillingPeriod] = []
-    period = month_of(first_day)
+    period = cycle.cycle_of(first_day)
+    if continues and period.start < first_day:
+        period = BillingPeriod(first_day, period.end)
     while len(periods) < limit and local_midnight(period.end, tz) + grace <= now:
         periods.append(period)
-        period = month_of(period.end)
+        period = cycle.cycle_of(period.end)
     return periods

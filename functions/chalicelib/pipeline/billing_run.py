@@ -45,6 +45,8 @@ from ..domain import (
     postpaid_bill,
 )
 from ..domain.calendar import local_midnight
+from ..domain.cycles import BillingCycle
+from ..domain.tariff_versions import TariffTimeline, is_timeline_document
 from ..observability import logger
 from .alerts import Alert, Notifier
 from .bill_closing import MeterAt, find_closing, on_register
@@ -89,8 +91,10 @@ class _Unit:
     tz: str
     gateway_id: str
     meter_id: str
-    tariff: AnyTariff
+    tariff: AnyTariff  # the version in force today
     tariff_document: dict[str, Any]
+    timeline: TariffTimeline
+    cycle: BillingCycle
     move_in: date
     tenancy_opening: Reading
     swaps: tuple[Swap, ...]  # recorded meter exchanges, oldest first
@@ -172,7 +176,10 @@ class BillingRun:
         else:
             first_day = target.move_in
         issued: list[str] = []
-        for period in due_periods(first_day, now, tz, self._grace):
+        periods = due_periods(
+            first_day, now, tz, self._grace, cycle=target.cycle, continues=latest is not None
+        )
+        for period in periods:
             try:
                 if latest is not None and (account.usage or {}).get("bill") != latest.period_start:
                     raise BillCursorBehindError(f"last bill {latest.period_start}")
@@ -195,8 +202,10 @@ class BillingRun:
         unit = self._catalogue.get_unit(company_id, unit_id)
         meter = self._catalogue.get_meter(company_id, str(unit.meter_id))
         meter_ctx = self._buses.load(company_id, meter.gateway_id).meters[meter.meter_id]
-        tenancy, tariff = meter_ctx.tenancy, meter_ctx.tariff
-        if tenancy is None or tariff is None or tenancy.account_id != unit.account_id:
+        tenancy, tariff, timeline = meter_ctx.tenancy, meter_ctx.tariff, meter_ctx.timeline
+        if tenancy is None or tariff is None or timeline is None:
+            raise NoTariffError(f"unit {unit_id}")
+        if tenancy.account_id != unit.account_id:
             raise NoTariffError(f"unit {unit_id}")
         move_in = date.fromisoformat(str(tenancy.starts_on))
         return _Unit(
@@ -208,6 +217,8 @@ class BillingRun:
             meter.meter_id,
             tariff,
             json.loads(json.dumps(unit.tariff, default=str)),
+            timeline,
+            meter_ctx.cycle,
             move_in,
             Reading(local_midnight(move_in, tz), kwh(str(tenancy.opening_kwh))),
             swaps_of(meter_ctx.meter.anchors),
@@ -259,7 +270,7 @@ class BillingRun:
             segment = self._between(target, readings, where, Opening(swap.new_opening), ends)
             priced.extend([swap.old_final, swap.new_opening, *segment])
         bill = postpaid_bill(
-            target.tariff,
+            target.timeline,
             period,
             [*priced, closing.reading],
             tz=target.tz,
@@ -268,7 +279,7 @@ class BillingRun:
         )
         credit = self._credit(target, opening, over) if opening.estimated and over > 0 else ()
         entries = entries_of(target.account_id, target.meter_id, bill, credit, where.end)
-        record = record_of(bill, credit, opening, closing, target.tariff_document, entries)
+        record = record_of(bill, credit, opening, closing, _charged_by(target, period), entries)
         cursor = cursor_after(period.start.isoformat(), closing, register)
         try:
             written = self._settlements.settle_bill(
@@ -318,7 +329,7 @@ class BillingRun:
         """The valid readings priced between opening and closing (the shape time-of-use
         needs; for flat and tiered the buckets also prove no reset lost energy)."""
         found = None
-        if isinstance(target.tariff, TouTariff):
+        if any(isinstance(v.tariff, TouTariff) for v in target.timeline.versions):
             found = readings.exact(where.gateway_id, where.meter_id, where.start, where.end)
         if found is None:
             found = readings.from_buckets(
@@ -371,6 +382,17 @@ class BillingRun:
                 {"period": period.start.isoformat(), "reason": held.reason, "detail": str(held)},
             )
         )
+
+
+def _charged_by(target: _Unit, period: BillingPeriod) -> dict[str, Any]:
+    """The tariff document a bill keeps (a later true-up prices with it): the unit's own
+    document, or for a timeline the version in force on the period's last day."""
+    if not is_timeline_document(target.tariff_document):
+        return target.tariff_document
+    last_day = period.end - timedelta(days=1)
+    first = target.timeline.versions[0]
+    version = first if last_day < first.effective_from else target.timeline.version_on(last_day)
+    return version.tariff.model_dump(mode="json")
 
 
 def lambda_dispatcher(lambda_client: Any, function_name: str) -> Callable[[dict[str, Any]], None]:

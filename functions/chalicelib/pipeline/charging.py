@@ -1,10 +1,13 @@
 """What a settlement charges: readings since the cursor priced by the tariff (pure).
 
-The cursor is the last settled reading plus the position in the tariff
-(cumulative usage in the current pricing segment, or per time-of-use band in
-the current period). Charges come from ``charge_for_increment``, which rounds at
-the cumulative level, so settling every hour, on a threshold or once a month
-gives exactly the same total.
+The cursor is the last settled reading plus the account's position in its billing cycle
+(``domain/prepaid_cycle.py``: the energy so far in each priced component of the cycle and
+what the cycle-so-far was charged). A settlement prices the cycle-so-far exactly as the
+postpaid bill would and charges the difference, so settling every hour, on a threshold
+or once a cycle gives exactly the bill's total, and tiers reset on the unit's cycle.
+
+A position stored before cycles existed (``{"key": ..., "kwh": ...}``) is not read: the
+account starts its current cycle afresh (docs/tariffs.md, "Deploying").
 """
 
 from __future__ import annotations
@@ -24,24 +27,23 @@ from ..domain import (
     TariffPosition,
     TieredTariff,
     TouTariff,
-    charge_for_increment,
     consumption_intervals,
-    format_kwh,
     kwh,
     pricing_segments,
-    tou_band_energy,
 )
 from ..domain.calendar import zone
+from ..domain.cycles import MONTHLY, BillingCycle
 from ..domain.energy import ZERO_KWH
+from ..domain.prepaid_cycle import CyclePosition, Tenure, settle_cycles
 from ..domain.pricing import segment_for_day
+from ..domain.tariff_versions import TariffTimeline, as_timeline
 
 AnyTariff = FlatTariff | TieredTariff | TouTariff
 
 
 def month_of(day: date) -> BillingPeriod:
-    """Prepaid accounts settle within calendar months of the property's zone."""
-    nxt = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    return BillingPeriod(date(day.year, day.month, 1), nxt)
+    """The calendar month holding ``day`` (the default cycle)."""
+    return MONTHLY.cycle_of(day)
 
 
 def local_day(at: datetime, tz: str) -> date:
@@ -49,6 +51,7 @@ def local_day(at: datetime, tz: str) -> date:
 
 
 def component_key(tariff: AnyTariff, period: BillingPeriod, day: date) -> str:
+    """The key positions had before billing cycles (kept for reading old positions)."""
     if isinstance(tariff, TouTariff):
         return f"tou/{period.start.isoformat()}"
     segment = segment_for_day(pricing_segments(tariff, period), day)
@@ -60,8 +63,9 @@ class SettlementPlan:
     end: Reading  # the new cursor reading
     energy_kwh: Decimal
     charge: Money  # >= 0
-    usage: dict[str, Any]  # the new tariff position
+    usage: dict[str, Any]  # the new position in the cycle
     flags: frozenset[str] = field(default_factory=frozenset)
+    versions: tuple[str, ...] = ()  # the tariff versions that priced it
 
     @property
     def moves(self) -> bool:
@@ -69,11 +73,15 @@ class SettlementPlan:
 
 
 def plan_settlement(
-    tariff: AnyTariff,
+    tariff: AnyTariff | TariffTimeline,
     tz: str,
     cursor: Reading,
     usage: Mapping[str, Any] | None,
     readings: Sequence[Reading],
+    *,
+    cycle: BillingCycle = MONTHLY,
+    move_in: date | None = None,
+    move_out: date | None = None,
 ) -> SettlementPlan:
     """Price the readings after ``cursor`` (in time order) from the stored position."""
     intervals = consumption_intervals([cursor, *readings])
@@ -84,40 +92,51 @@ def plan_settlement(
             continue
         end = interval.end
         flags.update(f.value for f in interval.flags)
+    timeline = as_timeline(tariff)
+    currency = timeline.currency
+    if end.at <= cursor.at:
+        return SettlementPlan(
+            end, ZERO_KWH, Money(0, currency), dict(usage or {}), frozenset(flags)
+        )
     chargeable = [i for i in intervals if i.charges]
     energy = kwh(sum((i.energy_kwh for i in chargeable), ZERO_KWH))
-    day = local_day(end.at, tz)
-    period = month_of(day)
-    key = component_key(tariff, period, day)
-    previous: Mapping[str, Any] = usage if usage and usage.get("key") == key else {"key": key}
-    if isinstance(tariff, TouTariff):
-        bands_before = {b: kwh(v) for b, v in previous.get("bands", {}).items()}
-        added = tou_band_energy(tariff, chargeable, tz)
-        amount = 0
-        bands_after: dict[str, str] = {}
-        for band in (b.name for b in tariff.bands):
-            before = bands_before.get(band, ZERO_KWH)
-            after = before + added.get(band, ZERO_KWH)
-            amount += charge_for_increment(tariff, period, before, after, band=band).amount_minor
-            bands_after[band] = format_kwh(after)
-        new_usage: dict[str, Any] = {"key": key, "bands": bands_after}
-    else:
-        before = kwh(previous.get("kwh", "0"))
-        after = before + energy
-        amount = charge_for_increment(tariff, period, before, after, on_day=day).amount_minor
-        new_usage = {"key": key, "kwh": format_kwh(after)}
-    return SettlementPlan(end, energy, Money(amount, tariff.currency), new_usage, frozenset(flags))
+    tenure = Tenure(timeline, cycle, tz, move_in=move_in, move_out=move_out)
+    settled = settle_cycles(tenure, CyclePosition.from_document(usage), chargeable, end.at)
+    versions = tuple(dict.fromkeys(v for c in settled.charges for v in c.versions))
+    return SettlementPlan(
+        end,
+        energy,
+        Money(settled.amount_minor, currency),
+        settled.position.to_document(),
+        frozenset(flags),
+        versions,
+    )
 
 
 def tariff_position(
-    tariff: AnyTariff, tz: str, at: datetime, usage: Mapping[str, Any] | None
+    tariff: AnyTariff | TariffTimeline,
+    tz: str,
+    at: datetime,
+    usage: Mapping[str, Any] | None,
+    *,
+    cycle: BillingCycle = MONTHLY,
+    move_in: date | None = None,
 ) -> TariffPosition:
-    """Where the cursor stands, for the offline cutoff."""
+    """Where the cursor stands, for the offline cutoff: the version, season and usage of
+    the span holding the cursor's day (the cutoff is recomputed at every settlement)."""
     day = local_day(at, tz)
-    period = month_of(day)
-    key = component_key(tariff, period, day)
-    same = bool(usage) and usage.get("key") == key  # type: ignore[union-attr]
-    used = kwh(usage.get("kwh", "0")) if same and usage else ZERO_KWH
-    if isinstance(tariff, TouTariff):
+    tenure = Tenure(as_timeline(tariff), cycle, tz, move_in=move_in)
+    period = cycle.cycle_of(day)
+    if move_in is not None and move_in >= period.end:
+        tenure = Tenure(as_timeline(tariff), cycle, tz)  # a cursor before the tenancy: none
+    billed = tenure.billed(period)
+    plan = tenure.plan(period)
+    span = next((s for s in plan.spans if s.start <= day < s.end), plan.spans[-1])
+    position = CyclePosition.from_document(usage)
+    used = ZERO_KWH
+    if position is not None and position.cycle_start == period.start:
+        used = position.usage_kwh.get(span.key, ZERO_KWH)
+    current = span.version.tariff
+    if isinstance(current, TouTariff):
         used = ZERO_KWH
-    return TariffPosition(tariff=tariff, period=period, on_day=day, segment_usage_kwh=used)
+    return TariffPosition(tariff=current, period=billed, on_day=day, segment_usage_kwh=used)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..data.catalogue import Catalogue
 from ..data.models import Company, Gateway, Meter, Property, Tenancy, Unit
-from ..domain import FriendlyHours, Money, parse_tariff
+from ..domain import FriendlyHours, Money
+from ..domain.cycles import MONTHLY, BillingCycle, parse_cycle
+from ..domain.tariff_versions import TariffTimeline, parse_timeline
 from .charging import AnyTariff
 from .errors import NoMeterError
 
@@ -26,7 +28,9 @@ class MeterContext:
     meter: Meter
     unit: Unit | None
     tenancy: Tenancy | None
-    tariff: AnyTariff | None
+    tariff: AnyTariff | None  # the version in force today
+    timeline: TariffTimeline | None = None  # every version (a plain tariff is one)
+    cycle: BillingCycle = MONTHLY  # the unit's, else the property's, else the calendar month
 
     @property
     def account_id(self) -> str | None:
@@ -129,18 +133,35 @@ class BusDirectory:
         tenancies = self._catalogue.get_tenancies(
             company_id, [u.tenancy_id for u in units.values() if u.tenancy_id]
         )
-        today = datetime.now(UTC).date().isoformat()
+        premises = self._catalogue.get_property(company_id, gateway.property_id)
+        today = datetime.now(UTC).date()
         contexts: dict[str, MeterContext] = {}
         for meter in meters:
             unit = units.get(meter.unit_id) if meter.unit_id else None
             tenancy = tenancies.get(unit.tenancy_id) if unit and unit.tenancy_id else None
-            if tenancy and tenancy.ends_on and tenancy.ends_on <= today:
+            if tenancy and tenancy.ends_on and tenancy.ends_on <= today.isoformat():
                 tenancy = None
-            tariff = parse_tariff(unit.tariff) if unit and unit.tariff else None
-            contexts[meter.meter_id] = MeterContext(meter, unit, tenancy, tariff)
+            timeline = parse_timeline(unit.tariff) if unit and unit.tariff else None
+            tariff = in_force(timeline, today) if timeline else None
+            cycle = cycle_of_unit(unit, premises)
+            contexts[meter.meter_id] = MeterContext(meter, unit, tenancy, tariff, timeline, cycle)
         return BusContext(
             gateway=gateway,
-            premises=self._catalogue.get_property(company_id, gateway.property_id),
+            premises=premises,
             company=self._catalogue.get_company(company_id),
             meters=contexts,
         )
+
+
+def in_force(timeline: TariffTimeline, day: date) -> AnyTariff:
+    """The version pricing ``day`` (the first one before the timeline begins)."""
+    if day < timeline.versions[0].effective_from:
+        return timeline.versions[0].tariff
+    return timeline.version_on(day).tariff
+
+
+def cycle_of_unit(unit: Unit | None, premises: Property) -> BillingCycle:
+    """A unit's billing cycle: its own, else its property's, else the calendar month."""
+    if unit is not None and unit.billing_cycle:
+        return parse_cycle(unit.billing_cycle)
+    return parse_cycle(premises.billing_cycle) if premises.billing_cycle else MONTHLY

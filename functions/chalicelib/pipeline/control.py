@@ -15,7 +15,7 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ..data.control_state import MeterControlState, PendingCommand, from_ms, ms
@@ -101,7 +101,14 @@ class Controller:
         return decide_power(
             balance=Money(balance, currency),
             allowance=bus.allowance(currency),
-            position=tariff_position(tariff, bus.tz, at, state.tariff_position),
+            position=tariff_position(
+                meter_ctx.timeline or tariff,
+                bus.tz,
+                at,
+                state.tariff_position,
+                cycle=meter_ctx.cycle,
+                move_in=_move_in(meter_ctx),
+            ),
             latest=latest,
             friendly=bus.friendly(),
             never_disconnect=bool(meter_ctx.tenancy and meter_ctx.tenancy.never_disconnect),
@@ -182,3 +189,8 @@ def _announcement(
         tenant_sub=meter_ctx.tenancy.tenant_sub if meter_ctx.tenancy else None,
         payload={"reason": decision.reason},
     )
+
+
+def _move_in(meter_ctx: MeterContext) -> date | None:
+    tenancy = meter_ctx.tenancy
+    return date.fromisoformat(tenancy.starts_on) if tenancy else None

@@ -1,23 +1,27 @@
 """Settle consumption into the ledger: on the hour, on a threshold, on demand.
 
 Not per reading: a meter is settled when its latest reading is in a later
-settlement period (``settlement_period_h``, aligned on UTC) than the cursor, when the unsettled charge would take the
+settlement period (``settlement_period_h``, aligned on the property's wall clock, so
+with a period dividing 24 h every block ends on a local midnight and no block holds the
+end of one local day and the start of the next: a cycle boundary is always a block
+boundary) than the cursor, when the unsettled charge would take the
 balance across a low-credit threshold, zero or the emergency allowance
 (threshold), and whenever a top-up or a bill asks (on demand).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from ..data.control_state import MeterControlState, from_ms, ms
 from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
 from ..data.settlement_store import Cursor, SettlementStore
 from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh, low_credit_alerts
-from ..domain.calendar import local_midnight
+from ..domain.calendar import local_midnight, zone
 from .alerts import Alert
 from .charging import SettlementPlan, plan_settlement
 from .context import BusContext, MeterContext
@@ -32,10 +36,16 @@ class Settled:
     alerts: tuple[Alert, ...] = ()
 
 
-def period_index(at: datetime, period_h: float) -> int:
+def period_index(at: datetime, period_h: float, tz: str = "UTC") -> int:
+    """The settlement block holding ``at``: blocks are aligned on the wall clock of ``tz``.
+
+    Counting local wall-clock seconds (the local time read as if it were UTC) puts block
+    boundaries on local hours; in Taipei, UTC alignment ended the month's last 6-hour block
+    at 02:00 on the 1st, charging the month's last hours in the next month's tiers."""
     # Whole seconds, so a fractional period (e.g. 10 s as 1/360 h) has exact boundaries.
     period_s = max(1, round(period_h * 3600))
-    return int(at.astimezone(UTC).timestamp() // period_s)
+    wall = at.astimezone(zone(tz)).replace(tzinfo=UTC)
+    return int(wall.timestamp() // period_s)
 
 
 class Settler:
@@ -101,12 +111,12 @@ class Settler:
         cursor = _cursor(state)
         if reading.at <= cursor.at or meter_ctx.tariff is None or state.closed:
             return False
-        later_period = period_index(reading.at, self._period_h) > period_index(
-            cursor.at, self._period_h
+        later_period = period_index(reading.at, self._period_h, bus.tz) > period_index(
+            cursor.at, self._period_h, bus.tz
         )
         if later_period or reading.cumulative_kwh < cursor.cumulative_kwh:
             return True
-        plan = plan_settlement(meter_ctx.tariff, bus.tz, cursor, state.tariff_position, [reading])
+        plan = _plan(bus, meter_ctx, cursor, state.tariff_position, [reading])
         before = state.balance_minor
         after = before - plan.charge.amount_minor
         currency = meter_ctx.tariff.currency
@@ -134,7 +144,7 @@ class Settler:
         assert meter_ctx.tariff is not None and meter_ctx.account_id is not None
         meter_id = meter_ctx.meter.meter_id
         cursor = _cursor(state)
-        plan = plan_settlement(meter_ctx.tariff, bus.tz, cursor, state.tariff_position, readings)
+        plan = _plan(bus, meter_ctx, cursor, state.tariff_position, readings)
         if plan.end.at <= cursor.at:
             return state, None
         entry = None
@@ -154,6 +164,7 @@ class Settler:
                     "from_kwh": format_kwh(cursor.cumulative_kwh),
                     "to_kwh": format_kwh(plan.end.cumulative_kwh),
                     "tariff": meter_ctx.tariff.tariff_id,
+                    **({"versions": ",".join(plan.versions)} if plan.versions else {}),
                     **({"correction": correction} if correction else {}),
                 },
             )
@@ -219,6 +230,27 @@ class Settler:
                 )
             )
         return tuple(alerts)
+
+
+def _plan(
+    bus: BusContext,
+    meter_ctx: MeterContext,
+    cursor: Reading,
+    position: Mapping[str, Any] | None,
+    readings: Sequence[Reading],
+) -> SettlementPlan:
+    """Price readings on the unit's cycle, tariff timeline and occupied days."""
+    assert meter_ctx.tariff is not None
+    tenancy = meter_ctx.tenancy
+    return plan_settlement(
+        meter_ctx.timeline or meter_ctx.tariff,
+        bus.tz,
+        cursor,
+        position,
+        readings,
+        cycle=meter_ctx.cycle,
+        move_in=date.fromisoformat(tenancy.starts_on) if tenancy else None,
+    )
 
 
 def _cursor(state: MeterControlState) -> Reading:

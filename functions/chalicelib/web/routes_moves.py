@@ -18,8 +18,8 @@ from ..application.errors import InvalidTopUpError
 from ..application.move_requests import MoveInRequest, MoveOutRequest
 from ..data.errors import NotFoundError
 from ..data.models import Unit
-from ..domain import parse_tariff
 from ..domain.calendar import zone
+from ..domain.tariff_versions import parse_timeline
 from ..routing.access import STAFF
 from ..routing.dependencies import deps
 from .pages import PageContext, page
@@ -89,7 +89,7 @@ def _move_in_page(
         unit=unit,
         premises=premises,
         latest=latest,
-        currency=parse_tariff(unit.tariff).currency,
+        currency=parse_timeline(unit.tariff).currency,
         today=ctx.now.astimezone(zone(premises.time_zone)).date().isoformat(),
         idempotency_key=form.get("idempotency_key") or secrets.token_urlsafe(18),
         form=form,
@@ -124,7 +124,7 @@ def _move_in_request(ctx: PageContext, unit: Unit) -> MoveInRequest:
         "opening_kwh": f.get("opening_kwh", "").strip() or None,
         "never_disconnect": f.get("never_disconnect") == "yes",
         "opening_credit_minor": (
-            parse_amount_minor(credit, parse_tariff(unit.tariff).currency) if credit else 0
+            parse_amount_minor(credit, parse_timeline(unit.tariff).currency) if credit else 0
         ),
     }
     return MoveInRequest.model_validate(data)

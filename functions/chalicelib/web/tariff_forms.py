@@ -28,6 +28,13 @@ from .settings_forms import (
 )
 
 
+def _fixed_amount(charge: dict[str, Any], currency: str) -> str:
+    """A fixed charge as the form writes it: minor units as major, or the exact price."""
+    if charge.get("amount_minor") is not None:
+        return major(charge["amount_minor"], currency)
+    return str(charge["price"])
+
+
 def tariff_form(t: settings_edit.UnitTariff) -> dict[str, str]:
     tariff = t.tariff.model_dump(mode="json")
     currency = tariff["currency"]
@@ -38,8 +45,7 @@ def tariff_form(t: settings_edit.UnitTariff) -> dict[str, str]:
         # "f": normalize() alone writes 10 % as "1E+1", which the form would not read back
         "tax_percent": format((Decimal(tariff["tax_rate"]) * 100).normalize(), "f"),
         "fixed_charges": "\n".join(
-            f"{c['code']} {major(c['amount_minor'], currency)} {c['per']}"
-            for c in tariff["fixed_charges"]
+            f"{c['code']} {_fixed_amount(c, currency)} {c['per']}" for c in tariff["fixed_charges"]
         ),
         "thresholds": ", ".join(major(x, currency) for x in t.thresholds_minor or []),
         "document": _document_text(tariff),

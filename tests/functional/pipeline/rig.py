@@ -53,6 +53,13 @@ class Bus:
         return next(m for m in self.meters if m.unit_id == unit_id)
 
 
+def _currency(document: dict[str, Any]) -> str:
+    """A tariff's currency, or a timeline's (every version shares it)."""
+    if "versions" in document:
+        return str(document["versions"][0]["tariff"]["currency"])
+    return str(document["currency"])
+
+
 def make_bus(
     ledger: LedgerStore,
     meters: list[MeterSpec],
@@ -98,7 +105,7 @@ def make_bus(
         if spec.tenant:
             sub = f"tenant-{spec.unit_id}-{tag}"
             tenancy_id, account_id = f"t-{spec.unit_id}", f"a-{spec.unit_id}-{tag}"
-            ledger.open_account(co, account_id, spec.tariff["currency"], opened)
+            ledger.open_account(co, account_id, _currency(spec.tariff), opened)
             items.append(
                 builders.tenancy(
                     co,
@@ -122,7 +129,7 @@ def make_bus(
                         f"open-{account_id}",
                         account_id,
                         EntryKind.TOP_UP,
-                        Money(spec.credit_minor, spec.tariff["currency"]),
+                        Money(spec.credit_minor, _currency(spec.tariff)),
                         opened,
                         memo="opening",
                     ),

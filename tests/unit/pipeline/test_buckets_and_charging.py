@@ -122,7 +122,10 @@ def test_tou_settlement_attributes_energy_to_bands_by_time() -> None:
     ]
     plan = plan_settlement(TOU, "Asia/Taipei", readings[0], None, readings[1:])
     # THEN half is off-peak, half peak, priced per band
-    assert plan.usage["bands"] == {"peak": "0.500", "off": "0.500"}
+    # (the position holds the cycle's energy per component: version/span/season/band)
+    assert plan.usage["cycle"] == "2026-11-01"
+    by_band = {key.rsplit("/", 1)[1]: v for key, v in plan.usage["use"].items()}
+    assert by_band == {"peak": "0.500", "off": "0.500"}
     assert plan.charge.amount_minor == 310 + 105
     assert month_of(start.date()) == BillingPeriod(
         start.date().replace(day=1), start.date().replace(month=12, day=1)

@@ -20,8 +20,8 @@ from ...data.catalogue import Catalogue
 from ...data.errors import ConditionFailedError
 from ...data.models import Company, Gateway, Meter, PowerletItem
 from ...data.usage_store import UsageCounters
-from ...domain import parse_tariff
 from ...domain.errors import DomainError
+from ...domain.tariff_versions import parse_timeline
 from ...pipeline.senders import thing_name_for  # the MQTT client id ingest checks
 from .config import GATEWAY_COMPONENT, ResellerSettings
 from .errors import GatewayExistsError, MeterConflictError
@@ -125,7 +125,7 @@ class GatewayRegistry:
         items: list[PowerletItem] = []
         for m in req.meters:
             try:
-                tariff = parse_tariff(m.unit.tariff)
+                tariff = parse_timeline(m.unit.tariff)
             except (DomainError, ValueError, KeyError, TypeError) as exc:
                 raise MeterConflictError(f"unit {m.unit.unit_id}: invalid tariff ({exc})") from exc
             if tariff.currency != prop.currency:

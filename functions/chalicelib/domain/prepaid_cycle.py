@@ -1,0 +1,187 @@
+"""Prepaid settlement over billing cycles: charges that add up to the cycle's bill.
+
+The rule (the one that makes prepaid and postpaid agree to the minor unit): a prepaid
+account's position in a cycle is the energy so far in each priced component of the cycle
+and the billed days begun so far. A settlement prices the whole cycle-so-far exactly as
+the postpaid bill would (``cycle_pricing.price_cycle``: the same components, tier bounds,
+line rounding, tax rule and total rounding) and charges the difference from what the
+cycle had already been charged. Over a cycle the charges telescope to the bill's total,
+whatever the settlement times; each charge is >= 0 because the priced total never falls
+when energy or days are added (every rounding used is monotone).
+
+Energy crossing a cycle boundary is split by time at the boundary's local midnight, so the
+cycle that ends is closed (all its days accrued) and the next begins with nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain.allocation import allocate_units
+from chalicelib.domain.calendar import local_midnight, zone
+from chalicelib.domain.consumption import Interval
+from chalicelib.domain.cycle_pricing import CyclePlan, interval_pieces, plan_cycle, price_cycle
+from chalicelib.domain.cycles import BillingCycle
+from chalicelib.domain.energy import ZERO_KWH, format_kwh, from_milli, kwh, to_milli
+from chalicelib.domain.errors import InvalidPolicyInputError
+from chalicelib.domain.periods import BillingPeriod
+from chalicelib.domain.tariff_versions import AnyTariff, TariffTimeline
+
+MAX_CYCLES_PER_SETTLEMENT = 24
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Tenure:
+    """What prices a prepaid account: its tariff timeline, cycle, zone and occupied days."""
+
+    tariff: AnyTariff | TariffTimeline
+    cycle: BillingCycle
+    tz: str
+    move_in: date | None = None
+    move_out: date | None = None
+
+    def billed(self, cycle: BillingPeriod) -> BillingPeriod:
+        return cycle.clip(self.move_in, self.move_out)
+
+    def plan(self, cycle: BillingPeriod) -> CyclePlan:
+        return plan_cycle(self.tariff, cycle, self.billed(cycle), self.tz)
+
+
+@dataclass(frozen=True)
+class CyclePosition:
+    """Where a prepaid account stands in its current cycle (stored on the account)."""
+
+    cycle_start: date
+    usage_kwh: Mapping[str, Decimal] = field(default_factory=dict)  # component key -> kWh
+    through: date | None = None  # fixed charges accrued for billed days before this
+    charged_minor: int = 0  # the cycle-so-far total already charged
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "cycle": self.cycle_start.isoformat(),
+            "use": {k: format_kwh(v) for k, v in sorted(self.usage_kwh.items()) if v},
+            "through": None if self.through is None else self.through.isoformat(),
+            "charged_minor": self.charged_minor,
+        }
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any] | None) -> CyclePosition | None:
+        """The stored position, or None for anything not written by ``to_document``."""
+        if not document or "cycle" not in document:
+            return None
+        try:
+            through = document.get("through")
+            return cls(
+                date.fromisoformat(str(document["cycle"])),
+                {str(k): kwh(str(v)) for k, v in dict(document.get("use") or {}).items()},
+                date.fromisoformat(str(through)) if through else None,
+                int(document.get("charged_minor", 0)),
+            )
+        except (ValueError, TypeError) as exc:
+            raise InvalidPolicyInputError(f"stored cycle position unreadable: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class CycleCharge:
+    """What one settlement charges within one cycle."""
+
+    cycle: BillingPeriod
+    amount_minor: int
+    energy_kwh: Decimal
+    closes_cycle: bool
+    versions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrepaidSettlement:
+    charges: tuple[CycleCharge, ...]
+    position: CyclePosition
+
+    @property
+    def amount_minor(self) -> int:
+        return sum(c.amount_minor for c in self.charges)
+
+
+def _day_before(at: datetime, tz: str) -> date:
+    """The local day an instant closes: a reading at local midnight closes the day before."""
+    return (at - _MICROSECOND).astimezone(zone(tz)).date()
+
+
+def settle_cycles(
+    tenure: Tenure,
+    position: CyclePosition | None,
+    intervals: Sequence[Interval],
+    until: datetime,
+) -> PrepaidSettlement:
+    """Charge ``intervals`` (consecutive, after the last settled reading) up to ``until``.
+
+    ``until`` is the instant settled up to (the last reading's time): fixed charges accrue
+    for every billed day begun before it."""
+    last_day = _day_before(until, tenure.tz)
+    if tenure.move_out is not None:
+        # Settled after the tenancy ended (a move-out processed days later): its last cycle
+        # is the one holding its last day.
+        last_day = min(last_day, tenure.move_out - timedelta(days=1))
+    if position is None:
+        first_at = intervals[0].start.at if intervals else until
+        first_day = max(_day_before(first_at + _MICROSECOND, tenure.tz), tenure.move_in or date.min)
+        position = CyclePosition(tenure.cycle.cycle_of(first_day).start)
+    cycles = [tenure.cycle.cycle_of(position.cycle_start)]
+    while cycles[-1].end <= last_day:
+        cycles.append(tenure.cycle.following(cycles[-1]))
+        if len(cycles) > MAX_CYCLES_PER_SETTLEMENT:
+            raise InvalidPolicyInputError("settlement spans too many cycles")
+    plans = [tenure.plan(c) for c in cycles]
+    added = _energy(plans, intervals)
+    charges: list[CycleCharge] = []
+    for index, (cycle, plan) in enumerate(zip(cycles, plans, strict=True)):
+        fresh = index > 0
+        before = {} if fresh else dict(position.usage_kwh)
+        after = dict(before)
+        for key, energy in added[index].items():
+            after[key] = kwh(after.get(key, ZERO_KWH) + energy)
+        closes = index < len(cycles) - 1
+        through = cycle.end if closes else min(cycle.end, last_day + timedelta(days=1))
+        total = price_cycle(plan, after, through=through).total_minor
+        charged = 0 if fresh else position.charged_minor
+        energy_kwh = kwh(sum(added[index].values(), ZERO_KWH))
+        labels = tuple(v.label for v in plan.versions)
+        charges.append(CycleCharge(cycle, total - charged, energy_kwh, closes, labels))
+        position = CyclePosition(cycle.start, after, through, total)
+    return PrepaidSettlement(tuple(charges), position)
+
+
+def _energy(plans: Sequence[CyclePlan], intervals: Sequence[Interval]) -> list[dict[str, Decimal]]:
+    """Energy per cycle and component: each interval split by time over every cycle it
+    touches (one exact allocation, so the parts sum to the interval)."""
+    totals: list[dict[str, int]] = [{} for _ in plans]
+    last = len(plans) - 1
+    for interval in intervals:
+        if not interval.charges or interval.energy_kwh == 0:
+            continue
+        pieces: list[tuple[int, str, timedelta]] = []
+        for index, plan in enumerate(plans):
+            lo, hi = interval.start.at, interval.end.at
+            if index > 0:
+                lo = max(lo, local_midnight(plan.cycle.start, plan.tz))
+            if index < last:
+                hi = min(hi, local_midnight(plan.cycle.end, plan.tz))
+            if lo >= hi:
+                continue
+            for key, duration in interval_pieces(
+                plan, lo, hi, open_start=index == 0, open_end=index == last
+            ):
+                pieces.append((index, key, duration))
+        if not pieces:
+            continue
+        shares = allocate_units(
+            to_milli(interval.energy_kwh), [d // _MICROSECOND for *_, d in pieces]
+        )
+        for (index, key, _), share in zip(pieces, shares, strict=True):
+            totals[index][key] = totals[index].get(key, 0) + share
+    return [{k: from_milli(v) for k, v in t.items()} for t in totals]
