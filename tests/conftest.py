@@ -62,7 +62,7 @@ def _is_maintenance(client: Any) -> bool:
 # --- least privilege measured (tests/infra/iam_usage.py, deploy.least_privilege) ---
 
 # The tiers whose runs measure what each function calls (the functions run there for real).
-MEASURED_TIERS = ("functional", "e2e")
+MEASURED_TIERS = ("functional", "e2e", "infra")
 # Runs last, after every tier it evaluates (moved there at collection).
 LEAST_PRIVILEGE_TEST = "test_least_privilege.py::test_every_call_is_granted_and_every_grant_used"
 

@@ -80,7 +80,6 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     | _MAIL
     | {
         "dynamodb:DeleteItem",
-        "dynamodb:BatchWriteItem",
         "iot:UpdateThingShadow",
         "s3:GetObject",
         "s3:PutObject",
@@ -103,13 +102,13 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     | _MAIL
     | {"dynamodb:BatchWriteItem", "iot:UpdateThingShadow", "sqs:SendMessage"},
     "relay_confirmation": _READ | _WRITE | _MAIL | {"iot:UpdateThingShadow"},
-    "gateway_presence": _READ | _WRITE | _MAIL,
+    "gateway_presence": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL | {"sqs:SendMessage"},
     "bill_property": _READ | _WRITE | _MAIL,
     "postpaid_bills": frozenset({"dynamodb:Query", QUERY_INDEXES, "lambda:InvokeFunction"}),
-    "reconcile_balances": _READ | _WRITE | _MAIL,
-    "offline_sweep": _READ | _WRITE | _MAIL,
+    "reconcile_balances": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL,
+    "offline_sweep": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL,
     "relay_retry_sweep": _READ | _WRITE | _MAIL | {"iot:UpdateThingShadow"},
-    "cognito_custom_message": frozenset({"dynamodb:GetItem", "dynamodb:Query"}),
+    "cognito_custom_message": frozenset({"dynamodb:GetItem", "dynamodb:BatchGetItem"}),
 }
 
 # Every environment variable the function code reads (``ENV_*`` constants), classified.

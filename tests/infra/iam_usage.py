@@ -17,10 +17,15 @@ is left to write at exit. The children install the same recorder through
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
 import json
 import os
 import sys
+import textwrap
 import threading
+import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import CodeType, FrameType
@@ -37,12 +42,6 @@ REPO = Path(__file__).resolve().parents[2]
 # A caller may point a session elsewhere (two sessions at once must not share one).
 USAGE_DIR = Path(os.environ.get(USAGE_DIR_ENV) or REPO / ".local" / "iam-usage")
 USAGE_FILE = USAGE_DIR.with_name(USAGE_DIR.name + ".json")
-# Where a local stand-in runs, in process, what AWS runs as another function: without a
-# bill_property function to invoke, the billing fan-out bills each property itself
-# (``Container.billing``'s ``dispatch``); in AWS that work is bill_property's, with its role.
-LOCAL_INVOCATIONS = {
-    ("chalicelib.pipeline.billing_run", "BillingRun.bill_property"): "bill_property"
-}
 
 
 def _code_of(obj: Any) -> CodeType:
@@ -80,13 +79,50 @@ def entry_points(app: Any) -> dict[CodeType, str]:
             target = getattr(handlers, called, None)
             if callable(target) and getattr(target, "__module__", "") == handlers.__name__:
                 codes[_code_of(target)] = name
-    for (module_name, qualname), name in LOCAL_INVOCATIONS.items():
-        __import__(module_name)
-        obj: Any = sys.modules[module_name]
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-        codes[_code_of(obj)] = name
+    # The use case each handler calls (``container().presence.sweep()``), and the methods of
+    # its class that one reaches through ``self``: tests call these directly (with a clock),
+    # and in AWS only that function runs them. A method two functions reach is left out.
+    reached: dict[CodeType, set[str]] = {}
+    for handler_name in dir(handlers):
+        handler = getattr(handlers, handler_name)
+        name = codes.get(getattr(handler, "__code__", None))  # type: ignore[arg-type]
+        if name is None or getattr(handler, "__module__", "") != handlers.__name__:
+            continue
+        for code in _use_case_codes(handler):
+            reached.setdefault(code, set()).add(name)
+    for code, names in reached.items():
+        if len(names) == 1 and code not in codes:
+            codes[code] = names.pop()
     return codes
+
+
+def _use_case_codes(handler: Any) -> set[CodeType]:
+    from chalicelib.wiring.container import Container
+
+    found: set[CodeType] = set()
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(handler)))):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)):
+            continue
+        root = node.value.value
+        if not (isinstance(root, ast.Call) and getattr(root.func, "id", None) == "container"):
+            continue
+        built = Container.__dict__.get(node.value.attr)
+        if not isinstance(built, functools.cached_property):
+            continue
+        use_case = typing.get_type_hints(built.func)["return"]
+        pending, seen = [node.attr], set()
+        while pending:
+            method = getattr(use_case, pending.pop(), None)
+            if not inspect.isfunction(method) or method.__code__ in seen:
+                continue
+            seen.add(method.__code__)
+            pending += [
+                n
+                for n in method.__code__.co_names
+                if inspect.isfunction(getattr(use_case, n, None))
+            ]
+        found |= seen
+    return found
 
 
 def running_function(frame: FrameType | None, codes: dict[CodeType, str]) -> str | None:
@@ -163,10 +199,13 @@ def tier_of_test(nodeid: str) -> str:
 
 
 def loaded_app() -> Any | None:
-    """The Chalice app, if this process has imported it (the functions' processes have)."""
+    """The Chalice app, if this process has imported it (the functions' processes have;
+    ``chalice local`` turns its class into a subclass of its own)."""
+    from chalice import Chalice
+
     module = sys.modules.get("app")
     app = getattr(module, "app", None)
-    return app if type(app).__name__ == "Chalice" else None
+    return app if isinstance(app, Chalice) else None
 
 
 def imported_app() -> Any:
