@@ -4,7 +4,7 @@ code used against those its role grants (least privilege measured).
 Run: ``uv run --frozen python bench/deploy_report.py [--usage .local/iam-usage.json]``
 -> ``bench/results/deploy.json``.
 
-The uses come from a whole run of the measured tiers (functional and end to end:
+The uses come from a whole run of the measured tiers (functional, end to end, infra:
 ``tests/conftest.py`` writes ``.local/iam-usage.json`` after every session). When that file
 is missing or its run was not whole, this script runs those tiers itself (about ten
 minutes) into a directory of its own. The template is packaged afresh (``deploy.packaging``)
@@ -35,7 +35,7 @@ from deploy.packaging import package  # noqa: E402
 RESULTS = REPO / "bench" / "results"
 STAGE = "bench"
 DEFAULT_USAGE = REPO / ".local" / "iam-usage.json"
-MEASURED = ["tests/functional", "tests/e2e"]
+MEASURED = ["tests/functional", "tests/e2e", "tests/infra"]
 
 
 def _measure_afresh(work: Path) -> dict[str, Any]:

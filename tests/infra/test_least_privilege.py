@@ -5,7 +5,7 @@ its reason in ``deploy.permissions.UNMEASURED_GRANTS``).
 
 ``test_every_call_is_granted_and_every_grant_used`` is moved to the end of the session
 (tests/conftest.py). "Not granted" is checked whatever subset ran; "never used" only when
-every test of the measured tiers (functional, end to end) was collected, kept and run
+every test of the measured tiers (functional, end to end, infra) was collected, kept and run
 (``TierCoverage``): a subset exercises a fraction of the grants, and the check must give
 the same answer for the same code whichever tests were picked.
 """
@@ -157,6 +157,12 @@ def test_sms_only_a_phone_number_no_topic(resources: dict[str, Any]) -> None:
 SAMPLE_CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("dynamodb", "Query", {"TableName": "t", "IndexName": "gsi1"}),
     ("dynamodb", "GetItem", {"TableName": "t"}),
+    (
+        "dynamodb",
+        "TransactWriteItems",
+        {"TransactItems": [{"Put": {"TableName": "t"}}, {"ConditionCheck": {"TableName": "t"}}]},
+    ),
+    ("dynamodb", "BatchWriteItem", {"RequestItems": {"t": []}}),
     ("iot-data", "UpdateThingShadow", {"thingName": "pl-a-b", "shadowName": "meter-1"}),
     ("iot-data", "GetThingShadow", {"thingName": "pl-a-b", "shadowName": "meter-1"}),
     ("sqs", "SendMessage", {"QueueUrl": "https://sqs.x/123456789012/q"}),
@@ -271,3 +277,19 @@ def test_never_used_applies_only_after_the_whole_measurement(tmp_path: Path) -> 
     # WHEN everything was collected and ran  THEN it is whole
     unfinished.on_report(items[1].nodeid)
     assert unfinished.incomplete_because() == []
+
+
+def test_stack_resources_are_matched_by_type_and_run_time_names_kept() -> None:
+    from deploy.least_privilege import STACK_QUEUE, STACK_TABLE, canonical
+
+    # GIVEN the tiers' own names for the stack's table and queue  THEN they become the stack's
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/powerlet-local/index/gsi1"
+    assert (
+        canonical(table) == f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{STACK_TABLE}/index/gsi1"
+    )
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:powerlet-e2e-dead-letters"
+    assert canonical(queue) == f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{STACK_QUEUE}"
+    # and a thing, a certificate and a sender identity keep their names
+    for named in ("thing/pl-acme-gw1", "cert/abc", "identity/alerts@acme.example"):
+        arn = f"arn:aws:iot:{REGION}:{ACCOUNT_ID}:{named}"
+        assert canonical(arn) == arn
