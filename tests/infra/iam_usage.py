@@ -277,15 +277,15 @@ class TierCoverage:
     def on_report(self, nodeid: str) -> None:
         self.ran.add(nodeid)
 
-    def incomplete_because(self) -> list[str]:
-        """Empty when the whole measurement ran; else why not."""
+    def incomplete_because(self, running: str | None = None) -> list[str]:
+        """Empty when the whole measurement ran (but ``running``, the test asking); else why not."""
         reasons = []
         for tier in self.tiers:
             if self.missing_files[tier]:
                 reasons.append(f"{tier}: {len(self.missing_files[tier])} test files not collected")
             if self.deselected[tier]:
                 reasons.append(f"{tier}: {self.deselected[tier]} tests deselected")
-            not_run = self.collected[tier] - self.ran
+            not_run = self.collected[tier] - self.ran - {running}
             if not_run:
                 reasons.append(f"{tier}: {len(not_run)} tests did not run")
             if not self.collected[tier]:
