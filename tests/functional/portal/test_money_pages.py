@@ -18,6 +18,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.data import builders
+from chalicelib.pipeline.senders import thing_name_for
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.seed import ensure_thing
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.functional
 CO = "formosa"
 PROP = "zz-money"
 GATEWAY = "gw-zz-money"
-THING = "powerlet-formosa-gw-zz-money"
+THING = thing_name_for(CO, GATEWAY)  # as registration names it: the roles cover pl-* only
 IDR_UNIT = "mn-idr"
 NO_CURRENCY_UNIT = "mn-no-currency"
 TARIFF_IDR_FLAT = {

@@ -27,6 +27,7 @@ from chalicelib.data.models import LedgerEntryItem, Tenancy
 from chalicelib.data.settlement_store import Cursor
 from chalicelib.domain import EntryKind, LedgerEntry, Money, Reading, kwh, parse_tariff
 from chalicelib.pipeline.charging import component_key, local_day, month_of
+from chalicelib.pipeline.senders import thing_name_for
 from local_aws.demo_data import DEMO_PASSWORD, TARIFF_TW_FLAT, TARIFF_UK_FLAT
 from local_aws.stack import LocalStack
 
@@ -69,7 +70,7 @@ def units(services: Any) -> dict[str, str]:
             time_zone="Asia/Taipei",
             currency="TWD",
         ),
-        builders.gateway(CO, GATEWAY, "powerlet-formosa-gw-zz-moves", property_id=PROP),
+        builders.gateway(CO, GATEWAY, thing_name_for(CO, GATEWAY), property_id=PROP),
     ]
     for address, unit_id in enumerate(UNITS, start=1):
         meter_id = f"m-{unit_id}"

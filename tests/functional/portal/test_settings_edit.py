@@ -24,6 +24,7 @@ from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.domain import EntryKind, LedgerEntry, Money, parse_tariff
 from chalicelib.pipeline.errors import ControlContentionError
+from chalicelib.pipeline.senders import thing_name_for
 from chalicelib.pipeline.settler import period_index
 from chalicelib.pipeline.shadows import shadow_name
 from chalicelib.wiring import handlers
@@ -53,7 +54,7 @@ def site(services: Container) -> Bus:
     readings in the current settlement period: 0.300 kWh used and not yet settled."""
     tag = uuid.uuid4().hex[:8]
     prop, gw, meter, unit = f"set-{tag}", f"gw-set-{tag}", f"ms{tag}", f"set-u-{tag}"
-    thing = f"powerlet-{CO}-{gw}"
+    thing = thing_name_for(CO, gw)  # as registration names it: the roles cover pl-* only
     account, sub = f"a-set-{tag}", f"tenant-set-{tag}"
     opened = datetime(2026, 11, 1, tzinfo=UTC)
     services.ledger.open_account(CO, account, "TWD", opened)
