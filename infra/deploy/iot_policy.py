@@ -53,7 +53,10 @@ def gateway_policy_document() -> dict[str, Any]:
                 "Sid": "ConnectAsItsOwnThing",
                 "Effect": "Allow",
                 "Action": ["iot:Connect"],
-                "Resource": [_iot_arn(f"client/{THING}")],
+                # The nucleus's further connections are <thing>#2, #3... A thing name holds
+                # no "#", so "#*" reaches no other thing's client id (AWS's documented
+                # "<thing>*" would let pl-x_gw1 connect as pl-x_gw10).
+                "Resource": [_iot_arn(f"client/{THING}"), _iot_arn(f"client/{THING}#*")],
                 "Condition": {"Bool": {"iot:Connection.Thing.IsAttached": "true"}},
             },
             {
