@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.application.gateway_policy import policy_name
+
 from . import iot_policy
 from .iam import assume_role_policy
 
@@ -36,9 +38,19 @@ def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
                     "Status": "Active",
                 },
             },
+            # One policy per provisioned gateway, its thing name written out, with the
+            # shared statements joined in (a template creates one policy resource).
             "policy": {
                 "Type": "AWS::IoT::Policy",
-                "Properties": {"PolicyName": f"powerlet-{stage}-gateway"},
+                "Properties": {
+                    "PolicyName": {
+                        "Fn::Join": [
+                            "",
+                            [policy_name(stage, ""), {"Ref": iot_policy.THING_PARAMETER}],
+                        ]
+                    },
+                    "PolicyDocument": iot_policy.provisioned_policy_document(),
+                },
             },
         },
     }
@@ -49,7 +61,7 @@ def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
             "Type": "AWS::IoT::Policy",
             "Properties": {
                 "PolicyName": f"powerlet-{stage}-gateway",
-                "PolicyDocument": iot_policy.gateway_policy_document(),
+                "PolicyDocument": iot_policy.shared_policy_document(),
             },
         },
         "ProvisioningClaimPolicy": {
@@ -77,14 +89,15 @@ def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
         },
         "GatewayProvisioningTemplate": {
             "Type": "AWS::IoT::ProvisioningTemplate",
-            "DependsOn": ["GatewayPolicy", "GatewayThingGroup"],
+            "DependsOn": ["GatewayThingGroup"],
             "Properties": {
                 "TemplateName": f"powerlet-{stage}-gateway",
                 "Description": "A new gateway: its thing (in the gateways group), certificate "
-                "and the shared gateway policy.",
+                "and its own policy.",
                 "Enabled": True,
                 "ProvisioningRoleArn": {"Fn::GetAtt": ["ProvisioningRole", "Arn"]},
-                "TemplateBody": json.dumps(provisioning_body, sort_keys=True),
+                # Fn::Sub fills in the account, region and role alias inside the policy.
+                "TemplateBody": {_SUB: json.dumps(provisioning_body, sort_keys=True)},
             },
         },
         "GreengrassTokenExchangeRole": {

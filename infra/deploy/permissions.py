@@ -147,7 +147,7 @@ def policy_document(function_name: str, stage: str) -> dict[str, Any]:
         if cap in caps
     ]
     if C.GATEWAY_REGISTRATION in caps:
-        statements.extend(_registration_statements())
+        statements.extend(_registration_statements(stage))
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -231,8 +231,9 @@ def gateway_thing_prefix() -> str:
     return prefix
 
 
-def _registration_statements() -> list[dict[str, Any]]:
-    """The reseller API's gateway registration: a thing, its certificate and the policy."""
+def _registration_statements(stage: str) -> list[dict[str, Any]]:
+    """The reseller API's gateway registration: a thing, its certificate and its policies."""
+    from chalicelib.application.gateway_policy import policy_name
     from chalicelib.application.reseller.gateways import THING_GROUP_PREFIX
 
     things = _iot(f"thing/{gateway_thing_prefix()}*")
@@ -248,6 +249,12 @@ def _registration_statements() -> list[dict[str, Any]]:
                 "iot:AttachThingPrincipal",
             ],
             "Resource": [things, groups],
+        },
+        {
+            "Sid": "CreateEachGatewaysOwnPolicy",
+            "Effect": "Allow",
+            "Action": ["iot:CreatePolicy"],
+            "Resource": [_iot("policy/" + policy_name(stage, "") + "*")],
         },
         {
             "Sid": "AttachGatewayPolicyToItsCertificate",

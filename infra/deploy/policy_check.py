@@ -132,9 +132,13 @@ class BoundPolicy:
         thing_name: str | None,
         client_id: str | None = None,
         attached: bool = True,
+        mqtt: bool = True,
     ) -> None:
-        variables = {CLIENT_ID_KEY: client_id or thing_name or ""}
-        if thing_name is not None and attached:
+        client = client_id or thing_name or ""
+        variables = {CLIENT_ID_KEY: client}
+        # AWS resolves thing variables only over MQTT, for a client id equal to the thing
+        # name (thing-policy-variables.html): not for "<thing>#2", not over HTTPS.
+        if thing_name is not None and attached and mqtt and client == thing_name:
             variables[THING_NAME_KEY] = thing_name
         self._statements = tuple(
             _Statement(
@@ -165,7 +169,8 @@ def is_allowed(
     resource: str,
     attached: bool = True,
     client_id: str | None = None,
+    mqtt: bool = True,
 ) -> bool:
     """Would AWS IoT let the thing ``thing_name`` (connected as ``client_id``, by default its
-    own name) do ``action`` on ``resource``?"""
-    return BoundPolicy(policy, thing_name, client_id, attached).allows(action, resource)
+    own name; ``mqtt=False``: an HTTPS call) do ``action`` on ``resource``?"""
+    return BoundPolicy(policy, thing_name, client_id, attached, mqtt).allows(action, resource)

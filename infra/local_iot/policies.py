@@ -1,9 +1,10 @@
-"""The IoT policies the local device endpoint enforces: the documents the stack deploys
-(``deploy.iot_policy``), resolved for the local account and region.
+"""The IoT policies the local device endpoint enforces: the documents the stack and the
+API attach in AWS (``deploy.iot_policy``), resolved for the local account and region.
 
-Every certificate the local CA issues for a thing has the gateway policy attached, as the
-API and fleet provisioning attach it in AWS; its ``iot:Connection.Thing.IsAttached``
-condition and thing variables then decide, exactly as there.
+A certificate the local CA issues for thing ``T`` carries the stack's shared gateway
+policy and ``T``'s own policy (``chalicelib.application.gateway_policy``), as the reseller
+API attaches them at registration; ``iot:Connection.Thing.IsAttached`` then decides,
+exactly as there.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chalicelib.application.gateway_policy import gateway_policy_document
 from deploy import iot_policy
 from deploy.policy_check import Account, resolve
 
@@ -23,20 +25,25 @@ def local_account(region: str = DEFAULT_REGION) -> Account:
     return Account(region=region, account_id=LOCAL_ACCOUNT_ID)
 
 
-def deployed_gateway_policy(region: str = DEFAULT_REGION, stage: str = "local") -> dict[str, Any]:
+def shared_gateway_policy(region: str = DEFAULT_REGION, stage: str = "local") -> dict[str, Any]:
     account = local_account(region)
     refs = {
         f"{iot_policy.ROLE_ALIAS_LOGICAL_ID}.RoleAliasArn": account.iot_arn(
             f"rolealias/powerlet-{stage}-greengrass-token-exchange"
         )
     }
-    return dict(resolve(iot_policy.gateway_policy_document(), account, refs))
+    return dict(resolve(iot_policy.shared_policy_document(), account, refs))
+
+
+def own_gateway_policy(thing_name: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    account = local_account(region)
+    return gateway_policy_document(thing_name, account.partition, region, account.account_id)
 
 
 def deployed_policies(region: str = DEFAULT_REGION, stage: str = "local") -> PolicySource:
-    gateway = deployed_gateway_policy(region, stage)
+    shared = shared_gateway_policy(region, stage)
 
-    def attached_to(_identity: Identity) -> Sequence[dict[str, Any]]:
-        return [gateway]
+    def attached_to(identity: Identity) -> Sequence[dict[str, Any]]:
+        return [shared, own_gateway_policy(identity.common_name, region)]
 
     return attached_to

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from iot_helpers import Device, Recorder, free_port, recording_app
+from iot_helpers import AttachedPolicies, Device, Recorder, free_port, recording_app
 
 from local_iot import LocalIot, LocalIotSettings
-from local_iot.pki import Identity
-from local_iot.policies import deployed_gateway_policy
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +46,6 @@ def recorder() -> Recorder:
 @pytest.fixture(scope="session")
 def attempts() -> dict[str, int]:
     return {}
-
-
-class AttachedPolicies:
-    """The policies every test certificate has attached: the deployed gateway policy,
-    unless a test swaps in an edited copy (each new connection binds what is here then)."""
-
-    def __init__(self) -> None:
-        self.deployed = deployed_gateway_policy(stage="iottest")
-        self.documents: list[dict[str, Any]] = [self.deployed]
-
-    def __call__(self, _identity: Identity) -> list[dict[str, Any]]:
-        return list(self.documents)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ import paho.mqtt.client as mqtt
 from chalice import Chalice
 from paho.mqtt.enums import CallbackAPIVersion
 
-from local_iot.pki import DeviceCredentials
+from local_iot.pki import DeviceCredentials, Identity
+from local_iot.policies import deployed_policies
 
 WAIT_S = 10.0
 
@@ -153,3 +154,17 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = WAIT_S) -> None
             return
         time.sleep(0.02)
     raise AssertionError("timed out")
+
+
+class AttachedPolicies:
+    """The policies a test certificate has attached: the deployed ones (the shared gateway
+    policy and its thing's own), unless a test sets ``edit`` to change the thing's own
+    (each new connection binds what is here then)."""
+
+    def __init__(self) -> None:
+        self.deployed = deployed_policies(stage="iottest")
+        self.edit: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def __call__(self, identity: Identity) -> list[dict[str, Any]]:
+        shared, own = self.deployed(identity)
+        return [shared, self.edit(own) if self.edit else own]

@@ -3,15 +3,16 @@ every CONNECT, PUBLISH, SUBSCRIBE and delivery evaluated per client with its thi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
 import ssl
 import time
 from collections.abc import Callable
+from typing import Any
 
 import paho.mqtt.client as mqtt
-from conftest import AttachedPolicies
-from iot_helpers import WAIT_S, Device, Recorder, wait_until
+from iot_helpers import WAIT_S, AttachedPolicies, Device, Recorder, wait_until
 
 from local_iot import LocalIot
 
@@ -155,11 +156,15 @@ def test_a_message_the_policy_does_not_let_it_receive_is_not_delivered(
 def test_removing_the_publish_statement_breaks_a_gateways_normal_publish(
     gateway_factory: GatewayFactory, attached_policies: AttachedPolicies, recorder: Recorder
 ) -> None:
-    # GIVEN the deployed policy without its publish statement
-    deployed = attached_policies.deployed
-    cut = [s for s in deployed["Statement"] if s["Sid"] != "PublishOwnTelemetryShadowsAndHealth"]
-    assert len(cut) == len(deployed["Statement"]) - 1
-    attached_policies.documents = [{**deployed, "Statement": cut}]
+    # GIVEN the gateway's own policy without its publish statement
+    sid = "PublishTelemetryShadowRequestsJobsAndHealth"
+
+    def without_publish(own: dict[str, Any]) -> dict[str, Any]:
+        kept = [s for s in own["Statement"] if s["Sid"] != sid]
+        assert len(kept) == len(own["Statement"]) - 1
+        return {**own, "Statement": kept}
+
+    attached_policies.edit = without_publish
     try:
         gateway = gateway_factory("pl-own-gw7")
         # WHEN the gateway publishes its telemetry as it always does
@@ -167,11 +172,71 @@ def test_removing_the_publish_statement_breaks_a_gateways_normal_publish(
         # THEN the broker refuses it
         assert gateway.pubacks[info.mid] == NOT_AUTHORIZED
     finally:
-        attached_policies.documents = [deployed]
+        attached_policies.edit = None
     # AND with the deployed policy the same publish passes
-    again = gateway_factory("pl-own-gw7", client_id="pl-own-gw7")
+    again = gateway_factory("pl-own-gw7")
     info = again.publish(telemetry("pl-own-gw7"), b'{"whole":7}')
     assert again.pubacks[info.mid] < 0x80
     wait_until(lambda: _ingested(recorder, "pl-own-gw7", b'{"whole":7}'))
     time.sleep(0.2)
     assert not _ingested(recorder, "pl-own-gw7", b'{"cut":7}')
+
+
+def test_the_second_connection_of_a_nucleus_may_connect_and_publish(
+    gateway_factory: GatewayFactory, recorder: Recorder
+) -> None:
+    # GIVEN the gateway's certificate on a second connection, as the nucleus names it
+    second = gateway_factory("pl-own-gw8", client_id="pl-own-gw8#2")
+    assert not second.connack.is_failure
+    # WHEN it publishes telemetry and subscribes to a meter's shadow answers
+    info = second.publish(telemetry("pl-own-gw8"), b'{"second":8}')
+    second.subscribe(f"{shadow('pl-own-gw8', 'meter-m8')}/update/delta")
+    # THEN both pass: the policy names the thing, no variable needs the client id to match
+    assert second.pubacks[info.mid] < 0x80 and second.subacks == [[1]]
+    wait_until(lambda: _ingested(recorder, "pl-own-gw8", b'{"second":8}'))
+    # AND another thing's name with a suffix is no connection of it
+    other = gateway_factory("pl-own-gw8", client_id="pl-own-gw80")
+    assert other.connack.value == NOT_AUTHORIZED
+
+
+def test_the_gateway_transport_stays_down_when_its_subscriptions_are_refused(
+    local_iot: LocalIot, attached_policies: AttachedPolicies
+) -> None:
+    """The component's own MQTT transport against the device endpoint: a policy that lacks
+    the subscribe statement keeps it down (and says why), the deployed one brings it up."""
+    from meter_gateway.config import MqttConfig
+    from meter_gateway.transport.mqtt import MqttTransport
+
+    assert local_iot.ca is not None
+    creds = local_iot.ca.issue("pl-own-gw9")
+    settings = MqttConfig(
+        host="localhost",
+        port=local_iot.mqtt_port,
+        tls=True,
+        cert_path=str(creds.cert_path),
+        key_path=str(creds.key_path),
+        ca_path=str(creds.ca_path),
+    )
+
+    async def link_state() -> tuple[int, bool]:
+        transport = MqttTransport(settings, "pl-own-gw9")
+        await transport.start()
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline and not transport.connections:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # the SUBACK is in by now either way
+        state = (transport.connections, transport.connected)
+        await transport.stop()
+        return state
+
+    def without_subscribe(own: dict[str, Any]) -> dict[str, Any]:
+        kept = [s for s in own["Statement"] if s["Sid"] != "SubscribeShadowAnswersAndJobs"]
+        return {**own, "Statement": kept}
+
+    attached_policies.edit = without_subscribe
+    try:
+        connections, up = asyncio.run(link_state())
+    finally:
+        attached_policies.edit = None
+    assert connections >= 1 and not up
+    assert asyncio.run(link_state())[1]

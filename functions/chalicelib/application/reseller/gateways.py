@@ -1,7 +1,8 @@
 """Gateways and meters a reseller registers for a company.
 
 A gateway is claimed in the table first (conditional put), then made an IoT
-thing with its own certificate, the fleet policy and the company's thing
+thing with its own certificate, the stack's shared gateway policy and its own policy
+(its thing name written out: application/gateway_policy.py) and the company's thing
 group; if IoT fails the claim is removed, so a retry starts clean. The answer
 carries the certificate and private key (shown once: the private key is never
 stored) and the component deployment settings for its bus.
@@ -9,6 +10,7 @@ stored) and the component deployment settings for its bus.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +25,7 @@ from ...data.usage_store import UsageCounters
 from ...domain import parse_tariff
 from ...domain.errors import DomainError
 from ...pipeline.senders import thing_name_for  # the MQTT client id ingest checks
+from ..gateway_policy import gateway_policy_document, policy_name
 from .config import GATEWAY_COMPONENT, ResellerSettings
 from .errors import GatewayExistsError, MeterConflictError
 from .requests import (
@@ -97,9 +100,10 @@ class GatewayRegistry:
         thing = self._iot.create_thing(thingName=thing_name)
         self._iot.add_thing_to_thing_group(thingGroupName=group, thingName=thing_name)
         cert = self._iot.create_keys_and_certificate(setAsActive=True)
-        self._iot.attach_policy(
-            policyName=self._settings.gateway_policy_name, target=cert["certificateArn"]
-        )
+        own_policy = self._ensure_own_policy(thing_name, cert["certificateArn"])
+        policies = [self._settings.gateway_policy_name, own_policy]
+        for policy in policies:
+            self._iot.attach_policy(policyName=policy, target=cert["certificateArn"])
         self._iot.attach_thing_principal(thingName=thing_name, principal=cert["certificateArn"])
         endpoint = self._iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
         return {
@@ -111,8 +115,22 @@ class GatewayRegistry:
             "certificate_pem": cert["certificatePem"],
             "private_key": cert["keyPair"]["PrivateKey"],
             "iot_endpoint": endpoint,
-            "policy": self._settings.gateway_policy_name,
+            "policy": own_policy,
+            "policies": policies,
         }
+
+    def _ensure_own_policy(self, thing_name: str, certificate_arn: str) -> str:
+        """The gateway's own policy (its thing name written out); kept if a retried
+        registration already made it (the document depends on the name and account only)."""
+        partition, region, account_id = _arn_parts(certificate_arn)
+        name = policy_name(self._settings.stage, thing_name)
+        document = gateway_policy_document(thing_name, partition, region, account_id)
+        try:
+            self._iot.create_policy(policyName=name, policyDocument=json.dumps(document))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+        return name
 
     def register_meters(
         self, company: Company, gateway_id: str, req: RegisterMetersRequest, now: datetime
@@ -173,6 +191,14 @@ class GatewayRegistry:
         gateway = self._catalogue.get_gateway(company_id, gateway_id)
         meters = list(self._catalogue.list_meters_of_gateway(company_id, gateway_id))
         return deployment_settings(gateway, meters)
+
+
+def _arn_parts(arn: str) -> tuple[str, str, str]:
+    """Partition, region and account of an IoT ARN (``arn:aws:iot:<region>:<account>:...``)."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] != "iot":
+        raise ValueError(f"not an IoT ARN: {arn!r}")
+    return parts[1], parts[3], parts[4]
 
 
 def _default_relay(profile: str, address: int) -> dict[str, Any] | None:
