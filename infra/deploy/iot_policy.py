@@ -18,15 +18,17 @@ import json
 from typing import Any
 
 from chalicelib.application.gateway_policy import gateway_policy_document
+from chalicelib.pipeline.provisioning import COMPANY_PARAMETER, GATEWAY_PARAMETER
+from chalicelib.pipeline.senders import thing_name_for
 
 COMPONENT_NAME = "com.powerlet.MeterGateway"
 ROLE_ALIAS_LOGICAL_ID = "GreengrassTokenExchangeRoleAlias"
 PROVISIONING_TEMPLATE_LOGICAL_ID = "GatewayProvisioningTemplate"
-THING_PARAMETER = "ThingName"
 # CloudFormation's values, as Fn::Sub writes them.
 _PARTITION, _REGION, _ACCOUNT = "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}"
 _ROLE_ALIAS_ARN = "${" + ROLE_ALIAS_LOGICAL_ID + ".RoleAliasArn}"
 _THING_MARK = "@@thing@@"  # never in a policy: "@" is outside thing names and topics we use
+_COMPANY_MARK, _GATEWAY_MARK = "@@company@@", "@@gateway@@"
 
 # Actions whose only accepted resource is "*" (checked by tests/infra).
 UNSCOPED_GATEWAY_ACTIONS = frozenset(
@@ -81,15 +83,25 @@ def shared_policy_document() -> dict[str, Any]:
 def provisioned_policy_document() -> dict[str, Any]:
     """The policy document of the provisioning template's policy resource: the gateway's own
     statements for the thing being provisioned and the shared ones, as one string joined by
-    the provisioning service around ``{"Ref": "ThingName"}``. Its ``${AWS::...}`` and the
+    the provisioning service around the thing name it derives (``provisioned_thing_name``). Its ``${AWS::...}`` and the
     role alias ARN are left for the stack's Fn::Sub over the whole template body."""
     own = gateway_policy_document(_THING_MARK, _PARTITION, _REGION, _ACCOUNT)
     document = {**own, "Statement": own["Statement"] + _shared_statements()}
     pieces = json.dumps(document, sort_keys=True).split(_THING_MARK)
+    thing = provisioned_thing_name()["Fn::Join"][1]
     joined: list[Any] = [pieces[0]]
     for piece in pieces[1:]:
-        joined += [{"Ref": THING_PARAMETER}, piece]
+        joined += [*thing, piece]
     return {"Fn::Join": ["", joined]}
+
+
+def provisioned_thing_name() -> dict[str, Any]:
+    """``thing_name_for(CompanyId, GatewayId)`` as the provisioning template computes it."""
+    text = thing_name_for(_COMPANY_MARK, _GATEWAY_MARK)
+    head, rest = text.split(_COMPANY_MARK)
+    middle, tail = rest.split(_GATEWAY_MARK)
+    parts: list[Any] = [head, {"Ref": COMPANY_PARAMETER}, middle, {"Ref": GATEWAY_PARAMETER}]
+    return {"Fn::Join": ["", [p for p in [*parts, tail] if p != ""]]}
 
 
 def provisioning_claim_policy_document() -> dict[str, Any]:

@@ -58,6 +58,8 @@ FUNCTION_CAPABILITIES: dict[str, frozenset[Capability]] = {
     # Cognito's Custom Message trigger: reads the company's brand for invitations
     # and password-reset e-mails; Cognito itself sends them.
     "cognito_custom_message": frozenset({C.TABLE_READ}),
+    # Fleet provisioning's pre-provisioning hook: one conditional UpdateItem per claim.
+    "provisioning_hook": _TABLE,
 }
 
 # Every environment variable the function code reads (``ENV_*`` constants), classified.
@@ -244,6 +246,7 @@ def _registration_statements(stage: str) -> list[dict[str, Any]]:
             "Effect": "Allow",
             "Action": [
                 "iot:CreateThing",
+                "iot:DescribeThing",
                 "iot:CreateThingGroup",
                 "iot:AddThingToThingGroup",
                 "iot:AttachThingPrincipal",

@@ -18,6 +18,7 @@ from chalicelib.application.gateway_policy import (
     gateway_policy_document,
     subscriptions_of,
 )
+from chalicelib.pipeline.senders import owner_of_thing
 from deploy.iot_policy import UNSCOPED_GATEWAY_ACTIONS
 from deploy.policy_check import Account, is_allowed, resolve
 
@@ -47,7 +48,12 @@ def provisioned(resources: dict[str, Any], thing: str) -> Policy:
         )
     )
     document = body["Resources"]["policy"]["Properties"]["PolicyDocument"]
-    return dict(json.loads(resolve(document, ACCOUNT, {"ThingName": thing})))
+    owner = owner_of_thing(thing)
+    assert owner is not None, thing
+    refs = {"CompanyId": owner[0], "GatewayId": owner[1]}
+    # the template names the thing from the ids the hook checked, as the API does
+    assert resolve(body["Resources"]["thing"]["Properties"]["ThingName"], ACCOUNT, refs) == thing
+    return dict(json.loads(resolve(document, ACCOUNT, refs)))
 
 
 @pytest.fixture(scope="module", params=["registered", "provisioned"])
@@ -287,3 +293,20 @@ class TestTheEvaluator:
         }
         with pytest.raises(ValueError, match="condition"):
             is_allowed(condition, "t", "a", "r")
+
+
+def test_the_template_takes_no_thing_name_and_calls_the_hook(resources: dict[str, Any]) -> None:
+    template = resources["GatewayProvisioningTemplate"]["Properties"]
+    body = json.loads(resolve(template["TemplateBody"], ACCOUNT, REFS))
+    # a claim names its company, gateway and token; never the thing
+    assert set(body["Parameters"]) == {
+        "CompanyId",
+        "GatewayId",
+        "ProvisioningToken",
+        "AWS::IoT::Certificate::Id",
+    }
+    assert template["PreProvisioningHook"]["TargetArn"] == {
+        "Fn::GetAtt": ["ProvisioningHook", "Arn"]
+    }
+    permission = resources["ProvisioningHookProvisioningPermission"]["Properties"]
+    assert permission["Principal"] == "iot.amazonaws.com"

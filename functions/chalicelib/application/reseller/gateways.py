@@ -19,15 +19,22 @@ from botocore.exceptions import ClientError
 
 from ...data import builders
 from ...data.catalogue import Catalogue
-from ...data.errors import ConditionFailedError
+from ...data.errors import ConditionFailedError, NotFoundError
 from ...data.models import Company, Gateway, Meter, PowerletItem
 from ...data.usage_store import UsageCounters
 from ...domain import parse_tariff
 from ...domain.errors import DomainError
-from ...pipeline.senders import thing_name_for  # the MQTT client id ingest checks
+from ...pipeline.provisioning import (
+    COMPANY_PARAMETER,
+    GATEWAY_PARAMETER,
+    TOKEN_PARAMETER,
+    new_token,
+    token_sha256,
+)
+from ...pipeline.senders import owner_of_thing, thing_name_for  # the client id ingest checks
 from ..gateway_policy import gateway_policy_document, policy_name
 from .config import GATEWAY_COMPONENT, ResellerSettings
-from .errors import GatewayExistsError, MeterConflictError
+from .errors import GatewayExistsError, MeterConflictError, ThingNameTakenError
 from .requests import (
     MAX_METERS_PER_BUS,
     RegisterGatewayRequest,
@@ -67,19 +74,25 @@ class GatewayRegistry:
         )
         if not self._catalogue.create_if_absent(prop_item):
             self._catalogue.get_property(company_id, prop.property_id)  # existing: reuse it
+        self._check_thing_is_free(company_id, req.gateway_id, thing_name)
+        token = new_token() if req.provisioning == "fleet" else None
         gateway = builders.gateway(
             company_id,
             req.gateway_id,
             thing_name,
             property_id=prop.property_id,
             serial=req.bus.model_dump(mode="json"),
+            provisioning_token_sha256=token_sha256(token) if token else None,
         )
         try:
             self._catalogue.create(gateway)
         except ConditionFailedError as exc:
             raise GatewayExistsError("the company already has this gateway") from exc
         try:
-            identity = self._provision_thing(company_id, thing_name)
+            if token is None:
+                identity = self._provision_thing(company_id, req.gateway_id, thing_name)
+            else:
+                identity = self._fleet_claim(company_id, req.gateway_id, thing_name, token)
         except Exception:
             self._catalogue.remove(gateway)
             raise
@@ -90,14 +103,63 @@ class GatewayRegistry:
             "deployment": deployment_settings(gateway, []),
         }
 
-    def _provision_thing(self, company_id: str, thing_name: str) -> dict[str, Any]:
+    def _check_thing_is_free(self, company_id: str, gateway_id: str, thing_name: str) -> None:
+        """The registry check: the name is this gateway's by construction (an id holds no
+        separator), and no other gateway's item and no IoT thing of another owner has it."""
+        if owner_of_thing(thing_name) != (company_id, gateway_id):
+            raise ThingNameTakenError(f"{thing_name!r} does not name this gateway alone")
+        try:
+            holder = self._catalogue.find_gateway_by_thing(thing_name)
+        except NotFoundError:
+            holder = None
+        if holder is not None and (holder.company_id, holder.gateway_id) != (
+            company_id,
+            gateway_id,
+        ):
+            raise ThingNameTakenError(f"{thing_name!r} is another gateway's thing")
+        try:
+            thing = self._iot.describe_thing(thingName=thing_name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            return
+        owner = thing.get("attributes") or {}
+        if (owner.get("company_id"), owner.get("gateway_id")) != (company_id, gateway_id):
+            raise ThingNameTakenError(f"the IoT thing {thing_name!r} belongs to someone else")
+
+    def _ensure_group(self, company_id: str) -> str:
         group = f"{THING_GROUP_PREFIX}{company_id}"
         try:
             self._iot.create_thing_group(thingGroupName=group)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
                 raise
-        thing = self._iot.create_thing(thingName=thing_name)
+        return group
+
+    def _fleet_claim(
+        self, company_id: str, gateway_id: str, thing_name: str, token: str
+    ) -> dict[str, Any]:
+        """What the device image needs: the template and its parameters (the token is
+        shown once; the table keeps its hash). The template makes the thing."""
+        return {
+            "thing_name": thing_name,
+            "thing_group": self._ensure_group(company_id),
+            "provisioning": {
+                "template": f"powerlet-{self._settings.stage}-gateway",
+                "parameters": {
+                    COMPANY_PARAMETER: company_id,
+                    GATEWAY_PARAMETER: gateway_id,
+                    TOKEN_PARAMETER: token,
+                },
+            },
+        }
+
+    def _provision_thing(self, company_id: str, gateway_id: str, thing_name: str) -> dict[str, Any]:
+        group = self._ensure_group(company_id)
+        thing = self._iot.create_thing(
+            thingName=thing_name,
+            attributePayload={"attributes": {"company_id": company_id, "gateway_id": gateway_id}},
+        )
         self._iot.add_thing_to_thing_group(thingGroupName=group, thingName=thing_name)
         cert = self._iot.create_keys_and_certificate(setAsActive=True)
         own_policy = self._ensure_own_policy(thing_name, cert["certificateArn"])
