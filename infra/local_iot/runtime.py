@@ -19,7 +19,6 @@ from .errors import LocalIotError
 from .handlers import HandlerRegistry
 from .mqtt_link import MqttLink
 from .pki import LocalCa
-from .policies import deployed_policies
 from .policy_gate import PolicyGate, PolicySource
 from .presence import PresenceTracker
 from .publishers import PublisherLedger
@@ -53,7 +52,13 @@ class LocalIot:
         self.settings = settings
         self._app = app
         self._sqs = sqs_client
-        self._policies = policies or deployed_policies(settings.region, settings.stage)
+        if policies is None:
+            # Here, not at import: the documents come from the functions' code
+            # (chalicelib), which `python -m local_iot shadows` does not need.
+            from .policies import deployed_policies
+
+            policies = deployed_policies(settings.region, settings.stage)
+        self._policies = policies
         self.ca: LocalCa | None = None
         self.gate: PolicyGate | None = None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
