@@ -181,6 +181,9 @@ def test_end_to_end_onboarding(
             "relay": {"address": 100, "profile": "relay_module", "channel": 1},
         },
     ]
+    # ... and ShadowManager's sync of exactly their shadows
+    sync = body(meters)["deployment"]["shadow_manager"]["configuration"]["synchronize"]
+    assert sync["coreThing"]["namedShadows"] == ["meter-acme-m1", "meter-acme-m2"]
     again = api.call("GET", f"/v1/reseller/companies/{co}/gateways/gw-1/deployment")
     assert body(again) == body(meters)["deployment"]
     # AND the month's usage counts two active meters

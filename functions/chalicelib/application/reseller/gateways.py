@@ -32,6 +32,7 @@ from ...pipeline.provisioning import (
     token_sha256,
 )
 from ...pipeline.senders import owner_of_thing, thing_name_for  # the client id ingest checks
+from ...pipeline.shadows import shadow_name
 from ..gateway_policy import gateway_policy_document, policy_name
 from .config import GATEWAY_COMPONENT, ResellerSettings
 from .errors import GatewayExistsError, MeterConflictError, ThingNameTakenError
@@ -42,6 +43,7 @@ from .requests import (
 )
 
 THING_GROUP_PREFIX = "powerlet-company-"
+SHADOW_MANAGER_COMPONENT = "aws.greengrass.ShadowManager"
 
 
 @dataclass(frozen=True)
@@ -306,4 +308,17 @@ def deployment_settings(gateway: Gateway, meters: list[Meter]) -> dict[str, Any]
         "component": GATEWAY_COMPONENT,
         "thing_name": gateway.thing_name,
         "configuration": {"bus": bus, "meters": rows},
+        # ShadowManager must sync exactly these shadows with the cloud (the classic one
+        # it syncs by default); the gateway's policy grants that and no more.
+        "shadow_manager": {
+            "component": SHADOW_MANAGER_COMPONENT,
+            "configuration": {
+                "synchronize": {
+                    "coreThing": {
+                        "classic": True,
+                        "namedShadows": [shadow_name(str(row["meter_id"])) for row in rows],
+                    }
+                }
+            },
+        },
     }
