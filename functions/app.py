@@ -85,6 +85,13 @@ def gateway_presence(event: dict[str, Any], context: Any) -> Any:
     return handlers.gateway_presence(event)
 
 
+# Fleet provisioning's pre-provisioning hook: admits a device only as a registered,
+# not yet provisioned gateway holding its one-time token (pipeline/provisioning.py).
+@app.lambda_function(name="provisioning_hook")
+def provisioning_hook(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handlers.provisioning_hook(event)
+
+
 @app.lambda_function(name="bill_property")
 def bill_property(event: dict[str, Any], context: Any) -> Any:
     return handlers.bill_property(event)

@@ -6,28 +6,56 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.application.gateway_policy import policy_name
+from chalicelib.application.reseller.gateways import THING_GROUP_PREFIX
+from chalicelib.pipeline.provisioning import (
+    COMPANY_PARAMETER,
+    GATEWAY_PARAMETER,
+    TOKEN_PARAMETER,
+)
+
 from . import iot_policy
 from .iam import assume_role_policy
+from .inventory import logical_id_for
 
 # build.py writes this as the bucket; the template substitutes the ArtifactBucket parameter.
 ARTIFACT_BUCKET_PLACEHOLDER = "powerlet-artifact-bucket-placeholder"
 TOKEN_CREDENTIAL_DURATION_S = 3600
+HOOK_LOGICAL_ID = logical_id_for("provisioning_hook")
 _SUB = "Fn::Sub"
 
 
 def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
     """IoT policies, fleet provisioning and the Greengrass component version."""
     group = f"powerlet-{stage}-gateways"
+    thing = iot_policy.provisioned_thing_name()
     provisioning_body = {
+        # No ThingName parameter: the thing is named from the company and gateway ids the
+        # hook has checked, so an admitted claim cannot name another gateway's thing.
         "Parameters": {
-            "ThingName": {"Type": "String"},
+            COMPANY_PARAMETER: {"Type": "String"},
+            GATEWAY_PARAMETER: {"Type": "String"},
+            TOKEN_PARAMETER: {"Type": "String"},  # read by the hook only
             "AWS::IoT::Certificate::Id": {"Type": "String"},
         },
         "Resources": {
             "thing": {
                 "Type": "AWS::IoT::Thing",
-                "Properties": {"ThingName": {"Ref": "ThingName"}, "ThingGroups": [group]},
-                "OverrideSettings": {"ThingGroups": "MERGE"},
+                "Properties": {
+                    "ThingName": thing,
+                    "AttributePayload": {
+                        "company_id": {"Ref": COMPANY_PARAMETER},
+                        "gateway_id": {"Ref": GATEWAY_PARAMETER},
+                    },
+                    "ThingGroups": [
+                        group,
+                        {"Fn::Join": ["", [THING_GROUP_PREFIX, {"Ref": COMPANY_PARAMETER}]]},
+                    ],
+                },
+                "OverrideSettings": {
+                    "AttributePayload": "REPLACE",
+                    "ThingGroups": "MERGE",
+                },
             },
             "certificate": {
                 "Type": "AWS::IoT::Certificate",
@@ -36,9 +64,14 @@ def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
                     "Status": "Active",
                 },
             },
+            # One policy per provisioned gateway, its thing name written out, with the
+            # shared statements joined in (a template creates one policy resource).
             "policy": {
                 "Type": "AWS::IoT::Policy",
-                "Properties": {"PolicyName": f"powerlet-{stage}-gateway"},
+                "Properties": {
+                    "PolicyName": {"Fn::Join": ["", [policy_name(stage, ""), thing]]},
+                    "PolicyDocument": iot_policy.provisioned_policy_document(),
+                },
             },
         },
     }
@@ -49,7 +82,7 @@ def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
             "Type": "AWS::IoT::Policy",
             "Properties": {
                 "PolicyName": f"powerlet-{stage}-gateway",
-                "PolicyDocument": iot_policy.gateway_policy_document(),
+                "PolicyDocument": iot_policy.shared_policy_document(),
             },
         },
         "ProvisioningClaimPolicy": {
@@ -77,14 +110,34 @@ def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
         },
         "GatewayProvisioningTemplate": {
             "Type": "AWS::IoT::ProvisioningTemplate",
-            "DependsOn": ["GatewayPolicy", "GatewayThingGroup"],
+            "DependsOn": ["GatewayThingGroup"],
             "Properties": {
                 "TemplateName": f"powerlet-{stage}-gateway",
                 "Description": "A new gateway: its thing (in the gateways group), certificate "
-                "and the shared gateway policy.",
+                "and its own policy.",
                 "Enabled": True,
                 "ProvisioningRoleArn": {"Fn::GetAtt": ["ProvisioningRole", "Arn"]},
-                "TemplateBody": json.dumps(provisioning_body, sort_keys=True),
+                # Admits a claim only for a registered, unprovisioned gateway of the
+                # company it names, holding that gateway's one-time token.
+                "PreProvisioningHook": {
+                    "TargetArn": {"Fn::GetAtt": [HOOK_LOGICAL_ID, "Arn"]},
+                    "PayloadVersion": "2020-04-01",
+                },
+                # Fn::Sub fills in the account, region and role alias inside the policy.
+                "TemplateBody": {_SUB: json.dumps(provisioning_body, sort_keys=True)},
+            },
+        },
+        f"{HOOK_LOGICAL_ID}ProvisioningPermission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Ref": HOOK_LOGICAL_ID},
+                "Action": "lambda:InvokeFunction",
+                "Principal": "iot.amazonaws.com",
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+                "SourceArn": {
+                    _SUB: "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:"
+                    f"provisioningtemplate/powerlet-{stage}-gateway"
+                },
             },
         },
         "GreengrassTokenExchangeRole": {

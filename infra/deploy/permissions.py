@@ -61,6 +61,8 @@ FUNCTION_CAPABILITIES: dict[str, frozenset[Capability]] = {
     # Cognito's Custom Message trigger: reads the company's brand for invitations
     # and password-reset e-mails; Cognito itself sends them.
     "cognito_custom_message": frozenset({C.TABLE_READ}),
+    # Fleet provisioning's pre-provisioning hook: one conditional UpdateItem per claim.
+    "provisioning_hook": _TABLE,
 }
 
 # dynamodb:Query on the table's indexes (gsi1, gsi2) rather than on the table itself:
@@ -88,6 +90,8 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         "cognito-idp:AdminGetUser",
         "cognito-idp:AdminDeleteUser",
         "iot:CreateThing",
+        "iot:DescribeThing",
+        "iot:CreatePolicy",
         "iot:CreateThingGroup",
         "iot:AddThingToThingGroup",
         "iot:CreateKeysAndCertificate",
@@ -109,6 +113,7 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "offline_sweep": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL,
     "relay_retry_sweep": _READ | _WRITE | _MAIL | {"iot:UpdateThingShadow"},
     "cognito_custom_message": frozenset({"dynamodb:GetItem", "dynamodb:BatchGetItem"}),
+    "provisioning_hook": frozenset({"dynamodb:UpdateItem"}),
 }
 
 # Every environment variable the function code reads (``ENV_*`` constants), classified.
@@ -195,7 +200,7 @@ def policy_document(function_name: str, stage: str) -> dict[str, Any]:
         }
     ]
     placed: set[str] = set()
-    for grant in _grants():
+    for grant in _grants(stage):
         if grant.capability not in caps:
             continue
         if grant.named is not None:
@@ -248,7 +253,8 @@ class _Grant:
     named: str | None = None
 
 
-def _grants() -> list[_Grant]:
+def _grants(stage: str) -> list[_Grant]:
+    from chalicelib.application.gateway_policy import policy_name
     from chalicelib.application.reseller.gateways import THING_GROUP_PREFIX
 
     table_arn = {"Fn::GetAtt": ["PowerletTable", "Arn"]}
@@ -339,8 +345,15 @@ def _grants() -> list[_Grant]:
         _Grant(
             C.GATEWAY_REGISTRATION,
             "GatewayThings",
-            ("iot:CreateThing", "iot:AddThingToThingGroup"),
+            ("iot:CreateThing", "iot:DescribeThing", "iot:AddThingToThingGroup"),
             things,
+        ),
+        # Each gateway's own policy (its thing name written out: docs/deploy.md).
+        _Grant(
+            C.GATEWAY_REGISTRATION,
+            "CreateEachGatewaysOwnPolicy",
+            ("iot:CreatePolicy",),
+            [_iot("policy/" + policy_name(stage, "") + "*")],
         ),
         _Grant(
             C.GATEWAY_REGISTRATION,

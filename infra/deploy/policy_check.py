@@ -1,7 +1,8 @@
 """A small evaluator of AWS IoT policies, for checking the gateway policy offline.
 
 It resolves the template's intrinsic functions for one account and region,
-substitutes the thing policy variables of the connecting thing, and matches
+substitutes the policy variables of the connecting thing and client
+(``iot:Connection.Thing.ThingName``, ``iot:ClientId``; any other is refused), and matches
 resources the way AWS IoT does: ``*`` matches any characters and ``?`` one;
 MQTT wildcards (``+``, ``#``) in a requested topic filter are plain characters,
 so a gateway asking for ``$aws/things/+/...`` gets no other gateway's shadows.
@@ -14,7 +15,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-THING_VARIABLE = "${iot:Connection.Thing.ThingName}"
+THING_NAME_KEY = "iot:Connection.Thing.ThingName"
+CLIENT_ID_KEY = "iot:ClientId"
+KNOWN_VARIABLES = frozenset({THING_NAME_KEY, CLIENT_ID_KEY})
+THING_VARIABLE = "${" + THING_NAME_KEY + "}"
+# IoT policy variables in a resource or action: ${name}.
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]+)\}")
 
 
@@ -64,19 +70,31 @@ def resolve(value: Any, account: Account, refs: dict[str, str] | None = None) ->
     return {k: resolve(v, account, refs) for k, v in value.items()}
 
 
-def _pattern(resource: str, thing_name: str) -> re.Pattern[str]:
-    parts = resource.split(THING_VARIABLE)
+def _pattern(resource: str, variables: dict[str, str]) -> re.Pattern[str] | None:
+    """The resource as a regex; None when it holds a variable this connection leaves
+    unresolved (a thing variable without an attached thing): such a resource matches nothing."""
     out = []
-    for index, part in enumerate(parts):
-        out.append("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in part))
-        if index < len(parts) - 1:
+    for index, part in enumerate(_VARIABLE.split(resource)):
+        if index % 2:  # a policy variable's name
+            if part not in KNOWN_VARIABLES:
+                raise ValueError(f"the evaluator does not know policy variable ${{{part}}}")
+            if part not in variables:
+                return None
             # A substituted value is literal: its own characters are never wildcards.
-            out.append(re.escape(thing_name))
+            out.append(re.escape(variables[part]))
+        else:
+            out.append(
+                "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in part)
+            )
     return re.compile("".join(out), re.DOTALL)
 
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def _patterns(value: Any, variables: dict[str, str]) -> tuple[re.Pattern[str], ...]:
+    return tuple(p for p in (_pattern(v, variables) for v in _as_list(value)) if p is not None)
 
 
 def _conditions_hold(condition: dict[str, Any] | None, attached: bool) -> bool:
@@ -92,24 +110,67 @@ def _conditions_hold(condition: dict[str, Any] | None, attached: bool) -> bool:
     return True
 
 
-def _matches(statement: dict[str, Any], action: str, resource: str, thing: str) -> bool:
-    actions = _as_list(statement["Action"])
-    if not any(_pattern(a, thing).fullmatch(action) for a in actions):
-        return False
-    return any(_pattern(r, thing).fullmatch(resource) for r in _as_list(statement["Resource"]))
+@dataclass(frozen=True)
+class _Statement:
+    deny: bool
+    actions: tuple[re.Pattern[str], ...]
+    resources: tuple[re.Pattern[str], ...]
+
+    def matches(self, action: str, resource: str) -> bool:
+        return any(a.fullmatch(action) for a in self.actions) and any(
+            r.fullmatch(resource) for r in self.resources
+        )
+
+
+class BoundPolicy:
+    """A policy with the policy variables of one connection bound and its patterns compiled:
+    built once per MQTT connection, asked once per packet (the local broker's gate)."""
+
+    def __init__(
+        self,
+        policy: dict[str, Any],
+        thing_name: str | None,
+        client_id: str | None = None,
+        attached: bool = True,
+        mqtt: bool = True,
+    ) -> None:
+        client = client_id or thing_name or ""
+        variables = {CLIENT_ID_KEY: client}
+        # AWS resolves thing variables only over MQTT, for a client id equal to the thing
+        # name (thing-policy-variables.html): not for "<thing>#2", not over HTTPS.
+        if thing_name is not None and attached and mqtt and client == thing_name:
+            variables[THING_NAME_KEY] = thing_name
+        self._statements = tuple(
+            _Statement(
+                deny=statement["Effect"] == "Deny",
+                actions=_patterns(statement["Action"], variables),
+                resources=_patterns(statement["Resource"], variables),
+            )
+            for statement in policy["Statement"]
+            # A statement whose condition fails is as if absent, for Allow and Deny alike.
+            if _conditions_hold(statement.get("Condition"), attached)
+        )
+
+    def allows(self, action: str, resource: str) -> bool:
+        """Explicit Deny wins; otherwise one matching Allow is needed."""
+        allowed = False
+        for statement in self._statements:
+            if statement.matches(action, resource):
+                if statement.deny:
+                    return False
+                allowed = True
+        return allowed
 
 
 def is_allowed(
-    policy: dict[str, Any], thing_name: str, action: str, resource: str, attached: bool = True
+    policy: dict[str, Any],
+    thing_name: str,
+    action: str,
+    resource: str,
+    attached: bool = True,
+    client_id: str | None = None,
+    mqtt: bool = True,
 ) -> bool:
-    """Would AWS IoT let the thing ``thing_name`` (its client id) do ``action`` on ``resource``?"""
-    allowed = False
-    for statement in policy["Statement"]:
-        if not _matches(statement, action, resource, thing_name):
-            continue
-        if not _conditions_hold(statement.get("Condition"), attached):
-            continue
-        if statement["Effect"] == "Deny":
-            return False
-        allowed = True
-    return allowed
+    """Would AWS IoT let the thing ``thing_name`` (connected as ``client_id``, by default its
+    own name; ``mqtt=False``: an HTTPS call) do ``action`` on ``resource``?"""
+    return BoundPolicy(policy, thing_name, client_id, attached, mqtt).allows(action, resource)

@@ -161,19 +161,19 @@ GATEWAYS: list[dict[str, Any]] = [
     {
         "company_id": "formosa",
         "gateway_id": "gw-tpe-1",
-        "thing_name": "pl-formosa-gw-tpe-1",
+        "thing_name": "pl-formosa_gw-tpe-1",
         "property_id": "tpe-daan",
     },
     {
         "company_id": "formosa",
         "gateway_id": "gw-khh-1",
-        "thing_name": "pl-formosa-gw-khh-1",
+        "thing_name": "pl-formosa_gw-khh-1",
         "property_id": "khh-yancheng",
     },
     {
         "company_id": "thames",
         "gateway_id": "gw-ldn-1",
-        "thing_name": "pl-thames-gw-ldn-1",
+        "thing_name": "pl-thames_gw-ldn-1",
         "property_id": "ldn-camden",
     },
 ]

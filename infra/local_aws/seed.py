@@ -197,42 +197,17 @@ def seed_demo(
 BRANDS_DIR = Path(__file__).resolve().parents[2] / "branding" / "brands"
 
 
-def gateway_policy_document() -> str:
-    """Local stand-in only: the deployable policy belongs to the infra stack."""
-    thing = "${iot:Connection.Thing.ThingName}"
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": "iot:Connect",
-                    "Resource": f"arn:aws:iot:*:*:client/{thing}",
-                },
-                {
-                    "Effect": "Allow",
-                    "Action": ["iot:Publish", "iot:Receive"],
-                    "Resource": [
-                        f"arn:aws:iot:*:*:topic/powerlet/gw/{thing}/*",
-                        f"arn:aws:iot:*:*:topic/$aws/things/{thing}/shadow/*",
-                    ],
-                },
-                {
-                    "Effect": "Allow",
-                    "Action": "iot:Subscribe",
-                    "Resource": [
-                        f"arn:aws:iot:*:*:topicfilter/powerlet/gw/{thing}/*",
-                        f"arn:aws:iot:*:*:topicfilter/$aws/things/{thing}/shadow/*",
-                    ],
-                },
-            ],
-        }
-    )
+def gateway_policy_document(region: str, stage: str) -> str:
+    """The stack's shared gateway policy (deploy.iot_policy), resolved for the stand-in."""
+    from local_iot.policies import shared_gateway_policy
+
+    return json.dumps(shared_gateway_policy(region, stage))
 
 
-def ensure_gateway_policy(iot: Any, name: str) -> None:
+def ensure_gateway_policy(iot: Any, name: str, stage: str) -> None:
     try:
-        iot.create_policy(policyName=name, policyDocument=gateway_policy_document())
+        document = gateway_policy_document(iot.meta.region_name, stage)
+        iot.create_policy(policyName=name, policyDocument=document)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
             raise
@@ -250,7 +225,8 @@ def seed_brands_and_reseller(session: boto3.Session, settings: Settings, now: da
             brands.mark_verified(company_id, domain, now)
         # SES sends only from verified identities (a domain identity in AWS)
         ses.verify_email_identity(EmailAddress=config.email_sender_address)
-    ensure_gateway_policy(session.client("iot"), ResellerSettings.from_env().gateway_policy_name)
+    reseller = ResellerSettings.from_env()
+    ensure_gateway_policy(session.client("iot"), reseller.gateway_policy_name, reseller.stage)
     builders.reseller(demo.DEMO_RESELLER["reseller_id"], demo.DEMO_RESELLER["name"]).save()
     issued = ApiKeyStore().issue(demo.DEMO_RESELLER["reseller_id"], now, label="make run")
     return issued.secret

@@ -3,6 +3,10 @@
 ``python -m local_iot shadows [--mqtt-port 1883] [--start-broker]``: only the Device Shadow
 service (MQTT and the iot-data HTTP API), for a gateway on a bare broker without the cloud.
 
+Devices connect to ``--mqtt-port`` over TLS with a certificate of the local CA
+(``--pki-dir``; policy_gate.py); the emulation and cloud-side observers use mosquitto's own
+plain port (``LOCAL_IOT_INTERNAL_MQTT_PORT``).
+
 Handlers run in this process, so it needs the same environment as the functions
 (``--env-file .local/stack.env`` from ``python -m local_aws up``). Point the
 cloud code at the printed ``AWS_ENDPOINT_URL_IOT_DATA_PLANE`` and the gateway at
@@ -35,7 +39,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return shadows_main(argv[1:])
     parser = argparse.ArgumentParser(prog="local_iot", description=__doc__)
-    parser.add_argument("--mqtt-port", type=int, default=DEFAULT_MQTT_PORT)
+    parser.add_argument(
+        "--mqtt-port", type=int, default=DEFAULT_MQTT_PORT, help="devices: TLS, policies enforced"
+    )
+    parser.add_argument(
+        "--internal-mqtt-port", type=int, default=0, help="mosquitto itself (0: any free port)"
+    )
+    parser.add_argument("--pki-dir", type=Path, help="the local CA (default: in the temp dir)")
     parser.add_argument("--shadow-api-port", type=int, default=DEFAULT_SHADOW_API_PORT)
     parser.add_argument("--rules-dir", type=Path, default=REPO_ROOT / "iot_rules")
     parser.add_argument("--stage", default="local")
@@ -60,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = LocalIotSettings(
         mqtt_port=args.mqtt_port,
+        internal_mqtt_port=args.internal_mqtt_port,
+        pki_dir=args.pki_dir,
         shadow_api_port=args.shadow_api_port,
         rules_dir=args.rules_dir,
         stage=args.stage,
@@ -79,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             **iot.env(),
             "LOCAL_IOT_MQTT_HOST": "127.0.0.1",
             "LOCAL_IOT_MQTT_PORT": str(iot.mqtt_port),
+            "LOCAL_IOT_INTERNAL_MQTT_PORT": str(iot.internal_mqtt_port),
+            "LOCAL_IOT_CA_PATH": str(iot.ca.ca_path) if iot.ca else "",
         }
         if args.write_env:
             args.write_env.parent.mkdir(parents=True, exist_ok=True)

@@ -50,3 +50,11 @@ class ShadowRequestError(LocalIotError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class CertificateError(LocalIotError):
+    """A device certificate cannot be issued (e.g. the name is not a thing name)."""
+
+
+class MqttProtocolError(LocalIotError):
+    """A client sent bytes the gate cannot parse as MQTT 3.1.1 or 5 (the connection closes)."""

@@ -18,6 +18,8 @@ from .dead_letters import DeadLetters
 from .errors import LocalIotError
 from .handlers import HandlerRegistry
 from .mqtt_link import MqttLink
+from .pki import LocalCa
+from .policy_gate import PolicyGate, PolicySource
 from .presence import PresenceTracker
 from .publishers import PublisherLedger
 from .router import RuleRouter
@@ -38,10 +40,27 @@ def free_port() -> int:
 class LocalIot:
     """What AWS IoT Core does for Powerlet, on loopback. ``app`` is the Chalice app."""
 
-    def __init__(self, settings: LocalIotSettings, app: Any, sqs_client: Any | None = None) -> None:
+    def __init__(
+        self,
+        settings: LocalIotSettings,
+        app: Any,
+        sqs_client: Any | None = None,
+        policies: PolicySource | None = None,
+    ) -> None:
+        """``policies``: the IoT policies attached to a certificate; by default the ones
+        the stack deploys (policies.py)."""
         self.settings = settings
         self._app = app
         self._sqs = sqs_client
+        if policies is None:
+            # Here, not at import: the documents come from the functions' code
+            # (chalicelib), which `python -m local_iot shadows` does not need.
+            from .policies import deployed_policies
+
+            policies = deployed_policies(settings.region, settings.stage)
+        self._policies = policies
+        self.ca: LocalCa | None = None
+        self.gate: PolicyGate | None = None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self.broker: Mosquitto | None = None
         self.router: RuleRouter | None = None
@@ -49,6 +68,7 @@ class LocalIot:
         self._link: MqttLink | None = None
         self._api: ShadowApiServer | None = None
         self.mqtt_port = settings.mqtt_port or free_port()
+        self.internal_mqtt_port = settings.internal_mqtt_port or free_port()
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -94,11 +114,22 @@ class LocalIot:
         if workdir is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="local-iot-")
             workdir = Path(self._tempdir.name)
-        self.broker = Mosquitto(self.mqtt_port, workdir, on_broker_event, settings.broker_log)
+        self.broker = Mosquitto(
+            self.internal_mqtt_port, workdir, on_broker_event, settings.broker_log
+        )
         self.broker.start()
+        self.ca = LocalCa(settings.pki_dir or workdir / "pki")
+        self.gate = PolicyGate(
+            self.mqtt_port,
+            self.internal_mqtt_port,
+            self.ca.server_credentials(),
+            self._policies,
+            settings.iot_arn_prefix(),
+        )
+        self.gate.start()
         self.shadows = ShadowService(lambda topic, payload: self._publish(topic, payload, 1))
         self._link = MqttLink(
-            self.mqtt_port,
+            self.internal_mqtt_port,
             settings.internal_client_id,
             [*self.router.topic_filters, *REQUEST_FILTERS],
             self._on_message,
@@ -112,8 +143,11 @@ class LocalIot:
         self.router.start()
         self._link.start()
         log.info(
-            "local IoT up: mqtt 127.0.0.1:%d, iot-data %s, rules %s, handlers %s",
+            "local IoT up: devices mqtts 127.0.0.1:%d (CA %s), internal mqtt %d, iot-data %s, "
+            "rules %s, handlers %s",
             self.mqtt_port,
+            self.ca.ca_path,
+            self.internal_mqtt_port,
             self._api.endpoint,
             [r.name for r in rules],
             registry.names,
@@ -128,6 +162,9 @@ class LocalIot:
             self._link = None
         if self.router:
             self.router.stop()
+        if self.gate:
+            self.gate.stop()
+            self.gate = None
         if self.broker:
             self.broker.stop()
             self.broker = None

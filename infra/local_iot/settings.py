@@ -17,12 +17,18 @@ LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
 class LocalIotSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # The device endpoint: TLS, client certificate required, IoT policies enforced.
     mqtt_port: int = Field(default=0, ge=0, le=65535, description="0 = any free port")
+    # mosquitto itself, plain MQTT on loopback: the emulation's own client and cloud-side
+    # observers (what an IAM principal is in AWS), never a device.
+    internal_mqtt_port: int = Field(default=0, ge=0, le=65535, description="0 = any free port")
     shadow_api_port: int = Field(default=0, ge=0, le=65535, description="0 = any free port")
     rules_dir: Path = REPO_ROOT / "iot_rules"
     stage: str = Field(default="local", pattern=r"^[a-z0-9-]{1,32}$")
     region: str = DEFAULT_REGION
     workdir: Path | None = Field(default=None, description="mosquitto's config; None = temp dir")
+    # The local CA and issued certificates (pki.py); None = <workdir>/pki.
+    pki_dir: Path | None = None
     broker_log: Path | None = None
     internal_client_id: str = "powerlet-local-iot"
     # Rule error actions name their queue by CloudFormation logical id; here, by queue name.
@@ -44,6 +50,9 @@ class LocalIotSettings(BaseModel):
             retry_delay_ms=self.retry_delay_ms,
             publisher_wait_ms=self.publisher_wait_ms,
         )
+
+    def iot_arn_prefix(self) -> str:
+        return f"arn:aws:iot:{self.region}:{LOCAL_ACCOUNT_ID}:"
 
     def function_arn_prefix(self) -> str:
         # Chalice deploys @app.lambda_function(name=n) as <app>-<stage>-<n>

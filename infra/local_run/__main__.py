@@ -97,7 +97,8 @@ Powerlet is running locally (no AWS account).
   API token       TOKEN=$(make -s token USER=landlord@formosa.example)
                   curl -H "Authorization: Bearer $TOKEN" {api}/v1/me
   Buildings       {gws} gateways, {meters} simulated meters (time x{args.time_scale:g})
-  MQTT broker     127.0.0.1:{args.mqtt_port}    AWS stand-in http://127.0.0.1:{args.aws_port}
+  MQTT devices    mqtts://localhost:{args.mqtt_port} (client certificate of {STATE / "iot-pki" / "ca.pem"}; IoT policies enforced)
+  AWS stand-in    http://127.0.0.1:{args.aws_port}
   Logs            .local/logs/
 Ctrl-C stops everything.""",
         flush=True,

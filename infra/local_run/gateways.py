@@ -1,5 +1,5 @@
 """Turn the seeded catalogue into what runs in a building: one simulated bus
-and one gateway component (plain-MQTT mode) per gateway.
+and one gateway component (MQTT over TLS with its thing's certificate) per gateway.
 
 The gateway configuration has the shape of the component recipe's
 configuration; the simulator's meters start at the readings the tenancies
@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.models import Gateway, Meter
 from local_aws import demo_data
+from local_iot.pki import DeviceCredentials
 
 POLL_INTERVAL_MS = 5_000
 OFFLINE_AFTER_MS = 60_000
@@ -58,7 +59,9 @@ class LocalGateway:
             f"{int(m.bus_address)}={m.last_kwh}" for m in self.meters if m.last_kwh is not None
         )
 
-    def config(self, state_dir: Path, mqtt_port: int) -> dict[str, Any]:
+    def config(
+        self, state_dir: Path, mqtt_port: int, credentials: DeviceCredentials
+    ) -> dict[str, Any]:
         meters = []
         for meter in self.meters:
             entry: dict[str, Any] = {
@@ -93,8 +96,14 @@ class LocalGateway:
             "cloud": {
                 "transport": "mqtt",
                 "mqtt": {
-                    "host": "127.0.0.1",
+                    # TLS with the thing's certificate, as against AWS IoT Core; the name
+                    # is the one in the local broker's certificate.
+                    "host": "localhost",
                     "port": self.mqtt_port or mqtt_port,
+                    "tls": True,
+                    "cert_path": str(credentials.cert_path),
+                    "key_path": str(credentials.key_path),
+                    "ca_path": str(credentials.ca_path),
                     # Retry about as often as it polls: a restored link is used within a
                     # few cycles (make run's 5 s polling keeps the component's defaults).
                     "min_reconnect_delay_ms": min(500, self.poll_interval_ms),
@@ -104,10 +113,11 @@ class LocalGateway:
             },
         }
 
-    def write_config(self, state_dir: Path, mqtt_port: int) -> Path:
+    def write_config(self, state_dir: Path, mqtt_port: int, credentials: DeviceCredentials) -> Path:
         state_dir.mkdir(parents=True, exist_ok=True)
         path = state_dir / "gateway.json"
-        path.write_text(json.dumps(self.config(state_dir, mqtt_port), indent=2) + "\n")
+        config = self.config(state_dir, mqtt_port, credentials)
+        path.write_text(json.dumps(config, indent=2) + "\n")
         return path
 
 

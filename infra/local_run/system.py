@@ -19,6 +19,7 @@ from typing import Any
 
 from local_aws.resources import ProvisionedStack
 from local_aws.stack import LocalStack, free_port
+from local_iot.pki import DeviceCredentials, LocalCa
 
 from .gateways import LocalGateway
 from .supervisor import Child, Supervisor, http_ok, read_env_file, wait_until
@@ -63,7 +64,8 @@ class LocalSystem:
         self._progress = progress
         self.aws_port = options.aws_port or free_port()
         self.api_port = options.api_port or free_port()
-        self.mqtt_port = options.mqtt_port or free_port()
+        self.mqtt_port = options.mqtt_port or free_port()  # devices: TLS, policies enforced
+        self.internal_mqtt_port = free_port()  # mosquitto itself: the emulation, observers
         self.shadow_port = options.shadow_port or free_port()
         self.logs = options.state_dir / "logs"
         self.supervisor = Supervisor(self.logs)
@@ -73,6 +75,7 @@ class LocalSystem:
         self._base_env: dict[str, str] = {}
         self._gateway_children: dict[str, Child] = {}
         self.started_in_s: float | None = None
+        self.ca: LocalCa | None = None
 
     @property
     def api_url(self) -> str:
@@ -98,8 +101,12 @@ class LocalSystem:
         )
 
         self._progress(
-            3, f"local IoT: MQTT broker on {self.mqtt_port}, rules, shadow service, presence"
+            3,
+            f"local IoT: MQTT over TLS on {self.mqtt_port} (IoT policies enforced), rules, "
+            "shadow service, presence",
         )
+        # Created here, before local_iot loads it: the CA signs each gateway's certificate.
+        self.ca = LocalCa(state / "iot-pki")
         iot_env_file = state / "iot.env"
         iot_env_file.unlink(missing_ok=True)
         self._base_env = {
@@ -116,6 +123,10 @@ class LocalSystem:
                 "local_iot",
                 "--mqtt-port",
                 str(self.mqtt_port),
+                "--internal-mqtt-port",
+                str(self.internal_mqtt_port),
+                "--pki-dir",
+                str(self.ca.directory),
                 "--shadow-api-port",
                 str(self.shadow_port),
                 "--env-file",
@@ -136,7 +147,7 @@ class LocalSystem:
         for gw in gateways:
             self._start_simulator(gw)
 
-        self._progress(5, "gateway components in plain-MQTT mode")
+        self._progress(5, "gateway components (MQTT over TLS, each with its thing's certificate)")
         for gw in gateways:
             self.start_gateway(gw.name)
 
@@ -173,12 +184,23 @@ class LocalSystem:
     def start_gateway(self, name: str) -> None:
         """Start (or restart) one gateway component; its spool and state survive a restart."""
         gw = self.gateway(name)
-        config = gw.write_config(self.options.state_dir / "gateways" / gw.name, self.mqtt_port)
+        config = gw.write_config(
+            self.options.state_dir / "gateways" / gw.name,
+            self.mqtt_port,
+            self.gateway_credentials(name),
+        )
         self._gateway_children[name] = self.supervisor.start(
             f"gateway-{gw.name}",
             [sys.executable, "-m", "meter_gateway", "--config", str(config)],
             self._base_env,
         )
+
+    def gateway_credentials(self, name: str) -> DeviceCredentials:
+        """The certificate of the gateway's thing (as fleet provisioning or the API issues
+        one in AWS), signed by the local CA."""
+        if self.ca is None:
+            raise RuntimeError("the local CA is made when the system starts")
+        return self.ca.issue(str(self.gateway(name).gateway.thing_name))
 
     def stop_gateway(self, name: str) -> None:
         self.supervisor.stop(self._gateway_children.pop(name))

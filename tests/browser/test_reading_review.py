@@ -35,7 +35,7 @@ READ_DELAY = timedelta(milliseconds=100)
 def ingest(portal: Portal, t0: datetime, readings: list[str]) -> None:
     """One cycle a minute of the demo's Taipei bus, through the app's own ingest handler
     (what the IoT rule calls), so validation holds what it holds in production."""
-    bus = Bus("formosa", "tpe-daan", "gw-tpe-1", "pl-formosa-gw-tpe-1", [])
+    bus = Bus("formosa", "tpe-daan", "gw-tpe-1", "pl-formosa_gw-tpe-1", [])
     with using(Container(Settings.from_env(portal.env))):
         for seq, value in enumerate(readings, start=1):
             handlers.ingest_telemetry(event(bus, seq, t0 + timedelta(minutes=seq), {METER: value}))

@@ -51,7 +51,9 @@ def running() -> Iterator[Running]:
 
     try:
         system.start(seed)
-        yield Running(system, Probe(system), link)
+        probe = Probe(system)
+        probe.warm_up()
+        yield Running(system, probe, link)
         dead = [c.name for c in system.supervisor.exited()]
         assert not dead, f"processes died during the tier: {dead} (logs in {ARTIFACTS})"
     finally:

@@ -13,11 +13,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import paho.mqtt.client as mqtt
-
 from chalicelib.data.models import GatewayUsage
 
 from .conftest import SETTLEMENT_PERIOD_S, Running
+from .mqtt_clients import device, observer
 from .portfolio import COMPANY, thing_of, unit
 from .probes import Probe, wait_for
 
@@ -32,7 +31,7 @@ def test_replayed_shuffled_and_malformed_telemetry_changes_nothing(running: Runn
     # GIVEN a clean run of gw-replay, its telemetry captured off the broker
     captured: list[bytes] = []
     lock = threading.Lock()
-    client = _client(system.mqtt_port, "e2e-replayer")
+    client = observer(system, "e2e-replayer")
     client.on_message = lambda _c, _u, msg: _keep(captured, lock, msg.payload)
     subscribed = threading.Event()
     client.on_subscribe = lambda *_args: subscribed.set()
@@ -53,13 +52,13 @@ def test_replayed_shuffled_and_malformed_telemetry_changes_nothing(running: Runn
         probe.dead_letters()  # start from an empty queue
 
         # WHEN it is replayed three times, shuffled, with malformed messages mixed in, over
-        # the gateway's own identity (as the Greengrass nucleus's second connection: ingest
-        # takes only the gateway's clients, and <thing>#2 is one)
+        # the gateway's own certificate (as the Greengrass nucleus's second connection: the
+        # policy and ingest take only the gateway's clients, and <thing>#2 is one)
         malformed = _malformed(clean[0])
         replay = [p for p in captured for _ in range(3)] + malformed[:-1]
         random.Random(4).shuffle(replay)
         replay.append(malformed[-1])  # last: once it is dead-lettered, the rest was routed
-        replayer = _client(system.mqtt_port, f"{thing_of(GATEWAY)}#2")
+        replayer = device(system, thing_of(GATEWAY), f"{thing_of(GATEWAY)}#2")
         try:
             for payload in replay:
                 replayer.publish(topic, payload, qos=1).wait_for_publish(5)
@@ -90,13 +89,6 @@ def test_replayed_shuffled_and_malformed_telemetry_changes_nothing(running: Runn
 def _keep(captured: list[bytes], lock: threading.Lock, payload: bytes | bytearray) -> None:
     with lock:
         captured.append(bytes(payload))
-
-
-def _client(port: int, client_id: str) -> mqtt.Client:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-    client.connect("127.0.0.1", port, keepalive=30)
-    client.loop_start()
-    return client
 
 
 def _malformed(sample: dict[str, Any]) -> list[bytes]:

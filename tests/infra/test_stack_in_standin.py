@@ -78,10 +78,11 @@ def test_the_stand_in_created_the_table_queue_bucket_and_gateway_policy(
     encryption = s3.get_bucket_encryption(Bucket=outputs["BrandAssetsBucketName"])
     rule = encryption["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    # the gateway policy holds the document with the thing-name variable
+    # the shared gateway policy holds the token exchange and names no thing
     iot = boto3.client("iot", region_name=region)
     policy = iot.get_policy(policyName=f"powerlet-{STAGE}-gateway")
-    assert "${iot:Connection.Thing.ThingName}" in policy["policyDocument"]
+    assert "iot:AssumeRoleWithCertificate" in policy["policyDocument"]
+    assert "${" not in policy["policyDocument"] and "$aws/things" not in policy["policyDocument"]
     # and one role per function that moto could create, with its own inline policy
     iam = boto3.client("iam", region_name=region)
     role_names = {r["RoleName"] for r in iam.list_roles()["Roles"]}

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import paho.mqtt.client as mqtt
 import pytest
-from iot_helpers import Device, Recorder, free_port, recording_app
+from iot_helpers import AttachedPolicies, Device, Recorder, free_port, recording_app
 
 from local_iot import LocalIot, LocalIotSettings
 
@@ -49,9 +49,19 @@ def attempts() -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
-def local_iot(sqs_standin: str, recorder: Recorder, attempts: dict[str, int]) -> Iterator[LocalIot]:
+def attached_policies() -> AttachedPolicies:
+    return AttachedPolicies()
+
+
+@pytest.fixture(scope="session")
+def local_iot(
+    sqs_standin: str,
+    recorder: Recorder,
+    attempts: dict[str, int],
+    attached_policies: AttachedPolicies,
+) -> Iterator[LocalIot]:
     settings = LocalIotSettings(stage="iottest", retry_delay_ms=10)
-    iot = LocalIot(settings, recording_app(recorder, attempts)).start()
+    iot = LocalIot(settings, recording_app(recorder, attempts), policies=attached_policies).start()
     # Only the endpoint variable changes: the cloud code's boto3 client is built as in AWS.
     os.environ.update(iot.env())
     try:
@@ -65,7 +75,30 @@ def device_factory(local_iot: LocalIot) -> Iterator[Callable[..., Device]]:
     made: list[Device] = []
 
     def make(client_id: str, protocol: int = mqtt.MQTTv311) -> Device:
-        device = Device(local_iot.mqtt_port, client_id, protocol)
+        # Cloud-side clients: the rules and shadows tests, not the policy (test_policy_gate).
+        device = Device(local_iot.internal_mqtt_port, client_id, protocol)
+        made.append(device)
+        return device
+
+    yield make
+    for device in made:
+        device.close()
+
+
+@pytest.fixture
+def gateway_factory(local_iot: LocalIot) -> Iterator[Callable[..., Device]]:
+    """Devices on the device endpoint: TLS with a certificate of the thing ``thing``."""
+    made: list[Device] = []
+
+    def make(
+        thing: str,
+        client_id: str | None = None,
+        protocol: int = mqtt.MQTTv5,
+        attached: bool = True,
+    ) -> Device:
+        assert local_iot.ca is not None
+        credentials = local_iot.ca.issue(thing, attached=attached)
+        device = Device(local_iot.mqtt_port, client_id or thing, protocol, credentials)
         made.append(device)
         return device
 

@@ -16,6 +16,9 @@ import paho.mqtt.client as mqtt
 from chalice import Chalice
 from paho.mqtt.enums import CallbackAPIVersion
 
+from local_iot.pki import DeviceCredentials, Identity
+from local_iot.policies import deployed_policies
+
 WAIT_S = 10.0
 
 
@@ -70,19 +73,52 @@ def recording_app(recorder: Recorder, attempts: dict[str, int]) -> Chalice:
 
 
 class Device:
-    """A test device: a paho MQTT client that keeps every message it receives."""
+    """A test MQTT client (paho) that keeps every message it receives: plain on the
+    emulation's internal port, or with ``credentials`` over TLS on the device endpoint."""
 
-    def __init__(self, port: int, client_id: str, protocol: int = mqtt.MQTTv311) -> None:
+    def __init__(
+        self,
+        port: int,
+        client_id: str,
+        protocol: int = mqtt.MQTTv311,
+        credentials: DeviceCredentials | None = None,
+    ) -> None:
         self.messages: list[tuple[str, bytes]] = []
+        self.subacks: list[list[int]] = []
+        self.disconnected = threading.Event()
         self._cond = threading.Condition()
         self._subscribed = threading.Event()
+        self._connected = threading.Event()
+        self.connack: Any = None
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol
         )
+        if credentials is not None:
+            self.client.tls_set(
+                ca_certs=str(credentials.ca_path),
+                certfile=str(credentials.cert_path),
+                keyfile=str(credentials.key_path),
+            )
         self.client.on_message = self._on_message
-        self.client.on_subscribe = lambda *_: self._subscribed.set()
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = lambda *_: self.disconnected.set()
+        self.pubacks: dict[int, int] = {}  # mid -> PUBACK reason code (MQTT 5)
+        self.client.on_publish = self._on_publish
         self.client.connect("127.0.0.1", port, keepalive=30)
         self.client.loop_start()
+        assert self._connected.wait(WAIT_S), "no CONNACK"
+
+    def _on_connect(self, _c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        self.connack = reason
+        self._connected.set()
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, reason: Any, _props: Any) -> None:
+        self.pubacks[mid] = int(getattr(reason, "value", reason) or 0)
+
+    def _on_subscribe(self, _c: Any, _u: Any, _mid: Any, codes: Any, _props: Any) -> None:
+        self.subacks.append([int(getattr(c, "value", c)) for c in codes])
+        self._subscribed.set()
 
     def subscribe(self, *filters: str) -> Device:
         self._subscribed.clear()
@@ -90,8 +126,10 @@ class Device:
         assert self._subscribed.wait(WAIT_S), "no SUBACK"
         return self
 
-    def publish(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(WAIT_S)
+    def publish(self, topic: str, payload: bytes) -> mqtt.MQTTMessageInfo:
+        info = self.client.publish(topic, payload, qos=1)
+        info.wait_for_publish(WAIT_S)
+        return info
 
     def wait_for(self, topic: str, timeout_s: float = WAIT_S) -> bytes:
         with self._cond:
@@ -116,3 +154,17 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = WAIT_S) -> None
             return
         time.sleep(0.02)
     raise AssertionError("timed out")
+
+
+class AttachedPolicies:
+    """The policies a test certificate has attached: the deployed ones (the shared gateway
+    policy and its thing's own), unless a test sets ``edit`` to change the thing's own
+    (each new connection binds what is here then)."""
+
+    def __init__(self) -> None:
+        self.deployed = deployed_policies(stage="iottest")
+        self.edit: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def __call__(self, identity: Identity) -> list[dict[str, Any]]:
+        shared, own = self.deployed(identity)
+        return [shared, self.edit(own) if self.edit else own]

@@ -172,7 +172,7 @@ def test_presence_events_for_a_clean_and_an_unclean_disconnect(
     clean = device_factory("gw-pres-clean", protocol=mqtt.MQTTv5)
     recorder.wait_for(lambda n, e: n == "gateway_presence" and e["clientId"] == "gw-pres-clean")
     clean.close()
-    dropped = _raw_connect(local_iot.mqtt_port, "gw-pres-dropped")
+    dropped = _raw_connect(local_iot.internal_mqtt_port, "gw-pres-dropped")
     recorder.wait_for(lambda n, e: n == "gateway_presence" and e["clientId"] == "gw-pres-dropped")
     dropped.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     dropped.close()  # RST, no DISCONNECT packet

@@ -207,6 +207,12 @@ class Gateway(PowerletItem, discriminator="Gateway"):
     online = BooleanAttribute(default=False)
     last_seen_at = UTCDateTimeAttribute(null=True)
     last_seq = NumberAttribute(default=-1)
+    # Fleet provisioning (docs/deploy.md): SHA-256 of the one-time token the reseller got
+    # at registration, until the pre-provisioning hook admits the device and removes it;
+    # then when and with which certificate it was provisioned.
+    provisioning_token_sha256 = UnicodeAttribute(null=True)
+    provisioned_at = UTCDateTimeAttribute(null=True)
+    certificate_id = UnicodeAttribute(null=True)
 
 
 class Meter(PowerletItem, discriminator="Meter"):

@@ -130,3 +130,7 @@ class BillConflictError(BillHeldError):
     a charge without its bill, or an account in another currency. Nothing was written."""
 
     reason = "ledger_conflict"
+
+
+class InvalidProvisioningClaimError(PipelineError):
+    """A fleet-provisioning claim lacks or misshapes its parameters (the hook refuses it)."""

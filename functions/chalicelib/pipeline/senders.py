@@ -21,14 +21,29 @@ NOT_MQTT = "n/a"
 # zeros: "#02" is not a name the nucleus makes.
 MAX_CONNECTION_NUMBER = 99
 _CONNECTION_NUMBER = re.compile(r"[1-9][0-9]?")
+# Between the company and the gateway id: a character neither id may hold (both are
+# [a-z0-9-], the reseller API's patterns) and a thing name may (AWS: [a-zA-Z0-9:_-]), so
+# (company, gateway) -> thing name is one-to-one: "a-b"+"c" and "a"+"b-c" cannot meet.
+OWNER_SEPARATOR = "_"
 # thing_name_for's shape: the company id (3..32) and the gateway id (2..40) of the
-# reseller API, joined by "-". A cheap filter, not a proof: a match is still looked up.
-_PRODUCT_THING = re.compile(r"pl-[a-z0-9][a-z0-9-]{4,71}[a-z0-9]")
+# reseller API. A cheap filter, not a proof: a match is still looked up.
+_PRODUCT_THING = re.compile(
+    r"pl-(?P<company>[a-z0-9][a-z0-9-]{1,30}[a-z0-9])_(?P<gateway>[a-z0-9][a-z0-9-]{0,38}[a-z0-9])"
+)
 
 
 def thing_name_for(company_id: str, gateway_id: str) -> str:
     """The thing (and MQTT client id) of a gateway the product registers."""
-    return f"{THING_NAME_PREFIX}{company_id}-{gateway_id}"  # <= 76 chars: under IoT's 128
+    if OWNER_SEPARATOR in company_id or OWNER_SEPARATOR in gateway_id:
+        raise ValueError(f"ids hold no {OWNER_SEPARATOR!r}: {company_id!r}, {gateway_id!r}")
+    # <= 76 chars: under IoT's 128
+    return f"{THING_NAME_PREFIX}{company_id}{OWNER_SEPARATOR}{gateway_id}"
+
+
+def owner_of_thing(name: str) -> tuple[str, str] | None:
+    """(company id, gateway id) of a product thing name; None for any other name."""
+    match = _PRODUCT_THING.fullmatch(name)
+    return (match["company"], match["gateway"]) if match else None
 
 
 def looks_like_thing_name(name: str) -> bool:

@@ -47,6 +47,7 @@ from ..application.reseller.errors import (
     MeterConflictError,
     NoResellerKeyError,
     RateLimitedError,
+    ThingNameTakenError,
 )
 from ..application.settings_errors import InvalidSettingsError
 from ..application.statement_errors import (
@@ -134,6 +135,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (CompanyExistsError, 409, "Conflict"),
     (AdminExistsError, 409, "Conflict"),
     (GatewayExistsError, 409, "Conflict"),
+    (ThingNameTakenError, 409, "Conflict"),
     (MeterConflictError, 409, "Conflict"),
     (CompanySuspendedError, 409, "Conflict"),
 )

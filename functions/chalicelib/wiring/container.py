@@ -53,6 +53,7 @@ from ..data.held_readings import HeldReadings
 from ..data.ledger_store import LedgerStore
 from ..data.member_access import MemberAccess
 from ..data.notifications import NotificationStore
+from ..data.provisioning_store import ProvisioningStore
 from ..data.relay_log import RelayLog
 from ..data.reseller_idempotency import ResellerIdempotency
 from ..data.reseller_store import ApiKeyStore, RateWindows
@@ -73,6 +74,7 @@ from ..pipeline.dead_letters import DeadLetters
 from ..pipeline.ingest import Ingest
 from ..pipeline.meter_control import MeterControlService
 from ..pipeline.presence import Presence
+from ..pipeline.provisioning import ProvisioningHook
 from ..pipeline.reading_corrections import ReadingCorrections
 from ..pipeline.reconciliation import Reconciliation
 from ..pipeline.settings_rollout import SettingsRollout
@@ -238,6 +240,10 @@ class Container:
             self.notifier,
             self.dead_letters,
         )
+
+    @cached_property
+    def provisioning_hook(self) -> ProvisioningHook:
+        return ProvisioningHook(ProvisioningStore())
 
     @cached_property
     def presence(self) -> Presence:

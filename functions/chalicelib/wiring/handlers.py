@@ -25,6 +25,10 @@ def gateway_presence(event: Any) -> dict[str, Any]:
     return asdict(container().presence.handle(event))
 
 
+def provisioning_hook(event: Any) -> dict[str, Any]:
+    return container().provisioning_hook.handle(event, datetime.now(UTC))
+
+
 def bill_property(event: dict[str, Any]) -> dict[str, Any]:
     now = utc(event["now"]) if event.get("now") else datetime.now(UTC)
     result = container().billing.bill_property(event["company_id"], event["property_id"], now)

@@ -172,12 +172,22 @@ class MqttTransport:
             ]
         )
         try:
-            await asyncio.wait_for(
+            suback = await asyncio.wait_for(
                 asyncio.wrap_future(client.subscribe(packet)), SUBSCRIBE_TIMEOUT_S
             )
         except (TimeoutError, crt_exceptions.AwsCrtError) as exc:
             # The next connection success tries again; until then we count as disconnected.
             log.warning("mqtt subscribe failed, link considered down: %s", exc)
+            return
+        refused = [
+            f
+            for f, code in zip(self._filters(), suback.reason_codes or [], strict=False)
+            if int(code) >= FIRST_FAILURE_REASON
+        ]
+        if refused:
+            # The IoT policy does not grant these: shadow answers would never arrive. Stay
+            # "down" (telemetry waits in the spool) and say so; a reconnect tries again.
+            log.error("the broker refused subscriptions %s: check the IoT policy", refused)
             return
         self._connected = True
 

@@ -153,7 +153,11 @@ def test_end_to_end_onboarding(
     group = iot.list_things_in_thing_group(thingGroupName=gateway["thing_group"])["things"]
     assert gateway["thing_name"] in group
     policies = iot.list_attached_policies(target=gateway["certificate_arn"])["policies"]
-    assert [p["policyName"] for p in policies] == [gateway["policy"]]
+    assert sorted(p["policyName"] for p in policies) == sorted(gateway["policies"])
+    # ... the shared gateway policy and its own, which names its thing and no other
+    own = iot.get_policy(policyName=gateway["policy"])["policyDocument"]
+    assert gateway["policy"].endswith(gateway["thing_name"]) and "${" not in own
+    assert f"client/{gateway['thing_name']}" in own
     assert gateway["deployment"]["configuration"]["bus"]["baudrate"] == 9600
 
     # WHEN it registers two meters on the gateway's bus
@@ -177,6 +181,9 @@ def test_end_to_end_onboarding(
             "relay": {"address": 100, "profile": "relay_module", "channel": 1},
         },
     ]
+    # ... and ShadowManager's sync of exactly their shadows
+    sync = body(meters)["deployment"]["shadow_manager"]["configuration"]["synchronize"]
+    assert sync["coreThing"]["namedShadows"] == ["meter-acme-m1", "meter-acme-m2"]
     again = api.call("GET", f"/v1/reseller/companies/{co}/gateways/gw-1/deployment")
     assert body(again) == body(meters)["deployment"]
     # AND the month's usage counts two active meters

@@ -71,6 +71,12 @@ def test_the_recipe_is_ready_to_publish(built):
     assert recipe["ComponentName"] == COMPONENT
     assert recipe["ComponentVersion"] == "1.2.3"
     assert "aws.greengrass.ShadowManager" in recipe["ComponentDependencies"]
+    # the nucleus it needs is declared, a range within major version 2
+    nucleus = recipe["ComponentDependencies"]["aws.greengrass.Nucleus"]
+    assert (
+        nucleus["VersionRequirement"].startswith(">=2.")
+        and "<3.0.0" in nucleus["VersionRequirement"]
+    )
     (manifest,) = recipe["Manifests"]
     (artifact,) = manifest["Artifacts"]
     assert artifact["URI"] == f"s3://test-bucket/{COMPONENT}/1.2.3/greengrass_component.zip"

@@ -49,3 +49,7 @@ class CompanySuspendedError(ResellerError):
 
 class NoResellerKeyError(ResellerError):
     """The request carries no verified reseller key (the authorizer did not run)."""
+
+
+class ThingNameTakenError(ResellerError):
+    """The gateway's thing name is already a thing of another owner (registry check)."""

@@ -1,7 +1,8 @@
 """Gateways and meters a reseller registers for a company.
 
 A gateway is claimed in the table first (conditional put), then made an IoT
-thing with its own certificate, the fleet policy and the company's thing
+thing with its own certificate, the stack's shared gateway policy and its own policy
+(its thing name written out: application/gateway_policy.py) and the company's thing
 group; if IoT fails the claim is removed, so a retry starts clean. The answer
 carries the certificate and private key (shown once: the private key is never
 stored) and the component deployment settings for its bus.
@@ -9,6 +10,7 @@ stored) and the component deployment settings for its bus.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,14 +19,23 @@ from botocore.exceptions import ClientError
 
 from ...data import builders
 from ...data.catalogue import Catalogue
-from ...data.errors import ConditionFailedError
+from ...data.errors import ConditionFailedError, NotFoundError
 from ...data.models import Company, Gateway, Meter, PowerletItem
 from ...data.usage_store import UsageCounters
 from ...domain.errors import DomainError
 from ...domain.tariff_versions import parse_timeline
-from ...pipeline.senders import thing_name_for  # the MQTT client id ingest checks
+from ...pipeline.provisioning import (
+    COMPANY_PARAMETER,
+    GATEWAY_PARAMETER,
+    TOKEN_PARAMETER,
+    new_token,
+    token_sha256,
+)
+from ...pipeline.senders import owner_of_thing, thing_name_for  # the client id ingest checks
+from ...pipeline.shadows import shadow_name
+from ..gateway_policy import gateway_policy_document, policy_name
 from .config import GATEWAY_COMPONENT, ResellerSettings
-from .errors import GatewayExistsError, MeterConflictError
+from .errors import GatewayExistsError, MeterConflictError, ThingNameTakenError
 from .requests import (
     MAX_METERS_PER_BUS,
     RegisterGatewayRequest,
@@ -32,6 +43,7 @@ from .requests import (
 )
 
 THING_GROUP_PREFIX = "powerlet-company-"
+SHADOW_MANAGER_COMPONENT = "aws.greengrass.ShadowManager"
 
 
 @dataclass(frozen=True)
@@ -64,19 +76,25 @@ class GatewayRegistry:
         )
         if not self._catalogue.create_if_absent(prop_item):
             self._catalogue.get_property(company_id, prop.property_id)  # existing: reuse it
+        self._check_thing_is_free(company_id, req.gateway_id, thing_name)
+        token = new_token() if req.provisioning == "fleet" else None
         gateway = builders.gateway(
             company_id,
             req.gateway_id,
             thing_name,
             property_id=prop.property_id,
             serial=req.bus.model_dump(mode="json"),
+            provisioning_token_sha256=token_sha256(token) if token else None,
         )
         try:
             self._catalogue.create(gateway)
         except ConditionFailedError as exc:
             raise GatewayExistsError("the company already has this gateway") from exc
         try:
-            identity = self._provision_thing(company_id, thing_name)
+            if token is None:
+                identity = self._provision_thing(company_id, req.gateway_id, thing_name)
+            else:
+                identity = self._fleet_claim(company_id, req.gateway_id, thing_name, token)
         except Exception:
             self._catalogue.remove(gateway)
             raise
@@ -87,19 +105,69 @@ class GatewayRegistry:
             "deployment": deployment_settings(gateway, []),
         }
 
-    def _provision_thing(self, company_id: str, thing_name: str) -> dict[str, Any]:
+    def _check_thing_is_free(self, company_id: str, gateway_id: str, thing_name: str) -> None:
+        """The registry check: the name is this gateway's by construction (an id holds no
+        separator), and no other gateway's item and no IoT thing of another owner has it."""
+        if owner_of_thing(thing_name) != (company_id, gateway_id):
+            raise ThingNameTakenError(f"{thing_name!r} does not name this gateway alone")
+        try:
+            holder = self._catalogue.find_gateway_by_thing(thing_name)
+        except NotFoundError:
+            holder = None
+        if holder is not None and (holder.company_id, holder.gateway_id) != (
+            company_id,
+            gateway_id,
+        ):
+            raise ThingNameTakenError(f"{thing_name!r} is another gateway's thing")
+        try:
+            thing = self._iot.describe_thing(thingName=thing_name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            return
+        owner = thing.get("attributes") or {}
+        if (owner.get("company_id"), owner.get("gateway_id")) != (company_id, gateway_id):
+            raise ThingNameTakenError(f"the IoT thing {thing_name!r} belongs to someone else")
+
+    def _ensure_group(self, company_id: str) -> str:
         group = f"{THING_GROUP_PREFIX}{company_id}"
         try:
             self._iot.create_thing_group(thingGroupName=group)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
                 raise
-        thing = self._iot.create_thing(thingName=thing_name)
+        return group
+
+    def _fleet_claim(
+        self, company_id: str, gateway_id: str, thing_name: str, token: str
+    ) -> dict[str, Any]:
+        """What the device image needs: the template and its parameters (the token is
+        shown once; the table keeps its hash). The template makes the thing."""
+        return {
+            "thing_name": thing_name,
+            "thing_group": self._ensure_group(company_id),
+            "provisioning": {
+                "template": f"powerlet-{self._settings.stage}-gateway",
+                "parameters": {
+                    COMPANY_PARAMETER: company_id,
+                    GATEWAY_PARAMETER: gateway_id,
+                    TOKEN_PARAMETER: token,
+                },
+            },
+        }
+
+    def _provision_thing(self, company_id: str, gateway_id: str, thing_name: str) -> dict[str, Any]:
+        group = self._ensure_group(company_id)
+        thing = self._iot.create_thing(
+            thingName=thing_name,
+            attributePayload={"attributes": {"company_id": company_id, "gateway_id": gateway_id}},
+        )
         self._iot.add_thing_to_thing_group(thingGroupName=group, thingName=thing_name)
         cert = self._iot.create_keys_and_certificate(setAsActive=True)
-        self._iot.attach_policy(
-            policyName=self._settings.gateway_policy_name, target=cert["certificateArn"]
-        )
+        own_policy = self._ensure_own_policy(thing_name, cert["certificateArn"])
+        policies = [self._settings.gateway_policy_name, own_policy]
+        for policy in policies:
+            self._iot.attach_policy(policyName=policy, target=cert["certificateArn"])
         self._iot.attach_thing_principal(thingName=thing_name, principal=cert["certificateArn"])
         endpoint = self._iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
         return {
@@ -111,8 +179,22 @@ class GatewayRegistry:
             "certificate_pem": cert["certificatePem"],
             "private_key": cert["keyPair"]["PrivateKey"],
             "iot_endpoint": endpoint,
-            "policy": self._settings.gateway_policy_name,
+            "policy": own_policy,
+            "policies": policies,
         }
+
+    def _ensure_own_policy(self, thing_name: str, certificate_arn: str) -> str:
+        """The gateway's own policy (its thing name written out); kept if a retried
+        registration already made it (the document depends on the name and account only)."""
+        partition, region, account_id = _arn_parts(certificate_arn)
+        name = policy_name(self._settings.stage, thing_name)
+        document = gateway_policy_document(thing_name, partition, region, account_id)
+        try:
+            self._iot.create_policy(policyName=name, policyDocument=json.dumps(document))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+        return name
 
     def register_meters(
         self, company: Company, gateway_id: str, req: RegisterMetersRequest, now: datetime
@@ -175,6 +257,14 @@ class GatewayRegistry:
         return deployment_settings(gateway, meters)
 
 
+def _arn_parts(arn: str) -> tuple[str, str, str]:
+    """Partition, region and account of an IoT ARN (``arn:aws:iot:<region>:<account>:...``)."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] != "iot":
+        raise ValueError(f"not an IoT ARN: {arn!r}")
+    return parts[1], parts[3], parts[4]
+
+
 def _default_relay(profile: str, address: int) -> dict[str, Any] | None:
     # the DDS238 switches its own relay; an SDM120 needs a relay module named explicitly
     return {"address": address, "profile": "dds238", "channel": 0} if profile == "dds238" else None
@@ -218,4 +308,17 @@ def deployment_settings(gateway: Gateway, meters: list[Meter]) -> dict[str, Any]
         "component": GATEWAY_COMPONENT,
         "thing_name": gateway.thing_name,
         "configuration": {"bus": bus, "meters": rows},
+        # ShadowManager must sync exactly these shadows with the cloud (the classic one
+        # it syncs by default); the gateway's policy grants that and no more.
+        "shadow_manager": {
+            "component": SHADOW_MANAGER_COMPONENT,
+            "configuration": {
+                "synchronize": {
+                    "coreThing": {
+                        "classic": True,
+                        "namedShadows": [shadow_name(str(row["meter_id"])) for row in rows],
+                    }
+                }
+            },
+        },
     }

@@ -72,6 +72,9 @@ class RegisterGatewayRequest(_Body):
     gateway_id: ObjectId
     property: PropertyRequest
     bus: BusSettings = Field(default_factory=BusSettings)
+    # "certificate": the answer carries the gateway's certificate and key; "fleet": a
+    # one-time token for the device's fleet-provisioning claim (docs/deploy.md).
+    provisioning: Literal["certificate", "fleet"] = "certificate"
 
 
 class RelaySettings(_Body):
