@@ -112,6 +112,8 @@ def _iot_resources(operation: str, params: dict[str, Any], region: str) -> list[
         resources.append(_arn("iot", region, f"thing/{params['thingName']}"))
     if "thingGroupName" in params:
         resources.append(_arn("iot", region, f"thinggroup/{params['thingGroupName']}"))
+    if operation in {"CreatePolicy", "GetPolicy", "DeletePolicy"} and "policyName" in params:
+        resources.append(_arn("iot", region, f"policy/{params['policyName']}"))
     return resources or [UNKNOWN_RESOURCE]
 
 
