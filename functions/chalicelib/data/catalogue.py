@@ -322,3 +322,25 @@ class Catalogue:
                 return False
             raise
         return True
+
+    @staticmethod
+    def set_meter_profile_versions(
+        company_id: str, meter_id: str, versions: dict[str, str], at: datetime
+    ) -> bool:
+        """The profile versions the gateway reported at ``at``; False if a newer report is
+        recorded already (messages can arrive out of order) or the meter is gone."""
+        meter = Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
+        try:
+            meter.update(
+                actions=[
+                    Meter.profile_versions.set(versions),
+                    Meter.profile_versions_at.set(at),
+                ],
+                condition=Meter.pk.exists()
+                & (Meter.profile_versions_at.does_not_exist() | (Meter.profile_versions_at < at)),
+            )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                return False
+            raise
+        return True

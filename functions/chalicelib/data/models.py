@@ -227,6 +227,10 @@ class Meter(PowerletItem, discriminator="Meter"):
     # first answer.
     last_error = UnicodeAttribute(null=True)
     presence_at = UTCDateTimeAttribute(null=True)
+    # The profiles the gateway reads this meter (and its relay) with, from telemetry ``pv``:
+    # {profile: "<version>.<hash>"}, written by ingest only when it changes, and since when.
+    profile_versions = JSONAttribute(null=True)
+    profile_versions_at = UTCDateTimeAttribute(null=True)
 
 
 class Tenancy(PowerletItem, discriminator="Tenancy"):

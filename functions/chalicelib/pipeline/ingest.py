@@ -16,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ..data.audit import AuditLog
 from ..data.catalogue import Catalogue
 from ..data.control_state import BusControlState, MeterControlState, from_ms
 from ..data.errors import NotFoundError
@@ -37,6 +38,7 @@ from .effects import Effect, Notify
 from .errors import ControlContentionError, InvalidTelemetryError
 from .gaps import ANCHOR_MARGIN, complete_readings, needs_every_reading
 from .meter_presence import presence_changes, record_presence
+from .meter_profiles import profile_changes, record_profile_changes
 from .settler import Settler
 from .telemetry import MeterRow, Telemetry, parse_event, rows_of
 from .validation import ReadingValidator
@@ -83,8 +85,10 @@ class Ingest:
         metrics: Metrics | None = None,
         validator: ReadingValidator | None = None,
         catalogue: Catalogue | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._catalogue = catalogue or Catalogue()  # stateless: the table is bound once
+        self._audit = audit or AuditLog()
         self._metrics = metrics or default_metrics
         self._validator = validator or ReadingValidator(telemetry, HeldReadings())
         self._buses = buses
@@ -132,6 +136,13 @@ class Ingest:
             return IngestResult("duplicate")
         self._validator.record(checked)
         record_presence(self._catalogue, bus, presence_changes(bus, rows), message.cycle_at)
+        record_profile_changes(
+            self._catalogue,
+            self._audit,
+            bus,
+            profile_changes(bus, message.profile_versions),
+            message.cycle_at,
+        )
         if checked.alerts:  # not part of any state write: sent once, now
             self._controller.perform([Notify(alert) for alert in checked.alerts])
         buckets = self._close_buckets(bus, message, previous)

@@ -143,6 +143,8 @@ def event(
     thing: str | None = None,
     spool_id: str | None = None,
     extra_meters: list[dict[str, Any]] | None = None,
+    pv: dict[str, str] | None = None,
+    dg: dict[str, list[int | None]] | None = None,
 ) -> dict[str, Any]:
     """The ingest rule's event for one cycle; a None reading is a meter that timed out."""
     rows: list[dict[str, Any]] = []
@@ -153,6 +155,8 @@ def event(
             row: dict[str, Any] = {"i": meter_id, "dt": 100, "ie": value, "xe": "0.000", "r": 1}
             if watts and meter_id in watts:
                 row["w"] = watts[meter_id]
+            if dg and meter_id in dg:
+                row["dg"] = dg[meter_id]
             rows.append(row)
     rows.extend(extra_meters or [])
     payload = {
@@ -165,6 +169,8 @@ def event(
         "sp": {"n": 0, "th": 0, "dr": 0},
         "m": rows,
     }
+    if pv is not None:
+        payload["pv"] = pv
     return raw_event(json.dumps(payload).encode(), thing or bus.thing_name, at)
 
 
