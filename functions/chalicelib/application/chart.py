@@ -144,3 +144,36 @@ def _slot_label(label: str, x: float, y: float) -> str:
         for i, line in enumerate(lines)
     )
     return f'<text class="label" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{spans}</text>'
+
+
+# --- sparklines (the unit page's bus health) ---
+
+SPARK_WIDTH = 240
+SPARK_HEIGHT = 36
+SPARK_FLOOR = 2  # a zero hour still shows a sliver, so "no failures" differs from "no data"
+
+
+def sparkline_svg(values: Sequence[int | None], title: str, chart_id: str) -> str:
+    """One thin bar per value, the largest filling the height; ``None`` (no data for the
+    slot) leaves a gap. Counts are integers, so nothing here rounds data."""
+    cid = escape(chart_id)
+    peak = max((v for v in values if v is not None), default=0)
+    parts = [
+        f'<svg class="spark" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" '
+        f'aria-labelledby="{cid}-t" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-t">{escape(title)}</title>',
+    ]
+    if values:
+        slot = SPARK_WIDTH / len(values)
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            share = value / peak if peak else 0
+            h = SPARK_FLOOR + share * (SPARK_HEIGHT - SPARK_FLOOR)
+            css = "spark-bar bad" if value else "spark-bar"
+            parts.append(
+                f'<rect class="{css}" x="{i * slot + 1:.1f}" y="{SPARK_HEIGHT - h:.1f}" '
+                f'width="{max(1.0, slot - 2):.1f}" height="{h:.1f}"><title>{value}</title></rect>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -395,6 +395,11 @@ class GatewayUsage(PowerletItem, discriminator="U15G"):
     # stored cycles (messages) in the bucket: the usage report's monthly count moves by
     # the change of this figure (data/telemetry_store.py put_usage, docs/brands.md)
     messages = NumberAttribute(attr_name="n", null=True)
+    # The gateway's bus counters per meter (telemetry ``dg``) as the message that closed
+    # the bucket sent them: {"t": unix ms of that cycle, "m": {meter: dg}}. Bus health is
+    # the difference between consecutive buckets' (domain/bus_health.py). Compressed:
+    # mostly zeros, and the bucket must stay within one write unit.
+    health = CompressedJSONAttribute(attr_name="h", null=True)
 
 
 class GatewayUsageDay(PowerletItem, discriminator="UDG"):

@@ -37,6 +37,7 @@ from .dead_letters import DeadLetters
 from .effects import Effect, Notify
 from .errors import ControlContentionError, InvalidTelemetryError
 from .gaps import ANCHOR_MARGIN, complete_readings, needs_every_reading
+from .health import health_snapshot
 from .meter_presence import presence_changes, record_presence
 from .meter_profiles import profile_changes, record_profile_changes
 from .settler import Settler
@@ -192,7 +193,8 @@ class Ingest:
         latest = self._telemetry.latest_cycles(co, gw, limit=1)
         latest_at = from_ms(int(latest[0].cycle_at_ms)) if latest else message.cycle_at
         this_bucket = bucket_start(message.cycle_at)
-        if latest_at > message.cycle_at:
+        late = latest_at > message.cycle_at
+        if late:
             # A late message changes its bucket and the next one (its base moved).
             targets = [
                 b for b in (this_bucket, this_bucket + BUCKET) if b < bucket_start(latest_at)
@@ -206,8 +208,15 @@ class Ingest:
             cycles = list(self._telemetry.cycles_between(co, gw, start - BUCKET, start + BUCKET))
             readings = readings_by_meter(rows_of(c) for c in cycles)
             stored = sum(1 for c in cycles if bucket_start(from_ms(int(c.cycle_at_ms))) == start)
+            # The closing message's bus counters ride on the bucket (no write of their own);
+            # a late rewrite keeps the snapshot it finds (pipeline/health.py).
+            health = (
+                self._telemetry.usage_health(co, gw, start)
+                if late
+                else health_snapshot(message, bus.meters)
+            )
             before = self._telemetry.put_usage(
-                co, gw, start, bucket_energy(readings, start), messages=stored
+                co, gw, start, bucket_energy(readings, start), messages=stored, health=health
             )
             if stored != before:  # resellers' messages per month (docs/brands.md)
                 self._usage.messages_received(co, start, stored - before)

@@ -21,6 +21,7 @@ import boto3
 from ..application.actions import CreditAndPower
 from ..application.bills import BillQueries
 from ..application.brands import Brands
+from ..application.bus_health import BusHealthQueries
 from ..application.consumption import ConsumptionCharts
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
@@ -355,6 +356,10 @@ class Container:
     @cached_property
     def consumption(self) -> ConsumptionCharts:
         return ConsumptionCharts(self.catalogue, self.usage_days, self.scope)
+
+    @cached_property
+    def bus_health(self) -> BusHealthQueries:
+        return BusHealthQueries(self.usage_days)
 
     @cached_property
     def bills(self) -> BillQueries:
