@@ -75,6 +75,21 @@ CASES: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
             FORGED: 403,
         },
     ),
+    # the catalogue of meter models is the product's, not a company's: any staff reads it
+    ("GET", "/v1/meter-models"): (
+        "/v1/meter-models",
+        {
+            "admin": 200,
+            "landlord": 200,
+            "manager": 200,
+            "tenant": 403,
+            "other_tenant": 403,
+            "other_company_admin": 200,
+            "other_company_tenant": 403,
+            ANON: 401,
+            FORGED: 403,
+        },
+    ),
     ("GET", "/v1/properties/{property_id}/units"): (
         "/v1/properties/tpe-daan/units",
         {
@@ -255,6 +270,10 @@ CASES.update(
         ("GET", "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/deployment"): (
             f"{_CO}/gateways/{RESELLER_GATEWAY}/deployment",
             _reseller_case(200, 404),
+        ),
+        ("GET", "/v1/reseller/meter-models"): (
+            "/v1/reseller/meter-models",
+            _reseller_case(200, 200),
         ),
         ("GET", "/v1/reseller/companies/{company_id}/usage/{month}"): (
             f"{_CO}/usage/2026-11",

@@ -177,3 +177,76 @@ def sparkline_svg(values: Sequence[int | None], title: str, chart_id: str) -> st
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+# --- the building's energy balance (property page): main meter against the units ---
+
+
+@dataclass(frozen=True)
+class PairBar:
+    label: str  # the day, e.g. "11/28"
+    main_kwh: Decimal | None  # None: no main reading that day
+    units_kwh: Decimal
+    flagged: bool  # a loss (or excess) beyond the property's allowance
+    value_label: str  # e.g. "main 40.000, units 31.200 kWh"
+
+
+def pair_chart_svg(
+    bars: Sequence[PairBar],
+    title: str,
+    description: str,
+    chart_id: str,
+    format_kwh: Callable[[Decimal], str],
+) -> str:
+    """Per day a wide pale bar (the main meter) behind a narrow solid one (the units'
+    sum): the gap between their tops is the energy no unit meter registered. A flagged
+    day's units bar is drawn in the warning colour."""
+    bars = list(bars)[-MAX_BARS:]
+    cid = escape(chart_id)
+    peak = max(
+        (v for b in bars for v in (b.main_kwh, b.units_kwh) if v is not None), default=Decimal(0)
+    )
+    plot_h = PERIOD_HEIGHT - AXIS_BOTTOM - AXIS_TOP
+    base_y = PERIOD_HEIGHT - AXIS_BOTTOM
+    parts = [
+        f'<svg class="chart balance-chart" viewBox="0 0 {PERIOD_WIDTH} {PERIOD_HEIGHT}" '
+        f'role="img" aria-labelledby="{cid}-t {cid}-d" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-t">{escape(title)}</title>',
+        f'<desc id="{cid}-d">{escape(description)}</desc>',
+        f'<text class="axis-unit" x="{AXIS_LEFT - 6}" y="{AXIS_TOP - 12}" '
+        'text-anchor="end">kWh</text>',
+    ]
+    if peak > 0:
+        y = base_y - plot_h
+        parts.append(
+            f'<line class="grid" x1="{AXIS_LEFT}" y1="{y:.1f}" x2="{PERIOD_WIDTH}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{AXIS_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(format_kwh(peak))}</text>"
+        )
+    parts.append(
+        f'<text class="tick" x="{AXIS_LEFT - 4}" y="{base_y + 4}" text-anchor="end">0</text>'
+        f'<line class="axis" x1="{AXIS_LEFT}" y1="{base_y}" x2="{PERIOD_WIDTH}" y2="{base_y}"/>'
+    )
+    if bars:
+        slot = (PERIOD_WIDTH - AXIS_LEFT) / len(bars)
+        wide, narrow = max(2.0, slot * 0.8), max(1.0, slot * 0.4)
+        label_every = -(-len(bars) // MAX_X_LABELS)
+        for i, bar in enumerate(bars):
+            left = AXIS_LEFT + i * slot
+            tip = f"<title>{escape(bar.label)}: {escape(bar.value_label)}</title>"
+            if bar.main_kwh is not None and peak > 0:
+                h = float(bar.main_kwh / peak) * plot_h  # drawing coordinates only
+                parts.append(
+                    f'<rect class="bar-main" x="{left + (slot - wide) / 2:.1f}" '
+                    f'y="{base_y - h:.1f}" width="{wide:.1f}" height="{h:.1f}">{tip}</rect>'
+                )
+            h = float(bar.units_kwh / peak) * plot_h if peak > 0 else 0.0
+            css = "bar-units flagged" if bar.flagged else "bar-units"
+            parts.append(
+                f'<rect class="{css}" x="{left + (slot - narrow) / 2:.1f}" y="{base_y - h:.1f}" '
+                f'width="{narrow:.1f}" height="{h:.1f}">{tip}</rect>'
+            )
+            if i % label_every == 0:
+                parts.append(_slot_label(bar.label, left + slot / 2, base_y + 16))
+    parts.append("</svg>")
+    return "".join(parts)

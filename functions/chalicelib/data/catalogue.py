@@ -129,6 +129,19 @@ class Catalogue:
             keys.company_pk(company_id), Gateway.sk.startswith(keys.GATEWAY_PREFIX), limit=10_000
         )
 
+    def gateways_of_property(self, company_id: str, property_id: str) -> list[Gateway]:
+        """The company's gateways (one Query, as ``list_gateways``) that serve the property."""
+        return [
+            g
+            for g in Gateway.query(
+                keys.company_pk(company_id),
+                Gateway.sk.startswith(keys.GATEWAY_PREFIX),
+                filter_condition=Gateway.property_id == property_id,
+                limit=10_000,
+            )
+            if isinstance(g, Gateway)
+        ]
+
     def list_accounts(self, company_id: str) -> Iterator[Account]:
         """Accounts of a company (gsi1 ``CO#<co>#ACCOUNTS``), for reconciliation."""
         yield from Account.gsi1.query(  # type: ignore[misc]

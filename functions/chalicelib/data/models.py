@@ -174,6 +174,11 @@ class Property(PowerletItem, discriminator="Property"):
     # Null: the company's thresholds apply. Edited by the settings editor (portal/settings_edit.py).
     low_credit_thresholds_minor = ListAttribute(of=NumberAttribute, null=True)
     settings_version = NumberAttribute(default=0)  # optimistic concurrency of the settings editor
+    # The building's main meter (a meter without a unit on one of its gateways) and the
+    # daily loss against its unit meters that raises an alert (a decimal string, percent;
+    # null: domain/energy_balance.py's default). docs/meters.md, "The building's main meter".
+    main_meter_id = UnicodeAttribute(null=True)
+    main_meter_loss_percent = UnicodeAttribute(null=True)
 
 
 class Unit(PowerletItem, discriminator="Unit"):

@@ -23,6 +23,7 @@ from ..data.errors import NotFoundError
 from ..data.held_readings import HeldReadings
 from ..data.models import GatewayCycle
 from ..data.telemetry_store import TelemetryStore
+from ..data.usage_days import UsageDayStore
 from ..data.usage_store import UsageCounters
 from ..domain import Reading
 from ..observability import logger
@@ -35,6 +36,7 @@ from .control import Controller
 from .day_rollup import DayRollup
 from .dead_letters import DeadLetters
 from .effects import Effect, Notify
+from .energy_balance import EnergyBalances
 from .errors import ControlContentionError, InvalidTelemetryError
 from .gaps import ANCHOR_MARGIN, complete_readings, needs_every_reading
 from .health import health_snapshot
@@ -87,9 +89,11 @@ class Ingest:
         validator: ReadingValidator | None = None,
         catalogue: Catalogue | None = None,
         audit: AuditLog | None = None,
+        balances: EnergyBalances | None = None,
     ) -> None:
         self._catalogue = catalogue or Catalogue()  # stateless: the table is bound once
         self._audit = audit or AuditLog()
+        self._balances = balances or EnergyBalances(self._catalogue, UsageDayStore())
         self._metrics = metrics or default_metrics
         self._validator = validator or ReadingValidator(telemetry, HeldReadings())
         self._buses = buses
@@ -222,7 +226,16 @@ class Ingest:
                 self._usage.messages_received(co, start, stored - before)
         # Charts read days, not buckets: a finished local day is rolled up (day_rollup.py).
         open_bucket = bucket_start(max(latest_at, message.cycle_at))
-        self._days.after_buckets(co, gw, bus.tz, targets, open_bucket)
+        finished = self._days.after_buckets(co, gw, bus.tz, targets, open_bucket)
+        if finished and bus.premises.main_meter_id:
+            # A day of the building is complete: its main meter against its units.
+            alerts = [
+                alert
+                for day in finished
+                for alert in self._balances.alerts_for_day(co, bus.premises, day)
+            ]
+            if alerts:
+                self._controller.perform([Notify(alert) for alert in alerts])
         return len(targets)
 
     # --- money and relays ---

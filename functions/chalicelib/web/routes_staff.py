@@ -16,6 +16,7 @@ from ..application.errors import (
 )
 from ..data.models import Unit
 from ..domain.errors import AmountTextError, UnknownCurrencyError
+from ..domain.meter_models import meter_models
 from ..domain.money import Currency
 from ..domain.money_text import parse_major
 from ..domain.usage_periods import InvalidChartPeriodError
@@ -70,6 +71,7 @@ def _unit(ctx: PageContext, unit_id: str, status: int = 200, **errors: str | Non
         d=detail,
         consumption=consumption,
         health=health,
+        models=meter_models(),
         health_spark=(
             sparkline_svg(health.failures_per_hour, ctx.tr.t("bus_failures_per_hour"), "bus-spark")
             if health

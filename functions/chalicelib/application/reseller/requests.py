@@ -8,6 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...branding.schema import BrandConfig, Email, PlainText
 from ...data.keys import check_meter_id
+from ...domain.meter_models import (
+    UnknownMeterModelError,
+    meter_model,
+    meter_models,
+    meter_names,
+    relay_model,
+)
 
 CompanyId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$")]
 ObjectId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")]
@@ -74,10 +81,38 @@ class RegisterGatewayRequest(_Body):
     bus: BusSettings = Field(default_factory=BusSettings)
 
 
+# The catalogue's names (domain/meter_models.py), listed in the OpenAPI document too.
+MeterModelName = Annotated[str, Field(max_length=32, json_schema_extra={"enum": meter_names()})]
+RelayModelName = Annotated[
+    str,
+    Field(
+        max_length=32,
+        json_schema_extra={
+            "enum": sorted(
+                m.name
+                for m in meter_models().values()
+                if m.kind == "relay_module" or m.has_own_relay
+            )
+        },
+    ),
+]
+
+
 class RelaySettings(_Body):
+    """What switches the meter: its own relay (``profile`` = the meter's) or a channel of
+    a relay module on the bus."""
+
     address: int = Field(ge=1, le=247)
-    profile: Literal["dds238", "relay_module"]
+    profile: RelayModelName
     channel: int = Field(default=0, ge=0, le=31)
+
+    @field_validator("profile")
+    @classmethod
+    def _switches(cls, value: str) -> str:
+        try:
+            return relay_model(value).name
+        except UnknownMeterModelError as exc:
+            raise ValueError(str(exc)) from exc
 
 
 class UnitRequest(_Body):
@@ -89,11 +124,22 @@ class UnitRequest(_Body):
 
 
 class MeterRequest(_Body):
+    """A meter on the bus. ``unit`` null: a meter of the building itself (its main meter,
+    or the common parts), which bills nobody and is never switched."""
+
     meter_id: str
-    profile: Literal["sdm120", "dds238"]
+    profile: MeterModelName
     bus_address: int = Field(ge=1, le=247)
     relay: RelaySettings | None = None
-    unit: UnitRequest
+    unit: UnitRequest | None
+
+    @field_validator("profile")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        try:
+            return meter_model(value).name
+        except UnknownMeterModelError as exc:
+            raise ValueError(str(exc)) from exc
 
     @field_validator("meter_id")
     @classmethod
