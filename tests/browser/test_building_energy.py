@@ -17,8 +17,8 @@ from chalicelib.data.catalogue import Catalogue
 from chalicelib.pipeline.buckets import bucket_start
 from chalicelib.wiring.container import Container, using
 from chalicelib.wiring.settings import Settings
-from tests.browser.test_reading_review import PHONE, shoot
 from tests.browser.test_portal_journey import sign_in
+from tests.browser.test_reading_review import PHONE, shoot
 
 if TYPE_CHECKING:
     from tests.browser.conftest import Portal
