@@ -100,17 +100,7 @@ def period_chart_svg(
         f'<text class="axis-unit" x="{AXIS_LEFT - 6}" y="{AXIS_TOP - 12}" '
         f'text-anchor="end">{escape(unit)}</text>',
     ]
-    for share in (Decimal(1), Decimal("0.5")) if peak > 0 else ():
-        y = base_y - float(share) * plot_h
-        parts.append(
-            f'<line class="grid" x1="{AXIS_LEFT}" y1="{y:.1f}" x2="{PERIOD_WIDTH}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{AXIS_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{escape(format_kwh(peak * share))}</text>"
-        )
-    parts.append(
-        f'<text class="tick" x="{AXIS_LEFT - 4}" y="{base_y + 4}" text-anchor="end">0</text>'
-        f'<line class="axis" x1="{AXIS_LEFT}" y1="{base_y}" x2="{PERIOD_WIDTH}" y2="{base_y}"/>'
-    )
+    parts.append(_value_axis(peak, (Decimal(1), Decimal("0.5")), format_kwh))
     if bars:
         slot = (PERIOD_WIDTH - AXIS_LEFT) / len(bars)
         bar_w = max(2.0, slot * 0.7)
@@ -133,6 +123,28 @@ def period_chart_svg(
             if i % label_every == 0:
                 parts.append(_slot_label(bar.label, x + bar_w / 2, base_y + 16))
     parts.append("</svg>")
+    return "".join(parts)
+
+
+def _value_axis(
+    peak: Decimal, shares: Sequence[Decimal], format_kwh: Callable[[Decimal], str]
+) -> str:
+    """The period charts' value axis: a dashed grid line and its kWh at each share of the
+    peak (none when nothing was used), the zero and the baseline."""
+    plot_h = PERIOD_HEIGHT - AXIS_BOTTOM - AXIS_TOP
+    base_y = PERIOD_HEIGHT - AXIS_BOTTOM
+    parts = []
+    for share in shares if peak > 0 else ():
+        y = base_y - float(share) * plot_h
+        parts.append(
+            f'<line class="grid" x1="{AXIS_LEFT}" y1="{y:.1f}" x2="{PERIOD_WIDTH}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{AXIS_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(format_kwh(peak * share))}</text>"
+        )
+    parts.append(
+        f'<text class="tick" x="{AXIS_LEFT - 4}" y="{base_y + 4}" text-anchor="end">0</text>'
+        f'<line class="axis" x1="{AXIS_LEFT}" y1="{base_y}" x2="{PERIOD_WIDTH}" y2="{base_y}"/>'
+    )
     return "".join(parts)
 
 
@@ -216,17 +228,7 @@ def pair_chart_svg(
         f'<text class="axis-unit" x="{AXIS_LEFT - 6}" y="{AXIS_TOP - 12}" '
         'text-anchor="end">kWh</text>',
     ]
-    if peak > 0:
-        y = base_y - plot_h
-        parts.append(
-            f'<line class="grid" x1="{AXIS_LEFT}" y1="{y:.1f}" x2="{PERIOD_WIDTH}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{AXIS_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{escape(format_kwh(peak))}</text>"
-        )
-    parts.append(
-        f'<text class="tick" x="{AXIS_LEFT - 4}" y="{base_y + 4}" text-anchor="end">0</text>'
-        f'<line class="axis" x1="{AXIS_LEFT}" y1="{base_y}" x2="{PERIOD_WIDTH}" y2="{base_y}"/>'
-    )
+    parts.append(_value_axis(peak, (Decimal(1),), format_kwh))
     if bars:
         slot = (PERIOD_WIDTH - AXIS_LEFT) / len(bars)
         wide, narrow = max(2.0, slot * 0.8), max(1.0, slot * 0.4)

@@ -47,6 +47,11 @@ class MeterModel:
     def has_own_relay(self) -> bool:
         return self.relay in OWN_RELAY
 
+    @property
+    def switches(self) -> bool:
+        """It can be a meter's ``relay``: a relay module, or a meter with its own relay."""
+        return self.kind == RELAY_MODULE or self.has_own_relay
+
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -97,15 +102,16 @@ def meter_model(name: str) -> MeterModel:
 def relay_model(name: str) -> MeterModel:
     """A model that can switch a relay for a meter: a relay module or a meter's own relay."""
     found = meter_models().get(name)
-    if found is None or not (found.kind == RELAY_MODULE or found.has_own_relay):
-        switching = sorted(
-            m.name for m in meter_models().values() if m.kind == RELAY_MODULE or m.has_own_relay
-        )
+    if found is None or not found.switches:
         raise UnknownMeterModelError(
-            f"{name[:40]!r} cannot switch a relay; one of: {', '.join(switching)}"
+            f"{name[:40]!r} cannot switch a relay; one of: {', '.join(relay_names())}"
         )
     return found
 
 
 def meter_names() -> list[str]:
     return sorted(m.name for m in meter_models().values() if m.kind == METER)
+
+
+def relay_names() -> list[str]:
+    return sorted(m.name for m in meter_models().values() if m.switches)

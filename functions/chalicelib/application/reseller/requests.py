@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ...branding.schema import BrandConfig, Email, PlainText
 from ...data.keys import check_meter_id
 from ...domain.meter_models import (
+    MeterModel,
     UnknownMeterModelError,
     meter_model,
-    meter_models,
     meter_names,
     relay_model,
+    relay_names,
 )
 
 CompanyId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$")]
@@ -81,20 +83,29 @@ class RegisterGatewayRequest(_Body):
     bus: BusSettings = Field(default_factory=BusSettings)
 
 
+def _checked(lookup: Callable[[str], MeterModel]) -> Callable[[str], str]:
+    """A pydantic check of a model name by the catalogue's ``lookup`` (its error names the
+    names there are)."""
+
+    def check(value: str) -> str:
+        try:
+            return lookup(value).name
+        except UnknownMeterModelError as exc:
+            raise ValueError(str(exc)) from exc
+
+    return check
+
+
 # The catalogue's names (domain/meter_models.py), listed in the OpenAPI document too.
-MeterModelName = Annotated[str, Field(max_length=32, json_schema_extra={"enum": meter_names()})]
+MeterModelName = Annotated[
+    str,
+    Field(max_length=32, json_schema_extra={"enum": meter_names()}),
+    AfterValidator(_checked(meter_model)),
+]
 RelayModelName = Annotated[
     str,
-    Field(
-        max_length=32,
-        json_schema_extra={
-            "enum": sorted(
-                m.name
-                for m in meter_models().values()
-                if m.kind == "relay_module" or m.has_own_relay
-            )
-        },
-    ),
+    Field(max_length=32, json_schema_extra={"enum": relay_names()}),
+    AfterValidator(_checked(relay_model)),
 ]
 
 
@@ -105,14 +116,6 @@ class RelaySettings(_Body):
     address: int = Field(ge=1, le=247)
     profile: RelayModelName
     channel: int = Field(default=0, ge=0, le=31)
-
-    @field_validator("profile")
-    @classmethod
-    def _switches(cls, value: str) -> str:
-        try:
-            return relay_model(value).name
-        except UnknownMeterModelError as exc:
-            raise ValueError(str(exc)) from exc
 
 
 class UnitRequest(_Body):
@@ -132,14 +135,6 @@ class MeterRequest(_Body):
     bus_address: int = Field(ge=1, le=247)
     relay: RelaySettings | None = None
     unit: UnitRequest | None
-
-    @field_validator("profile")
-    @classmethod
-    def _known_model(cls, value: str) -> str:
-        try:
-            return meter_model(value).name
-        except UnknownMeterModelError as exc:
-            raise ValueError(str(exc)) from exc
 
     @field_validator("meter_id")
     @classmethod
