@@ -100,3 +100,30 @@ def test_a_loss_within_the_allowance_says_nothing(pipeline: Container) -> None:
         "33.3",
         frozenset(),
     )
+
+
+def test_a_day_waits_for_every_bus_of_the_building(pipeline: Container) -> None:
+    # GIVEN the building has a second bus, silent so far (its day is not rolled up)
+    bus = _building(pipeline, None)
+    second = f"{bus.gateway_id}-b"
+    Catalogue.save_all(
+        [
+            builders.gateway(
+                bus.company_id, second, f"{bus.thing_name}-b", property_id=bus.property_id
+            ),
+            builders.meter(bus.company_id, "m-3", second, 1, unit_id="u-3", profile="dds238"),
+        ]
+    )
+    # WHEN the first bus rolls the day up, a third of the main meter's energy unaccounted
+    _day(bus, "3", "1")
+    # THEN nothing is said: the other bus's flats may hold the difference
+    assert _energy_alerts(bus) == []
+    premises = pipeline.catalogue.get_property(bus.company_id, bus.property_id)
+    assert (
+        DAY in pipeline.energy_balances.of_property(bus.company_id, premises, DAY, DAY).incomplete
+    )
+    # WHEN the second bus rolls the day up with 1 kWh in its flat
+    pipeline.usage_days.put_day(bus.company_id, second, DAY, "Asia/Taipei", {"m-3": "1.000"}, 8)
+    # THEN the day is complete and its loss (6 - 4 - 1 = 1 kWh, 16.7 %) is alerted
+    [alert] = pipeline.energy_balances.alerts_for_day(bus.company_id, premises, DAY)
+    assert (alert.payload["loss_kwh"], alert.payload["loss_percent"]) == ("1.000", "16.7")
