@@ -19,6 +19,7 @@ from chalicelib.api.routes_statements import bp as statements_api_bp
 from chalicelib.routing.authorizer import auth_bp
 from chalicelib.routing.headers import add_security_headers
 from chalicelib.web.routes_brand import bp as brand_pages_bp
+from chalicelib.web.routes_building import bp as building_pages_bp
 from chalicelib.web.routes_moves import bp as move_pages_bp
 from chalicelib.web.routes_readings import bp as reading_pages_bp
 from chalicelib.web.routes_settings import bp as settings_pages_bp
@@ -43,6 +44,7 @@ app.register_blueprint(moves_api_bp)
 app.register_blueprint(move_pages_bp)
 app.register_blueprint(settings_api_bp)
 app.register_blueprint(settings_pages_bp)
+app.register_blueprint(building_pages_bp)
 app.register_blueprint(statements_api_bp)
 app.register_blueprint(statement_pages_bp)
 app.register_blueprint(readings_api_bp)

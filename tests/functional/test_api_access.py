@@ -256,6 +256,10 @@ CASES.update(
             f"{_CO}/gateways/{RESELLER_GATEWAY}/deployment",
             _reseller_case(200, 404),
         ),
+        ("GET", "/v1/reseller/meter-models"): (
+            "/v1/reseller/meter-models",
+            _reseller_case(200, 200),
+        ),
         ("GET", "/v1/reseller/companies/{company_id}/usage/{month}"): (
             f"{_CO}/usage/2026-11",
             _reseller_case(200, 404),
@@ -284,6 +288,9 @@ CASES.update(
         ("POST", "/b/{slug}/tenant/signin"): ("/b/formosa/tenant/signin", {ANON: 403}),
     }
 )
+# the catalogue of meter models is the product's, not a company's: any staff reads it,
+# as any staff lists their own properties
+CASES[("GET", "/v1/meter-models")] = ("/v1/meter-models", CASES[("GET", "/v1/properties")][1])
 CASES.update(feature_cases())  # the routes of later features, one module each
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..domain.meter_models import meter_models
 from ..routing.access import ANY_SIGNED_IN, PUBLIC, STAFF, current_principal, route
 from ..routing.dependencies import deps
 
@@ -73,3 +74,10 @@ def unit_ledger(unit_id: str) -> dict[str, Any]:
             for e in entries
         ]
     }
+
+
+@route(bp, "/v1/meter-models", STAFF)
+def list_meter_models() -> dict[str, Any]:
+    """The meter models the gateway supports, by profile name (docs/meters.md)."""
+    current_principal(bp, STAFF)
+    return {"models": [meter_models()[name].as_json() for name in sorted(meter_models())]}

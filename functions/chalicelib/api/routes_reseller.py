@@ -17,6 +17,7 @@ from ..application.reseller.requests import (
 )
 from ..branding.schema import BrandConfig
 from ..data.errors import NotFoundError
+from ..domain.meter_models import meter_models
 from ..routing.bodies import json_body
 from ..routing.dependencies import deps
 from .reseller_access import current_reseller, idempotent_create, reseller_route
@@ -167,6 +168,13 @@ def gateway_deployment(company_id: str, gateway_id: str) -> dict[str, Any]:
     reseller = current_reseller(bp)
     deps().onboarding.owned_company(reseller.reseller_id, company_id)
     return deps().gateways.deployment(company_id, gateway_id)
+
+
+@reseller_route(bp, "/v1/reseller/meter-models")
+def reseller_meter_models() -> dict[str, Any]:
+    """The meter models a bus may carry, by profile name: what ``profile`` accepts."""
+    current_reseller(bp)
+    return {"models": [meter_models()[name].as_json() for name in sorted(meter_models())]}
 
 
 @reseller_route(bp, "/v1/reseller/companies/{company_id}/usage/{month}")

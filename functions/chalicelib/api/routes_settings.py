@@ -8,6 +8,8 @@ from typing import Any
 
 from chalice import Blueprint
 
+from ..application.building_balance import MainMeterUpdate
+from ..application.building_balance import as_json as balance_json
 from ..application.settings_edit import PropertySettingsUpdate, Saved, UnitTariffUpdate
 from ..auth.principal import Principal
 from ..routing.access import STAFF, current_principal, route
@@ -17,6 +19,8 @@ from ..routing.dependencies import deps
 bp = Blueprint(__name__)
 
 PROPERTY_SETTINGS = "/v1/properties/{property_id}/settings"
+MAIN_METER = "/v1/properties/{property_id}/main-meter"
+ENERGY_BALANCE = "/v1/properties/{property_id}/energy-balance"
 UNIT_TARIFF = "/v1/units/{unit_id}/tariff"
 PUT = ("PUT",)
 
@@ -52,6 +56,25 @@ def put_unit_tariff(unit_id: str) -> dict[str, Any]:
     saved = editor.save_unit_tariff(p, unit_id, body, datetime.now(UTC))
     fresh = editor.unit_tariff(p, unit_id).as_json()
     return {**fresh, "settled_at_old_tariff": saved.settled, "rollout": _rollout(saved)}
+
+
+@route(bp, MAIN_METER, STAFF, methods=PUT, body=MainMeterUpdate)
+def put_main_meter(property_id: str) -> dict[str, Any]:
+    """Declare the building's main meter (null: none) and its loss alert percentage."""
+    p, balance = _staff(), deps().building_balance
+    now = datetime.now(UTC)
+    balance.of_property(p, property_id, now)  # 404 before the body is looked at
+    body = MainMeterUpdate.model_validate(json_body(bp.current_request) or {})
+    balance.set_main_meter(p, property_id, body, now)
+    return balance_json(balance.of_property(p, property_id, now))
+
+
+@route(bp, ENERGY_BALANCE, STAFF)
+def get_energy_balance(property_id: str) -> dict[str, Any]:
+    """The main meter against the sum of the unit meters, per day of the last 30."""
+    return balance_json(
+        deps().building_balance.of_property(_staff(), property_id, datetime.now(UTC))
+    )
 
 
 def _staff() -> Principal:

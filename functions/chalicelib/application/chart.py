@@ -100,17 +100,7 @@ def period_chart_svg(
         f'<text class="axis-unit" x="{AXIS_LEFT - 6}" y="{AXIS_TOP - 12}" '
         f'text-anchor="end">{escape(unit)}</text>',
     ]
-    for share in (Decimal(1), Decimal("0.5")) if peak > 0 else ():
-        y = base_y - float(share) * plot_h
-        parts.append(
-            f'<line class="grid" x1="{AXIS_LEFT}" y1="{y:.1f}" x2="{PERIOD_WIDTH}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{AXIS_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{escape(format_kwh(peak * share))}</text>"
-        )
-    parts.append(
-        f'<text class="tick" x="{AXIS_LEFT - 4}" y="{base_y + 4}" text-anchor="end">0</text>'
-        f'<line class="axis" x1="{AXIS_LEFT}" y1="{base_y}" x2="{PERIOD_WIDTH}" y2="{base_y}"/>'
-    )
+    parts.append(_value_axis(peak, (Decimal(1), Decimal("0.5")), format_kwh))
     if bars:
         slot = (PERIOD_WIDTH - AXIS_LEFT) / len(bars)
         bar_w = max(2.0, slot * 0.7)
@@ -136,6 +126,28 @@ def period_chart_svg(
     return "".join(parts)
 
 
+def _value_axis(
+    peak: Decimal, shares: Sequence[Decimal], format_kwh: Callable[[Decimal], str]
+) -> str:
+    """The period charts' value axis: a dashed grid line and its kWh at each share of the
+    peak (none when nothing was used), the zero and the baseline."""
+    plot_h = PERIOD_HEIGHT - AXIS_BOTTOM - AXIS_TOP
+    base_y = PERIOD_HEIGHT - AXIS_BOTTOM
+    parts = []
+    for share in shares if peak > 0 else ():
+        y = base_y - float(share) * plot_h
+        parts.append(
+            f'<line class="grid" x1="{AXIS_LEFT}" y1="{y:.1f}" x2="{PERIOD_WIDTH}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{AXIS_LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(format_kwh(peak * share))}</text>"
+        )
+    parts.append(
+        f'<text class="tick" x="{AXIS_LEFT - 4}" y="{base_y + 4}" text-anchor="end">0</text>'
+        f'<line class="axis" x1="{AXIS_LEFT}" y1="{base_y}" x2="{PERIOD_WIDTH}" y2="{base_y}"/>'
+    )
+    return "".join(parts)
+
+
 def _slot_label(label: str, x: float, y: float) -> str:
     """A label; a newline in it starts a second line (e.g. weekday over day)."""
     lines = label.split("\n")[:2]
@@ -144,3 +156,99 @@ def _slot_label(label: str, x: float, y: float) -> str:
         for i, line in enumerate(lines)
     )
     return f'<text class="label" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{spans}</text>'
+
+
+# --- sparklines (the unit page's bus health) ---
+
+SPARK_WIDTH = 240
+SPARK_HEIGHT = 36
+SPARK_FLOOR = 2  # a zero hour still shows a sliver, so "no failures" differs from "no data"
+
+
+def sparkline_svg(values: Sequence[int | None], title: str, chart_id: str) -> str:
+    """One thin bar per value, the largest filling the height; ``None`` (no data for the
+    slot) leaves a gap. Counts are integers, so nothing here rounds data."""
+    cid = escape(chart_id)
+    peak = max((v for v in values if v is not None), default=0)
+    parts = [
+        f'<svg class="spark" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" '
+        f'aria-labelledby="{cid}-t" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-t">{escape(title)}</title>',
+    ]
+    if values:
+        slot = SPARK_WIDTH / len(values)
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            share = value / peak if peak else 0
+            h = SPARK_FLOOR + share * (SPARK_HEIGHT - SPARK_FLOOR)
+            css = "spark-bar bad" if value else "spark-bar"
+            parts.append(
+                f'<rect class="{css}" x="{i * slot + 1:.1f}" y="{SPARK_HEIGHT - h:.1f}" '
+                f'width="{max(1.0, slot - 2):.1f}" height="{h:.1f}"><title>{value}</title></rect>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --- the building's energy balance (property page): main meter against the units ---
+
+
+@dataclass(frozen=True)
+class PairBar:
+    label: str  # the day, e.g. "11/28"
+    main_kwh: Decimal | None  # None: no main reading that day
+    units_kwh: Decimal
+    flagged: bool  # a loss (or excess) beyond the property's allowance
+    value_label: str  # e.g. "main 40.000, units 31.200 kWh"
+
+
+def pair_chart_svg(
+    bars: Sequence[PairBar],
+    title: str,
+    description: str,
+    chart_id: str,
+    format_kwh: Callable[[Decimal], str],
+) -> str:
+    """Per day a wide pale bar (the main meter) behind a narrow solid one (the units'
+    sum): the gap between their tops is the energy no unit meter registered. A flagged
+    day's units bar is drawn in the warning colour."""
+    bars = list(bars)[-MAX_BARS:]
+    cid = escape(chart_id)
+    peak = max(
+        (v for b in bars for v in (b.main_kwh, b.units_kwh) if v is not None), default=Decimal(0)
+    )
+    plot_h = PERIOD_HEIGHT - AXIS_BOTTOM - AXIS_TOP
+    base_y = PERIOD_HEIGHT - AXIS_BOTTOM
+    parts = [
+        f'<svg class="chart balance-chart" viewBox="0 0 {PERIOD_WIDTH} {PERIOD_HEIGHT}" '
+        f'role="img" aria-labelledby="{cid}-t {cid}-d" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{cid}-t">{escape(title)}</title>',
+        f'<desc id="{cid}-d">{escape(description)}</desc>',
+        f'<text class="axis-unit" x="{AXIS_LEFT - 6}" y="{AXIS_TOP - 12}" '
+        'text-anchor="end">kWh</text>',
+    ]
+    parts.append(_value_axis(peak, (Decimal(1),), format_kwh))
+    if bars:
+        slot = (PERIOD_WIDTH - AXIS_LEFT) / len(bars)
+        wide, narrow = max(2.0, slot * 0.8), max(1.0, slot * 0.4)
+        label_every = -(-len(bars) // MAX_X_LABELS)
+        for i, bar in enumerate(bars):
+            left = AXIS_LEFT + i * slot
+            tip = f"<title>{escape(bar.label)}: {escape(bar.value_label)}</title>"
+            if bar.main_kwh is not None and peak > 0:
+                h = float(bar.main_kwh / peak) * plot_h  # drawing coordinates only
+                parts.append(
+                    f'<rect class="bar-main" x="{left + (slot - wide) / 2:.1f}" '
+                    f'y="{base_y - h:.1f}" width="{wide:.1f}" height="{h:.1f}">{tip}</rect>'
+                )
+            h = float(bar.units_kwh / peak) * plot_h if peak > 0 else 0.0
+            css = "bar-units flagged" if bar.flagged else "bar-units"
+            parts.append(
+                f'<rect class="{css}" x="{left + (slot - narrow) / 2:.1f}" y="{base_y - h:.1f}" '
+                f'width="{narrow:.1f}" height="{h:.1f}">{tip}</rect>'
+            )
+            if i % label_every == 0:
+                parts.append(_slot_label(bar.label, left + slot / 2, base_y + 16))
+    parts.append("</svg>")
+    return "".join(parts)

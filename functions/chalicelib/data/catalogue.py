@@ -129,6 +129,19 @@ class Catalogue:
             keys.company_pk(company_id), Gateway.sk.startswith(keys.GATEWAY_PREFIX), limit=10_000
         )
 
+    def gateways_of_property(self, company_id: str, property_id: str) -> list[Gateway]:
+        """The company's gateways (one Query, as ``list_gateways``) that serve the property."""
+        return [
+            g
+            for g in Gateway.query(
+                keys.company_pk(company_id),
+                Gateway.sk.startswith(keys.GATEWAY_PREFIX),
+                filter_condition=Gateway.property_id == property_id,
+                limit=10_000,
+            )
+            if isinstance(g, Gateway)
+        ]
+
     def list_accounts(self, company_id: str) -> Iterator[Account]:
         """Accounts of a company (gsi1 ``CO#<co>#ACCOUNTS``), for reconciliation."""
         yield from Account.gsi1.query(  # type: ignore[misc]
@@ -332,6 +345,28 @@ class Catalogue:
                 actions=actions,
                 condition=Meter.pk.exists()
                 & (Meter.presence_at.does_not_exist() | (Meter.presence_at < at)),
+            )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def set_meter_profile_versions(
+        company_id: str, meter_id: str, versions: dict[str, str], at: datetime
+    ) -> bool:
+        """The profile versions the gateway reported at ``at``; False if a newer report is
+        recorded already (messages can arrive out of order) or the meter is gone."""
+        meter = Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
+        try:
+            meter.update(
+                actions=[
+                    Meter.profile_versions.set(versions),
+                    Meter.profile_versions_at.set(at),
+                ],
+                condition=Meter.pk.exists()
+                & (Meter.profile_versions_at.does_not_exist() | (Meter.profile_versions_at < at)),
             )
         except UpdateError as exc:
             if conditional_check_failed(exc):

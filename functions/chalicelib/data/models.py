@@ -175,6 +175,11 @@ class Property(PowerletItem, discriminator="Property"):
     # Null: the company's thresholds apply. Edited by the settings editor (portal/settings_edit.py).
     low_credit_thresholds_minor = ListAttribute(of=NumberAttribute, null=True)
     settings_version = NumberAttribute(default=0)  # optimistic concurrency of the settings editor
+    # The building's main meter (a meter without a unit on one of its gateways) and the
+    # daily loss against its unit meters that raises an alert (a decimal string, percent;
+    # null: domain/energy_balance.py's default). docs/meters.md, "The building's main meter".
+    main_meter_id = UnicodeAttribute(null=True)
+    main_meter_loss_percent = UnicodeAttribute(null=True)
 
 
 class Unit(PowerletItem, discriminator="Unit"):
@@ -243,6 +248,10 @@ class Meter(PowerletItem, discriminator="Meter"):
     #  "first_new": {"at", "kwh"}, "proposed_at"}; readings from first_new on are held
     # until staff record the exchange, which clears it.
     serial_proposal = JSONAttribute(null=True)
+    # The profiles the gateway reads this meter (and its relay) with, from telemetry ``pv``:
+    # {profile: "<version>.<hash>"}, written by ingest only when it changes, and since when.
+    profile_versions = JSONAttribute(null=True)
+    profile_versions_at = UTCDateTimeAttribute(null=True)
 
 
 class Tenancy(PowerletItem, discriminator="Tenancy"):
@@ -414,6 +423,11 @@ class GatewayUsage(PowerletItem, discriminator="U15G"):
     # stored cycles (messages) in the bucket: the usage report's monthly count moves by
     # the change of this figure (data/telemetry_store.py put_usage, docs/brands.md)
     messages = NumberAttribute(attr_name="n", null=True)
+    # The gateway's bus counters per meter (telemetry ``dg``) as the message that closed
+    # the bucket sent them: {"t": unix ms of that cycle, "m": {meter: dg}}. Bus health is
+    # the difference between consecutive buckets' (domain/bus_health.py). Compressed:
+    # mostly zeros, and the bucket must stay within one write unit.
+    health = CompressedJSONAttribute(attr_name="h", null=True)
 
 
 class GatewayUsageDay(PowerletItem, discriminator="UDG"):

@@ -81,6 +81,33 @@ class SettingsStore:
             what=f"property {property_id}",
         )
 
+    def set_main_meter(
+        self,
+        company_id: str,
+        property_id: str,
+        meter_id: str | None,
+        loss_percent: str | None,
+        *,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        """Declare (or, with None, drop) the property's main meter, audited in the same
+        transaction. The caller has checked the meter is one of the property's."""
+        item = Property(keys.company_pk(company_id), keys.property_sk(property_id))
+        actions = [
+            _set_or_remove(Property.main_meter_id, meter_id),
+            _set_or_remove(Property.main_meter_loss_percent, loss_percent),
+        ]
+        audit = self._audit(
+            company_id,
+            actor,
+            "main_meter_changed",
+            f"property:{property_id}",
+            {"main_meter_id": meter_id, "loss_percent": loss_percent},
+            at,
+        )
+        self._write(item, actions, Property.pk.exists(), audit, f"property {property_id}")
+
     def update_unit(
         self,
         company_id: str,

@@ -113,6 +113,7 @@ class TelemetryStore:
         bucket_start: datetime,
         energy: dict[str, str],
         messages: int | None = None,
+        health: dict[str, Any] | None = None,
     ) -> int:
         """Overwrite: a bucket is a pure function of the stored cycles.
 
@@ -120,7 +121,8 @@ class TelemetryStore:
         number the bucket held before (0 if new), taken from the same PutItem
         (``ReturnValues=ALL_OLD`` costs no read unit), so callers can count
         the change without a read: the changes of one bucket telescope to its
-        final count whatever the order of rewrites.
+        final count whatever the order of rewrites. ``health``: the bus counters of
+        the message that closed the bucket (``GatewayUsage.health``), kept as given.
         """
         item = GatewayUsage(
             keys.gateway_data_pk(company_id, gateway_id),
@@ -129,6 +131,7 @@ class TelemetryStore:
             bucket_start=bucket_start,
             energy=energy,
             messages=messages,
+            health=health or None,
         )
         if messages is None:
             item.save()
@@ -139,6 +142,22 @@ class TelemetryStore:
         answer = GatewayUsage._get_connection().put_item(*args, **kwargs)
         before = (answer.get("Attributes") or {}).get(GatewayUsage.messages.attr_name) or {}
         return int(before.get("N", 0))
+
+    def usage_health(
+        self, company_id: str, gateway_id: str, bucket_start: datetime
+    ) -> dict[str, Any] | None:
+        """A bucket's bus counters (None if none or no bucket): a late message that
+        rewrites the bucket keeps the snapshot of the message that closed it."""
+        try:
+            item = GatewayUsage.get(
+                keys.gateway_data_pk(company_id, gateway_id),
+                keys.gateway_usage_sk(bucket_start),
+                attributes_to_get=[GatewayUsage.health.attr_name],
+            )
+        except DoesNotExist:
+            return None
+        health: dict[str, Any] | None = item.health
+        return health
 
     def usage_between(
         self,

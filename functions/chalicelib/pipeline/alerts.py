@@ -37,6 +37,7 @@ TOPICS = frozenset(
         "relay_unconfirmed",
         "balance_mismatch",
         "bill_held",
+        "energy_loss",
     }
 )
 TITLES = {
@@ -53,6 +54,7 @@ TITLES = {
     "relay_unconfirmed": "A relay command was not confirmed",
     "balance_mismatch": "An account balance does not match its ledger",
     "bill_held": "A postpaid bill is held for review",
+    "energy_loss": "The main meter shows more energy than the unit meters",
 }
 STAFF_ROLES = frozenset({"company_admin"})
 MAX_RECIPIENTS = 20

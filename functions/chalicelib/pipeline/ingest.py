@@ -16,12 +16,14 @@ from typing import Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ..data.audit import AuditLog
 from ..data.catalogue import Catalogue
 from ..data.control_state import BusControlState, MeterControlState, from_ms
 from ..data.errors import NotFoundError
 from ..data.held_readings import HeldReadings
 from ..data.models import GatewayCycle
 from ..data.telemetry_store import TelemetryStore
+from ..data.usage_days import UsageDayStore
 from ..data.usage_store import UsageCounters
 from ..domain import Reading
 from ..observability import logger
@@ -34,9 +36,12 @@ from .control import Controller
 from .day_rollup import DayRollup
 from .dead_letters import DeadLetters
 from .effects import Effect, Notify
+from .energy_balance import EnergyBalances
 from .errors import ControlContentionError, InvalidTelemetryError
 from .gaps import ANCHOR_MARGIN, complete_readings, needs_every_reading
+from .health import health_snapshot
 from .meter_presence import presence_changes, record_presence
+from .meter_profiles import profile_changes, record_profile_changes
 from .settler import Settler
 from .telemetry import MeterRow, Telemetry, parse_event, rows_of
 from .validation import ReadingValidator
@@ -83,8 +88,12 @@ class Ingest:
         metrics: Metrics | None = None,
         validator: ReadingValidator | None = None,
         catalogue: Catalogue | None = None,
+        audit: AuditLog | None = None,
+        balances: EnergyBalances | None = None,
     ) -> None:
         self._catalogue = catalogue or Catalogue()  # stateless: the table is bound once
+        self._audit = audit or AuditLog()
+        self._balances = balances or EnergyBalances(self._catalogue, UsageDayStore())
         self._metrics = metrics or default_metrics
         self._validator = validator or ReadingValidator(telemetry, HeldReadings())
         self._buses = buses
@@ -132,6 +141,13 @@ class Ingest:
             return IngestResult("duplicate")
         alerts = [*checked.alerts, *self._validator.record(bus, checked)]
         record_presence(self._catalogue, bus, presence_changes(bus, rows), message.cycle_at)
+        record_profile_changes(
+            self._catalogue,
+            self._audit,
+            bus,
+            profile_changes(bus, message.profile_versions),
+            message.cycle_at,
+        )
         if alerts:  # not part of any state write: sent once, now
             self._controller.perform([Notify(alert) for alert in alerts])
         buckets = self._close_buckets(bus, message, previous)
@@ -181,7 +197,8 @@ class Ingest:
         latest = self._telemetry.latest_cycles(co, gw, limit=1)
         latest_at = from_ms(int(latest[0].cycle_at_ms)) if latest else message.cycle_at
         this_bucket = bucket_start(message.cycle_at)
-        if latest_at > message.cycle_at:
+        late = latest_at > message.cycle_at
+        if late:
             # A late message changes its bucket and the next one (its base moved).
             targets = [
                 b for b in (this_bucket, this_bucket + BUCKET) if b < bucket_start(latest_at)
@@ -195,14 +212,30 @@ class Ingest:
             cycles = list(self._telemetry.cycles_between(co, gw, start - BUCKET, start + BUCKET))
             readings = readings_by_meter(rows_of(c) for c in cycles)
             stored = sum(1 for c in cycles if bucket_start(from_ms(int(c.cycle_at_ms))) == start)
+            # The closing message's bus counters ride on the bucket (no write of their own);
+            # a late rewrite keeps the snapshot it finds (pipeline/health.py).
+            health = (
+                self._telemetry.usage_health(co, gw, start)
+                if late
+                else health_snapshot(message, bus.meters)
+            )
             before = self._telemetry.put_usage(
-                co, gw, start, bucket_energy(readings, start), messages=stored
+                co, gw, start, bucket_energy(readings, start), messages=stored, health=health
             )
             if stored != before:  # resellers' messages per month (docs/brands.md)
                 self._usage.messages_received(co, start, stored - before)
         # Charts read days, not buckets: a finished local day is rolled up (day_rollup.py).
         open_bucket = bucket_start(max(latest_at, message.cycle_at))
-        self._days.after_buckets(co, gw, bus.tz, targets, open_bucket)
+        finished = self._days.after_buckets(co, gw, bus.tz, targets, open_bucket)
+        if finished and bus.premises.main_meter_id:
+            # A day of the building is complete: its main meter against its units.
+            alerts = [
+                alert
+                for day in finished
+                for alert in self._balances.alerts_for_day(co, bus.premises, day)
+            ]
+            if alerts:
+                self._controller.perform([Notify(alert) for alert in alerts])
         return len(targets)
 
     # --- money and relays ---

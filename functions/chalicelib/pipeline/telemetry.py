@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -66,6 +66,9 @@ class MeterRow:
     # The meter's serial number when the gateway read it this cycle (`sn`); not stored in
     # the cycle: the Meter item keeps the known one (written on first sight and change).
     serial: str | None = None
+    # The gateway's bus counters for this meter, as sent (``dg``, 5 to 7 items), or None
+    # when the message left them out: only the bucket that closes keeps them (health.py).
+    diagnostics: tuple[int | None, ...] | None = None
 
     @property
     def usable(self) -> bool:
@@ -115,6 +118,8 @@ class Telemetry:
     cycle_at: datetime
     received_at: datetime
     rows: tuple[MeterRow, ...]
+    # ``pv``: {profile name: "<version>.<8 hex of its content hash>"}; empty when left out.
+    profile_versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def message_id(self) -> str:
@@ -169,7 +174,8 @@ def parse_event(event: Any) -> Telemetry:
         if meter["i"] in seen:
             raise InvalidTelemetryError(f"meter {meter['i']} appears twice in one cycle")
         seen.add(meter["i"])
-        diagnostics = meter.get("dg") or [0, 0, 0, None, 0]
+        sent = meter.get("dg")
+        diagnostics = sent or [0, 0, 0, None, 0]
         rows.append(
             MeterRow(
                 meter_id=meter["i"],
@@ -181,9 +187,18 @@ def parse_event(event: Any) -> Telemetry:
                 error=meter.get("er"),
                 consecutive_failures=int(diagnostics[4]),
                 serial=meter.get("sn"),
+                diagnostics=None if sent is None else tuple(sent),
             )
         )
-    return Telemetry(thing, document["sid"], document["s"], cycle_at, received_at, tuple(rows))
+    return Telemetry(
+        thing,
+        document["sid"],
+        document["s"],
+        cycle_at,
+        received_at,
+        tuple(rows),
+        dict(document.get("pv") or {}),
+    )
 
 
 def _kwh(value: str | None) -> Decimal | None:

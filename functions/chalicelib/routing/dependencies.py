@@ -16,6 +16,8 @@ from typing import Protocol
 from ..application.actions import CreditAndPower
 from ..application.bills import BillQueries
 from ..application.brands import Brands
+from ..application.building_balance import BuildingBalance
+from ..application.bus_health import BusHealthQueries
 from ..application.consumption import ConsumptionCharts
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
@@ -82,6 +84,10 @@ class Dependencies(Protocol):
     def consumption(self) -> ConsumptionCharts: ...
     @property
     def latest_readings(self) -> LatestReadings: ...
+    @property
+    def bus_health(self) -> BusHealthQueries: ...
+    @property
+    def building_balance(self) -> BuildingBalance: ...
     @property
     def bills(self) -> BillQueries: ...
     @property

@@ -7,6 +7,7 @@ import secrets
 
 from chalice import Blueprint, Response
 
+from ..application.chart import sparkline_svg
 from ..application.errors import (
     IdempotencyKeyReusedError,
     InvalidRelayRequestError,
@@ -15,6 +16,7 @@ from ..application.errors import (
 )
 from ..data.models import Unit
 from ..domain.errors import AmountTextError, UnknownCurrencyError
+from ..domain.meter_models import meter_models
 from ..domain.money import Currency
 from ..domain.money_text import parse_major
 from ..domain.usage_periods import InvalidChartPeriodError
@@ -58,11 +60,23 @@ def _unit(ctx: PageContext, unit_id: str, status: int = 200, **errors: str | Non
         consumption = unit_panel(ctx, detail, f"/portal/units/{unit_id}")
     except InvalidChartPeriodError as exc:
         return bad_chart_request(ctx, exc)
+    health = (
+        deps().bus_health.of_meter(ctx.principal.company_id, detail.meter, ctx.now)
+        if detail.meter is not None
+        else None
+    )
     return ctx.render(
         "unit.html",
         status=status,
         d=detail,
         consumption=consumption,
+        health=health,
+        models=meter_models(),
+        health_spark=(
+            sparkline_svg(health.failures_per_hour, ctx.tr.t("bus_failures_per_hour"), "bus-spark")
+            if health
+            else ""
+        ),
         held=deps().reading_review.pending(ctx.principal, detail.unit),
         idempotency_key=secrets.token_urlsafe(18),
         done=ctx.query.get("done"),

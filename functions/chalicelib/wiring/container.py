@@ -21,6 +21,8 @@ import boto3
 from ..application.actions import CreditAndPower
 from ..application.bills import BillQueries
 from ..application.brands import Brands
+from ..application.building_balance import BuildingBalance
+from ..application.bus_health import BusHealthQueries
 from ..application.consumption import ConsumptionCharts
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
@@ -71,6 +73,7 @@ from ..pipeline.confirmation import RelayConfirmations
 from ..pipeline.context import BusDirectory
 from ..pipeline.control import Controller
 from ..pipeline.dead_letters import DeadLetters
+from ..pipeline.energy_balance import EnergyBalances
 from ..pipeline.ingest import Ingest
 from ..pipeline.meter_control import MeterControlService
 from ..pipeline.presence import Presence
@@ -198,6 +201,7 @@ class Container:
             usage=self.usage_counters,
             validator=ReadingValidator(self.telemetry, self.held_readings, self.ledger),
             catalogue=self.catalogue,
+            balances=self.energy_balances,
         )
 
     @cached_property
@@ -361,6 +365,20 @@ class Container:
     @cached_property
     def consumption(self) -> ConsumptionCharts:
         return ConsumptionCharts(self.catalogue, self.usage_days, self.scope)
+
+    @cached_property
+    def energy_balances(self) -> EnergyBalances:
+        return EnergyBalances(self.catalogue, self.usage_days)
+
+    @cached_property
+    def building_balance(self) -> BuildingBalance:
+        return BuildingBalance(
+            self.catalogue, self.settings_store, self.energy_balances, self.scope
+        )
+
+    @cached_property
+    def bus_health(self) -> BusHealthQueries:
+        return BusHealthQueries(self.usage_days)
 
     @cached_property
     def bills(self) -> BillQueries:

@@ -151,6 +151,8 @@ def event(
     thing: str | None = None,
     spool_id: str | None = None,
     extra_meters: list[dict[str, Any]] | None = None,
+    pv: dict[str, str] | None = None,
+    dg: dict[str, list[int | None]] | None = None,
 ) -> dict[str, Any]:
     """The ingest rule's event for one cycle; a None reading is a meter that timed out."""
     rows: list[dict[str, Any]] = []
@@ -163,6 +165,8 @@ def event(
                 row["w"] = watts[meter_id]
             if serials and meter_id in serials:
                 row["sn"] = serials[meter_id]
+            if dg and meter_id in dg:
+                row["dg"] = dg[meter_id]
             rows.append(row)
     rows.extend(extra_meters or [])
     payload = {
@@ -175,6 +179,8 @@ def event(
         "sp": {"n": 0, "th": 0, "dr": 0},
         "m": rows,
     }
+    if pv is not None:
+        payload["pv"] = pv
     return raw_event(json.dumps(payload).encode(), thing or bus.thing_name, at)
 
 

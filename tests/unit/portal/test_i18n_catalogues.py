@@ -18,6 +18,7 @@ from jinja2 import nodes
 
 from chalicelib.branding.schema import LOCALES
 from chalicelib.domain import EntryKind
+from chalicelib.domain.energy_balance import BalanceStatus
 from chalicelib.domain.prepaid import REASONS
 from chalicelib.web.i18n import (
     DEFAULT_LANGUAGE,
@@ -35,7 +36,14 @@ REPO = Path(__file__).resolve().parents[3]
 BRANDING = REPO / "branding"
 WEB = REPO / "functions" / "chalicelib" / "web"
 # The keys templates build from a prefix and a domain value.
-TEMPLATE_PREFIXES = {"kind_", "reason_", "relay_done_", "held_status_", "readings_done_"}
+TEMPLATE_PREFIXES = {
+    "kind_",
+    "reason_",
+    "relay_done_",
+    "held_status_",
+    "readings_done_",
+    "balance_status_",
+}
 # The keys templates take whole from a value: routes_signin.py's notices and a
 # unit's billing mode (data/models.py Unit.billing_mode).
 TEMPLATE_KEY_VARIABLES = {
@@ -195,6 +203,8 @@ def test_the_keys_templates_build_from_domain_values_all_exist() -> None:
     # notices after a decision (the status it leaves) or an exchange (web/routes_readings.py)
     assert {f"held_status_{s}" for s in ("held", "accepted", "rejected", "replaced")} <= keys
     assert {f"readings_done_{s}" for s in DONE} <= keys
+    # the energy page's verdict per day (domain/energy_balance.py BalanceStatus)
+    assert {f"balance_status_{s.value}" for s in BalanceStatus} <= keys
 
 
 def test_the_plural_messages_are_the_counted_ones() -> None:

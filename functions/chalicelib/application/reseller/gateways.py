@@ -23,6 +23,7 @@ from ...data.errors import ConditionFailedError, NotFoundError
 from ...data.models import Company, Gateway, Meter, PowerletItem
 from ...data.usage_store import UsageCounters
 from ...domain.errors import DomainError
+from ...domain.meter_models import meter_model
 from ...domain.tariff_versions import parse_timeline
 from ...pipeline.provisioning import (
     COMPANY_PARAMETER,
@@ -206,39 +207,48 @@ class GatewayRegistry:
         prop = self._catalogue.get_property(company_id, str(gateway.property_id))
         items: list[PowerletItem] = []
         for m in req.meters:
-            try:
-                tariff = parse_timeline(m.unit.tariff)
-            except (DomainError, ValueError, KeyError, TypeError) as exc:
-                raise MeterConflictError(f"unit {m.unit.unit_id}: invalid tariff ({exc})") from exc
-            if tariff.currency != prop.currency:
-                raise MeterConflictError(
-                    f"unit {m.unit.unit_id}: tariff currency is not the property's"
-                )
+            if m.unit is not None:
+                try:
+                    tariff = parse_timeline(m.unit.tariff)
+                except (DomainError, ValueError, KeyError, TypeError) as exc:
+                    raise MeterConflictError(
+                        f"unit {m.unit.unit_id}: invalid tariff ({exc})"
+                    ) from exc
+                if tariff.currency != prop.currency:
+                    raise MeterConflictError(
+                        f"unit {m.unit.unit_id}: tariff currency is not the property's"
+                    )
             relay = (
                 m.relay.model_dump(mode="json")
                 if m.relay
                 else _default_relay(m.profile, m.bus_address)
+                if m.unit
+                else None
             )
             meter = builders.meter(
                 company_id,
                 m.meter_id,
                 gateway_id,
                 m.bus_address,
-                unit_id=m.unit.unit_id,
+                unit_id=m.unit.unit_id if m.unit else None,
                 profile=m.profile,
                 relay=relay,
             )
-            unit = builders.unit(
-                company_id,
-                m.unit.unit_id,
-                str(gateway.property_id),
-                name=m.unit.name,
-                unit_type=m.unit.unit_type,
-                billing_mode=m.unit.billing_mode,
-                tariff=m.unit.tariff,
-                meter_id=m.meter_id,
+            items.append(meter)
+            if m.unit is None:
+                continue  # the building's own meter: declared main meter by the company
+            items.append(
+                builders.unit(
+                    company_id,
+                    m.unit.unit_id,
+                    str(gateway.property_id),
+                    name=m.unit.name,
+                    unit_type=m.unit.unit_type,
+                    billing_mode=m.unit.billing_mode,
+                    tariff=m.unit.tariff,
+                    meter_id=m.meter_id,
+                )
             )
-            items += [meter, unit]
         try:
             self._catalogue.create_all(items)
         except ConditionFailedError as exc:
@@ -266,8 +276,11 @@ def _arn_parts(arn: str) -> tuple[str, str, str]:
 
 
 def _default_relay(profile: str, address: int) -> dict[str, Any] | None:
-    # the DDS238 switches its own relay; an SDM120 needs a relay module named explicitly
-    return {"address": address, "profile": "dds238", "channel": 0} if profile == "dds238" else None
+    """A model with its own relay (plain or keyed) switches itself; one without needs a
+    relay-module channel named explicitly (domain/meter_models.py)."""
+    if meter_model(profile).has_own_relay:
+        return {"address": address, "profile": profile, "channel": 0}
+    return None
 
 
 def _check_bus(existing: list[Meter], req: RegisterMetersRequest) -> None:

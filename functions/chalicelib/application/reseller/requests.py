@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ...branding.schema import BrandConfig, Email, PlainText
 from ...data.keys import check_meter_id
+from ...domain.meter_models import (
+    MeterModel,
+    UnknownMeterModelError,
+    meter_model,
+    meter_names,
+    relay_model,
+    relay_names,
+)
 
 CompanyId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$")]
 ObjectId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")]
@@ -77,9 +86,38 @@ class RegisterGatewayRequest(_Body):
     provisioning: Literal["certificate", "fleet"] = "certificate"
 
 
+def _checked(lookup: Callable[[str], MeterModel]) -> Callable[[str], str]:
+    """A pydantic check of a model name by the catalogue's ``lookup`` (its error names the
+    names there are)."""
+
+    def check(value: str) -> str:
+        try:
+            return lookup(value).name
+        except UnknownMeterModelError as exc:
+            raise ValueError(str(exc)) from exc
+
+    return check
+
+
+# The catalogue's names (domain/meter_models.py), listed in the OpenAPI document too.
+MeterModelName = Annotated[
+    str,
+    Field(max_length=32, json_schema_extra={"enum": meter_names()}),
+    AfterValidator(_checked(meter_model)),
+]
+RelayModelName = Annotated[
+    str,
+    Field(max_length=32, json_schema_extra={"enum": relay_names()}),
+    AfterValidator(_checked(relay_model)),
+]
+
+
 class RelaySettings(_Body):
+    """What switches the meter: its own relay (``profile`` = the meter's) or a channel of
+    a relay module on the bus."""
+
     address: int = Field(ge=1, le=247)
-    profile: Literal["dds238", "relay_module"]
+    profile: RelayModelName
     channel: int = Field(default=0, ge=0, le=31)
 
 
@@ -92,11 +130,14 @@ class UnitRequest(_Body):
 
 
 class MeterRequest(_Body):
+    """A meter on the bus. ``unit`` null: a meter of the building itself (its main meter,
+    or the common parts), which bills nobody and is never switched."""
+
     meter_id: str
-    profile: Literal["sdm120", "dds238"]
+    profile: MeterModelName
     bus_address: int = Field(ge=1, le=247)
     relay: RelaySettings | None = None
-    unit: UnitRequest
+    unit: UnitRequest | None
 
     @field_validator("meter_id")
     @classmethod
