@@ -48,6 +48,8 @@ from chalicelib.data import builders, keys  # noqa: E402
 from chalicelib.data.catalogue import Catalogue  # noqa: E402
 from chalicelib.data.models import PowerletItem  # noqa: E402
 from chalicelib.domain import EntryKind, LedgerEntry, Money  # noqa: E402
+from chalicelib.pipeline.ingest import Ingest  # noqa: E402
+from chalicelib.pipeline.validation import Checked, ReadingValidator  # noqa: E402
 from chalicelib.wiring.container import Container, set_container  # noqa: E402
 from chalicelib.wiring.settings import Settings  # noqa: E402
 from local_aws import tariff_documents as td  # noqa: E402
@@ -156,24 +158,28 @@ def seed_bus(services: Container, tag: str) -> tuple[str, str, list[str]]:
 
 
 def day_of_events(thing: str, meters: list[str], cycles: int) -> list[dict[str, Any]]:
+    """One message a minute; each meter's register moves by what its power passed in the
+    minute (the validation at ingest checks exactly that: spikes, frozen registers)."""
     rng = random.Random(42)
     spool = secrets.token_hex(8)
-    registers = {m: 1000.0 for m in meters}
+    registers_wh = {m: 1_000_000 for m in meters}
     events = []
     for seq in range(1, cycles + 1):
         at = T0 + timedelta(minutes=seq)
         rows: list[dict[str, Any]] = []
         for m in meters:
-            registers[m] += rng.choice((0, 1, 2, 5, 8, 13, 21)) / 1000
+            step_wh = rng.choice((0, 1, 2, 5, 8, 13, 21))
+            registers_wh[m] += step_wh
+            watts = step_wh * 60  # the mean power that moves the register step_wh in a minute
             rows.append(
                 {
                     "i": m,
                     "dt": 30 * len(rows),
-                    "ie": f"{registers[m]:.3f}",
+                    "ie": f"{registers_wh[m] // 1000}.{registers_wh[m] % 1000:03d}",
                     "xe": "0.000",
                     "v": 229.8,
-                    "a": 1.2,
-                    "w": 270,
+                    "a": round(watts / 229.8, 2),
+                    "w": watts,
                     "pf": 0.98,
                     "hz": 60.0,
                     "r": 1,
@@ -186,15 +192,19 @@ def day_of_events(thing: str, meters: list[str], cycles: int) -> list[dict[str, 
 
 
 def run_pipeline(
-    services: Container, meter: DynamoMeter, events: list[dict[str, Any]]
+    services: Container,
+    meter: DynamoMeter,
+    events: list[dict[str, Any]],
+    ingest: Ingest | None = None,
 ) -> dict[str, Any]:
+    ingest = ingest or services.ingest
     cpu: list[float] = []
     wall: list[float] = []
     meter.reset()
     meter.counting = True
     for index, event in enumerate(events):
         c0, w0 = time.process_time(), time.perf_counter()
-        result = services.ingest.handle(event)
+        result = ingest.handle(event)
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
         assert result.status == "stored", result
@@ -222,6 +232,64 @@ def run_pipeline(
         "other_requests": dict(meter.other_requests),
         "shadow_writes": services.shadows.writes,
     }
+
+
+class NoValidation(ReadingValidator):
+    """The baseline for the cost of validation at ingest: every row passes, nothing is
+    read or written for it. Bench only: the product always validates."""
+
+    def check(self, bus: Any, message: Any, rows: Any, previous: Any) -> Checked:
+        return Checked(list(rows), [], [])
+
+    def record(self, checked: Checked) -> None:
+        return None
+
+
+def validation_cost(services: Container, meter: DynamoMeter, cycles: int) -> dict[str, Any]:
+    """The same messages through ingest with and without validation, each on a fresh bus
+    in this run, so the difference is what validation costs (requests, CPU)."""
+    runs: dict[str, dict[str, Any]] = {}
+    for name in ("without_validation", "with_validation"):
+        _, thing, meters = seed_bus(services, secrets.token_hex(3))
+        events = day_of_events(thing, meters, cycles)
+        ingest = services.ingest
+        if name == "without_validation":
+            ingest = Ingest(
+                services.buses,
+                services.telemetry,
+                services.settler,
+                services.controller,
+                services.dead_letters,
+                usage=services.usage_counters,
+                validator=NoValidation(services.telemetry, services.held_readings),
+                catalogue=services.catalogue,
+            )
+        print(f">> {name}: {cycles} cycles", flush=True)
+        measured = run_pipeline(services, meter, events, ingest)
+        runs[name] = {
+            key: measured[key]
+            for key in (
+                "messages",
+                "cpu_ms_per_message",
+                "dynamodb_requests_per_reading",
+                "wru_per_reading",
+                "rru_per_reading",
+            )
+        }
+    base, full = runs["without_validation"], runs["with_validation"]
+    runs["added_by_validation"] = {
+        "dynamodb_requests_per_reading": round(
+            full["dynamodb_requests_per_reading"] - base["dynamodb_requests_per_reading"], 4
+        ),
+        "wru_per_reading": round(full["wru_per_reading"] - base["wru_per_reading"], 4),
+        "cpu_ms_per_message_mean": round(
+            full["cpu_ms_per_message"]["mean"] - base["cpu_ms_per_message"]["mean"], 2
+        ),
+        "cpu_ratio_with_over_without": round(
+            full["cpu_ms_per_message"]["mean"] / base["cpu_ms_per_message"]["mean"], 3
+        ),
+    }
+    return runs
 
 
 class NaiveReading(PowerletItem, discriminator="BenchNaiveReading"):
@@ -357,6 +425,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--naive-cycles", type=int, default=30)
+    parser.add_argument("--validation-cycles", type=int, default=240)
     args = parser.parse_args()
     cycles = int(args.hours * 60)
     with LocalStack() as stack:
@@ -374,6 +443,7 @@ def main() -> int:
             ours["gateway_state_item_bytes"] = state_item_bytes(settings, co)
             print(">> naive", flush=True)
             naive = run_naive(services, meter, co, events[: args.naive_cycles])
+            validation = validation_cost(services, meter, args.validation_cycles)
         finally:
             meter.uninstall()
     invocations = {
@@ -397,6 +467,7 @@ def main() -> int:
         "bus": {"meters": METERS, "billing": "prepaid", "tariffs": dict(sorted(tariffs.items()))},
         "ours": ours,
         "naive": naive,
+        "validation": validation,
         "ratio_naive_over_ours": {
             "wru_per_reading": round(naive["wru_per_reading"] / ours["wru_per_reading"], 1),
             "dynamodb_requests_per_reading": round(

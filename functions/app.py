@@ -17,6 +17,7 @@ from chalicelib.api.routes_reseller import bp as reseller_bp
 from chalicelib.api.routes_settings import bp as settings_api_bp
 from chalicelib.api.routes_statements import bp as statements_api_bp
 from chalicelib.routing.authorizer import auth_bp
+from chalicelib.routing.headers import add_security_headers
 from chalicelib.web.routes_brand import bp as brand_pages_bp
 from chalicelib.web.routes_moves import bp as move_pages_bp
 from chalicelib.web.routes_readings import bp as reading_pages_bp
@@ -56,6 +57,14 @@ def publish_metrics(event: Any, get_response: Any) -> Any:
         return get_response(event)
     finally:
         observability.flush()
+
+
+@app.middleware("http")
+def security_headers(event: Any, get_response: Any) -> Any:
+    """HSTS, nosniff and no-store on every answer (``routing/headers.py``)."""
+    response = get_response(event)
+    add_security_headers(response.headers)
+    return response
 
 
 # --- the event pipeline (IoT rules and schedules); logic in chalicelib/pipeline ---

@@ -104,6 +104,11 @@ def stage_app(app_dir: Path, requirements: str) -> None:
     shutil.copytree(
         REPO / "branding", app_dir / "chalicelib" / "branding", ignore=_IGNORED, dirs_exist_ok=True
     )
+    # The telemetry contract (pipeline/telemetry.py reads it at the first message): the
+    # repository keeps it beside the IoT rules; the zip keeps it inside chalicelib.
+    shutil.copytree(
+        REPO / "iot_rules" / "schemas", app_dir / "chalicelib" / "schemas", ignore=_IGNORED
+    )
     locked = app_dir.parent / "requirements.locked.txt"
     locked.write_text(requirements)
     _run(
@@ -128,6 +133,36 @@ def stage_app(app_dir: Path, requirements: str) -> None:
     )
     # Nothing left for Chalice to download.
     (app_dir / "requirements.txt").write_text("")
+    compile_bytecode(app_dir)
+
+
+def compile_bytecode(app_dir: Path) -> None:
+    """Byte-code for every module of the zip, for the runtime's Python (docs/deploy.md).
+
+    /var/task is read-only, so without it every cold container compiles what it imports
+    (about a second for the app). ``unchecked-hash``: the interpreter loads the .pyc
+    without comparing it with the source's mtime, which the zip does not keep exactly.
+    """
+    if sys.version_info[:2] != tuple(int(n) for n in LAMBDA_PYTHON.split(".")):
+        raise PackagingError(
+            f"byte-code must be compiled by Python {LAMBDA_PYTHON} (the Lambda runtime), "
+            f"not {sys.version.split()[0]}"
+        )
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "chalicelib",
+            "vendor",
+        ],
+        app_dir,
+    )
 
 
 def stage_config(app_dir: Path, stage: str) -> None:

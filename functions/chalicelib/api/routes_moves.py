@@ -11,6 +11,7 @@ from chalice import Blueprint, Response
 from ..application import move_out as moves_out
 from ..application.move_requests import MoveInRequest, MoveOutRequest
 from ..routing.access import STAFF, current_principal, route
+from ..routing.bodies import json_body
 from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
@@ -22,7 +23,7 @@ def move_in(unit_id: str) -> Response:
     and invitation, optional opening credit. 201 new, 200 replay of the same key."""
     p = current_principal(bp, STAFF)
     deps().scope.visible_unit(p, unit_id)  # 404 before the body is looked at: no probing by error
-    body = MoveInRequest.model_validate(bp.current_request.json_body or {})
+    body = MoveInRequest.model_validate(json_body(bp.current_request) or {})
     result = deps().move_ins.move_in(p, unit_id, body, datetime.now(UTC))
     t = result.tenancy
     return Response(
@@ -52,7 +53,7 @@ def move_out(unit_id: str) -> Response:
     ``dry_run`` computes the statement without writing. 201 done now, 200 replay."""
     p = current_principal(bp, STAFF)
     deps().scope.visible_unit(p, unit_id)
-    body = MoveOutRequest.model_validate(bp.current_request.json_body or {})
+    body = MoveOutRequest.model_validate(json_body(bp.current_request) or {})
     result = deps().move_outs.move_out(p, unit_id, body, datetime.now(UTC))
     doc = statement_doc(
         deps().move_outs.statement(p, unit_id, result.tenancy.tenancy_id), result.plan

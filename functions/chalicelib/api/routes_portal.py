@@ -15,6 +15,7 @@ from ..auth.principal import Role
 from ..data.models import LedgerEntryItem, RelayCommand
 from ..domain import format_kwh
 from ..routing.access import ANY_SIGNED_IN, STAFF, current_principal, route
+from ..routing.bodies import json_body
 from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
@@ -132,7 +133,7 @@ def top_up(unit_id: str) -> Any:
     """Add credit once per idempotency key (201 new, 200 replay, 409 key reused)."""
     p = current_principal(bp, STAFF)
     unit = deps().scope.visible_unit(p, unit_id)  # 404 before any validation: no probing by error
-    body = TopUpRequest.model_validate(bp.current_request.json_body or {})
+    body = TopUpRequest.model_validate(json_body(bp.current_request) or {})
     receipt = deps().credit.top_up(
         p, unit, body.amount_minor, body.idempotency_key, datetime.now(UTC), note=body.note
     )
@@ -162,7 +163,7 @@ def set_relay(unit_id: str) -> dict[str, Any]:
     """Disconnect or restore the unit's power manually; the reason is shown to the tenant."""
     p = current_principal(bp, STAFF)
     unit = deps().scope.visible_unit(p, unit_id)
-    body = RelayRequest.model_validate(bp.current_request.json_body or {})
+    body = RelayRequest.model_validate(json_body(bp.current_request) or {})
     result = deps().credit.set_power(p, unit, body.power, body.reason, datetime.now(UTC))
     return {
         "desired": {"power": result.power, "reason": result.reason},

@@ -22,6 +22,7 @@ from ..application.reading_views import (
 )
 from ..auth.principal import Principal
 from ..routing.access import STAFF, current_principal, route
+from ..routing.bodies import json_body
 from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
@@ -44,7 +45,7 @@ def decide_held_reading(unit_id: str, reading_ms: str) -> dict[str, Any]:
     p = _staff()
     deps().scope.visible_unit(p, unit_id)  # 404 before the body is looked at: no probing
     read_at = reading_time(reading_ms)
-    body = ReadingDecisionRequest.model_validate(bp.current_request.json_body or {})
+    body = ReadingDecisionRequest.model_validate(json_body(bp.current_request) or {})
     done = deps().reading_review.decide(p, unit_id, read_at, body, datetime.now(UTC))
     return {"reading": held_doc(done.entry), "settled": done.settled, "released": done.released}
 
@@ -54,7 +55,7 @@ def record_meter_exchange(unit_id: str) -> Response:
     """Record a meter exchange: the old meter's final reading and the new one's opening."""
     p = _staff()
     deps().scope.visible_unit(p, unit_id)
-    body = MeterExchangeRequest.model_validate(bp.current_request.json_body or {})
+    body = MeterExchangeRequest.model_validate(json_body(bp.current_request) or {})
     done = deps().reading_review.exchange(p, unit_id, body, datetime.now(UTC))
     return Response(
         body={

@@ -17,6 +17,7 @@ from ..application.reseller.requests import (
 )
 from ..branding.schema import BrandConfig
 from ..data.errors import NotFoundError
+from ..routing.bodies import json_body
 from ..routing.dependencies import deps
 from .reseller_access import current_reseller, idempotent_create, reseller_route
 
@@ -33,7 +34,7 @@ LOGO_CONTENT_TYPES = [
 
 
 def _json(bp_: Blueprint) -> Any:
-    return bp_.current_request.json_body
+    return json_body(bp_.current_request)
 
 
 @reseller_route(

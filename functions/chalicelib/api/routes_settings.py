@@ -11,6 +11,7 @@ from chalice import Blueprint
 from ..application.settings_edit import PropertySettingsUpdate, Saved, UnitTariffUpdate
 from ..auth.principal import Principal
 from ..routing.access import STAFF, current_principal, route
+from ..routing.bodies import json_body
 from ..routing.dependencies import deps
 
 bp = Blueprint(__name__)
@@ -37,7 +38,7 @@ def put_property_settings(property_id: str) -> dict[str, Any]:
     """Replace the settings; 409 if they changed since ``version`` was read."""
     p, editor = _staff(), deps().settings_editor
     editor.property_settings(p, property_id)  # 404 before the body is looked at
-    body = PropertySettingsUpdate.model_validate(bp.current_request.json_body or {})
+    body = PropertySettingsUpdate.model_validate(json_body(bp.current_request) or {})
     saved = editor.save_property_settings(p, property_id, body, datetime.now(UTC))
     return {**editor.property_settings(p, property_id).as_json(), "rollout": _rollout(saved)}
 
@@ -47,7 +48,7 @@ def put_unit_tariff(unit_id: str) -> dict[str, Any]:
     """Replace the tariff; an occupied prepaid unit is settled at the old tariff first."""
     p, editor = _staff(), deps().settings_editor
     deps().scope.visible_unit(p, unit_id)  # 404 before the body is looked at
-    body = UnitTariffUpdate.model_validate(bp.current_request.json_body or {})
+    body = UnitTariffUpdate.model_validate(json_body(bp.current_request) or {})
     saved = editor.save_unit_tariff(p, unit_id, body, datetime.now(UTC))
     fresh = editor.unit_tariff(p, unit_id).as_json()
     return {**fresh, "settled_at_old_tariff": saved.settled, "rollout": _rollout(saved)}

@@ -11,7 +11,7 @@ DynamoDB requests whatever the size of the company (see docs/portal.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from ..data.models import (
 from ..data.notifications import NotificationStore
 from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
+from ..domain.calendar import local_midnight
 from ..pipeline.billing_run import last_completed_month
 from .errors import ReceiptTooOldError
 from .estimate import days_left
@@ -246,11 +247,20 @@ class PortalViews:
         commands: list[RelayCommand] = []
         usage: list[UsageDay] = []
         latest = None
+        # A tenant sees their own tenancy only: nothing from before its start (the
+        # previous tenant's commands, the days before the move-in) and no staff notes.
+        since = (
+            local_midnight(date.fromisoformat(tenancy.starts_on), str(prop.time_zone))
+            if p.role is Role.TENANT and tenancy is not None
+            else None
+        )
         if meter is not None:
             latest = self._latest.of(p.company_id, meter)
             commands = self._relay_log.history(p.company_id, meter.meter_id, RELAY_HISTORY)
+            if since is not None:
+                commands = [_without_note(c) for c in commands if c.issued_at >= since]
             if with_usage:
-                usage = self.daily_usage(p.company_id, meter, prop.time_zone, now)
+                usage = self.daily_usage(p.company_id, meter, prop.time_zone, now, since)
         estimate = None
         live = None
         if account is not None:
@@ -276,13 +286,22 @@ class PortalViews:
         )
 
     def daily_usage(
-        self, company_id: str, meter: Meter, time_zone: str, now: datetime
+        self,
+        company_id: str,
+        meter: Meter,
+        time_zone: str,
+        now: datetime,
+        since: datetime | None = None,
     ) -> list[UsageDay]:
-        """Energy per local day over the last week, from the gateway's 15-minute buckets."""
+        """Energy per local day over the last week, from the gateway's 15-minute buckets;
+        ``since``: no day and no bucket before it (a tenant's tenancy start)."""
         zone = ZoneInfo(time_zone)
         today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
         first = today - timedelta(days=USAGE_DAYS - 1)
-        totals = {first + timedelta(days=i): Decimal("0.000") for i in range(USAGE_DAYS)}
+        if since is not None:
+            first = max(first, since.astimezone(zone))
+        days = (today - first).days + 1
+        totals = {first + timedelta(days=i): Decimal("0.000") for i in range(max(days, 0))}
         buckets = self._telemetry.usage_between(
             company_id, meter.gateway_id, first.astimezone(UTC), now.astimezone(UTC)
         )
@@ -331,6 +350,13 @@ class PortalViews:
         if len(later) > MAX_ENTRIES_AFTER:
             raise ReceiptTooOldError("too many entries since this one to show its balance")
         return unit, entry, int(account.balance_minor) - sum(int(e.amount_minor) for e in after)
+
+
+def _without_note(command: RelayCommand) -> RelayCommand:
+    """The command as a tenant reads it: the note is staff's (why they switched), and
+    this copy is only read for the page, never saved."""
+    command.note = None
+    return command
 
 
 def _maybe(fetch: Any) -> Any:

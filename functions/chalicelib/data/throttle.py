@@ -1,7 +1,10 @@
-"""Failed sign-in counters in DynamoDB, per account and per client.
+"""Sign-in attempt counters in DynamoDB, per account and per client.
 
-Fixed windows: one item per (scope, hashed subject, window index), incremented
-with an atomic ``ADD`` so concurrent Lambda containers count together. Items
+Fixed windows: one item per (scope, hashed subject, window index). An attempt is
+*reserved* before Cognito is asked, with one conditional ``ADD`` that succeeds only
+while the window is under its limit, so check and count are one atomic step: twelve
+parallel wrong passwords reach Cognito at most ``limit`` times, whatever the number of
+Lambda containers (a read-then-write check let all twelve through). Items
 carry a TTL (``ttl``, unix seconds) so the table forgets old windows by itself;
 reads ignore an expired window anyway, because DynamoDB deletes TTL'd items
 lazily (up to days later).
@@ -13,9 +16,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import UpdateError
 
 from . import keys
+from .conditions import conditional_check_failed
 from .models import SignInFailures
 
 SCOPE_ACCOUNT = "account"
@@ -44,35 +48,46 @@ class SignInThrottleStore:
     def _window(self, now: datetime) -> int:
         return int(now.timestamp()) // self._window_s
 
-    def count(self, scope: str, subject: str, now: datetime) -> WindowCount:
-        index = self._window(now)
-        ends = (index + 1) * self._window_s
-        try:
-            item = SignInFailures.get(
-                keys.sign_in_throttle_pk(scope, subject_digest(subject)),
-                keys.sign_in_window_sk(index),
-                consistent_read=True,
-            )
-        except DoesNotExist:
-            return WindowCount(scope, 0, ends)
-        return WindowCount(scope, int(item.failures or 0), ends)
-
-    def record_failure(self, scope: str, subject: str, now: datetime) -> int:
+    def reserve(self, scope: str, subject: str, now: datetime, limit: int) -> WindowCount | None:
+        """Count one attempt if the window has fewer than ``limit``; None if it was
+        counted, else the full window (the caller refuses without asking Cognito)."""
         index = self._window(now)
         item = SignInFailures(
             keys.sign_in_throttle_pk(scope, subject_digest(subject)),
             keys.sign_in_window_sk(index),
         )
-        item.update(
-            actions=[
-                SignInFailures.failures.add(1),
-                SignInFailures.scope.set(scope),
-                SignInFailures.window_index.set(index),
-                # keep the item one extra window so a read at the edge still sees it
-                SignInFailures.expires_at.set((index + 2) * self._window_s),
-            ]
+        try:
+            item.update(
+                actions=[
+                    SignInFailures.failures.add(1),
+                    SignInFailures.scope.set(scope),
+                    SignInFailures.window_index.set(index),
+                    SignInFailures.expires_at.set((index + 2) * self._window_s),
+                ],
+                condition=SignInFailures.failures.does_not_exist()
+                | (SignInFailures.failures < limit),
+            )
+        except UpdateError as exc:
+            if not conditional_check_failed(exc):
+                raise
+            return WindowCount(scope, limit, (index + 1) * self._window_s)
+        return None
+
+    def release(self, scope: str, subject: str, now: datetime) -> None:
+        """Give back one reserved attempt (it was not a failure)."""
+        index = self._window(now)
+        item = SignInFailures(
+            keys.sign_in_throttle_pk(scope, subject_digest(subject)),
+            keys.sign_in_window_sk(index),
         )
-        return int(item.failures)  # update() reads back ALL_NEW into the item
+        try:
+            item.update(
+                actions=[SignInFailures.failures.add(-1)],
+                condition=SignInFailures.failures > 0,
+            )
+        except UpdateError as exc:
+            if not conditional_check_failed(exc):
+                raise
 
     def clear(self, scope: str, subject: str, now: datetime) -> None:
         """A successful sign-in forgets the account's failures in this window."""

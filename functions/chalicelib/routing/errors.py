@@ -76,6 +76,7 @@ from ..domain.errors import DomainError
 from ..domain.usage_periods import InvalidChartPeriodError
 from ..observability import logger
 from ..pipeline.errors import ControlContentionError
+from .bodies import BodyTooLargeError, MalformedJsonError
 
 _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFoundError, 404, "NotFound"),
@@ -86,6 +87,8 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (LedgerEntryConflictError, 409, "Conflict"),
     (CurrencyMismatchError, 422, "UnprocessableEntity"),
     (ValidationError, 400, "BadRequest"),
+    (MalformedJsonError, 400, "BadRequest"),
+    (BodyTooLargeError, 413, "PayloadTooLarge"),
     (InvalidChartPeriodError, 400, "BadRequest"),
     (DomainError, 422, "UnprocessableEntity"),
     (IdempotencyKeyReusedError, 409, "Conflict"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from ..application.sign_in_throttle import is_username
 from ..auth.cognito_signin import Tokens
 from ..auth.errors import (
     NewPasswordRequiredError,
@@ -21,6 +22,7 @@ from ..routing.dependencies import deps
 from .cookies import LANGUAGE_COOKIE, SESSION_COOKIE, clear_cookie, set_cookie
 from .i18n import LANGUAGES
 from .pages import STAFF_SIGN_IN, TENANT_SIGN_IN, PageContext, page
+from .redirects import local_target
 from .render import branding_dir, static_asset
 
 bp = Blueprint(__name__)
@@ -54,11 +56,7 @@ def choose_language(ctx: PageContext, code: str) -> Response:
             LANGUAGE_COOKIE, code, max_age_s=LANGUAGE_MAX_AGE_S, secure=ctx.settings.cookie_secure
         )
     )
-    target = ctx.query.get("next", "/")
-    # only a path on this site: never an open redirect
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"
-    return ctx.redirect(target)
+    return ctx.redirect(local_target(ctx.query.get("next")))
 
 
 @page(bp, STAFF_SIGN_IN, PUBLIC, methods=("GET", "POST"))
@@ -79,7 +77,9 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
     password = ctx.form.get("password", "")
     throttle = deps().sign_in_throttle
     try:
-        throttle.check(email, ctx.client, ctx.now)
+        throttle.reserve(email, ctx.client, ctx.now)
+        if not is_username(email):  # Cognito's other aliases would dodge the account's count
+            raise SignInFailedError("the username is not an e-mail address")
         tokens = deps().sign_in.sign_in(email, password)
     except SignInThrottledError as exc:
         minutes = max(1, (exc.retry_after_s + 59) // 60)
@@ -91,8 +91,7 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
             notice=None,
             email=email,
         )
-    except SignInFailedError:
-        throttle.failed(email, ctx.client, ctx.now)
+    except SignInFailedError:  # the reserved attempt stays counted
         return ctx.render(
             "signin.html",
             status=401,
@@ -102,9 +101,9 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
             email=email,
         )
     except NewPasswordRequiredError as challenge:
-        throttle.succeeded(email, ctx.now)
+        throttle.succeeded(email, ctx.client, ctx.now)
         return _new_password_form(ctx, audience, challenge.challenge_session, challenge.username)
-    throttle.succeeded(email, ctx.now)
+    throttle.succeeded(email, ctx.client, ctx.now)
     return _establish(ctx, tokens, audience, email)
 
 
@@ -227,7 +226,7 @@ def reset_password_screen(ctx: PageContext) -> Response:
     throttle = deps().sign_in_throttle
     try:
         # guessing reset codes is guessing credentials: same budget
-        throttle.check(email, ctx.client, ctx.now)
+        throttle.reserve(email, ctx.client, ctx.now)
         deps().sign_in.confirm_forgot_password(
             email, ctx.form.get("code", "").strip(), ctx.form.get("new_password", "")
         )
@@ -235,11 +234,11 @@ def reset_password_screen(ctx: PageContext) -> Response:
         minutes = max(1, (exc.retry_after_s + 59) // 60)
         error = ctx.tr.plural("signin_throttled", minutes, minutes=minutes)
         return ctx.render("reset.html", status=429, email=email, error=error, notice=None)
-    except ResetCodeRejectedError:
-        throttle.failed(email, ctx.client, ctx.now)
+    except ResetCodeRejectedError:  # the reserved attempt stays counted
         error = ctx.tr.t("code_rejected")
         return ctx.render("reset.html", status=400, email=email, error=error, notice=None)
     except PasswordRejectedError:
         error = ctx.tr.t("password_rejected")
         return ctx.render("reset.html", status=400, email=email, error=error, notice=None)
+    throttle.succeeded(email, ctx.client, ctx.now)
     return ctx.redirect(f"{ctx.brand.path_prefix}{STAFF_SIGN_IN}", reset="1")
