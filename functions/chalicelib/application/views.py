@@ -248,7 +248,7 @@ class PortalViews:
         usage: list[UsageDay] = []
         latest = None
         # A tenant sees their own tenancy only: nothing from before its start (the
-        # previous tenant's commands, the days before the move-in) and no staff notes.
+        # previous tenant's commands and their notes, the days before the move-in).
         since = (
             local_midnight(date.fromisoformat(tenancy.starts_on), str(prop.time_zone))
             if p.role is Role.TENANT and tenancy is not None
@@ -258,7 +258,7 @@ class PortalViews:
             latest = self._latest.of(p.company_id, meter)
             commands = self._relay_log.history(p.company_id, meter.meter_id, RELAY_HISTORY)
             if since is not None:
-                commands = [_without_note(c) for c in commands if c.issued_at >= since]
+                commands = [c for c in commands if c.issued_at >= since]
             if with_usage:
                 usage = self.daily_usage(p.company_id, meter, prop.time_zone, now, since)
         estimate = None
@@ -350,13 +350,6 @@ class PortalViews:
         if len(later) > MAX_ENTRIES_AFTER:
             raise ReceiptTooOldError("too many entries since this one to show its balance")
         return unit, entry, int(account.balance_minor) - sum(int(e.amount_minor) for e in after)
-
-
-def _without_note(command: RelayCommand) -> RelayCommand:
-    """The command as a tenant reads it: the note is staff's (why they switched), and
-    this copy is only read for the page, never saved."""
-    command.note = None
-    return command
 
 
 def _maybe(fetch: Any) -> Any:

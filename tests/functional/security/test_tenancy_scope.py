@@ -1,5 +1,6 @@
-"""A tenant sees their own tenancy only: not the previous tenant's relay commands, not
-staff notes, not the days before their move-in (issue 16: the next tenant saw all three)."""
+"""A tenant sees their own tenancy only: not the previous tenant's relay commands and their
+notes, not the days before their move-in (issue 16: the next tenant saw them). The reason
+staff give for switching during the tenant's own tenancy is theirs to read."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ AFTER = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # 10:00 on 1 Nov in Taipei
 NOW = datetime(2026, 11, 3, 4, 0, tzinfo=UTC)
 
 
-def test_a_tenant_sees_nothing_from_before_the_tenancy_and_no_staff_notes(
+def test_a_tenant_sees_nothing_from_before_the_tenancy(
     services: Container,
 ) -> None:
     # GIVEN a unit whose tenancy began on 1 Nov, a staff cut with a note on 31 Oct
@@ -39,9 +40,9 @@ def test_a_tenant_sees_nothing_from_before_the_tenancy_and_no_staff_notes(
     # WHEN the tenant and staff read the unit
     mine = services.views.unit_detail(tenant, "u-s", NOW)
     staff = services.views.unit_detail(admin, "u-s", NOW)
-    # THEN the tenant sees only the command of their tenancy, without the staff's note
+    # THEN the tenant sees only the command of their tenancy, with its reason
     assert [c.command_id for c in mine.commands] == ["c-new"]
-    assert mine.commands[0].note is None
+    assert mine.commands[0].note == "checked"
     # and usage from the move-in day on, none of the previous tenant's energy
     assert mine.usage[0].day.date().isoformat() == "2026-11-01"
     assert sum(d.energy_kwh for d in mine.usage) == Decimal("1.250")
