@@ -76,6 +76,12 @@ class MeterExchangeRequest(_Body):
         return value
 
 
+class SameMeterRequest(_Body):
+    """A changed serial's proposal answered "no exchange: the same meter", and why."""
+
+    note: Reason
+
+
 def reading_time(reading_ms: str) -> datetime:
     """A path's ``reading_ms`` as the held reading's time; anything else names no reading."""
     if not READING_MS.fullmatch(reading_ms or "") or int(reading_ms) < EARLIEST_MS:

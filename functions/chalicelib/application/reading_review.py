@@ -206,6 +206,20 @@ class ReadingReview:
         )
         return Exchanged(recorded, done.settled, done.released)
 
+    def same_meter(self, p: Principal, unit_id: str, note: str, now: datetime) -> int:
+        """Answer a changed serial's proposal with "no exchange: the same meter"; the
+        readings held for the serial are rejected (the next good one charges them)."""
+        unit = self._unit(p, unit_id)
+        if self._meter(p.company_id, unit) is None:
+            raise ReviewNeedsMeterError("the unit has no meter")
+        try:
+            done = self._corrections.same_meter(p.company_id, unit.unit_id, actor(p), note, now)
+        except ReadingAlreadyDecidedError as exc:
+            raise AlreadyDecidedError(str(exc)) from exc
+        except _PIPELINE_REFUSALS as exc:
+            raise _refusal(exc) from exc
+        return done.released
+
     # --- shared ---
 
     def _unit(self, p: Principal, unit_id: str) -> Unit:

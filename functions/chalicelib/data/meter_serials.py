@@ -48,6 +48,16 @@ class MeterSerials:
             & (Meter.serial == known_serial),
         )
 
+    def same_meter(self, company_id: str, meter_id: str, proposal: dict[str, Any]) -> bool:
+        """A proposal staff say was no exchange (the same meter, its serial now reads the
+        new way): the new serial is kept, the proposal cleared; False if it changed."""
+        meter = Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
+        return _update(
+            meter,
+            [Meter.serial.set(str(proposal["new_serial"])), Meter.serial_proposal.remove()],
+            Meter.serial_proposal == proposal,
+        )
+
 
 def _update(meter: Meter, actions: list[Any], condition: Any) -> bool:
     try:

@@ -28,6 +28,7 @@ from ..data.audit import AuditLog, audit_event
 from ..data.catalogue import Catalogue
 from ..data.control_state import MeterControlState
 from ..data.held_readings import HELD, MAX_HELD_READ, HeldReadings
+from ..data.meter_serials import MeterSerials
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading, format_kwh, kwh
 from ..domain.metering import HoldReason
@@ -65,7 +66,9 @@ class ReadingCorrections:
         settler: Settler,
         controller: Controller,
         audit: AuditLog | None = None,
+        serials: MeterSerials | None = None,
     ) -> None:
+        self._serials = serials or MeterSerials()
         self._catalogue = catalogue
         self._buses = buses
         self._telemetry = telemetry
@@ -124,6 +127,40 @@ class ReadingCorrections:
         )
         self._buses.forget()  # this container validates with the new register at once
         return Corrected(settled, released)
+
+    def same_meter(
+        self, company_id: str, unit_id: str, actor: str, note: str, now: datetime
+    ) -> Corrected:
+        """Staff say a changed serial's proposal was no exchange (a misread serial, or one
+        that now reads another way): the serial read is kept as the meter's, and the
+        readings held only for it are rejected, so the chain goes on from the last good
+        reading and the next good one charges everything since, once."""
+        _, meter_ctx = self._buses.fresh_for_unit(company_id, unit_id)
+        meter_id = meter_ctx.meter.meter_id
+        proposal = self._serials.fresh(company_id, meter_id).serial_proposal
+        if not proposal:
+            raise ReadingCorrectionError("no meter exchange is proposed for this unit")
+        if not self._serials.same_meter(company_id, meter_id, proposal):
+            raise ReadingAlreadyDecidedError("someone answered this proposal meanwhile")
+        since = datetime.fromisoformat(str(proposal["first_new"]["at"]))
+        released = self._release_after(
+            company_id, meter_id, since, actor, now, note, "rejected", HoldReason.SERIAL_CHANGED
+        )
+        self._record(
+            company_id,
+            actor,
+            "serial_same_meter",
+            unit_id,
+            now,
+            {
+                "meter": meter_id,
+                "old_serial": str(proposal["old_serial"]),
+                "new_serial": str(proposal["new_serial"]),
+                "note": note,
+            },
+        )
+        self._buses.forget()
+        return Corrected(False, released)
 
     def decide(
         self,
@@ -246,7 +283,15 @@ class ReadingCorrections:
         return bool(done)
 
     def _release_after(
-        self, company_id: str, meter_id: str, at: datetime, actor: str, now: datetime, why: str
+        self,
+        company_id: str,
+        meter_id: str,
+        at: datetime,
+        actor: str,
+        now: datetime,
+        why: str,
+        status: str = "accepted",
+        only: str | None = None,
     ) -> int:
         """Held readings of the new register (after the exchange) are resolved by it: every
         one, page by page (days of hourly readings are more than a page), newest first."""
@@ -257,8 +302,8 @@ class ReadingCorrections:
             for item in items:
                 if item.read_at < at:
                     return released
-                if item.status == HELD:
-                    released += self._held.decide(item, "accepted", actor, now, why)
+                if item.status == HELD and (only is None or str(item.reason) == only):
+                    released += self._held.decide(item, status, actor, now, why)
             if len(items) < MAX_HELD_READ:
                 return released
             before = items[-1].read_at - KEY_RESOLUTION  # the page's oldest is done

@@ -17,6 +17,7 @@ from ..application import reading_errors as errors
 from ..application.reading_requests import (
     MeterExchangeRequest,
     ReadingDecisionRequest,
+    SameMeterRequest,
     reading_time,
 )
 from ..domain.calendar import zone
@@ -30,7 +31,7 @@ bp = Blueprint(__name__)
 
 READINGS_PAGE = "/portal/units/{unit_id}/readings"
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # the value of an <input type="datetime-local">
-DONE = {"accepted", "rejected", "replaced", "exchange"}
+DONE = {"accepted", "rejected", "replaced", "exchange", "same_meter"}
 
 # Which message a refusal shows (the use case's own text follows it), and its status.
 _MESSAGES: tuple[tuple[type[Exception], str, int], ...] = (
@@ -59,12 +60,18 @@ def readings(ctx: PageContext, unit_id: str) -> Response:
     elif action == "exchange":
         # the proposal's pre-filled form posts the same action; a refusal shows beside it
         target = "proposal" if form.get("proposal") else "exchange"
+    elif action == "same_meter":
+        target = "proposal"
     else:
         raise InvalidFormError("unknown action")
     try:
         if action == "decide":
             done = review.decide(ctx.principal, unit_id, read_at, _decision(form), ctx.now)
             status = done.entry.status
+        elif action == "same_meter":
+            note = SameMeterRequest.model_validate({"note": form.get("note", "")}).note
+            review.same_meter(ctx.principal, unit_id, note, ctx.now)
+            status = "same_meter"
         else:
             request = _exchange(form, premises.time_zone)
             review.exchange(ctx.principal, unit_id, request, ctx.now)

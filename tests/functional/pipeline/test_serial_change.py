@@ -98,3 +98,34 @@ def test_the_same_serial_again_costs_no_write_and_changes_nothing(pipeline: Cont
     assert held(pipeline, bus) == []
     settle_now(pipeline, bus)
     assert charged(pipeline, bus) == 150
+
+
+def test_a_proposal_staff_call_the_same_meter_keeps_the_chain_and_charges_once(
+    pipeline: Container,
+) -> None:
+    # GIVEN a serial that reads another way from minute 3 on the same meter (a misread,
+    # or a reading order changed), its register going on from 100.200
+    bus = one_meter(pipeline)
+    feed(bus, [(1, "100.100", "11112222"), (2, "100.200", None)])
+    feed(bus, [(3, "100.300", "22221111"), (4, "100.400", None)])
+    assert [h[1] for h in held(pipeline, bus)] == ["serial_changed"] * 2
+    # WHEN staff say it is the same meter
+    done = pipeline.corrections.same_meter(
+        bus.company_id, "u-v", "user:s", "serial misread", T0 + minutes(5)
+    )
+    # THEN the serial read is kept, the proposal gone, the held readings rejected
+    after = meter(pipeline, bus)
+    assert (after.serial, after.serial_proposal) == ("22221111", None)
+    assert done.released == 2
+    assert [h[3] for h in held(pipeline, bus)] == ["rejected"] * 2
+    # AND the next good reading charges everything since the last good one, once
+    feed(bus, [(6, "100.500", None)])
+    settle_now(pipeline, bus)
+    assert charged(pipeline, bus) == 250  # 0.5 kWh since the opening 100.000
+    assert held(pipeline, bus) == [
+        ("100.300", "serial_changed", 1, "rejected"),
+        ("100.400", "serial_changed", 2, "rejected"),
+    ]
+    # AND a second answer is refused
+    with pytest.raises(ReadingCorrectionError):
+        pipeline.corrections.same_meter(bus.company_id, "u-v", "user:s", "again", T0 + minutes(7))

@@ -413,22 +413,44 @@ def _proposal_form(page: str) -> dict[str, str]:
     return fields
 
 
+def _feed_serials(site: Site, cycles: list[tuple[int, str, str | None]]) -> None:
+    """Cycles of (minute, register, the serial read in that cycle or None)."""
+    for minute, value, serial in cycles:
+        site.seq += 1
+        serials = {site.meter_id: serial} if serial else None
+        handlers.ingest_telemetry(
+            event(site.bus, site.seq, site.at(minute), {site.meter_id: value}, serials=serials)
+        )
+
+
+def test_a_proposal_answered_same_meter_on_the_page_keeps_the_chain(
+    site: Site, staff: Browser
+) -> None:
+    # GIVEN a serial that reads another way on the same meter
+    _feed_serials(site, [(1, "100.100", "11112222"), (2, "100.200", "22221111")])
+    page = text(staff.get(site.page))
+    assert 'id="same-meter-form"' in page
+    # WHEN staff answer "same meter" without a reason THEN they are told, beside the proposal
+    refused = staff.post(site.page, {"action": "same_meter", "note": ""}, csrf=_csrf(page))
+    assert refused.status_code == 400 and 'id="proposal-error"' in text(refused)
+    # WHEN they give one
+    done = staff.post(site.page, {"action": "same_meter", "note": "misread"}, csrf=_csrf(page))
+    assert done.status_code == 303, text(done)
+    shown = text(staff.get(done.headers["location"]))
+    # THEN the proposal is gone, the serial read kept, and the held reading rejected
+    assert "Kept as the same meter" in shown and "Proposed meter exchange" not in shown
+    assert site.services.catalogue.get_meter(CO, site.meter_id).serial == "22221111"
+    site.feed([(3, "100.300")])
+    site.services.settings_rollout.settle_unit(CO, site.unit_id, datetime.now(UTC))
+    assert CREDIT_MINOR - int(site.account().balance_minor) == 150  # 0.3 kWh, once
+
+
 def test_a_changed_serial_proposes_an_exchange_that_one_click_records(
     client: Client, site: Site, staff: Browser, admin: dict[str, str]
 ) -> None:
     # GIVEN the gateway read serial 11112222, then 33334444 on a meter reading 0.050
-    for minute, value, serial in [(1, "100.100", "11112222"), (2, "100.200", None)]:
-        site.seq += 1
-        serials = {site.meter_id: serial} if serial else None
-        handlers.ingest_telemetry(
-            event(site.bus, site.seq, site.at(minute), {site.meter_id: value}, serials=serials)
-        )
-    for minute, value, serial in [(3, "0.050", "33334444"), (4, "0.150", None)]:
-        site.seq += 1
-        serials = {site.meter_id: serial} if serial else None
-        handlers.ingest_telemetry(
-            event(site.bus, site.seq, site.at(minute), {site.meter_id: value}, serials=serials)
-        )
+    _feed_serials(site, [(1, "100.100", "11112222"), (2, "100.200", None)])
+    _feed_serials(site, [(3, "0.050", "33334444"), (4, "0.150", None)])
     # WHEN staff open the readings page
     page = text(staff.get(site.page))
     # THEN it proposes the exchange with the serials and both readings, pre-filled
