@@ -20,7 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("package", "deploy"):
         cmd = sub.add_parser(name)
         cmd.add_argument("--stage", required=True)
-        cmd.add_argument("--version", default="0.1.0", help="Greengrass component version")
+        cmd.add_argument(
+            "--version",
+            default=None,
+            help="Greengrass component version; default: derived from the component's content",
+        )
     deploy_cmd = sub.choices["deploy"]
     deploy_cmd.add_argument("--region", default=DEFAULT_REGION)
     deploy_cmd.add_argument("--sender-email", default=None)

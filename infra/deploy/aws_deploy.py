@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, WaiterError
 
-from .errors import DeployError
+from .errors import ComponentVersionConflictError, DeployError
 from .iot_policy import COMPONENT_NAME
 from .packaging import PackagedStack
 
@@ -63,11 +63,39 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+SHA256_METADATA = "sha256"  # x-amz-meta-sha256 on the component artifact
+
+
+def publish_component_artifact(s3: Any, bucket: str, stack: PackagedStack) -> str:
+    """Upload the component artifact under its version, once: the same bytes again are a
+    no-op, other bytes under an existing version are refused (the version is immutable)."""
+    version = str(stack.recipe["ComponentVersion"])
+    key = f"{COMPONENT_NAME}/{version}/{stack.artifact_path.name}"
+    digest = hashlib.sha256(stack.artifact_path.read_bytes()).hexdigest()
+    try:
+        stored = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in {"404", "NoSuchKey", "NotFound"}:
+            raise DeployError(f"cannot read s3://{bucket}/{key}: {exc}") from exc
+        s3.upload_file(
+            str(stack.artifact_path),
+            bucket,
+            key,
+            ExtraArgs={"Metadata": {SHA256_METADATA: digest}},
+        )
+        return key
+    if stored.get("Metadata", {}).get(SHA256_METADATA) != digest:
+        raise ComponentVersionConflictError(
+            f"component {COMPONENT_NAME} {version} is already published (s3://{bucket}/{key}) "
+            "with other content; a published version is immutable. Build a new version: "
+            "leave VERSION unset to derive it from the content, or raise it."
+        )
+    return key
+
+
 def upload(s3: Any, bucket: str, stack: PackagedStack) -> tuple[str, str]:
     """Upload the Lambda zip and the component artifact; return the zip's key and template key."""
-    version = str(stack.recipe["ComponentVersion"])
-    artifact_key = f"{COMPONENT_NAME}/{version}/{stack.artifact_path.name}"
-    s3.upload_file(str(stack.artifact_path), bucket, artifact_key)
+    publish_component_artifact(s3, bucket, stack)
     zip_key = f"lambda/{stack.stage}/{_digest(stack.zip_path)}.zip"
     s3.upload_file(str(stack.zip_path), bucket, zip_key)
     return zip_key, f"templates/{stack.stage}/{_digest(stack.template_path)}.json"

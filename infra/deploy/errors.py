@@ -14,3 +14,8 @@ class PackagingError(Exception):
 
 class DeployError(Exception):
     """Uploading the artifacts or creating/executing the change set failed."""
+
+
+class ComponentVersionConflictError(DeployError):
+    """The component version is already published with other bytes: Greengrass keeps the
+    digest of the first upload, so devices would refuse the new artifact."""

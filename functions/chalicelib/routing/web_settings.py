@@ -11,7 +11,6 @@ ENV_COOKIE_SECURE = "POWERLET_COOKIE_SECURE"
 ENV_SESSION_LIFETIME_S = "POWERLET_SESSION_LIFETIME_S"
 ENV_BRANDING_DIR = "POWERLET_BRANDING_DIR"
 ENV_STAGE = "POWERLET_STAGE"
-ENV_BASE_PATH = "POWERLET_BASE_PATH"
 
 
 class WebSettings(EnvSettings):
@@ -22,23 +21,10 @@ class WebSettings(EnvSettings):
         default=8 * 3600, ge=300, le=24 * 3600, validation_alias=ENV_SESSION_LIFETIME_S
     )
     branding_dir: str | None = Field(default=None, validation_alias=ENV_BRANDING_DIR)
-    # Where the portal is mounted, when a front rewrites paths so the request cannot
-    # tell ("/" for the root, "/portal" under a prefix); unset: derived per request
-    # from the API Gateway event (web/mount.py).
-    base_path: str | None = Field(
-        default=None,
-        validation_alias=ENV_BASE_PATH,
-        pattern=r"^/$|^(/[A-Za-z0-9._~-]{1,64}){1,4}$",
-    )
     # Sign-in throttling: fixed windows, failures allowed per window.
     throttle_window_s: int = Field(default=900, ge=60, le=86_400)
     max_failures_per_account: int = Field(default=5, ge=1, le=100)
     max_failures_per_client: int = Field(default=20, ge=1, le=1000)
-
-    @property
-    def mount_base(self) -> str | None:
-        """The configured mount as a prefix: "" for the root, None when derived."""
-        return None if self.base_path is None else self.base_path.rstrip("/")
 
     @model_validator(mode="after")
     def _secure_outside_local(self) -> WebSettings:

@@ -55,20 +55,17 @@ class Mount:
 ROOT = Mount("", "/")
 
 
-def mount_of(request_context: Mapping[str, Any], configured: str | None = None) -> Mount:
+def mount_of(request_context: Mapping[str, Any]) -> Mount:
     """The mount of one API Gateway request (Chalice's ``request.context``).
 
-    ``configured`` (``POWERLET_BASE_PATH``) wins when a front rewrites paths so the event
-    cannot tell. Otherwise the route's segments are matched against the end of the asked
-    path; what is left in front is the mount. A path that does not end in the route
+    The route's segments are matched against the end of the asked path; what is left in
+    front is the mount. A path that does not end in the route
     (e.g. a parameter holding an encoded ``/`` that arrived decoded) falls back to the
     stage when the path starts with it, else to the root.
     """
     path = str(request_context.get("path") or "/")
     route = str(request_context.get("resourcePath") or "/")
     asked = _segments(path)
-    if configured is not None:
-        return Mount(configured, _inside(path, configured))
     wanted = _segments(route)
     cut = len(asked) - len(wanted)
     if cut >= 0 and cut <= MAX_MOUNT_SEGMENTS and _ends_in_route(asked[cut:], wanted):

@@ -88,7 +88,7 @@ class PageContext:
     def mount(self) -> Mount:
         """Where this request's browser sees the app (``/api`` under the stage)."""
         if self._mount is None:
-            self._mount = mount_of(self.request.context or {}, self.settings.mount_base)
+            self._mount = mount_of(self.request.context or {})
         return self._mount
 
     def url(self, path: str, **params: str) -> str:

@@ -7,9 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
-from chalicelib.routing.web_settings import WebSettings
 from chalicelib.web.mount import InvalidAppPathError, Mount, mount_of
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "branding" / "templates"
@@ -56,15 +53,6 @@ def test_nothing_odd_becomes_a_mount() -> None:
     assert mount_of(event("/1/2/3/4/5/signin", "/signin", stage="x")).base == ""
     # chalice's test client and a bare event: the root
     assert mount_of({}).base == ""
-
-
-def test_a_configured_base_path_wins() -> None:
-    assert mount_of(event("/portal", "/portal"), "/pl").url("/portal") == "/pl/portal"
-    settings = WebSettings.from_env({"POWERLET_BASE_PATH": "/"})
-    assert settings.mount_base == ""
-    assert WebSettings.from_env({}).mount_base is None
-    with pytest.raises(ValidationError):
-        WebSettings.from_env({"POWERLET_BASE_PATH": "//evil.example"})
 
 
 def test_urls_put_the_mount_in_front_and_refuse_what_is_not_an_app_path() -> None:
