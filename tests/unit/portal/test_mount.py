@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from chalicelib.web.mount import InvalidAppPathError, Mount, mount_of
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "branding" / "templates"
