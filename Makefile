@@ -88,8 +88,10 @@ package: setup
 	@$(RUN) python -m deploy package --stage $(STAGE) $(if $(VERSION),--version $(VERSION))
 
 deploy: setup
+	@if [ -z "$(SENDER_EMAIL)" ]; then \
+	  echo "make deploy needs SENDER_EMAIL=<an address verified in SES in $(REGION)> (docs/deploy.md)"; exit 2; fi
 	@$(RUN) python -m deploy deploy --stage $(STAGE) $(if $(VERSION),--version $(VERSION)) --region $(REGION) \
-	  $(if $(SENDER_EMAIL),--sender-email $(SENDER_EMAIL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
+	  --sender-email $(SENDER_EMAIL) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
 
 clean:
 	rm -rf .venv .local greengrass_component/greengrass-build .mypy_cache .ruff_cache

@@ -39,7 +39,6 @@ NOT_IN_MOTO = {
     "AWS::GreengrassV2::ComponentVersion",
     "AWS::Lambda::EventInvokeConfig",
     "AWS::CloudWatch::Alarm",
-    "AWS::SES::EmailIdentity",
     "AWS::SNS::Subscription",
     "AWS::S3::BucketPolicy",
 }
