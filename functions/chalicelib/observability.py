@@ -23,6 +23,12 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer(service=SERVICE)
 
 
+def begin() -> None:
+    """A new invocation: nothing of the previous one's correlation id is carried over
+    (a container serves one invocation after another)."""
+    logger.set_correlation_id(None)
+
+
 def flush() -> None:
     """Publish what this invocation measured; nothing (and no warning) if it measured
     nothing, which is most invocations."""
