@@ -1,6 +1,6 @@
 """What running the stage needs beyond each function's error alarm: alarms on throttling,
 duration, API 5XX, DynamoDB throttling, IoT rule failures and SES bounces; API stage
-throttling; reserved concurrency for ingest; X-Ray tracing. ``docs/runbook.md`` says what
+throttling and a WAF rate rule; reserved concurrency for ingest; X-Ray tracing. ``docs/runbook.md`` says what
 to do when each alarm fires.
 
 Merged into the template by ``template.merge_template``; the properties given for
@@ -26,6 +26,10 @@ API_BURST_LIMIT = 100
 INGEST_RESERVED_DEFAULT = 20
 DURATION_ALARM_SHARE = 0.8  # of the function's timeout
 SES_BOUNCE_RATE_ALARM = 0.05  # SES reviews an account at 5 %, pauses sending at 10 %
+# WAF rate rule: requests per client address per 5 minutes before it is blocked for a
+# while. A whole office behind one NAT address stays far below; a script does not.
+WAF_REQUESTS_PER_5_MIN_PER_IP = 3000
+API_STAGE = "api"  # functions/.chalice/config.json api_gateway_stage
 INGEST = logical_id_for("ingest_telemetry")
 XRAY_WRITE_POLICY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 
@@ -114,6 +118,57 @@ def api_operations(stage: str) -> dict[str, Any]:
             _metric("AWS/ApiGateway", "5XXError", "Sum", ApiName=api_name),
             5,
         ),
+    }
+
+
+def _visibility(metric: str) -> dict[str, Any]:
+    return {
+        "SampledRequestsEnabled": True,
+        "CloudWatchMetricsEnabled": True,
+        "MetricName": metric,
+    }
+
+
+def waf_operations(stage: str) -> dict[str, Any]:
+    """A regional web ACL on the API stage with one rate-based rule per client address
+    ("Rate-based rule statement", AWS WAF developer guide): the stage throttle protects
+    the account as a whole, this one keeps a single address from using all of it."""
+    return {
+        "ApiWebAcl": {
+            "Type": "AWS::WAFv2::WebACL",
+            "Properties": {
+                "Name": f"powerlet-{stage}-api",
+                "Scope": "REGIONAL",
+                "DefaultAction": {"Allow": {}},
+                "VisibilityConfig": _visibility(f"powerlet-{stage}-api"),
+                "Rules": [
+                    {
+                        "Name": "rate-per-address",
+                        "Priority": 0,
+                        "Action": {"Block": {}},
+                        "Statement": {
+                            "RateBasedStatement": {
+                                "Limit": WAF_REQUESTS_PER_5_MIN_PER_IP,
+                                "AggregateKeyType": "IP",
+                            }
+                        },
+                        "VisibilityConfig": _visibility(f"powerlet-{stage}-api-rate"),
+                    }
+                ],
+            },
+        },
+        "ApiWebAclAssociation": {
+            "Type": "AWS::WAFv2::WebACLAssociation",
+            # SAM names the stage it makes <api><StageName>Stage; the stage must exist
+            "DependsOn": [f"RestAPI{API_STAGE}Stage"],
+            "Properties": {
+                "ResourceArn": {
+                    "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/"
+                    "${RestAPI}/stages/" + API_STAGE
+                },
+                "WebACLArn": {"Fn::GetAtt": ["ApiWebAcl", "Arn"]},
+            },
+        },
     }
 
 
@@ -216,6 +271,7 @@ def operations(
             function_operations(stage, spec, names(stage, spec.name), timeouts(spec)),
         )
     merge(resources, api_operations(stage))
+    merge(resources, waf_operations(stage))
     merge(resources, table_operations(stage))
     merge(resources, rule_operations(stage, rules, rule_name_of))
     merge(resources, mail_operations(stage))

@@ -4,12 +4,21 @@ tracing; reserved concurrency for ingest; active tracing on every function."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from deploy.inventory import app_functions, load_rules, logical_id_for
-from deploy.operations import API_BURST_LIMIT, API_RATE_LIMIT_PER_S, XRAY_WRITE_POLICY
+from deploy.operations import (
+    API_BURST_LIMIT,
+    API_RATE_LIMIT_PER_S,
+    API_STAGE,
+    WAF_REQUESTS_PER_5_MIN_PER_IP,
+    XRAY_WRITE_POLICY,
+)
 
 ALARM = "AWS::CloudWatch::Alarm"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _alarms(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -95,3 +104,26 @@ def test_every_alarm_notifies_the_alarm_topic(resources: dict[str, Any]) -> None
         for a in alarms.values()
         if "Throttl" in a["MetricName"]
     )
+
+
+def test_a_waf_rate_rule_guards_the_api_stage(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    acl = resources["ApiWebAcl"]["Properties"]
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    (rule,) = acl["Rules"]
+    assert rule["Action"] == {"Block": {}}
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert rate == {"Limit": WAF_REQUESTS_PER_5_MIN_PER_IP, "AggregateKeyType": "IP"}
+    association = resources["ApiWebAclAssociation"]
+    # on the stage Chalice's API deploys to, once that stage exists
+    assert association["Properties"]["ResourceArn"]["Fn::Sub"].endswith(
+        "/restapis/${RestAPI}/stages/api"
+    )
+    assert association["DependsOn"] == ["RestAPIapiStage"]
+    assert "RestAPIapiStage" not in resources  # made by the SAM transform, not by us
+
+
+def test_the_stage_named_by_the_waf_and_the_local_server_is_chalices() -> None:
+    config = json.loads((REPO / "functions" / ".chalice" / "config.json").read_text())
+    stages = {s.get("api_gateway_stage", "api") for s in config["stages"].values()}
+    assert stages == {API_STAGE}
