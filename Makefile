@@ -9,7 +9,8 @@ UV ?= uv
 RUN := $(UV) run --frozen --python python3.11
 SYSTEM_PACKAGES := mosquitto socat chromium fonts-noto-cjk
 STAGE ?= dev
-VERSION ?= 0.1.0
+# The component's version: unset, derived from its content (greengrass_component/build.py).
+VERSION ?=
 REGION ?= ap-northeast-1
 
 .PHONY: token help setup system-packages run test lint typecheck test-unit test-gateway \
@@ -75,7 +76,7 @@ bench: setup
 	@$(RUN) python bench/run_all.py
 
 component: setup
-	@$(RUN) python greengrass_component/build.py --version $(VERSION)
+	@$(RUN) python greengrass_component/build.py $(if $(VERSION),--version $(VERSION))
 
 # The simulated month for a real-sized portfolio (docs/reliability.md); its short
 # variant runs inside `make test` (tests/soak).
@@ -84,11 +85,13 @@ soak: setup
 	@$(RUN) python bench/soak.py --days 30 --meters 200 --gateways 10
 
 package: setup
-	@$(RUN) python -m deploy package --stage $(STAGE) --version $(VERSION)
+	@$(RUN) python -m deploy package --stage $(STAGE) $(if $(VERSION),--version $(VERSION))
 
 deploy: setup
-	@$(RUN) python -m deploy deploy --stage $(STAGE) --version $(VERSION) --region $(REGION) \
-	  $(if $(SENDER_EMAIL),--sender-email $(SENDER_EMAIL)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
+	@if [ -z "$(SENDER_EMAIL)" ]; then \
+	  echo "make deploy needs SENDER_EMAIL=<an address verified in SES in $(REGION)> (docs/deploy.md)"; exit 2; fi
+	@$(RUN) python -m deploy deploy --stage $(STAGE) $(if $(VERSION),--version $(VERSION)) --region $(REGION) \
+	  --sender-email $(SENDER_EMAIL) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
 
 clean:
 	rm -rf .venv .local greengrass_component/greengrass-build .mypy_cache .ruff_cache

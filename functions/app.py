@@ -54,7 +54,9 @@ app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chali
 
 @app.middleware("all")
 def publish_metrics(event: Any, get_response: Any) -> Any:
-    """What an invocation measured is published once, as it ends (EMF log lines)."""
+    """Each invocation starts with a clean log context and publishes what it measured
+    once, as it ends (EMF log lines)."""
+    observability.begin()
     try:
         return get_response(event)
     finally:

@@ -2,6 +2,16 @@
 
     python greengrass_component/build.py [--version 1.2.3] [--bucket my-bucket] [--out DIR]
 
+Without ``--version`` the version is derived from the content: ``1.0.<n>``, where ``n`` is
+the sha256 of the zip and of ``recipe.yaml`` reduced to six decimal digits. Greengrass
+component versions are immutable (the cloud keeps the artifact's digest from the day the
+version was created, and a device refuses an artifact that no longer matches it), and a
+recipe's ``ComponentVersion`` must be plain ``MAJOR.MINOR.PATCH`` with each part at most
+999999 (no pre-release or build metadata; AWS IoT Greengrass V2 developer guide,
+"Component recipe reference"). So a changed tree gets a new version by itself, an
+unchanged one the same version; ``make deploy`` refuses to upload other bytes under a
+version that already exists (``deploy.aws_deploy.publish_component_artifact``).
+
 Writes, like `gdk component build` with the zip build system:
     greengrass-build/artifacts/<component>/<version>/greengrass_component.zip
     greengrass-build/recipes/recipe.yaml
@@ -13,6 +23,8 @@ deterministic (sorted entries, fixed timestamps), so an unchanged tree gives the
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import re
 import shutil
@@ -30,7 +42,11 @@ PACKAGE = "meter_gateway"
 EXCLUDED_DIRS = {"__pycache__", "simulator"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-VERSION_PATTERN = re.compile(r"^\d+\.\d+\.\d+$")
+VERSION_PATTERN = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$")
+# MAJOR.MINOR of content versions: raise the minor when the component's configuration
+# changes incompatibly, so a version requirement can still tell the series apart.
+CONTENT_SERIES = "1.0"
+PATCH_LIMIT = 1_000_000  # Greengrass: each part at most 999999
 
 
 class BuildError(Exception):
@@ -72,17 +88,27 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(info, data)
 
 
-def build_zip(target: Path, requirements: str) -> list[str]:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def zip_bytes(requirements: str) -> tuple[bytes, list[str]]:
+    """The artifact, in memory: its bytes decide the content version before it is written."""
+    buffer = io.BytesIO()
     names = []
-    with zipfile.ZipFile(target, "w") as archive:
+    with zipfile.ZipFile(buffer, "w") as archive:
         for path in package_files():
             name = path.relative_to(HERE).as_posix()
             _add(archive, name, path.read_bytes())
             names.append(name)
         _add(archive, "requirements.txt", requirements.encode())
         names.append("requirements.txt")
-    return names
+    return buffer.getvalue(), names
+
+
+def content_version(artifact: bytes, recipe_template: str) -> str:
+    """``1.0.<n>``: the same tree always gives the same version, another tree (almost
+    always) another; the deploy's check catches the one-in-a-million collision."""
+    digest = hashlib.sha256()
+    digest.update(hashlib.sha256(artifact).digest())
+    digest.update(hashlib.sha256(recipe_template.encode()).digest())
+    return f"{CONTENT_SERIES}.{int(digest.hexdigest(), 16) % PATCH_LIMIT}"
 
 
 def build_recipe(target: Path, component: str, version: str, bucket: str) -> dict:
@@ -104,23 +130,29 @@ def build_recipe(target: Path, component: str, version: str, bucket: str) -> dic
 def main(argv: list[str] | None = None) -> int:
     component, settings = _gdk_settings()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_version = settings.get("version", "NEXT_PATCH")
     parser.add_argument(
         "--version",
-        default=default_version if VERSION_PATTERN.match(default_version) else "0.1.0",
+        default=None,
+        help="MAJOR.MINOR.PATCH (each at most 999999); default: derived from the content",
     )
     parser.add_argument("--bucket", default=settings["publish"]["bucket"])
     parser.add_argument("--out", type=Path, default=HERE / "greengrass-build")
     args = parser.parse_args(argv)
-    if not VERSION_PATTERN.match(args.version):
-        print(f"build: version {args.version!r} is not MAJOR.MINOR.PATCH", file=sys.stderr)
+    if args.version is not None and not VERSION_PATTERN.match(args.version):
+        print(
+            f"build: version {args.version!r} is not MAJOR.MINOR.PATCH with parts 0..999999",
+            file=sys.stderr,
+        )
         return 2
     try:
         if args.out.exists():
             shutil.rmtree(args.out)
-        artifact = args.out / "artifacts" / component / args.version / ARTIFACT_NAME
-        names = build_zip(artifact, export_requirements())
-        build_recipe(args.out / "recipes" / "recipe.yaml", component, args.version, args.bucket)
+        data, names = zip_bytes(export_requirements())
+        version = args.version or content_version(data, (HERE / "recipe.yaml").read_text())
+        artifact = args.out / "artifacts" / component / version / ARTIFACT_NAME
+        artifact.parent.mkdir(parents=True, exist_ok=True)
+        artifact.write_bytes(data)
+        build_recipe(args.out / "recipes" / "recipe.yaml", component, version, args.bucket)
     except BuildError as exc:
         print(f"build: {exc}", file=sys.stderr)
         return 1

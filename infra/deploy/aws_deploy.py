@@ -1,32 +1,39 @@
 """``make deploy STAGE=...``: put a packaged stack into a real AWS account.
 
-Not run in CI (no account). Steps: make sure the artifact bucket exists
-(private, encrypted), upload the Lambda zip and the component artifact under
-content-addressed keys, point the template at them, and create then execute a
-CloudFormation change set (the SAM transform runs in CloudFormation).
+Not run against AWS in CI (no account); ``tests/infra/test_deploy_robustness.py`` plays
+each step against botocore's Stubber and moto. Steps: check the sender is verified in SES;
+refuse a stack that is busy or broken; make sure the artifact bucket exists (private,
+encrypted); upload the Lambda zip and the component artifact (once per version); point the
+template at them; remove a rolled-back first create and what it left; create then execute
+a CloudFormation change set (the SAM transform runs in CloudFormation), where an empty one
+is success.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import ClientError
 
-from .errors import DeployError
+from .change_set import WAIT_DELAY_S, apply, delete_stack
+from .errors import ComponentVersionConflictError, DeployError
 from .iot_policy import COMPONENT_NAME
 from .packaging import PackagedStack
+from .sender import require_verified_sender
+from .stack_state import StackState, check_clearable, clear, first_failure, leftovers, state_of
 
-WAIT_DELAY_S = 10
-WAIT_MAX_ATTEMPTS = 180  # 30 minutes: a first stack with a Cognito pool and IoT takes ~5
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+ARTIFACT_BUCKET_PREFIX = "powerlet-{stage}-artifacts"
 
 
 def artifact_bucket_name(stage: str, account_id: str, region: str) -> str:
-    return f"powerlet-{stage}-artifacts-{account_id}-{region}"
+    """``<prefix>-<region>-<account>``: the name the GDK CLI gives its publish bucket
+    (``gdk-config.json`` ``publish.bucket`` + region + account), so both land in one place."""
+    return f"{ARTIFACT_BUCKET_PREFIX.format(stage=stage)}-{region}-{account_id}"
 
 
 def ensure_bucket(s3: Any, bucket: str, region: str) -> None:
@@ -63,11 +70,39 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+SHA256_METADATA = "sha256"  # x-amz-meta-sha256 on the component artifact
+
+
+def publish_component_artifact(s3: Any, bucket: str, stack: PackagedStack) -> str:
+    """Upload the component artifact under its version, once: the same bytes again are a
+    no-op, other bytes under an existing version are refused (the version is immutable)."""
+    version = str(stack.recipe["ComponentVersion"])
+    key = f"{COMPONENT_NAME}/{version}/{stack.artifact_path.name}"
+    digest = hashlib.sha256(stack.artifact_path.read_bytes()).hexdigest()
+    try:
+        stored = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in {"404", "NoSuchKey", "NotFound"}:
+            raise DeployError(f"cannot read s3://{bucket}/{key}: {exc}") from exc
+        s3.upload_file(
+            str(stack.artifact_path),
+            bucket,
+            key,
+            ExtraArgs={"Metadata": {SHA256_METADATA: digest}},
+        )
+        return key
+    if stored.get("Metadata", {}).get(SHA256_METADATA) != digest:
+        raise ComponentVersionConflictError(
+            f"component {COMPONENT_NAME} {version} is already published (s3://{bucket}/{key}) "
+            "with other content; a published version is immutable. Build a new version: "
+            "leave VERSION unset to derive it from the content, or raise it."
+        )
+    return key
+
+
 def upload(s3: Any, bucket: str, stack: PackagedStack) -> tuple[str, str]:
     """Upload the Lambda zip and the component artifact; return the zip's key and template key."""
-    version = str(stack.recipe["ComponentVersion"])
-    artifact_key = f"{COMPONENT_NAME}/{version}/{stack.artifact_path.name}"
-    s3.upload_file(str(stack.artifact_path), bucket, artifact_key)
+    publish_component_artifact(s3, bucket, stack)
     zip_key = f"lambda/{stack.stage}/{_digest(stack.zip_path)}.zip"
     s3.upload_file(str(stack.zip_path), bucket, zip_key)
     return zip_key, f"templates/{stack.stage}/{_digest(stack.template_path)}.json"
@@ -85,9 +120,23 @@ def deploy(
     region: str,
     parameters: dict[str, str],
     session: boto3.Session | None = None,
+    *,
+    progress: Callable[[str], None] = print,
+    wait_delay_s: int = WAIT_DELAY_S,
 ) -> dict[str, str]:
-    """Create or update ``powerlet-<stage>``; returns the stack outputs."""
+    """Create or update ``powerlet-<stage>``; returns the stack outputs.
+
+    Idempotent: an unchanged tree is a no-op success; a first create that rolled back is
+    deleted (with what it left behind, when empty) and created again.
+    """
     session = session or boto3.Session(region_name=region)
+    identity = require_verified_sender(
+        session.client("sesv2"), parameters.get("SenderEmail"), region
+    )
+    progress(f"sender {parameters['SenderEmail']}: verified in SES ({identity})")
+    cfn = session.client("cloudformation")
+    name = f"powerlet-{stack.stage}"
+    state = state_of(cfn, name)  # busy or broken: refused before anything is uploaded
     account_id = session.client("sts").get_caller_identity()["Account"]
     s3 = session.client("s3")
     bucket = parameters.get("ArtifactBucket") or artifact_bucket_name(
@@ -99,36 +148,36 @@ def deploy(
     # Templates over 51,200 bytes must be passed by URL.
     s3.put_object(Bucket=bucket, Key=template_key, Body=json.dumps(template).encode())
     url = f"https://{bucket}.s3.{region}.amazonaws.com/{template_key}"
-    cfn = session.client("cloudformation")
-    name = f"powerlet-{stack.stage}"
-    exists = _stack_exists(cfn, name)
-    change_set = f"{name}-{template_key.rsplit('/', 1)[-1].removesuffix('.json')}"
-    params = {**parameters, "ArtifactBucket": bucket}
-    try:
-        cfn.create_change_set(
-            StackName=name,
-            ChangeSetName=change_set,
-            ChangeSetType="UPDATE" if exists else "CREATE",
-            TemplateURL=url,
-            Capabilities=CAPABILITIES,
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
-        )
-        waiter_config = {"Delay": WAIT_DELAY_S, "MaxAttempts": WAIT_MAX_ATTEMPTS}
-        cfn.get_waiter("change_set_create_complete").wait(
-            StackName=name, ChangeSetName=change_set, WaiterConfig=waiter_config
-        )
-        cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
-        done = "stack_update_complete" if exists else "stack_create_complete"
-        cfn.get_waiter(done).wait(StackName=name, WaiterConfig=waiter_config)
-    except (ClientError, WaiterError) as exc:
-        raise DeployError(f"deploying {name} failed: {exc}") from exc
+    if state is StackState.ROLLED_BACK_CREATE:
+        _remove_failed_create(session, cfn, name, progress, wait_delay_s)
+        state = StackState.ABSENT
+    token = template_key.rsplit("/", 1)[-1].removesuffix(".json")
+    changed = apply(
+        cfn,
+        name,
+        url,
+        {**parameters, "ArtifactBucket": bucket},
+        create=state is StackState.ABSENT,
+        token=token,
+        wait_delay_s=wait_delay_s,
+    )
+    progress(f"{name}: {'deployed' if changed else 'no changes: nothing to deploy'}")
     described = cfn.describe_stacks(StackName=name)["Stacks"][0]
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
-def _stack_exists(cfn: Any, name: str) -> bool:
-    try:
-        stacks = cfn.describe_stacks(StackName=name)["Stacks"]
-    except ClientError:
-        return False
-    return bool(stacks) and stacks[0]["StackStatus"] != "REVIEW_IN_PROGRESS"
+def _remove_failed_create(
+    session: boto3.Session,
+    cfn: Any,
+    name: str,
+    progress: Callable[[str], None],
+    wait_delay_s: int,
+) -> None:
+    """ROLLBACK_COMPLETE: CloudFormation can only delete it. What it kept is checked first
+    (data stops the deploy before anything is deleted), then cleared."""
+    progress(f"{name}: the first create rolled back ({first_failure(cfn, name)}); recreating")
+    found = leftovers(cfn, name)
+    check_clearable(session.client, found)
+    delete_stack(cfn, name, wait_delay_s)
+    for deleted in clear(session.client, found):
+        progress(f"deleted {deleted}, left empty by the failed create")

@@ -186,13 +186,14 @@ def stage_config(app_dir: Path, stage: str) -> None:
     path.write_text(json.dumps(config, indent=2))
 
 
-def build_component(out_dir: Path, version: str) -> tuple[Path, dict[str, Any]]:
+def build_component(out_dir: Path, version: str | None) -> tuple[Path, dict[str, Any]]:
+    """The component, versioned from its content unless a version is given."""
+    chosen = ["--version", version] if version else []
     _run(
         [
             sys.executable,
             str(REPO / "greengrass_component" / "build.py"),
-            "--version",
-            version,
+            *chosen,
             "--bucket",
             ARTIFACT_BUCKET_PLACEHOLDER,
             "--out",
@@ -237,7 +238,7 @@ def check_packaged(template: dict[str, Any], functions: list[FunctionSpec]) -> N
         raise PackagingError("a function kept Chalice's placeholder role")
 
 
-def package(stage: str, version: str = "0.1.0", build_root: Path = BUILD_ROOT) -> PackagedStack:
+def package(stage: str, version: str | None = None, build_root: Path = BUILD_ROOT) -> PackagedStack:
     functions = app_functions()
     rules = load_rules()
     check_classified(set(env_constants()))

@@ -14,13 +14,13 @@ from . import iot_policy
 from .gateway_resources import gateway_resources
 from .iam import assume_role_policy
 from .inventory import FunctionSpec, RuleSpec, logical_id_for
+from .operations import ALARM_PERIOD_S, merge, operations, operations_parameters
 from .permissions import environment_of, function_name_in_aws, policy_document
 
 LOG_RETENTION_DAYS = 30
 DEAD_LETTER_RETENTION_S = 14 * 24 * 3600
 ASYNC_MAX_RETRIES = 2
 ASYNC_MAX_EVENT_AGE_S = 6 * 3600
-ALARM_PERIOD_S = 300
 PRODUCTION_STAGES = frozenset({"prod", "production"})
 PLATFORM_OPERATOR_GROUP = "platform_operator"
 # Seconds each kind of function may run: API Gateway gives up at 29 s.
@@ -129,7 +129,7 @@ def function_resources(stage: str, spec: FunctionSpec) -> dict[str, Any]:
                 "FunctionName": name,
                 "Role": {"Fn::GetAtt": [f"{lid}Role", "Arn"]},
                 "Environment": {"Variables": environment_of(spec.name, stage)},
-                "Timeout": TIMEOUT_OVERRIDES_S.get(spec.name, TIMEOUT_S[spec.kind]),
+                "Timeout": _timeout_s(spec),
                 "MemorySize": MEMORY_MB[spec.kind],
             },
         },
@@ -323,6 +323,9 @@ def identity_resources(stage: str) -> dict[str, Any]:
 
 
 def storage_and_mail_resources(stage: str) -> dict[str, Any]:
+    """The brand-asset bucket. The alert sender's SES identity is not here: it must be
+    verified before the first deploy (``deploy.sender``) and outlives any stack, so a
+    stack-made identity would collide with it ("already exists")."""
     return {
         "BrandAssetsBucket": {
             "Type": "AWS::S3::Bucket",
@@ -366,21 +369,17 @@ def storage_and_mail_resources(stage: str) -> dict[str, Any]:
                 },
             },
         },
-        "SenderIdentity": {
-            "Type": "AWS::SES::EmailIdentity",
-            "Properties": {"EmailIdentity": {"Ref": "SenderEmail"}},
-        },
     }
 
 
 def parameters_and_outputs(stage: str) -> dict[str, Any]:
-    from local_aws.resources import StackNames
-
     return {
         "Parameters": {
+            # No default: the address must be one the account has verified in SES
+            # (make deploy checks it before deploying).
             "SenderEmail": {
                 "Type": "String",
-                "Default": StackNames(stage).sender_email,
+                "AllowedPattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
                 "Description": "From address of alert e-mails (an SES-verified identity).",
             },
             "AlarmEmail": {
@@ -397,7 +396,7 @@ def parameters_and_outputs(stage: str) -> dict[str, Any]:
             "ArtifactBucket": {
                 "Type": "String",
                 "Description": "Bucket holding the Greengrass component artifact "
-                "(created by `python -m deploy bootstrap`).",
+                "(created and filled by `make deploy`).",
             },
         },
         "Conditions": {
@@ -431,4 +430,12 @@ def merge_template(
     resources.update(identity_resources(stage))
     resources.update(storage_and_mail_resources(stage))
     resources.update(gateway_resources(stage, recipe))
-    return {**parameters_and_outputs(stage), "Resources": resources}
+    merge(
+        resources,
+        operations(stage, functions, rules, function_name_in_aws, _timeout_s, rule_name_in_aws),
+    )
+    return {**merge(parameters_and_outputs(stage), operations_parameters()), "Resources": resources}
+
+
+def _timeout_s(spec: FunctionSpec) -> int:
+    return TIMEOUT_OVERRIDES_S.get(spec.name, TIMEOUT_S[spec.kind])

@@ -90,6 +90,7 @@ def _print_banner(args: argparse.Namespace, demo: dict[str, object], gws: int, m
         f"""
 Powerlet is running locally (no AWS account).
   Portal          {api}/signin  (staff)   {api}/tenant/signin  (tenants)
+  Under the stage {api}/api/signin  (the deployed URL's shape: https://<api>/api/)
   Branded portals http://formosa.localhost:{args.api_port}/signin   http://thames.localhost:{args.api_port}/signin
   Demo password   {demo["password"]}
   Logins          {logins}

@@ -2,7 +2,8 @@
 
 Order: AWS stand-in -> seeded data -> local IoT (broker, rules, shadows,
 presence) -> simulated meter buses -> gateway components (plain MQTT) -> the
-API under ``chalice local``. Everything the cloud code needs reaches it through
+API under chalice's local server, served under the API Gateway stage and at
+the root (``local_run.api_gateway``). Everything the cloud code needs reaches it through
 endpoint variables only.
 """
 
@@ -152,7 +153,7 @@ class LocalSystem:
             self.start_gateway(gw.name)
 
         if opts.start_api:
-            self._progress(6, f"API and portal (chalice local) on 127.0.0.1:{self.api_port}")
+            self._progress(6, f"API and portal on 127.0.0.1:{self.api_port} (at / and /api/)")
             self._start_api()
         self.started_in_s = time.monotonic() - began
         return self
@@ -211,17 +212,17 @@ class LocalSystem:
     def _start_api(self) -> None:
         api = self.supervisor.start(
             "api",
+            # chalice's local server with API Gateway's paths: under /api and at the root
             [
-                str(Path(sys.executable).with_name("chalice")),
-                "local",
+                sys.executable,
+                "-m",
+                "local_run.api_gateway",
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.api_port),
                 "--stage",
                 "local",
-                # The reloader forks a worker the supervisor could not reach.
-                "--no-autoreload",
             ],
             self.cloud_env,
             cwd=REPO / "functions",

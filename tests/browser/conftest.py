@@ -1,6 +1,9 @@
 """The browser tier: real headless Chromium (Debian's /usr/bin/chromium driven
-by Playwright) against a real ``chalice local`` process on the AWS stand-in
-with the demo portfolio. Fails, never skips, when Chromium is missing."""
+by Playwright) against the app served as API Gateway serves it
+(``local_run.api_gateway``: chalice's local server, under the stage and at the
+root) on the AWS stand-in with the demo portfolio. Every test runs twice: under
+the stage prefix (``/api``, the deployed URL) and at the root (a custom domain).
+Fails, never skips, when Chromium is missing."""
 
 from __future__ import annotations
 
@@ -34,18 +37,29 @@ CHROMIUM_ARGS = [
 API_READY_TIMEOUT_S = 60.0
 
 
+# The deployed URL ends in the API Gateway stage; a custom domain serves the root.
+MOUNTS = {"stage": "/api", "root": ""}
+
+
 @dataclass(frozen=True)
 class Portal:
-    url: str
+    origin: str  # http://127.0.0.1:<port>
+    mount: str  # "/api" or ""
     # The stand-in's environment (endpoints, table, user pool), for a test that puts data
     # in through the app's own handlers, as the IoT rule would.
     env: dict[str, str]
 
+    @property
+    def url(self) -> str:
+        """Where the portal is: every page path goes after this."""
+        return f"{self.origin}{self.mount}"
+
 
 # Module scope: Playwright's sync API keeps an event loop running on the main
 # thread while it is open, which would break asyncio.run() in later tiers.
-@pytest.fixture(scope="module")
-def portal() -> Iterator[Portal]:
+@pytest.fixture(scope="module", params=sorted(MOUNTS), ids=sorted(MOUNTS))
+def portal(request: pytest.FixtureRequest) -> Iterator[Portal]:
+    """A fresh stand-in and server per mount: the tests change the demo data."""
     ARTIFACTS.mkdir(exist_ok=True)
     saved = dict(os.environ)
     stack = LocalStack()
@@ -66,15 +80,15 @@ def portal() -> Iterator[Portal]:
         log = open(ARTIFACTS / "browser-api.log", "wb")  # noqa: SIM115
         api = subprocess.Popen(
             [
-                str(Path(sys.executable).with_name("chalice")),
-                "local",
+                sys.executable,
+                "-m",
+                "local_run.api_gateway",
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(port),
                 "--stage",
                 "local",
-                "--no-autoreload",
             ],
             cwd=REPO / "functions",
             preexec_fn=die_with_parent,
@@ -82,9 +96,10 @@ def portal() -> Iterator[Portal]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        url = f"http://127.0.0.1:{port}"
-        _wait_ready(f"{url}/health", api)
-        yield Portal(url, stack.env())
+        origin = f"http://127.0.0.1:{port}"
+        mount = MOUNTS[request.param]
+        _wait_ready(f"{origin}{mount}/health", api)
+        yield Portal(origin, mount, stack.env())
     finally:
         if api is not None:
             api.terminate()
@@ -107,7 +122,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + API_READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"chalice local exited ({proc.returncode}); see browser-api.log")
+            raise RuntimeError(f"the local API exited ({proc.returncode}); see browser-api.log")
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:

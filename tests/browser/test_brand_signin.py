@@ -4,10 +4,14 @@ own name, colours and footer, and nothing of the other brand."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import Portal
 
 pytestmark = pytest.mark.browser
 
@@ -21,17 +25,18 @@ BRANDS = {
 
 @pytest.mark.parametrize("slug", sorted(BRANDS))
 def test_each_brand_host_renders_its_own_sign_in_screen(
-    portal_url: str, chromium: Browser, slug: str
+    portal: Portal, chromium: Browser, slug: str
 ) -> None:
     name, header_rgb, other = BRANDS[slug]
-    port = urlsplit(portal_url).port
+    port = urlsplit(portal.origin).port
     # GIVEN the brand's host (Chromium resolves *.localhost to this machine)
     page = chromium.new_page(viewport={"width": 390, "height": 844})
     try:
         # WHEN the staff sign-in screen is opened there
-        page.goto(f"http://{slug}.localhost:{port}/signin")
+        page.goto(f"http://{slug}.localhost:{port}{portal.mount}/signin")
         # THEN the header carries the brand's name in the brand's colour
         header = page.locator("header.top")
+        # (the brand's theme is fetched under the same mount, or the colour would be wrong)
         assert page.locator("a.brand").inner_text().strip() == name
         assert header.evaluate("e => getComputedStyle(e).backgroundColor") == header_rgb
         assert name in page.locator("footer.legal").inner_text()

@@ -60,7 +60,11 @@ def created(
         cfn.create_stack(
             StackName=f"powerlet-{STAGE}",
             TemplateBody=json.dumps(reduced),
-            Parameters=[{"ParameterKey": "ArtifactBucket", "ParameterValue": "artifacts"}],
+            Parameters=[
+                {"ParameterKey": "ArtifactBucket", "ParameterValue": "artifacts"},
+                # required (no default): the stand-in's verified sender
+                {"ParameterKey": "SenderEmail", "ParameterValue": standin.names.sender_email},
+            ],
             Capabilities=["CAPABILITY_IAM"],
         )
         stack = cfn.describe_stacks(StackName=f"powerlet-{STAGE}")["Stacks"][0]

@@ -39,7 +39,8 @@ NOT_IN_MOTO = {
     "AWS::GreengrassV2::ComponentVersion",
     "AWS::Lambda::EventInvokeConfig",
     "AWS::CloudWatch::Alarm",
-    "AWS::SES::EmailIdentity",
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
     "AWS::SNS::Subscription",
     "AWS::S3::BucketPolicy",
 }

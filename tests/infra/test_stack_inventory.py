@@ -40,6 +40,7 @@ LEAF_TYPES = {
     "AWS::S3::BucketPolicy",
     "AWS::SES::EmailIdentity",
     "AWS::SNS::Subscription",
+    "AWS::WAFv2::WebACLAssociation",
     # Named by the function's fixed name, not by a reference.
     "AWS::Logs::LogGroup",
 }

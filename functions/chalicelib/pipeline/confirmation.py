@@ -10,6 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
 from ..data.catalogue import Catalogue
 from ..data.control_state import (
     BusControlState,
@@ -23,6 +26,7 @@ from ..data.models import Gateway, Unit
 from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
 from ..observability import logger
+from ..observability import metrics as default_metrics
 from .alerts import Alert, Notifier
 from .contention import Planned, update_bus_state
 from .context import BusDirectory
@@ -42,6 +46,7 @@ from .shadows import ShadowWriter, meter_of_shadow
 from .sweeps import GatewaySweep
 
 CONFIRM_TIMEOUT = timedelta(seconds=90)
+RELAY_LATENCY_METRIC = "RelayConfirmLatency"  # ms, EMF (docs/runbook.md)
 MAX_TRIES = 3
 MAX_STATE_ATTEMPTS = 4
 
@@ -50,6 +55,7 @@ MAX_STATE_ATTEMPTS = 4
 class Confirmation:
     status: str  # confirmed | failed | local_cutoff | ignored | dead_letter
     command_id: str | None = None
+    latency_ms: int | None = None  # command issued -> relay reported back (confirmed only)
 
 
 class RelayConfirmations(GatewaySweep):
@@ -67,7 +73,9 @@ class RelayConfirmations(GatewaySweep):
         shadows: ShadowWriter,
         notifier: Notifier,
         dead_letters: DeadLetters,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or default_metrics
         self._catalogue = catalogue
         self._buses = buses
         self._telemetry = telemetry
@@ -75,6 +83,15 @@ class RelayConfirmations(GatewaySweep):
         self._dead_letters = dead_letters
 
     def handle(self, event: Any) -> Confirmation:
+        answer = self._confirm(event)
+        if answer.latency_ms is not None:
+            # cloud decision to relay confirmed: the figure a landlord feels
+            self._metrics.add_metric(
+                name=RELAY_LATENCY_METRIC, unit=MetricUnit.Milliseconds, value=answer.latency_ms
+            )
+        return answer
+
+    def _confirm(self, event: Any) -> Confirmation:
         try:
             thing, meter_id, reported = _parse(event)
             if reported is None:
@@ -171,7 +188,8 @@ class RelayConfirmations(GatewaySweep):
                 Notify(_unconfirmed(company_id, meter_id, pending, now, reported.get("error")))
             )
         new = replace(mstate, pending=None)
-        return Confirmation(outcome, pending.command_id), new, tuple(effects)
+        latency_ms = int((now - pending.issued_at).total_seconds() * 1000) if ok else None
+        return Confirmation(outcome, pending.command_id, latency_ms), new, tuple(effects)
 
     def _sweep_gateway(
         self, company_id: str, gateway: Gateway, now: datetime, counts: dict[str, int]

@@ -49,6 +49,11 @@ from .validation import ReadingValidator
 SOURCE = "ingest_telemetry"
 MAX_STATE_ATTEMPTS = 4
 CONTENTION_METRIC = "IngestStateContention"
+# Readings per outcome (EMF, namespace Powerlet): the alarms and docs/runbook.md read these.
+ACCEPTED_METRIC = "ReadingsAccepted"  # stored as good
+HELD_METRIC = "ReadingsHeld"  # stored, quarantined for review (docs/metering-data.md)
+DEAD_LETTERED_METRIC = "ReadingsDeadLettered"  # rows of a message sent to the dead letters
+DUPLICATE_METRIC = "MessagesDuplicate"
 
 
 @dataclass
@@ -61,6 +66,9 @@ class IngestResult:
     # Stored, but the control state kept changing under us: settling and control wait
     # for the bus's next message, which reads the readings again (docs/pipeline.md).
     deferred: bool = False
+    accepted: int = 0  # readings stored as good (usable)
+    held: int = 0  # readings stored held for review (quarantined); failed reads are neither
+    dead_lettered: int = 0  # readings sent to the dead letters
 
 
 def bus_history(
@@ -105,14 +113,51 @@ class Ingest:
         self._dead_letters = dead_letters
 
     def handle(self, event: Any) -> IngestResult:
+        """One message, and one log line and metric set saying what became of it."""
+        result = self._ingest(event)
+        self._report(result)
+        return result
+
+    def _report(self, result: IngestResult) -> None:
+        counts = (
+            (ACCEPTED_METRIC, result.accepted),
+            (HELD_METRIC, result.held),
+            (DEAD_LETTERED_METRIC, result.dead_lettered),
+            (DUPLICATE_METRIC, int(result.status == "duplicate")),
+        )
+        for name, value in counts:
+            if value:
+                self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        # the correlation id (gateway/spool/seq) was set when the message was parsed
+        logger.info(
+            "telemetry %s",
+            result.status,
+            outcome=result.status,
+            reason=result.reason,
+            accepted=result.accepted,
+            held=result.held,
+            dead_lettered=result.dead_lettered,
+            deferred=result.deferred,
+            buckets=result.buckets,
+            settled=len(result.settled),
+            commands=len(result.commands),
+        )
+
+    def _ingest(self, event: Any) -> IngestResult:
+        logger.set_correlation_id(None)
         try:
             message = parse_event(event)
         except InvalidTelemetryError as exc:
             return self._refuse(exc.reason, event)
+        # The message's own identity: the same on a retry or a replay, so every line
+        # about it (here and in the dead letters) can be found together.
+        logger.set_correlation_id(f"{message.thing_name}/{message.spool_id}/{message.seq}")
         try:
             bus = self._buses.by_thing(message.thing_name)
         except NotFoundError:
-            return self._refuse(f"no gateway registered for thing {message.thing_name}", event)
+            refused = self._refuse(f"no gateway registered for thing {message.thing_name}", event)
+            refused.dead_lettered = len(message.rows)
+            return refused
         rows = [r for r in message.rows if r.meter_id in bus.meters]
         foreign = sorted(r.meter_id for r in message.rows if r.meter_id not in bus.meters)
         if foreign:
@@ -120,7 +165,7 @@ class Ingest:
             reason = f"meters not on gateway {bus.gateway.gateway_id}: {', '.join(foreign)}"
             self._dead_letters.send(reason, SOURCE, event)
             if not rows:
-                return IngestResult("dead_letter", reason)
+                return IngestResult("dead_letter", reason, dead_lettered=len(foreign))
         # Validation before the cycle is stored, so a held reading is stored held and no
         # reader ever sees it as good (docs/metering-data.md).
         previous = self._telemetry.cycles_before(
@@ -162,8 +207,11 @@ class Ingest:
                 self._controller.perform,
             )
         except ControlContentionError:
-            return self._defer(bus, message, buckets)
+            result = self._defer(bus, message, buckets)
         result.buckets = buckets
+        result.accepted = sum(1 for r in rows if r.usable)
+        result.held = sum(1 for r in rows if r.quarantine is not None)
+        result.dead_lettered = len(foreign)
         return result
 
     def _defer(self, bus: BusContext, message: Telemetry, buckets: int) -> IngestResult:

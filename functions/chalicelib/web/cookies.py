@@ -25,12 +25,14 @@ def read_cookies(header: str | None) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def set_cookie(name: str, value: str, *, max_age_s: int, secure: bool) -> str:
-    parts = [f"{name}={value}", "Path=/", f"Max-Age={max_age_s}", "HttpOnly", "SameSite=Lax"]
+def set_cookie(name: str, value: str, *, max_age_s: int, secure: bool, path: str = "/") -> str:
+    """``path`` is the portal's mount (``/api`` under the stage): the cookie goes only
+    to this app, and sign-out clears the one sign-in set."""
+    parts = [f"{name}={value}", f"Path={path}", f"Max-Age={max_age_s}", "HttpOnly", "SameSite=Lax"]
     if secure:
         parts.append("Secure")
     return "; ".join(parts)
 
 
-def clear_cookie(name: str, *, secure: bool) -> str:
-    return set_cookie(name, "", max_age_s=0, secure=secure)
+def clear_cookie(name: str, *, secure: bool, path: str = "/") -> str:
+    return set_cookie(name, "", max_age_s=0, secure=secure, path=path)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -36,11 +36,13 @@ from .cookies import (
     LANGUAGE_COOKIE,
     PRE_SESSION_CSRF_COOKIE,
     SESSION_COOKIE,
+    clear_cookie,
     read_cookies,
     set_cookie,
 )
 from .errors import CsrfError, InvalidFormError, NotSignedInError
 from .i18n import LANGUAGE_LABELS, LANGUAGES, Translator, pick_language
+from .mount import Mount, mount_of
 from .render import render
 
 FORM = "application/x-www-form-urlencoded"
@@ -80,6 +82,34 @@ class PageContext:
     slug: str | None = None  # the /b/<slug>/ prefix, on the routes that have it
     _brand: ResolvedBrand | None = None
     _tr: Translator | None = None
+    _mount: Mount | None = None
+
+    @property
+    def mount(self) -> Mount:
+        """Where this request's browser sees the app (``/api`` under the stage)."""
+        if self._mount is None:
+            self._mount = mount_of(self.request.context or {})
+        return self._mount
+
+    def url(self, path: str, **params: str) -> str:
+        """The URL of an app path, as this request's browser must ask for it."""
+        return self.mount.url(path, **params)
+
+    def cookie(self, name: str, value: str, max_age_s: int) -> None:
+        self.set_cookies.append(
+            set_cookie(
+                name,
+                value,
+                max_age_s=max_age_s,
+                secure=self.settings.cookie_secure,
+                path=self.mount.cookie_path,
+            )
+        )
+
+    def clear_cookie(self, name: str) -> None:
+        self.set_cookies.append(
+            clear_cookie(name, secure=self.settings.cookie_secure, path=self.mount.cookie_path)
+        )
 
     @property
     def tr(self) -> Translator:
@@ -139,14 +169,7 @@ class PageContext:
         if not token:
             token = secrets.token_urlsafe(24)
             self.cookies[PRE_SESSION_CSRF_COOKIE] = token
-            self.set_cookies.append(
-                set_cookie(
-                    PRE_SESSION_CSRF_COOKIE,
-                    token,
-                    max_age_s=PRE_SESSION_CSRF_MAX_AGE_S,
-                    secure=self.settings.cookie_secure,
-                )
-            )
+            self.cookie(PRE_SESSION_CSRF_COOKIE, token, PRE_SESSION_CSRF_MAX_AGE_S)
         return token
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
@@ -159,7 +182,8 @@ class PageContext:
             languages=LANGUAGE_LABELS,
             principal=self.principal,
             csrf_token=self.csrf_token,
-            current_path=self.request.context.get("path") or "/",
+            current_path=self.mount.app_path,
+            url=self.url,
             brand=self.brand,
             **context,
         )
@@ -167,9 +191,9 @@ class PageContext:
             body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"}
         )
 
-    def redirect(self, location: str, **params: str) -> Response:
-        if params:
-            location = f"{location}?{urlencode(params)}"
+    def redirect(self, path: str, **params: str) -> Response:
+        """To an app path (``/portal``), under this request's mount."""
+        location = self.url(path, **params)
         return Response(body="", status_code=303, headers={"Location": location})
 
 

@@ -19,7 +19,7 @@ from ..auth.principal import Role
 from ..data.errors import NotFoundError
 from ..routing.access import ANY_SIGNED_IN, PUBLIC
 from ..routing.dependencies import deps
-from .cookies import LANGUAGE_COOKIE, SESSION_COOKIE, clear_cookie, set_cookie
+from .cookies import LANGUAGE_COOKIE, SESSION_COOKIE
 from .i18n import LANGUAGES
 from .pages import STAFF_SIGN_IN, TENANT_SIGN_IN, PageContext, page
 from .redirects import local_target
@@ -51,11 +51,8 @@ def stylesheet(ctx: PageContext) -> Response:
 def choose_language(ctx: PageContext, code: str) -> Response:
     if code not in LANGUAGES:
         raise NotFoundError("no such language")
-    ctx.set_cookies.append(
-        set_cookie(
-            LANGUAGE_COOKIE, code, max_age_s=LANGUAGE_MAX_AGE_S, secure=ctx.settings.cookie_secure
-        )
-    )
+    ctx.cookie(LANGUAGE_COOKIE, code, LANGUAGE_MAX_AGE_S)
+    # only a path of this app (redirect() puts the mount in front): never an open redirect
     return ctx.redirect(local_target(ctx.query.get("next")))
 
 
@@ -169,32 +166,18 @@ def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> R
             notice=None,
             email=email,
         )
-    ctx.set_cookies.append(
-        set_cookie(
-            SESSION_COOKIE,
-            session_id,
-            max_age_s=ctx.settings.session_lifetime_s,
-            secure=ctx.settings.cookie_secure,
-        )
-    )
+    ctx.cookie(SESSION_COOKIE, session_id, ctx.settings.session_lifetime_s)
     if ctx.cookies.get(LANGUAGE_COOKIE) not in LANGUAGES and ctx.brand.company_id is not None:
         # Signed in on the company's own screen, which opened in the brand's
         # language: the portal keeps that language (until the reader picks one).
-        ctx.set_cookies.append(
-            set_cookie(
-                LANGUAGE_COOKIE,
-                ctx.tr.language,
-                max_age_s=LANGUAGE_MAX_AGE_S,
-                secure=ctx.settings.cookie_secure,
-            )
-        )
+        ctx.cookie(LANGUAGE_COOKIE, ctx.tr.language, LANGUAGE_MAX_AGE_S)
     return ctx.redirect(HOME[audience])
 
 
 @page(bp, "/signout", ANY_SIGNED_IN, methods=("POST",))
 def sign_out(ctx: PageContext) -> Response:
     deps().portal_sessions.close(ctx.cookies.get(SESSION_COOKIE, ""))
-    ctx.set_cookies.append(clear_cookie(SESSION_COOKIE, secure=ctx.settings.cookie_secure))
+    ctx.clear_cookie(SESSION_COOKIE)
     audience = "tenant" if ctx.principal and ctx.principal.role is Role.TENANT else "staff"
     return ctx.redirect(AUDIENCES[audience])
 

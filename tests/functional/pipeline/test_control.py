@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelib import observability
 from chalicelib.data.models import Unit
 from chalicelib.pipeline import ManualReasonRequiredError
 from chalicelib.pipeline.shadows import shadow_name
@@ -164,7 +165,14 @@ def test_relay_confirmation_and_retry_sweep(pipeline: Container) -> None:
         },
     }
     # WHEN the gateway reports the state with that command id
-    assert handlers.relay_confirmation(confirm)["status"] == "confirmed"
+    observability.metrics.clear_metrics()
+    confirmed = handlers.relay_confirmation(confirm)
+    assert confirmed["status"] == "confirmed"
+    # THEN how long the relay took is measured (command issued -> reported), as EMF
+    assert 0 < confirmed["latency_ms"] <= 60_000
+    latency = observability.metrics.metric_set["RelayConfirmLatency"]
+    assert (latency["Unit"], latency["Value"]) == ("Milliseconds", [confirmed["latency_ms"]])
+    observability.metrics.clear_metrics()
     # THEN the command is confirmed and the unit shows the confirmed state; a repeat is ignored
     command = pipeline.relay_log.history(bus.company_id, "m-a")[0]
     assert (command.command_id, command.outcome) == (off["cmd"], "confirmed")
