@@ -13,6 +13,7 @@ from chalicelib.domain.consumption import (
     consumption_intervals,
     total_energy_kwh,
 )
+from chalicelib.domain.cycles import MONTHLY, BillingCycle, parse_cycle
 from chalicelib.domain.energy import KWH_QUANTUM, MAX_KWH, format_kwh, kwh, non_negative_kwh
 from chalicelib.domain.errors import (
     AllocationError,
@@ -71,6 +72,7 @@ from chalicelib.domain.prepaid import (
     low_credit_alerts,
     offline_cutoff_kwh,
 )
+from chalicelib.domain.prepaid_cycle import CyclePosition, Tenure, settle_cycles
 from chalicelib.domain.pricing import (
     PricingSegment,
     allocate_energy,
@@ -85,6 +87,7 @@ from chalicelib.domain.settlement import (
     settle_move_out,
     settlement_prefix,
 )
+from chalicelib.domain.tariff_versions import TariffTimeline, TariffVersion, parse_timeline
 from chalicelib.domain.tariffs import (
     Band,
     FixedCharge,
@@ -104,6 +107,7 @@ __all__ = [
     "CURRENCY_EXPONENTS",
     "KWH_QUANTUM",
     "MAX_KWH",
+    "MONTHLY",
     "REASONS",
     "SIGN_RULES",
     "AllocationError",
@@ -113,11 +117,13 @@ __all__ = [
     "Band",
     "Bill",
     "BillLine",
+    "BillingCycle",
     "BillingPeriod",
     "Closing",
     "ClosingKind",
     "Currency",
     "CurrencyMismatchError",
+    "CyclePosition",
     "DomainError",
     "EmptyAmountError",
     "EntryKind",
@@ -157,6 +163,9 @@ __all__ = [
     "Sign",
     "Tariff",
     "TariffPosition",
+    "TariffTimeline",
+    "TariffVersion",
+    "Tenure",
     "Tier",
     "TieredTariff",
     "TooManyDecimalsError",
@@ -186,12 +195,15 @@ __all__ = [
     "non_negative_kwh",
     "offline_cutoff_kwh",
     "over_estimate_credit",
+    "parse_cycle",
     "parse_decimal",
     "parse_major",
     "parse_tariff",
+    "parse_timeline",
     "postpaid_bill",
     "pricing_segments",
     "segment_energies",
+    "settle_cycles",
     "settle_move_out",
     "settlement_prefix",
     "sum_money",

@@ -15,9 +15,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -76,6 +78,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+_AMOUNTS = ("amount_minor", "price")
+
+
 class FixedCharge(_Model):
     """A charge independent of energy: per occupied day, or per billing period.
 
@@ -88,6 +93,14 @@ class FixedCharge(_Model):
     amount_minor: AmountMinor | None = None
     price: Price | None = None
     per: Literal["day", "period"]
+
+    @model_serializer(mode="wrap")
+    def _without_the_other_amount(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Exactly one amount is given; the stored document names only that one.
+        data = handler(self)
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None or k not in _AMOUNTS}
+        return data
 
     @model_validator(mode="after")
     def _one_amount(self) -> FixedCharge:

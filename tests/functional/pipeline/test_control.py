@@ -240,5 +240,7 @@ def test_time_of_use_settlement_splits_energy_over_bands(pipeline: Container) ->
         handlers.ingest_telemetry(event(bus, k + 1, start + minutes(5 * k), {"m-t": value}))
     # THEN 0.300 kWh were charged off-peak and 0.600 kWh at peak, to the minor unit
     account = pipeline.ledger.get_account(bus.company_id, bus.accounts["u-t"])
-    assert account.usage["bands"] == {"peak": "0.600", "off": "0.300"}
+    # (the account's position in its cycle: energy per component, version/span/season/band)
+    by_band = {key.rsplit("/", 1)[1]: kwh for key, kwh in account.usage["use"].items()}
+    assert by_band == {"peak": "0.600", "off": "0.300"}
     assert int(account.balance_minor) == 10_000 - (63 + 372)
