@@ -105,6 +105,7 @@ def main() -> int:
             "source": source,
             "tiers": usage["tiers"],
             "distinct_uses": len(uses),
+            **({"note": usage["note"]} if usage.get("note") else {}),
             "evaluator": "moto.iam.access_control.IAMPolicy on the packaged template's roles",
         },
         "totals": {

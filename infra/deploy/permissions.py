@@ -105,7 +105,8 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     | _WRITE
     | _MAIL
     | {"dynamodb:BatchWriteItem", "iot:UpdateThingShadow", "sqs:SendMessage"},
-    "relay_confirmation": _READ | _WRITE | _MAIL | {"iot:UpdateThingShadow"},
+    # Records the outcome; a failed relay is an alert to staff. It writes no shadow.
+    "relay_confirmation": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL,
     "gateway_presence": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL | {"sqs:SendMessage"},
     "bill_property": _READ | _WRITE | _MAIL,
     "postpaid_bills": frozenset({"dynamodb:Query", QUERY_INDEXES, "lambda:InvokeFunction"}),
