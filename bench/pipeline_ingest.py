@@ -241,8 +241,8 @@ class NoValidation(ReadingValidator):
     def check(self, bus: Any, message: Any, rows: Any, previous: Any) -> Checked:
         return Checked(list(rows), [], [])
 
-    def record(self, checked: Checked) -> None:
-        return None
+    def record(self, bus: Any, checked: Checked) -> list[Any]:
+        return []
 
 
 def validation_cost(services: Container, meter: DynamoMeter, cycles: int) -> dict[str, Any]:

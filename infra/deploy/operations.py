@@ -31,7 +31,6 @@ SES_BOUNCE_RATE_ALARM = 0.05  # SES reviews an account at 5 %, pauses sending at
 WAF_REQUESTS_PER_5_MIN_PER_IP = 3000
 API_STAGE = "api"  # functions/.chalice/config.json api_gateway_stage
 INGEST = logical_id_for("ingest_telemetry")
-XRAY_WRITE_POLICY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 
 
 def _alarm(name: str, description: str, metric: dict[str, Any], threshold: float) -> dict[str, Any]:
@@ -74,8 +73,8 @@ def function_operations(
         }
     return {
         lid: {"Properties": overrides},
-        # Active tracing: the Lambda service writes the segments with the role's rights.
-        f"{lid}Role": {"Properties": {"ManagedPolicyArns": [XRAY_WRITE_POLICY]}},
+        # Active tracing: the Lambda service writes the segments with the role's rights,
+        # granted inline in every role (deploy.permissions, "Tracing").
         f"{lid}ThrottlesAlarm": _alarm(
             f"{function_name}-throttles",
             f"{spec.name} was throttled: invocations refused for lack of concurrency",

@@ -198,7 +198,15 @@ def policy_document(function_name: str, stage: str) -> dict[str, Any]:
                 + log_group
                 + ":*"
             ),
-        }
+        },
+        # Active tracing (docs/runbook.md): the Lambda service sends the trace segments
+        # with the execution role. Neither action has a resource type: "*" only.
+        {
+            "Sid": "Tracing",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",
+        },
     ]
     placed: set[str] = set()
     for grant in _grants(stage):
@@ -436,6 +444,9 @@ UNMEASURED_GRANTS: dict[str, str] = {
     "execution role",
     "DeadLetters": "used by AWS: an asynchronous invocation's on-failure destination (the "
     "dead-letter queue) is sent to with the function's execution role",
+    "Tracing": "used by AWS: with active tracing the Lambda service sends the function's "
+    "trace segments with its execution role (inline, not the managed AWSXRayDaemonWriteAccess, "
+    "so the role holds exactly these two actions and stays measurable)",
     "AlertSms": "every notifying function shares the Notifier, which texts any member with a "
     "phone number; the tiers give phone numbers to a few cases only, so which functions are "
     "seen texting depends on the test data, not on the code",

@@ -14,7 +14,6 @@ from deploy.operations import (
     API_RATE_LIMIT_PER_S,
     API_STAGE,
     WAF_REQUESTS_PER_5_MIN_PER_IP,
-    XRAY_WRITE_POLICY,
 )
 
 ALARM = "AWS::CloudWatch::Alarm"
@@ -41,7 +40,13 @@ def test_every_function_is_traced_and_alarmed_on_throttles_and_duration(
         function = resources[spec.logical_id]["Properties"]
         assert function["Tracing"] == "Active", spec.name
         role = resources[f"{spec.logical_id}Role"]["Properties"]
-        assert XRAY_WRITE_POLICY in role["ManagedPolicyArns"]
+        statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+        tracing = [st for st in statements if st.get("Sid") == "Tracing"]
+        assert tracing and set(tracing[0]["Action"]) == {
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+        }
+        assert "ManagedPolicyArns" not in role  # everything a role holds is measured
         for metric in ("Errors", "Throttles", "Duration"):
             dims = str({"FunctionName": {"Ref": spec.logical_id}})
             assert ("AWS/Lambda", metric, dims) in watched, (spec.name, metric)
