@@ -6,7 +6,8 @@ Run: ``uv run --frozen python bench/cold_start.py [--containers 5]``
 
 The stage's zip is built by ``deploy.packaging`` (as ``make package`` builds it), unzipped
 into two task directories, one with every ``__pycache__`` removed. Each container is a
-fresh ``python -I -S`` that sees only the task directory and the standard library
+fresh ``python -I -S -B`` (no byte-code written: /var/task is read-only) that sees only
+the task directory and the standard library
 (``deploy/lambda_task.py``) and ingests two messages of a 32-meter bus against the AWS
 stand-in: the first pays the cold import, the second is warm. CPU is this container's
 own (``time.process_time``); the stand-in runs in another process. Lambda's CPU share at

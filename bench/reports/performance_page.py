@@ -197,7 +197,7 @@ The stage's zip ({dec(cold.number("zip_mb"), 1)} MB) built as `make package` bui
 twice: as shipped (byte-code compiled by the build) and with every `__pycache__` removed
 (the zip before the build compiled it). Each of \
 {count(cold.number("containers_per_variant"))} containers per variant is a fresh \
-`python -I -S` that sees only the package and the standard library \
+`python -I -S -B` (no byte-code written, as on read-only `/var/task`) that sees only the package and the standard library \
 (`infra/deploy/lambda_task.py`) and ingests two \
 {count(cold.number("meters_per_message"))}-meter messages against the stand-in; CPU is the
 container's own, on this machine's cores (Lambda's CPU share at 512 MB is lower).

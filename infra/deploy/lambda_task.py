@@ -1,6 +1,6 @@
 """Run handlers from an unzipped deployment package the way Lambda runs them.
 
-As a script (``python -I -S lambda_task.py <task dir>``, standard library only) it is the
+As a script (``python -I -S -B lambda_task.py <task dir>``, standard library only) it is the
 container: only the task directory and the standard library are importable, as on the
 python3.11 runtime; it imports each handler by the name the template gives it, calls it
 with the event, and prints one JSON line: the answers, the CPU each call took (the first
@@ -61,7 +61,9 @@ def run_in_task(task: Path, env: dict[str, str], calls: list[dict[str, Any]]) ->
     environment is only ``env`` (plus PATH and HOME)."""
     clean_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **env}
     done = subprocess.run(  # noqa: S603 - this interpreter and this file
-        [sys.executable, "-I", "-S", str(Path(__file__).resolve()), str(task)],
+        # -B: /var/task is read-only on Lambda, so a container never leaves byte-code for
+        # the next one (without it the first container here would compile for the rest).
+        [sys.executable, "-I", "-S", "-B", str(Path(__file__).resolve()), str(task)],
         input=json.dumps(calls),
         env=clean_env,
         cwd=task,
