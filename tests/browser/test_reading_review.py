@@ -149,7 +149,7 @@ def test_landlord_records_the_exchange_a_changed_serial_proposes_in_one_click(
 ) -> None:
     # GIVEN 3F room B's gateway read serial 11112222, then 33334444 on a register at 0.050
     meter = "m-tpe-3f-b"
-    bus = Bus("formosa", "tpe-daan", "gw-tpe-1", "pl-formosa-gw-tpe-1", [])
+    bus = Bus("formosa", "tpe-daan", "gw-tpe-1", "pl-formosa_gw-tpe-1", [])
     t0 = (datetime.now(UTC) - timedelta(minutes=50)).replace(second=0, microsecond=0)
     cycles = [("88.100", "11112222"), ("88.200", None), ("0.050", "33334444"), ("0.150", None)]
     with using(Container(Settings.from_env(portal.env))):
