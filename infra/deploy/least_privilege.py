@@ -87,6 +87,12 @@ _STACK_RESOURCES = [
         re.compile(r"^(arn:[^:]+:lambda:[^:]*:[^:]*:function:).+$"),
         rf"\g<1>{STACK_BILL_FUNCTION}",
     ),
+    # Each gateway's own IoT policy is named after the stage (application/gateway_policy.py):
+    # the tiers' stand-ins and the packaged template name different stages.
+    (
+        re.compile(r"^(arn:[^:]+:iot:[^:]*:[^:]*:policy/powerlet-)[^-]+(-gw-)"),
+        r"\g<1>stack\g<2>",
+    ),
 ]
 _ARN_REGION = re.compile(r"^arn:([^:]+):[^:]+:([^:]*):([^:]*):")
 
@@ -125,6 +131,13 @@ def function_policies(
                 f"{spec.name}'s role has managed policies: they cannot be measured"
             )
         for statement in statements:
+            resource = statement.get("Resource")
+            if isinstance(resource, str):
+                statement["Resource"] = canonical(resource)
+            elif isinstance(resource, list):
+                statement["Resource"] = [
+                    canonical(r) if isinstance(r, str) else r for r in resource
+                ]
             refused = [e for e in _UNSUPPORTED_ELEMENTS if e in statement]
             if refused:
                 raise InventoryError(

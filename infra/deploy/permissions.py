@@ -155,7 +155,13 @@ ENV_FOR_LIBRARIES = frozenset({"POWERTOOLS_SERVICE_NAME"})
 # Actions IAM accepts only on "*": sns:Publish to a phone number (no ARN), and two
 # IoT calls without resource-level permissions.
 UNSCOPED_ACTIONS = frozenset(
-    {"sns:Publish", "iot:CreateKeysAndCertificate", "iot:DescribeEndpoint"}
+    {
+        "sns:Publish",
+        "iot:CreateKeysAndCertificate",
+        "iot:DescribeEndpoint",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
 )
 
 

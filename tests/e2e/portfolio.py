@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 
@@ -44,6 +45,7 @@ PASSWORD = DEMO_PASSWORD
 PRICE_MINOR_PER_KWH = 500
 FLAT = {"kind": "flat", "tariff_id": "flat-5", "currency": "TWD", "price_per_kwh": "5.00"}
 OPENED = datetime(2026, 11, 1, tzinfo=UTC)
+TENANCY_STARTS_ON = datetime.now(ZoneInfo("Asia/Taipei")).date().isoformat()
 POLL_INTERVAL_MS = 1_000
 OFFLINE_AFTER_MS = 1_000
 ALWAYS = {"tz": "Asia/Taipei", "weekly": [[d, "00:00", "24:00"] for d in range(7)], "holidays": []}
@@ -159,7 +161,10 @@ def seed_portfolio(stack: ProvisionedStack, mqtt_ports: dict[str, int]) -> Seede
                 tenancy_id,
                 spec.unit_id,
                 tenant_sub,
-                OPENED.date().isoformat(),
+                # Today: the simulator starts at the opening reading now, so every kWh of the
+                # run falls in this billing cycle (a tenancy opened last month would share
+                # the gap's energy between two cycles, each rounded on its own).
+                TENANCY_STARTS_ON,
                 account_id=spec.account_id,
                 opening_kwh=spec.opening_kwh,
                 never_disconnect=spec.never_disconnect,

@@ -77,3 +77,12 @@ def created(
         os.environ.update(saved_env)
         PowerletItem.Meta.table_name = saved_table[0]
         bind_models(Settings(table_name=saved_table[0], region=saved_table[1] or "ap-northeast-1"))
+
+
+@pytest.fixture
+def in_process_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests on moto's in-process mock (``mock_aws``): the endpoint variables a stand-in
+    of an earlier tier may still have set (the functional tier's lives for the session)
+    would send their calls to that server instead of the mock."""
+    for name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)

@@ -20,6 +20,8 @@ from deploy.aws_deploy import publish_component_artifact
 from deploy.errors import ComponentVersionConflictError
 from deploy.packaging import PackagedStack
 
+pytestmark = pytest.mark.usefixtures("in_process_aws")
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "greengrass_component" / "build.py"
 REGION = "eu-central-1"

@@ -25,6 +25,8 @@ from deploy.errors import LeftoverResourceError, SenderNotVerifiedError, StackSt
 from deploy.iot_policy import COMPONENT_NAME
 from deploy.packaging import PackagedStack
 
+pytestmark = pytest.mark.usefixtures("in_process_aws")
+
 REPO = Path(__file__).resolve().parents[2]
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"  # moto's

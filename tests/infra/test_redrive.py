@@ -14,6 +14,8 @@ from moto import mock_aws
 
 from deploy.redrive import Redriver, queue_name
 
+pytestmark = pytest.mark.usefixtures("in_process_aws")
+
 REGION = "eu-central-1"
 STAGE = "prod"
 TELEMETRY = b'{"v":1,"g":"pl-c1-gw1","s":7}'

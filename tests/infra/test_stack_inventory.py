@@ -109,8 +109,13 @@ def test_a_function_may_only_do_what_its_capabilities_say(resources: dict[str, A
     # GIVEN the token authorizer (no AWS call) and ingest (table, queue, shadows, mail)
     auth = resources["TokenAuthorizerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     auth_actions = {a for s in auth["Statement"] for a in s["Action"]}
-    # THEN the authorizer may only write its own logs
-    assert auth_actions == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    # THEN the authorizer may only write its own logs (and the Lambda service its traces)
+    assert auth_actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
     log_arn = auth["Statement"][0]["Resource"]["Fn::Sub"]
     assert log_arn.endswith(f":log-group:/aws/lambda/powerlet-{STAGE}-token_authorizer:*")
     # and the billing fan-out reads the table but cannot write it
