@@ -19,6 +19,7 @@ from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, FriendlyHours, LedgerEntry, Money
+from chalicelib.pipeline.senders import thing_name_for
 from local_aws import tariff_documents as td
 
 from .load_model import LoadModel
@@ -83,7 +84,13 @@ def plan_portfolio(meters: int, gateways: int, seed: int) -> list[SimGateway]:
         weekly = [(6, "00:00", "23:59"), (5, "18:00", "23:59")] if g % 2 == 0 else []
         friendly = FriendlyHours.build(TZ, weekly, HOLIDAYS if g % 2 == 0 else ())
         gw = SimGateway(
-            g, co, f"p-g{g}", f"gw-{g}", f"powerlet-{co}-gw-{g}", friendly, 5_000 * (g % 3 == 1)
+            g,
+            co,
+            f"p-g{g}",
+            f"gw-{g}",
+            thing_name_for(co, f"gw-{g}"),
+            friendly,
+            5_000 * (g % 3 == 1),
         )
         count = meters // gateways + (1 if g < meters % gateways else 0)
         for address in range(1, count + 1):
