@@ -195,3 +195,13 @@ def raw_event(payload: bytes, thing: str, at: datetime) -> dict[str, Any]:
 
 def minutes(n: int) -> timedelta:
     return timedelta(minutes=n)
+
+
+def desired(bus: Bus, meter_id: str) -> dict[str, Any]:
+    """The desired state the cloud wrote in the meter's shadow."""
+    from chalicelib.pipeline.shadows import shadow_name
+
+    response = boto3.client("iot-data").get_thing_shadow(
+        thingName=bus.thing_name, shadowName=shadow_name(meter_id)
+    )
+    return dict(json.loads(response["payload"].read())["state"]["desired"])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib import observability
@@ -17,16 +15,9 @@ from chalicelib.wiring import handlers
 from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
 
-from .rig import FLAT_TWD, T0, TOU_TWD, Bus, MeterSpec, event, make_bus, minutes
+from .rig import FLAT_TWD, T0, TOU_TWD, Bus, MeterSpec, desired, event, make_bus, minutes
 
 pytestmark = pytest.mark.functional
-
-
-def desired(bus: Bus, meter_id: str) -> dict[str, Any]:
-    response = boto3.client("iot-data").get_thing_shadow(
-        thingName=bus.thing_name, shadowName=shadow_name(meter_id)
-    )
-    return dict(json.loads(response["payload"].read())["state"]["desired"])
 
 
 def topics(pipeline: Container, bus: Bus) -> list[str]:

@@ -3,26 +3,15 @@ staff (the alert path is also what its role's e-mail and table reads are measure
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-import boto3
 import pytest
 
 from chalicelib.pipeline.shadows import shadow_name
 from chalicelib.wiring import handlers
 from chalicelib.wiring.container import Container
 
-from .rig import FLAT_TWD, T0, Bus, MeterSpec, event, make_bus, minutes
+from .rig import FLAT_TWD, T0, MeterSpec, desired, event, make_bus, minutes
 
 pytestmark = pytest.mark.functional
-
-
-def _desired(bus: Bus, meter_id: str) -> dict[str, Any]:
-    response = boto3.client("iot-data").get_thing_shadow(
-        thingName=bus.thing_name, shadowName=shadow_name(meter_id)
-    )
-    return dict(json.loads(response["payload"].read())["state"]["desired"])
 
 
 def test_a_failed_relay_is_recorded_and_staff_are_alerted(pipeline: Container) -> None:
@@ -30,7 +19,7 @@ def test_a_failed_relay_is_recorded_and_staff_are_alerted(pipeline: Container) -
     bus = make_bus(pipeline.ledger, [MeterSpec("m-a", "u-a", FLAT_TWD, credit_minor=100)])
     handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-a": "100.000"}))
     handlers.ingest_telemetry(event(bus, 2, T0 + minutes(2), {"m-a": "100.300"}))
-    off = _desired(bus, "m-a")
+    off = desired(bus, "m-a")
     # WHEN the gateway reports that command failed (the relay did not switch)
     failed = {
         "thing_name": bus.thing_name,
