@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 # A mount is a few plain path segments: nothing a browser could read as another host or
 # a query, so a redirect built on it stays on this site.
@@ -42,9 +42,7 @@ class Mount:
 
     def url(self, path: str, **params: str) -> str:
         """The browser's URL of an app path (``/portal/units/u1``), query appended."""
-        if not path.startswith("/") or path.startswith("//") or "\\" in path:
-            raise InvalidAppPathError(f"not a path of this app: {path!r}")
-        url = f"{self.base}{path}"
+        url = f"{self.base}{app_path(path)}"
         return f"{url}?{urlencode(params)}" if params else url
 
     @property
@@ -53,6 +51,23 @@ class Mount:
 
 
 ROOT = Mount("", "/")
+
+
+def app_path(raw: str) -> str:
+    """``raw`` parsed and re-serialised if it is a path of this app (with its query).
+
+    The one check for every URL a page builds or is sent back to. Browsers drop tabs and
+    newlines from a Location and read a backslash as a slash, so ``/<tab>/evil.example``
+    is ``//evil.example``: another host. Any control character, backslash, scheme or host
+    is refused with :class:`InvalidAppPathError`.
+    """
+    if not raw or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw) or "\\" in raw:
+        raise InvalidAppPathError(f"not a path of this app: {raw!r}")
+    parts = urlsplit(raw)
+    bad_start = not parts.path.startswith("/") or parts.path.startswith("//")
+    if parts.scheme or parts.netloc or bad_start or raw.startswith("//"):
+        raise InvalidAppPathError(f"not a path of this app: {raw!r}")
+    return urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 def mount_of(request_context: Mapping[str, Any]) -> Mount:
