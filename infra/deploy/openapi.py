@@ -54,7 +54,7 @@ REFUSALS = {
     404: "not found, or not the caller's",
     409: "conflicts with the current state",
     413: "body too large",
-    415: "unsupported body type",
+    415: "unsupported body type (Content-Type)",
     422: "valid, but the rules refuse it",
     429: "rate limit of the API key (Retry-After)",
     503: "a service it needs is unavailable: retry later",
@@ -176,7 +176,7 @@ def _operation(
             "required": True,
             "content": _content("application/json", refs[(body, "validation")]),
         }
-        refusals |= {400, 413}
+        refusals |= {400, 413, 415}  # 415: a body that is not application/json
     for status in sorted(refusals):
         op["responses"][str(status)] = _refusal(status)
     return op

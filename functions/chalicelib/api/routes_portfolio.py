@@ -40,7 +40,7 @@ def me() -> dict[str, Any]:
 
 @route(bp, "/v1/properties", STAFF, response=shapes.Properties)
 def list_properties() -> dict[str, Any]:
-    """The properties the caller may see (all for an admin, delegated or owned ones else)."""
+    """The properties the caller may see: all of them for an admin, their own for a manager or landlord."""
     p = current_principal(bp, STAFF)
     return {"properties": [property_view(prop) for prop in deps().portfolio.properties(p)]}
 

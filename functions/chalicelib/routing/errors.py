@@ -82,7 +82,7 @@ from ..domain.usage_periods import InvalidChartPeriodError
 from ..observability import logger
 from ..pipeline.errors import ControlContentionError
 from .bodies import BodyTooLargeError, MalformedJsonError
-from .problems import PROBLEM_JSON, field_problems, one_field, problem, summary
+from .problems import PROBLEM_JSON, PROBLEM_TYPES, field_problems, one_field, problem, summary
 
 _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (NotFoundError, 404),
@@ -171,6 +171,21 @@ def _problem(exc: Exception, status: int, instance: str | None) -> dict[str, Any
     if isinstance(exc, InvalidSettingsError):
         return problem(status, str(exc), instance, [one_field(exc.field, exc.message)])
     return problem(status, str(exc), instance)
+
+
+def framework_problem(response: Response, instance: str | None) -> Response:
+    """Chalice's own refusals, made before any view runs (405 for a method the route does
+    not take, 415 for a body type it does not take, 500 for a view that raised), in the
+    one refusal shape of the API instead of chalice's ``{"Code", "Message"}``."""
+    body = response.body
+    if (
+        response.status_code in PROBLEM_TYPES
+        and isinstance(body, dict)
+        and set(body) == {"Code", "Message"}
+    ):
+        response.body = problem(response.status_code, str(body["Message"]), instance)
+        response.headers["Content-Type"] = PROBLEM_JSON
+    return response
 
 
 def _headers(exc: Exception) -> dict[str, str | list[str]]:

@@ -27,11 +27,13 @@ PROBLEM_TYPES: dict[int, tuple[str, str]] = {
     400: ("invalid-request", "The request is invalid"),
     403: ("forbidden", "Not allowed"),
     404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "The route does not take this method"),
     409: ("conflict", "Conflicts with the current state"),
     413: ("too-large", "The request body is too large"),
     415: ("unsupported-media-type", "The body is not a supported type"),
     422: ("refused", "The request is valid but the rules refuse it"),
     429: ("rate-limited", "Too many requests"),
+    500: ("internal", "Something failed on our side"),
     503: ("unavailable", "A service this request needs is unavailable; try again later"),
 }
 

@@ -115,3 +115,13 @@ def test_a_create_without_idempotency_key_is_a_400_problem(
 ) -> None:
     refused = reseller_api.call("POST", METERS, {"meters": [unit_meter("pm-k", 9)]})
     assert "Idempotency-Key" in problem_of(refused, 400)["detail"]
+
+
+def test_chalices_own_refusals_are_problem_documents_too(
+    reseller_api: ResellerApi, company: str
+) -> None:
+    # a JSON route sent another body type: chalice refuses it before the view runs
+    refused = reseller_api.call("POST", METERS, raw=b"meters", content_type="text/plain")
+    assert "text/plain" in problem_of(refused, 415)["detail"]
+    # a method the route does not take
+    problem_of(reseller_api.call("DELETE", f"/v1/reseller/companies/{CO}/usage/2026-01"), 405)
