@@ -13,7 +13,7 @@ STAGE ?= dev
 VERSION ?=
 REGION ?= ap-northeast-1
 
-.PHONY: token help setup system-packages run test lint typecheck test-unit test-gateway \
+.PHONY: token invitation help setup system-packages run test lint typecheck test-unit test-gateway \
         test-functional bench soak component package deploy requirements clean
 
 help:
@@ -99,3 +99,8 @@ clean:
 USER ?= tenant@formosa.example
 token:
 	@exec .venv/bin/python -m local_run.signin $(USER)
+
+# A login invited on the local stack (reseller onboarding, move-in) gets the temporary
+# password Cognito would have e-mailed (docs/api.md, "Trying it locally").
+invitation:
+	@exec .venv/bin/python -m local_run.invitation $(EMAIL)

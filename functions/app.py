@@ -17,6 +17,7 @@ from chalicelib.api.routes_reseller import bp as reseller_bp
 from chalicelib.api.routes_settings import bp as settings_api_bp
 from chalicelib.api.routes_statements import bp as statements_api_bp
 from chalicelib.routing.authorizer import auth_bp
+from chalicelib.routing.errors import framework_problem
 from chalicelib.routing.headers import add_security_headers
 from chalicelib.web.routes_brand import bp as brand_pages_bp
 from chalicelib.web.routes_building import bp as building_pages_bp
@@ -65,8 +66,9 @@ def publish_metrics(event: Any, get_response: Any) -> Any:
 
 @app.middleware("http")
 def security_headers(event: Any, get_response: Any) -> Any:
-    """HSTS, nosniff and no-store on every answer (``routing/headers.py``)."""
-    response = get_response(event)
+    """HSTS, nosniff and no-store on every answer (``routing/headers.py``); chalice's own
+    refusals as problem documents (``routing/errors.py``)."""
+    response = framework_problem(get_response(event), event.context.get("path") or event.path)
     add_security_headers(response.headers)
     return response
 

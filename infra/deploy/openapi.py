@@ -13,8 +13,19 @@ import re
 import sys
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
 from chalicelib.auth.principal import Role
-from chalicelib.routing.access import IDEMPOTENT_CREATES, QUERY_MODELS, REQUEST_BODIES, ROUTE_ACCESS
+from chalicelib.routing.access import (
+    IDEMPOTENT_CREATES,
+    QUERY_MODELS,
+    REQUEST_BODIES,
+    RESPONSES,
+    ROUTE_ACCESS,
+)
+from chalicelib.routing.problems import PROBLEM_JSON, Problem
+from chalicelib.routing.responses import Answers
 
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
@@ -24,20 +35,45 @@ IDEMPOTENCY_PARAMETER = {
     "the first answer again (secrets withheld). Same key, other body: 422.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
-ERROR = {"$ref": "#/components/schemas/Error"}
+SCHEMAS = "#/components/schemas/"
+PROBLEM = {"$ref": f"{SCHEMAS}Problem"}
 # Refusals by the authorizer come from API Gateway itself (chalice local mimics it):
 # {"message": "Unauthorized"} (401) and {"Message": "User is not authorized ..."} (403).
-GATEWAY_ERROR = {"$ref": "#/components/schemas/GatewayError"}
+GATEWAY_ERROR = {"$ref": f"{SCHEMAS}GatewayError"}
+GATEWAY_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"message": {"type": "string"}, "Message": {"type": "string"}},
+    "minProperties": 1,
+    "description": "API Gateway's own refusal (the authorizer's), not a problem document",
+}
+# What each refusal means, as the document says it (docs/api.md has the full table).
+REFUSALS = {
+    400: "invalid request: the problem's errors name each field",
+    401: "no credentials (API Gateway)",
+    403: "credentials refused, or the role may not call this",
+    404: "not found, or not the caller's",
+    409: "conflicts with the current state",
+    413: "body too large",
+    415: "unsupported body type (Content-Type)",
+    422: "valid, but the rules refuse it",
+    429: "rate limit of the API key (Retry-After)",
+    503: "a service it needs is unavailable: retry later",
+}
+SUCCESS = {200: "OK", 201: "created"}
 _PARAM = re.compile(r"{([^}]+)}")
 
 
 def build_document(app: Any, page_routes: set[tuple[str, str]]) -> dict[str, Any]:
+    operations = [
+        (path, method, entry)
+        for path, methods in sorted(app.routes.items())
+        for method, entry in sorted(methods.items())
+        if (method, path) not in page_routes
+    ]
+    refs, schemas = _schemas([(method, path) for path, method, _ in operations])
     paths: dict[str, dict[str, Any]] = {}
-    for path, methods in sorted(app.routes.items()):
-        for method, entry in sorted(methods.items()):
-            if (method, path) in page_routes:
-                continue
-            paths.setdefault(path, {})[method.lower()] = _operation(method, path, entry)
+    for path, method, entry in operations:
+        paths.setdefault(path, {})[method.lower()] = _operation(method, path, entry, refs)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -46,7 +82,9 @@ def build_document(app: Any, page_routes: set[tuple[str, str]]) -> dict[str, Any
             "description": "Bearer: a Cognito ID token of the company's user pool. Objects "
             "of other companies, tenants or undelegated properties answer 404. The reseller "
             "API (/v1/reseller) takes a reseller API key instead (Bearer plr_<id>_<secret>), "
-            "rate-limited per key (429 with Retry-After).",
+            "rate-limited per key (429 with Retry-After). Refusals are RFC 9457 problem "
+            "details (application/problem+json); docs/api.md lists every route with an "
+            "example.",
         },
         "paths": paths,
         "components": {
@@ -58,97 +96,115 @@ def build_document(app: Any, page_routes: set[tuple[str, str]]) -> dict[str, Any
                     "description": "plr_<key id>_<secret>, shown once when issued",
                 },
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {"Code": {"type": "string"}, "Message": {"type": "string"}},
-                    "required": ["Code", "Message"],
-                },
-                "GatewayError": {
-                    "type": "object",
-                    "properties": {"message": {"type": "string"}, "Message": {"type": "string"}},
-                    "minProperties": 1,
-                },
-            },
+            "schemas": {**schemas, "GatewayError": GATEWAY_ERROR_SCHEMA},
         },
     }
 
 
-def _operation(method: str, path: str, entry: Any) -> dict[str, Any]:
-    roles = ROUTE_ACCESS.get((method, path))
+_Key = tuple[type[BaseModel], JsonSchemaMode]
+
+
+def _schemas(
+    operations: list[tuple[str, str]],
+) -> tuple[dict[_Key, dict[str, Any]], dict[str, Any]]:
+    """Every body and answer model in one pass, so a shape used twice is one schema
+    under components/schemas and every reference resolves there."""
+    models: list[_Key] = [(Problem, "serialization")]
+    for key in operations:
+        body = REQUEST_BODIES.get(key)
+        if body is not None:
+            models.append((body, "validation"))
+        answer = RESPONSES[key].model if key in RESPONSES else None
+        if answer is not None:
+            models.append((answer, "serialization"))
+    refs, document = models_json_schema(
+        list(dict.fromkeys(models)), ref_template=SCHEMAS + "{model}"
+    )
+    return {(model, mode): refs[(model, mode)] for model, mode in models}, document.get("$defs", {})
+
+
+def _content(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {media_type: {"schema": schema}}
+
+
+def _operation(
+    method: str, path: str, entry: Any, refs: dict[_Key, dict[str, Any]]
+) -> dict[str, Any]:
+    key = (method, path)
+    roles = ROUTE_ACCESS.get(key)
+    answers = RESPONSES.get(key) or Answers(None)
     doc = inspect.getdoc(entry.view_function) or entry.view_name
+    path_params = _PARAM.findall(path)
     op: dict[str, Any] = {
         "operationId": entry.view_name,
         "summary": doc.splitlines()[0],
+        "description": doc,
         "x-powerlet-roles": sorted(r.value for r in roles or ()),
         "parameters": [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in _PARAM.findall(path)
+            for name in path_params
         ],
-        "responses": {
-            "200": {
-                "description": "OK",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            },
-        },
+        "responses": {},
     }
+    if answers.model is None:
+        raise ValueError(f"{method} {path} declares no answer model (response=...)")
+    answer = refs[(answers.model, "serialization")]
+    for status in answers.success:
+        op["responses"][str(status)] = {
+            "description": SUCCESS[status],
+            "content": _content("application/json", answer),
+        }
+    refusals: set[int] = set(answers.errors)
     if roles:
         scheme = "resellerApiKey" if Role.RESELLER in roles else "cognitoIdToken"
         op["security"] = [{scheme: []}]
-        refusals: tuple[tuple[str, str, dict[str, Any]], ...] = (
-            ("401", "no token", GATEWAY_ERROR),
-            ("403", "role not allowed", {"anyOf": [ERROR, GATEWAY_ERROR]}),
-            ("404", "not found", ERROR),
-        )
-        for status, text, answer in refusals:
-            op["responses"][status] = {
-                "description": text,
-                "content": {"application/json": {"schema": answer}},
-            }
-    if (method, path) in IDEMPOTENT_CREATES:
+        refusals |= {401, 403}
+    if path_params:
+        refusals.add(404)
+    if key in IDEMPOTENT_CREATES:
         op["parameters"].append(IDEMPOTENCY_PARAMETER)
-        op["responses"]["201"] = op["responses"].pop("200") | {"description": "created"}
-        op["responses"]["409"] = {
-            "description": "already exists, or the first request is still running",
-            "content": {"application/json": {"schema": ERROR}},
-        }
+        refusals |= {400, 409, 422}
     if roles and Role.RESELLER in roles:
-        op["responses"]["429"] = {
-            "description": "rate limit of the API key",
-            "content": {"application/json": {"schema": ERROR}},
-        }
-    query = QUERY_MODELS.get((method, path))
+        refusals.add(429)
+    query = QUERY_MODELS.get(key)
     if query is not None:
-        schema: dict[str, Any] = query.model_json_schema()
-        for name, prop in schema.get("properties", {}).items():
-            op["parameters"].append(
-                {
-                    "name": name,
-                    "in": "query",
-                    "required": name in schema.get("required", ()),
-                    "description": prop.pop("description", ""),
-                    "schema": {k: v for k, v in prop.items() if k != "title"},
-                }
-            )
-        op["responses"]["400"] = {
-            "description": "invalid query",
-            "content": {"application/json": {"schema": ERROR}},
-        }
-    model = REQUEST_BODIES.get((method, path))
-    if model is not None:
+        op["parameters"] += _query_parameters(query)
+        refusals.add(400)
+    body = REQUEST_BODIES.get(key)
+    if body is not None:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
+            "content": _content("application/json", refs[(body, "validation")]),
         }
-        op["responses"]["400"] = {
-            "description": "invalid body",
-            "content": {"application/json": {"schema": ERROR}},
-        }
-        op["responses"]["422"] = {
-            "description": "refused",
-            "content": {"application/json": {"schema": ERROR}},
-        }
+        refusals |= {400, 413, 415}  # 415: a body that is not application/json
+    for status in sorted(refusals):
+        op["responses"][str(status)] = _refusal(status)
     return op
+
+
+def _refusal(status: int) -> dict[str, Any]:
+    problem = _content(PROBLEM_JSON, PROBLEM)
+    if status == 401:  # only API Gateway says 401
+        content = _content("application/json", GATEWAY_ERROR)
+    elif status == 403:  # API Gateway (a refused credential) or the app (the role)
+        content = _content("application/json", GATEWAY_ERROR) | problem
+    else:
+        content = problem
+    return {"description": REFUSALS[status], "content": content}
+
+
+def _query_parameters(query: type[BaseModel]) -> list[dict[str, Any]]:
+    schema: dict[str, Any] = query.model_json_schema()
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in schema.get("required", ()),
+            "description": prop.pop("description", ""),
+            "schema": {k: v for k, v in prop.items() if k != "title"},
+        }
+        for name, prop in schema.get("properties", {}).items()
+    ]
 
 
 def main() -> int:

@@ -1,5 +1,6 @@
 """schemathesis against docs/openapi.json: no answer of the API is a server error,
-and every answer with a declared status has the declared content type and schema.
+every status an operation answers is documented, and every answer has the declared
+content type and schema.
 
 Cases are generated from the document (valid and invalid ones) by schemathesis's
 Python API and sent through ``chalice.test.Client`` (the real authorizers and
@@ -34,6 +35,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
@@ -44,13 +46,27 @@ from chalicelib.wiring.container import Container
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 from tests.functional.portal.test_portal_api import OPENAPI
+from tests.functional.white_label.test_reseller_api import company_body, gateway_body, meters_body
 
 pytestmark = pytest.mark.functional
 
 BASE = "http://powerlet.test"
 EXAMPLES = 5  # per operation and generation mode: 37 operations x 2 modes x 5, ~50 s
-REAL_IDS = {"unit_id": "tpe-3f-a", "property_id": "tpe-daan"}
-CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
+FUZZ_COMPANY, FUZZ_GATEWAY = "fuzz-co", "gw-1"
+REAL_IDS = {
+    "unit_id": "tpe-3f-a",
+    "property_id": "tpe-daan",
+    "company_id": FUZZ_COMPANY,  # onboarded by the fuzz reseller itself (``bearer``)
+    "gateway_id": FUZZ_GATEWAY,
+    "month": datetime.now(UTC).strftime("%Y-%m"),
+}
+# every status documented, with its content type and schema (problem details included)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 SCHEMA = schemathesis.openapi.from_path(str(OPENAPI))
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]
@@ -110,7 +126,7 @@ def session(client: Client) -> requests.Session:
 
 
 @pytest.fixture(scope="module")
-def bearer(standin: LocalStack, services: Container) -> dict[str, str]:
+def bearer(standin: LocalStack, services: Container, session: requests.Session) -> dict[str, str]:
     """The Authorization header per security scheme of the document."""
     assert standin.resources is not None
     result = boto3.client("cognito-idp").initiate_auth(
@@ -120,10 +136,25 @@ def bearer(standin: LocalStack, services: Container) -> dict[str, str]:
     )
     builders.reseller("rs-fuzz", "Fuzz Resale").save()
     key = ApiKeyStore().issue("rs-fuzz", datetime.now(UTC), label="schemathesis")
+    _onboard(session, f"Bearer {key.secret}")
     return {
         "cognitoIdToken": f"Bearer {result['AuthenticationResult']['IdToken']}",
         "resellerApiKey": f"Bearer {key.secret}",
     }
+
+
+def _onboard(session: requests.Session, key: str) -> None:
+    """A company, gateway and meters of the fuzz reseller, so that its GET routes also
+    answer with real objects (and their success bodies are checked against the schema)."""
+    steps = [
+        ("/v1/reseller/companies", company_body(FUZZ_COMPANY)),
+        (f"/v1/reseller/companies/{FUZZ_COMPANY}/gateways", gateway_body(FUZZ_GATEWAY)),
+        (f"/v1/reseller/companies/{FUZZ_COMPANY}/gateways/{FUZZ_GATEWAY}/meters", meters_body()),
+    ]
+    for path, body in steps:
+        headers = {"Authorization": key, "Idempotency-Key": f"fuzz-{path}"}
+        made = session.post(BASE + path, json=body, headers=headers)
+        assert made.status_code == 201, made.text
 
 
 def _auth(operation: Any, bearer: dict[str, str]) -> dict[str, str]:

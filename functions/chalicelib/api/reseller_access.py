@@ -36,6 +36,7 @@ from ..auth.principal import Role
 from ..routing.access import declare
 from ..routing.dependencies import deps
 from ..routing.errors import map_errors
+from ..routing.responses import CREATED, OK, Answers, conform
 
 reseller_auth_bp = Blueprint(__name__)
 
@@ -70,12 +71,15 @@ def reseller_route(
     body: type[BaseModel] | None = None,
     idempotent: bool = False,
     query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
     **kw: Any,
 ) -> Callable[[_F], _F]:
     def register(func: _F) -> _F:
-        declare(path, methods, RESELLER, body, idempotent, query)
+        answers = Answers(response, CREATED if idempotent else OK, errors)
+        declare(path, methods, RESELLER, body, idempotent, query, answers)
         kw["authorizer"] = reseller_key_authorizer
-        bp.route(path, methods=list(methods), **kw)(map_errors(func))
+        bp.route(path, methods=list(methods), **kw)(map_errors(conform(func, response), bp))
         return func
 
     return register

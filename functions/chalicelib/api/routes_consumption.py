@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..application.consumption import Consumption, PeriodTotal
 from ..routing.access import ANY_SIGNED_IN, current_principal, route
 from ..routing.dependencies import deps
+from .shapes.portal import ConsumptionView
 
 bp = Blueprint(__name__)
 
@@ -32,7 +33,13 @@ class ConsumptionQuery(BaseModel):
     )
 
 
-@route(bp, "/v1/units/{unit_id}/consumption", ANY_SIGNED_IN, query=ConsumptionQuery)
+@route(
+    bp,
+    "/v1/units/{unit_id}/consumption",
+    ANY_SIGNED_IN,
+    query=ConsumptionQuery,
+    response=ConsumptionView,
+)
 def consumption(unit_id: str) -> dict[str, Any]:
     """kWh per hour (period=day), day (week, month) or month (year) in the property's
     time zone, the period before for comparison, and the average per day.

@@ -13,11 +13,22 @@ from ..application.move_requests import MoveInRequest, MoveOutRequest
 from ..routing.access import STAFF, current_principal, route
 from ..routing.bodies import json_body
 from ..routing.dependencies import deps
+from ..routing.responses import CREATED_OR_REPLAYED
+from .shapes import moves as shapes
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/v1/units/{unit_id}/move-in", STAFF, methods=("POST",), body=MoveInRequest)
+@route(
+    bp,
+    "/v1/units/{unit_id}/move-in",
+    STAFF,
+    methods=("POST",),
+    body=MoveInRequest,
+    response=shapes.MovedIn,
+    success=CREATED_OR_REPLAYED,
+    errors=(409, 422),
+)
 def move_in(unit_id: str) -> Response:
     """Let a vacant unit: tenancy, account (cursor at the opening reading), tenant login
     and invitation, optional opening credit. 201 new, 200 replay of the same key."""
@@ -47,7 +58,16 @@ def move_in(unit_id: str) -> Response:
     )
 
 
-@route(bp, "/v1/units/{unit_id}/move-out", STAFF, methods=("POST",), body=MoveOutRequest)
+@route(
+    bp,
+    "/v1/units/{unit_id}/move-out",
+    STAFF,
+    methods=("POST",),
+    body=MoveOutRequest,
+    response=shapes.MovedOut,
+    success=CREATED_OR_REPLAYED,
+    errors=(409, 422),
+)
 def move_out(unit_id: str) -> Response:
     """Close the tenancy: final charge, refund or transfer of the rest, statement.
     ``dry_run`` computes the statement without writing. 201 done now, 200 replay."""
@@ -62,7 +82,12 @@ def move_out(unit_id: str) -> Response:
     return Response(body=doc, status_code=201 if result.applied else 200)
 
 
-@route(bp, "/v1/units/{unit_id}/tenancies/{tenancy_id}/statement", STAFF)
+@route(
+    bp,
+    "/v1/units/{unit_id}/tenancies/{tenancy_id}/statement",
+    STAFF,
+    response=shapes.TenancyStatement,
+)
 def tenancy_statement(unit_id: str, tenancy_id: str) -> dict[str, Any]:
     """A tenancy's statement: the move-out settlement, or the figures so far."""
     p = current_principal(bp, STAFF)

@@ -17,6 +17,8 @@ from ..domain import format_kwh
 from ..routing.access import ANY_SIGNED_IN, STAFF, current_principal, route
 from ..routing.bodies import json_body
 from ..routing.dependencies import deps
+from ..routing.responses import CREATED_OR_REPLAYED
+from .shapes import portal as shapes
 
 bp = Blueprint(__name__)
 
@@ -34,6 +36,20 @@ class TopUpRequest(BaseModel):
     )
 
 
+class DashboardQuery(BaseModel):
+    # Unknown parameters (a cache-buster) are ignored, not refused.
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    property_id: str = Field(
+        default="", max_length=64, description="the property to show; default the first"
+    )
+    q: str = Field(default="", max_length=100, description="search in unit names")
+    power: str = Field(default="", pattern=r"^(on|off)?$", description="on | off: only those")
+    cursor: str | None = Field(
+        default=None, min_length=1, max_length=1024, description="next_cursor of the page before"
+    )
+
+
 class RelayRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -41,17 +57,13 @@ class RelayRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=actions.MAX_REASON_CHARS)
 
 
-@route(bp, "/v1/dashboard", STAFF)
+@route(bp, "/v1/dashboard", STAFF, query=DashboardQuery, response=shapes.Dashboard, errors=(404,))
 def dashboard() -> dict[str, Any]:
     """One page of units of one property, with balance, power and online state; newest alerts."""
     p = current_principal(bp, STAFF)
-    q: dict[str, str] = dict(bp.current_request.query_params or {})
+    q = DashboardQuery.model_validate(dict(bp.current_request.query_params or {}))
     board = deps().views.dashboard(
-        p,
-        property_id=q.get("property_id") or None,
-        search=q.get("q", ""),
-        power=q.get("power") or None,
-        cursor=q.get("cursor") or None,
+        p, property_id=q.property_id or None, search=q.q, power=q.power or None, cursor=q.cursor
     )
     return {
         "properties": [
@@ -87,7 +99,7 @@ def _row(r: views.UnitRow) -> dict[str, Any]:
     }
 
 
-@route(bp, "/v1/units/{unit_id}/overview", ANY_SIGNED_IN)
+@route(bp, "/v1/units/{unit_id}/overview", ANY_SIGNED_IN, response=shapes.UnitOverview)
 def unit_overview(unit_id: str) -> dict[str, Any]:
     """Everything the unit page shows: balance, days left, power and why, reading, usage."""
     p = current_principal(bp, ANY_SIGNED_IN)
@@ -128,7 +140,16 @@ def unit_overview(unit_id: str) -> dict[str, Any]:
     }
 
 
-@route(bp, "/v1/units/{unit_id}/top-ups", STAFF, methods=("POST",), body=TopUpRequest)
+@route(
+    bp,
+    "/v1/units/{unit_id}/top-ups",
+    STAFF,
+    methods=("POST",),
+    body=TopUpRequest,
+    response=shapes.TopUpDone,
+    success=CREATED_OR_REPLAYED,
+    errors=(409, 422),
+)
 def top_up(unit_id: str) -> Any:
     """Add credit once per idempotency key (201 new, 200 replay, 409 key reused)."""
     p = current_principal(bp, STAFF)
@@ -147,7 +168,7 @@ def top_up(unit_id: str) -> Any:
     )
 
 
-@route(bp, "/v1/units/{unit_id}/receipts/{entry_id}", ANY_SIGNED_IN)
+@route(bp, "/v1/units/{unit_id}/receipts/{entry_id}", ANY_SIGNED_IN, response=shapes.Receipt)
 def get_receipt(unit_id: str, entry_id: str) -> dict[str, Any]:
     """A ledger entry of the unit's current account, as a receipt."""
     p = current_principal(bp, ANY_SIGNED_IN)
@@ -158,7 +179,15 @@ def get_receipt(unit_id: str, entry_id: str) -> dict[str, Any]:
     }
 
 
-@route(bp, "/v1/units/{unit_id}/relay", STAFF, methods=("POST",), body=RelayRequest)
+@route(
+    bp,
+    "/v1/units/{unit_id}/relay",
+    STAFF,
+    methods=("POST",),
+    body=RelayRequest,
+    response=shapes.RelaySet,
+    errors=(409, 422),
+)
 def set_relay(unit_id: str) -> dict[str, Any]:
     """Disconnect or restore the unit's power manually; the reason is shown to the tenant."""
     p = current_principal(bp, STAFF)
@@ -171,7 +200,7 @@ def set_relay(unit_id: str) -> dict[str, Any]:
     }
 
 
-@route(bp, "/v1/tenant/units", TENANT)
+@route(bp, "/v1/tenant/units", TENANT, response=shapes.TenantUnits)
 def tenant_units() -> dict[str, Any]:
     """The caller's current tenancies' units."""
     p = current_principal(bp, TENANT)

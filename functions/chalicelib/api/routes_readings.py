@@ -24,6 +24,8 @@ from ..auth.principal import Principal
 from ..routing.access import STAFF, current_principal, route
 from ..routing.bodies import json_body
 from ..routing.dependencies import deps
+from ..routing.responses import CREATED
+from .shapes import readings as shapes
 
 bp = Blueprint(__name__)
 
@@ -33,13 +35,21 @@ EXCHANGES = "/v1/units/{unit_id}/meter-exchanges"
 POST = ("POST",)
 
 
-@route(bp, HELD_READINGS, STAFF)
+@route(bp, HELD_READINGS, STAFF, response=shapes.HeldReadings)
 def held_readings(unit_id: str) -> dict[str, Any]:
     """A unit's held readings (newest first) with their evidence, the meter's exchanges."""
     return review_doc(deps().reading_review.review(_staff(), unit_id))
 
 
-@route(bp, DECISION, STAFF, methods=POST, body=ReadingDecisionRequest)
+@route(
+    bp,
+    DECISION,
+    STAFF,
+    methods=POST,
+    body=ReadingDecisionRequest,
+    response=shapes.Decided,
+    errors=(409, 422),
+)
 def decide_held_reading(unit_id: str, reading_ms: str) -> dict[str, Any]:
     """Accept, reject or replace with an estimate one held reading; 409 if decided."""
     p = _staff()
@@ -50,7 +60,16 @@ def decide_held_reading(unit_id: str, reading_ms: str) -> dict[str, Any]:
     return {"reading": held_doc(done.entry), "settled": done.settled, "released": done.released}
 
 
-@route(bp, EXCHANGES, STAFF, methods=POST, body=MeterExchangeRequest)
+@route(
+    bp,
+    EXCHANGES,
+    STAFF,
+    methods=POST,
+    body=MeterExchangeRequest,
+    response=shapes.Exchanged,
+    success=CREATED,
+    errors=(409, 422),
+)
 def record_meter_exchange(unit_id: str) -> Response:
     """Record a meter exchange: the old meter's final reading and the new one's opening."""
     p = _staff()

@@ -21,6 +21,8 @@ from ..domain.meter_models import meter_models
 from ..routing.bodies import json_body
 from ..routing.dependencies import deps
 from .reseller_access import current_reseller, idempotent_create, reseller_route
+from .shapes import reseller as shapes
+from .shapes.portal import MeterModels
 
 bp = Blueprint(__name__)
 
@@ -39,7 +41,12 @@ def _json(bp_: Blueprint) -> Any:
 
 
 @reseller_route(
-    bp, "/v1/reseller/companies", methods=("POST",), body=CreateCompanyRequest, idempotent=True
+    bp,
+    "/v1/reseller/companies",
+    methods=("POST",),
+    body=CreateCompanyRequest,
+    idempotent=True,
+    response=shapes.CompanyCreated,
 )
 def create_company() -> Response:
     """Create a company with its brand and first admin (Cognito invitation)."""
@@ -52,7 +59,7 @@ def create_company() -> Response:
     return idempotent_create(bp, reseller, run)
 
 
-@reseller_route(bp, "/v1/reseller/companies", query=ListCompaniesQuery)
+@reseller_route(bp, "/v1/reseller/companies", query=ListCompaniesQuery, response=shapes.Companies)
 def list_companies() -> dict[str, Any]:
     """List the reseller's companies, a page at a time (``limit`` 1-200, ``cursor``)."""
     reseller = current_reseller(bp)
@@ -60,14 +67,21 @@ def list_companies() -> dict[str, Any]:
     return deps().onboarding.list_companies(reseller.reseller_id, query.limit, query.cursor)
 
 
-@reseller_route(bp, "/v1/reseller/companies/{company_id}")
+@reseller_route(bp, "/v1/reseller/companies/{company_id}", response=shapes.CompanyDetail)
 def get_company(company_id: str) -> dict[str, Any]:
     """One of the reseller's companies, with its brand."""
     reseller = current_reseller(bp)
     return deps().onboarding.get_company(reseller.reseller_id, company_id)
 
 
-@reseller_route(bp, "/v1/reseller/companies/{company_id}/brand", methods=("PUT",), body=BrandConfig)
+@reseller_route(
+    bp,
+    "/v1/reseller/companies/{company_id}/brand",
+    methods=("PUT",),
+    body=BrandConfig,
+    response=shapes.BrandUpdated,
+    errors=(409,),
+)
 def update_brand(company_id: str) -> dict[str, Any]:
     """Replace the company's brand (the logo stays unless the slug changes)."""
     reseller = current_reseller(bp)
@@ -77,7 +91,11 @@ def update_brand(company_id: str) -> dict[str, Any]:
 
 
 @reseller_route(
-    bp, "/v1/reseller/companies/{company_id}/brand/domains/{domain}/verify", methods=("POST",)
+    bp,
+    "/v1/reseller/companies/{company_id}/brand/domains/{domain}/verify",
+    methods=("POST",),
+    response=shapes.DomainVerified,
+    errors=(409, 503),
 )
 def verify_domain(company_id: str, domain: str) -> dict[str, Any]:
     """Verify a claimed domain: its ``_powerlet-challenge`` TXT record must carry the token
@@ -94,6 +112,8 @@ def verify_domain(company_id: str, domain: str) -> dict[str, Any]:
     "/v1/reseller/companies/{company_id}/brand/logo",
     methods=("PUT",),
     content_types=LOGO_CONTENT_TYPES,
+    response=shapes.LogoUploaded,
+    errors=(409, 413, 415),
 )
 def upload_logo(company_id: str) -> dict[str, Any]:
     """Upload the brand's logo (PNG, JPEG or WebP, at most 256 KiB; no SVG)."""
@@ -103,14 +123,24 @@ def upload_logo(company_id: str) -> dict[str, Any]:
     return deps().onboarding.upload_logo(reseller.reseller_id, company_id, data)
 
 
-@reseller_route(bp, "/v1/reseller/companies/{company_id}/suspend", methods=("POST",))
+@reseller_route(
+    bp,
+    "/v1/reseller/companies/{company_id}/suspend",
+    methods=("POST",),
+    response=shapes.CompanyView,
+)
 def suspend_company(company_id: str) -> dict[str, Any]:
     """Suspend a company."""
     reseller = current_reseller(bp)
     return deps().onboarding.set_status(reseller.reseller_id, company_id, "suspended")
 
 
-@reseller_route(bp, "/v1/reseller/companies/{company_id}/resume", methods=("POST",))
+@reseller_route(
+    bp,
+    "/v1/reseller/companies/{company_id}/resume",
+    methods=("POST",),
+    response=shapes.CompanyView,
+)
 def resume_company(company_id: str) -> dict[str, Any]:
     """Resume a suspended company."""
     reseller = current_reseller(bp)
@@ -123,6 +153,7 @@ def resume_company(company_id: str) -> dict[str, Any]:
     methods=("POST",),
     body=RegisterGatewayRequest,
     idempotent=True,
+    response=shapes.GatewayRegistered,
 )
 def register_gateway(company_id: str) -> Response:
     """Register a gateway: IoT thing, certificate, policy, thing group, bus settings."""
@@ -147,6 +178,7 @@ def register_gateway(company_id: str) -> Response:
     methods=("POST",),
     body=RegisterMetersRequest,
     idempotent=True,
+    response=shapes.MetersRegistered,
 )
 def register_meters(company_id: str, gateway_id: str) -> Response:
     """Register meters on a gateway's bus (profile, bus address, unit)."""
@@ -162,7 +194,11 @@ def register_meters(company_id: str, gateway_id: str) -> Response:
     return idempotent_create(bp, reseller, run)
 
 
-@reseller_route(bp, "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/deployment")
+@reseller_route(
+    bp,
+    "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/deployment",
+    response=shapes.Deployment,
+)
 def gateway_deployment(company_id: str, gateway_id: str) -> dict[str, Any]:
     """The component deployment settings for a gateway's bus."""
     reseller = current_reseller(bp)
@@ -170,21 +206,30 @@ def gateway_deployment(company_id: str, gateway_id: str) -> dict[str, Any]:
     return deps().gateways.deployment(company_id, gateway_id)
 
 
-@reseller_route(bp, "/v1/reseller/meter-models")
+@reseller_route(bp, "/v1/reseller/meter-models", response=MeterModels)
 def reseller_meter_models() -> dict[str, Any]:
     """The meter models a bus may carry, by profile name: what ``profile`` accepts."""
     current_reseller(bp)
     return {"models": [meter_models()[name].as_json() for name in sorted(meter_models())]}
 
 
-@reseller_route(bp, "/v1/reseller/companies/{company_id}/usage/{month}")
+@reseller_route(
+    bp, "/v1/reseller/companies/{company_id}/usage/{month}", response=shapes.Usage, errors=(400,)
+)
 def company_usage(company_id: str, month: str) -> dict[str, object]:
     """Usage of a company in a month (YYYY-MM): active meters, messages, top-ups."""
     reseller = current_reseller(bp)
     return deps().onboarding.usage(reseller.reseller_id, company_id, month)
 
 
-@reseller_route(bp, "/v1/reseller/keys", methods=("POST",), body=IssueKeyRequest, idempotent=True)
+@reseller_route(
+    bp,
+    "/v1/reseller/keys",
+    methods=("POST",),
+    body=IssueKeyRequest,
+    idempotent=True,
+    response=shapes.KeyIssued,
+)
 def issue_key() -> Response:
     """Issue another API key for the calling reseller (rotation); shown once."""
     reseller = current_reseller(bp)
@@ -198,7 +243,7 @@ def issue_key() -> Response:
     return idempotent_create(bp, reseller, run)
 
 
-@reseller_route(bp, "/v1/reseller/keys/{key_id}", methods=("DELETE",))
+@reseller_route(bp, "/v1/reseller/keys/{key_id}", methods=("DELETE",), response=shapes.KeyRevoked)
 def revoke_key(key_id: str) -> dict[str, Any]:
     """Revoke one of the reseller's API keys (effective on the next request)."""
     reseller = current_reseller(bp)

@@ -15,6 +15,7 @@ from ..auth.principal import Principal
 from ..routing.access import STAFF, current_principal, route
 from ..routing.bodies import json_body
 from ..routing.dependencies import deps
+from .shapes import settings as shapes
 
 bp = Blueprint(__name__)
 
@@ -25,19 +26,27 @@ UNIT_TARIFF = "/v1/units/{unit_id}/tariff"
 PUT = ("PUT",)
 
 
-@route(bp, PROPERTY_SETTINGS, STAFF)
+@route(bp, PROPERTY_SETTINGS, STAFF, response=shapes.PropertySettings)
 def get_property_settings(property_id: str) -> dict[str, Any]:
     """Friendly hours (property's time zone), holidays, emergency credit, thresholds, version."""
     return deps().settings_editor.property_settings(_staff(), property_id).as_json()
 
 
-@route(bp, UNIT_TARIFF, STAFF)
+@route(bp, UNIT_TARIFF, STAFF, response=shapes.UnitTariffView)
 def get_unit_tariff(unit_id: str) -> dict[str, Any]:
     """The unit's tariff document, its own thresholds (null = inherited), version."""
     return deps().settings_editor.unit_tariff(_staff(), unit_id).as_json()
 
 
-@route(bp, PROPERTY_SETTINGS, STAFF, methods=PUT, body=PropertySettingsUpdate)
+@route(
+    bp,
+    PROPERTY_SETTINGS,
+    STAFF,
+    methods=PUT,
+    body=PropertySettingsUpdate,
+    response=shapes.PropertySettingsSaved,
+    errors=(409,),
+)
 def put_property_settings(property_id: str) -> dict[str, Any]:
     """Replace the settings; 409 if they changed since ``version`` was read."""
     p, editor = _staff(), deps().settings_editor
@@ -47,7 +56,15 @@ def put_property_settings(property_id: str) -> dict[str, Any]:
     return {**editor.property_settings(p, property_id).as_json(), "rollout": _rollout(saved)}
 
 
-@route(bp, UNIT_TARIFF, STAFF, methods=PUT, body=UnitTariffUpdate)
+@route(
+    bp,
+    UNIT_TARIFF,
+    STAFF,
+    methods=PUT,
+    body=UnitTariffUpdate,
+    response=shapes.UnitTariffSaved,
+    errors=(409, 422),
+)
 def put_unit_tariff(unit_id: str) -> dict[str, Any]:
     """Replace the tariff; an occupied prepaid unit is settled at the old tariff first."""
     p, editor = _staff(), deps().settings_editor
@@ -58,7 +75,15 @@ def put_unit_tariff(unit_id: str) -> dict[str, Any]:
     return {**fresh, "settled_at_old_tariff": saved.settled, "rollout": _rollout(saved)}
 
 
-@route(bp, MAIN_METER, STAFF, methods=PUT, body=MainMeterUpdate)
+@route(
+    bp,
+    MAIN_METER,
+    STAFF,
+    methods=PUT,
+    body=MainMeterUpdate,
+    response=shapes.EnergyBalance,
+    errors=(409,),
+)
 def put_main_meter(property_id: str) -> dict[str, Any]:
     """Declare the building's main meter (null: none) and its loss alert percentage."""
     p, balance = _staff(), deps().building_balance
@@ -69,7 +94,7 @@ def put_main_meter(property_id: str) -> dict[str, Any]:
     return balance_json(balance.of_property(p, property_id, now))
 
 
-@route(bp, ENERGY_BALANCE, STAFF)
+@route(bp, ENERGY_BALANCE, STAFF, response=shapes.EnergyBalance)
 def get_energy_balance(property_id: str) -> dict[str, Any]:
     """The main meter against the sum of the unit meters, per day of the last 30."""
     return balance_json(

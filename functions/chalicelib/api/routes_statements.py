@@ -10,17 +10,38 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..application.bills import BillDetail, BillLineView, BillSummary, MeterReadingRef
 from ..application.notifications_view import NOTIFICATION_PAGE
 from ..application.statements import Statement, StatementLine
 from ..routing.access import ANY_SIGNED_IN, STAFF, current_principal, route
 from ..routing.dependencies import deps
+from .shapes import statements as shapes
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/v1/units/{unit_id}/bills", ANY_SIGNED_IN)
+class StatementQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    month: str | None = Field(
+        default=None,
+        max_length=7,
+        description="YYYY-MM; default the current month in the property's time zone",
+    )
+
+
+class NotificationsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    cursor: str | None = Field(
+        default=None, min_length=1, max_length=1024, description="next_cursor of the page before"
+    )
+    limit: int = Field(default=NOTIFICATION_PAGE, ge=1, le=NOTIFICATION_PAGE)
+
+
+@route(bp, "/v1/units/{unit_id}/bills", ANY_SIGNED_IN, response=shapes.Bills)
 def list_bills(unit_id: str) -> dict[str, Any]:
     """The unit's bills, newest first (a tenant: their current tenancy's only)."""
     p = current_principal(bp, ANY_SIGNED_IN)
@@ -28,31 +49,36 @@ def list_bills(unit_id: str) -> dict[str, Any]:
     return {"unit_id": unit.unit_id, "bills": [_summary(b) for b in bills]}
 
 
-@route(bp, "/v1/units/{unit_id}/bills/{bill_id}", ANY_SIGNED_IN)
+@route(bp, "/v1/units/{unit_id}/bills/{bill_id}", ANY_SIGNED_IN, response=shapes.BillView)
 def get_bill(unit_id: str, bill_id: str) -> dict[str, Any]:
     """One bill: every line with its quantity, rate, amount, readings and tariff position."""
     p = current_principal(bp, ANY_SIGNED_IN)
     return _bill(deps().bills.bill_of_unit(p, unit_id, bill_id))
 
 
-@route(bp, "/v1/units/{unit_id}/statement", ANY_SIGNED_IN)
+@route(
+    bp,
+    "/v1/units/{unit_id}/statement",
+    ANY_SIGNED_IN,
+    query=StatementQuery,
+    response=shapes.StatementView,
+    errors=(409, 422),
+)
 def get_statement(unit_id: str) -> dict[str, Any]:
     """The current account over a month (`?month=YYYY-MM`, default the current month in
     the property's zone): opening balance, every entry, closing balance."""
     p = current_principal(bp, ANY_SIGNED_IN)
-    q: dict[str, str] = dict(bp.current_request.query_params or {})
-    return _statement(deps().statements.statement(p, unit_id, q.get("month"), datetime.now(UTC)))
+    q = StatementQuery.model_validate(dict(bp.current_request.query_params or {}))
+    return _statement(deps().statements.statement(p, unit_id, q.month, datetime.now(UTC)))
 
 
-@route(bp, "/v1/notifications", STAFF)
+@route(bp, "/v1/notifications", STAFF, query=NotificationsQuery, response=shapes.Notifications)
 def list_notifications() -> dict[str, Any]:
     """The company's alerts, newest first, one page (`?cursor=`, `?limit=` up to 50);
     managers and landlords see their properties' only."""
     p = current_principal(bp, STAFF)
-    q: dict[str, str] = dict(bp.current_request.query_params or {})
-    limit = q.get("limit", "")
-    size = int(limit) if limit.isdigit() and len(limit) < 4 else NOTIFICATION_PAGE
-    found = deps().notifications.page(p, q.get("cursor") or None, size)
+    q = NotificationsQuery.model_validate(dict(bp.current_request.query_params or {}))
+    found = deps().notifications.page(p, q.cursor, q.limit)
     return {
         "notifications": [
             {

@@ -17,6 +17,7 @@ from ..auth.principal import Principal, Role
 from .authorizer import token_authorizer
 from .dependencies import deps
 from .errors import map_errors
+from .responses import OK, Answers, conform
 
 PUBLIC: frozenset[Role] = frozenset()
 ANY_SIGNED_IN = frozenset(Role) - {Role.RESELLER}  # users of a company, not API keys
@@ -29,6 +30,8 @@ REQUEST_BODIES: dict[tuple[str, str], type[BaseModel]] = {}
 IDEMPOTENT_CREATES: set[tuple[str, str]] = set()
 # The query parameters a route reads (a model of str fields), for the OpenAPI document.
 QUERY_MODELS: dict[tuple[str, str], type[BaseModel]] = {}
+# What each route answers (responses.py): its success model and statuses, its refusals.
+RESPONSES: dict[tuple[str, str], Answers] = {}
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -40,10 +43,13 @@ def declare(
     body: type[BaseModel] | None = None,
     idempotent: bool = False,
     query: type[BaseModel] | None = None,
+    answers: Answers | None = None,
 ) -> None:
-    """Record who may call a route, what body it takes and whether it is an idempotent create."""
+    """Record who may call a route, what body it takes and whether it is an idempotent
+    create, and what it answers."""
     for method in methods:
         ROUTE_ACCESS[(method, path)] = roles
+        RESPONSES[(method, path)] = answers or Answers(None)
         if query is not None:
             QUERY_MODELS[(method, path)] = query
         if body is not None:
@@ -60,15 +66,20 @@ def route(
     body: type[BaseModel] | None = None,
     idempotent: bool = False,
     query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    success: tuple[int, ...] = OK,
+    errors: tuple[int, ...] = (),
     **kw: Any,
 ) -> Callable[[_F], _F]:
-    """Register a route, the roles allowed to call it and its JSON body, in one declaration."""
+    """Register a route, the roles allowed to call it, its JSON body and its answers, in
+    one declaration."""
 
     def register(func: _F) -> _F:
-        declare(path, methods, roles, body, idempotent, query)
+        answers = Answers(response, success, errors)
+        declare(path, methods, roles, body, idempotent, query, answers)
         if roles is not PUBLIC:
             kw["authorizer"] = token_authorizer
-        bp.route(path, methods=list(methods), **kw)(map_errors(func))
+        bp.route(path, methods=list(methods), **kw)(map_errors(conform(func, response), bp))
         return func
 
     return register

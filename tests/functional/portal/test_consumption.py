@@ -197,7 +197,8 @@ def test_bad_period_or_date_is_400_with_the_reason(
     client: Client, admin: dict[str, str], query: str
 ) -> None:
     status, body = _get(client, admin, query)
-    assert status == 400 and body["Code"] == "BadRequest" and body["Message"]
+    assert status == 400 and body["type"] == "urn:powerlet:problem:invalid-request"
+    assert body["title"] and body["detail"] and body["status"] == 400
 
 
 def test_staff_unit_page_has_period_tabs_navigation_and_an_accessible_chart(

@@ -76,7 +76,7 @@ def test_only_a_meter_of_the_building_without_a_unit_can_be_its_main_meter(
     ):
         answer = _put(client, admin, body)
         assert answer.status_code == 400, body
-        assert json.loads(answer.body)["Message"].startswith(field), body
+        assert json.loads(answer.body)["detail"].startswith(field), body
     assert _put(client, admin, {"meter": "m-zz-main"}).status_code == 400  # unknown field
     balance = json.loads(client.http.get(f"{PATH}/energy-balance", headers=admin).body)
     assert balance["main_meter_id"] is None and balance["days"] == []

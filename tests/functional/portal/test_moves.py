@@ -260,7 +260,7 @@ def test_api_move_in_double_submit_is_one_tenancy_and_occupied_unit_is_refused(
     assert other.status_code == 409
     # another move-in (a new form) on the occupied unit is refused, clearly
     occupied = _move_in(client, admin, "mv-api", "someone.else@formosa.example", 0)
-    assert occupied.status_code == 409 and "occupied" in json.loads(occupied.body)["Message"]
+    assert occupied.status_code == 409 and "occupied" in json.loads(occupied.body)["detail"]
     assert len(_tenancies("mv-api")) == 1
     with pytest.raises(ClientError):  # no login was left behind for the refused move-in
         _cognito_attrs(services, "someone.else@formosa.example")
@@ -272,7 +272,7 @@ def test_move_in_checks_the_opening_reading_and_the_tenant_login(
     below = _move_in(client, admin, "mv-low", "low@formosa.example", 0, opening_kwh="999.999")
     far = _move_in(client, admin, "mv-low", "low@formosa.example", 0, opening_kwh="1100.001")
     assert (below.status_code, far.status_code) == (422, 422)
-    assert "below the latest reading" in json.loads(below.body)["Message"]
+    assert "below the latest reading" in json.loads(below.body)["detail"]
     # a staff login or another company's login never becomes this tenant
     for email in ("landlord@formosa.example", "admin@thames.example"):
         refused = _move_in(client, admin, "mv-low", email, 0)
@@ -295,7 +295,7 @@ def test_move_out_refund_zeroes_the_ledger_and_a_retry_changes_nothing(
     }
     # a final reading below what the account is charged up to is refused; nothing changes
     below = post_json(client, "/v1/units/mv-low/move-out", admin, body)
-    assert below.status_code == 422 and "below" in json.loads(below.body)["Message"]
+    assert below.status_code == 422 and "below" in json.loads(below.body)["detail"]
     assert services.catalogue.get_tenancy(CO, moved["tenancy_id"]).move_out is None
     # a dry run shows the figures and writes nothing
     body["final_kwh"] = "1007.500"

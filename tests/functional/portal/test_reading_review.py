@@ -275,7 +275,7 @@ def test_accepting_a_surge_charges_up_to_it_at_once(
     # AND a second decision on it is refused
     again = _decide(client, site, admin, 2, decision="reject", note="changed my mind")
     assert again.status_code == 409, again.body
-    assert "already accepted" in json.loads(again.body)["Message"]
+    assert "already accepted" in json.loads(again.body)["detail"]
     assert _held(client, site, admin)["pending"] == 0
 
 
@@ -298,7 +298,7 @@ def test_a_reading_below_the_last_good_one_cannot_be_accepted(
     site.feed([(1, "100.100"), (2, "0.000")])
     response = _decide(client, site, admin, 2, decision="accept", note="looks fine")
     assert response.status_code == 422, response.body
-    assert "meter exchange" in json.loads(response.body)["Message"]
+    assert "meter exchange" in json.loads(response.body)["detail"]
     assert _held(client, site, admin)["held"][0]["status"] == "held"
 
 
@@ -312,7 +312,7 @@ def test_a_reading_held_for_its_clock_can_only_be_rejected(
     handlers.ingest_telemetry(ahead)
     assert _held(client, site, admin)["held"][0]["reason"] == "clock"
     refused = _decide(client, site, admin, 62, decision="accept", note="ok")
-    assert refused.status_code == 422 and "clock" in json.loads(refused.body)["Message"]
+    assert refused.status_code == 422 and "clock" in json.loads(refused.body)["detail"]
     assert _decide(client, site, admin, 62, decision="reject", note="clock").status_code == 200
 
 
@@ -509,8 +509,8 @@ def test_a_bad_decision_is_refused_naming_the_field(
     site.feed([(1, "100.100"), (2, "150.100")])
     response = _decide(client, site, admin, 2, **body)
     assert response.status_code == 400, response.body
-    message = json.loads(response.body)["Message"]
-    assert all(re.search(rf"^{f}$", message, re.M) for f in fields), message
+    named = {e["field"] for e in json.loads(response.body)["errors"]}
+    assert set(fields) <= named, named
     assert _held(client, site, admin)["held"][0]["status"] == "held"
 
 
@@ -533,7 +533,7 @@ def test_a_bad_exchange_is_refused_naming_the_field(
     body |= {"note": "swap"} | changes
     response = post_json(client, f"{site.api}/meter-exchanges", admin, body)
     assert response.status_code == 400, response.body
-    message = json.loads(response.body)["Message"]
+    message = json.loads(response.body)["detail"]
     assert re.search(rf"^{field}\b", message, re.M), message
     assert _held(client, site, admin)["exchanges"] == []
 

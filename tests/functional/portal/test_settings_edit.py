@@ -260,7 +260,7 @@ def test_a_concurrent_edit_is_a_conflict_and_changes_nothing(
     audits = len(_audit(services, f"property:{site.property_id}"))
     late = _put(client, path, admin, second)
     assert late.status_code == 409
-    assert "changed by someone else" in json.loads(late.body)["Message"]
+    assert "changed by someone else" in json.loads(late.body)["detail"]
     now = _get(client, path, admin)
     assert (now["emergency_credit_minor"], now["version"]) == (7000, read["version"] + 1)
     assert len(_audit(services, f"property:{site.property_id}")) == audits
@@ -301,7 +301,7 @@ def test_invalid_property_settings_are_refused_naming_the_field(
     before = _get(client, path, admin)
     response = _put(client, path, admin, _settings_body(before, **change))
     assert response.status_code == 400
-    assert field in json.loads(response.body)["Message"]
+    assert _pointer(field) in _pointers(response), response.body
     assert _get(client, path, admin) == before
 
 
@@ -375,7 +375,7 @@ def test_invalid_tariffs_are_refused_naming_the_field(
     body = {"version": before["version"], "tariff": tariff, "low_credit_thresholds_minor": None}
     response = _put(client, path, admin, body)
     assert response.status_code == 400, response.body
-    assert field in json.loads(response.body)["Message"]
+    assert _pointer(field) in _pointers(response), response.body
     assert _get(client, path, admin) == before
 
 
@@ -386,7 +386,7 @@ def test_a_changed_tariff_needs_a_new_id(client: Client, admin: dict[str, str], 
     body = {"version": before["version"], "tariff": changed, "low_credit_thresholds_minor": None}
     response = _put(client, path, admin, body)
     assert response.status_code == 400
-    assert "tariff.tariff_id" in json.loads(response.body)["Message"]
+    assert "tariff.tariff_id" in json.loads(response.body)["detail"]
 
 
 # --- the pages (session cookie, CSRF, forms a phone can fill in) ---
@@ -598,3 +598,17 @@ def test_a_busy_gateway_defers_the_rollout_but_keeps_the_saved_change(
     saved = json.loads(response.body)
     assert (saved["version"], saved["emergency_credit_minor"]) == (current["version"] + 1, 4000)
     assert saved["rollout"]["deferred"] is True
+
+
+def _pointer(field: str) -> str:
+    """``friendly_hours.weekly.0`` as the problem document's JSON Pointer."""
+    return "/" + field.replace(".", "/")
+
+
+def _pointers(response: Any) -> set[str]:
+    """Every invalid field the problem document names, and each one's parents."""
+    found = set()
+    for error in json.loads(response.body)["errors"]:
+        parts = error["pointer"].split("/")
+        found |= {"/".join(parts[:n]) for n in range(2, len(parts) + 1)}
+    return found

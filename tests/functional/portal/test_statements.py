@@ -456,7 +456,7 @@ def test_bad_months_are_refused_with_a_message(
     assert "YYYY-MM" in text(page) or "Choose a month from" in text(page)
     auth = bearer(standin, "tenant@formosa.example")
     api = client.http.get(f"/v1/units/tpe-3f-a/statement?month={month}", headers=auth)
-    assert api.status_code == 400 and message in json.loads(api.body)["Message"]
+    assert api.status_code == 400 and message in json.loads(api.body)["detail"]
 
 
 # --- who sees what ---

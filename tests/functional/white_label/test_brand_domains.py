@@ -59,7 +59,7 @@ def test_verification_needs_the_exact_token(
     name, token = entry["challenge"]["name"], entry["challenge"]["value"]
     # no record at all, then a record with another value: refused, still pending
     missing = _verify(reseller_api, co, domain)
-    assert missing.status_code == 409 and name in _body(missing)["Message"]
+    assert missing.status_code == 409 and name in _body(missing)["detail"]
     DNS.records[name] = ["some-other-token", token[:-1]]
     assert _verify(reseller_api, co, domain).status_code == 409
     company = _body(reseller_api.call("GET", f"/v1/reseller/companies/{co}"))

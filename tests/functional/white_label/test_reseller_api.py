@@ -245,7 +245,7 @@ def test_the_same_idempotency_key_with_another_body_is_refused(reseller_api: Res
     refused = reseller_api.call("POST", "/v1/reseller/companies", other, "k-" + co)
     # THEN it is refused and the other company does not exist
     assert refused.status_code == 422
-    assert "Idempotency-Key" in body(refused)["Message"]
+    assert "Idempotency-Key" in body(refused)["detail"]
     got = reseller_api.call("GET", f"/v1/reseller/companies/{co}-b")
     assert got.status_code == 404
     # AND a create without any key is refused too
@@ -286,7 +286,7 @@ def test_a_retry_while_the_first_create_runs_answers_409(
     services.idempotency.run(ONBOARDING_RESELLER, "k-" + co, fingerprint, still_running)
     # THEN the retry is told to come back later, and ran nothing
     assert answers[0].status_code == 409, answers[0].body
-    assert "still running" in body(answers[0])["Message"]
+    assert "still running" in body(answers[0])["detail"]
     assert reseller_api.call("GET", f"{path}/{co}").status_code == 404
 
 
@@ -429,7 +429,7 @@ def test_brand_update_moves_the_domain(client: Client, reseller_api: ResellerApi
     # AND a brand with unreadable colours is refused
     bad = renamed | {"colours": {"primary": "#ffff00"}}
     refused = reseller_api.call("PUT", f"/v1/reseller/companies/{co}/brand", bad)
-    assert refused.status_code == 400 and "contrast" in body(refused)["Message"]
+    assert refused.status_code == 400 and "contrast" in body(refused)["detail"]
 
 
 def test_a_reseller_rotates_its_key_and_the_new_one_is_shown_once(client: Client) -> None:

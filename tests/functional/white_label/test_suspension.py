@@ -94,7 +94,7 @@ def test_suspension_ends_sessions_and_tokens_and_resume_restores_them(
     # AND so is the bearer token on the JSON API
     refused = client.http.get("/v1/me", headers=bearer)
     assert refused.status_code == 403
-    assert "suspended" in json.loads(refused.body)["Message"]
+    assert "suspended" in json.loads(refused.body)["detail"]
     # AND the other routes too, not only the first one tried
     assert client.http.get("/v1/properties", headers=bearer).status_code == 403
 

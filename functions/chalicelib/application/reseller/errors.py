@@ -53,3 +53,20 @@ class NoResellerKeyError(ResellerError):
 
 class ThingNameTakenError(ResellerError):
     """The gateway's thing name is already a thing of another owner (registry check)."""
+
+
+class InvalidMeterRequestError(ResellerError):
+    """A meter registration that is wrong in itself: a meter id or bus address repeated
+    in the request, or a prepaid unit on a meter that nothing can switch off."""
+
+
+class InvalidTariffError(ResellerError):
+    """A unit's tariff document the domain cannot read (a float price, an unknown kind)."""
+
+
+class TariffCurrencyError(ResellerError):
+    """A unit's tariff is in another currency than its property's."""
+
+
+class InvalidUsageMonthError(ResellerError):
+    """A usage month that is not ``YYYY-MM``."""

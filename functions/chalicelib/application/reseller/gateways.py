@@ -36,9 +36,17 @@ from ...pipeline.senders import owner_of_thing, thing_name_for  # the client id 
 from ...pipeline.shadows import shadow_name
 from ..gateway_policy import gateway_policy_document, policy_name
 from .config import GATEWAY_COMPONENT, ResellerSettings
-from .errors import GatewayExistsError, MeterConflictError, ThingNameTakenError
+from .errors import (
+    GatewayExistsError,
+    InvalidMeterRequestError,
+    InvalidTariffError,
+    MeterConflictError,
+    TariffCurrencyError,
+    ThingNameTakenError,
+)
 from .requests import (
     MAX_METERS_PER_BUS,
+    BusSettings,
     RegisterGatewayRequest,
     RegisterMetersRequest,
 )
@@ -84,7 +92,7 @@ class GatewayRegistry:
             req.gateway_id,
             thing_name,
             property_id=prop.property_id,
-            serial=req.bus.model_dump(mode="json"),
+            serial=req.bus.model_dump(mode="json", exclude_unset=True),
             provisioning_token_sha256=token_sha256(token) if token else None,
         )
         try:
@@ -211,12 +219,13 @@ class GatewayRegistry:
                 try:
                     tariff = parse_timeline(m.unit.tariff)
                 except (DomainError, ValueError, KeyError, TypeError) as exc:
-                    raise MeterConflictError(
+                    raise InvalidTariffError(
                         f"unit {m.unit.unit_id}: invalid tariff ({exc})"
                     ) from exc
                 if tariff.currency != prop.currency:
-                    raise MeterConflictError(
-                        f"unit {m.unit.unit_id}: tariff currency is not the property's"
+                    raise TariffCurrencyError(
+                        f"unit {m.unit.unit_id}: the tariff is in {tariff.currency}, "
+                        f"the property bills in {prop.currency}"
                     )
             relay = (
                 m.relay.model_dump(mode="json")
@@ -287,7 +296,7 @@ def _check_bus(existing: list[Meter], req: RegisterMetersRequest) -> None:
     ids = [m.meter_id for m in req.meters]
     addresses = [m.bus_address for m in req.meters]
     if len(set(ids)) != len(ids) or len(set(addresses)) != len(addresses):
-        raise MeterConflictError("a meter id or bus address repeats in the request")
+        raise InvalidMeterRequestError("a meter id or bus address repeats in the request")
     taken = {int(m.bus_address) for m in existing}
     if taken & set(addresses):
         raise MeterConflictError(f"bus addresses in use: {sorted(taken & set(addresses))}")
@@ -298,15 +307,9 @@ def _check_bus(existing: list[Meter], req: RegisterMetersRequest) -> None:
 def deployment_settings(gateway: Gateway, meters: list[Meter]) -> dict[str, Any]:
     """The component configuration to merge into a Greengrass deployment
     (same shape as greengrass_component/recipe.yaml's DefaultConfiguration)."""
-    serial = dict(gateway.serial or {})
-    bus: dict[str, Any] = {
-        "transport": serial.get("transport", "rtu"),
-        "port": serial.get("port", "/dev/ttyUSB0"),
-        "baudrate": serial.get("baudrate", 9600),
-        "parity": serial.get("parity", "N"),
-        "stopbits": serial.get("stopbits", 1),
-        "bytesize": serial.get("bytesize", 8),
-    }
+    # the stored link settings (a registration's BusSettings); older gateways stored
+    # the serial ones only, which BusSettings reads with the rest at their defaults
+    bus = BusSettings.model_validate(dict(gateway.serial or {})).component_bus()
     rows = []
     for m in sorted(meters, key=lambda x: int(x.bus_address)):
         row: dict[str, Any] = {

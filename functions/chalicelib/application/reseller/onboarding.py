@@ -7,6 +7,7 @@ another reseller is "not found", exactly like a company that does not exist.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,13 +28,19 @@ from ...data.models import Company
 from ...data.paging import encode_cursor
 from ...data.usage_store import UsageCounters
 from ...observability import logger
-from .errors import AdminExistsError, CompanyExistsError, CompanySuspendedError
+from .errors import (
+    AdminExistsError,
+    CompanyExistsError,
+    CompanySuspendedError,
+    InvalidUsageMonthError,
+)
 from .paging import decode_cursor
 from .requests import CreateCompanyRequest
 
 MAX_COMPANIES_LISTED = 200  # one page at most
 DEFAULT_COMPANIES_LISTED = 50
 ADMIN_ROLE = "company_admin"
+USAGE_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def company_view(company: Company) -> dict[str, Any]:
@@ -224,6 +231,8 @@ class Onboarding:
 
     def usage(self, reseller_id: str, company_id: str, month: str) -> dict[str, object]:
         self.owned_company(reseller_id, company_id)
+        if not USAGE_MONTH.fullmatch(month):
+            raise InvalidUsageMonthError(f"month {month!r} is not YYYY-MM (e.g. 2026-03)")
         return self._usage.report(company_id, month).as_dict()
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from ...branding.schema import BrandConfig, Email, PlainText
 from ...data.keys import check_meter_id
@@ -66,8 +75,29 @@ class PropertyRequest(_Body):
     country: str = Field(pattern=r"^[A-Z]{2}$")
 
 
+def _host(value: str) -> str:
+    """A hostname (RFC 1123 labels) or an IPv4/IPv6 address, as the gateway connects to it."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    name = value.rstrip(".").lower()
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+        raise ValueError(f"{value!r} is neither a hostname nor an IP address")
+    return name
+
+
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+Host = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_host)]
+RTU_FIELDS = ("port", "baudrate", "parity", "stopbits", "bytesize")
+TCP_FIELDS = ("host", "tcp_port")
+
+
 class BusSettings(_Body):
-    """The serial side of the component's ``bus`` configuration."""
+    """The link side of the component's ``bus`` configuration: a serial port (``rtu``)
+    or a Modbus TCP gateway on the building's network (``tcp``: ``host`` and
+    ``tcp_port``). The component's own ``bus`` settings, greengrass_component/
+    meter_gateway/bus_settings.py, take the same names."""
 
     transport: Literal["rtu", "tcp"] = "rtu"
     port: str = Field(default="/dev/ttyUSB0", pattern=r"^/dev/[A-Za-z0-9_/-]{1,40}$")
@@ -75,6 +105,34 @@ class BusSettings(_Body):
     parity: Literal["N", "E", "O"] = "N"
     stopbits: Literal[1, 2] = 1
     bytesize: Literal[7, 8] = 8
+    host: Host | None = Field(default=None, description="tcp: hostname or IP address")
+    tcp_port: int = Field(default=502, ge=1, le=65535, description="tcp: Modbus TCP port")
+    # What the read planner saves: "tcp" round trips, or "rtu" bytes on the line. A
+    # TCP-to-RS-485 converter has a serial bus behind it: "rtu" there.
+    read_cost: Literal["auto", "rtu", "tcp"] = "auto"
+
+    @model_validator(mode="after")
+    def _one_link(self) -> BusSettings:
+        given = self.model_fields_set
+        if self.transport == "tcp":
+            if self.host is None:
+                raise ValueError("transport tcp needs host (the Modbus TCP gateway)")
+            serial = sorted(given & set(RTU_FIELDS))
+            if serial:
+                raise ValueError(f"transport tcp takes no serial settings: {serial}")
+        elif given & set(TCP_FIELDS):
+            raise ValueError("host and tcp_port are for transport tcp")
+        return self
+
+    def component_bus(self) -> dict[str, Any]:
+        """The keys of the component's ``bus`` this link sets."""
+        link = TCP_FIELDS if self.transport == "tcp" else RTU_FIELDS
+        values = self.model_dump(mode="json")
+        return (
+            {"transport": self.transport}
+            | {name: values[name] for name in link}
+            | ({"read_cost": self.read_cost} if self.read_cost != "auto" else {})
+        )
 
 
 class RegisterGatewayRequest(_Body):
@@ -138,6 +196,19 @@ class MeterRequest(_Body):
     bus_address: int = Field(ge=1, le=247)
     relay: RelaySettings | None = None
     unit: UnitRequest | None
+
+    @model_validator(mode="after")
+    def _prepaid_can_be_switched(self) -> MeterRequest:
+        # Prepaid credit ends in a disconnection; a meter nothing can switch would let
+        # the unit run on without credit. The catalogue says which models have a relay.
+        own = meter_model(self.profile).has_own_relay
+        if self.unit and self.unit.billing_mode == "prepaid" and not own and not self.relay:
+            raise ValueError(
+                f"unit {self.unit.unit_id} is prepaid but a {self.profile} meter has no relay "
+                f"of its own: give the meter a relay (a channel of one of {relay_names()}) "
+                "or bill the unit postpaid"
+            )
+        return self
 
     @field_validator("meter_id")
     @classmethod

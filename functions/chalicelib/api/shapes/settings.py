@@ -1,0 +1,80 @@
+"""Answers of the settings editors: a property's settings, a unit's tariff, the building's
+main meter and energy balance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from .common import Kwh, Shape
+
+
+class WeeklyWindow(Shape):
+    weekday: int = Field(description="0 Monday .. 6 Sunday")
+    start: str = Field(description="HH:MM, the property's time zone")
+    end: str
+
+
+class FriendlyHoursView(Shape):
+    weekly: list[WeeklyWindow]
+    holidays: list[str] = Field(description="YYYY-MM-DD")
+
+
+class PropertySettings(Shape):
+    property_id: str
+    version: int = Field(description="send it back with a change: 409 if it moved meanwhile")
+    time_zone: str
+    currency: str
+    friendly_hours: FriendlyHoursView
+    emergency_credit_minor: int
+    low_credit_thresholds_minor: list[int] | None = Field(description="null: the company's")
+    company_low_credit_thresholds_minor: list[int]
+
+
+class Rollout(Shape):
+    gateways: int
+    meters: int
+    shadows_written: int
+    deferred: bool = Field(description="the gateways were busy: the next cycle applies it")
+
+
+class PropertySettingsSaved(PropertySettings):
+    rollout: Rollout
+
+
+class UnitTariffView(Shape):
+    unit_id: str
+    property_id: str
+    version: int
+    billing_mode: str
+    occupied: bool
+    tariff: dict[str, Any] = Field(description="the tariff document (docs/tariffs.md)")
+    low_credit_thresholds_minor: list[int] | None = Field(description="null: inherited")
+    inherited_low_credit_thresholds_minor: list[int]
+    tariff_change_applies: str = Field(
+        description="immediately | after_settling_at_old_tariff | whole_unbilled_period"
+    )
+
+
+class UnitTariffSaved(UnitTariffView):
+    settled_at_old_tariff: bool
+    rollout: Rollout
+
+
+class BalanceDay(Shape):
+    day: str
+    main_kwh: Kwh | None
+    units_kwh: Kwh
+    loss_kwh: Kwh | None
+    loss_percent: str | None
+    status: str
+    meters_without_energy: list[str]
+    complete: bool
+
+
+class EnergyBalance(Shape):
+    property_id: str
+    main_meter_id: str | None
+    loss_alert_percent: str
+    days: list[BalanceDay]
