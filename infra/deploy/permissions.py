@@ -98,6 +98,7 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         "iot:AttachPolicy",
         "iot:AttachThingPrincipal",
         "iot:DescribeEndpoint",
+        "greengrass:CreateDeployment",
     },
     "token_authorizer": frozenset(),
     "reseller_key_authorizer": frozenset({"dynamodb:GetItem"}),
@@ -130,6 +131,7 @@ ENV_FROM_STACK: dict[str, Capability | None] = {
     "POWERLET_SENDER_EMAIL": C.EMAIL,
     "POWERLET_BILL_PROPERTY_FUNCTION": C.INVOKE_BILLING,
     "POWERLET_GATEWAY_POLICY": C.GATEWAY_REGISTRATION,
+    "POWERLET_COMPONENT_VERSION": C.GATEWAY_REGISTRATION,
 }
 # Left to their coded defaults in AWS (tuning knobs and local-only overrides).
 ENV_DEFAULTED = frozenset(
@@ -145,6 +147,8 @@ ENV_DEFAULTED = frozenset(
         "POWERLET_BRANDING_DIR",
         # The DNS-over-HTTPS resolver for custom-domain ownership checks (public, no role).
         "POWERLET_DNS_OVER_HTTPS_URL",
+        # The ShadowManager version gateway deployments pin (the code's default is tested).
+        "POWERLET_SHADOW_MANAGER_VERSION",
     }
 )
 # Set by the Lambda runtime itself (reserved: a template may not set them).
@@ -159,6 +163,7 @@ UNSCOPED_ACTIONS = frozenset(
         "sns:Publish",
         "iot:CreateKeysAndCertificate",
         "iot:DescribeEndpoint",
+        "greengrass:CreateDeployment",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
@@ -269,6 +274,7 @@ class _Grant:
 
 
 def _grants(stage: str) -> list[_Grant]:
+    from chalicelib.application.gateway_deployments import GATEWAY_GROUP_PREFIX
     from chalicelib.application.gateway_policy import policy_name
     from chalicelib.application.reseller.gateways import THING_GROUP_PREFIX
 
@@ -370,11 +376,44 @@ def _grants(stage: str) -> list[_Grant]:
             ("iot:CreatePolicy",),
             [_iot("policy/" + policy_name(stage, "") + "*")],
         ),
+        # The company's group, and each gateway's own (its deployment's target).
         _Grant(
             C.GATEWAY_REGISTRATION,
             "GatewayThingGroups",
             ("iot:CreateThingGroup", "iot:AddThingToThingGroup"),
-            [_iot(f"thinggroup/{THING_GROUP_PREFIX}*")],
+            [
+                _iot(f"thinggroup/{THING_GROUP_PREFIX}*"),
+                _iot(f"thinggroup/{GATEWAY_GROUP_PREFIX}*"),
+            ],
+        ),
+        # Each gateway's Greengrass deployment (docs/deploy.md). CreateDeployment has no
+        # resource type in the reference: "*" is the only form IAM accepts.
+        _Grant(
+            C.GATEWAY_REGISTRATION,
+            "GatewayDeployments",
+            ("greengrass:CreateDeployment",),
+            "*",
+        ),
+        # The reference's dependent actions of CreateDeployment: Greengrass makes the
+        # deployment's IoT job and reads the targets with the caller's permissions
+        # ("Authorize AWS IoT Greengrass to create deployments"), so the role holds them,
+        # on the gateways' groups, things and jobs only; our code calls none of them.
+        _Grant(
+            C.GATEWAY_REGISTRATION,
+            "DeploymentJobs",
+            (
+                "iot:CreateJob",
+                "iot:DescribeJob",
+                "iot:UpdateJob",
+                "iot:CancelJob",
+                "iot:DescribeThingGroup",
+                "iot:DescribeThing",
+                "iot:GetThingShadow",
+                "iot:UpdateThingShadow",
+                "iot:DeleteThingShadow",
+            ),
+            [_iot("job/*"), _iot(f"thinggroup/{GATEWAY_GROUP_PREFIX}*"), *things],
+            always=True,
         ),
         # AttachPolicy and AttachThingPrincipal are authorised on the certificate (the
         # Service Authorization Reference lists cert as their resource type, not the thing
@@ -435,6 +474,7 @@ def environment_of(function_name: str, stage: str) -> dict[str, Any]:
         "POWERLET_SENDER_EMAIL": {"Ref": "SenderEmail"},
         "POWERLET_BILL_PROPERTY_FUNCTION": {"Ref": "BillProperty"},
         "POWERLET_GATEWAY_POLICY": {"Ref": "GatewayPolicy"},
+        "POWERLET_COMPONENT_VERSION": {"Fn::GetAtt": ["MeterGatewayComponent", "ComponentVersion"]},
     }
     env = {"POWERTOOLS_SERVICE_NAME": "powerlet"}
     for name, needed in ENV_FROM_STACK.items():
@@ -453,6 +493,9 @@ UNMEASURED_GRANTS: dict[str, str] = {
     "Tracing": "used by AWS: with active tracing the Lambda service sends the function's "
     "trace segments with its execution role (inline, not the managed AWSXRayDaemonWriteAccess, "
     "so the role holds exactly these two actions and stays measurable)",
+    "DeploymentJobs": "used by AWS: CreateDeployment's dependent actions (Service "
+    "Authorization Reference), which Greengrass performs with the caller's permissions to "
+    "create and manage the deployment's IoT job; the stand-in has no IoT jobs to measure",
     "AlertSms": "every notifying function shares the Notifier, which texts any member with a "
     "phone number; the tiers give phone numbers to a few cases only, so which functions are "
     "seen texting depends on the test data, not on the code",

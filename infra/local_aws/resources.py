@@ -8,6 +8,7 @@ same stand-in changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,6 +16,8 @@ from botocore.exceptions import ClientError
 
 # Defined with the table's models; the template (deploy/template.py) takes it from here.
 from chalicelib.data.models import TTL_ATTRIBUTE
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,15 @@ class ProvisionedStack:
     user_pool_client_id: str
     assets_bucket: str
     dead_letter_queue_url: str
+    component_version: str = ""
 
     def function_env(self) -> dict[str, str]:
         """The environment a function needs to find these resources."""
+        from chalicelib.application.reseller.config import ENV_COMPONENT_VERSION
         from chalicelib.wiring import settings as s
 
         return {
+            ENV_COMPONENT_VERSION: self.component_version,
             s.ENV_TABLE: self.table_name,
             s.ENV_REGION: self.region,
             s.ENV_USER_POOL_ID: self.user_pool_id,
@@ -135,6 +141,7 @@ def provision(
             raise
     queue_url = session.client("sqs").create_queue(QueueName=names.dead_letter_queue)["QueueUrl"]
     session.client("ses").verify_email_identity(EmailAddress=names.sender_email)
+    component_version = register_component(session.client("greengrassv2"))
     return ProvisionedStack(
         region=region,
         table_name=names.table,
@@ -142,4 +149,27 @@ def provision(
         user_pool_client_id=client_id,
         assets_bucket=names.assets_bucket,
         dead_letter_queue_url=queue_url,
+        component_version=component_version,
     )
+
+
+# The local stage's component version: the stack makes the real one from the built
+# recipe (content-derived); here the recipe is registered as is, under a fixed version.
+LOCAL_COMPONENT_VERSION = "1.0.0"
+
+
+def register_component(greengrass: Any) -> str:
+    """The gateway component's recipe as a component version in the Greengrass stand-in,
+    so the API's deployments name a version that exists (as on AWS)."""
+    from chalicelib.application.gateway_deployments import GATEWAY_COMPONENT
+
+    recipe = (REPO / "greengrass_component" / "recipe.yaml").read_text(encoding="utf-8")
+    recipe = recipe.replace("{COMPONENT_NAME}", GATEWAY_COMPONENT).replace(
+        "{COMPONENT_VERSION}", LOCAL_COMPONENT_VERSION
+    )
+    try:
+        greengrass.create_component_version(inlineRecipe=recipe.encode())
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConflictException":
+            raise
+    return LOCAL_COMPONENT_VERSION

@@ -89,6 +89,12 @@ class LocalStack:
         self._saved_env = {key: os.environ.get(key) for key in self.env()}
         os.environ.update(self.env())
         self.resources = provision(self.names, self.region)
+        # The reseller API in this process deploys to gateways with the component version
+        # the stand-in now holds (read from the environment, as the Lambda reads it).
+        from chalicelib.application.reseller.config import ENV_COMPONENT_VERSION
+
+        self._saved_env.setdefault(ENV_COMPONENT_VERSION, os.environ.get(ENV_COMPONENT_VERSION))
+        os.environ[ENV_COMPONENT_VERSION] = self.resources.component_version
         return self.resources
 
     def env(self) -> dict[str, str]:

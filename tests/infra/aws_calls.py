@@ -20,7 +20,7 @@ import botocore.client
 ACCOUNT_ID = "123456789012"
 UNKNOWN_RESOURCE = "?"
 # botocore service name -> IAM action prefix, where they differ
-IAM_PREFIX = {"iot-data": "iot"}
+IAM_PREFIX = {"iot-data": "iot", "greengrassv2": "greengrass"}
 # botocore operation -> IAM action name, where they differ
 IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}
 # Cognito's user-facing sign-in and password-reset calls are unauthenticated: IAM does
@@ -97,6 +97,8 @@ def _resources(service: str, operation: str, params: dict[str, Any], region: str
         return [_arn("cognito-idp", region, f"userpool/{params['UserPoolId']}")]
     if service == "iot":
         return _iot_resources(operation, params, region)
+    if service == "greengrassv2" and operation == "CreateDeployment":
+        return ["*"]  # no resource type in the reference
     return [UNKNOWN_RESOURCE]
 
 

@@ -187,6 +187,8 @@ SAMPLE_CALLS: list[tuple[str, str, dict[str, Any]]] = [
         {"thingName": "pl-a-b", "principal": f"arn:aws:iot:{REGION}:1:cert/abc"},
     ),
     ("iot", "DescribeEndpoint", {"endpointType": "iot:Data-ATS"}),
+    ("iot", "CreateThingGroup", {"thingGroupName": "powerlet-gw-pl-a_b"}),
+    ("greengrassv2", "CreateDeployment", {"targetArn": "arn:aws:iot:r:1:thinggroup/g"}),
 ]
 
 

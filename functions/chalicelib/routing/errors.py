@@ -44,10 +44,13 @@ from ..application.reseller.errors import (
     IdempotencyInProgressError,
     IdempotencyKeyMismatchError,
     IdempotencyKeyMissingError,
+    InvalidMeterProfileError,
     MeterConflictError,
+    MeterProfileConflictError,
     NoResellerKeyError,
     RateLimitedError,
     ThingNameTakenError,
+    UnknownMeterProfileError,
 )
 from ..application.settings_errors import InvalidSettingsError
 from ..application.statement_errors import (
@@ -59,6 +62,7 @@ from ..application.statement_errors import (
 from ..auth.errors import CompanySuspendedAccessError, ForbiddenError, NoMembershipError
 from ..branding.errors import (
     DnsLookupError,
+    DomainClaimExpiredError,
     DomainNotVerifiedError,
     DomainTakenError,
     InvalidBrandError,
@@ -123,6 +127,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (InvalidBrandError, 400, "BadRequest"),
     (DomainTakenError, 409, "Conflict"),
     (DomainNotVerifiedError, 409, "Conflict"),
+    (DomainClaimExpiredError, 409, "Conflict"),
     (DnsLookupError, 503, "ServiceUnavailable"),
     (LogoTooLargeError, 413, "PayloadTooLarge"),
     (LogoRejectedError, 415, "UnsupportedMediaType"),
@@ -137,6 +142,9 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (GatewayExistsError, 409, "Conflict"),
     (ThingNameTakenError, 409, "Conflict"),
     (MeterConflictError, 409, "Conflict"),
+    (InvalidMeterProfileError, 422, "UnprocessableEntity"),
+    (MeterProfileConflictError, 409, "Conflict"),
+    (UnknownMeterProfileError, 422, "UnprocessableEntity"),
     (CompanySuspendedError, 409, "Conflict"),
 )
 
