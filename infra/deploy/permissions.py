@@ -28,6 +28,7 @@ class Capability(StrEnum):
     USER_ADMIN = "user_admin"
     BRAND_ASSETS = "brand_assets"
     GATEWAY_REGISTRATION = "gateway_registration"
+    BRAND_DOMAINS = "brand_domains"
 
 
 C = Capability
@@ -43,7 +44,14 @@ FUNCTION_CAPABILITIES: dict[str, frozenset[Capability]] = {
     # (meter_control -> shadows, notifier), brand logos, sign-in against the pool,
     # and the reseller API registering gateways (thing, certificate, policy).
     "api_handler": _NOTIFY
-    | {C.SHADOWS, C.USER_POOL, C.USER_ADMIN, C.BRAND_ASSETS, C.GATEWAY_REGISTRATION},
+    | {
+        C.SHADOWS,
+        C.USER_POOL,
+        C.USER_ADMIN,
+        C.BRAND_ASSETS,
+        C.GATEWAY_REGISTRATION,
+        C.BRAND_DOMAINS,
+    },
     # Verifies ID tokens against the pool's public JWKS: no AWS call at all.
     "token_authorizer": frozenset({C.USER_POOL}),
     # Reseller API keys: one consistent GetItem for the key, one for the reseller.
@@ -99,6 +107,10 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         "iot:AttachThingPrincipal",
         "iot:DescribeEndpoint",
         "greengrass:CreateDeployment",
+        "acm:RequestCertificate",
+        "acm:DescribeCertificate",
+        "apigateway:GET",
+        "apigateway:POST",
     },
     "token_authorizer": frozenset(),
     "reseller_key_authorizer": frozenset({"dynamodb:GetItem"}),
@@ -147,6 +159,8 @@ ENV_DEFAULTED = frozenset(
         "POWERLET_BRANDING_DIR",
         # The DNS-over-HTTPS resolver for custom-domain ownership checks (public, no role).
         "POWERLET_DNS_OVER_HTTPS_URL",
+        # The local stack's stand-in API for brand domains; in AWS the request's own apiId.
+        "POWERLET_REST_API_ID",
         # The ShadowManager version gateway deployments pin (the code's default is tested).
         "POWERLET_SHADOW_MANAGER_VERSION",
     }
@@ -164,6 +178,7 @@ UNSCOPED_ACTIONS = frozenset(
         "iot:CreateKeysAndCertificate",
         "iot:DescribeEndpoint",
         "greengrass:CreateDeployment",
+        "acm:RequestCertificate",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
@@ -430,6 +445,36 @@ def _grants(stage: str) -> list[_Grant]:
             "NewCertificateAndEndpoint",
             ("iot:CreateKeysAndCertificate", "iot:DescribeEndpoint"),
             "*",
+        ),
+        *_domain_grants(),
+    ]
+
+
+def _domain_grants() -> list[_Grant]:
+    """A verified brand domain served by the API (application/custom_domains.py)."""
+    apigateway = "arn:${AWS::Partition}:apigateway:${AWS::Region}::/domainnames"
+    return [
+        # RequestCertificate has no resource type in the reference: "*" only.
+        _Grant(C.BRAND_DOMAINS, "DomainCertificates", ("acm:RequestCertificate",), "*"),
+        _Grant(
+            C.BRAND_DOMAINS,
+            "DomainCertificateStatus",
+            ("acm:DescribeCertificate",),
+            [_sub("arn:${AWS::Partition}:acm:${AWS::Region}:${AWS::AccountId}:certificate/*")],
+        ),
+        # API Gateway's management API is authorised by HTTP verb on the resource path:
+        # create a domain name, look one up, map it to the stage; nothing else.
+        _Grant(
+            C.BRAND_DOMAINS,
+            "CustomDomainNames",
+            ("apigateway:POST",),
+            [_sub(apigateway), _sub(apigateway + "/*/basepathmappings")],
+        ),
+        _Grant(
+            C.BRAND_DOMAINS,
+            "CustomDomainLookup",
+            ("apigateway:GET",),
+            [_sub(apigateway + "/*")],
         ),
     ]
 

@@ -41,6 +41,10 @@ class StackNames:
         return f"powerlet-{self.stage}-dead-letters"
 
     @property
+    def api(self) -> str:
+        return f"powerlet-{self.stage}"
+
+    @property
     def sender_email(self) -> str:
         return "no-reply@powerlet.example"
 
@@ -54,14 +58,16 @@ class ProvisionedStack:
     assets_bucket: str
     dead_letter_queue_url: str
     component_version: str = ""
+    rest_api_id: str = ""
 
     def function_env(self) -> dict[str, str]:
         """The environment a function needs to find these resources."""
-        from chalicelib.application.reseller.config import ENV_COMPONENT_VERSION
+        from chalicelib.application.reseller.config import ENV_COMPONENT_VERSION, ENV_REST_API_ID
         from chalicelib.wiring import settings as s
 
         return {
             ENV_COMPONENT_VERSION: self.component_version,
+            ENV_REST_API_ID: self.rest_api_id,
             s.ENV_TABLE: self.table_name,
             s.ENV_REGION: self.region,
             s.ENV_USER_POOL_ID: self.user_pool_id,
@@ -142,6 +148,7 @@ def provision(
     queue_url = session.client("sqs").create_queue(QueueName=names.dead_letter_queue)["QueueUrl"]
     session.client("ses").verify_email_identity(EmailAddress=names.sender_email)
     component_version = register_component(session.client("greengrassv2"))
+    rest_api_id = standin_api(session.client("apigateway"), names.api)
     return ProvisionedStack(
         region=region,
         table_name=names.table,
@@ -150,7 +157,24 @@ def provision(
         assets_bucket=names.assets_bucket,
         dead_letter_queue_url=queue_url,
         component_version=component_version,
+        rest_api_id=rest_api_id,
     )
+
+
+def standin_api(apigateway: Any, name: str) -> str:
+    """A REST API with the stage ``api``, standing for the one the stack deploys (chalice
+    local serves the real routes): brand domains are mapped to it as in AWS."""
+    for api in apigateway.get_rest_apis().get("items", []):
+        if api["name"] == name:
+            return str(api["id"])
+    api_id = str(apigateway.create_rest_api(name=name)["id"])
+    root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigateway.put_method(
+        restApiId=api_id, resourceId=root, httpMethod="ANY", authorizationType="NONE"
+    )
+    apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="ANY", type="MOCK")
+    apigateway.create_deployment(restApiId=api_id, stageName="api")
+    return api_id
 
 
 # The local stage's component version: the stack makes the real one from the built

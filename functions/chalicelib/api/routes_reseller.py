@@ -8,6 +8,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from ..application.custom_domains import ApiStage
 from ..application.reseller.requests import (
     ChangeMeterRequest,
     CreateCompanyRequest,
@@ -25,6 +26,7 @@ from ..routing.dependencies import deps
 from .reseller_access import current_reseller, idempotent_create, reseller_route
 
 bp = Blueprint(__name__)
+DEFAULT_STAGE = "api"  # Chalice's API Gateway stage
 
 # The type is sniffed from the bytes; the declared one only has to get past API Gateway.
 LOGO_CONTENT_TYPES = [
@@ -83,12 +85,27 @@ def update_brand(company_id: str) -> dict[str, Any]:
 )
 def verify_domain(company_id: str, domain: str) -> dict[str, Any]:
     """Verify a claimed domain: its ``_powerlet-challenge`` TXT record must carry the token
-    shown in the brand's ``domains``; only then does the domain show the brand."""
+    shown in the brand's ``domains``; only then does the domain show the brand. Called
+    again, it advances serving the domain: its certificate (and the CNAME ACM validates
+    it with), then the custom domain (and the CNAME the domain points at)."""
     reseller = current_reseller(bp)
     svc = deps()
     return svc.onboarding.verify_domain(
-        reseller.reseller_id, company_id, domain, svc.dns_resolver, datetime.now(UTC)
+        reseller.reseller_id,
+        company_id,
+        domain,
+        svc.dns_resolver,
+        datetime.now(UTC),
+        _serving_api(svc.reseller_settings.rest_api_id),
     )
+
+
+def _serving_api(configured: str | None) -> ApiStage | None:
+    """The API serving this request (API Gateway's request context), or the local stack's."""
+    context = bp.current_request.context or {}
+    rest_api_id = configured or context.get("apiId")
+    stage = context.get("stage") or DEFAULT_STAGE
+    return ApiStage(str(rest_api_id), str(stage)) if rest_api_id else None
 
 
 @reseller_route(

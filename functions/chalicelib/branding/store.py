@@ -183,6 +183,14 @@ class BrandStore:
                 "(DNS changes can take a while to show)"
             )
 
+    def certificate_of(self, host: str) -> str | None:
+        binding = self._records.host_binding(host, consistent=True)
+        return None if binding is None else binding.certificate_arn
+
+    def keep_certificate(self, company_id: str, host: str, certificate_arn: str) -> None:
+        if not self._records.keep_certificate(host, company_id, certificate_arn):
+            raise NotFoundError("the company has not verified this domain")
+
     def mark_verified(self, company_id: str, host: str, now: datetime) -> None:
         """For the operator's tools and the local seed: the domain is known to be theirs."""
         claim = self._records.host_claim(company_id, host)

@@ -175,3 +175,19 @@ class BrandRecords:
                 return False
             raise
         return True
+
+    @staticmethod
+    def keep_certificate(host: str, company_id: str, certificate_arn: str) -> bool:
+        """The certificate requested for this company's verified host (False if the host
+        is no longer its)."""
+        binding = HostBinding(keys.host_pk(host), keys.HOST_BINDING_SK)
+        try:
+            binding.update(
+                actions=[HostBinding.certificate_arn.set(certificate_arn)],
+                condition=(HostBinding.company_id == company_id) & (HostBinding.status == VERIFIED),
+            )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                return False
+            raise
+        return True

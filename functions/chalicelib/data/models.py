@@ -133,6 +133,8 @@ class HostBinding(PowerletItem, discriminator="HostBinding"):
     status = UnicodeAttribute(null=True)
     challenge_token = UnicodeAttribute(null=True)
     verified_at = UTCDateTimeAttribute(null=True)
+    # The ACM certificate requested for it once verified (application/custom_domains.py).
+    certificate_arn = UnicodeAttribute(null=True)
 
 
 class HostClaim(PowerletItem, discriminator="HostClaim"):

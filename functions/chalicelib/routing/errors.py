@@ -144,7 +144,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (MeterConflictError, 409, "Conflict"),
     (InvalidMeterProfileError, 422, "UnprocessableEntity"),
     (MeterProfileConflictError, 409, "Conflict"),
-    (UnknownMeterProfileError, 422, "UnprocessableEntity"),
+    (UnknownMeterProfileError, 400, "BadRequest"),  # as an unknown shipped name
     (CompanySuspendedError, 409, "Conflict"),
 )
 

@@ -24,6 +24,7 @@ from ..application.brands import Brands
 from ..application.building_balance import BuildingBalance
 from ..application.bus_health import BusHealthQueries
 from ..application.consumption import ConsumptionCharts
+from ..application.custom_domains import CustomDomains
 from ..application.gateway_deployments import GatewayDeployer
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
@@ -454,6 +455,7 @@ class Container:
             self.usage_counters,
             self.cognito_client,
             self.settings.user_pool_id,
+            CustomDomains(self.client("acm"), self.client("apigateway")),
         )
 
     @cached_property

@@ -211,3 +211,45 @@ def test_a_claim_lapses_after_seven_days_and_saving_the_brand_renews_it(
     (renewed,) = store.domains(co, [domain], later)
     assert renewed["status"] == "pending"
     assert renewed["challenge"]["value"] != entry["challenge"]["value"]
+
+
+def test_a_verified_domain_is_served_with_its_certificate_at_the_root(
+    reseller_api: ResellerApi, claimed: tuple[str, str, dict[str, Any]], standin: Any
+) -> None:
+    import time
+
+    import boto3
+
+    co, domain, entry = claimed
+    DNS.records[entry["challenge"]["name"]] = [entry["challenge"]["value"]]
+    # WHEN the domain is verified THEN a DNS-validated certificate is requested, and the
+    # answer shows the CNAME that validates it; nothing is served before it is issued
+    first = _body(_verify(reseller_api, co, domain))
+    assert first["status"] == "verified"
+    certificate = first["certificate"]
+    assert certificate["status"] == "PENDING_VALIDATION"
+    assert certificate["validation_record"]["type"] == "CNAME"
+    assert first["serving"] == {"status": "waiting_for_certificate"}
+    apigateway = boto3.client("apigateway")
+    names = [d["domainName"] for d in apigateway.get_domain_names()["items"]]
+    assert domain not in names
+    # WHEN ACM has issued it (the stand-in validates after a second) and verify is called
+    time.sleep(1.5)
+    second = _body(_verify(reseller_api, co, domain))
+    # THEN a regional custom domain with that certificate maps the root to the API's stage
+    assert second["certificate"] == {**certificate, "status": "ISSUED"} | {
+        "validation_record": second["certificate"]["validation_record"]
+    }
+    assert second["serving"]["status"] == "ready"
+    cname = second["serving"]["cname"]
+    assert cname["name"] == domain and cname["value"].endswith(".amazonaws.com")
+    found = apigateway.get_domain_name(domainName=domain)
+    assert found["regionalCertificateArn"] == certificate["arn"]
+    assert found["endpointConfiguration"]["types"] == ["REGIONAL"]
+    (mapping,) = apigateway.get_base_path_mappings(domainName=domain)["items"]
+    assert (mapping["basePath"], mapping["stage"]) == ("(none)", "api")
+    assert mapping["restApiId"] == standin.resources.rest_api_id
+    # AND calling again changes nothing (same certificate, same target)
+    third = _body(_verify(reseller_api, co, domain))
+    assert third["certificate"]["arn"] == certificate["arn"]
+    assert third["serving"]["cname"] == cname

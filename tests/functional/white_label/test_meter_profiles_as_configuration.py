@@ -185,5 +185,5 @@ def test_a_changed_profile_needs_a_higher_version_and_an_unknown_one_is_refused(
     refused = api.call(
         "POST", f"/v1/reseller/companies/{CO}/gateways/gw-u/meters", {"meters": [meter]}, "m-u"
     )
-    assert refused.status_code == 422, refused.body
+    assert refused.status_code == 400, refused.body
     assert "nobody_s" in refused.body.decode() or "nobody_s" in str(refused.body)

@@ -14,6 +14,7 @@ ENV_STAGE = "POWERLET_STAGE"
 ENV_DNS_OVER_HTTPS_URL = "POWERLET_DNS_OVER_HTTPS_URL"
 ENV_COMPONENT_VERSION = "POWERLET_COMPONENT_VERSION"
 ENV_SHADOW_MANAGER_VERSION = "POWERLET_SHADOW_MANAGER_VERSION"
+ENV_REST_API_ID = "POWERLET_REST_API_ID"
 # Pinned: a deployment names exact versions (the recipe accepts >=2.3.0 <3.0.0).
 SHADOW_MANAGER_VERSION = "2.3.9"
 
@@ -46,6 +47,12 @@ class ResellerSettings(EnvSettings):
         default=SHADOW_MANAGER_VERSION,
         pattern=r"^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$",
         validation_alias=ENV_SHADOW_MANAGER_VERSION,
+    )
+
+    # The API brand domains map to. Unset in AWS, where the request's own apiId is used;
+    # the local stack names its stand-in API here (application/custom_domains.py).
+    rest_api_id: str | None = Field(
+        default=None, pattern=r"^[a-z0-9]{1,20}$", validation_alias=ENV_REST_API_ID
     )
 
     @property
