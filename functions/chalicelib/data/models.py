@@ -233,6 +233,10 @@ class Gateway(PowerletItem, discriminator="Gateway"):
     provisioning_token_sha256 = UnicodeAttribute(null=True)
     provisioned_at = UTCDateTimeAttribute(null=True)
     certificate_id = UnicodeAttribute(null=True)
+    # The bus's own main meter (docs/meters.md, "The building's main meter"): a meter on
+    # this gateway with no unit, compared each day with the bus's other meters.
+    main_meter_id = UnicodeAttribute(null=True)
+    main_meter_loss_percent = UnicodeAttribute(null=True)
     # The company's own meter profiles its last deployment carried, summarised
     # (domain/meter_models.summarise): {name: summary}. Ingest rates readings of a meter
     # whose profile exists only as configuration from these (docs/meters.md).
