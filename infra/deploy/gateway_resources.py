@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.application.gateway_deployments import GATEWAY_GROUP_PREFIX
 from chalicelib.application.gateway_policy import policy_name
 from chalicelib.application.reseller.gateways import THING_GROUP_PREFIX
 from chalicelib.pipeline.provisioning import (
@@ -47,9 +48,12 @@ def gateway_resources(stage: str, recipe: dict[str, Any]) -> dict[str, Any]:
                         "company_id": {"Ref": COMPANY_PARAMETER},
                         "gateway_id": {"Ref": GATEWAY_PARAMETER},
                     },
+                    # the stage's, the company's and the gateway's own (which the API made
+                    # at registration: its Greengrass deployment's target)
                     "ThingGroups": [
                         group,
                         {"Fn::Join": ["", [THING_GROUP_PREFIX, {"Ref": COMPANY_PARAMETER}]]},
+                        {"Fn::Join": ["", [GATEWAY_GROUP_PREFIX, *thing["Fn::Join"][1]]]},
                     ],
                 },
                 "OverrideSettings": {

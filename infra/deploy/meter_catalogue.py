@@ -8,6 +8,12 @@ the Lambda zip), and ``tests/unit/test_meter_catalogue.py`` fails when the file 
 fresh build differ:
 
     python -m deploy.meter_catalogue > functions/chalicelib/domain/meter_models.json
+
+The same goes for the JSON Schema of a profile document, generated from the gateway's
+pydantic model, with which the cloud checks a company's own profiles before it stores
+and deploys them (``application/meter_profiles.py``):
+
+    python -m deploy.meter_catalogue --schema > functions/chalicelib/domain/meter_profile.schema.json
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain.meter_models import summarise
 from meter_gateway.profile_model import MeterProfile
 from meter_gateway.profiles import available_profiles, fingerprint, load_profile
 
@@ -31,31 +38,11 @@ SOURCE_CHARS = 200  # the first sentence or so of the profile's source: where to
 
 
 def summary(profile: MeterProfile) -> dict[str, Any]:
-    """What the cloud needs of a profile: its name, model and version, what it switches
-    with, and its rating (None for a relay module, which measures nothing)."""
-    relay = profile.relay
-    if profile.rating is None:
-        kind, relay_kind = "relay_module", "coils" if relay else "none"
-    else:
-        kind = "meter"
-        if relay is None:
-            relay_kind = "relay_module_needed"
-        elif relay.read_before_write:
-            relay_kind = "own_keyed"  # computed from registers read just before the write
-        else:
-            relay_kind = "own"
-    rating = profile.rating
+    """The cloud's summary (``domain.meter_models.summarise``, the same one configured
+    profiles get) with the gateway's fingerprint and where the map comes from."""
+    document = profile.model_dump(mode="json")
     return {
-        "name": profile.name,
-        "model": profile.model,
-        "version": profile.version,
-        "fingerprint": fingerprint(profile),
-        "kind": kind,
-        "phases": rating.phases if rating else None,
-        "max_current_a": str(rating.max_current_a) if rating else None,
-        "nominal_voltage_v": str(rating.nominal_voltage_v) if rating else None,
-        "relay": relay_kind,
-        "relay_channels": relay.channels if relay else 0,
+        **summarise(document, fingerprint(profile)),
         "source": " ".join(profile.source.split())[:SOURCE_CHARS],
     }
 
@@ -71,5 +58,20 @@ def render() -> str:
     return json.dumps(build(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+PROFILE_SCHEMA = CATALOGUE.with_name("meter_profile.schema.json")
+
+
+def profile_schema() -> dict[str, Any]:
+    """The profile document's structure (types, ranges, names, unknown keys refused);
+    what the model checks across fields (spans, expressions, relay names) the gateway
+    checks at load."""
+    schema = MeterProfile.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def render_schema() -> str:
+    return json.dumps(profile_schema(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    sys.stdout.write(render_schema() if sys.argv[1:] == ["--schema"] else render())

@@ -28,6 +28,7 @@ class Capability(StrEnum):
     USER_ADMIN = "user_admin"
     BRAND_ASSETS = "brand_assets"
     GATEWAY_REGISTRATION = "gateway_registration"
+    BRAND_DOMAINS = "brand_domains"
 
 
 C = Capability
@@ -43,7 +44,14 @@ FUNCTION_CAPABILITIES: dict[str, frozenset[Capability]] = {
     # (meter_control -> shadows, notifier), brand logos, sign-in against the pool,
     # and the reseller API registering gateways (thing, certificate, policy).
     "api_handler": _NOTIFY
-    | {C.SHADOWS, C.USER_POOL, C.USER_ADMIN, C.BRAND_ASSETS, C.GATEWAY_REGISTRATION},
+    | {
+        C.SHADOWS,
+        C.USER_POOL,
+        C.USER_ADMIN,
+        C.BRAND_ASSETS,
+        C.GATEWAY_REGISTRATION,
+        C.BRAND_DOMAINS,
+    },
     # Verifies ID tokens against the pool's public JWKS: no AWS call at all.
     "token_authorizer": frozenset({C.USER_POOL}),
     # Reseller API keys: one consistent GetItem for the key, one for the reseller.
@@ -98,6 +106,11 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         "iot:AttachPolicy",
         "iot:AttachThingPrincipal",
         "iot:DescribeEndpoint",
+        "greengrass:CreateDeployment",
+        "acm:RequestCertificate",
+        "acm:DescribeCertificate",
+        "apigateway:GET",
+        "apigateway:POST",
     },
     "token_authorizer": frozenset(),
     "reseller_key_authorizer": frozenset({"dynamodb:GetItem"}),
@@ -130,6 +143,7 @@ ENV_FROM_STACK: dict[str, Capability | None] = {
     "POWERLET_SENDER_EMAIL": C.EMAIL,
     "POWERLET_BILL_PROPERTY_FUNCTION": C.INVOKE_BILLING,
     "POWERLET_GATEWAY_POLICY": C.GATEWAY_REGISTRATION,
+    "POWERLET_COMPONENT_VERSION": C.GATEWAY_REGISTRATION,
 }
 # Left to their coded defaults in AWS (tuning knobs and local-only overrides).
 ENV_DEFAULTED = frozenset(
@@ -145,6 +159,10 @@ ENV_DEFAULTED = frozenset(
         "POWERLET_BRANDING_DIR",
         # The DNS-over-HTTPS resolver for custom-domain ownership checks (public, no role).
         "POWERLET_DNS_OVER_HTTPS_URL",
+        # The local stack's stand-in API for brand domains; in AWS the request's own apiId.
+        "POWERLET_REST_API_ID",
+        # The ShadowManager version gateway deployments pin (the code's default is tested).
+        "POWERLET_SHADOW_MANAGER_VERSION",
     }
 )
 # Set by the Lambda runtime itself (reserved: a template may not set them).
@@ -159,6 +177,8 @@ UNSCOPED_ACTIONS = frozenset(
         "sns:Publish",
         "iot:CreateKeysAndCertificate",
         "iot:DescribeEndpoint",
+        "greengrass:CreateDeployment",
+        "acm:RequestCertificate",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
@@ -269,6 +289,7 @@ class _Grant:
 
 
 def _grants(stage: str) -> list[_Grant]:
+    from chalicelib.application.gateway_deployments import GATEWAY_GROUP_PREFIX
     from chalicelib.application.gateway_policy import policy_name
     from chalicelib.application.reseller.gateways import THING_GROUP_PREFIX
 
@@ -370,11 +391,44 @@ def _grants(stage: str) -> list[_Grant]:
             ("iot:CreatePolicy",),
             [_iot("policy/" + policy_name(stage, "") + "*")],
         ),
+        # The company's group, and each gateway's own (its deployment's target).
         _Grant(
             C.GATEWAY_REGISTRATION,
             "GatewayThingGroups",
             ("iot:CreateThingGroup", "iot:AddThingToThingGroup"),
-            [_iot(f"thinggroup/{THING_GROUP_PREFIX}*")],
+            [
+                _iot(f"thinggroup/{THING_GROUP_PREFIX}*"),
+                _iot(f"thinggroup/{GATEWAY_GROUP_PREFIX}*"),
+            ],
+        ),
+        # Each gateway's Greengrass deployment (docs/deploy.md). CreateDeployment has no
+        # resource type in the reference: "*" is the only form IAM accepts.
+        _Grant(
+            C.GATEWAY_REGISTRATION,
+            "GatewayDeployments",
+            ("greengrass:CreateDeployment",),
+            "*",
+        ),
+        # The reference's dependent actions of CreateDeployment: Greengrass makes the
+        # deployment's IoT job and reads the targets with the caller's permissions
+        # ("Authorize AWS IoT Greengrass to create deployments"), so the role holds them,
+        # on the gateways' groups, things and jobs only; our code calls none of them.
+        _Grant(
+            C.GATEWAY_REGISTRATION,
+            "DeploymentJobs",
+            (
+                "iot:CreateJob",
+                "iot:DescribeJob",
+                "iot:UpdateJob",
+                "iot:CancelJob",
+                "iot:DescribeThingGroup",
+                "iot:DescribeThing",
+                "iot:GetThingShadow",
+                "iot:UpdateThingShadow",
+                "iot:DeleteThingShadow",
+            ),
+            [_iot("job/*"), _iot(f"thinggroup/{GATEWAY_GROUP_PREFIX}*"), *things],
+            always=True,
         ),
         # AttachPolicy and AttachThingPrincipal are authorised on the certificate (the
         # Service Authorization Reference lists cert as their resource type, not the thing
@@ -391,6 +445,36 @@ def _grants(stage: str) -> list[_Grant]:
             "NewCertificateAndEndpoint",
             ("iot:CreateKeysAndCertificate", "iot:DescribeEndpoint"),
             "*",
+        ),
+        *_domain_grants(),
+    ]
+
+
+def _domain_grants() -> list[_Grant]:
+    """A verified brand domain served by the API (application/custom_domains.py)."""
+    apigateway = "arn:${AWS::Partition}:apigateway:${AWS::Region}::/domainnames"
+    return [
+        # RequestCertificate has no resource type in the reference: "*" only.
+        _Grant(C.BRAND_DOMAINS, "DomainCertificates", ("acm:RequestCertificate",), "*"),
+        _Grant(
+            C.BRAND_DOMAINS,
+            "DomainCertificateStatus",
+            ("acm:DescribeCertificate",),
+            [_sub("arn:${AWS::Partition}:acm:${AWS::Region}:${AWS::AccountId}:certificate/*")],
+        ),
+        # API Gateway's management API is authorised by HTTP verb on the resource path:
+        # create a domain name, look one up, map it to the stage; nothing else.
+        _Grant(
+            C.BRAND_DOMAINS,
+            "CustomDomainNames",
+            ("apigateway:POST",),
+            [_sub(apigateway), _sub(apigateway + "/*/basepathmappings")],
+        ),
+        _Grant(
+            C.BRAND_DOMAINS,
+            "CustomDomainLookup",
+            ("apigateway:GET",),
+            [_sub(apigateway + "/*")],
         ),
     ]
 
@@ -435,6 +519,7 @@ def environment_of(function_name: str, stage: str) -> dict[str, Any]:
         "POWERLET_SENDER_EMAIL": {"Ref": "SenderEmail"},
         "POWERLET_BILL_PROPERTY_FUNCTION": {"Ref": "BillProperty"},
         "POWERLET_GATEWAY_POLICY": {"Ref": "GatewayPolicy"},
+        "POWERLET_COMPONENT_VERSION": {"Fn::GetAtt": ["MeterGatewayComponent", "ComponentVersion"]},
     }
     env = {"POWERTOOLS_SERVICE_NAME": "powerlet"}
     for name, needed in ENV_FROM_STACK.items():
@@ -453,6 +538,9 @@ UNMEASURED_GRANTS: dict[str, str] = {
     "Tracing": "used by AWS: with active tracing the Lambda service sends the function's "
     "trace segments with its execution role (inline, not the managed AWSXRayDaemonWriteAccess, "
     "so the role holds exactly these two actions and stays measurable)",
+    "DeploymentJobs": "used by AWS: CreateDeployment's dependent actions (Service "
+    "Authorization Reference), which Greengrass performs with the caller's permissions to "
+    "create and manage the deployment's IoT job; the stand-in has no IoT jobs to measure",
     "AlertSms": "every notifying function shares the Notifier, which texts any member with a "
     "phone number; the tiers give phone numbers to a few cases only, so which functions are "
     "seen texting depends on the test data, not on the code",

@@ -8,6 +8,7 @@ same stand-in changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,6 +16,8 @@ from botocore.exceptions import ClientError
 
 # Defined with the table's models; the template (deploy/template.py) takes it from here.
 from chalicelib.data.models import TTL_ATTRIBUTE
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,10 @@ class StackNames:
         return f"powerlet-{self.stage}-dead-letters"
 
     @property
+    def api(self) -> str:
+        return f"powerlet-{self.stage}"
+
+    @property
     def sender_email(self) -> str:
         return "no-reply@powerlet.example"
 
@@ -50,12 +57,17 @@ class ProvisionedStack:
     user_pool_client_id: str
     assets_bucket: str
     dead_letter_queue_url: str
+    component_version: str = ""
+    rest_api_id: str = ""
 
     def function_env(self) -> dict[str, str]:
         """The environment a function needs to find these resources."""
+        from chalicelib.application.reseller.config import ENV_COMPONENT_VERSION, ENV_REST_API_ID
         from chalicelib.wiring import settings as s
 
         return {
+            ENV_COMPONENT_VERSION: self.component_version,
+            ENV_REST_API_ID: self.rest_api_id,
             s.ENV_TABLE: self.table_name,
             s.ENV_REGION: self.region,
             s.ENV_USER_POOL_ID: self.user_pool_id,
@@ -135,6 +147,8 @@ def provision(
             raise
     queue_url = session.client("sqs").create_queue(QueueName=names.dead_letter_queue)["QueueUrl"]
     session.client("ses").verify_email_identity(EmailAddress=names.sender_email)
+    component_version = register_component(session.client("greengrassv2"))
+    rest_api_id = standin_api(session.client("apigateway"), names.api)
     return ProvisionedStack(
         region=region,
         table_name=names.table,
@@ -142,4 +156,44 @@ def provision(
         user_pool_client_id=client_id,
         assets_bucket=names.assets_bucket,
         dead_letter_queue_url=queue_url,
+        component_version=component_version,
+        rest_api_id=rest_api_id,
     )
+
+
+def standin_api(apigateway: Any, name: str) -> str:
+    """A REST API with the stage ``api``, standing for the one the stack deploys (chalice
+    local serves the real routes): brand domains are mapped to it as in AWS."""
+    for api in apigateway.get_rest_apis().get("items", []):
+        if api["name"] == name:
+            return str(api["id"])
+    api_id = str(apigateway.create_rest_api(name=name)["id"])
+    root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigateway.put_method(
+        restApiId=api_id, resourceId=root, httpMethod="ANY", authorizationType="NONE"
+    )
+    apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="ANY", type="MOCK")
+    apigateway.create_deployment(restApiId=api_id, stageName="api")
+    return api_id
+
+
+# The local stage's component version: the stack makes the real one from the built
+# recipe (content-derived); here the recipe is registered as is, under a fixed version.
+LOCAL_COMPONENT_VERSION = "1.0.0"
+
+
+def register_component(greengrass: Any) -> str:
+    """The gateway component's recipe as a component version in the Greengrass stand-in,
+    so the API's deployments name a version that exists (as on AWS)."""
+    from chalicelib.application.gateway_deployments import GATEWAY_COMPONENT
+
+    recipe = (REPO / "greengrass_component" / "recipe.yaml").read_text(encoding="utf-8")
+    recipe = recipe.replace("{COMPONENT_NAME}", GATEWAY_COMPONENT).replace(
+        "{COMPONENT_VERSION}", LOCAL_COMPONENT_VERSION
+    )
+    try:
+        greengrass.create_component_version(inlineRecipe=recipe.encode())
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConflictException":
+            raise
+    return LOCAL_COMPONENT_VERSION

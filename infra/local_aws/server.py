@@ -5,6 +5,7 @@ from __future__ import annotations
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from .dynamodb_guard import DynamoGuard
+from .greengrass_v2 import GreengrassV2StandIn
 from .moto_speedups import speed_up_moto
 
 
@@ -18,7 +19,9 @@ def make_standin_server(host: str, port: int, conflict_rate: float = 0.0) -> Bas
 
     _stop_tracking_instances()
     speed_up_moto()
-    app = DynamoGuard(DomainDispatcherApplication(create_backend_app), conflict_rate=conflict_rate)
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    # moto serves Greengrass v1 only: v2's paths go to our stand-in (greengrass_v2.py).
+    app = DynamoGuard(GreengrassV2StandIn(moto_app), conflict_rate=conflict_rate)
     return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

@@ -63,7 +63,13 @@ class LocalStack:
 
     def start(self, log_path: Path | None = None) -> ProvisionedStack:
         here = Path(__file__).resolve().parent
-        child_env = {**os.environ, "PYTHONPATH": os.pathsep.join(_import_roots(here))}
+        child_env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(_import_roots(here)),
+            # ACM issues a DNS-validated certificate once the CNAME is seen: here after a
+            # second (moto's default, 60 s, would make every domain test wait a minute).
+            "MOTO_ACM_VALIDATION_WAIT": "1",
+        }
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own module
             [
@@ -89,6 +95,17 @@ class LocalStack:
         self._saved_env = {key: os.environ.get(key) for key in self.env()}
         os.environ.update(self.env())
         self.resources = provision(self.names, self.region)
+        # The reseller API in this process deploys to gateways with the component version
+        # the stand-in now holds (read from the environment, as the Lambda reads it).
+        # So does its brand-domain flow, with the stand-in's API (application/custom_domains.py).
+        from chalicelib.application.reseller.config import ENV_COMPONENT_VERSION, ENV_REST_API_ID
+
+        for name, value in (
+            (ENV_COMPONENT_VERSION, self.resources.component_version),
+            (ENV_REST_API_ID, self.resources.rest_api_id),
+        ):
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
         return self.resources
 
     def env(self) -> dict[str, str]:

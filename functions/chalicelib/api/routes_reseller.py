@@ -8,10 +8,13 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from ..application.custom_domains import ApiStage
 from ..application.reseller.requests import (
+    ChangeMeterRequest,
     CreateCompanyRequest,
     IssueKeyRequest,
     ListCompaniesQuery,
+    MeterProfileDocument,
     RegisterGatewayRequest,
     RegisterMetersRequest,
 )
@@ -25,6 +28,7 @@ from .shapes import reseller as shapes
 from .shapes.portal import MeterModels
 
 bp = Blueprint(__name__)
+DEFAULT_STAGE = "api"  # Chalice's API Gateway stage
 
 # The type is sniffed from the bytes; the declared one only has to get past API Gateway.
 LOGO_CONTENT_TYPES = [
@@ -99,12 +103,27 @@ def update_brand(company_id: str) -> dict[str, Any]:
 )
 def verify_domain(company_id: str, domain: str) -> dict[str, Any]:
     """Verify a claimed domain: its ``_powerlet-challenge`` TXT record must carry the token
-    shown in the brand's ``domains``; only then does the domain show the brand."""
+    shown in the brand's ``domains``; only then does the domain show the brand. Called
+    again, it advances serving the domain: its certificate (and the CNAME ACM validates
+    it with), then the custom domain (and the CNAME the domain points at)."""
     reseller = current_reseller(bp)
     svc = deps()
     return svc.onboarding.verify_domain(
-        reseller.reseller_id, company_id, domain, svc.dns_resolver, datetime.now(UTC)
+        reseller.reseller_id,
+        company_id,
+        domain,
+        svc.dns_resolver,
+        datetime.now(UTC),
+        _serving_api(svc.reseller_settings.rest_api_id),
     )
+
+
+def _serving_api(configured: str | None) -> ApiStage | None:
+    """The API serving this request (API Gateway's request context), or the local stack's."""
+    context = bp.current_request.context or {}
+    rest_api_id = configured or context.get("apiId")
+    stage = context.get("stage") or DEFAULT_STAGE
+    return ApiStage(str(rest_api_id), str(stage)) if rest_api_id else None
 
 
 @reseller_route(
@@ -194,6 +213,52 @@ def register_meters(company_id: str, gateway_id: str) -> Response:
     return idempotent_create(bp, reseller, run)
 
 
+METER = "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters/{meter_id}"
+PROFILES = "/v1/reseller/companies/{company_id}/meter-profiles"
+
+
+@reseller_route(bp, PROFILES + "/{name}", methods=("PUT",), body=MeterProfileDocument)
+def put_meter_profile(company_id: str, name: str) -> dict[str, Any]:
+    """Store one of the company's own meter profiles (the gateway's profile format); meters
+    may then name it, and their gateways' deployments carry it. A change needs a higher
+    ``version``."""
+    reseller = current_reseller(bp)
+    svc = deps()
+    svc.onboarding.owned_company(reseller.reseller_id, company_id)
+    svc.onboarding.active_company(reseller.reseller_id, company_id)
+    document = _json(bp)
+    return svc.meter_profiles.put(company_id, name, document, datetime.now(UTC))
+
+
+@reseller_route(bp, PROFILES)
+def list_meter_profiles(company_id: str) -> dict[str, Any]:
+    """The company's own meter profiles, summarised as the meter models are."""
+    reseller = current_reseller(bp)
+    deps().onboarding.owned_company(reseller.reseller_id, company_id)
+    return {"profiles": deps().meter_profiles.listed(company_id)}
+
+
+@reseller_route(bp, METER, methods=("PATCH",), body=ChangeMeterRequest)
+def change_meter(company_id: str, gateway_id: str, meter_id: str) -> dict[str, Any]:
+    """Change a meter's model (an exchange for another model) or relay; redeploys the bus."""
+    reseller = current_reseller(bp)
+    svc = deps()
+    svc.onboarding.owned_company(reseller.reseller_id, company_id)
+    req = ChangeMeterRequest.model_validate(_json(bp))
+    company = svc.onboarding.active_company(reseller.reseller_id, company_id)
+    return svc.gateways.change_meter(company, gateway_id, meter_id, req)
+
+
+@reseller_route(bp, METER, methods=("DELETE",))
+def remove_meter(company_id: str, gateway_id: str, meter_id: str) -> dict[str, Any]:
+    """Take a meter that is no unit's off the bus; redeploys the bus."""
+    reseller = current_reseller(bp)
+    svc = deps()
+    svc.onboarding.owned_company(reseller.reseller_id, company_id)
+    company = svc.onboarding.active_company(reseller.reseller_id, company_id)
+    return svc.gateways.remove_meter(company, gateway_id, meter_id)
+
+
 @reseller_route(
     bp,
     "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/deployment",
@@ -204,6 +269,21 @@ def gateway_deployment(company_id: str, gateway_id: str) -> dict[str, Any]:
     reseller = current_reseller(bp)
     deps().onboarding.owned_company(reseller.reseller_id, company_id)
     return deps().gateways.deployment(company_id, gateway_id)
+
+
+@reseller_route(
+    bp,
+    "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/deployment",
+    methods=("POST",),
+)
+def redeploy_gateway(company_id: str, gateway_id: str) -> dict[str, Any]:
+    """Create the gateway's Greengrass deployment again (after a failed one)."""
+    reseller = current_reseller(bp)
+    svc = deps()
+    svc.onboarding.owned_company(reseller.reseller_id, company_id)
+    svc.onboarding.active_company(reseller.reseller_id, company_id)
+    settings, outcome = svc.gateways.redeploy(company_id, gateway_id)
+    return {"deployment": settings, "greengrass": outcome}
 
 
 @reseller_route(bp, "/v1/reseller/meter-models", response=MeterModels)

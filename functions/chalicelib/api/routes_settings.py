@@ -91,14 +91,18 @@ def put_main_meter(property_id: str) -> dict[str, Any]:
     balance.of_property(p, property_id, now)  # 404 before the body is looked at
     body = MainMeterUpdate.model_validate(json_body(bp.current_request) or {})
     balance.set_main_meter(p, property_id, body, now)
-    return balance_json(balance.of_property(p, property_id, now))
+    return balance_json(
+        balance.of_property(p, property_id, now), balance.of_buses(p, property_id, now)
+    )
 
 
 @route(bp, ENERGY_BALANCE, STAFF, response=shapes.EnergyBalance)
 def get_energy_balance(property_id: str) -> dict[str, Any]:
-    """The main meter against the sum of the unit meters, per day of the last 30."""
+    """The main meter against the sum of the unit meters, per day of the last 30; each
+    bus with its own main meter against that bus's other meters."""
+    p, balance, now = _staff(), deps().building_balance, datetime.now(UTC)
     return balance_json(
-        deps().building_balance.of_property(_staff(), property_id, datetime.now(UTC))
+        balance.of_property(p, property_id, now), balance.of_buses(p, property_id, now)
     )
 
 

@@ -24,6 +24,7 @@ from ..data.models import HeldReading, Meter, Property, Unit
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading, format_kwh, kwh
 from ..domain.calendar import local_midnight
+from ..domain.meter_models import MeterModel, configured_models
 from ..domain.metering import FUTURE_TOLERANCE, HoldReason, rating_of, validate
 from ..pipeline.errors import (
     ControlContentionError,
@@ -154,7 +155,8 @@ class ReadingReview:
             _placeable(item, now)
         if request.estimate_kwh is not None:
             estimate = kwh(request.estimate_kwh)
-            _plausible(item, estimate, meter, unit)
+            gateway = self._catalogue.get_gateway(p.company_id, str(meter.gateway_id))
+            _plausible(item, estimate, meter, unit, configured_models(gateway.profiles))
         try:
             done = self._corrections.decide(
                 p.company_id,
@@ -298,14 +300,20 @@ def _placeable(item: HeldReading, now: datetime) -> None:
         )
 
 
-def _plausible(item: HeldReading, estimate: Decimal, meter: Meter, unit: Unit) -> None:
+def _plausible(
+    item: HeldReading,
+    estimate: Decimal,
+    meter: Meter,
+    unit: Unit,
+    configured: dict[str, MeterModel] | None,
+) -> None:
     """An estimate is checked as ingest checks a reading (domain/metering.py), against
     the same last good reading: never below it, never more than the meter can pass."""
     if item.anchor_kwh is None or item.anchor_at is None:
         return
     anchor = Reading(item.anchor_at, kwh(str(item.anchor_kwh)))
     override = None if unit.max_current_a is None else Decimal(str(unit.max_current_a))
-    rating = rating_of(str(meter.profile), override)
+    rating = rating_of(str(meter.profile), override, configured)
     verdict = validate(Reading(item.read_at, estimate), anchor, rating, item.read_at)
     if verdict.reason is HoldReason.BACKWARDS:
         raise EstimateOutOfRangeError(

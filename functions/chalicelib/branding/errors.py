@@ -33,3 +33,7 @@ class DomainNotVerifiedError(BrandError):
 
 class DnsLookupError(BrandError):
     """The TXT lookup itself failed (time-out, resolver error): try again later."""
+
+
+class DomainClaimExpiredError(BrandError):
+    """The company's claim of a domain lapsed unproven (saving the brand renews it)."""

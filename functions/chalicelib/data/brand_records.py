@@ -2,9 +2,12 @@
 ``HostBinding`` per custom domain and one ``SlugBinding`` per ``/b/<slug>/`` prefix.
 
 Only persistence lives here; what a brand may contain and when a domain counts as
-proven is ``branding/`` (``branding/store.py``). Bindings are claimed with conditional
-puts in the same transaction as the brand, so a domain or slug belongs to one company
-at a time and a failed update changes nothing.
+proven is ``branding/`` (``branding/store.py``). A slug is bound with a conditional put
+in the same transaction as the brand, so it belongs to one company at a time and a
+failed update changes nothing. A custom domain is first *claimed*: each company's claim
+is its own item (``HostClaim``, beside the host's binding), so a pending claim never
+blocks another company; the host's ``HostBinding`` is written only when a company proves
+the domain's DNS, and that proof takes it from any company that had not.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from . import builders, keys
-from .conditions import conditional_check_failed
+from .conditions import cancellation_reasons, conditional_check_failed
 from .errors import ConditionFailedError
-from .models import VERIFIED, Brand, HostBinding, PowerletItem, SlugBinding
+from .models import VERIFIED, Brand, HostBinding, HostClaim, PowerletItem, SlugBinding
 
 
 def _slug_binding(slug: str, company_id: str) -> SlugBinding:
@@ -51,6 +54,20 @@ class BrandRecords:
         wanted = {(keys.host_pk(h), keys.HOST_BINDING_SK) for h in hosts}
         return {b.host: b for b in HostBinding.batch_get(wanted)} if wanted else {}
 
+    def host_claims(self, company_id: str, hosts: Iterable[str]) -> dict[str, HostClaim]:
+        """This company's claims of ``hosts`` (one BatchGetItem)."""
+        sk = keys.host_claim_sk(company_id)
+        wanted = {(keys.host_pk(h), sk) for h in hosts}
+        return {c.host: c for c in HostClaim.batch_get(wanted)} if wanted else {}
+
+    def host_claim(self, company_id: str, host: str) -> HostClaim | None:
+        try:
+            return HostClaim.get(
+                keys.host_pk(host), keys.host_claim_sk(company_id), consistent_read=True
+            )
+        except DoesNotExist:
+            return None
+
     def company_for_slug(self, slug: str) -> str | None:
         try:
             item = SlugBinding.get(keys.brand_slug_pk(slug), keys.SLUG_SK)
@@ -64,15 +81,16 @@ class BrandRecords:
         config: dict[str, Any],
         slug: str,
         previous_slug: str | None,
-        claims: Sequence[tuple[str, str, str]],
+        claims: Sequence[HostClaim],
         releases: Sequence[str],
         creates: Sequence[PowerletItem] = (),
         puts: Sequence[PowerletItem] = (),
     ) -> None:
-        """Store the brand, bind its slug, claim ``claims`` (host, status, challenge
-        token) unless another company holds them, release ``releases``, and write
-        ``creates`` (on condition that they do not exist) and ``puts``, all or nothing:
-        ConditionFailedError when a domain or slug belongs to another company or one of
+        """Store the brand, bind its slug, write this company's ``claims`` (its own items:
+        no other company's claim or binding can make them fail), release ``releases`` (its
+        claim, and the binding where it is this company's), and write ``creates`` (on
+        condition that they do not exist) and ``puts``, all or nothing:
+        ConditionFailedError when the slug belongs to another company or one of
         ``creates`` exists."""
         brand = Brand(
             keys.company_pk(company_id),
@@ -81,8 +99,7 @@ class BrandRecords:
             slug=slug,
             config=config,
         )
-        mine = HostBinding.company_id == company_id
-        unclaimed = HostBinding.pk.does_not_exist()
+        held = self.host_bindings(releases)
         try:
             with TransactWrite(connection=self._connection) as tx:
                 for item in creates:
@@ -100,15 +117,41 @@ class BrandRecords:
                         _slug_binding(previous_slug, company_id),
                         condition=SlugBinding.company_id == company_id,
                     )
-                for host, status, token in claims:
-                    binding = builders.host_binding(host, company_id)
-                    binding.status = status
-                    binding.challenge_token = token
-                    tx.save(binding, condition=unclaimed | mine)
+                for claim in claims:
+                    tx.save(claim)
                 for host in releases:
-                    tx.delete(builders.host_binding(host, company_id), condition=mine)
+                    tx.delete(HostClaim(keys.host_pk(host), keys.host_claim_sk(company_id)))
+                    if host in held and held[host].company_id == company_id:
+                        tx.delete(
+                            builders.host_binding(host, company_id),
+                            condition=HostBinding.company_id == company_id,
+                        )
         except TransactWriteError as exc:
             raise ConditionFailedError(f"brand of {company_id} not saved: {exc}") from exc
+
+    def bind_verified(self, claim: HostClaim, now: datetime) -> bool:
+        """The proven claim becomes the host's binding, in one transaction: over no
+        binding, this company's, or another company's *pending* one (DNS proof decides),
+        never over another company's verified one; the claim is spent. False if the host is
+        verified by another company, or the claim changed meanwhile."""
+        company_id = str(claim.company_id)
+        binding = builders.host_binding(str(claim.host), company_id)
+        binding.status = VERIFIED
+        binding.verified_at = now
+        open_to_us = (
+            HostBinding.pk.does_not_exist()
+            | (HostBinding.company_id == company_id)
+            | (HostBinding.status != VERIFIED)
+        )
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(binding, condition=open_to_us)
+                tx.delete(claim, condition=HostClaim.challenge_token == claim.challenge_token)
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in cancellation_reasons(exc):
+                return False
+            raise
+        return True
 
     def mark_verified(self, host: str, company_id: str, now: datetime, token: str | None) -> bool:
         """Only this company's claim, and only the challenge that was looked up (a brand
@@ -126,6 +169,22 @@ class BrandRecords:
                     HostBinding.challenge_token.remove(),
                 ],
                 condition=condition,
+            )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def keep_certificate(host: str, company_id: str, certificate_arn: str) -> bool:
+        """The certificate requested for this company's verified host (False if the host
+        is no longer its)."""
+        binding = HostBinding(keys.host_pk(host), keys.HOST_BINDING_SK)
+        try:
+            binding.update(
+                actions=[HostBinding.certificate_arn.set(certificate_arn)],
+                condition=(HostBinding.company_id == company_id) & (HostBinding.status == VERIFIED),
             )
         except UpdateError as exc:
             if conditional_check_failed(exc):

@@ -11,6 +11,7 @@ from .models import (
     Company,
     Gateway,
     HostBinding,
+    HostClaim,
     Membership,
     Meter,
     Property,
@@ -48,6 +49,21 @@ def host_binding(host: str, company_id: str) -> HostBinding:
     domain belong to exactly one company."""
     return HostBinding(
         keys.host_pk(host), keys.HOST_BINDING_SK, host=host.lower(), company_id=company_id
+    )
+
+
+def host_claim(
+    host: str, company_id: str, token: str, claimed_at: datetime, expires_at_s: int
+) -> HostClaim:
+    """A company's own claim of a custom domain (beside the host's binding)."""
+    return HostClaim(
+        keys.host_pk(host),
+        keys.host_claim_sk(company_id),
+        host=host.lower(),
+        company_id=company_id,
+        challenge_token=token,
+        claimed_at=claimed_at,
+        expires_at=expires_at_s,
     )
 
 

@@ -238,6 +238,27 @@ class Catalogue:
     def remove(item: PowerletItem) -> None:
         item.delete()
 
+    @staticmethod
+    def set_gateway_profiles(gateway: Gateway, summaries: dict[str, Any]) -> None:
+        """The company profiles the gateway's deployment carries (Gateway.profiles)."""
+        action = Gateway.profiles.set(summaries) if summaries else Gateway.profiles.remove()
+        gateway.update(actions=[action], condition=Gateway.pk.exists())
+
+    @staticmethod
+    def set_meter_model(meter: Meter, profile: str, relay: dict[str, Any] | None) -> None:
+        """Change only the model and relay pairing (ingest writes the same item's readings
+        meanwhile: a whole-item put would undo them). NotFoundError if it was removed."""
+        actions: list[Action] = [
+            Meter.profile.set(profile),
+            Meter.relay.set(relay) if relay is not None else Meter.relay.remove(),
+        ]
+        try:
+            meter.update(actions=actions, condition=Meter.pk.exists())
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                raise NotFoundError("meter not found") from exc
+            raise
+
     def create_all(self, items: Iterable[PowerletItem]) -> None:
         """Create every item or none (one transaction): ConditionFailedError if any exists."""
         try:

@@ -106,6 +106,15 @@ def meter_sk(meter_id: str) -> str:
     return _join("MTR", check_meter_id(meter_id))
 
 
+METER_PROFILE_PREFIX = "PROFILE#"
+
+
+def meter_profile_sk(name: str) -> str:
+    if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+        raise InvalidIdentifierError(f"profile name: {name[:40]!r} is not [a-z0-9_]{{1,32}}")
+    return METER_PROFILE_PREFIX + name
+
+
 def tenancy_sk(tenancy_id: str) -> str:
     return _join("TEN", check_id(tenancy_id, "tenancy_id"))
 
@@ -366,3 +375,9 @@ def usage_month_sk(month: str) -> str:
 # One binding item per host under a fixed sort key, so a conditional put makes
 # a custom domain belong to exactly one company.
 HOST_BINDING_SK = "HOST"
+
+
+def host_claim_sk(company_id: str) -> str:
+    """One company's pending claim of a host, beside the host's binding: several
+    companies may claim a domain; the one that proves its DNS gets the binding."""
+    return _join("CLAIM", check_id(company_id, "company_id"))

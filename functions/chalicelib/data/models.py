@@ -133,6 +133,21 @@ class HostBinding(PowerletItem, discriminator="HostBinding"):
     status = UnicodeAttribute(null=True)
     challenge_token = UnicodeAttribute(null=True)
     verified_at = UTCDateTimeAttribute(null=True)
+    # The ACM certificate requested for it once verified (application/custom_domains.py).
+    certificate_arn = UnicodeAttribute(null=True)
+
+
+class HostClaim(PowerletItem, discriminator="HostClaim"):
+    """One company's claim of a custom domain, pending its DNS challenge; it lapses
+    ``CLAIM_DAYS`` after ``claimed_at`` (checked on read; TTL clears it later). Several
+    companies may claim one domain: the one whose TXT record carries its token gets the
+    host's binding (docs/security.md, "Domain claims")."""
+
+    host = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    challenge_token = UnicodeAttribute()
+    claimed_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute(attr_name="ttl", null=True)  # DynamoDB TTL, unix seconds
 
 
 class SlugBinding(PowerletItem, discriminator="SlugBinding"):
@@ -218,6 +233,14 @@ class Gateway(PowerletItem, discriminator="Gateway"):
     provisioning_token_sha256 = UnicodeAttribute(null=True)
     provisioned_at = UTCDateTimeAttribute(null=True)
     certificate_id = UnicodeAttribute(null=True)
+    # The bus's own main meter (docs/meters.md, "The building's main meter"): a meter on
+    # this gateway with no unit, compared each day with the bus's other meters.
+    main_meter_id = UnicodeAttribute(null=True)
+    main_meter_loss_percent = UnicodeAttribute(null=True)
+    # The company's own meter profiles its last deployment carried, summarised
+    # (domain/meter_models.summarise): {name: summary}. Ingest rates readings of a meter
+    # whose profile exists only as configuration from these (docs/meters.md).
+    profiles = JSONAttribute(null=True)
 
 
 class Meter(PowerletItem, discriminator="Meter"):
@@ -252,6 +275,18 @@ class Meter(PowerletItem, discriminator="Meter"):
     # {profile: "<version>.<hash>"}, written by ingest only when it changes, and since when.
     profile_versions = JSONAttribute(null=True)
     profile_versions_at = UTCDateTimeAttribute(null=True)
+
+
+class MeterProfileRecord(PowerletItem, discriminator="MeterProfile"):
+    """A company's own meter profile (the gateway's profile format), sent in the
+    deployments of its gateways whose meters use it (docs/meters.md)."""
+
+    company_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    version = NumberAttribute()
+    document = JSONAttribute()  # validated against meter_profile.schema.json
+    summary = JSONAttribute()  # domain/meter_models.summarise
+    updated_at = UTCDateTimeAttribute()
 
 
 class Tenancy(PowerletItem, discriminator="Tenancy"):
@@ -535,6 +570,8 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     Unit,
     Gateway,
     Meter,
+    MeterProfileRecord,
+    HostClaim,
     Tenancy,
     Account,
     LedgerEntryItem,

@@ -23,7 +23,7 @@ from . import keys
 from .audit import MAX_TRAIL, AuditLog, audit_event
 from .conditions import failed_at
 from .errors import DataError
-from .models import AuditEvent, Property, Unit
+from .models import AuditEvent, Gateway, Property, Unit
 
 
 class SettingsVersionConflictError(DataError):
@@ -107,6 +107,33 @@ class SettingsStore:
             at,
         )
         self._write(item, actions, Property.pk.exists(), audit, f"property {property_id}")
+
+    def set_bus_main_meter(
+        self,
+        company_id: str,
+        gateway_id: str,
+        meter_id: str | None,
+        loss_percent: str | None,
+        *,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        """Declare (or, with None, drop) one bus's main meter, audited in the same
+        transaction. The caller has checked the meter is on that bus."""
+        item = Gateway(keys.company_pk(company_id), keys.gateway_sk(gateway_id))
+        actions = [
+            _set_or_remove(Gateway.main_meter_id, meter_id),
+            _set_or_remove(Gateway.main_meter_loss_percent, loss_percent),
+        ]
+        audit = self._audit(
+            company_id,
+            actor,
+            "main_meter_changed",
+            f"gateway:{gateway_id}",
+            {"main_meter_id": meter_id, "loss_percent": loss_percent},
+            at,
+        )
+        self._write(item, actions, Gateway.pk.exists(), audit, f"gateway {gateway_id}")
 
     def update_unit(
         self,

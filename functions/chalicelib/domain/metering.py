@@ -23,6 +23,7 @@ limits and why.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -30,6 +31,7 @@ from enum import StrEnum
 
 from chalicelib.domain.consumption import Reading
 from chalicelib.domain.energy import kwh
+from chalicelib.domain.meter_models import MeterModel
 
 # Real meters are rated well below what the check allows: 1.25 x the maximum current
 # absorbs a meter's own tolerance and a few seconds of clock jitter between readings.
@@ -141,9 +143,35 @@ RATINGS: dict[str, Rating] = {
 DEFAULT_RATING = Rating(Decimal(100), Decimal(240), 1, _STEP, True)
 
 
-def rating_of(profile: str | None, max_current_a: Decimal | None = None) -> Rating:
-    """The model's rating; a unit's own ``max_current_a`` (a wider service) overrides it."""
-    base = RATINGS.get(profile or "", DEFAULT_RATING)
+def rating_from(model: MeterModel) -> Rating:
+    """The rating a profile's summary states (a company's configured profile, which
+    ``RATINGS`` cannot know); DEFAULT_RATING for what is not a meter."""
+    if model.max_current_a is None or model.nominal_voltage_v is None:
+        return DEFAULT_RATING
+    return Rating(
+        model.max_current_a,
+        model.nominal_voltage_v,
+        model.phases or 1,
+        model.register_step_kwh or DEFAULT_REGISTER_STEP_KWH,
+        model.float_register,
+    )
+
+
+def rating_of(
+    profile: str | None,
+    max_current_a: Decimal | None = None,
+    configured: Mapping[str, MeterModel] | None = None,
+) -> Rating:
+    """The model's rating: shipped (``RATINGS``), else from the profile the gateway was
+    configured with (``configured``: the summaries its deployment carried), else the
+    default; a unit's own ``max_current_a`` (a wider service) overrides it."""
+    name = profile or ""
+    if name in RATINGS:
+        base = RATINGS[name]
+    elif configured and name in configured:
+        base = rating_from(configured[name])
+    else:
+        base = DEFAULT_RATING
     if max_current_a is None:
         return base
     return replace(base, max_current_a=max_current_a)

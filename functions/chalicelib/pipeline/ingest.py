@@ -275,12 +275,16 @@ class Ingest:
         # Charts read days, not buckets: a finished local day is rolled up (day_rollup.py).
         open_bucket = bucket_start(max(latest_at, message.cycle_at))
         finished = self._days.after_buckets(co, gw, bus.tz, targets, open_bucket)
-        if finished and bus.premises.main_meter_id:
-            # A day of the building is complete: its main meter against its units.
+        if finished and (bus.premises.main_meter_id or bus.gateway.main_meter_id):
+            # A day of the building (or of this bus) is complete: its main meter against
+            # its units.
             alerts = [
                 alert
                 for day in finished
-                for alert in self._balances.alerts_for_day(co, bus.premises, day)
+                for alert in [
+                    *self._balances.alerts_for_day(co, bus.premises, day),
+                    *self._balances.bus_alerts_for_day(co, bus.premises, bus.gateway, day),
+                ]
             ]
             if alerts:
                 self._controller.perform([Notify(alert) for alert in alerts])

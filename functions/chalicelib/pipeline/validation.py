@@ -39,6 +39,7 @@ from ..data.models import GatewayCycle, HeldReading
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading, format_kwh
 from ..domain.calendar import local_midnight
+from ..domain.meter_models import configured_models
 from ..domain.metering import (
     HELD_RUN_ALERT,
     HoldReason,
@@ -117,7 +118,8 @@ class ReadingValidator:
             anchor = _newest_before(candidates, reading.at)
             if anchor is None:
                 anchor = self._cursor(bus, meter_ctx, reading.at)
-            verdict = validate(reading, anchor, _rating(meter_ctx), message.received_at, still)
+            rating = _rating(bus, meter_ctx)
+            verdict = validate(reading, anchor, rating, message.received_at, still)
             serial = self._serials.check(bus, meter_ctx, row, prior)
             if serial.hold:
                 # another meter's register: not comparable with this chain at all
@@ -206,10 +208,12 @@ def _newest_before(candidates: list[Reading], at: datetime) -> Reading | None:
     return max(eligible, key=lambda c: c.at) if eligible else None
 
 
-def _rating(meter_ctx: MeterContext) -> Any:
+def _rating(bus: BusContext, meter_ctx: MeterContext) -> Any:
     override = meter_ctx.unit.max_current_a if meter_ctx.unit is not None else None
     return rating_of(
-        str(meter_ctx.meter.profile), None if override is None else Decimal(str(override))
+        str(meter_ctx.meter.profile),
+        None if override is None else Decimal(str(override)),
+        configured_models(bus.gateway.profiles),
     )
 
 

@@ -29,6 +29,7 @@ from ..application.reading_review import ReadingReview
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.keys import ResellerKeys
+from ..application.reseller.meter_profiles import CompanyMeterProfiles
 from ..application.reseller.onboarding import Onboarding
 from ..application.scope import UnitScope
 from ..application.settings_edit import SettingsEditor
@@ -118,6 +119,8 @@ class Dependencies(Protocol):
     def onboarding(self) -> Onboarding: ...
     @property
     def gateways(self) -> GatewayRegistry: ...
+    @property
+    def meter_profiles(self) -> CompanyMeterProfiles: ...
 
 
 _provider: Callable[[], Dependencies] | None = None

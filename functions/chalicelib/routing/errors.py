@@ -44,14 +44,17 @@ from ..application.reseller.errors import (
     IdempotencyInProgressError,
     IdempotencyKeyMismatchError,
     IdempotencyKeyMissingError,
+    InvalidMeterProfileError,
     InvalidMeterRequestError,
     InvalidTariffError,
     InvalidUsageMonthError,
     MeterConflictError,
+    MeterProfileConflictError,
     NoResellerKeyError,
     RateLimitedError,
     TariffCurrencyError,
     ThingNameTakenError,
+    UnknownMeterProfileError,
 )
 from ..application.settings_errors import InvalidSettingsError
 from ..application.statement_errors import (
@@ -63,6 +66,7 @@ from ..application.statement_errors import (
 from ..auth.errors import CompanySuspendedAccessError, ForbiddenError, NoMembershipError
 from ..branding.errors import (
     DnsLookupError,
+    DomainClaimExpiredError,
     DomainNotVerifiedError,
     DomainTakenError,
     InvalidBrandError,
@@ -128,6 +132,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (InvalidBrandError, 400),
     (DomainTakenError, 409),
     (DomainNotVerifiedError, 409),
+    (DomainClaimExpiredError, 409),
     (DnsLookupError, 503),
     (LogoTooLargeError, 413),
     (LogoRejectedError, 415),
@@ -146,6 +151,9 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (InvalidTariffError, 400),
     (InvalidUsageMonthError, 400),
     (TariffCurrencyError, 422),
+    (InvalidMeterProfileError, 400),
+    (MeterProfileConflictError, 409),
+    (UnknownMeterProfileError, 400),  # as an unknown shipped name
     (CompanySuspendedError, 409),
 )
 

@@ -24,6 +24,8 @@ from ..application.brands import Brands
 from ..application.building_balance import BuildingBalance
 from ..application.bus_health import BusHealthQueries
 from ..application.consumption import ConsumptionCharts
+from ..application.custom_domains import CustomDomains
+from ..application.gateway_deployments import GatewayDeployer
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
 from ..application.move_out import MoveOuts
@@ -34,6 +36,7 @@ from ..application.reading_review import ReadingReview
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.keys import ResellerKeys
+from ..application.reseller.meter_profiles import CompanyMeterProfiles
 from ..application.reseller.onboarding import Onboarding
 from ..application.scope import UnitScope
 from ..application.settings_edit import SettingsEditor
@@ -54,6 +57,7 @@ from ..data.catalogue import Catalogue
 from ..data.held_readings import HeldReadings
 from ..data.ledger_store import LedgerStore
 from ..data.member_access import MemberAccess
+from ..data.meter_profiles import MeterProfileStore
 from ..data.notifications import NotificationStore
 from ..data.provisioning_store import ProvisioningStore
 from ..data.relay_log import RelayLog
@@ -91,7 +95,8 @@ from .settings import Settings, get_settings
 @dataclass
 class Container:
     """``clients`` overrides any boto3 client by service name (``iot-data``,
-    ``sqs``, ``ses``, ``sns``, ``lambda``, ``cognito-idp``, ``s3``, ``iot``)."""
+    ``sqs``, ``ses``, ``sns``, ``lambda``, ``cognito-idp``, ``s3``, ``iot``,
+    ``greengrassv2``)."""
 
     settings: Settings
     clients: dict[str, Any] = field(default_factory=dict)
@@ -450,6 +455,7 @@ class Container:
             self.usage_counters,
             self.cognito_client,
             self.settings.user_pool_id,
+            CustomDomains(self.client("acm"), self.client("apigateway")),
         )
 
     @cached_property
@@ -459,6 +465,22 @@ class Container:
             self.client("iot"),
             self.usage_counters,
             self.reseller_settings,
+            self.gateway_deployer,
+            self.meter_profiles,
+        )
+
+    @cached_property
+    def meter_profiles(self) -> CompanyMeterProfiles:
+        return CompanyMeterProfiles(MeterProfileStore())
+
+    @cached_property
+    def gateway_deployer(self) -> GatewayDeployer:
+        settings = self.reseller_settings
+        return GatewayDeployer(
+            self.client("greengrassv2"),
+            self.client("iot"),
+            settings.component_version,
+            settings.shadow_manager_version,
         )
 
 

@@ -97,10 +97,17 @@ def test_only_the_claiming_company_can_verify(
     # a domain the brand does not claim, or not a domain at all: not found
     assert _verify(reseller_api, co, "elsewhere.example").status_code == 404
     assert _verify(reseller_api, co, "bad_name!").status_code == 404
-    # another company may not claim the pending domain meanwhile (first come, first served)
+    # another company may claim the pending domain too (its own claim, its own token):
+    # a pending claim blocks nobody, and the answer says nothing about the first claim
     co2 = f"dom-{uuid.uuid4().hex[:6]}"
-    taken = reseller_api.call("POST", "/v1/reseller/companies", company_body(co2, [domain]), co2)
-    assert taken.status_code == 409
+    second = reseller_api.call("POST", "/v1/reseller/companies", company_body(co2, [domain]), co2)
+    assert second.status_code == 201, second.body
+    (entry2,) = _body(second)["domains"]
+    assert entry2["status"] == "pending"
+    assert entry2["challenge"]["value"] != entry["challenge"]["value"]
+    # but only the token in DNS proves: the second company's verification is refused
+    assert _verify(reseller_api, co2, domain).status_code == 409
+    assert _verify(reseller_api, co, domain).status_code == 200
 
 
 def test_a_failed_lookup_is_a_temporary_error(
@@ -118,3 +125,131 @@ def test_a_failed_lookup_is_a_temporary_error(
     finally:
         services.dns_resolver = DNS
     assert answer.status_code == 503
+
+
+def test_dns_proof_takes_a_domain_from_another_companys_pending_claim(
+    client: Client, reseller_api: ResellerApi
+) -> None:
+    # GIVEN a squatter claimed the domain first and never proves it
+    squatter, owner = (f"dom-{uuid.uuid4().hex[:6]}" for _ in range(2))
+    domain = f"portal.{owner}.example"
+    first = reseller_api.call(
+        "POST", "/v1/reseller/companies", company_body(squatter, [domain]), squatter
+    )
+    assert first.status_code == 201, first.body
+    # WHEN the real owner claims it (no 409) and publishes its own token
+    claimed = reseller_api.call(
+        "POST", "/v1/reseller/companies", company_body(owner, [domain]), owner
+    )
+    assert claimed.status_code == 201, claimed.body
+    (entry,) = _body(claimed)["domains"]
+    DNS.records[entry["challenge"]["name"]] = [entry["challenge"]["value"]]
+    # THEN its proof wins: the domain shows its brand, and the squatter can no longer prove it
+    assert _verify(reseller_api, owner, domain).status_code == 200
+    html = text(client.http.get("/signin", headers={"Host": domain}))
+    assert owner.replace("-", " ").title() in html
+    assert _verify(reseller_api, squatter, domain).status_code == 409
+    assert (
+        _body(reseller_api.call("GET", f"/v1/reseller/companies/{squatter}"))["domains"][0][
+            "status"
+        ]
+        == "pending"
+    )
+
+
+def test_a_brand_answer_does_not_tell_which_domains_are_claimed(
+    reseller_api: ResellerApi, claimed: tuple[str, str, dict[str, Any]]
+) -> None:
+    # GIVEN one domain claimed and one verified by another company, one nobody claimed
+    co, domain, _entry = claimed
+    verified = f"www.{co}.example"
+    brand = _body(reseller_api.call("GET", f"/v1/reseller/companies/{co}"))["brand"]
+    brand = brand | {"custom_domains": [domain, verified]}
+    saved = reseller_api.call("PUT", f"/v1/reseller/companies/{co}/brand", brand)
+    assert saved.status_code == 200, saved.body
+    challenge_ = next(d for d in _body(saved)["domains"] if d["domain"] == verified)["challenge"]
+    DNS.records[challenge_["name"]] = [challenge_["value"]]
+    assert _verify(reseller_api, co, verified).status_code == 200
+    fresh = f"fresh-{uuid.uuid4().hex[:6]}.example"
+    probe = f"dom-{uuid.uuid4().hex[:6]}"
+    # WHEN a third company claims all three
+    answer = reseller_api.call(
+        "POST", "/v1/reseller/companies", company_body(probe, [domain, verified, fresh]), probe
+    )
+    # THEN each is answered alike: pending, with a challenge of its own, never a 409
+    assert answer.status_code == 201, answer.body
+    shapes = {(d["status"], tuple(sorted(d))) for d in _body(answer)["domains"]}
+    assert shapes == {("pending", ("challenge", "domain", "expires_at", "status"))}
+    # AND a taken slug answers a 409 that names nothing
+    taken = company_body(f"dom-{uuid.uuid4().hex[:6]}")
+    taken["brand"]["slug"] = co
+    refused = reseller_api.call("POST", "/v1/reseller/companies", taken, taken["company_id"])
+    assert refused.status_code == 409
+    assert co not in refused.body.decode() and domain not in refused.body.decode()
+
+
+def test_a_claim_lapses_after_seven_days_and_saving_the_brand_renews_it(
+    services: Container, reseller_api: ResellerApi, claimed: tuple[str, str, dict[str, Any]]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.branding.errors import DomainClaimExpiredError
+
+    co, domain, entry = claimed
+    DNS.records[entry["challenge"]["name"]] = [entry["challenge"]["value"]]
+    store = services.brand_store
+    later = datetime.now(UTC) + timedelta(days=7, minutes=1)
+    # WHEN seven days have passed unproven THEN the claim has lapsed: even the right token
+    # no longer verifies it
+    assert store.domains(co, [domain], later)[0]["status"] == "expired"
+    with pytest.raises(DomainClaimExpiredError):
+        store.verify_domain(co, domain, DNS, later)
+    # WHEN the brand is saved again THEN a new claim with a new token starts
+    config = store.get(co)
+    assert config is not None
+    store.save(co, config, config, now=later)
+    (renewed,) = store.domains(co, [domain], later)
+    assert renewed["status"] == "pending"
+    assert renewed["challenge"]["value"] != entry["challenge"]["value"]
+
+
+def test_a_verified_domain_is_served_with_its_certificate_at_the_root(
+    reseller_api: ResellerApi, claimed: tuple[str, str, dict[str, Any]], standin: Any
+) -> None:
+    import time
+
+    import boto3
+
+    co, domain, entry = claimed
+    DNS.records[entry["challenge"]["name"]] = [entry["challenge"]["value"]]
+    # WHEN the domain is verified THEN a DNS-validated certificate is requested, and the
+    # answer shows the CNAME that validates it; nothing is served before it is issued
+    first = _body(_verify(reseller_api, co, domain))
+    assert first["status"] == "verified"
+    certificate = first["certificate"]
+    assert certificate["status"] == "PENDING_VALIDATION"
+    assert certificate["validation_record"]["type"] == "CNAME"
+    assert first["serving"] == {"status": "waiting_for_certificate"}
+    apigateway = boto3.client("apigateway")
+    names = [d["domainName"] for d in apigateway.get_domain_names()["items"]]
+    assert domain not in names
+    # WHEN ACM has issued it (the stand-in validates after a second) and verify is called
+    time.sleep(1.5)
+    second = _body(_verify(reseller_api, co, domain))
+    # THEN a regional custom domain with that certificate maps the root to the API's stage
+    assert second["certificate"] == {**certificate, "status": "ISSUED"} | {
+        "validation_record": second["certificate"]["validation_record"]
+    }
+    assert second["serving"]["status"] == "ready"
+    cname = second["serving"]["cname"]
+    assert cname["name"] == domain and cname["value"].endswith(".amazonaws.com")
+    found = apigateway.get_domain_name(domainName=domain)
+    assert found["regionalCertificateArn"] == certificate["arn"]
+    assert found["endpointConfiguration"]["types"] == ["REGIONAL"]
+    (mapping,) = apigateway.get_base_path_mappings(domainName=domain)["items"]
+    assert (mapping["basePath"], mapping["stage"]) == ("(none)", "api")
+    assert mapping["restApiId"] == standin.resources.rest_api_id
+    # AND calling again changes nothing (same certificate, same target)
+    third = _body(_verify(reseller_api, co, domain))
+    assert third["certificate"]["arn"] == certificate["arn"]
+    assert third["serving"]["cname"] == cname

@@ -2,7 +2,8 @@
 gateway and meter registration. Routes: ``api/routes_reseller.py``; keys,
 rate limit and idempotency: ``api/reseller_access.py``. See docs/brands.md."""
 
-from .gateways import GatewayRegistry, deployment_settings
+from ..gateway_deployments import deployment_settings
+from .gateways import GatewayRegistry
 from .onboarding import Onboarding
 
 __all__ = ["GatewayRegistry", "Onboarding", "deployment_settings"]

@@ -12,8 +12,11 @@ ENV_GATEWAY_POLICY = "POWERLET_GATEWAY_POLICY"
 ENV_IDEMPOTENCY_TTL_DAYS = "POWERLET_IDEMPOTENCY_TTL_DAYS"
 ENV_STAGE = "POWERLET_STAGE"
 ENV_DNS_OVER_HTTPS_URL = "POWERLET_DNS_OVER_HTTPS_URL"
-
-GATEWAY_COMPONENT = "com.powerlet.MeterGateway"
+ENV_COMPONENT_VERSION = "POWERLET_COMPONENT_VERSION"
+ENV_SHADOW_MANAGER_VERSION = "POWERLET_SHADOW_MANAGER_VERSION"
+ENV_REST_API_ID = "POWERLET_REST_API_ID"
+# Pinned: a deployment names exact versions (the recipe accepts >=2.3.0 <3.0.0).
+SHADOW_MANAGER_VERSION = "2.3.9"
 
 
 class ResellerSettings(EnvSettings):
@@ -31,6 +34,25 @@ class ResellerSettings(EnvSettings):
         default="https://cloudflare-dns.com/dns-query",
         pattern=r"^https://[^\s]{1,200}$",
         validation_alias=ENV_DNS_OVER_HTTPS_URL,
+    )
+
+    # The component version the stack created (None: this stage deploys nothing to
+    # gateways, and registration answers the configuration only).
+    component_version: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$",
+        validation_alias=ENV_COMPONENT_VERSION,
+    )
+    shadow_manager_version: str = Field(
+        default=SHADOW_MANAGER_VERSION,
+        pattern=r"^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}$",
+        validation_alias=ENV_SHADOW_MANAGER_VERSION,
+    )
+
+    # The API brand domains map to. Unset in AWS, where the request's own apiId is used;
+    # the local stack names its stand-in API here (application/custom_domains.py).
+    rest_api_id: str | None = Field(
+        default=None, pattern=r"^[a-z0-9]{1,20}$", validation_alias=ENV_REST_API_ID
     )
 
     @property

@@ -70,3 +70,16 @@ class TariffCurrencyError(ResellerError):
 
 class InvalidUsageMonthError(ResellerError):
     """A usage month that is not ``YYYY-MM``."""
+
+
+class InvalidMeterProfileError(ResellerError):
+    """A meter profile document the gateway's schema refuses (the error names the field)."""
+
+
+class MeterProfileConflictError(ResellerError):
+    """A profile name that is shipped, or a change to a stored profile without a higher
+    version."""
+
+
+class UnknownMeterProfileError(ResellerError):
+    """A meter names a profile that is neither shipped nor one of the company's own."""

@@ -6,6 +6,10 @@ thing with its own certificate, the stack's shared gateway policy and its own po
 group; if IoT fails the claim is removed, so a retry starts clean. The answer
 carries the certificate and private key (shown once: the private key is never
 stored) and the component deployment settings for its bus.
+
+Every change to what a gateway runs (registration, meters added, changed or removed)
+ends with its Greengrass deployment created again (``application/gateway_deployments.py``);
+the answer says whether that worked, and ``POST .../deployment`` retries it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,12 @@ from ...data.errors import ConditionFailedError, NotFoundError
 from ...data.models import Company, Gateway, Meter, PowerletItem
 from ...data.usage_store import UsageCounters
 from ...domain.errors import DomainError
-from ...domain.meter_models import meter_model
+from ...domain.meter_models import (
+    MeterModel,
+    UnknownMeterModelError,
+    meter_model,
+    relay_model,
+)
 from ...domain.tariff_versions import parse_timeline
 from ...pipeline.provisioning import (
     COMPANY_PARAMETER,
@@ -33,9 +42,9 @@ from ...pipeline.provisioning import (
     token_sha256,
 )
 from ...pipeline.senders import owner_of_thing, thing_name_for  # the client id ingest checks
-from ...pipeline.shadows import shadow_name
+from ..gateway_deployments import GatewayDeployer, deployment_settings, gateway_group
 from ..gateway_policy import gateway_policy_document, policy_name
-from .config import GATEWAY_COMPONENT, ResellerSettings
+from .config import ResellerSettings
 from .errors import (
     GatewayExistsError,
     InvalidMeterRequestError,
@@ -43,16 +52,17 @@ from .errors import (
     MeterConflictError,
     TariffCurrencyError,
     ThingNameTakenError,
+    UnknownMeterProfileError,
 )
+from .meter_profiles import CompanyMeterProfiles
 from .requests import (
     MAX_METERS_PER_BUS,
-    BusSettings,
+    ChangeMeterRequest,
     RegisterGatewayRequest,
     RegisterMetersRequest,
 )
 
 THING_GROUP_PREFIX = "powerlet-company-"
-SHADOW_MANAGER_COMPONENT = "aws.greengrass.ShadowManager"
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,8 @@ class GatewayRegistry:
     _iot: Any
     _usage: UsageCounters
     _settings: ResellerSettings
+    _deployer: GatewayDeployer
+    _profiles: CompanyMeterProfiles
 
     def register_gateway(
         self,
@@ -107,11 +119,13 @@ class GatewayRegistry:
         except Exception:
             self._catalogue.remove(gateway)
             raise
+        settings = deployment_settings(gateway, [])
         return {
             "gateway_id": req.gateway_id,
             "property_id": prop.property_id,
             **identity,
-            "deployment": deployment_settings(gateway, []),
+            "deployment": settings,
+            "greengrass": self._deployer.deploy(settings).as_json(),
         }
 
     def _check_thing_is_free(self, company_id: str, gateway_id: str, thing_name: str) -> None:
@@ -151,7 +165,9 @@ class GatewayRegistry:
         self, company_id: str, gateway_id: str, thing_name: str, token: str
     ) -> dict[str, Any]:
         """What the device image needs: the template and its parameters (the token is
-        shown once; the table keeps its hash). The template makes the thing."""
+        shown once; the table keeps its hash). The template makes the thing and puts it
+        in its own group, which must exist by then."""
+        self._deployer.ensure_group(thing_name)
         return {
             "thing_name": thing_name,
             "thing_group": self._ensure_group(company_id),
@@ -172,6 +188,10 @@ class GatewayRegistry:
             attributePayload={"attributes": {"company_id": company_id, "gateway_id": gateway_id}},
         )
         self._iot.add_thing_to_thing_group(thingGroupName=group, thingName=thing_name)
+        self._deployer.ensure_group(thing_name)
+        self._iot.add_thing_to_thing_group(
+            thingGroupName=gateway_group(thing_name), thingName=thing_name
+        )
         cert = self._iot.create_keys_and_certificate(setAsActive=True)
         own_policy = self._ensure_own_policy(thing_name, cert["certificateArn"])
         policies = [self._settings.gateway_policy_name, own_policy]
@@ -212,6 +232,11 @@ class GatewayRegistry:
         gateway = self._catalogue.get_gateway(company_id, gateway_id)
         existing = list(self._catalogue.list_meters_of_gateway(company_id, gateway_id))
         _check_bus(existing, req)
+        own = self._own_models(
+            company_id,
+            meters=[m.profile for m in req.meters],
+            relays=[m.relay.profile for m in req.meters if m.relay],
+        )
         prop = self._catalogue.get_property(company_id, str(gateway.property_id))
         items: list[PowerletItem] = []
         for m in req.meters:
@@ -230,7 +255,7 @@ class GatewayRegistry:
             relay = (
                 m.relay.model_dump(mode="json")
                 if m.relay
-                else _default_relay(m.profile, m.bus_address)
+                else _default_relay(m.profile, m.bus_address, own)
                 if m.unit
                 else None
             )
@@ -263,17 +288,105 @@ class GatewayRegistry:
         except ConditionFailedError as exc:
             raise MeterConflictError("a meter id or unit id is already registered") from exc
         self._usage.meters_changed(company_id, now, len(req.meters))
-        meters = list(self._catalogue.list_meters_of_gateway(company_id, gateway_id))
+        settings, outcome = self.redeploy(company_id, gateway_id)
         return {
             "gateway_id": gateway_id,
             "registered": [m.meter_id for m in req.meters],
-            "deployment": deployment_settings(gateway, meters),
+            "deployment": settings,
+            "greengrass": outcome,
         }
 
+    def change_meter(
+        self, company: Company, gateway_id: str, meter_id: str, req: ChangeMeterRequest
+    ) -> dict[str, Any]:
+        """Another model on the same bus address (an exchange for a different model) or
+        another relay pairing; the gateway is deployed again with it."""
+        company_id = str(company.company_id)
+        meter = self._meter_on(company_id, gateway_id, meter_id)
+        profile = req.profile or str(meter.profile)
+        relay = dict(meter.relay) if meter.relay else None
+        if "relay" in req.model_fields_set:
+            relay = req.relay.model_dump(mode="json") if req.relay else None
+        own = self._own_models(
+            company_id, meters=[profile], relays=[str(relay["profile"])] if relay else []
+        )
+        if (
+            "relay" not in req.model_fields_set
+            and meter.unit_id
+            and (relay is None or relay.get("profile") == meter.profile)
+        ):
+            # it switched itself (or nothing did): the new model's own relay, if it has one
+            relay = _default_relay(profile, int(meter.bus_address), own)
+        self._catalogue.set_meter_model(meter, profile, relay)
+        settings, outcome = self.redeploy(company_id, gateway_id)
+        return {"meter_id": meter_id, "deployment": settings, "greengrass": outcome}
+
+    def remove_meter(self, company: Company, gateway_id: str, meter_id: str) -> dict[str, Any]:
+        """Take a meter off the bus. A unit's meter stays (its readings and money hang on
+        it): change its model instead, or move the unit out first."""
+        company_id = str(company.company_id)
+        meter = self._meter_on(company_id, gateway_id, meter_id)
+        if meter.unit_id:
+            raise MeterConflictError(
+                f"meter {meter_id} is unit {meter.unit_id}'s meter: change its model instead"
+            )
+        self._catalogue.remove(meter)
+        settings, outcome = self.redeploy(company_id, gateway_id)
+        return {
+            "meter_id": meter_id,
+            "removed": True,
+            "deployment": settings,
+            "greengrass": outcome,
+        }
+
+    def _meter_on(self, company_id: str, gateway_id: str, meter_id: str) -> Meter:
+        self._catalogue.get_gateway(company_id, gateway_id)  # NotFoundError: not theirs
+        meter = self._catalogue.get_meter(company_id, meter_id)
+        if meter.gateway_id != gateway_id:
+            raise NotFoundError("no such meter on this gateway")
+        return meter
+
+    def _own_models(
+        self, company_id: str, meters: list[str], relays: list[str]
+    ) -> dict[str, MeterModel]:
+        """The company's own profiles among the names, each checked for its use (a meter
+        measures, a relay switches); UnknownMeterProfileError for a name that is neither
+        shipped nor the company's."""
+        own = self._profiles.models(company_id, [*meters, *relays])
+        try:
+            for name in meters:
+                meter_model(name, own)
+            for name in relays:
+                relay_model(name, own)
+        except UnknownMeterModelError as exc:
+            raise UnknownMeterProfileError(
+                f"{exc}, or one of the company's own profiles ({', '.join(sorted(own)) or 'none'})"
+            ) from exc
+        return own
+
     def deployment(self, company_id: str, gateway_id: str) -> dict[str, Any]:
+        return self._current(company_id, gateway_id)[0]
+
+    def _current(
+        self, company_id: str, gateway_id: str
+    ) -> tuple[dict[str, Any], Gateway, dict[str, Any]]:
+        """The settings to deploy, the gateway, and the summaries of the company's own
+        profiles in them."""
         gateway = self._catalogue.get_gateway(company_id, gateway_id)
         meters = list(self._catalogue.list_meters_of_gateway(company_id, gateway_id))
-        return deployment_settings(gateway, meters)
+        names = [str(m.profile) for m in meters]
+        names += [str(dict(m.relay)["profile"]) for m in meters if m.relay]
+        documents, summaries = self._profiles.documents(company_id, names)
+        return deployment_settings(gateway, meters, documents), gateway, summaries
+
+    def redeploy(self, company_id: str, gateway_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The gateway's settings as stored now, and the deployment created from them.
+        The gateway's item keeps the summaries of the company profiles deployed, from
+        which ingest rates their readings (``Gateway.profiles``)."""
+        settings, gateway, summaries = self._current(company_id, gateway_id)
+        if (gateway.profiles or {}) != summaries:
+            self._catalogue.set_gateway_profiles(gateway, summaries)
+        return settings, self._deployer.deploy(settings).as_json()
 
 
 def _arn_parts(arn: str) -> tuple[str, str, str]:
@@ -284,10 +397,10 @@ def _arn_parts(arn: str) -> tuple[str, str, str]:
     return parts[1], parts[3], parts[4]
 
 
-def _default_relay(profile: str, address: int) -> dict[str, Any] | None:
+def _default_relay(profile: str, address: int, own: dict[str, MeterModel]) -> dict[str, Any] | None:
     """A model with its own relay (plain or keyed) switches itself; one without needs a
     relay-module channel named explicitly (domain/meter_models.py)."""
-    if meter_model(profile).has_own_relay:
+    if meter_model(profile, own).has_own_relay:
         return {"address": address, "profile": profile, "channel": 0}
     return None
 
@@ -302,39 +415,3 @@ def _check_bus(existing: list[Meter], req: RegisterMetersRequest) -> None:
         raise MeterConflictError(f"bus addresses in use: {sorted(taken & set(addresses))}")
     if len(existing) + len(req.meters) > MAX_METERS_PER_BUS:
         raise MeterConflictError(f"a bus carries at most {MAX_METERS_PER_BUS} meters")
-
-
-def deployment_settings(gateway: Gateway, meters: list[Meter]) -> dict[str, Any]:
-    """The component configuration to merge into a Greengrass deployment
-    (same shape as greengrass_component/recipe.yaml's DefaultConfiguration)."""
-    # the stored link settings (a registration's BusSettings); older gateways stored
-    # the serial ones only, which BusSettings reads with the rest at their defaults
-    bus = BusSettings.model_validate(dict(gateway.serial or {})).component_bus()
-    rows = []
-    for m in sorted(meters, key=lambda x: int(x.bus_address)):
-        row: dict[str, Any] = {
-            "meter_id": m.meter_id,
-            "address": int(m.bus_address),
-            "profile": m.profile,
-        }
-        if m.relay:
-            row["relay"] = dict(m.relay)
-        rows.append(row)
-    return {
-        "component": GATEWAY_COMPONENT,
-        "thing_name": gateway.thing_name,
-        "configuration": {"bus": bus, "meters": rows},
-        # ShadowManager must sync exactly these shadows with the cloud (the classic one
-        # it syncs by default); the gateway's policy grants that and no more.
-        "shadow_manager": {
-            "component": SHADOW_MANAGER_COMPONENT,
-            "configuration": {
-                "synchronize": {
-                    "coreThing": {
-                        "classic": True,
-                        "namedShadows": [shadow_name(str(row["meter_id"])) for row in rows],
-                    }
-                }
-            },
-        },
-    }

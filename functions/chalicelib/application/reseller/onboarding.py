@@ -28,6 +28,7 @@ from ...data.models import Company
 from ...data.paging import encode_cursor
 from ...data.usage_store import UsageCounters
 from ...observability import logger
+from ..custom_domains import ApiStage, CustomDomains
 from .errors import (
     AdminExistsError,
     CompanyExistsError,
@@ -60,6 +61,7 @@ class Onboarding:
     _usage: UsageCounters
     _cognito: Any
     _pool: str | None
+    _domains: CustomDomains
 
     # --- scope ---
 
@@ -200,16 +202,25 @@ class Onboarding:
         domain: str,
         resolver: TxtResolver,
         now: datetime,
+        api: ApiStage | None = None,
     ) -> dict[str, Any]:
-        """Check the domain's DNS challenge; a verified domain starts resolving to the brand."""
+        """Check the domain's DNS challenge; a verified domain starts resolving to the
+        brand, and each call after that advances serving it (certificate, custom domain:
+        ``application/custom_domains.py``)."""
         self.active_company(reseller_id, company_id)
         host = normalise_host(domain)
         brand = self._brands.get(company_id)
         if host is None or brand is None or host not in brand.custom_domains:
             raise NotFoundError("the brand has no such domain")
+        verified = self._brands.verify_domain(company_id, host, resolver, now)
+        certificate_arn = self._brands.certificate_of(host)
+        if certificate_arn is None:
+            certificate_arn = self._domains.request_certificate(host)
+            self._brands.keep_certificate(company_id, host, certificate_arn)
         return {
             "company_id": company_id,
-            **self._brands.verify_domain(company_id, host, resolver, now),
+            **verified,
+            **self._domains.progress(host, certificate_arn, api),
         }
 
     def upload_logo(self, reseller_id: str, company_id: str, data: bytes) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ...domain.meter_models import (
     MeterModel,
     UnknownMeterModelError,
     meter_model,
+    meter_models,
     meter_names,
     relay_model,
     relay_names,
@@ -145,10 +146,13 @@ class RegisterGatewayRequest(_Body):
 
 
 def _checked(lookup: Callable[[str], MeterModel]) -> Callable[[str], str]:
-    """A pydantic check of a model name by the catalogue's ``lookup`` (its error names the
-    names there are)."""
+    """A pydantic check of a model name: a shipped model is checked by the catalogue's
+    ``lookup`` (a relay module is no meter); any other well-formed name may be one of the
+    company's own profiles, which the use case resolves (UnknownMeterProfileError)."""
 
     def check(value: str) -> str:
+        if value not in meter_models() and PROFILE_NAME.match(value):
+            return value
         try:
             return lookup(value).name
         except UnknownMeterModelError as exc:
@@ -157,15 +161,25 @@ def _checked(lookup: Callable[[str], MeterModel]) -> Callable[[str], str]:
     return check
 
 
-# The catalogue's names (domain/meter_models.py), listed in the OpenAPI document too.
+PROFILE_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+_OWN = " or one of the company's own profiles (PUT .../meter-profiles/{name})"
+# The catalogue's names (domain/meter_models.py) or a company's own profile's.
 MeterModelName = Annotated[
     str,
-    Field(max_length=32, json_schema_extra={"enum": meter_names()}),
+    Field(
+        max_length=32,
+        pattern=PROFILE_NAME.pattern,
+        description="a meter model: " + ", ".join(meter_names()) + _OWN,
+    ),
     AfterValidator(_checked(meter_model)),
 ]
 RelayModelName = Annotated[
     str,
-    Field(max_length=32, json_schema_extra={"enum": relay_names()}),
+    Field(
+        max_length=32,
+        pattern=PROFILE_NAME.pattern,
+        description="what switches: " + ", ".join(relay_names()) + _OWN,
+    ),
     AfterValidator(_checked(relay_model)),
 ]
 
@@ -217,6 +231,33 @@ class MeterRequest(_Body):
             return check_meter_id(value)
         except ValueError as exc:
             raise ValueError("meter_id is 1-17 of A-Z a-z 0-9 _ -") from exc
+
+
+class ChangeMeterRequest(_Body):
+    """A meter's model changed (an exchange for another model) or its relay pairing.
+    ``relay`` left out: kept, or for a meter that switched itself, the new model's own
+    relay; ``relay: null``: none."""
+
+    profile: MeterModelName | None = None
+    relay: RelaySettings | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ChangeMeterRequest:
+        if not self.model_fields_set:
+            raise ValueError("give profile, relay or both")
+        if "profile" in self.model_fields_set and self.profile is None:
+            raise ValueError("profile: a meter always has a model")
+        return self
+
+
+class MeterProfileDocument(BaseModel):
+    """A meter profile in the gateway's format (docs/meters.md): checked against the
+    gateway's own schema by the use case, which names the first bad field."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1, max_length=80)
+    version: int = Field(default=1, ge=1, le=999_999)
 
 
 class RegisterMetersRequest(_Body):
