@@ -89,6 +89,9 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         "cognito-idp:AdminAddUserToGroup",
         "cognito-idp:AdminGetUser",
         "cognito-idp:AdminDeleteUser",
+        "cognito-idp:AdminUserGlobalSignOut",
+        "cognito-idp:AdminInitiateAuth",
+        "cognito-idp:AdminRespondToAuthChallenge",
         "iot:CreateThing",
         "iot:DescribeThing",
         "iot:CreatePolicy",
@@ -344,7 +347,8 @@ def _grants(stage: str) -> list[_Grant]:
             [_sub("${BrandAssetsBucket.Arn}/*")],
         ),
         # Company onboarding and tenant logins: invite, place in the role's group, look up,
-        # and remove a user, in this stack's pool only.
+        # and remove a user; a user's sign-out everywhere; the portal's server-side
+        # sign-in (no public password flow); in this stack's pool only.
         _Grant(
             C.USER_ADMIN,
             "UserAdministration",
@@ -353,6 +357,9 @@ def _grants(stage: str) -> list[_Grant]:
                 "cognito-idp:AdminAddUserToGroup",
                 "cognito-idp:AdminGetUser",
                 "cognito-idp:AdminDeleteUser",
+                "cognito-idp:AdminUserGlobalSignOut",
+                "cognito-idp:AdminInitiateAuth",
+                "cognito-idp:AdminRespondToAuthChallenge",
             ),
             [{"Fn::GetAtt": ["UserPool", "Arn"]}],
         ),

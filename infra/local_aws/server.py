@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from .cognito_guard import CognitoGuard
 from .dynamodb_guard import DynamoGuard
 from .moto_speedups import speed_up_moto
 
@@ -18,7 +19,8 @@ def make_standin_server(host: str, port: int, conflict_rate: float = 0.0) -> Bas
 
     _stop_tracking_instances()
     speed_up_moto()
-    app = DynamoGuard(DomainDispatcherApplication(create_backend_app), conflict_rate=conflict_rate)
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    app = DynamoGuard(CognitoGuard(moto_app), conflict_rate=conflict_rate)
     return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

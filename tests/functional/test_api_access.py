@@ -160,6 +160,9 @@ CASES: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
             FORGED: 303,
         },
     ),
+    # signed-in callers would really end the demo users' sessions and tokens for every
+    # later test: security/test_session_revocation.py proves it with its own logins
+    ("POST", "/signout/everywhere"): ("/signout/everywhere", {ANON: 303, FORGED: 303}),
     ("GET", "/portal"): (
         "/portal",
         {
@@ -313,9 +316,10 @@ def tokens(standin: LocalStack, services: Container) -> dict[str, str]:
     cognito = boto3.client("cognito-idp")
     out = {}
     for label, email in USERS.items():
-        result = cognito.initiate_auth(
+        result = cognito.admin_initiate_auth(
+            UserPoolId=standin.resources.user_pool_id,
             ClientId=standin.resources.user_pool_client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
         )
         out[label] = result["AuthenticationResult"]["IdToken"]

@@ -28,7 +28,6 @@ class PortalSessions:
         id_token: str,
         audience: str,
         screen_company_id: str | None,
-        email: str,
         now: datetime,
         lifetime_s: int,
     ) -> str:
@@ -52,7 +51,8 @@ class PortalSessions:
             session_id,
             company_id=identity.company_id,
             user_sub=identity.user_sub,
-            email=identity.email or email,
+            # only a verified address is the user's (the typed one is just a username)
+            email=identity.email or str(member.email),
             audience=audience,
             csrf_token=secrets.token_urlsafe(32),
             now=now,

@@ -2,6 +2,12 @@
 ``cognito-idp`` client: password sign-in, the NEW_PASSWORD_REQUIRED challenge
 of a first sign-in, and the forgotten-password pair.
 
+The password is checked server-side (``AdminInitiateAuth``, IAM credentials): the
+app client allows no public password flow, so nobody can guess passwords past the
+portal's throttle by calling Cognito with the public client id. The caller's address
+and headers go with it (``ContextData``) so Cognito's threat protection judges the
+real client, not the Lambda.
+
 Every answer that would tell an attacker whether an account exists (unknown
 user, wrong password, disabled user) becomes the same ``SignInFailedError``.
 """
@@ -23,6 +29,7 @@ from .errors import (
 
 MAX_PASSWORD_CHARS = 256
 MAX_EMAIL_CHARS = 254
+MAX_SESSION_CHARS = 4096
 
 _BAD_CREDENTIALS = {"NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException"}
 _BAD_PASSWORD = {"InvalidPasswordException", "InvalidParameterException"}
@@ -35,20 +42,41 @@ class Tokens:
     access_token: str
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who is signing in, as the portal saw the request (for threat protection)."""
+
+    ip_address: str
+    server_name: str
+    server_path: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def context_data(self) -> dict[str, Any]:
+        return {
+            "IpAddress": self.ip_address,
+            "ServerName": self.server_name or "localhost",
+            "ServerPath": self.server_path or "/",
+            "HttpHeaders": [{"headerName": k, "headerValue": v} for k, v in self.headers],
+        }
+
+
 class CognitoSignIn:
-    def __init__(self, cognito_client: Any, client_id: str) -> None:
+    def __init__(self, cognito_client: Any, user_pool_id: str, client_id: str) -> None:
         self._cognito = cognito_client
+        self._pool = user_pool_id
         self._client_id = client_id
 
-    def sign_in(self, email: str, password: str) -> Tokens:
+    def sign_in(self, email: str, password: str, caller: Caller) -> Tokens:
         """Tokens, or ``NewPasswordRequiredError`` carrying the challenge session."""
         if not email or len(email) > MAX_EMAIL_CHARS or len(password) > MAX_PASSWORD_CHARS:
             raise SignInFailedError("incorrect e-mail or password")
         try:
-            answer = self._cognito.initiate_auth(
+            answer = self._cognito.admin_initiate_auth(
+                UserPoolId=self._pool,
                 ClientId=self._client_id,
-                AuthFlow="USER_PASSWORD_AUTH",
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": email, "PASSWORD": password},
+                ContextData=caller.context_data(),
             )
         except ClientError as exc:
             if _code(exc) in _BAD_CREDENTIALS:
@@ -61,8 +89,11 @@ class CognitoSignIn:
     ) -> Tokens:
         if len(new_password) > MAX_PASSWORD_CHARS:
             raise PasswordRejectedError("password too long")
+        if not challenge_session or len(challenge_session) > MAX_SESSION_CHARS:
+            raise SignInFailedError("the sign-in expired; sign in again")
         try:
-            answer = self._cognito.respond_to_auth_challenge(
+            answer = self._cognito.admin_respond_to_auth_challenge(
+                UserPoolId=self._pool,
                 ClientId=self._client_id,
                 ChallengeName="NEW_PASSWORD_REQUIRED",
                 Session=challenge_session,

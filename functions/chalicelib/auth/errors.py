@@ -19,6 +19,11 @@ class ForbiddenError(AuthError):
     """The caller's role may not call this route."""
 
 
+class SessionRevokedError(AuthError):
+    """The session or token predates the user's session epoch: the password changed,
+    the user signed out everywhere, or the login was disabled. Sign in again."""
+
+
 class CompanySuspendedAccessError(AuthError):
     """The user's company is suspended: its web sessions and tokens are refused."""
 

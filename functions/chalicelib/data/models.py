@@ -153,6 +153,9 @@ class Membership(PowerletItem, discriminator="Membership"):
     locale = UnicodeAttribute(null=True)  # en | zh_TW: the language of the user's e-mails
     role = UnicodeAttribute()  # company_admin | property_manager | landlord | tenant
     property_ids = UnicodeSetAttribute(null=True)
+    # The user's session epoch (unix ms): sessions opened and tokens authenticated
+    # before it are refused (password change, global sign-out, disabled login).
+    sessions_valid_from_ms = NumberAttribute(null=True)
 
 
 # --- the company's catalogue ---

@@ -31,6 +31,7 @@ from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.keys import ResellerKeys
 from ..application.reseller.onboarding import Onboarding
 from ..application.scope import UnitScope
+from ..application.session_revocation import SessionRevocation
 from ..application.settings_edit import SettingsEditor
 from ..application.sign_in_throttle import SignInThrottle
 from ..application.statements import Statements
@@ -62,6 +63,8 @@ class Dependencies(Protocol):
     def web_settings(self) -> WebSettings: ...
     @property
     def sign_in_throttle(self) -> SignInThrottle: ...
+    @property
+    def session_revocation(self) -> SessionRevocation: ...
 
     # brands
     @property

@@ -56,7 +56,12 @@ from ..application.statement_errors import (
     StatementBusyError,
     StatementTooLargeError,
 )
-from ..auth.errors import CompanySuspendedAccessError, ForbiddenError, NoMembershipError
+from ..auth.errors import (
+    CompanySuspendedAccessError,
+    ForbiddenError,
+    NoMembershipError,
+    SessionRevokedError,
+)
 from ..branding.errors import (
     DnsLookupError,
     DomainNotVerifiedError,
@@ -83,6 +88,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (NotFoundError, 404, "NotFound"),
     (InvalidIdentifierError, 404, "NotFound"),
     (NoMembershipError, 403, "Forbidden"),
+    (SessionRevokedError, 401, "Unauthorized"),
     (CompanySuspendedAccessError, 403, "Forbidden"),
     (ForbiddenError, 403, "Forbidden"),
     (LedgerEntryConflictError, 409, "Conflict"),

@@ -77,7 +77,7 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
         throttle.reserve(email, ctx.client, ctx.now)
         if not is_username(email):  # Cognito's other aliases would dodge the account's count
             raise SignInFailedError("the username is not an e-mail address")
-        tokens = deps().sign_in.sign_in(email, password)
+        tokens = deps().sign_in.sign_in(email, password, ctx.caller)
     except SignInThrottledError as exc:
         minutes = max(1, (exc.retry_after_s + 59) // 60)
         return ctx.render(
@@ -143,7 +143,6 @@ def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> R
             tokens.id_token,
             audience,
             ctx.brand.company_id,
-            email,
             ctx.now,
             ctx.settings.session_lifetime_s,
         )
@@ -180,6 +179,14 @@ def sign_out(ctx: PageContext) -> Response:
     ctx.clear_cookie(SESSION_COOKIE)
     audience = "tenant" if ctx.principal and ctx.principal.role is Role.TENANT else "staff"
     return ctx.redirect(AUDIENCES[audience])
+
+
+@page(bp, "/signout/everywhere", ANY_SIGNED_IN, methods=("POST",))
+def sign_out_everywhere(ctx: PageContext) -> Response:
+    """Every session and token of this user, on every device, ends now."""
+    assert ctx.principal is not None  # a signed-in page
+    deps().session_revocation.sign_out_everywhere(ctx.principal, ctx.now)
+    return sign_out(ctx)
 
 
 @page(bp, "/password/forgot", PUBLIC, methods=("GET", "POST"))
@@ -224,4 +231,6 @@ def reset_password_screen(ctx: PageContext) -> Response:
         error = ctx.tr.t("password_rejected")
         return ctx.render("reset.html", status=400, email=email, error=error, notice=None)
     throttle.succeeded(email, ctx.client, ctx.now)
+    # whoever knew the old password (or held a session or token) is out from now on
+    deps().session_revocation.account_changed(email, ctx.now)
     return ctx.redirect(f"{ctx.brand.path_prefix}{STAFF_SIGN_IN}", reset="1")

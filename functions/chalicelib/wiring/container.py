@@ -36,6 +36,7 @@ from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.keys import ResellerKeys
 from ..application.reseller.onboarding import Onboarding
 from ..application.scope import UnitScope
+from ..application.session_revocation import SessionRevocation
 from ..application.settings_edit import SettingsEditor
 from ..application.sign_in_throttle import SignInThrottle
 from ..application.statements import Statements
@@ -300,9 +301,15 @@ class Container:
 
     @cached_property
     def sign_in(self) -> CognitoSignIn:
-        if not self.settings.user_pool_client_id:
-            raise RuntimeError("POWERLET_USER_POOL_CLIENT_ID is not set")
-        return CognitoSignIn(self.cognito_client, self.settings.user_pool_client_id)
+        if not (self.settings.user_pool_id and self.settings.user_pool_client_id):
+            raise RuntimeError("POWERLET_USER_POOL_ID and POWERLET_USER_POOL_CLIENT_ID are not set")
+        return CognitoSignIn(
+            self.cognito_client, self.settings.user_pool_id, self.settings.user_pool_client_id
+        )
+
+    @cached_property
+    def session_revocation(self) -> SessionRevocation:
+        return SessionRevocation(self.cognito_client, self.settings.user_pool_id, MemberAccess())
 
     @cached_property
     def portal_sessions(self) -> PortalSessions:
