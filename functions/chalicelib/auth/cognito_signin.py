@@ -84,6 +84,20 @@ class CognitoSignIn:
             raise IdentityProviderError(f"initiate_auth failed: {_code(exc)}") from exc
         return self._tokens_or_challenge(answer, email)
 
+    def account_of(self, email: str) -> str:
+        """The canonical user an e-mail names, for the sign-in throttle: its ``sub``, so
+        every alias and spelling of one person shares one budget; the normalised e-mail
+        when no such user exists (guesses at unknown accounts are counted too)."""
+        normalised = email.strip().lower()[:MAX_EMAIL_CHARS]
+        try:
+            user = self._cognito.admin_get_user(UserPoolId=self._pool, Username=normalised)
+        except ClientError as exc:
+            if _code(exc) in {"UserNotFoundException", "InvalidParameterException"}:
+                return "email:" + normalised
+            raise IdentityProviderError(f"admin_get_user failed: {_code(exc)}") from exc
+        attrs = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        return "sub:" + str(attrs.get("sub") or normalised)
+
     def complete_new_password(
         self, challenge_session: str, username: str, new_password: str
     ) -> Tokens:

@@ -494,6 +494,14 @@ class WebSession(PowerletItem, discriminator="WebSession"):
     expires_at_s = NumberAttribute(attr_name="ttl")  # DynamoDB TTL, unix seconds
 
 
+class TrustedDevice(PowerletItem, discriminator="TrustedDevice"):
+    """A browser that signed in to an account: its own sign-in budget, outside the
+    account's and the address's (``application/sign_in_throttle.py``)."""
+
+    account_digest = UnicodeAttribute()
+    expires_at_s = NumberAttribute(attr_name="ttl")  # DynamoDB TTL, unix seconds
+
+
 class SignInFailures(PowerletItem, discriminator="SignInFailures"):
     scope = UnicodeAttribute()
     window_index = NumberAttribute()
@@ -552,6 +560,7 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     GatewayState,
     SlugBinding,
     WebSession,
+    TrustedDevice,
     SignInFailures,
     ApiKey,
     ApiRateWindow,

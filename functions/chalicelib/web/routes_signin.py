@@ -19,7 +19,7 @@ from ..auth.principal import Role
 from ..data.errors import NotFoundError
 from ..routing.access import ANY_SIGNED_IN, PUBLIC
 from ..routing.dependencies import deps
-from .cookies import LANGUAGE_COOKIE, SESSION_COOKIE
+from .cookies import DEVICE_COOKIE, LANGUAGE_COOKIE, SESSION_COOKIE
 from .i18n import LANGUAGES
 from .pages import STAFF_SIGN_IN, TENANT_SIGN_IN, PageContext, page
 from .redirects import local_target
@@ -73,9 +73,12 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
     email = ctx.form.get("email", "").strip()
     password = ctx.form.get("password", "")
     throttle = deps().sign_in_throttle
+    account = _account_of(email)
+    device = ctx.cookies.get(DEVICE_COOKIE)
+    trusted = False
     try:
-        throttle.reserve(email, ctx.client, ctx.now)
-        if not is_username(email):  # Cognito's other aliases would dodge the account's count
+        trusted = throttle.reserve(account, ctx.client, ctx.now, device)
+        if not is_username(email):
             raise SignInFailedError("the username is not an e-mail address")
         tokens = deps().sign_in.sign_in(email, password, ctx.caller)
     except SignInThrottledError as exc:
@@ -98,10 +101,25 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
             email=email,
         )
     except NewPasswordRequiredError as challenge:
-        throttle.succeeded(email, ctx.client, ctx.now)
+        _succeeded(ctx, account, device if trusted else None)
         return _new_password_form(ctx, audience, challenge.challenge_session, challenge.username)
-    throttle.succeeded(email, ctx.client, ctx.now)
+    _succeeded(ctx, account, device if trusted else None)
     return _establish(ctx, tokens, audience, email)
+
+
+def _account_of(email: str) -> str:
+    """The throttle's key for a typed username: its canonical user. Only an address is a
+    username here; anything else (Cognito's other aliases) is not looked up."""
+    if is_username(email):
+        return deps().sign_in.account_of(email)
+    return "email:" + email.lower()
+
+
+def _succeeded(ctx: PageContext, account: str, trusted_device: str | None) -> None:
+    """The password was right: forget the failures, and trust this browser from now on."""
+    issued = deps().sign_in_throttle.succeeded(account, ctx.client, ctx.now, trusted_device)
+    if issued is not None:
+        ctx.cookie(DEVICE_COOKIE, issued, ctx.settings.trusted_device_s)
 
 
 def _new_password_form(
@@ -214,9 +232,12 @@ def reset_password_screen(ctx: PageContext) -> Response:
         return ctx.render("reset.html", email=ctx.query.get("email", ""), error=None, notice=notice)
     email = ctx.form.get("email", "").strip()
     throttle = deps().sign_in_throttle
+    account = _account_of(email)
+    device = ctx.cookies.get(DEVICE_COOKIE)
+    trusted = False
     try:
         # guessing reset codes is guessing credentials: same budget
-        throttle.reserve(email, ctx.client, ctx.now)
+        trusted = throttle.reserve(account, ctx.client, ctx.now, device)
         deps().sign_in.confirm_forgot_password(
             email, ctx.form.get("code", "").strip(), ctx.form.get("new_password", "")
         )
@@ -230,7 +251,7 @@ def reset_password_screen(ctx: PageContext) -> Response:
     except PasswordRejectedError:
         error = ctx.tr.t("password_rejected")
         return ctx.render("reset.html", status=400, email=email, error=error, notice=None)
-    throttle.succeeded(email, ctx.client, ctx.now)
+    _succeeded(ctx, account, device if trusted else None)
     # whoever knew the old password (or held a session or token) is out from now on
     deps().session_revocation.account_changed(email, ctx.now)
     return ctx.redirect(f"{ctx.brand.path_prefix}{STAFF_SIGN_IN}", reset="1")

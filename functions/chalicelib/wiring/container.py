@@ -65,6 +65,7 @@ from ..data.settlement_store import SettlementStore
 from ..data.telemetry_store import TelemetryStore
 from ..data.tenancies import TenancyStore
 from ..data.throttle import SignInThrottleStore
+from ..data.trusted_devices import TrustedDevices
 from ..data.usage_days import UsageDayStore
 from ..data.usage_store import UsageCounters
 from ..data.web_sessions import WebSessionStore
@@ -322,6 +323,7 @@ class Container:
             SignInThrottleStore(web.throttle_window_s),
             web.max_failures_per_account,
             web.max_failures_per_client,
+            TrustedDevices(web.trusted_device_s),
         )
 
     # --- brands ---
