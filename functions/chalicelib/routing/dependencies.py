@@ -28,6 +28,7 @@ from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
+from ..application.reseller.key_guessing import FailedKeyChecks
 from ..application.reseller.keys import ResellerKeys
 from ..application.reseller.onboarding import Onboarding
 from ..application.scope import UnitScope
@@ -111,6 +112,8 @@ class Dependencies(Protocol):
     def reseller_settings(self) -> ResellerSettings: ...
     @property
     def reseller_keys(self) -> ResellerKeys: ...
+    @property
+    def failed_key_checks(self) -> FailedKeyChecks: ...
     @property
     def api_keys(self) -> ApiKeyStore: ...
     @property

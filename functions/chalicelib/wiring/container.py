@@ -33,6 +33,7 @@ from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
+from ..application.reseller.key_guessing import FailedKeyChecks
 from ..application.reseller.keys import ResellerKeys
 from ..application.reseller.onboarding import Onboarding
 from ..application.scope import UnitScope
@@ -306,6 +307,13 @@ class Container:
             raise RuntimeError("POWERLET_USER_POOL_ID and POWERLET_USER_POOL_CLIENT_ID are not set")
         return CognitoSignIn(
             self.cognito_client, self.settings.user_pool_id, self.settings.user_pool_client_id
+        )
+
+    @cached_property
+    def failed_key_checks(self) -> FailedKeyChecks:
+        config = self.reseller_settings
+        return FailedKeyChecks(
+            SignInThrottleStore(config.failed_key_window_s), config.failed_key_checks_per_source
         )
 
     @cached_property
