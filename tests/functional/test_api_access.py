@@ -145,6 +145,8 @@ CASES: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("GET", "/tenant/signin"): ("/tenant/signin", {ANON: 200}),
     ("POST", "/tenant/signin"): ("/tenant/signin", {ANON: 403}),
     ("POST", "/signin/new-password"): ("/signin/new-password", {ANON: 403}),
+    ("POST", "/signin/mfa"): ("/signin/mfa", {ANON: 403}),
+    ("POST", "/signin/mfa-setup"): ("/signin/mfa-setup", {ANON: 403}),
     ("GET", "/password/forgot"): ("/password/forgot", {ANON: 200}),
     ("POST", "/password/forgot"): ("/password/forgot", {ANON: 403}),
     ("GET", "/password/reset"): ("/password/reset", {ANON: 200}),

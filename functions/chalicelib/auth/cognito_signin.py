@@ -14,6 +14,7 @@ user, wrong password, disabled user) becomes the same ``SignInFailedError``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from botocore.exceptions import ClientError
 
 from .errors import (
     IdentityProviderError,
+    MfaCodeRejectedError,
+    MfaCodeRequiredError,
     NewPasswordRequiredError,
     PasswordRejectedError,
     ResetCodeRejectedError,
@@ -30,6 +33,7 @@ from .errors import (
 MAX_PASSWORD_CHARS = 256
 MAX_EMAIL_CHARS = 254
 MAX_SESSION_CHARS = 4096
+_TOTP_CODE = re.compile(r"[0-9]{6}")
 
 _BAD_CREDENTIALS = {"NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException"}
 _BAD_PASSWORD = {"InvalidPasswordException", "InvalidParameterException"}
@@ -154,11 +158,76 @@ class CognitoSignIn:
                 raise PasswordRejectedError("the new password does not meet the policy") from exc
             raise IdentityProviderError(f"confirm_forgot_password: {_code(exc)}") from exc
 
+    # --- TOTP (an authenticator app): the challenge at sign-in, and enrolment ---
+
+    def complete_mfa(self, challenge_session: str, username: str, code: str) -> Tokens:
+        """Answer the SOFTWARE_TOKEN_MFA challenge of a sign-in with the user's code."""
+        if not _TOTP_CODE.fullmatch(code):
+            raise MfaCodeRejectedError("a code is six digits")
+        if not challenge_session or len(challenge_session) > MAX_SESSION_CHARS:
+            raise SignInFailedError("the sign-in expired; sign in again")
+        try:
+            answer = self._cognito.admin_respond_to_auth_challenge(
+                UserPoolId=self._pool,
+                ClientId=self._client_id,
+                ChallengeName="SOFTWARE_TOKEN_MFA",
+                Session=challenge_session,
+                ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code},
+            )
+        except ClientError as exc:
+            if _code(exc) in _BAD_CODE:
+                raise MfaCodeRejectedError("the code is wrong") from exc
+            if _code(exc) in {*_BAD_CREDENTIALS, "ResourceNotFoundException"}:
+                raise SignInFailedError("the sign-in expired; sign in again") from exc
+            raise IdentityProviderError(f"admin_respond_to_auth_challenge: {_code(exc)}") from exc
+        return self._tokens_or_challenge(answer, username)
+
+    def has_totp(self, access_token: str) -> bool:
+        """Whether the signed-in user has an authenticator set up (``GetUser``)."""
+        try:
+            user = self._cognito.get_user(AccessToken=access_token)
+        except ClientError as exc:
+            raise IdentityProviderError(f"get_user failed: {_code(exc)}") from exc
+        return "SOFTWARE_TOKEN_MFA" in (user.get("UserMFASettingList") or [])
+
+    def begin_totp(self, access_token: str) -> str:
+        """A new authenticator secret (base32) for the signed-in user to scan."""
+        try:
+            answer = self._cognito.associate_software_token(AccessToken=access_token)
+        except ClientError as exc:
+            raise IdentityProviderError(f"associate_software_token: {_code(exc)}") from exc
+        return str(answer["SecretCode"])
+
+    def confirm_totp(self, access_token: str, code: str) -> None:
+        """Check the first code from the new authenticator, then ask for it at every
+        sign-in from now on."""
+        if not _TOTP_CODE.fullmatch(code) or len(access_token) > MAX_SESSION_CHARS:
+            raise MfaCodeRejectedError("a code is six digits")
+        try:
+            answer = self._cognito.verify_software_token(AccessToken=access_token, UserCode=code)
+            if answer.get("Status") != "SUCCESS":
+                raise MfaCodeRejectedError("the code is wrong")
+            self._cognito.set_user_mfa_preference(
+                AccessToken=access_token,
+                SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+            )
+        except ClientError as exc:
+            if _code(exc) in {*_BAD_CODE, "EnableSoftwareTokenMFAException"}:
+                raise MfaCodeRejectedError("the code is wrong") from exc
+            if _code(exc) in _BAD_CREDENTIALS:
+                raise SignInFailedError("the sign-in expired; sign in again") from exc
+            raise IdentityProviderError(f"verify_software_token: {_code(exc)}") from exc
+
     @staticmethod
     def _tokens_or_challenge(answer: dict[str, Any], username: str) -> Tokens:
         if answer.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
             params = answer.get("ChallengeParameters") or {}
             raise NewPasswordRequiredError(
+                str(answer["Session"]), str(params.get("USERNAME") or username)
+            )
+        if answer.get("ChallengeName") == "SOFTWARE_TOKEN_MFA":
+            params = answer.get("ChallengeParameters") or {}
+            raise MfaCodeRequiredError(
                 str(answer["Session"]), str(params.get("USERNAME") or username)
             )
         result = answer.get("AuthenticationResult")

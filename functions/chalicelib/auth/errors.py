@@ -44,6 +44,23 @@ class NewPasswordRequiredError(AuthError):
         self.username = username
 
 
+class MfaCodeRequiredError(AuthError):
+    """The password was right and the user has an authenticator: Cognito wants its code."""
+
+    def __init__(self, challenge_session: str, username: str) -> None:
+        super().__init__("an authenticator code is required")
+        self.challenge_session = challenge_session
+        self.username = username
+
+
+class MfaSetupRequiredError(AuthError):
+    """A company admin without an authenticator: no session until one is set up."""
+
+
+class MfaCodeRejectedError(AuthError):
+    """The authenticator code is wrong (or its setup was not confirmed)."""
+
+
 class PasswordRejectedError(AuthError):
     """The new password does not satisfy the pool's policy."""
 

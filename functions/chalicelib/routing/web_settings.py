@@ -29,6 +29,16 @@ class WebSettings(EnvSettings):
     # How long a browser that signed in keeps its own sign-in budget (device cookie).
     trusted_device_s: int = Field(default=30 * 86_400, ge=3600, le=365 * 86_400)
 
+    # Company admins sign in with TOTP; None: everywhere but the local stage, whose demo
+    # logins have no authenticator (tests turn it on to prove it).
+    mfa_required_for_admins: bool | None = Field(default=None)
+
+    @property
+    def admins_need_mfa(self) -> bool:
+        if self.mfa_required_for_admins is None:
+            return self.stage != "local"
+        return self.mfa_required_for_admins
+
     @model_validator(mode="after")
     def _secure_outside_local(self) -> WebSettings:
         if not self.cookie_secure and self.stage != "local":

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from chalice import Blueprint, Response
 
 from ..application.sign_in_throttle import is_username
 from ..auth.cognito_signin import Tokens
 from ..auth.errors import (
+    MfaCodeRejectedError,
+    MfaCodeRequiredError,
+    MfaSetupRequiredError,
     NewPasswordRequiredError,
     NoPortalAccessError,
     PasswordRejectedError,
@@ -69,6 +74,7 @@ def tenant_sign_in(ctx: PageContext) -> Response:
 def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
     if ctx.request.method == "GET":
         notice = "reset_done" if ctx.query.get("reset") == "1" else None
+        notice = "mfa_ready" if ctx.query.get("mfa") == "1" else notice
         return ctx.render("signin.html", audience=audience, error=None, notice=notice, email="")
     email = ctx.form.get("email", "").strip()
     password = ctx.form.get("password", "")
@@ -100,11 +106,91 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
             notice=None,
             email=email,
         )
+    except MfaCodeRequiredError as challenge:  # the attempt stays counted until the code
+        return _mfa_form(ctx, audience, challenge.challenge_session, challenge.username)
     except NewPasswordRequiredError as challenge:
         _succeeded(ctx, account, device if trusted else None)
         return _new_password_form(ctx, audience, challenge.challenge_session, challenge.username)
     _succeeded(ctx, account, device if trusted else None)
-    return _establish(ctx, tokens, audience, email)
+    return _establish(ctx, tokens, audience, email, ctx.form.get("setup_mfa") == "yes")
+
+
+def _mfa_form(
+    ctx: PageContext, audience: str, challenge: str, username: str, error: str | None = None
+) -> Response:
+    return ctx.render(
+        "mfa.html",
+        status=401 if error else 200,
+        audience=audience,
+        challenge=challenge,
+        username=username,
+        error=error,
+    )
+
+
+@page(bp, "/signin/mfa", PUBLIC, methods=("POST",))
+def mfa_code(ctx: PageContext) -> Response:
+    """The second step: the authenticator's code, on the account's sign-in budget."""
+    audience = ctx.form.get("audience", "staff")
+    audience = audience if audience in AUDIENCES else "staff"
+    challenge, username = ctx.form.get("challenge", ""), ctx.form.get("username", "")
+    throttle = deps().sign_in_throttle
+    account = deps().sign_in.account_of(username) if username else "email:"
+    device = ctx.cookies.get(DEVICE_COOKIE)
+    try:
+        trusted = throttle.reserve(account, ctx.client, ctx.now, device)
+        tokens = deps().sign_in.complete_mfa(challenge, username, ctx.form.get("code", "").strip())
+    except SignInThrottledError as exc:
+        minutes = max(1, (exc.retry_after_s + 59) // 60)
+        error = ctx.tr.plural("signin_throttled", minutes, minutes=minutes)
+        return _mfa_form(ctx, audience, challenge, username, error)
+    except MfaCodeRejectedError:
+        return _mfa_form(ctx, audience, challenge, username, ctx.tr.t("mfa_wrong"))
+    except SignInFailedError:
+        return ctx.redirect(AUDIENCES[audience])
+    _succeeded(ctx, account, device if trusted else None)
+    return _establish(ctx, tokens, audience, username)
+
+
+def _mfa_setup_form(
+    ctx: PageContext,
+    audience: str,
+    access: str,
+    secret: str,
+    username: str,
+    required: bool,
+    error: str | None = None,
+) -> Response:
+    issuer = quote(ctx.brand.config.display_name)
+    uri = f"otpauth://totp/{issuer}:{quote(username)}?secret={quote(secret)}&issuer={issuer}"
+    return ctx.render(
+        "mfa_setup.html",
+        status=400 if error else 200,
+        audience=audience,
+        access=access,
+        secret=secret,
+        username=username,
+        otpauth_uri=uri,
+        required=required,
+        error=error,
+    )
+
+
+@page(bp, "/signin/mfa-setup", PUBLIC, methods=("POST",))
+def mfa_setup(ctx: PageContext) -> Response:
+    """Confirm a new authenticator with its first code; then sign in again, with a code."""
+    audience = ctx.form.get("audience", "staff")
+    audience = audience if audience in AUDIENCES else "staff"
+    access, secret = ctx.form.get("access", ""), ctx.form.get("secret", "")
+    username = ctx.form.get("username", "")
+    try:
+        deps().sign_in.confirm_totp(access, ctx.form.get("code", "").strip())
+    except MfaCodeRejectedError:
+        error = ctx.tr.t("mfa_wrong")
+        return _mfa_setup_form(ctx, audience, access, secret, username, False, error)
+    except SignInFailedError:
+        return ctx.redirect(AUDIENCES[audience])
+    return ctx.redirect(f"{ctx.brand.path_prefix}{AUDIENCES[audience]}", mfa="1")
 
 
 def _account_of(email: str) -> str:
@@ -154,8 +240,19 @@ def new_password(ctx: PageContext) -> Response:
     return _establish(ctx, tokens, audience, username)
 
 
-def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> Response:
-    """Verify the ID token, find the role, open the server-side session."""
+def _establish(
+    ctx: PageContext, tokens: Tokens, audience: str, email: str, setup_mfa: bool = False
+) -> Response:
+    """Verify the ID token, find the role, open the server-side session; first set up an
+    authenticator when asked to (staff), or when a company admin has none."""
+    sign_in = deps().sign_in
+
+    def needs_mfa_setup(role: Role) -> bool:
+        wanted = (setup_mfa and role is not Role.TENANT) or (
+            ctx.settings.admins_need_mfa and role is Role.COMPANY_ADMIN
+        )
+        return wanted and not sign_in.has_totp(tokens.access_token)
+
     try:
         session_id = deps().portal_sessions.open(
             tokens.id_token,
@@ -163,7 +260,11 @@ def _establish(ctx: PageContext, tokens: Tokens, audience: str, email: str) -> R
             ctx.brand.company_id,
             ctx.now,
             ctx.settings.session_lifetime_s,
+            needs_mfa_setup,
         )
+    except MfaSetupRequiredError:
+        secret = sign_in.begin_totp(tokens.access_token)
+        return _mfa_setup_form(ctx, audience, tokens.access_token, secret, email, not setup_mfa)
     except WrongSignInScreenError:
         key = "wrong_screen_staff" if audience == "staff" else "wrong_screen_tenant"
         return ctx.render(
