@@ -162,9 +162,13 @@ CASES: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
             FORGED: 303,
         },
     ),
-    # signed-in callers would really end the demo users' sessions and tokens for every
-    # later test: security/test_session_revocation.py proves it with its own logins
-    ("POST", "/signout/everywhere"): ("/signout/everywhere", {ANON: 303, FORGED: 303}),
+    # Signed-in callers post without their CSRF token (NO_CSRF below): a real sign-out
+    # everywhere would end the demo users' sessions and tokens for every later test.
+    # security/test_session_revocation.py proves the route with its own logins.
+    ("POST", "/signout/everywhere"): (
+        "/signout/everywhere",
+        {"other_company_admin": 403, "other_tenant": 403, ANON: 303, FORGED: 303},
+    ),
     ("GET", "/portal"): (
         "/portal",
         {
@@ -378,6 +382,7 @@ def client(services: Container) -> Iterator[Client]:
         yield c
 
 
+NO_CSRF = {("POST", "/signout/everywhere")}
 CALLS = [
     (key, caller, status)
     for key, (_, expected) in CASES.items()
@@ -397,6 +402,8 @@ def test_route_access(
     path = CASES[route][0].replace("{revoked_key_id}", REVOKED_KEY_ID[0])
     if route in PAGE_ROUTES:
         headers, body = _page_request(services, tokens, route[0], caller)
+        if route in NO_CSRF:
+            body = ""
     else:
         headers = {} if caller == ANON else {"Authorization": f"Bearer {tokens[caller]}"}
         body = None
