@@ -88,12 +88,11 @@ def _sign_in_screen(ctx: PageContext, audience: str) -> Response:
             raise SignInFailedError("the username is not an e-mail address")
         tokens = deps().sign_in.sign_in(email, password, ctx.caller)
     except SignInThrottledError as exc:
-        minutes = max(1, (exc.retry_after_s + 59) // 60)
         return ctx.render(
             "signin.html",
             status=429,
             audience=audience,
-            error=ctx.tr.plural("signin_throttled", minutes, minutes=minutes),
+            error=_throttled_text(ctx, exc),
             notice=None,
             email=email,
         )
@@ -141,8 +140,7 @@ def mfa_code(ctx: PageContext) -> Response:
         trusted = throttle.reserve(account, ctx.client, ctx.now, device)
         tokens = deps().sign_in.complete_mfa(challenge, username, ctx.form.get("code", "").strip())
     except SignInThrottledError as exc:
-        minutes = max(1, (exc.retry_after_s + 59) // 60)
-        error = ctx.tr.plural("signin_throttled", minutes, minutes=minutes)
+        error = _throttled_text(ctx, exc)
         return _mfa_form(ctx, audience, challenge, username, error)
     except MfaCodeRejectedError:
         return _mfa_form(ctx, audience, challenge, username, ctx.tr.t("mfa_wrong"))
@@ -191,6 +189,11 @@ def mfa_setup(ctx: PageContext) -> Response:
     except SignInFailedError:
         return ctx.redirect(AUDIENCES[audience])
     return ctx.redirect(f"{ctx.brand.path_prefix}{AUDIENCES[audience]}", mfa="1")
+
+
+def _throttled_text(ctx: PageContext, exc: SignInThrottledError) -> str:
+    minutes = max(1, (exc.retry_after_s + 59) // 60)
+    return ctx.tr.plural("signin_throttled", minutes, minutes=minutes)
 
 
 def _account_of(email: str) -> str:
@@ -343,8 +346,7 @@ def reset_password_screen(ctx: PageContext) -> Response:
             email, ctx.form.get("code", "").strip(), ctx.form.get("new_password", "")
         )
     except SignInThrottledError as exc:
-        minutes = max(1, (exc.retry_after_s + 59) // 60)
-        error = ctx.tr.plural("signin_throttled", minutes, minutes=minutes)
+        error = _throttled_text(ctx, exc)
         return ctx.render("reset.html", status=429, email=email, error=error, notice=None)
     except ResetCodeRejectedError:  # the reserved attempt stays counted
         error = ctx.tr.t("code_rejected")
