@@ -42,9 +42,11 @@ class Brands:
         return name, self._platform_sender
 
     def _owns_sender_domain(self, company_id: str, brand: BrandConfig) -> bool:
+        """One GetItem per custom domain under the sender's domain (usually one), so
+        every function that sends mail keeps its read grants."""
         domain = brand.email_sender_address.rpartition("@")[2].lower()
-        verified = self._store.verified_domains(company_id, brand.custom_domains)
-        return any(host == domain or host.endswith("." + domain) for host in verified)
+        candidates = [h for h in brand.custom_domains if h == domain or h.endswith("." + domain)]
+        return any(self._store.company_for_host(host) == company_id for host in candidates)
 
     def sms_sender_for(self, company_id: str) -> str | None:
         """The brand's alphanumeric SMS sender id; None for an unbranded company."""
