@@ -99,9 +99,10 @@ def seed_company(co: str, units: int, stack: LocalStack, settings: Settings) -> 
     )
     items.append(builders.membership(co, sub, email, "company_admin"))
     Catalogue.save_all(items)
-    token = boto3.client("cognito-idp").initiate_auth(
+    token = boto3.client("cognito-idp").admin_initiate_auth(
+        UserPoolId=stack.resources.user_pool_id,
         ClientId=stack.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
     )["AuthenticationResult"]["IdToken"]
     return str(token)

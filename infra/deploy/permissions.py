@@ -97,6 +97,9 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         "cognito-idp:AdminAddUserToGroup",
         "cognito-idp:AdminGetUser",
         "cognito-idp:AdminDeleteUser",
+        "cognito-idp:AdminUserGlobalSignOut",
+        "cognito-idp:AdminInitiateAuth",
+        "cognito-idp:AdminRespondToAuthChallenge",
         "iot:CreateThing",
         "iot:DescribeThing",
         "iot:CreatePolicy",
@@ -365,7 +368,8 @@ def _grants(stage: str) -> list[_Grant]:
             [_sub("${BrandAssetsBucket.Arn}/*")],
         ),
         # Company onboarding and tenant logins: invite, place in the role's group, look up,
-        # and remove a user, in this stack's pool only.
+        # and remove a user; a user's sign-out everywhere; the portal's server-side
+        # sign-in (no public password flow); in this stack's pool only.
         _Grant(
             C.USER_ADMIN,
             "UserAdministration",
@@ -374,6 +378,9 @@ def _grants(stage: str) -> list[_Grant]:
                 "cognito-idp:AdminAddUserToGroup",
                 "cognito-idp:AdminGetUser",
                 "cognito-idp:AdminDeleteUser",
+                "cognito-idp:AdminUserGlobalSignOut",
+                "cognito-idp:AdminInitiateAuth",
+                "cognito-idp:AdminRespondToAuthChallenge",
             ),
             [{"Fn::GetAtt": ["UserPool", "Arn"]}],
         ),

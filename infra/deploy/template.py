@@ -16,6 +16,12 @@ from .iam import assume_role_policy
 from .inventory import FunctionSpec, RuleSpec, logical_id_for
 from .operations import ALARM_PERIOD_S, merge, operations, operations_parameters
 from .permissions import environment_of, function_name_in_aws, policy_document
+from .user_pool import (
+    PASSWORD_POLICY,
+    PORTAL_CLIENT_FLOWS,
+    READABLE_BY_CLIENT,
+    WRITABLE_BY_USERS,
+)
 
 LOG_RETENTION_DAYS = 30
 DEAD_LETTER_RETENTION_S = 14 * 24 * 3600
@@ -263,15 +269,22 @@ def identity_resources(stage: str) -> dict[str, Any]:
                 # Companies invite their people; nobody signs themselves up.
                 "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
                 "DeletionProtection": "ACTIVE" if is_production(stage) else "INACTIVE",
-                "Policies": {
-                    "PasswordPolicy": {
-                        "MinimumLength": 10,
-                        "RequireUppercase": True,
-                        "RequireLowercase": True,
-                        "RequireNumbers": True,
-                        "RequireSymbols": False,
-                    }
+                "Policies": {"PasswordPolicy": PASSWORD_POLICY},
+                # A changed e-mail stays unverified (the old one keeps working) until the
+                # new address proves it receives mail; users cannot change it themselves
+                # anyway (the client writes no e-mail), only an admin can.
+                "UserAttributeUpdateSettings": {
+                    "AttributesRequireVerificationBeforeUpdate": ["email"]
                 },
+                # Threat protection (Cognito's "advanced security"): compromised-credential
+                # and adaptive (risk-based) checks on every sign-in, enforced, not audited.
+                # It needs the Plus feature plan.
+                "UserPoolTier": "PLUS",
+                "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"},
+                # TOTP only (no SMS): optional for staff, required for company admins by the
+                # portal, which refuses an admin's session until an authenticator is set up.
+                "MfaConfiguration": "OPTIONAL",
+                "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
                 "Schema": [
                     {"Name": "company_id", "AttributeDataType": "String", "Mutable": True},
                     {"Name": "role", "AttributeDataType": "String", "Mutable": True},
@@ -298,7 +311,7 @@ def identity_resources(stage: str) -> dict[str, Any]:
                 "ClientName": "portal",
                 "UserPoolId": {"Ref": "UserPool"},
                 "GenerateSecret": False,
-                "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                "ExplicitAuthFlows": PORTAL_CLIENT_FLOWS,
                 "PreventUserExistenceErrors": "ENABLED",
                 "IdTokenValidity": 60,
                 "AccessTokenValidity": 60,
@@ -308,9 +321,8 @@ def identity_resources(stage: str) -> dict[str, Any]:
                     "AccessToken": "minutes",
                     "RefreshToken": "days",
                 },
-                "ReadAttributes": ["email", "custom:company_id", "custom:role"],
-                # Only an admin (the API) sets a user's company and role.
-                "WriteAttributes": ["email"],
+                "ReadAttributes": READABLE_BY_CLIENT,
+                "WriteAttributes": WRITABLE_BY_USERS,
             },
         },
     }

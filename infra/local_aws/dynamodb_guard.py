@@ -64,7 +64,7 @@ class DynamoGuard:
                 "keys or indexes (see docs/data-model.md)",
             )
         if operation == "TransactWriteItems" and self._conflict_rate > 0:
-            body = _read_body(environ)
+            body = read_body(environ)
             with self._stats:
                 inject = self._random.random() < self._conflict_rate
                 if inject:
@@ -100,7 +100,7 @@ def _wsgi_header(name: str) -> str:
     return "HTTP_" + name.upper().replace("-", "_")
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
+def read_body(environ: dict[str, Any]) -> bytes:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)

@@ -16,6 +16,12 @@ from botocore.exceptions import ClientError
 
 # Defined with the table's models; the template (deploy/template.py) takes it from here.
 from chalicelib.data.models import TTL_ATTRIBUTE
+from deploy.user_pool import (
+    PASSWORD_POLICY,
+    PORTAL_CLIENT_FLOWS,
+    READABLE_BY_CLIENT,
+    WRITABLE_BY_USERS,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,15 +109,8 @@ def _user_pool(cognito: Any, name: str) -> tuple[str, str]:
             return pool_id, clients["UserPoolClients"][0]["ClientId"]
     pool_id = cognito.create_user_pool(
         PoolName=name,
-        Policies={
-            "PasswordPolicy": {
-                "MinimumLength": 10,
-                "RequireUppercase": True,
-                "RequireLowercase": True,
-                "RequireNumbers": True,
-                "RequireSymbols": False,
-            }
-        },
+        Policies={"PasswordPolicy": PASSWORD_POLICY},
+        MfaConfiguration="OPTIONAL",
         UsernameAttributes=["email"],
         AutoVerifiedAttributes=["email"],
         Schema=[
@@ -122,7 +121,9 @@ def _user_pool(cognito: Any, name: str) -> tuple[str, str]:
     client_id = cognito.create_user_pool_client(
         UserPoolId=pool_id,
         ClientName="portal",
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ExplicitAuthFlows=PORTAL_CLIENT_FLOWS,
+        ReadAttributes=READABLE_BY_CLIENT,
+        WriteAttributes=WRITABLE_BY_USERS,
         GenerateSecret=False,
     )["UserPoolClient"]["ClientId"]
     for group in ("platform_operator", "company_admin", "property_manager", "landlord", "tenant"):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from .cognito_guard import CognitoGuard
 from .dynamodb_guard import DynamoGuard
 from .greengrass_v2 import GreengrassV2StandIn
 from .moto_speedups import speed_up_moto
@@ -19,9 +22,14 @@ def make_standin_server(host: str, port: int, conflict_rate: float = 0.0) -> Bas
 
     _stop_tracking_instances()
     speed_up_moto()
+    # Check TOTP codes as Cognito does (moto accepts any code unless told; its secret is
+    # one fixed key for every user, which an authenticator app still reads).
+    os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
     moto_app = DomainDispatcherApplication(create_backend_app)
     # moto serves Greengrass v1 only: v2's paths go to our stand-in (greengrass_v2.py).
-    app = DynamoGuard(GreengrassV2StandIn(moto_app), conflict_rate=conflict_rate)
+    app = DynamoGuard(
+        GreengrassV2StandIn(CognitoGuard(moto_app)), conflict_rate=conflict_rate
+    )
     return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

@@ -28,9 +28,10 @@ def main(argv: list[str]) -> int:
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
-    result = client.initiate_auth(
+    result = client.admin_initiate_auth(
+        UserPoolId=env["POWERLET_USER_POOL_ID"],
         ClientId=env["POWERLET_USER_POOL_CLIENT_ID"],
-        AuthFlow="USER_PASSWORD_AUTH",
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={
             "USERNAME": argv[0],
             "PASSWORD": argv[1] if len(argv) > 1 else DEMO_PASSWORD,

@@ -90,7 +90,7 @@ def test_landlord_tops_up_disconnects_restores_and_tenant_sees_it(
     relay.get_by_label("I confirm this change").check()
     page.get_by_role("button", name="Restore power").click()
     expect(page.locator("#power-state")).to_have_text("On")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(f"{portal_url}/signin")
 
     # THEN the tenant signs in and sees the new balance and the top-up with its receipt

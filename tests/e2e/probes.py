@@ -158,9 +158,10 @@ class Probe:
     def token(self) -> str:
         if self._token is None:
             env = self.system.cloud_env
-            result = boto3.client("cognito-idp").initiate_auth(
+            result = boto3.client("cognito-idp").admin_initiate_auth(
+                UserPoolId=env["POWERLET_USER_POOL_ID"],
                 ClientId=env["POWERLET_USER_POOL_CLIENT_ID"],
-                AuthFlow="USER_PASSWORD_AUTH",
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": ADMIN_EMAIL, "PASSWORD": PASSWORD},
             )
             self._token = str(result["AuthenticationResult"]["IdToken"])

@@ -145,6 +145,8 @@ CASES: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("GET", "/tenant/signin"): ("/tenant/signin", {ANON: 200}),
     ("POST", "/tenant/signin"): ("/tenant/signin", {ANON: 403}),
     ("POST", "/signin/new-password"): ("/signin/new-password", {ANON: 403}),
+    ("POST", "/signin/mfa"): ("/signin/mfa", {ANON: 403}),
+    ("POST", "/signin/mfa-setup"): ("/signin/mfa-setup", {ANON: 403}),
     ("GET", "/password/forgot"): ("/password/forgot", {ANON: 200}),
     ("POST", "/password/forgot"): ("/password/forgot", {ANON: 403}),
     ("GET", "/password/reset"): ("/password/reset", {ANON: 200}),
@@ -159,6 +161,13 @@ CASES: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
             ANON: 303,
             FORGED: 303,
         },
+    ),
+    # Signed-in callers post without their CSRF token (NO_CSRF below): a real sign-out
+    # everywhere would end the demo users' sessions and tokens for every later test.
+    # security/test_session_revocation.py proves the route with its own logins.
+    ("POST", "/signout/everywhere"): (
+        "/signout/everywhere",
+        {"other_company_admin": 403, "other_tenant": 403, ANON: 303, FORGED: 303},
     ),
     ("GET", "/portal"): (
         "/portal",
@@ -313,9 +322,10 @@ def tokens(standin: LocalStack, services: Container) -> dict[str, str]:
     cognito = boto3.client("cognito-idp")
     out = {}
     for label, email in USERS.items():
-        result = cognito.initiate_auth(
+        result = cognito.admin_initiate_auth(
+            UserPoolId=standin.resources.user_pool_id,
             ClientId=standin.resources.user_pool_client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
         )
         out[label] = result["AuthenticationResult"]["IdToken"]
@@ -372,6 +382,7 @@ def client(services: Container) -> Iterator[Client]:
         yield c
 
 
+NO_CSRF = {("POST", "/signout/everywhere")}
 CALLS = [
     (key, caller, status)
     for key, (_, expected) in CASES.items()
@@ -391,6 +402,8 @@ def test_route_access(
     path = CASES[route][0].replace("{revoked_key_id}", REVOKED_KEY_ID[0])
     if route in PAGE_ROUTES:
         headers, body = _page_request(services, tokens, route[0], caller)
+        if route in NO_CSRF:
+            body = ""
     else:
         headers = {} if caller == ANON else {"Authorization": f"Bearer {tokens[caller]}"}
         body = None

@@ -129,9 +129,10 @@ def session(client: Client) -> requests.Session:
 def bearer(standin: LocalStack, services: Container, session: requests.Session) -> dict[str, str]:
     """The Authorization header per security scheme of the document."""
     assert standin.resources is not None
-    result = boto3.client("cognito-idp").initiate_auth(
+    result = boto3.client("cognito-idp").admin_initiate_auth(
+        UserPoolId=standin.resources.user_pool_id,
         ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "admin@formosa.example", "PASSWORD": DEMO_PASSWORD},
     )
     builders.reseller("rs-fuzz", "Fuzz Resale").save()

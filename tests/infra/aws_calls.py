@@ -29,13 +29,19 @@ IAM_ACTION = {
     "apigateway:CreateDomainName": "apigateway:POST",
     "apigateway:CreateBasePathMapping": "apigateway:POST",
 }
-# Cognito's user-facing sign-in and password-reset calls are unauthenticated: IAM does
-# not apply ("Unauthenticated user pools API operations", Amazon Cognito Developer Guide).
+# Cognito's user-facing sign-in and password-reset calls are unauthenticated, and the
+# calls a user makes with their own access token are token-authorized: IAM applies to
+# neither ("Unauthenticated user pools API operations" and "Token-authorized user pools
+# API operations", Amazon Cognito Developer Guide).
 NO_IAM = {
     "cognito-idp:InitiateAuth",
     "cognito-idp:RespondToAuthChallenge",
     "cognito-idp:ForgotPassword",
     "cognito-idp:ConfirmForgotPassword",
+    "cognito-idp:GetUser",
+    "cognito-idp:AssociateSoftwareToken",
+    "cognito-idp:VerifySoftwareToken",
+    "cognito-idp:SetUserMFAPreference",
 }
 _TRANSACT_PARTS = {
     "Put": "dynamodb:PutItem",

@@ -10,6 +10,7 @@ Company admins' tokens are not API keys: they get 403 here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -56,7 +57,10 @@ def reseller_key_authorizer(auth_request: AuthRequest) -> AuthResponse:
     key = rest.strip() if scheme.lower() == "bearer" else raw
     verified = deps().reseller_keys.verify(key)
     if verified is None:  # not a key, a wrong secret, revoked, or its reseller is not active
-        return AuthResponse(routes=[], principal_id="anonymous")
+        # Let it through unverified: only the route sees the caller's address, and counts
+        # the failure against it there (``_verified_keys_only`` refuses it, always).
+        guess = {"key_refused": "1"} if deps().reseller_keys.is_key_shaped(key) else {}
+        return AuthResponse(routes=["*"], principal_id="anonymous", context=guess)
     return AuthResponse(
         routes=["*"],
         principal_id=f"reseller:{verified.reseller_id}",
@@ -79,10 +83,31 @@ def reseller_route(
         answers = Answers(response, CREATED if idempotent else OK, errors)
         declare(path, methods, RESELLER, body, idempotent, query, answers)
         kw["authorizer"] = reseller_key_authorizer
-        bp.route(path, methods=list(methods), **kw)(map_errors(conform(func, response), bp))
+        bp.route(path, methods=list(methods), **kw)(
+            map_errors(conform(_verified_keys_only(bp, func), response), bp)
+        )
         return func
 
     return register
+
+
+def _verified_keys_only(bp: Blueprint, view: _F) -> _F:
+    """Refuse a request whose key the authorizer could not verify (403), counting a
+    key-shaped failure against the source address (429 once its budget is spent)."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        request = bp.current_request
+        authorizer = request.context.get("authorizer") or {}
+        if not authorizer.get("reseller_id"):
+            if authorizer.get("key_refused"):  # a key with a wrong secret: count the guess
+                identity = request.context.get("identity") or {}
+                source = str(identity.get("sourceIp") or "unknown")
+                deps().failed_key_checks.failed(source, datetime.now(UTC))
+            raise NoResellerKeyError("no valid reseller API key")
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

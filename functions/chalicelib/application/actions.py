@@ -19,6 +19,7 @@ from ..data.errors import NotFoundError
 from ..data.ledger_store import LedgerStore
 from ..data.models import LedgerEntryItem, Unit
 from ..data.usage_store import UsageCounters
+from ..domain.text_rules import PLAIN_TEXT_PATTERN, has_refused_characters
 from ..pipeline.errors import (
     InvalidTopUpError as PipelineTopUpError,
 )
@@ -45,8 +46,8 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_TOP_UP_MINOR = PIPELINE_MAX_TOP_UP_MINOR
 MAX_REASON_CHARS = 200
 MAX_NOTE_CHARS = 200
-# No control characters (C0, DEL, C1) nor line breaks: the pipeline's rule, as a pattern.
-NOTE_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]*$"
+# No control characters, line breaks or bidi controls: the rule of every typed text.
+NOTE_PATTERN = PLAIN_TEXT_PATTERN
 TOP_UP_ID_PREFIX = "topup:"  # the pipeline's entry id for a client key
 POWER_CHOICES: dict[str, Literal["on", "off"] | None] = {"on": "on", "off": "off", "auto": None}
 
@@ -137,6 +138,9 @@ class CreditAndPower:
             raise InvalidRelayRequestError(
                 f"a reason of 1-{MAX_REASON_CHARS} characters is required"
             )
+        if has_refused_characters(reason):
+            # the tenant reads it: no hidden controls, no text that reads backwards
+            raise InvalidRelayRequestError("the reason has control or bidi characters")
         try:
             return self._meter_control.set_manual(
                 p.company_id, unit.unit_id, POWER_CHOICES[power], reason, p.user_sub, now

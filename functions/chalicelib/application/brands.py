@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..branding.resolution import ResolvedBrand, resolve
-from ..branding.schema import PLATFORM_DEFAULT
+from ..branding.schema import PLATFORM_DEFAULT, BrandConfig
 from ..branding.store import BrandStore
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
@@ -24,15 +24,29 @@ class Brands:
         return resolve(self._store, host, slug, company_id)
 
     def sender_for(self, company_id: str) -> tuple[str, str]:
-        """(display name, address) that e-mails of this company are sent as."""
+        """(display name, address) that e-mails of this company are sent as.
+
+        The brand's own address only on a domain the company proved it owns (one of its
+        verified custom domains, or a parent of one): anyone may type an address, so a
+        reseller could otherwise send as another brand (issue 16). Until then the
+        brand's name goes with the platform's address."""
         brand = self._store.get(company_id)
         if brand is not None:
-            return brand.email_sender_name, brand.email_sender_address
+            if self._owns_sender_domain(company_id, brand):
+                return brand.email_sender_name, brand.email_sender_address
+            return brand.email_sender_name, self._platform_sender
         try:  # an unbranded company: its own name, the platform's address
             name = str(self._catalogue.get_company(company_id).name)
         except NotFoundError:
             name = PLATFORM_DEFAULT.email_sender_name
         return name, self._platform_sender
+
+    def _owns_sender_domain(self, company_id: str, brand: BrandConfig) -> bool:
+        """One GetItem per custom domain under the sender's domain (usually one), so
+        every function that sends mail keeps its read grants."""
+        domain = brand.email_sender_address.rpartition("@")[2].lower()
+        candidates = [h for h in brand.custom_domains if h == domain or h.endswith("." + domain)]
+        return any(self._store.company_for_host(host) == company_id for host in candidates)
 
     def sms_sender_for(self, company_id: str) -> str | None:
         """The brand's alphanumeric SMS sender id; None for an unbranded company."""

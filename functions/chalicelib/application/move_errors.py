@@ -53,5 +53,16 @@ class TenantLoginConflictError(MoveError):
     """The tenant's e-mail belongs to a login of another company, or to a staff login."""
 
 
+class ExistingLoginNeedsConfirmationError(TenantLoginConflictError):
+    """The e-mail belongs to an existing tenant login of this company (perhaps another
+    person's, who claimed the address first): staff must confirm it is the same person
+    before the new tenancy is linked to that login."""
+
+
+class UnverifiedLoginError(TenantLoginConflictError):
+    """The e-mail matches a login whose address was never verified: it proves nothing
+    about who holds that address, so the tenancy is not linked to it."""
+
+
 class MoveOutContendedError(MoveError):
     """The account's settlement cursor kept moving (meter readings arriving) while planning."""

@@ -104,7 +104,13 @@ class MoveIns:
         opening = opening_reading(req.opening_kwh, self._latest.of(p.company_id, meter))
 
         logins = self._logins
-        login = logins.find_or_invite(p.company_id, req.tenant_email, req.tenant_name, req.locale)
+        login = logins.find_or_invite(
+            p.company_id,
+            req.tenant_email,
+            req.tenant_name,
+            req.locale,
+            link_existing=req.link_existing_login,
+        )
         at = now.astimezone(UTC).replace(microsecond=now.microsecond // 1000 * 1000)
         tenancy = builders.tenancy(
             p.company_id,

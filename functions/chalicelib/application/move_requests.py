@@ -32,6 +32,9 @@ class MoveInRequest(_Body):
     opening_kwh: Kwh | None = None  # default: the meter's latest stored reading
     never_disconnect: StrictBool = False
     opening_credit_minor: StrictInt = Field(default=0, ge=0, le=MAX_TOP_UP_MINOR)
+    # Staff confirm that the address's existing tenant login is this same person (a
+    # tenant moving between units); without it an existing login is never linked.
+    link_existing_login: StrictBool = False
 
 
 class MoveOutRequest(_Body):

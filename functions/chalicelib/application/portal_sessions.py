@@ -5,10 +5,16 @@ server-side session. The cookie that carries it is the pages' business."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..auth.errors import InvalidTokenError, NoPortalAccessError, WrongSignInScreenError
+from ..auth.errors import (
+    InvalidTokenError,
+    MfaSetupRequiredError,
+    NoPortalAccessError,
+    WrongSignInScreenError,
+)
 from ..auth.principal import Role
 from ..auth.principals import SUSPENDED
 from ..auth.tokens import TokenVerifier
@@ -28,9 +34,9 @@ class PortalSessions:
         id_token: str,
         audience: str,
         screen_company_id: str | None,
-        email: str,
         now: datetime,
         lifetime_s: int,
+        needs_mfa_setup: Callable[[Role], bool] | None = None,
     ) -> str:
         """The new session's id. ``screen_company_id``: the company whose own sign-in
         screen (custom domain or ``/b/<slug>/``) was used; it admits only its users."""
@@ -47,12 +53,15 @@ class PortalSessions:
             raise NoPortalAccessError("a user of another company")
         if company.status == SUSPENDED:
             raise NoPortalAccessError("the company is suspended")
+        if needs_mfa_setup is not None and needs_mfa_setup(role):
+            raise MfaSetupRequiredError("an authenticator must be set up first")
         session_id = secrets.token_urlsafe(32)
         self._sessions.create(
             session_id,
             company_id=identity.company_id,
             user_sub=identity.user_sub,
-            email=identity.email or email,
+            # only a verified address is the user's (the typed one is just a username)
+            email=identity.email or str(member.email),
             audience=audience,
             csrf_token=secrets.token_urlsafe(32),
             now=now,

@@ -1,5 +1,6 @@
 """The tenant's login: reuse the one a tenant of this company already has (moving
-between units), else invite a new one, as the reseller onboarding invites a company's
+between units) when staff confirm it is the same person and its address is verified,
+else invite a new one, as the reseller onboarding invites a company's
 first admin (``reseller/onboarding.py``): Cognito ``AdminCreateUser`` sends the
 invitation with a temporary password, branded by the pool's Custom Message trigger
 (``application/invitation_messages.py``); the user chooses a password at first sign-in.
@@ -17,7 +18,11 @@ from ..auth.invitations import USERNAME_EXISTS, invite_login
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..observability import logger
-from .move_errors import TenantLoginConflictError
+from .move_errors import (
+    ExistingLoginNeedsConfirmationError,
+    TenantLoginConflictError,
+    UnverifiedLoginError,
+)
 
 TENANT_ROLE = "tenant"
 
@@ -34,9 +39,18 @@ class TenantLogins:
     _pool: str | None
     _catalogue: Catalogue
 
-    def find_or_invite(self, company_id: str, email: str, name: str, locale: str) -> TenantLogin:
+    def find_or_invite(
+        self, company_id: str, email: str, name: str, locale: str, link_existing: bool = False
+    ) -> TenantLogin:
+        """``link_existing``: staff confirmed that the address's existing login is this
+        tenant. Without it an existing login is refused, never silently re-linked: a
+        tenant who got hold of a future tenant's address would be given their tenancy."""
         existing = self._existing(company_id, email)
         if existing is not None:
+            if not link_existing:
+                raise ExistingLoginNeedsConfirmationError(
+                    "this e-mail already has a tenant login: confirm it is the same person"
+                )
             return TenantLogin(existing, invited=False)
         try:
             sub = invite_login(
@@ -52,8 +66,10 @@ class TenantLogins:
                 raise
             # a concurrent move-in (a double submit) invited the same address first
             existing = self._existing(company_id, email)
-            if existing is None:
-                raise
+            if existing is None or not link_existing:
+                raise ExistingLoginNeedsConfirmationError(
+                    "this e-mail already has a tenant login: confirm it is the same person"
+                ) from exc
             return TenantLogin(existing, invited=False)
         return TenantLogin(sub, invited=True)
 
@@ -80,6 +96,9 @@ class TenantLogins:
         if attrs.get(COMPANY_ATTRIBUTE) != company_id:
             # the same answer as for a staff login: nothing about other companies leaks
             raise TenantLoginConflictError("this e-mail cannot be used for a tenant login here")
+        if attrs.get("email_verified") != "true" or attrs.get("email") != email:
+            # matched by an alias or an address its holder never proved: not this person
+            raise UnverifiedLoginError("this e-mail is not verified on its login")
         sub = attrs["sub"]
         try:
             member = self._catalogue.get_membership(company_id, sub)

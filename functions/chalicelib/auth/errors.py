@@ -19,6 +19,11 @@ class ForbiddenError(AuthError):
     """The caller's role may not call this route."""
 
 
+class SessionRevokedError(AuthError):
+    """The session or token predates the user's session epoch: the password changed,
+    the user signed out everywhere, or the login was disabled. Sign in again."""
+
+
 class CompanySuspendedAccessError(AuthError):
     """The user's company is suspended: its web sessions and tokens are refused."""
 
@@ -37,6 +42,23 @@ class NewPasswordRequiredError(AuthError):
         super().__init__("a new password is required")
         self.challenge_session = challenge_session
         self.username = username
+
+
+class MfaCodeRequiredError(AuthError):
+    """The password was right and the user has an authenticator: Cognito wants its code."""
+
+    def __init__(self, challenge_session: str, username: str) -> None:
+        super().__init__("an authenticator code is required")
+        self.challenge_session = challenge_session
+        self.username = username
+
+
+class MfaSetupRequiredError(AuthError):
+    """A company admin without an authenticator: no session until one is set up."""
+
+
+class MfaCodeRejectedError(AuthError):
+    """The authenticator code is wrong (or its setup was not confirmed)."""
 
 
 class PasswordRejectedError(AuthError):

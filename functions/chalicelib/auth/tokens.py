@@ -33,6 +33,11 @@ class VerifiedIdentity:
     user_sub: str
     company_id: str
     email: str
+    # When the user authenticated (``auth_time``; a refreshed token keeps it), checked
+    # against the user's session epoch on every request (``auth/principals.py``).
+    authenticated_at_s: int = 0
+    # Only a verified address is an identity: an unverified ``email`` claim is dropped.
+    email_verified: bool = False
 
 
 def issuer_for(region: str, user_pool_id: str) -> str:
@@ -81,8 +86,14 @@ class TokenVerifier:
         company_id = claims.get(ID_TOKEN_COMPANY_CLAIM)
         if not isinstance(company_id, str) or not company_id:
             raise InvalidTokenError("token carries no company")
+        verified = claims.get("email_verified") in (True, "true")
+        authenticated = claims.get("auth_time", claims["iat"])
         return VerifiedIdentity(
-            user_sub=str(claims["sub"]), company_id=company_id, email=str(claims.get("email", ""))
+            user_sub=str(claims["sub"]),
+            company_id=company_id,
+            email=str(claims.get("email", "")) if verified else "",
+            authenticated_at_s=authenticated if isinstance(authenticated, int) else 0,
+            email_verified=verified,
         )
 
 

@@ -2,6 +2,11 @@
 client's Content-Type; a size cap; content-addressed keys so a URL never
 changes meaning and can be cached for a long time.
 
+The bytes are also decoded (Pillow) before they are stored: magic bytes followed by
+anything at all (a polyglot, a truncated or corrupt file, a decompression bomb) pass
+a sniff, and every browser that shows the brand would be handed them. Pillow is
+imported on upload only, so no other request pays for loading it.
+
 SVG is refused, not sanitised: an SVG is a document that can carry script and
 external references, and a sanitiser is one more parser to get wrong. PNG,
 JPEG and WebP cover every logo a company needs.
@@ -19,6 +24,8 @@ from .errors import LogoNotFoundError, LogoRejectedError, LogoTooLargeError
 
 MAX_LOGO_BYTES = 256 * 1024
 MIN_LOGO_BYTES = 32
+MAX_LOGO_PIXELS = 4096 * 4096  # a logo; far more is a decompression bomb
+_PILLOW_FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP"}
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 _TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
@@ -47,7 +54,28 @@ def check(data: bytes) -> str:
         raise LogoTooLargeError(f"a logo is at most {MAX_LOGO_BYTES} bytes")
     if len(data) < MIN_LOGO_BYTES:
         raise LogoRejectedError("the file is too small to be an image")
-    return sniff(data)
+    ext = sniff(data)
+    decode(data, ext)
+    return ext
+
+
+def decode(data: bytes, ext: str) -> None:
+    """Decode every pixel as the format the magic bytes claim; LogoRejectedError if the
+    file is not wholly that image."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    try:
+        with Image.open(BytesIO(data), formats=[_PILLOW_FORMATS[ext]]) as image:
+            width, height = image.size
+            if width * height > MAX_LOGO_PIXELS:
+                raise LogoRejectedError(f"a logo has at most {MAX_LOGO_PIXELS} pixels")
+            image.load()  # every pixel: a truncated or corrupt file fails here
+    except LogoRejectedError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise LogoRejectedError(f"the file is not a valid {ext.upper()} image") from exc
 
 
 def logo_key(slug: str, data: bytes, ext: str) -> str:

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from ..domain.money import CURRENCY_EXPONENTS
+from ..domain.text_rules import REFUSED_CHARACTERS
 from .contrast import MIN_TEXT_CONTRAST, contrast_ratio
 from .errors import InvalidBrandError
 
@@ -45,9 +46,7 @@ _LOGO_KEY = re.compile(r"^brands/([a-z0-9-]{1,32})/logo-[0-9a-f]{16}\.(png|jpg|w
 # Markup and template delimiters have no business in a company's name or footer;
 # nor have line breaks (e-mail headers carry the sender name) or bidi overrides
 # (a name that reads differently from what it is).
-_FORBIDDEN_TEXT = re.compile(
-    r"[<>\x00-\x1f\x7f\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]|\{\{|\{%|\{#|%\}|\}\}"
-)
+_FORBIDDEN_TEXT = re.compile(rf"[<>{REFUSED_CHARACTERS}]|\{{\{{|\{{%|\{{#|%\}}|\}}\}}")
 
 
 def _colour(value: str) -> str:

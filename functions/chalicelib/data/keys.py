@@ -322,6 +322,14 @@ def sign_in_window_sk(window_index: int) -> str:
     return _join("W", f"{int(window_index):012d}")
 
 
+def trusted_device_pk(token_digest: str) -> str:
+    """A browser that signed in before, keyed by the sha256 of its device cookie."""
+    return _join("DEVICE", check_id(token_digest, "device_digest"))
+
+
+TRUSTED_DEVICE_SK = "DEVICE"
+
+
 # --- brands and the reseller API (see docs/brands.md) ---
 
 

@@ -10,7 +10,10 @@ means is decided above this layer (``auth/principals.py``).
 
 from __future__ import annotations
 
+from pynamodb.exceptions import UpdateError
+
 from . import keys
+from .conditions import conditional_check_failed
 from .errors import NotFoundError
 from .models import Company, Membership, PowerletItem
 
@@ -26,3 +29,18 @@ class MemberAccess:
         if not isinstance(member, Membership) or not isinstance(company, Company):
             raise NotFoundError("membership not found")
         return member, company
+
+    def end_sessions(self, company_id: str, user_sub: str, at_ms: int) -> None:
+        """Move the user's session epoch to ``at_ms``: every session and token from
+        before it is refused from the next request (the read above carries the epoch,
+        so the check costs no extra request). NotFoundError without a membership."""
+        member = Membership(keys.company_pk(company_id), keys.member_sk(user_sub))
+        try:
+            member.update(
+                actions=[Membership.sessions_valid_from_ms.set(at_ms)],
+                condition=Membership.pk.exists(),
+            )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                raise NotFoundError("membership not found") from exc
+            raise

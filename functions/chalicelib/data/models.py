@@ -168,6 +168,9 @@ class Membership(PowerletItem, discriminator="Membership"):
     locale = UnicodeAttribute(null=True)  # en | zh_TW: the language of the user's e-mails
     role = UnicodeAttribute()  # company_admin | property_manager | landlord | tenant
     property_ids = UnicodeSetAttribute(null=True)
+    # The user's session epoch (unix ms): sessions opened and tokens authenticated
+    # before it are refused (password change, global sign-out, disabled login).
+    sessions_valid_from_ms = NumberAttribute(null=True)
 
 
 # --- the company's catalogue ---
@@ -526,6 +529,14 @@ class WebSession(PowerletItem, discriminator="WebSession"):
     expires_at_s = NumberAttribute(attr_name="ttl")  # DynamoDB TTL, unix seconds
 
 
+class TrustedDevice(PowerletItem, discriminator="TrustedDevice"):
+    """A browser that signed in to an account: its own sign-in budget, outside the
+    account's and the address's (``application/sign_in_throttle.py``)."""
+
+    account_digest = UnicodeAttribute()
+    expires_at_s = NumberAttribute(attr_name="ttl")  # DynamoDB TTL, unix seconds
+
+
 class SignInFailures(PowerletItem, discriminator="SignInFailures"):
     scope = UnicodeAttribute()
     window_index = NumberAttribute()
@@ -586,6 +597,7 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     GatewayState,
     SlugBinding,
     WebSession,
+    TrustedDevice,
     SignInFailures,
     ApiKey,
     ApiRateWindow,

@@ -24,6 +24,7 @@ from .models import SignInFailures
 
 SCOPE_ACCOUNT = "account"
 SCOPE_CLIENT = "client"
+SCOPE_DEVICE = "device"
 MAX_SUBJECT_CHARS = 320  # an e-mail address at most
 
 

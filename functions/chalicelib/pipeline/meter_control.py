@@ -9,7 +9,6 @@ the shadow, the command and the messages follow only the plan that was stored
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from ..data.errors import LedgerEntryConflictError, NotFoundError
 from ..data.ledger_store import LedgerStore
 from ..data.telemetry_store import TelemetryStore
 from ..domain import EntryKind, LedgerEntry, Money
+from ..domain.text_rules import has_refused_characters
 from .alerts import Alert, Notifier
 from .contention import MeterChange, update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
@@ -39,8 +39,6 @@ MAX_STATE_ATTEMPTS = 6
 MAX_TOP_UP_MINOR = 10**9
 MAX_REASON_CHARS = 500
 MAX_TOP_UP_NOTE_CHARS = 200
-# Control characters (C0, DEL, C1) and line breaks would corrupt receipts and CSV exports.
-TOP_UP_NOTE_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def clean_top_up_note(note: str | None) -> str | None:
@@ -52,8 +50,8 @@ def clean_top_up_note(note: str | None) -> str | None:
     note = note.strip()
     if len(note) > MAX_TOP_UP_NOTE_CHARS:
         raise InvalidTopUpError(f"note longer than {MAX_TOP_UP_NOTE_CHARS} characters")
-    if TOP_UP_NOTE_REFUSED.search(note):
-        raise InvalidTopUpError("note has control characters or line breaks")
+    if has_refused_characters(note):  # receipts, CSV exports, the tenant's page
+        raise InvalidTopUpError("note has control characters, line breaks or bidi controls")
     return note or None
 
 

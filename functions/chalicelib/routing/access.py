@@ -87,11 +87,22 @@ def route(
 
 def current_principal(bp: Blueprint, allowed: frozenset[Role]) -> Principal:
     """The verified caller with its role from the membership record (read on every
-    request, with the company's status: a suspension ends access at once)."""
+    request, with the company's status and the user's session epoch: a suspension, a
+    password change or a sign-out everywhere ends the token's access at once, whatever
+    API Gateway cached of the authorizer's answer)."""
     ctx = bp.current_request.context.get("authorizer") or {}
     return deps().principals.load(
         str(ctx.get("company_id") or ""),
         str(ctx.get("user_sub") or ""),
         str(ctx.get("email", "")),
         allowed,
+        issued_at_ms=_int(ctx.get("auth_time")) * 1000,
     )
+
+
+def _int(value: object) -> int:
+    """API Gateway hands the authorizer's context values back as strings."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0

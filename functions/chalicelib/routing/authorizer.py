@@ -29,5 +29,6 @@ def token_authorizer(auth_request: AuthRequest) -> AuthResponse:
             "company_id": identity.company_id,
             "user_sub": identity.user_sub,
             "email": identity.email,
+            "auth_time": str(identity.authenticated_at_s),
         },
     )

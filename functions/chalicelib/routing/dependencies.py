@@ -28,10 +28,12 @@ from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
+from ..application.reseller.key_guessing import FailedKeyChecks
 from ..application.reseller.keys import ResellerKeys
 from ..application.reseller.meter_profiles import CompanyMeterProfiles
 from ..application.reseller.onboarding import Onboarding
 from ..application.scope import UnitScope
+from ..application.session_revocation import SessionRevocation
 from ..application.settings_edit import SettingsEditor
 from ..application.sign_in_throttle import SignInThrottle
 from ..application.statements import Statements
@@ -63,6 +65,8 @@ class Dependencies(Protocol):
     def web_settings(self) -> WebSettings: ...
     @property
     def sign_in_throttle(self) -> SignInThrottle: ...
+    @property
+    def session_revocation(self) -> SessionRevocation: ...
 
     # brands
     @property
@@ -109,6 +113,8 @@ class Dependencies(Protocol):
     def reseller_settings(self) -> ResellerSettings: ...
     @property
     def reseller_keys(self) -> ResellerKeys: ...
+    @property
+    def failed_key_checks(self) -> FailedKeyChecks: ...
     @property
     def api_keys(self) -> ApiKeyStore: ...
     @property

@@ -63,7 +63,12 @@ from ..application.statement_errors import (
     StatementBusyError,
     StatementTooLargeError,
 )
-from ..auth.errors import CompanySuspendedAccessError, ForbiddenError, NoMembershipError
+from ..auth.errors import (
+    CompanySuspendedAccessError,
+    ForbiddenError,
+    NoMembershipError,
+    SessionRevokedError,
+)
 from ..branding.errors import (
     DnsLookupError,
     DomainClaimExpiredError,
@@ -92,6 +97,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (NotFoundError, 404),
     (InvalidIdentifierError, 404),
     (NoMembershipError, 403),
+    (SessionRevokedError, 401),
     (CompanySuspendedAccessError, 403),
     (ForbiddenError, 403),
     (LedgerEntryConflictError, 409),

@@ -24,7 +24,20 @@ class WebSettings(EnvSettings):
     # Sign-in throttling: fixed windows, failures allowed per window.
     throttle_window_s: int = Field(default=900, ge=60, le=86_400)
     max_failures_per_account: int = Field(default=5, ge=1, le=100)
-    max_failures_per_client: int = Field(default=20, ge=1, le=1000)
+    # Soft: a building behind one address shares it, and a trusted browser skips it.
+    max_failures_per_client: int = Field(default=100, ge=1, le=10_000)
+    # How long a browser that signed in keeps its own sign-in budget (device cookie).
+    trusted_device_s: int = Field(default=30 * 86_400, ge=3600, le=365 * 86_400)
+
+    # Company admins sign in with TOTP; None: everywhere but the local stage, whose demo
+    # logins have no authenticator (tests turn it on to prove it).
+    mfa_required_for_admins: bool | None = Field(default=None)
+
+    @property
+    def admins_need_mfa(self) -> bool:
+        if self.mfa_required_for_admins is None:
+            return self.stage != "local"
+        return self.mfa_required_for_admins
 
     @model_validator(mode="after")
     def _secure_outside_local(self) -> WebSettings:

@@ -11,6 +11,7 @@ from http.cookies import CookieError, SimpleCookie
 SESSION_COOKIE = "pl_session"
 PRE_SESSION_CSRF_COOKIE = "pl_csrf"  # double-submit token for the sign-in forms
 LANGUAGE_COOKIE = "pl_lang"
+DEVICE_COOKIE = "pl_device"  # a browser that signed in before (data/trusted_devices.py)
 MAX_COOKIE_HEADER_CHARS = 8192
 
 

@@ -24,7 +24,13 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from ..application.errors import InvalidCursorError
-from ..auth.errors import CompanySuspendedAccessError, ForbiddenError, NoMembershipError
+from ..auth.cognito_signin import Caller
+from ..auth.errors import (
+    CompanySuspendedAccessError,
+    ForbiddenError,
+    NoMembershipError,
+    SessionRevokedError,
+)
 from ..auth.principal import Principal, Role
 from ..branding.resolution import ResolvedBrand
 from ..data.errors import InvalidIdentifierError, NotFoundError
@@ -147,6 +153,17 @@ class PageContext:
     def client(self) -> str:
         identity = (self.request.context or {}).get("identity") or {}
         return str(identity.get("sourceIp") or "unknown")
+
+    @property
+    def caller(self) -> Caller:
+        """The browser signing in, for Cognito's threat protection."""
+        headers: Any = self.request.headers or {}
+        sent = tuple(
+            (name, str(headers[name])[:MAX_FIELD_CHARS])
+            for name in ("user-agent", "accept-language", "host")
+            if headers.get(name)
+        )
+        return Caller(self.client, str(headers.get("host") or ""), self.mount.app_path, sent)
 
     @property
     def query(self) -> dict[str, str]:
@@ -299,11 +316,21 @@ def _authenticate(ctx: PageContext, roles: frozenset[Role]) -> None:
         session = deps().web_sessions.get(session_id, ctx.now)
     except NotFoundError as exc:
         raise NotSignedInError("no valid session") from exc
+    # with the company's status and the user's session epoch: a suspension, a password
+    # change or a sign-out everywhere ends this session at once
+    try:
+        ctx.principal = deps().principals.load(
+            session.company_id,
+            session.user_sub,
+            session.email,
+            frozenset(Role),
+            issued_at_ms=int(session.created_at.timestamp() * 1000),
+        )
+    except SessionRevokedError as exc:
+        deps().web_sessions.delete(session_id)
+        ctx.clear_cookie(SESSION_COOKIE)
+        raise NotSignedInError("the session ended") from exc
     ctx.session = session
-    # with the company's status: a suspended company's sessions stop at once
-    ctx.principal = deps().principals.load(
-        session.company_id, session.user_sub, session.email, frozenset(Role)
-    )
     ctx.principal.require(roles)  # refused as this signed-in user: their brand's 403 page
 
 

@@ -41,6 +41,8 @@ _MESSAGES: tuple[tuple[type[Exception], str], ...] = (
     (move_errors.FinalReadingError, "move_err_final"),
     (move_errors.MoveDateError, "move_err_date"),
     (move_errors.TransferTargetError, "move_err_transfer"),
+    (move_errors.ExistingLoginNeedsConfirmationError, "move_err_existing_login"),
+    (move_errors.UnverifiedLoginError, "move_err_unverified_login"),
     (move_errors.TenantLoginConflictError, "move_err_login"),
     (move_errors.MoveOutContendedError, "move_err_retry"),
 )
@@ -123,6 +125,7 @@ def _move_in_request(ctx: PageContext, unit: Unit) -> MoveInRequest:
         "locale": f.get("locale", "en"),
         "opening_kwh": f.get("opening_kwh", "").strip() or None,
         "never_disconnect": f.get("never_disconnect") == "yes",
+        "link_existing_login": f.get("link_existing_login") == "yes",
         "opening_credit_minor": (
             parse_amount_minor(credit, parse_timeline(unit.tariff).currency) if credit else 0
         ),

@@ -35,10 +35,12 @@ from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
+from ..application.reseller.key_guessing import FailedKeyChecks
 from ..application.reseller.keys import ResellerKeys
 from ..application.reseller.meter_profiles import CompanyMeterProfiles
 from ..application.reseller.onboarding import Onboarding
 from ..application.scope import UnitScope
+from ..application.session_revocation import SessionRevocation
 from ..application.settings_edit import SettingsEditor
 from ..application.sign_in_throttle import SignInThrottle
 from ..application.statements import Statements
@@ -68,6 +70,7 @@ from ..data.settlement_store import SettlementStore
 from ..data.telemetry_store import TelemetryStore
 from ..data.tenancies import TenancyStore
 from ..data.throttle import SignInThrottleStore
+from ..data.trusted_devices import TrustedDevices
 from ..data.usage_days import UsageDayStore
 from ..data.usage_store import UsageCounters
 from ..data.web_sessions import WebSessionStore
@@ -305,9 +308,22 @@ class Container:
 
     @cached_property
     def sign_in(self) -> CognitoSignIn:
-        if not self.settings.user_pool_client_id:
-            raise RuntimeError("POWERLET_USER_POOL_CLIENT_ID is not set")
-        return CognitoSignIn(self.cognito_client, self.settings.user_pool_client_id)
+        if not (self.settings.user_pool_id and self.settings.user_pool_client_id):
+            raise RuntimeError("POWERLET_USER_POOL_ID and POWERLET_USER_POOL_CLIENT_ID are not set")
+        return CognitoSignIn(
+            self.cognito_client, self.settings.user_pool_id, self.settings.user_pool_client_id
+        )
+
+    @cached_property
+    def failed_key_checks(self) -> FailedKeyChecks:
+        config = self.reseller_settings
+        return FailedKeyChecks(
+            SignInThrottleStore(config.failed_key_window_s), config.failed_key_checks_per_source
+        )
+
+    @cached_property
+    def session_revocation(self) -> SessionRevocation:
+        return SessionRevocation(self.cognito_client, self.settings.user_pool_id, MemberAccess())
 
     @cached_property
     def portal_sessions(self) -> PortalSessions:
@@ -320,6 +336,7 @@ class Container:
             SignInThrottleStore(web.throttle_window_s),
             web.max_failures_per_account,
             web.max_failures_per_client,
+            TrustedDevices(web.trusted_device_s),
         )
 
     # --- brands ---

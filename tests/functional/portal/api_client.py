@@ -12,15 +12,21 @@ from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 
 
-def bearer(standin: LocalStack, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
-    """The Authorization header of a user signed in to the stand-in's user pool."""
+def id_token(standin: LocalStack, email: str, password: str = DEMO_PASSWORD) -> str:
+    """An ID token of a user signed in to the stand-in's user pool."""
     assert standin.resources is not None
-    result = boto3.client("cognito-idp").initiate_auth(
+    result = boto3.client("cognito-idp").admin_initiate_auth(
+        UserPoolId=standin.resources.user_pool_id,
         ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": email, "PASSWORD": password},
     )
-    return {"Authorization": f"Bearer {result['AuthenticationResult']['IdToken']}"}
+    return str(result["AuthenticationResult"]["IdToken"])
+
+
+def bearer(standin: LocalStack, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    """The Authorization header of a user signed in to the stand-in's user pool."""
+    return {"Authorization": f"Bearer {id_token(standin, email, password)}"}
 
 
 def post_json(client: Client, path: str, auth: dict[str, str], body: dict[str, Any]) -> Any:

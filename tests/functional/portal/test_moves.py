@@ -379,8 +379,11 @@ def test_transfer_moves_exactly_the_remaining_credit_and_the_tenant_login_is_reu
         CO, dst["account_id"], f"settle:{src['tenancy_id']}:transfer_in"
     )
     assert int(moved_in.amount_minor) == remaining
-    # the same tenant moving into another unit keeps their login and membership
-    again = json.loads(_move_in(client, admin, "mv-next", email, 0).body)
+    # the same tenant moving into another unit keeps their login and membership, once
+    # staff confirm it is the same person (an existing login is never linked silently)
+    unconfirmed = _move_in(client, admin, "mv-next", email, 0)
+    assert unconfirmed.status_code == 409 and "confirm" in json.loads(unconfirmed.body)["Message"]
+    again = json.loads(_move_in(client, admin, "mv-next", email, 0, link_existing_login=True).body)
     assert again["tenant"]["invited"] is False
     assert again["tenant"]["user_sub"] == src["tenant"]["user_sub"]
 

@@ -130,9 +130,10 @@ def _desired(bus: Bus) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def admin(standin: LocalStack, services: Container) -> dict[str, str]:
     assert standin.resources is not None
-    result = boto3.client("cognito-idp").initiate_auth(
+    result = boto3.client("cognito-idp").admin_initiate_auth(
+        UserPoolId=standin.resources.user_pool_id,
         ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "admin@formosa.example", "PASSWORD": DEMO_PASSWORD},
     )
     return {"Authorization": f"Bearer {result['AuthenticationResult']['IdToken']}"}

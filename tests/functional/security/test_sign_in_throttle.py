@@ -7,15 +7,23 @@ each attempt with one conditional write before Cognito is asked."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from chalice.test import Client
 
+from app import app
 from chalicelib.application.sign_in_throttle import SignInThrottle, is_username
 from chalicelib.auth.errors import SignInThrottledError
 from chalicelib.data.throttle import SignInThrottleStore
+from chalicelib.data.trusted_devices import TrustedDevices
 from chalicelib.wiring.container import Container
+from local_aws.stack import LocalStack
+from tests.functional.portal.browser_client import Browser
+
+from .accounts import PASSWORD, new_login
 
 pytestmark = pytest.mark.functional
 
@@ -76,3 +84,59 @@ def test_the_account_is_the_normalised_address() -> None:
     assert not is_username("3f1c9a2e-5b7d-4e8a-9c0b-1d2e3f4a5b6c")
     assert not is_username("")
     assert not is_username("a@b@c")
+
+
+# --- the owner, the building, the canonical user (issue 16's remaining throttle findings) ---
+
+
+@pytest.fixture(scope="module")
+def client(services: Container) -> Iterator[Client]:
+    with Client(app) as c:
+        yield c
+
+
+def test_the_owner_is_not_locked_out_by_someone_elses_failures(
+    client: Client, standin: LocalStack
+) -> None:
+    # GIVEN the owner has signed in on their own browser before
+    email = new_login(standin)
+    owner = Browser(client)
+    assert owner.sign_in(email, PASSWORD).status_code == 303
+    owner.post("/signout", {}, csrf=owner.csrf_of("/portal"))
+    # WHEN someone else spends the account's whole budget on wrong passwords
+    attacker = Browser(client)
+    for _ in range(5):
+        assert attacker.sign_in(email, "Wrong-password-9!").status_code == 401
+    assert attacker.sign_in(email, PASSWORD).status_code == 429  # locked out: the attacker
+    # THEN the owner still signs in on their own browser
+    assert owner.sign_in(email, PASSWORD).status_code == 303
+
+
+def test_a_busy_address_cannot_lock_out_the_browsers_that_signed_in_before(
+    services: Container,
+) -> None:
+    """A building behind one NAT address: the address's limit is soft."""
+    devices = TrustedDevices(3600)
+    throttle = SignInThrottle(SignInThrottleStore(900), 5, max_per_client=3, devices=devices)
+    now, building = datetime.now(UTC), f"192.0.2.{uuid.uuid4().int % 250}"
+    resident = f"sub:{uuid.uuid4()}"
+    # GIVEN a resident's browser signed in once
+    throttle.reserve(resident, building, now)
+    cookie = throttle.succeeded(resident, building, now)
+    assert cookie is not None
+    # WHEN someone in the building spends the address's budget on other accounts
+    for n in range(3):
+        assert _attempt(throttle, f"sub:victim-{n}-{uuid.uuid4()}", building, now)
+    assert not _attempt(throttle, f"sub:{uuid.uuid4()}", building, now)  # new browsers wait
+    # THEN the resident's browser is still admitted (its own budget), and only for them
+    assert throttle.reserve(resident, building, now, device=cookie) is True
+    assert not devices.trusts(cookie, f"sub:{uuid.uuid4()}", now)
+
+
+def test_every_spelling_of_an_account_shares_one_budget(
+    standin: LocalStack, services: Container
+) -> None:
+    email = new_login(standin)
+    spellings = {services.sign_in.account_of(e) for e in (email, email.upper(), f" {email} ")}
+    assert len(spellings) == 1 and next(iter(spellings)).startswith("sub:")
+    assert services.sign_in.account_of("nobody@nowhere.example") == "email:nobody@nowhere.example"

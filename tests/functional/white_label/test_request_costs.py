@@ -75,9 +75,10 @@ def test_a_company_users_api_call_reads_membership_and_company_in_one_request(
 ) -> None:
     # GIVEN a company admin's ID token (fetched before counting)
     assert standin.resources is not None
-    token = boto3.client("cognito-idp").initiate_auth(
+    token = boto3.client("cognito-idp").admin_initiate_auth(
+        UserPoolId=standin.resources.user_pool_id,
         ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "admin@thames.example", "PASSWORD": DEMO_PASSWORD},
     )["AuthenticationResult"]["IdToken"]
     dynamodb_calls.clear()

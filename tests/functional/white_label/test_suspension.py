@@ -62,9 +62,10 @@ def _company_with_admin(standin: LocalStack, services: Container, reseller_id: s
 
 def _id_token(standin: LocalStack, email: str) -> str:
     assert standin.resources is not None
-    result = boto3.client("cognito-idp").initiate_auth(
+    result = boto3.client("cognito-idp").admin_initiate_auth(
+        UserPoolId=standin.resources.user_pool_id,
         ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
     )
     return str(result["AuthenticationResult"]["IdToken"])

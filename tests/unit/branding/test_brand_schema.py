@@ -164,21 +164,52 @@ def test_resolution_order_company_then_host_then_slug_then_default() -> None:
     assert resolve(src, None, None) is DEFAULT
 
 
+def image_bytes(fmt: str, size: tuple[int, int] = (8, 4)) -> bytes:
+    """A real image file, made by Pillow."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", size, (15, 81, 50)).save(out, format=fmt)
+    return out.getvalue()
+
+
 def png_bytes() -> bytes:
-    return b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    return image_bytes("PNG")
+
+
+@pytest.mark.parametrize(("fmt", "ext"), [("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp")])
+def test_logo_types_come_from_magic_bytes(fmt: str, ext: str) -> None:
+    data = image_bytes(fmt)
+    assert check(data) == ext
+    assert re.fullmatch(rf"brands/co-a/logo-[0-9a-f]{{16}}\.{ext}", logo_key("co-a", data, ext))
 
 
 @pytest.mark.parametrize(
-    ("data", "ext"),
+    "data",
     [
-        (png_bytes(), "png"),
-        (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "jpg"),
-        (b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64, "webp"),
+        # magic bytes followed by anything: a sniff alone let these through (issue 16)
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+        b"\xff\xd8\xff\xe0" + b"\x00" * 64,
+        b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64,
+        b"\x89PNG\r\n\x1a\n" + b"<html><script>alert(1)</script></html>" * 2,
+        image_bytes("PNG", (64, 64))[:-40],  # truncated
+        b"\x89PNG\r\n\x1a\n" + image_bytes("JPEG")[3:],  # a JPEG behind PNG's magic
     ],
+    ids=["png-magic", "jpeg-magic", "webp-magic", "polyglot", "truncated", "mismatch"],
 )
-def test_logo_types_come_from_magic_bytes(data: bytes, ext: str) -> None:
-    assert check(data) == ext
-    assert re.fullmatch(rf"brands/co-a/logo-[0-9a-f]{{16}}\.{ext}", logo_key("co-a", data, ext))
+def test_a_logo_must_decode_as_the_image_it_claims_to_be(data: bytes) -> None:
+    with pytest.raises(LogoRejectedError):
+        check(data)
+
+
+def test_a_decompression_bomb_is_refused() -> None:
+    # a tiny file claiming 20,000 x 20,000 pixels (Pillow reads the header first)
+    big = image_bytes("PNG", (1, 1))
+    bomb = big[:16] + (20_000).to_bytes(4, "big") + (20_000).to_bytes(4, "big") + big[24:]
+    with pytest.raises(LogoRejectedError):
+        check(bomb)
 
 
 @pytest.mark.parametrize(

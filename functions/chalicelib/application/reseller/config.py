@@ -28,6 +28,9 @@ class ResellerSettings(EnvSettings):
     idempotency_ttl_days: int = Field(
         default=90, ge=1, le=3650, validation_alias=ENV_IDEMPOTENCY_TTL_DAYS
     )
+    # Failed API key checks allowed per source address per window, then 429.
+    failed_key_checks_per_source: int = Field(default=30, ge=1, le=10_000)
+    failed_key_window_s: int = Field(default=300, ge=60, le=86_400)
     gateway_policy: str | None = Field(default=None, validation_alias=ENV_GATEWAY_POLICY)
     # where custom-domain TXT challenges are looked up (branding/domain_challenge.py)
     dns_over_https_url: str = Field(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ...data.catalogue import Catalogue
 from ...data.errors import NotFoundError
-from ...data.reseller_store import ApiKeyStore, VerifiedKey
+from ...data.reseller_store import ApiKeyStore, VerifiedKey, split_key
 
 ACTIVE = "active"
 
@@ -15,6 +15,12 @@ ACTIVE = "active"
 class ResellerKeys:
     _keys: ApiKeyStore
     _catalogue: Catalogue
+
+    @staticmethod
+    def is_key_shaped(raw_key: str) -> bool:
+        """``plr_<key id>_<secret>``: a guess worth counting (anything else is refused
+        without a read, so it costs nothing to refuse)."""
+        return split_key(raw_key) is not None
 
     def verify(self, raw_key: str) -> VerifiedKey | None:
         """The key, or None: not a key, wrong secret, revoked, or its reseller is not active."""
