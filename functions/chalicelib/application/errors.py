@@ -7,6 +7,8 @@ from ..data.errors import InvalidCursorError
 
 __all__ = [
     "IdempotencyKeyReusedError",
+    "InvalidAlertActionError",
+    "InvalidAlertChannelsError",
     "InvalidCursorError",
     "InvalidRelayRequestError",
     "InvalidTopUpError",
@@ -38,3 +40,11 @@ class InvalidTopUpNoteError(InvalidTopUpError):
 
 class ReceiptTooOldError(PortalError):
     """A receipt whose account has had too many entries since to show its balance then."""
+
+
+class InvalidAlertActionError(PortalError):
+    """An open alert is acknowledged or resolved, nothing else."""
+
+
+class InvalidAlertChannelsError(PortalError):
+    """A tenant's channels form that is not one (no form marker)."""

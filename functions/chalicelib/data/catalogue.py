@@ -270,6 +270,19 @@ class Catalogue:
         except UpdateError as exc:
             raise NotFoundError("company not found") from exc
 
+    @staticmethod
+    def set_alert_channels(company_id: str, user_sub: str, channels: set[str]) -> None:
+        """A member's chosen alert channels; none chosen is stored as none (an empty
+        set cannot be stored in DynamoDB, so it is the empty marker ``none``)."""
+        member = Membership(keys.company_pk(company_id), keys.member_sk(user_sub))
+        try:
+            member.update(
+                actions=[Membership.alert_channels.set(channels or {"none"})],
+                condition=Membership.pk.exists(),
+            )
+        except UpdateError as exc:
+            raise NotFoundError("membership not found") from exc
+
     # --- state the pipeline keeps on catalogue items ---
 
     @staticmethod

@@ -133,6 +133,16 @@ class MeterControlService:
             bus, meter_ctx, now, actor="top-up", note=f"{entry_id} by {actor}", settle=True
         )
         balance = self._ledger.balance_minor(company_id, meter_ctx.account_id)
+        # Low-credit alerts of the thresholds the credit is now above have cleared.
+        self._notifier.resolve_any(
+            company_id,
+            [
+                ("low_credit", f"unit:{unit_id}:{t.amount_minor}")
+                for t in bus.thresholds(currency, meter_ctx.unit)
+                if balance > t.amount_minor
+            ],
+            now,
+        )
         return TopUpResult(entry_id, applied, balance, outcome.decision.power, outcome.command_id)
 
     def _append_top_up(

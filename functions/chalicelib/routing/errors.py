@@ -15,6 +15,8 @@ from pydantic import ValidationError
 
 from ..application.errors import (
     IdempotencyKeyReusedError,
+    InvalidAlertActionError,
+    InvalidAlertChannelsError,
     InvalidCursorError,
     InvalidRelayRequestError,
     InvalidTopUpError,
@@ -95,6 +97,8 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (IdempotencyKeyReusedError, 409, "Conflict"),
     (InvalidTopUpError, 422, "UnprocessableEntity"),
     (InvalidRelayRequestError, 422, "UnprocessableEntity"),
+    (InvalidAlertActionError, 400, "BadRequest"),
+    (InvalidAlertChannelsError, 400, "BadRequest"),
     (InvalidCursorError, 400, "BadRequest"),
     (InvalidMonthError, 400, "BadRequest"),
     (MonthOutOfRangeError, 400, "BadRequest"),

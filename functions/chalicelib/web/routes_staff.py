@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from chalice import Blueprint, Response
@@ -22,10 +23,12 @@ from ..domain.money_text import parse_major
 from ..domain.usage_periods import InvalidChartPeriodError
 from ..routing.access import STAFF
 from ..routing.dependencies import deps
+from .alert_text import where
 from .consumption_view import bad_chart_request, unit_panel
 from .pages import PageContext, page
 
 bp = Blueprint(__name__)
+ALERT_DONE = ("acknowledge", "resolve")
 
 
 @page(bp, "/portal", STAFF)
@@ -42,6 +45,9 @@ def dashboard(ctx: PageContext) -> Response:
     return ctx.render(
         "dashboard.html",
         board=board,
+        groups=deps().notifications.open_groups(ctx.principal),
+        where=functools.partial(where, ctx.tr),
+        done=ctx.query.get("done", "") if ctx.query.get("done") in ALERT_DONE else "",
         q=q.get("q", ""),
         power=q.get("power", ""),
         cursor=q.get("cursor", ""),
