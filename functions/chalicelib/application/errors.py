@@ -10,6 +10,7 @@ __all__ = [
     "InvalidAlertActionError",
     "InvalidAlertChannelsError",
     "InvalidCursorError",
+    "InvalidPowerEndError",
     "InvalidRelayRequestError",
     "InvalidTopUpError",
     "InvalidTopUpNoteError",
@@ -32,6 +33,11 @@ class IdempotencyKeyReusedError(PortalError):
 
 class InvalidRelayRequestError(PortalError):
     """Power must be on or off, with a reason, on a unit that has a meter."""
+
+
+class InvalidPowerEndError(InvalidRelayRequestError):
+    """A manual 'on' without an end (a time or the next top-up), with an end in the past
+    or more than a month ahead, or an end that is not a date and time."""
 
 
 class InvalidTopUpNoteError(InvalidTopUpError):

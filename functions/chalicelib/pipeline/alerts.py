@@ -37,6 +37,7 @@ TOPICS = frozenset(
         "restored",
         "manual_disconnect",
         "manual_restore",
+        "manual_auto",
         "meter_offline",
         "gateway_offline",
         "reading_backwards",
@@ -54,6 +55,7 @@ TITLES = {
     "restored": "Electricity restored",
     "manual_disconnect": "Electricity disconnected by your landlord",
     "manual_restore": "Electricity restored by your landlord",
+    "manual_auto": "Your credit decides your electricity again",
     "meter_offline": "A meter stopped answering",
     "gateway_offline": "A gateway went offline",
     "reading_backwards": "A meter reading went backwards",
@@ -65,12 +67,13 @@ TITLES = {
     "energy_loss": "The main meter shows more energy than the unit meters",
 }
 # Conditions stay open until they clear (or a person resolves them); notices are events.
-NOTICES = frozenset({"restored", "manual_restore"})
+NOTICES = frozenset({"restored", "manual_restore", "manual_auto"})
 CONDITIONS = TOPICS - NOTICES
 # A notice that clears conditions of the same subject: the power back on ends a cut.
 CLEARS: dict[str, tuple[str, ...]] = {
     "restored": ("disconnected", "manual_disconnect"),
     "manual_restore": ("disconnected", "manual_disconnect"),
+    "manual_auto": ("manual_disconnect",),
 }
 STAFF_ROLES = frozenset({"company_admin"})
 CHANNELS = ("email", "sms")

@@ -363,7 +363,7 @@ class Container:
 
     @cached_property
     def credit(self) -> CreditAndPower:
-        return CreditAndPower(self.ledger, self.meter_control, self.usage_counters)
+        return CreditAndPower(self.ledger, self.meter_control, self.usage_counters, self.catalogue)
 
     @cached_property
     def consumption(self) -> ConsumptionCharts:

@@ -29,6 +29,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "restored": {"reason": "credit_ok"},
     "manual_disconnect": {"reason": "Rewiring the flat", "power": "off"},
     "manual_restore": {"reason": "Doctor's visit", "power": "on", "until_topup": True},
+    "manual_auto": {"reason": "Paid in cash", "power": "on", "mode": "auto"},
     "meter_offline": {"cycles_without_reading": 10},
     "gateway_offline": {"why": "no telemetry", "last_cycle": AT.isoformat()},
     "reading_backwards": {"reading_kwh": "12.500"},

@@ -16,6 +16,7 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from jinja2 import nodes
 
+from chalicelib.application.power_mode import MODES
 from chalicelib.branding.schema import LOCALES
 from chalicelib.domain import EntryKind
 from chalicelib.domain.energy_balance import BalanceStatus
@@ -49,6 +50,7 @@ TEMPLATE_PREFIXES = {
     "alert_status_",
     "alert_done_",
     "audience_",
+    "mode_choice_",
 }
 # The keys templates take whole from a value: routes_signin.py's notices and a
 # unit's billing mode (data/models.py Unit.billing_mode).
@@ -215,6 +217,8 @@ def test_the_keys_templates_build_from_domain_values_all_exist() -> None:
     assert {f"alert_status_{s}" for s in ("open", "acknowledged", "resolved", "notice")} <= keys
     assert {f"alert_done_{s}" for s in ALERT_DONE} <= keys
     assert {"audience_tenant", "audience_staff"} <= keys
+    # the power form's modes (application/power_mode.py MODES)
+    assert {f"mode_choice_{m}" for m in MODES} <= keys
     # the energy page's verdict per day (domain/energy_balance.py BalanceStatus)
     assert {f"balance_status_{s.value}" for s in BalanceStatus} <= keys
 
