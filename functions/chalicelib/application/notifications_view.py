@@ -80,6 +80,7 @@ class OpenAlertView:
     topic: str
     subject: AlertSubject
     status: str  # open | acknowledged
+    audience: str  # tenant: theirs to act on (a top-up), staff see and count it
     opened_at: datetime
     last_at: datetime
     occurrences: int
@@ -138,8 +139,8 @@ class NotificationQueries:
         groups: dict[str, list[OpenAlertView]] = {}
         for a in sorted(pointers, key=lambda a: a.opened_at):
             subject = subjects[a.subject_ref]
-            if a.audience == "tenant" or not _sees(p, subject):
-                continue  # a tenant's own credit is theirs to act on, not staff's
+            if not _sees(p, subject):
+                continue
             groups.setdefault(str(a.topic), []).append(_open_view(a, subject))
         return [
             AlertGroup(
@@ -232,6 +233,7 @@ def _open_view(a: OpenAlert, subject: AlertSubject) -> OpenAlertView:
         str(a.topic),
         subject,
         str(a.status),
+        str(a.audience),
         a.opened_at,
         a.last_at,
         int(a.occurrences or 1),

@@ -122,6 +122,10 @@ def test_low_credit_resolves_when_a_top_up_lifts_the_credit_above_its_threshold(
         for v in pipeline.notifications.tenant_page(tenant(bus, "u-c")).items
     }
     assert statuses == {"unit:u-c:6000": "open", "unit:u-c:3000": "resolved"}
+    # AND staff see the open one counted on their dashboard (the tenant acts on it)
+    groups = pipeline.notifications.open_groups(admin(bus))
+    assert [(g.topic, g.open) for g in groups] == [("low_credit", 1)]
+    assert groups[0].shown[0].audience == "tenant"
     # AND the other tenant of the company sees none of it
     assert (
         pipeline.notifications.tenant_page(
