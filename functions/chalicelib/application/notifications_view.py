@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ..auth.principal import Principal, Role
+from ..branding.schema import LOCALES
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Notification, OpenAlert
@@ -223,7 +224,10 @@ class TenantAlertSettings:
             raise InvalidAlertChannelsError("not the channels form")
         email, sms = form.get("email") == "yes", form.get("sms") == "yes"
         chosen = {c for c, on in (("email", email), ("sms", sms)) if on}
-        self._catalogue.set_alert_channels(p.company_id, p.user_sub, chosen)
+        language = form.get("language") or None
+        if language is not None and language not in LOCALES:
+            raise InvalidAlertChannelsError(f"language must be one of {', '.join(LOCALES)}")
+        self._catalogue.set_alert_channels(p.company_id, p.user_sub, chosen, language)
         return self.channels(p)
 
 

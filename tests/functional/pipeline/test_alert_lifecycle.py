@@ -140,10 +140,13 @@ def test_power_back_on_resolves_the_cut_and_a_tenant_chooses_no_e_mail(
 ) -> None:
     bus = make_bus(pipeline.ledger, [MeterSpec("m-d", "u-d", FLAT_TWD)], phone="+886900000001")
     sub = bus.tenant_subs["u-d"]
-    # GIVEN a tenant who wants text messages only
-    pipeline.alert_settings.choose(tenant(bus, "u-d"), {"form": "channels", "sms": "yes"})
+    # GIVEN a tenant who wants text messages only, in Traditional Chinese (the brand's
+    # language is English: the tenant's own comes first)
+    pipeline.alert_settings.choose(
+        tenant(bus, "u-d"), {"form": "channels", "sms": "yes", "language": "zh_TW"}
+    )
     chosen = pipeline.alert_settings.channels(tenant(bus, "u-d"))
-    assert (chosen.email, chosen.sms) == (False, True)
+    assert (chosen.email, chosen.sms, chosen.language) == (False, True, "zh_TW")
     cut = Alert(
         bus.company_id,
         "disconnected",
@@ -159,7 +162,7 @@ def test_power_back_on_resolves_the_cut_and_a_tenant_chooses_no_e_mail(
     assert item is not None and set(item.delivery) == {"sms:+886900000001"}
     assert len(emails_to(standin, f"{sub}@example.com")) == before
     sms = [m["message"] for m in standin.sent_messages()["sms"] if "u-d" in str(m["message"])]
-    assert any("power to u-d is off (Credit ran out)" in str(m) for m in sms)
+    assert any("u-d已停電（額度已用完），儲值後即恢復供電" in str(m) for m in sms)
     # WHEN the power comes back on THEN the cut is resolved (the notice clears it)
     restored = Alert(
         bus.company_id, "restored", "unit:u-d", T0 + timedelta(hours=1), "tenant", sub,
