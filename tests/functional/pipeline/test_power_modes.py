@@ -44,8 +44,8 @@ def mode_of(pipeline: Container, bus: Bus, now_minutes: int) -> PowerMode:
 
 def test_on_until_a_time_returns_to_automatic_at_its_end(pipeline: Container) -> None:
     bus = cut_off_bus(pipeline)
-    end = T0 + timedelta(hours=2)
-    # WHEN the landlord switches it on until two hours from T0
+    end = T0 + timedelta(hours=2, minutes=30)
+    # WHEN the landlord switches it on until 2.5 hours from T0
     result = pipeline.meter_control.set_manual(
         bus.company_id, "u-a", "on", "Doctor's visit", admin_sub(bus), T0 + minutes(3), until=end
     )
@@ -62,15 +62,18 @@ def test_on_until_a_time_returns_to_automatic_at_its_end(pipeline: Container) ->
         False,
     )
     assert mode.by == f"admin-{bus.company_id.removeprefix('co-')}@example.com"
-    # WHEN cycles arrive before the end THEN the power stays on, whatever the credit
+    # WHEN cycles arrive before the end (one settles the hour) THEN the power stays on,
+    # whatever the credit
     handlers.ingest_telemetry(event(bus, 3, T0 + minutes(30), {"m-a": "100.500"}))
+    handlers.ingest_telemetry(event(bus, 4, T0 + minutes(130), {"m-a": "100.550"}))
     assert (desired(bus, "m-a")["power"], desired(bus, "m-a")["cmd"]) == ("on", on["cmd"])
-    # WHEN the first cycle after the end arrives
-    handlers.ingest_telemetry(event(bus, 4, end + minutes(1), {"m-a": "100.600"}))
+    # WHEN the first cycle after the end arrives, within the same settlement hour (so
+    # nothing but the end itself asks for a decision)
+    handlers.ingest_telemetry(event(bus, 5, end + minutes(1), {"m-a": "100.600"}))
     # THEN the credit decides again: off, no end in the shadow, the override gone
     after = desired(bus, "m-a")
     assert (after["power"], after["reason"], "until" in after) == ("off", "credit_exhausted", False)
-    assert mode_of(pipeline, bus, 125) == PowerMode("auto")
+    assert mode_of(pipeline, bus, 152) == PowerMode("auto")
     # AND the command says the policy ended it
     command = pipeline.relay_log.history(bus.company_id, "m-a")[0]
     assert (command.actor, command.note, command.reason) == (

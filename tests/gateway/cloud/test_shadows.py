@@ -274,9 +274,11 @@ async def test_on_by_hand_until_a_time_returns_to_the_cutoff_offline_at_its_end(
     shadow_validator.validate(rig.transport.book.get(shadow_name("m1")))
     await rig.cycle()
     rig.transport.connected = False
+    await rig.cycle()
     # WHEN the link has been gone past the grace, but the end has not come
     rig.clock.advance(61)
     await rig.cycle()
+    assert rig.controller.cloud_unreachable()
     # THEN the power stays on: the landlord's "on" holds until its end
     assert rig.bus.meters["m1"].relay_on is True
     assert rig.controller.locally_cut() == frozenset()
