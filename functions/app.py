@@ -19,6 +19,7 @@ from chalicelib.api.routes_statements import bp as statements_api_bp
 from chalicelib.routing.authorizer import auth_bp
 from chalicelib.routing.errors import framework_problem
 from chalicelib.routing.headers import add_security_headers
+from chalicelib.web.routes_alerts import bp as alert_pages_bp
 from chalicelib.web.routes_brand import bp as brand_pages_bp
 from chalicelib.web.routes_building import bp as building_pages_bp
 from chalicelib.web.routes_moves import bp as move_pages_bp
@@ -50,6 +51,7 @@ app.register_blueprint(statements_api_bp)
 app.register_blueprint(statement_pages_bp)
 app.register_blueprint(readings_api_bp)
 app.register_blueprint(reading_pages_bp)
+app.register_blueprint(alert_pages_bp)
 app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chalice defaults)
 
 

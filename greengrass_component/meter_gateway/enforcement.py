@@ -1,7 +1,9 @@
 """Local enforcement of the offline cutoff: the shadow's desired state, parsed and judged.
 
 The cloud's account policy decides power; this module only covers the case the cloud cannot:
-the link is down and the tenant keeps consuming. The shadow's `cutoff.kwh` is the cumulative
+the link is down and the tenant keeps consuming. A manual 'on' that ends (`until`, unix
+seconds) is honoured the same way: on until then, the cutoff enforced from then on, so
+"on until" returns to automatic control at its end even with the cloud out of reach. The shadow's `cutoff.kwh` is the cumulative
 import reading at which credit runs out; `cutoff.friendly` is when an automatic cut must not
 happen (weekly windows in the property's time zone, plus whole dated holidays).
 
@@ -55,6 +57,9 @@ class DesiredDoc(_Doc):
     reason: str = Field(min_length=1, max_length=64)
     cmd: str = Field(min_length=1, max_length=64)
     cutoff: CutoffDoc | None = None
+    # A manual 'on' with an end (unix seconds): before it the relay stays on whatever the
+    # cutoff says; from it on the cutoff is enforced like any automatic state's.
+    until: int | None = Field(default=None, ge=0, le=2**32)
 
 
 def parse_desired(raw: Any) -> DesiredDoc:
@@ -126,6 +131,8 @@ def judge(
         return CutDecision(False, "no_cutoff")
     if desired.power == "off":
         return CutDecision(False, "already_off")
+    if desired.until is not None and at_utc.timestamp() < desired.until:
+        return CutDecision(False, "manual_on_until")
     if import_kwh is None:
         return CutDecision(False, "no_reading")
     cutoff = Cutoff.from_doc(desired.cutoff)

@@ -1,4 +1,5 @@
-"""A landlord adds credit, disconnects and restores a unit; the tenant sees it."""
+"""A landlord adds credit, switches a unit off by hand and on until a time in the one power
+form; the tenant sees it in words."""
 
 from __future__ import annotations
 
@@ -72,24 +73,37 @@ def test_landlord_tops_up_disconnects_restores_and_tenant_sees_it(
     page.reload()
     expect(page.locator("#balance")).to_have_text("NT$1,300.00")
 
-    # WHEN they disconnect with a reason (the confirmation box is required)
+    # WHEN they switch it off by hand with a reason, in the one power form (the
+    # confirmation box is required)
     page.goto(f"{portal_url}/portal/units/{UNIT}")
-    relay = page.locator("#relay-form")  # a manual setting also offers "back to automatic"
-    relay.get_by_label("Reason (shown to the tenant)").fill("Meter safety check")
-    page.get_by_role("button", name="Disconnect power").click()
+    power = page.locator("#power-form")
+    expect(power.get_by_label("Automatic: the credit decides")).to_be_checked()
+    power.get_by_label("Off by hand").check()
+    power.get_by_label("Reason (shown to the tenant)").fill("Meter safety check")
+    power.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(f"{portal_url}/portal/units/{UNIT}")  # blocked by `required`
-    relay.get_by_label("I confirm this change").check()
-    page.get_by_role("button", name="Disconnect power").click()
+    power.get_by_label("I confirm this change").check()
+    power.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("status")).to_contain_text("Power switched off")
     expect(page.locator("#power-state")).to_have_text("Off")
+    expect(page.locator("#power-mode")).to_contain_text("Switched off by hand on ")
+    expect(page.locator("#power-mode")).to_contain_text("Set by landlord@formosa.example")
     shoot(page, "05-disconnected")
 
-    # AND restore it, again with a reason
-    expect(page.get_by_role("button", name="Return to automatic control")).to_be_visible()
-    relay.get_by_label("Reason (shown to the tenant)").fill("Check passed")
-    relay.get_by_label("I confirm this change").check()
-    page.get_by_role("button", name="Restore power").click()
+    # AND switch it on by hand until a time (the form offers a day from now), again with
+    # a reason, in the same form: there is no second "back to automatic" form
+    expect(page.get_by_role("button", name="Return to automatic control")).to_have_count(0)
+    expect(page.locator("form[action$='/relay']")).to_have_count(1)
+    power.get_by_label("On by hand, until the end chosen below").check()
+    power.get_by_label("this time:").check()
+    expect(power.locator("#until-at")).not_to_have_value("")
+    power.get_by_label("Reason (shown to the tenant)").fill("Check passed")
+    power.get_by_label("I confirm this change").check()
+    power.get_by_role("button", name="Apply").click()
     expect(page.locator("#power-state")).to_have_text("On")
+    expect(page.locator("#power-mode")).to_contain_text("Switched on by hand until ")
+    expect(page.locator("#power-mode")).to_contain_text("then the credit decides again")
+    shoot(page, "05b-on-until")
     page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(f"{portal_url}/signin")
 
@@ -99,6 +113,8 @@ def test_landlord_tops_up_disconnects_restores_and_tenant_sees_it(
     expect(page.locator("#balance")).to_have_text("NT$1,300.00")
     expect(page.locator(".ledger").get_by_text("NT$300.00")).to_be_visible()
     expect(page.get_by_text("Switched on by the landlord")).to_be_visible()
+    # (the mode in words: on by hand until when, and what happens then)
+    expect(page.locator("#power-mode-1")).to_contain_text("Switched on by hand until ")
     shoot(page, "06-tenant-home")
     page.get_by_role("link", name="Receipt").first.click()
     expect(page.locator("#receipt-no")).to_have_text(receipt_no)

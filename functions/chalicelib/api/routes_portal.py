@@ -55,6 +55,10 @@ class RelayRequest(BaseModel):
 
     power: str = Field(pattern=r"^(on|off|auto)$")
     reason: str = Field(min_length=1, max_length=actions.MAX_REASON_CHARS)
+    # "on" needs an end, never indefinitely: a time (ISO 8601; without an offset, on the
+    # property's clock) within a month, or the next top-up (at most 7 days).
+    until: str | None = Field(default=None, max_length=actions.MAX_UNTIL_CHARS)
+    until_topup: bool = False
 
 
 @route(bp, "/v1/dashboard", STAFF, query=DashboardQuery, response=shapes.Dashboard, errors=(404,))
@@ -189,11 +193,20 @@ def get_receipt(unit_id: str, entry_id: str) -> dict[str, Any]:
     errors=(409, 422),
 )
 def set_relay(unit_id: str) -> dict[str, Any]:
-    """Disconnect or restore the unit's power manually; the reason is shown to the tenant."""
+    """Set the unit's power mode: `auto` (the credit decides), `off` by hand, or `on` by hand
+    until `until` or the next top-up (`until_topup`); the reason is shown to the tenant."""
     p = current_principal(bp, STAFF)
     unit = deps().scope.visible_unit(p, unit_id)
     body = RelayRequest.model_validate(json_body(bp.current_request) or {})
-    result = deps().credit.set_power(p, unit, body.power, body.reason, datetime.now(UTC))
+    result = deps().credit.set_power(
+        p,
+        unit,
+        body.power,
+        body.reason,
+        datetime.now(UTC),
+        until=body.until,
+        until_topup=body.until_topup,
+    )
     return {
         "desired": {"power": result.power, "reason": result.reason},
         "command_id": result.command_id,

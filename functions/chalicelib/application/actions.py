@@ -13,20 +13,23 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from ..auth.principal import Principal
+from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.ledger_store import LedgerStore
 from ..data.models import LedgerEntryItem, Unit
 from ..data.usage_store import UsageCounters
 from ..domain.text_rules import PLAIN_TEXT_PATTERN, has_refused_characters
 from ..pipeline.errors import (
-    InvalidTopUpError as PipelineTopUpError,
-)
-from ..pipeline.errors import (
+    InvalidManualEndError,
     ManualReasonRequiredError,
     NoAccountError,
     NoMeterError,
+)
+from ..pipeline.errors import (
+    InvalidTopUpError as PipelineTopUpError,
 )
 from ..pipeline.meter_control import MAX_TOP_UP_MINOR as PIPELINE_MAX_TOP_UP_MINOR
 from ..pipeline.meter_control import (
@@ -37,6 +40,7 @@ from ..pipeline.meter_control import (
 )
 from .errors import (
     IdempotencyKeyReusedError,
+    InvalidPowerEndError,
     InvalidRelayRequestError,
     InvalidTopUpError,
     InvalidTopUpNoteError,
@@ -46,6 +50,7 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_TOP_UP_MINOR = PIPELINE_MAX_TOP_UP_MINOR
 MAX_REASON_CHARS = 200
 MAX_NOTE_CHARS = 200
+MAX_UNTIL_CHARS = 40
 # No control characters, line breaks or bidi controls: the rule of every typed text.
 NOTE_PATTERN = PLAIN_TEXT_PATTERN
 TOP_UP_ID_PREFIX = "topup:"  # the pipeline's entry id for a client key
@@ -70,6 +75,7 @@ class CreditAndPower:
     _ledger: LedgerStore
     _meter_control: MeterControlService
     _usage: UsageCounters
+    _catalogue: Catalogue
 
     def top_up(
         self,
@@ -126,11 +132,20 @@ class CreditAndPower:
             return None
 
     def set_power(
-        self, p: Principal, unit: Unit, power: str, reason: str, now: datetime
+        self,
+        p: Principal,
+        unit: Unit,
+        power: str,
+        reason: str,
+        now: datetime,
+        *,
+        until: str | None = None,
+        until_topup: bool = False,
     ) -> ManualResult:
-        """A manual disconnection (``off``), restoration (``on``) or return to the
-        automatic policy (``auto``): who, when and why are recorded, and the reason
-        is what the tenant sees."""
+        """The unit's power mode, one of three: ``auto`` (the credit decides), ``off``
+        by hand, ``on`` by hand until a time (``until``: ISO 8601 with an offset, or a
+        local ``YYYY-MM-DDTHH:MM`` on the property's clock) or the next top-up. Who,
+        when, why and until when are recorded; the reason is what the tenant sees."""
         if power not in POWER_CHOICES:
             raise InvalidRelayRequestError("power must be 'on', 'off' or 'auto'")
         reason = reason.strip()
@@ -141,9 +156,32 @@ class CreditAndPower:
         if has_refused_characters(reason):
             # the tenant reads it: no hidden controls, no text that reads backwards
             raise InvalidRelayRequestError("the reason has control or bidi characters")
+        end = self._until(unit, until) if until is not None else None
         try:
             return self._meter_control.set_manual(
-                p.company_id, unit.unit_id, POWER_CHOICES[power], reason, p.user_sub, now
+                p.company_id,
+                unit.unit_id,
+                POWER_CHOICES[power],
+                reason,
+                p.user_sub,
+                now,
+                until=end,
+                until_topup=until_topup,
             )
+        except InvalidManualEndError as exc:
+            raise InvalidPowerEndError(str(exc)) from exc
         except (ManualReasonRequiredError, NoMeterError) as exc:
             raise InvalidRelayRequestError(str(exc)) from exc
+
+    def _until(self, unit: Unit, text: str) -> datetime:
+        """An end as typed: with an offset as given, without one on the property's clock."""
+        try:
+            at = datetime.fromisoformat(text.strip()) if 0 < len(text) <= MAX_UNTIL_CHARS else None
+        except ValueError:
+            at = None
+        if at is None:
+            raise InvalidPowerEndError("the end must be a date and time (YYYY-MM-DDTHH:MM)")
+        if at.utcoffset() is None:
+            zone = self._catalogue.get_property(unit.company_id, unit.property_id).time_zone
+            at = at.replace(tzinfo=ZoneInfo(str(zone)))
+        return at

@@ -10,6 +10,7 @@ from ..branding.schema import PLATFORM_DEFAULT, BrandConfig
 from ..branding.store import BrandStore
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
+from ..pipeline.alerts import BrandReach
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,16 @@ class Brands:
         domain = brand.email_sender_address.rpartition("@")[2].lower()
         candidates = [h for h in brand.custom_domains if h == domain or h.endswith("." + domain)]
         return any(self._store.company_for_host(host) == company_id for host in candidates)
+
+    def reach_for(self, company_id: str) -> BrandReach:
+        """The brand's language (a reader's own comes first) and its portal on the first
+        verified custom domain: a pending claim routes nowhere yet, so links wait for it."""
+        brand = self._store.get(company_id)
+        if brand is None:
+            return BrandReach()
+        hosts = brand.custom_domains
+        verified = self._store.verified_domains(company_id, hosts) if hosts else []
+        return BrandReach(brand.default_locale, f"https://{verified[0]}" if verified else None)
 
     def sms_sender_for(self, company_id: str) -> str | None:
         """The brand's alphanumeric SMS sender id; None for an unbranded company."""

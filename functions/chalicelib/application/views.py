@@ -5,12 +5,13 @@ DynamoDB requests whatever the size of the company (see docs/portal.md):
   on gsi1), their accounts, meters and gateways (1 BatchGetItem each), the
   newest alerts (1 Query);
 - unit page: unit, property, meter, account, tenancy (GetItems), a ledger page
-  (gsi2), the latest relay commands, a week of 15-minute usage of its gateway.
+  (gsi2), the latest relay commands, a week of 15-minute usage of its gateway, the
+  gateway's control state for the power mode (GetItem; and who set an override).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -42,6 +43,7 @@ from .errors import ReceiptTooOldError
 from .estimate import days_left
 from .latest_reading import LatestReadings, StoredReading
 from .live_balance import LiveBalance, live_balance
+from .power_mode import PowerMode, power_mode
 from .scope import UnitScope
 
 PAGE_SIZE = 25
@@ -94,6 +96,8 @@ class UnitDetail:
     latest: StoredReading | None = None
     live: LiveBalance | None = None  # the balance with the unsettled energy priced
     extras: dict[str, Any] = field(default_factory=dict)
+    # automatic, off by hand, on by hand until ...
+    mode: PowerMode = field(default_factory=lambda: PowerMode("auto"))
 
     @property
     def power_state(self) -> str:
@@ -269,7 +273,13 @@ class PortalViews:
             if p.role is Role.TENANT and tenancy is not None
             else None
         )
+        mode = PowerMode("auto")
         if meter is not None:
+            state = self._telemetry.get_state(p.company_id, meter.gateway_id)
+            mode = power_mode(state.meter(meter.meter_id), now)
+            if mode.by:  # who, by the address people know them by (one GetItem)
+                who = _maybe(lambda: self._catalogue.get_membership(p.company_id, mode.by or ""))
+                mode = replace(mode, by=str(who.email) if who else None)
             latest = self._latest.of(p.company_id, meter)
             commands = self._relay_log.history(p.company_id, meter.meter_id, RELAY_HISTORY)
             if since is not None:
@@ -300,6 +310,7 @@ class PortalViews:
             estimate,
             latest,
             live,
+            mode=mode,
         )
 
     def daily_usage(

@@ -291,6 +291,21 @@ class Catalogue:
         except UpdateError as exc:
             raise NotFoundError("company not found") from exc
 
+    @staticmethod
+    def set_alert_channels(
+        company_id: str, user_sub: str, channels: set[str], locale: str | None = None
+    ) -> None:
+        """A member's chosen alert channels (and the language of their messages); none
+        chosen is stored as none (DynamoDB stores no empty set: the marker ``none``)."""
+        member = Membership(keys.company_pk(company_id), keys.member_sk(user_sub))
+        actions: list[Action] = [Membership.alert_channels.set(channels or {"none"})]
+        if locale is not None:
+            actions.append(Membership.locale.set(locale))
+        try:
+            member.update(actions=actions, condition=Membership.pk.exists())
+        except UpdateError as exc:
+            raise NotFoundError("membership not found") from exc
+
     # --- state the pipeline keeps on catalogue items ---
 
     @staticmethod

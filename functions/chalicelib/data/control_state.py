@@ -21,7 +21,12 @@ rs     reason               ... why ...
 cmd    command_id           ... the command it carried ...
 cut    cutoff_kwh           ... the offline cutoff (None: the gateway never cuts locally) ...
 fh     schedule_tag         ... and a digest of the friendly-hours schedule sent with it
-man    manual               a manual override (``on``/``off``), absent if none
+man    manual               a manual override (``on``/``off``), absent if none ...
+mut    manual_until         ... a manual ``on``'s end (unix ms): automatic again from then ...
+mtu    manual_until_topup   ... or it ends at the next top-up (``mut`` is then its backstop) ...
+mby    manual_by            ... who set it (``user:<sub>``) ...
+mwhy   manual_note          ... why (their words) ...
+mat    manual_at            ... and when (unix ms)
 pend   pending              the command awaiting confirmation {cmd, at, iss, tries}
 fl     flags                active alert flags (``rev``), so an alert fires once per crossing
 local  local_cutoff_at      the gateway's ``at`` of the last offline cutoff it reported
@@ -89,6 +94,11 @@ class MeterControlState:
     cutoff_kwh: Decimal | None = None
     schedule_tag: str | None = None
     manual: PowerState | None = None
+    manual_until: datetime | None = None
+    manual_until_topup: bool = False
+    manual_by: str | None = None
+    manual_note: str | None = None
+    manual_at: datetime | None = None
     pending: PendingCommand | None = None
     flags: frozenset[str] = frozenset()
     local_cutoff_at: int | None = None
@@ -96,6 +106,22 @@ class MeterControlState:
     @property
     def has_cursor(self) -> bool:
         return self.settled_at is not None
+
+    def manual_expired(self, now: datetime) -> bool:
+        """A manual 'on' whose end has come: the policy decides again."""
+        return self.manual == "on" and self.manual_until is not None and self.manual_until <= now
+
+    def automatic(self) -> MeterControlState:
+        """No manual override any more (its who, why and until go with it)."""
+        return replace(
+            self,
+            manual=None,
+            manual_until=None,
+            manual_until_topup=False,
+            manual_by=None,
+            manual_note=None,
+            manual_at=None,
+        )
 
     @property
     def has_desired(self) -> bool:
@@ -145,6 +171,16 @@ def encode_meter(state: MeterControlState) -> dict[str, Any]:
         out["cmd"] = state.command_id
     if state.manual is not None:
         out["man"] = state.manual
+    if state.manual_until is not None:
+        out["mut"] = ms(state.manual_until)
+    if state.manual_until_topup:
+        out["mtu"] = 1
+    if state.manual_by is not None:
+        out["mby"] = state.manual_by
+    if state.manual_note is not None:
+        out["mwhy"] = state.manual_note
+    if state.manual_at is not None:
+        out["mat"] = ms(state.manual_at)
     if state.pending is not None:
         out["pend"] = {
             "cmd": state.pending.command_id,
@@ -177,6 +213,11 @@ def decode_meter(raw: Mapping[str, Any]) -> MeterControlState:
             cutoff_kwh=None if raw.get("cut") is None else kwh(raw["cut"]),
             schedule_tag=_text(raw.get("fh")),
             manual=_power(raw.get("man")),
+            manual_until=None if raw.get("mut") is None else from_ms(_integer(raw["mut"])),
+            manual_until_topup=bool(raw.get("mtu")),
+            manual_by=_text(raw.get("mby")),
+            manual_note=_text(raw.get("mwhy")),
+            manual_at=None if raw.get("mat") is None else from_ms(_integer(raw["mat"])),
             pending=None if not pending else _pending(pending),
             flags=frozenset(str(f) for f in raw.get("fl") or ()),
             local_cutoff_at=local_cutoff_stamp(raw.get("local")),

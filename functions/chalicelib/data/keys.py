@@ -232,6 +232,20 @@ def notifications_pk(company_id: str) -> str:
     return _join(company_pk(company_id), "NTF")
 
 
+def open_alerts_pk(company_id: str) -> str:
+    """The company's open conditions, one item per alert id (a few dozen at most)."""
+    return _join(company_pk(company_id), "ALERTS")
+
+
+def open_alert_sk(alert_id: str) -> str:
+    return check_id(alert_id, "alert_id")
+
+
+def notifications_of_tenant_gsi1pk(company_id: str, tenant_sub: str) -> str:
+    """A tenant's own alerts, newest first by the outbox item's event sk."""
+    return _join(company_pk(company_id), "NTF", "TENANT", check_id(tenant_sub, "tenant_sub"))
+
+
 def audit_pk(company_id: str) -> str:
     return _join(company_pk(company_id), "AUDIT")
 

@@ -166,6 +166,8 @@ class Membership(PowerletItem, discriminator="Membership"):
     display_name = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)  # E.164, for SMS alerts
     locale = UnicodeAttribute(null=True)  # en | zh_TW: the language of the user's e-mails
+    # The channels a tenant chose for their alerts (email, sms); null: both (sms needs a phone).
+    alert_channels = UnicodeSetAttribute(null=True)
     role = UnicodeAttribute()  # company_admin | property_manager | landlord | tenant
     property_ids = UnicodeSetAttribute(null=True)
     # The user's session epoch (unix ms): sessions opened and tokens authenticated
@@ -504,6 +506,33 @@ class Notification(PowerletItem, discriminator="Notification"):
     subject_ref = UnicodeAttribute()  # unit/meter/gateway the notice is about
     payload = JSONAttribute(default=dict)
     delivery = JSONAttribute(default=dict)  # channel -> status
+    # The alert's lifecycle (docs/data-model.md, "Alerts"): open | acknowledged | resolved
+    # for a condition, notice for an event; null on items written before lifecycles.
+    status = UnicodeAttribute(null=True)
+    audience = UnicodeAttribute(null=True)  # tenant | staff
+    tenant_sub = UnicodeAttribute(null=True)  # a tenant's alert: also on gsi1 (their inbox)
+    acknowledged_by = UnicodeAttribute(null=True)
+    acknowledged_at = UTCDateTimeAttribute(null=True)
+    resolved_at = UTCDateTimeAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)  # "condition cleared" or the person
+
+
+class OpenAlert(PowerletItem, discriminator="OpenAlert"):
+    """A condition still open (or acknowledged): one per (topic, subject), so a repeat
+    is counted, not sent again, and the condition clearing finds it by key."""
+
+    company_id = UnicodeAttribute()
+    alert_id = UnicodeAttribute()
+    topic = UnicodeAttribute()
+    subject_ref = UnicodeAttribute()
+    audience = UnicodeAttribute()
+    status = UnicodeAttribute(default="open")  # open | acknowledged | resolved
+    notification_sk = UnicodeAttribute()  # the outbox item that opened it
+    opened_at = UTCDateTimeAttribute()
+    last_at = UTCDateTimeAttribute()
+    occurrences = NumberAttribute(default=1)
+    # Resolved: kept a week (DynamoDB TTL) so a replay of its last alert is still known.
+    expires_at = NumberAttribute(attr_name="ttl", null=True)
 
 
 class AuditEvent(PowerletItem, discriminator="AuditEvent"):
@@ -590,6 +619,7 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     RelayCommand,
     HeldReading,
     Notification,
+    OpenAlert,
     AuditEvent,
     GatewayCycle,
     GatewayUsage,

@@ -1,42 +1,72 @@
-"""The company's outbox of alerts, newest first (pattern 23)."""
+"""The company's outbox of alerts, newest first (pattern 23), and its open conditions
+(pattern 23a): what is still wrong, one item per alert id, until it clears.
+
+An alert is either a *condition* (credit low, a gateway offline: open until it clears
+or a person closes it) or a *notice* (power restored: nothing to close). A condition
+raised again while it is open is counted on its open item and not sent again.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from . import keys
 from .conditions import conditional_check_failed
-from .models import Notification
+from .models import Notification, OpenAlert
 from .paging import decode_cursor, encode_cursor
 
 MAX_NOTIFICATIONS_READ = 100
+MAX_OPEN_ALERTS_READ = 500  # a company with more open conditions sees the oldest 500
+OPEN, ACKNOWLEDGED, RESOLVED, NOTICE = "open", "acknowledged", "resolved", "notice"
+CLEARED = "condition cleared"
+RESOLVED_KEPT = timedelta(days=7)  # resolved_by when the condition itself went away
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """One alert as its producer raised it (the pipeline's ``Alert`` with its id)."""
+
+    company_id: str
+    alert_id: str
+    at: datetime
+    topic: str
+    subject_ref: str
+    audience: Literal["tenant", "staff"]
+    tenant_sub: str | None
+    payload: dict[str, Any]
+    condition: bool  # False: a notice, recorded but never open
 
 
 class NotificationStore:
-    def record(
-        self,
-        company_id: str,
-        notification_id: str,
-        at: datetime,
-        topic: str,
-        subject_ref: str,
-        payload: dict[str, Any],
-    ) -> Notification | None:
-        """Put the alert once by its id; None if this exact alert is recorded already."""
+    def record(self, alert: NewAlert) -> Notification | None:
+        """Put the alert once by its id and time, opening its condition; None if this
+        exact alert is recorded already or its condition is open already (then the
+        open item counts one more occurrence)."""
+        sk = keys.event_sk(alert.at, alert.alert_id)
+        if alert.condition and not self._open(alert, sk):
+            return None
         item = Notification(
-            keys.notifications_pk(company_id),
-            keys.event_sk(at, notification_id),
-            company_id=company_id,
-            notification_id=notification_id,
-            topic=topic,
-            created_at=at,
-            subject_ref=subject_ref,
-            payload=payload,
+            keys.notifications_pk(alert.company_id),
+            sk,
+            company_id=alert.company_id,
+            notification_id=alert.alert_id,
+            topic=alert.topic,
+            created_at=alert.at,
+            subject_ref=alert.subject_ref,
+            payload=alert.payload,
             delivery={},
+            status=OPEN if alert.condition else NOTICE,
+            audience=alert.audience,
+            tenant_sub=alert.tenant_sub,
         )
+        if alert.audience == "tenant" and alert.tenant_sub:
+            item.gsi1pk = keys.notifications_of_tenant_gsi1pk(alert.company_id, alert.tenant_sub)
+            item.gsi1sk = sk
         try:
             item.save(condition=Notification.pk.does_not_exist())
         except PutError as exc:
@@ -44,6 +74,118 @@ class NotificationStore:
                 return None
             raise
         return item
+
+    def _open(self, alert: NewAlert, sk: str) -> bool:
+        """Open the condition; False if it is open already for an earlier alert. A replay
+        of the alert that opened it (a crash before its outbox item) goes on."""
+        pointer = OpenAlert(
+            keys.open_alerts_pk(alert.company_id),
+            keys.open_alert_sk(alert.alert_id),
+            company_id=alert.company_id,
+            alert_id=alert.alert_id,
+            topic=alert.topic,
+            subject_ref=alert.subject_ref,
+            audience=alert.audience,
+            status=OPEN,
+            notification_sk=sk,
+            opened_at=alert.at,
+            last_at=alert.at,
+            occurrences=1,
+        )
+        # A resolved condition's item is reused by a later alert: the condition opens again
+        # (a replay of an alert before its resolution does not reopen it).
+        try:
+            reopens = (OpenAlert.status == RESOLVED) & (OpenAlert.last_at < alert.at)
+            pointer.save(condition=OpenAlert.pk.does_not_exist() | reopens)
+            return True
+        except PutError as exc:
+            if not conditional_check_failed(exc):
+                raise
+        existing = self.get_open(alert.company_id, alert.alert_id)
+        if existing is None or existing.notification_sk == sk:
+            return existing is not None
+        try:  # a later occurrence of the open condition (a replay of one counts once)
+            existing.update(
+                actions=[OpenAlert.last_at.set(alert.at), OpenAlert.occurrences.add(1)],
+                condition=(OpenAlert.last_at < alert.at) & (OpenAlert.status != RESOLVED),
+            )
+        except UpdateError as exc:
+            if not conditional_check_failed(exc):
+                raise
+        return False
+
+    def get_open(self, company_id: str, alert_id: str) -> OpenAlert | None:
+        """The condition's item if it is open or acknowledged (one GetItem)."""
+        try:
+            found = OpenAlert.get(keys.open_alerts_pk(company_id), keys.open_alert_sk(alert_id))
+        except DoesNotExist:
+            return None
+        return None if found.status == RESOLVED else found
+
+    def open_among(self, company_id: str, alert_ids: Iterable[str]) -> list[OpenAlert]:
+        """Those of these alert ids that are open (one BatchGetItem)."""
+        pk = keys.open_alerts_pk(company_id)
+        wanted = sorted({(pk, keys.open_alert_sk(a)) for a in alert_ids})
+        found = OpenAlert.batch_get(wanted) if wanted else []
+        return [a for a in found if a.status != RESOLVED]
+
+    def open_alerts(self, company_id: str, limit: int = MAX_OPEN_ALERTS_READ) -> list[OpenAlert]:
+        """The company's open and acknowledged conditions (one Query; the resolved ones
+        of the last week are read and dropped)."""
+        return list(
+            OpenAlert.query(
+                keys.open_alerts_pk(company_id),
+                filter_condition=OpenAlert.status != RESOLVED,
+                limit=max(1, min(limit, MAX_OPEN_ALERTS_READ)),
+            )
+        )
+
+    def resolve(self, pointer: OpenAlert, at: datetime, by: str = CLEARED) -> bool:
+        """Close a condition: its outbox item says resolved (when, by whom), and so does
+        its open item, which expires a week later. A resolve cut short is finished by
+        the next; a condition reopened meanwhile by a later alert stays open."""
+        self._mark(
+            pointer,
+            [
+                Notification.status.set(RESOLVED),
+                Notification.resolved_at.set(at),
+                Notification.resolved_by.set(by),
+            ],
+        )
+        try:
+            pointer.update(
+                actions=[
+                    OpenAlert.status.set(RESOLVED),
+                    OpenAlert.expires_at.set(int((at + RESOLVED_KEPT).timestamp())),
+                ],
+                condition=(OpenAlert.notification_sk == pointer.notification_sk)
+                & (OpenAlert.status != RESOLVED),
+            )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                return False
+            raise
+        return True
+
+    def acknowledge(self, pointer: OpenAlert, by: str, at: datetime) -> None:
+        """Someone has seen it and is on it: still open until it clears or is resolved."""
+        pointer.update(actions=[OpenAlert.status.set(ACKNOWLEDGED)])
+        self._mark(
+            pointer,
+            [
+                Notification.status.set(ACKNOWLEDGED),
+                Notification.acknowledged_by.set(by),
+                Notification.acknowledged_at.set(at),
+            ],
+        )
+
+    def _mark(self, pointer: OpenAlert, actions: list[Any]) -> None:
+        item = Notification(keys.notifications_pk(pointer.company_id), pointer.notification_sk)
+        try:
+            item.update(actions=actions, condition=Notification.pk.exists())
+        except UpdateError as exc:
+            if not conditional_check_failed(exc):
+                raise  # an outbox item that never got written: the pointer alone closes
 
     def set_delivery(self, item: Notification, delivery: dict[str, str]) -> None:
         item.update(actions=[Notification.delivery.set(delivery)])
@@ -59,6 +201,22 @@ class NotificationStore:
         pk = keys.notifications_pk(company_id)
         start = decode_cursor(cursor, "pk", pk) if cursor else None
         result = Notification.query(
+            pk,
+            scan_index_forward=False,
+            limit=max(1, min(int(limit), MAX_NOTIFICATIONS_READ)),
+            last_evaluated_key=start,
+        )
+        items = [n for n in result if isinstance(n, Notification)]
+        last = result.last_evaluated_key
+        return items, encode_cursor(last) if last else None
+
+    def tenant_page(
+        self, company_id: str, tenant_sub: str, cursor: str | None, limit: int
+    ) -> tuple[list[Notification], str | None]:
+        """A tenant's own alerts, newest first (gsi1, pattern 23b)."""
+        pk = keys.notifications_of_tenant_gsi1pk(company_id, tenant_sub)
+        start = decode_cursor(cursor, "gsi1pk", pk) if cursor else None
+        result = Notification.gsi1.query(
             pk,
             scan_index_forward=False,
             limit=max(1, min(int(limit), MAX_NOTIFICATIONS_READ)),

@@ -43,17 +43,30 @@ class PowerDecision:
     power: PowerState
     reason: str
     cutoff_kwh: Decimal | None
+    # A manual 'on' that ends: until then the gateway keeps power on whatever the cutoff
+    # says; from then on it enforces the cutoff (the automatic policy's) by itself.
+    until: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.reason not in REASONS:
             raise InvalidPolicyInputError(f"unknown reason {self.reason!r}")
+        if self.until is not None and self.reason != "manual_on":
+            raise InvalidPolicyInputError("only a manual 'on' has an end")
 
     def to_shadow_desired(self, cmd: str, friendly: FriendlyHours) -> dict[str, object]:
         """The `desired` object of meter_shadow.v1.json."""
         cutoff: dict[str, object] | None = None
         if self.cutoff_kwh is not None:
             cutoff = {"kwh": format_kwh(self.cutoff_kwh), "friendly": friendly.to_shadow()}
-        return {"power": self.power, "reason": self.reason, "cmd": cmd, "cutoff": cutoff}
+        desired: dict[str, object] = {
+            "power": self.power,
+            "reason": self.reason,
+            "cmd": cmd,
+            "cutoff": cutoff,
+        }
+        if self.until is not None:
+            desired["until"] = int(self.until.timestamp())
+        return desired
 
 
 @dataclass(frozen=True)
@@ -142,17 +155,38 @@ def decide_power(
     now: datetime,
     postpaid: bool = False,
     vacant: bool = False,
+    manual_until: datetime | None = None,
 ) -> PowerDecision:
-    """Manual override > vacant > postpaid > never-disconnect > credit (with friendly hours)."""
+    """Manual override > vacant > postpaid > never-disconnect > credit (with friendly hours).
+
+    A manual 'on' with an end (``manual_until``) is automatic again from that instant;
+    until then it carries the automatic cutoff and its end, so a gateway that loses
+    the cloud returns to automatic control by itself at the same instant."""
     if allowance.is_negative():
         raise InvalidPolicyInputError("emergency allowance must not be negative")
     if now.utcoffset() is None:
         raise InvalidPolicyInputError("now must be timezone-aware")
+    if manual_until is not None and manual_until.utcoffset() is None:
+        raise InvalidPolicyInputError("manual_until must be timezone-aware")
     if manual == "off":
         return PowerDecision("off", "manual_off", None)
-    if manual == "on":
-        return PowerDecision("on", "manual_on", None)
-    if manual is not None:
+    if manual == "on" and manual_until is None:
+        return PowerDecision("on", "manual_on", None)  # until someone changes it (legacy)
+    if manual == "on" and manual_until is not None and now < manual_until:
+        after = decide_power(
+            balance=balance,
+            allowance=allowance,
+            position=position,
+            latest=latest,
+            friendly=friendly,
+            never_disconnect=never_disconnect,
+            manual=None,
+            now=now,
+            postpaid=postpaid,
+            vacant=vacant,
+        )
+        return PowerDecision("on", "manual_on", after.cutoff_kwh, manual_until)
+    if manual not in ("on", None):
         raise InvalidPolicyInputError(f"manual override must be None, 'on' or 'off': {manual!r}")
     if vacant:
         return PowerDecision("off", "vacant", None)

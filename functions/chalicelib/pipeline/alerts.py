@@ -4,6 +4,13 @@ The outbox item's key is (event time, alert id) where both come from the event
 that raised it, so a replayed event rewrites nothing and sends nothing twice.
 "Once per crossing" is the caller's business (state flags, cursor-based
 settlement); this module makes a repeat of the *same* event harmless.
+
+A condition (credit low, a gateway offline) stays open until it clears: the code
+that sees it clear calls ``Notifier.resolve(company, topic, subject, at)`` (presence
+when a gateway connects, a top-up for the thresholds below the new balance); a notice
+(power restored) clears the cut it ends. While open it is counted, not sent again.
+What people read is rendered per reader's language by the injected renderer
+(``web/alert_text.py``); subject references never reach a reader.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Membership, Notification
-from ..data.notifications import NotificationStore
+from ..data.notifications import CLEARED, NewAlert, NotificationStore
 from ..observability import logger
+from .alert_subjects import AlertSubject, name_subject
 
 TOPICS = frozenset(
     {
@@ -29,6 +37,7 @@ TOPICS = frozenset(
         "restored",
         "manual_disconnect",
         "manual_restore",
+        "manual_auto",
         "meter_offline",
         "gateway_offline",
         "reading_backwards",
@@ -46,6 +55,7 @@ TITLES = {
     "restored": "Electricity restored",
     "manual_disconnect": "Electricity disconnected by your landlord",
     "manual_restore": "Electricity restored by your landlord",
+    "manual_auto": "Your credit decides your electricity again",
     "meter_offline": "A meter stopped answering",
     "gateway_offline": "A gateway went offline",
     "reading_backwards": "A meter reading went backwards",
@@ -56,7 +66,17 @@ TITLES = {
     "bill_held": "A postpaid bill is held for review",
     "energy_loss": "The main meter shows more energy than the unit meters",
 }
+# Conditions stay open until they clear (or a person resolves them); notices are events.
+NOTICES = frozenset({"restored", "manual_restore", "manual_auto"})
+CONDITIONS = TOPICS - NOTICES
+# A notice that clears conditions of the same subject: the power back on ends a cut.
+CLEARS: dict[str, tuple[str, ...]] = {
+    "restored": ("disconnected", "manual_disconnect"),
+    "manual_restore": ("disconnected", "manual_disconnect"),
+    "manual_auto": ("manual_disconnect",),
+}
 STAFF_ROLES = frozenset({"company_admin"})
+CHANNELS = ("email", "sms")
 MAX_RECIPIENTS = 20
 MAX_SMS_CHARS = 160
 # SNS shows this as the sender where the destination country allows alphanumeric ids.
@@ -74,8 +94,63 @@ class Alert:
     payload: dict[str, Any] = field(default_factory=dict)
 
     def alert_id(self) -> str:
-        digest = hashlib.sha256(f"{self.topic}|{self.subject_ref}".encode()).hexdigest()
-        return f"{self.topic}-{digest[:16]}"
+        return alert_id(self.topic, self.subject_ref)
+
+
+def alert_id(topic: str, subject_ref: str) -> str:
+    """The id of a condition: the same topic about the same subject is the same alert."""
+    digest = hashlib.sha256(f"{topic}|{subject_ref}".encode()).hexdigest()
+    return f"{topic}-{digest[:16]}"
+
+
+@dataclass(frozen=True)
+class BrandReach:
+    """How a company's alerts reach people: the brand's language (a reader's own comes
+    first) and the portal's address on the brand's verified domain, if it has one."""
+
+    language: str = "en"
+    portal_url: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertReading:
+    """Everything the words of one alert are made from, for one reader."""
+
+    topic: str
+    payload: dict[str, Any]
+    subject: AlertSubject
+    at: datetime
+    audience: str
+    brand: str
+    language: str
+    link: str | None  # absolute in a message, a portal path on a page
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    title: str
+    body: str  # what happened, in words, with names and formatted amounts
+    next_step: str  # what to do about it
+    sms: str  # the short form (at most MAX_SMS_CHARS)
+    link: str | None = None
+
+
+AlertRenderer = Callable[[AlertReading], AlertMessage]
+
+
+def alert_path(audience: str, subject: AlertSubject) -> str:
+    """Where a reader acts on an alert: a tenant's notifications, else the unit's page."""
+    if audience == "tenant":
+        return "/tenant/notifications"
+    if subject.unit_id:
+        return f"/portal/units/{subject.unit_id}"
+    return "/portal/notifications"
+
+
+def plain_message(reading: AlertReading) -> AlertMessage:
+    """Words without a catalogue (a Notifier built without a renderer): the title only."""
+    title = TITLES[reading.topic]
+    return AlertMessage(title, title + ".", "", f"{reading.brand}: {title}"[:MAX_SMS_CHARS])
 
 
 class Notifier:
@@ -88,6 +163,8 @@ class Notifier:
         sender_for: Callable[[str], tuple[str, str]] | None = None,
         sms_sender_for: Callable[[str], str | None] | None = None,
         outbox: NotificationStore | None = None,
+        render: AlertRenderer | None = None,
+        reach_for: Callable[[str], BrandReach] | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._outbox = outbox or NotificationStore()  # stateless, like the catalogue
@@ -98,25 +175,51 @@ class Notifier:
         self._sender_for = sender_for
         # company id -> the brand's SMS sender id (None: the carrier's default sender)
         self._sms_sender_for = sms_sender_for
+        # The words: the portal's catalogues (web/alert_text.py), injected by the root.
+        self._render = render or plain_message
+        self._reach_for = reach_for
 
     def notify(self, alert: Alert) -> Notification | None:
-        """Record and deliver; None if this exact alert was already recorded."""
+        """Record and deliver; None if this exact alert was already recorded, or its
+        condition is open already (counted on the open item, not sent again)."""
         if alert.topic not in TOPICS:
             raise ValueError(f"unknown alert topic {alert.topic!r}")
         item = self._outbox.record(
-            alert.company_id,
-            alert.alert_id(),
-            alert.at,
-            alert.topic,
-            alert.subject_ref,
-            {**alert.payload, "audience": alert.audience},
+            NewAlert(
+                alert.company_id,
+                alert.alert_id(),
+                alert.at,
+                alert.topic,
+                alert.subject_ref,
+                alert.audience,
+                alert.tenant_sub,
+                {**alert.payload, "audience": alert.audience},
+                alert.topic in CONDITIONS,
+            )
         )
+        for cleared in CLEARS.get(alert.topic, ()):
+            self.resolve(alert.company_id, cleared, alert.subject_ref, alert.at)
         if item is None:
             return None
         delivery = self._deliver(alert)
         if delivery:
             self._outbox.set_delivery(item, delivery)
         return item
+
+    def resolve(
+        self, company_id: str, topic: str, subject_ref: str, at: datetime, by: str = CLEARED
+    ) -> bool:
+        """The condition cleared (the gateway is back, the credit is topped up): close
+        its open alert, if there is one. One GetItem when there is none."""
+        pointer = self._outbox.get_open(company_id, alert_id(topic, subject_ref))
+        return pointer is not None and self._outbox.resolve(pointer, at, by)
+
+    def resolve_any(self, company_id: str, conditions: list[tuple[str, str]], at: datetime) -> int:
+        """Close whichever of these (topic, subject) conditions are open: one BatchGetItem
+        when none is (a top-up clearing the low-credit thresholds below its balance)."""
+        wanted = {alert_id(topic, subject): (topic, subject) for topic, subject in conditions}
+        found = self._outbox.open_among(company_id, wanted)
+        return sum(self._outbox.resolve(pointer, at) for pointer in found)
 
     def outbox(self, company_id: str, limit: int = 50) -> list[Notification]:
         return self._outbox.newest(company_id, limit)
@@ -135,6 +238,9 @@ class Notifier:
         return staff[:MAX_RECIPIENTS]
 
     def _deliver(self, alert: Alert) -> dict[str, str]:
+        recipients = self._recipients(alert)
+        if not recipients:
+            return {}
         sender = self._sender
         if self._sender_for is not None:
             brand, sender = self._sender_for(alert.company_id)
@@ -143,29 +249,54 @@ class Notifier:
                 brand = self._catalogue.get_company(alert.company_id).name
             except NotFoundError:
                 brand = "Powerlet"
-        title = TITLES[alert.topic]
-        body = _body(alert)
+        reach = self._reach_for(alert.company_id) if self._reach_for else BrandReach()
+        subject = name_subject(self._catalogue, alert.company_id, alert.subject_ref)
+        link = (
+            reach.portal_url.rstrip("/") + alert_path(alert.audience, subject)
+            if reach.portal_url
+            else None
+        )
+        messages: dict[str, AlertMessage] = {}  # one rendering per language
         delivery: dict[str, str] = {}
         sms_sender: list[str | None] = []  # looked up once, and only if someone gets an SMS
-        for member in self._recipients(alert):
-            delivery[f"email:{member.email}"] = self._email(
-                member.email, brand, title, body, sender
-            )
-            if member.phone:
-                text = f"{brand}: {title}. {body}"[:MAX_SMS_CHARS]
+        for member in recipients:
+            language = str(member.locale or reach.language)
+            if language not in messages:
+                messages[language] = self._render(
+                    AlertReading(
+                        alert.topic,
+                        dict(alert.payload),
+                        subject,
+                        alert.at,
+                        alert.audience,
+                        brand,
+                        language,
+                        link,
+                    )
+                )
+            message = messages[language]
+            channels = _channels(member, alert.audience)
+            if "email" in channels:
+                delivery[f"email:{member.email}"] = self._email(
+                    member.email, brand, message, sender
+                )
+            if "sms" in channels and member.phone:
                 if not sms_sender:
                     sms_sender.append(self._sms_sender(alert.company_id))
-                delivery[f"sms:{member.phone}"] = self._sms(member.phone, text, sms_sender[0])
+                delivery[f"sms:{member.phone}"] = self._sms(
+                    member.phone, message.sms[:MAX_SMS_CHARS], sms_sender[0]
+                )
         return delivery
 
-    def _email(self, to: str, brand: str, title: str, body: str, sender: str) -> str:
+    def _email(self, to: str, brand: str, message: AlertMessage, sender: str) -> str:
+        parts = [message.body, message.next_step, message.link or "", brand]
         try:
             self._ses.send_email(
                 Source=f"{brand} <{sender}>",
                 Destination={"ToAddresses": [to]},
                 Message={
-                    "Subject": {"Data": f"[{brand}] {title}"},
-                    "Body": {"Text": {"Data": f"{body}\n\n{brand}"}},
+                    "Subject": {"Data": f"[{brand}] {message.title}"},
+                    "Body": {"Text": {"Data": "\n\n".join(p for p in parts if p)}},
                 },
             )
         except (ClientError, BotoCoreError) as exc:
@@ -193,6 +324,7 @@ class Notifier:
         return "sent"
 
 
-def _body(alert: Alert) -> str:
-    details = ", ".join(f"{k}: {v}" for k, v in sorted(alert.payload.items()))
-    return f"{TITLES[alert.topic]} ({alert.subject_ref}). {details}".strip()
+def _channels(member: Membership, audience: str) -> frozenset[str]:
+    """A tenant's chosen channels (both until they choose); staff get both."""
+    chosen = member.alert_channels if audience == "tenant" else None
+    return frozenset(CHANNELS) if chosen is None else frozenset(chosen) & frozenset(CHANNELS)

@@ -68,11 +68,17 @@ def desired_of(state: MeterControlState, friendly: FriendlyHours) -> dict[str, A
     cutoff = None
     if state.cutoff_kwh is not None:
         cutoff = {"kwh": format_kwh(state.cutoff_kwh), "friendly": friendly.to_shadow()}
+    until = None
+    if state.reason == "manual_on" and state.manual_until is not None:
+        # The gateway's clock (unix seconds): from then on it enforces the cutoff itself.
+        until = int(state.manual_until.timestamp())
+    # A shadow update merges: null removes a key the previous state had (cutoff, until).
     return {
         "power": state.power,
         "reason": state.reason,
         "cmd": state.command_id,
         "cutoff": cutoff,
+        "until": until,
     }
 
 
@@ -87,11 +93,14 @@ class Controller:
     def decide(
         self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, now: datetime
     ) -> PowerDecision:
+        if state.manual_expired(now):
+            state = state.automatic()
         manual = state.manual
         tariff = meter_ctx.tariff
         if meter_ctx.unit is None or tariff is None:
             if manual:
-                return PowerDecision(manual, f"manual_{manual}", None)
+                until = state.manual_until if manual == "on" else None
+                return PowerDecision(manual, f"manual_{manual}", None, until)
             return PowerDecision("off", "vacant", None)
         currency = tariff.currency
         cursor_at = state.settled_at if meter_ctx.prepaid else None
@@ -116,6 +125,7 @@ class Controller:
             now=now,
             postpaid=meter_ctx.unit.billing_mode == "postpaid",
             vacant=meter_ctx.tenancy is None,
+            manual_until=state.manual_until,
         )
 
     def plan(
@@ -131,6 +141,10 @@ class Controller:
     ) -> ControlPlan:
         """Decide; if power, reason, cutoff or schedule changed, plan the shadow write
         (and a command when power or reason changed)."""
+        if state.manual_expired(now):
+            # "On until" has ended: automatic again, and the record says so.
+            state = state.automatic()
+            actor, note = "policy", "manual on ended"
         decision = self.decide(bus, meter_ctx, state, now)
         cutoff = None if decision.cutoff_kwh is None else kwh(decision.cutoff_kwh)
         friendly = bus.friendly()

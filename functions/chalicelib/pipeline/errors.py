@@ -31,6 +31,11 @@ class InvalidShadowEventError(PipelineError):
     """A shadow documents event without the fields the confirmation needs."""
 
 
+class InvalidManualEndError(PipelineError):
+    """A manual 'on' without an end, an end in the past or too far ahead, or an end
+    given to an 'off' or to automatic control."""
+
+
 class ManualReasonRequiredError(PipelineError, ValueError):
     """A manual disconnect or restore without a reason."""
 

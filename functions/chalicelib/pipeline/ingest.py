@@ -333,6 +333,7 @@ class Ingest:
                 # ours whose state write never won): decide on the balance reloaded.
                 or _snapshot(mstate) != _snapshot(before)
                 or mstate.reason in {"friendly_hours", "credit_exhausted"}
+                or mstate.manual_expired(now)  # "on until" ended: automatic again
             )
             if needs_policy and (not meter_ctx.prepaid or mstate.has_cursor):
                 control = self._controller.plan(bus, meter_ctx, mstate, now)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from ..data import keys
@@ -28,6 +28,7 @@ from .contention import MeterChange, update_meter_state
 from .context import BusContext, BusDirectory, MeterContext
 from .control import Controller, ControlOutcome, new_command_id
 from .errors import (
+    InvalidManualEndError,
     InvalidTopUpError,
     ManualReasonRequiredError,
     NoAccountError,
@@ -38,6 +39,12 @@ from .unsettled import unsettled_readings
 MAX_STATE_ATTEMPTS = 6
 MAX_TOP_UP_MINOR = 10**9
 MAX_REASON_CHARS = 500
+# "On until": never indefinitely. A chosen end within a month; "until the next top-up"
+# ends at the top-up or, failing one, a week later (the gateway knows no top-ups offline).
+MAX_ON_UNTIL = timedelta(days=31)
+ON_UNTIL_TOPUP_BACKSTOP = timedelta(days=7)
+# The audit action and the tenant's alert of each manual change.
+MANUAL_TOPICS = {"off": "manual_disconnect", "on": "manual_restore", None: "manual_auto"}
 MAX_TOP_UP_NOTE_CHARS = 200
 
 
@@ -128,9 +135,25 @@ class MeterControlService:
             company_id, meter_ctx.account_id, entry_id, amount_minor, currency, actor, now, note
         )
         outcome = self._reapply(
-            bus, meter_ctx, now, actor="top-up", note=f"{entry_id} by {actor}", settle=True
+            bus,
+            meter_ctx,
+            now,
+            actor="top-up",
+            note=f"{entry_id} by {actor}",
+            settle=True,
+            mutate=_end_on_until_top_up,
         )
         balance = self._ledger.balance_minor(company_id, meter_ctx.account_id)
+        # Low-credit alerts of the thresholds the credit is now above have cleared.
+        self._notifier.resolve_any(
+            company_id,
+            [
+                ("low_credit", f"unit:{unit_id}:{t.amount_minor}")
+                for t in bus.thresholds(currency, meter_ctx.unit)
+                if balance > t.amount_minor
+            ],
+            now,
+        )
         return TopUpResult(entry_id, applied, balance, outcome.decision.power, outcome.command_id)
 
     def _append_top_up(
@@ -182,44 +205,67 @@ class MeterControlService:
         reason: str,
         actor_sub: str,
         now: datetime | None = None,
+        *,
+        until: datetime | None = None,
+        until_topup: bool = False,
     ) -> ManualResult:
-        """``off``: disconnect; ``on``: force on; None: back to the policy. Reason required."""
+        """``off``: disconnect; ``on``: on *until* a time or the next top-up (never
+        indefinitely: the next top-up has a backstop of ``MAX_ON_UNTIL``); None: back to
+        the policy. Reason required; who, why and until when are stored with it."""
         now = now or datetime.now(UTC)
         if not isinstance(reason, str) or not reason.strip():
             raise ManualReasonRequiredError("a manual disconnect or restore needs a reason")
         reason = reason.strip()[:MAX_REASON_CHARS]
         if power not in {"on", "off", None}:
             raise ValueError(f"power must be 'on', 'off' or None, not {power!r}")
+        until = _manual_end(power, until, until_topup, now)
         bus, meter_ctx = self._buses.fresh_for_unit(company_id, unit_id)
+        actor = f"user:{actor_sub}"
 
         def mutate(mstate: MeterControlState) -> MeterControlState:
             # A manual change is always a new command, even if the relay is already there.
-            return replace(mstate, manual=power, reason=None)
+            if power is None:
+                return replace(mstate.automatic(), reason=None)
+            return replace(
+                mstate,
+                manual=power,
+                manual_until=until,
+                manual_until_topup=power == "on" and until_topup,
+                manual_by=actor,
+                manual_note=reason,
+                manual_at=now,
+                reason=None,
+            )
 
-        actor = f"user:{actor_sub}"
         outcome = self._reapply(
             bus, meter_ctx, now, actor=actor, note=reason, mutate=mutate, announce=False
         )
+        ends = {"until": until.isoformat() if until else None, "until_topup": until_topup}
         self._audit.record(
             audit_event(
                 company_id,
                 outcome.command_id or new_command_id(now),
                 actor,
-                "manual_disconnect" if power == "off" else "manual_restore",
+                MANUAL_TOPICS[power],
                 f"unit:{unit_id}",
-                {"reason": reason, "power": outcome.decision.power, "override": power},
+                {"reason": reason, "power": outcome.decision.power, "override": power, **ends},
                 now,
             )
         )
         self._notifier.notify(
             Alert(
                 company_id,
-                "manual_disconnect" if power == "off" else "manual_restore",
+                MANUAL_TOPICS[power],
                 f"unit:{unit_id}",
                 now,
                 "tenant",
                 meter_ctx.tenancy.tenant_sub if meter_ctx.tenancy else None,
-                {"reason": reason, "power": outcome.decision.power},
+                {
+                    "reason": reason,
+                    "power": outcome.decision.power,
+                    "mode": power or "auto",
+                    **ends,
+                },
             )
         )
         return ManualResult(outcome.decision.power, outcome.decision.reason, outcome.command_id)
@@ -279,3 +325,32 @@ class MeterControlService:
             return mstate, ()
         mstate, settled = self._settler.settle(bus, meter_ctx, mstate, readings)
         return mstate, settled.alerts if settled else ()
+
+
+def _manual_end(
+    power: str | None, until: datetime | None, until_topup: bool, now: datetime
+) -> datetime | None:
+    """When a manual 'on' ends (None for 'off' and automatic): a time after now and
+    within ``MAX_ON_UNTIL``, or the next top-up with its backstop."""
+    if power != "on":
+        if until is not None or until_topup:
+            raise InvalidManualEndError("only a manual 'on' has an end")
+        return None
+    if until_topup:
+        if until is not None:
+            raise InvalidManualEndError("end at a time or at the next top-up, not both")
+        return now + ON_UNTIL_TOPUP_BACKSTOP
+    if until is None:
+        raise InvalidManualEndError("a manual 'on' needs an end: a time or the next top-up")
+    if until.utcoffset() is None:
+        raise InvalidManualEndError("the end must carry its time zone")
+    if not now < until <= now + MAX_ON_UNTIL:
+        raise InvalidManualEndError(
+            f"the end must be after now and within {MAX_ON_UNTIL.days} days"
+        )
+    return until
+
+
+def _end_on_until_top_up(mstate: MeterControlState) -> MeterControlState:
+    """A top-up ends an 'on until the next top-up': the credit decides again."""
+    return mstate.automatic() if mstate.manual == "on" and mstate.manual_until_topup else mstate

@@ -86,7 +86,12 @@ class Presence(GatewaySweep):
             return PresenceResult("extra_connection")
         if not self._catalogue.mark_gateway_seen(gateway, online, at):
             return PresenceResult("stale")
-        if not online:
+        if online:
+            # the condition cleared: the sweep's silence or this gateway's last disconnect
+            self._notifier.resolve(
+                gateway.company_id, "gateway_offline", f"gateway:{gateway.gateway_id}", at
+            )
+        else:
             self._notifier.notify(
                 Alert(
                     gateway.company_id,
@@ -108,6 +113,7 @@ class Presence(GatewaySweep):
         state = self._telemetry.get_state(company_id, gw)
         flags = set(state.flags)
         alerts: list[Alert] = []
+        cleared: list[tuple[str, str]] = []  # (topic, subject) of conditions that ended
         last_at = from_ms(int(cycles[0].cycle_at_ms)) if cycles else None
         silent = last_at is None or now - last_at > GATEWAY_SILENT_AFTER
         if silent and "silent" not in flags and last_at is not None:
@@ -124,7 +130,9 @@ class Presence(GatewaySweep):
                 )
             )
         elif not silent:
-            flags.discard("silent")
+            if "silent" in flags:
+                flags.discard("silent")
+                cleared.append(("gateway_offline", f"gateway:{gw}"))
             meters = {m.meter_id for m in self._catalogue.list_meters_of_gateway(company_id, gw)}
             answered = {
                 row.meter_id
@@ -148,8 +156,9 @@ class Presence(GatewaySweep):
                                 {"cycles_without_reading": len(cycles)},
                             )
                         )
-                else:
+                elif flag in flags:
                     flags.discard(flag)
+                    cleared.append(("meter_offline", f"meter:{meter_id}"))
         if flags == state.flags:
             return
         try:
@@ -159,5 +168,7 @@ class Presence(GatewaySweep):
             return
         for alert in alerts:
             self._notifier.notify(alert)
+        for topic, subject in cleared:  # one GetItem each: the sweep reads no batch
+            self._notifier.resolve(company_id, topic, subject, now)
         counts["gateways_silent"] += sum(a.topic == "gateway_offline" for a in alerts)
         counts["meters_silent"] += sum(a.topic == "meter_offline" for a in alerts)

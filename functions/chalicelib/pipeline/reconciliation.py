@@ -61,6 +61,7 @@ class Reconciliation:
                             "derived_minor": found.derived_minor,
                             "stored_count": found.stored_count,
                             "derived_count": found.derived_count,
+                            "currency": str(account.currency),
                         },
                     )
                 )

@@ -22,7 +22,7 @@ from ..application.consumption import ConsumptionCharts
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
 from ..application.move_out import MoveOuts
-from ..application.notifications_view import NotificationQueries
+from ..application.notifications_view import NotificationQueries, TenantAlertSettings
 from ..application.portal_sessions import PortalSessions
 from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
@@ -99,6 +99,8 @@ class Dependencies(Protocol):
     def statements(self) -> Statements: ...
     @property
     def notifications(self) -> NotificationQueries: ...
+    @property
+    def alert_settings(self) -> TenantAlertSettings: ...
     @property
     def move_ins(self) -> MoveIns: ...
     @property

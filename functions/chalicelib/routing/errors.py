@@ -15,6 +15,8 @@ from pydantic import ValidationError
 
 from ..application.errors import (
     IdempotencyKeyReusedError,
+    InvalidAlertActionError,
+    InvalidAlertChannelsError,
     InvalidCursorError,
     InvalidRelayRequestError,
     InvalidTopUpError,
@@ -110,6 +112,8 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (IdempotencyKeyReusedError, 409),
     (InvalidTopUpError, 422),
     (InvalidRelayRequestError, 422),
+    (InvalidAlertActionError, 400),
+    (InvalidAlertChannelsError, 400),
     (InvalidCursorError, 400),
     (InvalidMonthError, 400),
     (MonthOutOfRangeError, 400),

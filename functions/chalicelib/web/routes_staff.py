@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from chalice import Blueprint, Response
 
 from ..application.chart import sparkline_svg
 from ..application.errors import (
     IdempotencyKeyReusedError,
+    InvalidPowerEndError,
     InvalidRelayRequestError,
     InvalidTopUpError,
     InvalidTopUpNoteError,
@@ -22,10 +26,13 @@ from ..domain.money_text import parse_major
 from ..domain.usage_periods import InvalidChartPeriodError
 from ..routing.access import STAFF
 from ..routing.dependencies import deps
+from .alert_text import where
 from .consumption_view import bad_chart_request, unit_panel
 from .pages import PageContext, page
 
 bp = Blueprint(__name__)
+ALERT_DONE = ("acknowledge", "resolve")
+DEFAULT_ON_FOR = timedelta(days=1)  # what the "on until" field offers first
 
 
 @page(bp, "/portal", STAFF)
@@ -42,6 +49,9 @@ def dashboard(ctx: PageContext) -> Response:
     return ctx.render(
         "dashboard.html",
         board=board,
+        groups=deps().notifications.open_groups(ctx.principal),
+        where=functools.partial(where, ctx.tr),
+        done=ctx.query.get("done", "") if ctx.query.get("done") in ALERT_DONE else "",
         q=q.get("q", ""),
         power=q.get("power", ""),
         cursor=q.get("cursor", ""),
@@ -83,7 +93,15 @@ def _unit(ctx: PageContext, unit_id: str, status: int = 200, **errors: str | Non
         topup_error=errors.get("topup_error"),
         relay_error=errors.get("relay_error"),
         form=ctx.form if ctx.request.method == "POST" else {},
+        # the "on until" field's first value and floor: a day from now, on the property's clock
+        until_default=_local_minute(ctx.now + DEFAULT_ON_FOR, detail.premises.time_zone),
+        until_min=_local_minute(ctx.now, detail.premises.time_zone),
     )
+
+
+def _local_minute(at: datetime, time_zone: str) -> str:
+    """A ``datetime-local`` input's value: the property's wall clock, to the minute."""
+    return at.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%dT%H:%M")
 
 
 def parse_amount_minor(text: str, currency: str) -> int:
@@ -150,14 +168,27 @@ def receipt(ctx: PageContext, unit_id: str, entry_id: str) -> Response:
 
 @page(bp, "/portal/units/{unit_id}/relay", STAFF, methods=("POST",))
 def relay(ctx: PageContext, unit_id: str) -> Response:
+    """The one power form: automatic, off by hand, or on by hand until a time or the next
+    top-up; a reason and a confirmation, whichever the mode."""
     assert ctx.principal is not None
     unit = deps().scope.visible_unit(ctx.principal, unit_id)
     if ctx.form.get("confirm") != "yes":
         return _unit(ctx, unit_id, status=400, relay_error=ctx.tr.t("confirm_required"))
+    power = ctx.form.get("power", "")
+    # the end fields count for "on" only (the form keeps them whichever mode is chosen)
+    until_kind = ctx.form.get("until_kind", "") if power == "on" else ""
     try:
         deps().credit.set_power(
-            ctx.principal, unit, ctx.form.get("power", ""), ctx.form.get("reason", ""), ctx.now
+            ctx.principal,
+            unit,
+            power,
+            ctx.form.get("reason", ""),
+            ctx.now,
+            until=ctx.form.get("until_at", "") if until_kind == "time" else None,
+            until_topup=power == "on" and until_kind == "topup",
         )
+    except InvalidPowerEndError:
+        return _unit(ctx, unit_id, status=400, relay_error=ctx.tr.t("power_end_required"))
     except InvalidRelayRequestError:
         return _unit(ctx, unit_id, status=400, relay_error=ctx.tr.t("reason_required"))
-    return ctx.redirect(f"/portal/units/{unit_id}", done=ctx.form.get("power", ""))
+    return ctx.redirect(f"/portal/units/{unit_id}", done=power)

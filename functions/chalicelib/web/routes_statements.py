@@ -1,4 +1,4 @@
-"""Bills, statements (HTML and CSV) and the notifications page, for staff and tenants.
+"""Bills and statements (HTML and CSV), for staff and tenants.
 
 Handlers are thin: the read models are ``portal.statements``, the files
 ``portal.csv_export``; the same figures go to the JSON API.
@@ -163,14 +163,6 @@ def staff_bill(ctx: PageContext, unit_id: str, bill_id: str) -> Response:
 @page(bp, "/portal/units/{unit_id}/statement", STAFF)
 def staff_statement(ctx: PageContext, unit_id: str) -> Response:
     return _statement(ctx, unit_id, f"/portal/units/{unit_id}")
-
-
-@page(bp, "/portal/notifications", STAFF)
-def staff_notifications(ctx: PageContext) -> Response:
-    assert ctx.principal is not None
-    cursor = ctx.query.get("cursor") or None
-    found = deps().notifications.page(ctx.principal, cursor)
-    return _render(ctx, "notifications.html", page=found, cursor=cursor or "")
 
 
 # --- tenants: their current tenancy's account only ---

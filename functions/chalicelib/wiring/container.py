@@ -29,7 +29,7 @@ from ..application.gateway_deployments import GatewayDeployer
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
 from ..application.move_out import MoveOuts
-from ..application.notifications_view import NotificationQueries
+from ..application.notifications_view import NotificationQueries, TenantAlertSettings
 from ..application.portal_sessions import PortalSessions
 from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
@@ -92,6 +92,7 @@ from ..pipeline.settler import Settler
 from ..pipeline.shadows import ShadowWriter
 from ..pipeline.validation import ReadingValidator
 from ..routing.web_settings import WebSettings
+from ..web.alert_text import render_alert
 from .settings import Settings, get_settings
 
 
@@ -180,6 +181,8 @@ class Container:
             sender_for=self.brands.sender_for,
             sms_sender_for=self.brands.sms_sender_for,
             outbox=self.notification_store,
+            render=render_alert,
+            reach_for=self.brands.reach_for,
         )
 
     @cached_property
@@ -382,7 +385,7 @@ class Container:
 
     @cached_property
     def credit(self) -> CreditAndPower:
-        return CreditAndPower(self.ledger, self.meter_control, self.usage_counters)
+        return CreditAndPower(self.ledger, self.meter_control, self.usage_counters, self.catalogue)
 
     @cached_property
     def consumption(self) -> ConsumptionCharts:
@@ -413,6 +416,10 @@ class Container:
     @cached_property
     def notifications(self) -> NotificationQueries:
         return NotificationQueries(self.catalogue, self.notification_store)
+
+    @cached_property
+    def alert_settings(self) -> TenantAlertSettings:
+        return TenantAlertSettings(self.catalogue)
 
     @cached_property
     def tenant_logins(self) -> TenantLogins:

@@ -8,8 +8,13 @@ Statements and bill lists are read on tpe-3f-a, the tenant's own unit.
 
 from __future__ import annotations
 
-from .common import ANON, FORGED, Cases, tenant_read
+from chalicelib.pipeline.alerts import alert_id
 
+from .common import ANON, FORGED, STAFF_WRITE_PAGE, Cases, tenant_read
+
+# An open condition on tpe-daan's gateway (the landlord's property, not the manager's).
+DEMO_ALERT = ("gateway_offline", "gateway:gw-tpe-1")
+DEMO_ALERT_ID = alert_id(*DEMO_ALERT)
 DEMO_BILL_ID = "a-t-khh-shop-1-2026-10-01:2026-10-01"
 BILL_UNIT = "khh-shop-1"
 
@@ -40,6 +45,11 @@ def _tenant_page(own: int, other: int) -> dict[str, int]:
         ANON: 303,
         FORGED: 303,
     }
+
+
+def _own_page(own: int) -> dict[str, int]:
+    """A tenant's own page (no unit in the path): every tenant reads their own."""
+    return {**_tenant_page(own, own), "other_company_tenant": own}
 
 
 STAFF_ONLY_API = {
@@ -79,6 +89,11 @@ CASES: Cases = {
         STAFF_OF_UNIT_PAGE,
     ),
     ("GET", "/portal/notifications"): ("/portal/notifications", STAFF_ONLY_PAGE),
+    # an alert test_api_access opens on the Taipei gateway; the form has no action: 400
+    ("POST", "/portal/alerts/{alert_id}"): (f"/portal/alerts/{DEMO_ALERT_ID}", STAFF_WRITE_PAGE),
+    ("GET", "/tenant/notifications"): ("/tenant/notifications", _own_page(200)),
+    # no channels-form marker: 400 and nothing chosen
+    ("POST", "/tenant/notifications"): ("/tenant/notifications", _own_page(400)),
     # --- tenant pages ---
     ("GET", "/tenant/units/{unit_id}/bills"): (
         "/tenant/units/tpe-3f-a/bills",

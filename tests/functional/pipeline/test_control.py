@@ -99,7 +99,9 @@ def test_top_up_restores_power_and_is_idempotent_by_client_key(
     assert "restored" in topics(pipeline, bus)
     sent = standin.sent_messages()["emails"]
     tenant_email = f"{bus.tenant_subs['u-a']}@example.com"
-    assert any(tenant_email in m["to"] and "restored" in (m["subject"] or "") for m in sent)
+    mine = [m for m in sent if tenant_email in m["to"]]
+    assert any("Your electricity is back on" in (m["subject"] or "") for m in mine)
+    assert not any("unit:" in str(m["body"]) for m in mine)  # in words, not references
 
 
 def test_manual_disconnect_records_who_and_why_and_tells_the_tenant(

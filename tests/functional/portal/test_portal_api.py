@@ -82,9 +82,15 @@ def test_relay_and_overview(client: Client, admin: dict[str, str]) -> None:
     overview = json.loads(client.http.get(f"/v1/units/{UNIT}/overview", headers=admin).body)
     assert overview["power"]["state"] == "off"  # asked for; the meter confirms later
     assert (overview["power"]["reason"], overview["power"]["note"]) == ("manual_off", "Test")
-    post_json(client, f"/v1/units/{UNIT}/relay", admin, {"power": "on", "reason": "Back"})
+    # "on" by hand needs an end (never indefinitely): refused without one
+    endless = {"power": "on", "reason": "Back"}
+    assert post_json(client, f"/v1/units/{UNIT}/relay", admin, endless).status_code == 422
+    until = {"power": "on", "reason": "Back", "until_topup": True}
+    assert post_json(client, f"/v1/units/{UNIT}/relay", admin, until).status_code == 200
     overview = json.loads(client.http.get(f"/v1/units/{UNIT}/overview", headers=admin).body)
-    assert overview["power"]["state"] == "on"
+    assert (overview["power"]["state"], overview["power"]["reason"]) == ("on", "manual_on")
+    auto = {"power": "auto", "reason": "Prepaid rules"}
+    assert post_json(client, f"/v1/units/{UNIT}/relay", admin, auto).status_code == 200
     assert overview["balance"]["currency"] == "TWD"
 
 

@@ -123,22 +123,33 @@ def test_disconnect_needs_confirmation_and_reason_and_the_tenant_sees_why(
     )
     assert done.status_code == 303
     unit_page = text(landlord.get(done.headers["location"]))
-    assert "Power switched off" in unit_page and "Restore power" in unit_page
+    assert "Power switched off" in unit_page and "Switched off by hand on " in unit_page
+    assert "Set by landlord@formosa.example." in unit_page
     tenant_page = text(_tenant2(browser).get("/tenant"))
     assert "Switched off by the landlord" in tenant_page
     assert "Wiring inspection 14:00" in tenant_page
-    # restore, so later tests see the unit on
+    # AND "on" by hand needs an end: without one it is refused, nothing changes
     csrf = landlord.csrf_of(f"/portal/units/{UNIT}")
-    landlord.post(
+    endless = landlord.post(
         f"/portal/units/{UNIT}/relay",
         {"power": "on", "reason": "Inspection done", "confirm": "yes"},
         csrf=csrf,
     )
-    restored = text(landlord.get(f"/portal/units/{UNIT}"))
-    assert "Disconnect power" in restored
-    # AND a manual setting is lifted with "return to automatic control", which then goes
-    csrf = landlord.csrf_of(f"/portal/units/{UNIT}")
-    assert "Return to automatic control" in restored
+    assert endless.status_code == 400 and "a time within a month" in text(endless)
+    # WHEN the landlord switches it on until the next top-up, in the same one form
+    until = landlord.post(
+        f"/portal/units/{UNIT}/relay",
+        {"power": "on", "until_kind": "topup", "reason": "Inspection done", "confirm": "yes"},
+        csrf=csrf,
+    )
+    assert until.status_code == 303
+    restored = text(landlord.get(until.headers["location"]))
+    assert "Switched on by hand until the next top-up (at the latest " in restored
+    # THEN the tenant reads the mode and why in words
+    tenant_page = text(_tenant2(browser).get("/tenant"))
+    assert "Switched on by hand until the next top-up" in tenant_page
+    assert "then the credit decides again" in tenant_page
+    # AND automatic control is the same form's first choice
     auto = landlord.post(
         f"/portal/units/{UNIT}/relay",
         {"power": "auto", "reason": "Back to prepaid rules", "confirm": "yes"},
@@ -147,7 +158,8 @@ def test_disconnect_needs_confirmation_and_reason_and_the_tenant_sees_why(
     assert auto.status_code == 303
     after = text(landlord.get(auto.headers["location"]))
     assert "Back under automatic control" in after
-    assert "Return to automatic control" not in after
+    assert "Automatic control: the credit decides." in after
+    assert "Return to automatic control" not in after  # one form, not two
 
 
 def test_tenant_sees_credit_days_left_chart_and_receipts(browser: Browser, services: Any) -> None:

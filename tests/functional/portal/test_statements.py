@@ -534,7 +534,11 @@ def test_notifications_are_newest_first_paged_and_scoped(
     # the page shows them, in the reader's language
     browser = _session(client, services, "stmt-manager")
     html = text(browser.get("/portal/notifications"))
-    assert "Gateway offline" in html and "Credit is low" in html and "Meter stopped" not in html
+    assert "A gateway went offline" in html and "Your electricity credit is low" in html
+    assert "A meter stopped answering" not in html  # sp-2's meter: not the manager's
+    # in words: the gateway by its id and property, no subject references, no raw fields
+    assert "gateway sgw-1 at" in html
+    assert not any(raw in html for raw in ("gateway:", "unit:", "_minor", "balance_minor"))
     assert browser.get("/portal/notifications?cursor=bm90LWEtY3Vyc29y").status_code == 400
     browser.get("/lang/zh_TW?next=/portal/notifications")
-    assert "閘道器離線" in text(browser.get("/portal/notifications"))
+    assert "閘道器已離線" in text(browser.get("/portal/notifications"))

@@ -150,9 +150,12 @@ def test_alert_e_mails_go_out_under_the_company_brand(
     # THEN the e-mail's sender and subject are the brand's, never the platform's
     assert item is not None and item.delivery["email:admin@formosa.example"] == "sent"
     emails: list[dict[str, str]] = standin.sent_messages()["emails"]  # type: ignore[assignment]
-    sent = [m for m in emails if alert.subject_ref in (m["body"] or "")]
+    gateway_id = alert.subject_ref.removeprefix("gateway:")
+    sent = [m for m in emails if gateway_id in (m["body"] or "")]
     assert sent and sent[0]["source"] == "Formosa Homes <no-reply@formosa-homes.example>"
-    assert sent[0]["subject"].startswith("[Formosa Homes]")
+    # AND in the brand's language (zh_TW; the admin chose none), in words, not references
+    assert sent[0]["subject"] == "[Formosa Homes] 閘道器已離線"
+    assert f"閘道器 {gateway_id}" in sent[0]["body"] and "gateway:" not in sent[0]["body"]
 
 
 def _without_tokens(html: str) -> str:

@@ -94,7 +94,12 @@ def test_the_stand_in_accepts_the_branded_sms(
     # THEN SNS took the message with the attribute (moto validates the publish call)
     assert item is not None and item.delivery[f"sms:{PHONE}"] == "sent"
     sms = standin.sent_messages()["sms"]
-    assert any(m["phone"] == PHONE and alert.subject_ref in str(m["message"]) for m in sms)
+    # in words: the gateway's id, never its subject reference
+    gateway_id = alert.subject_ref.removeprefix("gateway:")
+    mine = [
+        str(m["message"]) for m in sms if m["phone"] == PHONE and gateway_id in str(m["message"])
+    ]
+    assert mine and all("gateway:" not in m and m.startswith("Text Homes: ") for m in mine)
 
 
 def test_an_unbranded_company_sends_without_a_sender_id(services: Container) -> None:

@@ -34,6 +34,21 @@ def _desired(kwh="100.000", weekly=(), holidays=(), tz="Europe/Berlin", power="o
     )
 
 
+def test_a_manual_on_with_an_end_keeps_power_on_until_then_only():
+    # GIVEN a manual "on" until Friday 11:00 UTC, past its cutoff already
+    until = int((FRIDAY_UTC_1000 + dt.timedelta(hours=1)).timestamp())
+    desired = parse_desired(
+        {**_desired().model_dump(mode="json"), "reason": "manual_on", "until": until}
+    )
+    # WHEN it is before the end THEN no cut, whatever the reading
+    assert judge(desired, Decimal("500"), FRIDAY_UTC_1000).why == "manual_on_until"
+    # AND from the end on the cutoff is enforced again
+    assert judge(desired, Decimal("500"), FRIDAY_UTC_1000 + dt.timedelta(hours=1)).cut
+    # AND an end that is not whole seconds is refused (the contract's integer)
+    with pytest.raises(ShadowDocumentError):
+        parse_desired({**desired.model_dump(mode="json"), "until": "soon"})
+
+
 def test_cuts_at_the_cutoff_outside_friendly_hours():
     # GIVEN a cutoff at 100 kWh and no friendly window
     desired = _desired()

@@ -260,3 +260,31 @@ async def test_a_refused_write_reports_the_read_back_and_is_not_retried_on_a_tim
     rig.transport.cloud_sets_desired(shadow_name("m1"), _desired("c10", "off"))
     await rig.cycle()
     assert rig.bus.meters["m1"].relay_writes == [False, False]
+
+
+async def test_on_by_hand_until_a_time_returns_to_the_cutoff_offline_at_its_end(
+    tmp_path, shadow_validator
+):
+    # GIVEN the landlord switched m1 on by hand until NOW + 1 h, the credit long gone
+    # (the automatic cutoff, 150 kWh, is behind the meter's 200 kWh), then the link is lost
+    rig = Rig(tmp_path)
+    rig.bus.meters["m1"].import_kwh = Decimal("200.000")
+    on_until = {**_desired("c9", kwh="150.000", reason="manual_on"), "until": int(NOW) + 3600}
+    rig.transport.cloud_sets_desired(shadow_name("m1"), on_until)
+    shadow_validator.validate(rig.transport.book.get(shadow_name("m1")))
+    await rig.cycle()
+    rig.transport.connected = False
+    await rig.cycle()
+    # WHEN the link has been gone past the grace, but the end has not come
+    rig.clock.advance(61)
+    await rig.cycle()
+    assert rig.controller.cloud_unreachable()
+    # THEN the power stays on: the landlord's "on" holds until its end
+    assert rig.bus.meters["m1"].relay_on is True
+    assert rig.controller.locally_cut() == frozenset()
+    # WHEN the end comes, the cloud still out of reach
+    rig.clock.advance(3600)
+    await rig.cycle()
+    # THEN the gateway is back under automatic control by itself: past the cutoff, it cuts
+    assert rig.bus.meters["m1"].relay_on is False
+    assert rig.controller.locally_cut() == {"m1"}

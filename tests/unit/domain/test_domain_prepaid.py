@@ -178,3 +178,25 @@ def test_tou_cutoff_is_conservative_for_any_band_mix(
     )
     # THEN the balance never goes below -allowance
     assert balance - charge >= -allowance
+
+
+def test_a_manual_on_with_an_end_carries_the_automatic_cutoff_until_then() -> None:
+    from datetime import timedelta
+
+    end = MON_NOON + timedelta(hours=2)
+    # GIVEN no credit left (the policy alone would cut), switched on by hand until `end`
+    before = decide(0, manual="on", manual_until=end)
+    # THEN it is on by hand, with its end and the cutoff the policy would give
+    assert (before.power, before.reason, before.until) == ("on", "manual_on", end)
+    assert before.cutoff_kwh == decide(0).cutoff_kwh
+    desired = before.to_shadow_desired("c", NIGHTS)
+    assert desired["until"] == int(end.timestamp())
+    jsonschema.validate(desired, {**SCHEMA, "$ref": "#/$defs/desired"})
+    # WHEN the end has come THEN the credit decides again: off
+    after = decide(0, manual="on", manual_until=end, now=end)
+    assert (after.power, after.reason, after.until) == ("off", "credit_exhausted", None)
+    # AND an 'on' without an end (as stored before ends existed) stays on, never cut locally
+    assert decide(0, manual="on").cutoff_kwh is None
+    # AND an end must carry its time zone
+    with pytest.raises(InvalidPolicyInputError):
+        decide(0, manual="on", manual_until=datetime(2026, 7, 6, 14, 0))

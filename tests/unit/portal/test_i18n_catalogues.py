@@ -16,10 +16,12 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from jinja2 import nodes
 
+from chalicelib.application.power_mode import MODES
 from chalicelib.branding.schema import LOCALES
 from chalicelib.domain import EntryKind
 from chalicelib.domain.energy_balance import BalanceStatus
 from chalicelib.domain.prepaid import REASONS
+from chalicelib.pipeline.alerts import TOPICS
 from chalicelib.web.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGE_LABELS,
@@ -30,6 +32,7 @@ from chalicelib.web.i18n import (
 )
 from chalicelib.web.i18n.catalogue import LOCALES_DIR
 from chalicelib.web.render import environment
+from chalicelib.web.routes_alerts import DONE as ALERT_DONE
 from chalicelib.web.routes_readings import DONE
 
 REPO = Path(__file__).resolve().parents[3]
@@ -43,6 +46,11 @@ TEMPLATE_PREFIXES = {
     "held_status_",
     "readings_done_",
     "balance_status_",
+    "alert_",
+    "alert_status_",
+    "alert_done_",
+    "audience_",
+    "mode_choice_",
 }
 # The keys templates take whole from a value: routes_signin.py's notices and a
 # unit's billing mode (data/models.py Unit.billing_mode).
@@ -203,6 +211,14 @@ def test_the_keys_templates_build_from_domain_values_all_exist() -> None:
     # notices after a decision (the status it leaves) or an exchange (web/routes_readings.py)
     assert {f"held_status_{s}" for s in ("held", "accepted", "rejected", "replaced")} <= keys
     assert {f"readings_done_{s}" for s in DONE} <= keys
+    # alerts: each topic's title (the dashboard's groups), a lifecycle status, the notices
+    # after acting on one (web/routes_alerts.py DONE), who an alert was for
+    assert {f"alert_{t}_title" for t in TOPICS} <= keys
+    assert {f"alert_status_{s}" for s in ("open", "acknowledged", "resolved", "notice")} <= keys
+    assert {f"alert_done_{s}" for s in ALERT_DONE} <= keys
+    assert {"audience_tenant", "audience_staff"} <= keys
+    # the power form's modes (application/power_mode.py MODES)
+    assert {f"mode_choice_{m}" for m in MODES} <= keys
     # the energy page's verdict per day (domain/energy_balance.py BalanceStatus)
     assert {f"balance_status_{s.value}" for s in BalanceStatus} <= keys
 
