@@ -156,6 +156,7 @@ class Controller:
                     actor,
                     note,
                     now,
+                    gateway_id=bus.gateway.gateway_id,
                 )
             )
             new = replace(
