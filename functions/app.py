@@ -115,6 +115,13 @@ def reconcile_balances(event: CloudWatchEvent) -> Any:
     return handlers.reconcile()
 
 
+# Reconciliation of one company, a bounded batch of its accounts; hands the rest on to
+# itself (pipeline/reconciliation.py).
+@app.lambda_function(name="reconcile_company")
+def reconcile_company(event: dict[str, Any], context: Any) -> Any:
+    return handlers.reconcile_company(event)
+
+
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="offline_sweep")
 def offline_sweep(event: CloudWatchEvent) -> Any:
     return handlers.offline_sweep()

@@ -6,7 +6,7 @@ page, change this module and its neighbours, then run ``python bench/report.py``
 
 from __future__ import annotations
 
-from . import gateway_figures, pipeline_figures, soak_figures
+from . import gateway_figures, pipeline_figures, soak_figures, sweep_figures
 from .errors import FigureTypeError
 from .formatting import count, dec, ordinal_slowest
 from .results import BenchResults
@@ -29,6 +29,7 @@ def render(results: BenchResults) -> str:
         gateway_figures.performance_bus_section(results),
         gateway_figures.performance_component_section(results),
         pipeline_figures.performance_section(results),
+        sweep_figures.performance_section(results),
         _end_to_end(results),
         _portal(results),
         _cold_start(results),

@@ -21,6 +21,7 @@ from typing import Any
 import botocore.client
 
 _GSI_KEYS = ("gsi1pk", "gsi2pk")
+_KEYS_ONLY_GSI_KEYS = ("duepk",)  # the due index projects keys only: 1 WRU an entry
 
 
 def attribute_size(value: dict[str, Any]) -> int:
@@ -52,7 +53,8 @@ def write_units(item: dict[str, Any], transactional: bool = False) -> float:
     size = item_size(item)
     base = max(1, math.ceil(size / 1024))
     indexes = sum(1 for key in _GSI_KEYS if key in item)
-    return base * (2 if transactional else 1) + indexes * base
+    keys_only = sum(1 for key in _KEYS_ONLY_GSI_KEYS if key in item)
+    return base * (2 if transactional else 1) + indexes * base + keys_only
 
 
 def read_units(items: list[dict[str, Any]], consistent: bool) -> float:

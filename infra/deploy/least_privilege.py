@@ -83,9 +83,11 @@ _STACK_RESOURCES = [
     (re.compile(r"^(arn:[^:]+:s3:::)[^/]+"), rf"\g<1>{STACK_BUCKET}"),
     (re.compile(r"^(arn:[^:]+:sqs:[^:]*:[^:]*:).+$"), rf"\g<1>{STACK_QUEUE}"),
     (re.compile(r"^(arn:[^:]+:cognito-idp:[^:]*:[^:]*:userpool/).+$"), rf"\g<1>{STACK_POOL}"),
+    # A function is named powerlet-<stage>-<name> (deploy/permissions.py): keep the name,
+    # canonical the stage (two functions are invoked: bill_property, reconcile_company).
     (
-        re.compile(r"^(arn:[^:]+:lambda:[^:]*:[^:]*:function:).+$"),
-        rf"\g<1>{STACK_BILL_FUNCTION}",
+        re.compile(r"^(arn:[^:]+:lambda:[^:]*:[^:]*:function:)powerlet-[a-z0-9-]+?-([a-z0-9_]+)$"),
+        r"\g<1>powerlet-stack-\g<2>",
     ),
     # Each gateway's own IoT policy is named after the stage (application/gateway_policy.py):
     # the tiers' stand-ins and the packaged template name different stages.

@@ -24,6 +24,7 @@ class Capability(StrEnum):
     EMAIL = "email"
     SMS = "sms"
     INVOKE_BILLING = "invoke_billing"
+    INVOKE_RECONCILIATION = "invoke_reconciliation"
     USER_POOL = "user_pool"
     USER_ADMIN = "user_admin"
     BRAND_ASSETS = "brand_assets"
@@ -63,7 +64,10 @@ FUNCTION_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "bill_property": _NOTIFY | _ASYNC,
     # Fans out one async invocation of bill_property per property; reads only.
     "postpaid_bills": frozenset({C.TABLE_READ, C.INVOKE_BILLING}) | _ASYNC,
-    "reconcile_balances": _NOTIFY | _ASYNC,
+    # Fans out one async invocation of reconcile_company per company; reads only.
+    "reconcile_balances": frozenset({C.TABLE_READ, C.INVOKE_RECONCILIATION}) | _ASYNC,
+    # A bounded batch of a company's accounts; hands the rest on to itself.
+    "reconcile_company": _NOTIFY | _ASYNC | {C.INVOKE_RECONCILIATION},
     "offline_sweep": _NOTIFY | _ASYNC,
     "relay_retry_sweep": _NOTIFY | _ASYNC | {C.SHADOWS},
     # Cognito's Custom Message trigger: reads the company's brand for invitations
@@ -126,7 +130,11 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "gateway_presence": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL | {"sqs:SendMessage"},
     "bill_property": _READ | _WRITE | _MAIL,
     "postpaid_bills": frozenset({"dynamodb:Query", QUERY_INDEXES, "lambda:InvokeFunction"}),
-    "reconcile_balances": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL,
+    "reconcile_balances": frozenset({"dynamodb:Query", QUERY_INDEXES, "lambda:InvokeFunction"}),
+    "reconcile_company": (_READ - {"dynamodb:BatchGetItem"})
+    | _WRITE
+    | _MAIL
+    | {"lambda:InvokeFunction"},
     "offline_sweep": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL,
     "relay_retry_sweep": _READ | _WRITE | _MAIL | {"iot:UpdateThingShadow"},
     "cognito_custom_message": frozenset({"dynamodb:GetItem", "dynamodb:BatchGetItem"}),
@@ -145,6 +153,7 @@ ENV_FROM_STACK: dict[str, Capability | None] = {
     "POWERLET_DEAD_LETTER_QUEUE_URL": C.DEAD_LETTERS,
     "POWERLET_SENDER_EMAIL": C.EMAIL,
     "POWERLET_BILL_PROPERTY_FUNCTION": C.INVOKE_BILLING,
+    "POWERLET_RECONCILE_COMPANY_FUNCTION": C.INVOKE_RECONCILIATION,
     "POWERLET_GATEWAY_POLICY": C.GATEWAY_REGISTRATION,
     "POWERLET_COMPONENT_VERSION": C.GATEWAY_REGISTRATION,
 }
@@ -362,6 +371,19 @@ def _grants(stage: str) -> list[_Grant]:
             [{"Fn::GetAtt": ["BillProperty", "Arn"]}],
         ),
         _Grant(
+            C.INVOKE_RECONCILIATION,
+            "ReconciliationFanOut",
+            ("lambda:InvokeFunction",),
+            # By name (fixed per stage): reconcile_company's own role names it too, and a
+            # GetAtt of the function in its own role would be a cycle.
+            [
+                _sub(
+                    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+                    + function_name_in_aws(stage, "reconcile_company")
+                )
+            ],
+        ),
+        _Grant(
             C.BRAND_ASSETS,
             "BrandAssets",
             ("s3:GetObject", "s3:PutObject"),
@@ -525,6 +547,9 @@ def environment_of(function_name: str, stage: str) -> dict[str, Any]:
         "POWERLET_DEAD_LETTER_QUEUE_URL": {"Ref": "DeadLetterQueue"},
         "POWERLET_SENDER_EMAIL": {"Ref": "SenderEmail"},
         "POWERLET_BILL_PROPERTY_FUNCTION": {"Ref": "BillProperty"},
+        # The name, not a Ref: the function hands work on to itself, and a Ref to itself
+        # in its own environment would be a cycle.
+        "POWERLET_RECONCILE_COMPANY_FUNCTION": function_name_in_aws(stage, "reconcile_company"),
         "POWERLET_GATEWAY_POLICY": {"Ref": "GatewayPolicy"},
         "POWERLET_COMPONENT_VERSION": {"Fn::GetAtt": ["MeterGatewayComponent", "ComponentVersion"]},
     }

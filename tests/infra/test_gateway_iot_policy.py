@@ -80,20 +80,17 @@ def needs(thing: str, meter: str) -> list[tuple[str, str]]:
     """Every (action, resource) the gateway ``thing`` needs for meter ``meter``."""
     things = f"$aws/things/{thing}"
     meter_shadow = f"{things}/shadow/name/meter-{meter}"
-    heartbeat = f"{things}/shadow/name/gateway-heartbeat"
     deployment = f"{things}/shadow/name/AWSManagedGreengrassV2Deployment"
     return [
         # the component
         ("iot:Publish", topic(f"powerlet/gw/{thing}/telemetry")),
         ("iot:Publish", topic(f"{meter_shadow}/update")),
         ("iot:Publish", topic(f"{meter_shadow}/get")),
-        ("iot:Publish", topic(f"{heartbeat}/get")),
         ("iot:Subscribe", topicfilter(f"{things}/shadow/name/+/update/delta")),
         ("iot:Subscribe", topicfilter(f"{things}/shadow/name/+/get/accepted")),
         ("iot:Subscribe", topicfilter(f"{things}/shadow/name/+/update/rejected")),
         *both(f"{meter_shadow}/update/accepted"),
         *both(f"{meter_shadow}/get/rejected"),
-        *both(f"{heartbeat}/get/accepted"),
         # ShadowManager's cloud sync: MQTT for changes, HTTPS for reads and writes
         *both(f"{meter_shadow}/update/delta"),
         *both(f"{meter_shadow}/delete/accepted"),
@@ -186,6 +183,8 @@ def test_a_gateway_may_not_write_shadows_it_has_no_business_with(policy_of: Any)
         f"$aws/things/{OWN}/shadow/update",  # the classic shadow is ShadowManager's, over HTTPS
         f"$aws/things/{OWN}/shadow/name/x/update",
         f"$aws/things/{OWN}/shadow/name/gateway-heartbeat/update",
+        # the heartbeat is gone: the nucleus's keep-alive tells the gateway its link
+        f"$aws/things/{OWN}/shadow/name/gateway-heartbeat/get",
     ):
         assert not is_allowed(policy, OWN, "iot:Publish", topic(name)), name
 

@@ -70,7 +70,7 @@ def test_the_stand_in_created_the_table_queue_bucket_and_gateway_policy(
         TableName=outputs["TableName"]
     )["Table"]
     assert table["TableName"] == f"powerlet-{STAGE}"
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2", "due"}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     # the dead-letter queue is the one the functions are pointed at
     assert outputs["DeadLetterQueueUrl"].endswith(f"/powerlet-{STAGE}-dead-letters")
@@ -113,6 +113,7 @@ def seeded(created: tuple[LocalStack, dict[str, str], dict[str, str]]) -> Settin
         user_pool_id=provisioned.user_pool_id,
         user_pool_client_id=provisioned.user_pool_client_id,
         bill_property_function=f"powerlet-{STAGE}-bill_property",
+        reconcile_company_function=f"powerlet-{STAGE}-reconcile_company",
     )
     bind_models(settings)
     seed_demo(provisioned)
@@ -198,6 +199,7 @@ def _presence_event(thing: str) -> dict[str, Any]:
         ("offline_sweep", "OfflineSweep"),
         ("relay_retry_sweep", "RelayRetrySweep"),
         ("reconcile_balances", "ReconcileBalances"),
+        ("reconcile_company", "ReconcileCompany"),
         ("postpaid_bills", "PostpaidBills"),
         ("bill_property", "BillProperty"),
     ],
@@ -229,6 +231,9 @@ def test_a_handler_calls_only_what_its_role_allows(
         "offline_sweep": handlers.offline_sweep,
         "relay_retry_sweep": handlers.relay_retry_sweep,
         "reconcile_balances": handlers.reconcile,
+        "reconcile_company": lambda: handlers.reconcile_company(
+            {"company_id": gateway["company_id"], "day": "2026-12-01"}
+        ),
         "postpaid_bills": handlers.postpaid_bills,
         "bill_property": lambda: handlers.bill_property(
             {"company_id": gateway["company_id"], "property_id": gateway["property_id"]}

@@ -157,9 +157,12 @@ def test_the_table_is_the_one_the_models_define(resources: dict[str, Any]) -> No
 
     schema = PowerletItem._get_schema()
     props = resources["PowerletTable"]["Properties"]
-    # GIVEN the PynamoDB model  THEN keys, both indexes and TTL are the template's
+    # GIVEN the PynamoDB model  THEN keys, the indexes and TTL are the template's
     assert props["KeySchema"] == schema["key_schema"]
-    assert {i["IndexName"] for i in props["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2"}
+    indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"gsi1", "gsi2", "due"}
+    # the deadlines index holds keys only: an entry costs one write unit (data/deadlines.py)
+    assert indexes["due"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True

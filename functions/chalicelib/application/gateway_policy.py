@@ -15,8 +15,7 @@ narrowed from the minimal Greengrass policy to this product's topics and shadows
 
 - connect as ``<thing>`` or ``<thing>#<n>`` (a thing name holds no ``#``: no other thing's
   client id matches), with a certificate attached to a thing;
-- telemetry on its own topic; its ``meter-*`` named shadows, the ``gateway-heartbeat``
-  get, the classic shadow (ShadowManager syncs it by default) and the
+- telemetry on its own topic; its ``meter-*`` named shadows, the classic shadow (ShadowManager syncs it by default) and the
   ``AWSManagedGreengrassV2Deployment`` shadow the nucleus reads its deployments from,
   each with exactly the request and answer topics used (update/get publishes; their
   accepted/rejected/delta answers; ``delete/accepted`` for sync);
@@ -33,17 +32,17 @@ from __future__ import annotations
 from typing import Any
 
 METER_SHADOW_PREFIX = "meter-"
-HEARTBEAT_SHADOW = "gateway-heartbeat"
 DEPLOYMENT_SHADOW = "AWSManagedGreengrassV2Deployment"
 TELEMETRY_TOPIC = "powerlet/gw/{thing}/telemetry"
 # AWS IoT Core: "Subscriptions per connection" = 50 (adjustable quota, message broker limits).
 SUBSCRIPTIONS_PER_CONNECTION = 50
 # What one gateway subscribes to on IoT Core besides ShadowManager's two per synced shadow:
-# the component's delta filter and heartbeat answers (2), the nucleus's deployment shadow
+# the component's delta filter (1; it used to hold a second for heartbeat answers: the
+# gateway now learns its link from the nucleus, docs/gateway.md), the nucleus's deployment shadow
 # (update/accepted, update/rejected, update/delta, get/accepted, get/rejected: 5), its
 # jobs (notify-next, $next/get/accepted, $next/get/rejected, +/update/accepted,
 # +/update/rejected: 5), and the classic shadow's sync (update/delta, delete/accepted: 2).
-FIXED_SUBSCRIPTIONS = 2 + 5 + 5 + 2
+FIXED_SUBSCRIPTIONS = 1 + 5 + 5 + 2
 SYNC_SUBSCRIPTIONS_PER_SHADOW = 2  # update/delta and delete/accepted
 POLICY_NAME_PREFIX = "powerlet-{stage}-gw-"
 # The answers the component subscribes to with a "+" for the shadow name (transport/mqtt.py).
@@ -78,7 +77,6 @@ def gateway_policy_document(
     things = f"$aws/things/{thing_name}"
     shadows = f"{things}/shadow/name"
     meters = f"{shadows}/{METER_SHADOW_PREFIX}*"
-    heartbeat = f"{shadows}/{HEARTBEAT_SHADOW}"
     deployment = f"{shadows}/{DEPLOYMENT_SHADOW}"
     classic = f"{things}/shadow"
     answers = [
@@ -88,8 +86,6 @@ def gateway_policy_document(
         f"{meters}/get/accepted",
         f"{meters}/get/rejected",
         f"{meters}/delete/accepted",
-        f"{heartbeat}/get/accepted",
-        f"{heartbeat}/get/rejected",
         f"{deployment}/update/accepted",
         f"{deployment}/update/rejected",
         f"{deployment}/update/delta",
@@ -117,7 +113,6 @@ def gateway_policy_document(
                     iot + "topic/" + TELEMETRY_TOPIC.format(thing=thing_name),
                     f"{iot}topic/{meters}/update",
                     f"{iot}topic/{meters}/get",
-                    f"{iot}topic/{heartbeat}/get",
                     f"{iot}topic/{deployment}/update",
                     f"{iot}topic/{deployment}/get",
                     f"{iot}topic/{things}/jobs/*",

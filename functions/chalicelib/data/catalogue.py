@@ -15,6 +15,14 @@ from pynamodb.transactions import TransactWrite
 
 from . import keys
 from .conditions import conditional_check_failed
+from .deadlines import (
+    ANY_GATEWAY,
+    METER_DEADLINE,
+    SILENCE_DEADLINE,
+    clear_deadline,
+    set_deadline,
+    update_existing,
+)
 from .errors import ConditionFailedError, InvalidIdentifierError, NotFoundError
 from .models import (
     Account,
@@ -143,10 +151,22 @@ class Catalogue:
         ]
 
     def list_accounts(self, company_id: str) -> Iterator[Account]:
-        """Accounts of a company (gsi1 ``CO#<co>#ACCOUNTS``), for reconciliation."""
+        """Accounts of a company (gsi1 ``CO#<co>#ACCOUNTS``)."""
         yield from Account.gsi1.query(  # type: ignore[misc]
             keys.accounts_of_company_gsi1pk(company_id), limit=100_000
         )
+
+    def accounts_page(
+        self, company_id: str, cursor: str | None = None, limit: int = MAX_PAGE
+    ) -> tuple[list[Account], str | None]:
+        """One page of a company's accounts (gsi1) and the cursor of the next, for a job
+        that must stay bounded however many accounts the company has (reconciliation)."""
+        pk = keys.accounts_of_company_gsi1pk(company_id)
+        start = decode_cursor(cursor, "gsi1pk", pk) if cursor else None
+        result = Account.gsi1.query(pk, limit=max(1, limit), last_evaluated_key=start)
+        accounts = [a for a in result if isinstance(a, Account)]
+        last = result.last_evaluated_key
+        return accounts, encode_cursor(last) if last else None
 
     def list_members(self, company_id: str) -> Iterator[Membership]:
         yield from Membership.query(
@@ -316,14 +336,50 @@ class Catalogue:
         )
 
     @staticmethod
-    def mark_gateway_seen(gateway: Gateway, online: bool, at: datetime) -> bool:
+    def mark_gateway_seen(
+        gateway: Gateway, online: bool, at: datetime, telemetry_by: datetime | None = None
+    ) -> bool:
         """Record a connect or disconnect; False if a newer one is recorded already
-        (lifecycle events can arrive out of order: only a newer one wins)."""
+        (lifecycle events can arrive out of order: only a newer one wins). A connection
+        waits for telemetry by ``telemetry_by`` (a deadline on the due index, same write);
+        a disconnection waits for nothing."""
+        deadline = (
+            set_deadline(SILENCE_DEADLINE, telemetry_by, gateway.company_id, gateway.gateway_id)
+            if online and telemetry_by
+            else clear_deadline()
+        )
         try:
             gateway.update(
-                actions=[Gateway.online.set(online), Gateway.last_seen_at.set(at)],
+                actions=[Gateway.online.set(online), Gateway.last_seen_at.set(at), *deadline],
                 condition=Gateway.last_seen_at.does_not_exist() | (Gateway.last_seen_at < at),
             )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def expect_telemetry_by(company_id: str, gateway_id: str, due_at: datetime) -> bool:
+        """Move the gateway's silence deadline: the seam for the writer that sees its
+        telemetry (docs/pipeline.md, "Presence and deadlines"). False if it is gone."""
+        gateway = Gateway(keys.company_pk(company_id), keys.gateway_sk(gateway_id))
+        return update_existing(
+            gateway, set_deadline(SILENCE_DEADLINE, due_at, company_id, gateway_id)
+        )
+
+    @staticmethod
+    def end_meter_wait(company_id: str, meter_id: str, presence_at: datetime | None) -> bool:
+        """Take a silent meter off the due index, unless its presence changed since it was
+        read (that change put it there again, for the next sweep)."""
+        meter = Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
+        condition = Meter.pk.exists() & (
+            Meter.presence_at.does_not_exist()
+            if presence_at is None
+            else Meter.presence_at == presence_at
+        )
+        try:
+            meter.update(actions=clear_deadline(), condition=condition)
         except UpdateError as exc:
             if conditional_check_failed(exc):
                 return False
@@ -376,6 +432,13 @@ class Catalogue:
         meter = Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
         actions: list[Action] = [Meter.online.set(online), Meter.presence_at.set(at)]
         actions.append(Meter.last_error.set(error) if error else Meter.last_error.remove())
+        # Gone silent: staff are told by the offline sweep, which finds it on the due
+        # index at once (no walk of the fleet); answering again takes it off.
+        actions += (
+            clear_deadline()
+            if online
+            else set_deadline(METER_DEADLINE, at, company_id, ANY_GATEWAY, meter_id)
+        )
         try:
             meter.update(
                 actions=actions,

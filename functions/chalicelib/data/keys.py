@@ -403,3 +403,33 @@ def host_claim_sk(company_id: str) -> str:
     """One company's pending claim of a host, beside the host's binding: several
     companies may claim a domain; the one that proves its DNS gets the binding."""
     return _join("CLAIM", check_id(company_id, "company_id"))
+
+
+# --- deadlines (the sparse ``due`` index, data/deadlines.py) ---
+
+DUE_PREFIX = "DUE" + SEP
+DUE_KINDS = frozenset({"relay", "silence", "meter"})
+
+
+def due_pk(kind: str, due_at: datetime, shard: int) -> str:
+    """One partition per kind, UTC day and shard: a day's deadlines spread over the
+    shards, so a burst of commands (friendly hours ending at 09:00 for a whole city) is
+    not one hot index partition."""
+    if kind not in DUE_KINDS:
+        raise InvalidIdentifierError(f"deadline kind {kind!r} is not one of {sorted(DUE_KINDS)}")
+    return DUE_PREFIX + _join(kind, due_at.astimezone(UTC).strftime("%Y%m%d"), str(shard))
+
+
+def due_sk(due_at: datetime, company_id: str, gateway_id: str, meter_id: str = "-") -> str:
+    """Sorted by time (ms, fixed width), then what it concerns: the index holds keys
+    only, so the sweep learns company, gateway and meter from here."""
+    when = f"{int(due_at.timestamp() * 1000):013d}"
+    meter = meter_id if meter_id == "-" else check_meter_id(meter_id)
+    return _join(
+        when, check_id(company_id, "company_id"), check_id(gateway_id, "gateway_id"), meter
+    )
+
+
+def due_until_sk(at: datetime) -> str:
+    """The upper bound of a due query: every deadline at or before ``at``."""
+    return f"{int(at.timestamp() * 1000):013d}" + SEP + "~"

@@ -29,7 +29,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.constants import BINARY
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -56,6 +56,21 @@ class Gsi2(GlobalSecondaryIndex["PowerletItem"]):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+class DueIndex(GlobalSecondaryIndex["PowerletItem"]):
+    """Deadlines: a sparse index of the items that wait for a time (a relay command's
+    confirmation, a gateway's first telemetry, a meter gone silent), by kind, UTC day and
+    shard, sorted by when they fall due (``data/deadlines.py``). Keys only: an entry
+    costs one write unit whatever the size of the item that carries it, and only items
+    with a deadline are in it, so a sweep reads what is due and nothing else."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    duepk = UnicodeAttribute(hash_key=True)
+    duesk = UnicodeAttribute(range_key=True)
+
+
 # The table's DynamoDB TTL attribute (unix seconds). The stack and the stand-in
 # enable TTL on it (``local_aws/resources.py``), so every item that should expire
 # writes it, PynamoDB models (``attr_name="ttl"``) and Powertools' records alike.
@@ -75,8 +90,11 @@ class PowerletItem(Model):
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
+    duepk = UnicodeAttribute(null=True)
+    duesk = UnicodeAttribute(null=True)
     gsi1 = Gsi1()
     gsi2 = Gsi2()
+    due = DueIndex()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready attributes without the key plumbing, for APIs and logs."""
@@ -92,7 +110,9 @@ class PowerletItem(Model):
         return data
 
 
-_PLUMBING = frozenset({"pk", "sk", "kind", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"})
+_PLUMBING = frozenset(
+    {"pk", "sk", "kind", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "duepk", "duesk"}
+)
 
 
 # --- tenants of the platform ---

@@ -1,18 +1,21 @@
 """Relay confirmation (shadow ``documents``) and the retry sweep for silent relays.
 
-Both change the bus's control state (the pending command) and act outside it
+The sweep reads only the commands whose confirmation deadline has passed (the due index,
+``data/deadlines.py``): its work per run is the number of overdue commands, not the
+number of gateways. Both change the bus's control state (the pending command) and act outside it
 (resolve the command record, rewrite the shadow, tell staff): they act only once
 the changed state is stored, as every writer of that state does (contention.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ..data import keys
 from ..data.catalogue import Catalogue
 from ..data.control_state import (
     BusControlState,
@@ -21,8 +24,9 @@ from ..data.control_state import (
     from_ms,
     local_cutoff_stamp,
 )
+from ..data.deadlines import RELAY_DEADLINE, Deadlines, Due
 from ..data.errors import NotFoundError, StaleStateError
-from ..data.models import Gateway, Unit
+from ..data.models import Unit
 from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
 from ..observability import logger
@@ -33,6 +37,7 @@ from .context import BusDirectory
 from .control import desired_of, new_command_id
 from .dead_letters import DeadLetters
 from .effects import (
+    CONFIRM_TIMEOUT,
     Effect,
     EffectRunner,
     Notify,
@@ -43,9 +48,9 @@ from .effects import (
 )
 from .errors import ControlContentionError, InvalidShadowEventError
 from .shadows import ShadowWriter, meter_of_shadow
-from .sweeps import GatewaySweep
 
-CONFIRM_TIMEOUT = timedelta(seconds=90)
+__all__ = ["CONFIRM_TIMEOUT", "Confirmation", "RelayConfirmations"]
+
 RELAY_LATENCY_METRIC = "RelayConfirmLatency"  # ms, EMF (docs/runbook.md)
 MAX_TRIES = 3
 MAX_STATE_ATTEMPTS = 4
@@ -58,11 +63,12 @@ class Confirmation:
     latency_ms: int | None = None  # command issued -> relay reported back (confirmed only)
 
 
-class RelayConfirmations(GatewaySweep):
+class RelayConfirmations:
     """Relay confirmations as they come, and the sweep that retries commands not
     confirmed in time (after MAX_TRIES: an alert, and it gives up)."""
 
-    COUNTERS = ("retried", "unconfirmed")
+    # due: deadlines read; stale: deadlines of commands no longer pending (dropped)
+    COUNTERS = ("due", "gateways", "retried", "unconfirmed", "stale")
 
     def __init__(
         self,
@@ -74,8 +80,11 @@ class RelayConfirmations(GatewaySweep):
         notifier: Notifier,
         dead_letters: DeadLetters,
         metrics: Metrics | None = None,
+        deadlines: Deadlines | None = None,
     ) -> None:
         self._metrics = metrics or default_metrics
+        self._deadlines = deadlines or Deadlines()
+        self._relay_log = relay_log
         self._catalogue = catalogue
         self._buses = buses
         self._telemetry = telemetry
@@ -191,22 +200,51 @@ class RelayConfirmations(GatewaySweep):
         latency_ms = int((now - pending.issued_at).total_seconds() * 1000) if ok else None
         return Confirmation(outcome, pending.command_id, latency_ms), new, tuple(effects)
 
+    def sweep(self, now: datetime | None = None) -> dict[str, int]:
+        """Retry or give up the commands whose deadline passed, gateway by gateway."""
+        now = now or datetime.now(UTC)
+        counts = dict.fromkeys(self.COUNTERS, 0)
+        by_gateway: dict[tuple[str, str], list[Due]] = {}
+        for item in self._deadlines.due(RELAY_DEADLINE, now):
+            by_gateway.setdefault((item.company_id, item.gateway_id), []).append(item)
+            counts["due"] += 1
+        for (company_id, gateway_id), items in by_gateway.items():
+            counts["gateways"] += 1
+            self._sweep_gateway(company_id, gateway_id, items, now, counts)
+        return counts
+
     def _sweep_gateway(
-        self, company_id: str, gateway: Gateway, now: datetime, counts: dict[str, int]
+        self,
+        company_id: str,
+        gateway_id: str,
+        due: list[Due],
+        now: datetime,
+        counts: dict[str, int],
     ) -> None:
-        gateway_id = gateway.gateway_id
         state = self._telemetry.get_state(company_id, gateway_id)
-        overdue = {
-            meter_id: m
-            for meter_id, m in state.meters.items()
-            if m.pending and now - m.pending.sent_at >= CONFIRM_TIMEOUT
-        }
+        overdue: dict[str, MeterControlState] = {}
+        for item in due:
+            meter_id = str(item.meter_id)
+            mstate = state.meters.get(meter_id)
+            pending = mstate.pending if mstate else None
+            if pending is None or item.sk != keys.relay_command_sk(
+                pending.issued_at, pending.command_id
+            ):
+                # confirmed, or replaced by a newer command: nothing waits for it
+                self._relay_log.drop_deadline(item.pk, item.sk)
+                counts["stale"] += 1
+            elif mstate is not None and now - pending.sent_at >= CONFIRM_TIMEOUT:
+                overdue[meter_id] = mstate
+            else:
+                # retried by a sweep that stopped before moving the deadline
+                self._extend(company_id, gateway_id, meter_id, pending, pending.sent_at)
         if not overdue:
             return
         bus = self._buses.load(company_id, gateway_id)
         meters: dict[str, MeterControlState] = {}
         effects: list[Effect] = []
-        retried = unconfirmed = 0
+        retried: list[tuple[str, PendingCommand]] = []
+        unconfirmed = 0
         for meter_id, mstate in overdue.items():
             pending = mstate.pending
             assert pending is not None
@@ -218,7 +256,7 @@ class RelayConfirmations(GatewaySweep):
                 )
                 pending = replace(pending, tries=pending.tries + 1, sent_at=now)
                 meters[meter_id] = replace(mstate, pending=pending)
-                retried += 1
+                retried.append((meter_id, pending))
             else:
                 effects.append(
                     RelayResolve(
@@ -237,12 +275,32 @@ class RelayConfirmations(GatewaySweep):
         try:
             self._telemetry.save_state(state.with_meters(meters), now)
         except StaleStateError:
-            # Nothing was done: the next sweep (a minute later) sees the same facts.
+            # Nothing was done: the deadlines stay where they were, the next sweep (a minute
+            # later) reads them again and sees the same facts.
             logger.info("gateway %s changed during the sweep; next sweep retries", gateway_id)
             return
         self._effects.perform(effects)
-        counts["retried"] += retried
+        for meter_id, pending in retried:
+            self._extend(company_id, gateway_id, meter_id, pending, now)
+        counts["retried"] += len(retried)
         counts["unconfirmed"] += unconfirmed
+
+    def _extend(
+        self,
+        company_id: str,
+        gateway_id: str,
+        meter_id: str,
+        pending: PendingCommand,
+        sent_at: datetime,
+    ) -> None:
+        self._relay_log.extend_deadline(
+            company_id,
+            gateway_id,
+            meter_id,
+            pending.command_id,
+            pending.issued_at,
+            sent_at + CONFIRM_TIMEOUT,
+        )
 
 
 def _unconfirmed(

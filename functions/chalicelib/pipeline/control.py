@@ -170,6 +170,7 @@ class Controller:
                     actor,
                     note,
                     now,
+                    gateway_id=bus.gateway.gateway_id,
                 )
             )
             new = replace(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..data.catalogue import Catalogue
@@ -27,6 +27,10 @@ from ..data.models import Unit
 from ..data.relay_log import RelayLog
 from .alerts import Alert, Notifier
 from .shadows import ShadowWriter
+
+# A command not confirmed this long after it was sent is retried (confirmation.py); its
+# record carries that deadline on the due index from the moment it is written.
+CONFIRM_TIMEOUT = timedelta(seconds=90)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class RelayRecord:
     note: str | None
     at: datetime
     outcome: str = "pending"
+    gateway_id: str | None = None  # a pending command waits on the due index under it
 
 
 @dataclass(frozen=True)
@@ -101,9 +106,20 @@ class EffectRunner:
         match effect:
             case ShadowWrite(thing_name, meter_id, desired):
                 self._shadows.write_desired(thing_name, meter_id, dict(desired))
-            case RelayRecord(co, meter_id, command_id, power, reason, actor, note, at, outcome):
+            case RelayRecord(
+                co, meter_id, command_id, power, reason, actor, note, at, outcome, gateway_id
+            ):
                 self._relay_log.record(
-                    co, meter_id, command_id, power, reason, actor, note, at, outcome=outcome
+                    co,
+                    meter_id,
+                    command_id,
+                    power,
+                    reason,
+                    actor,
+                    note,
+                    at,
+                    outcome=outcome,
+                    confirm_by=(gateway_id, at + CONFIRM_TIMEOUT) if gateway_id else None,
                 )
             case RelayResolve(co, meter_id, command_id, issued_at, outcome, at, attempts):
                 self._relay_log.resolve(

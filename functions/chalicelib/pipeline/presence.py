@@ -1,5 +1,12 @@
 """Gateway presence (connect/disconnect lifecycle events) and the offline sweep.
 
+Presence comes from AWS IoT's lifecycle events and from the telemetry itself, never from
+a walk of the fleet: a disconnection alerts at once; a connection waits for telemetry by
+``GATEWAY_SILENT_AFTER`` (a deadline on the due index, ``data/deadlines.py``); a meter
+that ingest finds silent (``meter_presence.py``) waits on the same index for staff to be
+told. The sweep reads only those deadlines that fell due, so its work per run is what
+changed, not the fleet (docs/pipeline.md, "Presence and deadlines").
+
 Every MQTT client's connects and disconnects arrive here, not only gateways': a
 monitoring tool, a developer's mosquitto_sub. Only a client id shaped like the
 product's thing names (senders.py) is looked up; any other is plainly not a gateway
@@ -8,8 +15,8 @@ and is counted and dropped, so the dead-letter queue keeps only what needs a per
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Metrics
@@ -17,19 +24,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from ..data.catalogue import Catalogue
 from ..data.control_state import from_ms
-from ..data.errors import NotFoundError, StaleStateError
-from ..data.models import Gateway
+from ..data.deadlines import METER_DEADLINE, SILENCE_DEADLINE, Deadlines, Due
+from ..data.errors import NotFoundError
 from ..data.telemetry_store import TelemetryStore
 from ..observability import logger
 from ..observability import metrics as default_metrics
 from .alerts import Alert, Notifier
 from .dead_letters import DeadLetters
 from .senders import is_extra_connection, looks_like_thing_name, thing_of_client
-from .sweeps import GatewaySweep
-from .telemetry import rows_of
 
 GATEWAY_SILENT_AFTER = timedelta(minutes=10)
-METER_SILENT_CYCLES = 10  # no valid reading in this many latest cycles = offline
 NOT_A_GATEWAY_METRIC = "PresenceNotAGateway"
 
 
@@ -38,8 +42,9 @@ class PresenceResult:
     status: str  # online | offline | stale | dead_letter | not_a_gateway | extra_connection
 
 
-class Presence(GatewaySweep):
-    COUNTERS = ("gateways_silent", "meters_silent")
+class Presence:
+    # due: deadlines read; spoke: connected gateways whose telemetry came in time
+    COUNTERS = ("due", "gateways_silent", "meters_silent", "spoke")
 
     def __init__(
         self,
@@ -48,7 +53,9 @@ class Presence(GatewaySweep):
         notifier: Notifier,
         dead_letters: DeadLetters,
         metrics: Metrics | None = None,
+        deadlines: Deadlines | None = None,
     ) -> None:
+        self._deadlines = deadlines or Deadlines()
         self._catalogue = catalogue
         self._telemetry = telemetry
         self._notifier = notifier
@@ -84,7 +91,8 @@ class Presence(GatewaySweep):
             # come, a further connection closing (the nucleus closes one when its
             # subscriptions shrink) does not mean the gateway is gone: its first one does.
             return PresenceResult("extra_connection")
-        if not self._catalogue.mark_gateway_seen(gateway, online, at):
+        telemetry_by = at + GATEWAY_SILENT_AFTER if online else None
+        if not self._catalogue.mark_gateway_seen(gateway, online, at, telemetry_by):
             return PresenceResult("stale")
         if online:
             # the condition cleared: the sweep's silence or this gateway's last disconnect
@@ -105,70 +113,63 @@ class Presence(GatewaySweep):
             )
         return PresenceResult("online" if online else "offline")
 
-    def _sweep_gateway(
-        self, company_id: str, gateway: Gateway, now: datetime, counts: dict[str, int]
-    ) -> None:
-        gw = gateway.gateway_id
-        cycles = self._telemetry.latest_cycles(company_id, gw, limit=METER_SILENT_CYCLES)
-        state = self._telemetry.get_state(company_id, gw)
-        flags = set(state.flags)
-        alerts: list[Alert] = []
-        cleared: list[tuple[str, str]] = []  # (topic, subject) of conditions that ended
-        last_at = from_ms(int(cycles[0].cycle_at_ms)) if cycles else None
-        silent = last_at is None or now - last_at > GATEWAY_SILENT_AFTER
-        if silent and "silent" not in flags and last_at is not None:
-            flags.add("silent")
-            alerts.append(
+    def sweep(self, now: datetime | None = None) -> dict[str, int]:
+        now = now or datetime.now(UTC)
+        counts = dict.fromkeys(self.COUNTERS, 0)
+        for due in self._deadlines.due(SILENCE_DEADLINE, now):
+            counts["due"] += 1
+            self._gateway_due(due, counts)
+        for due in self._deadlines.due(METER_DEADLINE, now):
+            counts["due"] += 1
+            self._meter_due(due, counts)
+        return counts
+
+    def _gateway_due(self, due: Due, counts: dict[str, int]) -> None:
+        """A gateway that had to send telemetry by now: silent since the deadline was set
+        (its connection, or the writer that last saw its telemetry), or it spoke."""
+        company_id, gateway_id = due.company_id, due.gateway_id
+        since = from_ms(due.due_at_ms) - GATEWAY_SILENT_AFTER
+        latest = self._telemetry.latest_cycles(company_id, gateway_id, limit=1)
+        last_received = from_ms(int(latest[0].received_at_ms)) if latest else None
+        if last_received is not None and last_received > since:
+            counts["spoke"] += 1
+        else:
+            details: dict[str, Any] = {"why": "no telemetry", "since": since.isoformat()}
+            if latest:
+                details["last_cycle"] = from_ms(int(latest[0].cycle_at_ms)).isoformat()
+            # the event's time is the deadline's start: a repeat is the same notification
+            self._notifier.notify(
                 Alert(
                     company_id,
                     "gateway_offline",
-                    f"gateway:{gw}",
-                    last_at,
+                    f"gateway:{gateway_id}",
+                    since,
                     "staff",
                     None,
-                    {"why": "no telemetry", "last_cycle": last_at.isoformat()},
+                    details,
                 )
             )
-        elif not silent:
-            if "silent" in flags:
-                flags.discard("silent")
-                cleared.append(("gateway_offline", f"gateway:{gw}"))
-            meters = {m.meter_id for m in self._catalogue.list_meters_of_gateway(company_id, gw)}
-            answered = {
-                row.meter_id
-                for cycle in cycles
-                for row in rows_of(cycle)
-                if row.import_kwh is not None and not row.error
-            }
-            for meter_id in sorted(meters):
-                flag = f"off:{meter_id}"
-                if last_at and meter_id not in answered and len(cycles) >= METER_SILENT_CYCLES:
-                    if flag not in flags:
-                        flags.add(flag)
-                        alerts.append(
-                            Alert(
-                                company_id,
-                                "meter_offline",
-                                f"meter:{meter_id}",
-                                last_at,
-                                "staff",
-                                None,
-                                {"cycles_without_reading": len(cycles)},
-                            )
-                        )
-                elif flag in flags:
-                    flags.discard(flag)
-                    cleared.append(("meter_offline", f"meter:{meter_id}"))
-        if flags == state.flags:
-            return
+            counts["gateways_silent"] += 1
+        self._deadlines.end(due)
+
+    def _meter_due(self, due: Due, counts: dict[str, int]) -> None:
+        """A meter ingest found silent (OFFLINE_AFTER failed cycles in a row)."""
+        meter_id = str(due.meter_id)
         try:
-            self._telemetry.save_state(replace(state, flags=frozenset(flags)), now)
-        except StaleStateError:
-            # A concurrent writer won; the next sweep sees the same facts and alerts then.
-            return
-        for alert in alerts:
-            self._notifier.notify(alert)
-        for topic, subject in cleared:  # one GetItem each: the sweep reads no batch
-            self._notifier.resolve(company_id, topic, subject, now)
-        counts["gateways_silent"] += sum(a.topic == "gateway_offline" for a in alerts)
-        counts["meters_silent"] += sum(a.topic == "meter_offline" for a in alerts)
+            meter = self._catalogue.get_meter(due.company_id, meter_id)
+        except NotFoundError:
+            return  # removed with its deadline
+        if not meter.online and meter.presence_at is not None:
+            self._notifier.notify(
+                Alert(
+                    due.company_id,
+                    "meter_offline",
+                    f"meter:{meter_id}",
+                    meter.presence_at,
+                    "staff",
+                    None,
+                    {"gateway": meter.gateway_id, "error": meter.last_error or "no answer"},
+                )
+            )
+            counts["meters_silent"] += 1
+        self._catalogue.end_meter_wait(due.company_id, meter_id, meter.presence_at)

@@ -266,7 +266,12 @@ class Container:
 
     @cached_property
     def reconciliation(self) -> Reconciliation:
-        return Reconciliation(self.catalogue, self.ledger, self.notifier)
+        dispatch = None
+        if self.settings.reconcile_company_function:
+            dispatch = lambda_dispatcher(
+                self.client("lambda"), self.settings.reconcile_company_function
+            )
+        return Reconciliation(self.catalogue, self.ledger, self.notifier, dispatch)
 
     @cached_property
     def billing(self) -> BillingRun:

@@ -4,7 +4,7 @@ call the pipeline through the container, return a summary."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..application.invitation_messages import custom_message
@@ -40,10 +40,35 @@ def postpaid_bills() -> dict[str, Any]:
 
 
 def reconcile() -> dict[str, Any]:
-    checked, mismatches = container().reconciliation.run()
+    """The daily schedule: one job per company where a function takes them (AWS), else
+    every company in turn here (locally)."""
+    reconciliation = container().reconciliation
+    if reconciliation.fans_out:
+        return {"jobs": reconciliation.fan_out()}
+    checked, mismatches = reconciliation.run()
     if mismatches:
         logger.error("reconciliation: accounts differ from their ledger", count=len(mismatches))
     return {"checked": checked, "mismatches": [asdict(m) for m in mismatches]}
+
+
+def reconcile_company(event: dict[str, Any]) -> dict[str, Any]:
+    """One bounded batch of a company's accounts (an async job of ``reconcile``)."""
+    company_id, day = event.get("company_id"), event.get("day")
+    cursor = event.get("cursor")
+    if not isinstance(company_id, str) or not isinstance(day, str):
+        raise ValueError("a reconcile_company job needs company_id and day (YYYY-MM-DD)")
+    if cursor is not None and not isinstance(cursor, str):
+        raise ValueError("a reconcile_company job's cursor must be a string")
+    batch = container().reconciliation.reconcile_company(
+        company_id, date.fromisoformat(day), cursor
+    )
+    if batch.mismatches:
+        logger.error(
+            "reconciliation: accounts differ from their ledger",
+            company_id=company_id,
+            count=len(batch.mismatches),
+        )
+    return asdict(batch)
 
 
 def offline_sweep() -> dict[str, Any]:

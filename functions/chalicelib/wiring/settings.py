@@ -28,6 +28,7 @@ ENV_DEAD_LETTER_QUEUE_URL = "POWERLET_DEAD_LETTER_QUEUE_URL"
 ENV_SENDER_EMAIL = "POWERLET_SENDER_EMAIL"
 ENV_CATALOGUE_CACHE_S = "POWERLET_CATALOGUE_CACHE_S"
 ENV_BILL_PROPERTY_FUNCTION = "POWERLET_BILL_PROPERTY_FUNCTION"
+ENV_RECONCILE_COMPANY_FUNCTION = "POWERLET_RECONCILE_COMPANY_FUNCTION"
 ENV_SETTLEMENT_PERIOD_H = "POWERLET_SETTLEMENT_PERIOD_H"
 
 DEFAULT_REGION = "ap-northeast-1"
@@ -65,6 +66,11 @@ class Settings(EnvSettings):
     # Set in AWS: postpaid billing fans out one async invocation per property.
     bill_property_function: str | None = Field(
         default=None, validation_alias=ENV_BILL_PROPERTY_FUNCTION
+    )
+    # Set in AWS: reconciliation fans out one async invocation per company, and each
+    # hands the rest of its company on to the same function (a bounded batch each).
+    reconcile_company_function: str | None = Field(
+        default=None, validation_alias=ENV_RECONCILE_COMPANY_FUNCTION
     )
     # Prepaid consumption reaches the ledger at least this often (and sooner on a
     # threshold, a top-up or a bill). See docs/pipeline.md for the write budget.

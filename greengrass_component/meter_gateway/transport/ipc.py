@@ -8,10 +8,14 @@
   may be missing depending on the ShadowManager sync settings; duplicates are dropped by
   version in the relay controller.
 
-Cloud reachability: the nucleus accepts publishes while offline into its own spooler, which
-lives in memory, so a successful publish proves nothing. This transport therefore sends a
-shadow `get` through IoT Core every `heartbeat_s` and counts the cloud reachable while answers
-come back; while they do not, `publish` refuses, so cycles wait in the durable spool instead.
+Cloud reachability: the nucleus accepts QoS 1 publishes while offline into its own spooler,
+which lives in memory, so a successful publish proves nothing. The nucleus itself knows: its
+MQTT connection to IoT Core is kept alive with PINGREQ (keepAliveTimeoutMs 60 s, pingTimeoutMs
+30 s), which IoT Core does not meter. This transport subscribes to that state
+(`SubscribeToIoTCoreConnectionStatus`: the current status first, then every change) and
+counts the cloud reachable while it is CONNECTED; otherwise `publish` refuses, so cycles wait
+in the durable spool. No message is sent to learn it (the gateway used to send a shadow `get`
+every 30 s: 2,700 shadow operations per meter-month, docs/gateway.md).
 """
 
 from __future__ import annotations
@@ -20,8 +24,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-import uuid
 from typing import Any
 
 from meter_gateway.errors import (
@@ -37,10 +39,10 @@ from meter_gateway.transport.base import DeltaHandler, shadow_topic
 log = logging.getLogger(__name__)
 
 QOS_AT_LEAST_ONCE = "1"
-DEFAULT_HEARTBEAT_S = 30.0
-# The cloud counts as reachable this many heartbeats after the last answer.
-HEARTBEAT_GRACE = 2.5
-HEARTBEAT_SHADOW = "gateway-heartbeat"
+CONNECTED = "CONNECTED"  # awsiot model.ConnectionStatus
+# After the status stream closes (a nucleus restart), subscribe again this often; until it
+# answers, the cloud counts as unreachable.
+RESUBSCRIBE_S = 5.0
 
 
 def read_component_configuration() -> Any:
@@ -60,18 +62,17 @@ class IpcTransport:
         thing_name: str,
         *,
         client: Any = None,
-        heartbeat_s: float = DEFAULT_HEARTBEAT_S,
-        clock: Any = time.monotonic,
+        resubscribe_s: float = RESUBSCRIBE_S,
     ) -> None:
         self.thing_name = thing_name
         self._client = client
         self._owns_client = client is None
-        self.heartbeat_s = heartbeat_s
-        self.clock = clock
+        self.resubscribe_s = resubscribe_s
         self._loop: asyncio.AbstractEventLoop | None = None
         self._delta_handlers: list[DeltaHandler] = []
-        self._last_cloud_answer: float | None = None
-        self._heartbeat_task: asyncio.Task[None] | None = None
+        self._cloud_connected = False
+        self._status_closed = asyncio.Event()
+        self._status_task: asyncio.Task[None] | None = None
         self._operations: list[Any] = []
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -83,18 +84,10 @@ class IpcTransport:
 
             self._client = await asyncio.to_thread(GreengrassCoreIPCClientV2)
         delta_filter = shadow_topic(self.thing_name, "+", "update/delta")
-        answer_filter = shadow_topic(self.thing_name, HEARTBEAT_SHADOW, "get/+")
         try:
             _, op = await asyncio.to_thread(
                 self._client.subscribe_to_iot_core,
                 topic_name=delta_filter,
-                qos=QOS_AT_LEAST_ONCE,
-                on_stream_event=self._on_iot_core_message,
-            )
-            self._operations.append(op)
-            _, op = await asyncio.to_thread(
-                self._client.subscribe_to_iot_core,
-                topic_name=answer_filter,
                 qos=QOS_AT_LEAST_ONCE,
                 on_stream_event=self._on_iot_core_message,
             )
@@ -107,13 +100,15 @@ class IpcTransport:
             self._operations.append(op)
         except Exception as exc:
             raise TransportError(f"greengrass IPC subscribe failed: {exc}") from exc
-        self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name="ipc-heartbeat")
+        # A nucleus without the operation refuses it: say so rather than guess the link.
+        await self._subscribe_status()
+        self._status_task = asyncio.create_task(self._keep_status(), name="ipc-link-status")
 
     async def stop(self) -> None:
-        if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
+        if self._status_task is not None:
+            self._status_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat_task
+                await self._status_task
         for op in self._operations:
             with contextlib.suppress(Exception):
                 op.close()
@@ -124,36 +119,64 @@ class IpcTransport:
 
     @property
     def connected(self) -> bool:
-        if self._last_cloud_answer is None:
-            return False
-        age_s: float = self.clock() - self._last_cloud_answer
-        return age_s <= self.heartbeat_s * HEARTBEAT_GRACE
+        return self._cloud_connected
 
     def on_delta(self, handler: DeltaHandler) -> None:
         self._delta_handlers.append(handler)
 
-    # --- heartbeat -------------------------------------------------------------------------
+    # --- the nucleus's connection to IoT Core ---------------------------------------------
 
-    async def _heartbeat_loop(self) -> None:
-        topic = shadow_topic(self.thing_name, HEARTBEAT_SHADOW, "get")
+    async def _subscribe_status(self) -> None:
+        self._status_closed.clear()
+        try:
+            _, op = await asyncio.to_thread(
+                self._require_client().subscribe_to_iot_core_connection_status,
+                on_stream_event=self._on_status_event,
+                on_stream_error=self._on_status_error,
+                on_stream_closed=self._on_status_closed,
+            )
+        except Exception as exc:
+            raise TransportError(
+                "greengrass IPC SubscribeToIoTCoreConnectionStatus failed (the nucleus must "
+                f"offer it, docs/gateway.md): {exc}"
+            ) from exc
+        self._operations.append(op)
+
+    async def _keep_status(self) -> None:
         while True:
-            body = json.dumps({"clientToken": uuid.uuid4().hex}).encode()
+            await self._status_closed.wait()
+            self._cloud_connected = False
+            await asyncio.sleep(self.resubscribe_s)
             try:
-                await asyncio.to_thread(
-                    self._client.publish_to_iot_core,
-                    topic_name=topic,
-                    qos=QOS_AT_LEAST_ONCE,
-                    payload=body,
-                )
-            except Exception as exc:
-                log.debug("heartbeat publish failed: %s", exc)
-            await asyncio.sleep(self.heartbeat_s)
+                await self._subscribe_status()
+            except TransportError as exc:
+                log.warning("link status: %s; trying again", exc)
+                self._status_closed.set()
+
+    def _on_status_event(self, event: Any) -> None:
+        status = getattr(getattr(event, "connection_status_event", None), "status", None)
+        self._call_soon(self._set_cloud_connected, status == CONNECTED)
+
+    def _on_status_error(self, error: Exception) -> bool:
+        log.warning("link status stream failed: %s", error)
+        return True  # close it; _keep_status subscribes again
+
+    def _on_status_closed(self) -> None:
+        self._call_soon(self._status_closed.set)
+
+    def _set_cloud_connected(self, connected: bool) -> None:
+        if connected != self._cloud_connected:
+            log.info("nucleus %s IoT Core", "connected to" if connected else "disconnected from")
+        self._cloud_connected = connected
 
     # --- stream callbacks (IPC executor threads) -------------------------------------------
 
-    def _dispatch(self, topic: str, payload: bytes) -> None:
+    def _call_soon(self, callback: Any, *args: Any) -> None:
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._on_message, topic, payload)
+            self._loop.call_soon_threadsafe(callback, *args)
+
+    def _dispatch(self, topic: str, payload: bytes) -> None:
+        self._call_soon(self._on_message, topic, payload)
 
     def _on_iot_core_message(self, event: Any) -> None:
         message = event.message
@@ -173,10 +196,6 @@ class IpcTransport:
         if len(parts) != 8 or parts[2] != self.thing_name:
             return
         shadow_name, op, result = parts[5], parts[6], parts[7]
-        if shadow_name == HEARTBEAT_SHADOW and op == "get":
-            # accepted or rejected (404: the heartbeat shadow need not exist): the cloud answered
-            self._last_cloud_answer = self.clock()
-            return
         if op != "update" or result != "delta":
             return
         try:
@@ -199,7 +218,7 @@ class IpcTransport:
     async def publish(self, topic: str, payload: bytes, timeout_ms: int) -> None:
         client = self._require_client()
         if not self.connected:
-            raise TransportUnavailableError("cloud unreachable (no heartbeat answer)")
+            raise TransportUnavailableError("cloud unreachable (the nucleus is not connected)")
         try:
             await asyncio.wait_for(
                 asyncio.wrap_future(

@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 
 from chalicelib import observability
+from chalicelib.data.deadlines import Deadlines, Due
+from chalicelib.data.models import RelayCommand
+from chalicelib.data.relay_log import RelayLog
 from chalicelib.data.telemetry_store import TelemetryStore
 from chalicelib.pipeline.alerts import Alert
 from chalicelib.pipeline.confirmation import RelayConfirmations
@@ -56,7 +59,10 @@ class Shadows:
         self.desired.append((meter_id, desired))
 
 
-class Relays:
+class Relays(RelayLog):
+    """The real relay log (its records carry the confirmation deadlines the sweep reads),
+    counting what it was asked to record."""
+
     def __init__(self) -> None:
         self.records: list[tuple[str, str, str, str]] = []
         self.resolved: list[tuple[str, str]] = []
@@ -72,8 +78,21 @@ class Relays:
         note: str | None,
         at: datetime,
         outcome: str = "pending",
-    ) -> None:
+        confirm_by: tuple[str, datetime] | None = None,
+    ) -> RelayCommand:
         self.records.append((meter_id, command_id, power, reason))
+        return super().record(
+            company_id,
+            meter_id,
+            command_id,
+            power,
+            reason,
+            actor,
+            note,
+            at,
+            outcome=outcome,
+            confirm_by=confirm_by,
+        )
 
     def resolve(
         self,
@@ -86,6 +105,18 @@ class Relays:
         attempts: int | None = None,
     ) -> None:
         self.resolved.append((command_id, outcome))
+        super().resolve(company_id, meter_id, command_id, issued_at, outcome, at, attempts)
+
+
+class CompanyDeadlines(Deadlines):
+    """The due index seen by one company's sweeps: other tests' deadlines in the shared
+    stand-in fall due at the same times, and would be swept (and lose races) with ours."""
+
+    def __init__(self) -> None:
+        self.company_id: str | None = None
+
+    def due(self, kind: str, now: datetime, limit: int = 500) -> list[Due]:
+        return [d for d in super().due(kind, now, limit) if d.company_id == self.company_id]
 
 
 class Notices:
@@ -125,6 +156,7 @@ class Rig:
             controller,
             notices,
         )
+        self.deadlines = CompanyDeadlines()
         self.confirmations = RelayConfirmations(
             pipeline.catalogue,
             pipeline.buses,
@@ -133,6 +165,7 @@ class Rig:
             shadows,
             notices,
             pipeline.dead_letters,
+            deadlines=self.deadlines,
         )
 
     def forget_effects(self) -> None:
@@ -155,6 +188,7 @@ def running_out(pipeline: Container) -> tuple[Bus, Rig]:
         thresholds=[80, 50],
     )
     rig = Rig(pipeline)
+    rig.deadlines.company_id = bus.company_id
     first = rig.ingest.handle(event(bus, 1, T0 + minutes(1), {"m-a": "100.000"}))
     assert first.commands and rig.shadows.desired[-1][1]["power"] == "on"
     rig.forget_effects()
@@ -263,12 +297,12 @@ def test_a_retry_sweep_that_loses_does_nothing_and_the_next_one_acts_once(
     sweep_at = T0 + minutes(2) + timedelta(seconds=121)
     # WHEN the sweep's state write loses
     rig.telemetry.losses = 1
-    lost = rig.confirmations.sweep_company(bus.company_id, sweep_at)
+    lost = rig.confirmations.sweep(sweep_at)
     # THEN the shadow is not rewritten (the state would not know it was)
-    assert lost == {"retried": 0, "unconfirmed": 0} and rig.shadows.desired == []
+    assert (lost["retried"], lost["unconfirmed"]) == (0, 0) and rig.shadows.desired == []
     # WHEN the next sweep runs THEN the command is retried once, and the state counts it
-    won = rig.confirmations.sweep_company(bus.company_id, sweep_at + minutes(1))
-    assert won == {"retried": 1, "unconfirmed": 0}
+    won = rig.confirmations.sweep(sweep_at + minutes(1))
+    assert (won["due"], won["retried"], won["unconfirmed"]) == (1, 1, 0)
     ((_, desired),) = rig.shadows.desired
     assert desired["cmd"] == command_id
     stored = pipeline.telemetry.get_state(bus.company_id, bus.gateway_id).meter("m-a")

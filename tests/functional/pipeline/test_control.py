@@ -174,17 +174,16 @@ def test_relay_confirmation_and_retry_sweep(pipeline: Container) -> None:
     # GIVEN a top-up command nobody confirms
     issued = T0 + minutes(10)
     pipeline.meter_control.top_up(bus.company_id, "u-a", 1000, "req-x", "landlord", now=issued)
-    # WHEN the retry sweep runs past the timeout three times
-    # (the whole stand-in once, then this company only, to keep the test fast)
-    sweeps = [pipeline.confirmations.sweep(now=issued + timedelta(minutes=2))]
-    sweeps += [
-        pipeline.confirmations.sweep_company(bus.company_id, issued + timedelta(minutes=2 * k))
-        for k in (2, 3)
+    # WHEN the retry sweep runs past the timeout three times (it reads only the commands
+    # whose deadline passed, so it runs over the whole stand-in)
+    sweeps = [
+        pipeline.confirmations.sweep(now=issued + timedelta(minutes=2 * k)) for k in (1, 2, 3)
     ]
     # THEN it is retried twice, then raised as an alert and marked unconfirmed
     mine = pipeline.relay_log.history(bus.company_id, "m-a")[0]
     assert (mine.outcome, int(mine.attempts)) == ("unconfirmed", 3)
-    assert [s["retried"] for s in sweeps[1:]] == [1, 0] and sweeps[2]["unconfirmed"] == 1
+    # (each run also sweeps what other tests left due in the shared stand-in)
+    assert sweeps[1]["retried"] >= 1 and sweeps[2]["unconfirmed"] >= 1
     assert "relay_unconfirmed" in topics(pipeline, bus)
 
 

@@ -10,6 +10,7 @@ import pytest
 from chalicelib.data import keys
 from chalicelib.data.models import Account, Bill, Gateway
 from chalicelib.domain import BillingPeriod, Reading, kwh, parse_tariff, postpaid_bill
+from chalicelib.pipeline.presence import GATEWAY_SILENT_AFTER
 from chalicelib.wiring import handlers
 from chalicelib.wiring.container import Container
 
@@ -100,26 +101,44 @@ def test_a_numbered_connection_is_the_gateways(pipeline: Container, dead_letters
 def test_offline_sweep_alerts_once_for_a_silent_gateway_and_a_silent_meter(
     pipeline: Container,
 ) -> None:
-    # GIVEN a bus whose meter m-b never answers for ten cycles
-    bus = make_bus(
+    # GIVEN two gateways that connect at T0: A sends telemetry, B never does
+    a = make_bus(
         pipeline.ledger,
         [MeterSpec("m-a", "u-a", FLAT_TWD), MeterSpec("m-b", "u-b", FLAT_TWD, tenant=False)],
     )
-    for seq in range(1, 11):
+    b = make_bus(pipeline.ledger, [MeterSpec("m-c", "u-c", FLAT_TWD)])
+    for bus in (a, b):
+        assert handlers.gateway_presence(presence(bus, "connected", T0))["status"] == "online"
+    # AND on A, meter m-b answers once, then times out three cycles in a row (the
+    # gateway counts them: the fifth number of its dg)
+    handlers.ingest_telemetry(event(a, 1, T0 + minutes(1), {"m-a": "100.010", "m-b": "50.000"}))
+    for seq in (2, 3, 4):
+        failed = {"i": "m-b", "dt": 100, "er": "timeout", "dg": [seq - 1, 0, 0, None, seq - 1]}
         handlers.ingest_telemetry(
-            event(bus, seq, T0 + minutes(seq), {"m-a": f"{100 + seq / 100:.3f}", "m-b": None})
+            event(
+                a, seq, T0 + minutes(seq), {"m-a": f"{100 + seq / 100:.3f}"}, extra_meters=[failed]
+            )
         )
-    # WHEN the sweep runs twice while the gateway is alive (the whole stand-in once,
-    # then this company only, to keep the test fast)
-    pipeline.presence.sweep(now=T0 + minutes(11))
-    pipeline.presence.sweep_company(bus.company_id, now=T0 + minutes(12))
-    # THEN the silent meter is reported once
-    assert topics(pipeline, bus) == ["meter_offline"]
-    # WHEN the gateway then stays silent past the limit, and the sweep runs twice
-    pipeline.presence.sweep_company(bus.company_id, now=T0 + minutes(40))
-    pipeline.presence.sweep_company(bus.company_id, now=T0 + minutes(45))
-    # THEN the gateway is reported offline once
-    assert topics(pipeline, bus) == ["gateway_offline", "meter_offline"]
+    # WHEN the sweep runs past the connections' deadline, twice
+    first = pipeline.presence.sweep(now=T0 + minutes(11))
+    second = pipeline.presence.sweep(now=T0 + minutes(12))
+    # THEN B (connected, never a message) and A's silent meter are reported, once each;
+    # A, which spoke, is not
+    assert topics(pipeline, a) == ["meter_offline"]
+    assert topics(pipeline, b) == ["gateway_offline"]
+    assert first["gateways_silent"] >= 1 and first["meters_silent"] >= 1
+    # AND the second run finds nothing of theirs: each deadline ended when it was handled
+    assert (second["gateways_silent"], second["meters_silent"]) == (0, 0)
+    # WHEN the writer that sees A's telemetry moves its deadline (ingest's seam) as the
+    # last message is received, and A then falls silent while still connected
+    last_received = T0 + minutes(4) + timedelta(seconds=1)
+    assert pipeline.catalogue.expect_telemetry_by(
+        a.company_id, a.gateway_id, last_received + GATEWAY_SILENT_AFTER
+    )
+    pipeline.presence.sweep(now=T0 + minutes(15))
+    pipeline.presence.sweep(now=T0 + minutes(16))
+    # THEN A is reported offline, once
+    assert topics(pipeline, a) == ["gateway_offline", "meter_offline"]
 
 
 def test_reverse_energy_and_held_readings_alert_once(pipeline: Container) -> None:

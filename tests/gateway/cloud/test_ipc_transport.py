@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from meter_gateway.errors import ShadowRejectedError, TransportUnavailableError
-from meter_gateway.transport.ipc import HEARTBEAT_SHADOW, IpcTransport
+from meter_gateway.errors import ShadowRejectedError, TransportError, TransportUnavailableError
+from meter_gateway.transport.ipc import IpcTransport
 
 THING = "gg-core-1"
 
@@ -44,6 +44,31 @@ class FakeIpcClient:
         self.published: list[tuple[str, str, bytes]] = []
         self.shadows: dict[str, bytes] = {}
         self.updates: list[tuple[str, str, bytes]] = []
+        self.status_streams: list[SimpleNamespace] = []
+        self.status = "DISCONNECTED"
+        self.offers_status = True
+
+    def subscribe_to_iot_core_connection_status(
+        self, *, on_stream_event, on_stream_error, on_stream_closed
+    ):
+        if not self.offers_status:
+            raise RuntimeError("UnsupportedOperation")  # an older nucleus
+        stream = SimpleNamespace(event=on_stream_event, closed=on_stream_closed)
+        self.status_streams.append(stream)
+        self._send_status(stream)  # the nucleus sends the current status first
+        return SimpleNamespace(), SimpleNamespace(close=lambda: None)
+
+    def _send_status(self, stream: SimpleNamespace) -> None:
+        status = SimpleNamespace(status=self.status)
+        stream.event(SimpleNamespace(connection_status_event=status))
+
+    # what the nucleus does when its MQTT connection (kept alive with PINGREQ) changes
+    def link(self, status: str) -> None:
+        self.status = status
+        self._send_status(self.status_streams[-1])
+
+    def restart_nucleus(self) -> None:
+        self.status_streams[-1].closed()
 
     def subscribe_to_iot_core(self, *, topic_name, qos, on_stream_event):
         self.iot_core_streams[topic_name] = on_stream_event
@@ -89,30 +114,46 @@ async def _settle() -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_publishes_wait_in_the_spool_until_the_cloud_answers_a_heartbeat():
+async def test_publishes_wait_in_the_spool_while_the_nucleus_is_not_connected():
     client = FakeIpcClient()
-    transport = IpcTransport(THING, client=client, heartbeat_s=0.05)
+    transport = IpcTransport(THING, client=client, resubscribe_s=0.01)
     await transport.start()
     try:
-        # GIVEN no heartbeat answer yet: the nucleus would spool in memory, so we refuse
+        # GIVEN the nucleus is not connected to IoT Core: it would spool in memory, so we refuse
+        await _settle()
+        assert not transport.connected
         with pytest.raises(TransportUnavailableError):
             await transport.publish("powerlet/gw/gg-core-1/telemetry", b"{}", 1_000)
-        # AND the heartbeat is a shadow get through IoT Core
-        await _settle()
-        assert client.published[0][0] == f"$aws/things/{THING}/shadow/name/{HEARTBEAT_SHADOW}/get"
-        # WHEN the cloud answers (even 404: it is reachable)
-        client.cloud_message(
-            f"$aws/things/{THING}/shadow/name/{HEARTBEAT_SHADOW}/get/rejected", {"code": 404}
-        )
+        # WHEN its connection comes up (the nucleus tells us; nothing is sent to find out)
+        client.link("CONNECTED")
         await _settle()
         # THEN telemetry goes out through publish_to_iot_core at QoS 1
         await transport.publish("powerlet/gw/gg-core-1/telemetry", b'{"s":1}', 1_000)
-        assert ("powerlet/gw/gg-core-1/telemetry", "1", b'{"s":1}') in client.published
-        # AND with no answer for 2.5 heartbeats the cloud counts as unreachable again
-        await asyncio.sleep(0.2)
+        assert client.published == [("powerlet/gw/gg-core-1/telemetry", "1", b'{"s":1}')]
+        # AND when keep-alive finds the link dead, the cloud counts as unreachable at once
+        client.link("DISCONNECTED")
+        await _settle()
         assert not transport.connected
+        # AND a nucleus restart closes the stream: unreachable until it answers again
+        client.link("CONNECTED")
+        await _settle()
+        assert transport.connected
+        client.restart_nucleus()
+        await _settle()
+        assert len(client.status_streams) == 2
+        assert transport.connected  # the new stream's first event: still CONNECTED
+        # AND in all this the transport published nothing of its own (no heartbeat)
+        assert [p[0] for p in client.published] == ["powerlet/gw/gg-core-1/telemetry"]
     finally:
         await transport.stop()
+
+
+async def test_a_nucleus_without_the_link_status_operation_is_refused_at_start():
+    client = FakeIpcClient()
+    client.offers_status = False
+    transport = IpcTransport(THING, client=client)
+    with pytest.raises(TransportError, match="SubscribeToIoTCoreConnectionStatus"):
+        await transport.start()
 
 
 async def test_deltas_arrive_from_iot_core_and_from_the_local_shadow_manager():
