@@ -28,7 +28,7 @@ from . import demo_data as demo
 from .demo_bills import seed_demo_bill
 from .resources import ProvisionedStack
 
-TENANCY_START = "2026-11-01"
+TENANCY_START = demo.TENANCY_START
 
 
 def ensure_user(cognito: Any, pool_id: str, email: str, company_id: str, role: str) -> str:

@@ -31,6 +31,30 @@ DEFAULT_MQTT_PORT = 1883
 DEFAULT_SHADOW_API_PORT = 5081
 
 
+# Chatty at INFO, and never about our system: "Found credentials in environment
+# variables" and "Found endpoint for dynamodb" once per client (botocore), pynamodb's
+# settings file. Warnings and errors still show.
+LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "pynamodb")
+
+
+def quiet_libraries(verbose: bool) -> None:
+    if not verbose:
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def readable_app_log() -> None:
+    """The handlers' Powertools logger, as one plain line per record: in AWS its JSON is
+    for CloudWatch Logs Insights; here a person reads the file. Each record's message
+    is already a sentence (an ingested message: gateway, cycle, outcome, readings,
+    money). The EMF metric lines are CloudWatch's business: off locally."""
+    from chalicelib.observability import logger
+
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    handler = logger.registered_handler
+    handler.setFormatter(logging.Formatter("%(asctime)s app %(levelname)s %(message)s"))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["shadows"]:
@@ -59,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s local_iot %(levelname)s %(message)s",
     )
+    quiet_libraries(args.verbose)
     if args.env_file:
         os.environ.update(_read_env_file(args.env_file))
     functions_dir = str(REPO_ROOT / "functions")
@@ -67,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from .handlers import import_app
     from .runtime import LocalIot
+
+    app = import_app(args.app_module)
+    readable_app_log()
 
     settings = LocalIotSettings(
         mqtt_port=args.mqtt_port,
@@ -82,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        iot = LocalIot(settings, import_app(args.app_module)).start()
+        iot = LocalIot(settings, app).start()
     except LocalIotError as exc:
         print(f"local_iot: {exc}", file=sys.stderr)
         return 1
