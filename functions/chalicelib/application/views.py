@@ -25,6 +25,7 @@ from ..data.models import (
     Bill,
     Gateway,
     LedgerEntryItem,
+    Membership,
     Meter,
     Notification,
     Property,
@@ -95,6 +96,7 @@ class UnitDetail:
     latest: StoredReading | None = None
     live: LiveBalance | None = None  # the balance with the unsettled energy priced
     extras: dict[str, Any] = field(default_factory=dict)
+    tenant: Membership | None = None  # the tenancy's tenant, for staff
 
     @property
     def days_left_beyond(self) -> bool:
@@ -310,7 +312,15 @@ class PortalViews:
             estimate,
             latest,
             live,
+            tenant=self._tenant_of(p, tenancy),
         )
+
+    def _tenant_of(self, p: Principal, tenancy: Tenancy | None) -> Membership | None:
+        """Staff see a tenancy by its tenant (name, else e-mail), not by its id: one
+        GetItem of the tenant's membership. A tenant knows who they are."""
+        if tenancy is None or p.role is Role.TENANT:
+            return None
+        return _maybe(lambda: self._catalogue.get_membership(p.company_id, tenancy.tenant_sub))
 
     def daily_usage(
         self,

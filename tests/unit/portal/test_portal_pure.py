@@ -93,6 +93,10 @@ def test_money_and_dates_follow_the_language_and_the_property() -> None:
     en, zh = Translator("en"), Translator("zh_TW")
     assert en.money(123456, "TWD") == "NT$1,234.56"
     assert en.money(-53, "GBP") == "-£0.53"
+    # a Taiwanese reader sees NT$ (CLDR's zh_Hant "$" reads as US dollars) and 度
+    assert zh.money(123456, "TWD") == "NT$1,234.56"
+    assert zh.money(-53, "GBP") == "-£0.53"
+    assert (zh.kwh_unit, en.kwh_unit) == ("度", "kWh")
     at = datetime(2026, 11, 28, 16, 30, tzinfo=UTC)
     assert "Nov 29, 2026" in en.datetime(at, "Asia/Taipei")  # 00:30 next day in Taipei
     assert "2026年11月29日" in zh.datetime(at, "Asia/Taipei")
