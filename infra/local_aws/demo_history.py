@@ -157,9 +157,12 @@ class _Series:
         return (base * weight).quantize(KWH)
 
 
-def seed_history(stack: ProvisionedStack, now: datetime | None = None) -> HistorySummary:
+def seed_history(
+    stack: ProvisionedStack, now: datetime | None = None, days: int = MAX_DAYS
+) -> HistorySummary:
     """Give the seeded portfolio (``seed.seed_demo``) its past, up to ``now``; once, on a
-    fresh seed (the readings continue from the seeded ones)."""
+    fresh seed (the readings continue from the seeded ones). ``days``: at most this many
+    days back (the tenancies' opening otherwise)."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     settings = Settings(table_name=stack.table_name, region=stack.region)
     # A log line and an EMF metric line per past message would bury make run's banner.
@@ -170,7 +173,7 @@ def seed_history(stack: ProvisionedStack, now: datetime | None = None) -> Histor
     try:
         with using(Container(settings)) as root:
             _add_main_meter(root)
-            return _History(root, now).run()
+            return _History(root, now, days).run()
     finally:
         logger.setLevel(level)
         metrics.clear_metrics()
@@ -201,11 +204,11 @@ def _add_main_meter(root: Container) -> None:
 
 
 class _History:
-    def __init__(self, root: Container, now: datetime) -> None:
+    def __init__(self, root: Container, now: datetime, days: int) -> None:
         self.root = root
         self.now = now
         opened = date.fromisoformat(demo.TENANCY_START)
-        first = max(opened, (now - timedelta(days=MAX_DAYS)).date())
+        first = max(opened, (now - timedelta(days=min(days, MAX_DAYS))).date())
         self.summary = HistorySummary(first)
         self.first = first
         self._lock = threading.Lock()

@@ -20,6 +20,7 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -37,6 +38,7 @@ pytestmark = pytest.mark.browser
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
 LANGUAGES = {"en": "en-GB", "zh_TW": "zh-TW"}
 RAW_KEYS = ("_minor", "unit:", "gateway:", "topup:")
+HISTORY_DAYS = 14
 MAKE_RUN_TIME_SCALE = 30.0  # the units' wider supply, as make run seeds them
 ONBOARDED = "acme-homes"
 ONBOARDED_ADMIN = f"admin@{ONBOARDED}.example"
@@ -46,6 +48,7 @@ LAYOUT_CHECK = """() => {
   const out = [];
   for (const el of document.querySelectorAll('h1, h2, h3, button, th, td, .button')) {
     if (el.getClientRects().length === 0) continue;
+    if (el.closest('.visually-hidden')) continue;  // for screen readers: 1 px on purpose
     if (el.scrollWidth > el.clientWidth + 1) {
       out.push(`${el.tagName.toLowerCase()} "${el.innerText.trim().slice(0, 60)}" ` +
                `${el.scrollWidth} > ${el.clientWidth}`);
@@ -119,11 +122,13 @@ def with_past() -> Iterator[LocalStack]:
     resources = stack.start(log_path=ARTIFACTS / "browser-aws-standin.log")
     try:
         info = seed_demo(resources, time_scale=MAKE_RUN_TIME_SCALE)
-        past = seed_history(resources)
+        # Two weeks of the past (make run seeds all since the tenancies opened): the
+        # charts, the bill and the held reading are there, at half the seeding time.
+        past = seed_history(resources, days=HISTORY_DAYS)
         # the one misread is held, everything else continues the record (a misread the
         # wider supply let through would hold every later reading as backwards)
-        assert past.held == 1 and past.stored == past.messages > 100, past
-        assert past.top_ups >= 5 and past.power_changes == 2, past
+        assert past.held == 1 and past.stored == past.messages > 60, past
+        assert past.top_ups >= 2, past
         stack.onboarding_key = info["reseller_api_key"]  # type: ignore[attr-defined]
         yield stack
     finally:
@@ -231,8 +236,10 @@ def _problems(page: Page, path: str, charted: bool) -> list[str]:
 def test_every_page_reads_as_words_fits_the_screen_and_has_its_history(
     seen: Portal, chromium: Any, walk: Walk
 ) -> None:
-    folder = ARTIFACTS / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
+    # Screenshots once (under the stage, the deployed URL's shape); checks under both.
+    folder = ARTIFACTS / "screenshots" if seen.mount else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     errors: list[str] = []
     for language, locale in LANGUAGES.items():
@@ -240,7 +247,8 @@ def test_every_page_reads_as_words_fits_the_screen_and_has_its_history(
         page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{seen.url}/lang/{language}?next={walk.screen}")
-        _check_all_sizes(page, f"{walk.screen} ({language})", False, problems)
+        shots = folder / f"seen-{walk.who}-{language}" if folder is not None else None
+        problems += _look(page, f"{walk.screen} ({language})", False, shots)
         page.locator("input[type=email]").fill(walk.email)
         page.locator("input[type=password]").fill(DEMO_PASSWORD)
         page.locator("form button[type=submit]").first.click()
@@ -249,17 +257,21 @@ def test_every_page_reads_as_words_fits_the_screen_and_has_its_history(
             page.goto(f"{seen.url}{path}")
             assert page.locator("h1").count() >= 1, f"{path} has no heading"
             where = f"{path} ({language}, {walk.who})"
-            _check_all_sizes(page, where, path in walk.charted, problems)
-            name = f"seen-{walk.who}-{language}-{path.strip('/').replace('/', '-')}"
-            for size, viewport in SIZES.items():
-                page.set_viewport_size(viewport)
-                page.screenshot(path=str(folder / f"{name}-{size}.png"), full_page=True)
+            name = path.strip("/").replace("/", "-")
+            shot = folder / f"seen-{walk.who}-{language}-{name}" if folder is not None else None
+            problems += _look(page, where, path in walk.charted, shot)
         context.close()
     assert not errors, errors
     assert not problems, "\n".join(problems)
 
 
-def _check_all_sizes(page: Page, where: str, charted: bool, problems: list[str]) -> None:
+def _look(page: Page, where: str, charted: bool, shot: Path | None) -> list[str]:
+    """The page at each size: what is wrong with it, and its screenshot."""
+    found: list[str] = []
     for size, viewport in SIZES.items():
         page.set_viewport_size(viewport)
-        problems += [f"{p} at {size}" for p in _problems(page, where, charted)]
+        found += [f"{p} at {size}" for p in _problems(page, where, charted)]
+        if shot is not None:
+            page.screenshot(path=f"{shot}-{size}.png", full_page=True)
+    page.set_viewport_size(SIZES["phone"])
+    return found

@@ -394,7 +394,7 @@ def _sentence(result: IngestResult) -> str:
     """``telemetry gw-tpe-1 2026-12-06T11:40:05+00:00 stored: 5 readings, 1 held for
     review, charged 12.40 TWD on 2 meters``: what became of one message, in one line."""
     where = f"{result.gateway_id or '?'} {result.cycle_at.isoformat() if result.cycle_at else '?'}"
-    parts = [f"{result.accepted} readings"]
+    parts = [f"{result.accepted} reading{'s' if result.accepted != 1 else ''}"]
     if result.held:
         parts.append(f"{result.held} held for review")
     if result.dead_lettered:
@@ -408,7 +408,8 @@ def _sentence(result: IngestResult) -> str:
         meters = len(result.settled)
         parts.append(f"charged {money} on {meters} meter{'s' if meters != 1 else ''}")
     if result.commands:
-        parts.append(f"{len(result.commands)} relay commands")
+        n = len(result.commands)
+        parts.append(f"{n} relay command{'s' if n != 1 else ''}")
     if result.deferred:
         parts.append("control deferred")
     if result.reason:
