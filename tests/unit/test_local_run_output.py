@@ -4,9 +4,13 @@ local IoT log that is about our system, not about botocore's credentials."""
 from __future__ import annotations
 
 import logging
+import os
+
+import pytest
 
 from chalicelib.data import builders
-from local_iot.__main__ import LIBRARY_LOGGERS, quiet_libraries
+from chalicelib.observability import logger
+from local_iot.__main__ import LIBRARY_LOGGERS, quiet_libraries, readable_app_log
 from local_run.gateways import LocalGateway, bus_lines
 
 
@@ -51,3 +55,20 @@ def test_library_chatter_is_off_unless_verbose() -> None:
     finally:
         for name, level in saved.items():
             logging.getLogger(name).setLevel(level)
+
+
+def test_the_app_log_reads_as_sentences_locally(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the handlers' Powertools logger, which writes JSON for CloudWatch
+    handler = logger.registered_handler
+    saved = handler.formatter
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    try:
+        # WHEN the local IoT makes it readable
+        readable_app_log()
+        record = logging.LogRecord("powerlet", logging.INFO, "x", 1, "telemetry gw-1 ...", (), None)
+        # THEN a line is the time, the level and the sentence, and EMF lines are off
+        line = handler.format(record)
+        assert line.endswith(" app INFO telemetry gw-1 ...") and "{" not in line
+        assert os.environ["POWERTOOLS_METRICS_DISABLED"] == "true"
+    finally:
+        handler.setFormatter(saved)
