@@ -360,6 +360,7 @@ class _Bus:
             self.relay_on[str(meter.unit_id)] = True
         self.main_register = Decimal("35210.000")
         self.clock = self.start
+        self.misread = False
         self.quarters: list[tuple[datetime, dict[str, Decimal]]] = [(self.start, self._registers())]
 
     def send_times(self, now: datetime) -> Iterator[datetime]:
@@ -498,9 +499,10 @@ class _Bus:
             return Decimal(0)
         local = at.astimezone(self.zone)
         day = (local.date() - self.start.astimezone(self.zone).date()).days
-        if day == spec["day"]:  # the day's first message
-            return Decimal(str(spec["jump_kwh"]))
-        return Decimal(0)
+        if day != spec["day"] or self.misread:
+            return Decimal(0)
+        self.misread = True  # the day's first message only
+        return Decimal(str(spec["jump_kwh"]))
 
     def keep_last_readings(self) -> None:
         """The meters' registers as the history left them: the simulated bus starts there,
