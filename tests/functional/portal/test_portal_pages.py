@@ -216,6 +216,15 @@ def test_pages_render_in_traditional_chinese(landlord: Browser) -> None:
     landlord.get("/lang/zh_TW?next=/portal")
     page = text(landlord.get(f"/portal/units/{UNIT}"))
     assert "供電控制" in page and "儲值" in page and 'lang="zh-Hant-TW"' in page
+    # AND in Taiwan's words: NT$ (not a bare "$"), 度 for kWh, the tenancy by its dates
+    assert "NT$" in page and " 度" in page and "kWh" not in page
+    assert '<dd id="tenancy-words">tenant2@formosa.example · 自 2026-11-01 起</dd>' in page
+
+
+def test_a_tenancy_is_shown_by_its_tenant_and_dates_not_its_id(landlord: Browser) -> None:
+    page = text(landlord.get(f"/portal/units/{UNIT}"))
+    assert '<dd id="tenancy-words">tenant2@formosa.example · from 2026-11-01</dd>' in page
+    assert "t-tpe-2f-2026-11-01</dd>" not in page
 
 
 def test_the_dashboard_shows_a_postpaid_units_last_bill_in_the_same_batch(services: Any) -> None:
