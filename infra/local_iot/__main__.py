@@ -48,11 +48,20 @@ def readable_app_log() -> None:
     for CloudWatch Logs Insights; here a person reads the file. Each record's message
     is already a sentence (an ingested message: gateway, cycle, outcome, readings,
     money). The EMF metric lines are CloudWatch's business: off locally."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
     from chalicelib.observability import logger
 
+    class SentenceFormatter(LambdaPowertoolsFormatter):
+        """Powertools' own formatter (the logger keeps its keys on it: correlation id,
+        appended keys), printing the time, the level and the message only."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            at = self.formatTime(record)
+            return f"{at} app {record.levelname} {record.getMessage()}"
+
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    handler = logger.registered_handler
-    handler.setFormatter(logging.Formatter("%(asctime)s app %(levelname)s %(message)s"))
+    logger.registered_handler.setFormatter(SentenceFormatter())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,6 +69,10 @@ def test_the_app_log_reads_as_sentences_locally(monkeypatch: pytest.MonkeyPatch)
         # THEN a line is the time, the level and the sentence, and EMF lines are off
         line = handler.format(record)
         assert line.endswith(" app INFO telemetry gw-1 ...") and "{" not in line
+        # AND the logger still works as Powertools (ingest sets a correlation id per message)
+        logger.set_correlation_id("pl-a_gw-1/0123456789abcdef/7")
+        logger.info("telemetry gw-1 stored", outcome="stored")
+        logger.set_correlation_id(None)
         assert os.environ["POWERTOOLS_METRICS_DISABLED"] == "true"
     finally:
         handler.setFormatter(saved)
