@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+TENANCY_START = "2026-11-01"  # the demo tenancies' first day
 DEMO_PASSWORD = "Powerlet-demo-2026"  # noqa: S105 - printed by `make run`; local stand-in only
 
 TAIWAN_HOLIDAYS = [

@@ -19,6 +19,8 @@ from chalicelib.data.binding import new_connection
 from chalicelib.data.brand_records import BrandRecords
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
+from chalicelib.data.receipts import REF as RECEIPT_REF
+from chalicelib.data.receipts import ReceiptNumbers
 from chalicelib.data.reseller_store import ApiKeyStore
 from chalicelib.domain import EntryKind, LedgerEntry, Money, parse_tariff
 from chalicelib.domain.metering import RATINGS
@@ -28,7 +30,7 @@ from . import demo_data as demo
 from .demo_bills import seed_demo_bill
 from .resources import ProvisionedStack
 
-TENANCY_START = "2026-11-01"
+TENANCY_START = demo.TENANCY_START
 
 
 def ensure_user(cognito: Any, pool_id: str, email: str, company_id: str, role: str) -> str:
@@ -96,6 +98,7 @@ def seed_demo(
             tenant_of[unit_id] = (email, sub)
 
     ledger = LedgerStore(new_connection(settings))
+    receipts = ReceiptNumbers()
     opened = datetime.fromisoformat(TENANCY_START + "T00:00:00+00:00")
     for (
         company_id,
@@ -164,6 +167,7 @@ def seed_demo(
                         amount=Money(100000 if currency == "TWD" else 2000, currency),
                         occurred_at=opened,
                         memo="Opening credit",
+                        refs={RECEIPT_REF: str(receipts.next(company_id))},
                     ),
                 )
         items.append(

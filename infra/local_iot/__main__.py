@@ -31,6 +31,39 @@ DEFAULT_MQTT_PORT = 1883
 DEFAULT_SHADOW_API_PORT = 5081
 
 
+# Chatty at INFO, and never about our system: "Found credentials in environment
+# variables" and "Found endpoint for dynamodb" once per client (botocore), pynamodb's
+# settings file. Warnings and errors still show.
+LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "pynamodb")
+
+
+def quiet_libraries(verbose: bool) -> None:
+    if not verbose:
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def readable_app_log() -> None:
+    """The handlers' Powertools logger, as one plain line per record: in AWS its JSON is
+    for CloudWatch Logs Insights; here a person reads the file. Each record's message
+    is already a sentence (an ingested message: gateway, cycle, outcome, readings,
+    money). The EMF metric lines are CloudWatch's business: off locally."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    from chalicelib.observability import logger
+
+    class SentenceFormatter(LambdaPowertoolsFormatter):
+        """Powertools' own formatter (the logger keeps its keys on it: correlation id,
+        appended keys), printing the time, the level and the message only."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            at = self.formatTime(record)
+            return f"{at} app {record.levelname} {record.getMessage()}"
+
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    logger.registered_handler.setFormatter(SentenceFormatter())
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["shadows"]:
@@ -59,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s local_iot %(levelname)s %(message)s",
     )
+    quiet_libraries(args.verbose)
     if args.env_file:
         os.environ.update(_read_env_file(args.env_file))
     functions_dir = str(REPO_ROOT / "functions")
@@ -67,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from .handlers import import_app
     from .runtime import LocalIot
+
+    app = import_app(args.app_module)
+    readable_app_log()
 
     settings = LocalIotSettings(
         mqtt_port=args.mqtt_port,
@@ -82,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        iot = LocalIot(settings, import_app(args.app_module)).start()
+        iot = LocalIot(settings, app).start()
     except LocalIotError as exc:
         print(f"local_iot: {exc}", file=sys.stderr)
         return 1

@@ -11,12 +11,14 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
+from local_aws.demo_history import seed_history
 from local_aws.resources import ProvisionedStack
 from local_aws.seed import seed_demo
 
-from .gateways import demo_gateways
+from .gateways import bus_lines, demo_gateways
 from .system import STEPS, LocalSystem, Seeded, SystemOptions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
 
     def seed(resources: ProvisionedStack) -> Seeded:
         info = seed_demo(resources, time_scale=args.time_scale)
+        began = time.monotonic()
+        past = seed_history(resources)
+        print(
+            f"       and its past since {past.started}: {past.messages} bus messages through "
+            f"the real ingest ({past.held} held for review), {past.top_ups} top-ups, "
+            f"{past.power_changes} power changes, bills for {', '.join(past.bills) or 'none'} "
+            f"({time.monotonic() - began:.1f} s)",
+            flush=True,
+        )
         return Seeded(info, demo_gateways(args.modbus_port, args.modbus_port + 100))
 
     stop = threading.Event()
@@ -65,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         system.start(seed)
         assert system.seeded is not None
         meter_count = sum(len(g.meters) for g in system.gateways)
-        _print_banner(args, system.seeded.info, len(system.gateways), meter_count)
+        _print_banner(args, system, meter_count)
         print(f">> started in {system.started_in_s:.1f} s", flush=True)
         while not args.no_wait and not stop.wait(1.0):
             dead = system.supervisor.exited()
@@ -83,23 +94,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print_banner(args: argparse.Namespace, demo: dict[str, object], gws: int, meters: int) -> None:
-    api = f"http://127.0.0.1:{args.api_port}"
+def _print_banner(args: argparse.Namespace, system: LocalSystem, meters: int) -> None:
+    assert system.seeded is not None
+    demo: dict[str, object] = system.seeded.info
+    gws = len(system.gateways)
+    api = system.api_url
+    buses = "\n".join(f"                  {line}" for line in bus_lines(system.gateways))
     logins = ", ".join(str(x["email"]) for x in demo["logins"])  # type: ignore[attr-defined]
     print(
         f"""
 Powerlet is running locally (no AWS account).
   Portal          {api}/signin  (staff)   {api}/tenant/signin  (tenants)
   Under the stage {api}/api/signin  (the deployed URL's shape: https://<api>/api/)
-  Branded portals http://formosa.localhost:{args.api_port}/signin   http://thames.localhost:{args.api_port}/signin
+  Branded portals http://formosa.localhost:{system.api_port}/signin   http://thames.localhost:{system.api_port}/signin
   Demo password   {demo["password"]}
   Logins          {logins}
   Reseller API    key {demo.get("reseller_api_key", "-")}  (shown once; docs/brands.md)
   API token       TOKEN=$(make -s token USER=landlord@formosa.example)
                   curl -H "Authorization: Bearer $TOKEN" {api}/v1/me
-  Buildings       {gws} gateways, {meters} simulated meters (time x{args.time_scale:g})
-  MQTT devices    mqtts://localhost:{args.mqtt_port} (client certificate of {STATE / "iot-pki" / "ca.pem"}; IoT policies enforced)
-  AWS stand-in    http://127.0.0.1:{args.aws_port}
+  Buildings       {gws} gateways, {meters} simulated meters (time x{args.time_scale:g}):
+{buses}
+  MQTT devices    mqtts://localhost:{system.mqtt_port} (client certificate of {STATE / "iot-pki" / "ca.pem"}; IoT policies enforced)
+  AWS stand-in    http://127.0.0.1:{system.aws_port}
   Logs            .local/logs/
 Ctrl-C stops everything.""",
         flush=True,

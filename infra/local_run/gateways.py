@@ -121,6 +121,35 @@ class LocalGateway:
         return path
 
 
+def bus_lines(gateways: Iterable[LocalGateway]) -> list[str]:
+    """What is on each simulated bus, for the banner and docs/local-iot.md: the Modbus
+    TCP port a tool can poll, the simulator's control port, and each meter by address,
+    model and the unit it measures."""
+    names = {str(u[2]): str(u[3]) for u in demo_data.UNITS}
+    lines = []
+    for gw in gateways:
+        lines.append(
+            f"{gw.name} ({gw.gateway.property_id}): Modbus TCP 127.0.0.1:{gw.modbus_port}, "
+            f"simulator control 127.0.0.1:{gw.control_port}"
+        )
+        for meter in sorted(gw.meters, key=lambda m: int(m.bus_address)):
+            what = (
+                f"{names.get(str(meter.unit_id), meter.unit_id)} ({meter.unit_id})"
+                if meter.unit_id
+                else "the building's main meter"
+            )
+            relay = meter.relay or {}
+            switch = (
+                f", relay module {relay['address']} channel {relay['channel']}"
+                if relay.get("profile") == "relay_module"
+                else ""
+            )
+            lines.append(
+                f"  address {int(meter.bus_address):>3}  {meter.profile:<8} {what}{switch}"
+            )
+    return lines
+
+
 def demo_gateways(first_modbus_port: int, first_control_port: int) -> list[LocalGateway]:
     ids = [(spec["company_id"], spec["gateway_id"]) for spec in demo_data.GATEWAYS]
     return [

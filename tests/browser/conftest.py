@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,53 +65,58 @@ def portal(request: pytest.FixtureRequest) -> Iterator[Portal]:
     saved = dict(os.environ)
     stack = LocalStack()
     resources = stack.start(log_path=ARTIFACTS / "browser-aws-standin.log")
-    api = None
     try:
         seed_demo(resources)
-        port = free_port()
-        env = {
-            **os.environ,
-            **stack.env(),
-            "POWERLET_STAGE": "local",
-            "POWERLET_COOKIE_SECURE": "0",  # plain-http localhost only
-            "PYTHONPATH": os.pathsep.join(
-                [str(REPO / "functions"), str(REPO / "infra"), str(REPO)]
-            ),
-        }
-        log = open(ARTIFACTS / "browser-api.log", "wb")  # noqa: SIM115
-        api = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "local_run.api_gateway",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--stage",
-                "local",
-            ],
-            cwd=REPO / "functions",
-            preexec_fn=die_with_parent,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        origin = f"http://127.0.0.1:{port}"
-        mount = MOUNTS[request.param]
-        _wait_ready(f"{origin}{mount}/health", api)
-        yield Portal(origin, mount, stack.env())
+        with served(stack, MOUNTS[request.param]) as portal:
+            yield portal
     finally:
-        if api is not None:
-            api.terminate()
-            try:
-                api.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                api.kill()
-                api.wait()
         stack.stop()
         os.environ.clear()
         os.environ.update(saved)
+
+
+@contextmanager
+def served(stack: LocalStack, mount: str) -> Iterator[Portal]:
+    """The app on chalice's local server against ``stack``, the pages under ``mount``."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **stack.env(),
+        "POWERLET_STAGE": "local",
+        "POWERLET_COOKIE_SECURE": "0",  # plain-http localhost only
+        "PYTHONPATH": os.pathsep.join([str(REPO / "functions"), str(REPO / "infra"), str(REPO)]),
+    }
+    log = open(ARTIFACTS / "browser-api.log", "ab")  # noqa: SIM115
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "local_run.api_gateway",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--stage",
+            "local",
+        ],
+        cwd=REPO / "functions",
+        preexec_fn=die_with_parent,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        origin = f"http://127.0.0.1:{port}"
+        _wait_ready(f"{origin}{mount}/health", api)
+        yield Portal(origin, mount, stack.env())
+    finally:
+        api.terminate()
+        try:
+            api.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            api.kill()
+            api.wait()
+        log.close()
 
 
 @pytest.fixture(scope="module")

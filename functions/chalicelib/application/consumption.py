@@ -11,7 +11,9 @@ Where the numbers come from, cheapest honest source first:
   read from buckets because its roll-up appears only once today's first
   bucket has closed.
 
-So a chart costs at most two Queries, whatever the period. A tenant sees only
+So a chart costs at most two Queries, whatever the period, plus two small ones when
+it reaches today: the bucket still open, priced from the bus's newest readings
+(``application/open_bucket.py``), so the chart does not lag the latest reading. A tenant sees only
 their current tenancy: nothing from before its start date counts, not in the
 bars, the totals, the comparison or the average. Staff see everything.
 """
@@ -45,6 +47,7 @@ from ..domain.usage_periods import (
     slots,
     sum_into_slots,
 )
+from .open_bucket import OpenBuckets
 from .scope import UnitScope
 
 DEFAULT_KIND = PeriodKind.WEEK
@@ -111,6 +114,7 @@ class ConsumptionCharts:
     _catalogue: Catalogue
     _usage_days: UsageDayStore
     _scope: UnitScope
+    _open_buckets: OpenBuckets | None = None  # None: closed buckets only
 
     def for_unit(
         self, p: Principal, unit_id: str, kind_text: str | None, at_text: str | None, now: datetime
@@ -213,7 +217,28 @@ class ConsumptionCharts:
                 energy = (bucket.energy or {}).get(meter_id)
                 if energy is not None:
                     buckets.append((bucket.bucket_start, Decimal(str(energy))))
+            live = (local_midnight(live_from, zone), local_midnight(end, zone))
+            buckets += self._open_bucket(company_id, gateway, meter_id, live, buckets)
         return buckets, days
+
+    def _open_bucket(
+        self,
+        company_id: str,
+        gateway_id: str,
+        meter_id: str,
+        window: tuple[datetime, datetime],
+        closed: list[tuple[datetime, Decimal]],
+    ) -> list[tuple[datetime, Decimal]]:
+        """The bucket still open, if it falls in the live window and is not written yet:
+        the chart reaches the latest reading (application/open_bucket.py)."""
+        if self._open_buckets is None:
+            return []
+        found = self._open_buckets.of(company_id, gateway_id, meter_id)
+        if found is None or not window[0] <= found.start < window[1]:
+            return []
+        if any(start == found.start for start, _ in closed):
+            return []
+        return [(found.start, found.energy_kwh)]
 
     def _maybe_meter(self, company_id: str, unit: Unit) -> Meter | None:
         if not unit.meter_id:

@@ -8,14 +8,18 @@ from datetime import datetime, timedelta
 SPENDING_KINDS = frozenset({"consumption_charge", "fixed_charge"})
 WINDOW = timedelta(days=14)
 MIN_SPAN = timedelta(days=1)
-MAX_DAYS = 999
+# Beyond three months a fortnight's rate says little (seasons, holidays): the page says
+# "more than 90 days" rather than a number nobody should plan by.
+HORIZON_DAYS = 90
+MAX_DAYS = HORIZON_DAYS + 1  # what days_left answers for "more than HORIZON_DAYS"
 
 
 def days_left(
     balance_minor: int, entries: Iterable[tuple[str, int, datetime]], now: datetime
 ) -> int | None:
     """``entries`` are (kind, amount_minor, occurred_at). None when there is no
-    recent spending to extrapolate from; 0 when the credit is already gone.
+    recent spending to extrapolate from; 0 when the credit is already gone;
+    ``MAX_DAYS`` when it lasts beyond ``HORIZON_DAYS``.
 
     The rate is the spending in the last 14 days divided by the span from the
     oldest such charge to now (at least a day), so a new tenancy is not judged

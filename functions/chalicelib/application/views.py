@@ -26,6 +26,7 @@ from ..data.models import (
     Bill,
     Gateway,
     LedgerEntryItem,
+    Membership,
     Meter,
     Notification,
     Property,
@@ -40,9 +41,10 @@ from ..domain.calendar import local_midnight
 from ..pipeline.billing_run import last_completed_month
 from ..pipeline.context import cycle_of_unit
 from .errors import ReceiptTooOldError
-from .estimate import days_left
+from .estimate import HORIZON_DAYS, days_left
 from .latest_reading import LatestReadings, StoredReading
 from .live_balance import LiveBalance, live_balance
+from .open_bucket import OpenBuckets
 from .power_mode import PowerMode, power_mode
 from .scope import UnitScope
 
@@ -98,6 +100,16 @@ class UnitDetail:
     extras: dict[str, Any] = field(default_factory=dict)
     # automatic, off by hand, on by hand until ...
     mode: PowerMode = field(default_factory=lambda: PowerMode("auto"))
+    tenant: Membership | None = None  # the tenancy's tenant, for staff
+
+    @property
+    def days_left_beyond(self) -> bool:
+        """The estimate reaches past the horizon: "more than 90 days", not a number."""
+        return self.days_left is not None and self.days_left > HORIZON_DAYS
+
+    @property
+    def horizon_days(self) -> int:
+        return HORIZON_DAYS
 
     @property
     def power_state(self) -> str:
@@ -311,7 +323,15 @@ class PortalViews:
             latest,
             live,
             mode=mode,
+            tenant=self._tenant_of(p, tenancy),
         )
+
+    def _tenant_of(self, p: Principal, tenancy: Tenancy | None) -> Membership | None:
+        """Staff see a tenancy by its tenant (name, else e-mail), not by its id: one
+        GetItem of the tenant's membership. A tenant knows who they are."""
+        if tenancy is None or p.role is Role.TENANT:
+            return None
+        return _maybe(lambda: self._catalogue.get_membership(p.company_id, tenancy.tenant_sub))
 
     def daily_usage(
         self,
@@ -334,16 +354,25 @@ class PortalViews:
             company_id, meter.gateway_id, first.astimezone(UTC), now.astimezone(UTC)
         )
         seen = False
+        written: set[datetime] = set()
         for bucket in buckets:
             energy = (bucket.energy or {}).get(meter.meter_id)
             if energy is None:
                 continue
             seen = True
+            written.add(bucket.bucket_start)
             day = bucket.bucket_start.astimezone(zone).replace(
                 hour=0, minute=0, second=0, microsecond=0
             )
             if day in totals:
                 totals[day] += Decimal(str(energy))
+        # the bucket still open: the chart reaches the latest reading (open_bucket.py)
+        found = OpenBuckets(self._telemetry).of(company_id, meter.gateway_id, meter.meter_id)
+        if found is not None and found.start not in written and found.start >= first:
+            day = found.start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+            if day in totals:
+                seen = True
+                totals[day] += found.energy_kwh
         if not seen:
             return []
         return [

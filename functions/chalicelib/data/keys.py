@@ -388,6 +388,9 @@ def usage_pk(company_id: str) -> str:
     return _join(company_pk(company_id), "USAGE")
 
 
+RECEIPT_COUNTER_SK = "RECEIPTS"  # under company_pk: the company's last receipt number
+
+
 def usage_month_sk(month: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise InvalidIdentifierError(f"month {month!r} must be YYYY-MM")

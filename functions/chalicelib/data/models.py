@@ -620,6 +620,13 @@ class UsageMonth(PowerletItem, discriminator="UsageMonth"):
     top_ups = NumberAttribute(default=0)
 
 
+class ReceiptCounter(PowerletItem, discriminator="ReceiptCounter"):
+    """The company's last receipt number (data/receipts.py): one ADD per new top-up."""
+
+    company_id = UnicodeAttribute()
+    last = NumberAttribute(default=0)
+
+
 ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     Reseller,
     Company,
@@ -652,4 +659,5 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     ApiKey,
     ApiRateWindow,
     UsageMonth,
+    ReceiptCounter,
 )

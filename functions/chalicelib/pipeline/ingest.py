@@ -26,6 +26,7 @@ from ..data.telemetry_store import TelemetryStore
 from ..data.usage_days import UsageDayStore
 from ..data.usage_store import UsageCounters
 from ..domain import Reading
+from ..domain.money_text import format_major
 from ..observability import logger
 from ..observability import metrics as default_metrics
 from .alerts import Alert
@@ -69,6 +70,12 @@ class IngestResult:
     accepted: int = 0  # readings stored as good (usable)
     held: int = 0  # readings stored held for review (quarantined); failed reads are neither
     dead_lettered: int = 0  # readings sent to the dead letters
+    # For the log line (one per message, ``_report``): which bus and cycle, and the money
+    # its settlements moved, in minor units of the bus's currency.
+    gateway_id: str | None = None
+    cycle_at: datetime | None = None
+    charged_minor: int = 0
+    currency: str | None = None
 
 
 def bus_history(
@@ -128,18 +135,22 @@ class Ingest:
         for name, value in counts:
             if value:
                 self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-        # the correlation id (gateway/spool/seq) was set when the message was parsed
+        # the correlation id (gateway/spool/seq) was set when the message was parsed; the
+        # message is a sentence a person reads in a local run's log, the keys are for queries
         logger.info(
-            "telemetry %s",
-            result.status,
+            _sentence(result),
             outcome=result.status,
             reason=result.reason,
+            gateway=result.gateway_id,
+            cycle_at=result.cycle_at.isoformat() if result.cycle_at else None,
             accepted=result.accepted,
             held=result.held,
             dead_lettered=result.dead_lettered,
             deferred=result.deferred,
             buckets=result.buckets,
             settled=len(result.settled),
+            charged_minor=result.charged_minor,
+            currency=result.currency,
             commands=len(result.commands),
         )
 
@@ -149,6 +160,12 @@ class Ingest:
             message = parse_event(event)
         except InvalidTelemetryError as exc:
             return self._refuse(exc.reason, event)
+        result = self._ingest_message(event, message)
+        result.cycle_at = message.cycle_at
+        result.gateway_id = result.gateway_id or message.thing_name
+        return result
+
+    def _ingest_message(self, event: Any, message: Telemetry) -> IngestResult:
         # The message's own identity: the same on a retry or a replay, so every line
         # about it (here and in the dead letters) can be found together.
         logger.set_correlation_id(f"{message.thing_name}/{message.spool_id}/{message.seq}")
@@ -209,6 +226,7 @@ class Ingest:
         except ControlContentionError:
             result = self._defer(bus, message, buckets)
         result.buckets = buckets
+        result.gateway_id = bus.gateway.gateway_id
         result.accepted = sum(1 for r in rows if r.usable)
         result.held = sum(1 for r in rows if r.quarantine is not None)
         result.dead_lettered = len(foreign)
@@ -326,6 +344,9 @@ class Ingest:
                         if settled:
                             result.settled.append(row.meter_id)
                             settlement_alerts += settled.alerts
+                            if settled.applied:
+                                result.charged_minor += settled.plan.charge.amount_minor
+                                result.currency = settled.plan.charge.currency
             needs_policy = (
                 not mstate.has_desired
                 or row.meter_id in result.settled
@@ -372,6 +393,33 @@ class Ingest:
         if not reverse and row.watts is not None and "rev" in mstate.flags:
             return replace(mstate, flags=mstate.flags - {"rev"}), []
         return mstate, []
+
+
+def _sentence(result: IngestResult) -> str:
+    """``telemetry gw-tpe-1 2026-12-06T11:40:05+00:00 stored: 5 readings, 1 held for
+    review, charged 12.40 TWD on 2 meters``: what became of one message, in one line."""
+    where = f"{result.gateway_id or '?'} {result.cycle_at.isoformat() if result.cycle_at else '?'}"
+    parts = [f"{result.accepted} reading{'s' if result.accepted != 1 else ''}"]
+    if result.held:
+        parts.append(f"{result.held} held for review")
+    if result.dead_lettered:
+        parts.append(f"{result.dead_lettered} dead-lettered")
+    if result.settled:
+        money = (
+            f"{format_major(result.charged_minor, result.currency)} {result.currency}"
+            if result.currency
+            else "nothing new"
+        )
+        meters = len(result.settled)
+        parts.append(f"charged {money} on {meters} meter{'s' if meters != 1 else ''}")
+    if result.commands:
+        n = len(result.commands)
+        parts.append(f"{n} relay command{'s' if n != 1 else ''}")
+    if result.deferred:
+        parts.append("control deferred")
+    if result.reason:
+        parts.append(f"reason: {result.reason}")
+    return f"telemetry {where} {result.status}: {', '.join(parts)}"
 
 
 def _snapshot(state: MeterControlState) -> tuple[object, ...]:

@@ -20,6 +20,8 @@ from ..data.catalogue import Catalogue
 from ..data.control_state import MeterControlState
 from ..data.errors import LedgerEntryConflictError, NotFoundError
 from ..data.ledger_store import LedgerStore
+from ..data.receipts import REF as RECEIPT_REF
+from ..data.receipts import ReceiptNumbers
 from ..data.telemetry_store import TelemetryStore
 from ..domain import EntryKind, LedgerEntry, Money
 from ..domain.text_rules import has_refused_characters
@@ -93,9 +95,11 @@ class MeterControlService:
         controller: Controller,
         notifier: Notifier,
         audit: AuditLog | None = None,
+        receipts: ReceiptNumbers | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._audit = audit or AuditLog()  # stateless, like the catalogue
+        self._receipts = receipts or ReceiptNumbers()
         self._buses = buses
         self._telemetry = telemetry
         self._ledger = ledger
@@ -172,6 +176,8 @@ class MeterControlService:
         except NotFoundError:
             existing = None
         if existing is None:
+            # a number people can quote on the receipt, per company (data/receipts.py)
+            number = self._receipts.next(company_id)
             entry = LedgerEntry(
                 entry_id,
                 account_id,
@@ -179,7 +185,7 @@ class MeterControlService:
                 Money(amount_minor, currency),
                 now,
                 memo=top_up_memo(note, actor),
-                refs={"actor": actor},
+                refs={"actor": actor, RECEIPT_REF: str(number)},
             )
             try:
                 return self._ledger.append(company_id, entry).applied

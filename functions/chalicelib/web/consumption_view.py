@@ -84,7 +84,7 @@ def panel(ctx: PageContext, c: Consumption, base_path: str, chart_id: str) -> Pa
         average=tr.kwh(c.current.average_per_day_kwh),
         previous=tr.kwh(c.previous.total_kwh),
     )
-    svg = period_chart_svg(bars, heading, description, chart_id, tr.kwh)
+    svg = period_chart_svg(bars, heading, description, chart_id, tr.kwh, tr.kwh_unit)
     return Panel(
         c=c,
         svg=svg,

@@ -30,6 +30,7 @@ from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
 from ..application.move_out import MoveOuts
 from ..application.notifications_view import NotificationQueries, TenantAlertSettings
+from ..application.open_bucket import OpenBuckets
 from ..application.portal_sessions import PortalSessions
 from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
@@ -394,7 +395,9 @@ class Container:
 
     @cached_property
     def consumption(self) -> ConsumptionCharts:
-        return ConsumptionCharts(self.catalogue, self.usage_days, self.scope)
+        return ConsumptionCharts(
+            self.catalogue, self.usage_days, self.scope, OpenBuckets(self.telemetry)
+        )
 
     @cached_property
     def energy_balances(self) -> EnergyBalances:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -91,6 +92,15 @@ def test_each_message_logs_its_outcome_and_counts_its_readings(
     assert ids[3] == f"pl-nobody/{bus.spool_id}/3"
     assert lines[3]["reason"] == "no gateway registered for thing pl-nobody"
     assert all(r["level"] == "INFO" and r["service"] == "powerlet" for r in lines)
+    # AND says, in a sentence a person reads in a local run's log, which bus and cycle
+    first_at = (T0 + minutes(1)).isoformat()
+    assert (lines[0]["gateway"], lines[0]["cycle_at"]) == (bus.gateway_id, first_at)
+    assert lines[0]["message"].startswith(
+        f"telemetry {bus.gateway_id} {first_at} stored: 2 readings"
+    )
+    assert "1 held for review" in lines[1]["message"]
+    assert lines[3]["message"].endswith("reason: no gateway registered for thing pl-nobody")
+    assert all(isinstance(r["charged_minor"], int) for r in lines)
     # AND the metrics count readings by outcome (flushed as EMF by the app's middleware)
     assert _totals() == {
         "ReadingsAccepted": 4,
@@ -110,3 +120,19 @@ def test_a_message_that_cannot_be_parsed_has_no_stale_correlation_id(
     assert first["correlation_id"].endswith("/1")
     assert broken["outcome"] == "dead_letter"
     assert broken.get("correlation_id") is None
+
+
+def test_the_line_says_how_much_money_the_message_moved(
+    pipeline: Container, measured: dict[str, float], logged: io.StringIO
+) -> None:
+    # GIVEN a prepaid meter read an hour apart (a settlement block ends between)
+    bus = make_bus(pipeline.ledger, [MeterSpec("m-r", "u-r", FLAT_TWD)])
+    handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), {"m-r": "100.100"}))
+    handlers.ingest_telemetry(event(bus, 2, T0 + minutes(61), {"m-r": "101.100"}))
+    # THEN some line charged the meter, in the bus's currency, and says so in words
+    charged = [r for r in _lines(logged.getvalue()) if r["charged_minor"]]
+    assert charged, _lines(logged.getvalue())
+    assert all(r["currency"] == "TWD" and r["charged_minor"] > 0 for r in charged)
+    assert sum(r["charged_minor"] for r in charged) == 550  # 1.1 kWh at NT$5.00
+    said = re.compile(r"stored: 1 readings?, charged \d+\.\d\d TWD on 1 meter(,|$)")
+    assert all(said.search(r["message"]) for r in charged), charged

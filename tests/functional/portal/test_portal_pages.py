@@ -89,6 +89,24 @@ def test_add_credit_twice_with_one_form_credits_once(landlord: Browser, services
     assert _balance_minor(services) == before + 25050
     receipt = text(landlord.get(first.headers["location"]))
     assert "NT$250.50" in receipt
+    # AND the receipt has a number people can quote (per company), not the entry's id
+    number = re.search(r'id="receipt-no">(\d{6})<', receipt)
+    assert number, receipt
+    assert "topup:" not in receipt
+    # WHEN the next top-up is made, it takes the next number; the replay took none
+    page = text(landlord.get(f"/portal/units/{UNIT}"))
+    csrf2 = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    key2 = re.search(r'name="idempotency_key" value="([^"]+)"', page)
+    assert csrf2 and key2
+    third = landlord.post(
+        f"/portal/units/{UNIT}/top-up",
+        {"amount": "1", "idempotency_key": key2.group(1)},
+        csrf=csrf2.group(1),
+    )
+    following = re.search(
+        r'id="receipt-no">(\d{6})<', text(landlord.get(third.headers["location"]))
+    )
+    assert following and int(following.group(1)) == int(number.group(1)) + 1
 
 
 def test_add_credit_refuses_bad_amounts(landlord: Browser, services: Any) -> None:
@@ -210,6 +228,15 @@ def test_pages_render_in_traditional_chinese(landlord: Browser) -> None:
     landlord.get("/lang/zh_TW?next=/portal")
     page = text(landlord.get(f"/portal/units/{UNIT}"))
     assert "供電控制" in page and "儲值" in page and 'lang="zh-Hant-TW"' in page
+    # AND in Taiwan's words: NT$ (not a bare "$"), 度 for kWh, the tenancy by its dates
+    assert "NT$" in page and " 度" in page and "kWh" not in page
+    assert '<dd id="tenancy-words">tenant2@formosa.example · 自 2026-11-01 起</dd>' in page
+
+
+def test_a_tenancy_is_shown_by_its_tenant_and_dates_not_its_id(landlord: Browser) -> None:
+    page = text(landlord.get(f"/portal/units/{UNIT}"))
+    assert '<dd id="tenancy-words">tenant2@formosa.example · from 2026-11-01</dd>' in page
+    assert "t-tpe-2f-2026-11-01</dd>" not in page
 
 
 def test_the_dashboard_shows_a_postpaid_units_last_bill_in_the_same_batch(services: Any) -> None:

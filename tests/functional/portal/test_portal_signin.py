@@ -175,7 +175,7 @@ def test_language_follows_the_cookie_and_accept_language(browser: Browser) -> No
     switched = browser.get("/lang/en?next=/signin")
     assert switched.status_code == 303 and switched.headers["location"] == "/signin"
     page = browser.get("/signin", headers={"Accept-Language": "zh-TW"})
-    assert "Landlord and staff sign-in" in text(page)
+    assert "Sign in: landlords and staff" in text(page)
     evil = browser.get("/lang/en?next=//evil.example/")
     assert evil.headers["location"] == "/"
 

@@ -228,6 +228,7 @@ def test_the_plural_messages_are_the_counted_ones() -> None:
     assert plural_msgids() == {
         "signin_throttled",
         "days_left",
+        "days_left_beyond",
         "day_count",
         "held_count",
         "elapsed_seconds",

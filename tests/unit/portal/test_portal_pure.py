@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from chalicelib.application.chart import Bar, bar_chart_svg
 from chalicelib.application.errors import InvalidTopUpError
-from chalicelib.application.estimate import MAX_DAYS, days_left
+from chalicelib.application.estimate import HORIZON_DAYS, MAX_DAYS, days_left
 from chalicelib.routing.web_settings import WebSettings
 from chalicelib.web.cookies import read_cookies, set_cookie
 from chalicelib.web.i18n import Translator
@@ -32,6 +32,16 @@ def test_days_left_divides_the_balance_by_the_recent_daily_spend() -> None:
     assert days_left(1000, [("top_up", 500, NOW)], NOW) is None
     old = [("consumption_charge", -100, NOW - timedelta(days=30))]
     assert days_left(1000, old, NOW) is None  # outside the 14-day window
+
+
+def test_days_left_beyond_the_horizon_is_more_than_ninety_not_a_number() -> None:
+    # GIVEN 100 spent per day: 9,000 lasts exactly the horizon, 9,100 and 10**6 beyond it
+    entries = [("consumption_charge", -100, NOW - timedelta(days=d)) for d in range(1, 5)]
+    assert HORIZON_DAYS == 90
+    assert days_left(9_000, entries, NOW) == HORIZON_DAYS
+    # THEN anything longer is "more than 90 days" (MAX_DAYS), never "about 999 days"
+    assert days_left(9_100, entries, NOW) == MAX_DAYS == HORIZON_DAYS + 1
+    assert days_left(10**6, entries, NOW) == MAX_DAYS
 
 
 @given(
@@ -83,6 +93,10 @@ def test_money_and_dates_follow_the_language_and_the_property() -> None:
     en, zh = Translator("en"), Translator("zh_TW")
     assert en.money(123456, "TWD") == "NT$1,234.56"
     assert en.money(-53, "GBP") == "-£0.53"
+    # a Taiwanese reader sees NT$ (CLDR's zh_Hant "$" reads as US dollars) and 度
+    assert zh.money(123456, "TWD") == "NT$1,234.56"
+    assert zh.money(-53, "GBP") == "-£0.53"
+    assert (zh.kwh_unit, en.kwh_unit) == ("度", "kWh")
     at = datetime(2026, 11, 28, 16, 30, tzinfo=UTC)
     assert "Nov 29, 2026" in en.datetime(at, "Asia/Taipei")  # 00:30 next day in Taipei
     assert "2026年11月29日" in zh.datetime(at, "Asia/Taipei")

@@ -50,7 +50,7 @@ def test_a_spike_says_how_much_in_how_long_and_the_most_the_meter_can_pass() -> 
     )
     assert (
         evidence(Translator("zh_TW"), entry, TZ)
-        == "暫扣：1 分鐘內增加 50.000 kWh；此電表最多只能通過 0.331 kWh。"
+        == "暫扣：1 分鐘內增加 50.000 度；此電表最多只能通過 0.331 度。"
     )
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.core import Locale
 from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import NumberPattern, format_currency, format_decimal
+from babel.numbers import NumberPattern, format_currency, format_decimal, get_currency_symbol
 
 from ...domain.money import currency_exponent, to_major
 from ...domain.money_text import major_pattern
@@ -37,20 +37,35 @@ def money_pattern(language: str, exponent: int) -> NumberPattern:
     )
 
 
+# What readers of a language call the energy unit and a currency, where CLDR's choice is
+# not theirs: Taiwanese bills (Taipower's included) count 度 (one kWh), and CLDR's zh_Hant
+# symbol for TWD is a bare "$", which a tenant cannot tell from US dollars.
+KWH_UNIT = {"zh_TW": "度"}
+CURRENCY_SYMBOLS = {("zh_TW", "TWD"): "NT$"}
+
+
 class LocaleFormats:
     def __init__(self, language: str) -> None:
         self.language = language
 
+    @property
+    def kwh_unit(self) -> str:
+        return KWH_UNIT.get(self.language, "kWh")
+
     def money(self, amount_minor: int, currency: str) -> str:
         """Integer minor units with the domain's exponent (domain/money.py), never
         CLDR's digits: for IDR CLDR says 0 and the ledger counts hundredths."""
-        return format_currency(
+        text = format_currency(
             to_major(int(amount_minor), currency),
             currency,
             format=money_pattern(self.language, currency_exponent(currency)),
             locale=self.language,
             currency_digits=False,
         )
+        symbol = CURRENCY_SYMBOLS.get((self.language, currency))
+        if symbol is None:
+            return text
+        return text.replace(get_currency_symbol(currency, locale=self.language), symbol, 1)
 
     def amount_pattern(self, currency: str) -> str:
         """The HTML ``pattern`` of an amount field: the domain's grammar for typed amounts
