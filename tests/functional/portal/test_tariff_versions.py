@@ -151,6 +151,23 @@ def test_a_version_scheduled_ahead_prices_from_its_day_and_can_be_withdrawn(
     # AND the change is audited
     trail = [e for e in services.settings_store.audit_trail(CO) if e.target == f"unit:{unit_id}"]
     assert trail[0].detail["scheduled"]["effective_from"] == day.isoformat()
+    # AND replacing the tariff outright is refused while it has dated versions (that would
+    # drop them): nothing changes
+    stored = _unit_tariff(unit_id)
+    replaced = client.http.put(
+        f"/v1/units/{unit_id}/tariff",
+        headers={**admin, "Content-Type": "application/json"},
+        body=json.dumps(
+            {
+                "version": after["version"],
+                "tariff": td.flat("ver-flat-9", "9.00"),
+                "low_credit_thresholds_minor": None,
+            }
+        ),
+    )
+    assert replaced.status_code == 400, replaced.body
+    assert "dated versions" in json.loads(replaced.body)["Message"]
+    assert _unit_tariff(unit_id) == stored
     # WHEN it is withdrawn before its day
     gone = client.http.delete(
         f"/v1/units/{unit_id}/tariff/versions/{day.isoformat()}", headers=admin
