@@ -116,7 +116,7 @@ class FieldFaults:
                 {
                     "meter": c.meter.meter_id,
                     "kind": c.kind.value,
-                    "tariff": c.meter.tariff["kind"],
+                    "tariff": c.meter.tariff_kind,
                     "at": c.at.isoformat(),
                     "old_final_kwh": str(as_kwh(c.old_final_wh)),
                     "opening_kwh": str(as_kwh(c.opening_wh)),
@@ -208,7 +208,7 @@ def _plan_changes(
             if m.meter_id not in faults.changes
             and registers[m.meter_id][k] >= MIN_REGISTER_AT_CHANGE_WH
         ]
-        preferred = [c for c in pool if c[1].tariff["kind"] == tariffs[n % len(tariffs)]]
+        preferred = [c for c in pool if c[1].tariff_kind == tariffs[n % len(tariffs)]]
         if not (preferred or pool):
             continue
         gw, m = (preferred or pool)[0]

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain import BillingPeriod
 from chalicelib.domain.calendar import local_midnight
 from chalicelib.pipeline.bill_periods import BILL_GRACE
 from chalicelib.pipeline.billing_run import BillingRun
 from chalicelib.pipeline.charging import local_day, month_of
 from chalicelib.wiring.container import Container
 
-from .portfolio import START, TZ, SimGateway
+from .portfolio import START, TENANCY_DAY, TZ, SimGateway, SimMeter
 
 
 class BillJobDiedError(Exception):
@@ -57,7 +58,9 @@ def bill_the_month(
 ) -> tuple[datetime | None, int]:
     """When the run covers its whole first month, the bill job runs once it is due: a run
     that dies after its first bill, then every property twice (a re-run must be a no-op).
-    Returns the end of the billed month and the number of bill-job crashes."""
+    Returns when the job ran (each unit is billed for its cycles due by then: the month,
+    the two months ending with it, the anchored cycle ending mid-run) and the number of
+    bill-job crashes."""
     month_end = local_midnight(month_of(local_day(START, TZ)).end, TZ)
     if START + timedelta(days=days) < month_end:
         return None, 0
@@ -74,4 +77,12 @@ def bill_the_month(
     for _ in range(2):
         for gw in plan:
             svc.billing.bill_property(gw.company_id, gw.property_id, at)
-    return month_end, crashes
+    return at, crashes
+
+
+def billed_period(m: SimMeter, billed_at: datetime | None) -> BillingPeriod | None:
+    """The unit's first cycle, if the bill job that ran at ``billed_at`` billed it."""
+    if billed_at is None:
+        return None
+    period = m.billing_cycle.cycle_of(TENANCY_DAY)
+    return period if local_midnight(period.end, TZ) + BILL_GRACE <= billed_at else None

@@ -1,7 +1,8 @@
 """Seed a portfolio: companies, one property per gateway, meters of both profiles, tenancies.
 
-Every meter has a tariff (flat, tiered or time-of-use), a billing mode (about one in four is
-postpaid) and a deterministic load; some tenancies are never-disconnect; every other
+Every meter has a tariff (flat, tiered, time-of-use, or a tiered timeline whose prices change
+in the middle of the run), a billing cycle (the calendar month, two months, or anchored on a
+day of the month), a billing mode (about one in four is postpaid) and a deterministic load; some tenancies are never-disconnect; every other
 property has friendly hours with holidays; a few prepaid accounts start short of credit so
 the policy really disconnects and restores during the run.
 """
@@ -19,6 +20,8 @@ from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.ledger_store import LedgerStore
 from chalicelib.domain import EntryKind, FriendlyHours, LedgerEntry, Money
+from chalicelib.domain.cycles import BillingCycle, parse_cycle
+from chalicelib.domain.tariff_versions import TariffTimeline, parse_timeline
 from chalicelib.pipeline.senders import thing_name_for
 from local_aws import tariff_documents as td
 
@@ -29,6 +32,7 @@ UTC_OFFSET_H = 8
 # Local midnight of the 1st: tenancies start that day and the cursor opens there.
 START = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)
 TENANCY_START = "2026-11-01"
+TENANCY_DAY = date(2026, 11, 1)
 OPENED = datetime(2026, 10, 25, tzinfo=UTC)
 HOLIDAYS = (date(2026, 11, 2), date(2026, 11, 11), date(2026, 11, 25))
 MAX_METERS_PER_GATEWAY = 32
@@ -39,6 +43,30 @@ TOU = td.tou_every_day(
     "tou-tw", [("00:00", "09:00", "off"), ("09:00", "21:00", "peak"), ("21:00", "24:00", "off")]
 )
 TARIFFS: tuple[dict[str, Any], ...] = (FLAT, TIERED, TOU)
+TIERED_RAISED = td.tiered_all_year("tiered-tw", [("120", "1.78"), ("330", "2.55"), (None, "3.80")])
+
+
+def versioned(change: date) -> dict[str, Any]:
+    """The tiered tariff, repriced on ``change`` (a table change mid-cycle, as Taipower's)."""
+    return {
+        "versions": [
+            {"effective_from": "2026-01-01", "tariff": TIERED},
+            {"effective_from": change.isoformat(), "tariff": TIERED_RAISED},
+        ]
+    }
+
+
+def cycles_for(days: int) -> tuple[dict[str, int] | None, ...]:
+    """The calendar month; two months, starting in even months (Taipower bills half its
+    customers so: the cycle holding November ends on 1 December, as the month does); and
+    a meter-reading day inside the run, so prepaid tiers restart there and the anchored
+    cycle that ends on it is billed."""
+    return (None, {"months": 2, "anchor_month": 2}, {"anchor_day": max(2, min(28, days // 2))})
+
+
+def version_change(days: int) -> date:
+    """The day the versioned tariff's new prices take effect: the middle of the run."""
+    return TENANCY_DAY + timedelta(days=max(1, days // 2))
 
 
 @dataclass
@@ -46,12 +74,26 @@ class SimMeter:
     meter_id: str
     unit_id: str
     profile: str
-    tariff: dict[str, Any]
+    tariff: dict[str, Any]  # a tariff or a timeline document
     mode: str  # prepaid | postpaid
     never_disconnect: bool
     credit_minor: int
     model: LoadModel
+    cycle: dict[str, int] | None = None  # the unit's billing cycle (None: the calendar month)
     account_id: str = ""
+
+    @property
+    def timeline(self) -> TariffTimeline:
+        return parse_timeline(self.tariff)
+
+    @property
+    def billing_cycle(self) -> BillingCycle:
+        return parse_cycle(self.cycle)
+
+    @property
+    def tariff_kind(self) -> str:
+        """The kind of the newest version (what the reports group accounts by)."""
+        return self.timeline.latest.tariff.kind
 
 
 @dataclass
@@ -73,10 +115,12 @@ def meter_id_for(gateway: int, address: int) -> tuple[str, str]:
     return f"sdm120-g{gateway}-a{address}", "sdm120"
 
 
-def plan_portfolio(meters: int, gateways: int, seed: int) -> list[SimGateway]:
+def plan_portfolio(meters: int, gateways: int, seed: int, days: int = 30) -> list[SimGateway]:
     if meters < gateways or meters > gateways * MAX_METERS_PER_GATEWAY:
         raise ValueError(f"{meters} meters do not fit {gateways} gateways of 1..32")
     rng = random.Random(seed)
+    tariffs = (*TARIFFS, versioned(version_change(days)))
+    cycles = cycles_for(days)
     plan: list[SimGateway] = []
     companies = max(1, gateways // 5)
     for g in range(gateways):
@@ -95,7 +139,9 @@ def plan_portfolio(meters: int, gateways: int, seed: int) -> list[SimGateway]:
         count = meters // gateways + (1 if g < meters % gateways else 0)
         for address in range(1, count + 1):
             meter_id, profile = meter_id_for(g, address)
-            tariff = TARIFFS[(g + address) % 3]
+            tariff = tariffs[(g + address) % len(tariffs)]
+            # Postpaid units are every fourth address: address // 4 walks them over the cycles.
+            cycle = cycles[(g + address // 4) % len(cycles)]
             mode = "postpaid" if address % 4 == 0 else "prepaid"
             base_w = rng.randrange(80, 600)
             model = LoadModel(meter_id, seed, rng.randrange(0, 5_000_000), base_w, base_w)
@@ -112,6 +158,7 @@ def plan_portfolio(meters: int, gateways: int, seed: int) -> list[SimGateway]:
                     never_disconnect=address % 7 == 3,
                     credit_minor=credit,
                     model=model,
+                    cycle=cycle,
                 )
             )
         plan.append(gw)
@@ -196,6 +243,7 @@ def seed_portfolio(
                     unit_type="flat",
                     billing_mode=m.mode,
                     tariff=m.tariff,
+                    billing_cycle=m.cycle,
                     meter_id=m.meter_id,
                     account_id=m.account_id,
                     tenancy_id=f"t-{m.unit_id}",

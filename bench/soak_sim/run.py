@@ -76,7 +76,7 @@ def ops_times(days: int) -> list[datetime]:
 def build(
     params: SoakParams,
 ) -> tuple[list[SimGateway], dict[str, list[int]], list[Delivery], Produced, FieldFaults]:
-    plan = plan_portfolio(params.meters, params.gateways, params.seed)
+    plan = plan_portfolio(params.meters, params.gateways, params.seed, params.days)
     step = timedelta(minutes=params.cycle_min)
     count = params.days * 24 * 60 // params.cycle_min
     regs = {
@@ -272,11 +272,11 @@ def drive(
         done += 1
         if done % 500 == 0:
             log(f"   {done}/{len(deliveries)} deliveries, {time.monotonic() - t0:.0f} s")
-    billed_until, bill_crashes = bill_the_month(svc, plan, params.days)
+    billed_at, bill_crashes = bill_the_month(svc, plan, params.days)
     truth = Truth(produced, faults, exchanges)
     found: Findings = check_readings(svc, plan, truth, START, params.days)
     check_held_items(svc, plan, truth, found)
-    check_accounts(svc, plan, truth, START, book.top_ups, found, billed_until)
+    check_accounts(svc, plan, truth, START, book.top_ups, found, billed_at)
     check_relays(svc, plan, last_policy_at, found)
     check_disconnects(svc, plan, truth, START, book.top_up_times, found)
     for change in faults.changes.values():
@@ -313,6 +313,12 @@ def drive(
         ),
         "bill_crashes": bill_crashes,
         "bills_charged_exactly_once": sum(1 for a in accounts if a.get("bill_charged_once")),
+        # Postpaid bills by the kind of the unit's cycle, and the cycles (bills, or prepaid
+        # accounts' cycles) priced by two tariff versions (the change in the middle of the run).
+        "cycles_billed_by_kind": dict(
+            sorted(Counter(a["cycle"] for a in accounts if a["bill_minor"] is not None).items())
+        ),
+        "version_splits": sum(1 for a in accounts if len(a["versions"]) > 1),
         "accounts_stored_ne_derived": sum(
             1 for a in accounts if a["stored_minor"] != a["derived_minor"]
         ),

@@ -11,33 +11,26 @@ chain of true readings the tenant pays for:
 - the chain a tenant pays for is every other reading, with the exchange's old final and
   new opening readings at the instant of the change (the step between them is free).
 
-The money is then the domain's ``charge_for_increment`` over that chain, month by month
-(per band for time-of-use): a held reading charges nothing and the interval around it
-runs from the last good reading to the next one.
+The money is then the domain's cycle pricing over that chain in one pass
+(``settle_cycles`` from no position: each interval split by time over the cycles, the
+tariff versions and the components it touches, each cycle priced whole). The product
+settles the same chain in hundreds of steps from its stored cursor and position, or bills
+it at the cycle's end; by the telescoping rule (docs/tariffs.md) both come to the same
+minor unit, so any step that lost, repeated or mispriced energy shows. A held reading
+charges nothing and the interval around it runs from the last good reading to the next one.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
-from chalicelib.domain import (
-    FlatTariff,
-    Reading,
-    TieredTariff,
-    TouTariff,
-    charge_for_increment,
-    consumption_intervals,
-    tou_band_energy,
-)
-from chalicelib.domain.energy import ZERO_KWH
-from chalicelib.pipeline.charging import local_day, month_of
+from chalicelib.domain import Reading, consumption_intervals
+from chalicelib.domain.prepaid_cycle import Tenure, settle_cycles
 
 from .field_faults import FieldFaults
 from .landlord import ExchangeRecord
 from .load_model import as_kwh
-from .portfolio import TZ
+from .portfolio import TENANCY_DAY, TZ, SimMeter
 from .traffic import Produced
 
 NO_GAP_LIMIT = timedelta(days=400)
@@ -98,22 +91,10 @@ class Truth:
         return self._chains[meter_id]
 
 
-def independent_charge_minor(tariff: Any, opening: Reading, readings: list[Reading]) -> int:
-    """Price the true readings after the opening one, each interval in its own month."""
-    by_month: dict[Any, list[Any]] = defaultdict(list)
-    for interval in consumption_intervals([opening, *readings], NO_GAP_LIMIT):
-        if interval.charges:
-            by_month[month_of(local_day(interval.end.at, TZ))].append(interval)
-    total = 0
-    for month, intervals in by_month.items():
-        if isinstance(tariff, TouTariff):
-            for band, energy in tou_band_energy(tariff, intervals, TZ).items():
-                total += charge_for_increment(
-                    tariff, month, ZERO_KWH, energy, band=band
-                ).amount_minor
-        else:
-            assert isinstance(tariff, FlatTariff | TieredTariff)
-            energy = sum((i.energy_kwh for i in intervals), ZERO_KWH)
-            day = local_day(intervals[-1].end.at, TZ)
-            total += charge_for_increment(tariff, month, ZERO_KWH, energy, on_day=day).amount_minor
-    return total
+def independent_charge_minor(meter: SimMeter, opening: Reading, readings: list[Reading]) -> int:
+    """Price the true readings after the opening one on the unit's cycles and versions."""
+    intervals = [i for i in consumption_intervals([opening, *readings], NO_GAP_LIMIT) if i.charges]
+    if not readings:
+        return 0
+    tenure = Tenure(meter.timeline, meter.billing_cycle, TZ, move_in=TENANCY_DAY)
+    return settle_cycles(tenure, None, intervals, readings[-1].at).amount_minor

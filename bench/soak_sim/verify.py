@@ -18,14 +18,16 @@ from typing import Any
 from chalicelib.data import keys
 from chalicelib.data.control_state import from_ms
 from chalicelib.data.models import Bill, LedgerEntryItem, RelayCommand
-from chalicelib.domain import Money, Reading, decide_power, parse_tariff
+from chalicelib.domain import BillingPeriod, Money, Reading, decide_power
+from chalicelib.domain.calendar import local_midnight
 from chalicelib.domain.energy import ZERO_KWH
-from chalicelib.pipeline.charging import local_day, tariff_position
+from chalicelib.pipeline.charging import tariff_position
 from chalicelib.pipeline.ingest import rows_of
 from chalicelib.wiring.container import Container
 
 from .load_model import as_kwh
-from .portfolio import TZ, SimGateway, SimMeter
+from .month_end import billed_period
+from .portfolio import TENANCY_DAY, TZ, SimGateway, SimMeter
 from .truth import Truth, independent_charge_minor
 
 # A settlement's entry is dated by the reading it charges to, which a fast gateway clock
@@ -129,9 +131,9 @@ def check_accounts(
     start: datetime,
     top_ups: dict[str, int],
     found: Findings,
-    billed_until: datetime | None = None,
+    billed_at: datetime | None = None,
 ) -> None:
-    """``billed_until``: the end of the month the run billed its postpaid units for."""
+    """``billed_at``: when the bill job ran (None: it did not)."""
     for gw in plan:
         for m in gw.meters:
             co = gw.company_id
@@ -146,10 +148,13 @@ def check_accounts(
             charged_once = None
             chain = truth.chain(m.meter_id)
             opening = Reading(start, as_kwh(m.model.opening_wh))
-            if m.mode == "postpaid" and billed_until is not None:
-                paid = [r for r in chain if r.at < billed_until]
-                charged = independent_charge_minor(parse_tariff(m.tariff), opening, paid)
-                bill_minor = _bill_total(svc, co, m.account_id, start)
+            period = billed_period(m, billed_at)
+            bill = None
+            if m.mode == "postpaid" and period is not None:
+                paid = [r for r in chain if r.at < local_midnight(period.end, TZ)]
+                charged = independent_charge_minor(m, opening, paid)
+                bill = _bill(svc, co, m.account_id, period)
+                bill_minor = None if bill is None else int(bill.total_minor)
                 if bill_minor != charged:
                     found.failures.append(
                         f"{m.account_id}: bill {bill_minor} but the true readings give {charged}"
@@ -160,7 +165,7 @@ def check_accounts(
             if m.mode == "prepaid" and account.settled_at is not None:
                 cut = account.settled_at
                 paid = [r for r in chain if r.at <= cut]
-                charged = independent_charge_minor(parse_tariff(m.tariff), opening, paid)
+                charged = independent_charge_minor(m, opening, paid)
                 if (
                     paid
                     and paid[-1].at == cut
@@ -172,7 +177,9 @@ def check_accounts(
             expected -= charged
             row = {
                 "mode": m.mode,
-                "tariff": m.tariff["kind"],
+                "tariff": m.tariff_kind,
+                "cycle": m.billing_cycle.kind,
+                "versions": _versions(bill, entries),
                 "stored_minor": int(account.balance_minor),
                 "derived_minor": derived.derived_minor,
                 "independent_minor": expected,
@@ -209,13 +216,27 @@ def _charged_misread(found: Findings, meter_id: str, at: datetime, how: str) -> 
     found.failures.append(f"{meter_id}: misread at {at.isoformat()} {how}")
 
 
-def _bill_total(svc: Container, company_id: str, account_id: str, start: datetime) -> int | None:
-    month = local_day(start, TZ).replace(day=1).isoformat()
+def _bill(svc: Container, company_id: str, account_id: str, period: BillingPeriod) -> Bill | None:
+    """The bill of the unit's first cycle (keyed by the cycle's start, before the move-in
+    for a cycle that began earlier)."""
     try:
-        bill = Bill.get(keys.account_pk(company_id, account_id), keys.bill_sk(month))
+        return Bill.get(
+            keys.account_pk(company_id, account_id), keys.bill_sk(period.start.isoformat())
+        )
     except Bill.DoesNotExist:
         return None
-    return int(bill.total_minor)
+
+
+def _versions(bill: Bill | None, entries: list[LedgerEntryItem]) -> list[str]:
+    """The tariff versions that priced the account: the bill's, or its consumption charges'."""
+    if bill is not None:
+        return list(bill.tariff_versions or [])
+    named = (
+        str((e.refs or {}).get("versions", ""))
+        for e in entries
+        if str(e.entry_id).startswith("cons:")
+    )
+    return sorted({v for refs in named for v in refs.split(",") if v})
 
 
 def _charged_once(entries: list[LedgerEntryItem], bill: int | None) -> bool:
@@ -265,14 +286,15 @@ def _policy(
     svc: Container, bus: Any, gw: SimGateway, m: SimMeter, account: dict[str, Any], now: datetime
 ) -> str:
     """The domain's decision from the independent balance and the cursor, at the end."""
-    tariff = parse_tariff(m.tariff)
     stored = svc.ledger.get_account(gw.company_id, m.account_id)
     at = stored.settled_at or now
     latest = Reading(at, Decimal(stored.settled_kwh) if stored.settled_kwh else ZERO_KWH)
     decision = decide_power(
         balance=Money(account["independent_minor"], "TWD"),
         allowance=Money(gw.emergency_minor, "TWD"),
-        position=tariff_position(tariff, TZ, at, stored.usage),
+        position=tariff_position(
+            m.timeline, TZ, at, stored.usage, cycle=m.billing_cycle, move_in=TENANCY_DAY
+        ),
         latest=latest,
         friendly=gw.friendly,
         never_disconnect=m.never_disconnect,
@@ -332,7 +354,7 @@ def _balance_at(
         upto = max(ends)
         paid = [r for r in truth.chain(m.meter_id) if r.at <= upto]
         opening = Reading(start, as_kwh(m.model.opening_wh))
-        charged = independent_charge_minor(parse_tariff(m.tariff), opening, paid)
+        charged = independent_charge_minor(m, opening, paid)
     credit = sum(
         amount
         for account_id, when, amount in top_ups

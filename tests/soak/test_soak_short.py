@@ -65,6 +65,12 @@ def test_every_balance_is_exact_to_the_minor_unit(report: dict[str, Any]) -> Non
             row,
         )
     assert {row["tariff"] for row in accounts.values()} == {"flat", "tiered", "tou"}
+    # AND on every kind of cycle, the anchored one restarting its tiers mid-run, and across
+    # the tariff-version change in the middle of the run: prepaid accounts priced by both
+    # versions are exact too (a message reordered over the change once charged 1 less)
+    assert {row["cycle"] for row in accounts.values()} == {"monthly", "every_n_months", "anchored"}
+    assert report["summary"]["version_splits"] >= 2
+    assert report["summary"]["cycles_billed_by_kind"] == {}
     # (two days end no month: the bill job, and its crash, run in the month-long soak only)
     assert report["summary"]["bill_crashes"] == report["summary"]["postpaid_bills"] == 0
     assert report["summary"]["bills_charged_exactly_once"] == 0

@@ -1,5 +1,6 @@
 """The JSON face of the settings editors: a property's friendly hours, holidays,
-emergency credit and thresholds; a unit's tariff. Staff of the property only."""
+emergency credit and thresholds; a unit's tariff and its scheduled versions. Staff of
+the property only."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from chalice import Blueprint
 from ..application.building_balance import MainMeterUpdate
 from ..application.building_balance import as_json as balance_json
 from ..application.settings_edit import PropertySettingsUpdate, Saved, UnitTariffUpdate
+from ..application.tariff_schedule import ScheduledVersionRequest
 from ..auth.principal import Principal
 from ..routing.access import STAFF, current_principal, route
 from ..routing.bodies import json_body
@@ -23,6 +25,8 @@ PROPERTY_SETTINGS = "/v1/properties/{property_id}/settings"
 MAIN_METER = "/v1/properties/{property_id}/main-meter"
 ENERGY_BALANCE = "/v1/properties/{property_id}/energy-balance"
 UNIT_TARIFF = "/v1/units/{unit_id}/tariff"
+TARIFF_VERSIONS = "/v1/units/{unit_id}/tariff/versions"
+TARIFF_VERSION = "/v1/units/{unit_id}/tariff/versions/{effective_from}"
 PUT = ("PUT",)
 
 
@@ -73,6 +77,30 @@ def put_unit_tariff(unit_id: str) -> dict[str, Any]:
     saved = editor.save_unit_tariff(p, unit_id, body, datetime.now(UTC))
     fresh = editor.unit_tariff(p, unit_id).as_json()
     return {**fresh, "settled_at_old_tariff": saved.settled, "rollout": _rollout(saved)}
+
+
+@route(bp, TARIFF_VERSIONS, STAFF)
+def get_tariff_versions(unit_id: str) -> dict[str, Any]:
+    """Every version of the unit's tariff with its effective day (the property's time
+    zone) and status (past, in force, scheduled); the end of the last issued bill."""
+    return deps().tariff_scheduler.schedule_of(_staff(), unit_id, datetime.now(UTC)).as_json()
+
+
+@route(bp, TARIFF_VERSIONS, STAFF, methods=("POST",), body=ScheduledVersionRequest)
+def post_tariff_version(unit_id: str) -> dict[str, Any]:
+    """Schedule the next version from a later day; past versions are immutable (400
+    naming the field: a day begun or billed, another currency, an invalid tariff)."""
+    p, scheduler, now = _staff(), deps().tariff_scheduler, datetime.now(UTC)
+    scheduler.schedule_of(p, unit_id, now)  # 404 before the body is looked at
+    body = ScheduledVersionRequest.model_validate(json_body(bp.current_request) or {})
+    return scheduler.schedule(p, unit_id, body, now).as_json()
+
+
+@route(bp, TARIFF_VERSION, STAFF, methods=("DELETE",))
+def delete_tariff_version(unit_id: str, effective_from: str) -> dict[str, Any]:
+    """Withdraw a version not yet in force (400 for one that has taken effect)."""
+    now = datetime.now(UTC)
+    return deps().tariff_scheduler.withdraw(_staff(), unit_id, effective_from, None, now).as_json()
 
 
 @route(

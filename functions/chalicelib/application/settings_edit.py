@@ -305,6 +305,14 @@ class SettingsEditor:
     ) -> Saved:
         current = self.unit_tariff(p, unit_id)
         new = update.tariff
+        if len(parse_timeline(current.unit.tariff).versions) > 1:
+            # Replacing would store one plain tariff and drop the dated versions, the past
+            # ones included (they are immutable): a change is the next version instead.
+            raise InvalidSettingsError(
+                "tariff",
+                "this unit's tariff has dated versions; schedule the change as the next "
+                "version (effective_from, POST /v1/units/{unit_id}/tariff/versions)",
+            )
         if new.currency != current.premises.currency:
             raise InvalidSettingsError(
                 "tariff.currency", f"must be {current.premises.currency}, the property's currency"

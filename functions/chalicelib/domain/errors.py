@@ -119,5 +119,14 @@ class InvalidTimelineError(InvalidTariffError):
     """A tariff timeline (effective-dated versions) is malformed or has no version for a day."""
 
 
+class VersionScheduleError(InvalidTimelineError):
+    """A tariff version cannot be scheduled or withdrawn; ``field`` names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 class InvalidTemplateError(InvalidTariffError):
     """A tariff template file is malformed or unknown; the message names the field."""

@@ -157,31 +157,54 @@ def settle_cycles(
 
 
 def _energy(plans: Sequence[CyclePlan], intervals: Sequence[Interval]) -> list[dict[str, Decimal]]:
-    """Energy per cycle and component: each interval split by time over every cycle it
-    touches (one exact allocation, so the parts sum to the interval)."""
+    """Energy per cycle and component.
+
+    The rule for an interval that spans cycles (a gap from the opening reading to the
+    first one, a gateway offline over a cycle end): it is cut at each cycle boundary's
+    local midnight, and the cycle before the boundary gets the energy of the register
+    interpolated there by time, down to the Wh (as ``estimation.interpolate`` gives the
+    closing the postpaid bill of that cycle is made with), the cycle after it the rest. So the parts sum
+    to the interval exactly, and each cycle's charges equal its bill to the minor unit.
+    Each cycle then prices its part on its own (its own tiers, its own rounding): pricing
+    the whole gap in one cycle would put energy of one cycle into another's tiers. Within
+    a cycle a part is split over the components by time, exact to the Wh with the largest
+    remainder (``cycle_pricing.metered_energy``'s rule)."""
     totals: list[dict[str, int]] = [{} for _ in plans]
     last = len(plans) - 1
     for interval in intervals:
         if not interval.charges or interval.energy_kwh == 0:
             continue
-        pieces: list[tuple[int, str, timedelta]] = []
-        for index, plan in enumerate(plans):
-            lo, hi = interval.start.at, interval.end.at
-            if index > 0:
-                lo = max(lo, local_midnight(plan.cycle.start, plan.tz))
-            if index < last:
-                hi = min(hi, local_midnight(plan.cycle.end, plan.tz))
-            if lo >= hi:
+        for index, lo, hi, wh in _cycle_parts(plans, interval):
+            pieces = interval_pieces(
+                plans[index], lo, hi, open_start=index == 0, open_end=index == last
+            )
+            if not pieces:
+                if wh:
+                    raise InvalidPolicyInputError(f"no component takes [{lo}, {hi})")
                 continue
-            for key, duration in interval_pieces(
-                plan, lo, hi, open_start=index == 0, open_end=index == last
-            ):
-                pieces.append((index, key, duration))
-        if not pieces:
-            continue
-        shares = allocate_units(
-            to_milli(interval.energy_kwh), [d // _MICROSECOND for *_, d in pieces]
-        )
-        for (index, key, _), share in zip(pieces, shares, strict=True):
-            totals[index][key] = totals[index].get(key, 0) + share
+            shares = allocate_units(wh, [d // _MICROSECOND for _, d in pieces])
+            for (key, _), share in zip(pieces, shares, strict=True):
+                totals[index][key] = totals[index].get(key, 0) + share
     return [{k: from_milli(v) for k, v in t.items()} for t in totals]
+
+
+def _cycle_parts(
+    plans: Sequence[CyclePlan], interval: Interval
+) -> list[tuple[int, datetime, datetime, int]]:
+    """(plan index, from, to, Wh) of the interval in each cycle it touches."""
+    start, end = interval.start, interval.end
+    bounds = [local_midnight(plan.cycle.start, plan.tz) for plan in plans[1:]]
+    energy_wh = to_milli(interval.energy_kwh)
+    wh_at = {start.at: 0, end.at: energy_wh}
+    span = (end.at - start.at) // _MICROSECOND
+    for boundary in bounds:
+        if start.at < boundary < end.at:
+            # floor(E x elapsed / span): what estimation.interpolate gives the register there
+            wh_at[boundary] = energy_wh * ((boundary - start.at) // _MICROSECOND) // span
+    parts = []
+    for index in range(len(plans)):
+        lo = start.at if index == 0 else max(start.at, bounds[index - 1])
+        hi = end.at if index == len(plans) - 1 else min(end.at, bounds[index])
+        if lo < hi:
+            parts.append((index, lo, hi, wh_at[hi] - wh_at[lo]))
+    return parts

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.domain.errors import InvalidTimelineError
+from chalicelib.domain.errors import InvalidTimelineError, VersionScheduleError
 from chalicelib.domain.periods import BillingPeriod
 from chalicelib.domain.tariffs import FlatTariff, Tariff, TieredTariff, TouTariff, parse_tariff
 
@@ -168,13 +168,80 @@ def is_timeline_document(document: Any) -> bool:
     return isinstance(document, dict) and "versions" in document
 
 
+# --- scheduling: staff add the next version ahead; what priced a day never changes ---
+
+VersionStatus = Literal["past", "in_force", "scheduled"]
+
+
+def status_of(timeline: TariffTimeline, version: TariffVersion, today: date) -> VersionStatus:
+    """``today``: the local day of the property. A version that priced a day before today
+    and is no longer in force is past; the one pricing today is in force."""
+    if version.effective_from > today:
+        return "scheduled"
+    in_force = timeline.version_on(today) if timeline.versions[0].effective_from <= today else None
+    return "in_force" if version == in_force else "past"
+
+
+def with_scheduled(
+    timeline: TariffTimeline, version: TariffVersion, today: date, billed_through: date | None
+) -> TariffTimeline:
+    """The timeline with ``version`` added ahead of today.
+
+    Refused (``VersionScheduleError`` naming the field): a day already begun (today, or a
+    day a bill already priced: ``billed_through`` is the end of the last issued bill), a
+    day not after the last version (withdraw a scheduled one to move it), a currency other
+    than the timeline's (the account's), more than ``MAX_VERSIONS``."""
+    day = version.effective_from
+    if billed_through is not None and day < billed_through:
+        raise VersionScheduleError(
+            "effective_from",
+            f"{day} is inside a bill already issued (billed up to {billed_through}); "
+            "past versions are immutable",
+        )
+    if day <= today:
+        raise VersionScheduleError(
+            "effective_from",
+            f"{day} has begun or is past (today is {today} in the property's time zone); "
+            "a version takes effect from a later day",
+        )
+    last = timeline.latest.effective_from
+    if day <= last:
+        raise VersionScheduleError(
+            "effective_from",
+            f"{day} must follow the last version ({last}); withdraw that one to move it",
+        )
+    if version.tariff.currency != timeline.currency:
+        raise VersionScheduleError(
+            "tariff.currency", f"must be {timeline.currency}, the account's currency"
+        )
+    if len(timeline.versions) >= MAX_VERSIONS:
+        raise VersionScheduleError("effective_from", f"at most {MAX_VERSIONS} versions")
+    return TariffTimeline(versions=[*timeline.versions, version])
+
+
+def without_scheduled(timeline: TariffTimeline, day: date, today: date) -> TariffTimeline:
+    """The timeline without the scheduled version of ``day`` (past and current are kept)."""
+    found = [v for v in timeline.versions if v.effective_from == day]
+    if not found:
+        raise VersionScheduleError("effective_from", f"no version takes effect on {day}")
+    if day <= today:
+        raise VersionScheduleError(
+            "effective_from", f"the version of {day} has taken effect; past versions are immutable"
+        )
+    return TariffTimeline(versions=[v for v in timeline.versions if v.effective_from != day])
+
+
 __all__ = [
     "ALWAYS",
     "TariffTimeline",
     "TariffVersion",
+    "VersionStatus",
     "as_timeline",
     "is_timeline_document",
     "parse_timeline",
     "single",
+    "status_of",
     "tariff_in_force",
+    "with_scheduled",
+    "without_scheduled",
 ]

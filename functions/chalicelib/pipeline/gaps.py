@@ -6,7 +6,13 @@ every reading since the cursor:
 - time-of-use attributes each interval between readings to its band;
 - a reading below the cursor (a meter replaced or reset) is not charged, and the
   energy used between the cursor and the reset would vanish with it unless the
-  readings before the reset are priced first.
+  readings before the reset are priced first;
+- an interval across a local midnight may cross a boundary of what accumulates the
+  energy (a billing cycle, a tariff version, a season: docs/tariffs.md), and its energy is
+  split there by time, so the readings on either side must be priced as they are (the
+  soak found a reordered message at a tariff-version change charging one minor unit
+  less than the readings said). Once a day per meter, so it costs one history read a
+  day per bus.
 
 Both also go wrong when a cycle is still on its way (overtaken by the next one, or
 in flight when the link dropped): the interval around it is longer, so its energy
@@ -27,6 +33,7 @@ from datetime import datetime, timedelta
 from ..data.control_state import MeterControlState, from_ms
 from ..data.models import GatewayCycle
 from ..domain import Reading
+from .charging import local_day
 from .context import MeterContext
 
 # A reordered message arrives seconds after its successor; a spool backlog is sent in
@@ -35,6 +42,7 @@ from .context import MeterContext
 GAP_WAIT = timedelta(hours=1)
 # The cycle holding the cursor's reading started at most this long before the reading.
 ANCHOR_MARGIN = timedelta(minutes=10)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def complete_before(
@@ -58,10 +66,19 @@ def complete_before(
 
 
 def needs_every_reading(
-    meter_ctx: MeterContext, state: MeterControlState, reading: Reading
+    meter_ctx: MeterContext, state: MeterControlState, reading: Reading, tz: str
 ) -> bool:
     tou = meter_ctx.tariff is not None and meter_ctx.tariff.kind == "tou"
-    return tou or reading.cumulative_kwh < state.settled_kwh
+    return (
+        tou
+        or reading.cumulative_kwh < state.settled_kwh
+        or (state.settled_at is not None and crosses_midnight(state.settled_at, reading.at, tz))
+    )
+
+
+def crosses_midnight(start: datetime, end: datetime, tz: str) -> bool:
+    """A local midnight lies strictly inside (start, end)."""
+    return local_day(start, tz) < local_day(end - _MICROSECOND, tz)
 
 
 def complete_readings(

@@ -331,7 +331,7 @@ class Ingest:
                 reading = Reading(row.read_at, row.import_kwh)
                 if self._settler.due(bus, meter_ctx, mstate, reading):
                     readings = [reading]
-                    if needs_every_reading(meter_ctx, mstate, reading):
+                    if needs_every_reading(meter_ctx, mstate, reading, bus.tz):
                         if history is None:
                             known = {**read.meters, **meters, row.meter_id: mstate}
                             history = self._history(bus, known.values(), message.cycle_at)

@@ -37,6 +37,7 @@ from ..application.session_revocation import SessionRevocation
 from ..application.settings_edit import SettingsEditor
 from ..application.sign_in_throttle import SignInThrottle
 from ..application.statements import Statements
+from ..application.tariff_schedule import TariffScheduler
 from ..application.views import PortalViews
 from ..auth.cognito_signin import CognitoSignIn
 from ..auth.principals import Principals
@@ -107,6 +108,8 @@ class Dependencies(Protocol):
     def move_outs(self) -> MoveOuts: ...
     @property
     def settings_editor(self) -> SettingsEditor: ...
+    @property
+    def tariff_scheduler(self) -> TariffScheduler: ...
     @property
     def reading_review(self) -> ReadingReview: ...
 

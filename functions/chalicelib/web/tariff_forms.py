@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from ..application import settings_edit
+from ..application import settings_edit, tariff_schedule
 from ..domain.errors import AmountTextError
 from ..domain.money_text import parse_decimal
 from ..domain.tariffs import PRICE_DECIMALS, TAX_RATE_DECIMALS, TIER_KWH_DECIMALS
@@ -226,3 +226,28 @@ def tariff_update(form: dict[str, str], currency: str) -> settings_edit.UnitTari
     }
     r.check()
     return settings_edit.UnitTariffUpdate.model_validate(body)
+
+
+# The scheduling fields: a form with a day in ``effective_from`` schedules the tariff as the
+# next version from that day (application/tariff_schedule.py) instead of replacing it now.
+SCHEDULE_FIELDS = {"effective_from": "effective_from", "source": "source", "note": "note"}
+
+
+def schedules(form: dict[str, str]) -> bool:
+    return bool(form.get("effective_from", "").strip())
+
+
+def schedule_request(
+    form: dict[str, str], currency: str
+) -> tariff_schedule.ScheduledVersionRequest:
+    """The request model of a form that schedules a version (FormErrors as above)."""
+    update = tariff_update(form, currency)
+    return tariff_schedule.ScheduledVersionRequest.model_validate(
+        {
+            "version": update.version,
+            "tariff": update.tariff,
+            "effective_from": form.get("effective_from", "").strip(),
+            "source": form.get("source", "").strip() or None,
+            "note": form.get("note", "").strip() or None,
+        }
+    )

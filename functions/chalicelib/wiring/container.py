@@ -45,6 +45,7 @@ from ..application.session_revocation import SessionRevocation
 from ..application.settings_edit import SettingsEditor
 from ..application.sign_in_throttle import SignInThrottle
 from ..application.statements import Statements
+from ..application.tariff_schedule import TariffScheduler
 from ..application.tenant_logins import TenantLogins
 from ..application.views import PortalViews
 from ..auth.cognito_signin import CognitoSignIn
@@ -460,6 +461,10 @@ class Container:
         return SettingsEditor(
             self.catalogue, self.settings_store, self.settings_rollout, self.scope
         )
+
+    @cached_property
+    def tariff_scheduler(self) -> TariffScheduler:
+        return TariffScheduler(self.catalogue, self.settings_store, self.scope, self.bill_store)
 
     @cached_property
     def reading_review(self) -> ReadingReview:

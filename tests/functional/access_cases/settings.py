@@ -20,6 +20,13 @@ CASES: Cases = {
     ("PUT", "/v1/properties/{property_id}/settings"): (_PROPERTY, STAFF_WRITE_API),
     ("GET", "/v1/units/{unit_id}/tariff"): (_TARIFF, STAFF_READ_API),
     ("PUT", "/v1/units/{unit_id}/tariff"): (_TARIFF, STAFF_WRITE_API),
+    ("GET", "/v1/units/{unit_id}/tariff/versions"): (f"{_TARIFF}/versions", STAFF_READ_API),
+    ("POST", "/v1/units/{unit_id}/tariff/versions"): (f"{_TARIFF}/versions", STAFF_WRITE_API),
+    # the day is not a date: allowed callers get 400, nothing is withdrawn
+    ("DELETE", "/v1/units/{unit_id}/tariff/versions/{effective_from}"): (
+        f"{_TARIFF}/versions/not-a-date",
+        STAFF_WRITE_API,
+    ),
     ("GET", "/portal/properties/{property_id}/settings"): (
         "/portal/properties/tpe-daan/settings",
         STAFF_READ_PAGE,
@@ -30,4 +37,8 @@ CASES: Cases = {
     ),
     ("GET", "/portal/units/{unit_id}/tariff"): ("/portal/units/tpe-3f-a/tariff", STAFF_READ_PAGE),
     ("POST", "/portal/units/{unit_id}/tariff"): ("/portal/units/tpe-3f-a/tariff", STAFF_WRITE_PAGE),
+    ("POST", "/portal/units/{unit_id}/tariff/versions/withdraw"): (
+        "/portal/units/tpe-3f-a/tariff/versions/withdraw",
+        STAFF_WRITE_PAGE,
+    ),
 }
