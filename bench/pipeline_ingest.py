@@ -49,6 +49,7 @@ from chalicelib.data.catalogue import Catalogue  # noqa: E402
 from chalicelib.data.models import PowerletItem  # noqa: E402
 from chalicelib.domain import EntryKind, LedgerEntry, Money  # noqa: E402
 from chalicelib.pipeline.ingest import Ingest  # noqa: E402
+from chalicelib.pipeline.senders import thing_name_for  # noqa: E402
 from chalicelib.pipeline.validation import Checked, ReadingValidator  # noqa: E402
 from chalicelib.wiring.container import Container, set_container  # noqa: E402
 from chalicelib.wiring.settings import Settings  # noqa: E402
@@ -97,7 +98,7 @@ def tariff_of(n: int) -> dict[str, Any]:
 
 def seed_bus(services: Container, tag: str) -> tuple[str, str, list[str]]:
     co, prop, gw = f"bench-{tag}", "p1", GATEWAY
-    thing = f"powerlet-{co}-{gw}"
+    thing = thing_name_for(co, gw)  # as the product registers it (owner in the name)
     opened = datetime(2026, 11, 1, tzinfo=UTC)
     items: list[Any] = [
         builders.company(co, "Bench Co", opened, low_credit_thresholds_minor=[50000, 10000]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import botocore.session
 from pynamodb.connection import Connection
 
 from .models import ALL_ITEM_CLASSES, PowerletItem
@@ -28,12 +29,27 @@ class TableLocation(Protocol):
 def bind_models(location: TableLocation) -> None:
     PowerletItem.Meta.table_name = location.table_name
     PowerletItem.Meta.region = location.region  # type: ignore[attr-defined]
-    # Each class caches its own connection on first use; a cached one would keep
-    # the previous table or region.
-    for cls in (PowerletItem, *ALL_ITEM_CLASSES):
-        cls._connection = None  # type: ignore[attr-defined]
+    # Each class caches its own connection on first use (a cached one would keep the
+    # previous table or region), and each connection makes its own botocore session and
+    # client: 12 clients in 9 sessions on a cold ingest (issue 19). Every item class is
+    # in the one table with the one key schema, so all share the base class's
+    # connection (``Model._connection``, which ``_get_connection`` keeps while the table
+    # name matches): one session, one client, one connection pool.
+    PowerletItem._connection = None
+    shared = PowerletItem._get_connection()  # no I/O: the client is made on first call
+    for cls in ALL_ITEM_CLASSES:
+        cls._connection = shared
 
 
 def new_connection(location: TableLocation) -> Connection:
-    """The connection TransactWrite needs (it does not take a model's)."""
-    return Connection(region=location.region)
+    """The connection TransactWrite needs (it does not take a model's): the models' own,
+    so transactions use the same client."""
+    connection: Connection = PowerletItem._get_connection().connection
+    return connection
+
+
+def shared_session() -> botocore.session.Session:
+    """The models' botocore session, for the other AWS clients (one credential chain and
+    one loaded set of service models per container)."""
+    session: botocore.session.Session = PowerletItem._get_connection().connection.session
+    return session

@@ -30,6 +30,8 @@ mat    manual_at            ... and when (unix ms)
 pend   pending              the command awaiting confirmation {cmd, at, iss, tries}
 fl     flags                active alert flags (``rev``), so an alert fires once per crossing
 local  local_cutoff_at      the gateway's ``at`` of the last offline cutoff it reported
+due    due                  the reading at which the next threshold settlement is due, and
+                            what it was worked out from (pipeline/settle_due.py)
 =====  ===================  ===========================================================
 
 Keys that belong together are written together, as the code before the records
@@ -78,6 +80,17 @@ class PendingCommand:
 
 
 @dataclass(frozen=True)
+class DueMark:
+    """The smallest register reading, inside the cursor's settlement period, whose charge
+    would take the balance across a level (None: no reading can), and the basis it was
+    worked out from; ``exact`` False: at or above it the reading is priced to decide."""
+
+    due_kwh: Decimal | None
+    basis: str
+    exact: bool = True
+
+
+@dataclass(frozen=True)
 class MeterControlState:
     """One meter's entry in its gateway's control state (short keys: module docstring)."""
 
@@ -102,6 +115,7 @@ class MeterControlState:
     pending: PendingCommand | None = None
     flags: frozenset[str] = frozenset()
     local_cutoff_at: int | None = None
+    due: DueMark | None = None
 
     @property
     def has_cursor(self) -> bool:
@@ -192,6 +206,9 @@ def encode_meter(state: MeterControlState) -> dict[str, Any]:
         out["fl"] = sorted(state.flags)
     if state.local_cutoff_at is not None:
         out["local"] = state.local_cutoff_at
+    if state.due is not None:
+        due_kwh = None if state.due.due_kwh is None else format_kwh(state.due.due_kwh)
+        out["due"] = [due_kwh, state.due.basis, int(state.due.exact)]
     return out
 
 
@@ -221,6 +238,7 @@ def decode_meter(raw: Mapping[str, Any]) -> MeterControlState:
             pending=None if not pending else _pending(pending),
             flags=frozenset(str(f) for f in raw.get("fl") or ()),
             local_cutoff_at=local_cutoff_stamp(raw.get("local")),
+            due=_due(raw.get("due")),
         )
     except (KeyError, TypeError, ValueError, DomainError) as exc:
         raise InvalidControlStateError(f"unreadable meter control state {dict(raw)!r}") from exc
@@ -241,6 +259,13 @@ def _pending(raw: Mapping[str, Any]) -> PendingCommand:
         sent_at=from_ms(_integer(raw["at"])),
         tries=_integer(raw.get("tries", 1)),
     )
+
+
+def _due(raw: Any) -> DueMark | None:
+    if not raw:
+        return None
+    due_kwh, basis, exact = raw
+    return DueMark(None if due_kwh is None else kwh(due_kwh), str(basis), bool(exact))
 
 
 def _integer(value: Any) -> int:

@@ -265,7 +265,9 @@ def gateway_data_pk(company_id: str, gateway_id: str) -> str:
 
 CYCLE_PREFIX = "CYC#"
 GATEWAY_USAGE_PREFIX = "U15#"
-GATEWAY_STATE_SK = "STATE"
+# "~" sorts after "#": the bus item comes right after the newest cycle, so one Query
+# (descending, limit 2) reads both (data/bus_item.py).
+GATEWAY_STATE_SK = "CYC~STATE"
 
 
 def cycle_sk(cycle_at: datetime, spool_id: str, seq: int) -> str:

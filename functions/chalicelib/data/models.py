@@ -503,16 +503,25 @@ class GatewayUsageDay(PowerletItem, discriminator="UDG"):
 
 
 class GatewayState(PowerletItem, discriminator="GwState"):
-    """The control plane of one bus: per meter the desired relay state, the
-    cutoff, the pending command, active alert flags and a snapshot of the
-    account's settlement cursor. Read once per cycle, written only on change."""
+    """The bus item: the control plane of one bus (per meter the desired relay state, the
+    cutoff, the pending command, active alert flags, a snapshot of the account's
+    settlement cursor and its next due mark) and the bus's catalogue context (gateway,
+    property, company, meters, units, tenancies) with its version. Its sort key sorts
+    after every cycle of the bus, so ingest reads it and the newest cycle with one
+    consistent Query (docs/pipeline.md, "The bus item"). The control state is written on
+    change (version ``version``); the context when it was rebuilt (``ctxb``, the
+    ``ctxv`` it was built at); catalogue edits bump ``ctxv``."""
 
-    company_id = UnicodeAttribute()
-    gateway_id = UnicodeAttribute()
+    company_id = UnicodeAttribute(null=True)
+    gateway_id = UnicodeAttribute(null=True)
     version = NumberAttribute(default=0)
-    meters = JSONAttribute(default=dict)
+    meters = CompressedJSONAttribute(default=dict)
     flags = JSONAttribute(default=list)
     updated_at = UTCDateTimeAttribute(null=True)
+    context = CompressedJSONAttribute(attr_name="ctx", null=True)
+    context_version = NumberAttribute(attr_name="ctxv", null=True)
+    context_built = NumberAttribute(attr_name="ctxb", null=True)
+    context_at_ms = NumberAttribute(attr_name="ctxat", null=True)
 
 
 # --- event streams ---

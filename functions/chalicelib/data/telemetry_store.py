@@ -12,11 +12,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from . import keys
+from .bus_item import state_of
 from .conditions import conditional_check_failed
-from .control_state import BusControlState, decode_meters, encode_meters, ms
+from .control_state import BusControlState, encode_meters, ms
 from .errors import StaleStateError
 from .models import GatewayCycle, GatewayState, GatewayUsage
 
@@ -182,38 +183,48 @@ class TelemetryStore:
                 keys.gateway_data_pk(company_id, gateway_id),
                 keys.GATEWAY_STATE_SK,
                 consistent_read=True,
+                attributes_to_get=_STATE_ATTRIBUTES,
             )
         except DoesNotExist:
             return BusControlState(company_id, gateway_id)
-        return BusControlState(
-            company_id,
-            gateway_id,
-            version=int(item.version or 0),
-            meters=decode_meters(item.meters),
-            flags=frozenset(str(f) for f in item.flags or ()),
-        )
+        return state_of(company_id, gateway_id, item)
 
     def save_state(self, state: BusControlState, at: datetime) -> BusControlState:
         """Write on condition that nobody else wrote since it was read; the state as saved
-        (its next version). Raises StaleStateError if someone did."""
+        (its next version). Raises StaleStateError if someone did. An UpdateItem of the
+        state's attributes only: the bus item's context (data/bus_item.py) is left as is."""
         expected = state.version
         condition = (
-            GatewayState.pk.does_not_exist() if expected == 0 else GatewayState.version == expected
+            GatewayState.version.does_not_exist()
+            if expected == 0
+            else GatewayState.version == expected
         )
         item = GatewayState(
-            keys.gateway_data_pk(state.company_id, state.gateway_id),
-            keys.GATEWAY_STATE_SK,
-            company_id=state.company_id,
-            gateway_id=state.gateway_id,
-            version=expected + 1,
-            meters=encode_meters(state.meters),
-            flags=sorted(state.flags),
-            updated_at=at,
+            keys.gateway_data_pk(state.company_id, state.gateway_id), keys.GATEWAY_STATE_SK
         )
         try:
-            item.save(condition=condition)
-        except PutError as exc:
+            item.update(
+                actions=[
+                    GatewayState.kind.set(GatewayState),
+                    GatewayState.company_id.set(state.company_id),
+                    GatewayState.gateway_id.set(state.gateway_id),
+                    GatewayState.version.set(expected + 1),
+                    GatewayState.meters.set(encode_meters(state.meters)),
+                    GatewayState.flags.set(sorted(state.flags)),
+                    GatewayState.updated_at.set(at),
+                ],
+                condition=condition,
+            )
+        except UpdateError as exc:
             if conditional_check_failed(exc):
                 raise StaleStateError(f"gateway state {state.gateway_id} changed") from exc
             raise
         return replace(state, version=expected + 1)
+
+
+_STATE_ATTRIBUTES = [
+    GatewayState.kind.attr_name,
+    GatewayState.version.attr_name,
+    GatewayState.meters.attr_name,
+    GatewayState.flags.attr_name,
+]

@@ -61,16 +61,21 @@ def update_bus_state(
     plan: Callable[[BusControlState], Planned[_T]],
     attempts: int,
     perform: Perform,
+    first_read: BusControlState | None = None,
 ) -> _T:
     """Plan against the state read, write it on condition nobody else did, then perform
     the plan's effects; re-read and plan again when someone did. Raises
     ControlContentionError after ``attempts`` lost writes, having performed only the
-    alerts of settlements already made."""
+    alerts of settlements already made. ``first_read``: the state the caller read
+    already, consistently (ingest's bus item), for the first attempt."""
     settled = SettlementAlerts()
     for attempt in range(attempts):
         if attempt:
             backoff(attempt - 1)
-        read = telemetry.get_state(company_id, gateway_id)
+        if attempt == 0 and first_read is not None:
+            read = first_read
+        else:
+            read = telemetry.get_state(company_id, gateway_id)
         planned = plan(read)
         settled.add(planned.settlement_alerts)
         if planned.state is not None and planned.state != read:

@@ -7,18 +7,23 @@ catalogue changes rarely and a bus is read once a minute, so caching turns
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..data.bus_item import BusItems, BusRead, CatalogueParts
 from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
 from ..data.models import Company, Gateway, Meter, Property, Tenancy, Unit
 from ..domain import FriendlyHours, Money
 from ..domain.cycles import MONTHLY, BillingCycle, parse_cycle
 from ..domain.tariff_versions import TariffTimeline, parse_timeline
 from .charging import AnyTariff
 from .errors import NoMeterError
+from .senders import owner_of_thing
 
 MAX_CACHED_BUSES = 512
 
@@ -31,6 +36,7 @@ class MeterContext:
     tariff: AnyTariff | None  # the version in force today
     timeline: TariffTimeline | None = None  # every version (a plain tariff is one)
     cycle: BillingCycle = MONTHLY  # the unit's, else the property's, else the calendar month
+    tariff_digest: str = ""  # of the unit's tariff document (settle_due.py keys marks on it)
 
     @property
     def account_id(self) -> str | None:
@@ -88,11 +94,98 @@ class BusContext:
         return None
 
 
+# A stored context older than this is rebuilt even if no edit bumped it: the backstop for
+# an edit that reaches the bus without a bump (a company's thresholds). Once an hour per
+# bus: ~4 requests and one context write per 60 messages at 1-minute polling.
+CONTEXT_MAX_AGE_S = 3600
+
+
+@dataclass(frozen=True)
+class BusOfMessage:
+    """What ingest reads for one message: the bus context and the bus item's read."""
+
+    bus: BusContext
+    read: BusRead
+    parts: CatalogueParts
+
+    def presence_marks(self) -> tuple[object, ...]:
+        """The meters' fields ingest itself writes back to the catalogue (presence,
+        serial, profile versions): when they move the stored context is stored again."""
+        return tuple(
+            (m.meter_id, m.online, m.last_error, m.serial, repr(m.profile_versions))
+            for m in self.parts.meters
+        )
+
+
 class BusDirectory:
-    def __init__(self, catalogue: Catalogue, cache_s: int) -> None:
+    def __init__(self, catalogue: Catalogue, cache_s: int, items: BusItems | None = None) -> None:
         self._catalogue = catalogue
         self._cache_s = cache_s
+        self._items = items or BusItems()
         self._cache: dict[tuple[str, str], tuple[float, BusContext]] = {}
+        # buses loaded since the last forget(): a caller forgets after storing a change
+        self._touched: set[tuple[str, str]] = set()
+        # contexts assembled from the bus item, by the stored version they came from
+        self._stored: dict[tuple[str, str], tuple[tuple[int, int], BusContext]] = {}
+        self.stored_hits = self.stored_misses = 0  # this container's, for the fleet bench
+
+    def for_message(self, thing_name: str, now: datetime) -> BusOfMessage:
+        """The bus of a telemetry message from its bus item (1 request), rebuilt from the
+        catalogue and stored back when the item's context is missing, stale or old.
+        Raises NotFoundError for a thing no gateway is registered as."""
+        owner = owner_of_thing(thing_name)
+        if owner is None:  # a name the product does not make: look it up (1 request more)
+            gateway = self._catalogue.find_gateway_by_thing(thing_name)
+            owner = (str(gateway.company_id), str(gateway.gateway_id))
+        company_id, gateway_id = owner
+        read = self._items.read(company_id, gateway_id)
+        parts = read.context
+        age_s = now.timestamp() - read.context_at_ms / 1000
+        if (
+            parts is None
+            or not read.context_current
+            or age_s > CONTEXT_MAX_AGE_S
+            or parts.gateway.thing_name != thing_name
+        ):
+            gateway = self._catalogue.find_gateway_by_thing(thing_name)
+            if (gateway.company_id, gateway.gateway_id) != owner:
+                raise NotFoundError(f"thing {thing_name} is not gateway {gateway_id}")
+            parts = self.read_parts(company_id, gateway)
+            self._items.store_context(company_id, gateway_id, parts, read.context_version, now)
+            read = replace(
+                read,
+                context=parts,
+                context_built=read.context_version,
+                context_at_ms=int(now.timestamp() * 1000),
+            )
+        key = (company_id, gateway_id)
+        stamp = (read.context_built, read.context_at_ms)
+        hit = self._stored.get(key)
+        if hit is not None and hit[0] == stamp:
+            self.stored_hits += 1
+            bus = hit[1]
+            parts = _parts_of(bus, parts)
+        else:
+            self.stored_misses += 1
+            bus = assemble(parts)
+            if len(self._stored) >= MAX_CACHED_BUSES:
+                self._stored.clear()
+            self._stored[key] = (stamp, bus)
+        return BusOfMessage(bus, read, parts)
+
+    def store_context(self, found: BusOfMessage, now: datetime) -> None:
+        """Store the context again: ingest changed a meter's presence, serial or profiles."""
+        bus = found.bus
+        self._items.store_context(
+            bus.company_id, bus.gateway.gateway_id, found.parts, found.read.context_version, now
+        )
+        self._stored.pop((bus.company_id, bus.gateway.gateway_id), None)
+
+    def changed(self, company_id: str, gateway_id: str) -> None:
+        """A catalogue edit of this bus: every container's stored context is stale."""
+        self._items.bump(company_id, gateway_id)
+        self._stored.pop((company_id, gateway_id), None)
+        self._cache.pop((company_id, gateway_id), None)
 
     def by_thing(self, thing_name: str) -> BusContext:
         gateway = self._catalogue.find_gateway_by_thing(thing_name)
@@ -100,6 +193,8 @@ class BusDirectory:
 
     def load(self, company_id: str, gateway_id: str, gateway: Gateway | None = None) -> BusContext:
         key = (company_id, gateway_id)
+        if len(self._touched) < MAX_CACHED_BUSES:
+            self._touched.add(key)
         hit = self._cache.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
@@ -111,6 +206,12 @@ class BusDirectory:
         return context
 
     def forget(self) -> None:
+        """A change was just stored: the buses this container loaded since the last
+        forget are read fresh here, and bumped for every other container (ingest)."""
+        for company_id, gateway_id in sorted(self._touched):
+            self._items.bump(company_id, gateway_id)
+        self._touched.clear()
+        self._stored.clear()
         self._cache.clear()
 
     def fresh_for_unit(self, company_id: str, unit_id: str) -> tuple[BusContext, MeterContext]:
@@ -121,6 +222,8 @@ class BusDirectory:
             raise NoMeterError(f"unit {unit_id} has no meter")
         meter = self._catalogue.get_meter(company_id, unit.meter_id)
         self.forget()
+        # a settings change reaches here after it was stored: ingest must see it too
+        self.changed(company_id, meter.gateway_id)
         bus = self.load(company_id, meter.gateway_id)
         meter_ctx = bus.meters.get(meter.meter_id)
         if meter_ctx is None:
@@ -128,29 +231,70 @@ class BusDirectory:
         return bus, meter_ctx
 
     def _read(self, company_id: str, gateway: Gateway) -> BusContext:
+        return assemble(self.read_parts(company_id, gateway))
+
+    def read_parts(self, company_id: str, gateway: Gateway) -> CatalogueParts:
+        """The catalogue items a bus context is built from (3-4 requests)."""
         meters = list(self._catalogue.list_meters_of_gateway(company_id, gateway.gateway_id))
         units = self._catalogue.get_units(company_id, [m.unit_id for m in meters if m.unit_id])
         tenancies = self._catalogue.get_tenancies(
             company_id, [u.tenancy_id for u in units.values() if u.tenancy_id]
         )
-        premises = self._catalogue.get_property(company_id, gateway.property_id)
-        today = datetime.now(UTC).date()
-        contexts: dict[str, MeterContext] = {}
-        for meter in meters:
-            unit = units.get(meter.unit_id) if meter.unit_id else None
-            tenancy = tenancies.get(unit.tenancy_id) if unit and unit.tenancy_id else None
-            if tenancy and tenancy.ends_on and tenancy.ends_on <= today.isoformat():
-                tenancy = None
-            timeline = parse_timeline(unit.tariff) if unit and unit.tariff else None
-            tariff = in_force(timeline, today) if timeline else None
-            cycle = cycle_of_unit(unit, premises)
-            contexts[meter.meter_id] = MeterContext(meter, unit, tenancy, tariff, timeline, cycle)
-        return BusContext(
+        return CatalogueParts(
             gateway=gateway,
-            premises=premises,
+            premises=self._catalogue.get_property(company_id, gateway.property_id),
             company=self._catalogue.get_company(company_id),
-            meters=contexts,
+            meters=meters,
+            units=units,
+            tenancies=tenancies,
         )
+
+
+def _parts_of(bus: BusContext, parts: CatalogueParts) -> CatalogueParts:
+    """The parts a cached context was assembled from (its own model objects, which
+    ingest mutates), with the item's copy for anything it does not hold."""
+    meters = [ctx.meter for ctx in bus.meters.values()]
+    return replace(
+        parts, gateway=bus.gateway, premises=bus.premises, company=bus.company, meters=meters
+    )
+
+
+def assemble(parts: CatalogueParts, today: date | None = None) -> BusContext:
+    """The bus context of catalogue items (read now, or stored on the bus item)."""
+    today = today or datetime.now(UTC).date()
+    contexts: dict[str, MeterContext] = {}
+    for meter in parts.meters:
+        unit = parts.units.get(meter.unit_id) if meter.unit_id else None
+        tenancy = parts.tenancies.get(unit.tenancy_id) if unit and unit.tenancy_id else None
+        if tenancy and tenancy.ends_on and tenancy.ends_on <= today.isoformat():
+            tenancy = None
+        timeline, digest = _timeline(unit.tariff) if unit and unit.tariff else (None, "")
+        tariff = in_force(timeline, today) if timeline else None
+        cycle = cycle_of_unit(unit, parts.premises)
+        contexts[meter.meter_id] = MeterContext(
+            meter, unit, tenancy, tariff, timeline, cycle, digest
+        )
+    return BusContext(
+        gateway=parts.gateway, premises=parts.premises, company=parts.company, meters=contexts
+    )
+
+
+_TIMELINES: dict[str, tuple[TariffTimeline, str]] = {}
+MAX_CACHED_TIMELINES = 256
+
+
+def _timeline(document: Any) -> tuple[TariffTimeline, str]:
+    """The parsed timeline and a digest of its document, once per container per distinct
+    document: a fleet shares few tariffs, and a bus context read from the bus item would
+    otherwise validate every unit's again."""
+    key = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    found = _TIMELINES.get(key)
+    if found is None:
+        if len(_TIMELINES) >= MAX_CACHED_TIMELINES:
+            _TIMELINES.clear()
+        digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+        found = _TIMELINES[key] = (parse_timeline(document), digest)
+    return found
 
 
 def in_force(timeline: TariffTimeline, day: date) -> AnyTariff:

@@ -170,11 +170,13 @@ class Ingest:
         # about it (here and in the dead letters) can be found together.
         logger.set_correlation_id(f"{message.thing_name}/{message.spool_id}/{message.seq}")
         try:
-            bus = self._buses.by_thing(message.thing_name)
+            found = self._buses.for_message(message.thing_name, message.received_at)
         except NotFoundError:
             refused = self._refuse(f"no gateway registered for thing {message.thing_name}", event)
             refused.dead_lettered = len(message.rows)
             return refused
+        bus, read = found.bus, found.read
+        marks = found.presence_marks()
         rows = [r for r in message.rows if r.meter_id in bus.meters]
         foreign = sorted(r.meter_id for r in message.rows if r.meter_id not in bus.meters)
         if foreign:
@@ -184,10 +186,16 @@ class Ingest:
             if not rows:
                 return IngestResult("dead_letter", reason, dead_lettered=len(foreign))
         # Validation before the cycle is stored, so a held reading is stored held and no
-        # reader ever sees it as good (docs/metering-data.md).
-        previous = self._telemetry.cycles_before(
-            bus.company_id, bus.gateway.gateway_id, message.cycle_at, limit=1
-        )
+        # reader ever sees it as good (docs/metering-data.md). The newest cycle came with
+        # the bus item; only a late or repeated message reads the one before it.
+        latest = read.latest_cycle
+        latest_at = None if latest is None else from_ms(int(latest.cycle_at_ms))
+        if latest is None or (latest_at is not None and latest_at < message.cycle_at):
+            previous = [] if latest is None else [latest]
+        else:
+            previous = self._telemetry.cycles_before(
+                bus.company_id, bus.gateway.gateway_id, message.cycle_at, limit=1
+            )
         checked = self._validator.check(bus, message, rows, previous)
         rows = checked.rows
         stored = self._telemetry.put_cycle(
@@ -212,7 +220,11 @@ class Ingest:
         )
         if alerts:  # not part of any state write: sent once, now
             self._controller.perform([Notify(alert) for alert in alerts])
-        buckets = self._close_buckets(bus, message, previous)
+        if found.presence_marks() != marks:
+            # presence, a serial or profile versions written to a Meter: the bus item's
+            # copy follows, or every message would find the change again
+            self._buses.store_context(found, message.received_at)
+        buckets = self._close_buckets(bus, message, previous, latest_at)
         try:
             result = update_bus_state(
                 self._telemetry,
@@ -222,6 +234,7 @@ class Ingest:
                 lambda read: self._plan(bus, message, rows, read),
                 MAX_STATE_ATTEMPTS,
                 self._controller.perform,
+                first_read=read.state,
             )
         except ControlContentionError:
             result = self._defer(bus, message, buckets)
@@ -255,13 +268,17 @@ class Ingest:
     # --- 15-minute buckets ---
 
     def _close_buckets(
-        self, bus: BusContext, message: Telemetry, previous: list[GatewayCycle]
+        self,
+        bus: BusContext,
+        message: Telemetry,
+        previous: list[GatewayCycle],
+        stored_latest_at: datetime | None,
     ) -> int:
         """Write the buckets this message closes (or, if it came late, rewrites).
-        ``previous``: the bus's cycle before this one (validation read it already)."""
+        ``previous``: the bus's cycle before this one (validation read it already);
+        ``stored_latest_at``: the newest cycle's time before this one was stored."""
         co, gw = bus.company_id, bus.gateway.gateway_id
-        latest = self._telemetry.latest_cycles(co, gw, limit=1)
-        latest_at = from_ms(int(latest[0].cycle_at_ms)) if latest else message.cycle_at
+        latest_at = max(stored_latest_at or message.cycle_at, message.cycle_at)
         this_bucket = bucket_start(message.cycle_at)
         late = latest_at > message.cycle_at
         if late:
@@ -328,6 +345,7 @@ class Ingest:
             effects += [Notify(alert) for alert in alerts]
             if meter_ctx.prepaid and row.usable and row.import_kwh is not None:
                 mstate = self._settler.ensure_cursor(bus, meter_ctx, mstate)
+                mstate = self._settler.with_due_mark(bus, meter_ctx, mstate)
                 reading = Reading(row.read_at, row.import_kwh)
                 if self._settler.due(bus, meter_ctx, mstate, reading):
                     readings = [reading]
@@ -347,6 +365,8 @@ class Ingest:
                             if settled.applied:
                                 result.charged_minor += settled.plan.charge.amount_minor
                                 result.currency = settled.plan.charge.currency
+                        # the next threshold, for the cursor and balance just written
+                        mstate = self._settler.with_due_mark(bus, meter_ctx, mstate)
             needs_policy = (
                 not mstate.has_desired
                 or row.meter_id in result.settled

@@ -118,6 +118,7 @@ class SettingsRollout:
             gateways += 1
             if gateways > MAX_GATEWAYS_PER_PROPERTY:
                 break
+            self._buses.changed(company_id, gateway.gateway_id)  # ingest's stored context
             bus = self._buses.load(company_id, gateway.gateway_id, gateway)
             m, w = self._reapply_gateway(bus, None, now, actor)
             meters, written = meters + m, written + w

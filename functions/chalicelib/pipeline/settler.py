@@ -25,6 +25,7 @@ from ..domain.calendar import local_midnight, zone
 from .alerts import Alert
 from .charging import SettlementPlan, plan_settlement
 from .context import BusContext, MeterContext
+from .settle_due import mark_basis, work_out_mark
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,18 @@ class Settler:
             never_settled=False,
         )
 
+    def with_due_mark(
+        self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState
+    ) -> MeterControlState:
+        """The state with the mark of its cursor and balance (worked out only when they,
+        or the meter's context, moved since the mark was made)."""
+        if meter_ctx.tariff is None or state.settled_at is None or state.closed:
+            return state
+        mark = state.due
+        if mark is not None and mark.basis == mark_basis(bus, meter_ctx, state, self._period_h):
+            return state
+        return replace(state, due=work_out_mark(bus, meter_ctx, state, self._period_h))
+
     def due(
         self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, reading: Reading
     ) -> bool:
@@ -116,6 +129,13 @@ class Settler:
         )
         if later_period or reading.cumulative_kwh < cursor.cumulative_kwh:
             return True
+        mark = state.due
+        if mark is not None and mark.basis == mark_basis(bus, meter_ctx, state, self._period_h):
+            # worked out when the cursor or balance last moved (settle_due.py): exact
+            if mark.due_kwh is None or reading.cumulative_kwh < mark.due_kwh:
+                return False
+            if mark.exact:
+                return True
         plan = _plan(bus, meter_ctx, cursor, state.tariff_position, [reading])
         before = state.balance_minor
         after = before - plan.charge.amount_minor

@@ -55,7 +55,7 @@ from ..branding.domain_challenge import DnsOverHttpsResolver, TxtResolver
 from ..branding.logos import LogoStore
 from ..branding.store import BrandStore
 from ..data.bills import BillStore
-from ..data.binding import bind_models, new_connection
+from ..data.binding import bind_models, new_connection, shared_session
 from ..data.brand_records import BrandRecords
 from ..data.catalogue import Catalogue
 from ..data.held_readings import HeldReadings
@@ -124,6 +124,7 @@ class Container:
     api_keys: ApiKeyStore = field(default_factory=ApiKeyStore, init=False)
     rate_windows: RateWindows = field(default_factory=RateWindows, init=False)
     held_readings: HeldReadings = field(default_factory=HeldReadings, init=False)
+    _boto3: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         bind_models(self.settings)
@@ -140,7 +141,9 @@ class Container:
             kwargs: dict[str, Any] = {"region_name": self.settings.region}
             if name == "iot-data" and self.settings.iot_data_endpoint:
                 kwargs["endpoint_url"] = self.settings.iot_data_endpoint
-            self.clients[name] = boto3.client(name, **kwargs)
+            if self._boto3 is None:  # the models' botocore session (data/binding.py)
+                self._boto3 = boto3.Session(botocore_session=shared_session())
+            self.clients[name] = self._boto3.client(name, **kwargs)
         return self.clients[name]
 
     # --- the other settings objects, one per concern, each read once ---

@@ -1,0 +1,215 @@
+"""The bus item, read once per telemetry message with the newest cycle beside it.
+
+Ingest needs, per message: the bus's catalogue context (who is on the bus, their
+tariffs), the control state, and the newest stored cycle (the anchor of validation,
+and whether this message closes a bucket). All three come from one consistent Query
+of the gateway's partition, descending from the bus item's sort key (``CYC~STATE``
+sorts after every ``CYC#...`` key) with a limit of 2: the bus item and the newest
+cycle, 1 request, read units by the two items' summed size (docs/pipeline.md).
+
+The context is the catalogue items as stored (their DynamoDB form, zlib JSON), with
+the ``ctxv`` it was built at (``ctxb``). A catalogue edit bumps ``ctxv`` (``bump``);
+ingest, finding ``ctxb != ctxv``, rebuilds the context from the catalogue and stores it
+on condition that ``ctxv`` did not move meanwhile. The control state is written by
+``TelemetryStore.save_state`` with UpdateItem, so neither write erases the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pynamodb.exceptions import UpdateError
+
+from . import keys
+from .conditions import conditional_check_failed
+from .control_state import BusControlState, decode_meters, ms
+from .models import (
+    Company,
+    Gateway,
+    GatewayCycle,
+    GatewayState,
+    Meter,
+    PowerletItem,
+    Property,
+    Tenancy,
+    Unit,
+)
+
+_M = TypeVar("_M", bound=PowerletItem)
+
+
+@dataclass(frozen=True)
+class CatalogueParts:
+    """What a bus context is built from (pipeline/context.py assembles it)."""
+
+    gateway: Gateway
+    premises: Property
+    company: Company
+    meters: list[Meter]
+    units: dict[str, Unit]
+    tenancies: dict[str, Tenancy]
+
+
+@dataclass(frozen=True)
+class BusRead:
+    state: BusControlState
+    context: CatalogueParts | None = None  # None: never built, or unreadable
+    context_version: int = 0  # ctxv: bumped by every catalogue edit of the bus
+    context_built: int = -1  # ctxb: the ctxv the stored context was built at
+    context_at_ms: int = 0
+    latest_cycle: GatewayCycle | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def context_current(self) -> bool:
+        return self.context is not None and self.context_built == self.context_version
+
+
+def pack(parts: CatalogueParts) -> dict[str, Any]:
+    """The items' attribute values as JSON (PynamoDB's own python values): unpacking them
+    costs ~0.5 us an item instead of ~50 us through ``from_raw_data`` (a bus context is
+    ~100 items, unpacked on most messages: issue 19)."""
+    return {
+        "v": PACK_VERSION,
+        "gateway": _values(parts.gateway),
+        "property": _values(parts.premises),
+        "company": _values(parts.company),
+        "meters": [_values(m) for m in parts.meters],
+        "units": [_values(u) for u in parts.units.values()],
+        "tenancies": [_values(t) for t in parts.tenancies.values()],
+    }
+
+
+def unpack(packed: dict[str, Any]) -> CatalogueParts:
+    if packed.get("v") != PACK_VERSION:
+        raise ValueError(f"context packed as {packed.get('v')!r}, not {PACK_VERSION}")
+    units = [_restore(Unit, raw) for raw in packed["units"]]
+    tenancies = [_restore(Tenancy, raw) for raw in packed["tenancies"]]
+    return CatalogueParts(
+        gateway=_restore(Gateway, packed["gateway"]),
+        premises=_restore(Property, packed["property"]),
+        company=_restore(Company, packed["company"]),
+        meters=[_restore(Meter, raw) for raw in packed["meters"]],
+        units={str(u.unit_id): u for u in units},
+        tenancies={str(t.tenancy_id): t for t in tenancies},
+    )
+
+
+PACK_VERSION = 1
+_DATETIME, _SET = "t", "s"
+
+
+def _values(item: PowerletItem) -> list[Any]:
+    """[values, {name: tag}]: datetimes and sets (not JSON) are tagged by name."""
+    values: dict[str, Any] = {}
+    tags: dict[str, str] = {}
+    for name, value in item.attribute_values.items():
+        if name == "kind":
+            continue  # the class: known from where the item sits in the pack
+        if isinstance(value, datetime):
+            values[name], tags[name] = value.isoformat(), _DATETIME
+        elif isinstance(value, (set, frozenset)):
+            values[name], tags[name] = sorted(value), _SET
+        else:
+            values[name] = value
+    return [values, tags]
+
+
+def _restore(cls: type[_M], packed: list[Any]) -> _M:
+    values, tags = packed
+    for name, tag in tags.items():
+        value = values[name]
+        values[name] = datetime.fromisoformat(value) if tag == _DATETIME else set(value)
+    item = cls.__new__(cls)  # the values are the ones PynamoDB held: no deserializing
+    item.attribute_values = values
+    item._set_discriminator()
+    return item
+
+
+def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> BusControlState:
+    if item is None or not item.version:
+        return BusControlState(company_id, gateway_id)
+    return BusControlState(
+        company_id,
+        gateway_id,
+        version=int(item.version or 0),
+        meters=decode_meters(item.meters),
+        flags=frozenset(str(f) for f in item.flags or ()),
+    )
+
+
+class BusItems:
+    def read(self, company_id: str, gateway_id: str) -> BusRead:
+        """The bus item and the newest cycle: one consistent Query (limit 2)."""
+        found: Iterable[PowerletItem] = PowerletItem.query(
+            keys.gateway_data_pk(company_id, gateway_id),
+            PowerletItem.sk.between(keys.CYCLE_PREFIX, keys.GATEWAY_STATE_SK),
+            scan_index_forward=False,
+            limit=2,
+            consistent_read=True,
+        )
+        state_item: GatewayState | None = None
+        latest: GatewayCycle | None = None
+        for item in found:
+            if isinstance(item, GatewayState):
+                state_item = item
+            elif isinstance(item, GatewayCycle):
+                latest = item
+                break
+        state = state_of(company_id, gateway_id, state_item)
+        if state_item is None:
+            return BusRead(state, latest_cycle=latest)
+        context = None
+        if state_item.context:
+            try:
+                context = unpack(state_item.context)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+                context = None  # an item of an older shape: rebuilt from the catalogue
+        return BusRead(
+            state,
+            context,
+            int(state_item.context_version or 0),
+            -1 if state_item.context_built is None else int(state_item.context_built),
+            int(state_item.context_at_ms or 0),
+            latest,
+        )
+
+    def store_context(
+        self, company_id: str, gateway_id: str, parts: CatalogueParts, built: int, at: datetime
+    ) -> bool:
+        """Store the context built at version ``built``, unless an edit bumped it
+        meanwhile (False: the next message builds it again)."""
+        item = self._ref(company_id, gateway_id)
+        condition = (
+            GatewayState.context_version.does_not_exist()
+            if built == 0
+            else GatewayState.context_version == built
+        )
+        try:
+            item.update(
+                actions=[
+                    GatewayState.kind.set(GatewayState),
+                    GatewayState.context.set(pack(parts)),
+                    GatewayState.context_built.set(built),
+                    GatewayState.context_at_ms.set(ms(at)),
+                ],
+                condition=condition,
+            )
+        except UpdateError as exc:
+            if conditional_check_failed(exc):
+                return False
+            raise
+        return True
+
+    def bump(self, company_id: str, gateway_id: str) -> None:
+        """A catalogue edit of the bus: the stored context is stale from now."""
+        self._ref(company_id, gateway_id).update(
+            actions=[GatewayState.kind.set(GatewayState), GatewayState.context_version.add(1)]
+        )
+
+    @staticmethod
+    def _ref(company_id: str, gateway_id: str) -> GatewayState:
+        return GatewayState(keys.gateway_data_pk(company_id, gateway_id), keys.GATEWAY_STATE_SK)

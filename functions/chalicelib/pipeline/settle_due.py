@@ -1,0 +1,210 @@
+"""When a prepaid meter's next settlement is due, worked out once per cursor.
+
+Ingest asks for every meter of every message whether a settlement is due
+(``Settler.due``): a later settlement period than the cursor, a reading below the
+cursor, or a charge that would take the balance across a low-credit threshold, zero or
+the emergency allowance. The last one priced the cursor-to-reading energy with
+``plan_settlement`` for each meter of each message (~0.6 ms each, x32: issue 19).
+
+Inside the cursor's settlement period the charge is a function of the reading's kWh
+alone whenever the energy after the cursor can fall in only one priced component (flat
+and tiered tariffs: a period lies within one local day, so one season, tariff version,
+cycle and fixed-charge day; time-of-use: when the rest of the period lies in one band).
+It never falls as the kWh rise (``domain/prepaid_cycle.py``). So the smallest register
+reading that would cross the nearest level below the balance is exact, and is found
+once, when the cursor or the balance moves, by searching ``plan_settlement`` itself
+(no second pricing rule). The mark keeps it with a digest of everything it was
+worked out from (balance, cursor, tariff position, the meter's tariff, cycle,
+tenancy and levels); a mark whose digest differs is not used.
+
+When the charge could depend on the reading's time (a time-of-use period that crosses a
+band edge) no mark is kept and ``Settler.due`` prices the reading as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from ..data.control_state import DueMark, MeterControlState, ms
+from ..domain import Reading
+from ..domain.calendar import zone
+from ..domain.cycle_pricing import interval_pieces
+from ..domain.energy import from_milli, to_milli
+from ..domain.prepaid_cycle import Tenure
+from ..domain.tariff_versions import as_timeline
+from ..domain.tariffs import TouTariff
+from .charging import plan_settlement
+from .context import BusContext, MeterContext
+
+DAY_S = 86_400
+# Where the search stops: a reading this far above the cursor within one period is
+# priced as before (no meter passes 10 MWh in a settlement period).
+SEARCH_CAP_KWH = 10_000
+_MS = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class PeriodBounds:
+    start: datetime
+    end: datetime
+
+
+def period_bounds(at: datetime, period_h: float, tz: str) -> PeriodBounds:
+    """The settlement block holding ``at`` (``settler.period_index``'s blocks)."""
+    period_s = max(1, round(period_h * 3600))
+    local = at.astimezone(zone(tz))
+    wall = local.replace(tzinfo=UTC)
+    start_wall = datetime.fromtimestamp(
+        int(wall.timestamp() // period_s) * period_s, tz=UTC
+    ).replace(tzinfo=None)
+    end_wall = start_wall + timedelta(seconds=period_s)
+    tzinfo = zone(tz)
+    return PeriodBounds(
+        start_wall.replace(tzinfo=tzinfo).astimezone(UTC),
+        end_wall.replace(tzinfo=tzinfo).astimezone(UTC),
+    )
+
+
+def meter_digest(bus: BusContext, meter_ctx: MeterContext, period_h: float) -> str:
+    """What a mark depends on outside the account: cached on the loaded meter context."""
+    cached: str | None = meter_ctx.__dict__.get("_due_digest")
+    if cached is not None:
+        return cached
+    tenancy = meter_ctx.tenancy
+    currency = meter_ctx.tariff.currency if meter_ctx.tariff else ""
+    levels = _levels_minor(bus, meter_ctx, currency) if currency else []
+    basis = "|".join(
+        (
+            meter_ctx.tariff_digest,  # of the tariff document (context.py)
+            repr(meter_ctx.cycle),
+            tenancy.starts_on if tenancy else "",
+            meter_ctx.account_id or "",
+            ",".join(map(str, levels)),
+            bus.tz,
+            str(period_h),
+        )
+    )
+    digest = _digest(basis)
+    object.__setattr__(meter_ctx, "_due_digest", digest)
+    return digest
+
+
+def mark_basis(
+    bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, period_h: float
+) -> str:
+    """What a mark was worked out from: the meter's context (digest) and the account's
+    balance and cursor (the tariff position moves only with the cursor)."""
+    assert state.settled_at is not None
+    context = meter_digest(bus, meter_ctx, period_h)
+    return f"{context}:{state.balance_minor}:{ms(state.settled_at)}:{state.settled_kwh}"
+
+
+def work_out_mark(
+    bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, period_h: float
+) -> DueMark | None:
+    """The mark for this cursor and balance, or None when the charge inside the cursor's
+    period could depend on the reading's time (then nothing is precomputed)."""
+    assert meter_ctx.tariff is not None and state.settled_at is not None
+    cursor = Reading(state.settled_at, state.settled_kwh)
+    basis = mark_basis(bus, meter_ctx, state, period_h)
+    period_s = max(1, round(period_h * 3600))
+    if DAY_S % period_s:
+        return None  # a period may hold two local days: time matters
+    bounds = period_bounds(cursor.at, period_h, bus.tz)
+    probe = cursor.at + _MS
+    if probe >= bounds.end:
+        return DueMark(None, basis)  # no reading can follow the cursor in its period
+    if not _one_component(bus, meter_ctx, cursor.at, bounds.end):
+        return None
+    currency = meter_ctx.tariff.currency
+    levels = _levels_minor(bus, meter_ctx, currency)
+    below = [level for level in levels if level < state.balance_minor]
+    if not below:
+        return DueMark(None, basis)  # no level under the balance: never due by threshold
+    need = state.balance_minor - max(below)
+
+    def charge(milli: int) -> int:
+        return _charge(bus, meter_ctx, cursor, state, Reading(probe, from_milli(milli)))
+
+    start = to_milli(cursor.cumulative_kwh)
+    lo, c_lo = start, charge(start)
+    if c_lo >= need:
+        return DueMark(cursor.cumulative_kwh, basis)  # fixed charges alone cross it
+    # Most accounts are far from their next level: one pricing at the cap says so.
+    hi = lo + SEARCH_CAP_KWH * 1000
+    c_hi = charge(hi)
+    if c_hi < need:
+        return DueMark(from_milli(hi), basis, exact=False)  # beyond: priced per reading
+    # lo never crosses, hi does: interpolate (the charge is nearly linear in kWh), with a
+    # halving step whenever interpolation gained little, down to the milli-kWh.
+    bisect = False
+    while hi - lo > 1:
+        if bisect or c_hi == c_lo:
+            guess = (lo + hi) // 2
+        else:
+            guess = lo + (need - c_lo) * (hi - lo) // (c_hi - c_lo)
+        guess = min(max(guess, lo + 1), hi - 1)
+        width = hi - lo
+        c_guess = charge(guess)
+        if c_guess >= need:
+            hi, c_hi = guess, c_guess
+        else:
+            lo, c_lo = guess, c_guess
+        bisect = hi - lo > width // 2
+    return DueMark(from_milli(hi), basis)
+
+
+def _levels_minor(bus: BusContext, meter_ctx: MeterContext, currency: str) -> list[int]:
+    levels = [t.amount_minor for t in bus.thresholds(currency, meter_ctx.unit)]
+    return [*levels, 0, -bus.allowance(currency).amount_minor]
+
+
+def _charge(
+    bus: BusContext,
+    meter_ctx: MeterContext,
+    cursor: Reading,
+    state: MeterControlState,
+    reading: Reading,
+) -> int:
+    assert meter_ctx.tariff is not None
+    tenancy = meter_ctx.tenancy
+    plan = plan_settlement(
+        meter_ctx.timeline or meter_ctx.tariff,
+        bus.tz,
+        cursor,
+        state.tariff_position,
+        [reading],
+        cycle=meter_ctx.cycle,
+        move_in=date.fromisoformat(tenancy.starts_on) if tenancy else None,
+    )
+    return plan.charge.amount_minor
+
+
+def _one_component(
+    bus: BusContext, meter_ctx: MeterContext, start: datetime, end: datetime
+) -> bool:
+    """Energy between ``start`` and ``end`` (one period) lands in one priced component."""
+    assert meter_ctx.tariff is not None
+    timeline = as_timeline(meter_ctx.timeline or meter_ctx.tariff)
+    if not any(isinstance(v.tariff, TouTariff) for v in timeline.versions):
+        return True
+    tenancy = meter_ctx.tenancy
+    tenure = Tenure(
+        timeline,
+        meter_ctx.cycle,
+        bus.tz,
+        move_in=date.fromisoformat(tenancy.starts_on) if tenancy else None,
+    )
+    day = (end - _MS).astimezone(zone(bus.tz)).date()
+    plan = tenure.plan(meter_ctx.cycle.cycle_of(day))
+    keys = {key for key, _ in interval_pieces(plan, start, end)}
+    return len(keys) <= 1
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+__all__ = ["PeriodBounds", "mark_basis", "period_bounds", "work_out_mark"]

@@ -1,0 +1,154 @@
+"""The precomputed threshold (settle_due.py) decides exactly as pricing every reading did.
+
+GIVEN a prepaid meter's cursor, balance and levels on a flat, tiered or time-of-use
+tariff, WHEN a reading arrives, THEN ``Settler.due`` with the mark worked out at the
+cursor answers what it answers without the mark (pricing the reading), for readings
+across the whole period and around the mark itself; and the mark spares the pricing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from unittest import mock
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.data import builders
+from chalicelib.data.control_state import MeterControlState
+from chalicelib.domain import Reading
+from chalicelib.domain.tariff_versions import parse_timeline
+from chalicelib.pipeline import settler as settler_module
+from chalicelib.pipeline.context import BusContext, MeterContext, cycle_of_unit, in_force
+from chalicelib.pipeline.settler import Settler
+from local_aws import tariff_documents as td
+
+OPENED = datetime(2026, 11, 1, tzinfo=UTC)
+TARIFFS = {
+    "flat": td.flat("flat", "5.00"),
+    "tiered": td.tiered_all_year("tiered", [("120", "1.68"), (None, "3.33")]),
+    "tou": td.tou_every_day("tou", [("00:00", "09:00", "off"), ("09:00", "24:00", "peak")]),
+}
+
+
+def bus_with(tariff: dict[str, Any], thresholds: list[int], allowance: int) -> BusContext:
+    co = "co"
+    premises = builders.property_(
+        co,
+        "p1",
+        name="P",
+        address="A",
+        city="Taipei",
+        country="TW",
+        time_zone="Asia/Taipei",
+        currency="TWD",
+        emergency_credit_minor=allowance,
+    )
+    unit = builders.unit(
+        co,
+        "u1",
+        "p1",
+        name="u1",
+        unit_type="flat",
+        billing_mode="prepaid",
+        tariff=tariff,
+        meter_id="m1",
+        account_id="a1",
+        tenancy_id="t1",
+    )
+    tenancy = builders.tenancy(
+        co, "t1", "u1", "sub", "2026-11-01", account_id="a1", opening_kwh="1000.000"
+    )
+    meter = builders.meter(co, "m1", "gw", 1, unit_id="u1")
+    timeline = parse_timeline(tariff)
+    ctx = MeterContext(
+        meter,
+        unit,
+        tenancy,
+        in_force(timeline, OPENED.date()),
+        timeline,
+        cycle_of_unit(unit, premises),
+    )
+    return BusContext(
+        gateway=builders.gateway(co, "gw", "pl-co_gw", property_id="p1"),
+        premises=premises,
+        company=builders.company(co, "Co", OPENED, low_credit_thresholds_minor=thresholds),
+        meters={"m1": ctx},
+    )
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(sorted(TARIFFS)),
+    thresholds=st.lists(st.integers(0, 200_000), max_size=2),
+    allowance=st.integers(0, 5000),
+    balance=st.integers(-10_000, 300_000),
+    cursor_min=st.integers(0, 60 * 24 * 20),
+    period_h=st.sampled_from([1, 6, 24]),
+    steps=st.lists(st.tuples(st.integers(1, 400), st.integers(0, 30_000)), min_size=1, max_size=6),
+)
+def test_the_mark_decides_as_pricing_the_reading_does(
+    kind: str,
+    thresholds: list[int],
+    allowance: int,
+    balance: int,
+    cursor_min: int,
+    period_h: int,
+    steps: list[tuple[int, int]],
+) -> None:
+    bus = bus_with(TARIFFS[kind], thresholds, allowance)
+    meter_ctx = bus.meters["m1"]
+    settler = Settler(mock.Mock(), mock.Mock(), period_h=period_h)
+    cursor_at = OPENED + timedelta(minutes=cursor_min, milliseconds=cursor_min % 7)
+    state = MeterControlState(
+        account_id="a1",
+        balance_minor=balance,
+        settled_kwh=Decimal("1000.000"),
+        settled_at=cursor_at,
+        never_settled=True,
+    )
+    marked = settler.with_due_mark(bus, meter_ctx, state)
+    readings = []
+    at, kwh_milli = cursor_at, 1_000_000
+    for minutes, milli in steps:
+        at, kwh_milli = at + timedelta(minutes=minutes), kwh_milli + milli
+        readings.append(Reading(at, Decimal(kwh_milli) / 1000))
+    if marked.due is not None and marked.due.due_kwh is not None:
+        edge = marked.due.due_kwh
+        near = cursor_at + timedelta(milliseconds=1)
+        readings += [Reading(near, edge), Reading(near, edge - Decimal("0.001"))]
+    for reading in readings:
+        assert settler.due(bus, meter_ctx, marked, reading) == settler.due(
+            bus, meter_ctx, state, reading
+        ), (reading, marked.due)
+
+
+def test_flat_and_tiered_meters_are_decided_without_pricing_each_reading() -> None:
+    # GIVEN a flat meter with a threshold far below its balance, marked at its cursor
+    bus = bus_with(TARIFFS["flat"], [50_000], 0)
+    meter_ctx = bus.meters["m1"]
+    settler = Settler(mock.Mock(), mock.Mock(), period_h=6)
+    state = MeterControlState(
+        account_id="a1",
+        balance_minor=100_000,
+        settled_kwh=Decimal("1000.000"),
+        settled_at=OPENED + timedelta(hours=1),
+        never_settled=True,
+    )
+    marked = settler.with_due_mark(bus, meter_ctx, state)
+    # THEN the mark is the first reading charged 50,000 minor units: 99.999 kWh at 5.00
+    # is 49,999.5, rounded half up
+    assert marked.due is not None and marked.due.due_kwh == Decimal("1099.999")
+    # WHEN readings arrive in the period, THEN none of them is priced to decide
+    with mock.patch.object(settler_module, "_plan", side_effect=AssertionError("priced")):
+        for kwh in ("1000.500", "1099.998"):
+            reading = Reading(OPENED + timedelta(hours=2), Decimal(kwh))
+            assert not settler.due(bus, meter_ctx, marked, reading)
+        assert settler.due(
+            bus, meter_ctx, marked, Reading(OPENED + timedelta(hours=2), Decimal("1099.999"))
+        )
+    # AND a moved balance makes the mark stale (worked out again, not trusted)
+    moved = replace(marked, balance_minor=60_000)
+    assert settler.with_due_mark(bus, meter_ctx, moved).due != marked.due
