@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from ..auth.principal import Principal
 from ..data import builders
+from ..data.bus_item import BusItems
 from ..data.catalogue import Catalogue
 from ..data.errors import ConditionFailedError, LedgerEntryConflictError, NotFoundError
 from ..data.ledger_store import LedgerStore
@@ -74,6 +75,7 @@ class MoveIns:
     _scope: UnitScope
     _latest: LatestReadings
     _logins: TenantLogins
+    _buses: BusItems
 
     def form(self, p: Principal, unit_id: str) -> tuple[Unit, Property, StoredReading | None]:
         """What the move-in form shows: the unit, its property and the meter's latest
@@ -149,6 +151,8 @@ class MoveIns:
             if login.invited:
                 logins.withdraw(req.tenant_email)
             raise
+        # ingest reads the bus's stored context: from now on it must charge this tenancy
+        self._buses.bump(p.company_id, meter.gateway_id)
         entry_id = self._opening_credit(p, tenancy, account.created_at, currency)
         return MoveInResult(
             tenancy,

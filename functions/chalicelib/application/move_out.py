@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..auth.principal import Principal
+from ..data.bus_item import BusItems
 from ..data.catalogue import Catalogue
 from ..data.errors import CursorMovedError, NotFoundError
 from ..data.ledger_store import LedgerStore
@@ -95,6 +96,7 @@ class MoveOuts:
     _tenancies: TenancyStore
     _scope: UnitScope
     _latest: LatestReadings
+    _buses: BusItems
 
     def move_out(
         self, p: Principal, unit_id: str, req: MoveOutRequest, now: datetime
@@ -329,6 +331,11 @@ class MoveOuts:
 
     def _close(self, company_id: str, tenancy: Tenancy, plan: dict[str, Any]) -> None:
         self._tenancies.close(company_id, tenancy, plan["ends_on"], plan["final_kwh"])
+        # ingest reads the bus's stored context: it must stop charging this tenancy now
+        unit = self._catalogue.get_unit(company_id, str(tenancy.unit_id))
+        if unit.meter_id:
+            meter = self._catalogue.get_meter(company_id, str(unit.meter_id))
+            self._buses.bump(company_id, str(meter.gateway_id))
 
     def statement(self, p: Principal, unit_id: str, tenancy_id: str) -> TenancyStatement:
         unit = self._scope.visible_unit(p, unit_id)

@@ -57,6 +57,7 @@ from ..branding.store import BrandStore
 from ..data.bills import BillStore
 from ..data.binding import bind_models, new_connection, shared_session
 from ..data.brand_records import BrandRecords
+from ..data.bus_item import BusItems
 from ..data.catalogue import Catalogue
 from ..data.held_readings import HeldReadings
 from ..data.ledger_store import LedgerStore
@@ -446,6 +447,7 @@ class Container:
             self.scope,
             self.latest_readings,
             self.tenant_logins,
+            BusItems(),
         )
 
     @cached_property
@@ -457,6 +459,7 @@ class Container:
             self.tenancies,
             self.scope,
             self.latest_readings,
+            BusItems(),
         )
 
     @cached_property

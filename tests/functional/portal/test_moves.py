@@ -49,6 +49,7 @@ UNITS = (
     "mv-race",
     "mv-next",
     "mv-gbp",
+    "mv-ctx",
 )
 OPENING = "1000.000"
 PRICE_MINOR_PER_KWH = 500  # TARIFF_TW_FLAT: 5.00 TWD per kWh
@@ -382,7 +383,7 @@ def test_transfer_moves_exactly_the_remaining_credit_and_the_tenant_login_is_reu
     # the same tenant moving into another unit keeps their login and membership, once
     # staff confirm it is the same person (an existing login is never linked silently)
     unconfirmed = _move_in(client, admin, "mv-next", email, 0)
-    assert unconfirmed.status_code == 409 and "confirm" in json.loads(unconfirmed.body)["Message"]
+    assert unconfirmed.status_code == 409 and "confirm" in json.loads(unconfirmed.body)["detail"]
     again = json.loads(_move_in(client, admin, "mv-next", email, 0, link_existing_login=True).body)
     assert again["tenant"]["invited"] is False
     assert again["tenant"]["user_sub"] == src["tenant"]["user_sub"]
@@ -484,3 +485,27 @@ def test_pages_refuse_clearly_and_speak_chinese(
     # a form with a bad e-mail is 400 and names the field
     bad = staff.post("/portal/units/mv-gbp/move-in", {**fields, "tenant_email": "nope"})
     assert bad.status_code == 400 and "電子郵件" in text(bad)
+
+
+def test_move_in_and_move_out_make_ingest_rebuild_the_bus_context(
+    client: Client, units: dict[str, str], admin: dict[str, str], services: Any
+) -> None:
+    """Ingest reads the bus's stored context (one item per message); a move-in or
+    move-out must mark it stale at once, not leave the old tenancy in force for the
+    context's hour."""
+    from chalicelib.data.bus_item import BusItems
+
+    items = BusItems()
+    before = items.read(CO, GATEWAY).context_version
+    moved = json.loads(_move_in(client, admin, "mv-ctx", "ctx@formosa.example", 1000).body)
+    after_in = items.read(CO, GATEWAY).context_version
+    assert after_in > before
+    body = {
+        "tenancy_id": moved["tenancy_id"],
+        "ends_on": _today(),
+        "final_kwh": "1000.000",
+        "disposition": "refund",
+    }
+    done = post_json(client, "/v1/units/mv-ctx/move-out", admin, body)
+    assert done.status_code == 201, done.body
+    assert items.read(CO, GATEWAY).context_version > after_in

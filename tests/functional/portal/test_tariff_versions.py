@@ -14,7 +14,6 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from chalice.test import Client
 
@@ -28,6 +27,7 @@ from local_aws import tariff_documents as td
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 
+from .api_client import bearer
 from .browser_client import Browser, text
 
 pytestmark = pytest.mark.functional
@@ -90,13 +90,7 @@ def unit_id(services: Container) -> str:
 
 @pytest.fixture(scope="module")
 def admin(standin: LocalStack) -> dict[str, str]:
-    assert standin.resources is not None
-    result = boto3.client("cognito-idp").initiate_auth(
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "admin@formosa.example", "PASSWORD": DEMO_PASSWORD},
-    )
-    return {"Authorization": f"Bearer {result['AuthenticationResult']['IdToken']}"}
+    return bearer(standin, "admin@formosa.example")
 
 
 def _versions(client: Client, unit_id: str, auth: dict[str, str]) -> dict[str, Any]:
@@ -166,7 +160,7 @@ def test_a_version_scheduled_ahead_prices_from_its_day_and_can_be_withdrawn(
         ),
     )
     assert replaced.status_code == 400, replaced.body
-    assert "dated versions" in json.loads(replaced.body)["Message"]
+    assert "dated versions" in json.loads(replaced.body)["detail"]
     assert _unit_tariff(unit_id) == stored
     # WHEN it is withdrawn before its day
     gone = client.http.delete(
@@ -177,7 +171,7 @@ def test_a_version_scheduled_ahead_prices_from_its_day_and_can_be_withdrawn(
     # AND the version in force cannot be withdrawn: past versions are immutable
     past = client.http.delete(f"/v1/units/{unit_id}/tariff/versions/2000-01-01", headers=admin)
     assert past.status_code == 400
-    assert "effective_from" in json.loads(past.body)["Message"]
+    assert "effective_from" in json.loads(past.body)["detail"]
 
 
 def _bad_cases() -> list[Any]:
@@ -231,7 +225,7 @@ def test_each_bad_version_is_refused_naming_the_field_and_nothing_is_stored(
         {"version": before["version"], "effective_from": day, "tariff": tariff},
     )
     assert response.status_code == 400, response.body
-    message = json.loads(response.body)["Message"]
+    message = json.loads(response.body)["detail"]
     for part in named:
         assert part in message, message
     assert _unit_tariff(unit_id) == stored
