@@ -147,7 +147,7 @@ def test_an_existing_login_is_never_linked_without_staff_confirmation(
     refused = _move_in(client, vacant_units[0], existing)
     # THEN it is refused with a clear reason, and nothing was created
     assert refused.status_code == 409, refused.body
-    assert "confirm it is the same person" in json.loads(refused.body)["Message"]
+    assert "confirm it is the same person" in json.loads(refused.body)["detail"]
     # AND once staff confirm it is the same person, the login is linked
     linked = _move_in(client, vacant_units[0], existing, link_existing_login=True)
     assert linked.status_code == 201, linked.body
@@ -166,7 +166,7 @@ def test_a_login_with_an_unverified_address_is_never_matched(
     )
     refused = _move_in(client, vacant_units[1], email, link_existing_login=True)
     assert refused.status_code == 409, refused.body
-    assert "not verified" in json.loads(refused.body)["Message"]
+    assert "not verified" in json.loads(refused.body)["detail"]
 
 
 def test_the_app_ignores_an_unverified_email_claim(client: Client, standin: LocalStack) -> None:

@@ -61,7 +61,7 @@ def test_sign_out_everywhere_ends_every_session_and_token(
     # AND so does the bearer token, with a clear 401
     refused = client.http.get("/v1/me", headers=token)
     assert refused.status_code == 401
-    assert "session ended" in refused.json_body["Message"]
+    assert "session ended" in refused.json_body["detail"]
     # AND the user can sign in again (new sessions and tokens are valid)
     _next_second()
     assert _signed_in(client, email).get("/portal").status_code == 200
