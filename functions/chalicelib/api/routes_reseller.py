@@ -217,7 +217,14 @@ METER = "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/meters/{meter
 PROFILES = "/v1/reseller/companies/{company_id}/meter-profiles"
 
 
-@reseller_route(bp, PROFILES + "/{name}", methods=("PUT",), body=MeterProfileDocument)
+@reseller_route(
+    bp,
+    PROFILES + "/{name}",
+    methods=("PUT",),
+    body=MeterProfileDocument,
+    response=shapes.MeterProfileStored,
+    errors=(409,),
+)
 def put_meter_profile(company_id: str, name: str) -> dict[str, Any]:
     """Store one of the company's own meter profiles (the gateway's profile format); meters
     may then name it, and their gateways' deployments carry it. A change needs a higher
@@ -230,7 +237,7 @@ def put_meter_profile(company_id: str, name: str) -> dict[str, Any]:
     return svc.meter_profiles.put(company_id, name, document, datetime.now(UTC))
 
 
-@reseller_route(bp, PROFILES)
+@reseller_route(bp, PROFILES, response=shapes.MeterProfiles)
 def list_meter_profiles(company_id: str) -> dict[str, Any]:
     """The company's own meter profiles, summarised as the meter models are."""
     reseller = current_reseller(bp)
@@ -238,7 +245,14 @@ def list_meter_profiles(company_id: str) -> dict[str, Any]:
     return {"profiles": deps().meter_profiles.listed(company_id)}
 
 
-@reseller_route(bp, METER, methods=("PATCH",), body=ChangeMeterRequest)
+@reseller_route(
+    bp,
+    METER,
+    methods=("PATCH",),
+    body=ChangeMeterRequest,
+    response=shapes.MeterChanged,
+    errors=(409,),
+)
 def change_meter(company_id: str, gateway_id: str, meter_id: str) -> dict[str, Any]:
     """Change a meter's model (an exchange for another model) or relay; redeploys the bus."""
     reseller = current_reseller(bp)
@@ -249,7 +263,7 @@ def change_meter(company_id: str, gateway_id: str, meter_id: str) -> dict[str, A
     return svc.gateways.change_meter(company, gateway_id, meter_id, req)
 
 
-@reseller_route(bp, METER, methods=("DELETE",))
+@reseller_route(bp, METER, methods=("DELETE",), response=shapes.MeterChanged, errors=(409,))
 def remove_meter(company_id: str, gateway_id: str, meter_id: str) -> dict[str, Any]:
     """Take a meter that is no unit's off the bus; redeploys the bus."""
     reseller = current_reseller(bp)
@@ -275,6 +289,8 @@ def gateway_deployment(company_id: str, gateway_id: str) -> dict[str, Any]:
     bp,
     "/v1/reseller/companies/{company_id}/gateways/{gateway_id}/deployment",
     methods=("POST",),
+    response=shapes.Redeployed,
+    errors=(409,),
 )
 def redeploy_gateway(company_id: str, gateway_id: str) -> dict[str, Any]:
     """Create the gateway's Greengrass deployment again (after a failed one)."""

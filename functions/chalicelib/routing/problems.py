@@ -25,7 +25,7 @@ MAX_FIELD_ERRORS = 20  # a body can be wrong in many places; the first twenty sa
 # kind of refusal it is, ``detail`` and ``errors`` say what was wrong.
 PROBLEM_TYPES: dict[int, tuple[str, str]] = {
     400: ("invalid-request", "The request is invalid"),
-    401: ("unauthorized", "Sign in again: the session or token is no longer valid"),
+    401: ("unauthenticated", "Sign in again"),  # a revoked session (SessionRevokedError)
     403: ("forbidden", "Not allowed"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "The route does not take this method"),

@@ -2,7 +2,7 @@
 
 alpha-homes (the first reseller's company) has gateway gw-alpha. Its own reseller: a
 change without a body is 400, removing a meter it does not have 404, redeploying 200,
-a profile without a model 422, its profile list 200; another reseller gets 404 for the
+a profile without a model 400, its profile list 200; another reseller gets 404 for the
 company. Company users, revoked keys and anonymous callers never reach them.
 """
 
@@ -33,6 +33,6 @@ CASES: Cases = {
     ("PATCH", _METER): (f"{_CO}/gateways/gw-alpha/meters/no-such-meter", _case(400)),
     ("DELETE", _METER): (f"{_CO}/gateways/gw-alpha/meters/no-such-meter", _case(404)),
     ("POST", _DEPLOY): (f"{_CO}/gateways/gw-alpha/deployment", _case(200)),
-    ("PUT", _PROFILES + "/{name}"): (f"{_CO}/meter-profiles/acme_x", _case(422)),
+    ("PUT", _PROFILES + "/{name}"): (f"{_CO}/meter-profiles/acme_x", _case(400)),
     ("GET", _PROFILES): (f"{_CO}/meter-profiles", _case(200)),
 }

@@ -144,14 +144,14 @@ def test_a_datasheet_profile_reaches_the_gateway_as_configuration_and_switches_t
     ("name", "document", "status", "named"),
     [
         # a field of the wrong type is named as the gateway would name it
-        ("acme_bad", {**ACME_DATASHEET, "max_read_registers": 500}, 422, "max_read_registers"),
+        ("acme_bad", {**ACME_DATASHEET, "max_read_registers": 500}, 400, "max_read_registers"),
         (
             "acme_bad",
             {**ACME_DATASHEET, "registers": {"import_kwh": {"address": 0, "function_code": 7}}},
-            422,
+            400,
             "registers.import_kwh",
         ),
-        ("acme_bad", {**ACME_DATASHEET, "colour": "red"}, 422, "colour"),
+        ("acme_bad", {**ACME_DATASHEET, "colour": "red"}, 400, "colour"),
         # a shipped profile's name is not the company's to replace
         ("sdm120", ACME_DATASHEET, 409, "shipped"),
     ],
@@ -161,7 +161,7 @@ def test_a_bad_profile_is_refused_naming_the_field(
 ) -> None:
     answer = api.call("PUT", f"{PROFILES}/{name}", document)
     assert answer.status_code == status, answer.body
-    assert named in json.loads(answer.body)["Message"]
+    assert named in json.loads(answer.body)["detail"]
 
 
 def test_a_changed_profile_needs_a_higher_version_and_an_unknown_one_is_refused(

@@ -3,6 +3,8 @@ deployments, usage and keys."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, RootModel
 
 from ...branding.schema import BrandConfig
@@ -33,6 +35,9 @@ class DomainView(Shape):
     domain: str
     status: str = Field(description="pending | verified | unclaimed")
     challenge: Challenge | None = Field(default=None, description="pending domains only")
+    expires_at: Timestamp | None = Field(
+        default=None, description="pending only: the claim lapses then; saving the brand renews it"
+    )
 
 
 class AdminInvited(Shape):
@@ -57,10 +62,31 @@ class BrandUpdated(Shape):
     domains: list[DomainView]
 
 
+class DnsRecord(Shape):
+    name: str
+    type: str = Field(description="CNAME")
+    value: str
+
+
+class DomainCertificate(Shape):
+    arn: str
+    status: str = Field(description="ACM's: PENDING_VALIDATION | ISSUED | ...")
+    validation_record: DnsRecord | None = Field(
+        default=None, description="the CNAME that validates the certificate"
+    )
+
+
+class DomainServing(Shape):
+    status: str = Field(description="waiting_for_certificate | not_configured | ready")
+    cname: DnsRecord | None = Field(default=None, description="ready only: point the domain here")
+
+
 class DomainVerified(Shape):
     company_id: str
     domain: str
     status: str = Field(description="verified")
+    certificate: DomainCertificate
+    serving: DomainServing
 
 
 class LogoUploaded(Shape):
@@ -101,6 +127,9 @@ class BusMeter(Shape):
 class ComponentConfiguration(Shape):
     bus: ComponentBus
     meters: list[BusMeter]
+    profiles: dict[str, Any] = Field(
+        description="the company's own profile documents the meters name, by name"
+    )
 
 
 class CoreThingSync(Shape):
@@ -126,6 +155,7 @@ class Deployment(Shape):
 
     component: str
     thing_name: str
+    thing_group: str = Field(description="the gateway's own thing group, the deployment's target")
     configuration: ComponentConfiguration
     shadow_manager: ShadowManager
 
@@ -146,6 +176,7 @@ class CertificateGateway(Shape):
     policy: str = Field(description="the gateway's own IoT policy")
     policies: list[str]
     deployment: Deployment
+    greengrass: GreengrassOutcome
 
 
 class FleetClaim(Shape):
@@ -162,6 +193,16 @@ class FleetGateway(Shape):
     thing_group: str
     provisioning: FleetClaim
     deployment: Deployment
+    greengrass: GreengrassOutcome
+
+
+class GreengrassOutcome(Shape):
+    status: str = Field(description="created | failed | not_configured")
+    deployment_id: str | None = None
+    target_arn: str | None = None
+    reason: str | None = Field(
+        default=None, description="why it failed: POST .../deployment retries"
+    )
 
 
 class GatewayRegistered(RootModel[CertificateGateway | FleetGateway]):
@@ -172,6 +213,45 @@ class MetersRegistered(Shape):
     gateway_id: str
     registered: list[str]
     deployment: Deployment
+    greengrass: GreengrassOutcome
+
+
+class MeterChanged(Shape):
+    meter_id: str
+    removed: bool | None = Field(default=None, description="true: taken off the bus (DELETE)")
+    deployment: Deployment
+    greengrass: GreengrassOutcome
+
+
+class Redeployed(Shape):
+    deployment: Deployment
+    greengrass: GreengrassOutcome
+
+
+class MeterProfileSummary(Shape):
+    name: str
+    model: str
+    version: int
+    fingerprint: str
+    kind: str = Field(description="meter | relay_module")
+    phases: int | None
+    max_current_a: str | None
+    nominal_voltage_v: str | None
+    relay: str
+    relay_channels: int
+    register_step_kwh: str | None
+    float_register: bool
+
+
+class MeterProfileStored(Shape):
+    name: str
+    version: int
+    stored: bool = Field(description="false: the same version was stored already")
+    model: MeterProfileSummary
+
+
+class MeterProfiles(Shape):
+    profiles: list[MeterProfileSummary]
 
 
 class Usage(Shape):

@@ -73,8 +73,18 @@ class BalanceDay(Shape):
     complete: bool
 
 
+class BusBalance(Shape):
+    gateway_id: str = Field(description="the bus (gateway) with its own main meter")
+    main_meter_id: str | None
+    loss_alert_percent: str
+    days: list[BalanceDay]
+
+
 class EnergyBalance(Shape):
     property_id: str
     main_meter_id: str | None
     loss_alert_percent: str
     days: list[BalanceDay]
+    buses: list[BusBalance] = Field(
+        description="each bus with its own main meter, against that bus's other meters"
+    )

@@ -60,6 +60,7 @@ from .requests import (
     ChangeMeterRequest,
     RegisterGatewayRequest,
     RegisterMetersRequest,
+    prepaid_unswitchable,
 )
 
 THING_GROUP_PREFIX = "powerlet-company-"
@@ -240,6 +241,9 @@ class GatewayRegistry:
         prop = self._catalogue.get_property(company_id, str(gateway.property_id))
         items: list[PowerletItem] = []
         for m in req.meters:
+            problem = prepaid_unswitchable(m, meter_model(m.profile, own))
+            if problem:
+                raise InvalidMeterRequestError(problem)
             if m.unit is not None:
                 try:
                     tariff = parse_timeline(m.unit.tariff)

@@ -201,6 +201,18 @@ class UnitRequest(_Body):
     tariff: dict[str, Any]
 
 
+def prepaid_unswitchable(meter: MeterRequest, model: MeterModel) -> str | None:
+    """Why a prepaid unit cannot be on this meter (nothing switches it), or None."""
+    unit = meter.unit
+    if unit and unit.billing_mode == "prepaid" and not model.has_own_relay and not meter.relay:
+        return (
+            f"unit {unit.unit_id} is prepaid but a {meter.profile} meter has no relay "
+            f"of its own: give the meter a relay (a channel of one of {relay_names()}) "
+            "or bill the unit postpaid"
+        )
+    return None
+
+
 class MeterRequest(_Body):
     """A meter on the bus. ``unit`` null: a meter of the building itself (its main meter,
     or the common parts), which bills nobody and is never switched."""
@@ -215,13 +227,11 @@ class MeterRequest(_Body):
     def _prepaid_can_be_switched(self) -> MeterRequest:
         # Prepaid credit ends in a disconnection; a meter nothing can switch would let
         # the unit run on without credit. The catalogue says which models have a relay.
-        own = meter_model(self.profile).has_own_relay
-        if self.unit and self.unit.billing_mode == "prepaid" and not own and not self.relay:
-            raise ValueError(
-                f"unit {self.unit.unit_id} is prepaid but a {self.profile} meter has no relay "
-                f"of its own: give the meter a relay (a channel of one of {relay_names()}) "
-                "or bill the unit postpaid"
-            )
+        # A company's own profile is known to the use case only (prepaid_unswitchable there).
+        if self.profile in meter_models():
+            problem = prepaid_unswitchable(self, meter_model(self.profile))
+            if problem:
+                raise ValueError(problem)
         return self
 
     @field_validator("meter_id")
