@@ -79,14 +79,22 @@ def put_unit_tariff(unit_id: str) -> dict[str, Any]:
     return {**fresh, "settled_at_old_tariff": saved.settled, "rollout": _rollout(saved)}
 
 
-@route(bp, TARIFF_VERSIONS, STAFF)
+@route(bp, TARIFF_VERSIONS, STAFF, response=shapes.TariffSchedule)
 def get_tariff_versions(unit_id: str) -> dict[str, Any]:
     """Every version of the unit's tariff with its effective day (the property's time
     zone) and status (past, in force, scheduled); the end of the last issued bill."""
     return deps().tariff_scheduler.schedule_of(_staff(), unit_id, datetime.now(UTC)).as_json()
 
 
-@route(bp, TARIFF_VERSIONS, STAFF, methods=("POST",), body=ScheduledVersionRequest)
+@route(
+    bp,
+    TARIFF_VERSIONS,
+    STAFF,
+    methods=("POST",),
+    body=ScheduledVersionRequest,
+    response=shapes.TariffSchedule,
+    errors=(409,),
+)
 def post_tariff_version(unit_id: str) -> dict[str, Any]:
     """Schedule the next version from a later day; past versions are immutable (400
     naming the field: a day begun or billed, another currency, an invalid tariff)."""
@@ -96,7 +104,9 @@ def post_tariff_version(unit_id: str) -> dict[str, Any]:
     return scheduler.schedule(p, unit_id, body, now).as_json()
 
 
-@route(bp, TARIFF_VERSION, STAFF, methods=("DELETE",))
+@route(
+    bp, TARIFF_VERSION, STAFF, methods=("DELETE",), response=shapes.TariffSchedule, errors=(409,)
+)
 def delete_tariff_version(unit_id: str, effective_from: str) -> dict[str, Any]:
     """Withdraw a version not yet in force (400 for one that has taken effect)."""
     now = datetime.now(UTC)

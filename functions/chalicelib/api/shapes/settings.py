@@ -88,3 +88,26 @@ class EnergyBalance(Shape):
     buses: list[BusBalance] = Field(
         description="each bus with its own main meter, against that bus's other meters"
     )
+
+
+class TariffVersionView(Shape):
+    effective_from: str = Field(description="the day it takes effect, in the property's zone")
+    status: str = Field(description="past | in_force | scheduled")
+    source: str | None = None
+    note: str | None = None
+    tariff: dict[str, Any] = Field(description="the tariff document (docs/tariffs.md)")
+
+
+class TariffSchedule(Shape):
+    """A unit's tariff as a timeline of versions (docs/tariffs.md, "Scheduling")."""
+
+    unit_id: str
+    property_id: str
+    time_zone: str
+    currency: str
+    today: str = Field(description="today in the property's time zone")
+    billed_through: str | None = Field(
+        description="the end of the last bill issued to the unit's account"
+    )
+    version: int = Field(description="the settings version: send it back to edit")
+    versions: list[TariffVersionView]
