@@ -57,7 +57,12 @@ class Site:
         self.account_id = f"a-rv-{tag}"
         self.services = services
         thing = thing_name_for(CO, self.gateway_id)
-        opened = datetime(2026, 11, 1, tzinfo=UTC)
+        # Two hours ago on a whole minute: late enough that an exchange can be recorded now.
+        self.t0 = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+        # Opened just before the first reading: one billing cycle, so the flat price makes
+        # the charge exactly the cursor's energy (a gap over a cycle boundary is split and
+        # each cycle rounds on its own, docs/tariffs.md "Gap rule").
+        opened = self.t0 - timedelta(minutes=1)
         services.ledger.open_account(CO, self.account_id, "TWD", opened)
         services.ledger.append(
             CO,
@@ -90,7 +95,7 @@ class Site:
                     f"t-{tag}",
                     self.unit_id,
                     f"tenant-rv-{tag}",
-                    "2026-11-01",
+                    opened.astimezone(ZONE).date().isoformat(),
                     account_id=self.account_id,
                     opening_kwh="100.000",
                 ),
@@ -111,8 +116,6 @@ class Site:
         boto3.client("iot").create_thing(thingName=thing)
         self.bus = Bus(CO, self.property_id, self.gateway_id, thing, [])
         self.seq = 0
-        # Two hours ago on a whole minute: late enough that an exchange can be recorded now.
-        self.t0 = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
         services.buses.forget()
 
     def at(self, minute: int) -> datetime:
@@ -222,7 +225,9 @@ def test_the_list_shows_each_held_reading_with_its_evidence_and_the_readings_aro
     # AND the latest reading and no exchange yet (nor one proposed)
     assert doc["latest_reading"]["kwh"] == "100.400"
     assert doc["exchanges"] == [] and doc["exchange_proposal"] is None
-    assert doc["tenancy_start"] == "2026-10-31T16:00:00+00:00"  # midnight in Taipei
+    opened_on = (site.t0 - timedelta(minutes=1)).astimezone(ZONE).date()
+    midnight = datetime.combine(opened_on, datetime.min.time(), ZONE).astimezone(UTC)
+    assert doc["tenancy_start"] == midnight.isoformat()  # midnight in Taipei
 
 
 def test_the_page_says_the_evidence_in_words_and_the_unit_page_counts_the_held(
@@ -250,7 +255,7 @@ def test_the_page_in_chinese(site: Site, staff: Browser) -> None:
     site.feed([(1, "100.100"), (2, "150.100")])
     staff.cookies["pl_lang"] = "zh_TW"
     page = text(staff.get(site.page))
-    assert "暫扣：1 分鐘內增加 50.000 kWh；此電表最多只能通過 0.331 kWh。" in page
+    assert "暫扣：1 分鐘內增加 50.000 度；此電表最多只能通過 0.331 度。" in page
     assert "登記電表更換" in page
 
 
