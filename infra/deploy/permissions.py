@@ -126,11 +126,13 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     | _MAIL
     | {"dynamodb:BatchWriteItem", "iot:UpdateThingShadow", "sqs:SendMessage"},
     # Records the outcome; a failed relay is an alert to staff. It writes no shadow.
-    "relay_confirmation": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL,
-    "gateway_presence": (_READ - {"dynamodb:BatchGetItem"}) | _WRITE | _MAIL | {"sqs:SendMessage"},
+    # Both name an alert's subject (its unit and property) in one BatchGetItem.
+    "relay_confirmation": _READ | _WRITE | _MAIL,
+    "gateway_presence": _READ | _WRITE | _MAIL | {"sqs:SendMessage"},
     "bill_property": _READ | _WRITE | _MAIL,
     "postpaid_bills": frozenset({"dynamodb:Query", QUERY_INDEXES, "lambda:InvokeFunction"}),
-    "reconcile_balances": frozenset({"dynamodb:Query", QUERY_INDEXES, "lambda:InvokeFunction"}),
+    # Deployed it always fans out: it lists the companies (an index) and invokes one job each.
+    "reconcile_balances": frozenset({QUERY_INDEXES, "lambda:InvokeFunction"}),
     "reconcile_company": (_READ - {"dynamodb:BatchGetItem"})
     | _WRITE
     | _MAIL

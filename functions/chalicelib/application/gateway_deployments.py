@@ -30,7 +30,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..data.models import Gateway, Meter
 from ..pipeline.shadows import shadow_name
-from .reseller.requests import BusSettings
 
 GATEWAY_COMPONENT = "com.powerlet.MeterGateway"
 SHADOW_MANAGER_COMPONENT = "aws.greengrass.ShadowManager"
@@ -51,6 +50,8 @@ def deployment_settings(
     greengrass_component/recipe.yaml's DefaultConfiguration) and ShadowManager's."""
     # the stored link settings (a registration's BusSettings); older gateways stored
     # the serial ones only, which BusSettings reads with the rest at their defaults
+    from .reseller.requests import BusSettings  # here: reseller's package imports this module
+
     bus = BusSettings.model_validate(dict(gateway.serial or {})).component_bus()
     rows = []
     for m in sorted(meters, key=lambda x: int(x.bus_address)):

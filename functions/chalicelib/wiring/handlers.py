@@ -42,10 +42,11 @@ def postpaid_bills() -> dict[str, Any]:
 def reconcile() -> dict[str, Any]:
     """The daily schedule: one job per company where a function takes them (AWS), else
     every company in turn here (locally)."""
-    reconciliation = container().reconciliation
-    if reconciliation.fans_out:
-        return {"jobs": reconciliation.fan_out()}
-    checked, mismatches = reconciliation.run()
+    # container().reconciliation spelled out each time: the IAM measurement reads which
+    # use-case methods each handler reaches from these calls (tests/infra/iam_usage.py)
+    if container().reconciliation.fans_out:
+        return {"jobs": container().reconciliation.fan_out()}
+    checked, mismatches = container().reconciliation.run()
     if mismatches:
         logger.error("reconciliation: accounts differ from their ledger", count=len(mismatches))
     return {"checked": checked, "mismatches": [asdict(m) for m in mismatches]}
