@@ -20,7 +20,7 @@ from chalicelib.wiring.container import Container
 from local_aws import tariff_documents as td
 
 from .billing_rig import TZ, bills, local, run, store
-from .rig import TOU_TWD, MeterSpec, make_bus
+from .rig import TOU_TWD, Bus, MeterSpec, make_bus
 
 pytestmark = pytest.mark.functional
 
@@ -96,3 +96,42 @@ def test_a_cycle_clipped_at_the_move_in_is_billed_from_the_readings_by_time(
     for unit_id, bill, doc in (("m-tou", tou_bill, TOU_TWD), ("m-ver", ver_bill, VERSIONED)):
         expected = postpaid_bill(parse_timeline(doc), CYCLE, truth[unit_id], tz=TZ, move_in=MOVE_IN)
         assert int(bill.total_minor) == expected.total_minor, unit_id
+
+
+def _november(pipeline: Container, bus: Bus, meters: tuple[str, ...]) -> None:
+    """Noon and midnight readings of November, 1 kWh each morning, 3 each afternoon."""
+    value = 100
+    for n in range(30):
+        day = MOVE_IN + timedelta(days=n)
+        noon = local(day.isoformat(), "12:00")
+        night = local(day.isoformat(), "23:50") if n == 29 else local(str(day + timedelta(1)))
+        for at, use in ((noon, 1), (night, 3)):
+            value += use
+            store(pipeline, bus, 2 * n + (at == night), at, dict.fromkeys(meters, f"{value}.000"))
+
+
+def test_units_of_one_gateway_clipped_to_different_ends_read_their_own_windows(
+    pipeline: Container,
+) -> None:
+    # GIVEN two time-of-use units of one gateway, both moved in on 1 November: one read on
+    # the 15th (its first cycle, 15 October - 15 November, clipped to 1-15 November) and
+    # one on the calendar month: their reads start at the same instant, end apart
+    bus = make_bus(
+        pipeline.ledger,
+        [
+            MeterSpec("m-a", "u-a", TOU_TWD, mode="postpaid", credit_minor=0),
+            MeterSpec("m-m", "u-m", TOU_TWD, mode="postpaid", credit_minor=0),
+        ],
+    )
+    unit = pipeline.catalogue.get_unit(bus.company_id, "u-a")
+    unit.billing_cycle = {"anchor_day": 15}
+    unit.save()
+    pipeline.buses.forget()
+    _november(pipeline, bus, ("m-a", "m-m"))
+    # WHEN the job bills both in one run (the anchored unit first)
+    run(pipeline, bus, local("2026-12-02", "09:00"))
+    assert [b.period_start for b in bills(pipeline, bus, "u-a")] == ["2026-10-15"]
+    # THEN the monthly unit's bill is priced from all of November, not the first half the
+    # anchored unit read: 30 x 2.10 + 90 x 6.20 = 621.00 TWD (as above)
+    (monthly,) = bills(pipeline, bus, "u-m")
+    assert int(monthly.total_minor) == 62_100
