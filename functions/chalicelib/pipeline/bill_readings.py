@@ -86,7 +86,7 @@ class BillReadings:
         self._telemetry = telemetry
         self._company_id = company_id
         self._now = now
-        self._back: dict[tuple[str, datetime], _Scan] = {}
+        self._back: dict[tuple[str, datetime, datetime], _Scan] = {}
         self._ahead: dict[tuple[str, datetime], _Scan] = {}
         self._months: dict[tuple[str, datetime, datetime], dict[str, list[Reading]] | None] = {}
         self._buckets: dict[tuple[str, datetime, datetime], list[GatewayUsage]] = {}
@@ -95,7 +95,7 @@ class BillReadings:
         self, gateway_id: str, meter_id: str, start: datetime, end: datetime
     ) -> Reading | None:
         """The meter's last usable reading in [start, end) (one scan back per gateway)."""
-        key = (gateway_id, end)
+        key = (gateway_id, start, end)  # units clipped at different move-ins start apart
         if key not in self._back:
             cycles = self._telemetry.cycles_back(
                 self._company_id, gateway_id, start, end, MAX_BILL_CYCLES
