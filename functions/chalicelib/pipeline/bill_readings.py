@@ -86,16 +86,16 @@ class BillReadings:
         self._telemetry = telemetry
         self._company_id = company_id
         self._now = now
-        self._back: dict[tuple[str, datetime], _Scan] = {}
+        self._back: dict[tuple[str, datetime, datetime], _Scan] = {}
         self._ahead: dict[tuple[str, datetime], _Scan] = {}
-        self._months: dict[tuple[str, datetime], dict[str, list[Reading]] | None] = {}
-        self._buckets: dict[tuple[str, datetime], list[GatewayUsage]] = {}
+        self._months: dict[tuple[str, datetime, datetime], dict[str, list[Reading]] | None] = {}
+        self._buckets: dict[tuple[str, datetime, datetime], list[GatewayUsage]] = {}
 
     def last_before(
         self, gateway_id: str, meter_id: str, start: datetime, end: datetime
     ) -> Reading | None:
         """The meter's last usable reading in [start, end) (one scan back per gateway)."""
-        key = (gateway_id, end)
+        key = (gateway_id, start, end)  # units clipped at different move-ins start apart
         if key not in self._back:
             cycles = self._telemetry.cycles_back(
                 self._company_id, gateway_id, start, end, MAX_BILL_CYCLES
@@ -133,7 +133,9 @@ class BillReadings:
     ) -> list[Reading] | None:
         """Every usable reading of the meter in [start, end), or None if the cycles of that
         time are no longer (or not all) there."""
-        key = (gateway_id, start)
+        # Keyed by both ends: units of one gateway on different cycles, or clipped at
+        # different move-ins, read different windows from the same start.
+        key = (gateway_id, start, end)
         if key not in self._months:
             by_meter: dict[str, list[Reading]] | None = None
             if self._now - start < EXACT_TOU_WITHIN:
@@ -162,7 +164,7 @@ class BillReadings:
         Raises RegisterResetError when the buckets hold more energy than the register rose:
         a reset or replaced meter, whose energy the closing cannot account for."""
         if window[0] <= anchor.at and closing.at <= window[1]:
-            key = (gateway_id, window[0])
+            key = (gateway_id, *window)
             if key not in self._buckets:
                 self._buckets[key] = self._usage(gateway_id, *window)
             buckets = self._buckets[key]

@@ -45,6 +45,7 @@ from ..domain import (
     postpaid_bill,
 )
 from ..domain.calendar import local_midnight
+from ..domain.cycle_pricing import plan_cycle
 from ..domain.cycles import BillingCycle
 from ..domain.tariff_versions import TariffTimeline, is_timeline_document
 from ..observability import logger
@@ -233,7 +234,10 @@ class BillingRun:
         readings: BillReadings,
     ) -> Cursor | None:
         """Issue one period's bill; the cursor it moved to, or None if it existed already."""
-        start_at = local_midnight(period.start, target.tz) - CLOSING_WINDOW
+        # Readings from the first occupied day, not the cycle's first: a cycle that began
+        # before the move-in is older than the cycles kept for the exact shape (issue 14).
+        billed = period.clip(target.move_in, None)
+        start_at = local_midnight(billed.start, target.tz) - CLOSING_WINDOW
         where = MeterAt(
             target.gateway_id,
             target.meter_id,
@@ -252,7 +256,8 @@ class BillingRun:
         self._await_review(target, readings, where, closing)
         # What the opening's register ended on: its final reading, if it was exchanged.
         first_end = Closing(swaps[0].old_final, ClosingKind.ACTUAL) if swaps else closing
-        between = self._between(target, readings, where, opening, first_end)
+        shaped = _needs_shape(target, period, billed)
+        between = self._between(target, readings, where, opening, first_end, shaped)
         if opening.estimated and any(
             r.cumulative_kwh > first_end.reading.cumulative_kwh for r in between
         ):
@@ -267,7 +272,9 @@ class BillingRun:
         for index, swap in enumerate(swaps):
             then = swaps[index + 1] if index + 1 < len(swaps) else None
             ends = Closing(then.old_final, ClosingKind.ACTUAL) if then is not None else closing
-            segment = self._between(target, readings, where, Opening(swap.new_opening), ends)
+            segment = self._between(
+                target, readings, where, Opening(swap.new_opening), ends, shaped
+            )
             priced.extend([swap.old_final, swap.new_opening, *segment])
         bill = postpaid_bill(
             target.timeline,
@@ -325,11 +332,16 @@ class BillingRun:
         where: MeterAt,
         opening: Opening,
         closing: Closing,
+        shaped: bool,
     ) -> list[Reading]:
-        """The valid readings priced between opening and closing (the shape time-of-use
-        needs; for flat and tiered the buckets also prove no reset lost energy)."""
+        """The valid readings priced between opening and closing. ``shaped``: the bill
+        splits energy by time (time-of-use bands, or a version or season change inside
+        the billed days), so every stored reading is used while the cycles are kept; the
+        15-minute buckets otherwise (for flat and tiered they also prove no reset lost
+        energy), which place energy at bucket ends and hold none between readings further
+        apart than a bucket."""
         found = None
-        if any(isinstance(v.tariff, TouTariff) for v in target.timeline.versions):
+        if shaped:
             found = readings.exact(where.gateway_id, where.meter_id, where.start, where.end)
         if found is None:
             found = readings.from_buckets(
@@ -382,6 +394,14 @@ class BillingRun:
                 {"period": period.start.isoformat(), "reason": held.reason, "detail": str(held)},
             )
         )
+
+
+def _needs_shape(target: _Unit, period: BillingPeriod, billed: BillingPeriod) -> bool:
+    """Whether the bill splits energy by time: time-of-use, or more than one span (a
+    tariff version or season change) in the billed days."""
+    if any(isinstance(v.tariff, TouTariff) for v in target.timeline.versions):
+        return True
+    return len(plan_cycle(target.timeline, period, billed, target.tz).spans) > 1
 
 
 def _charged_by(target: _Unit, period: BillingPeriod) -> dict[str, Any]:
