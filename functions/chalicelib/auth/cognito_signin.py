@@ -107,28 +107,26 @@ class CognitoSignIn:
     ) -> Tokens:
         if len(new_password) > MAX_PASSWORD_CHARS:
             raise PasswordRejectedError("password too long")
-        if not challenge_session or len(challenge_session) > MAX_SESSION_CHARS:
-            raise SignInFailedError("the sign-in expired; sign in again")
-        try:
-            answer = self._cognito.admin_respond_to_auth_challenge(
-                UserPoolId=self._pool,
-                ClientId=self._client_id,
-                ChallengeName="NEW_PASSWORD_REQUIRED",
-                Session=challenge_session,
-                ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
-            )
-        except ClientError as exc:
-            if _code(exc) in _BAD_PASSWORD:
-                raise PasswordRejectedError("the new password does not meet the policy") from exc
-            if _code(exc) in {
-                *_BAD_CREDENTIALS,
-                "ResourceNotFoundException",
-                "CodeMismatchException",
-            }:
-                # the challenge session expired or was already used
-                raise SignInFailedError("the sign-in expired; sign in again") from exc
-            raise IdentityProviderError(f"respond_to_auth_challenge: {_code(exc)}") from exc
-        return self._tokens_or_challenge(answer, username)
+        refusals: list[tuple[frozenset[str], Exception]] = [
+            (
+                frozenset(_BAD_PASSWORD),
+                PasswordRejectedError("the new password does not meet the policy"),
+            ),
+            # the challenge session expired or was already used
+            (
+                frozenset(
+                    {*_BAD_CREDENTIALS, "ResourceNotFoundException", "CodeMismatchException"}
+                ),
+                SignInFailedError("the sign-in expired; sign in again"),
+            ),
+        ]
+        return self._answer_challenge(
+            "NEW_PASSWORD_REQUIRED",
+            challenge_session,
+            username,
+            {"NEW_PASSWORD": new_password},
+            refusals,
+        )
 
     def forgot_password(self, email: str) -> None:
         """Ask Cognito to send a reset code. Unknown accounts look the same."""
@@ -164,21 +162,45 @@ class CognitoSignIn:
         """Answer the SOFTWARE_TOKEN_MFA challenge of a sign-in with the user's code."""
         if not _TOTP_CODE.fullmatch(code):
             raise MfaCodeRejectedError("a code is six digits")
+        refusals: list[tuple[frozenset[str], Exception]] = [
+            (frozenset(_BAD_CODE), MfaCodeRejectedError("the code is wrong")),
+            (
+                frozenset({*_BAD_CREDENTIALS, "ResourceNotFoundException"}),
+                SignInFailedError("the sign-in expired; sign in again"),
+            ),
+        ]
+        return self._answer_challenge(
+            "SOFTWARE_TOKEN_MFA",
+            challenge_session,
+            username,
+            {"SOFTWARE_TOKEN_MFA_CODE": code},
+            refusals,
+        )
+
+    def _answer_challenge(
+        self,
+        challenge: str,
+        challenge_session: str,
+        username: str,
+        responses: dict[str, str],
+        refusals: list[tuple[frozenset[str], Exception]],
+    ) -> Tokens:
+        """Answer one challenge of a sign-in; Cognito's refusals become ``refusals``' errors
+        (the first whose codes match), anything else an IdentityProviderError."""
         if not challenge_session or len(challenge_session) > MAX_SESSION_CHARS:
             raise SignInFailedError("the sign-in expired; sign in again")
         try:
             answer = self._cognito.admin_respond_to_auth_challenge(
                 UserPoolId=self._pool,
                 ClientId=self._client_id,
-                ChallengeName="SOFTWARE_TOKEN_MFA",
+                ChallengeName=challenge,
                 Session=challenge_session,
-                ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code},
+                ChallengeResponses={"USERNAME": username, **responses},
             )
         except ClientError as exc:
-            if _code(exc) in _BAD_CODE:
-                raise MfaCodeRejectedError("the code is wrong") from exc
-            if _code(exc) in {*_BAD_CREDENTIALS, "ResourceNotFoundException"}:
-                raise SignInFailedError("the sign-in expired; sign in again") from exc
+            for codes, error in refusals:
+                if _code(exc) in codes:
+                    raise error from exc
             raise IdentityProviderError(f"admin_respond_to_auth_challenge: {_code(exc)}") from exc
         return self._tokens_or_challenge(answer, username)
 
