@@ -4,11 +4,13 @@ usage. Every route is scoped to the reseller of the verified API key."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from chalice import Blueprint, Response
+from pydantic import BaseModel
 
 from ..application.custom_domains import ApiStage
+from ..application.reseller.onboarding import still_active
 from ..application.reseller.requests import (
     ChangeMeterRequest,
     CreateCompanyRequest,
@@ -20,6 +22,7 @@ from ..application.reseller.requests import (
 )
 from ..branding.schema import BrandConfig
 from ..data.errors import NotFoundError
+from ..data.models import Company
 from ..domain.meter_models import meter_models
 from ..routing.bodies import json_body
 from ..routing.dependencies import deps
@@ -28,6 +31,7 @@ from .shapes import reseller as shapes
 from .shapes.portal import MeterModels
 
 bp = Blueprint(__name__)
+_Body = TypeVar("_Body", bound=BaseModel)
 DEFAULT_STAGE = "api"  # Chalice's API Gateway stage
 
 # The type is sniffed from the bytes; the declared one only has to get past API Gateway.
@@ -42,6 +46,20 @@ LOGO_CONTENT_TYPES = [
 
 def _json(bp_: Blueprint) -> Any:
     return json_body(bp_.current_request)
+
+
+def _changing(reseller_id: str, company_id: str, body: type[_Body]) -> tuple[Company, _Body]:
+    """A change to one of the reseller's companies, in the order its refusals are
+    documented (docs/api.md): not the reseller's (404) before a bad body (400), a
+    suspended company (409) after it."""
+    company = deps().onboarding.owned_company(reseller_id, company_id)
+    req = body.model_validate(_json(bp))
+    return still_active(company), req
+
+
+def _active(reseller_id: str, company_id: str) -> Company:
+    """One of the reseller's companies (404 if not), active (409 if suspended)."""
+    return deps().onboarding.active_company(reseller_id, company_id)
 
 
 @reseller_route(
@@ -178,9 +196,7 @@ def register_gateway(company_id: str) -> Response:
     """Register a gateway: IoT thing, certificate, policy, thing group, bus settings."""
     reseller = current_reseller(bp)
     svc = deps()
-    svc.onboarding.owned_company(reseller.reseller_id, company_id)
-    req = RegisterGatewayRequest.model_validate(_json(bp))
-    company = svc.onboarding.active_company(reseller.reseller_id, company_id)
+    company, req = _changing(reseller.reseller_id, company_id, RegisterGatewayRequest)
     brand = svc.onboarding.brand_of(company_id)
 
     def run() -> dict[str, Any]:
@@ -203,9 +219,7 @@ def register_meters(company_id: str, gateway_id: str) -> Response:
     """Register meters on a gateway's bus (profile, bus address, unit)."""
     reseller = current_reseller(bp)
     svc = deps()
-    svc.onboarding.owned_company(reseller.reseller_id, company_id)
-    req = RegisterMetersRequest.model_validate(_json(bp))
-    company = svc.onboarding.active_company(reseller.reseller_id, company_id)
+    company, req = _changing(reseller.reseller_id, company_id, RegisterMetersRequest)
 
     def run() -> dict[str, Any]:
         return svc.gateways.register_meters(company, gateway_id, req, datetime.now(UTC))
@@ -229,12 +243,9 @@ def put_meter_profile(company_id: str, name: str) -> dict[str, Any]:
     """Store one of the company's own meter profiles (the gateway's profile format); meters
     may then name it, and their gateways' deployments carry it. A change needs a higher
     ``version``."""
-    reseller = current_reseller(bp)
-    svc = deps()
-    svc.onboarding.owned_company(reseller.reseller_id, company_id)
-    svc.onboarding.active_company(reseller.reseller_id, company_id)
+    _active(current_reseller(bp).reseller_id, company_id)
     document = _json(bp)
-    return svc.meter_profiles.put(company_id, name, document, datetime.now(UTC))
+    return deps().meter_profiles.put(company_id, name, document, datetime.now(UTC))
 
 
 @reseller_route(bp, PROFILES, response=shapes.MeterProfiles)
@@ -255,22 +266,15 @@ def list_meter_profiles(company_id: str) -> dict[str, Any]:
 )
 def change_meter(company_id: str, gateway_id: str, meter_id: str) -> dict[str, Any]:
     """Change a meter's model (an exchange for another model) or relay; redeploys the bus."""
-    reseller = current_reseller(bp)
-    svc = deps()
-    svc.onboarding.owned_company(reseller.reseller_id, company_id)
-    req = ChangeMeterRequest.model_validate(_json(bp))
-    company = svc.onboarding.active_company(reseller.reseller_id, company_id)
-    return svc.gateways.change_meter(company, gateway_id, meter_id, req)
+    company, req = _changing(current_reseller(bp).reseller_id, company_id, ChangeMeterRequest)
+    return deps().gateways.change_meter(company, gateway_id, meter_id, req)
 
 
 @reseller_route(bp, METER, methods=("DELETE",), response=shapes.MeterChanged, errors=(409,))
 def remove_meter(company_id: str, gateway_id: str, meter_id: str) -> dict[str, Any]:
     """Take a meter that is no unit's off the bus; redeploys the bus."""
-    reseller = current_reseller(bp)
-    svc = deps()
-    svc.onboarding.owned_company(reseller.reseller_id, company_id)
-    company = svc.onboarding.active_company(reseller.reseller_id, company_id)
-    return svc.gateways.remove_meter(company, gateway_id, meter_id)
+    company = _active(current_reseller(bp).reseller_id, company_id)
+    return deps().gateways.remove_meter(company, gateway_id, meter_id)
 
 
 @reseller_route(
@@ -294,11 +298,8 @@ def gateway_deployment(company_id: str, gateway_id: str) -> dict[str, Any]:
 )
 def redeploy_gateway(company_id: str, gateway_id: str) -> dict[str, Any]:
     """Create the gateway's Greengrass deployment again (after a failed one)."""
-    reseller = current_reseller(bp)
-    svc = deps()
-    svc.onboarding.owned_company(reseller.reseller_id, company_id)
-    svc.onboarding.active_company(reseller.reseller_id, company_id)
-    settings, outcome = svc.gateways.redeploy(company_id, gateway_id)
+    _active(current_reseller(bp).reseller_id, company_id)
+    settings, outcome = deps().gateways.redeploy(company_id, gateway_id)
     return {"deployment": settings, "greengrass": outcome}
 
 

@@ -62,6 +62,7 @@ class BusRead:
     context_at_ms: int = 0
     latest_cycle: GatewayCycle | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    open_conditions: frozenset[str] = frozenset()  # marks (pipeline/open_conditions.py)
 
     @property
     def context_current(self) -> bool:
@@ -175,6 +176,7 @@ class BusItems:
             -1 if state_item.context_built is None else int(state_item.context_built),
             int(state_item.context_at_ms or 0),
             latest,
+            open_conditions=frozenset(state_item.open_conditions or ()),
         )
 
     def store_context(
@@ -208,6 +210,25 @@ class BusItems:
         """A catalogue edit of the bus: the stored context is stale from now."""
         self._ref(company_id, gateway_id).update(
             actions=[GatewayState.kind.set(GatewayState), GatewayState.context_version.add(1)]
+        )
+
+    def mark_open(self, company_id: str, gateway_id: str, mark: str) -> None:
+        """A condition the bus's telemetry will clear was raised (an ADD: commutes with
+        every other write of the item)."""
+        self._ref(company_id, gateway_id).update(
+            actions=[
+                GatewayState.kind.set(GatewayState),
+                GatewayState.open_conditions.add({mark}),
+            ]
+        )
+
+    def clear_open(self, company_id: str, gateway_id: str, marks: Iterable[str]) -> None:
+        """Those conditions were resolved: their marks go (a DELETE of set elements)."""
+        self._ref(company_id, gateway_id).update(
+            actions=[
+                GatewayState.kind.set(GatewayState),
+                GatewayState.open_conditions.delete(set(marks)),
+            ]
         )
 
     @staticmethod

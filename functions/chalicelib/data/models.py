@@ -522,6 +522,11 @@ class GatewayState(PowerletItem, discriminator="GwState"):
     context_version = NumberAttribute(attr_name="ctxv", null=True)
     context_built = NumberAttribute(attr_name="ctxb", null=True)
     context_at_ms = NumberAttribute(attr_name="ctxat", null=True)
+    # Conditions the sweeps raised about this bus that its telemetry clears (a meter
+    # answering again, a silent gateway speaking): read with the bus item for free, added
+    # and deleted as set elements so no other writer of the item erases them
+    # (pipeline/open_conditions.py).
+    open_conditions = UnicodeSetAttribute(attr_name="oc", null=True)
 
 
 # --- event streams ---

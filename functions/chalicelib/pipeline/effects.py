@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..data.bus_item import BusItems
 from ..data.catalogue import Catalogue
 from ..data.models import Unit
 from ..data.relay_log import RelayLog
 from .alerts import Alert, Notifier
+from .open_conditions import OpenCondition
 from .shadows import ShadowWriter
 
 # A command not confirmed this long after it was sent is retried (confirmation.py); its
@@ -71,6 +73,17 @@ class Notify:
 
 
 @dataclass(frozen=True)
+class ClearCondition:
+    """Telemetry cleared a condition a sweep marked on the bus item (open_conditions.py):
+    its alert is resolved, then its mark goes."""
+
+    company_id: str
+    gateway_id: str
+    condition: OpenCondition
+    at: datetime
+
+
+@dataclass(frozen=True)
 class UnitPower:
     """The unit shows the relay state the gateway confirmed."""
 
@@ -79,7 +92,7 @@ class UnitPower:
     reason: str
 
 
-Effect = ShadowWrite | RelayRecord | RelayResolve | Notify | UnitPower
+Effect = ShadowWrite | RelayRecord | RelayResolve | Notify | ClearCondition | UnitPower
 
 
 class EffectRunner:
@@ -89,12 +102,14 @@ class EffectRunner:
         relay_log: RelayLog,
         notifier: Notifier,
         catalogue: Catalogue | None = None,
+        bus_items: BusItems | None = None,
     ) -> None:
         self._shadows = shadows
         self._relay_log = relay_log
         self._notifier = notifier
         # stateless (the table is bound once per container): a default costs nothing
         self._catalogue = catalogue or Catalogue()
+        self._bus_items = bus_items or BusItems()
 
     def perform(self, effects: Iterable[Effect]) -> None:
         """In order: a command is recorded before its shadow is written, so a fast
@@ -127,6 +142,10 @@ class EffectRunner:
                 )
             case Notify(alert):
                 self._notifier.notify(alert)
+            case ClearCondition(co, gateway_id, condition, at):
+                # resolved first: a mark left by a crash here is cleared by the next message
+                self._notifier.resolve(co, condition.topic, condition.subject_ref, at)
+                self._bus_items.clear_open(co, gateway_id, [condition.mark])
             case UnitPower(unit, power, reason):
                 self._catalogue.set_unit_power(str(unit.company_id), unit.unit_id, power, reason)
 

@@ -36,13 +36,14 @@ from .context import BusContext, BusDirectory
 from .control import Controller
 from .day_rollup import DayRollup
 from .dead_letters import DeadLetters
-from .effects import Effect, Notify
+from .effects import ClearCondition, Effect, Notify
 from .energy_balance import EnergyBalances
 from .errors import ControlContentionError, InvalidTelemetryError
 from .gaps import ANCHOR_MARGIN, complete_readings, needs_every_reading
 from .health import health_snapshot
 from .meter_presence import presence_changes, record_presence
 from .meter_profiles import profile_changes, record_profile_changes
+from .open_conditions import cleared_conditions
 from .settler import Settler
 from .telemetry import MeterRow, Telemetry, parse_event, rows_of
 from .validation import ReadingValidator
@@ -220,6 +221,14 @@ class Ingest:
         )
         if alerts:  # not part of any state write: sent once, now
             self._controller.perform([Notify(alert) for alert in alerts])
+        if read.open_conditions:  # a sweep's alert this bus's telemetry may clear
+            cleared = cleared_conditions(read.open_conditions, rows, message.received_at)
+            self._controller.perform(
+                [
+                    ClearCondition(bus.company_id, bus.gateway.gateway_id, c, message.received_at)
+                    for c in cleared
+                ]
+            )
         if found.presence_marks() != marks:
             # presence, a serial or profile versions written to a Meter: the bus item's
             # copy follows, or every message would find the change again

@@ -22,6 +22,7 @@ from typing import Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ..data.bus_item import BusItems
 from ..data.catalogue import Catalogue
 from ..data.control_state import from_ms
 from ..data.deadlines import METER_DEADLINE, SILENCE_DEADLINE, Deadlines, Due
@@ -31,6 +32,7 @@ from ..observability import logger
 from ..observability import metrics as default_metrics
 from .alerts import Alert, Notifier
 from .dead_letters import DeadLetters
+from .open_conditions import GATEWAY_SILENT, METER_SILENT, OpenCondition
 from .senders import is_extra_connection, looks_like_thing_name, thing_of_client
 
 GATEWAY_SILENT_AFTER = timedelta(minutes=10)
@@ -54,8 +56,10 @@ class Presence:
         dead_letters: DeadLetters,
         metrics: Metrics | None = None,
         deadlines: Deadlines | None = None,
+        bus_items: BusItems | None = None,
     ) -> None:
         self._deadlines = deadlines or Deadlines()
+        self._bus_items = bus_items or BusItems()  # stateless, like the catalogue
         self._catalogue = catalogue
         self._telemetry = telemetry
         self._notifier = notifier
@@ -138,16 +142,17 @@ class Presence:
             if latest:
                 details["last_cycle"] = from_ms(int(latest[0].cycle_at_ms)).isoformat()
             # the event's time is the deadline's start: a repeat is the same notification
-            self._notifier.notify(
+            self._raise(
                 Alert(
                     company_id,
-                    "gateway_offline",
+                    GATEWAY_SILENT,
                     f"gateway:{gateway_id}",
                     since,
                     "staff",
                     None,
                     details,
-                )
+                ),
+                gateway_id,
             )
             counts["gateways_silent"] += 1
         self._deadlines.end(due)
@@ -160,16 +165,26 @@ class Presence:
         except NotFoundError:
             return  # removed with its deadline
         if not meter.online and meter.presence_at is not None:
-            self._notifier.notify(
+            self._raise(
                 Alert(
                     due.company_id,
-                    "meter_offline",
+                    METER_SILENT,
                     f"meter:{meter_id}",
                     meter.presence_at,
                     "staff",
                     None,
                     {"gateway": meter.gateway_id, "error": meter.last_error or "no answer"},
-                )
+                ),
+                str(meter.gateway_id),
             )
             counts["meters_silent"] += 1
         self._catalogue.end_meter_wait(due.company_id, meter_id, meter.presence_at)
+
+    def _raise(self, alert: Alert, gateway_id: str) -> None:
+        """A condition only the bus's telemetry clears: alerted, then marked on the bus
+        item for ingest to resolve (open_conditions.py). In this order, and both before
+        the deadline ends: a run cut short between them does both again (the alert is
+        the same one), and a message ingested in between finds the mark next time."""
+        self._notifier.notify(alert)
+        condition = OpenCondition(alert.topic, alert.subject_ref, alert.at)
+        self._bus_items.mark_open(alert.company_id, gateway_id, condition.mark)

@@ -79,10 +79,7 @@ class Onboarding:
         return brand
 
     def active_company(self, reseller_id: str, company_id: str) -> Company:
-        company = self.owned_company(reseller_id, company_id)
-        if company.status != "active":
-            raise CompanySuspendedError("the company is suspended")
-        return company
+        return still_active(self.owned_company(reseller_id, company_id))
 
     # --- companies ---
 
@@ -245,6 +242,13 @@ class Onboarding:
         if not USAGE_MONTH.fullmatch(month):
             raise InvalidUsageMonthError(f"month {month!r} is not YYYY-MM (e.g. 2026-03)")
         return self._usage.report(company_id, month).as_dict()
+
+
+def still_active(company: Company) -> Company:
+    """A change to a company needs it active (a suspended one answers 409)."""
+    if company.status != "active":
+        raise CompanySuspendedError("the company is suspended")
+    return company
 
 
 def _check_slug(config: BrandConfig) -> None:
