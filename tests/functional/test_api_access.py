@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import jwt
 import pytest
 from chalice.test import Client
@@ -29,7 +28,6 @@ from chalicelib.routing.access import ROUTE_ACCESS
 from chalicelib.web.cookies import SESSION_COOKIE
 from chalicelib.web.pages import PAGE_ROUTES
 from chalicelib.wiring.container import Container
-from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 from tests.functional.access_cases import feature_cases
 from tests.functional.access_cases.common import (
@@ -44,6 +42,7 @@ from tests.functional.access_cases.common import (
     USERS,
 )
 from tests.functional.access_cases.statements import DEMO_ALERT
+from tests.functional.portal.api_client import id_token
 
 pytestmark = pytest.mark.functional
 
@@ -320,17 +319,7 @@ def test_every_route_declares_access_and_has_an_access_test() -> None:
 
 @pytest.fixture(scope="module")
 def tokens(standin: LocalStack, services: Container) -> dict[str, str]:
-    assert standin.resources is not None
-    cognito = boto3.client("cognito-idp")
-    out = {}
-    for label, email in USERS.items():
-        result = cognito.admin_initiate_auth(
-            UserPoolId=standin.resources.user_pool_id,
-            ClientId=standin.resources.user_pool_client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
-        )
-        out[label] = result["AuthenticationResult"]["IdToken"]
+    out = {label: id_token(standin, email) for label, email in USERS.items()}
     out[FORGED] = _forged_like(out["admin"])
     out.update(_reseller_keys(services))
     return out

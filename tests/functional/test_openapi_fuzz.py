@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
 import requests
 import schemathesis
@@ -43,8 +42,8 @@ from app import app
 from chalicelib.data import builders
 from chalicelib.data.reseller_store import ApiKeyStore
 from chalicelib.wiring.container import Container
-from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
+from tests.functional.portal.api_client import id_token
 from tests.functional.portal.test_portal_api import OPENAPI
 from tests.functional.white_label.test_reseller_api import company_body, gateway_body, meters_body
 
@@ -128,18 +127,12 @@ def session(client: Client) -> requests.Session:
 @pytest.fixture(scope="module")
 def bearer(standin: LocalStack, services: Container, session: requests.Session) -> dict[str, str]:
     """The Authorization header per security scheme of the document."""
-    assert standin.resources is not None
-    result = boto3.client("cognito-idp").admin_initiate_auth(
-        UserPoolId=standin.resources.user_pool_id,
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "admin@formosa.example", "PASSWORD": DEMO_PASSWORD},
-    )
+    token = id_token(standin, "admin@formosa.example")
     builders.reseller("rs-fuzz", "Fuzz Resale").save()
     key = ApiKeyStore().issue("rs-fuzz", datetime.now(UTC), label="schemathesis")
     _onboard(session, f"Bearer {key.secret}")
     return {
-        "cognitoIdToken": f"Bearer {result['AuthenticationResult']['IdToken']}",
+        "cognitoIdToken": f"Bearer {token}",
         "resellerApiKey": f"Bearer {key.secret}",
     }
 

@@ -94,19 +94,8 @@ class SettingsStore:
         """Declare (or, with None, drop) the property's main meter, audited in the same
         transaction. The caller has checked the meter is one of the property's."""
         item = Property(keys.company_pk(company_id), keys.property_sk(property_id))
-        actions = [
-            _set_or_remove(Property.main_meter_id, meter_id),
-            _set_or_remove(Property.main_meter_loss_percent, loss_percent),
-        ]
-        audit = self._audit(
-            company_id,
-            actor,
-            "main_meter_changed",
-            f"property:{property_id}",
-            {"main_meter_id": meter_id, "loss_percent": loss_percent},
-            at,
-        )
-        self._write(item, actions, Property.pk.exists(), audit, f"property {property_id}")
+        target = ("property", property_id)
+        self._main_meter(company_id, item, Property, target, meter_id, loss_percent, actor, at)
 
     def set_bus_main_meter(
         self,
@@ -121,19 +110,35 @@ class SettingsStore:
         """Declare (or, with None, drop) one bus's main meter, audited in the same
         transaction. The caller has checked the meter is on that bus."""
         item = Gateway(keys.company_pk(company_id), keys.gateway_sk(gateway_id))
+        target = ("gateway", gateway_id)
+        self._main_meter(company_id, item, Gateway, target, meter_id, loss_percent, actor, at)
+
+    def _main_meter(
+        self,
+        company_id: str,
+        item: Property | Gateway,
+        model: type[Property] | type[Gateway],
+        target: tuple[str, str],
+        meter_id: str | None,
+        loss_percent: str | None,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        """A property's or a bus's main meter (the same two attributes on either item)."""
         actions = [
-            _set_or_remove(Gateway.main_meter_id, meter_id),
-            _set_or_remove(Gateway.main_meter_loss_percent, loss_percent),
+            _set_or_remove(model.main_meter_id, meter_id),
+            _set_or_remove(model.main_meter_loss_percent, loss_percent),
         ]
+        kind, item_id = target
         audit = self._audit(
             company_id,
             actor,
             "main_meter_changed",
-            f"gateway:{gateway_id}",
+            f"{kind}:{item_id}",
             {"main_meter_id": meter_id, "loss_percent": loss_percent},
             at,
         )
-        self._write(item, actions, Gateway.pk.exists(), audit, f"gateway {gateway_id}")
+        self._write(item, actions, model.pk.exists(), audit, f"{kind} {item_id}")
 
     def update_unit(
         self,

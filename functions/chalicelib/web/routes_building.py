@@ -4,10 +4,12 @@ use case as the JSON API (``application/building_balance.py``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chalice import Blueprint, Response
 from pydantic import ValidationError
 
-from ..application.building_balance import MainMeterUpdate
+from ..application.building_balance import MainMeterUpdate, PropertyBalance
 from ..application.chart import PairBar, pair_chart_svg
 from ..application.settings_errors import InvalidSettingsError
 from ..domain.energy_balance import BalanceStatus
@@ -49,6 +51,34 @@ def _show(
     assert ctx.principal is not None
     building = deps().building_balance
     result = building.of_property(ctx.principal, property_id, ctx.now)
+    buses = [
+        BusBalanceView(gateway_id, balance, _chart(ctx, balance, f"balance-bus-{gateway_id}"))
+        for gateway_id, balance in building.of_buses(ctx.principal, property_id, ctx.now)
+    ]
+    return ctx.render(
+        "property_energy.html",
+        status=status,
+        b=result,
+        svg=_chart(ctx, result, "balance") if result.main_meter_id else "",
+        buses=buses,
+        candidates=building.main_meter_candidates(ctx.principal, property_id),
+        error=error,
+        done=ctx.query.get("done") == "1",
+        form=ctx.form if ctx.request.method == "POST" else {},
+    )
+
+
+@dataclass(frozen=True)
+class BusBalanceView:
+    """One bus's main meter against the bus's unit meters (a card of its own)."""
+
+    gateway_id: str
+    balance: PropertyBalance
+    svg: str
+
+
+def _chart(ctx: PageContext, result: PropertyBalance, chart_id: str) -> str:
+    """The days of one main meter as pairs of bars, the days beyond its allowance flagged."""
     tr = ctx.tr
     bars = [
         PairBar(
@@ -65,24 +95,10 @@ def _show(
         for d in result.days
     ]
     flagged = sum(1 for b in bars if b.flagged)
-    svg = (
-        pair_chart_svg(
-            bars,
-            tr.t("balance_chart_title"),
-            tr.t("balance_chart_desc", days=tr.number(len(bars)), flagged=tr.number(flagged)),
-            "balance",
-            tr.kwh,
-        )
-        if result.main_meter_id
-        else ""
-    )
-    return ctx.render(
-        "property_energy.html",
-        status=status,
-        b=result,
-        svg=svg,
-        candidates=building.main_meter_candidates(ctx.principal, property_id),
-        error=error,
-        done=ctx.query.get("done") == "1",
-        form=ctx.form if ctx.request.method == "POST" else {},
+    return pair_chart_svg(
+        bars,
+        tr.t("balance_chart_title"),
+        tr.t("balance_chart_desc", days=tr.number(len(bars)), flagged=tr.number(flagged)),
+        chart_id,
+        tr.kwh,
     )

@@ -111,3 +111,26 @@ def test_the_days_of_the_main_meter_against_the_units(
     assert done.status_code == 303
     balance = json.loads(client.http.get(f"{PATH}/energy-balance", headers=admin).body)
     assert balance["main_meter_id"] is None and balance["loss_alert_percent"] == "5.0"
+
+
+def test_a_bus_with_its_own_main_meter_gets_its_own_chart_and_table(
+    client: Client, admin: dict[str, str], building: None, browser: Browser
+) -> None:
+    # GIVEN the bus's own main meter (a building fed in parts), 5 % allowed by default
+    answer = _put(client, admin, {"meter_id": "m-zz-main", "gateway_id": GW})
+    assert answer.status_code == 200, answer.body
+    # WHEN staff open the energy page
+    assert browser.sign_in("admin@formosa.example", DEMO_PASSWORD).status_code == 303
+    page = text(browser.get(f"/portal/properties/{PROP}/energy"))
+    # THEN the bus has a card: its main meter against its unit meters per day, the loss
+    # (20 % and 66.7 % beyond the allowance, 2.5 % within it)
+    assert f"Bus {GW}: main meter m-zz-main, alert above 5 % loss" in page
+    card = page[page.index(f'id="balance-bus-{GW}"') :]
+    table = card[card.index(f'id="balance-bus-{GW}-table"') : card.index("</table>")]
+    assert table.count('<tr class="balance-') == 3
+    assert table.count('class="balance-loss"') == 2 and "20 %" in table and "2.5 %" in table
+    assert card.count('class="bar-units flagged"') == 2
+    # WHEN the bus's main meter is dropped THEN its card goes
+    assert _put(client, admin, {"meter_id": None, "gateway_id": GW}).status_code == 200
+    page = text(browser.get(f"/portal/properties/{PROP}/energy"))
+    assert f'id="balance-bus-{GW}"' not in page

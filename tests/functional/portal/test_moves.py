@@ -19,7 +19,6 @@ from botocore.exceptions import ClientError
 from chalice.test import Client
 
 from chalicelib.application import move_out as moves_out
-from chalicelib.data import builders
 from chalicelib.data.control_state import MeterControlState
 from chalicelib.data.errors import CursorMovedError
 from chalicelib.data.keys import tenancies_of_unit_gsi1pk
@@ -27,12 +26,12 @@ from chalicelib.data.models import LedgerEntryItem, Tenancy
 from chalicelib.data.settlement_store import Cursor
 from chalicelib.domain import EntryKind, LedgerEntry, Money, Reading, kwh, parse_tariff
 from chalicelib.pipeline.charging import component_key, local_day, month_of
-from chalicelib.pipeline.senders import thing_name_for
 from local_aws.demo_data import DEMO_PASSWORD, TARIFF_TW_FLAT, TARIFF_UK_FLAT
 from local_aws.stack import LocalStack
 
 from .api_client import bearer, post_json
 from .browser_client import Browser, text
+from .houses import vacant_rooms
 
 pytestmark = pytest.mark.functional
 
@@ -59,47 +58,16 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def units(services: Any) -> dict[str, str]:
-    now = datetime.now(UTC)
-    items: list[Any] = [
-        builders.property_(
-            CO,
-            PROP,
-            name="Move test house",
-            address="1 Test Road",
-            city="Taipei",
-            country="TW",
-            time_zone="Asia/Taipei",
-            currency="TWD",
-        ),
-        builders.gateway(CO, GATEWAY, thing_name_for(CO, GATEWAY), property_id=PROP),
-    ]
-    for address, unit_id in enumerate(UNITS, start=1):
-        meter_id = f"m-{unit_id}"
-        items.append(
-            builders.meter(
-                CO,
-                meter_id,
-                GATEWAY,
-                address,
-                unit_id=unit_id,
-                profile="dds238",
-                last_kwh=OPENING,
-                last_read_at=now,
-            )
-        )
-        tariff = TARIFF_UK_FLAT if unit_id == "mv-gbp" else TARIFF_TW_FLAT
-        items.append(
-            builders.unit(
-                CO,
-                unit_id,
-                PROP,
-                name=f"Room {unit_id}",
-                unit_type="room",
-                billing_mode="prepaid",
-                tariff=tariff,
-                meter_id=meter_id,
-            )
-        )
+    items = vacant_rooms(
+        CO,
+        PROP,
+        GATEWAY,
+        UNITS,
+        name="Move test house",
+        address="1 Test Road",
+        opening_kwh=OPENING,
+        tariffs={"mv-gbp": TARIFF_UK_FLAT},
+    )
     services.catalogue.save_all(items)
     return {u: u for u in UNITS}
 

@@ -11,6 +11,7 @@ import pytest
 from chalicelib.data import builders
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
+from tests.functional.security.accounts import PASSWORD, new_login
 
 from .browser_client import Browser, text
 
@@ -88,11 +89,11 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(
     browser: Browser, standin: LocalStack, services: Any
 ) -> None:
     # GIVEN an account of its own (so no other test is locked out)
-    email = _new_user(standin, "tenant", "tpe-3f-b-none")
+    email = new_login(standin, "tenant")
     for _ in range(5):
         assert browser.sign_in(email, "Wrong-password-9", "/tenant/signin").status_code == 401
     # WHEN the right password comes after five failures
-    response = browser.sign_in(email, "Good-password-1", "/tenant/signin")
+    response = browser.sign_in(email, PASSWORD, "/tenant/signin")
     # THEN the screen refuses without asking Cognito, and says when to retry
     assert response.status_code == 429
     assert "Try again in" in text(response)
@@ -134,7 +135,7 @@ def test_first_sign_in_with_a_temporary_password_sets_a_new_one(
 def test_forgotten_password_resets_with_the_code_cognito_sent(
     browser: Browser, standin: LocalStack, services: Any
 ) -> None:
-    email = _new_user(standin, "landlord", "tpe-daan")
+    email = new_login(standin, "landlord")
     codes: list[str] = []
     # The stand-in hands the code back in a header instead of e-mailing it.
     services.cognito_client.meta.events.register(
@@ -189,27 +190,3 @@ def _hidden_fields(html: str) -> dict[str, str]:
     import re
 
     return dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', html))
-
-
-def _new_user(standin: LocalStack, role: str, scope: str) -> str:
-    """A confirmed user with a known password and a membership."""
-    assert standin.resources is not None
-    email = f"{role}-{uuid.uuid4().hex[:8]}@formosa.example"
-    cognito = boto3.client("cognito-idp")
-    pool = standin.resources.user_pool_id
-    created = cognito.admin_create_user(
-        UserPoolId=pool,
-        Username=email,
-        MessageAction="SUPPRESS",
-        UserAttributes=[
-            {"Name": "email", "Value": email},
-            {"Name": "custom:company_id", "Value": "formosa"},
-        ],
-    )
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username=email, Password="Good-password-1", Permanent=True
-    )
-    sub = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
-    attrs = {"property_ids": {scope}} if role != "tenant" else {}
-    builders.membership("formosa", sub, email, role, **attrs).save()
-    return email

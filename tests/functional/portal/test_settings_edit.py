@@ -34,6 +34,7 @@ from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 from tests.functional.pipeline.rig import Bus, event
 
+from .api_client import bearer
 from .browser_client import Browser, text
 
 pytestmark = pytest.mark.functional
@@ -129,14 +130,7 @@ def _desired(bus: Bus) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def admin(standin: LocalStack, services: Container) -> dict[str, str]:
-    assert standin.resources is not None
-    result = boto3.client("cognito-idp").admin_initiate_auth(
-        UserPoolId=standin.resources.user_pool_id,
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "admin@formosa.example", "PASSWORD": DEMO_PASSWORD},
-    )
-    return {"Authorization": f"Bearer {result['AuthenticationResult']['IdToken']}"}
+    return bearer(standin, "admin@formosa.example")
 
 
 def _get(client: Client, path: str, auth: dict[str, str]) -> dict[str, Any]:

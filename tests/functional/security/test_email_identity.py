@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,12 +17,10 @@ from botocore.exceptions import ClientError
 from chalice.test import Client
 
 from app import app
-from chalicelib.data import builders
-from chalicelib.pipeline.senders import thing_name_for
 from chalicelib.wiring.container import Container
-from local_aws.demo_data import TARIFF_TW_FLAT
 from local_aws.stack import LocalStack
-from tests.functional.portal.api_client import bearer
+from tests.functional.portal.api_client import access_token, bearer, post_json
+from tests.functional.portal.houses import vacant_rooms
 
 from .accounts import PASSWORD, bearer_of, new_login
 
@@ -40,47 +38,16 @@ def client(services: Container) -> Iterator[Client]:
 @pytest.fixture(scope="module")
 def vacant_units(services: Container) -> list[str]:
     """Vacant metered units of a building made for this module."""
-    prop, gateway, now = "zz-email", "gw-zz-email", datetime.now(UTC)
     units = [f"em-{n}-{secrets.token_hex(3)}" for n in range(3)]
-    items: list[Any] = [
-        builders.property_(
-            CO,
-            prop,
-            name="E-mail test house",
-            address="2 Test Road",
-            city="Taipei",
-            country="TW",
-            time_zone="Asia/Taipei",
-            currency="TWD",
-        ),
-        builders.gateway(CO, gateway, thing_name_for(CO, gateway), property_id=prop),
-    ]
-    for address, unit_id in enumerate(units, start=1):
-        meter_id = f"m-{unit_id}"
-        items.append(
-            builders.meter(
-                CO,
-                meter_id,
-                gateway,
-                address,
-                unit_id=unit_id,
-                profile="dds238",
-                last_kwh="100.000",
-                last_read_at=now,
-            )
-        )
-        items.append(
-            builders.unit(
-                CO,
-                unit_id,
-                prop,
-                name=f"Room {unit_id}",
-                unit_type="room",
-                billing_mode="prepaid",
-                tariff=TARIFF_TW_FLAT,
-                meter_id=meter_id,
-            )
-        )
+    items = vacant_rooms(
+        CO,
+        "zz-email",
+        "gw-zz-email",
+        units,
+        name="E-mail test house",
+        address="2 Test Road",
+        opening_kwh="100.000",
+    )
     services.catalogue.save_all(items)
     return units
 
@@ -93,11 +60,7 @@ def _move_in(client: Client, unit: str, email: str, **extra: Any) -> Any:
         "tenant_name": "New Tenant",
         **extra,
     }
-    return client.http.post(
-        f"/v1/units/{unit}/move-in",
-        headers={**_admin(), "Content-Type": "application/json"},
-        body=json.dumps(body),
-    )
+    return post_json(client, f"/v1/units/{unit}/move-in", _admin(), body)
 
 
 _ADMIN: dict[str, str] = {}
@@ -112,22 +75,10 @@ def admin_token(standin: LocalStack, services: Container) -> None:
     _ADMIN.update(bearer(standin, "admin@formosa.example"))
 
 
-def _access_token(standin: LocalStack, email: str) -> str:
-    assert standin.resources is not None
-    return str(
-        boto3.client("cognito-idp").admin_initiate_auth(
-            UserPoolId=standin.resources.user_pool_id,
-            ClientId=standin.resources.user_pool_client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-        )["AuthenticationResult"]["AccessToken"]
-    )
-
-
 def test_a_user_cannot_change_their_own_email(standin: LocalStack) -> None:
     # GIVEN a tenant signed in to Cognito with the public app client
     squatter = new_login(standin, "tenant")
-    token = _access_token(standin, squatter)
+    token = access_token(standin, squatter, PASSWORD)
     # WHEN they try to take a future tenant's address
     with pytest.raises(ClientError) as refused:
         boto3.client("cognito-idp").update_user_attributes(

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from chalice.test import Client
 
@@ -29,6 +28,7 @@ from chalicelib.data.reseller_store import ApiKeyStore
 from chalicelib.wiring.container import Container
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
+from tests.functional.portal.api_client import id_token
 from tests.functional.portal.browser_client import CSRF, Browser
 
 pytestmark = pytest.mark.functional
@@ -113,13 +113,7 @@ def client(services: Container) -> Iterator[Client]:
 
 @pytest.fixture(scope="module")
 def credentials(standin: LocalStack, services: Container) -> dict[str, str]:
-    assert standin.resources is not None
-    token = boto3.client("cognito-idp").admin_initiate_auth(
-        UserPoolId=standin.resources.user_pool_id,
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "admin@formosa.example", "PASSWORD": DEMO_PASSWORD},
-    )["AuthenticationResult"]["IdToken"]
+    token = id_token(standin, "admin@formosa.example")
     builders.reseller("rs-malformed", "Malformed Resale").save()
     key = ApiKeyStore().issue("rs-malformed", datetime.now(UTC), label="malformed corpus")
     return {

@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-import uuid
-
-import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib.data import builders
 from chalicelib.wiring.container import Container
 from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 from tests.functional.portal.browser_client import Browser, text
+from tests.functional.security.accounts import new_login
 
 from .conftest import browser_on
 
@@ -66,28 +63,6 @@ def test_signing_in_on_the_brand_screen_keeps_its_language(client: Client) -> No
 # --- forgotten password under /b/<slug>/ ---
 
 
-def _user(standin: LocalStack) -> str:
-    assert standin.resources is not None
-    email = f"reset-{uuid.uuid4().hex[:8]}@formosa.example"
-    cognito = boto3.client("cognito-idp")
-    pool = standin.resources.user_pool_id
-    created = cognito.admin_create_user(
-        UserPoolId=pool,
-        Username=email,
-        MessageAction="SUPPRESS",
-        UserAttributes=[
-            {"Name": "email", "Value": email},
-            {"Name": "custom:company_id", "Value": "formosa"},
-        ],
-    )
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username=email, Password="Good-password-1", Permanent=True
-    )
-    sub = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
-    builders.membership("formosa", sub, email, "landlord", property_ids={"tpe-daan"}).save()
-    return email
-
-
 def test_the_branded_sign_in_screen_links_to_branded_reset_screens(client: Client) -> None:
     html = text(client.http.get("/b/formosa/signin"))
     assert 'href="/b/formosa/password/forgot"' in html
@@ -108,7 +83,7 @@ def test_an_unknown_slug_has_no_reset_screens(client: Client) -> None:
 def test_a_password_reset_under_the_prefix_stays_in_the_brand(
     client: Client, standin: LocalStack, services: Container
 ) -> None:
-    email = _user(standin)
+    email = new_login(standin)
     codes: list[str] = []
     services.cognito_client.meta.events.register(
         "after-call.cognito-idp.ForgotPassword",

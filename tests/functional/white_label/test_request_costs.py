@@ -8,13 +8,12 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import botocore.client
 import pytest
 from chalice.test import Client
 
-from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
+from tests.functional.portal.api_client import id_token
 
 from .conftest import ResellerApi
 
@@ -74,13 +73,7 @@ def test_a_company_users_api_call_reads_membership_and_company_in_one_request(
     client: Client, standin: LocalStack, dynamodb_calls: Counter[str]
 ) -> None:
     # GIVEN a company admin's ID token (fetched before counting)
-    assert standin.resources is not None
-    token = boto3.client("cognito-idp").admin_initiate_auth(
-        UserPoolId=standin.resources.user_pool_id,
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "admin@thames.example", "PASSWORD": DEMO_PASSWORD},
-    )["AuthenticationResult"]["IdToken"]
+    token = id_token(standin, "admin@thames.example")
     dynamodb_calls.clear()
     # WHEN it calls /v1/me
     response = client.http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})

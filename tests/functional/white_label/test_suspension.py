@@ -7,7 +7,6 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 from chalice.test import Client
 
@@ -16,12 +15,11 @@ from chalicelib.data import builders
 from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
 from tests.functional.portal.browser_client import Browser, text
+from tests.functional.security.accounts import PASSWORD, bearer_of, new_login
 
 from .conftest import ResellerApi, new_reseller
 
 pytestmark = pytest.mark.functional
-
-PASSWORD = "Good-password-1"
 
 
 def _company_with_admin(standin: LocalStack, services: Container, reseller_id: str) -> str:
@@ -41,34 +39,8 @@ def _company_with_admin(standin: LocalStack, services: Container, reseller_id: s
             sms_sender_id="Pause",
         ),
     )
-    cognito = boto3.client("cognito-idp")
-    pool = standin.resources.user_pool_id
-    created = cognito.admin_create_user(
-        UserPoolId=pool,
-        Username=email,
-        MessageAction="SUPPRESS",
-        UserAttributes=[
-            {"Name": "email", "Value": email},
-            {"Name": "custom:company_id", "Value": company_id},
-        ],
-    )
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username=email, Password=PASSWORD, Permanent=True
-    )
-    sub = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
-    builders.membership(company_id, sub, email, "company_admin").save()
+    new_login(standin, "company_admin", company_id, email=email)
     return company_id
-
-
-def _id_token(standin: LocalStack, email: str) -> str:
-    assert standin.resources is not None
-    result = boto3.client("cognito-idp").admin_initiate_auth(
-        UserPoolId=standin.resources.user_pool_id,
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-    )
-    return str(result["AuthenticationResult"]["IdToken"])
 
 
 def test_suspension_ends_sessions_and_tokens_and_resume_restores_them(
@@ -81,7 +53,7 @@ def test_suspension_ends_sessions_and_tokens_and_resume_restores_them(
     browser = Browser(client)
     assert browser.sign_in(email, PASSWORD).status_code == 303
     assert browser.get("/portal").status_code == 200
-    bearer = {"Authorization": f"Bearer {_id_token(standin, email)}"}
+    bearer = bearer_of(standin, email)
     assert client.http.get("/v1/me", headers=bearer).status_code == 200
 
     # WHEN the reseller suspends the company
