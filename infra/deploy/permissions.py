@@ -118,6 +118,9 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         "acm:DescribeCertificate",
         "apigateway:GET",
         "apigateway:POST",
+        # a dropped brand domain's mapping, custom domain and certificate
+        "apigateway:DELETE",
+        "acm:DeleteCertificate",
     },
     "token_authorizer": frozenset(),
     "reseller_key_authorizer": frozenset({"dynamodb:GetItem"}),
@@ -506,6 +509,21 @@ def _domain_grants() -> list[_Grant]:
             "CustomDomainLookup",
             ("apigateway:GET",),
             [_sub(apigateway + "/*")],
+        ),
+        # A dropped domain: its base-path mappings and custom domain name, then its
+        # certificate (application/custom_domains.py, release). A brand's host can be any
+        # name, so no narrower path than the domain names exists.
+        _Grant(
+            C.BRAND_DOMAINS,
+            "DroppedDomainNames",
+            ("apigateway:DELETE",),
+            [_sub(apigateway + "/*")],
+        ),
+        _Grant(
+            C.BRAND_DOMAINS,
+            "DroppedDomainCertificates",
+            ("acm:DeleteCertificate",),
+            [_sub("arn:${AWS::Partition}:acm:${AWS::Region}:${AWS::AccountId}:certificate/*")],
         ),
     ]
 

@@ -199,6 +199,14 @@ SAMPLE_CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("apigateway", "CreateDomainName", {"domainName": "a.example"}),
     ("apigateway", "GetDomainName", {"domainName": "a.example"}),
     ("apigateway", "CreateBasePathMapping", {"domainName": "a.example", "restApiId": "x"}),
+    ("apigateway", "GetBasePathMappings", {"domainName": "a.example"}),
+    ("apigateway", "DeleteBasePathMapping", {"domainName": "a.example", "basePath": "(none)"}),
+    ("apigateway", "DeleteDomainName", {"domainName": "a.example"}),
+    (
+        "acm",
+        "DeleteCertificate",
+        {"CertificateArn": f"arn:aws:acm:{REGION}:1:certificate/abc"},
+    ),
 ]
 
 
