@@ -1,13 +1,15 @@
 """The deployable stack in figures: its resources, and per function the IAM actions its
 code used against those its role grants (least privilege measured).
 
-Run: ``uv run --frozen python bench/deploy_report.py [--usage .local/iam-usage.json]``
+Run: ``uv run --frozen python bench/deploy_report.py [--usage FILE]``
 -> ``bench/results/deploy.json``.
 
-The uses come from a whole run of the measured tiers (functional, end to end, infra:
-``tests/conftest.py`` writes ``.local/iam-usage.json`` after every session). When that file
-is missing or its run was not whole, this script runs those tiers itself (about ten
-minutes) into a directory of its own. The template is packaged afresh (``deploy.packaging``)
+The uses come from a whole run of the measured tiers (functional, end to end, infra):
+``tests/conftest.py`` writes ``.local/iam-usage.json`` after every session and, after a
+whole one (``make test``), also ``.local/iam-usage-complete.json``, which a later partial
+run leaves alone. So after ``make test`` this script needs no run of its own: it reads the
+complete file (or ``--usage``). Only when there is none does it run those tiers itself
+(about ten minutes on a quiet machine) into a directory of its own. The template is packaged afresh (``deploy.packaging``)
 and each use is evaluated against it by ``deploy.least_privilege``. Exits 1 on any call
 not granted or any grant never used that is not listed with its reason.
 """
@@ -34,7 +36,7 @@ from deploy.packaging import package  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 STAGE = "bench"
-DEFAULT_USAGE = REPO / ".local" / "iam-usage.json"
+DEFAULT_USAGE = REPO / ".local" / "iam-usage-complete.json"
 MEASURED = ["tests/functional", "tests/e2e", "tests/infra"]
 
 

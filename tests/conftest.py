@@ -15,6 +15,7 @@ from hypothesis import settings
 
 from local_aws.dynamodb_guard import MAINTENANCE_FLAG
 from tests.infra.iam_usage import (
+    COMPLETE_USAGE_FILE,
     USAGE_DIR,
     USAGE_DIR_ENV,
     USAGE_FILE,
@@ -106,7 +107,7 @@ class LeastPrivilegeMeasurement:
         if hasattr(session.config, "workerinput"):
             return
         reasons = self.coverage.incomplete_because()
-        USAGE_FILE.write_text(
+        text = (
             json.dumps(
                 {
                     "complete": not reasons,
@@ -118,6 +119,9 @@ class LeastPrivilegeMeasurement:
             )
             + "\n"
         )
+        USAGE_FILE.write_text(text)
+        if not reasons:
+            COMPLETE_USAGE_FILE.write_text(text)
 
 
 def pytest_configure(config: pytest.Config) -> None:

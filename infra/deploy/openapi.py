@@ -37,19 +37,10 @@ IDEMPOTENCY_PARAMETER = {
 }
 SCHEMAS = "#/components/schemas/"
 PROBLEM = {"$ref": f"{SCHEMAS}Problem"}
-# Refusals by the authorizer come from API Gateway itself (chalice local mimics it):
-# {"message": "Unauthorized"} (401) and {"Message": "User is not authorized ..."} (403).
-GATEWAY_ERROR = {"$ref": f"{SCHEMAS}GatewayError"}
-GATEWAY_ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {"message": {"type": "string"}, "Message": {"type": "string"}},
-    "minProperties": 1,
-    "description": "API Gateway's own refusal (the authorizer's), not a problem document",
-}
 # What each refusal means, as the document says it (docs/api.md has the full table).
 REFUSALS = {
     400: "invalid request: the problem's errors name each field",
-    401: "no credentials (API Gateway)",
+    401: "no credential, or one the authorizer cannot read (API Gateway's gateway response)",
     403: "credentials refused, or the role may not call this",
     404: "not found, or not the caller's",
     409: "conflicts with the current state",
@@ -96,7 +87,7 @@ def build_document(app: Any, page_routes: set[tuple[str, str]]) -> dict[str, Any
                     "description": "plr_<key id>_<secret>, shown once when issued",
                 },
             },
-            "schemas": {**schemas, "GatewayError": GATEWAY_ERROR_SCHEMA},
+            "schemas": schemas,
         },
     }
 
@@ -183,14 +174,9 @@ def _operation(
 
 
 def _refusal(status: int) -> dict[str, Any]:
-    problem = _content(PROBLEM_JSON, PROBLEM)
-    if status == 401:  # only API Gateway says 401
-        content = _content("application/json", GATEWAY_ERROR)
-    elif status == 403:  # API Gateway (a refused credential) or the app (the role)
-        content = _content("application/json", GATEWAY_ERROR) | problem
-    else:
-        content = problem
-    return {"description": REFUSALS[status], "content": content}
+    # API Gateway's own refusals (401, an authorizer's 403) are problem documents too:
+    # the stack's gateway responses (deploy.gateway_responses)
+    return {"description": REFUSALS[status], "content": _content(PROBLEM_JSON, PROBLEM)}
 
 
 def _query_parameters(query: type[BaseModel]) -> list[dict[str, Any]]:

@@ -118,6 +118,9 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         "acm:DescribeCertificate",
         "apigateway:GET",
         "apigateway:POST",
+        # a dropped brand domain's mapping, custom domain and certificate
+        "apigateway:DELETE",
+        "acm:DeleteCertificate",
     },
     "token_authorizer": frozenset(),
     "reseller_key_authorizer": frozenset({"dynamodb:GetItem"}),
@@ -184,19 +187,20 @@ ENV_FROM_RUNTIME = frozenset({"AWS_REGION", "AWS_DEFAULT_REGION"})
 # Read by libraries, not by our code (Powertools' service name for logs and metrics).
 ENV_FOR_LIBRARIES = frozenset({"POWERTOOLS_SERVICE_NAME"})
 
-# Actions IAM accepts only on "*": sns:Publish to a phone number (no ARN), and two
-# IoT calls without resource-level permissions.
-UNSCOPED_ACTIONS = frozenset(
-    {
-        "sns:Publish",
-        "iot:CreateKeysAndCertificate",
-        "iot:DescribeEndpoint",
-        "greengrass:CreateDeployment",
-        "acm:RequestCertificate",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-    }
-)
+# Actions granted on "*", each with the reason and the Service Authorization Reference page
+# that shows it (tests/infra: every "*" in a role is one of these, and the reference lists
+# no resource type for any of them but sns:Publish).
+_SAR = "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+UNSCOPED_ACTIONS: dict[str, str] = {
+    "sns:Publish": "a text message to a phone number has no ARN; the Deny NoTopicOrEndpoint "
+    "takes every topic and endpoint out of it " + _SAR + "list_amazonsns.html",
+    "iot:CreateKeysAndCertificate": "no resource type " + _SAR + "list_awsiot.html",
+    "iot:DescribeEndpoint": "no resource type " + _SAR + "list_awsiot.html",
+    "greengrass:CreateDeployment": "no resource type " + _SAR + "list_awsiotgreengrassv2.html",
+    "acm:RequestCertificate": "no resource type " + _SAR + "list_awscertificatemanager.html",
+    "xray:PutTraceSegments": "no resource type " + _SAR + "list_awsx-ray.html",
+    "xray:PutTelemetryRecords": "no resource type " + _SAR + "list_awsx-ray.html",
+}
 
 
 def check_classified(env_names: set[str]) -> None:
@@ -506,6 +510,21 @@ def _domain_grants() -> list[_Grant]:
             "CustomDomainLookup",
             ("apigateway:GET",),
             [_sub(apigateway + "/*")],
+        ),
+        # A dropped domain: its base-path mappings and custom domain name, then its
+        # certificate (application/custom_domains.py, release). A brand's host can be any
+        # name, so no narrower path than the domain names exists.
+        _Grant(
+            C.BRAND_DOMAINS,
+            "DroppedDomainNames",
+            ("apigateway:DELETE",),
+            [_sub(apigateway + "/*")],
+        ),
+        _Grant(
+            C.BRAND_DOMAINS,
+            "DroppedDomainCertificates",
+            ("acm:DeleteCertificate",),
+            [_sub("arn:${AWS::Partition}:acm:${AWS::Region}:${AWS::AccountId}:certificate/*")],
         ),
     ]
 

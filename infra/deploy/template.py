@@ -12,6 +12,7 @@ from typing import Any
 
 from . import iot_policy
 from .gateway_resources import gateway_resources
+from .gateway_responses import api_gateway_responses
 from .iam import assume_role_policy
 from .inventory import FunctionSpec, RuleSpec, logical_id_for
 from .operations import ALARM_PERIOD_S, merge, operations, operations_parameters
@@ -446,6 +447,7 @@ def merge_template(
         resources,
         operations(stage, functions, rules, function_name_in_aws, _timeout_s, rule_name_in_aws),
     )
+    merge(resources, api_gateway_responses())
     return {**merge(parameters_and_outputs(stage), operations_parameters()), "Resources": resources}
 
 

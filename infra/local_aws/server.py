@@ -6,6 +6,7 @@ import os
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from .acm_guard import AcmGuard
 from .cognito_guard import CognitoGuard
 from .dynamodb_guard import DynamoGuard
 from .greengrass_v2 import GreengrassV2StandIn
@@ -27,7 +28,9 @@ def make_standin_server(host: str, port: int, conflict_rate: float = 0.0) -> Bas
     os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
     moto_app = DomainDispatcherApplication(create_backend_app)
     # moto serves Greengrass v1 only: v2's paths go to our stand-in (greengrass_v2.py).
-    app = DynamoGuard(GreengrassV2StandIn(CognitoGuard(moto_app)), conflict_rate=conflict_rate)
+    app = DynamoGuard(
+        GreengrassV2StandIn(CognitoGuard(AcmGuard(moto_app))), conflict_rate=conflict_rate
+    )
     return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

@@ -13,7 +13,10 @@ for each (docs: "Set up Lambda proxy integrations in API Gateway", input format)
   (a custom domain whose base path mapping is the root).
 
 The stage name comes from ``.chalice/config.json`` (``api_gateway_stage``), as it does
-for ``chalice deploy``. Everything else is chalice's own local server.
+for ``chalice deploy``. Everything else is chalice's own local server, except that the
+refusals it makes in API Gateway's place (no credential, a refused one, an unknown route)
+are the problem documents the stack's gateway responses answer
+(``deploy.gateway_responses``), not API Gateway's default ``{"message": ...}``.
 
     python -m local_run.api_gateway --port 8000 [--stage local]
 """
@@ -21,6 +24,7 @@ for ``chalice deploy``. Everything else is chalice's own local server.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -35,11 +39,16 @@ from chalice.local import (
     ChaliceRequestHandler,
     CustomLocalChalice,
     EventType,
+    InvalidAuthorizerError,
     LambdaEventConverter,
     LocalChalice,
     LocalDevServer,
     LocalGateway,
+    LocalGatewayException,
+    NotAuthorizedError,
 )
+
+from deploy.gateway_responses import problem_for, response_headers
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
@@ -79,9 +88,42 @@ def strip_stage(path: str, stage: str) -> str:
 
 
 def install(gateway: LocalGateway, stage: str) -> LocalGateway:
-    """Make one of chalice's local gateways (its server's or its test client's) staged."""
+    """Make one of chalice's local gateways (its server's or its test client's) staged,
+    answering its refusals as the deployed API does."""
     gateway.event_converter = StagedEventConverter(gateway.event_converter, stage)
+    return refusals_as_problems(gateway)
+
+
+def refusals_as_problems(gateway: LocalGateway) -> LocalGateway:
+    """chalice local's imitations of API Gateway's refusals, answered with the gateway
+    response the stack defines for each (same status, same document, same headers)."""
+    inner = gateway.handle_request
+
+    def handle_request(
+        method: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> dict[str, Any]:
+        try:
+            return dict(inner(method, path, headers, body))
+        except LocalGatewayException as exc:
+            kind = refusal_type(exc)
+            document = json.dumps(problem_for(kind), sort_keys=True).encode()
+            raise type(exc)({**exc.headers, **response_headers()}, document) from exc
+
+    gateway.handle_request = handle_request  # type: ignore[method-assign]
     return gateway
+
+
+def refusal_type(exc: LocalGatewayException) -> str:
+    """The gateway response type API Gateway would answer with (chalice local marks an
+    unknown route ``UnauthorizedException`` and a refusing authorizer
+    ``AccessDeniedException``, as API Gateway's ``x-amzn-ErrorType`` does)."""
+    if isinstance(exc, NotAuthorizedError):
+        return "UNAUTHORIZED"
+    if isinstance(exc, InvalidAuthorizerError):
+        return "AUTHORIZER_CONFIGURATION_ERROR"
+    if exc.headers.get("x-amzn-ErrorType") == "AccessDeniedException":
+        return "ACCESS_DENIED"
+    return "MISSING_AUTHENTICATION_TOKEN"
 
 
 class StagedRequestHandler(ChaliceRequestHandler):

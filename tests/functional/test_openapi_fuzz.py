@@ -43,6 +43,7 @@ from chalicelib.data import builders
 from chalicelib.data.reseller_store import ApiKeyStore
 from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
+from local_run.api_gateway import refusals_as_problems
 from tests.functional.portal.api_client import id_token
 from tests.functional.portal.test_portal_api import OPENAPI
 from tests.functional.white_label.test_reseller_api import company_body, gateway_body, meters_body
@@ -114,6 +115,8 @@ class ChaliceAdapter(BaseAdapter):
 @pytest.fixture(scope="module")
 def client(services: Container) -> Iterator[Client]:
     with Client(app) as c:
+        # API Gateway's own refusals as the stack answers them (its gateway responses)
+        refusals_as_problems(c.http._local_gateway)
         yield c
 
 

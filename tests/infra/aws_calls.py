@@ -28,6 +28,9 @@ IAM_ACTION = {
     "apigateway:GetDomainName": "apigateway:GET",
     "apigateway:CreateDomainName": "apigateway:POST",
     "apigateway:CreateBasePathMapping": "apigateway:POST",
+    "apigateway:GetBasePathMappings": "apigateway:GET",
+    "apigateway:DeleteBasePathMapping": "apigateway:DELETE",
+    "apigateway:DeleteDomainName": "apigateway:DELETE",
 }
 # Cognito's user-facing sign-in and password-reset calls are unauthenticated, and the
 # calls a user makes with their own access token are token-authorized: IAM applies to
@@ -117,10 +120,12 @@ def _resources(service: str, operation: str, params: dict[str, Any], region: str
         domains = f"arn:aws:apigateway:{region}::/domainnames"
         if operation == "CreateDomainName":
             return [domains]
-        if operation == "GetDomainName":
+        if operation in {"GetDomainName", "DeleteDomainName"}:
             return [f"{domains}/{params['domainName']}"]
-        if operation == "CreateBasePathMapping":
+        if operation in {"CreateBasePathMapping", "GetBasePathMappings"}:
             return [f"{domains}/{params['domainName']}/basepathmappings"]
+        if operation == "DeleteBasePathMapping":
+            return [f"{domains}/{params['domainName']}/basepathmappings/{params['basePath']}"]
     return [UNKNOWN_RESOURCE]
 
 

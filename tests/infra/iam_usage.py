@@ -42,6 +42,9 @@ REPO = Path(__file__).resolve().parents[2]
 # A caller may point a session elsewhere (two sessions at once must not share one).
 USAGE_DIR = Path(os.environ.get(USAGE_DIR_ENV) or REPO / ".local" / "iam-usage")
 USAGE_FILE = USAGE_DIR.with_name(USAGE_DIR.name + ".json")
+# The last whole run's copy: a later partial run (one test file) overwrites USAGE_FILE but
+# not this, so bench/deploy_report.py can report from `make test` without a second run.
+COMPLETE_USAGE_FILE = USAGE_DIR.with_name(USAGE_DIR.name + "-complete.json")
 
 
 def _code_of(obj: Any) -> CodeType:

@@ -199,6 +199,14 @@ SAMPLE_CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("apigateway", "CreateDomainName", {"domainName": "a.example"}),
     ("apigateway", "GetDomainName", {"domainName": "a.example"}),
     ("apigateway", "CreateBasePathMapping", {"domainName": "a.example", "restApiId": "x"}),
+    ("apigateway", "GetBasePathMappings", {"domainName": "a.example"}),
+    ("apigateway", "DeleteBasePathMapping", {"domainName": "a.example", "basePath": "(none)"}),
+    ("apigateway", "DeleteDomainName", {"domainName": "a.example"}),
+    (
+        "acm",
+        "DeleteCertificate",
+        {"CertificateArn": f"arn:aws:acm:{REGION}:1:certificate/abc"},
+    ),
 ]
 
 
@@ -240,10 +248,18 @@ def test_each_call_is_recorded_as_the_reference_authorises_it(
 def test_unscoped_actions_are_those_the_reference_cannot_scope() -> None:
     # THEN every action a role grants on "*" has no resource type in the reference,
     # except sns:Publish, whose text messages to phone numbers have no ARN
-    for action in UNSCOPED_ACTIONS - {"sns:Publish"}:
+    for action in set(UNSCOPED_ACTIONS) - {"sns:Publish"}:
         service, name = action.split(":")
         rows = get_action_data(service, name)[service]
         assert {row["resource_arn_format"] for row in rows} == {"*"}, action
+
+
+def test_each_unscoped_action_says_why_and_cites_the_reference() -> None:
+    # THEN each "*" grant names its reason and the reference page of its service
+    for action, reason in UNSCOPED_ACTIONS.items():
+        service = action.split(":")[0]
+        assert "docs.aws.amazon.com/service-authorization/latest/reference/list_" in reason
+        assert get_action_data(service, action.split(":")[1])[service], action
 
 
 def test_calls_are_attributed_to_the_function_whose_handler_runs() -> None:

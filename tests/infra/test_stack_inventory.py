@@ -102,7 +102,7 @@ def test_no_wildcard_resource_where_a_name_or_pattern_is_known(resources: dict[s
         assert "dynamodb:Scan" not in actions
         # and "*" is a resource only for actions IAM accepts on nothing narrower
         if statement["Resource"] == "*" or "*" in statement["Resource"]:
-            assert set(actions) <= UNSCOPED_ACTIONS, (role, actions)
+            assert set(actions) <= set(UNSCOPED_ACTIONS), (role, actions)
 
 
 def test_a_function_may_only_do_what_its_capabilities_say(resources: dict[str, Any]) -> None:

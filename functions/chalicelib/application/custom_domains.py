@@ -16,6 +16,14 @@ the verify route advances each time it is called (idempotent, nothing to undo):
 4. the answer names the target of the domain's own CNAME: the custom domain's
    ``regionalDomainName``.
 
+A domain the brand drops (removed, or replaced by another) is released in reverse:
+its base-path mappings, the custom domain name, then the certificate (``release``).
+The brand's save records the release in the same transaction that drops the binding
+(``DomainRelease``), and the record is deleted only once all three are gone, so a
+cleanup that stopped half-way (ACM refuses to delete a certificate API Gateway still
+holds, "ResourceInUseException", until the domain's deletion has gone through) is
+retried by the next save; every step treats "already gone" as done.
+
 The clients (``acm``, ``apigateway``) are injected. The API to map is the one serving the
 request (API Gateway's ``requestContext.apiId`` and ``stage``: a function environment
 cannot name its own API, which depends on the function); the local stack names its
@@ -33,6 +41,8 @@ from botocore.exceptions import ClientError
 
 ISSUED = "ISSUED"
 TLS_POLICY = "TLS_1_2"
+# What AWS answers for a resource that is already gone (each step is idempotent).
+_GONE = {"NotFoundException", "ResourceNotFoundException"}
 
 
 @dataclass(frozen=True)
@@ -46,10 +56,12 @@ class CustomDomains:
     _acm: Any
     _apigateway: Any
 
-    def request_certificate(self, host: str) -> str:
+    def request_certificate(self, host: str, verification: str) -> str:
         """A DNS-validated certificate for ``host``; the idempotency token makes a retry
-        within the hour answer the same certificate (ACM RequestCertificate)."""
-        token = hashlib.sha256(host.encode()).hexdigest()[:32]
+        within the hour answer the same certificate (ACM RequestCertificate). The token
+        names this ``verification`` of the host too: a domain dropped (its certificate
+        deleted) and verified again gets a new certificate, not the deleted one."""
+        token = hashlib.sha256(f"{host} {verification}".encode()).hexdigest()[:32]
         answer = self._acm.request_certificate(
             DomainName=host, ValidationMethod="DNS", IdempotencyToken=token
         )
@@ -102,6 +114,40 @@ class CustomDomains:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConflictException":
                 raise
+
+    def release(self, host: str, certificate_arn: str) -> None:
+        """Stop serving ``host`` with this certificate and delete it: the mappings and
+        the custom domain (only if made with this certificate: a domain the host's next
+        owner made with its own is not ours), then the certificate. Raises ClientError
+        when a step fails; the steps already done are not repeated wrongly on a retry."""
+        domain = self._domain_made_with(host, certificate_arn)
+        if domain is not None:
+            mappings = self._apigateway.get_base_path_mappings(domainName=host)
+            for mapping in mappings.get("items") or []:
+                _unless_gone(
+                    self._apigateway.delete_base_path_mapping,
+                    domainName=host,
+                    basePath=mapping["basePath"],
+                )
+            _unless_gone(self._apigateway.delete_domain_name, domainName=host)
+        _unless_gone(self._acm.delete_certificate, CertificateArn=certificate_arn)
+
+    def _domain_made_with(self, host: str, certificate_arn: str) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = self._apigateway.get_domain_name(domainName=host)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in _GONE:
+                return None
+            raise
+        return found if found.get("regionalCertificateArn") == certificate_arn else None
+
+
+def _unless_gone(call: Any, **params: Any) -> None:
+    try:
+        call(**params)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in _GONE:
+            raise
 
 
 def _validation_record(certificate: dict[str, Any]) -> dict[str, str] | None:

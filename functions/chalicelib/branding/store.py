@@ -23,7 +23,14 @@ from typing import Any
 from ..data import builders
 from ..data.brand_records import BrandRecords
 from ..data.errors import ConditionFailedError, NotFoundError
-from ..data.models import PENDING, VERIFIED, HostBinding, HostClaim, PowerletItem
+from ..data.models import (
+    PENDING,
+    VERIFIED,
+    DomainRelease,
+    HostBinding,
+    HostClaim,
+    PowerletItem,
+)
 from .domain_challenge import TxtResolver, challenge, challenge_name, new_token, proves
 from .errors import DomainClaimExpiredError, DomainNotVerifiedError, DomainTakenError
 from .schema import BrandConfig, parse_brand
@@ -92,6 +99,7 @@ class BrandStore:
                 releases=sorted(old_hosts - set(new_hosts)),
                 creates=creates,
                 puts=puts,
+                now=at,
             )
         except ConditionFailedError as exc:
             raise DomainTakenError("the slug or the company id is not available") from exc
@@ -184,12 +192,22 @@ class BrandStore:
             )
 
     def certificate_of(self, host: str) -> str | None:
-        binding = self._records.host_binding(host, consistent=True)
+        binding = self.binding_of(host)
         return None if binding is None else binding.certificate_arn
+
+    def binding_of(self, host: str) -> HostBinding | None:
+        return self._records.host_binding(host, consistent=True)
 
     def keep_certificate(self, company_id: str, host: str, certificate_arn: str) -> None:
         if not self._records.keep_certificate(host, company_id, certificate_arn):
             raise NotFoundError("the company has not verified this domain")
+
+    def domain_releases(self, company_id: str) -> list[DomainRelease]:
+        """Dropped domains whose certificate and custom domain are still to delete."""
+        return self._records.domain_releases(company_id)
+
+    def release_done(self, release: DomainRelease) -> None:
+        self._records.drop_release(release)
 
     def mark_verified(self, company_id: str, host: str, now: datetime) -> None:
         """For the operator's tools and the local seed: the domain is known to be theirs."""

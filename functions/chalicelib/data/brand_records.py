@@ -17,13 +17,21 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from . import builders, keys
 from .conditions import cancellation_reasons, conditional_check_failed
 from .errors import ConditionFailedError
-from .models import VERIFIED, Brand, HostBinding, HostClaim, PowerletItem, SlugBinding
+from .models import (
+    VERIFIED,
+    Brand,
+    DomainRelease,
+    HostBinding,
+    HostClaim,
+    PowerletItem,
+    SlugBinding,
+)
 
 
 def _slug_binding(slug: str, company_id: str) -> SlugBinding:
@@ -85,10 +93,12 @@ class BrandRecords:
         releases: Sequence[str],
         creates: Sequence[PowerletItem] = (),
         puts: Sequence[PowerletItem] = (),
+        now: datetime | None = None,
     ) -> None:
         """Store the brand, bind its slug, write this company's ``claims`` (its own items:
         no other company's claim or binding can make them fail), release ``releases`` (its
-        claim, and the binding where it is this company's), and write ``creates`` (on
+        claim, and the binding where it is this company's, recording a ``DomainRelease``
+        where the binding held a certificate, at ``now``), and write ``creates`` (on
         condition that they do not exist) and ``puts``, all or nothing:
         ConditionFailedError when the slug belongs to another company or one of
         ``creates`` exists."""
@@ -121,13 +131,41 @@ class BrandRecords:
                     tx.save(claim)
                 for host in releases:
                     tx.delete(HostClaim(keys.host_pk(host), keys.host_claim_sk(company_id)))
-                    if host in held and held[host].company_id == company_id:
+                    binding = held.get(host)
+                    if binding is not None and binding.company_id == company_id:
                         tx.delete(
                             builders.host_binding(host, company_id),
                             condition=HostBinding.company_id == company_id,
                         )
+                        if binding.certificate_arn and now is not None:
+                            tx.save(
+                                builders.domain_release(
+                                    host, company_id, binding.certificate_arn, now
+                                )
+                            )
         except TransactWriteError as exc:
             raise ConditionFailedError(f"brand of {company_id} not saved: {exc}") from exc
+
+    def domain_releases(self, company_id: str) -> list[DomainRelease]:
+        """The company's dropped domains whose AWS resources are still to delete (one
+        Query; a brand has at most a handful)."""
+        return list(
+            DomainRelease.query(
+                keys.company_pk(company_id),
+                DomainRelease.sk.startswith(keys.DOMAIN_RELEASE_PREFIX + keys.SEP),
+                consistent_read=True,
+            )
+        )
+
+    @staticmethod
+    def drop_release(release: DomainRelease) -> None:
+        """The cleanup is done: forget it (unless the host was dropped again since, with
+        another certificate, which is a cleanup of its own)."""
+        try:
+            release.delete(condition=DomainRelease.certificate_arn == release.certificate_arn)
+        except DeleteError as exc:
+            if not conditional_check_failed(exc):
+                raise
 
     def bind_verified(self, claim: HostClaim, now: datetime) -> bool:
         """The proven claim becomes the host's binding, in one transaction: over no

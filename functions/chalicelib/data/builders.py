@@ -9,6 +9,7 @@ from . import keys
 from .models import (
     Account,
     Company,
+    DomainRelease,
     Gateway,
     HostBinding,
     HostClaim,
@@ -49,6 +50,20 @@ def host_binding(host: str, company_id: str) -> HostBinding:
     domain belong to exactly one company."""
     return HostBinding(
         keys.host_pk(host), keys.HOST_BINDING_SK, host=host.lower(), company_id=company_id
+    )
+
+
+def domain_release(
+    host: str, company_id: str, certificate_arn: str, released_at: datetime
+) -> DomainRelease:
+    """A dropped domain's AWS resources still to delete, under its company."""
+    return DomainRelease(
+        keys.company_pk(company_id),
+        keys.domain_release_sk(host),
+        host=host.lower(),
+        company_id=company_id,
+        certificate_arn=certificate_arn,
+        released_at=released_at,
     )
 
 

@@ -410,6 +410,15 @@ def host_claim_sk(company_id: str) -> str:
     return _join("CLAIM", check_id(company_id, "company_id"))
 
 
+# A dropped custom domain whose AWS resources (certificate, custom domain, mapping) are
+# still to be deleted: under the company, so its retries find them with one Query.
+DOMAIN_RELEASE_PREFIX = "RELEASE"
+
+
+def domain_release_sk(host: str) -> str:
+    return _join(DOMAIN_RELEASE_PREFIX, host.lower())
+
+
 # --- deadlines (the sparse ``due`` index, data/deadlines.py) ---
 
 DUE_PREFIX = "DUE" + SEP

@@ -157,6 +157,18 @@ class HostBinding(PowerletItem, discriminator="HostBinding"):
     certificate_arn = UnicodeAttribute(null=True)
 
 
+class DomainRelease(PowerletItem, discriminator="DomainRelease"):
+    """A custom domain the brand dropped while it was served: its certificate (and the
+    custom domain made with it) are still to be deleted (application/custom_domains.py).
+    Written in the transaction that drops the binding, deleted once the cleanup is done,
+    so a cleanup that stopped half-way is found and retried."""
+
+    host = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    certificate_arn = UnicodeAttribute()
+    released_at = UTCDateTimeAttribute()
+
+
 class HostClaim(PowerletItem, discriminator="HostClaim"):
     """One company's claim of a custom domain, pending its DNS challenge; it lapses
     ``CLAIM_DAYS`` after ``claimed_at`` (checked on read; TTL clears it later). Several
@@ -653,6 +665,7 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     Meter,
     MeterProfileRecord,
     HostClaim,
+    DomainRelease,
     Tenancy,
     Account,
     LedgerEntryItem,

@@ -6,8 +6,9 @@ type), ``status``, ``detail`` (this occurrence, in words), ``instance`` (the req
 path) and ``errors``: one entry per invalid field, with its path and a human message
 (never pydantic's raw text with its documentation URL).
 
-API Gateway's own refusals (the authorizers' 401 and 403) are not ours and keep API
-Gateway's shape (``GatewayError`` in the OpenAPI document).
+API Gateway's own refusals (the authorizers' 401 and 403, its throttle, an unknown
+route) are made in the same shape by the stack's gateway responses
+(``infra/deploy/gateway_responses.py``) and by the local server.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ PROBLEM_TYPES: dict[int, tuple[str, str]] = {
     429: ("rate-limited", "Too many requests"),
     500: ("internal", "Something failed on our side"),
     503: ("unavailable", "A service this request needs is unavailable; try again later"),
+    # API Gateway's own, when the function did not answer in time (infra/deploy/gateway_responses.py)
+    504: ("timeout", "The request took too long; try again later"),
 }
 
 

@@ -56,10 +56,22 @@ class CompanyCreated(CompanyDetail):
     admin: AdminInvited
 
 
+class DomainReleased(Shape):
+    domain: str
+    status: str = Field(
+        description="released: its certificate and custom domain are deleted | pending: a "
+        "step failed (detail); saving the brand again retries it"
+    )
+    detail: str | None = Field(default=None, description="pending only: what AWS answered")
+
+
 class BrandUpdated(Shape):
     company_id: str
     brand: BrandConfig
     domains: list[DomainView]
+    released_domains: list[DomainReleased] = Field(
+        description="dropped domains that were served: their AWS resources' cleanup"
+    )
 
 
 class DnsRecord(Shape):

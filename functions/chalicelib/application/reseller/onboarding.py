@@ -190,7 +190,30 @@ class Onboarding:
             "company_id": company_id,
             "brand": config.model_dump(mode="json"),
             "domains": self._brands.domains(company_id, config.custom_domains),
+            "released_domains": self._release_dropped_domains(company_id),
         }
+
+    def _release_dropped_domains(self, company_id: str) -> list[dict[str, Any]]:
+        """Delete what served each domain the brand dropped (this save's and any earlier
+        cleanup that stopped half-way): committed first, then acted on, and a failure is
+        reported and left recorded for the next save, not raised."""
+        out: list[dict[str, Any]] = []
+        for release in self._brands.domain_releases(company_id):
+            host, certificate_arn = str(release.host), str(release.certificate_arn)
+            # Claimed again and verified meanwhile: ACM's idempotency token answers the
+            # same certificate within the hour, and a bound certificate is in use.
+            if self._brands.certificate_of(host) != certificate_arn:
+                try:
+                    self._domains.release(host, certificate_arn)
+                except ClientError as exc:
+                    error = exc.response["Error"]
+                    logger.warning("releasing %s stopped: %s", host, error.get("Code"))
+                    detail = f"{error.get('Code')}: {error.get('Message', '')}"
+                    out.append({"domain": host, "status": "pending", "detail": detail})
+                    continue
+            self._brands.release_done(release)
+            out.append({"domain": host, "status": "released"})
+        return out
 
     def verify_domain(
         self,
@@ -210,9 +233,11 @@ class Onboarding:
         if host is None or brand is None or host not in brand.custom_domains:
             raise NotFoundError("the brand has no such domain")
         verified = self._brands.verify_domain(company_id, host, resolver, now)
-        certificate_arn = self._brands.certificate_of(host)
+        binding = self._brands.binding_of(host)
+        certificate_arn = binding.certificate_arn if binding is not None else None
         if certificate_arn is None:
-            certificate_arn = self._domains.request_certificate(host)
+            verification = f"{company_id} {binding.verified_at if binding else None}"
+            certificate_arn = self._domains.request_certificate(host, verification)
             self._brands.keep_certificate(company_id, host, certificate_arn)
         return {
             "company_id": company_id,
