@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import iot_policy
+from .account_changes import account_change_parameters, account_change_resources
 from .gateway_resources import gateway_resources
 from .iam import assume_role_policy
 from .inventory import FunctionSpec, RuleSpec, logical_id_for
@@ -442,11 +443,13 @@ def merge_template(
     resources.update(identity_resources(stage))
     resources.update(storage_and_mail_resources(stage))
     resources.update(gateway_resources(stage, recipe))
+    resources.update(account_change_resources(stage))
     merge(
         resources,
         operations(stage, functions, rules, function_name_in_aws, _timeout_s, rule_name_in_aws),
     )
-    return {**merge(parameters_and_outputs(stage), operations_parameters()), "Resources": resources}
+    parameters = merge(parameters_and_outputs(stage), operations_parameters())
+    return {**merge(parameters, account_change_parameters()), "Resources": resources}
 
 
 def _timeout_s(spec: FunctionSpec) -> int:

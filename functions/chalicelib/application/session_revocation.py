@@ -8,7 +8,8 @@ the epoch when the account changes under them:
   refresh tokens, so no new ID token can be minted), then the epoch ends the ID tokens
   and portal sessions that already exist (Cognito cannot revoke an ID token);
 - a password reset through the portal's screen;
-- a login disabled or re-passworded by an administrator.
+- an account changed in Cognito outside the portal (disabled, re-passworded, signed
+  out, deleted: ``application/account_changes.py``, fed by CloudTrail).
 
 Cost: no extra read on a request (the epoch rides on the membership item every
 request reads anyway, so nothing is cached and nothing waits for a cache to expire);
@@ -23,11 +24,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..auth.attributes import COMPANY_ATTRIBUTE
 from ..auth.principal import Principal
 from ..data.errors import NotFoundError
 from ..data.member_access import MemberAccess
-from ..observability import logger
 
 
 def epoch_ms(now: datetime) -> int:
@@ -46,21 +45,31 @@ class SessionRevocation:
 
     def account_changed(self, username: str, now: datetime) -> bool:
         """End the sessions of the login ``username`` (e-mail or sub) after a password
-        reset, a disable or an admin's password change. False: no such login or no
-        membership (nothing to end)."""
+        reset through the portal. False: no such login or no membership."""
+        return bool(self.end_sessions_of(username, None, epoch_ms(now)))
+
+    def end_sessions_of(self, username: str | None, user_sub: str | None, at_ms: int) -> list[str]:
+        """End, from ``at_ms``, the sessions of the user named ``username`` in the pool or,
+        when that does not resolve (deleted, or not named), of ``user_sub``, in every
+        company they belong to (``application/account_changes.py``). The companies."""
+        sub = (self._sub_of(username) if username else None) or user_sub
+        if sub is None:
+            return []
+        ended = []
+        for company_id in self._members.companies_of_user(sub):
+            try:
+                self._members.end_sessions(company_id, sub, at_ms)
+            except NotFoundError:
+                continue  # removed meanwhile: nothing left to end
+            ended.append(company_id)
+        return ended
+
+    def _sub_of(self, username: str) -> str | None:
         try:
             user = self._cognito.admin_get_user(UserPoolId=self._pool, Username=username)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "UserNotFoundException":
-                return False
+                return None
             raise
         attrs = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
-        company_id, sub = attrs.get(COMPANY_ATTRIBUTE), attrs.get("sub")
-        if not company_id or not sub:
-            return False
-        try:
-            self._members.end_sessions(company_id, sub, epoch_ms(now))
-        except NotFoundError:
-            logger.info("no membership to end sessions of", extra={"company_id": company_id})
-            return False
-        return True
+        return attrs.get("sub") or None
