@@ -24,7 +24,7 @@ from .inventory import logical_id_for
 FUNCTION = "cognito_account_changes"
 FUNCTION_ID = logical_id_for(FUNCTION)
 RULE_ID = "AccountChangesRule"
-TRAIL_ID = "AccountChangeTrail"
+TRAIL_ID = "AccountChangeCloudTrail"
 TRAIL_BUCKET_ID = "AccountChangeTrailBucket"
 TRAIL_RETENTION_DAYS = 30
 CREATE_TRAIL = "CreatesAccountChangeTrail"

@@ -18,6 +18,7 @@ one conditional UpdateItem per revocation.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,12 @@ from botocore.exceptions import ClientError
 from ..auth.principal import Principal
 from ..data.errors import NotFoundError
 from ..data.member_access import MemberAccess
+
+# How often a portal session asks Cognito whether its login is still in good standing
+# (the second line behind the CloudTrail events, which take minutes to arrive).
+ACCOUNT_RECHECK_S = 300
+# Cognito user states in which no existing session should live on.
+ENDED_STATUSES = frozenset({"RESET_REQUIRED", "FORCE_CHANGE_PASSWORD"})
 
 
 def epoch_ms(now: datetime) -> int:
@@ -73,3 +80,26 @@ class SessionRevocation:
             raise
         attrs = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
         return attrs.get("sub") or None
+
+    def recheck_due(self, checked_at_s: int, now: datetime) -> bool:
+        return int(now.timestamp()) - checked_at_s >= ACCOUNT_RECHECK_S
+
+    def in_good_standing(self, company_id: str, user_sub: str, now: datetime) -> bool:
+        """The second line: ask Cognito (``AdminGetUser``) about the login. Deleted,
+        disabled or made to reset its password: False, and the user's sessions end (the
+        epoch moves) as the CloudTrail event would have ended them. A password changed
+        or a sign-out made outside the portal shows in no user attribute: those wait
+        for the event."""
+        try:
+            user = self._cognito.admin_get_user(UserPoolId=self._pool, Username=user_sub)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "UserNotFoundException":
+                raise
+            user = None
+        standing = user is not None and user.get("Enabled", True)
+        if standing and user.get("UserStatus") not in ENDED_STATUSES:
+            return True
+        # no membership: nothing to end, and the session is refused anyway
+        with suppress(NotFoundError):
+            self._members.end_sessions(company_id, user_sub, epoch_ms(now))
+        return False

@@ -15,6 +15,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from chalicelib.application import session_revocation
 from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
 from tests.functional.portal.browser_client import Browser
@@ -157,3 +158,23 @@ def test_events_that_change_nothing_are_ignored(client: Client, standin: LocalSt
     for ignored in (failed, other_pool):
         assert client.lambda_.invoke("cognito_account_changes", ignored).payload["companies"] == []
     assert browser.get("/portal").status_code == 200
+
+
+def test_the_second_line_a_disabled_login_ends_within_the_recheck_interval_without_the_event(
+    client: Client, standin: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CloudTrail's events take minutes: a portal session asks Cognito itself every
+    ``ACCOUNT_RECHECK_S`` whether its login was deleted, disabled or reset."""
+    disabled, fine = new_login(standin), new_login(standin)
+    session, other = _signed_in(client, disabled), _signed_in(client, fine)
+    # WHEN the login is disabled in Cognito and the event has not arrived
+    CHANGES["AdminDisableUser"](standin, disabled, "")
+    # THEN inside the interval the session still works (the documented window)
+    assert session.get("/portal").status_code == 200
+    # AND once the interval is over the next request asks Cognito and ends it
+    monkeypatch.setattr(session_revocation, "ACCOUNT_RECHECK_S", 0)
+    page = session.get("/portal")
+    assert page.status_code == 303 and page.headers["location"] == "/signin"
+    # while a login in good standing is asked and stays signed in
+    assert other.get("/portal").status_code == 200
+    assert other.get("/portal").status_code == 200
