@@ -44,6 +44,7 @@ def event_pattern() -> dict[str, Any]:
 
 
 def account_change_parameters() -> dict[str, Any]:
+    """The trail's parameter, its condition and its output."""
     return {
         "Parameters": {
             "AccountChangeTrail": {
@@ -56,6 +57,13 @@ def account_change_parameters() -> dict[str, Any]:
             }
         },
         "Conditions": {CREATE_TRAIL: {"Fn::Equals": [{"Ref": "AccountChangeTrail"}, "create"]}},
+        # Where the stack's own trail is, when it made one (operators look there first).
+        "Outputs": {
+            "AccountChangeTrailArn": {
+                "Condition": CREATE_TRAIL,
+                "Value": {"Fn::GetAtt": [TRAIL_ID, "Arn"]},
+            }
+        },
     }
 
 
