@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .buckets import private_bucket_properties
 from .inventory import logical_id_for
 
 FUNCTION = "cognito_account_changes"
@@ -111,18 +112,7 @@ def _trail(stage: str) -> dict[str, Any]:
             "Type": "AWS::S3::Bucket",
             "Condition": CREATE_TRAIL,
             "Properties": {
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                    ]
-                },
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                **private_bucket_properties(),
                 "LifecycleConfiguration": {
                     "Rules": [
                         {

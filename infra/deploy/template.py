@@ -12,6 +12,7 @@ from typing import Any
 
 from . import iot_policy
 from .account_changes import account_change_parameters, account_change_resources
+from .buckets import private_bucket_properties
 from .gateway_resources import gateway_resources
 from .iam import assume_role_policy
 from .inventory import FunctionSpec, RuleSpec, logical_id_for
@@ -345,18 +346,7 @@ def storage_and_mail_resources(stage: str) -> dict[str, Any]:
             **_keep_if_production(stage),
             "Properties": {
                 "BucketName": {_SUB: f"powerlet-{stage}-brand-assets-${{AWS::AccountId}}"},
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                    ]
-                },
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                **private_bucket_properties(),
                 "VersioningConfiguration": {"Status": "Enabled"},
             },
         },

@@ -12,8 +12,9 @@ from local_aws.demo_data import DEMO_PASSWORD
 from local_aws.stack import LocalStack
 
 
-def id_token(standin: LocalStack, email: str, password: str = DEMO_PASSWORD) -> str:
-    """An ID token of a user signed in to the stand-in's user pool."""
+def tokens(standin: LocalStack, email: str, password: str = DEMO_PASSWORD) -> dict[str, Any]:
+    """The tokens (``IdToken``, ``AccessToken``, ...) of a user signed in to the
+    stand-in's user pool."""
     assert standin.resources is not None
     result = boto3.client("cognito-idp").admin_initiate_auth(
         UserPoolId=standin.resources.user_pool_id,
@@ -21,7 +22,12 @@ def id_token(standin: LocalStack, email: str, password: str = DEMO_PASSWORD) -> 
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": email, "PASSWORD": password},
     )
-    return str(result["AuthenticationResult"]["IdToken"])
+    return dict(result["AuthenticationResult"])
+
+
+def id_token(standin: LocalStack, email: str, password: str = DEMO_PASSWORD) -> str:
+    """An ID token of a user signed in to the stand-in's user pool."""
+    return str(tokens(standin, email, password)["IdToken"])
 
 
 def bearer(standin: LocalStack, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:

@@ -18,6 +18,7 @@ from app import app
 from chalicelib.application import session_revocation
 from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
+from tests.functional.portal.api_client import tokens
 from tests.functional.portal.browser_client import Browser
 
 from .accounts import PASSWORD, bearer_of, new_login
@@ -35,14 +36,7 @@ def client(services: Container) -> Iterator[Client]:
 
 
 def _access_token(standin: LocalStack, email: str) -> str:
-    assert standin.resources is not None
-    result = boto3.client("cognito-idp").admin_initiate_auth(
-        UserPoolId=standin.resources.user_pool_id,
-        ClientId=standin.resources.user_pool_client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-    )
-    return str(result["AuthenticationResult"]["AccessToken"])
+    return str(tokens(standin, email, PASSWORD)["AccessToken"])
 
 
 Change = Callable[[LocalStack, str, str], Any]
