@@ -5,8 +5,9 @@ password reset, a user's own ``ChangePassword``) reaches ``cognito_account_chang
 "AWS API Call via CloudTrail" event. moto has no CloudTrail, so the Cognito guard
 records the same event shape here for each *successful* call the deployed rule matches
 (``deploy/account_changes.py``), and serves them at ``/_powerlet/cloudtrail?after=N``.
-A test (or ``make run``'s operator) plays EventBridge: it hands each new event to the
-function, so the function's real path runs on the real shape.
+A test plays EventBridge: it hands each new event to the function, so the function's
+real path runs on the real shape. (``make run`` delivers none: there, a change made
+in the stand-in's Cognito ends portal sessions through the pages' own recheck only.)
 
 The shape follows the CloudTrail record (``eventVersion`` 1.08) inside EventBridge's
 envelope: the admin calls name the user in ``requestParameters.username`` as the caller
