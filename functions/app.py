@@ -138,3 +138,11 @@ def relay_retry_sweep(event: CloudWatchEvent) -> Any:
 @app.lambda_function(name="cognito_custom_message")
 def cognito_custom_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handlers.cognito_custom_message(event)
+
+
+# --- account changes made in Cognito outside the portal (CloudTrail via EventBridge) ---
+
+
+@app.lambda_function(name="cognito_account_changes")
+def cognito_account_changes(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handlers.cognito_account_changes(event)

@@ -75,6 +75,9 @@ FUNCTION_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "cognito_custom_message": frozenset({C.TABLE_READ}),
     # Fleet provisioning's pre-provisioning hook: one conditional UpdateItem per claim.
     "provisioning_hook": _TABLE,
+    # An account changed in Cognito outside the portal (CloudTrail via EventBridge): find
+    # the user in the pool and move their session epoch in each of their companies.
+    "cognito_account_changes": _TABLE | _ASYNC | {C.USER_POOL, C.USER_ADMIN},
 }
 
 # dynamodb:Query on the table's indexes (gsi1, gsi2) rather than on the table itself:
@@ -144,6 +147,11 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "relay_retry_sweep": _READ | _WRITE | _MAIL | {"iot:UpdateThingShadow"},
     "cognito_custom_message": frozenset({"dynamodb:GetItem", "dynamodb:BatchGetItem"}),
     "provisioning_hook": frozenset({"dynamodb:UpdateItem"}),
+    # The user's memberships (an index), one conditional UpdateItem each, a GetItem when
+    # the condition refuses (gone, or already ended later); the user by the call's name.
+    "cognito_account_changes": frozenset(
+        {QUERY_INDEXES, "dynamodb:UpdateItem", "dynamodb:GetItem", "cognito-idp:AdminGetUser"}
+    ),
 }
 
 # Every environment variable the function code reads (``ENV_*`` constants), classified.

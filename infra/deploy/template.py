@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import iot_policy
+from .account_changes import account_change_parameters, account_change_resources
+from .buckets import private_bucket_properties
 from .gateway_resources import gateway_resources
 from .gateway_responses import api_gateway_responses
 from .iam import assume_role_policy
@@ -345,18 +347,7 @@ def storage_and_mail_resources(stage: str) -> dict[str, Any]:
             **_keep_if_production(stage),
             "Properties": {
                 "BucketName": {_SUB: f"powerlet-{stage}-brand-assets-${{AWS::AccountId}}"},
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                    ]
-                },
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                **private_bucket_properties(),
                 "VersioningConfiguration": {"Status": "Enabled"},
             },
         },
@@ -443,12 +434,14 @@ def merge_template(
     resources.update(identity_resources(stage))
     resources.update(storage_and_mail_resources(stage))
     resources.update(gateway_resources(stage, recipe))
+    resources.update(account_change_resources(stage))
     merge(
         resources,
         operations(stage, functions, rules, function_name_in_aws, _timeout_s, rule_name_in_aws),
     )
     merge(resources, api_gateway_responses())
-    return {**merge(parameters_and_outputs(stage), operations_parameters()), "Resources": resources}
+    parameters = merge(parameters_and_outputs(stage), operations_parameters())
+    return {**merge(parameters, account_change_parameters()), "Resources": resources}
 
 
 def _timeout_s(spec: FunctionSpec) -> int:

@@ -14,6 +14,9 @@ and moto lets through, where the product's security depends on the refusal.
   attempted to write unauthorized attribute``); moto writes it. The portal client may
   write no attribute at all, so a user cannot change their own e-mail (issue 16's
   e-mail squatting).
+- **CloudTrail.** Each successful call that ends a user's sessions in AWS (through
+  CloudTrail and EventBridge) is recorded in the same event shape
+  (``cloudtrail_events.py``), so tests drive ``cognito_account_changes`` with it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 import jwt
 
+from . import cloudtrail_events
 from .dynamodb_guard import WsgiApp, read_body
 
 _TARGET = "AWSCognitoIdentityProviderService."
@@ -45,10 +49,14 @@ class CognitoGuard:
         self._app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") == cloudtrail_events.CLOUDTRAIL_PATH:
+            return cloudtrail_events.serve_events(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith(_TARGET):
             return self._app(environ, start_response)
         operation = target[len(_TARGET) :]
+        if operation in cloudtrail_events.RECORDED_CALLS:
+            return self._recorded(operation, environ, start_response)
         if operation in {"InitiateAuth", "AdminInitiateAuth", "RespondToAuthChallenge"}:
             refusal = _auth_refusal(operation, _json(environ))
         elif operation == "UpdateUserAttributes":
@@ -58,6 +66,38 @@ class CognitoGuard:
         if refusal is not None:
             return _error(start_response, *refusal)
         return self._app(environ, start_response)
+
+    def _recorded(
+        self, operation: str, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Any:
+        """Run the call; when it succeeded, record what CloudTrail would have."""
+        body = _json(environ)
+        user_sub, pool_region = cloudtrail_events.user_of(operation, body)
+        if operation == "GlobalSignOut" and pool_region:
+            # Cognito finds any access token; moto's GlobalSignOut looks only in the
+            # request's region, which an unsigned call to the one-address stand-in
+            # does not carry (its ChangePassword searches every region).
+            environ["HTTP_USER_AGENT"] = (
+                f"{environ.get('HTTP_USER_AGENT', '')} region/{pool_region}"
+            )
+        status: list[str] = []
+
+        def seen(code: str, headers: Any, *exc_info: Any) -> Any:
+            status.append(code)
+            return start_response(code, headers, *exc_info)
+
+        answer = list(self._app(environ, seen))
+        if status and status[0].startswith("200"):
+            region = pool_region or _region_of(environ)
+            cloudtrail_events.record(operation, body, user_sub, region)
+        return answer
+
+
+def _region_of(environ: dict[str, Any]) -> str:
+    """From the SigV4 credential scope (``.../<date>/<region>/cognito-idp/aws4_request``)."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+    return scope[2] if len(scope) > 2 else "us-east-1"
 
 
 def _auth_refusal(operation: str, body: dict[str, Any]) -> tuple[str, str] | None:

@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .processes import die_with_parent
 from .resources import ProvisionedStack, StackNames, provision
@@ -125,6 +126,14 @@ class LocalStack:
         url = f"{self.endpoint}/_powerlet/sent"
         with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
             return dict(json.load(resp))
+
+    def cloudtrail_events(self, after: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """What CloudTrail would have sent EventBridge about the Cognito calls after the
+        ``after``-th, and the count so far (see ``local_aws.cloudtrail_events``)."""
+        url = f"{self.endpoint}/_powerlet/cloudtrail?after={after}"
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
+            answer = json.load(resp)
+        return list(answer["events"]), int(answer["last"])
 
     def peak_rss_mb(self) -> float | None:
         """The stand-in process's peak resident memory so far (Linux), for the soak's report."""

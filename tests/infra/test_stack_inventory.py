@@ -206,7 +206,9 @@ def test_nothing_in_the_template_is_unused(template: dict[str, Any]) -> None:
     # GIVEN every resource  THEN each is named by another resource or an output,
     # or is a leaf that acts on what it names
     assert unreferenced == set(), unreferenced
-    # and every parameter is used
+    # and every parameter is used (a condition that decides what is made uses it too)
+    for condition in template.get("Conditions", {}).values():
+        referenced |= references_of(condition)
     params = set(template.get("Parameters", {}))
     assert params <= referenced, params - referenced
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..branding.resolution import ResolvedBrand, resolve
 from ..branding.schema import PLATFORM_DEFAULT, BrandConfig
+from ..branding.senders import proves_sender
 from ..branding.store import BrandStore
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
@@ -45,8 +46,8 @@ class Brands:
     def _owns_sender_domain(self, company_id: str, brand: BrandConfig) -> bool:
         """One GetItem per custom domain under the sender's domain (usually one), so
         every function that sends mail keeps its read grants."""
-        domain = brand.email_sender_address.rpartition("@")[2].lower()
-        candidates = [h for h in brand.custom_domains if h == domain or h.endswith("." + domain)]
+        address = brand.email_sender_address
+        candidates = [h for h in brand.custom_domains if proves_sender(h, address)]
         return any(self._store.company_for_host(host) == company_id for host in candidates)
 
     def reach_for(self, company_id: str) -> BrandReach:

@@ -10,12 +10,15 @@ means is decided above this layer (``auth/principals.py``).
 
 from __future__ import annotations
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from . import keys
 from .conditions import conditional_check_failed
 from .errors import NotFoundError
 from .models import Company, Membership, PowerletItem
+
+# A person is a member of a few companies at most (docs/data-model.md, pattern 5).
+MAX_MEMBERSHIPS_OF_A_USER = 20
 
 
 class MemberAccess:
@@ -33,14 +36,34 @@ class MemberAccess:
     def end_sessions(self, company_id: str, user_sub: str, at_ms: int) -> None:
         """Move the user's session epoch to ``at_ms``: every session and token from
         before it is refused from the next request (the read above carries the epoch,
-        so the check costs no extra request). NotFoundError without a membership."""
+        so the check costs no extra request). Never moves it back (a late event about
+        an older change must not revive what a newer one ended). NotFoundError without
+        a membership."""
         member = Membership(keys.company_pk(company_id), keys.member_sk(user_sub))
+        epoch = Membership.sessions_valid_from_ms
         try:
             member.update(
-                actions=[Membership.sessions_valid_from_ms.set(at_ms)],
-                condition=Membership.pk.exists(),
+                actions=[epoch.set(at_ms)],
+                condition=Membership.pk.exists() & (epoch.does_not_exist() | (epoch < at_ms)),
             )
         except UpdateError as exc:
-            if conditional_check_failed(exc):
+            if not conditional_check_failed(exc):
+                raise
+            if not self._exists(company_id, user_sub):
                 raise NotFoundError("membership not found") from exc
-            raise
+            # the epoch is already at or after at_ms: those sessions have ended
+
+    def companies_of_user(self, user_sub: str) -> list[str]:
+        """The companies the user has a membership of (access pattern 5: gsi1 ``USER#<sub>``,
+        a handful at most): where an account change must end their sessions."""
+        found = Membership.gsi1.query(
+            keys.memberships_of_user_gsi1pk(user_sub), limit=MAX_MEMBERSHIPS_OF_A_USER
+        )
+        return [str(m.company_id) for m in found if isinstance(m, Membership)]
+
+    def _exists(self, company_id: str, user_sub: str) -> bool:
+        try:
+            Membership.get(keys.company_pk(company_id), keys.member_sk(user_sub))
+        except DoesNotExist:
+            return False
+        return True

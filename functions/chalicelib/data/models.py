@@ -602,6 +602,9 @@ class WebSession(PowerletItem, discriminator="WebSession"):
     csrf_token = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     expires_at_s = NumberAttribute(attr_name="ttl")  # DynamoDB TTL, unix seconds
+    # When the login was last found in good standing in Cognito (unix s; null: at
+    # created_at): the pages' second line against account changes made outside the portal.
+    account_checked_at_s = NumberAttribute(null=True)
 
 
 class TrustedDevice(PowerletItem, discriminator="TrustedDevice"):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from . import keys
+from .conditions import conditional_check_failed
 from .errors import NotFoundError
 from .models import WebSession
 
@@ -69,3 +70,15 @@ class WebSessionStore:
             WebSession(
                 keys.web_session_pk(session_digest(session_id)), keys.WEB_SESSION_SK
             ).delete()
+
+    def mark_account_checked(self, session_id: str, now: datetime) -> None:
+        """The login was found in good standing at ``now`` (one UpdateItem per interval)."""
+        item = WebSession(keys.web_session_pk(session_digest(session_id)), keys.WEB_SESSION_SK)
+        try:
+            item.update(
+                actions=[WebSession.account_checked_at_s.set(int(now.timestamp()))],
+                condition=WebSession.pk.exists(),
+            )
+        except UpdateError as exc:
+            if not conditional_check_failed(exc):
+                raise  # signed out meanwhile: nothing to mark

@@ -327,11 +327,24 @@ def _authenticate(ctx: PageContext, roles: frozenset[Role]) -> None:
             issued_at_ms=int(session.created_at.timestamp() * 1000),
         )
     except SessionRevokedError as exc:
-        deps().web_sessions.delete(session_id)
-        ctx.clear_cookie(SESSION_COOKIE)
+        _end_session(ctx, session_id)
         raise NotSignedInError("the session ended") from exc
+    # the second line behind CloudTrail's events (minutes late): every few minutes ask
+    # Cognito whether the login was deleted, disabled or made to reset its password
+    revocation = deps().session_revocation
+    checked_s = int(session.account_checked_at_s or session.created_at.timestamp())
+    if revocation.recheck_due(checked_s, ctx.now):
+        if not revocation.in_good_standing(session.company_id, session.user_sub, ctx.now):
+            _end_session(ctx, session_id)
+            raise NotSignedInError("the account changed in Cognito")
+        deps().web_sessions.mark_account_checked(session_id, ctx.now)
     ctx.session = session
     ctx.principal.require(roles)  # refused as this signed-in user: their brand's 403 page
+
+
+def _end_session(ctx: PageContext, session_id: str) -> None:
+    deps().web_sessions.delete(session_id)
+    ctx.clear_cookie(SESSION_COOKIE)
 
 
 def _check_csrf(ctx: PageContext) -> None:

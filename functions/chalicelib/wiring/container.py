@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 
+from ..application.account_changes import AccountChanges
 from ..application.actions import CreditAndPower
 from ..application.bills import BillQueries
 from ..application.brands import Brands
@@ -338,6 +339,10 @@ class Container:
     @cached_property
     def session_revocation(self) -> SessionRevocation:
         return SessionRevocation(self.cognito_client, self.settings.user_pool_id, MemberAccess())
+
+    @cached_property
+    def account_changes(self) -> AccountChanges:
+        return AccountChanges(self.session_revocation, self.settings.user_pool_id)
 
     @cached_property
     def portal_sessions(self) -> PortalSessions:

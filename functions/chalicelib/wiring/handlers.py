@@ -87,3 +87,9 @@ def cognito_custom_message(event: dict[str, Any]) -> dict[str, Any]:
     """The user pool's Custom Message trigger: Cognito's e-mails in the company's brand."""
     store = container().brand_store
     return custom_message(event, store.get, store.verified_domains)
+
+
+def cognito_account_changes(event: dict[str, Any]) -> dict[str, Any]:
+    """An account changed in Cognito outside the portal (CloudTrail via EventBridge): end
+    the user's sessions (``application/account_changes.py``)."""
+    return container().account_changes.handle(event)

@@ -13,7 +13,8 @@ from local_aws.stack import LocalStack
 
 
 def tokens(standin: LocalStack, email: str, password: str = DEMO_PASSWORD) -> dict[str, Any]:
-    """The tokens of a user signed in to the stand-in's user pool (AdminInitiateAuth)."""
+    """The tokens (``IdToken``, ``AccessToken``, ...) of a user signed in to the
+    stand-in's user pool."""
     assert standin.resources is not None
     result = boto3.client("cognito-idp").admin_initiate_auth(
         UserPoolId=standin.resources.user_pool_id,

@@ -40,6 +40,15 @@ class DomainView(Shape):
     )
 
 
+class SenderView(Shape):
+    address: str = Field(description="the brand's email_sender_address")
+    status: str = Field(
+        description="in_use: on a verified domain of the brand (or under one's parent); "
+        "pending: stored but not used until such a domain is verified"
+    )
+    detail: str = Field(description="why, and what mail goes out as meanwhile")
+
+
 class AdminInvited(Shape):
     email: str
     user_sub: str
@@ -49,6 +58,7 @@ class AdminInvited(Shape):
 class CompanyDetail(CompanyView):
     brand: BrandConfig | None
     domains: list[DomainView]
+    sender: SenderView | None = Field(description="whether the brand's sender address is used")
     sign_in_urls: list[str] = Field(description="verified domains' sign-in, then the slug path")
 
 
@@ -72,6 +82,7 @@ class BrandUpdated(Shape):
     released_domains: list[DomainReleased] = Field(
         description="dropped domains that were served: their AWS resources' cleanup"
     )
+    sender: SenderView = Field(description="whether the brand's sender address is used")
 
 
 class DnsRecord(Shape):

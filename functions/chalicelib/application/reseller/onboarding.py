@@ -20,6 +20,7 @@ from ...branding.errors import InvalidBrandError
 from ...branding.logos import LogoStore
 from ...branding.resolution import RESERVED_SLUGS, normalise_host
 from ...branding.schema import BrandConfig
+from ...branding.senders import sender_view
 from ...branding.store import BrandStore
 from ...data import builders
 from ...data.catalogue import Catalogue
@@ -125,6 +126,7 @@ class Onboarding:
             **company_view(company),
             "brand": brand.model_dump(mode="json"),
             "domains": domains,
+            "sender": sender_view(brand, domains),
             "admin": {"email": req.admin.email, "user_sub": user_sub, "invited": True},
             "sign_in_urls": sign_in_urls(brand, domains),
         }
@@ -167,6 +169,7 @@ class Onboarding:
             **company_view(company),
             "brand": brand.model_dump(mode="json") if brand else None,
             "domains": domains,
+            "sender": sender_view(brand, domains) if brand else None,
             "sign_in_urls": sign_in_urls(brand, domains) if brand else [],
         }
 
@@ -186,11 +189,13 @@ class Onboarding:
         keep_logo = previous.logo_key if previous and previous.slug == config.slug else None
         config = config.model_copy(update={"logo_key": keep_logo})
         self._brands.save(company_id, config, previous)
+        domains = self._brands.domains(company_id, config.custom_domains)
         return {
             "company_id": company_id,
             "brand": config.model_dump(mode="json"),
-            "domains": self._brands.domains(company_id, config.custom_domains),
+            "domains": domains,
             "released_domains": self._release_dropped_domains(company_id),
+            "sender": sender_view(config, domains),
         }
 
     def _release_dropped_domains(self, company_id: str) -> list[dict[str, Any]]:
