@@ -328,4 +328,3 @@ def _account(services: Container, tenancy: Tenancy) -> Any:
 def _charged(services: Container, tenancy: Tenancy) -> int:
     entries = services.ledger.all_entries(CO, tenancy.account_id, 1000)
     return -sum(int(e.amount_minor) for e in entries if e.entry_kind == "consumption_charge")
-
