@@ -105,7 +105,7 @@ class MoveIns:
         previous = self._check_start(
             p.company_id, unit.unit_id, req.starts_on, now, premises.time_zone
         )
-        latest = self._latest.of(p.company_id, meter)
+        latest = after_move_out(self._latest.of(p.company_id, meter), previous)
         opening = opening_reading(req.opening_kwh, latest)
         read_at = latest.at if req.opening_kwh is None and latest is not None else now
         starts_at = start_instant(req.starts_on, read_at, premises.time_zone, previous)
@@ -244,6 +244,19 @@ class MoveIns:
         return MoveInResult(
             tenancy, False, req.tenant_email, False, entry_id, balance, str(account.currency)
         )
+
+
+def after_move_out(latest: StoredReading | None, previous: Tenancy | None) -> StoredReading | None:
+    """The reading a move-in starts from: the latest stored one, unless the previous
+    tenancy ended later on a reading typed above it (the meter had run since its last
+    report). Starting below that would charge the difference to both tenants."""
+    if previous is None or previous.ends_at is None or previous.closing_kwh is None:
+        return latest
+    closing = StoredReading(format_kwh(kwh(previous.closing_kwh)), previous.ends_at, "move-out")
+    if latest is None:
+        return closing
+    stale = latest.at is None or latest.at <= previous.ends_at
+    return closing if stale and kwh(closing.cumulative_kwh) > kwh(latest.cumulative_kwh) else latest
 
 
 def start_instant(

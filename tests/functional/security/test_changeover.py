@@ -154,7 +154,7 @@ def story(services: Container) -> Story:
     suffix = secrets.token_hex(3)
     email_a, email_b = f"chg-a-{suffix}@formosa.example", f"chg-b-{suffix}@formosa.example"
     read(A_READINGS[0])
-    a = _move_in(services, email_a, at(2), start)
+    a = _move_in(services, email_a, at(2))
     read(*A_READINGS[1:], CHANGEOVER)
     # staff switch the power off in A's morning with a note only staff and A should read
     log = RelayLog()
@@ -166,7 +166,7 @@ def story(services: Container) -> Story:
                        disposition="refund"),
         at(64),
     )  # fmt: skip
-    b = _move_in(services, email_b, at(65), start)
+    b = _move_in(services, email_b, at(65))
     log.record(CO, METER, "c-b", "on", "manual", "user:staff", "B welcome", at(90))
     read(*B_READINGS, LAST)
     return Story(
@@ -179,11 +179,11 @@ def story(services: Container) -> Story:
     )
 
 
-def _move_in(services: Container, email: str, now: datetime, start: datetime) -> Tenancy:
+def _move_in(services: Container, email: str, now: datetime, unit: str = UNIT) -> Tenancy:
     zone = services.catalogue.get_property(CO, PROP).time_zone
     done = services.move_ins.move_in(
         ADMIN,
-        UNIT,
+        unit,
         MoveInRequest(
             idempotency_key=secrets.token_urlsafe(18),
             starts_on=now.astimezone(ZoneInfo(zone)).date(),
@@ -328,3 +328,38 @@ def _account(services: Container, tenancy: Tenancy) -> Any:
 def _charged(services: Container, tenancy: Tenancy) -> int:
     entries = services.ledger.all_entries(CO, tenancy.account_id, 1000)
     return -sum(int(e.amount_minor) for e in entries if e.entry_kind == "consumption_charge")
+
+
+def test_a_typed_final_reading_is_where_the_next_tenancy_starts(
+    services: Container, story: Story
+) -> None:
+    # GIVEN a unit whose meter last reported 500.000 kWh ten minutes ago, and tenant A
+    now = datetime.now(UTC).replace(microsecond=0)
+    services.catalogue.save_all(
+        [
+            builders.meter(CO, "m-chg-2", GATEWAY, 2, unit_id="chg-2", profile="dds238",
+                           last_kwh="500.000", last_read_at=now - timedelta(minutes=10)),
+            builders.unit(CO, "chg-2", PROP, name="Room typed", unit_type="room",
+                          billing_mode="prepaid", tariff=TARIFF_TW_FLAT, meter_id="m-chg-2"),
+        ]
+    )  # fmt: skip
+    a = _move_in(services, f"chg-c-{secrets.token_hex(3)}@formosa.example", now, "chg-2")
+    # WHEN A moves out on a reading staff type, above the last report (the meter ran on)
+    services.move_outs.move_out(
+        ADMIN,
+        "chg-2",
+        MoveOutRequest(tenancy_id=a.tenancy_id, ends_on=story.today, disposition="refund",
+                       final_kwh="500.800"),
+        now + timedelta(minutes=1),
+    )  # fmt: skip
+    # and B moves in on the default opening reading
+    b = _move_in(
+        services,
+        f"chg-d-{secrets.token_hex(3)}@formosa.example",
+        now + timedelta(minutes=2),
+        "chg-2",
+    )
+    # THEN B starts where A ended, on A's typed reading, not on the older report below it
+    ended = services.catalogue.get_tenancy(CO, a.tenancy_id)
+    assert ended.ends_at == now + timedelta(minutes=1)
+    assert (b.opening_kwh, b.starts_at) == ("500.800", ended.ends_at)
