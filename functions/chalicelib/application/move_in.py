@@ -78,14 +78,16 @@ class MoveIns:
     _buses: BusItems
 
     def form(self, p: Principal, unit_id: str) -> tuple[Unit, Property, StoredReading | None]:
-        """What the move-in form shows: the unit, its property and the meter's latest
-        stored reading (the default opening reading)."""
+        """What the move-in form shows: the unit, its property and the default opening
+        reading (the meter's latest stored one, or the previous tenancy's closing one,
+        ``after_move_out``)."""
         unit = self._scope.visible_unit(p, unit_id)
         premises = self._catalogue.get_property(p.company_id, unit.property_id)
         latest = None
         if unit.meter_id:
             meter = self._catalogue.get_meter(p.company_id, unit.meter_id)
-            latest = self._latest.of(p.company_id, meter)
+            previous = self._tenancies.latest_of_unit(p.company_id, unit.unit_id)
+            latest = after_move_out(self._latest.of(p.company_id, meter), previous)
         return unit, premises, latest
 
     def move_in(
