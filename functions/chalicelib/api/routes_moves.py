@@ -43,6 +43,7 @@ def move_in(unit_id: str) -> Response:
             "account_id": t.account_id,
             "unit_id": t.unit_id,
             "starts_on": t.starts_on,
+            "starts_at": t.starts_at.isoformat() if t.starts_at else None,
             "opening_kwh": t.opening_kwh,
             "never_disconnect": bool(t.never_disconnect),
             "tenant": {
@@ -105,6 +106,8 @@ def statement_doc(s: moves_out.TenancyStatement, plan: dict[str, Any] | None) ->
         "tenant_email": s.tenant_email,
         "starts_on": t.starts_on,
         "ends_on": t.ends_on,
+        "starts_at": t.starts_at.isoformat() if t.starts_at else None,
+        "ends_at": t.ends_at.isoformat() if t.ends_at else None,
         "opening_kwh": t.opening_kwh,
         "closing_kwh": t.closing_kwh,
         "balance": {"amount_minor": int(s.account.balance_minor), "currency": currency},

@@ -134,13 +134,25 @@ def unit_overview(unit_id: str) -> dict[str, Any]:
         }
         if d.latest
         else None,
-        "tenancy": {"tenancy_id": d.tenancy.tenancy_id, "starts_on": d.tenancy.starts_on}
+        "tenancy": {
+            "tenancy_id": d.tenancy.tenancy_id,
+            "starts_on": d.tenancy.starts_on,
+            "starts_at": _instant(d.tenancy.starts_at),
+        }
         if d.tenancy and p.role is not Role.TENANT
         else None,
         "usage_by_day": [
-            {"day": u.day.date().isoformat(), "energy_kwh": str(u.energy_kwh)} for u in d.usage
+            {
+                "day": u.day.date().isoformat(),
+                "energy_kwh": str(u.energy_kwh),
+                "tenancies": [{"tenancy_id": t, "energy_kwh": str(e)} for t, e in u.tenancies],
+            }
+            for u in d.usage
         ],
-        "relay_commands": [_command(c) for c in d.commands],
+        # staff: each command labelled with the tenancy it was issued in
+        "relay_commands": [
+            {**_command(c), "tenancy_id": d.tenancy_at(c.issued_at)} for c in d.commands
+        ],
     }
 
 
@@ -237,6 +249,10 @@ def _entry(e: LedgerEntryItem) -> dict[str, Any]:
         "occurred_at": e.occurred_at.isoformat(),
         "memo": e.memo,
     }
+
+
+def _instant(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
 
 
 def _command(c: RelayCommand) -> dict[str, Any]:

@@ -14,8 +14,11 @@ Where the numbers come from, cheapest honest source first:
 So a chart costs at most two Queries, whatever the period, plus two small ones when
 it reaches today: the bucket still open, priced from the bus's newest readings
 (``application/open_bucket.py``), so the chart does not lag the latest reading. A tenant sees only
-their current tenancy: nothing from before its start date counts, not in the
-bars, the totals, the comparison or the average. Staff see everything.
+their current tenancy: nothing from before its start counts, not in the bars, the
+totals, the comparison or the average. The start is an instant (the move-in
+reading, domain/tenancy_window.py): on a same-day changeover the day's roll-up holds
+both tenants' energy, so that day is read from its buckets and the bucket of the
+changeover split at the reading (application/tenancy_usage.py). Staff see everything.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Meter, Property, Tenancy, Unit
 from ..data.usage_days import UsageDayStore
+from ..domain.tenancy_window import OPEN, TenancyWindow
 from ..domain.usage_periods import (
     ZERO,
     ChartPeriod,
@@ -49,6 +53,7 @@ from ..domain.usage_periods import (
 )
 from .open_bucket import OpenBuckets
 from .scope import UnitScope
+from .tenancy_usage import TenancyBuckets, window_of_tenancy
 
 DEFAULT_KIND = PeriodKind.WEEK
 LIVE_DAYS = 2  # yesterday and today come from the 15-minute buckets
@@ -115,6 +120,8 @@ class ConsumptionCharts:
     _usage_days: UsageDayStore
     _scope: UnitScope
     _open_buckets: OpenBuckets | None = None  # None: closed buckets only
+    # None: whole buckets only (a changeover's bucket is not split at the reading)
+    _tenancy_buckets: TenancyBuckets | None = None
 
     def for_unit(
         self, p: Principal, unit_id: str, kind_text: str | None, at_text: str | None, now: datetime
@@ -143,11 +150,16 @@ class ConsumptionCharts:
         today = local_day(now, zone)
         period = ChartPeriod.containing(kind, at)
         previous = period.previous()
-        since = date.fromisoformat(tenancy.starts_on) if p.role is Role.TENANT and tenancy else None
+        window = (
+            window_of_tenancy(tenancy, str(prop.time_zone))
+            if p.role is Role.TENANT and tenancy
+            else OPEN
+        )
+        since = local_day(window.start, zone) if window.start is not None else None
         buckets: list[tuple[datetime, Decimal]] = []
         days: list[tuple[date, Decimal]] = []
         if meter is not None:
-            buckets, days = self._read(p.company_id, meter, zone, period, previous, since, today)
+            buckets, days = self._read(p.company_id, meter, zone, period, previous, window, today)
         current_slots = slots(period, zone)
         bars = [
             Bar(s, e)
@@ -186,13 +198,18 @@ class ConsumptionCharts:
         zone: ZoneInfo,
         period: ChartPeriod,
         previous: ChartPeriod,
-        since: date | None,
+        window: TenancyWindow,
         today: date,
     ) -> tuple[list[tuple[datetime, Decimal]], list[tuple[date, Decimal]]]:
         """The meter's energy over both periods: buckets for the live days (and the
-        hours of a day chart), day roll-ups for the rest. At most two Queries."""
+        hours of a day chart), day roll-ups for the rest. At most two Queries, and one
+        more for a day a tenancy starts or ends within (its roll-up holds both
+        tenancies' energy: read from its buckets, clipped at the changeover)."""
+        since = local_day(window.start, zone) if window.start is not None else None
         first = max(previous.start, since) if since else previous.start
         end = min(period.end, today + timedelta(days=1))  # nothing is metered tomorrow
+        if window.end is not None:
+            end = min(end, local_day(window.end, zone) + timedelta(days=1))
         if end <= first:
             return [], []
         live_from = today - timedelta(days=LIVE_DAYS - 1)
@@ -201,24 +218,30 @@ class ConsumptionCharts:
         live_from = max(live_from, first)
         store = self._usage_days
         gateway, meter_id = str(meter.gateway_id), str(meter.meter_id)
+        edges = _edge_days(window, zone, first, min(live_from, end))
         days: list[tuple[date, Decimal]] = []
         if first < live_from:
             for item in store.days_between(
                 company_id, gateway, first, min(live_from, end) - timedelta(days=1)
             ):
                 energy = (item.energy or {}).get(meter_id)
-                if energy is not None:
+                if energy is not None and date.fromisoformat(item.day) not in edges:
                     days.append((date.fromisoformat(item.day), Decimal(str(energy))))
-        buckets: list[tuple[datetime, Decimal]] = []
+        bucket_days = [(local_midnight(d, zone), local_midnight(d + timedelta(days=1), zone))
+                       for d in sorted(edges)]  # fmt: skip
         if live_from < end:
-            for bucket in store.buckets_between(
-                company_id, gateway, local_midnight(live_from, zone), local_midnight(end, zone)
-            ):
+            bucket_days.append((local_midnight(live_from, zone), local_midnight(end, zone)))
+        buckets: list[tuple[datetime, Decimal]] = []
+        for start, stop in bucket_days:
+            for bucket in store.buckets_between(company_id, gateway, start, stop):
                 energy = (bucket.energy or {}).get(meter_id)
                 if energy is not None:
                     buckets.append((bucket.bucket_start, Decimal(str(energy))))
+        if live_from < end:
             live = (local_midnight(live_from, zone), local_midnight(end, zone))
             buckets += self._open_bucket(company_id, gateway, meter_id, live, buckets)
+        if self._tenancy_buckets is not None:
+            buckets = self._tenancy_buckets.clip(company_id, gateway, meter_id, buckets, window)
         return buckets, days
 
     def _open_bucket(
@@ -255,6 +278,18 @@ class ConsumptionCharts:
             return self._catalogue.get_tenancy(company_id, unit.tenancy_id)
         except NotFoundError:
             return None
+
+
+def _edge_days(window: TenancyWindow, zone: ZoneInfo, first: date, before: date) -> set[date]:
+    """Days in [first, before) on which the window starts or ends after local midnight:
+    their roll-ups hold another tenancy's energy too."""
+    edges = set()
+    for at in (window.start, window.end):
+        if at is not None and at != local_midnight(local_day(at, zone), zone):
+            day = local_day(at, zone)
+            if first <= day < before:
+                edges.add(day)
+    return edges
 
 
 def _total(

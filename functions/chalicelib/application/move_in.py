@@ -78,14 +78,16 @@ class MoveIns:
     _buses: BusItems
 
     def form(self, p: Principal, unit_id: str) -> tuple[Unit, Property, StoredReading | None]:
-        """What the move-in form shows: the unit, its property and the meter's latest
-        stored reading (the default opening reading)."""
+        """What the move-in form shows: the unit, its property and the default opening
+        reading (the meter's latest stored one, or the previous tenancy's closing one,
+        ``after_move_out``)."""
         unit = self._scope.visible_unit(p, unit_id)
         premises = self._catalogue.get_property(p.company_id, unit.property_id)
         latest = None
         if unit.meter_id:
             meter = self._catalogue.get_meter(p.company_id, unit.meter_id)
-            latest = self._latest.of(p.company_id, meter)
+            previous = self._tenancies.latest_of_unit(p.company_id, unit.unit_id)
+            latest = after_move_out(self._latest.of(p.company_id, meter), previous)
         return unit, premises, latest
 
     def move_in(
@@ -102,8 +104,13 @@ class MoveIns:
         premises = self._catalogue.get_property(p.company_id, unit.property_id)
         meter = self._catalogue.get_meter(p.company_id, unit.meter_id)
         currency = parse_timeline(unit.tariff).currency
-        self._check_start(p.company_id, unit.unit_id, req.starts_on, now, premises.time_zone)
-        opening = opening_reading(req.opening_kwh, self._latest.of(p.company_id, meter))
+        previous = self._check_start(
+            p.company_id, unit.unit_id, req.starts_on, now, premises.time_zone
+        )
+        latest = after_move_out(self._latest.of(p.company_id, meter), previous)
+        opening = opening_reading(req.opening_kwh, latest)
+        read_at = latest.at if req.opening_kwh is None and latest is not None else now
+        starts_at = start_instant(req.starts_on, read_at, premises.time_zone, previous)
 
         logins = self._logins
         login = logins.find_or_invite(
@@ -113,7 +120,7 @@ class MoveIns:
             req.locale,
             link_existing=req.link_existing_login,
         )
-        at = now.astimezone(UTC).replace(microsecond=now.microsecond // 1000 * 1000)
+        at = _to_ms(now)
         tenancy = builders.tenancy(
             p.company_id,
             tenancy_id,
@@ -124,6 +131,7 @@ class MoveIns:
             opening_kwh=opening,
             never_disconnect=req.never_disconnect,
             opening_credit_minor=req.opening_credit_minor,
+            starts_at=starts_at,
         )
         # The settlement cursor starts at the opening reading: the tenant pays from there.
         account = builders.account(
@@ -166,7 +174,8 @@ class MoveIns:
 
     def _check_start(
         self, company_id: str, unit_id: str, starts_on: date, now: datetime, time_zone: str
-    ) -> None:
+    ) -> Tenancy | None:
+        """The unit's previous tenancy, once the start date is checked against it."""
         today = now.astimezone(zone(time_zone)).date()
         if starts_on > today:
             raise MoveDateError("a move-in is recorded on the day or after it, not ahead")
@@ -175,6 +184,7 @@ class MoveIns:
         previous = self._tenancies.latest_of_unit(company_id, unit_id)
         if previous is not None and previous.ends_on and starts_on.isoformat() < previous.ends_on:
             raise MoveDateError(f"the previous tenancy ended on {previous.ends_on}")
+        return previous
 
     def _membership(self, p: Principal, user_sub: str, req: MoveInRequest) -> Membership | None:
         """A first membership for a new tenant; None for a tenant moving between units
@@ -236,6 +246,40 @@ class MoveIns:
         return MoveInResult(
             tenancy, False, req.tenant_email, False, entry_id, balance, str(account.currency)
         )
+
+
+def after_move_out(latest: StoredReading | None, previous: Tenancy | None) -> StoredReading | None:
+    """The reading a move-in starts from: the latest stored one, unless the previous
+    tenancy ended later on a reading typed above it (the meter had run since its last
+    report). Starting below that would charge the difference to both tenants."""
+    if previous is None or previous.ends_at is None or previous.closing_kwh is None:
+        return latest
+    closing = StoredReading(format_kwh(kwh(previous.closing_kwh)), previous.ends_at, "move-out")
+    if latest is None:
+        return closing
+    stale = latest.at is None or latest.at <= previous.ends_at
+    return closing if stale and kwh(closing.cumulative_kwh) > kwh(latest.cumulative_kwh) else latest
+
+
+def start_instant(
+    starts_on: date, read_at: datetime | None, time_zone: str, previous: Tenancy | None
+) -> datetime | None:
+    """When the tenancy starts (domain/tenancy_window.py): the opening reading's
+    timestamp (the stored reading it defaults to, or now for a typed one) when that is
+    on the start day, never before the previous tenancy's end; None (the start of the
+    day, as for tenancies stored before instants) for a back-dated move-in."""
+    if read_at is None or read_at.astimezone(zone(time_zone)).date() != starts_on:
+        return None
+    at = _to_ms(read_at)
+    if previous is not None and previous.ends_at is not None:
+        at = max(at, _to_ms(previous.ends_at))
+    return at
+
+
+def _to_ms(at: datetime) -> datetime:
+    """UTC, whole milliseconds: how UTCDateTimeAttribute round-trips, so a replay's
+    tenancy compares equal to the one stored."""
+    return at.astimezone(UTC).replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 def opening_reading(typed: str | None, latest: StoredReading | None) -> str:

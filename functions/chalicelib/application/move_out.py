@@ -217,6 +217,7 @@ class MoveOuts:
             "final_kwh": final_kwh,
             "final_source": final_source,
             "final_read_at": final_read_at.isoformat() if final_read_at else None,
+            "ends_at": _end_instant(tenancy, req.ends_on, final_read_at or at, tz),
             "tariff_id": tariff.tariff_id,
             "tariff_kind": tariff.kind,
             "currency": tariff.currency,
@@ -330,7 +331,14 @@ class MoveOuts:
             raise
 
     def _close(self, company_id: str, tenancy: Tenancy, plan: dict[str, Any]) -> None:
-        self._tenancies.close(company_id, tenancy, plan["ends_on"], plan["final_kwh"])
+        ends_at = plan.get("ends_at")  # absent from plans recorded before instants
+        self._tenancies.close(
+            company_id,
+            tenancy,
+            plan["ends_on"],
+            plan["final_kwh"],
+            datetime.fromisoformat(ends_at) if ends_at else None,
+        )
         # ingest reads the bus's stored context: it must stop charging this tenancy now
         unit = self._catalogue.get_unit(company_id, str(tenancy.unit_id))
         if unit.meter_id:
@@ -376,6 +384,18 @@ def _check_end(tenancy: Tenancy, req: MoveOutRequest, now: datetime, tz: str) ->
         raise MoveDateError("a move-out is recorded on the day or after it, not ahead")
     if req.ends_on.isoformat() < tenancy.starts_on:
         raise MoveDateError(f"the tenancy started on {tenancy.starts_on}")
+
+
+def _end_instant(tenancy: Tenancy, ends_on: date, read_at: datetime, tz: str) -> str | None:
+    """When the tenancy ends (domain/tenancy_window.py): the final reading's timestamp
+    (or, for a typed one, the instant staff record it) when that is on the last day,
+    never before the tenancy's start; None (the end of the day) for a back-dated one."""
+    if read_at.astimezone(zone(tz)).date() != ends_on:
+        return None
+    at = _to_ms(read_at)
+    if tenancy.starts_at is not None:
+        at = max(at, _to_ms(tenancy.starts_at))
+    return at.isoformat()
 
 
 def _entry_doc(entry: LedgerEntry) -> dict[str, Any]:

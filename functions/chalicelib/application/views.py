@@ -11,8 +11,9 @@ DynamoDB requests whatever the size of the company (see docs/portal.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +38,8 @@ from ..data.models import (
 from ..data.notifications import NotificationStore
 from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
-from ..domain.calendar import local_midnight
+from ..data.tenancies import TenancyStore
+from ..domain.tenancy_window import OPEN, TenancyWindow
 from ..pipeline.billing_run import last_completed_month
 from ..pipeline.context import cycle_of_unit
 from .errors import ReceiptTooOldError
@@ -47,6 +49,7 @@ from .live_balance import LiveBalance, live_balance
 from .open_bucket import OpenBuckets
 from .power_mode import PowerMode, power_mode
 from .scope import UnitScope
+from .tenancy_usage import TenancyBuckets, window_of_tenancy
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -55,6 +58,7 @@ LEDGER_PAGE = 20
 MAX_ENTRIES_AFTER = 2_000  # a receipt's balance-after walks back at most this many
 ALERTS_SHOWN = 5
 RELAY_HISTORY = 5
+LABELLED_TENANCIES = 3  # a week of usage and five commands rarely span more
 USAGE_DAYS = 7
 
 
@@ -81,6 +85,16 @@ class Dashboard:
 class UsageDay:
     day: datetime  # local midnight, tz-aware
     energy_kwh: Decimal
+    # staff, on a changeover day: each tenancy's share, (tenancy id, kWh), newest first
+    tenancies: tuple[tuple[str, Decimal], ...] = ()
+
+
+@dataclass(frozen=True)
+class TenancyPart:
+    """One of the unit's tenancies and its window, to label what belongs to it."""
+
+    tenancy_id: str
+    window: TenancyWindow
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,11 @@ class UnitDetail:
     # automatic, off by hand, on by hand until ...
     mode: PowerMode = field(default_factory=lambda: PowerMode("auto"))
     tenant: Membership | None = None  # the tenancy's tenant, for staff
+    history: list[TenancyPart] = field(default_factory=list)  # staff: the unit's latest
+
+    def tenancy_at(self, at: datetime) -> str | None:
+        """Staff: the tenancy whose window holds ``at`` (None: the unit was vacant)."""
+        return next((t.tenancy_id for t in self.history if t.window.holds(at)), None)
 
     @property
     def days_left_beyond(self) -> bool:
@@ -143,6 +162,7 @@ class PortalViews:
     _relay_log: RelayLog
     _scope: UnitScope
     _latest: LatestReadings
+    _tenancies: TenancyStore | None = None  # None: staff see no tenancy labels
 
     def dashboard(
         self,
@@ -278,13 +298,15 @@ class PortalViews:
         commands: list[RelayCommand] = []
         usage: list[UsageDay] = []
         latest = None
-        # A tenant sees their own tenancy only: nothing from before its start (the
-        # previous tenant's commands and their notes, the days before the move-in).
-        since = (
-            local_midnight(date.fromisoformat(tenancy.starts_on), str(prop.time_zone))
+        # A tenant sees their own tenancy only: nothing before its start instant (the
+        # previous tenant's commands and their notes, their part of the changeover day)
+        # nor after its end. Staff see the whole history, each part labelled.
+        window = (
+            window_of_tenancy(tenancy, str(prop.time_zone))
             if p.role is Role.TENANT and tenancy is not None
-            else None
+            else OPEN
         )
+        history: list[TenancyPart] = []
         mode = PowerMode("auto")
         if meter is not None:
             state = self._telemetry.get_state(p.company_id, meter.gateway_id)
@@ -294,10 +316,10 @@ class PortalViews:
                 mode = replace(mode, by=str(who.email) if who else None)
             latest = self._latest.of(p.company_id, meter)
             commands = self._relay_log.history(p.company_id, meter.meter_id, RELAY_HISTORY)
-            if since is not None:
-                commands = [c for c in commands if c.issued_at >= since]
+            commands = [c for c in commands if window.holds(c.issued_at)]
+            history = self._history(p, unit, tenancy, str(prop.time_zone), commands, now)
             if with_usage:
-                usage = self.daily_usage(p.company_id, meter, prop.time_zone, now, since)
+                usage = self.daily_usage(p.company_id, meter, prop.time_zone, now, window, history)
         estimate = None
         live = None
         if account is not None:
@@ -324,7 +346,39 @@ class PortalViews:
             live,
             mode=mode,
             tenant=self._tenant_of(p, tenancy),
+            history=history,
         )
+
+    def _history(
+        self,
+        p: Principal,
+        unit: Unit,
+        tenancy: Tenancy | None,
+        time_zone: str,
+        commands: list[RelayCommand],
+        now: datetime,
+    ) -> list[TenancyPart]:
+        """Staff: the unit's latest tenancies with their windows, to label what each
+        command and each changeover day belongs to. The current tenancy alone when it
+        holds every command and began before the week of usage; else one Query on gsi1.
+        A tenant: none (they see their own tenancy only)."""
+        if p.role is Role.TENANT or self._tenancies is None:
+            return []
+        if tenancy is not None:
+            current = TenancyPart(str(tenancy.tenancy_id), window_of_tenancy(tenancy, time_zone))
+            start = current.window.start
+            if (
+                all(current.window.holds(c.issued_at) for c in commands)
+                and start is not None
+                and start < now - timedelta(days=USAGE_DAYS + 1)
+            ):
+                return [current]
+        elif not commands:
+            return []
+        return [
+            TenancyPart(str(t.tenancy_id), window_of_tenancy(t, time_zone))
+            for t in self._tenancies.of_unit(p.company_id, unit.unit_id, LABELLED_TENANCIES)
+        ]
 
     def _tenant_of(self, p: Principal, tenancy: Tenancy | None) -> Membership | None:
         """Staff see a tenancy by its tenant (name, else e-mail), not by its id: one
@@ -339,44 +393,52 @@ class PortalViews:
         meter: Meter,
         time_zone: str,
         now: datetime,
-        since: datetime | None = None,
+        window: TenancyWindow = OPEN,
+        history: Sequence[TenancyPart] = (),
     ) -> list[UsageDay]:
         """Energy per local day over the last week, from the gateway's 15-minute buckets;
-        ``since``: no day and no bucket before it (a tenant's tenancy start)."""
+        ``window``: only the tenancy's share (a tenant's), the changeover's bucket split
+        at the reading (application/tenancy_usage.py). ``history`` (staff): each day a
+        tenancy starts or ends on also carries every tenancy's share of it."""
         zone = ZoneInfo(time_zone)
         today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
         first = today - timedelta(days=USAGE_DAYS - 1)
-        if since is not None:
-            first = max(first, since.astimezone(zone))
+        if window.start is not None:
+            first = max(first, _day_of(window.start, zone))
+        if window.end is not None:
+            today = min(today, _day_of(window.end, zone))
         days = (today - first).days + 1
-        totals = {first + timedelta(days=i): Decimal("0.000") for i in range(max(days, 0))}
-        buckets = self._telemetry.usage_between(
+        buckets: list[tuple[datetime, Decimal]] = []
+        for bucket in self._telemetry.usage_between(
             company_id, meter.gateway_id, first.astimezone(UTC), now.astimezone(UTC)
-        )
-        seen = False
-        written: set[datetime] = set()
-        for bucket in buckets:
+        ):
             energy = (bucket.energy or {}).get(meter.meter_id)
-            if energy is None:
-                continue
-            seen = True
-            written.add(bucket.bucket_start)
-            day = bucket.bucket_start.astimezone(zone).replace(
-                hour=0, minute=0, second=0, microsecond=0
-            )
-            if day in totals:
-                totals[day] += Decimal(str(energy))
+            if energy is not None:
+                buckets.append((bucket.bucket_start, Decimal(str(energy))))
         # the bucket still open: the chart reaches the latest reading (open_bucket.py)
         found = OpenBuckets(self._telemetry).of(company_id, meter.gateway_id, meter.meter_id)
+        written = {start for start, _ in buckets}
         if found is not None and found.start not in written and found.start >= first:
-            day = found.start.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-            if day in totals:
-                seen = True
-                totals[day] += found.energy_kwh
-        if not seen:
+            buckets.append((found.start, found.energy_kwh))
+        if not buckets:
             return []
+        clipper = TenancyBuckets(self._telemetry)
+        args = (company_id, str(meter.gateway_id), str(meter.meter_id))
+        totals = _per_day(clipper.clip(*args, buckets, window), zone, first, days)
+        if not totals:
+            return []
+        shares: dict[datetime, list[tuple[str, Decimal]]] = {}
+        for part in history:
+            edges = {_day_of(e, zone) for e in (part.window.start, part.window.end) if e}
+            if not edges & totals.keys():
+                continue
+            clipped = clipper.clip(*args, _on_days(buckets, zone, edges), part.window)
+            for day, energy in _per_day(clipped, zone, first, days).items():
+                if day in edges:
+                    shares.setdefault(day, []).append((part.tenancy_id, energy))
         return [
-            UsageDay(day, kwh.quantize(Decimal("0.001"))) for day, kwh in sorted(totals.items())
+            UsageDay(day, kwh.quantize(Decimal("0.001")), tuple(shares.get(day, ())))
+            for day, kwh in sorted(totals.items())
         ]
 
     def tenant_units(self, p: Principal) -> list[Unit]:
@@ -407,6 +469,28 @@ class PortalViews:
         if len(later) > MAX_ENTRIES_AFTER:
             raise ReceiptTooOldError("too many entries since this one to show its balance")
         return unit, entry, int(account.balance_minor) - sum(int(e.amount_minor) for e in after)
+
+
+def _day_of(at: datetime, zone: ZoneInfo) -> datetime:
+    return at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _per_day(
+    buckets: Iterable[tuple[datetime, Decimal]], zone: ZoneInfo, first: datetime, days: int
+) -> dict[datetime, Decimal]:
+    """Each of ``days`` local days from ``first`` with its buckets' energy."""
+    totals = {first + timedelta(days=i): Decimal("0.000") for i in range(max(days, 0))}
+    for start, energy in buckets:
+        day = _day_of(start, zone)
+        if day in totals:
+            totals[day] += energy
+    return totals
+
+
+def _on_days(
+    buckets: Iterable[tuple[datetime, Decimal]], zone: ZoneInfo, days: set[datetime]
+) -> list[tuple[datetime, Decimal]]:
+    return [(start, energy) for start, energy in buckets if _day_of(start, zone) in days]
 
 
 def _maybe(fetch: Any) -> Any:

@@ -153,7 +153,11 @@ def tenancy(
         keys.company_pk(company_id),
         keys.tenancy_sk(tenancy_id),
         gsi1pk=keys.tenancies_of_unit_gsi1pk(company_id, unit_id),
-        gsi1sk=keys.tenancy_start_gsi1sk(starts_on, tenancy_id),
+        gsi1sk=keys.tenancy_start_gsi1sk(
+            starts_on,
+            tenancy_id,
+            int(attrs["starts_at"].timestamp() * 1000) if attrs.get("starts_at") else None,
+        ),
         gsi2pk=keys.tenancies_of_tenant_gsi2pk(company_id, tenant_sub),
         gsi2sk=keys.tenancy_sk(tenancy_id),
         company_id=company_id,

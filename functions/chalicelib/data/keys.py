@@ -138,8 +138,15 @@ def meter_address_gsi1sk(bus_address: int) -> str:
     return _join("ADDR", f"{int(bus_address):03d}")
 
 
-def tenancy_start_gsi1sk(starts_on_iso: str, tenancy_id: str) -> str:
-    return _join("START", starts_on_iso, check_id(tenancy_id, "tenancy_id"))
+def tenancy_start_gsi1sk(
+    starts_on_iso: str, tenancy_id: str, starts_at_ms: int | None = None
+) -> str:
+    """Newest start first on the unit's tenancies: the date, then (for tenancies that
+    carry a start instant) the instant's UTC milliseconds, so two tenancies of one day
+    sort by when they began. A date-only key (``START#<day>#<id>``) sorts before every
+    instant of its day ('#' < 'T'), as its start of day does."""
+    day = starts_on_iso if starts_at_ms is None else f"{starts_on_iso}T{starts_at_ms:015d}"
+    return _join("START", day, check_id(tenancy_id, "tenancy_id"))
 
 
 def thing_gsi1pk(thing_name: str) -> str:

@@ -334,6 +334,12 @@ class Tenancy(PowerletItem, discriminator="Tenancy"):
     account_id = UnicodeAttribute()
     starts_on = UnicodeAttribute()  # ISO date, property's zone
     ends_on = UnicodeAttribute(null=True)
+    # The instants the tenancy starts and ends (the move-in and move-out readings'
+    # timestamps, or when staff recorded a typed one): a same-day changeover splits the
+    # day there (domain/tenancy_window.py). Absent on tenancies stored before: their
+    # dates count from local midnight, as before.
+    starts_at = UTCDateTimeAttribute(null=True)
+    ends_at = UTCDateTimeAttribute(null=True)
     opening_kwh = UnicodeAttribute()
     closing_kwh = UnicodeAttribute(null=True)
     never_disconnect = BooleanAttribute(default=False)

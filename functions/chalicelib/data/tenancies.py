@@ -4,6 +4,7 @@ a double submit or a concurrent move cannot leave two tenancies on one unit."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -95,11 +96,20 @@ class TenancyStore:
     def advance_move_out(self, tenancy: Tenancy, plan: dict[str, Any]) -> None:
         _ref(tenancy).update(actions=[Tenancy.move_out.set(plan)])
 
-    def close(self, company_id: str, tenancy: Tenancy, ends_on: str, closing_kwh: str) -> None:
-        """End the tenancy and let its unit go (unless an earlier attempt already did)."""
-        _ref(tenancy).update(
-            actions=[Tenancy.ends_on.set(ends_on), Tenancy.closing_kwh.set(closing_kwh)]
-        )
+    def close(
+        self,
+        company_id: str,
+        tenancy: Tenancy,
+        ends_on: str,
+        closing_kwh: str,
+        ends_at: datetime | None = None,
+    ) -> None:
+        """End the tenancy and let its unit go (unless an earlier attempt already did);
+        ``ends_at``: the instant it ends, when the move-out recorded one."""
+        actions: list[Any] = [Tenancy.ends_on.set(ends_on), Tenancy.closing_kwh.set(closing_kwh)]
+        if ends_at is not None:
+            actions.append(Tenancy.ends_at.set(ends_at))
+        _ref(tenancy).update(actions=actions)
         try:
             Unit(keys.company_pk(company_id), keys.unit_sk(tenancy.unit_id)).update(
                 actions=[Unit.tenancy_id.remove(), Unit.account_id.remove()],

@@ -47,6 +47,7 @@ from ..application.settings_edit import SettingsEditor
 from ..application.sign_in_throttle import SignInThrottle
 from ..application.statements import Statements
 from ..application.tariff_schedule import TariffScheduler
+from ..application.tenancy_usage import TenancyBuckets
 from ..application.tenant_logins import TenantLogins
 from ..application.views import PortalViews
 from ..auth.cognito_signin import CognitoSignIn
@@ -397,6 +398,7 @@ class Container:
             self.relay_log,
             self.scope,
             self.latest_readings,
+            self.tenancies,
         )
 
     @cached_property
@@ -406,7 +408,11 @@ class Container:
     @cached_property
     def consumption(self) -> ConsumptionCharts:
         return ConsumptionCharts(
-            self.catalogue, self.usage_days, self.scope, OpenBuckets(self.telemetry)
+            self.catalogue,
+            self.usage_days,
+            self.scope,
+            OpenBuckets(self.telemetry),
+            TenancyBuckets(self.telemetry),
         )
 
     @cached_property

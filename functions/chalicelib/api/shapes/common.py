@@ -50,6 +50,11 @@ class RelayCommandView(Shape):
     note: str | None
     issued_at: Timestamp
     outcome: str = Field(description="pending | confirmed | failed | unconfirmed")
+    tenancy_id: str | None = Field(
+        default=None,
+        description="staff, on a unit's overview: the tenancy the command was issued in "
+        "(null: vacant, or not known)",
+    )
 
 
 class Health(Shape):

@@ -19,6 +19,11 @@ class MovedIn(Shape):
     account_id: str
     unit_id: str
     starts_on: str
+    starts_at: Timestamp | None = Field(
+        default=None,
+        description="the opening reading's instant (null: a back-dated move-in, from the "
+        "start of its day)",
+    )
     opening_kwh: Kwh
     never_disconnect: bool
     tenant: TenantLogin
@@ -71,6 +76,12 @@ class TenancyStatement(Shape):
     tenant_email: str | None
     starts_on: str
     ends_on: str | None
+    starts_at: Timestamp | None = Field(
+        default=None, description="the move-in reading's instant; null: start of the day"
+    )
+    ends_at: Timestamp | None = Field(
+        default=None, description="the move-out reading's instant; null: end of the day"
+    )
     opening_kwh: Kwh
     closing_kwh: Kwh | None
     balance: Money

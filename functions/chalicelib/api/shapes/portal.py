@@ -141,11 +141,24 @@ class LatestReading(Shape):
 class TenancyRef(Shape):
     tenancy_id: str
     starts_on: str
+    starts_at: Timestamp | None = Field(
+        default=None, description="the move-in reading's instant; null: start of the day"
+    )
+
+
+class TenancyShare(Shape):
+    tenancy_id: str
+    energy_kwh: Kwh
 
 
 class DayUsage(Shape):
     day: str = Field(description="YYYY-MM-DD in the property's time zone")
     energy_kwh: Kwh
+    tenancies: list[TenancyShare] = Field(
+        default_factory=list,
+        description="staff, on a day a tenancy starts or ends: each tenancy's share, split "
+        "at the changeover reading",
+    )
 
 
 class UnitOverview(Shape):
