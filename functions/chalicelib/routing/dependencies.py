@@ -19,6 +19,7 @@ from ..application.brands import Brands
 from ..application.building_balance import BuildingBalance
 from ..application.bus_health import BusHealthQueries
 from ..application.consumption import ConsumptionCharts
+from ..application.cycle_schedule import CycleScheduler
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
 from ..application.move_out import MoveOuts
@@ -108,6 +109,8 @@ class Dependencies(Protocol):
     def move_outs(self) -> MoveOuts: ...
     @property
     def settings_editor(self) -> SettingsEditor: ...
+    @property
+    def cycle_scheduler(self) -> CycleScheduler: ...
     @property
     def tariff_scheduler(self) -> TariffScheduler: ...
     @property

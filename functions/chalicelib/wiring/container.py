@@ -25,6 +25,7 @@ from ..application.building_balance import BuildingBalance
 from ..application.bus_health import BusHealthQueries
 from ..application.consumption import ConsumptionCharts
 from ..application.custom_domains import CustomDomains
+from ..application.cycle_schedule import CycleScheduler
 from ..application.gateway_deployments import GatewayDeployer
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
@@ -467,6 +468,10 @@ class Container:
         return SettingsEditor(
             self.catalogue, self.settings_store, self.settings_rollout, self.scope
         )
+
+    @cached_property
+    def cycle_scheduler(self) -> CycleScheduler:
+        return CycleScheduler(self.catalogue, self.settings_store, self.scope)
 
     @cached_property
     def tariff_scheduler(self) -> TariffScheduler:
