@@ -26,6 +26,7 @@ from chalicelib.web.routes_building import bp as building_pages_bp
 from chalicelib.web.routes_cycles import bp as cycle_pages_bp
 from chalicelib.web.routes_moves import bp as move_pages_bp
 from chalicelib.web.routes_readings import bp as reading_pages_bp
+from chalicelib.web.routes_resale import bp as resale_pages_bp
 from chalicelib.web.routes_settings import bp as settings_pages_bp
 from chalicelib.web.routes_signin import bp as signin_bp
 from chalicelib.web.routes_staff import bp as staff_pages_bp
@@ -56,6 +57,7 @@ app.register_blueprint(reading_pages_bp)
 app.register_blueprint(alert_pages_bp)
 app.register_blueprint(cycles_api_bp)
 app.register_blueprint(cycle_pages_bp)
+app.register_blueprint(resale_pages_bp)
 app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chalice defaults)
 
 

@@ -27,6 +27,7 @@ from ..application.notifications_view import NotificationQueries, TenantAlertSet
 from ..application.portal_sessions import PortalSessions
 from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
+from ..application.resale_check import ResaleCheck
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.key_guessing import FailedKeyChecks
@@ -111,6 +112,8 @@ class Dependencies(Protocol):
     def settings_editor(self) -> SettingsEditor: ...
     @property
     def cycle_scheduler(self) -> CycleScheduler: ...
+    @property
+    def resale_check(self) -> ResaleCheck: ...
     @property
     def tariff_scheduler(self) -> TariffScheduler: ...
     @property

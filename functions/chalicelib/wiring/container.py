@@ -35,6 +35,7 @@ from ..application.open_bucket import OpenBuckets
 from ..application.portal_sessions import PortalSessions
 from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
+from ..application.resale_check import ResaleCheck
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.key_guessing import FailedKeyChecks
@@ -467,6 +468,12 @@ class Container:
     def settings_editor(self) -> SettingsEditor:
         return SettingsEditor(
             self.catalogue, self.settings_store, self.settings_rollout, self.scope
+        )
+
+    @cached_property
+    def resale_check(self) -> ResaleCheck:
+        return ResaleCheck(
+            self.catalogue, self.bill_store, self.settings_store, self.scope, self.statements
         )
 
     @cached_property

@@ -15,6 +15,14 @@ CASES: Cases = {
     ("DELETE", "/v1/units/{unit_id}/billing-cycle/change"): (f"{_CYCLE}/change", STAFF_WRITE_API),
     ("GET", "/portal/units/{unit_id}/cycle"): ("/portal/units/tpe-3f-a/cycle", STAFF_READ_PAGE),
     ("POST", "/portal/units/{unit_id}/cycle"): ("/portal/units/tpe-3f-a/cycle", STAFF_WRITE_PAGE),
+    ("GET", "/portal/properties/{property_id}/resale"): (
+        "/portal/properties/tpe-daan/resale",
+        STAFF_READ_PAGE,
+    ),
+    ("POST", "/portal/properties/{property_id}/resale"): (
+        "/portal/properties/tpe-daan/resale",
+        STAFF_WRITE_PAGE,
+    ),
     ("POST", "/portal/units/{unit_id}/cycle/withdraw"): (
         "/portal/units/tpe-3f-a/cycle/withdraw",
         STAFF_WRITE_PAGE,
