@@ -15,6 +15,10 @@ CASES: Cases = {
     ("DELETE", "/v1/units/{unit_id}/billing-cycle/change"): (f"{_CYCLE}/change", STAFF_WRITE_API),
     ("GET", "/portal/units/{unit_id}/cycle"): ("/portal/units/tpe-3f-a/cycle", STAFF_READ_PAGE),
     ("POST", "/portal/units/{unit_id}/cycle"): ("/portal/units/tpe-3f-a/cycle", STAFF_WRITE_PAGE),
+    ("GET", "/v1/properties/{property_id}/resale-check"): (
+        "/v1/properties/tpe-daan/resale-check",
+        STAFF_READ_API,
+    ),
     ("GET", "/portal/properties/{property_id}/resale"): (
         "/portal/properties/tpe-daan/resale",
         STAFF_READ_PAGE,

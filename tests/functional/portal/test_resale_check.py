@@ -6,6 +6,7 @@ A bad template is refused naming the field, nothing stored. (Access: access_case
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,9 @@ from chalicelib.domain import EntryKind, LedgerEntry, Money
 from chalicelib.wiring.container import Container
 from local_aws import tariff_documents as td
 from local_aws.demo_data import DEMO_PASSWORD
+from local_aws.stack import LocalStack
 
+from .api_client import bearer
 from .browser_client import Browser, text
 
 pytestmark = pytest.mark.functional
@@ -109,6 +112,11 @@ def prop(services: Container) -> str:
     return prop_id
 
 
+@pytest.fixture(scope="module")
+def admin(standin: LocalStack) -> dict[str, str]:
+    return bearer(standin, "admin@formosa.example")
+
+
 @pytest.fixture
 def staff(client: Client) -> Browser:
     browser = Browser(client)
@@ -121,7 +129,7 @@ def _utility(prop_id: str) -> object:
 
 
 def test_the_landlord_enters_the_utility_tariff_and_sees_each_period_against_it(
-    staff: Browser, prop: str
+    staff: Browser, prop: str, admin: dict[str, str]
 ) -> None:
     path = f"/portal/properties/{prop}/resale"
     page = text(staff.get(path))
@@ -151,10 +159,22 @@ def test_the_landlord_enters_the_utility_tariff_and_sees_each_period_against_it(
     assert warned and "1,650.00" in cells and "688.00" in cells and "962.00" in cells
     assert "Above the resale cap" in cells
     # AND the prepaid unit's charges this period (100 kWh, NT$150) are within it: the same
-    # 100 kWh from its first charged day cost NT$178 at Taipower's first tier (1.78)
+    # 100 kWh from its first charged day cost at least NT$178 at Taipower's first tier (1.78;
+    # more once the tier bound, scaled to the days left in the period, is under 100 kWh)
     warned, cells = by_unit["B prepaid"]
-    assert not warned and "150.00" in cells and "178.00" in cells and "Within the cap" in cells
+    assert not warned and "150.00" in cells and "Within the cap" in cells
     assert 'id="resale-warnings"' in page
+    # AND the JSON route answers the same figures
+    response = staff.client.http.get(f"/v1/properties/{prop}/resale-check", headers=admin)
+    assert response.status_code == 200, response.body
+    answer = json.loads(response.body)
+    assert answer["cap"]["market"] == "TW" and answer["warnings"] == 1
+    post = next(r for r in answer["rows"] if r["unit_name"] == "A postpaid")
+    assert post["at_utility_tariff"] == {"amount_minor": 68800, "currency": "TWD"}
+    assert post["over_cap"] is True and post["markup_percent"] == "139.8"
+    pre = next(r for r in answer["rows"] if r["unit_name"] == "B prepaid")
+    assert pre["charged"]["amount_minor"] == 15000 and pre["energy_kwh"] == "100.000"
+    assert pre["at_utility_tariff"]["amount_minor"] >= 17800 and pre["over_cap"] is False
 
 
 def test_the_page_in_traditional_chinese_counts_in_du(staff: Browser, prop: str) -> None:

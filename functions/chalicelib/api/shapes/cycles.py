@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .common import Shape
+from .common import Kwh, Money, Shape
 
 
 class CycleRuleView(Shape):
@@ -38,3 +38,42 @@ class UnitCycle(Shape):
     cycle: CycleRuleView = Field(description="the cycle in force today")
     current_period: DayRange
     change: PendingCycleChange | None = Field(description="null: no change waiting")
+
+
+class ResaleCapView(Shape):
+    market: str = Field(description="ISO 3166 alpha-2 of the property's country")
+    rule: str = Field(description="max_resale_price (GB) | bill_average_price (TW)")
+    source: str = Field(description="where the rule is published")
+
+
+class UtilityTariffView(Shape):
+    template_id: str
+    name: str
+    utility: str
+
+
+class ResaleRowView(Shape):
+    unit_id: str
+    unit_name: str
+    period: DayRange
+    charged: Money = Field(description="what the tenant was charged for the period")
+    at_utility_tariff: Money | None = Field(
+        description="the same energy and days priced at the utility tariff; null: not priced"
+    )
+    difference: Money | None
+    energy_kwh: Kwh | None
+    markup_percent: str | None = Field(description="to 0.1; null when the utility price is 0")
+    over_cap: bool = Field(description="the market caps resale and the charge is above it")
+    utility_versions: list[str] = Field(description="the template versions that priced it")
+    problem: str | None = Field(description="why the period was not priced, if it was not")
+
+
+class ResaleCheckView(Shape):
+    """docs/tariffs.md, "The resale check and the caps per market"."""
+
+    property_id: str
+    currency: str
+    cap: ResaleCapView | None = Field(description="null: no resale cap found for the market")
+    utility: UtilityTariffView | None = Field(description="null: none entered yet")
+    warnings: int = Field(description="periods above the cap")
+    rows: list[ResaleRowView]
