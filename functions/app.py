@@ -9,6 +9,7 @@ from chalice.app import CloudWatchEvent
 from chalicelib import observability
 from chalicelib.api.reseller_access import reseller_auth_bp
 from chalicelib.api.routes_consumption import bp as consumption_api_bp
+from chalicelib.api.routes_cycles import bp as cycles_api_bp
 from chalicelib.api.routes_moves import bp as moves_api_bp
 from chalicelib.api.routes_portal import bp as portal_api_bp
 from chalicelib.api.routes_portfolio import bp as portfolio_bp
@@ -22,8 +23,10 @@ from chalicelib.routing.headers import add_security_headers
 from chalicelib.web.routes_alerts import bp as alert_pages_bp
 from chalicelib.web.routes_brand import bp as brand_pages_bp
 from chalicelib.web.routes_building import bp as building_pages_bp
+from chalicelib.web.routes_cycles import bp as cycle_pages_bp
 from chalicelib.web.routes_moves import bp as move_pages_bp
 from chalicelib.web.routes_readings import bp as reading_pages_bp
+from chalicelib.web.routes_resale import bp as resale_pages_bp
 from chalicelib.web.routes_settings import bp as settings_pages_bp
 from chalicelib.web.routes_signin import bp as signin_bp
 from chalicelib.web.routes_staff import bp as staff_pages_bp
@@ -52,6 +55,9 @@ app.register_blueprint(statement_pages_bp)
 app.register_blueprint(readings_api_bp)
 app.register_blueprint(reading_pages_bp)
 app.register_blueprint(alert_pages_bp)
+app.register_blueprint(cycles_api_bp)
+app.register_blueprint(cycle_pages_bp)
+app.register_blueprint(resale_pages_bp)
 app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chalice defaults)
 
 

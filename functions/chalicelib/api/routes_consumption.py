@@ -22,8 +22,9 @@ class ConsumptionQuery(BaseModel):
 
     period: str = Field(
         default="week",
-        pattern=r"^(day|week|month|year)$",
-        description="bars per hour (day), per day (week, month) or per month (year)",
+        pattern=r"^(day|week|month|cycle|year)$",
+        description="bars per hour (day), per day (week, month, cycle: the unit's billing "
+        "cycle holding at) or per month (year)",
     )
     at: str = Field(
         default="",
@@ -41,9 +42,9 @@ class ConsumptionQuery(BaseModel):
     response=ConsumptionView,
 )
 def consumption(unit_id: str) -> dict[str, Any]:
-    """kWh per hour (period=day), day (week, month) or month (year) in the property's
+    """kWh per hour (period=day), day (week, month, cycle) or month (year) in the property's
     time zone, the period before for comparison, and the average per day.
-    Query: ``period`` (day|week|month|year, default week), ``at`` (YYYY-MM-DD, default
+    Query: ``period`` (day|week|month|cycle|year, default week), ``at`` (YYYY-MM-DD, default
     today). A tenant sees their own unit only, counted from their tenancy's start."""
     p = current_principal(bp, ANY_SIGNED_IN)
     q = ConsumptionQuery.model_validate(dict(bp.current_request.query_params or {}))

@@ -27,8 +27,10 @@ class StatementQuery(BaseModel):
 
     month: str | None = Field(
         default=None,
-        max_length=7,
-        description="YYYY-MM; default the current month in the property's time zone",
+        max_length=10,
+        description="the unit's billing period: YYYY-MM (the one starting in, or running "
+        "through, that month) or YYYY-MM-DD (the one holding that day); default the current "
+        "period in the property's time zone",
     )
 
 
@@ -65,8 +67,9 @@ def get_bill(unit_id: str, bill_id: str) -> dict[str, Any]:
     errors=(409, 422),
 )
 def get_statement(unit_id: str) -> dict[str, Any]:
-    """The current account over a month (`?month=YYYY-MM`, default the current month in
-    the property's zone): opening balance, every entry, closing balance."""
+    """The current account over one billing period of the unit's cycle (`?month=YYYY-MM`
+    or `YYYY-MM-DD`, default the current period in the property's zone): opening balance,
+    every entry, closing balance."""
     p = current_principal(bp, ANY_SIGNED_IN)
     q = StatementQuery.model_validate(dict(bp.current_request.query_params or {}))
     return _statement(deps().statements.statement(p, unit_id, q.month, datetime.now(UTC)))

@@ -1,5 +1,5 @@
-"""Consumption of a unit per chart period (day, week, month, year), against the
-period before it, with the average per day (docs/portal.md, Consumption charts).
+"""Consumption of a unit per chart period (day, week, month, billing cycle, year),
+against the period before it, with the average per day (docs/portal.md, Consumption charts).
 
 Where the numbers come from, cheapest honest source first:
 
@@ -51,6 +51,7 @@ from ..domain.usage_periods import (
     slots,
     sum_into_slots,
 )
+from ..pipeline.context import cycle_of_unit
 from .open_bucket import OpenBuckets
 from .scope import UnitScope
 from .tenancy_usage import TenancyBuckets, window_of_tenancy
@@ -85,6 +86,7 @@ class Consumption:
     bars: list[Bar]
     change_percent: Decimal | None
     has_data: bool
+    calendar_cycle: bool = True  # the unit is billed by calendar month (no own cycle tab)
 
     @property
     def kind(self) -> PeriodKind:
@@ -148,7 +150,8 @@ class ConsumptionCharts:
     ) -> Consumption:
         zone = ZoneInfo(prop.time_zone)
         today = local_day(now, zone)
-        period = ChartPeriod.containing(kind, at)
+        cycle = cycle_of_unit(unit, prop)
+        period = ChartPeriod.containing(kind, at, cycle)
         previous = period.previous()
         window = (
             window_of_tenancy(tenancy, str(prop.time_zone))
@@ -189,6 +192,7 @@ class ConsumptionCharts:
             bars=bars,
             change_percent=percent_change(current_total, previous_total),
             has_data=bool(buckets or days),
+            calendar_cycle=cycle.is_calendar_month,
         )
 
     def _read(

@@ -1,15 +1,23 @@
-"""Read models of prepaid statements: one account over one month of the property's calendar.
+"""Read models of prepaid statements: one account over one billing period of its unit.
 
-A statement starts from the stored balance and walks back over the entries since
-the month began, so opening + entries = closing exactly, and for the current month
-closing = the stored balance. Requests are bounded (docs/portal.md).
+A statement covers one cycle of the unit's billing cycle (domain/cycles.py): the calendar
+month by default, two months for a Taipower-style unit, the 15th to the 14th for a unit
+read on the 15th, so a statement and the bill of the same period cover the same days. It
+starts from the stored balance and walks back over the entries since the period began, so
+opening + entries = closing exactly, and for the current period closing = the stored
+balance. Requests are bounded (docs/portal.md).
+
+A period is asked for as ``YYYY-MM`` (the period that starts in that month, or runs
+through it: the one holding its 28th, which every cycle's start month holds since anchor
+days stop at 28) or ``YYYY-MM-DD`` (the period holding that day; the pager uses it, so a
+short bridging period after a cycle change is reachable too).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -18,6 +26,9 @@ from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.ledger_store import LedgerStore
 from ..data.models import LedgerEntryItem, Property, Unit
+from ..domain.cycles import MONTHLY, BillingCycle
+from ..domain.periods import BillingPeriod
+from ..pipeline.context import cycle_of_unit
 from .bills import bill_id_of
 from .scope import UnitScope
 from .statement_errors import (
@@ -29,7 +40,8 @@ from .statement_errors import (
 
 MAX_STATEMENT_ENTRIES = 5_000  # entries read from the month's start up to now
 STATEMENT_ATTEMPTS = 3
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])(?:-(\d{2}))?$")
+MONTH_DAY = 28  # a month's period: the one holding its 28th (anchor days stop at 28)
 CHARGE_ID = re.compile(r"^cons:[^:]+:(?P<from_ms>\d{1,15}):(?P<to_ms>\d{1,15})$")
 
 
@@ -56,15 +68,26 @@ class Statement:
     premises: Property
     account_id: str
     currency: str
-    month: str  # YYYY-MM
-    start: datetime  # local midnight of the first day, property's zone
-    end: datetime  # local midnight of the next month's first day
+    month: str  # YYYY-MM of the period's first day
+    start: datetime  # local midnight of the period's first day, property's zone
+    end: datetime  # local midnight of the day after its last
     opening_minor: int
     lines: tuple[StatementLine, ...]
     closing_minor: int
     balance_now_minor: int
     first_month: str
     last_month: str
+    cycle: BillingCycle = MONTHLY
+
+    @property
+    def period(self) -> BillingPeriod:
+        return BillingPeriod(self.start.date(), self.end.date())
+
+    @property
+    def calendar_month(self) -> bool:
+        """The period is one calendar month (named by its month, not its days)."""
+        first = self.start.date()
+        return first.day == 1 and self.end.date() == _next_month(first)
 
     @property
     def credits_minor(self) -> int:
@@ -76,34 +99,55 @@ class Statement:
 
     @property
     def previous_month(self) -> str | None:
-        prev = _month_text(self.start.date() - timedelta(days=1))
-        return prev if prev >= self.first_month else None
+        """The ``month`` to ask for the period before (None before the account's first)."""
+        before = self.cycle.cycle_of(self.start.date() - timedelta(days=1))
+        if _month_text(before.start) < self.first_month:
+            return None
+        return _asked(before, self.cycle)
 
     @property
     def next_month(self) -> str | None:
-        following = _month_text(self.end.date())
-        return following if following <= self.last_month else None
+        after = self.cycle.cycle_of(self.end.date())
+        return _asked(after, self.cycle) if _month_text(after.start) <= self.last_month else None
 
 
 def _month_text(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def parse_month(text: str | None, tz: str, now: datetime) -> tuple[datetime, datetime]:
-    """[local midnight of the 1st, local midnight of the next 1st) in the property's zone;
-    no month = the current month there."""
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _asked(period: BillingPeriod, cycle: BillingCycle) -> str:
+    """How to ask for ``period``: its month when the month names it, else its first day."""
+    month = _month_text(period.start)
+    return month if cycle.cycle_of(_day_of(month)) == period else period.start.isoformat()
+
+
+def _day_of(month: str) -> date:
+    return date(int(month[:4]), int(month[5:7]), MONTH_DAY)
+
+
+def parse_month(
+    text: str | None, tz: str, now: datetime, cycle: BillingCycle = MONTHLY
+) -> tuple[datetime, datetime]:
+    """The local midnights [start, end) of the unit's billing period asked for (module
+    doc) in the property's zone; nothing asked = the current period there."""
     zone = ZoneInfo(tz)
     if not text:
-        today = now.astimezone(zone).date()
-        year, month = today.year, today.month
+        day = now.astimezone(zone).date()
     else:
         found = MONTH.fullmatch(text.strip())
         if not found:
-            raise InvalidMonthError(f"month {text[:16]!r} must be written YYYY-MM")
-        year, month = int(found.group(1)), int(found.group(2))
-    start = datetime(year, month, 1, tzinfo=zone)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-    return start, end
+            raise InvalidMonthError(f"month {text[:16]!r} must be written YYYY-MM or YYYY-MM-DD")
+        try:
+            day = date.fromisoformat(found.group(0)) if found.group(3) else _day_of(found.group(0))
+        except ValueError:
+            raise InvalidMonthError(f"month {text[:16]!r} is not a day of the calendar") from None
+    period = cycle.cycle_of(day)
+    start = datetime.combine(period.start, time(0), tzinfo=zone)
+    return start, datetime.combine(period.end, time(0), tzinfo=zone)
 
 
 @dataclass(frozen=True)
@@ -113,16 +157,19 @@ class Statements:
     _scope: UnitScope
 
     def statement(self, p: Principal, unit_id: str, month: str | None, now: datetime) -> Statement:
-        """The unit's current account over one month of the property's calendar."""
+        """The unit's current account over one billing period of the unit's cycle."""
         unit = self._scope.visible_unit(p, unit_id)
         if not unit.account_id:
             raise NotFoundError("the unit has no account")
         prop = self._catalogue.get_property(p.company_id, unit.property_id)
-        start, end = parse_month(month, prop.time_zone, now)
+        cycle = cycle_of_unit(unit, prop)
+        start, end = parse_month(month, prop.time_zone, now, cycle)
+        zone = ZoneInfo(prop.time_zone)
         for _ in range(STATEMENT_ATTEMPTS):
             account = self._ledger.get_account(p.company_id, unit.account_id)
-            first = _month_text(account.created_at.astimezone(ZoneInfo(prop.time_zone)).date())
-            last = _month_text(now.astimezone(ZoneInfo(prop.time_zone)).date())
+            opened = account.created_at.astimezone(zone).date()
+            first = _month_text(cycle.cycle_of(opened).start)
+            last = _month_text(cycle.cycle_of(now.astimezone(zone).date()).start)
             asked = _month_text(start.date())
             if not first <= asked <= last:
                 raise MonthOutOfRangeError(
@@ -165,6 +212,7 @@ class Statements:
             balance_now_minor=balance,
             first_month=first,
             last_month=last,
+            cycle=cycle,
         )
 
     def _entries_since(
@@ -174,8 +222,8 @@ class Statements:
         found = self._ledger.entries_since(company_id, account_id, start, MAX_STATEMENT_ENTRIES + 1)
         if len(found) > MAX_STATEMENT_ENTRIES:
             raise StatementTooLargeError(
-                f"more than {MAX_STATEMENT_ENTRIES} entries since this month began; "
-                "choose a later month"
+                f"more than {MAX_STATEMENT_ENTRIES} entries since this period began; "
+                "choose a later period"
             )
         return found
 

@@ -39,8 +39,9 @@ from ..data.notifications import NotificationStore
 from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
 from ..data.tenancies import TenancyStore
+from ..domain.calendar import zone
+from ..domain.cycles import BillingCycle
 from ..domain.tenancy_window import OPEN, TenancyWindow
-from ..pipeline.billing_run import last_completed_month
 from ..pipeline.context import cycle_of_unit
 from .errors import ReceiptTooOldError
 from .estimate import HORIZON_DAYS, days_left
@@ -194,10 +195,8 @@ class PortalViews:
                 cursor=cursor,
                 limit=min(page_size, MAX_PAGE_SIZE),
             )
-            month = last_completed_month(now or datetime.now(UTC), selected.time_zone)
-            rows = self._rows(
-                p.company_id, units, month.start.isoformat(), selected.time_zone, selected
-            )
+            today = (now or datetime.now(UTC)).astimezone(zone(selected.time_zone)).date()
+            rows = self._rows(p.company_id, units, today, selected.time_zone, selected)
         alerts = self._notifications.newest(p.company_id, ALERTS_SHOWN)
         if p.role is not Role.COMPANY_ADMIN:
             visible = {f"unit:{r.unit.unit_id}" for r in rows}
@@ -208,18 +207,22 @@ class PortalViews:
         self,
         company_id: str,
         units: list[Unit],
-        bill_month: str,
+        today: date,
         time_zone: str,
         premises: Property,
     ) -> list[UnitRow]:
-        """One page of units with their accounts, postpaid bills of ``bill_month`` (the key
-        is known, so they come in the same batch), meters and gateways: 3 BatchGetItems;
-        and the live balances: one Query of latest cycles per gateway on the page."""
+        """One page of units with their accounts, postpaid bills of each unit's last
+        completed billing period (its own cycle; the key is known, so they come in the same
+        batch), meters and gateways: 3 BatchGetItems; and the live balances: one Query of
+        latest cycles per gateway on the page."""
         accounts, bills = self._ledger.accounts_and_bills(
             company_id,
             {u.account_id for u in units if u.account_id},
-            {u.account_id for u in units if u.account_id and u.billing_mode == "postpaid"},
-            bill_month,
+            {
+                u.account_id: last_completed_period(cycle_of_unit(u, premises), today)
+                for u in units
+                if u.account_id and u.billing_mode == "postpaid"
+            },
         )
         meters = self._catalogue.get_meters(company_id, {u.meter_id for u in units if u.meter_id})
         gateways = self._catalogue.get_gateways(company_id, {m.gateway_id for m in meters.values()})
@@ -498,3 +501,9 @@ def _maybe(fetch: Any) -> Any:
         return fetch()
     except NotFoundError:
         return None
+
+
+def last_completed_period(cycle: BillingCycle, today: date) -> str:
+    """The first day of the unit's billing period before the one holding ``today`` (the
+    key of its bill)."""
+    return cycle.cycle_of(cycle.cycle_of(today).start - timedelta(days=1)).start.isoformat()

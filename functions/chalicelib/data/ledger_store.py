@@ -10,7 +10,7 @@ replay (no-op) from an id reused with other content (``LedgerEntryConflictError`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -176,12 +176,15 @@ class LedgerStore:
         )
 
     def accounts_and_bills(
-        self, company_id: str, account_ids: Iterable[str], bills_of: Iterable[str], month: str
+        self, company_id: str, account_ids: Iterable[str], bills_of: Mapping[str, str]
     ) -> tuple[dict[str, Account], dict[str, Bill]]:
-        """Accounts and, for the ``bills_of`` among them, their bills of ``month`` (the
-        keys are known, so both come in one BatchGetItem)."""
+        """Accounts and, for the accounts in ``bills_of``, their bill of the period starting
+        on the day it maps them to (each unit's own cycle: the keys are known, so both come
+        in one BatchGetItem)."""
         wanted = {(keys.account_pk(company_id, a), keys.ACCOUNT_SK) for a in account_ids}
-        wanted |= {(keys.account_pk(company_id, a), keys.bill_sk(month)) for a in bills_of}
+        wanted |= {
+            (keys.account_pk(company_id, a), keys.bill_sk(start)) for a, start in bills_of.items()
+        }
         found = list(PowerletItem.batch_get(sorted(wanted))) if wanted else []
         accounts = {str(x.account_id): x for x in found if isinstance(x, Account)}
         bills = {str(x.account_id): x for x in found if isinstance(x, Bill)}

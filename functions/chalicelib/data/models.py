@@ -232,6 +232,9 @@ class Property(PowerletItem, discriminator="Property"):
     # null: domain/energy_balance.py's default). docs/meters.md, "The building's main meter".
     main_meter_id = UnicodeAttribute(null=True)
     main_meter_loss_percent = UnicodeAttribute(null=True)
+    # The utility tariff the landlord pays, for the resale check: {"template_id": ...} of a
+    # packaged template (domain/templates.py); null: none entered. docs/tariffs.md.
+    utility_tariff = JSONAttribute(null=True)
 
 
 class Unit(PowerletItem, discriminator="Unit"):

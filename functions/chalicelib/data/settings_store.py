@@ -166,6 +166,52 @@ class SettingsStore:
             what=f"unit {unit_id}",
         )
 
+    def update_property_utility_tariff(
+        self,
+        company_id: str,
+        property_id: str,
+        expected_version: int,
+        *,
+        utility_tariff: dict[str, Any] | None,
+        actor: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> int:
+        """The utility tariff the landlord pays (the resale check's reference)."""
+        item = Property(keys.company_pk(company_id), keys.property_sk(property_id))
+        return self._versioned(
+            item,
+            Property,
+            expected_version,
+            [_set_or_remove(Property.utility_tariff, utility_tariff)],
+            self._audit(
+                company_id, actor, "utility_tariff_changed", f"property:{property_id}", detail, at
+            ),
+            what=f"property {property_id}",
+        )
+
+    def update_unit_cycle(
+        self,
+        company_id: str,
+        unit_id: str,
+        expected_version: int,
+        *,
+        billing_cycle: dict[str, Any],
+        actor: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> int:
+        """The unit's billing cycle with its scheduled change (domain/cycles.py)."""
+        item = Unit(keys.company_pk(company_id), keys.unit_sk(unit_id))
+        return self._versioned(
+            item,
+            Unit,
+            expected_version,
+            [Unit.billing_cycle.set(billing_cycle)],
+            self._audit(company_id, actor, "unit_cycle_changed", f"unit:{unit_id}", detail, at),
+            what=f"unit {unit_id}",
+        )
+
     def _versioned(
         self,
         item: Any,

@@ -9,11 +9,18 @@ residential bills are ``months`` = 2; a landlord who reads meters on the 15th us
 
 The anchor day stops at 28 so that every month has it: a cycle "on the 31st" would
 have to mean something different in February, and no utility we model needs it.
+
+A cycle change never applies mid-cycle: it is stored on the cycle as ``change`` (the
+new rule and the day it takes effect, the end of the cycle in force when it was asked),
+so every reader (bills, prepaid settlements, statements, charts) asks one object for the
+cycle holding a day and gets the old rule before the boundary and the new one after.
+When the new rule's cycles do not start on that boundary (monthly to the 15th), the
+days from the boundary to the new rule's first boundary are one short bridging cycle.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -32,6 +39,7 @@ class BillingCycle(BaseModel):
     months: int = Field(default=1, ge=1, le=12, strict=True)
     anchor_day: int = Field(default=1, ge=1, le=28, strict=True)
     anchor_month: int = Field(default=1, ge=1, le=12, strict=True)
+    change: CycleChange | None = None  # a later rule, from one of this rule's boundaries
 
     @property
     def kind(self) -> CycleKind:
@@ -40,8 +48,67 @@ class BillingCycle(BaseModel):
             return "anchored"
         return "monthly" if self.months == 1 else "every_n_months"
 
+    @property
+    def rule(self) -> BillingCycle:
+        """This rule without its changes (what the cycle is before the first change)."""
+        return self.model_copy(update={"change": None}) if self.change else self
+
+    def in_force(self, day: date) -> BillingCycle:
+        """The rule (without changes) that cuts the cycle holding ``day``."""
+        if self.change is not None and day >= self.change.effective_from:
+            return self.change.cycle.in_force(day)
+        return self.rule
+
+    @property
+    def pending(self) -> CycleChange | None:
+        """The last change scheduled (in force or not: compare its day with today)."""
+        last = self.change
+        while last is not None and last.cycle.change is not None:
+            last = last.cycle.change
+        return last
+
+    @property
+    def is_calendar_month(self) -> bool:
+        return self.change is None and self.kind == "monthly"
+
     def cycle_of(self, day: date) -> BillingPeriod:
-        """The cycle holding ``day``."""
+        """The cycle holding ``day`` (under the rule in force on that day)."""
+        change = self.change
+        if change is not None and day >= change.effective_from:
+            later = change.cycle.cycle_of(day)
+            if later.start < change.effective_from:  # the bridge to the new rule's boundary
+                return BillingPeriod(change.effective_from, later.end)
+            return later
+        period = self._own_cycle_of(day)
+        if change is not None and period.end > change.effective_from:
+            return BillingPeriod(period.start, change.effective_from)
+        return period
+
+    def scheduled(self, new: BillingCycle, today: date) -> BillingCycle:
+        """This cycle with ``new`` taking effect at the end of the cycle holding ``today``.
+
+        A change not yet in force is replaced (it was due on the same boundary); rules
+        whose last day is over a year before ``today`` are dropped, since no bill or
+        prepaid cycle reaches back that far (MAX_PERIODS_PER_RUN)."""
+        if new.change is not None:
+            raise InvalidCycleError("cycle.change: a new cycle is a rule, not a schedule")
+        boundary = self.cycle_of(today).end
+        if new == self.in_force(today):  # back to the rule in force: only drop what waits
+            return self._without_from(boundary)
+        return (
+            self._without_from(boundary)
+            ._then(CycleChange(effective_from=boundary, cycle=new))
+            ._pruned(today)
+        )
+
+    def withdrawn(self, today: date) -> BillingCycle:
+        """This cycle without its change not yet in force (InvalidCycleError if none)."""
+        last = self.pending
+        if last is None or last.effective_from <= today:
+            raise InvalidCycleError("cycle.change: no change waiting to take effect")
+        return self._without_from(last.effective_from)
+
+    def _own_cycle_of(self, day: date) -> BillingPeriod:
         index = day.year * 12 + day.month - 1
         if day.day < self.anchor_day:
             index -= 1  # before this month's anchor: the cycle began last month
@@ -55,6 +122,41 @@ class BillingCycle(BaseModel):
     def is_boundary(self, day: date) -> bool:
         """True when a cycle starts on ``day``."""
         return self.cycle_of(day).start == day
+
+    def _without_from(self, day: date) -> BillingCycle:
+        """The chain with every change from ``day`` on dropped."""
+        if self.change is None:
+            return self
+        if self.change.effective_from >= day:
+            return self.rule
+        kept = self.change.cycle._without_from(day)
+        return self.model_copy(update={"change": self.change.model_copy(update={"cycle": kept})})
+
+    def _then(self, last: CycleChange) -> BillingCycle:
+        if self.change is None:
+            return self.model_copy(update={"change": last})
+        later = self.change.cycle._then(last)
+        return self.model_copy(update={"change": self.change.model_copy(update={"cycle": later})})
+
+    def _pruned(self, today: date) -> BillingCycle:
+        horizon = today - timedelta(days=RULES_KEPT_DAYS)
+        cycle = self
+        while cycle.change is not None and cycle.change.effective_from < horizon:
+            cycle = cycle.change.cycle
+        return cycle
+
+
+class CycleChange(BaseModel):
+    """A new rule from ``effective_from`` (a boundary of the rule before it) on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    effective_from: date
+    cycle: BillingCycle
+
+
+BillingCycle.model_rebuild()
+RULES_KEPT_DAYS = 400  # a bill catches up at most 12 cycles; a prepaid cycle is the current one
 
 
 MONTHLY = BillingCycle()

@@ -36,6 +36,11 @@ class BillingPeriod:
     def contains(self, day: date) -> bool:
         return self.start <= day < self.end
 
+    @property
+    def last_day(self) -> date:
+        """The last day billed (``end`` is the first day not included)."""
+        return self.end - timedelta(days=1)
+
     def each_day(self) -> list[date]:
         return [self.start + timedelta(days=n) for n in range(self.days)]
 

@@ -1,4 +1,6 @@
-"""Chart periods of consumption (day, week, month, year) in a property's time zone.
+"""Chart periods of consumption (day, week, month, billing cycle, year) in a property's
+time zone. The ``cycle`` period is the unit's billing cycle holding the day (a two-month
+Taipower period, the 15th to the 14th), so "this period" is the one the bill covers.
 
 A period is a run of whole local days [start, end). Its bars ("slots") are
 local hours for a day (so a London day has 23, 24 or 25 of them), local days
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from .cycles import MONTHLY, BillingCycle
 from .errors import DomainError
 
 KWH_STEP = Decimal("0.001")
@@ -35,6 +38,7 @@ class PeriodKind(StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
+    CYCLE = "cycle"  # the unit's billing cycle
     YEAR = "year"
 
 
@@ -45,11 +49,15 @@ class ChartPeriod:
     kind: PeriodKind
     start: date
     end: date
+    cycle: BillingCycle = field(default=MONTHLY, compare=False, repr=False)
 
     @classmethod
-    def containing(cls, kind: PeriodKind, at: date) -> ChartPeriod:
+    def containing(cls, kind: PeriodKind, at: date, cycle: BillingCycle = MONTHLY) -> ChartPeriod:
         if not isinstance(at, date) or isinstance(at, datetime):
             raise InvalidChartPeriodError("a period is anchored on a date")
+        if kind is PeriodKind.CYCLE:
+            billed = cycle.cycle_of(at)
+            return cls(kind, billed.start, billed.end, cycle)
         if kind is PeriodKind.DAY:
             return cls(kind, at, at + timedelta(days=1))
         if kind is PeriodKind.WEEK:  # ISO weeks: Monday first, in every language
@@ -62,10 +70,10 @@ class ChartPeriod:
         return cls(kind, start, start.replace(year=start.year + 1))
 
     def previous(self) -> ChartPeriod:
-        return ChartPeriod.containing(self.kind, self.start - timedelta(days=1))
+        return ChartPeriod.containing(self.kind, self.start - timedelta(days=1), self.cycle)
 
     def following(self) -> ChartPeriod:
-        return ChartPeriod.containing(self.kind, self.end)
+        return ChartPeriod.containing(self.kind, self.end, self.cycle)
 
     @property
     def days(self) -> int:

@@ -19,6 +19,7 @@ from ..application.brands import Brands
 from ..application.building_balance import BuildingBalance
 from ..application.bus_health import BusHealthQueries
 from ..application.consumption import ConsumptionCharts
+from ..application.cycle_schedule import CycleScheduler
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
 from ..application.move_out import MoveOuts
@@ -26,6 +27,7 @@ from ..application.notifications_view import NotificationQueries, TenantAlertSet
 from ..application.portal_sessions import PortalSessions
 from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
+from ..application.resale_check import ResaleCheck
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.key_guessing import FailedKeyChecks
@@ -108,6 +110,10 @@ class Dependencies(Protocol):
     def move_outs(self) -> MoveOuts: ...
     @property
     def settings_editor(self) -> SettingsEditor: ...
+    @property
+    def cycle_scheduler(self) -> CycleScheduler: ...
+    @property
+    def resale_check(self) -> ResaleCheck: ...
     @property
     def tariff_scheduler(self) -> TariffScheduler: ...
     @property

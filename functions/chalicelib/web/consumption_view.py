@@ -92,6 +92,8 @@ def panel(ctx: PageContext, c: Consumption, base_path: str, chart_id: str) -> Pa
         tabs=[
             Tab(k.value, tr.t(f"chart_period_{k.value}"), href(k.value, c.at), k is c.kind)
             for k in PeriodKind
+            # a calendar-month unit's cycle is the month tab; others get their own
+            if k is not PeriodKind.CYCLE or not c.calendar_cycle or c.kind is k
         ],
         previous_href=href(c.kind.value, c.previous_at) if c.previous_at else None,
         next_href=href(c.kind.value, c.next_at) if c.next_at else None,
@@ -128,6 +130,9 @@ def _labels(c: Consumption, lang: str) -> list[str]:
         ]
     if c.kind is PeriodKind.MONTH:
         return [format_date(b.slot.first_day, "d", locale=lang) for b in c.bars]
+    if c.kind is PeriodKind.CYCLE:  # it may span two months: the month is named too
+        pattern = "d/M" if lang == "en" else "M/d"
+        return [format_date(b.slot.first_day, pattern, locale=lang) for b in c.bars]
     return [format_date(b.slot.first_day, "MMM", locale=lang) for b in c.bars]
 
 
@@ -135,7 +140,7 @@ def _range(kind: PeriodKind, start: date, end: date, lang: str) -> str:
     last = end - timedelta(days=1)
     if kind is PeriodKind.DAY:
         return format_date(start, "full", locale=lang)
-    if kind is PeriodKind.WEEK:
+    if kind in (PeriodKind.WEEK, PeriodKind.CYCLE):
         return format_interval(start, last, "yMMMd", locale=lang)
     if kind is PeriodKind.MONTH:
         return format_date(start, "LLLL y", locale=lang)

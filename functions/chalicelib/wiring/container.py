@@ -26,6 +26,7 @@ from ..application.building_balance import BuildingBalance
 from ..application.bus_health import BusHealthQueries
 from ..application.consumption import ConsumptionCharts
 from ..application.custom_domains import CustomDomains
+from ..application.cycle_schedule import CycleScheduler
 from ..application.gateway_deployments import GatewayDeployer
 from ..application.latest_reading import LatestReadings
 from ..application.move_in import MoveIns
@@ -35,6 +36,7 @@ from ..application.open_bucket import OpenBuckets
 from ..application.portal_sessions import PortalSessions
 from ..application.portfolio import Portfolio
 from ..application.reading_review import ReadingReview
+from ..application.resale_check import ResaleCheck
 from ..application.reseller.config import ResellerSettings
 from ..application.reseller.gateways import GatewayRegistry
 from ..application.reseller.key_guessing import FailedKeyChecks
@@ -478,6 +480,16 @@ class Container:
         return SettingsEditor(
             self.catalogue, self.settings_store, self.settings_rollout, self.scope
         )
+
+    @cached_property
+    def resale_check(self) -> ResaleCheck:
+        return ResaleCheck(
+            self.catalogue, self.bill_store, self.settings_store, self.scope, self.statements
+        )
+
+    @cached_property
+    def cycle_scheduler(self) -> CycleScheduler:
+        return CycleScheduler(self.catalogue, self.settings_store, self.scope)
 
     @cached_property
     def tariff_scheduler(self) -> TariffScheduler:

@@ -70,3 +70,89 @@ def test_consecutive_cycles_tile_the_calendar():
 def test_bad_cycles_are_refused_naming_the_field(document, field):
     with pytest.raises(InvalidCycleError, match=field):
         parse_cycle(document)
+
+
+# --- a cycle change waits for the next boundary ---
+
+FIFTEENTH = BillingCycle(anchor_day=15)
+
+
+def test_a_change_asked_mid_cycle_takes_effect_at_the_end_of_the_current_cycle():
+    # GIVEN a calendar-month unit on 20 November, asking for cycles from the 15th
+    changed = MONTHLY.scheduled(FIFTEENTH, date(2026, 11, 20))
+    # THEN November is still the calendar month, whole: never cut mid-cycle
+    assert changed.cycle_of(date(2026, 11, 20)) == BillingPeriod(
+        date(2026, 11, 1), date(2026, 12, 1)
+    )
+    assert changed.pending is not None and changed.pending.effective_from == date(2026, 12, 1)
+    # AND from 1 December a bridge to the new rule's first boundary, then the new cycles
+    assert changed.cycle_of(date(2026, 12, 3)) == BillingPeriod(
+        date(2026, 12, 1), date(2026, 12, 15)
+    )
+    assert changed.following(changed.cycle_of(date(2026, 12, 3))) == BillingPeriod(
+        date(2026, 12, 15), date(2027, 1, 15)
+    )
+    assert changed.in_force(date(2026, 11, 30)) == MONTHLY
+    assert changed.in_force(date(2026, 12, 1)) == FIFTEENTH
+    # AND it is stored and read back as data
+    assert parse_cycle(changed.model_dump(mode="json", exclude_none=True)) == changed
+
+
+def test_a_change_on_a_boundary_itself_waits_for_the_next_one():
+    # 1 December has begun: it is priced in December's cycle, so the change waits for January
+    changed = MONTHLY.scheduled(BillingCycle(months=2), date(2026, 12, 1))
+    assert changed.pending is not None and changed.pending.effective_from == date(2027, 1, 1)
+    assert changed.cycle_of(date(2027, 1, 1)) == BillingPeriod(date(2027, 1, 1), date(2027, 3, 1))
+
+
+def test_asking_again_before_the_boundary_replaces_the_pending_change_and_it_can_be_withdrawn():
+    first = MONTHLY.scheduled(FIFTEENTH, date(2026, 11, 20))
+    again = first.scheduled(BillingCycle(months=2), date(2026, 11, 25))
+    assert again.change is not None and again.change.cycle == BillingCycle(months=2)
+    assert again.change.cycle.change is None
+    assert again.withdrawn(date(2026, 11, 26)) == MONTHLY
+    # back to the rule in force only drops what waits
+    assert first.scheduled(MONTHLY, date(2026, 11, 21)) == MONTHLY
+    with pytest.raises(InvalidCycleError, match=r"cycle\.change"):
+        MONTHLY.withdrawn(date(2026, 11, 26))
+    # a change in force is history, not withdrawable
+    with pytest.raises(InvalidCycleError, match=r"cycle\.change"):
+        first.withdrawn(date(2026, 12, 2))
+
+
+def test_changes_chain_each_from_a_boundary_of_the_rule_before():
+    first = MONTHLY.scheduled(FIFTEENTH, date(2026, 11, 20))
+    # asked in the bridge (1 to 15 December): waits for its end
+    second = first.scheduled(BillingCycle(months=2), date(2026, 12, 5))
+    assert second.pending is not None and second.pending.effective_from == date(2026, 12, 15)
+    assert second.cycle_of(date(2026, 11, 30)).start == date(2026, 11, 1)
+    assert second.cycle_of(date(2026, 12, 10)) == BillingPeriod(
+        date(2026, 12, 1), date(2026, 12, 15)
+    )
+    assert second.cycle_of(date(2026, 12, 20)) == BillingPeriod(
+        date(2026, 12, 15), date(2027, 1, 1)
+    )
+    assert second.cycle_of(date(2027, 2, 1)) == BillingPeriod(date(2027, 1, 1), date(2027, 3, 1))
+    # AND rules over a year old are dropped when a new change is stored
+    later = second.scheduled(MONTHLY, date(2028, 6, 10))
+    assert later.rule == BillingCycle(months=2) and later.pending is not None
+
+
+def test_bills_follow_a_pending_change_whole_cycles_then_the_bridge():
+    from datetime import UTC, datetime
+
+    from chalicelib.pipeline.bill_periods import due_periods
+
+    changed = MONTHLY.scheduled(FIFTEENTH, date(2026, 11, 20))
+    periods = due_periods(
+        date(2026, 11, 1),
+        datetime(2027, 1, 20, tzinfo=UTC),
+        "Asia/Taipei",
+        cycle=changed,
+        continues=True,
+    )
+    assert [(p.start, p.end) for p in periods] == [
+        (date(2026, 11, 1), date(2026, 12, 1)),
+        (date(2026, 12, 1), date(2026, 12, 15)),
+        (date(2026, 12, 15), date(2027, 1, 15)),
+    ]

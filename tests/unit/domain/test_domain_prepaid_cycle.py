@@ -81,3 +81,23 @@ def test_prepaid_chunks_sum_to_the_bill_with_fixed_charges_and_whole_dollars(
     bill = postpaid_bill(tariff, cycle, readings, tz=TAIPEI, move_in=move_in, max_gap=GAP)
     assert charged == bill.total_minor
     assert bill.total_minor % 100 == 0
+
+
+def test_a_scheduled_cycle_change_closes_the_old_cycle_whole_and_opens_the_bridge():
+    # GIVEN a calendar-month unit that asked on 20 July for cycles from the 15th
+    changed = BillingCycle().scheduled(BillingCycle(anchor_day=15), date(2026, 7, 20))
+    tenure = Tenure(taipower_like_tiered(), changed, TAIPEI)
+    readings = [
+        Reading(local(date(2026, 7, 31)), D("0")),
+        Reading(local(date(2026, 8, 1)) + timedelta(hours=12), D("36")),
+    ]
+    settled = settle_cycles(tenure, None, consumption_intervals(readings, GAP), readings[-1].at)
+    july, bridge = settled.charges
+    # THEN July closes as a whole calendar month (never cut mid-cycle), and the energy
+    # after it opens the bridge to the new rule's first boundary, 1 to 15 August
+    assert (july.energy_kwh, july.closes_cycle) == (D("24.000"), True)
+    assert (bridge.energy_kwh, bridge.closes_cycle) == (D("12.000"), False)
+    assert settled.position.cycle_start == date(2026, 8, 1)
+    assert changed.cycle_of(settled.position.cycle_start).end == date(2026, 8, 15)
+    # AND the bridge's 12 kWh sit in its first tier, whose bound is its share of 14 days
+    assert bridge.amount_minor == 12 * 168

@@ -21,6 +21,7 @@ from chalicelib.branding.schema import LOCALES
 from chalicelib.domain import EntryKind
 from chalicelib.domain.energy_balance import BalanceStatus
 from chalicelib.domain.prepaid import REASONS
+from chalicelib.domain.resale import RESALE_CAPS
 from chalicelib.pipeline.alerts import TOPICS
 from chalicelib.web.i18n import (
     DEFAULT_LANGUAGE,
@@ -51,6 +52,7 @@ TEMPLATE_PREFIXES = {
     "alert_done_",
     "audience_",
     "mode_choice_",
+    "resale_rule_",
 }
 # The keys templates take whole from a value: routes_signin.py's notices and a
 # unit's billing mode (data/models.py Unit.billing_mode).
@@ -221,6 +223,8 @@ def test_the_keys_templates_build_from_domain_values_all_exist() -> None:
     assert {f"mode_choice_{m}" for m in MODES} <= keys
     # the energy page's verdict per day (domain/energy_balance.py BalanceStatus)
     assert {f"balance_status_{s.value}" for s in BalanceStatus} <= keys
+    # the resale cap rule of each market that has one (domain/resale.py RESALE_CAPS)
+    assert {f"resale_rule_{m}" for m in RESALE_CAPS} <= keys
 
 
 def test_the_plural_messages_are_the_counted_ones() -> None:
