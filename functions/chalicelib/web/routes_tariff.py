@@ -43,9 +43,9 @@ from .tariff_forms import (
     compact,
     count_rows,
     document_form,
+    preview_request,
     schedule_request,
     schedules,
-    tariff_document,
     tariff_form,
     tariff_update,
 )
@@ -167,7 +167,7 @@ def _preview(
 
     outcome = attempt(
         ctx,
-        lambda: PreviewRequest.model_validate({"tariff": tariff_document(form, currency)}),
+        lambda: preview_request(form, currency),
         price,
         {},
         _describe(form),

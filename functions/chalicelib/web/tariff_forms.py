@@ -22,7 +22,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from ..application import settings_edit, tariff_schedule
+from ..application import settings_edit, tariff_preview, tariff_schedule
 from ..domain.errors import AmountTextError, UnknownCurrencyError
 from ..domain.money_text import parse_decimal, parse_major
 from ..domain.tariffs import (
@@ -409,6 +409,14 @@ def tariff_update(form: dict[str, str], currency: str) -> settings_edit.UnitTari
     }
     r.check()
     return settings_edit.UnitTariffUpdate.model_validate(body)
+
+
+def preview_request(form: dict[str, str], currency: str) -> tariff_preview.PreviewRequest:
+    """The request model of a form to preview (FormErrors: every unreadable field)."""
+    r = FormReader()
+    document = r.read(tariff_document, form, currency)
+    r.check()
+    return tariff_preview.PreviewRequest.model_validate({"tariff": document})
 
 
 # The scheduling fields: a form with a day in ``effective_from`` schedules the tariff as the

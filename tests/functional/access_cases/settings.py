@@ -37,6 +37,11 @@ CASES: Cases = {
     ),
     ("GET", "/portal/units/{unit_id}/tariff"): ("/portal/units/tpe-3f-a/tariff", STAFF_READ_PAGE),
     ("POST", "/portal/units/{unit_id}/tariff"): ("/portal/units/tpe-3f-a/tariff", STAFF_WRITE_PAGE),
+    # an empty form is no tariff: allowed callers get 400, nothing is priced or stored
+    ("POST", "/portal/units/{unit_id}/tariff/preview"): (
+        "/portal/units/tpe-3f-a/tariff/preview",
+        STAFF_WRITE_PAGE,
+    ),
     ("POST", "/portal/units/{unit_id}/tariff/versions/withdraw"): (
         "/portal/units/tpe-3f-a/tariff/versions/withdraw",
         STAFF_WRITE_PAGE,
