@@ -28,7 +28,7 @@ from ..domain.cycles import BillingCycle
 from ..domain.periods import BillingPeriod
 from ..domain.sample_usage import SAMPLE_DAY_KWH, sample_readings
 from ..domain.tariff_versions import AnyTariff
-from ..domain.tariffs import Tariff
+from ..domain.tariffs import Tariff, TouTariff
 from ..pipeline.context import cycle_of_unit
 from .scope import UnitScope
 from .settings_errors import InvalidSettingsError
@@ -82,7 +82,8 @@ class TariffPreviewer:
         today = now.astimezone(zone(str(prop.time_zone))).date()
         period = cycle.cycle_of(cycle.cycle_of(today).start - timedelta(days=1))
         days = self._own_days(p.company_id, unit, period)
-        readings = sample_readings(period, str(prop.time_zone), days)
+        hourly = isinstance(tariff, TouTariff)  # bands need the hours; tiers need the days
+        readings = sample_readings(period, str(prop.time_zone), days, hourly=hourly)
         bill = postpaid_bill(tariff, period, readings, tz=str(prop.time_zone))
         return TariffPreview(unit, prop, cycle, period, "unit" if days else "sample", bill)
 

@@ -38,10 +38,18 @@ _HOUR = timedelta(hours=1)
 
 
 def sample_readings(
-    billed: BillingPeriod, tz: str, daily_kwh: Mapping[date, Decimal] | None = None
+    billed: BillingPeriod,
+    tz: str,
+    daily_kwh: Mapping[date, Decimal] | None = None,
+    *,
+    hourly: bool = True,
 ) -> list[Reading]:
-    """Hourly readings over the ``billed`` days, from 0 kWh: the sample day every day, or
-    with ``daily_kwh`` each day's own energy (a day not in it used nothing) shaped like it."""
+    """Readings over the ``billed`` days from 0 kWh: the sample day every day, or with
+    ``daily_kwh`` each day's own energy (a day not in it used nothing) shaped like it.
+
+    Hourly; or with ``hourly=False`` one at each local midnight, which prices a flat or
+    tiered tariff exactly as the hourly ones do (its spans begin and end at local
+    midnights, so no interval crosses one) in a 24th of the time."""
     wall = zone(tz)
     at = local_midnight(billed.start, tz).astimezone(UTC)
     end = local_midnight(billed.end, tz).astimezone(UTC)
@@ -55,9 +63,10 @@ def sample_readings(
             day_shares[day] = _day_wh(day, daily_kwh)
         cumulative_wh += day_shares[day][local.hour]
         at += _HOUR
-        readings.append(
-            Reading(at, from_milli(cumulative_wh), reading_id=f"sample-{len(readings)}")
-        )
+        if hourly or at == end or at.astimezone(wall).date() != day:
+            readings.append(
+                Reading(at, from_milli(cumulative_wh), reading_id=f"sample-{len(readings)}")
+            )
     return readings
 
 

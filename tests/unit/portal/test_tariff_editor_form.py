@@ -215,3 +215,24 @@ def test_the_sample_is_10_kwh_a_day_and_prices_like_a_bill() -> None:
     # the unit's own days: each day's energy, shaped over its hours the same way
     own = sample_readings(month, "Asia/Taipei", {date(2026, 11, 3): Decimal("7.5")})
     assert own[-1].cumulative_kwh == Decimal("7.5")
+
+
+# time-of-use is always previewed on hourly readings
+BY_DAYS = [t for t in all_templates() if t.versions[-1].tariff.kind != "tou"]
+
+
+@pytest.mark.parametrize("chosen", BY_DAYS, ids=lambda t: t.template_id)
+def test_daily_readings_price_a_tiered_or_flat_tariff_as_the_hourly_ones_do(chosen: Any) -> None:
+    # GIVEN a two-month cycle over the 2024-04-01 version change (both timelines have one),
+    # with a daylight-saving change inside it
+    cycle, tz = BillingPeriod(date(2024, 3, 1), date(2024, 5, 1)), "Europe/London"
+    hourly = postpaid_bill(chosen.timeline, cycle, sample_readings(cycle, tz), tz=tz)
+    daily_readings = sample_readings(cycle, tz, hourly=False)
+    daily = postpaid_bill(chosen.timeline, cycle, daily_readings, tz=tz)
+    assert len(daily_readings) == cycle.days + 1 and len(daily.versions) == 2
+
+    def figures(lines: Any) -> list[Any]:
+        return [(x.code, x.quantity, x.unit_price, x.amount_minor) for x in lines]
+
+    assert figures(daily.lines) == figures(hourly.lines)
+    assert daily.total_minor == hourly.total_minor
