@@ -53,7 +53,7 @@
   }
 
   // Tier, band and fixed-charge rows: name prefixes such as season0_tier2_, band1_, fixed0_.
-  form.querySelectorAll("table.rows tbody").forEach(function (body) {
+  function wireTable(body) {
     var last = body.querySelector("tr[data-row]:last-of-type");
     if (!last) { return; }
     addButton(body.closest(".table-wrap"), function () {
@@ -61,14 +61,15 @@
       var tail = rows[rows.length - 1];
       var next = Number(tail.dataset.index) + 1;
       var copy = tail.cloneNode(true);
-      var kind = tail.dataset.row;
-      renumber(copy, new RegExp("(" + (kind === "tier" ? "tier" : kind) + ")\\d+_"), next);
+      renumber(copy, new RegExp("(" + tail.dataset.row + ")\\d+_"), next);
       copy.dataset.index = String(next);
       var head = copy.querySelector("th[scope=row]");
-      if (head && kind === "tier") { head.textContent = String(next + 1); }
+      if (head && tail.dataset.row === "tier") { head.textContent = String(next + 1); }
       body.appendChild(copy);
     });
-  });
+  }
+
+  form.querySelectorAll("table.rows tbody").forEach(wireTable);
 
   var seasons = form.querySelectorAll("fieldset.season");
   if (seasons.length) {
@@ -83,7 +84,10 @@
       copy.dataset.index = String(next);
       var legend = copy.querySelector("legend");
       if (legend) { legend.textContent = legend.textContent.replace(/\d+/, String(next + 1)); }
+      var told = tail.querySelector("legend");
+      if (told) { told.textContent = told.textContent.split(" · ")[0]; }  // no longer the spare
       tail.insertAdjacentElement("afterend", copy);
+      copy.querySelectorAll("table.rows tbody").forEach(wireTable);
     });
   }
 
