@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -60,6 +60,30 @@ class TariffPreview:
     @property
     def last_day(self) -> date:
         return self.period.end - timedelta(days=1)
+
+    def as_json(self) -> dict[str, Any]:
+        currency = self.bill.currency
+        return {
+            "unit_id": self.unit.unit_id,
+            "period_start": self.period.start.isoformat(),
+            "period_end": self.period.end.isoformat(),
+            "cycle": self.cycle.model_dump(),
+            "source": self.source,
+            "sample_day_kwh": None if self.source == "unit" else str(SAMPLE_DAY_KWH),
+            "energy_kwh": str(self.bill.energy_kwh),
+            "lines": [
+                {
+                    "code": line.code,
+                    "quantity": str(line.quantity),
+                    "unit": line.unit,
+                    "unit_price": str(line.unit_price),
+                    "amount": {"amount_minor": line.amount_minor, "currency": currency},
+                    "refs": dict(line.refs),
+                }
+                for line in self.bill.lines
+            ],
+            "total": {"amount_minor": self.bill.total_minor, "currency": currency},
+        }
 
 
 @dataclass(frozen=True)

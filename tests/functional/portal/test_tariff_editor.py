@@ -9,6 +9,7 @@ for the last calendar month, one whose meter metered the last month.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -31,7 +32,9 @@ from chalicelib.web.tariff_forms import compact, tariff_document
 from chalicelib.wiring.container import Container
 from local_aws import tariff_documents as td
 from local_aws.demo_data import DEMO_PASSWORD
+from local_aws.stack import LocalStack
 
+from .api_client import bearer
 from .browser_client import Browser, text
 
 pytestmark = pytest.mark.functional
@@ -317,3 +320,23 @@ def test_the_preview_prices_the_units_own_metered_days(
     # GIVEN 10 kWh metered last month at the stored 4.00 a kWh THEN the preview says so
     assert "own metered use" in body
     assert _total(page) == EN.money(4000, "TWD")
+
+
+def test_the_json_api_previews_the_same_bill_and_names_the_field(
+    client: Client, standin: LocalStack, units: dict[str, str]
+) -> None:
+    auth = {**bearer(standin, "admin@formosa.example"), "Content-Type": "application/json"}
+    path = f"/v1/units/{units['billed']}/tariff/preview"
+    form = two_seasons("0")
+    tariff = tariff_document(compact(form), "TWD")
+    stored = _stored(units["billed"])
+    answer = client.http.post(path, headers=auth, body=json.dumps({"tariff": tariff}))
+    assert answer.status_code == 200, answer.body
+    shown = json.loads(answer.body)
+    assert shown["source"] == "sample" and shown["energy_kwh"] == "300.000"
+    assert shown["total"] == {"amount_minor": _expected_sample_total(form), "currency": "TWD"}
+    overlapping = dict(tariff, seasons=[tariff["seasons"][0], tariff["seasons"][0]])
+    refused = client.http.post(path, headers=auth, body=json.dumps({"tariff": overlapping}))
+    assert refused.status_code == 400
+    assert "tariff.tiered.seasons" in json.loads(refused.body)["detail"]
+    assert _stored(units["billed"]) == stored
