@@ -31,6 +31,7 @@ from chalicelib.web.routes_settings import bp as settings_pages_bp
 from chalicelib.web.routes_signin import bp as signin_bp
 from chalicelib.web.routes_staff import bp as staff_pages_bp
 from chalicelib.web.routes_statements import bp as statement_pages_bp
+from chalicelib.web.routes_tariff import bp as tariff_pages_bp
 from chalicelib.web.routes_tenant import bp as tenant_pages_bp
 from chalicelib.wiring import handlers
 
@@ -49,6 +50,7 @@ app.register_blueprint(moves_api_bp)
 app.register_blueprint(move_pages_bp)
 app.register_blueprint(settings_api_bp)
 app.register_blueprint(settings_pages_bp)
+app.register_blueprint(tariff_pages_bp)
 app.register_blueprint(building_pages_bp)
 app.register_blueprint(statements_api_bp)
 app.register_blueprint(statement_pages_bp)

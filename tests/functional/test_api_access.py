@@ -140,6 +140,7 @@ CASES: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     # --- browser pages (session cookie; anonymous and forged are sent to sign in) ---
     ("GET", "/"): ("/", {ANON: 303}),
     ("GET", "/static/portal.css"): ("/static/portal.css", {ANON: 200}),
+    ("GET", "/static/tariff_editor.js"): ("/static/tariff_editor.js", {ANON: 200}),
     ("GET", "/lang/{code}"): ("/lang/zh_TW", {ANON: 303}),
     ("GET", "/signin"): ("/signin", {ANON: 200}),
     ("POST", "/signin"): ("/signin", {ANON: 403}),  # no CSRF token

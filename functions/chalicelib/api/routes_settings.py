@@ -12,6 +12,7 @@ from chalice import Blueprint
 from ..application.building_balance import MainMeterUpdate
 from ..application.building_balance import as_json as balance_json
 from ..application.settings_edit import PropertySettingsUpdate, Saved, UnitTariffUpdate
+from ..application.tariff_preview import PreviewRequest
 from ..application.tariff_schedule import ScheduledVersionRequest
 from ..auth.principal import Principal
 from ..routing.access import STAFF, current_principal, route
@@ -27,6 +28,7 @@ ENERGY_BALANCE = "/v1/properties/{property_id}/energy-balance"
 UNIT_TARIFF = "/v1/units/{unit_id}/tariff"
 TARIFF_VERSIONS = "/v1/units/{unit_id}/tariff/versions"
 TARIFF_VERSION = "/v1/units/{unit_id}/tariff/versions/{effective_from}"
+TARIFF_PREVIEW = "/v1/units/{unit_id}/tariff/preview"
 PUT = ("PUT",)
 
 
@@ -102,6 +104,23 @@ def post_tariff_version(unit_id: str) -> dict[str, Any]:
     scheduler.schedule_of(p, unit_id, now)  # 404 before the body is looked at
     body = ScheduledVersionRequest.model_validate(json_body(bp.current_request) or {})
     return scheduler.schedule(p, unit_id, body, now).as_json()
+
+
+@route(
+    bp,
+    TARIFF_PREVIEW,
+    STAFF,
+    methods=("POST",),
+    body=PreviewRequest,
+    response=shapes.TariffPreviewView,
+)
+def post_tariff_preview(unit_id: str) -> dict[str, Any]:
+    """The bill ``tariff`` would make for the unit's last cycle (its own metered days,
+    else 10 kWh a day), priced as bills are; nothing is stored. 400 names the field."""
+    p, previewer, now = _staff(), deps().tariff_previewer, datetime.now(UTC)
+    deps().settings_editor.unit_tariff(p, unit_id)  # 404 before the body is looked at
+    body = PreviewRequest.model_validate(json_body(bp.current_request) or {})
+    return previewer.preview(p, unit_id, body.tariff, now).as_json()
 
 
 @route(

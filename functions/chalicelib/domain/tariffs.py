@@ -168,7 +168,10 @@ class _SeasonSpan(_Model):
         if not MONTH_DAY_PATTERN.match(value):
             raise ValueError(f"{value!r} is not MM-DD")
         month, day = (int(part) for part in value.split("-"))
-        date(_LEAP_YEAR, month, day)  # raises ValueError for 02-30, 04-31...
+        try:
+            date(_LEAP_YEAR, month, day)
+        except ValueError:  # 02-30, 04-31...
+            raise ValueError(f"{value!r} is not a day of the year") from None
         return value
 
     def covers(self, day: date) -> bool:
@@ -193,9 +196,10 @@ def _check_cover_year(seasons: list[Season] | list[TouSeason]) -> None:
         raise ValueError("season names must be unique")
     day = date(_LEAP_YEAR, 1, 1)
     while day.year == _LEAP_YEAR:
-        covering = [s.name for s in seasons if s.covers(day)]
+        # numbered from 1 and named, so an editor can point at the seasons concerned
+        covering = [f"{i} ({s.name})" for i, s in enumerate(seasons, start=1) if s.covers(day)]
         if len(covering) != 1:
-            what = "no season" if not covering else f"seasons {covering}"
+            what = "no season" if not covering else f"seasons {' and '.join(covering)}"
             raise ValueError(f"{day:%m-%d} is covered by {what}; need exactly one")
         day = date.fromordinal(day.toordinal() + 1)
 
@@ -214,8 +218,13 @@ class Season(_SeasonSpan):
         finite = [b for b in bounds[:-1] if b is not None]
         if len(finite) != len(bounds) - 1:
             raise ValueError("only the last tier may have upto_kwh null")
-        if any(a >= b for a, b in itertools.pairwise(finite)):
-            raise ValueError("tier upto_kwh bounds must be strictly ascending")
+        for number, (lower, upper) in enumerate(itertools.pairwise(finite), start=2):
+            if upper <= lower:
+                # numbered from 1, so an editor can point at the tier concerned
+                raise ValueError(
+                    f"tier {number}: upto_kwh must be above {lower} kWh (tier {number - 1}'s); "
+                    "bounds must be strictly ascending"
+                )
         return tiers
 
 

@@ -10,15 +10,17 @@ any tariff timeline when loaded; a file that fails is refused with the field nam
 from __future__ import annotations
 
 import json
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.domain.cycles import BillingCycle
 from chalicelib.domain.errors import InvalidTemplateError
-from chalicelib.domain.tariff_versions import TariffTimeline, TariffVersion
+from chalicelib.domain.tariff_versions import AnyTariff, TariffTimeline, TariffVersion
+from chalicelib.domain.tariffs import PRICE_DECIMALS, parse_tariff
 
 TEMPLATE_PACKAGE = "chalicelib.domain.tariff_templates"
 MAX_TEMPLATES = 64
@@ -85,3 +87,38 @@ def template(template_id: str) -> TariffTemplate:
         if candidate.template_id == template_id:
             return candidate
     raise InvalidTemplateError(f"unknown tariff template {template_id!r}")
+
+
+MAX_MARKUP_PERCENT = Decimal(1000)
+_MARKED_PRICES = ("price_per_kwh",)
+
+
+def marked_up(tariff: AnyTariff, percent: Decimal, tariff_id: str) -> AnyTariff:
+    """``tariff`` with every energy price (flat, tier, band, seasonal band) raised by
+    ``percent`` and held to the tariff's price decimals (half-up), under a new id.
+
+    Fixed and standing charges pass through unchanged: where a market caps resale (GB)
+    the landlord may recover the supplier's standing charge but not mark it up
+    (docs/tariffs.md, "Resale caps per market")."""
+    if not Decimal(0) <= percent <= MAX_MARKUP_PERCENT:
+        raise InvalidTemplateError(f"markup must be between 0 and {MAX_MARKUP_PERCENT} %")
+    factor = 1 + percent / 100
+    step = Decimal(1).scaleb(-PRICE_DECIMALS)
+
+    def raise_prices(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: _raised(value, factor, step) if key in _MARKED_PRICES else raise_prices(value)
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [raise_prices(item) for item in node]
+        return node
+
+    document = raise_prices(tariff.model_dump(mode="json"))
+    return parse_tariff(document | {"tariff_id": tariff_id})
+
+
+def _raised(price: str, factor: Decimal, step: Decimal) -> str:
+    exact = Decimal(price) * factor
+    return format(exact.quantize(step, rounding=ROUND_HALF_UP).normalize(), "f")

@@ -39,6 +39,7 @@ from ..application.session_revocation import SessionRevocation
 from ..application.settings_edit import SettingsEditor
 from ..application.sign_in_throttle import SignInThrottle
 from ..application.statements import Statements
+from ..application.tariff_preview import TariffPreviewer
 from ..application.tariff_schedule import TariffScheduler
 from ..application.views import PortalViews
 from ..auth.cognito_signin import CognitoSignIn
@@ -116,6 +117,8 @@ class Dependencies(Protocol):
     def resale_check(self) -> ResaleCheck: ...
     @property
     def tariff_scheduler(self) -> TariffScheduler: ...
+    @property
+    def tariff_previewer(self) -> TariffPreviewer: ...
     @property
     def reading_review(self) -> ReadingReview: ...
 

@@ -89,6 +89,7 @@ class PageContext:
     _brand: ResolvedBrand | None = None
     _tr: Translator | None = None
     _mount: Mount | None = None
+    form_limits: tuple[int, int] = (MAX_FORM_FIELDS, MAX_FORM_BYTES)  # fields, bytes
 
     @property
     def mount(self) -> Mount:
@@ -174,7 +175,9 @@ class PageContext:
     def form(self) -> dict[str, str]:
         if self._form is None:
             raw = self.request.raw_body or b""
-            self._form = parse_form(raw.encode() if isinstance(raw, str) else raw)
+            self._form = parse_form(
+                raw.encode() if isinstance(raw, str) else raw, *self.form_limits
+            )
         return self._form
 
     @property
@@ -214,15 +217,17 @@ class PageContext:
         return Response(body="", status_code=303, headers={"Location": location})
 
 
-def parse_form(raw: bytes) -> dict[str, str]:
-    if len(raw) > MAX_FORM_BYTES:
+def parse_form(
+    raw: bytes, max_fields: int = MAX_FORM_FIELDS, max_bytes: int = MAX_FORM_BYTES
+) -> dict[str, str]:
+    if len(raw) > max_bytes:
         raise InvalidFormError("form too large")
     try:
         parsed = parse_qs(
             raw.decode("utf-8"),
             keep_blank_values=True,
             strict_parsing=False,
-            max_num_fields=MAX_FORM_FIELDS,
+            max_num_fields=max_fields,
         )
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidFormError("malformed form") from exc
@@ -238,8 +243,10 @@ def page(
     roles: frozenset[Role],
     methods: tuple[str, ...] = ("GET",),
     audience: str = "staff",
+    form_limits: tuple[int, int] = (MAX_FORM_FIELDS, MAX_FORM_BYTES),
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Register a page: path, allowed roles, session check, CSRF on POST."""
+    """Register a page: path, allowed roles, session check, CSRF on POST; a form of many
+    rows (the tariff editor) declares its own ``form_limits`` (fields, bytes)."""
 
     def register(func: Callable[..., Response]) -> Callable[..., Response]:
         for method in methods:
@@ -248,7 +255,7 @@ def page(
 
         @functools.wraps(func)
         def view(**params: str) -> Response:
-            return _serve(bp.current_request, func, roles, audience, params)
+            return _serve(bp.current_request, func, roles, audience, params, form_limits)
 
         kw: dict[str, Any] = {}
         if "POST" in methods:
@@ -267,6 +274,7 @@ def _serve(
     roles: frozenset[Role],
     audience: str,
     params: dict[str, str],
+    form_limits: tuple[int, int] = (MAX_FORM_FIELDS, MAX_FORM_BYTES),
 ) -> Response:
     settings = deps().web_settings
     headers = request.headers
@@ -276,6 +284,7 @@ def _serve(
         settings=settings,
         cookies=cookies,
         accept_language=headers.get("accept-language") if headers else None,
+        form_limits=form_limits,
     )
     try:
         if roles is not PUBLIC:

@@ -1,7 +1,7 @@
 """Settings pages: a property's friendly hours, holidays, emergency credit and
-low-credit thresholds; a unit's tariff. Same use case as the JSON API
-(``application/settings_edit.py``); the forms are read by ``settings_forms.py`` and
-``tariff_forms.py``, and a form that cannot be saved comes back with each error next
+low-credit thresholds (a unit's tariff has its own editor, ``routes_tariff.py``). Same
+use case as the JSON API (``application/settings_edit.py``); the form is read by
+``settings_forms.py``, and a form that cannot be saved comes back with each error next
 to its field."""
 
 from __future__ import annotations
@@ -11,53 +11,25 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from ..application.settings_edit import PropertySettings, UnitTariff
-from ..application.settings_errors import InvalidSettingsError
+from ..application.settings_edit import PropertySettings
 from ..auth.principal import Principal
 from ..routing.access import STAFF
 from ..routing.dependencies import deps
 from .pages import PageContext, page
 from .settings_forms import (
     PROPERTY_FIELDS,
-    FormFieldError,
     attempt,
     property_form,
     property_update,
-    read_version,
-)
-from .tariff_forms import (
-    SCHEDULE_FIELDS,
-    schedule_request,
-    schedules,
-    tariff_fields,
-    tariff_form,
-    tariff_update,
 )
 
 bp = Blueprint(__name__)
 
 PROPERTY_PAGE = "/portal/properties/{property_id}/settings"
-TARIFF_PAGE = "/portal/units/{unit_id}/tariff"
-WITHDRAW_VERSION = "/portal/units/{unit_id}/tariff/versions/withdraw"
 
 
 def _property_page(ctx: PageContext, s: PropertySettings, **shown: Any) -> Response:
     return _editor(ctx, "property_settings.html", property_form(s), s=s, **shown)
-
-
-def _tariff_page(ctx: PageContext, t: UnitTariff, **shown: Any) -> Response:
-    tax_percent = str((t.tariff.tax_rate * 100).normalize())
-    schedule = deps().tariff_scheduler.schedule_of(_staff(ctx), t.unit.unit_id, ctx.now)
-    return _editor(
-        ctx,
-        "unit_tariff.html",
-        {**tariff_form(t), "effective_from": "", "source": "", "note": ""},
-        ut=t,
-        tariff=t.tariff.model_dump(mode="json"),
-        tax_percent=tax_percent,
-        schedule=schedule.as_json(),
-        **shown,
-    )
 
 
 @page(bp, PROPERTY_PAGE, STAFF, methods=("GET", "POST"))
@@ -72,62 +44,6 @@ def property_settings(ctx: PageContext, property_id: str) -> Response:
         PROPERTY_FIELDS,
         PROPERTY_PAGE.format(property_id=property_id),
     )
-
-
-@page(bp, TARIFF_PAGE, STAFF, methods=("GET", "POST"))
-def unit_tariff(ctx: PageContext, unit_id: str) -> Response:
-    """Replace the tariff now, or, with a day in ``effective_from``, schedule it as the
-    next version from that day."""
-    p, editor, scheduler = _staff(ctx), deps().settings_editor, deps().tariff_scheduler
-    fields = tariff_fields(ctx.form.get("kind", "")) if ctx.request.method == "POST" else {}
-    if ctx.request.method == "POST" and schedules(ctx.form):
-        return _edit(
-            ctx,
-            lambda: editor.unit_tariff(p, unit_id),
-            _tariff_page,
-            schedule_request,
-            lambda request: scheduler.schedule(p, unit_id, request, ctx.now),
-            fields | SCHEDULE_FIELDS,
-            TARIFF_PAGE.format(unit_id=unit_id),
-        )
-    return _edit(
-        ctx,
-        lambda: editor.unit_tariff(p, unit_id),
-        _tariff_page,
-        tariff_update,
-        lambda update: editor.save_unit_tariff(p, unit_id, update, ctx.now),
-        fields,
-        TARIFF_PAGE.format(unit_id=unit_id),
-    )
-
-
-@page(bp, WITHDRAW_VERSION, STAFF, methods=("POST",))
-def withdraw_version(ctx: PageContext, unit_id: str) -> Response:
-    """Withdraw a scheduled version (one not yet in force); errors on the tariff page."""
-    p, editor, scheduler = _staff(ctx), deps().settings_editor, deps().tariff_scheduler
-    current = editor.unit_tariff(p, unit_id)  # 404 before the form is looked at
-
-    def withdraw(version: str) -> None:
-        scheduler.withdraw(p, unit_id, ctx.form.get("day", ""), _form_version(version), ctx.now)
-
-    outcome = attempt(
-        ctx,
-        lambda: ctx.form.get("version", ""),
-        withdraw,
-        {"effective_from": "withdraw", "version": "withdraw"},
-    )
-    if outcome.errors is None:
-        return ctx.redirect(TARIFF_PAGE.format(unit_id=unit_id), done="1")
-    status = 409 if outcome.conflict else 400
-    fresh = current if outcome.conflict is False else editor.unit_tariff(p, unit_id)
-    return _tariff_page(ctx, fresh, errors=outcome.errors, status=status)
-
-
-def _form_version(text: str) -> int:
-    try:
-        return read_version({"version": text})
-    except FormFieldError as exc:
-        raise InvalidSettingsError("version", str(exc)) from exc
 
 
 def _staff(ctx: PageContext) -> Principal:

@@ -55,6 +55,10 @@ class FormReader:
         except FormFieldError as exc:
             self.errors.setdefault(exc.field, str(exc))
             return default
+        except FormErrors as exc:  # a part of the form read by its own reader
+            for field, message in exc.errors.items():
+                self.errors.setdefault(field, message)
+            return default
 
     def check(self) -> None:
         if self.errors:
@@ -195,13 +199,25 @@ class Outcome:
     conflict: bool = False
 
 
+# (model path, message) -> (form field, message as the form shows it)
+Describe = Callable[[str, str], tuple[str, str]]
+
+
 def attempt(
     ctx: PageContext,
     build: Callable[[], Any],
-    save: Callable[[Any], None],
+    save: Callable[[Any], object],
     fields: dict[str, str],
+    describe: Describe | None = None,
 ) -> Outcome:
-    """Build the request model from the form and save it; errors keyed by form field."""
+    """Build the request model from the form and save it; errors keyed by form field
+    (``describe``: a form's own mapping of model paths, else the ``fields`` prefixes)."""
+
+    def located(path: str, message: str) -> tuple[str, str]:
+        if describe is not None:
+            return describe(path, message)
+        return _form_field(path, fields), f"{path}: {message}"
+
     try:
         save(build())
     except FormErrors as exc:
@@ -209,11 +225,12 @@ def attempt(
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for err in exc.errors():
-            path = ".".join(str(p) for p in err["loc"])
-            errors.setdefault(_form_field(path, fields), f"{path}: {err['msg']}")
+            field, message = located(".".join(str(p) for p in err["loc"]), err["msg"])
+            errors.setdefault(field, message)
         return Outcome(errors)
     except InvalidSettingsError as exc:
-        return Outcome({_form_field(exc.field, fields): str(exc)})
+        field, message = located(exc.field, exc.message)
+        return Outcome({field: message})
     except SettingsVersionConflictError:
         return Outcome({"form": ctx.tr.t("settings_conflict")}, conflict=True)
     return Outcome()

@@ -48,6 +48,7 @@ from ..application.session_revocation import SessionRevocation
 from ..application.settings_edit import SettingsEditor
 from ..application.sign_in_throttle import SignInThrottle
 from ..application.statements import Statements
+from ..application.tariff_preview import TariffPreviewer
 from ..application.tariff_schedule import TariffScheduler
 from ..application.tenancy_usage import TenancyBuckets
 from ..application.tenant_logins import TenantLogins
@@ -494,6 +495,10 @@ class Container:
     @cached_property
     def tariff_scheduler(self) -> TariffScheduler:
         return TariffScheduler(self.catalogue, self.settings_store, self.scope, self.bill_store)
+
+    @cached_property
+    def tariff_previewer(self) -> TariffPreviewer:
+        return TariffPreviewer(self.catalogue, self.usage_days, self.scope)
 
     @cached_property
     def reading_review(self) -> ReadingReview:

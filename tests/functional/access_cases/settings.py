@@ -22,6 +22,7 @@ CASES: Cases = {
     ("PUT", "/v1/units/{unit_id}/tariff"): (_TARIFF, STAFF_WRITE_API),
     ("GET", "/v1/units/{unit_id}/tariff/versions"): (f"{_TARIFF}/versions", STAFF_READ_API),
     ("POST", "/v1/units/{unit_id}/tariff/versions"): (f"{_TARIFF}/versions", STAFF_WRITE_API),
+    ("POST", "/v1/units/{unit_id}/tariff/preview"): (f"{_TARIFF}/preview", STAFF_WRITE_API),
     # the day is not a date: allowed callers get 400, nothing is withdrawn
     ("DELETE", "/v1/units/{unit_id}/tariff/versions/{effective_from}"): (
         f"{_TARIFF}/versions/not-a-date",
@@ -37,6 +38,11 @@ CASES: Cases = {
     ),
     ("GET", "/portal/units/{unit_id}/tariff"): ("/portal/units/tpe-3f-a/tariff", STAFF_READ_PAGE),
     ("POST", "/portal/units/{unit_id}/tariff"): ("/portal/units/tpe-3f-a/tariff", STAFF_WRITE_PAGE),
+    # an empty form is no tariff: allowed callers get 400, nothing is priced or stored
+    ("POST", "/portal/units/{unit_id}/tariff/preview"): (
+        "/portal/units/tpe-3f-a/tariff/preview",
+        STAFF_WRITE_PAGE,
+    ),
     ("POST", "/portal/units/{unit_id}/tariff/versions/withdraw"): (
         "/portal/units/tpe-3f-a/tariff/versions/withdraw",
         STAFF_WRITE_PAGE,

@@ -14,6 +14,7 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import boto3
@@ -483,8 +484,18 @@ def test_stale_page_is_a_conflict_and_the_tariff_page_saves_a_tiered_tariff_in_c
         "kind": "tiered",
         "tariff_id": "set-tiered-page",
         "tax_percent": "5",
-        "tiers": "120 1.68\n330 2.45\n- 3.70",
-        "fixed_charges": "meter 1 period",
+        "season0_name": "all",
+        "season0_start": "01-01",
+        "season0_end": "12-31",
+        "season0_tier0_upto": "120",
+        "season0_tier0_price": "1.68",
+        "season0_tier1_upto": "330",
+        "season0_tier1_price": "2.45",
+        "season0_tier2_upto": "",
+        "season0_tier2_price": "3.70",
+        "fixed0_code": "meter",
+        "fixed0_amount": "1",
+        "fixed0_per": "period",
         "thresholds": "",
     }
     response = staff.post(path, form, csrf=csrf)
@@ -495,9 +506,11 @@ def test_stale_page_is_a_conflict_and_the_tariff_page_saves_a_tiered_tariff_in_c
     assert unit.tariff["fixed_charges"] == [{"code": "meter", "amount_minor": 100, "per": "period"}]
     assert unit.low_credit_thresholds_minor is None
     shown = text(staff.get(path))
-    assert "120 度以下" in shown
+    assert "120 度以下" in shown and "第 1 個季節" in shown
     # WHEN a second tab still holds the old version THEN 409, the saved tariff stays
-    stale = staff.post(path, {**form, "tariff_id": "set-other", "tiers": "- 9"}, csrf=csrf)
+    stale = staff.post(
+        path, {**form, "tariff_id": "set-other", "season0_tier2_price": "9"}, csrf=csrf
+    )
     assert stale.status_code == 409
     assert "其他人變更" in text(stale)
     assert services.catalogue.get_unit(CO, _unit(site)).tariff["tariff_id"] == "set-tiered-page"
@@ -513,14 +526,49 @@ def test_stale_page_is_a_conflict_and_the_tariff_page_saves_a_tiered_tariff_in_c
     assert 'id="document-error"' in text(response) and "price_per_kwh" in text(response)
 
 
+class _EditorFields(HTMLParser):
+    """Every field of the tariff editor's form as a browser would send it back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._in_form = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._in_form = a.get("id") == "tariff-form"
+        if not self._in_form or ("name" not in a and tag != "option"):
+            return
+        if tag == "input" and (a.get("type") != "radio" or "checked" in a):
+            self.fields[a["name"]] = a.get("value", "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.fields[a["name"]] = ""
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields[self._select] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._in_form = False
+        self._textarea = None if tag == "textarea" else self._textarea
+        self._select = None if tag == "select" else self._select
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
 def _all_fields(page: str) -> dict[str, str]:
-    """Every field of the tariff form as the browser would send it back."""
-    names = ["tariff_id", "tax_percent", "price", "tiers", "bands", "windows"]
-    names += ["tou_holidays", "fixed_charges", "document", "thresholds"]
-    form = {name: _form_value(page, name) for name in names}
-    kind = re.search(r'name="kind" value="(\w+)" checked', page)
-    assert kind, "no kind chosen"
-    return {**form, "kind": kind.group(1), "version": _version_of(page)}
+    parser = _EditorFields()
+    parser.feed(page)
+    assert parser.fields.get("kind"), "no kind chosen"
+    parser.fields.pop("csrf_token", None)
+    return parser.fields
 
 
 def test_a_time_of_use_tariff_survives_the_form_unchanged(

@@ -21,7 +21,13 @@ from chalicelib.domain.money import MAX_AMOUNT_MINOR
 from chalicelib.domain.tariffs import parse_tariff
 from chalicelib.web.i18n import Translator
 from chalicelib.web.routes_staff import parse_amount_minor, unit_currency
-from chalicelib.web.settings_forms import FormFieldError, major, parse_minor, parse_thresholds
+from chalicelib.web.settings_forms import (
+    FormErrors,
+    FormFieldError,
+    major,
+    parse_minor,
+    parse_thresholds,
+)
 from chalicelib.web.tariff_forms import tariff_document, tariff_form
 
 ROOT = Path(chalicelib.__file__).parent
@@ -136,18 +142,26 @@ def _tariff_form(**fields: str) -> dict[str, str]:
         ("price", "１.5"),
         ("tax_percent", "1_0"),
         ("tax_percent", "NaN"),
-        ("fixed_charges", "meter 1e2 period"),
+        ("fixed0_amount", "1e2"),
     ],
 )
 def test_tariff_form_numbers_use_the_same_grammar(field: str, typed: str) -> None:
-    with pytest.raises(FormFieldError) as raised:
-        tariff_document(_tariff_form(**{field: typed}), "TWD")
-    assert raised.value.field == field
+    fixed = {"fixed0_code": "meter", "fixed0_per": "period"} if field.startswith("fixed") else {}
+    with pytest.raises(FormErrors) as raised:
+        tariff_document(_tariff_form(**fixed, **{field: typed}), "TWD")
+    assert list(raised.value.errors) == [field]
 
 
 def test_tariff_form_reads_typed_numbers_exactly() -> None:
     doc = tariff_document(
-        _tariff_form(price="1,000.5", tax_percent="12.5", fixed_charges="meter 1,000 day"), "IDR"
+        _tariff_form(
+            price="1,000.5",
+            tax_percent="12.5",
+            fixed0_code="meter",
+            fixed0_amount="1,000",
+            fixed0_per="day",
+        ),
+        "IDR",
     )
     assert (doc["price_per_kwh"], doc["tax_rate"]) == ("1000.5", "0.125")
     assert doc["fixed_charges"] == [{"code": "meter", "amount_minor": 100_000, "per": "day"}]

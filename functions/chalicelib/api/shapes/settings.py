@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .common import Kwh, Shape
+from .common import Kwh, Money, Shape
 
 
 class WeeklyWindow(Shape):
@@ -111,3 +111,33 @@ class TariffSchedule(Shape):
     )
     version: int = Field(description="the settings version: send it back to edit")
     versions: list[TariffVersionView]
+
+
+class CycleView(Shape):
+    months: int
+    anchor_day: int
+    anchor_month: int
+
+
+class PreviewLine(Shape):
+    code: str = Field(description="energy | fixed | tax | rounding")
+    quantity: str
+    unit: str
+    unit_price: str
+    amount: Money
+    refs: dict[str, str]
+
+
+class TariffPreviewView(Shape):
+    """A tariff priced over the unit's last cycle, nothing stored (docs/tariffs.md,
+    "The editor")."""
+
+    unit_id: str
+    period_start: str = Field(description="the cycle's first day")
+    period_end: str = Field(description="the day after its last")
+    cycle: CycleView
+    source: str = Field(description="unit: its own metered days | sample: 10 kWh a day")
+    sample_day_kwh: Kwh | None
+    energy_kwh: Kwh
+    lines: list[PreviewLine]
+    total: Money

@@ -1,0 +1,135 @@
+"""What a tariff being edited would bill: a whole cycle priced without saving anything.
+
+The cycle is the unit's last completed billing cycle (the unit's cycle, else its
+property's, else the calendar month). The energy is the unit's own, day by day, when its
+meter metered anything in that cycle (the bus's day roll-ups: one Query), else the
+stated sample (``domain/sample_usage.py``: 10 kWh a day). Either way it is priced by
+``domain.billing.postpaid_bill``, the function every postpaid bill is made with, so the
+preview cannot disagree with a bill of the same readings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..auth.principal import Principal
+from ..data.catalogue import Catalogue
+from ..data.errors import NotFoundError
+from ..data.models import Meter, Property, Unit
+from ..data.usage_days import UsageDayStore
+from ..domain.billing import Bill, postpaid_bill
+from ..domain.calendar import zone
+from ..domain.cycles import BillingCycle
+from ..domain.periods import BillingPeriod
+from ..domain.sample_usage import SAMPLE_DAY_KWH, sample_readings
+from ..domain.tariff_versions import AnyTariff
+from ..domain.tariffs import Tariff, TouTariff
+from ..pipeline.context import cycle_of_unit
+from .scope import UnitScope
+from .settings_errors import InvalidSettingsError
+
+PreviewSource = Literal["unit", "sample"]
+
+
+class PreviewRequest(BaseModel):
+    """A tariff to preview: the document the API and the editor's form give."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tariff: Tariff
+
+
+@dataclass(frozen=True)
+class TariffPreview:
+    unit: Unit
+    premises: Property
+    cycle: BillingCycle
+    period: BillingPeriod  # the cycle priced
+    source: PreviewSource
+    bill: Bill
+
+    @property
+    def sample_day_kwh(self) -> Decimal:
+        return SAMPLE_DAY_KWH
+
+    @property
+    def last_day(self) -> date:
+        return self.period.end - timedelta(days=1)
+
+    def as_json(self) -> dict[str, Any]:
+        currency = self.bill.currency
+        return {
+            "unit_id": self.unit.unit_id,
+            "period_start": self.period.start.isoformat(),
+            "period_end": self.period.end.isoformat(),
+            "cycle": self.cycle.model_dump(),
+            "source": self.source,
+            "sample_day_kwh": None if self.source == "unit" else str(SAMPLE_DAY_KWH),
+            "energy_kwh": str(self.bill.energy_kwh),
+            "lines": [
+                {
+                    "code": line.code,
+                    "quantity": str(line.quantity),
+                    "unit": line.unit,
+                    "unit_price": str(line.unit_price),
+                    "amount": {"amount_minor": line.amount_minor, "currency": currency},
+                    "refs": dict(line.refs),
+                }
+                for line in self.bill.lines
+            ],
+            "total": {"amount_minor": self.bill.total_minor, "currency": currency},
+        }
+
+
+@dataclass(frozen=True)
+class TariffPreviewer:
+    _catalogue: Catalogue
+    _usage_days: UsageDayStore
+    _scope: UnitScope
+
+    def preview(
+        self, p: Principal, unit_id: str, tariff: AnyTariff, now: datetime
+    ) -> TariffPreview:
+        """The unit's last completed cycle priced by ``tariff`` (nothing is stored)."""
+        unit = self._scope.visible_unit(p, unit_id)
+        prop = self._catalogue.get_property(p.company_id, unit.property_id)
+        if tariff.currency != prop.currency:
+            raise InvalidSettingsError(
+                "tariff.currency", f"must be {prop.currency}, the account's currency"
+            )
+        cycle = cycle_of_unit(unit, prop)
+        today = now.astimezone(zone(str(prop.time_zone))).date()
+        period = cycle.cycle_of(cycle.cycle_of(today).start - timedelta(days=1))
+        days = self._own_days(p.company_id, unit, period)
+        hourly = isinstance(tariff, TouTariff)  # bands need the hours; tiers need the days
+        readings = sample_readings(period, str(prop.time_zone), days, hourly=hourly)
+        bill = postpaid_bill(tariff, period, readings, tz=str(prop.time_zone))
+        return TariffPreview(unit, prop, cycle, period, "unit" if days else "sample", bill)
+
+    def _own_days(
+        self, company_id: str, unit: Unit, period: BillingPeriod
+    ) -> dict[date, Decimal] | None:
+        """The meter's energy per local day of the cycle; None when it metered nothing."""
+        meter = self._meter(company_id, unit)
+        if meter is None:
+            return None
+        days: dict[date, Decimal] = {}
+        last = period.end - timedelta(days=1)
+        for item in self._usage_days.days_between(company_id, meter.gateway_id, period.start, last):
+            energy = (item.energy or {}).get(meter.meter_id)
+            if energy is not None:
+                days[date.fromisoformat(item.day)] = Decimal(str(energy))
+        return days if any(days.values()) else None
+
+    def _meter(self, company_id: str, unit: Unit) -> Meter | None:
+        if not unit.meter_id:
+            return None
+        try:
+            return self._catalogue.get_meter(company_id, unit.meter_id)
+        except NotFoundError:
+            return None
