@@ -1,5 +1,9 @@
 """Powerlet's Chalice app: registration only. Routes live in chalicelib/api and
-chalicelib/web, event entry points in chalicelib/wiring/handlers.py."""
+chalicelib/web, event entry points in chalicelib/wiring/handlers.py.
+
+In AWS only the API and its authorizers run this module: each event and scheduled
+function's Handler is its own module in chalicelib/lambdas, which imports that
+function's path and not every route and page (the template sets it, docs/deploy.md)."""
 
 from typing import Any
 
@@ -59,11 +63,8 @@ app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chali
 def publish_metrics(event: Any, get_response: Any) -> Any:
     """Each invocation starts with a clean log context and publishes what it measured
     once, as it ends (EMF log lines)."""
-    observability.begin()
-    try:
+    with observability.invocation():
         return get_response(event)
-    finally:
-        observability.flush()
 
 
 @app.middleware("http")

@@ -13,6 +13,9 @@ switches itself off outside Lambda (tests, ``chalice local``), where no daemon l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 SERVICE = "powerlet"
@@ -34,3 +37,14 @@ def flush() -> None:
     nothing, which is most invocations."""
     if metrics.metric_set:
         metrics.flush_metrics()
+
+
+@contextmanager
+def invocation() -> Iterator[None]:
+    """One invocation: ``begin``, then ``flush`` however it ends (the app's middleware
+    and each function's Lambda entry, ``chalicelib/lambdas``)."""
+    begin()
+    try:
+        yield
+    finally:
+        flush()
