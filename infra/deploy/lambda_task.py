@@ -5,7 +5,7 @@ container: only the task directory and the standard library are importable, as o
 python3.11 runtime; it imports each handler by the name the template gives it, calls it
 with the event, and prints one JSON line: the answers, the CPU each call took (the first
 includes the cold import), and any module imported from outside the package or not from
-its byte-code. As a module, ``run_in_task`` starts that container from a test or a bench.
+its byte-code, and every module the container imported. As a module, ``run_in_task`` starts that container from a test or a bench.
 """
 
 from __future__ import annotations
@@ -53,7 +53,13 @@ def _container(task: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
     uncompiled = sorted(
         n for n, f in files.items() if f.startswith(ours) and not cached[n].startswith(task)
     )
-    return {"answers": answers, "cpu_ms": cpu_ms, "outside": outside, "uncompiled": uncompiled}
+    return {
+        "answers": answers,
+        "cpu_ms": cpu_ms,
+        "outside": outside,
+        "uncompiled": uncompiled,
+        "modules": sorted(sys.modules),
+    }
 
 
 def run_in_task(task: Path, env: dict[str, str], calls: list[dict[str, Any]]) -> dict[str, Any]:

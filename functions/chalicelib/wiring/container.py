@@ -263,16 +263,18 @@ class Container:
     def notifier(self) -> Notifier:
         from ..pipeline.alerts import Notifier
 
+        # Ingest holds a notifier but rarely sends: the brands (their schema and
+        # resolution), the clients and the text are reached when an alert is sent.
         return Notifier(
             self.catalogue,
             self.client_on_first_use("ses"),
             self.client_on_first_use("sns"),
             self.settings.sender_email,
-            sender_for=self.brands.sender_for,
-            sms_sender_for=self.brands.sms_sender_for,
+            sender_for=lambda company_id: self.brands.sender_for(company_id),
+            sms_sender_for=lambda company_id: self.brands.sms_sender_for(company_id),
             outbox=self.notification_store,
             render=_render_alert,
-            reach_for=self.brands.reach_for,
+            reach_for=lambda company_id: self.brands.reach_for(company_id),
         )
 
     @cached_property
