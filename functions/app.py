@@ -36,6 +36,7 @@ from chalicelib.web.routes_tenant import bp as tenant_pages_bp
 from chalicelib.wiring import handlers
 
 app = Chalice(app_name="powerlet")
+observability.trace_aws_calls()  # every AWS call a subsegment of the invocation's trace
 app.register_blueprint(auth_bp)
 app.register_blueprint(portfolio_bp)
 app.register_blueprint(portal_api_bp)

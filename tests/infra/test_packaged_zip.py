@@ -137,7 +137,15 @@ def test_the_zip_ingests_renders_and_sweeps_in_a_fresh_interpreter(
 
 
 # What the API's path imports and ingest's must not (issue 19: the cold start).
-NOT_ON_THE_INGEST_PATH = ("app", "chalice", "jinja2", "babel", "jsonschema", "boto3")
+NOT_ON_THE_INGEST_PATH = (
+    "app",
+    "chalice",
+    "jinja2",
+    "babel",
+    "jsonschema",
+    "boto3",
+    "aws_xray_sdk",
+)
 NOT_ON_THE_INGEST_PATH_OF_OURS = ("chalicelib.api", "chalicelib.web", "chalicelib.application")
 
 

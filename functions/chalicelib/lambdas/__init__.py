@@ -19,10 +19,13 @@ from .. import observability
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def on_event(run: Callable[[dict[str, Any]], Any]) -> Handler:
+def on_event(run: Callable[[dict[str, Any]], Any], *, trace_aws_calls: bool = True) -> Handler:
     """A Lambda handler for ``run(event)``, with what the app's ``publish_metrics``
     middleware does around each registered function: a clean log context in, the
-    invocation's metrics out."""
+    invocation's metrics out. ``trace_aws_calls``: each AWS call an X-Ray subsegment
+    (``observability.trace_aws_calls``), as the app does."""
+    if trace_aws_calls:
+        observability.trace_aws_calls()
 
     def handler(event: dict[str, Any], context: Any) -> Any:
         with observability.invocation():

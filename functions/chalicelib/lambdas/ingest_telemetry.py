@@ -3,4 +3,6 @@
 from ..wiring import handlers
 from . import on_event
 
-handler = on_event(handlers.ingest_telemetry)
+# No X-Ray SDK: its import would be most of a cold start (observability.py); Lambda's
+# active tracing still records each traced invocation.
+handler = on_event(handlers.ingest_telemetry, trace_aws_calls=False)
