@@ -281,7 +281,8 @@ class Container:
     def shadows(self) -> ShadowWriter:
         from ..pipeline.shadows import ShadowWriter
 
-        return ShadowWriter(self.client("iot-data"))
+        # Built on the first command: most messages change no relay.
+        return ShadowWriter(self.client_on_first_use("iot-data"))
 
     @cached_property
     def relay_log(self) -> RelayLog:
