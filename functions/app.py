@@ -1,5 +1,9 @@
 """Powerlet's Chalice app: registration only. Routes live in chalicelib/api and
-chalicelib/web, event entry points in chalicelib/wiring/handlers.py."""
+chalicelib/web, event entry points in chalicelib/wiring/handlers.py.
+
+In AWS only the API and its authorizers run this module: each event and scheduled
+function's Handler is its own module in chalicelib/lambdas, which imports that
+function's path and not every route and page (the template sets it, docs/deploy.md)."""
 
 from typing import Any
 
@@ -36,6 +40,7 @@ from chalicelib.web.routes_tenant import bp as tenant_pages_bp
 from chalicelib.wiring import handlers
 
 app = Chalice(app_name="powerlet")
+observability.trace_aws_calls()  # every AWS call a subsegment of the invocation's trace
 app.register_blueprint(auth_bp)
 app.register_blueprint(portfolio_bp)
 app.register_blueprint(portal_api_bp)
@@ -67,11 +72,8 @@ app.api.binary_types.append("image/webp")  # brand logos (png and jpeg are chali
 def publish_metrics(event: Any, get_response: Any) -> Any:
     """Each invocation starts with a clean log context and publishes what it measured
     once, as it ends (EMF log lines)."""
-    observability.begin()
-    try:
+    with observability.invocation():
         return get_response(event)
-    finally:
-        observability.flush()
 
 
 @app.middleware("http")

@@ -192,32 +192,54 @@ def _cold_start(results: BenchResults) -> str:
     def cell(variant: str, figure: str, stat: str = "median") -> str:
         return dec(cold.number("runs", variant, figure, stat), 1)
 
+    def row(variant: str, label: str) -> str:
+        return (
+            f"| {label} | {cell(variant, 'cold_first_message_cpu_ms')} ms "
+            f"({cell(variant, 'cold_first_message_cpu_ms', 'min')}-"
+            f"{cell(variant, 'cold_first_message_cpu_ms', 'max')}) | "
+            f"{cell(variant, 'cold_import_cpu_ms')} ms | "
+            f"{cell(variant, 'warm_message_cpu_ms')} ms | "
+            f"{count(cold.number('runs', variant, 'modules_imported'))} |"
+        )
+
+    breakdown = cold.mapping("import_self_ms_by_package")
+    total = float(breakdown["total"])
+    parts = [(name, float(ms)) for name, ms in breakdown.items() if name != "total"]
+    listed = ", ".join(f"{name} {dec(100 * ms / total)} %" for name, ms in parts)
     target = cold.number("targets", "cold_first_message_cpu_ms_max")
     met = cold("targets", "cold_first_message_cpu_ms_met")
+    own = cold.text("runs", "with_pyc", "handler")
     return f"""## Cold start of the shipped package (`bench/cold_start.py` -> `cold_start.json`)
 
 The stage's zip ({dec(cold.number("zip_mb"), 1)} MB) built as `make package` builds it, unzipped
-twice: as shipped (byte-code compiled by the build) and with every `__pycache__` removed
-(the zip before the build compiled it). Each of \
-{count(cold.number("containers_per_variant"))} containers per variant is a fresh \
-`python -I -S -B` (no byte-code written, as on read-only `/var/task`) that sees only the package and the standard library \
-(`infra/deploy/lambda_task.py`) and ingests two \
-{count(cold.number("meters_per_message"))}-meter messages against the stand-in; CPU is the
-container's own, on this machine's cores (Lambda's CPU share at 512 MB is lower).
+twice: as shipped (byte-code compiled by the build) and with every `__pycache__` removed.
+Each of {count(cold.number("containers_per_variant"))} containers per variant is a fresh \
+`python -I -S -B` (no byte-code written, as on read-only `/var/task`) that sees only the \
+package and the standard library (`infra/deploy/lambda_task.py`) and ingests two \
+{count(cold.number("meters_per_message"))}-meter messages against the stand-in, through the
+Handler the template gives ingest (`{own}`) or, as the baseline in the same run, the one
+every function had before (`app.ingest_telemetry`: the whole Chalice app). The bus's first
+message is ingested beforehand, so each container's first message is a steady one; the
+variants take turns. CPU is the container's own, on this machine's cores (Lambda's CPU
+share at 512 MB is lower).
 
-| ingest CPU | with byte-code (shipped) | without byte-code | ratio |
-|---|---:|---:|---:|
-| first message of a cold container, median | {cell("with_pyc", "cold_first_message_cpu_ms")} ms | \
-{cell("without_pyc", "cold_first_message_cpu_ms")} ms | \
-{dec(cold.number("ratio_without_over_with_pyc"), 2)}x |
-| first message, max | {cell("with_pyc", "cold_first_message_cpu_ms", "max")} ms | \
-{cell("without_pyc", "cold_first_message_cpu_ms", "max")} ms | |
-| the next message (warm), median | {cell("with_pyc", "warm_message_cpu_ms")} ms | \
-{cell("without_pyc", "warm_message_cpu_ms")} ms | |
+| ingest CPU, median (min-max) | first message of a cold container | of which importing the entry module | the next message (warm) | modules imported |
+|---|---:|---:|---:|---:|
+{row("with_pyc", "own entry, with byte-code (shipped)")}
+{row("without_pyc", "own entry, without byte-code")}
+{row("app_handler_with_pyc", "`app.ingest_telemetry`, with byte-code (before)")}
 
-The fleet-scale target for a cold first message is {dec(target)} ms CPU with byte-code:
-{"met" if met is True else "not met yet"}. What remains is the import itself: every function
-imports the whole app today (issue 19: functions that import only their own path).
+Through the app's Handler a cold first message costs \
+{dec(cold.number("ratio_app_handler_over_own_handler"), 2)}x what it costs through ingest's own
+entry; without byte-code, {dec(cold.number("ratio_without_over_with_pyc"), 2)}x. The own entry
+imports the container's collaborators as it builds them, so most of its imports fall in the
+first call. The target for a cold first message is {dec(target)} ms CPU with byte-code:
+{"met" if met is True else "not met"}. Where the imports' CPU goes (self time of every import
+in one more cold container, first call included, by `-X importtime`: {dec(total, 1)} ms
+there, its bookkeeping and the machine's load included, so shares): {listed}. The
+rest of the first message is making the DynamoDB client (botocore loads its endpoint rules
+and service model) and the message's own work. What is left and why: `docs/deploy.md`,
+"Cold start".
 """
 
 

@@ -8,32 +8,34 @@ so the deployment template, the local stand-in and the code agree on one spellin
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any, Self
 
-from pydantic import AliasChoices
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict
 
 
-class EnvSettings(BaseSettings):
+class EnvSettings(BaseModel):
     """Frozen, validated settings; unknown variables are ignored (the process
-    environment holds many that are not ours), empty ones count as unset."""
+    environment holds many that are not ours), empty ones count as unset.
 
-    model_config = SettingsConfigDict(
+    A plain pydantic model fed the variables its aliases name, not pydantic-settings:
+    these are flat strings, numbers and flags, and pydantic-settings (with the asyncio
+    it imports) was about 60 ms of every cold start (docs/deploy.md, "Cold start")."""
+
+    model_config = ConfigDict(
         frozen=True,
         extra="ignore",
-        case_sensitive=True,
-        env_ignore_empty=True,
         populate_by_name=True,  # tools and tests may also pass fields by name
     )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
-        """The process environment, or (tests, tools) exactly the mapping given."""
-        if env is None:
-            return cls()
+        """The process environment, or (tests, tools) exactly the mapping given. Names
+        are case-sensitive: only the variables the aliases spell are read."""
+        source = os.environ if env is None else env
         names = cls.env_names()
-        return cls.model_validate({k: v for k, v in env.items() if k in names and v != ""})
+        return cls.model_validate({k: v for k, v in source.items() if k in names and v != ""})
 
     @classmethod
     def env_names(cls) -> frozenset[str]:

@@ -19,6 +19,10 @@ REPO = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO / "functions"
 RULES_DIR = REPO / "iot_rules"
 CHALICELIB_DIR = FUNCTIONS_DIR / "chalicelib"
+# Each event and scheduled function's own Lambda entry: the template's Handler, so a
+# container imports its function's path and not the whole app (issue 19).
+ENTRIES_DIR = CHALICELIB_DIR / "lambdas"
+ENTRY_PACKAGE = "chalicelib.lambdas"
 
 API_HANDLER = "api_handler"
 # Chalice spells the API handler's logical id this way, not "ApiHandler".
@@ -73,6 +77,20 @@ def logical_id_for(function_name: str) -> str:
     from chalice.utils import to_cfn_resource_name
 
     return str(to_cfn_resource_name(function_name))
+
+
+def entry_handler(spec: FunctionSpec, entries_dir: Path = ENTRIES_DIR) -> str | None:
+    """The deployed Handler of an event or scheduled function: its own module in
+    ``chalicelib/lambdas``, which must exist (without one the function would import the
+    whole app on each cold start). ``None`` for the API and the authorizers: Chalice's."""
+    if spec.kind not in {"event", "schedule"}:
+        return None
+    if not (entries_dir / f"{spec.name}.py").is_file():
+        raise InventoryError(
+            f"{spec.name} has no Lambda entry: add chalicelib/lambdas/{spec.name}.py "
+            "(see that package's docstring)"
+        )
+    return f"{ENTRY_PACKAGE}.{spec.name}.handler"
 
 
 def app_functions(app: Any | None = None) -> list[FunctionSpec]:

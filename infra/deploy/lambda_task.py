@@ -4,8 +4,9 @@ As a script (``python -I -S -B lambda_task.py <task dir>``, standard library onl
 container: only the task directory and the standard library are importable, as on the
 python3.11 runtime; it imports each handler by the name the template gives it, calls it
 with the event, and prints one JSON line: the answers, the CPU each call took (the first
-includes the cold import), and any module imported from outside the package or not from
-its byte-code. As a module, ``run_in_task`` starts that container from a test or a bench.
+includes the cold import, also given apart), any module imported from outside the package
+or not from its byte-code, and every module the container imported. As a module,
+``run_in_task`` starts that container from a test or a bench.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +36,15 @@ class _Context:
 
 def _container(task: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
     sys.path.insert(0, task)
-    answers, cpu_ms = [], []
+    answers, cpu_ms, import_cpu_ms = [], [], []
     for call in calls:
         started = time.process_time()
         module_name, attribute = call["handler"].rsplit(".", 1)
         handler = getattr(importlib.import_module(module_name), attribute)
+        imported = time.process_time()
         answers.append(handler(call["event"], _Context()))
         cpu_ms.append(round((time.process_time() - started) * 1000, 1))
+        import_cpu_ms.append(round((imported - started) * 1000, 1))
     this = str(Path(__file__).resolve())  # this script, as __main__ (and __mp_main__)
     files = {
         name: str(m.__file__)
@@ -53,17 +57,30 @@ def _container(task: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
     uncompiled = sorted(
         n for n, f in files.items() if f.startswith(ours) and not cached[n].startswith(task)
     )
-    return {"answers": answers, "cpu_ms": cpu_ms, "outside": outside, "uncompiled": uncompiled}
+    return {
+        "answers": answers,
+        "cpu_ms": cpu_ms,
+        "import_cpu_ms": import_cpu_ms,
+        "outside": outside,
+        "uncompiled": uncompiled,
+        "modules": sorted(sys.modules),
+    }
 
 
-def run_in_task(task: Path, env: dict[str, str], calls: list[dict[str, Any]]) -> dict[str, Any]:
+def run_in_task(
+    task: Path,
+    env: dict[str, str],
+    calls: list[dict[str, Any]],
+    python_flags: Sequence[str] = (),
+) -> dict[str, Any]:
     """Call handlers from the unzipped package ``task`` in a fresh interpreter whose
-    environment is only ``env`` (plus PATH and HOME)."""
+    environment is only ``env`` (plus PATH and HOME). ``python_flags`` go to that
+    interpreter (``-X importtime``: its report is the answer's ``stderr``)."""
     clean_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **env}
     done = subprocess.run(  # noqa: S603 - this interpreter and this file
         # -B: /var/task is read-only on Lambda, so a container never leaves byte-code for
         # the next one (without it the first container here would compile for the rest).
-        [sys.executable, "-I", "-S", "-B", str(Path(__file__).resolve()), str(task)],
+        [sys.executable, "-I", "-S", "-B", *python_flags, str(Path(__file__).resolve()), str(task)],
         input=json.dumps(calls),
         env=clean_env,
         cwd=task,
@@ -74,7 +91,7 @@ def run_in_task(task: Path, env: dict[str, str], calls: list[dict[str, Any]]) ->
     )
     if done.returncode != 0:
         raise RuntimeError(f"the package's handlers failed:\n{done.stderr[-3000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "stderr": done.stderr}
 
 
 if __name__ == "__main__":

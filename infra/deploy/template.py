@@ -16,7 +16,7 @@ from .buckets import private_bucket_properties
 from .gateway_resources import gateway_resources
 from .gateway_responses import api_gateway_responses
 from .iam import assume_role_policy
-from .inventory import FunctionSpec, RuleSpec, logical_id_for
+from .inventory import FunctionSpec, RuleSpec, entry_handler, logical_id_for
 from .operations import ALARM_PERIOD_S, merge, operations, operations_parameters
 from .permissions import environment_of, function_name_in_aws, policy_document
 from .user_pool import (
@@ -140,6 +140,7 @@ def function_resources(stage: str, spec: FunctionSpec) -> dict[str, Any]:
                 "Environment": {"Variables": environment_of(spec.name, stage)},
                 "Timeout": _timeout_s(spec),
                 "MemorySize": MEMORY_MB[spec.kind],
+                **_handler(spec),
             },
         },
         f"{lid}Role": {
@@ -442,6 +443,13 @@ def merge_template(
     merge(resources, api_gateway_responses())
     parameters = merge(parameters_and_outputs(stage), operations_parameters())
     return {**merge(parameters, account_change_parameters()), "Resources": resources}
+
+
+def _handler(spec: FunctionSpec) -> dict[str, str]:
+    """Chalice names ``app.<name>`` for every function; the event and scheduled ones
+    run their own entry instead (``chalicelib/lambdas``: a cold start imports one path)."""
+    handler = entry_handler(spec)
+    return {"Handler": handler} if handler else {}
 
 
 def _timeout_s(spec: FunctionSpec) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib
 import inspect
 import json
 import os
@@ -99,9 +100,25 @@ def entry_points(app: Any) -> dict[CodeType, str]:
     return codes
 
 
+def _container_names() -> dict[str, Any]:
+    """The container's module namespace with the classes it imports where it builds them
+    (lazily, for the cold start): its annotations name them, and they resolve here."""
+    from chalicelib.wiring import container
+
+    names = dict(vars(container))
+    for node in ast.walk(ast.parse(inspect.getsource(container))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            module = importlib.import_module(
+                "." * node.level + node.module, package=container.__package__
+            )
+            names.update({a.asname or a.name: getattr(module, a.name) for a in node.names})
+    return names
+
+
 def _use_case_codes(handler: Any) -> set[CodeType]:
     from chalicelib.wiring.container import Container
 
+    names = _container_names()
     found: set[CodeType] = set()
     for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(handler)))):
         if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)):
@@ -112,7 +129,7 @@ def _use_case_codes(handler: Any) -> set[CodeType]:
         built = Container.__dict__.get(node.value.attr)
         if not isinstance(built, functools.cached_property):
             continue
-        use_case = typing.get_type_hints(built.func)["return"]
+        use_case = typing.get_type_hints(built.func, globalns=names)["return"]
         pending, seen = [node.attr], set()
         while pending:
             method = getattr(use_case, pending.pop(), None)

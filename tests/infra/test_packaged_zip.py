@@ -136,6 +136,47 @@ def test_the_zip_ingests_renders_and_sweeps_in_a_fresh_interpreter(
     assert ran["uncompiled"] == []
 
 
+# What the API's path imports and ingest's must not (issue 19: the cold start).
+NOT_ON_THE_INGEST_PATH = (
+    "app",
+    "chalice",
+    "jinja2",
+    "babel",
+    "jsonschema",
+    "boto3",
+    "aws_xray_sdk",
+)
+NOT_ON_THE_INGEST_PATH_OF_OURS = ("chalicelib.api", "chalicelib.web", "chalicelib.application")
+
+
+def test_a_cold_ingest_container_imports_the_ingest_path_only(
+    task_dir: Path, handlers: dict[str, str], standin: tuple[LocalStack, Settings]
+) -> None:
+    stack, settings = standin
+    # GIVEN a bus in the stand-in, and a fresh container of the unzipped package running
+    # the handler the template gives ingest (as a cold Lambda container would)
+    bus = rig.make_bus(
+        LedgerStore(new_connection(settings)),
+        [rig.MeterSpec("m1", "u1", rig.FLAT_TWD, credit_minor=500_000)],
+    )
+    start = datetime.now(UTC) - timedelta(hours=1)
+    calls = [
+        {"handler": handlers["IngestTelemetry"], "event": rig.event(bus, n, at, reading)}
+        for n, at, reading in (
+            (1, start, {"m1": rig.OPENING_KWH}),
+            (2, start + timedelta(minutes=1), {"m1": "100.010"}),
+        )
+    ]
+    # WHEN it ingests two messages
+    ran = run_in_task(task_dir, stack.env(), calls)
+    # THEN both were stored
+    assert [answer["status"] for answer in ran["answers"]] == ["stored", "stored"]
+    # and nothing of the API's path was imported: no Chalice app, no page, no template
+    loaded = ran["modules"]
+    assert [m for m in loaded if m.split(".")[0] in NOT_ON_THE_INGEST_PATH] == []
+    assert [m for m in loaded if m.startswith(NOT_ON_THE_INGEST_PATH_OF_OURS)] == []
+
+
 def test_every_file_the_code_opens_is_in_the_zip(packaged: PackagedStack) -> None:
     # GIVEN the deployment zip  WHEN listed
     with zipfile.ZipFile(packaged.zip_path) as archive:

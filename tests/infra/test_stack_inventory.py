@@ -12,7 +12,7 @@ from chalice import Chalice
 
 from chalicelib.data.reseller_idempotency import IN_PROGRESS_LEASE_S
 from deploy.errors import InventoryError
-from deploy.inventory import app_functions, env_constants, load_rules
+from deploy.inventory import FunctionSpec, app_functions, entry_handler, env_constants, load_rules
 from deploy.packaging import PackagedStack
 from deploy.permissions import (
     ENV_DEFAULTED,
@@ -64,6 +64,32 @@ def test_every_app_function_is_a_template_function_and_nothing_else_is(
         if spec.kind == "schedule":
             (event,) = props["Events"].values()
             assert event["Properties"]["Schedule"] == spec.schedule
+
+
+def test_event_and_scheduled_functions_run_their_own_entry_not_the_app(
+    resources: dict[str, Any],
+) -> None:
+    # GIVEN the packaged template's functions
+    handlers = {
+        spec.name: resources[spec.logical_id]["Properties"]["Handler"] for spec in app_functions()
+    }
+    # THEN each event and scheduled function runs its module in chalicelib/lambdas (a cold
+    # start imports that function's path), and only the API is the Chalice app
+    assert handlers["ingest_telemetry"] == "chalicelib.lambdas.ingest_telemetry.handler"
+    assert handlers["offline_sweep"] == "chalicelib.lambdas.offline_sweep.handler"
+    assert handlers["api_handler"] == "app.app"
+    assert sorted(n for n, h in handlers.items() if h.startswith("app.")) == ["api_handler"]
+
+
+def test_a_new_event_function_without_its_own_entry_fails_the_build(tmp_path: Path) -> None:
+    # GIVEN a new event function and the entries folder without a module for it
+    spec = FunctionSpec("brand_new_job", "BrandNewJob", "event")
+    # WHEN its handler is looked up  THEN the build refuses, naming the module to add
+    with pytest.raises(InventoryError, match=r"chalicelib/lambdas/brand_new_job\.py"):
+        entry_handler(spec, tmp_path)
+    # and once the module exists, the function runs it
+    (tmp_path / "brand_new_job.py").write_text("handler = print\n")
+    assert entry_handler(spec, tmp_path) == "chalicelib.lambdas.brand_new_job.handler"
 
 
 def test_every_function_has_its_own_role(resources: dict[str, Any]) -> None:

@@ -11,46 +11,49 @@ satisfies it, checked by mypy where it is installed); use cases never come here
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..application.actions import CreditAndPower
-from ..application.bills import BillQueries
-from ..application.brands import Brands
-from ..application.building_balance import BuildingBalance
-from ..application.bus_health import BusHealthQueries
-from ..application.consumption import ConsumptionCharts
-from ..application.cycle_schedule import CycleScheduler
-from ..application.latest_reading import LatestReadings
-from ..application.move_in import MoveIns
-from ..application.move_out import MoveOuts
-from ..application.notifications_view import NotificationQueries, TenantAlertSettings
-from ..application.portal_sessions import PortalSessions
-from ..application.portfolio import Portfolio
-from ..application.reading_review import ReadingReview
-from ..application.resale_check import ResaleCheck
-from ..application.reseller.config import ResellerSettings
-from ..application.reseller.gateways import GatewayRegistry
-from ..application.reseller.key_guessing import FailedKeyChecks
-from ..application.reseller.keys import ResellerKeys
-from ..application.reseller.meter_profiles import CompanyMeterProfiles
-from ..application.reseller.onboarding import Onboarding
-from ..application.scope import UnitScope
-from ..application.session_revocation import SessionRevocation
-from ..application.settings_edit import SettingsEditor
-from ..application.sign_in_throttle import SignInThrottle
-from ..application.statements import Statements
-from ..application.tariff_preview import TariffPreviewer
-from ..application.tariff_schedule import TariffScheduler
-from ..application.views import PortalViews
-from ..auth.cognito_signin import CognitoSignIn
-from ..auth.principals import Principals
-from ..auth.tokens import TokenVerifier
-from ..branding.domain_challenge import TxtResolver
-from ..branding.logos import LogoStore
-from ..data.reseller_idempotency import ResellerIdempotency
-from ..data.reseller_store import ApiKeyStore, RateWindows
-from ..data.web_sessions import WebSessionStore
-from .web_settings import WebSettings
+# Names for the protocol only: the root (wiring/) imports this module on every cold
+# start, the event functions included, which use none of these (issue 19).
+if TYPE_CHECKING:
+    from ..application.actions import CreditAndPower
+    from ..application.bills import BillQueries
+    from ..application.brands import Brands
+    from ..application.building_balance import BuildingBalance
+    from ..application.bus_health import BusHealthQueries
+    from ..application.consumption import ConsumptionCharts
+    from ..application.cycle_schedule import CycleScheduler
+    from ..application.latest_reading import LatestReadings
+    from ..application.move_in import MoveIns
+    from ..application.move_out import MoveOuts
+    from ..application.notifications_view import NotificationQueries, TenantAlertSettings
+    from ..application.portal_sessions import PortalSessions
+    from ..application.portfolio import Portfolio
+    from ..application.reading_review import ReadingReview
+    from ..application.resale_check import ResaleCheck
+    from ..application.reseller.config import ResellerSettings
+    from ..application.reseller.gateways import GatewayRegistry
+    from ..application.reseller.key_guessing import FailedKeyChecks
+    from ..application.reseller.keys import ResellerKeys
+    from ..application.reseller.meter_profiles import CompanyMeterProfiles
+    from ..application.reseller.onboarding import Onboarding
+    from ..application.scope import UnitScope
+    from ..application.session_revocation import SessionRevocation
+    from ..application.settings_edit import SettingsEditor
+    from ..application.sign_in_throttle import SignInThrottle
+    from ..application.statements import Statements
+    from ..application.tariff_preview import TariffPreviewer
+    from ..application.tariff_schedule import TariffScheduler
+    from ..application.views import PortalViews
+    from ..auth.cognito_signin import CognitoSignIn
+    from ..auth.principals import Principals
+    from ..auth.tokens import TokenVerifier
+    from ..branding.domain_challenge import TxtResolver
+    from ..branding.logos import LogoStore
+    from ..data.reseller_idempotency import ResellerIdempotency
+    from ..data.reseller_store import ApiKeyStore, RateWindows
+    from ..data.web_sessions import WebSessionStore
+    from .web_settings import WebSettings
 
 
 class Dependencies(Protocol):

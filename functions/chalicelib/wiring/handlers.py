@@ -1,5 +1,9 @@
 """The event entry points the app registers (IoT rules, schedules, async fan-out): parse,
-call the pipeline through the container, return a summary."""
+call the pipeline through the container, return a summary.
+
+Each function's Lambda entry (``chalicelib/lambdas/``) imports this module, so what only
+one handler needs is imported inside it: a container imports its own function's path.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..application.invitation_messages import custom_message
 from ..observability import logger
-from ..pipeline.billing_run import utc
 from .container import container
 
 
@@ -30,6 +32,8 @@ def provisioning_hook(event: Any) -> dict[str, Any]:
 
 
 def bill_property(event: dict[str, Any]) -> dict[str, Any]:
+    from ..pipeline.billing_run import utc
+
     now = utc(event["now"]) if event.get("now") else datetime.now(UTC)
     result = container().billing.bill_property(event["company_id"], event["property_id"], now)
     return asdict(result)
@@ -85,6 +89,8 @@ def relay_retry_sweep() -> dict[str, Any]:
 
 def cognito_custom_message(event: dict[str, Any]) -> dict[str, Any]:
     """The user pool's Custom Message trigger: Cognito's e-mails in the company's brand."""
+    from ..application.invitation_messages import custom_message
+
     store = container().brand_store
     return custom_message(event, store.get, store.verified_domains)
 
