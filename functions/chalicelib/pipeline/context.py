@@ -7,14 +7,12 @@ catalogue changes rarely and a bus is read once a minute, so caching turns
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..data.bus_item import BusItems, BusRead, CatalogueParts
+from ..data.bus_item import BusItems, BusRead, CatalogueParts, tariff_digest
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Company, Gateway, Meter, Property, Tenancy, Unit
@@ -38,13 +36,21 @@ class MeterContext:
     cycle: BillingCycle = MONTHLY  # the unit's, else the property's, else the calendar month
     tariff_digest: str = ""  # of the unit's tariff document (settle_due.py keys marks on it)
 
+    def __post_init__(self) -> None:
+        # Read once from the items: ingest asks for each on every meter of every message,
+        # and an attribute of a PynamoDB model is a descriptor call (issue 19, CPU).
+        tenancy, unit = self.tenancy, self.unit
+        object.__setattr__(self, "_account_id", tenancy.account_id if tenancy else None)
+        prepaid = bool(unit and unit.billing_mode == "prepaid" and tenancy)
+        object.__setattr__(self, "_prepaid", prepaid)
+
     @property
     def account_id(self) -> str | None:
-        return self.tenancy.account_id if self.tenancy else None
+        return self._account_id  # type: ignore[attr-defined]
 
     @property
     def prepaid(self) -> bool:
-        return bool(self.unit and self.unit.billing_mode == "prepaid" and self.tenancy)
+        return self._prepaid  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -54,13 +60,19 @@ class BusContext:
     company: Company
     meters: dict[str, MeterContext]
 
+    def __post_init__(self) -> None:
+        # Plain copies of what every meter of every message asks for (see MeterContext).
+        object.__setattr__(self, "_company_id", str(self.gateway.company_id))
+        object.__setattr__(self, "_tz", str(self.premises.time_zone))
+        object.__setattr__(self, "_thresholds", {})
+
     @property
     def company_id(self) -> str:
-        return str(self.gateway.company_id)
+        return self._company_id  # type: ignore[attr-defined]
 
     @property
     def tz(self) -> str:
-        return str(self.premises.time_zone)
+        return self._tz  # type: ignore[attr-defined]
 
     def friendly(self) -> FriendlyHours:
         # Parsed once per loaded bus: the control step asks for it for every meter, every cycle.
@@ -78,6 +90,14 @@ class BusContext:
 
     def thresholds(self, currency: str, unit: Unit | None = None) -> list[Money]:
         """The unit's own thresholds if set, else the property's, else the company's."""
+        key = (currency, None if unit is None else id(unit))
+        cached: dict[tuple[str, int | None], list[Money]] = self._thresholds  # type: ignore[attr-defined]
+        found = cached.get(key)
+        if found is None:
+            found = cached[key] = self._thresholds_of(currency, unit)
+        return list(found)
+
+    def _thresholds_of(self, currency: str, unit: Unit | None) -> list[Money]:
         stored: list[Any] | None = None
         for source in (unit, self.premises):
             if source is not None and source.low_credit_thresholds_minor is not None:
@@ -111,8 +131,15 @@ class BusOfMessage:
     def presence_marks(self) -> tuple[object, ...]:
         """The meters' fields ingest itself writes back to the catalogue (presence,
         serial, profile versions): when they move the stored context is stored again."""
+        # from the items' values, not their descriptors: 32 meters, twice a message
         return tuple(
-            (m.meter_id, m.online, m.last_error, m.serial, repr(m.profile_versions))
+            (
+                (v := m.attribute_values).get("meter_id"),
+                v.get("online"),
+                v.get("last_error"),
+                v.get("serial"),
+                repr(v.get("profile_versions")),
+            )
             for m in self.parts.meters
         )
 
@@ -129,10 +156,13 @@ class BusDirectory:
         self._stored: dict[tuple[str, str], tuple[tuple[int, int], BusContext]] = {}
         self.stored_hits = self.stored_misses = 0  # this container's, for the fleet bench
 
-    def for_message(self, thing_name: str, now: datetime) -> BusOfMessage:
+    def for_message(
+        self, thing_name: str, now: datetime, silence_by: datetime | None = None
+    ) -> BusOfMessage:
         """The bus of a telemetry message from its bus item (1 request), rebuilt from the
-        catalogue and stored back when the item's context is missing, stale or old.
-        Raises NotFoundError for a thing no gateway is registered as."""
+        catalogue and stored back when the item's context is missing, stale or old (that
+        write moves the bus's silence deadline to ``silence_by``). Raises NotFoundError
+        for a thing no gateway is registered as."""
         owner = owner_of_thing(thing_name)
         if owner is None:  # a name the product does not make: look it up (1 request more)
             gateway = self._catalogue.find_gateway_by_thing(thing_name)
@@ -151,7 +181,9 @@ class BusDirectory:
             if (gateway.company_id, gateway.gateway_id) != owner:
                 raise NotFoundError(f"thing {thing_name} is not gateway {gateway_id}")
             parts = self.read_parts(company_id, gateway)
-            self._items.store_context(company_id, gateway_id, parts, read.context_version, now)
+            self._items.store_context(
+                company_id, gateway_id, parts, read.context_version, now, silence_by
+            )
             read = replace(
                 read,
                 context=parts,
@@ -173,11 +205,18 @@ class BusDirectory:
             self._stored[key] = (stamp, bus)
         return BusOfMessage(bus, read, parts)
 
-    def store_context(self, found: BusOfMessage, now: datetime) -> None:
+    def store_context(
+        self, found: BusOfMessage, now: datetime, silence_by: datetime | None = None
+    ) -> None:
         """Store the context again: ingest changed a meter's presence, serial or profiles."""
         bus = found.bus
         self._items.store_context(
-            bus.company_id, bus.gateway.gateway_id, found.parts, found.read.context_version, now
+            bus.company_id,
+            bus.gateway.gateway_id,
+            found.parts,
+            found.read.context_version,
+            now,
+            silence_by,
         )
         self._stored.pop((bus.company_id, bus.gateway.gateway_id), None)
 
@@ -268,7 +307,11 @@ def assemble(parts: CatalogueParts, today: date | None = None) -> BusContext:
         tenancy = parts.tenancies.get(unit.tenancy_id) if unit and unit.tenancy_id else None
         if tenancy and tenancy.ends_on and tenancy.ends_on <= today.isoformat():
             tenancy = None
-        timeline, digest = _timeline(unit.tariff) if unit and unit.tariff else (None, "")
+        timeline, digest = (
+            _timeline(unit.tariff, parts.tariff_digests.get(str(unit.unit_id)))
+            if unit and unit.tariff
+            else (None, "")
+        )
         tariff = in_force(timeline, today) if timeline else None
         cycle = cycle_of_unit(unit, parts.premises)
         contexts[meter.meter_id] = MeterContext(
@@ -283,17 +326,17 @@ _TIMELINES: dict[str, tuple[TariffTimeline, str]] = {}
 MAX_CACHED_TIMELINES = 256
 
 
-def _timeline(document: Any) -> tuple[TariffTimeline, str]:
+def _timeline(document: Any, digest: str | None = None) -> tuple[TariffTimeline, str]:
     """The parsed timeline and a digest of its document, once per container per distinct
     document: a fleet shares few tariffs, and a bus context read from the bus item would
-    otherwise validate every unit's again."""
-    key = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    found = _TIMELINES.get(key)
+    otherwise validate every unit's again. ``digest``: the document's, as packed on the
+    bus item (worked out here when the parts came from the catalogue)."""
+    digest = digest or tariff_digest(document)
+    found = _TIMELINES.get(digest)
     if found is None:
         if len(_TIMELINES) >= MAX_CACHED_TIMELINES:
             _TIMELINES.clear()
-        digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
-        found = _TIMELINES[key] = (parse_timeline(document), digest)
+        found = _TIMELINES[digest] = (parse_timeline(document), digest)
     return found
 
 

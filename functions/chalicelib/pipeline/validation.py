@@ -209,12 +209,18 @@ def _newest_before(candidates: list[Reading], at: datetime) -> Reading | None:
 
 
 def _rating(bus: BusContext, meter_ctx: MeterContext) -> Any:
-    override = meter_ctx.unit.max_current_a if meter_ctx.unit is not None else None
-    return rating_of(
-        str(meter_ctx.meter.profile),
-        None if override is None else Decimal(str(override)),
-        configured_models(bus.gateway.profiles),
-    )
+    """The meter's rating, once per loaded context: the gateway's configured profiles
+    are models built from their summaries, not to be rebuilt for every reading."""
+    cached = meter_ctx.__dict__.get("_rating")
+    if cached is None:
+        override = meter_ctx.unit.max_current_a if meter_ctx.unit is not None else None
+        cached = rating_of(
+            str(meter_ctx.meter.profile),
+            None if override is None else Decimal(str(override)),
+            configured_models(bus.gateway.profiles),
+        )
+        object.__setattr__(meter_ctx, "_rating", cached)
+    return cached
 
 
 def _still(prior: MeterRow | None, row: MeterRow) -> Decimal:
