@@ -171,7 +171,7 @@ class Bus:
     def message(self, step: timedelta) -> dict[str, Any]:
         self.seq += 1
         self.clock += step
-        rows = []
+        rows: list[dict[str, Any]] = []
         for m in self.meters:
             step_wh = self.rng.choice((0, 1, 2, 5, 8, 13, 21)) * int(step.total_seconds()) // 60
             self.registers_wh[m] += step_wh
@@ -386,6 +386,7 @@ def run_round(
     cpu: list[float] = []
     before = (sum(meter.requests.values()), meter.rru, meter.wru, meter.bytes_written)
     requests_per_message: list[int] = []
+    steady: list[int] = []
     settled = buckets = commands = 0
     by_operation = Counter(meter.requests)
     meter.counting = True
@@ -404,6 +405,8 @@ def run_round(
         # runs in its own process), less the meter's counting (its read-backs)
         cpu.append(time.thread_time() - c0 - (meter.cpu_s - m0))
         requests_per_message.append(sum(meter.requests.values()) - n0)
+        if not result.buckets and not result.settled and not result.commands:
+            steady.append(requests_per_message[-1])  # nothing due: the steady path
         if result.status != "stored":
             raise SystemExit(f"{label}: message not stored: {result}")
         settled += len(result.settled)
@@ -422,6 +425,11 @@ def run_round(
         "poll_s": int(step.total_seconds()),
         "dynamodb_requests_per_message": round(requests / messages, 3),
         "dynamodb_requests_per_message_p95": sorted(requests_per_message)[int(messages * 0.95)],
+        # messages that closed no bucket, settled nothing and sent no command
+        "steady_path_messages": len(steady),
+        "dynamodb_requests_per_message_steady_path": round(statistics.mean(steady), 3)
+        if steady
+        else None,
         "messages_with_at_most_2_requests": round(
             sum(1 for r in requests_per_message if r <= 2) / messages, 3
         ),
@@ -575,7 +583,14 @@ def main() -> int:
         help="write a CPU profile (cProfile, thread time) of ingest in the 60 s round here; "
         "the JSON is then not written",
     )
+    parser.add_argument(
+        "--refresh-one-gateway",
+        action="store_true",
+        help="only copy pipeline_ingest.json's figures into the stored fleet_ingest.json",
+    )
     args = parser.parse_args()
+    if args.refresh_one_gateway:
+        return refresh_one_gateway()
     profiler = cProfile.Profile(time.thread_time) if args.profile else None
     if args.gateways < 1 or not 1 <= args.sample <= args.gateways:
         parser.error("need --gateways >= 1 and 1 <= --sample <= --gateways")
@@ -646,7 +661,6 @@ def main() -> int:
         for poll, m in measured.items()
     }
     at_60 = measured["60"]
-    one = json.loads(ONE_GATEWAY.read_text())["ours"] if ONE_GATEWAY.exists() else {}
     result = {
         "benchmark": "fleet_ingest",
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -689,22 +703,18 @@ def main() -> int:
         "invocations_per_1000_readings": {poll: round(1000 / METERS, 2) for poll in measured},
         "cost": costs,
         "prices": PRICES,
-        "one_gateway_same_tree": {
-            "source": "bench/results/pipeline_ingest.json",
-            "run_at": json.loads(ONE_GATEWAY.read_text()).get("run_at") if one else None,
-            "dynamodb_requests_per_message": one.get("dynamodb_requests_per_message"),
-            "rru_per_reading": one.get("rru_per_reading"),
-            "wru_per_reading": one.get("wru_per_reading"),
-            "cpu_ms_per_message": one.get("cpu_ms_per_message"),
-        },
+        "one_gateway_same_tree": one_gateway_figures(),
         "targets": {
             **TARGETS,
             "usd_per_meter_month_at_60s": costs["60"]["usd_per_meter_month_total"],
             "usd_per_meter_month_at_60s_met": costs["60"]["usd_per_meter_month_total"]
             <= TARGETS["usd_per_meter_month_at_60s_max"],
-            "dynamodb_requests_per_message": at_60["dynamodb_requests_per_message"],
-            "dynamodb_requests_per_message_met": at_60["dynamodb_requests_per_message"]
+            # the issue's target is the steady path's; the mean with bucket closes and
+            # settlements (what the cost model uses) beside it
+            "dynamodb_requests_per_message": at_60["dynamodb_requests_per_message_steady_path"],
+            "dynamodb_requests_per_message_met": at_60["dynamodb_requests_per_message_steady_path"]
             <= TARGETS["dynamodb_requests_per_message_max"],
+            "dynamodb_requests_per_message_all_in": at_60["dynamodb_requests_per_message"],
             "rru_per_reading": at_60["rru_per_reading"],
             "rru_per_reading_met": at_60["rru_per_reading"] <= TARGETS["rru_per_reading_max"],
             "wru_per_reading": at_60["wru_per_reading"],
@@ -728,6 +738,32 @@ def main() -> int:
     return 0
 
 
+def one_gateway_figures() -> dict[str, Any]:
+    """The one-gateway bench's figures (``pipeline_ingest.json``), beside the fleet's."""
+    if not ONE_GATEWAY.exists():
+        return {"source": "bench/results/pipeline_ingest.json", "run_at": None}
+    data = json.loads(ONE_GATEWAY.read_text())
+    one = data["ours"]
+    return {
+        "source": "bench/results/pipeline_ingest.json",
+        "run_at": data.get("run_at"),
+        "dynamodb_requests_per_message": one.get("dynamodb_requests_per_message"),
+        "rru_per_reading": one.get("rru_per_reading"),
+        "wru_per_reading": one.get("wru_per_reading"),
+        "cpu_ms_per_message": one.get("cpu_ms_per_message"),
+    }
+
+
+def refresh_one_gateway() -> int:
+    """Put the one-gateway figures of a newer ``pipeline_ingest.json`` beside this
+    bench's stored figures (the two benches run apart)."""
+    result = json.loads(OUT.read_text())
+    result["one_gateway_same_tree"] = one_gateway_figures()
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["one_gateway_same_tree"], indent=2))
+    return 0
+
+
 def _merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     if len(rounds) == 1:
         return rounds[0]
@@ -740,6 +776,17 @@ def _merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "bytes_written_per_reading",
     ):
         merged[key] = round(sum(r[key] * r["messages"] for r in rounds) / messages, 4)
+    steady = sum(r["steady_path_messages"] for r in rounds)
+    if steady:
+        merged["dynamodb_requests_per_message_steady_path"] = round(
+            sum(
+                (r["dynamodb_requests_per_message_steady_path"] or 0) * r["steady_path_messages"]
+                for r in rounds
+            )
+            / steady,
+            3,
+        )
+    merged["steady_path_messages"] = steady
     merged["messages"] = messages
     merged["meter_readings"] = messages * METERS
     return merged
