@@ -17,13 +17,23 @@ What it models, and why:
   messages fall evenly over a settlement period: the share of messages that close a
   15-minute bucket, start a settlement period or end a day is what a long run has, while
   each gateway sends only a few messages here (a cross-section instead of a day).
-* **Seeded as running.** Every bus starts with its control state and accounts as a
-  running fleet has them (cursor, balance); each bus's first message (context stored on
-  the bus item, marks worked out, desired states written) is the warm-up and reported
-  apart; the measured rounds follow at 60 s polling and at the recipe's default.
-* **Lambda at its real size.** CPU per message is this process's; Lambda at 512 MB
-  gets 512/1,769 of a vCPU (AWS: 1,769 MB = one vCPU), so its duration is CPU / 0.289
-  plus the DynamoDB round trips.
+* **Seeded as running, set up fast.** Every bus starts with its control state and
+  accounts as a running fleet has them (cursor, balance). A sample of buses (``--sample``,
+  spread over the settlement period) is seeded first and sends its first message through
+  ingest's real first-message path (context built from the catalogue and stored on the
+  bus item, marks worked out, desired states written): reported apart as the warm-up.
+  The rest of the fleet is brought in batch to the state such a message leaves, through
+  the same data layer and planning code (``bring_up``): moto answers a GSI query by
+  walking the whole table, so a thousand real first messages would take an hour here
+  while saying nothing new. Their first message then goes through ingest as a check
+  (``first_message_after_bring_up``), and the measured rounds run the whole fleet at
+  60 s polling and at the recipe's default.
+* **CPU is ingest's own.** The stand-in is a moto server in its own process
+  (``local_aws``); CPU per message is this thread's (``time.thread_time``) around
+  ``Ingest.handle``, botocore's serialising and parsing included, less the request
+  meter's own counting (its item-size reads). Mean and p95.
+* **Lambda at its real size.** Lambda at 512 MB gets 512/1,769 of a vCPU (AWS:
+  1,769 MB = one vCPU), so its duration is CPU / 0.289 plus the DynamoDB round trips.
 
 Money is per meter-month by line item, every price with its date and source.
 """
@@ -31,12 +41,15 @@ Money is per meter-month by line item, every price with its date and source.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import random
 import secrets
 import statistics
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -50,10 +63,22 @@ from bench.pipeline_ingest import tariff_of  # noqa: E402
 from bench.support.dynamo_meter import DynamoMeter  # noqa: E402
 from bench.support.telemetry_events import cycle_payload, raw_event  # noqa: E402
 from chalicelib.data import builders  # noqa: E402
+from chalicelib.data.bus_item import CatalogueParts  # noqa: E402
 from chalicelib.data.catalogue import Catalogue  # noqa: E402
 from chalicelib.data.control_state import BusControlState, MeterControlState  # noqa: E402
-from chalicelib.pipeline.context import BusDirectory  # noqa: E402
+from chalicelib.data.models import (  # noqa: E402
+    Account,
+    Company,
+    Gateway,
+    Meter,
+    Property,
+    Tenancy,
+    Unit,
+)
+from chalicelib.pipeline.context import BusDirectory, assemble  # noqa: E402
+from chalicelib.pipeline.ingest import SILENCE_HORIZON  # noqa: E402
 from chalicelib.pipeline.senders import thing_name_for  # noqa: E402
+from chalicelib.pipeline.telemetry import parse_event  # noqa: E402
 from chalicelib.wiring.container import Container, set_container  # noqa: E402
 from chalicelib.wiring.settings import Settings  # noqa: E402
 from local_aws.stack import LocalStack  # noqa: E402
@@ -146,7 +171,7 @@ class Bus:
     def message(self, step: timedelta) -> dict[str, Any]:
         self.seq += 1
         self.clock += step
-        rows = []
+        rows: list[dict[str, Any]] = []
         for m in self.meters:
             step_wh = self.rng.choice((0, 1, 2, 5, 8, 13, 21)) * int(step.total_seconds()) // 60
             self.registers_wh[m] += step_wh
@@ -168,75 +193,165 @@ class Bus:
         return raw_event(payload, self.thing, self.clock + timedelta(seconds=2))
 
 
-def seed(services: Container, buses: list[Bus]) -> None:
-    """Catalogue, accounts (balance and cursor as a running fleet has them) and each
-    bus's control state, written in batches."""
+def catalogue_items(bus: Bus, online: bool = False) -> list[Any]:
+    """The bus's catalogue and accounts (balance and cursor as a running fleet has them).
+    ``online``: its meters as a first message leaves them (answering)."""
     opened = datetime(2026, 11, 1, tzinfo=UTC)
-    items: list[Any] = []
-    for bus in buses:
-        co = bus.company
+    co = bus.company
+    items: list[Any] = [
+        builders.company(co, "Fleet Co", opened, low_credit_thresholds_minor=[50000, 10000]),
+        builders.property_(
+            co,
+            "p1",
+            name="P",
+            address="A",
+            city="Taipei",
+            country="TW",
+            time_zone="Asia/Taipei",
+            currency="TWD",
+            emergency_credit_minor=0,
+        ),
+        builders.gateway(co, bus.gateway, bus.thing, property_id="p1"),
+    ]
+    cursor_at = bus.clock - timedelta(seconds=30)
+    for n, meter_id in enumerate(bus.meters):
+        unit_id, account_id, tenancy_id = f"u{n:02d}", f"a{n:02d}", f"t{n:02d}"
+        meter = builders.meter(co, meter_id, bus.gateway, n + 1, unit_id=unit_id, profile="dds238")
+        meter.online = online
         items += [
-            builders.company(co, "Fleet Co", opened, low_credit_thresholds_minor=[50000, 10000]),
-            builders.property_(
+            meter,
+            builders.tenancy(
                 co,
-                "p1",
-                name="P",
-                address="A",
-                city="Taipei",
-                country="TW",
-                time_zone="Asia/Taipei",
-                currency="TWD",
-                emergency_credit_minor=0,
+                tenancy_id,
+                unit_id,
+                f"sub{n:02d}",
+                "2026-11-01",
+                account_id=account_id,
+                opening_kwh="1000.000",
             ),
-            builders.gateway(co, bus.gateway, bus.thing, property_id="p1"),
+            builders.unit(
+                co,
+                unit_id,
+                "p1",
+                name=unit_id,
+                unit_type="flat",
+                billing_mode="prepaid",
+                tariff=tariff_of(n),
+                meter_id=meter_id,
+                account_id=account_id,
+                tenancy_id=tenancy_id,
+            ),
+            _account(co, account_id, opened, cursor_at),
         ]
-        cursor_at = bus.clock - timedelta(seconds=30)
-        for n, meter_id in enumerate(bus.meters):
-            unit_id, account_id, tenancy_id = f"u{n:02d}", f"a{n:02d}", f"t{n:02d}"
-            items += [
-                builders.meter(co, meter_id, bus.gateway, n + 1, unit_id=unit_id, profile="dds238"),
-                builders.tenancy(
-                    co,
-                    tenancy_id,
-                    unit_id,
-                    f"sub{n:02d}",
-                    "2026-11-01",
-                    account_id=account_id,
-                    opening_kwh="1000.000",
-                ),
-                builders.unit(
-                    co,
-                    unit_id,
-                    "p1",
-                    name=unit_id,
-                    unit_type="flat",
-                    billing_mode="prepaid",
-                    tariff=tariff_of(n),
-                    meter_id=meter_id,
-                    account_id=account_id,
-                    tenancy_id=tenancy_id,
-                ),
-                _account(co, account_id, opened, cursor_at),
-            ]
+    return items
+
+
+def seeded_state(bus: Bus) -> BusControlState:
+    """The control state a running fleet has before the bench: each meter's cursor and
+    balance (the accounts'), no desired relay state yet."""
+    cursor_at = bus.clock - timedelta(seconds=30)
+    return BusControlState(
+        bus.company,
+        bus.gateway,
+        meters={
+            m: MeterControlState(
+                account_id=f"a{n:02d}",
+                balance_minor=5_000_000,
+                settled_kwh=Decimal("1000.000"),
+                settled_at=cursor_at,
+            )
+            for n, m in enumerate(bus.meters)
+        },
+    )
+
+
+def save_items(items: list[Any], label: str) -> None:
     for start in range(0, len(items), 5000):
         Catalogue.save_all(items[start : start + 5000])
-        print(f"   seeded {min(start + 5000, len(items))}/{len(items)} items", flush=True)
+        print(f"   {label}: {min(start + 5000, len(items))}/{len(items)} items", flush=True)
+
+
+def seed(services: Container, buses: list[Bus]) -> None:
+    """Catalogue, accounts and control state of buses whose first message goes through
+    ingest's real first-message path (the sample)."""
+    items = [item for bus in buses for item in catalogue_items(bus)]
+    save_items(items, "sample seeded")
     for bus in buses:
-        cursor_at = bus.clock - timedelta(seconds=30)
-        state = BusControlState(
+        services.telemetry.save_state(seeded_state(bus), bus.clock - timedelta(seconds=30))
+
+
+def bring_up(services: Container, buses: list[Bus], full_catalogue: bool = False) -> dict[str, Any]:
+    """The rest of the fleet, brought in batch to the stored state a first message leaves
+    (which the sample reached through ingest): its first cycle stored by
+    ``TelemetryStore.put_cycle``, the bus item's context packed by
+    ``BusItems.store_context``, and the control state planned by the same
+    ``Settler.with_due_mark`` and ``Controller.plan`` ingest runs, saved by
+    ``TelemetryStore.save_state`` (both writes moving the silence deadline as ingest's
+    do). The context is assembled from the catalogue items as a read returns them
+    (serialised and deserialised by PynamoDB, no request). Not written: the shadows and
+    relay records of the first desired states (ingest's steady path reads neither), and,
+    unless ``full_catalogue``, the catalogue items other than the gateway and the
+    accounts: what ingest reads of them is the packed context, and a rebuild that needed
+    them would dead-letter the message, which stops the run (``run_round``). Writing
+    them costs ~100 items a bus, ~4 ms each in moto on a loaded machine."""
+    started = time.monotonic()
+    items_per_bus = [catalogue_items(bus, online=True) for bus in buses]
+    written = [
+        item
+        for items in items_per_bus
+        for item in items
+        if full_catalogue or isinstance(item, (Account, Gateway))
+    ]
+    save_items(written, "fleet seeded")
+    settler, controller, telemetry = services.settler, services.controller, services.telemetry
+    for done, (bus, items) in enumerate(zip(buses, items_per_bus, strict=True), 1):
+        parts = _parts_as_read([type(i).from_raw_data(i.serialize()) for i in items])
+        context = assemble(parts)
+        message = parse_event(bus.message(timedelta(seconds=60)))
+        now = message.received_at
+        telemetry.put_cycle(
             bus.company,
             bus.gateway,
-            meters={
-                m: MeterControlState(
-                    account_id=f"a{n:02d}",
-                    balance_minor=5_000_000,
-                    settled_kwh=Decimal("1000.000"),
-                    settled_at=cursor_at,
-                )
-                for n, m in enumerate(bus.meters)
-            },
+            message.spool_id,
+            message.seq,
+            message.cycle_at,
+            now,
+            [r.compact(message.cycle_at) for r in message.rows],
         )
-        services.telemetry.save_state(state, cursor_at)
+        state = seeded_state(bus)
+        meters = {}
+        for meter_id, meter_ctx in context.meters.items():
+            mstate = settler.with_due_mark(context, meter_ctx, state.meter(meter_id))
+            meters[meter_id] = controller.plan(context, meter_ctx, mstate, now).state
+        silence_by = now + SILENCE_HORIZON  # as a message's bus-item writes move it
+        telemetry.save_state(state.with_meters(meters), now, silence_by)
+        if not services.buses._items.store_context(
+            bus.company, bus.gateway, parts, 0, now, silence_by
+        ):
+            raise SystemExit(f"bus item of {bus.company} changed during set-up")
+        if done % 100 == 0:
+            print(f"   brought up {done}/{len(buses)} buses", flush=True)
+    return {
+        "buses": len(buses),
+        "items_written": len(written),
+        "full_catalogue": full_catalogue,
+        "wall_s": round(time.monotonic() - started, 1),
+    }
+
+
+def _parts_as_read(items: list[Any]) -> CatalogueParts:
+    by_kind: dict[type, list[Any]] = {}
+    for item in items:
+        by_kind.setdefault(type(item), []).append(item)
+    (company,), (premises,), (gateway,) = by_kind[Company], by_kind[Property], by_kind[Gateway]
+    return CatalogueParts(
+        gateway=gateway,
+        premises=premises,
+        company=company,
+        meters=sorted(by_kind[Meter], key=lambda m: int(m.bus_address)),
+        units={str(u.unit_id): u for u in by_kind[Unit]},
+        tenancies={str(t.tenancy_id): t for t in by_kind[Tenancy]},
+    )
 
 
 def _account(co: str, account_id: str, opened: datetime, cursor_at: datetime) -> Any:
@@ -260,29 +375,43 @@ def run_round(
     step: timedelta,
     rng: random.Random,
     label: str,
+    profiler: cProfile.Profile | None = None,
 ) -> dict[str, Any]:
     """One message from every gateway, interleaved in a random order, each to a random
-    modelled container."""
+    modelled container. ``profiler``: enabled around ingest only (its figures then
+    include the profiler's overhead; a profiled run's JSON is not for the record)."""
     ingest = services.ingest
     order = list(range(len(buses)))
     rng.shuffle(order)
     cpu: list[float] = []
     before = (sum(meter.requests.values()), meter.rru, meter.wru, meter.bytes_written)
     requests_per_message: list[int] = []
-    settled = buckets = 0
+    steady: list[int] = []
+    settled = buckets = commands = 0
+    by_operation = Counter(meter.requests)
     meter.counting = True
     for done, index in enumerate(order, 1):
         event = buses[index].message(step)
         ingest._buses = rng.choice(directories)  # this message's container
         n0 = sum(meter.requests.values())
-        c0 = time.process_time()
+        m0 = meter.cpu_s
+        c0 = time.thread_time()
+        if profiler is not None:
+            profiler.enable()
         result = ingest.handle(event)
-        cpu.append(time.process_time() - c0)
+        if profiler is not None:
+            profiler.disable()
+        # this thread's CPU (botocore's serialising and parsing included; the stand-in
+        # runs in its own process), less the meter's counting (its read-backs)
+        cpu.append(time.thread_time() - c0 - (meter.cpu_s - m0))
         requests_per_message.append(sum(meter.requests.values()) - n0)
+        if not result.buckets and not result.settled and not result.commands:
+            steady.append(requests_per_message[-1])  # nothing due: the steady path
         if result.status != "stored":
             raise SystemExit(f"{label}: message not stored: {result}")
         settled += len(result.settled)
         buckets += result.buckets
+        commands += len(result.commands)
         if done % 250 == 0:
             print(f"   {label}: {done}/{len(order)} messages", flush=True)
     meter.counting = False
@@ -296,6 +425,11 @@ def run_round(
         "poll_s": int(step.total_seconds()),
         "dynamodb_requests_per_message": round(requests / messages, 3),
         "dynamodb_requests_per_message_p95": sorted(requests_per_message)[int(messages * 0.95)],
+        # messages that closed no bucket, settled nothing and sent no command
+        "steady_path_messages": len(steady),
+        "dynamodb_requests_per_message_steady_path": round(statistics.mean(steady), 3)
+        if steady
+        else None,
         "messages_with_at_most_2_requests": round(
             sum(1 for r in requests_per_message if r <= 2) / messages, 3
         ),
@@ -308,6 +442,8 @@ def run_round(
             "p95": round(ordered[int(len(ordered) * 0.95)] * 1000, 2),
         },
         "meters_settled": settled,
+        "relay_commands": commands,
+        "dynamodb_requests_by_operation": dict(Counter(meter.requests) - by_operation),
         "buckets_closed": buckets,
     }
 
@@ -430,7 +566,34 @@ def main() -> int:
     parser.add_argument("--gateways", type=int, default=1000)
     parser.add_argument("--containers", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=1, help="measured rounds per poll rate")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=24,
+        help="buses whose first message goes through ingest (the rest are brought up in batch)",
+    )
+    parser.add_argument(
+        "--full-catalogue",
+        action="store_true",
+        help="write every catalogue item of the batch buses too (slow in moto: ~100 a bus)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write a CPU profile (cProfile, thread time) of ingest in the 60 s round here; "
+        "the JSON is then not written",
+    )
+    parser.add_argument(
+        "--refresh-one-gateway",
+        action="store_true",
+        help="only copy pipeline_ingest.json's figures into the stored fleet_ingest.json",
+    )
     args = parser.parse_args()
+    if args.refresh_one_gateway:
+        return refresh_one_gateway()
+    profiler = cProfile.Profile(time.thread_time) if args.profile else None
+    if args.gateways < 1 or not 1 <= args.sample <= args.gateways:
+        parser.error("need --gateways >= 1 and 1 <= --sample <= --gateways")
     rng = random.Random(19)
     started = time.monotonic()
     recipe_poll = recipe_default_poll_s()
@@ -440,8 +603,11 @@ def main() -> int:
         services = Container(settings, clients={"iot-data": shadows})
         set_container(services)
         buses = [Bus(i, args.gateways) for i in range(args.gateways)]
-        print(f">> seeding {args.gateways} gateways x {METERS} meters", flush=True)
-        seed(services, buses)
+        # the sample spread over the settlement period like the fleet
+        stride = args.gateways / args.sample
+        chosen = {int(k * stride) for k in range(args.sample)}
+        sample = [b for i, b in enumerate(buses) if i in chosen]
+        rest = [b for i, b in enumerate(buses) if i not in chosen]
         directories = [
             BusDirectory(services.catalogue, settings.catalogue_cache_s, services.buses._items)
             for _ in range(args.containers)
@@ -449,9 +615,17 @@ def main() -> int:
         meter = DynamoMeter()
         meter.install()
         try:
-            print(">> warm-up: each bus's first message", flush=True)
+            print(
+                f">> sample: {len(sample)} buses seeded, first message through ingest", flush=True
+            )
+            seed(services, sample)
             warm = run_round(
-                services, meter, directories, buses, timedelta(seconds=60), rng, "warm-up"
+                services, meter, directories, sample, timedelta(seconds=60), rng, "first message"
+            )
+            print(f">> the other {len(rest)} buses brought up in batch", flush=True)
+            brought_up = bring_up(services, rest, args.full_catalogue)
+            first_after_bring_up = run_round(
+                services, meter, directories, rest, timedelta(seconds=60), rng, "bring-up check"
             )
             warm_shadows = shadows.updates
             rounds: dict[str, list[dict[str, Any]]] = {"60": [], str(recipe_poll): []}
@@ -467,6 +641,7 @@ def main() -> int:
                             timedelta(seconds=poll_s),
                             rng,
                             f"{poll_s}s",
+                            profiler if poll_s == 60 else None,
                         )
                     )
         finally:
@@ -486,7 +661,6 @@ def main() -> int:
         for poll, m in measured.items()
     }
     at_60 = measured["60"]
-    one = json.loads(ONE_GATEWAY.read_text())["ours"] if ONE_GATEWAY.exists() else {}
     result = {
         "benchmark": "fleet_ingest",
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -502,28 +676,45 @@ def main() -> int:
             "lambda_vcpu_share": round(LAMBDA_MEMORY_MB / VCPU_MB, 3),
             "dynamo_latency_ms_assumed": DYNAMO_LATENCY_MS,
         },
+        "set_up": {
+            "how": (
+                f"{len(sample)} sample buses (spread over the settlement period) seeded as "
+                "running and their first message sent through ingest (its figures: "
+                "warm_up_first_message_per_bus); the other buses brought in batch to the "
+                "state a first message leaves (first cycle, packed context, control state "
+                "with due marks and desired relay states), through the same data layer and "
+                "planning code (bench/fleet_ingest.py bring_up); their next message goes "
+                "through ingest as a check (first_message_after_bring_up: no state write and "
+                "no relay command there shows the batch state is what ingest plans). The "
+                "batch buses' catalogue items other than the gateway and the accounts are "
+                "written only with --full-catalogue: ingest reads their packed copy on the "
+                "bus item. The measured rounds run every bus of the fleet."
+            ),
+            "sample_buses": len(sample),
+            "batch_buses": brought_up["buses"],
+            "batch_items_written": brought_up["items_written"],
+            "batch_full_catalogue": brought_up["full_catalogue"],
+            "batch_wall_s": brought_up["wall_s"],
+        },
         "warm_up_first_message_per_bus": warm,
+        "first_message_after_bring_up": first_after_bring_up,
         "measured": measured,
         "shadow_writes_steady": steady_shadows,
         "invocations_per_1000_readings": {poll: round(1000 / METERS, 2) for poll in measured},
         "cost": costs,
         "prices": PRICES,
-        "one_gateway_same_tree": {
-            "source": "bench/results/pipeline_ingest.json",
-            "run_at": json.loads(ONE_GATEWAY.read_text()).get("run_at") if one else None,
-            "dynamodb_requests_per_message": one.get("dynamodb_requests_per_message"),
-            "rru_per_reading": one.get("rru_per_reading"),
-            "wru_per_reading": one.get("wru_per_reading"),
-            "cpu_ms_per_message": one.get("cpu_ms_per_message"),
-        },
+        "one_gateway_same_tree": one_gateway_figures(),
         "targets": {
             **TARGETS,
             "usd_per_meter_month_at_60s": costs["60"]["usd_per_meter_month_total"],
             "usd_per_meter_month_at_60s_met": costs["60"]["usd_per_meter_month_total"]
             <= TARGETS["usd_per_meter_month_at_60s_max"],
-            "dynamodb_requests_per_message": at_60["dynamodb_requests_per_message"],
-            "dynamodb_requests_per_message_met": at_60["dynamodb_requests_per_message"]
+            # the issue's target is the steady path's; the mean with bucket closes and
+            # settlements (what the cost model uses) beside it
+            "dynamodb_requests_per_message": at_60["dynamodb_requests_per_message_steady_path"],
+            "dynamodb_requests_per_message_met": at_60["dynamodb_requests_per_message_steady_path"]
             <= TARGETS["dynamodb_requests_per_message_max"],
+            "dynamodb_requests_per_message_all_in": at_60["dynamodb_requests_per_message"],
             "rru_per_reading": at_60["rru_per_reading"],
             "rru_per_reading_met": at_60["rru_per_reading"] <= TARGETS["rru_per_reading_max"],
             "wru_per_reading": at_60["wru_per_reading"],
@@ -534,10 +725,42 @@ def main() -> int:
         },
         "wall_s": round(time.monotonic() - started, 1),
     }
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
+        pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(40)
+        print(json.dumps(result["measured"], indent=2))
+        print(f">> profile in {args.profile}; {OUT} left as it was")
+        return 0
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result["targets"], indent=2))
     print(f">> {OUT} in {result['wall_s']} s")
+    return 0
+
+
+def one_gateway_figures() -> dict[str, Any]:
+    """The one-gateway bench's figures (``pipeline_ingest.json``), beside the fleet's."""
+    if not ONE_GATEWAY.exists():
+        return {"source": "bench/results/pipeline_ingest.json", "run_at": None}
+    data = json.loads(ONE_GATEWAY.read_text())
+    one = data["ours"]
+    return {
+        "source": "bench/results/pipeline_ingest.json",
+        "run_at": data.get("run_at"),
+        "dynamodb_requests_per_message": one.get("dynamodb_requests_per_message"),
+        "rru_per_reading": one.get("rru_per_reading"),
+        "wru_per_reading": one.get("wru_per_reading"),
+        "cpu_ms_per_message": one.get("cpu_ms_per_message"),
+    }
+
+
+def refresh_one_gateway() -> int:
+    """Put the one-gateway figures of a newer ``pipeline_ingest.json`` beside this
+    bench's stored figures (the two benches run apart)."""
+    result = json.loads(OUT.read_text())
+    result["one_gateway_same_tree"] = one_gateway_figures()
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["one_gateway_same_tree"], indent=2))
     return 0
 
 
@@ -553,6 +776,17 @@ def _merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "bytes_written_per_reading",
     ):
         merged[key] = round(sum(r[key] * r["messages"] for r in rounds) / messages, 4)
+    steady = sum(r["steady_path_messages"] for r in rounds)
+    if steady:
+        merged["dynamodb_requests_per_message_steady_path"] = round(
+            sum(
+                (r["dynamodb_requests_per_message_steady_path"] or 0) * r["steady_path_messages"]
+                for r in rounds
+            )
+            / steady,
+            3,
+        )
+    merged["steady_path_messages"] = steady
     merged["messages"] = messages
     merged["meter_readings"] = messages * METERS
     return merged

@@ -15,6 +15,7 @@ Every botocore client in the process is wrapped, PynamoDB's included. Sizes foll
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from typing import Any
 
@@ -73,6 +74,9 @@ class DynamoMeter:
         self.rru = 0.0
         self.bytes_written = 0
         self.counting = False
+        # this thread's CPU spent counting (sizes, read-backs): a bench takes it off the
+        # CPU it measures, which is the code under test's
+        self.cpu_s = 0.0
         self._original = botocore.client.BaseClient._make_api_call
 
     def install(self) -> None:
@@ -82,12 +86,14 @@ class DynamoMeter:
         def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
             response = original(client, operation, params)
             if meter.counting:
+                c0 = time.thread_time()
                 service = client.meta.service_model.service_name
                 if service == "dynamodb":
                     meter.requests[operation] += 1
                     meter._account(client, operation, params, response)
                 else:
                     meter.other_requests[f"{service}.{operation}"] += 1
+                meter.cpu_s += time.thread_time() - c0
             return response
 
         botocore.client.BaseClient._make_api_call = counted

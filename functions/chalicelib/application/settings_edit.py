@@ -29,7 +29,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..auth.principal import Principal
+from ..auth.errors import ForbiddenError
+from ..auth.principal import Principal, Role
 from ..data.catalogue import Catalogue
 from ..data.models import Property, Unit
 from ..data.settings_store import SettingsStore, SettingsVersionConflictError
@@ -113,6 +114,19 @@ class PropertySettingsUpdate(BaseModel):
     @classmethod
     def _distinct(cls, values: list[int] | None) -> list[int] | None:
         return None if values is None else sorted(set(values), reverse=True)
+
+
+class CompanyThresholdsUpdate(BaseModel):
+    """The company's low-credit thresholds: what a property or unit without its own uses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    low_credit_thresholds_minor: Thresholds
+
+    @field_validator("low_credit_thresholds_minor")
+    @classmethod
+    def _distinct(cls, values: list[int]) -> list[int]:
+        return sorted(set(values), reverse=True)
 
 
 class UnitTariffUpdate(BaseModel):
@@ -283,6 +297,28 @@ class SettingsEditor:
             )
         )
         return Saved(version, rollout)
+
+    def save_company_thresholds(
+        self, p: Principal, update: CompanyThresholdsUpdate, now: datetime
+    ) -> int:
+        """The company's low-credit thresholds (company admins only); every bus of the
+        company is marked changed, so ingest acts on them from each bus's next message.
+        The gateways whose context was marked."""
+        if p.role is not Role.COMPANY_ADMIN:
+            raise ForbiddenError("only a company admin changes the company's thresholds")
+        company = self._catalogue.get_company(p.company_id)
+        self._store.update_company_thresholds(
+            p.company_id,
+            update.low_credit_thresholds_minor,
+            actor=f"user:{p.user_sub}",
+            detail={
+                "before": _ints(company.low_credit_thresholds_minor) or [],
+                "after": update.low_credit_thresholds_minor,
+                "by": p.email,
+            },
+            at=now,
+        )
+        return self._rollout.company_changed(p.company_id)
 
     def unit_tariff(self, p: Principal, unit_id: str) -> UnitTariff:
         unit = self._scope.visible_unit(p, unit_id)

@@ -16,16 +16,20 @@ on condition that ``ctxv`` did not move meanwhile. The control state is written 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from . import keys
 from .conditions import conditional_check_failed
 from .control_state import BusControlState, decode_meters, ms
+from .deadlines import SILENCE_DEADLINE, set_deadline
 from .models import (
     Company,
     Gateway,
@@ -51,6 +55,15 @@ class CatalogueParts:
     meters: list[Meter]
     units: dict[str, Unit]
     tenancies: dict[str, Tenancy]
+    # unit id -> digest of its tariff document, as packed: assembling a context from the
+    # bus item then finds the parsed tariff without serialising the document again
+    tariff_digests: dict[str, str] = field(default_factory=dict)
+
+
+def tariff_digest(document: Any) -> str:
+    """A digest of a tariff document's canonical JSON (settle_due.py keys marks on it)."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(canonical.encode(), digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,9 @@ def pack(parts: CatalogueParts) -> dict[str, Any]:
         "meters": [_values(m) for m in parts.meters],
         "units": [_values(u) for u in parts.units.values()],
         "tenancies": [_values(t) for t in parts.tenancies.values()],
+        "tariffs": {
+            str(u.unit_id): tariff_digest(u.tariff) for u in parts.units.values() if u.tariff
+        },
     }
 
 
@@ -96,10 +112,11 @@ def unpack(packed: dict[str, Any]) -> CatalogueParts:
         meters=[_restore(Meter, raw) for raw in packed["meters"]],
         units={str(u.unit_id): u for u in units},
         tenancies={str(t.tenancy_id): t for t in tenancies},
+        tariff_digests={str(k): str(v) for k, v in packed["tariffs"].items()},
     )
 
 
-PACK_VERSION = 1
+PACK_VERSION = 2  # 2: with the tariff digests (an item of 1 is rebuilt from the catalogue)
 _DATETIME, _SET = "t", "s"
 
 
@@ -128,6 +145,15 @@ def _restore(cls: type[_M], packed: list[Any]) -> _M:
     item.attribute_values = values
     item._set_discriminator()
     return item
+
+
+def silence_deadline(company_id: str, gateway_id: str, by: datetime | None) -> list[Action]:
+    """The update actions that move the bus's silence deadline to ``by`` (none when
+    ``by`` is None): ingest adds them to the bus-item writes it makes anyway, so hearing
+    a gateway costs no request of its own (docs/pipeline.md, "Presence and deadlines")."""
+    if by is None:
+        return []
+    return set_deadline(SILENCE_DEADLINE, by, company_id, gateway_id)
 
 
 def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> BusControlState:
@@ -180,10 +206,18 @@ class BusItems:
         )
 
     def store_context(
-        self, company_id: str, gateway_id: str, parts: CatalogueParts, built: int, at: datetime
+        self,
+        company_id: str,
+        gateway_id: str,
+        parts: CatalogueParts,
+        built: int,
+        at: datetime,
+        silence_by: datetime | None = None,
     ) -> bool:
         """Store the context built at version ``built``, unless an edit bumped it
-        meanwhile (False: the next message builds it again)."""
+        meanwhile (False: the next message builds it again). ``silence_by``: the
+        gateway's telemetry is heard, so its silence deadline moves there, in this write
+        (``silence_deadline``)."""
         item = self._ref(company_id, gateway_id)
         condition = (
             GatewayState.context_version.does_not_exist()
@@ -197,6 +231,7 @@ class BusItems:
                     GatewayState.context.set(pack(parts)),
                     GatewayState.context_built.set(built),
                     GatewayState.context_at_ms.set(ms(at)),
+                    *silence_deadline(company_id, gateway_id, silence_by),
                 ],
                 condition=condition,
             )

@@ -43,6 +43,7 @@ as null when they have no value. So an item read and written back is unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -219,7 +220,7 @@ def decode_meter(raw: Mapping[str, Any]) -> MeterControlState:
         return MeterControlState(
             account_id=_text(raw.get("acc")),
             balance_minor=_integer(raw.get("bal", 0)),
-            settled_kwh=ZERO_KWH if raw.get("sk") is None else kwh(raw["sk"]),
+            settled_kwh=ZERO_KWH if raw.get("sk") is None else _stored_kwh(raw["sk"]),
             settled_at=None if raw.get("sa") is None else from_ms(_integer(raw["sa"])),
             tariff_position=_usage(raw.get("use")),
             never_settled=bool(raw.get("new")),
@@ -227,7 +228,7 @@ def decode_meter(raw: Mapping[str, Any]) -> MeterControlState:
             power=_power(raw.get("pw")),
             reason=_text(raw.get("rs")),
             command_id=_text(raw.get("cmd")),
-            cutoff_kwh=None if raw.get("cut") is None else kwh(raw["cut"]),
+            cutoff_kwh=None if raw.get("cut") is None else _stored_kwh(raw["cut"]),
             schedule_tag=_text(raw.get("fh")),
             manual=_power(raw.get("man")),
             manual_until=None if raw.get("mut") is None else from_ms(_integer(raw["mut"])),
@@ -265,7 +266,20 @@ def _due(raw: Any) -> DueMark | None:
     if not raw:
         return None
     due_kwh, basis, exact = raw
-    return DueMark(None if due_kwh is None else kwh(due_kwh), str(basis), bool(exact))
+    return DueMark(None if due_kwh is None else _stored_kwh(due_kwh), str(basis), bool(exact))
+
+
+# What format_kwh writes: at most 9 integer digits, exactly 3 decimals.
+_KWH_TEXT = re.compile(r"-?[0-9]{1,9}\.[0-9]{3}")
+
+
+def _stored_kwh(value: Any) -> Decimal:
+    """A kWh as ``encode_meter`` wrote it, parsed as is (already 3 decimals, in range);
+    any other form goes through ``kwh``'s checks. A state holds ~100 of them and is
+    decoded on every message (issue 19, CPU)."""
+    if isinstance(value, str) and _KWH_TEXT.fullmatch(value):
+        return Decimal(value)
+    return kwh(value)
 
 
 def _integer(value: Any) -> int:

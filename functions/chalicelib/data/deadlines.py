@@ -3,8 +3,9 @@
 An item that waits for a time carries ``duepk``/``duesk`` (``keys.due_pk``/``due_sk``),
 set in the same write that creates the wait and removed in the write that ends it, so a
 deadline costs no request of its own: a relay command while it is pending, a gateway
-between its connection and its first telemetry, a meter that went silent until staff
-are told. A sweep queries the partitions of the kind for today and yesterday, every
+between its connection and its first telemetry (then its bus item, until it falls
+silent: ingest moves the deadline in the bus-item writes it makes), a meter that went
+silent until staff are told. A sweep queries the partitions of the kind for today and yesterday, every
 shard, up to now: it reads what is due and nothing else, however large the fleet.
 
 Why this and not the alternatives (docs/pipeline.md, "Presence and deadlines"):
@@ -101,8 +102,8 @@ class Deadlines:
 
     @staticmethod
     def end(due: Due) -> bool:
-        """End a wait on whichever item carries it (a Gateway today; the bus's context
-        item once ingest moves the silence deadline there). False if the item is gone."""
+        """End a wait on whichever item carries it (a Gateway after its connection; the
+        bus item, whose silence deadline ingest moves). False if the item is gone."""
         # The table connection: an update through the polymorphic base model refuses the
         # item it gets back (a Gateway is not a PowerletItem instance of that class).
         try:

@@ -23,7 +23,7 @@ from . import keys
 from .audit import MAX_TRAIL, AuditLog, audit_event
 from .conditions import failed_at
 from .errors import DataError
-from .models import AuditEvent, Gateway, Property, Unit
+from .models import AuditEvent, Company, Gateway, Property, Unit
 
 
 class SettingsVersionConflictError(DataError):
@@ -210,6 +210,28 @@ class SettingsStore:
             [Unit.billing_cycle.set(billing_cycle)],
             self._audit(company_id, actor, "unit_cycle_changed", f"unit:{unit_id}", detail, at),
             what=f"unit {unit_id}",
+        )
+
+    def update_company_thresholds(
+        self,
+        company_id: str,
+        low_credit_thresholds_minor: list[int],
+        *,
+        actor: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        """The company's low-credit thresholds (what a property or unit without its own
+        inherits) and the audit event, together."""
+        item = Company(keys.company_pk(company_id), keys.COMPANY_SK)
+        self._write(
+            item,
+            [_set_or_remove(Company.low_credit_thresholds_minor, low_credit_thresholds_minor)],
+            Company.pk.exists(),
+            self._audit(
+                company_id, actor, "company_settings_changed", f"company:{company_id}", detail, at
+            ),
+            what=f"company {company_id}",
         )
 
     def _versioned(

@@ -15,7 +15,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from . import keys
-from .bus_item import state_of
+from .bus_item import silence_deadline, state_of
 from .conditions import conditional_check_failed
 from .control_state import BusControlState, encode_meters, ms
 from .errors import StaleStateError
@@ -189,10 +189,14 @@ class TelemetryStore:
             return BusControlState(company_id, gateway_id)
         return state_of(company_id, gateway_id, item)
 
-    def save_state(self, state: BusControlState, at: datetime) -> BusControlState:
+    def save_state(
+        self, state: BusControlState, at: datetime, silence_by: datetime | None = None
+    ) -> BusControlState:
         """Write on condition that nobody else wrote since it was read; the state as saved
         (its next version). Raises StaleStateError if someone did. An UpdateItem of the
-        state's attributes only: the bus item's context (data/bus_item.py) is left as is."""
+        state's attributes only: the bus item's context (data/bus_item.py) is left as is.
+        ``silence_by``: ingest heard the gateway; its silence deadline moves there in this
+        write (``bus_item.silence_deadline``)."""
         expected = state.version
         condition = (
             GatewayState.version.does_not_exist()
@@ -212,6 +216,7 @@ class TelemetryStore:
                     GatewayState.meters.set(encode_meters(state.meters)),
                     GatewayState.flags.set(sorted(state.flags)),
                     GatewayState.updated_at.set(at),
+                    *silence_deadline(state.company_id, state.gateway_id, silence_by),
                 ],
                 condition=condition,
             )

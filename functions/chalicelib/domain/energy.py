@@ -15,6 +15,9 @@ ZERO_KWH = Decimal("0.000")
 
 def kwh(value: str | int | Decimal) -> Decimal:
     """Parse `value` to kWh quantized to 0.001 (half-even); refuses float, NaN, inf, overflow."""
+    if type(value) is Decimal and value.is_finite() and -MAX_KWH <= value <= MAX_KWH:
+        # the common case (a reading already parsed), checked as below in fewer steps
+        return value.quantize(KWH_QUANTUM, rounding=decimal.ROUND_HALF_EVEN)
     if isinstance(value, float):
         raise FloatRefusedError("kWh refuses float; pass a str, int or Decimal")
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):

@@ -62,12 +62,14 @@ def update_bus_state(
     attempts: int,
     perform: Perform,
     first_read: BusControlState | None = None,
+    silence_by: datetime | None = None,
 ) -> _T:
     """Plan against the state read, write it on condition nobody else did, then perform
     the plan's effects; re-read and plan again when someone did. Raises
     ControlContentionError after ``attempts`` lost writes, having performed only the
     alerts of settlements already made. ``first_read``: the state the caller read
-    already, consistently (ingest's bus item), for the first attempt."""
+    already, consistently (ingest's bus item), for the first attempt. ``silence_by``:
+    the bus's silence deadline, moved by the state write if there is one (ingest)."""
     settled = SettlementAlerts()
     for attempt in range(attempts):
         if attempt:
@@ -80,7 +82,7 @@ def update_bus_state(
         settled.add(planned.settlement_alerts)
         if planned.state is not None and planned.state != read:
             try:
-                telemetry.save_state(planned.state, now)
+                telemetry.save_state(planned.state, now, silence_by)
             except StaleStateError:
                 continue
         perform((*settled.effects(), *planned.effects))

@@ -7,14 +7,13 @@ catalogue changes rarely and a bus is read once a minute, so caching turns
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..data.bus_item import BusItems, BusRead, CatalogueParts
+from ..data.bus_item import BusItems, BusRead, CatalogueParts, tariff_digest
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Company, Gateway, Meter, Property, Tenancy, Unit
@@ -38,13 +37,23 @@ class MeterContext:
     cycle: BillingCycle = MONTHLY  # the unit's, else the property's, else the calendar month
     tariff_digest: str = ""  # of the unit's tariff document (settle_due.py keys marks on it)
 
+    def __post_init__(self) -> None:
+        # Read once from the items: ingest asks for each on every meter of every message,
+        # and an attribute of a PynamoDB model is a descriptor call (issue 19, CPU).
+        tenancy, unit = self.tenancy, self.unit
+        account_id = None if tenancy is None else tenancy.attribute_values.get("account_id")
+        object.__setattr__(self, "_account_id", account_id)
+        mode = None if unit is None else unit.attribute_values.get("billing_mode")
+        prepaid = bool(mode == "prepaid" and tenancy)
+        object.__setattr__(self, "_prepaid", prepaid)
+
     @property
     def account_id(self) -> str | None:
-        return self.tenancy.account_id if self.tenancy else None
+        return self._account_id  # type: ignore[attr-defined]
 
     @property
     def prepaid(self) -> bool:
-        return bool(self.unit and self.unit.billing_mode == "prepaid" and self.tenancy)
+        return self._prepaid  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -54,13 +63,19 @@ class BusContext:
     company: Company
     meters: dict[str, MeterContext]
 
+    def __post_init__(self) -> None:
+        # Plain copies of what every meter of every message asks for (see MeterContext).
+        object.__setattr__(self, "_company_id", str(self.gateway.company_id))
+        object.__setattr__(self, "_tz", str(self.premises.time_zone))
+        object.__setattr__(self, "_thresholds", {})
+
     @property
     def company_id(self) -> str:
-        return str(self.gateway.company_id)
+        return self._company_id  # type: ignore[attr-defined]
 
     @property
     def tz(self) -> str:
-        return str(self.premises.time_zone)
+        return self._tz  # type: ignore[attr-defined]
 
     def friendly(self) -> FriendlyHours:
         # Parsed once per loaded bus: the control step asks for it for every meter, every cycle.
@@ -78,14 +93,19 @@ class BusContext:
 
     def thresholds(self, currency: str, unit: Unit | None = None) -> list[Money]:
         """The unit's own thresholds if set, else the property's, else the company's."""
-        stored: list[Any] | None = None
-        for source in (unit, self.premises):
-            if source is not None and source.low_credit_thresholds_minor is not None:
-                stored = list(source.low_credit_thresholds_minor)
-                break
-        if stored is None:
-            stored = list(self.company.low_credit_thresholds_minor or [])
-        return [Money(int(t), currency) for t in stored]
+        # Keyed by the unit's own thresholds, not the unit: most units inherit, so a bus
+        # works the inherited list out once, not once per meter.
+        own = None if unit is None else unit.attribute_values.get("low_credit_thresholds_minor")
+        key = (currency, None if own is None else tuple(own))
+        cached: dict[tuple[str, Any], list[Money]] = self._thresholds  # type: ignore[attr-defined]
+        found = cached.get(key)
+        if found is None:
+            if own is None:
+                own = self.premises.low_credit_thresholds_minor
+            if own is None:
+                own = self.company.low_credit_thresholds_minor or []
+            found = cached[key] = [Money(int(t), currency) for t in own]
+        return list(found)
 
     def by_unit(self, unit_id: str) -> MeterContext | None:
         for meter_ctx in self.meters.values():
@@ -111,8 +131,15 @@ class BusOfMessage:
     def presence_marks(self) -> tuple[object, ...]:
         """The meters' fields ingest itself writes back to the catalogue (presence,
         serial, profile versions): when they move the stored context is stored again."""
+        # from the items' values, not their descriptors: 32 meters, twice a message
         return tuple(
-            (m.meter_id, m.online, m.last_error, m.serial, repr(m.profile_versions))
+            (
+                (v := m.attribute_values).get("meter_id"),
+                v.get("online"),
+                v.get("last_error"),
+                v.get("serial"),
+                repr(v.get("profile_versions")),
+            )
             for m in self.parts.meters
         )
 
@@ -129,10 +156,13 @@ class BusDirectory:
         self._stored: dict[tuple[str, str], tuple[tuple[int, int], BusContext]] = {}
         self.stored_hits = self.stored_misses = 0  # this container's, for the fleet bench
 
-    def for_message(self, thing_name: str, now: datetime) -> BusOfMessage:
+    def for_message(
+        self, thing_name: str, now: datetime, silence_by: datetime | None = None
+    ) -> BusOfMessage:
         """The bus of a telemetry message from its bus item (1 request), rebuilt from the
-        catalogue and stored back when the item's context is missing, stale or old.
-        Raises NotFoundError for a thing no gateway is registered as."""
+        catalogue and stored back when the item's context is missing, stale or old (that
+        write moves the bus's silence deadline to ``silence_by``). Raises NotFoundError
+        for a thing no gateway is registered as."""
         owner = owner_of_thing(thing_name)
         if owner is None:  # a name the product does not make: look it up (1 request more)
             gateway = self._catalogue.find_gateway_by_thing(thing_name)
@@ -151,7 +181,9 @@ class BusDirectory:
             if (gateway.company_id, gateway.gateway_id) != owner:
                 raise NotFoundError(f"thing {thing_name} is not gateway {gateway_id}")
             parts = self.read_parts(company_id, gateway)
-            self._items.store_context(company_id, gateway_id, parts, read.context_version, now)
+            self._items.store_context(
+                company_id, gateway_id, parts, read.context_version, now, silence_by
+            )
             read = replace(
                 read,
                 context=parts,
@@ -173,11 +205,18 @@ class BusDirectory:
             self._stored[key] = (stamp, bus)
         return BusOfMessage(bus, read, parts)
 
-    def store_context(self, found: BusOfMessage, now: datetime) -> None:
+    def store_context(
+        self, found: BusOfMessage, now: datetime, silence_by: datetime | None = None
+    ) -> None:
         """Store the context again: ingest changed a meter's presence, serial or profiles."""
         bus = found.bus
         self._items.store_context(
-            bus.company_id, bus.gateway.gateway_id, found.parts, found.read.context_version, now
+            bus.company_id,
+            bus.gateway.gateway_id,
+            found.parts,
+            found.read.context_version,
+            now,
+            silence_by,
         )
         self._stored.pop((bus.company_id, bus.gateway.gateway_id), None)
 
@@ -263,15 +302,27 @@ def assemble(parts: CatalogueParts, today: date | None = None) -> BusContext:
     """The bus context of catalogue items (read now, or stored on the bus item)."""
     today = today or datetime.now(UTC).date()
     contexts: dict[str, MeterContext] = {}
+    day = today.isoformat()
+    premises_cycle = parts.premises.billing_cycle
+    # The items' values, not their attributes (a descriptor call each): a context is
+    # assembled for most messages of a fleet, 32 meters each (issue 19, CPU).
     for meter in parts.meters:
-        unit = parts.units.get(meter.unit_id) if meter.unit_id else None
-        tenancy = parts.tenancies.get(unit.tenancy_id) if unit and unit.tenancy_id else None
-        if tenancy and tenancy.ends_on and tenancy.ends_on <= today.isoformat():
-            tenancy = None
-        timeline, digest = _timeline(unit.tariff) if unit and unit.tariff else (None, "")
+        unit_id = meter.attribute_values.get("unit_id")
+        unit = parts.units.get(unit_id) if unit_id else None
+        values = {} if unit is None else unit.attribute_values
+        tenancy_id = values.get("tenancy_id")
+        tenancy = parts.tenancies.get(tenancy_id) if tenancy_id else None
+        if tenancy is not None:
+            ends_on = tenancy.attribute_values.get("ends_on")
+            if ends_on and ends_on <= day:
+                tenancy = None
+        document = values.get("tariff")
+        timeline, digest = (
+            _timeline(document, parts.tariff_digests.get(str(unit_id))) if document else (None, "")
+        )
         tariff = in_force(timeline, today) if timeline else None
-        cycle = cycle_of_unit(unit, parts.premises)
-        contexts[meter.meter_id] = MeterContext(
+        cycle = _cycle(values.get("billing_cycle") or premises_cycle)
+        contexts[meter.attribute_values["meter_id"]] = MeterContext(
             meter, unit, tenancy, tariff, timeline, cycle, digest
         )
     return BusContext(
@@ -283,17 +334,17 @@ _TIMELINES: dict[str, tuple[TariffTimeline, str]] = {}
 MAX_CACHED_TIMELINES = 256
 
 
-def _timeline(document: Any) -> tuple[TariffTimeline, str]:
+def _timeline(document: Any, digest: str | None = None) -> tuple[TariffTimeline, str]:
     """The parsed timeline and a digest of its document, once per container per distinct
     document: a fleet shares few tariffs, and a bus context read from the bus item would
-    otherwise validate every unit's again."""
-    key = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    found = _TIMELINES.get(key)
+    otherwise validate every unit's again. ``digest``: the document's, as packed on the
+    bus item (worked out here when the parts came from the catalogue)."""
+    digest = digest or tariff_digest(document)
+    found = _TIMELINES.get(digest)
     if found is None:
         if len(_TIMELINES) >= MAX_CACHED_TIMELINES:
             _TIMELINES.clear()
-        digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
-        found = _TIMELINES[key] = (parse_timeline(document), digest)
+        found = _TIMELINES[digest] = (parse_timeline(document), digest)
     return found
 
 
@@ -309,3 +360,20 @@ def cycle_of_unit(unit: Unit | None, premises: Property) -> BillingCycle:
     if unit is not None and unit.billing_cycle:
         return parse_cycle(unit.billing_cycle)
     return parse_cycle(premises.billing_cycle) if premises.billing_cycle else MONTHLY
+
+
+def _cycle(document: Any) -> BillingCycle:
+    """``cycle_of_unit`` of the document that applies (None: the calendar month), parsed
+    once per container per distinct document."""
+    if not document:
+        return MONTHLY
+    key = json.dumps(document, sort_keys=True)
+    found = _CYCLES.get(key)
+    if found is None:
+        if len(_CYCLES) >= MAX_CACHED_TIMELINES:
+            _CYCLES.clear()
+        found = _CYCLES[key] = parse_cycle(document)
+    return found
+
+
+_CYCLES: dict[str, BillingCycle] = {}

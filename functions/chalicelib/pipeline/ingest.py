@@ -32,7 +32,7 @@ from ..observability import metrics as default_metrics
 from .alerts import Alert
 from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
 from .contention import Planned, update_bus_state
-from .context import BusContext, BusDirectory
+from .context import CONTEXT_MAX_AGE_S, BusContext, BusDirectory
 from .control import Controller
 from .day_rollup import DayRollup
 from .dead_letters import DeadLetters
@@ -44,6 +44,7 @@ from .health import health_snapshot
 from .meter_presence import presence_changes, record_presence
 from .meter_profiles import profile_changes, record_profile_changes
 from .open_conditions import cleared_conditions
+from .presence import GATEWAY_SILENT_AFTER
 from .settler import Settler
 from .telemetry import MeterRow, Telemetry, parse_event, rows_of
 from .validation import ReadingValidator
@@ -56,6 +57,12 @@ ACCEPTED_METRIC = "ReadingsAccepted"  # stored as good
 HELD_METRIC = "ReadingsHeld"  # stored, quarantined for review (docs/metering-data.md)
 DEAD_LETTERED_METRIC = "ReadingsDeadLettered"  # rows of a message sent to the dead letters
 DUPLICATE_METRIC = "MessagesDuplicate"
+# How far on a message puts its bus's silence deadline (docs/pipeline.md, "Presence and
+# deadlines"). Ingest writes the bus item at least once an hour for a gateway it hears
+# (the context is rebuilt when older, CONTEXT_MAX_AGE_S), so a speaking gateway's
+# deadline never falls due; one silent for GATEWAY_SILENT_AFTER past it does. No request
+# of its own: the cost is finding a hung-but-connected gateway up to an hour later.
+SILENCE_HORIZON = timedelta(seconds=CONTEXT_MAX_AGE_S) + GATEWAY_SILENT_AFTER
 
 
 @dataclass
@@ -170,8 +177,11 @@ class Ingest:
         # The message's own identity: the same on a retry or a replay, so every line
         # about it (here and in the dead letters) can be found together.
         logger.set_correlation_id(f"{message.thing_name}/{message.spool_id}/{message.seq}")
+        # Heard: the bus's silence deadline moves on with whichever bus-item write this
+        # message makes anyway (none: it stays where the last one put it).
+        silence_by = message.received_at + SILENCE_HORIZON
         try:
-            found = self._buses.for_message(message.thing_name, message.received_at)
+            found = self._buses.for_message(message.thing_name, message.received_at, silence_by)
         except NotFoundError:
             refused = self._refuse(f"no gateway registered for thing {message.thing_name}", event)
             refused.dead_lettered = len(message.rows)
@@ -232,7 +242,7 @@ class Ingest:
         if found.presence_marks() != marks:
             # presence, a serial or profile versions written to a Meter: the bus item's
             # copy follows, or every message would find the change again
-            self._buses.store_context(found, message.received_at)
+            self._buses.store_context(found, message.received_at, silence_by)
         buckets = self._close_buckets(bus, message, previous, latest_at)
         try:
             result = update_bus_state(
@@ -244,6 +254,7 @@ class Ingest:
                 MAX_STATE_ATTEMPTS,
                 self._controller.perform,
                 first_read=read.state,
+                silence_by=silence_by,
             )
         except ControlContentionError:
             result = self._defer(bus, message, buckets)

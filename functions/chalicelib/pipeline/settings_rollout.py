@@ -97,6 +97,17 @@ class SettingsRollout:
         )
         return bool(settled)
 
+    def company_changed(self, company_id: str) -> int:
+        """A company-wide setting changed (its low-credit thresholds, which every bus's
+        context holds): every gateway's stored context is stale from now, so ingest
+        rebuilds it on the bus's next message instead of within the hour
+        (``CONTEXT_MAX_AGE_S``). The gateways visited."""
+        gateways = 0
+        for gateway in self._catalogue.list_gateways(company_id):
+            self._buses.changed(company_id, gateway.gateway_id)
+            gateways += 1
+        return gateways
+
     def reapply_unit(self, company_id: str, unit_id: str, now: datetime, actor: str) -> Rollout:
         located = self._locate_unit(company_id, unit_id)
         if located is None:

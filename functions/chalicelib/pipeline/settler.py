@@ -11,6 +11,7 @@ balance across a low-credit threshold, zero or the emergency allowance
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -37,6 +38,7 @@ class Settled:
     alerts: tuple[Alert, ...] = ()
 
 
+@functools.lru_cache(maxsize=1024)
 def period_index(at: datetime, period_h: float, tz: str = "UTC") -> int:
     """The settlement block holding ``at``: blocks are aligned on the wall clock of ``tz``.
 

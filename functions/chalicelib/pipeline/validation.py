@@ -25,6 +25,7 @@ alert replaces the run's.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -209,12 +210,29 @@ def _newest_before(candidates: list[Reading], at: datetime) -> Reading | None:
 
 
 def _rating(bus: BusContext, meter_ctx: MeterContext) -> Any:
-    override = meter_ctx.unit.max_current_a if meter_ctx.unit is not None else None
-    return rating_of(
-        str(meter_ctx.meter.profile),
-        None if override is None else Decimal(str(override)),
-        configured_models(bus.gateway.profiles),
-    )
+    """The meter's rating. A gateway without configured profiles (most) rates its meters
+    from the shipped catalogue: once per container per (profile, unit override), not per
+    reading; configured profiles are models built from their summaries, once per loaded
+    context."""
+    override = None if meter_ctx.unit is None else meter_ctx.unit.max_current_a
+    profile = str(meter_ctx.meter.profile)
+    configured = bus.gateway.profiles
+    if not configured:
+        return _shipped_rating(profile, None if override is None else str(override))
+    cached = meter_ctx.__dict__.get("_rating")
+    if cached is None:
+        cached = rating_of(
+            profile,
+            None if override is None else Decimal(str(override)),
+            configured_models(configured),
+        )
+        object.__setattr__(meter_ctx, "_rating", cached)
+    return cached
+
+
+@functools.lru_cache(maxsize=256)
+def _shipped_rating(profile: str, override: str | None) -> Any:
+    return rating_of(profile, None if override is None else Decimal(override))
 
 
 def _still(prior: MeterRow | None, row: MeterRow) -> Decimal:

@@ -39,13 +39,13 @@ class LosingTelemetry:
         self.losses = 0
         self.lost = 0
 
-    def save_state(self, state: Any, at: datetime) -> Any:
+    def save_state(self, state: Any, at: datetime, silence_by: datetime | None = None) -> Any:
         if self.losses:
             self.losses -= 1
             self.lost += 1
             rival = self._real.get_state(state.company_id, state.gateway_id)
             self._real.save_state(rival, at)
-        return self._real.save_state(state, at)
+        return self._real.save_state(state, at, silence_by)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

@@ -31,7 +31,9 @@ class MemoryStates:
     def get_state(self, company_id: str, gateway_id: str) -> BusControlState:
         return self.state
 
-    def save_state(self, state: BusControlState, at: datetime) -> BusControlState:
+    def save_state(
+        self, state: BusControlState, at: datetime, silence_by: datetime | None = None
+    ) -> BusControlState:
         if self.rivals:
             self.rivals -= 1
             self.state = replace(self.state, version=self.state.version + 1)
