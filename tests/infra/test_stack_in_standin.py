@@ -43,6 +43,7 @@ NOT_IN_MOTO = {
     "AWS::WAFv2::WebACLAssociation",
     "AWS::SNS::Subscription",
     "AWS::S3::BucketPolicy",
+    "AWS::CloudTrail::Trail",
 }
 
 

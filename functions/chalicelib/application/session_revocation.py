@@ -72,14 +72,18 @@ class SessionRevocation:
         return ended
 
     def _sub_of(self, username: str) -> str | None:
+        user = self._user(username)
+        attrs = {a["Name"]: a["Value"] for a in (user or {}).get("UserAttributes", [])}
+        return attrs.get("sub") or None
+
+    def _user(self, username: str) -> dict[str, Any] | None:
+        """Cognito's record of the login (``AdminGetUser``); None: no such user (deleted)."""
         try:
-            user = self._cognito.admin_get_user(UserPoolId=self._pool, Username=username)
+            return dict(self._cognito.admin_get_user(UserPoolId=self._pool, Username=username))
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "UserNotFoundException":
                 return None
             raise
-        attrs = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
-        return attrs.get("sub") or None
 
     def recheck_due(self, checked_at_s: int, now: datetime) -> bool:
         return int(now.timestamp()) - checked_at_s >= ACCOUNT_RECHECK_S
@@ -90,14 +94,8 @@ class SessionRevocation:
         epoch moves) as the CloudTrail event would have ended them. A password changed
         or a sign-out made outside the portal shows in no user attribute: those wait
         for the event."""
-        try:
-            user = self._cognito.admin_get_user(UserPoolId=self._pool, Username=user_sub)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "UserNotFoundException":
-                raise
-            user = None
-        standing = user is not None and user.get("Enabled", True)
-        if standing and user.get("UserStatus") not in ENDED_STATUSES:
+        user = self._user(user_sub) or {"Enabled": False}
+        if user.get("Enabled", True) and user.get("UserStatus") not in ENDED_STATUSES:
             return True
         # no membership: nothing to end, and the session is refused anyway
         with suppress(NotFoundError):
