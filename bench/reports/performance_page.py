@@ -205,7 +205,7 @@ def _cold_start(results: BenchResults) -> str:
     breakdown = cold.mapping("import_self_ms_by_package")
     total = float(breakdown["total"])
     parts = [(name, float(ms)) for name, ms in breakdown.items() if name != "total"]
-    listed = ", ".join(f"{name} {dec(100 * ms / total)} %" for name, ms in parts)
+    listed = ", ".join(f"{name} {dec(100 * ms / total)}%" for name, ms in parts)
     target = cold.number("targets", "cold_first_message_cpu_ms_max")
     met = cold("targets", "cold_first_message_cpu_ms_met")
     own = cold.text("runs", "with_pyc", "handler")
