@@ -205,7 +205,7 @@ def _cold_start(results: BenchResults) -> str:
     breakdown = cold.mapping("import_self_ms_by_package")
     total = float(breakdown["total"])
     parts = [(name, float(ms)) for name, ms in breakdown.items() if name != "total"]
-    listed = ", ".join(f"{name} {dec(100 * ms / total)} %" for name, ms in parts)
+    listed = ", ".join(f"{name} {dec(100 * ms / total)}%" for name, ms in parts)
     target = cold.number("targets", "cold_first_message_cpu_ms_max")
     met = cold("targets", "cold_first_message_cpu_ms_met")
     own = cold.text("runs", "with_pyc", "handler")
@@ -235,8 +235,9 @@ entry; without byte-code, {dec(cold.number("ratio_without_over_with_pyc"), 2)}x.
 imports the container's collaborators as it builds them, so most of its imports fall in the
 first call. The target for a cold first message is {dec(target)} ms CPU with byte-code:
 {"met" if met is True else "not met"}. Where the imports' CPU goes (self time of every import
-in one more cold container, first call included, by `-X importtime`: {dec(total, 1)} ms
-there, its bookkeeping and the machine's load included, so shares): {listed}. The
+in three more cold containers, first call included, by `-X importtime`, median per
+package: {dec(total, 1)} ms there, its bookkeeping and the machine's load included, so
+shares): {listed}. The
 rest of the first message is making the DynamoDB client (botocore loads its endpoint rules
 and service model) and the message's own work. What is left and why: `docs/deploy.md`,
 "Cold start".
