@@ -90,15 +90,23 @@ class TelemetryStore:
         )
 
     def cycles_back(
-        self, company_id: str, gateway_id: str, start: datetime, before: datetime, limit: int
+        self,
+        company_id: str,
+        gateway_id: str,
+        start: datetime,
+        before: datetime,
+        limit: int,
+        page_size: int | None = None,
     ) -> Iterator[GatewayCycle]:
         """Cycles with start <= cycle time < before, newest first, at most ``limit``, read
-        page by page as the caller goes: a search that stops early reads little."""
+        page by page (``page_size`` at a time when given) as the caller goes: a search
+        that stops early reads little."""
         yield from GatewayCycle.query(
             keys.gateway_data_pk(company_id, gateway_id),
             GatewayCycle.sk.between(keys.cycle_bound_sk(start), keys.cycle_bound_sk(before)),
             scan_index_forward=False,
             limit=limit,
+            page_size=page_size,
         )
 
     def latest_cycles(self, company_id: str, gateway_id: str, limit: int = 1) -> list[GatewayCycle]:

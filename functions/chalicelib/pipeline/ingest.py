@@ -63,6 +63,10 @@ DUPLICATE_METRIC = "MessagesDuplicate"
 # deadline never falls due; one silent for GATEWAY_SILENT_AFTER past it does. No request
 # of its own: the cost is finding a hung-but-connected gateway up to an hour later.
 SILENCE_HORIZON = timedelta(seconds=CONTEXT_MAX_AGE_S) + GATEWAY_SILENT_AFTER
+# How far back a bucket looks for the reading its first interval starts from after a gap
+# (_find_bases): a day of one-minute cycles, within the raw cycles' retention.
+BASE_SEARCH_SPAN = timedelta(days=1)
+BASE_SEARCH_CYCLES = 1_500
 
 
 @dataclass
@@ -287,6 +291,30 @@ class Ingest:
 
     # --- 15-minute buckets ---
 
+    def _find_bases(
+        self, co: str, gw: str, start: datetime, readings: dict[str, list[Reading]]
+    ) -> None:
+        """A bucket's first interval starts at the meter's previous reading. On the steady
+        path that lies in the bucket before (read with it); a meter whose first reading
+        in the window is inside the bucket itself came back after a longer gap (the bus or
+        the meter was silent), so its previous reading is found further back, newest
+        first, stopping at the first cycle that read it. Without it, the gap's energy
+        would be in the ledger but in no bucket (no chart). A meter silent for longer than
+        BASE_SEARCH_CYCLES of its bus's cycles keeps the gap out of its buckets."""
+        missing = {m for m, series in readings.items() if series[0].at >= start}
+        if not missing:
+            return
+        older = self._telemetry.cycles_back(
+            co, gw, start - BASE_SEARCH_SPAN, start - BUCKET, limit=BASE_SEARCH_CYCLES, page_size=8
+        )
+        for cycle in older:
+            for meter_id, found in readings_by_meter([rows_of(cycle)]).items():
+                if meter_id in missing:
+                    readings[meter_id].insert(0, found[-1])
+                    missing.discard(meter_id)
+            if not missing:
+                return
+
     def _close_buckets(
         self,
         bus: BusContext,
@@ -314,6 +342,7 @@ class Ingest:
         for start in targets:
             cycles = list(self._telemetry.cycles_between(co, gw, start - BUCKET, start + BUCKET))
             readings = readings_by_meter(rows_of(c) for c in cycles)
+            self._find_bases(co, gw, start, readings)
             stored = sum(1 for c in cycles if bucket_start(from_ms(int(c.cycle_at_ms))) == start)
             # The closing message's bus counters ride on the bucket (no write of their own);
             # a late rewrite keeps the snapshot it finds (pipeline/health.py).

@@ -326,3 +326,24 @@ def test_base64_payload_event_shape_matches_the_rule(pipeline: Container) -> Non
     e = event(bus, 1, T0, {"m-a": "100.000"})
     assert base64.b64decode(e["raw"]).startswith(b"{")
     assert handlers.ingest_telemetry(e)["status"] == "stored"
+
+
+def test_a_bucket_after_a_silent_bucket_starts_from_the_reading_before_the_gap(
+    pipeline: Container,
+) -> None:
+    # GIVEN a bus that reads every minute for 20 minutes, falls silent for half an hour
+    # (no cycle in the 01:30 bucket) and reads again from minute 50 to 80
+    bus = two_meter_bus(pipeline)
+    cycles = day_of_cycles(bus, 20) + day_of_cycles(bus, 31, first=50)
+    # WHEN every cycle arrives in order
+    assert {handlers.ingest_telemetry(e)["status"] for e in cycles} == {"stored"}
+    # THEN the closed buckets (01:00, 01:15, 01:45, 02:00) hold every interval that ended
+    # in them, the gap's 30 minutes included: readings 1..74 advance 73 x 10 Wh
+    usage = list(
+        pipeline.telemetry.usage_between(bus.company_id, bus.gateway_id, T0, T0 + minutes(75))
+    )
+    assert len(usage) == 4
+    assert sum(kwh(u.energy["m-a"]) for u in usage) == kwh("0.730")
+    # AND the gap's energy is in the bucket where the interval ended (its first reading)
+    after_gap = next(u for u in usage if u.bucket_start == T0 + minutes(45))
+    assert kwh(after_gap.energy["m-a"]) == kwh("0.390")  # 20 -> 50, then 9 more minutes
