@@ -95,7 +95,9 @@ class BusContext:
         """The unit's own thresholds if set, else the property's, else the company's."""
         # Keyed by the unit's own thresholds, not the unit: most units inherit, so a bus
         # works the inherited list out once, not once per meter.
-        own = None if unit is None else unit.attribute_values.get("low_credit_thresholds_minor")
+        own: Any = (
+            None if unit is None else unit.attribute_values.get("low_credit_thresholds_minor")
+        )
         key = (currency, None if own is None else tuple(own))
         cached: dict[tuple[str, Any], list[Money]] = self._thresholds  # type: ignore[attr-defined]
         found = cached.get(key)
