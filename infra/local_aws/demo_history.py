@@ -361,18 +361,25 @@ class _Bus:
 
     def send_times(self, now: datetime) -> Iterator[datetime]:
         """A message at the end of each day before yesterday, of every third hour of
-        yesterday and of every hour today, up to a few minutes ago."""
+        yesterday and of every hour today, and a last one a few minutes ago: the past
+        reaches the present, so early in a day (before its first hour has ended) today
+        already has its energy (stop 23: at 00:50 in Taipei on a Monday the week's chart
+        had no bar at all)."""
         today = now.astimezone(self.zone).date()
         day = self.start.astimezone(self.zone).date()
+        last, sent = now - LIVE_FROM, None
         while day <= today:
             step = STEPS[min(2, max(0, 2 - (today - day).days))]
             midnight = datetime.combine(day, time(0), self.zone)
             slot_end = midnight + step
             while slot_end.date() == day or slot_end.time() == time(0):
                 at = slot_end.astimezone(UTC) - SENT_BEFORE_SLOT_END
-                if at > now - LIVE_FROM:
-                    return  # the live gateway takes over from here
+                if at > last:
+                    if sent is None or last > sent:
+                        yield last  # then the live gateway takes over
+                    return
                 yield at
+                sent = at
                 if slot_end.time() == time(0):
                     break
                 slot_end += step

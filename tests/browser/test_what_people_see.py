@@ -23,7 +23,7 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,7 +33,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from local_aws.demo_data import DEMO_PASSWORD
-from local_aws.demo_history import seed_history
+from local_aws.demo_history import LIVE_FROM, seed_history
 from local_aws.seed import seed_demo
 from local_aws.stack import LocalStack
 from tests.browser.conftest import ARTIFACTS, MOUNTS, Portal, served
@@ -232,8 +232,13 @@ def _problems(page: Page, path: str, charted: bool) -> list[str]:
     found += page.evaluate(LAYOUT_CHECK)
     found += page.evaluate(WORD_BREAK_CHECK)
     if charted:
-        # this week's chart (the default): a bar for every day of it so far, Monday first
-        elapsed = datetime.now(ZoneInfo("Asia/Taipei")).weekday() + 1
+        # this week's chart (the default): a bar for every day of it so far, Monday first;
+        # the demo's past reaches a few minutes ago (LIVE_FROM), so a day counts once it
+        # has had that much history
+        now = datetime.now(ZoneInfo("Asia/Taipei"))
+        monday = now.date() - timedelta(days=now.weekday())
+        seen_until = (now - LIVE_FROM - timedelta(minutes=1)).date()
+        elapsed = max(0, (seen_until - monday).days + 1)
         bars = page.evaluate(CHART_BARS)
         if bars < elapsed:
             found.append(f"the week's chart has {bars} bars for {elapsed} days of history")
