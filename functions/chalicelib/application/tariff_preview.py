@@ -152,7 +152,9 @@ class TariffPreviewer:
         bill = postpaid_bill(tariff, period, readings, tz=str(prop.time_zone))
         resale = None
         if utility is not None:
-            resale = _against_utility(prop, utility, period, readings, bill)
+            resale = against_utility(
+                str(prop.country), str(prop.time_zone), utility, readings, bill
+            )
         source: PreviewSource = "unit" if days else "sample"
         rule = cycle.in_force(period.start)  # the rule that cut it (a change is later)
         return TariffPreview(unit, prop, rule, period, source, bill, cap, utility, resale)
@@ -185,26 +187,22 @@ def _has_bands(utility: TariffTemplate) -> bool:
     return any(isinstance(v.tariff, TouTariff) for v in utility.versions)
 
 
-def _against_utility(
-    prop: Property,
-    utility: TariffTemplate,
-    period: BillingPeriod,
-    readings: list[Reading],
-    bill: Bill,
+def against_utility(
+    country: str, tz: str, utility: TariffTemplate, readings: list[Reading], bill: Bill
 ) -> ResaleComparison | None:
     """The preview's bill against the same readings priced at the utility tariff, as the
     resale check prices a period; None when the template cannot price the cycle (it
     starts after it)."""
     try:
-        priced = postpaid_bill(utility.timeline, period, readings, tz=str(prop.time_zone))
+        priced = postpaid_bill(utility.timeline, bill.period, readings, tz=tz)
     except DomainError:
         return None
     return compare(
-        period,
+        bill.period,
         priced.energy_kwh,
         bill.currency,
         bill.total_minor,
         priced.total_minor,
-        str(prop.country),
+        country,
         priced.versions,
     )
