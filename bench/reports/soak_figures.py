@@ -54,13 +54,13 @@ def reliability_run(results: BenchResults) -> str:
     """docs/reliability.md, region ``soak-run``: the committed run in one row."""
     soak = results[SOAK]
     day = soak.text("run_at")[:10]
-    return f"""The committed run of `make soak` ({day}; seed {count(soak.number("params", "seed"))}, \
+    return f"""The committed run of {_command(soak)} ({day}; seed {count(soak.number("params", "seed"))}, \
 {count(soak.number("params", "cycle_min"))}-minute cycles, reorder rate \
 {as_given(soak.number("params", "reorder_rate"))}; the whole report is `bench/results/soak.json`):
 
 | run | deliveries | wall | peak RSS (runner) | result |
 |---|---:|---:|---|---|
-| **{shape(soak)} (`make soak`)** | {dec(soak.number("deliveries"))} | \
+| **{shape(soak)} ({_command(soak)})** | {dec(soak.number("deliveries"))} | \
 {dec(soak.number("wall_s"))} s | {dec(soak.number("peak_rss_mb_this_process"))} MB; stand-in \
 {dec(soak.number("peak_rss_mb_standin"))} MB | {verdict(soak)} |
 """
@@ -99,6 +99,9 @@ def reliability_month(results: BenchResults) -> str:
 {count(s("accounts"))} ({sum(prepaid.values())} prepaid: {_by_tariff(prepaid)}; {postpaid} postpaid) |
 | postpaid bills = independent recomputation | {count(s("postpaid_bills_exact"))} of \
 {count(s("postpaid_bills"))} ({_by_tariff(billed)}), billed once although the job ran twice |
+| postpaid bills by the unit's billing cycle; accounts priced by two tariff versions | \
+{_cycles(soak)}; {count(s("version_splits"))} (a bill or a prepaid cycle across the tiered \
+timeline's mid-month change), each exact |
 | bill job killed after its first bill, then run again | {count(s("bill_crashes"))} crash; \
 {count(s("bills_charged_exactly_once"))} of {count(s("postpaid_bills"))} bills charged exactly once |
 | money charged in the month | {dec(s("charged_minor_total"))} minor units |
@@ -130,6 +133,20 @@ class _Summary:
 
     def __call__(self, name: str) -> float:
         return self._soak.number("summary", name)
+
+
+def _command(soak: Figures) -> str:
+    """`make soak` when the run has its shape (Makefile), else the script's own command."""
+    meters, gateways = soak.number("params", "meters"), soak.number("params", "gateways")
+    if (meters, gateways) == (200, 10):
+        return "`make soak`"
+    return f"`bench/soak.py --meters {count(meters)} --gateways {count(gateways)}`"
+
+
+def _cycles(soak: Figures) -> str:
+    kinds = soak.mapping("summary", "cycles_billed_by_kind")
+    names = {"monthly": "calendar month", "every_n_months": "two months", "anchored": "anchored"}
+    return ", ".join(f"{count(kinds[k])} {names.get(k, k)}" for k in sorted(kinds))
 
 
 def _misread_kinds(soak: Figures) -> str:

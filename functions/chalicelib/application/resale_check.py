@@ -83,7 +83,7 @@ class ResaleCheck:
 
     def of_property(self, p: Principal, property_id: str, now: datetime) -> ResaleView:
         premises = self._scope.visible_property(p, property_id)
-        utility = _utility_of(premises)
+        utility = utility_of(premises)
         rows: list[ResaleRow] = []
         if utility is not None:
             units = self._catalogue.list_units_of_property(p.company_id, property_id, UNITS_CHECKED)
@@ -184,7 +184,8 @@ class ResaleCheck:
         return rows
 
 
-def _utility_of(premises: Property) -> TariffTemplate | None:
+def utility_of(premises: Property) -> TariffTemplate | None:
+    """The utility tariff the landlord entered, or None (none entered, or withdrawn)."""
     chosen: Any = premises.utility_tariff
     if not isinstance(chosen, dict) or not chosen.get("template_id"):
         return None

@@ -6,6 +6,11 @@ meter metered anything in that cycle (the bus's day roll-ups: one Query), else t
 stated sample (``domain/sample_usage.py``: 10 kWh a day). Either way it is priced by
 ``domain.billing.postpaid_bill``, the function every postpaid bill is made with, so the
 preview cannot disagree with a bill of the same readings.
+
+Where the property's market caps resale (``domain/resale.py``) and the landlord entered
+the utility tariff they pay (the resale page), the same readings are priced at it too,
+by the same ``postpaid_bill`` and ``compare`` the resale check uses, so the editor can
+warn before a tariff above the cap is saved (saving stays allowed).
 """
 
 from __future__ import annotations
@@ -24,12 +29,17 @@ from ..data.models import Meter, Property, Unit
 from ..data.usage_days import UsageDayStore
 from ..domain.billing import Bill, postpaid_bill
 from ..domain.calendar import zone
+from ..domain.consumption import Reading
 from ..domain.cycles import BillingCycle
+from ..domain.errors import DomainError
 from ..domain.periods import BillingPeriod
+from ..domain.resale import ResaleCap, ResaleComparison, cap_of, compare
 from ..domain.sample_usage import SAMPLE_DAY_KWH, sample_readings
 from ..domain.tariff_versions import AnyTariff
 from ..domain.tariffs import Tariff, TouTariff
+from ..domain.templates import TariffTemplate
 from ..pipeline.context import cycle_of_unit
+from .resale_check import utility_of
 from .scope import UnitScope
 from .settings_errors import InvalidSettingsError
 
@@ -52,6 +62,13 @@ class TariffPreview:
     period: BillingPeriod  # the cycle priced
     source: PreviewSource
     bill: Bill
+    cap: ResaleCap | None = None  # the market's resale cap; None: none found
+    utility: TariffTemplate | None = None  # the utility tariff entered, where capped
+    resale: ResaleComparison | None = None  # the bill against it; None: not priced
+
+    @property
+    def over_cap(self) -> bool:
+        return self.resale is not None and self.resale.over_cap
 
     @property
     def sample_day_kwh(self) -> Decimal:
@@ -67,7 +84,7 @@ class TariffPreview:
             "unit_id": self.unit.unit_id,
             "period_start": self.period.start.isoformat(),
             "period_end": self.period.end.isoformat(),
-            "cycle": self.cycle.model_dump(),
+            "cycle": self.cycle.model_dump(exclude={"change"}),
             "source": self.source,
             "sample_day_kwh": None if self.source == "unit" else str(SAMPLE_DAY_KWH),
             "energy_kwh": str(self.bill.energy_kwh),
@@ -83,6 +100,27 @@ class TariffPreview:
                 for line in self.bill.lines
             ],
             "total": {"amount_minor": self.bill.total_minor, "currency": currency},
+            "resale": self._resale_json(),
+        }
+
+    def _resale_json(self) -> dict[str, Any]:
+        cap, utility, resale = self.cap, self.utility, self.resale
+        currency = self.bill.currency
+        return {
+            "cap": None
+            if cap is None
+            else {"market": cap.market, "rule": cap.rule, "source": cap.source},
+            "utility": None
+            if utility is None
+            else {
+                "template_id": utility.template_id,
+                "name": utility.name,
+                "utility": utility.utility,
+            },
+            "at_utility_tariff": None
+            if resale is None
+            else {"amount_minor": resale.utility_minor, "currency": currency},
+            "over_cap": self.over_cap,
         }
 
 
@@ -106,10 +144,20 @@ class TariffPreviewer:
         today = now.astimezone(zone(str(prop.time_zone))).date()
         period = cycle.cycle_of(cycle.cycle_of(today).start - timedelta(days=1))
         days = self._own_days(p.company_id, unit, period)
-        hourly = isinstance(tariff, TouTariff)  # bands need the hours; tiers need the days
+        cap = cap_of(str(prop.country))
+        utility = utility_of(prop) if cap is not None else None
+        # bands need the hours; tiers need the days (the utility's bands too)
+        hourly = isinstance(tariff, TouTariff) or (utility is not None and _has_bands(utility))
         readings = sample_readings(period, str(prop.time_zone), days, hourly=hourly)
         bill = postpaid_bill(tariff, period, readings, tz=str(prop.time_zone))
-        return TariffPreview(unit, prop, cycle, period, "unit" if days else "sample", bill)
+        resale = None
+        if utility is not None:
+            resale = against_utility(
+                str(prop.country), str(prop.time_zone), utility, readings, bill
+            )
+        source: PreviewSource = "unit" if days else "sample"
+        rule = cycle.in_force(period.start)  # the rule that cut it (a change is later)
+        return TariffPreview(unit, prop, rule, period, source, bill, cap, utility, resale)
 
     def _own_days(
         self, company_id: str, unit: Unit, period: BillingPeriod
@@ -133,3 +181,28 @@ class TariffPreviewer:
             return self._catalogue.get_meter(company_id, unit.meter_id)
         except NotFoundError:
             return None
+
+
+def _has_bands(utility: TariffTemplate) -> bool:
+    return any(isinstance(v.tariff, TouTariff) for v in utility.versions)
+
+
+def against_utility(
+    country: str, tz: str, utility: TariffTemplate, readings: list[Reading], bill: Bill
+) -> ResaleComparison | None:
+    """The preview's bill against the same readings priced at the utility tariff, as the
+    resale check prices a period; None when the template cannot price the cycle (it
+    starts after it)."""
+    try:
+        priced = postpaid_bill(utility.timeline, bill.period, readings, tz=tz)
+    except DomainError:
+        return None
+    return compare(
+        bill.period,
+        priced.energy_kwh,
+        bill.currency,
+        bill.total_minor,
+        priced.total_minor,
+        country,
+        priced.versions,
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from .common import Kwh, Money, Shape
+from .cycles import ResaleCapView, UtilityTariffView
 
 
 class WeeklyWindow(Shape):
@@ -128,6 +129,20 @@ class PreviewLine(Shape):
     refs: dict[str, str]
 
 
+class PreviewResale(Shape):
+    """The same energy at the utility tariff the landlord pays, where the market caps
+    resale (docs/tariffs.md, "The resale check and the caps per market")."""
+
+    cap: ResaleCapView | None = Field(description="null: no resale cap found for the market")
+    utility: UtilityTariffView | None = Field(
+        description="null: none entered (on the resale page), or no cap to check"
+    )
+    at_utility_tariff: Money | None = Field(
+        description="the same readings priced at the utility tariff; null: not priced"
+    )
+    over_cap: bool = Field(description="the market caps resale and the total is above it")
+
+
 class TariffPreviewView(Shape):
     """A tariff priced over the unit's last cycle, nothing stored (docs/tariffs.md,
     "The editor")."""
@@ -141,3 +156,4 @@ class TariffPreviewView(Shape):
     energy_kwh: Kwh
     lines: list[PreviewLine]
     total: Money
+    resale: PreviewResale
