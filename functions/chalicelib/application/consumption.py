@@ -133,7 +133,7 @@ class ConsumptionCharts:
         unit = self._scope.visible_unit(p, unit_id)
         prop = self._catalogue.get_property(p.company_id, unit.property_id)
         kind, at = parse_request(kind_text, at_text, today_at(prop.time_zone, now))
-        meter = self._maybe_meter(p.company_id, unit)
+        meter = self._catalogue.meter_of_unit(p.company_id, unit)
         tenancy = self._maybe_tenancy(p.company_id, unit) if p.role is Role.TENANT else None
         return self.of(p, unit, prop, meter, tenancy, kind, at, now)
 
@@ -266,14 +266,6 @@ class ConsumptionCharts:
         if any(start == found.start for start, _ in closed):
             return []
         return [(found.start, found.energy_kwh)]
-
-    def _maybe_meter(self, company_id: str, unit: Unit) -> Meter | None:
-        if not unit.meter_id:
-            return None
-        try:
-            return self._catalogue.get_meter(company_id, unit.meter_id)
-        except NotFoundError:
-            return None
 
     def _maybe_tenancy(self, company_id: str, unit: Unit) -> Tenancy | None:
         if not unit.tenancy_id:

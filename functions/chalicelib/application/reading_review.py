@@ -96,7 +96,7 @@ class ReadingReview:
         unit = self._unit(p, unit_id)
         premises = self._catalogue.get_property(p.company_id, unit.property_id)
         start = self._tenancy_start(p.company_id, unit, premises)
-        meter = self._meter(p.company_id, unit)
+        meter = self._catalogue.meter_of_unit(p.company_id, unit)
         if meter is None:
             return ReadingsReview(unit, premises, None, start, None, [], PendingCount(0, False), [])
         items = self._held.of_meter(p.company_id, meter.meter_id, limit=LISTED)
@@ -144,7 +144,7 @@ class ReadingReview:
     ) -> Decided:
         """Accept, reject or replace with an estimate one waiting held reading; once."""
         unit = self._unit(p, unit_id)
-        meter = self._meter(p.company_id, unit)
+        meter = self._catalogue.meter_of_unit(p.company_id, unit)
         if meter is None:
             raise ReviewNeedsMeterError("the unit has no meter")
         item = self._held.get(p.company_id, meter.meter_id, read_at)
@@ -182,7 +182,7 @@ class ReadingReview:
     ) -> Exchanged:
         """Record a meter exchange: the old meter's final reading, the new one's opening."""
         unit = self._unit(p, unit_id)
-        meter = self._meter(p.company_id, unit)
+        meter = self._catalogue.meter_of_unit(p.company_id, unit)
         if meter is None:
             raise ReviewNeedsMeterError("the unit has no meter")
         # Key precision (milliseconds) and UTC: the meter keeps its anchors sorted by text.
@@ -212,7 +212,7 @@ class ReadingReview:
         """Answer a changed serial's proposal with "no exchange: the same meter"; the
         readings held for the serial are rejected (the next good one charges them)."""
         unit = self._unit(p, unit_id)
-        if self._meter(p.company_id, unit) is None:
+        if self._catalogue.meter_of_unit(p.company_id, unit) is None:
             raise ReviewNeedsMeterError("the unit has no meter")
         try:
             done = self._corrections.same_meter(p.company_id, unit.unit_id, actor(p), note, now)
@@ -229,14 +229,6 @@ class ReadingReview:
         if p.role not in STAFF_ROLES:
             raise NotFoundError("unit not found")
         return self._scope.visible_unit(p, unit_id)
-
-    def _meter(self, company_id: str, unit: Unit) -> Meter | None:
-        if not unit.meter_id:
-            return None
-        try:
-            return self._catalogue.get_meter(company_id, unit.meter_id)
-        except NotFoundError:
-            return None
 
     def _tenancy_start(self, company_id: str, unit: Unit, premises: Property) -> datetime | None:
         """The current tenancy's first instant (its start date's local midnight)."""

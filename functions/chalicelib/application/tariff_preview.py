@@ -24,8 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..auth.principal import Principal
 from ..data.catalogue import Catalogue
-from ..data.errors import NotFoundError
-from ..data.models import Meter, Property, Unit
+from ..data.models import Property, Unit
 from ..data.usage_days import UsageDayStore
 from ..domain.billing import Bill, postpaid_bill
 from ..domain.calendar import zone
@@ -163,7 +162,7 @@ class TariffPreviewer:
         self, company_id: str, unit: Unit, period: BillingPeriod
     ) -> dict[date, Decimal] | None:
         """The meter's energy per local day of the cycle; None when it metered nothing."""
-        meter = self._meter(company_id, unit)
+        meter = self._catalogue.meter_of_unit(company_id, unit)
         if meter is None:
             return None
         days: dict[date, Decimal] = {}
@@ -173,14 +172,6 @@ class TariffPreviewer:
             if energy is not None:
                 days[date.fromisoformat(item.day)] = Decimal(str(energy))
         return days if any(days.values()) else None
-
-    def _meter(self, company_id: str, unit: Unit) -> Meter | None:
-        if not unit.meter_id:
-            return None
-        try:
-            return self._catalogue.get_meter(company_id, unit.meter_id)
-        except NotFoundError:
-            return None
 
 
 def _has_bands(utility: TariffTemplate) -> bool:

@@ -115,6 +115,15 @@ class Catalogue:
     def get_meter(self, company_id: str, meter_id: str) -> Meter:
         return _get(Meter, keys.company_pk(company_id), keys.meter_sk(meter_id), "meter")
 
+    def meter_of_unit(self, company_id: str, unit: Unit) -> Meter | None:
+        """The unit's meter, or None when it has none (or it was removed meanwhile)."""
+        if not unit.meter_id:
+            return None
+        try:
+            return self.get_meter(company_id, unit.meter_id)
+        except NotFoundError:
+            return None
+
     def list_meters_of_gateway(self, company_id: str, gateway_id: str) -> Iterator[Meter]:
         yield from Meter.gsi1.query(  # type: ignore[misc]
             keys.meters_of_gateway_gsi1pk(company_id, gateway_id), limit=MAX_PAGE
