@@ -64,9 +64,14 @@ DUPLICATE_METRIC = "MessagesDuplicate"
 # of its own: the cost is finding a hung-but-connected gateway up to an hour later.
 SILENCE_HORIZON = timedelta(seconds=CONTEXT_MAX_AGE_S) + GATEWAY_SILENT_AFTER
 # How far back a bucket looks for the reading its first interval starts from after a gap
-# (_find_bases): a day of one-minute cycles, within the raw cycles' retention.
+# (_find_bases). A whole bus's outage is found in the first page (the cycle before the
+# gap read every meter); only one meter silent while its bus speaks, or a meter's very
+# first reading (no base anywhere), pages further, so the search is capped at 15 pages
+# of 8 (about two hours of one-minute cycles) rather than a day of them (188 requests
+# for a new meter's first bucket, on ingest's path).
 BASE_SEARCH_SPAN = timedelta(days=1)
-BASE_SEARCH_CYCLES = 1_500
+BASE_SEARCH_PAGE = 8
+BASE_SEARCH_CYCLES = 15 * BASE_SEARCH_PAGE
 
 
 @dataclass
@@ -305,7 +310,12 @@ class Ingest:
         if not missing:
             return
         older = self._telemetry.cycles_back(
-            co, gw, start - BASE_SEARCH_SPAN, start - BUCKET, limit=BASE_SEARCH_CYCLES, page_size=8
+            co,
+            gw,
+            start - BASE_SEARCH_SPAN,
+            start - BUCKET,
+            limit=BASE_SEARCH_CYCLES,
+            page_size=BASE_SEARCH_PAGE,
         )
         for cycle in older:
             for meter_id, found in readings_by_meter([rows_of(cycle)]).items():
