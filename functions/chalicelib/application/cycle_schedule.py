@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..auth.principal import Principal
 from ..data.catalogue import Catalogue
 from ..data.models import Property, Unit
-from ..data.settings_store import SettingsStore, SettingsVersionConflictError
+from ..data.settings_store import SettingsStore, expect_version
 from ..domain.calendar import zone
 from ..domain.cycles import BillingCycle, CycleChange
 from ..domain.errors import InvalidCycleError
@@ -172,11 +172,7 @@ class CycleScheduler:
         detail: dict[str, Any],
         now: datetime,
     ) -> None:
-        if expected != current.version:
-            raise SettingsVersionConflictError(
-                f"the settings of unit {current.unit.unit_id} were changed by someone else "
-                "since you opened them"
-            )
+        expect_version(expected, current.version, f"unit {current.unit.unit_id}")
         self._store.update_unit_cycle(
             p.company_id,
             current.unit.unit_id,

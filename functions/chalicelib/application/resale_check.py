@@ -26,7 +26,7 @@ from ..auth.principal import Principal
 from ..data.bills import BillStore
 from ..data.catalogue import Catalogue
 from ..data.models import Bill, Property, Unit
-from ..data.settings_store import SettingsStore, SettingsVersionConflictError
+from ..data.settings_store import SettingsStore, expect_version
 from ..domain import BillingPeriod, Reading, postpaid_bill
 from ..domain.errors import DomainError, InvalidTemplateError
 from ..domain.ledger import EntryKind
@@ -122,11 +122,7 @@ class ResaleCheck:
                 )
             chosen = {"template_id": found.template_id}
         version = int(premises.settings_version or 0)
-        if request.version != version:
-            raise SettingsVersionConflictError(
-                f"the settings of property {property_id} were changed by someone else "
-                "since you opened them"
-            )
+        expect_version(request.version, version, f"property {property_id}")
         self._store.update_property_utility_tariff(
             p.company_id,
             property_id,

@@ -33,7 +33,7 @@ from ..auth.errors import ForbiddenError
 from ..auth.principal import Principal, Role
 from ..data.catalogue import Catalogue
 from ..data.models import Property, Unit
-from ..data.settings_store import SettingsStore, SettingsVersionConflictError
+from ..data.settings_store import SettingsStore, expect_version
 from ..domain import FriendlyHours
 from ..domain.calendar import MAX_HOLIDAYS, MAX_WEEKLY_WINDOWS, WeeklyWindow
 from ..domain.errors import DomainError
@@ -359,11 +359,8 @@ class SettingsEditor:
             raise InvalidSettingsError(
                 "tariff.tariff_id", "give the changed tariff a new id (charges name the tariff id)"
             )
-        if current.version != update.version:
-            # Refuse before settling: a stale editor must not cause a settlement either.
-            raise SettingsVersionConflictError(
-                f"the settings of unit {unit_id} were changed by someone else since you opened them"
-            )
+        # Refuse before settling: a stale editor must not cause a settlement either.
+        expect_version(update.version, current.version, f"unit {unit_id}")
         settled = False
         if changed and current.occupied and current.unit.billing_mode == "prepaid":
             settled = self._rollout.settle_unit(p.company_id, unit_id, now)

@@ -25,7 +25,7 @@ from ..auth.principal import Principal
 from ..data.bills import BillStore
 from ..data.catalogue import Catalogue
 from ..data.models import Property, Unit
-from ..data.settings_store import SettingsStore, SettingsVersionConflictError
+from ..data.settings_store import SettingsStore, expect_version
 from ..domain.calendar import zone
 from ..domain.errors import VersionScheduleError
 from ..domain.tariff_versions import (
@@ -159,11 +159,7 @@ class TariffScheduler:
         detail: dict[str, Any],
         now: datetime,
     ) -> None:
-        if expected != current.version:
-            raise SettingsVersionConflictError(
-                f"the settings of unit {current.unit.unit_id} were changed by someone else "
-                "since you opened them"
-            )
+        expect_version(expected, current.version, f"unit {current.unit.unit_id}")
         thresholds: Any = current.unit.low_credit_thresholds_minor  # kept as stored
         self._store.update_unit(
             p.company_id,

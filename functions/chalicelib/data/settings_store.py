@@ -29,6 +29,17 @@ from .models import AuditEvent, Company, Gateway, Property, Unit
 class SettingsVersionConflictError(DataError):
     """The item's settings changed since the editor read them (or the item is gone)."""
 
+    @classmethod
+    def of(cls, what: str) -> SettingsVersionConflictError:
+        return cls(f"the settings of {what} were changed by someone else since you opened them")
+
+
+def expect_version(expected: int, found: int, what: str) -> None:
+    """Refuse a stale editor before any work is done on its behalf (the conditional write
+    checks again, for an edit that lands in between)."""
+    if expected != found:
+        raise SettingsVersionConflictError.of(what)
+
 
 def _version_is(attribute: Any, expected: int) -> Condition:
     # Items written before the editor existed have no version: they count as 0.
@@ -261,9 +272,7 @@ class SettingsStore:
         except TransactWriteError as exc:
             # PynamoDB sends puts before updates: the audit put is first, the item update last.
             if failed_at(exc, 1):
-                raise SettingsVersionConflictError(
-                    f"the settings of {what} were changed by someone else since you opened them"
-                ) from exc
+                raise SettingsVersionConflictError.of(what) from exc
             raise
 
     @staticmethod
