@@ -92,6 +92,13 @@ class PageContext:
     form_limits: tuple[int, int] = (MAX_FORM_FIELDS, MAX_FORM_BYTES)  # fields, bytes
 
     @property
+    def signed_in(self) -> Principal:
+        """The principal of a page behind a session check (``page(..., roles)``), which
+        has run before the view: a view of a signed-in page never sees None."""
+        assert self.principal is not None
+        return self.principal
+
+    @property
     def mount(self) -> Mount:
         """Where this request's browser sees the app (``/api`` under the stage)."""
         if self._mount is None:

@@ -10,7 +10,6 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from ..application.cycle_schedule import CycleChangeRequest, CycleSchedule
-from ..auth.principal import Principal
 from ..routing.access import STAFF
 from ..routing.dependencies import deps
 from .pages import PageContext, page
@@ -34,7 +33,7 @@ CYCLE_FIELDS = {
 @page(bp, CYCLE_PAGE, STAFF, methods=("GET", "POST"))
 def unit_cycle(ctx: PageContext, unit_id: str) -> Response:
     """GET: the cycle; POST: schedule the form's cycle from the next boundary."""
-    p, scheduler = _staff(ctx), deps().cycle_scheduler
+    p, scheduler = ctx.signed_in, deps().cycle_scheduler
     current = scheduler.schedule_of(p, unit_id, ctx.now)  # 404 before the form is looked at
     if ctx.request.method == "GET":
         return _page(ctx, current)
@@ -54,7 +53,7 @@ def unit_cycle(ctx: PageContext, unit_id: str) -> Response:
 @page(bp, WITHDRAW_CYCLE, STAFF, methods=("POST",))
 def withdraw_cycle(ctx: PageContext, unit_id: str) -> Response:
     """Withdraw the change waiting for the next boundary; errors on the cycle page."""
-    p, scheduler = _staff(ctx), deps().cycle_scheduler
+    p, scheduler = ctx.signed_in, deps().cycle_scheduler
     scheduler.schedule_of(p, unit_id, ctx.now)  # 404 before the form is looked at
 
     def withdraw(version: int) -> None:
@@ -115,8 +114,3 @@ def _page(
         errors=errors or {},
         done=ctx.query.get("done") == "1",
     )
-
-
-def _staff(ctx: PageContext) -> Principal:
-    assert ctx.principal is not None
-    return ctx.principal

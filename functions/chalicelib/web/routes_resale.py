@@ -8,7 +8,6 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from ..application.resale_check import ResaleView, UtilityTariffRequest
-from ..auth.principal import Principal
 from ..routing.access import STAFF
 from ..routing.dependencies import deps
 from .pages import PageContext, page
@@ -23,7 +22,7 @@ RESALE_PAGE = "/portal/properties/{property_id}/resale"
 @page(bp, RESALE_PAGE, STAFF, methods=("GET", "POST"))
 def resale_check(ctx: PageContext, property_id: str) -> Response:
     """GET: the check; POST: the utility tariff the landlord pays (a template, or none)."""
-    p, check = _staff(ctx), deps().resale_check
+    p, check = ctx.signed_in, deps().resale_check
     current = check.of_property(p, property_id, ctx.now)  # 404 before the form is looked at
     if ctx.request.method == "GET":
         return _page(ctx, current)
@@ -61,8 +60,3 @@ def _page(
         errors=errors or {},
         done=ctx.query.get("done") == "1",
     )
-
-
-def _staff(ctx: PageContext) -> Principal:
-    assert ctx.principal is not None  # the page's session check ran
-    return ctx.principal

@@ -12,7 +12,6 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from ..application.settings_edit import PropertySettings
-from ..auth.principal import Principal
 from ..routing.access import STAFF
 from ..routing.dependencies import deps
 from .pages import PageContext, page
@@ -34,7 +33,7 @@ def _property_page(ctx: PageContext, s: PropertySettings, **shown: Any) -> Respo
 
 @page(bp, PROPERTY_PAGE, STAFF, methods=("GET", "POST"))
 def property_settings(ctx: PageContext, property_id: str) -> Response:
-    p, editor = _staff(ctx), deps().settings_editor
+    p, editor = ctx.signed_in, deps().settings_editor
     return _edit(
         ctx,
         lambda: editor.property_settings(p, property_id),
@@ -44,11 +43,6 @@ def property_settings(ctx: PageContext, property_id: str) -> Response:
         PROPERTY_FIELDS,
         PROPERTY_PAGE.format(property_id=property_id),
     )
-
-
-def _staff(ctx: PageContext) -> Principal:
-    assert ctx.principal is not None  # the page's session check ran
-    return ctx.principal
 
 
 def _edit(

@@ -25,7 +25,6 @@ from chalice import Blueprint, Response
 from ..application.settings_edit import UnitTariff
 from ..application.settings_errors import InvalidSettingsError
 from ..application.tariff_preview import PreviewRequest, TariffPreview
-from ..auth.principal import Principal
 from ..domain.calendar import zone
 from ..domain.errors import AmountTextError, DomainError, InvalidTemplateError
 from ..domain.money_text import parse_decimal
@@ -68,7 +67,7 @@ MARKUP_DECIMALS = 2
 
 @page(bp, TARIFF_PAGE, STAFF, methods=("GET", "POST"), form_limits=LIMITS)
 def unit_tariff(ctx: PageContext, unit_id: str) -> Response:
-    p, editor = _staff(ctx), deps().settings_editor
+    p, editor = ctx.signed_in, deps().settings_editor
     current = editor.unit_tariff(p, unit_id)  # 404 before the form is looked at
     if ctx.request.method == "GET":
         return _show(ctx, current, tariff_form(current))
@@ -85,7 +84,7 @@ def unit_tariff(ctx: PageContext, unit_id: str) -> Response:
 @page(bp, PREVIEW, STAFF, methods=("POST",), form_limits=LIMITS)
 def tariff_preview(ctx: PageContext, unit_id: str) -> Response:
     """The preview fragment of the posted form (400 with the errors when it is invalid)."""
-    current = deps().settings_editor.unit_tariff(_staff(ctx), unit_id)
+    current = deps().settings_editor.unit_tariff(ctx.signed_in, unit_id)
     form = compact(ctx.form)
     preview, errors = _preview(ctx, current, form)
     return ctx.render(
@@ -110,7 +109,7 @@ def tariff_editor_script(ctx: PageContext) -> Response:
 @page(bp, WITHDRAW_VERSION, STAFF, methods=("POST",))
 def withdraw_version(ctx: PageContext, unit_id: str) -> Response:
     """Withdraw a scheduled version (one not yet in force); errors on the tariff page."""
-    p, editor, scheduler = _staff(ctx), deps().settings_editor, deps().tariff_scheduler
+    p, editor, scheduler = ctx.signed_in, deps().settings_editor, deps().tariff_scheduler
     current = editor.unit_tariff(p, unit_id)  # 404 before the form is looked at
 
     def withdraw(version: str) -> None:
@@ -130,7 +129,7 @@ def withdraw_version(ctx: PageContext, unit_id: str) -> Response:
 
 
 def _save(ctx: PageContext, current: UnitTariff, form: dict[str, str]) -> Response:
-    p, unit_id = _staff(ctx), current.unit.unit_id
+    p, unit_id = ctx.signed_in, current.unit.unit_id
     currency = str(current.premises.currency)
     build: Callable[[], Any]
     save: Callable[[Any], Any]
@@ -161,7 +160,7 @@ def _preview(
     def price(request: PreviewRequest) -> None:
         shown.append(
             deps().tariff_previewer.preview(
-                _staff(ctx), current.unit.unit_id, request.tariff, ctx.now
+                ctx.signed_in, current.unit.unit_id, request.tariff, ctx.now
             )
         )
 
@@ -229,7 +228,7 @@ def _show(
 ) -> Response:
     """The editor: the tariff in force, its versions, the form and the preview (of the
     stored tariff when none was asked for and the form has no errors)."""
-    p = _staff(ctx)
+    p = ctx.signed_in
     if preview is None and not errors:
         preview = _stored_preview(ctx, t)
     schedule = deps().tariff_scheduler.schedule_of(p, t.unit.unit_id, ctx.now)
@@ -254,7 +253,7 @@ def _show(
 
 def _stored_preview(ctx: PageContext, t: UnitTariff) -> TariffPreview | None:
     try:
-        return deps().tariff_previewer.preview(_staff(ctx), t.unit.unit_id, t.tariff, ctx.now)
+        return deps().tariff_previewer.preview(ctx.signed_in, t.unit.unit_id, t.tariff, ctx.now)
     except (DomainError, InvalidSettingsError):
         return None  # a stored tariff of another currency: the form says why on preview
 
@@ -264,8 +263,3 @@ def _form_version(text: str) -> int:
         return read_version({"version": text})
     except FormFieldError as exc:
         raise InvalidSettingsError("version", str(exc)) from exc
-
-
-def _staff(ctx: PageContext) -> Principal:
-    assert ctx.principal is not None  # the page's session check ran
-    return ctx.principal
