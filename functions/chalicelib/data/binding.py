@@ -14,6 +14,7 @@ import botocore.session
 from pynamodb.connection import Connection
 
 from .models import ALL_ITEM_CLASSES, PowerletItem
+from .wire import Credentials, DynamoWire, MissingCredentialsError, endpoint_url
 
 
 class TableLocation(Protocol):
@@ -53,3 +54,32 @@ def shared_session() -> botocore.session.Session:
     one loaded set of service models per container)."""
     session: botocore.session.Session = PowerletItem._get_connection().connection.session
     return session
+
+
+_wire: DynamoWire | None = None
+
+
+def shared_wire() -> DynamoWire:
+    """The lean client of ingest's steady path (data/wire/client.py), at the table, region
+    and endpoint the models are bound to: one per process, remade if they are rebound."""
+    global _wire
+    table = PowerletItem.Meta.table_name
+    region: str = getattr(PowerletItem.Meta, "region", None) or "us-east-1"
+    endpoint = endpoint_url(region)
+    if _wire is None or (_wire.table, _wire.region, _wire.endpoint) != (table, region, endpoint):
+        _wire = DynamoWire(table, region, endpoint, process_credentials)
+    return _wire
+
+
+def process_credentials() -> Credentials:
+    """The variables Lambda sets for the function's role (read per request: ~1 us, and a
+    test or tool that changes them is obeyed as botocore would); without them, botocore's
+    chain (a profile, an instance role) that the models' session uses."""
+    try:
+        return Credentials.from_env()
+    except MissingCredentialsError:
+        found = shared_session().get_credentials()
+        if found is None:
+            raise
+        frozen = found.get_frozen_credentials()
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)

@@ -23,13 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.update import Action
-
 from . import keys
-from .conditions import conditional_check_failed
+from .binding import shared_wire
 from .control_state import BusControlState, decode_meters, ms
-from .deadlines import SILENCE_DEADLINE, set_deadline
+from .deadlines import SILENCE_DEADLINE, deadline_attributes
 from .models import (
     Company,
     Gateway,
@@ -41,6 +38,8 @@ from .models import (
     Tenancy,
     Unit,
 )
+from .wire import ConditionalCheckFailedError, DynamoWire
+from .wire.codec import ItemCodec, Updates, item_key, kind_of
 
 _M = TypeVar("_M", bound=PowerletItem)
 
@@ -147,15 +146,6 @@ def _restore(cls: type[_M], packed: list[Any]) -> _M:
     return item
 
 
-def silence_deadline(company_id: str, gateway_id: str, by: datetime | None) -> list[Action]:
-    """The update actions that move the bus's silence deadline to ``by`` (none when
-    ``by`` is None): ingest adds them to the bus-item writes it makes anyway, so hearing
-    a gateway costs no request of its own (docs/pipeline.md, "Presence and deadlines")."""
-    if by is None:
-        return []
-    return set_deadline(SILENCE_DEADLINE, by, company_id, gateway_id)
-
-
 def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> BusControlState:
     if item is None or not item.version:
         return BusControlState(company_id, gateway_id)
@@ -168,42 +158,87 @@ def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> Bus
     )
 
 
+def bus_read(
+    company_id: str, gateway_id: str, state_item: GatewayState | None, latest: GatewayCycle | None
+) -> BusRead:
+    """What ingest knows of a bus from its bus item and newest cycle (either may be absent)."""
+    state = state_of(company_id, gateway_id, state_item)
+    if state_item is None:
+        return BusRead(state, latest_cycle=latest)
+    context = None
+    if state_item.context:
+        try:
+            context = unpack(state_item.context)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            context = None  # an item of an older shape: rebuilt from the catalogue
+    return BusRead(
+        state,
+        context,
+        int(state_item.context_version or 0),
+        -1 if state_item.context_built is None else int(state_item.context_built),
+        int(state_item.context_at_ms or 0),
+        latest,
+        open_conditions=frozenset(state_item.open_conditions or ()),
+    )
+
+
+def silence_values(company_id: str, gateway_id: str, by: datetime | None) -> list[tuple[str, Any]]:
+    """The values that move the bus's silence deadline to ``by`` (none when ``by`` is
+    None): ingest adds them to the bus-item writes it makes anyway, so hearing a gateway
+    costs no request of its own (docs/pipeline.md, "Presence and deadlines")."""
+    if by is None:
+        return []
+    return list(deadline_attributes(SILENCE_DEADLINE, by, company_id, gateway_id).items())
+
+
+def bus_key(company_id: str, gateway_id: str) -> dict[str, dict[str, str]]:
+    """The bus item's key in DynamoDB JSON."""
+    return item_key(keys.gateway_data_pk(company_id, gateway_id), keys.GATEWAY_STATE_SK)
+
+
+STATE_CODEC = ItemCodec(GatewayState)
+CYCLE_CODEC = ItemCodec(GatewayCycle)
+
+
 class BusItems:
+    """The bus item's reads and writes. ``read`` and ``store_context`` are on ingest's
+    steady path and go through the lean client (``table``, data/wire: the container's;
+    by default the process's, at the models' table); the rest through PynamoDB."""
+
+    def __init__(self, table: DynamoWire | None = None) -> None:
+        self._given = table
+
+    @property
+    def _table(self) -> DynamoWire:
+        return self._given or shared_wire()
+
     def read(self, company_id: str, gateway_id: str) -> BusRead:
         """The bus item and the newest cycle: one consistent Query (limit 2)."""
-        found: Iterable[PowerletItem] = PowerletItem.query(
-            keys.gateway_data_pk(company_id, gateway_id),
-            PowerletItem.sk.between(keys.CYCLE_PREFIX, keys.GATEWAY_STATE_SK),
-            scan_index_forward=False,
-            limit=2,
-            consistent_read=True,
+        answer = self._table.query(
+            {
+                "TableName": self._table.table,
+                "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :cycles AND :bus",
+                "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": keys.gateway_data_pk(company_id, gateway_id)},
+                    ":cycles": {"S": keys.CYCLE_PREFIX},
+                    ":bus": {"S": keys.GATEWAY_STATE_SK},
+                },
+                "ScanIndexForward": False,
+                "Limit": 2,
+                "ConsistentRead": True,
+            }
         )
         state_item: GatewayState | None = None
         latest: GatewayCycle | None = None
-        for item in found:
-            if isinstance(item, GatewayState):
-                state_item = item
-            elif isinstance(item, GatewayCycle):
-                latest = item
+        for raw in answer.get("Items", ()):
+            kind = kind_of(raw)
+            if kind == STATE_CODEC.kind:
+                state_item = STATE_CODEC.decode(raw)
+            elif kind == CYCLE_CODEC.kind:
+                latest = CYCLE_CODEC.decode(raw)
                 break
-        state = state_of(company_id, gateway_id, state_item)
-        if state_item is None:
-            return BusRead(state, latest_cycle=latest)
-        context = None
-        if state_item.context:
-            try:
-                context = unpack(state_item.context)
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-                context = None  # an item of an older shape: rebuilt from the catalogue
-        return BusRead(
-            state,
-            context,
-            int(state_item.context_version or 0),
-            -1 if state_item.context_built is None else int(state_item.context_built),
-            int(state_item.context_at_ms or 0),
-            latest,
-            open_conditions=frozenset(state_item.open_conditions or ()),
-        )
+        return bus_read(company_id, gateway_id, state_item, latest)
 
     def store_context(
         self,
@@ -217,28 +252,27 @@ class BusItems:
         """Store the context built at version ``built``, unless an edit bumped it
         meanwhile (False: the next message builds it again). ``silence_by``: the
         gateway's telemetry is heard, so its silence deadline moves there, in this write
-        (``silence_deadline``)."""
-        item = self._ref(company_id, gateway_id)
+        (``silence_values``)."""
+        updates = Updates(STATE_CODEC).set_all(
+            [
+                ("kind", GatewayState),
+                ("context", pack(parts)),
+                ("context_built", built),
+                ("context_at_ms", ms(at)),
+                *silence_values(company_id, gateway_id, silence_by),
+            ]
+        )
         condition = (
-            GatewayState.context_version.does_not_exist()
+            updates.exists_not("context_version")
             if built == 0
-            else GatewayState.context_version == built
+            else updates.equals("context_version", built)
         )
         try:
-            item.update(
-                actions=[
-                    GatewayState.kind.set(GatewayState),
-                    GatewayState.context.set(pack(parts)),
-                    GatewayState.context_built.set(built),
-                    GatewayState.context_at_ms.set(ms(at)),
-                    *silence_deadline(company_id, gateway_id, silence_by),
-                ],
-                condition=condition,
+            self._table.update_item(
+                updates.request(self._table.table, bus_key(company_id, gateway_id), condition)
             )
-        except UpdateError as exc:
-            if conditional_check_failed(exc):
-                return False
-            raise
+        except ConditionalCheckFailedError:
+            return False
         return True
 
     def bump(self, company_id: str, gateway_id: str) -> None:

@@ -12,20 +12,33 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from . import keys
-from .bus_item import silence_deadline, state_of
-from .conditions import conditional_check_failed
+from .binding import shared_wire
+from .bus_item import CYCLE_CODEC, STATE_CODEC, bus_key, silence_values, state_of
 from .control_state import BusControlState, encode_meters, ms
 from .errors import StaleStateError
 from .models import GatewayCycle, GatewayState, GatewayUsage
+from .wire import ConditionalCheckFailedError, DynamoWire
+from .wire.codec import Updates
 
 CYCLE_RETENTION = timedelta(days=35)  # cycles are raw data; buckets and the ledger keep the rest
 MAX_CYCLES_PER_QUERY = 2000
 
 
 class TelemetryStore:
+    """``put_cycle`` and ``save_state`` are on ingest's steady path and go through the lean
+    client (``table``, data/wire: the container's; by default the process's, at the models'
+    table); the rest through PynamoDB."""
+
+    def __init__(self, table: DynamoWire | None = None) -> None:
+        self._given = table
+
+    @property
+    def _table(self) -> DynamoWire:
+        return self._given or shared_wire()
+
     # --- cycles ---
 
     def put_cycle(
@@ -39,23 +52,30 @@ class TelemetryStore:
         rows: list[list[Any]],
     ) -> bool:
         """Store a cycle once. False if this (spool id, sequence) was already stored."""
-        item = GatewayCycle(
-            keys.gateway_data_pk(company_id, gateway_id),
-            keys.cycle_sk(cycle_at, spool_id, seq),
-            gateway_id=gateway_id,
-            spool_id=spool_id,
-            seq=seq,
-            cycle_at_ms=ms(cycle_at),
-            received_at_ms=ms(received_at),
-            rows=rows,
-            expires_at=int((cycle_at + CYCLE_RETENTION).timestamp()),
+        item = CYCLE_CODEC.item(
+            {
+                "pk": keys.gateway_data_pk(company_id, gateway_id),
+                "sk": keys.cycle_sk(cycle_at, spool_id, seq),
+                "gateway_id": gateway_id,
+                "spool_id": spool_id,
+                "seq": seq,
+                "cycle_at_ms": ms(cycle_at),
+                "received_at_ms": ms(received_at),
+                "rows": rows,
+                "expires_at": int((cycle_at + CYCLE_RETENTION).timestamp()),
+            }
         )
         try:
-            item.save(condition=GatewayCycle.pk.does_not_exist())
-        except PutError as exc:
-            if conditional_check_failed(exc):
-                return False
-            raise
+            self._table.put_item(
+                {
+                    "TableName": self._table.table,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": "pk"},
+                }
+            )
+        except ConditionalCheckFailedError:
+            return False
         return True
 
     def cycles_between(
@@ -204,34 +224,28 @@ class TelemetryStore:
         (its next version). Raises StaleStateError if someone did. An UpdateItem of the
         state's attributes only: the bus item's context (data/bus_item.py) is left as is.
         ``silence_by``: ingest heard the gateway; its silence deadline moves there in this
-        write (``bus_item.silence_deadline``)."""
+        write (``bus_item.silence_values``)."""
         expected = state.version
+        updates = Updates(STATE_CODEC).set_all(
+            [
+                ("kind", GatewayState),
+                ("company_id", state.company_id),
+                ("gateway_id", state.gateway_id),
+                ("version", expected + 1),
+                ("meters", encode_meters(state.meters)),
+                ("flags", sorted(state.flags)),
+                ("updated_at", at),
+                *silence_values(state.company_id, state.gateway_id, silence_by),
+            ]
+        )
         condition = (
-            GatewayState.version.does_not_exist()
-            if expected == 0
-            else GatewayState.version == expected
+            updates.exists_not("version") if expected == 0 else updates.equals("version", expected)
         )
-        item = GatewayState(
-            keys.gateway_data_pk(state.company_id, state.gateway_id), keys.GATEWAY_STATE_SK
-        )
+        key = bus_key(state.company_id, state.gateway_id)
         try:
-            item.update(
-                actions=[
-                    GatewayState.kind.set(GatewayState),
-                    GatewayState.company_id.set(state.company_id),
-                    GatewayState.gateway_id.set(state.gateway_id),
-                    GatewayState.version.set(expected + 1),
-                    GatewayState.meters.set(encode_meters(state.meters)),
-                    GatewayState.flags.set(sorted(state.flags)),
-                    GatewayState.updated_at.set(at),
-                    *silence_deadline(state.company_id, state.gateway_id, silence_by),
-                ],
-                condition=condition,
-            )
-        except UpdateError as exc:
-            if conditional_check_failed(exc):
-                raise StaleStateError(f"gateway state {state.gateway_id} changed") from exc
-            raise
+            self._table.update_item(updates.request(self._table.table, key, condition))
+        except ConditionalCheckFailedError as exc:
+            raise StaleStateError(f"gateway state {state.gateway_id} changed") from exc
         return replace(state, version=expected + 1)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ..data.binding import bind_models, new_connection, shared_session
+from ..data.binding import bind_models, new_connection, shared_session, shared_wire
 from .settings import Settings, get_settings
 
 # Every collaborator is imported where it is built, not here: a Lambda container runs
@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from ..data.usage_days import UsageDayStore
     from ..data.usage_store import UsageCounters
     from ..data.web_sessions import WebSessionStore
+    from ..data.wire import DynamoWire
     from ..pipeline.alerts import AlertMessage, AlertReading, Notifier
     from ..pipeline.billing_run import BillingRun
     from ..pipeline.confirmation import RelayConfirmations
@@ -101,16 +102,20 @@ if TYPE_CHECKING:
 class Container:
     """``clients`` overrides any boto3 client by service name (``iot-data``,
     ``sqs``, ``ses``, ``sns``, ``lambda``, ``cognito-idp``, ``s3``, ``iot``,
-    ``greengrassv2``)."""
+    ``greengrassv2``); ``wire`` the lean DynamoDB client of ingest's steady path
+    (data/wire), by default the process's one at the models' table."""
 
     settings: Settings
     clients: dict[str, Any] = field(default_factory=dict)
+    wire: DynamoWire | None = None
 
     _connection: Connection = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         bind_models(self.settings)
         self._connection = new_connection(self.settings)
+        if self.wire is None:
+            self.wire = shared_wire()  # no I/O: it connects on its first request
 
     def client(self, name: str) -> Any:
         """A botocore client on the models' session (data/binding.py): one credential
@@ -185,7 +190,7 @@ class Container:
     def telemetry(self) -> TelemetryStore:
         from ..data.telemetry_store import TelemetryStore
 
-        return TelemetryStore()
+        return TelemetryStore(self.wire)
 
     @cached_property
     def usage_days(self) -> UsageDayStore:
@@ -253,9 +258,10 @@ class Container:
 
     @cached_property
     def buses(self) -> BusDirectory:
+        from ..data.bus_item import BusItems
         from ..pipeline.context import BusDirectory
 
-        return BusDirectory(self.catalogue, self.settings.catalogue_cache_s)
+        return BusDirectory(self.catalogue, self.settings.catalogue_cache_s, BusItems(self.wire))
 
     @cached_property
     def dead_letters(self) -> DeadLetters:
@@ -636,7 +642,7 @@ class Container:
             self.scope,
             self.latest_readings,
             self.tenant_logins,
-            BusItems(),
+            BusItems(self.wire),
         )
 
     @cached_property
@@ -651,7 +657,7 @@ class Container:
             self.tenancies,
             self.scope,
             self.latest_readings,
-            BusItems(),
+            BusItems(self.wire),
         )
 
     @cached_property

@@ -1,0 +1,316 @@
+"""A lean DynamoDB client for ingest's steady path: JSON over one kept-alive connection.
+
+Why it exists (issue 19, docs/performance-notes.md "A hand client for ingest's two
+requests"): ingest makes two DynamoDB requests per telemetry message (the bus item's
+Query and the cycle's conditional PutItem). Through PynamoDB and botocore each costs
+~3-4 ms of CPU in hooks, the endpoint ruleset, signing, urllib3 and the parsers, about
+40 % of a 32-meter message, and importing and building that client is ~40 % of a cold
+container's first message. Here a request is a JSON body, a SigV4 signature
+(``signing.py``) and one ``http.client`` round trip: ~0.15 ms of CPU.
+
+What it does not do: pagination, batching, transactions, anything but the single-item
+operations it is given. Everything else in the data layer stays on PynamoDB.
+
+Behaviour that matters:
+- HTTPS with certificate verification (the default context) for AWS; plain HTTP only
+  when the endpoint says ``http://`` (the local stand-in).
+- Retries, with full-jitter waits, a throttled request, a 5xx, a reply whose CRC32
+  does not match, and a connection that failed or timed out; a kept-alive connection
+  the far end closed while idle is reopened at once, once, without counting an attempt.
+  A write retried after a timeout can meet its own first attempt: a conditional put then
+  answers ConditionalCheckFailed, as it does through botocore, which retries the same way.
+- Never retries a refusal (4xx other than throttling): errors.py has one class per mode.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import socket
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import (
+    AccessRefusedError,
+    ConditionalCheckFailedError,
+    ConnectionFailedError,
+    RequestRefusedError,
+    ServiceUnavailableError,
+    ThrottledError,
+    WireError,
+)
+from .signing import Credentials, Signer, amz_date
+
+SERVICE = "dynamodb"
+TARGET_PREFIX = "DynamoDB_20120810."
+CONTENT_TYPE = "application/x-amz-json-1.0"
+ENV_ENDPOINT_DYNAMODB = "AWS_ENDPOINT_URL_DYNAMODB"  # botocore's names: one setting for both
+ENV_ENDPOINT = "AWS_ENDPOINT_URL"
+
+# PynamoDB's defaults are 3 retries, 15 s to connect and 30 s to read. A single-item
+# request answers in milliseconds; a connection silent for 5 s is better abandoned
+# and retried than waited on while the message's Lambda timeout runs.
+MAX_ATTEMPTS = 4
+CONNECT_TIMEOUT_S = 3.0
+READ_TIMEOUT_S = 5.0
+BASE_WAIT_S = 0.025
+MAX_WAIT_S = 1.0
+
+THROTTLING = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+    }
+)
+REFUSED_IDENTITY = frozenset(
+    {
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignatureException",
+        "MissingAuthenticationTokenException",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "AccessDenied",
+    }
+)
+CONDITION_FAILED = "ConditionalCheckFailedException"
+# The far end closed a kept-alive connection while it was idle: reopen and resend.
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+CredentialSource = Credentials | Callable[[], Credentials]
+
+
+def endpoint_url(region: str, env: Mapping[str, str] | None = None) -> str:
+    """The endpoint botocore would use: its standard variables, else AWS's regional one."""
+    source = os.environ if env is None else env
+    return (
+        source.get(ENV_ENDPOINT_DYNAMODB)
+        or source.get(ENV_ENDPOINT)
+        or f"https://dynamodb.{region}.amazonaws.com"
+    )
+
+
+class DynamoWire:
+    """Sends DynamoDB JSON-protocol operations to one table's endpoint. Build one per
+    process (the container does) and share it: it keeps the connection and the day's
+    signing key."""
+
+    def __init__(
+        self,
+        table: str,
+        region: str,
+        endpoint: str,
+        credentials: CredentialSource,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"DynamoDB endpoint {endpoint!r} is not an http(s) URL")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
+        self.table = table
+        self.region = region
+        self.endpoint = endpoint
+        self._tls = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port or (443 if self._tls else 80)
+        default_port = 443 if self._tls else 80
+        self._host_header = self._host if self._port == default_port else parts.netloc
+        self._path = parts.path or "/"
+        self._credentials = credentials
+        self._signer = Signer(region, SERVICE)
+        self._attempts = max_attempts
+        self._connect_timeout_s = connect_timeout_s
+        self._read_timeout_s = read_timeout_s
+        self._sleep = sleep
+        self._clock = clock
+        self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+        self._ssl: ssl.SSLContext | None = None  # made once: loading the CA bundle is ~ms
+        self.requests = 0  # sent, retries included (the benches count them)
+
+    # --- operations (the payload is DynamoDB's own JSON request, TableName included) ---
+
+    def query(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.call("Query", payload)
+
+    def get_item(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.call("GetItem", payload)
+
+    def put_item(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.call("PutItem", payload)
+
+    def update_item(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.call("UpdateItem", payload)
+
+    def call(self, operation: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """DynamoDB's answer as JSON; raises a WireError subclass for every failure."""
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        failure: WireError | None = None
+        for attempt in range(self._attempts):
+            if attempt:
+                self._sleep(random.uniform(0, min(MAX_WAIT_S, BASE_WAIT_S * 2 ** (attempt - 1))))
+            try:
+                status, headers, data = self._exchange(operation, body)
+            except (OSError, http.client.HTTPException) as exc:
+                failure = ConnectionFailedError(
+                    f"DynamoDB {operation} at {self.endpoint}: no answer ({exc!r})",
+                    operation=operation,
+                )
+                failure.__cause__ = exc
+                continue
+            if status == 200 and _crc_ok(headers, data):
+                answer: dict[str, Any] = json.loads(data) if data else {}
+                return answer
+            failure = _failure(operation, status, headers, data)
+            if not isinstance(failure, (ThrottledError, ServiceUnavailableError)):
+                raise failure
+        assert failure is not None  # the loop ran at least once
+        raise failure
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    # --- the connection ---
+
+    def _exchange(self, operation: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]:
+        with self._lock:
+            headers = self._signed_headers(operation, body)
+            reopened = False
+            while True:
+                fresh = self._connection is None
+                connection = self._open()
+                try:
+                    self.requests += 1
+                    connection.request("POST", self._path, body, headers)
+                    response = connection.getresponse()
+                    data = response.read()
+                except _STALE:
+                    self._drop()
+                    if not fresh and not reopened:
+                        reopened = True  # kept alive too long: the far end closed it
+                        continue
+                    raise
+                except BaseException:
+                    self._drop()
+                    raise
+                if response.will_close:
+                    self._drop()
+                return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+    def _open(self) -> http.client.HTTPConnection:
+        if self._connection is not None:
+            return self._connection
+        if self._tls:
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                self._host,
+                self._port,
+                timeout=self._connect_timeout_s,
+                context=self._ssl_context(),
+            )
+        else:
+            connection = http.client.HTTPConnection(
+                self._host, self._port, timeout=self._connect_timeout_s
+            )
+        connection.connect()
+        if connection.sock is not None:
+            connection.sock.settimeout(self._read_timeout_s)
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._connection = connection
+        return connection
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()  # verifies the certificate and host
+        return self._ssl
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = None
+
+    def _signed_headers(self, operation: str, body: bytes) -> dict[str, str]:
+        credentials = self._credentials
+        if callable(credentials):
+            credentials = credentials()
+        timestamp = amz_date(self._clock())
+        headers = {
+            "Host": self._host_header,
+            "X-Amz-Date": timestamp,
+            "X-Amz-Target": TARGET_PREFIX + operation,
+            "Content-Type": CONTENT_TYPE,
+        }
+        if credentials.session_token:
+            headers["X-Amz-Security-Token"] = credentials.session_token
+        headers["Authorization"] = self._signer.authorization(
+            credentials, "POST", self._path, {}, headers, body, timestamp
+        )
+        return headers
+
+
+def _crc_ok(headers: Mapping[str, str], data: bytes) -> bool:
+    """DynamoDB sends the CRC32 of every body (botocore checks it too); a mismatch is a
+    reply damaged on the way, retried."""
+    expected = headers.get("x-amz-crc32")
+    return expected is None or int(expected) == zlib.crc32(data)
+
+
+def _failure(operation: str, status: int, headers: Mapping[str, str], data: bytes) -> WireError:
+    aws_type, message = _aws_error(headers, data)
+    where = f"DynamoDB {operation} answered {status}"
+    detail = f"{where} {aws_type or 'without an error type'}: {message or '(no message)'}"
+    kwargs: dict[str, Any] = {
+        "operation": operation,
+        "status": status,
+        "aws_type": aws_type,
+        "aws_message": message,
+    }
+    if status == 200:  # the body did not match its checksum
+        return ServiceUnavailableError(f"{where} with a damaged body (CRC32)", **kwargs)
+    if aws_type == CONDITION_FAILED:
+        return ConditionalCheckFailedError(detail, **kwargs)
+    if aws_type in THROTTLING or status == 429:
+        return ThrottledError(detail, **kwargs)
+    if status >= 500:
+        return ServiceUnavailableError(detail, **kwargs)
+    if aws_type in REFUSED_IDENTITY or status in {401, 403}:
+        return AccessRefusedError(detail, **kwargs)
+    return RequestRefusedError(detail, **kwargs)
+
+
+def _aws_error(headers: Mapping[str, str], data: bytes) -> tuple[str | None, str | None]:
+    """DynamoDB's ``{"__type": "...#Name", "message": "..."}``; a proxy's or a stand-in's
+    other shapes keep their text as the message."""
+    aws_type = headers.get("x-amzn-errortype")
+    message: str | None = None
+    try:
+        body = json.loads(data) if data else {}
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        aws_type = str(body.get("__type") or aws_type or "") or None
+        found = body.get("message") or body.get("Message")
+        message = None if found is None else str(found)
+    elif data:
+        message = data.decode(errors="replace")[:500]
+    if aws_type:
+        aws_type = aws_type.rsplit("#", 1)[-1].split(":", 1)[0]
+    return aws_type, message

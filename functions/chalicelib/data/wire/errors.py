@@ -1,0 +1,60 @@
+"""Failures of the DynamoDB wire client, one class per failure mode.
+
+Each carries the operation and, when DynamoDB answered, its error type (the
+``__type`` after ``#``) and message, so a log line says what AWS said.
+"""
+
+from __future__ import annotations
+
+from ..errors import ConditionFailedError, DataError
+
+
+class WireError(DataError):
+    """Base of the wire client's failures."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        status: int | None = None,
+        aws_type: str | None = None,
+        aws_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.status = status
+        self.aws_type = aws_type
+        self.aws_message = aws_message
+
+
+class MissingCredentialsError(WireError):
+    """No credentials to sign with (nothing was sent)."""
+
+
+class ConditionalCheckFailedError(WireError, ConditionFailedError):
+    """The write's condition was false: DynamoDB's ConditionalCheckFailedException (a
+    ConditionFailedError, the data layer's name for it)."""
+
+
+class AccessRefusedError(WireError):
+    """DynamoDB refused who we are or what we may do: an unknown key, a signature that
+    does not match (a wrong secret, a skewed clock), an expired token, or an action the
+    role is not granted. Never retried: the same request meets the same answer."""
+
+
+class ThrottledError(WireError):
+    """Still throttled (throughput or request-rate limits) after every retry."""
+
+
+class ServiceUnavailableError(WireError):
+    """DynamoDB answered 5xx (or a reply that failed its checksum) on every attempt."""
+
+
+class ConnectionFailedError(WireError):
+    """No answer: the connection failed or timed out on every attempt."""
+
+
+class RequestRefusedError(WireError):
+    """Any other 4xx (a malformed request, a missing table): a bug or a wrong setting,
+    never retried."""
