@@ -1,7 +1,9 @@
 """Count DynamoDB requests, write units and read units from the actual requests.
 
 Lives in ``bench/support/`` so ``run_all.py`` does not run it as a benchmark.
-Every botocore client in the process is wrapped, PynamoDB's included. Sizes follow DynamoDB's published rules:
+Every botocore client in the process is wrapped, PynamoDB's included, and the lean client
+of ingest's steady path (``chalicelib.data.wire``, whose binary values travel as base64:
+they are counted decoded, as DynamoDB counts them). Sizes follow DynamoDB's published rules:
 
 - item size = sum over attributes of name bytes + value bytes (strings UTF-8,
   numbers ~ 1 byte per 2 digits + 1, maps/lists 3 bytes + their elements);
@@ -14,12 +16,14 @@ Every botocore client in the process is wrapped, PynamoDB's included. Sizes foll
 
 from __future__ import annotations
 
+import base64
 import math
 import time
 from collections import Counter
 from typing import Any
 
 import botocore.client
+from chalicelib.data.wire import DynamoWire
 
 _GSI_KEYS = ("gsi1pk", "gsi2pk")
 _KEYS_ONLY_GSI_KEYS = ("duepk",)  # the due index projects keys only: 1 WRU an entry
@@ -78,6 +82,7 @@ class DynamoMeter:
         # CPU it measures, which is the code under test's
         self.cpu_s = 0.0
         self._original = botocore.client.BaseClient._make_api_call
+        self._original_wire = DynamoWire.call
 
     def install(self) -> None:
         meter = self
@@ -97,9 +102,22 @@ class DynamoMeter:
             return response
 
         botocore.client.BaseClient._make_api_call = counted
+        original_wire = self._original_wire
+
+        def counted_wire(wire: DynamoWire, operation: str, params: Any) -> dict[str, Any]:
+            response = original_wire(wire, operation, params)
+            if meter.counting:
+                c0 = time.thread_time()
+                meter.requests[operation] += 1
+                meter._account(wire, operation, _decoded(params), _decoded(response))
+                meter.cpu_s += time.thread_time() - c0
+            return response
+
+        DynamoWire.call = counted_wire  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
         botocore.client.BaseClient._make_api_call = self._original
+        DynamoWire.call = self._original_wire  # type: ignore[method-assign]
 
     def reset(self) -> None:
         self.requests.clear()
@@ -110,7 +128,11 @@ class DynamoMeter:
     # --- accounting ---
 
     def _read_back(self, client: Any, table: str, key: dict[str, Any]) -> dict[str, Any]:
-        response = self._original(client, "GetItem", {"TableName": table, "Key": key})
+        request = {"TableName": table, "Key": key}
+        if isinstance(client, DynamoWire):
+            response = _decoded(self._original_wire(client, "GetItem", request))
+        else:
+            response = self._original(client, "GetItem", request)
         return dict(response.get("Item") or key)
 
     def _write(self, item: dict[str, Any], transactional: bool) -> None:
@@ -146,3 +168,14 @@ class DynamoMeter:
                 consistent = bool(params["RequestItems"][table].get("ConsistentRead"))
                 for item in found:
                     self.rru += read_units([item], consistent)
+
+
+def _decoded(message: Any) -> Any:
+    """A wire request or answer with its items' binary values as bytes (botocore's form)."""
+    if isinstance(message, dict):
+        if set(message) == {"B"} and isinstance(message["B"], str):
+            return {"B": base64.b64decode(message["B"])}
+        return {k: _decoded(v) for k, v in message.items()}
+    if isinstance(message, list):
+        return [_decoded(v) for v in message]
+    return message
