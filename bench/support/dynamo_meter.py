@@ -23,6 +23,7 @@ from collections import Counter
 from typing import Any
 
 import botocore.client
+
 from chalicelib.data.wire import DynamoWire
 
 _GSI_KEYS = ("gsi1pk", "gsi2pk")
