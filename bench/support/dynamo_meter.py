@@ -114,7 +114,7 @@ class DynamoMeter:
                 meter.cpu_s += time.thread_time() - c0
             return response
 
-        DynamoWire.call = counted_wire  # type: ignore[method-assign]
+        DynamoWire.call = counted_wire  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         botocore.client.BaseClient._make_api_call = self._original

@@ -52,7 +52,7 @@ def _oracle(
         seen.append(canonical_of(signed))
         return seen[-1]
 
-    signer.canonical_request = spy  # type: ignore[method-assign]
+    signer.canonical_request = spy
     signer.add_auth(request)
     return seen[-1], str(request.headers["Authorization"])
 
