@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import random
+import re
 import socket
 import ssl
 import threading
@@ -90,6 +91,8 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 CredentialSource = Credentials | Callable[[], Credentials]
+_XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
+_XML_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 
 
 def endpoint_url(region: str, env: Mapping[str, str] | None = None) -> str:
@@ -297,8 +300,8 @@ def _failure(operation: str, status: int, headers: Mapping[str, str], data: byte
 
 
 def _aws_error(headers: Mapping[str, str], data: bytes) -> tuple[str | None, str | None]:
-    """DynamoDB's ``{"__type": "...#Name", "message": "..."}``; a proxy's or a stand-in's
-    other shapes keep their text as the message."""
+    """DynamoDB's ``{"__type": "...#Name", "message": "..."}``; an XML error's Code and
+    Message; any other body's text as the message."""
     aws_type = headers.get("x-amzn-errortype")
     message: str | None = None
     try:
@@ -309,8 +312,11 @@ def _aws_error(headers: Mapping[str, str], data: bytes) -> tuple[str | None, str
         aws_type = str(body.get("__type") or aws_type or "") or None
         found = body.get("message") or body.get("Message")
         message = None if found is None else str(found)
-    elif data:
-        message = data.decode(errors="replace")[:500]
+    elif data:  # the Query protocol's XML (moto's IAM refusals), or a proxy's page
+        text = data.decode(errors="replace")
+        code, said = _XML_CODE.search(text), _XML_MESSAGE.search(text)
+        aws_type = aws_type or (code.group(1) if code else None)
+        message = said.group(1) if said else text[:500]
     if aws_type:
         aws_type = aws_type.rsplit("#", 1)[-1].split(":", 1)[0]
     return aws_type, message
