@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,13 @@ from .telemetry_check import check_telemetry
 
 # 247 meters of the schema's maximum is ~35 KB; anything far beyond is not a gateway.
 MAX_RAW_BYTES = 64 * 1024
-MAX_CLOCK_SKEW = timedelta(days=400)
+MAX_CLOCK_SKEW_MS = 400 * 86_400_000
+# The gateway spool's sequence is an SQLite INTEGER (and fits DynamoDB's 38 digits).
+MAX_SEQ = 2**63 - 1
+# The gateway clamps a power reading to +-99,999 W (meter_gateway/telemetry.py); beyond
+# this no meter on a bus draws, and a power of 1E+999999 would overflow the frozen
+# register check's arithmetic (validation.py) on the next message.
+MAX_WATTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,23 @@ def _ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
+def _not_a_json_number(name: str) -> Any:
+    # json.loads takes NaN, Infinity and -Infinity by default; JSON has no such numbers,
+    # and a reading or a power must never be one.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _decode(payload: bytes) -> Any:
+    try:
+        return json.loads(
+            payload.decode("utf-8"), parse_float=Decimal, parse_constant=_not_a_json_number
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        # ValueError: JSONDecodeError, a constant above, or an integer of more than
+        # sys.get_int_max_str_digits() digits (4300): all "not JSON" as far as we take it.
+        raise InvalidTelemetryError(f"payload is not JSON: {exc}") from exc
+
+
 def parse_event(event: Any) -> Telemetry:
     """The rule's event -> Telemetry, or InvalidTelemetryError naming what is wrong
     (MissingClientIdError / ForeignSenderError when the sender is not the gateway)."""
@@ -129,10 +153,7 @@ def parse_event(event: Any) -> Telemetry:
         raise InvalidTelemetryError(f"raw is not base64: {exc}") from exc
     if len(payload) > MAX_RAW_BYTES:
         raise InvalidTelemetryError(f"payload larger than {MAX_RAW_BYTES} bytes")
-    try:
-        document = json.loads(payload.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidTelemetryError(f"payload is not JSON: {exc}") from exc
+    document = _decode(payload)
     # The schema's rules, hand-written (telemetry_check.py; a test proves they agree).
     problem = check_telemetry(document)
     if problem is not None:
@@ -142,46 +163,65 @@ def parse_event(event: Any) -> Telemetry:
         raise InvalidTelemetryError(
             f"payload gateway {document['g']!r} is not the topic's {thing!r}"
         )
+    # Beyond the schema (which bounds neither): what the cloud stores must fit where it
+    # goes. A sequence number is a DynamoDB number and the gateway's SQLite integer.
+    if document["s"] > MAX_SEQ:
+        raise InvalidTelemetryError(f"sequence number above {MAX_SEQ}")
     received_ms = event.get("received_at_ms")
-    received_at = _ms(received_ms) if isinstance(received_ms, int) else datetime.now(UTC)
-    cycle_at = _ms(document["t"])
-    if abs(cycle_at - received_at) > MAX_CLOCK_SKEW:
+    if not isinstance(received_ms, int) or isinstance(received_ms, bool):
+        received_ms = int(time.time() * 1000)
+    # compared in ms before any datetime is made: a far-off ``t`` is refused here, not
+    # by datetime's range
+    if abs(document["t"] - received_ms) > MAX_CLOCK_SKEW_MS:
         raise InvalidTelemetryError("cycle time is more than 400 days from the receive time")
-    seen: set[str] = set()
-    rows: list[MeterRow] = []
-    for meter in document["m"]:
-        if meter["i"] in seen:
-            raise InvalidTelemetryError(f"meter {meter['i']} appears twice in one cycle")
-        seen.add(meter["i"])
-        sent = meter.get("dg")
-        diagnostics = sent or [0, 0, 0, None, 0]
-        rows.append(
-            MeterRow(
-                meter_id=meter["i"],
-                read_at=cycle_at + timedelta(milliseconds=meter["dt"]),
-                import_kwh=_kwh(meter.get("ie", meter.get("te"))),
-                export_kwh=_kwh(meter.get("xe")),
-                watts=None if meter.get("w") is None else Decimal(str(meter["w"])),
-                relay=meter.get("r"),
-                error=meter.get("er"),
-                consecutive_failures=int(diagnostics[4]),
-                serial=meter.get("sn"),
-                diagnostics=None if sent is None else tuple(sent),
-            )
-        )
+    cycle_at = _ms(document["t"])
     return Telemetry(
         thing,
         document["sid"],
         document["s"],
         cycle_at,
-        received_at,
-        tuple(rows),
+        _ms(received_ms),
+        _rows(document["m"], cycle_at),
         dict(document.get("pv") or {}),
     )
 
 
-def _kwh(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
+def _rows(meters: list[dict[str, Any]], cycle_at: datetime) -> tuple[MeterRow, ...]:
+    """The checked document's meters as rows: the schema has vouched for every type,
+    so each value is taken as it is (a kWh string becomes a Decimal, nothing else
+    converts)."""
+    seen: set[str] = set()
+    rows: list[MeterRow] = []
+    for meter in meters:
+        get = meter.get
+        meter_id = meter["i"]
+        if meter_id in seen:
+            raise InvalidTelemetryError(f"meter {meter_id} appears twice in one cycle")
+        seen.add(meter_id)
+        imported = get("ie") or get("te")
+        exported = get("xe")
+        watts = get("w")
+        if watts is not None and not -MAX_WATTS <= watts <= MAX_WATTS:
+            raise InvalidTelemetryError(f"meter {meter_id}: power {watts} W beyond {MAX_WATTS}")
+        sent = get("dg")
+        rows.append(
+            MeterRow(
+                meter_id,
+                cycle_at + timedelta(milliseconds=meter["dt"]),
+                None if imported is None else Decimal(imported),
+                None if exported is None else Decimal(exported),
+                # int or Decimal (a float cannot pass the check): exact either way
+                None if watts is None else Decimal(watts),
+                get("r"),
+                get("er"),
+                0 if sent is None else sent[4],
+                None,
+                None,
+                get("sn"),
+                None if sent is None else tuple(sent),
+            )
+        )
+    return tuple(rows)
 
 
 def rows_of(cycle: GatewayCycle) -> list[MeterRow]:

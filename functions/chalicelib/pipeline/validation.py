@@ -45,6 +45,7 @@ from ..domain.metering import (
     HELD_RUN_ALERT,
     HoldReason,
     PowerSample,
+    Rating,
     Verdict,
     rating_of,
     still_energy_kwh,
@@ -86,7 +87,12 @@ class ReadingValidator:
         rows: list[MeterRow],
         previous: list[GatewayCycle],
     ) -> Checked:
+        # ~32 rows a message on ingest's path (issue 19, CPU): per row, only the objects
+        # the checks need (two readings), no descriptor reads of the items, and a row is
+        # copied only when what validation adds to it changes.
         before = _rows_by_meter(previous)
+        meters = bus.meters
+        received_at = message.received_at
         looked_back: dict[str, Reading] | None = None
         checked: list[MeterRow] = []
         held: list[HeldReading] = []
@@ -96,11 +102,13 @@ class ReadingValidator:
             if row.import_kwh is None or row.error:
                 checked.append(row)  # nothing read: nothing to hold
                 continue
-            meter_ctx = bus.meters[row.meter_id]
+            meter_ctx = meters[row.meter_id]
             reading = Reading(row.read_at, row.import_kwh)
             prior = before.get(row.meter_id)
             still = _still(prior, row)
-            row = replace(row, still_wh=int(still * 1000) or None)
+            still_wh = int(still * 1000) or None
+            if still_wh != row.still_wh:
+                row = replace(row, still_wh=still_wh)
             candidates: list[Reading] = []
             newest_hold: HeldReading | None = None
             if prior is not None and prior.usable and prior.import_kwh is not None:
@@ -115,24 +123,24 @@ class ReadingValidator:
                     candidates.append(
                         Reading(newest_hold.anchor_at, Decimal(str(newest_hold.anchor_kwh)))
                     )
-            candidates += _vouched(meter_ctx)
+            vouched = meter_ctx.meter.attribute_values.get("anchors")
+            if vouched:
+                candidates += _vouched(vouched)
             anchor = _newest_before(candidates, reading.at)
             if anchor is None:
                 anchor = self._cursor(bus, meter_ctx, reading.at)
-            rating = _rating(bus, meter_ctx)
-            verdict = validate(reading, anchor, rating, message.received_at, still)
+            verdict = validate(reading, anchor, _rating(bus, meter_ctx), received_at, still)
             serial = self._serials.check(bus, meter_ctx, row, prior)
             if serial.hold:
                 # another meter's register: not comparable with this chain at all
                 verdict = replace(verdict, reason=HoldReason.SERIAL_CHANGED)
                 if serial.propose:
                     proposals.append(
-                        proposal_of(meter_ctx, serial, row, verdict.anchor, message.received_at)
+                        proposal_of(meter_ctx, serial, row, verdict.anchor, received_at)
                     )
-            if verdict.good:
+            if verdict.reason is None:
                 checked.append(row)
                 continue
-            assert verdict.reason is not None
             checked.append(replace(row, quarantine=verdict.reason.value))
             continued = prior is not None and prior.quarantine is not None
             run = 1 + (int(newest_hold.run) if continued and newest_hold is not None else 0)
@@ -196,50 +204,65 @@ def _rows_by_meter(cycles: Iterable[GatewayCycle]) -> dict[str, MeterRow]:
     return found
 
 
-def _vouched(meter_ctx: MeterContext) -> list[Reading]:
-    """Readings a person vouched for or a new register's opening (``Meter.anchors``)."""
-    out = []
-    for anchor in meter_ctx.meter.anchors or []:
-        out.append(Reading(datetime.fromisoformat(str(anchor["at"])), Decimal(str(anchor["kwh"]))))
-    return out
+def _vouched(anchors: list[Any]) -> list[Reading]:
+    """Readings a person vouched for or a new register's opening (``Meter.anchors``, as
+    stored: read from the item's values, since a container's copy follows the stored
+    meter, serial_watch.py)."""
+    return [
+        Reading(datetime.fromisoformat(str(anchor["at"])), Decimal(str(anchor["kwh"])))
+        for anchor in anchors
+    ]
 
 
 def _newest_before(candidates: list[Reading], at: datetime) -> Reading | None:
-    eligible = [c for c in candidates if c.at <= at]
-    return max(eligible, key=lambda c: c.at) if eligible else None
+    """The latest candidate not after ``at`` (the first of equals)."""
+    newest: Reading | None = None
+    for candidate in candidates:
+        if candidate.at <= at and (newest is None or candidate.at > newest.at):
+            newest = candidate
+    return newest
 
 
-def _rating(bus: BusContext, meter_ctx: MeterContext) -> Any:
-    """The meter's rating. A gateway without configured profiles (most) rates its meters
-    from the shipped catalogue: once per container per (profile, unit override), not per
-    reading; configured profiles are models built from their summaries, once per loaded
-    context."""
-    override = None if meter_ctx.unit is None else meter_ctx.unit.max_current_a
-    profile = str(meter_ctx.meter.profile)
-    configured = bus.gateway.profiles
-    if not configured:
-        return _shipped_rating(profile, None if override is None else str(override))
-    cached = meter_ctx.__dict__.get("_rating")
+def _rating(bus: BusContext, meter_ctx: MeterContext) -> Rating:
+    """The meter's rating, kept on its context (a catalogue edit builds a new one): a
+    gateway without configured profiles (most) rates its meters from the shipped
+    catalogue, once per container per (profile, unit override); configured profiles are
+    models built from their summaries."""
+    cached: Rating | None = meter_ctx.__dict__.get("_rating")
     if cached is None:
-        cached = rating_of(
-            profile,
-            None if override is None else Decimal(str(override)),
-            configured_models(configured),
-        )
+        unit = meter_ctx.unit
+        override = None if unit is None else unit.attribute_values.get("max_current_a")
+        profile = str(meter_ctx.meter.attribute_values.get("profile"))
+        configured = bus.gateway.attribute_values.get("profiles")
+        if not configured:
+            cached = _shipped_rating(profile, None if override is None else str(override))
+        else:
+            cached = rating_of(
+                profile,
+                None if override is None else Decimal(str(override)),
+                configured_models(configured),
+            )
         object.__setattr__(meter_ctx, "_rating", cached)
     return cached
 
 
 @functools.lru_cache(maxsize=256)
-def _shipped_rating(profile: str, override: str | None) -> Any:
+def _shipped_rating(profile: str, override: str | None) -> Rating:
     return rating_of(profile, None if override is None else Decimal(override))
+
+
+_NOTHING_STILL = Decimal(0)
 
 
 def _still(prior: MeterRow | None, row: MeterRow) -> Decimal:
     """The energy passed while the register stood still, carried on from the previous
     cycle's row of the meter (held or not: its power is real either way)."""
     if prior is None or prior.import_kwh is None or prior.error or row.import_kwh is None:
-        return Decimal(0)
+        return _NOTHING_STILL
+    if prior.watts is None or row.watts is None or prior.import_kwh != row.import_kwh:
+        # still_energy_kwh's own first answers, without building its two samples: the
+        # register moved (most rows), or a power is missing
+        return _NOTHING_STILL
     before = PowerSample(prior.read_at, prior.import_kwh, prior.watts)
     carried = Decimal(prior.still_wh or 0) / 1000
     return still_energy_kwh(before, carried, PowerSample(row.read_at, row.import_kwh, row.watts))
