@@ -45,10 +45,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from ..domain.energy import ZERO_KWH, format_kwh, kwh
 from ..domain.errors import DomainError
@@ -67,7 +67,7 @@ def ms(at: datetime) -> int:
 
 
 def from_ms(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, tz=UTC)
+    return datetime.fromtimestamp(value / 1000, UTC)  # tz positional: ~1/3 faster
 
 
 @dataclass(frozen=True)
@@ -215,34 +215,88 @@ def encode_meter(state: MeterControlState) -> dict[str, Any]:
 
 def decode_meter(raw: Mapping[str, Any]) -> MeterControlState:
     """The record of a meter's stored object; keys no longer written are ignored."""
-    try:
-        pending = raw.get("pend")
-        return MeterControlState(
-            account_id=_text(raw.get("acc")),
-            balance_minor=_integer(raw.get("bal", 0)),
-            settled_kwh=ZERO_KWH if raw.get("sk") is None else _stored_kwh(raw["sk"]),
-            settled_at=None if raw.get("sa") is None else from_ms(_integer(raw["sa"])),
-            tariff_position=_usage(raw.get("use")),
-            never_settled=bool(raw.get("new")),
-            closed=bool(raw.get("x")),
-            power=_power(raw.get("pw")),
-            reason=_text(raw.get("rs")),
-            command_id=_text(raw.get("cmd")),
-            cutoff_kwh=None if raw.get("cut") is None else _stored_kwh(raw["cut"]),
-            schedule_tag=_text(raw.get("fh")),
-            manual=_power(raw.get("man")),
-            manual_until=None if raw.get("mut") is None else from_ms(_integer(raw["mut"])),
-            manual_until_topup=bool(raw.get("mtu")),
-            manual_by=_text(raw.get("mby")),
-            manual_note=_text(raw.get("mwhy")),
-            manual_at=None if raw.get("mat") is None else from_ms(_integer(raw["mat"])),
-            pending=None if not pending else _pending(pending),
-            flags=frozenset(str(f) for f in raw.get("fl") or ()),
-            local_cutoff_at=local_cutoff_stamp(raw.get("local")),
-            due=_due(raw.get("due")),
-        )
-    except (KeyError, TypeError, ValueError, DomainError) as exc:
-        raise InvalidControlStateError(f"unreadable meter control state {dict(raw)!r}") from exc
+    return _decode_one(raw, {})
+
+
+def _decode(raw: Mapping[str, Any], times: dict[int, datetime]) -> MeterControlState:
+    # One pass over the keys present, straight into the record's fields: a state of 32
+    # meters is decoded on every message, and the keyword construction of a frozen
+    # dataclass (22 fields, each set through object.__setattr__) with a helper call per
+    # key cost ~25 us a meter (issue 19, CPU). The checks are decode_meter's as before.
+    # ``times``: the datetimes of the unix ms met so far in this state (a command's
+    # issue and send times are one instant, and often the same for the bus's meters).
+    values = dict(_DEFAULTS)
+    for key, value in raw.items():
+        name = _FIELD_OF.get(key)
+        if name is None or (value is None and key != "bal"):
+            continue  # a key no longer written, or a null: the field's default
+        if key in _TEXTS:
+            value = str(value)
+        elif key in _KWHS:
+            value = _stored_kwh(value)
+        elif key in _TIMES:
+            value = _time(value, times)
+        elif key in _FLAGS:
+            value = bool(value)
+        elif key == "bal":
+            value = _integer(value)
+        elif key == "use":
+            value = _usage(value)
+        elif key == "pw" or key == "man":
+            value = _power(value)
+        elif key == "pend":
+            value = _pending(value, times) if value else None
+        elif key == "fl":
+            value = frozenset(str(f) for f in value or ())
+        elif key == "local":
+            value = local_cutoff_stamp(value)
+        elif key == "due":
+            value = _due(value)
+        values[name] = value
+    return _record(MeterControlState, values)
+
+
+def _record(cls: type[_R], values: dict[str, Any]) -> _R:
+    """A frozen record from its complete field values, without its ``__init__`` (the
+    values are the ones ``__init__`` would store: no defaults, no post-init)."""
+    record = object.__new__(cls)
+    record.__dict__.update(values)
+    return record
+
+
+_R = TypeVar("_R")
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(MeterControlState)}
+# compact key -> field (module docstring); the kinds below say how each is read
+_FIELD_OF = {
+    "acc": "account_id",
+    "bal": "balance_minor",
+    "sk": "settled_kwh",
+    "sa": "settled_at",
+    "use": "tariff_position",
+    "new": "never_settled",
+    "x": "closed",
+    "pw": "power",
+    "rs": "reason",
+    "cmd": "command_id",
+    "cut": "cutoff_kwh",
+    "fh": "schedule_tag",
+    "man": "manual",
+    "mut": "manual_until",
+    "mtu": "manual_until_topup",
+    "mby": "manual_by",
+    "mwhy": "manual_note",
+    "mat": "manual_at",
+    "pend": "pending",
+    "fl": "flags",
+    "local": "local_cutoff_at",
+    "due": "due",
+}
+_TEXTS = frozenset({"acc", "rs", "cmd", "fh", "mby", "mwhy"})
+_KWHS = frozenset({"sk", "cut"})
+_TIMES = frozenset({"sa", "mut", "mat"})
+_FLAGS = frozenset({"new", "x", "mtu"})
+# every field has a plain default (a null stored is that default; a null balance is corrupt)
+assert set(_DEFAULTS) == set(_FIELD_OF.values()) and MISSING not in _DEFAULTS.values()
 
 
 def encode_meters(meters: Mapping[str, MeterControlState]) -> dict[str, dict[str, Any]]:
@@ -250,15 +304,33 @@ def encode_meters(meters: Mapping[str, MeterControlState]) -> dict[str, dict[str
 
 
 def decode_meters(raw: Mapping[str, Any] | None) -> dict[str, MeterControlState]:
-    return {str(meter_id): decode_meter(value) for meter_id, value in (raw or {}).items()}
+    times: dict[int, datetime] = {}
+    return {str(meter_id): _decode_one(value, times) for meter_id, value in (raw or {}).items()}
 
 
-def _pending(raw: Mapping[str, Any]) -> PendingCommand:
-    return PendingCommand(
-        command_id=str(raw["cmd"]),
-        issued_at=from_ms(_integer(raw["iss"])),
-        sent_at=from_ms(_integer(raw["at"])),
-        tries=_integer(raw.get("tries", 1)),
+def _decode_one(raw: Mapping[str, Any], times: dict[int, datetime]) -> MeterControlState:
+    try:
+        return _decode(raw, times)
+    except (KeyError, TypeError, ValueError, DomainError) as exc:
+        raise InvalidControlStateError(f"unreadable meter control state {dict(raw)!r}") from exc
+
+
+def _time(value: Any, times: dict[int, datetime]) -> datetime:
+    found = times.get(value) if type(value) is int else None  # a bool is no time
+    if found is None:
+        found = times[value] = from_ms(_integer(value))
+    return found
+
+
+def _pending(raw: Mapping[str, Any], times: dict[int, datetime]) -> PendingCommand:
+    return _record(
+        PendingCommand,
+        {
+            "command_id": str(raw["cmd"]),
+            "issued_at": _time(raw["iss"], times),
+            "sent_at": _time(raw["at"], times),
+            "tries": _integer(raw.get("tries", 1)),
+        },
     )
 
 
@@ -266,7 +338,8 @@ def _due(raw: Any) -> DueMark | None:
     if not raw:
         return None
     due_kwh, basis, exact = raw
-    return DueMark(None if due_kwh is None else _stored_kwh(due_kwh), str(basis), bool(exact))
+    due = None if due_kwh is None else _stored_kwh(due_kwh)
+    return _record(DueMark, {"due_kwh": due, "basis": str(basis), "exact": bool(exact)})
 
 
 # What format_kwh writes: at most 9 integer digits, exactly 3 decimals.

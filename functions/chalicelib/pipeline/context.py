@@ -68,6 +68,7 @@ class BusContext:
         object.__setattr__(self, "_company_id", str(self.gateway.company_id))
         object.__setattr__(self, "_tz", str(self.premises.time_zone))
         object.__setattr__(self, "_thresholds", {})
+        object.__setattr__(self, "_levels", {})
 
     @property
     def company_id(self) -> str:
@@ -108,6 +109,21 @@ class BusContext:
                 own = self.company.low_credit_thresholds_minor or []
             found = cached[key] = [Money(int(t), currency) for t in own]
         return list(found)
+
+    def levels_minor(self, currency: str, unit: Unit | None = None) -> tuple[int, ...]:
+        """The balances a settlement must not cross unnoticed, in minor units: the
+        thresholds (``thresholds``), zero and minus the emergency allowance. Worked out
+        once per bus and thresholds: every meter of a message asks (settle_due.py)."""
+        own: Any = (
+            None if unit is None else unit.attribute_values.get("low_credit_thresholds_minor")
+        )
+        key = (currency, None if own is None else tuple(own))
+        cached: dict[tuple[str, Any], tuple[int, ...]] = self._levels  # type: ignore[attr-defined]
+        found = cached.get(key)
+        if found is None:
+            levels = [t.amount_minor for t in self.thresholds(currency, unit)]
+            found = cached[key] = (*levels, 0, -self.allowance(currency).amount_minor)
+        return found
 
     def by_unit(self, unit_id: str) -> MeterContext | None:
         for meter_ctx in self.meters.values():

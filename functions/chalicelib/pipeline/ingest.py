@@ -397,52 +397,62 @@ class Ingest:
         settlement_alerts: list[Alert] = []
         now = message.received_at
         history: tuple[list[GatewayCycle], dict[str, list[Reading]]] | None = None
+        settler, known_meters = self._settler, read.meters
+        changed = False  # a meter's state is not the one read (a write is planned)
         for row in rows:
-            meter_ctx = bus.meters[row.meter_id]
-            before = read.meter(row.meter_id)
+            meter_id = row.meter_id
+            meter_ctx = bus.meters[meter_id]
+            before = known_meters.get(meter_id)
+            if before is None:
+                before, changed = MeterControlState(), True
             mstate, alerts = self._watch_flags(bus, row, before)
-            effects += [Notify(alert) for alert in alerts]
+            if alerts:
+                effects += [Notify(alert) for alert in alerts]
             if meter_ctx.prepaid and row.usable and row.import_kwh is not None:
-                mstate = self._settler.ensure_cursor(bus, meter_ctx, mstate)
-                mstate = self._settler.with_due_mark(bus, meter_ctx, mstate)
+                mstate = settler.ensure_cursor(bus, meter_ctx, mstate)
+                mstate = settler.with_due_mark(bus, meter_ctx, mstate)
                 reading = Reading(row.read_at, row.import_kwh)
-                if self._settler.due(bus, meter_ctx, mstate, reading):
+                if settler.due(bus, meter_ctx, mstate, reading):
                     readings = [reading]
                     if needs_every_reading(meter_ctx, mstate, reading, bus.tz):
                         if history is None:
-                            known = {**read.meters, **meters, row.meter_id: mstate}
+                            known = {**known_meters, **meters, meter_id: mstate}
                             history = self._history(bus, known.values(), message.cycle_at)
                         assert mstate.settled_at is not None  # ensure_cursor
                         readings = complete_readings(
-                            *history, row.meter_id, mstate.settled_at, reading.at, now
+                            *history, meter_id, mstate.settled_at, reading.at, now
                         )
                     if readings:
-                        mstate, settled = self._settler.settle(bus, meter_ctx, mstate, readings)
+                        mstate, settled = settler.settle(bus, meter_ctx, mstate, readings)
                         if settled:
-                            result.settled.append(row.meter_id)
+                            result.settled.append(meter_id)
                             settlement_alerts += settled.alerts
                             if settled.applied:
                                 result.charged_minor += settled.plan.charge.amount_minor
                                 result.currency = settled.plan.charge.currency
                         # the next threshold, for the cursor and balance just written
-                        mstate = self._settler.with_due_mark(bus, meter_ctx, mstate)
+                        mstate = settler.with_due_mark(bus, meter_ctx, mstate)
             needs_policy = (
-                not mstate.has_desired
-                or row.meter_id in result.settled
+                mstate.command_id is None  # no desired state written yet
+                or meter_id in result.settled
                 # Someone else moved the cursor (a top-up, a move-out, or a settlement of
                 # ours whose state write never won): decide on the balance reloaded.
-                or _snapshot(mstate) != _snapshot(before)
-                or mstate.reason in {"friendly_hours", "credit_exhausted"}
+                or (mstate is not before and _snapshot(mstate) != _snapshot(before))
+                or mstate.reason in _POLICY_REASONS
                 or mstate.manual_expired(now)  # "on until" ended: automatic again
             )
-            if needs_policy and (not meter_ctx.prepaid or mstate.has_cursor):
+            if needs_policy and (not meter_ctx.prepaid or mstate.settled_at is not None):
                 control = self._controller.plan(bus, meter_ctx, mstate, now)
                 mstate = control.state
                 effects += control.effects
                 if control.outcome.command_id:
                     result.commands.append(control.outcome.command_id)
-            meters[row.meter_id] = mstate
-        return Planned(read.with_meters(meters), result, tuple(effects), tuple(settlement_alerts))
+            meters[meter_id] = mstate
+            changed = changed or mstate is not before
+        # The steady message changes no meter: the state read is the plan (no write, and
+        # no copy of 32 records to compare with it).
+        state = read.with_meters(meters) if changed else read
+        return Planned(state, result, tuple(effects), tuple(settlement_alerts))
 
     def _history(
         self, bus: BusContext, states: Iterable[MeterControlState], cycle_at: datetime
@@ -499,6 +509,10 @@ def _sentence(result: IngestResult) -> str:
     if result.reason:
         parts.append(f"reason: {result.reason}")
     return f"telemetry {where} {result.status}: {', '.join(parts)}"
+
+
+# Reasons the policy looks at again on every reading (a schedule, a balance run out).
+_POLICY_REASONS = frozenset({"friendly_hours", "credit_exhausted"})
 
 
 def _snapshot(state: MeterControlState) -> tuple[object, ...]:

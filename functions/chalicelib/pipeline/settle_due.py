@@ -74,7 +74,7 @@ def meter_digest(bus: BusContext, meter_ctx: MeterContext, period_h: float) -> s
         return cached
     tenancy = meter_ctx.tenancy
     currency = meter_ctx.tariff.currency if meter_ctx.tariff else ""
-    levels = _levels_minor(bus, meter_ctx, currency) if currency else []
+    levels = bus.levels_minor(currency, meter_ctx.unit) if currency else ()
     # A fleet assembles a fresh context for most messages: the digest of the same inputs
     # is kept per container (a dict lookup, not a repr, a join and a hash per meter).
     key = (
@@ -82,7 +82,7 @@ def meter_digest(bus: BusContext, meter_ctx: MeterContext, period_h: float) -> s
         meter_ctx.cycle,
         tenancy.attribute_values.get("starts_on") if tenancy else "",
         meter_ctx.account_id or "",
-        tuple(levels),
+        levels,
         bus.tz,
         period_h,
     )
@@ -117,7 +117,15 @@ def mark_basis(
     balance and cursor (the tariff position moves only with the cursor)."""
     assert state.settled_at is not None
     context = meter_digest(bus, meter_ctx, period_h)
-    return f"{context}:{state.balance_minor}:{ms(state.settled_at)}:{state.settled_kwh}"
+    # Kept on the (frozen) state with the context it was made for: ingest asks twice per
+    # meter and message (Settler.with_due_mark, Settler.due); the rest of the basis is
+    # the state's own fields, which never change.
+    memo: tuple[str, str] | None = state.__dict__.get("_basis")
+    if memo is not None and memo[0] == context:
+        return memo[1]
+    basis = f"{context}:{state.balance_minor}:{ms(state.settled_at)}:{state.settled_kwh}"
+    object.__setattr__(state, "_basis", (context, basis))
+    return basis
 
 
 def work_out_mark(
@@ -175,9 +183,8 @@ def work_out_mark(
     return DueMark(from_milli(hi), basis)
 
 
-def _levels_minor(bus: BusContext, meter_ctx: MeterContext, currency: str) -> list[int]:
-    levels = [t.amount_minor for t in bus.thresholds(currency, meter_ctx.unit)]
-    return [*levels, 0, -bus.allowance(currency).amount_minor]
+def _levels_minor(bus: BusContext, meter_ctx: MeterContext, currency: str) -> tuple[int, ...]:
+    return bus.levels_minor(currency, meter_ctx.unit)
 
 
 def _charge(

@@ -123,13 +123,17 @@ class Settler:
     def due(
         self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, reading: Reading
     ) -> bool:
-        cursor = _cursor(state)
-        if reading.at <= cursor.at or meter_ctx.tariff is None or state.closed:
+        cursor_at = state.settled_at
+        assert cursor_at is not None, "ensure_cursor first"
+        if reading.at <= cursor_at or meter_ctx.tariff is None or state.closed:
             return False
-        later_period = period_index(reading.at, self._period_h, bus.tz) > period_index(
-            cursor.at, self._period_h, bus.tz
+        if state.settled_kwh < 0:
+            _cursor(state)  # refused as a reading (the cursor is only built to price)
+        tz = bus.tz
+        later_period = period_index(reading.at, self._period_h, tz) > period_index(
+            cursor_at, self._period_h, tz
         )
-        if later_period or reading.cumulative_kwh < cursor.cumulative_kwh:
+        if later_period or reading.cumulative_kwh < state.settled_kwh:
             return True
         mark = state.due
         if mark is not None and mark.basis == mark_basis(bus, meter_ctx, state, self._period_h):
@@ -138,12 +142,10 @@ class Settler:
                 return False
             if mark.exact:
                 return True
-        plan = _plan(bus, meter_ctx, cursor, state.tariff_position, [reading])
+        plan = _plan(bus, meter_ctx, _cursor(state), state.tariff_position, [reading])
         before = state.balance_minor
         after = before - plan.charge.amount_minor
-        currency = meter_ctx.tariff.currency
-        levels = [t.amount_minor for t in bus.thresholds(currency, meter_ctx.unit)]
-        levels += [0, -bus.allowance(currency).amount_minor]
+        levels = bus.levels_minor(meter_ctx.tariff.currency, meter_ctx.unit)
         return any(before > level >= after for level in levels)
 
     def settle(
