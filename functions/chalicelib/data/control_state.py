@@ -48,12 +48,14 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..domain.energy import ZERO_KWH, format_kwh, kwh
 from ..domain.errors import DomainError
-from ..domain.prepaid import PowerState
 from .errors import InvalidControlStateError
+
+if TYPE_CHECKING:  # a Literal alias: domain.prepaid imports the tariff models
+    from ..domain.prepaid import PowerState
 
 # The account's ``usage`` attribute as pipeline/charging.py writes it ({"key", "kwh"} or
 # {"key", "bands"}); the control state holds a copy and never looks inside.
@@ -371,7 +373,7 @@ def _power(value: Any) -> PowerState | None:
         return None
     if value not in _POWERS:
         raise ValueError(f"power must be 'on' or 'off', not {value!r}")
-    return cast(PowerState, value)
+    return cast("PowerState", value)
 
 
 def _usage(value: Any) -> TariffUsage | None:

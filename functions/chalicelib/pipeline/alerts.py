@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.models import Membership, Notification
@@ -289,6 +287,8 @@ class Notifier:
         return delivery
 
     def _email(self, to: str, brand: str, message: AlertMessage, sender: str) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError  # see _sms
+
         parts = [message.body, message.next_step, message.link or "", brand]
         try:
             self._ses.send_email(
@@ -310,6 +310,10 @@ class Notifier:
         return self._sms_sender_for(company_id)
 
     def _sms(self, phone: str, text: str, sender_id: str | None = None) -> str:
+        # botocore's errors imported when an alert is sent, not with ingest (issue 19:
+        # its steady path is to need no botocore at all).
+        from botocore.exceptions import BotoCoreError, ClientError
+
         attributes: dict[str, Any] = {}
         if sender_id:
             attributes[SMS_SENDER_ID_ATTRIBUTE] = {"DataType": "String", "StringValue": sender_id}

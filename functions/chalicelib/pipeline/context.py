@@ -11,18 +11,22 @@ import json
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.bus_item import BusItems, BusRead, CatalogueParts, tariff_digest
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
-from ..data.models import Company, Gateway, Meter, Property, Tenancy, Unit
 from ..domain import FriendlyHours, Money
 from ..domain.cycles import MONTHLY, BillingCycle, parse_cycle
-from ..domain.tariff_versions import TariffTimeline, parse_timeline
-from .charging import AnyTariff
 from .errors import NoMeterError
 from .senders import owner_of_thing
+
+# The tariff models (pydantic) are imported when a timeline is parsed, not with the
+# context: most of ingest's path never prices (docs/deploy.md, "Cold start").
+if TYPE_CHECKING:
+    from ..data.models import Company, Gateway, Meter, Property, Tenancy, Unit
+    from ..domain.tariff_versions import TariffTimeline
+    from .charging import AnyTariff
 
 MAX_CACHED_BUSES = 512
 
@@ -357,6 +361,8 @@ def _timeline(document: Any, digest: str | None = None) -> tuple[TariffTimeline,
     document: a fleet shares few tariffs, and a bus context read from the bus item would
     otherwise validate every unit's again. ``digest``: the document's, as packed on the
     bus item (worked out here when the parts came from the catalogue)."""
+    from ..domain.tariff_versions import parse_timeline
+
     digest = digest or tariff_digest(document)
     found = _TIMELINES.get(digest)
     if found is None:

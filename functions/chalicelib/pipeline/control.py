@@ -16,17 +16,19 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.control_state import MeterControlState, PendingCommand, from_ms, ms
 from ..data.relay_log import RelayLog
-from ..domain import FriendlyHours, Money, PowerDecision, Reading, decide_power
+from ..domain import Money, Reading
 from ..domain.energy import ZERO_KWH, format_kwh, kwh
 from .alerts import Alert, Notifier
-from .charging import tariff_position
 from .context import BusContext, MeterContext
 from .effects import Effect, EffectRunner, Notify, RelayRecord, ShadowWrite
-from .shadows import ShadowWriter
+
+if TYPE_CHECKING:
+    from ..domain import FriendlyHours, PowerDecision
+    from .shadows import ShadowWriter
 
 __all__ = [
     "ControlOutcome",
@@ -93,6 +95,10 @@ class Controller:
     def decide(
         self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, now: datetime
     ) -> PowerDecision:
+        # With the tariff models: imported by the first decision, not by ingest's import.
+        from ..domain.prepaid import PowerDecision, decide_power
+        from .charging import tariff_position
+
         if state.manual_expired(now):
             state = state.automatic()
         manual = state.manual

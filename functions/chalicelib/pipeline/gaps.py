@@ -29,12 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..data.control_state import MeterControlState, from_ms
-from ..data.models import GatewayCycle
 from ..domain import Reading
-from .charging import local_day
 from .context import MeterContext
+
+if TYPE_CHECKING:
+    from ..data.models import GatewayCycle
 
 # A reordered message arrives seconds after its successor; a spool backlog is sent in
 # order. An hour covers both with room to spare and bounds how long a lost cycle
@@ -78,6 +80,8 @@ def needs_every_reading(
 
 def crosses_midnight(start: datetime, end: datetime, tz: str) -> bool:
     """A local midnight lies strictly inside (start, end)."""
+    from .charging import local_day  # charging imports the tariff models: see settler.py
+
     return local_day(start, tz) < local_day(end - _MICROSECOND, tz)
 
 

@@ -30,12 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from ..data.control_state import DueMark, MeterControlState, ms
 from ..domain import Reading
 from ..domain.calendar import zone
-from ..domain.cycle_pricing import interval_pieces
 from ..domain.energy import from_milli, to_milli
-from ..domain.prepaid_cycle import Tenure
-from ..domain.tariff_versions import as_timeline
-from ..domain.tariffs import TouTariff
-from .charging import plan_settlement
 from .context import BusContext, MeterContext
 
 DAY_S = 86_400
@@ -194,6 +189,8 @@ def _charge(
     state: MeterControlState,
     reading: Reading,
 ) -> int:
+    from .charging import plan_settlement  # the tariff models, when a mark is worked out
+
     assert meter_ctx.tariff is not None
     tenancy = meter_ctx.tenancy
     plan = plan_settlement(
@@ -212,6 +209,11 @@ def _one_component(
     bus: BusContext, meter_ctx: MeterContext, start: datetime, end: datetime
 ) -> bool:
     """Energy between ``start`` and ``end`` (one period) lands in one priced component."""
+    from ..domain.cycle_pricing import interval_pieces
+    from ..domain.prepaid_cycle import Tenure
+    from ..domain.tariff_versions import as_timeline
+    from ..domain.tariffs import TouTariff
+
     assert meter_ctx.tariff is not None
     timeline = as_timeline(meter_ctx.timeline or meter_ctx.tariff)
     if not any(isinstance(v.tariff, TouTariff) for v in timeline.versions):

@@ -15,18 +15,22 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.control_state import MeterControlState, from_ms, ms
 from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
 from ..data.settlement_store import Cursor, SettlementStore
-from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh, low_credit_alerts
+from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh
 from ..domain.calendar import local_midnight, zone
 from .alerts import Alert
-from .charging import SettlementPlan, plan_settlement
 from .context import BusContext, MeterContext
 from .settle_due import mark_basis, work_out_mark
+
+# Pricing (charging.py, the tariff models) is imported by the first settlement that
+# prices, not with ingest (docs/deploy.md, "Cold start").
+if TYPE_CHECKING:
+    from .charging import SettlementPlan
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,8 @@ class Settler:
     def _alerts(
         self, bus: BusContext, meter_ctx: MeterContext, plan: SettlementPlan, balance: int
     ) -> tuple[Alert, ...]:
+        from ..domain.prepaid import low_credit_alerts
+
         assert meter_ctx.tariff is not None
         currency = meter_ctx.tariff.currency
         tenant = meter_ctx.tenancy.tenant_sub if meter_ctx.tenancy else None
@@ -264,6 +270,8 @@ def _plan(
     readings: Sequence[Reading],
 ) -> SettlementPlan:
     """Price readings on the unit's cycle, tariff timeline and occupied days."""
+    from .charging import plan_settlement
+
     assert meter_ctx.tariff is not None
     tenancy = meter_ctx.tenancy
     return plan_settlement(
