@@ -11,7 +11,9 @@ for this test. Examples per operation are bounded so the run stays well under
 
 Path ids are random strings, so writes meet 404 before their body is read and
 shared demo data stays as it was; GET routes are also called with the demo's
-real unit and property ids, so their handlers run on real data.
+real unit and property ids, so their handlers run on real data. The company's own
+routes (``/v1/company/...``) name no id: the company is the caller's, so they are
+called as an admin of the fuzz reseller's company, whose settings nothing else reads.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from local_aws.stack import LocalStack
 from local_run.api_gateway import refusals_as_problems
 from tests.functional.portal.api_client import id_token
 from tests.functional.portal.test_portal_api import OPENAPI
+from tests.functional.security.accounts import bearer_of, new_login
 from tests.functional.white_label.test_reseller_api import company_body, gateway_body, meters_body
 
 pytestmark = pytest.mark.functional
@@ -137,7 +140,13 @@ def bearer(standin: LocalStack, services: Container, session: requests.Session) 
     return {
         "cognitoIdToken": f"Bearer {token}",
         "resellerApiKey": f"Bearer {key.secret}",
+        OWN_COMPANY: bearer_of(standin, new_login(standin, "company_admin", FUZZ_COMPANY))[
+            "Authorization"
+        ],
     }
+
+
+OWN_COMPANY = "fuzz company admin"  # the caller of the company's own routes
 
 
 def _onboard(session: requests.Session, key: str) -> None:
@@ -155,6 +164,8 @@ def _onboard(session: requests.Session, key: str) -> None:
 
 
 def _auth(operation: Any, bearer: dict[str, str]) -> dict[str, str]:
+    if operation.path.startswith("/v1/company/"):
+        return {"Authorization": bearer[OWN_COMPANY]}
     for requirement in operation.definition.raw.get("security", []):
         for scheme in requirement:
             return {"Authorization": bearer[scheme]}

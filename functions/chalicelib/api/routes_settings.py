@@ -1,6 +1,6 @@
 """The JSON face of the settings editors: a property's friendly hours, holidays,
-emergency credit and thresholds; a unit's tariff and its scheduled versions. Staff of
-the property only."""
+emergency credit and thresholds; a unit's tariff and its scheduled versions (staff of
+the property only); the company's thresholds (its admins only)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,24 @@ from chalice import Blueprint
 
 from ..application.building_balance import MainMeterUpdate
 from ..application.building_balance import as_json as balance_json
-from ..application.settings_edit import PropertySettingsUpdate, Saved, UnitTariffUpdate
+from ..application.settings_edit import (
+    CompanyThresholdsUpdate,
+    PropertySettingsUpdate,
+    Saved,
+    UnitTariffUpdate,
+)
 from ..application.tariff_preview import PreviewRequest
 from ..application.tariff_schedule import ScheduledVersionRequest
 from ..auth.principal import Principal
-from ..routing.access import STAFF, current_principal, route
+from ..routing.access import COMPANY_ADMINS, STAFF, current_principal, route
 from ..routing.bodies import json_body
 from ..routing.dependencies import deps
 from .shapes import settings as shapes
 
 bp = Blueprint(__name__)
 
+# The company is the caller's own (the verified identity), so the path names none.
+COMPANY_THRESHOLDS = "/v1/company/low-credit-thresholds"
 PROPERTY_SETTINGS = "/v1/properties/{property_id}/settings"
 MAIN_METER = "/v1/properties/{property_id}/main-meter"
 ENERGY_BALANCE = "/v1/properties/{property_id}/energy-balance"
@@ -30,6 +37,34 @@ TARIFF_VERSIONS = "/v1/units/{unit_id}/tariff/versions"
 TARIFF_VERSION = "/v1/units/{unit_id}/tariff/versions/{effective_from}"
 TARIFF_PREVIEW = "/v1/units/{unit_id}/tariff/preview"
 PUT = ("PUT",)
+
+
+@route(bp, COMPANY_THRESHOLDS, COMPANY_ADMINS, response=shapes.CompanyThresholds)
+def get_company_thresholds() -> dict[str, Any]:
+    """The company's low-credit thresholds (what properties and units without their own
+    use), its version, and the properties and units that set their own."""
+    return deps().settings_editor.company_thresholds(_admin()).as_json()
+
+
+@route(
+    bp,
+    COMPANY_THRESHOLDS,
+    COMPANY_ADMINS,
+    methods=PUT,
+    body=CompanyThresholdsUpdate,
+    response=shapes.CompanyThresholdsSaved,
+    errors=(409,),
+)
+def put_company_thresholds() -> dict[str, Any]:
+    """Replace the company's thresholds; 409 if they changed since ``version`` was read.
+    Every bus of the company acts on them from its next message."""
+    p, editor = _admin(), deps().settings_editor
+    body = CompanyThresholdsUpdate.model_validate(json_body(bp.current_request) or {})
+    saved = editor.save_company_thresholds(p, body, datetime.now(UTC))
+    return {
+        **editor.company_thresholds(p).as_json(),
+        "gateways_marked": saved.gateways_marked,
+    }
 
 
 @route(bp, PROPERTY_SETTINGS, STAFF, response=shapes.PropertySettings)
@@ -165,6 +200,10 @@ def get_energy_balance(property_id: str) -> dict[str, Any]:
 
 def _staff() -> Principal:
     return current_principal(bp, STAFF)
+
+
+def _admin() -> Principal:
+    return current_principal(bp, COMPANY_ADMINS)
 
 
 def _rollout(saved: Saved) -> dict[str, int | bool]:

@@ -1,5 +1,5 @@
 """The settings editors: a property's friendly hours, holidays, emergency credit and
-low-credit thresholds; a unit's tariff and its own thresholds.
+low-credit thresholds; a unit's tariff and its own thresholds; the company's thresholds.
 
 Every change is validated by the domain's models (errors name the field),
 written on condition that nobody changed the item since the editor read it
@@ -16,7 +16,9 @@ transaction (``data/settings_store.py``), then made effective on the meters
   unbilled period with the tariff stored when the bill is made.
 - friendly hours, holidays, emergency credit: every meter of the property the
   control step already drives gets a fresh decision and desired document.
-- thresholds: read by the settlement of the next reading (cloud only).
+- thresholds: read by the settlement of the next reading (cloud only); a change of the
+  company's marks every bus's stored ingest context stale, so each bus's next message
+  rebuilds it (docs/pipeline.md).
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ from .settings_errors import InvalidSettingsError
 
 MAX_EMERGENCY_CREDIT_MINOR = 10**9
 MAX_THRESHOLD_MINOR = 10**9
+# One look at the company's thresholds lists the properties and units that override them
+# from at most this many of each (a Query each; docs/data-model.md, pattern S4).
+MAX_PROPERTIES_READ = 200
+MAX_UNITS_READ = 2_000
 HHMM = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -117,10 +123,12 @@ class PropertySettingsUpdate(BaseModel):
 
 
 class CompanyThresholdsUpdate(BaseModel):
-    """The company's low-credit thresholds: what a property or unit without its own uses."""
+    """The company's low-credit thresholds: what a property or unit without its own uses
+    (the company comes from the caller, never from the body)."""
 
     model_config = ConfigDict(extra="forbid")
 
+    version: Annotated[int, Field(strict=True, ge=0)]
     low_credit_thresholds_minor: Thresholds
 
     @field_validator("low_credit_thresholds_minor")
@@ -214,10 +222,64 @@ class UnitTariff:
 
 
 @dataclass(frozen=True)
+class CompanyThresholds:
+    """The company's thresholds and who does not use them: the properties and units that
+    set their own (``complete``: False when the company had more of them than one look
+    reads, ``MAX_PROPERTIES_READ`` properties and ``MAX_UNITS_READ`` units)."""
+
+    company_id: str
+    thresholds_minor: list[int]
+    version: int
+    properties: list[Property]  # those with their own thresholds
+    units: list[Unit]  # those with their own thresholds
+    premises: dict[str, Property]  # every property read, by id (a unit's name and currency)
+    complete: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "company_id": self.company_id,
+            "version": self.version,
+            "low_credit_thresholds_minor": self.thresholds_minor,
+            "overridden_by": {
+                "properties": [
+                    {
+                        "property_id": prop.property_id,
+                        "name": prop.name,
+                        "currency": prop.currency,
+                        "low_credit_thresholds_minor": _ints(prop.low_credit_thresholds_minor),
+                    }
+                    for prop in self.properties
+                ],
+                "units": [
+                    {
+                        "unit_id": unit.unit_id,
+                        "property_id": unit.property_id,
+                        "name": unit.name,
+                        "low_credit_thresholds_minor": _ints(unit.low_credit_thresholds_minor),
+                    }
+                    for unit in self.units
+                ],
+                "complete": self.complete,
+            },
+        }
+
+
+@dataclass(frozen=True)
 class Saved:
     version: int
     rollout: Rollout
     settled: bool = False  # a tariff change settled the account at the old tariff first
+
+
+@dataclass(frozen=True)
+class CompanySaved:
+    version: int
+    gateways_marked: int  # buses whose ingest context was marked stale
+
+
+def _require_company_admin(p: Principal) -> None:
+    if p.role is not Role.COMPANY_ADMIN:
+        raise ForbiddenError("only a company admin sees or changes the company's thresholds")
 
 
 def _roll_out(apply: Callable[[], Rollout]) -> Rollout:
@@ -298,17 +360,34 @@ class SettingsEditor:
         )
         return Saved(version, rollout)
 
+    def company_thresholds(self, p: Principal) -> CompanyThresholds:
+        """What properties and units without their own use. Company admins only: the list
+        reaches every property, beyond a manager's or a landlord's."""
+        _require_company_admin(p)
+        company = self._catalogue.get_company(p.company_id)
+        properties = list(self._catalogue.list_properties(p.company_id, MAX_PROPERTIES_READ))
+        units, every_unit = self._catalogue.units_with_own_thresholds(p.company_id, MAX_UNITS_READ)
+        return CompanyThresholds(
+            company_id=p.company_id,
+            thresholds_minor=_ints(company.low_credit_thresholds_minor) or [],
+            version=int(company.settings_version or 0),
+            properties=[x for x in properties if x.low_credit_thresholds_minor is not None],
+            units=units,
+            premises={x.property_id: x for x in properties},
+            complete=every_unit and len(properties) < MAX_PROPERTIES_READ,
+        )
+
     def save_company_thresholds(
         self, p: Principal, update: CompanyThresholdsUpdate, now: datetime
-    ) -> int:
+    ) -> CompanySaved:
         """The company's low-credit thresholds (company admins only); every bus of the
-        company is marked changed, so ingest acts on them from each bus's next message.
-        The gateways whose context was marked."""
-        if p.role is not Role.COMPANY_ADMIN:
-            raise ForbiddenError("only a company admin changes the company's thresholds")
+        company is marked changed, so ingest acts on them from each bus's next message."""
+        _require_company_admin(p)
         company = self._catalogue.get_company(p.company_id)
-        self._store.update_company_thresholds(
+        expect_version(update.version, int(company.settings_version or 0), "the company")
+        version = self._store.update_company_thresholds(
             p.company_id,
+            update.version,
             update.low_credit_thresholds_minor,
             actor=f"user:{p.user_sub}",
             detail={
@@ -318,7 +397,7 @@ class SettingsEditor:
             },
             at=now,
         )
-        return self._rollout.company_changed(p.company_id)
+        return CompanySaved(version, self._rollout.company_changed(p.company_id))
 
     def unit_tariff(self, p: Principal, unit_id: str) -> UnitTariff:
         unit = self._scope.visible_unit(p, unit_id)

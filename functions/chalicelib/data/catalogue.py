@@ -91,6 +91,32 @@ class Catalogue:
             limit=min(limit, MAX_PAGE),
         )
 
+    def units_with_own_thresholds(
+        self, company_id: str, read_at_most: int
+    ) -> tuple[list[Unit], bool]:
+        """The company's units that set their own low-credit thresholds, reading at most
+        ``read_at_most`` units of its partition (a filter would cost the same: DynamoDB
+        bills the items read); and whether that was every unit."""
+        found: list[Unit] = []
+        shown = (Unit.pk, Unit.sk, Unit.kind, Unit.unit_id, Unit.property_id, Unit.name)
+        for read, unit in enumerate(
+            Unit.query(
+                keys.company_pk(company_id),
+                Unit.sk.startswith(keys.UNIT_PREFIX),
+                limit=read_at_most + 1,
+                attributes_to_get=[
+                    *(a.attr_name for a in shown),
+                    Unit.low_credit_thresholds_minor.attr_name,
+                ],
+            ),
+            start=1,
+        ):
+            if read > read_at_most:
+                return found, False
+            if unit.low_credit_thresholds_minor is not None:
+                found.append(unit)
+        return found, True
+
     def get_unit(self, company_id: str, unit_id: str) -> Unit:
         return _get(Unit, keys.company_pk(company_id), keys.unit_sk(unit_id), "unit")
 

@@ -94,8 +94,11 @@ def property_sk(property_id: str) -> str:
     return PROPERTY_PREFIX + check_id(property_id, "property_id")
 
 
+UNIT_PREFIX = "UNIT" + SEP
+
+
 def unit_sk(unit_id: str) -> str:
-    return _join("UNIT", check_id(unit_id, "unit_id"))
+    return UNIT_PREFIX + check_id(unit_id, "unit_id")
 
 
 def gateway_sk(gateway_id: str) -> str:

@@ -130,6 +130,7 @@ class Company(PowerletItem, discriminator="Company"):
     reseller_id = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="active")  # active | suspended
     low_credit_thresholds_minor = ListAttribute(of=NumberAttribute, null=True)
+    settings_version = NumberAttribute(default=0)  # optimistic concurrency of its thresholds
     created_at = UTCDateTimeAttribute()
     # gsi2: every company under ALL_COMPANIES, so schedules enumerate without a Scan.
 

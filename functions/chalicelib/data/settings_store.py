@@ -1,4 +1,5 @@
-"""Write a property's or a unit's settings on condition that nobody else did first.
+"""Write a company's, a property's or a unit's settings on condition that nobody
+else did first.
 
 Each item carries ``settings_version``. An editor reads it, sends it back with
 the change, and the write is one ``TransactWriteItems``: update the item on
@@ -226,23 +227,25 @@ class SettingsStore:
     def update_company_thresholds(
         self,
         company_id: str,
+        expected_version: int,
         low_credit_thresholds_minor: list[int],
         *,
         actor: str,
         detail: dict[str, Any],
         at: datetime,
-    ) -> None:
+    ) -> int:
         """The company's low-credit thresholds (what a property or unit without its own
-        inherits) and the audit event, together."""
+        inherits) and the audit event, together; the new version."""
         item = Company(keys.company_pk(company_id), keys.COMPANY_SK)
-        self._write(
+        return self._versioned(
             item,
+            Company,
+            expected_version,
             [_set_or_remove(Company.low_credit_thresholds_minor, low_credit_thresholds_minor)],
-            Company.pk.exists(),
             self._audit(
                 company_id, actor, "company_settings_changed", f"company:{company_id}", detail, at
             ),
-            what=f"company {company_id}",
+            what="the company",
         )
 
     def _versioned(

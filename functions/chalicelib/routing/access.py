@@ -22,6 +22,9 @@ from .responses import OK, Answers, conform
 PUBLIC: frozenset[Role] = frozenset()
 ANY_SIGNED_IN = frozenset(Role) - {Role.RESELLER}  # users of a company, not API keys
 STAFF = frozenset({Role.COMPANY_ADMIN, Role.PROPERTY_MANAGER, Role.LANDLORD})
+# What spans every property of the company (its thresholds): a manager or a landlord is
+# delegated some properties only.
+COMPANY_ADMINS = frozenset({Role.COMPANY_ADMIN})
 
 ROUTE_ACCESS: dict[tuple[str, str], frozenset[Role]] = {}
 # The JSON body a route takes, and the creates that honour an Idempotency-Key header,

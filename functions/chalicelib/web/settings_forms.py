@@ -11,7 +11,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..application.settings_edit import PropertySettings, PropertySettingsUpdate
+from ..application.settings_edit import (
+    CompanyThresholds,
+    CompanyThresholdsUpdate,
+    PropertySettings,
+    PropertySettingsUpdate,
+)
 from ..application.settings_errors import InvalidSettingsError
 from ..data.settings_store import SettingsVersionConflictError
 from ..domain.errors import AmountTextError, UnknownCurrencyError
@@ -288,3 +293,31 @@ def property_update(form: dict[str, str], currency: str) -> PropertySettingsUpda
     }
     r.check()
     return PropertySettingsUpdate.model_validate(body)
+
+
+# --- the company's thresholds form ---
+
+COMPANY_FIELDS = {"version": "version", "low_credit_thresholds_minor": "thresholds"}
+
+
+def company_form(s: CompanyThresholds, currency: str) -> dict[str, str]:
+    """The stored thresholds as the form shows them, in the brand's currency."""
+    return {
+        "version": str(s.version),
+        "thresholds": ", ".join(major(t, currency) for t in s.thresholds_minor),
+    }
+
+
+def company_update(form: dict[str, str], currency: str) -> CompanyThresholdsUpdate:
+    """The request model of a submitted form; an empty field is no thresholds (the
+    company has nothing of its own to inherit)."""
+    r = FormReader()
+    body = {
+        "version": r.read(read_version, form),
+        "low_credit_thresholds_minor": r.read(
+            parse_thresholds, form.get("thresholds", ""), currency
+        ),
+    }
+    r.check()
+    body["low_credit_thresholds_minor"] = body["low_credit_thresholds_minor"] or []
+    return CompanyThresholdsUpdate.model_validate(body)

@@ -39,13 +39,13 @@ def test_a_company_threshold_edit_makes_ingest_rebuild_every_bus_context(
     assert stored.context is not None
     assert list(stored.context.company.low_credit_thresholds_minor or []) == [5000]
 
-    marked = pipeline.settings_editor.save_company_thresholds(
+    saved = pipeline.settings_editor.save_company_thresholds(
         _admin(bus.company_id),
-        CompanyThresholdsUpdate(low_credit_thresholds_minor=[9000, 2000]),
+        CompanyThresholdsUpdate(version=0, low_credit_thresholds_minor=[9000, 2000]),
         T0 + minutes(1),
     )
 
-    assert marked == 1
+    assert saved.gateways_marked == 1
     after_edit = items.read(bus.company_id, bus.gateway_id)
     assert after_edit.context_version > stored.context_version
     assert not after_edit.context_current
@@ -63,7 +63,7 @@ def test_only_a_company_admin_edits_the_company_thresholds(pipeline: Container) 
     with pytest.raises(ForbiddenError):
         pipeline.settings_editor.save_company_thresholds(
             _admin(bus.company_id, Role.PROPERTY_MANAGER),
-            CompanyThresholdsUpdate(low_credit_thresholds_minor=[1]),
+            CompanyThresholdsUpdate(version=0, low_credit_thresholds_minor=[1]),
             T0,
         )
     assert pipeline.catalogue.get_company(bus.company_id).low_credit_thresholds_minor == [5000]

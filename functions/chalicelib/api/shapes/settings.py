@@ -1,5 +1,5 @@
-"""Answers of the settings editors: a property's settings, a unit's tariff, the building's
-main meter and energy balance."""
+"""Answers of the settings editors: the company's thresholds, a property's settings, a
+unit's tariff, the building's main meter and energy balance."""
 
 from __future__ import annotations
 
@@ -20,6 +20,45 @@ class WeeklyWindow(Shape):
 class FriendlyHoursView(Shape):
     weekly: list[WeeklyWindow]
     holidays: list[str] = Field(description="YYYY-MM-DD")
+
+
+class PropertyOverride(Shape):
+    property_id: str
+    name: str
+    currency: str
+    low_credit_thresholds_minor: list[int]
+
+
+class UnitOverride(Shape):
+    unit_id: str
+    property_id: str
+    name: str
+    low_credit_thresholds_minor: list[int]
+
+
+class ThresholdOverrides(Shape):
+    properties: list[PropertyOverride] = Field(description="properties with their own")
+    units: list[UnitOverride] = Field(description="units with their own")
+    complete: bool = Field(
+        description="false: the company has over 200 properties or 2,000 units, and these "
+        "are the ones among those read"
+    )
+
+
+class CompanyThresholds(Shape):
+    company_id: str = Field(description="the caller's company")
+    version: int = Field(description="send it back with a change: 409 if it moved meanwhile")
+    low_credit_thresholds_minor: list[int] = Field(
+        description="highest first, in the minor unit of each property's currency"
+    )
+    overridden_by: ThresholdOverrides
+
+
+class CompanyThresholdsSaved(CompanyThresholds):
+    gateways_marked: int = Field(
+        description="the company's buses whose ingest context was marked stale: each acts "
+        "on the new thresholds from its next message"
+    )
 
 
 class PropertySettings(Shape):
