@@ -1,6 +1,7 @@
 // The tariff editor's script (web/routes_tariff.py). The page works without it: rows are
-// added by filling the spare row, and the Preview button posts the form. With it, the
-// preview follows the form as it is typed, and "Add a row" copies a group's last row.
+// added by filling the spare row, a row's Remove button posts the form back without it,
+// and the Preview button posts the form. With it, the preview follows the form as it is
+// typed, "Add a row" copies a group's last row, and Remove takes the row out of the page.
 (function () {
   "use strict";
   var form = document.getElementById("tariff-form");
@@ -43,6 +44,27 @@
     node.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
   }
 
+  // The copied row's Remove buttons name their new row: the value's index and the label's
+  // number (the season's is the first number in a label, a tier's the last).
+  function renumberRemove(node, group, next) {
+    node.querySelectorAll("button.remove-row").forEach(function (el) {
+      var parts = el.value.split(":");
+      var last = group === "tier";
+      if (group === "season") { parts[1] = String(next); } else { parts[parts.length - 1] = String(next); }
+      el.value = parts.join(":");
+      var label = el.getAttribute("aria-label") || "";
+      var numbers = label.match(/\d+/g) || [];
+      if (numbers.length) {
+        var at = last ? label.lastIndexOf(numbers[numbers.length - 1]) : label.search(/\d/);
+        var old = last ? numbers[numbers.length - 1] : numbers[0];
+        el.setAttribute("aria-label", label.slice(0, at) + String(next + 1) + label.slice(at + old.length));
+      }
+    });
+  }
+
+  // The former spare row is a row now: it may be removed.
+  function removable(button) { if (button) { button.hidden = false; } }
+
   function addButton(after, add) {
     var button = document.createElement("button");
     button.type = "button";
@@ -65,6 +87,8 @@
       copy.dataset.index = String(next);
       var head = copy.querySelector("th[scope=row]");
       if (head && tail.dataset.row === "tier") { head.textContent = String(next + 1); }
+      renumberRemove(copy, tail.dataset.row, next);
+      removable(tail.querySelector("button.remove-row"));
       body.appendChild(copy);
     });
   }
@@ -79,6 +103,8 @@
       var next = Number(tail.dataset.index) + 1;
       var copy = tail.cloneNode(true);
       renumber(copy, /^(season)\d+_/, next);
+      renumberRemove(copy, "season", next);
+      removable(tail.querySelector('button.remove-row[value^="season:"]'));
       copy.querySelectorAll("button.add-row").forEach(function (el) { el.remove(); });
       copy.id = "season" + next;
       copy.dataset.index = String(next);
@@ -90,6 +116,24 @@
       copy.querySelectorAll("table.rows tbody").forEach(wireTable);
     });
   }
+
+  // Remove: the row goes from the page (a band with its price in every season), focus goes
+  // to the row that took its place (or the group's next control), and the preview follows.
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest("button.remove-row");
+    if (!button) { return; }
+    event.preventDefault();
+    var row = button.closest("[data-row]");
+    if (!row) { return; }
+    var next = row.nextElementSibling;
+    if (row.dataset.row === "band") {
+      form.querySelectorAll('tr[data-band="' + row.dataset.index + '"]').forEach(function (el) { el.remove(); });
+    }
+    row.remove();
+    var focus = next && next.querySelector("input, select, button:not([hidden])");
+    if (focus) { focus.focus(); }
+    refresh();
+  });
 
   form.addEventListener("input", soon);
   form.addEventListener("change", soon);

@@ -95,3 +95,45 @@ def test_landlord_builds_a_two_season_tariff_with_a_live_preview(
         assert not [e for e in errors if "status of 400" not in e], errors
     finally:
         context.close()
+
+
+REMOVE_UNIT = "tpe-4f"  # the demo's two-season tiered flat with a fixed charge; not saved here
+
+
+def test_rows_are_removed_with_their_button_and_the_preview_follows(
+    portal: Portal, chromium: Any
+) -> None:
+    context, page, errors = signed_in_landlord(portal, chromium)
+    try:
+        page.goto(f"{portal.url}/portal/units/{REMOVE_UNIT}/tariff")
+        total = page.locator("#preview-total")
+        expect(total).to_be_visible()
+        # GIVEN the stored tariff's two seasons, each with its Remove button named for it
+        expect(page.locator("#season1")).to_be_visible()
+        # WHEN the second season is removed THEN it goes from the page, no page load
+        page.get_by_role("button", name="Remove season 2", exact=True).click()
+        expect(page.locator("#season1")).to_have_count(0)
+        expect(page.locator('[name="season1_name"]')).to_have_count(0)
+        # (and the preview says the one season left does not cover the year)
+        expect(page.locator("#preview-blocked")).to_be_visible()
+        fill(page, {"season0_start": "01-01", "season0_end": "12-31"})
+        expect(total).to_be_visible()
+        whole_year = total.inner_text()
+        # WHEN its first tier is removed THEN that row goes and the preview prices the rest
+        first_tier = page.locator('[name="season0_tier0_price"]')
+        expect(first_tier).to_have_value("1.68")
+        page.get_by_role("button", name="Remove season 1, tier 1", exact=True).click()
+        expect(first_tier).to_have_count(0)
+        expect(page.locator('#season0 tr[data-row="tier"]')).to_have_count(4)  # 3 + the spare
+        expect(total).not_to_have_text(whole_year)
+        dearer_start = total.inner_text()
+        # WHEN the fixed charge is removed THEN the preview drops it too
+        page.get_by_role("button", name="Remove fixed charge 1", exact=True).click()
+        expect(page.locator('[name="fixed0_code"]')).to_have_count(0)
+        expect(total).not_to_have_text(dearer_start)
+        # AND a row added with the script can be removed again by its own button
+        add_row_after(page, ".table-wrap:has(#fixed)")
+        expect(page.get_by_role("button", name="Remove fixed charge 2", exact=True)).to_be_visible()
+        assert not [e for e in errors if "status of 400" not in e], errors
+    finally:
+        context.close()

@@ -1,14 +1,16 @@
 """The tariff editor: a unit's tariff as a form of seasons, tiers, bands, charges,
 rounding and tax, with a preview of the bill it would make; and its versions.
 
-One page, three things a POST can ask (``action``), so it all works without JavaScript:
+One page, four things a POST can ask, so it all works without JavaScript:
 
 - ``save`` (the default): the form's document replaces the tariff now, or with a day in
   ``effective_from`` is scheduled as the next version (``application/tariff_schedule.py``);
 - ``preview``: the page again, with the bill of the unit's last cycle priced by the
   form's document (``application/tariff_preview.py``); nothing is stored;
 - ``template``: the form filled from a published tariff (``domain/templates.py``),
-  marked up or not; nothing is stored.
+  marked up or not; nothing is stored;
+- ``remove=<group>:<index>`` (a row's Remove button): the page again without that row,
+  with its preview; nothing is stored (with the script the row goes in the page instead).
 
 ``/preview`` answers only the preview's fragment, for the page's script to refresh it
 as the form changes. Errors of the document are put next to the row and input they
@@ -47,6 +49,7 @@ from .tariff_forms import (
     schedules,
     tariff_form,
     tariff_update,
+    without_row,
 )
 
 bp = Blueprint(__name__)
@@ -71,6 +74,8 @@ def unit_tariff(ctx: PageContext, unit_id: str) -> Response:
     current = editor.unit_tariff(p, unit_id)  # 404 before the form is looked at
     if ctx.request.method == "GET":
         return _show(ctx, current, tariff_form(current))
+    if "remove" in ctx.form:  # before ``action``: a Remove button posts no action
+        return _remove(ctx, current, ctx.form)
     form = compact(ctx.form)
     action = form.get("action", "save")
     if action == "template":
@@ -176,6 +181,31 @@ def _preview(
     return shown[0], {}
 
 
+def _remove(ctx: PageContext, current: UnitTariff, posted: dict[str, str]) -> Response:
+    """The form without the row a Remove button names (the rows after it move up), and
+    the preview of what is left; its errors are shown, but a removal is not a refusal."""
+    rest = {k: v for k, v in posted.items() if k not in ("remove", "action")}
+    try:
+        kept, row = without_row(rest, posted["remove"])
+    except FormFieldError:
+        errors = {"form": ctx.tr.t("editor_remove_unknown")}
+        return _show(ctx, current, compact(rest), errors=errors, status=400)
+    form = compact(kept)
+    preview, errors = _preview(ctx, current, form)
+    said = _REMOVED[row[0]](ctx.tr, *row[1:])
+    return _show(ctx, current, form, errors=errors, preview=preview, removed=said)
+
+
+_REMOVED: dict[str, Callable[..., str]] = {
+    "season": lambda tr, n: tr.t("editor_removed", row=tr.t("editor_season_n", n=n)),
+    "tier": lambda tr, s, t: tr.t(
+        "editor_removed", row=tr.t("editor_season_tier", season=s, tier=t)
+    ),
+    "band": lambda tr, n: tr.t("editor_removed", row=tr.t("editor_band_n", n=n)),
+    "fixed": lambda tr, n: tr.t("editor_removed", row=tr.t("editor_fixed_n", n=n)),
+}
+
+
 def _from_template(ctx: PageContext, current: UnitTariff, form: dict[str, str]) -> Response:
     """The form filled from the chosen template's version in force today, its energy
     prices raised by the markup; what the form held for the version and the thresholds
@@ -225,6 +255,7 @@ def _show(
     errors: dict[str, str] | None = None,
     preview: TariffPreview | None = None,
     status: int = 200,
+    removed: str | None = None,
 ) -> Response:
     """The editor: the tariff in force, its versions, the form and the preview (of the
     stored tariff when none was asked for and the form has no errors)."""
@@ -246,6 +277,7 @@ def _show(
         preview=preview,
         currency=t.premises.currency,
         templates=all_templates(),
+        removed=removed,
     )
     response.headers["Content-Security-Policy"] = EDITOR_CSP
     return response

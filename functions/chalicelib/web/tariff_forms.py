@@ -7,7 +7,9 @@ or period) and the standing charge per day; then rounding, tax, tier scaling, an
 raw JSON for what the rows cannot say. Rows are numbered from 0 in field names
 (``season1_tier2_upto`` is season 2, tier 3). A row left blank is no row: the page
 always shows one spare row of each group, which is how a row is added without
-JavaScript, and a row is removed by clearing it.
+JavaScript; a row is removed by its Remove button (``remove=<group>:<index>``, which
+without JavaScript posts the form back without that row: ``without_row``) or by
+clearing it.
 
 The document the form makes is validated by the domain's tariff model, the one the JSON
 API takes; ``tariff_errors.py`` puts each of its errors next to the row and input it
@@ -103,6 +105,34 @@ def compact(form: dict[str, str]) -> dict[str, str]:
     for new, old in enumerate(_filled(groups["season"])):
         plain |= _season_row(new, groups["season"][old], band_index)
     return plain
+
+
+# A Remove button's value (``remove=<group>:<index>``): which row of the shown form to drop.
+_REMOVE = re.compile(r"^(?:(season|band|fixed):(\d{1,2})|tier:(\d{1,2}):(\d{1,2}))$")
+
+
+def without_row(form: dict[str, str], spec: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The posted (not yet compacted) form without the row a Remove button names, and
+    that row as ``(group, number...)`` from 1 for the page to say what went: the no-script
+    way to remove a row (the script removes it in the page). A band goes with its price in
+    every season. FormFieldError("remove") when the value names no row of the form."""
+    found = _REMOVE.match(spec)
+    if found is None:
+        raise FormFieldError("remove", f"not a row to remove: {spec[:40]!r}")
+    if found[1] is not None:
+        group, index = found[1], int(found[2])
+        doomed = re.compile(rf"^{group}{index}_")
+        said: tuple[str, ...] = (group, str(index + 1))
+        if group == "band":
+            doomed = re.compile(rf"^(?:band{index}_|season\d{{1,2}}_band{index}_price$)")
+    else:
+        season, tier = int(found[3]), int(found[4])
+        doomed = re.compile(rf"^season{season}_tier{tier}_")
+        said = ("tier", str(season + 1), str(tier + 1))
+    kept = {k: v for k, v in form.items() if not doomed.match(k)}
+    if len(kept) == len(form):
+        raise FormFieldError("remove", f"no such row: {spec!r}")
+    return kept, said
 
 
 def _filled(rows: dict[int, dict[str, str]]) -> list[int]:

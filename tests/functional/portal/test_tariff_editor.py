@@ -340,3 +340,90 @@ def test_the_json_api_previews_the_same_bill_and_names_the_field(
     assert refused.status_code == 400
     assert "tariff.tiered.seasons" in json.loads(refused.body)["detail"]
     assert _stored(units["billed"]) == stored
+
+
+def _value(body: str, name: str) -> str | None:
+    found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', body)
+    return found.group(1) if found else None
+
+
+def test_a_row_is_removed_without_script_and_nothing_is_stored(
+    staff: Browser, units: dict[str, str]
+) -> None:
+    unit = units["billed"]
+    path = f"/portal/units/{unit}/tariff"
+    page = text(staff.get(path))
+    csrf = staff.csrf_of(path)
+    stored = _stored(unit)
+    form = two_seasons(_version(page)) | {
+        "fixed0_code": "meter",
+        "fixed0_amount": "30",
+        "fixed0_per": "period",
+    }
+    # GIVEN every row has a Remove button that names it (the spare rows have none to use)
+    shown = text(staff.post(path, form | {"action": "preview"}, csrf))
+    assert re.search(
+        r'<button type="submit" name="remove" value="tier:1:0" class="remove-row"'
+        r' formnovalidate aria-label="Remove season 2, tier 1">Remove</button>',
+        shown,
+    ), shown
+    for value, label in (("season:1", "Remove season 2"), ("fixed:0", "Remove fixed charge 1")):
+        assert f'value="{value}" class="remove-row" formnovalidate aria-label="{label}">' in shown
+    assert re.search(r'value="season:2"[^>]*hidden>', shown)  # the spare season
+    # WHEN the first tier of the second season is removed (a submit button, no script)
+    response = staff.post(path, form | {"remove": "tier:1:0"}, csrf)
+    # THEN the page comes back without it: the next tier moved up, the spare follows
+    assert response.status_code == 200, text(response)[:2000]
+    body = text(response)
+    assert "Removed Season 2, tier 1." in body
+    assert (_value(body, "season1_tier0_price"), _value(body, "season1_tier0_upto")) == ("3", "")
+    assert _value(body, "season1_tier1_price") == "" and _value(body, "season1_tier2_price") is None
+    assert _value(body, "season0_tier1_price") == "4"  # the other season is untouched
+    # AND the preview prices what is left
+    left = {k: v for k, v in form.items() if not k.startswith("season1_tier0_")}
+    assert _total(response) == EN.money(_expected_sample_total(left), "TWD")
+    # WHEN the fixed charge is removed THEN the preview drops it
+    without_charge = staff.post(path, form | {"remove": "fixed:0"}, csrf)
+    assert _value(text(without_charge), "fixed0_code") == ""
+    assert _total(without_charge) != _total(staff.post(path, form | {"action": "preview"}, csrf))
+    # WHEN the first season is removed THEN the second becomes season 1, and the gap shows
+    no_summer = text(staff.post(path, form | {"remove": "season:0"}, csrf))
+    assert _value(no_summer, "season0_name") == "rest" and _value(no_summer, "season1_name") == ""
+    assert 'id="preview-blocked"' in no_summer
+    # AND a Remove of no row on the form is refused, saying so
+    for bogus in ("season:9", "tier:0:9", "everything", "fixed:-1"):
+        refused = staff.post(path, form | {"remove": bogus}, csrf)
+        assert refused.status_code == 400 and "nothing was removed" in text(refused), bogus
+    # THEN nothing of it was stored
+    assert _stored(unit) == stored
+
+
+def test_removing_a_band_takes_its_price_out_of_every_season(
+    staff: Browser, units: dict[str, str]
+) -> None:
+    unit = units["billed"]
+    path = f"/portal/units/{unit}/tariff"
+    csrf = staff.csrf_of(path)
+    version = _version(text(staff.get(path)))
+    form = {
+        "version": version,
+        "kind": "tou",
+        "tariff_id": "ed-tou-remove",
+        "band0_name": "peak",
+        "band0_price": "6",
+        "band1_name": "mid",
+        "band1_price": "4",
+        "band2_name": "off",
+        "band2_price": "2",
+        "windows": "mon-sun,holiday 00:00-08:00 off\nmon-sun,holiday 08:00-24:00 peak",
+        "season0_name": "all",
+        "season0_start": "01-01",
+        "season0_end": "12-31",
+        "season0_band0_price": "6.5",
+        "season0_band1_price": "4.5",
+        "season0_band2_price": "2.5",
+    }
+    body = text(staff.post(path, form | {"remove": "band:1"}, csrf))
+    assert [_value(body, f"band{k}_name") for k in range(3)] == ["peak", "off", ""]
+    assert [_value(body, f"season0_band{k}_price") for k in range(3)] == ["6.5", "2.5", None]
+    assert 'id="preview-total"' in body, re.findall(r"(?:error|alert)[^>]*>([^<]+)<", body)

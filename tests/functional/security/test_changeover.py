@@ -34,6 +34,7 @@ from chalicelib.data.models import Tenancy
 from chalicelib.data.relay_log import RelayLog
 from chalicelib.domain.usage_periods import PeriodKind
 from chalicelib.pipeline.senders import thing_name_for
+from chalicelib.web.i18n import Translator
 from chalicelib.wiring import handlers
 from chalicelib.wiring.container import Container
 from local_aws.demo_data import DEMO_PASSWORD, TARIFF_TW_FLAT
@@ -363,3 +364,62 @@ def test_a_typed_final_reading_is_where_the_next_tenancy_starts(
     ended = services.catalogue.get_tenancy(CO, a.tenancy_id)
     assert ended.ends_at == now + timedelta(minutes=1)
     assert (b.opening_kwh, b.starts_at) == ("500.800", ended.ends_at)
+
+
+# --- the tenancy statement page shows where each tenancy starts and ends ---
+
+
+def _statement_page(client: Client, tenancy_id: str, language: str = "en") -> str:
+    staff = Browser(client)
+    assert staff.sign_in("admin@formosa.example", DEMO_PASSWORD).status_code == 303
+    staff.cookies["pl_lang"] = language
+    page = staff.get(f"/portal/units/{UNIT}/tenancies/{tenancy_id}")
+    assert page.status_code == 200, text(page)[:1000]
+    return text(page)
+
+
+def _dd(page: str, dd_id: str) -> str:
+    found = re.search(rf'<dd id="{dd_id}">([^<]*)</dd>', page)
+    assert found, page[:3000]
+    return found.group(1)
+
+
+@pytest.mark.parametrize("language", ["en", "zh_TW"])
+def test_each_statement_of_the_changeover_shows_its_time_on_the_propertys_clock(
+    client: Client, story: Story, language: str
+) -> None:
+    # GIVEN A moved out and B moved in on the same reading, on a day in the property's zone
+    tr = Translator(language)
+    moment = lambda at: tr.t(  # noqa: E731
+        "tenancy_moment", day=tr.date(at, story.zone), time=tr.time(at, story.zone)
+    )
+    changeover = moment(story.read_at(CHANGEOVER[0]))
+    # WHEN staff open each tenancy's statement page
+    a = _statement_page(client, story.tenancy_a.tenancy_id, language)
+    b = _statement_page(client, story.tenancy_b.tenancy_id, language)
+    # THEN A's runs from its move-in reading's time to the changeover's, B's from there,
+    # each in the property's time (not UTC, not the server's), in the reader's language
+    assert _dd(a, "starts") == moment(story.read_at(1))
+    assert _dd(a, "ends-on") == changeover
+    assert _dd(b, "starts") == changeover
+    local = story.read_at(CHANGEOVER[0]).astimezone(ZoneInfo(story.zone))
+    assert f"{local:%H:%M}" in changeover and story.zone != "Etc/GMT"  # the zone moved it
+    assert tr.t("tenancy_span", start=moment(story.read_at(1)), end=changeover) in a
+
+
+def test_a_tenancy_stored_with_dates_only_shows_its_dates_as_before(
+    client: Client, services: Container, story: Story
+) -> None:
+    # GIVEN a tenancy stored before instants: its days only, no starts_at / ends_at
+    tag = secrets.token_hex(3)
+    account = f"a-chg-dates-{tag}"
+    services.ledger.open_account(CO, account, "TWD", datetime(2026, 1, 1, tzinfo=UTC))
+    services.catalogue.save_all(
+        [builders.tenancy(CO, f"t-chg-dates-{tag}", UNIT, f"sub-{tag}", "2026-01-05",
+                          account_id=account, opening_kwh="10.000", ends_on="2026-02-01",
+                          closing_kwh="90.000")]
+    )  # fmt: skip
+    # WHEN staff open its statement THEN it shows the two days, and no time
+    page = _statement_page(client, f"t-chg-dates-{tag}")
+    assert (_dd(page, "starts"), _dd(page, "ends-on")) == ("2026-01-05", "2026-02-01")
+    assert "2026-01-05 to 2026-02-01" in page
