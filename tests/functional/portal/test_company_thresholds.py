@@ -298,8 +298,12 @@ def _field(page: str, name: str) -> str:
     return found.group(1)
 
 
-def test_the_dashboard_links_an_admin_to_the_company_settings(admin_browser: Browser) -> None:
+def test_the_dashboard_and_a_property_link_an_admin_to_the_company_settings(
+    admin_browser: Browser, company: Bus
+) -> None:
     assert 'id="company-settings-link"' in text(admin_browser.get("/portal"))
+    own = text(admin_browser.get(f"/portal/properties/{company.property_id}/settings"))
+    assert f'href="{PAGE}" id="company-settings-link"' in own
 
 
 def test_the_page_shows_the_thresholds_and_who_overrides_them_and_saves(
@@ -381,3 +385,5 @@ def test_a_manager_is_refused_the_page(client: Client, standin: LocalStack, comp
     assert browser.sign_in(email, PASSWORD).status_code == 303
     assert browser.get(PAGE).status_code == 403
     assert 'id="company-settings-link"' not in text(browser.get("/portal"))
+    own = text(browser.get(f"/portal/properties/{company.property_id}/settings"))
+    assert 'id="company-settings-link"' not in own
