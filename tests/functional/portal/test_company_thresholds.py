@@ -21,6 +21,7 @@ from chalice.test import Client
 
 from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
+from chalicelib.data.settings_store import SettingsVersionConflictError
 from chalicelib.wiring import handlers
 from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
@@ -226,6 +227,20 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(
     assert "changed by someone else" in problem["detail"]
     assert _stored(services, company.company_id) == ([8000], 1)
     assert len(_audit(services, company.company_id)) == 1
+
+
+def test_an_edit_landing_between_read_and_write_loses_at_the_write(
+    company: Bus, services: Container
+) -> None:
+    """The conditional write checks the version again: a save that passed the editor's
+    check on a version another save moved meanwhile is refused, with no audit event."""
+    store, co = services.settings_store, company.company_id
+    at = T0 + timedelta(hours=1)
+    assert store.update_company_thresholds(co, 0, [4000], actor="a", detail={}, at=at) == 1
+    with pytest.raises(SettingsVersionConflictError):
+        store.update_company_thresholds(co, 0, [3000], actor="b", detail={}, at=at)
+    assert _stored(services, co) == ([4000], 1)
+    assert len(_audit(services, co)) == 1
 
 
 def test_only_the_companys_own_admins_read_or_change_its_thresholds(
