@@ -21,6 +21,7 @@ from chalice.test import Client
 
 from chalicelib.data import builders
 from chalicelib.data.catalogue import Catalogue
+from chalicelib.data.settings_store import SettingsVersionConflictError
 from chalicelib.wiring import handlers
 from chalicelib.wiring.container import Container
 from local_aws.stack import LocalStack
@@ -228,6 +229,20 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(
     assert len(_audit(services, company.company_id)) == 1
 
 
+def test_an_edit_landing_between_read_and_write_loses_at_the_write(
+    company: Bus, services: Container
+) -> None:
+    """The conditional write checks the version again: a save that passed the editor's
+    check on a version another save moved meanwhile is refused, with no audit event."""
+    store, co = services.settings_store, company.company_id
+    at = T0 + timedelta(hours=1)
+    assert store.update_company_thresholds(co, 0, [4000], actor="a", detail={}, at=at) == 1
+    with pytest.raises(SettingsVersionConflictError):
+        store.update_company_thresholds(co, 0, [3000], actor="b", detail={}, at=at)
+    assert _stored(services, co) == ([4000], 1)
+    assert len(_audit(services, co)) == 1
+
+
 def test_only_the_companys_own_admins_read_or_change_its_thresholds(
     client: Client, standin: LocalStack, company: Bus, services: Container
 ) -> None:
@@ -298,8 +313,12 @@ def _field(page: str, name: str) -> str:
     return found.group(1)
 
 
-def test_the_dashboard_links_an_admin_to_the_company_settings(admin_browser: Browser) -> None:
+def test_the_dashboard_and_a_property_link_an_admin_to_the_company_settings(
+    admin_browser: Browser, company: Bus
+) -> None:
     assert 'id="company-settings-link"' in text(admin_browser.get("/portal"))
+    own = text(admin_browser.get(f"/portal/properties/{company.property_id}/settings"))
+    assert f'href="{PAGE}" id="company-settings-link"' in own
 
 
 def test_the_page_shows_the_thresholds_and_who_overrides_them_and_saves(
@@ -381,3 +400,5 @@ def test_a_manager_is_refused_the_page(client: Client, standin: LocalStack, comp
     assert browser.sign_in(email, PASSWORD).status_code == 303
     assert browser.get(PAGE).status_code == 403
     assert 'id="company-settings-link"' not in text(browser.get("/portal"))
+    own = text(browser.get(f"/portal/properties/{company.property_id}/settings"))
+    assert 'id="company-settings-link"' not in own
