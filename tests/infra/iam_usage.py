@@ -35,7 +35,7 @@ from typing import Any
 import botocore.client
 import pytest
 
-from tests.infra.aws_calls import iam_requests
+from tests.infra.aws_calls import iam_requests, wire_client_class
 
 USAGE_DIR_ENV = "POWERLET_TEST_IAM_USAGE_DIR"
 SITE_DIR = Path(__file__).resolve().parent / "iam_site"
@@ -156,7 +156,8 @@ def running_function(frame: FrameType | None, codes: dict[CodeType, str]) -> str
 
 
 class UsageRecorder:
-    """Patches botocore's entry point; writes each new triple to this process's file."""
+    """Patches botocore's entry point and the lean DynamoDB client's (ingest's steady
+    path, chalicelib/data/wire); writes each new triple to this process's file."""
 
     def __init__(self, out_dir: Path, load_app: Callable[[], Any | None]) -> None:
         self._out = out_dir / f"{os.getpid()}.jsonl"
@@ -165,6 +166,8 @@ class UsageRecorder:
         self._seen: set[tuple[str, str, str, str]] = set()
         self._lock = threading.Lock()
         self._original: Any = None
+        self._wire: Any = None
+        self._original_wire: Any = None
 
     def install(self) -> None:
         original = botocore.client.BaseClient._make_api_call
@@ -172,15 +175,28 @@ class UsageRecorder:
         recorder = self
 
         def call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-            recorder.note(client, operation, params, sys._getframe(1))
+            service = client.meta.service_model.service_name
+            recorder.note(service, client.meta.region_name, operation, params, sys._getframe(1))
             return original(client, operation, params)
 
         botocore.client.BaseClient._make_api_call = call  # type: ignore[method-assign]
+        self._wire = wire_client_class()
+        if self._wire is not None:
+            original_wire = self._original_wire = self._wire.call
+
+            def wire_call(wire: Any, operation: str, params: dict[str, Any]) -> Any:
+                recorder.note("dynamodb", wire.region, operation, params, sys._getframe(1))
+                return original_wire(wire, operation, params)
+
+            self._wire.call = wire_call
 
     def uninstall(self) -> None:
         if self._original is not None:
             botocore.client.BaseClient._make_api_call = self._original  # type: ignore[method-assign]
             self._original = None
+        if self._original_wire is not None:
+            self._wire.call = self._original_wire
+            self._original_wire = None
 
     def _entry_points(self) -> dict[CodeType, str] | None:
         if self._codes is None:
@@ -190,18 +206,24 @@ class UsageRecorder:
             self._codes = entry_points(app)
         return self._codes
 
-    def note(self, client: Any, operation: str, params: dict[str, Any], frame: FrameType) -> None:
+    def note(
+        self,
+        service: str,
+        region: str,
+        operation: str,
+        params: dict[str, Any],
+        frame: FrameType,
+    ) -> None:
         codes = self._entry_points()
         if not codes:
             return
         function = running_function(frame, codes)
         if function is None:
             return
-        service = client.meta.service_model.service_name
         # The test running (a child inherits the one that started it): the tier is its folder.
         where = os.environ.get("PYTEST_CURRENT_TEST") or " ".join(sys.argv[:3])
         tier = tier_of_test(where)
-        for action, resource in iam_requests(service, operation, params, client.meta.region_name):
+        for action, resource in iam_requests(service, operation, params, region):
             key = (tier, function, action, resource)
             with self._lock:
                 if key in self._seen:
