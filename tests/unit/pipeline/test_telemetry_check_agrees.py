@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from chalicelib.pipeline.telemetry_check import check_telemetry
+from chalicelib.pipeline import telemetry_check
+from chalicelib.pipeline.telemetry_check import _meter, _meter_ok, check_telemetry
 
 SCHEMA = Path(__file__).resolve().parents[3] / "iot_rules" / "schemas" / "telemetry.v1.json"
 CONTRACT = Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
@@ -226,3 +227,83 @@ def test_a_corpus_of_bad_documents_is_refused_by_both_naming_the_field(
 def test_a_valid_document_is_accepted_by_both() -> None:
     _agree(_valid())
     assert check_telemetry(_valid()) is None
+
+
+# --- the fast predicate: never more lenient than the detailed check, and taken ---
+
+
+def _detailed_accepts(meter: Any) -> bool:
+    try:
+        _meter("m/0", meter)
+    except Exception:
+        return False
+    return True
+
+
+@st.composite
+def edged_meters(draw: st.DrawFn) -> Any:
+    """A valid meter with zero to two of its values moved to an edge, junk, deleted or
+    an extra key added (as ``documents`` does for whole messages)."""
+    document = {"m": [draw(valid_meter())]}
+    for _ in range(draw(st.integers(0, 2))):
+        slots = [s for s in _slots(document) if len(s[0]) > 2]  # inside the meter
+        if not slots:
+            break
+        path, kind = draw(st.sampled_from(slots))
+        holder: Any = document
+        for key in path[:-1]:
+            holder = holder[key]
+        action = draw(st.sampled_from(["edge", "edge", "junk", "delete", "extra"]))
+        if action == "delete" and isinstance(holder, dict):
+            holder.pop(path[-1], None)
+        elif action == "extra" and isinstance(holder, dict):
+            holder["zz"] = 1
+        elif isinstance(holder, (dict, list)):
+            holder[path[-1]] = draw(EDGES[kind] if action == "edge" else junk)
+    return document["m"][0]
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edged_meters())
+def test_the_fast_predicate_accepts_only_what_the_detailed_check_accepts(meter: Any) -> None:
+    # GIVEN a meter near the schema's edges WHEN the fast predicate accepts it
+    # THEN the detailed check (which the schema agrees with) accepts it too
+    if _meter_ok(meter):
+        assert _detailed_accepts(meter), meter
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_meter())
+def test_the_fast_predicate_accepts_every_valid_meter_a_gateway_sends(
+    meter: dict[str, Any],
+) -> None:
+    # GIVEN a valid meter of the shapes a gateway sends (exact int and Decimal numbers)
+    # THEN the fast predicate alone accepts it: the detailed check is for faults
+    assert _meter_ok(meter), meter
+
+
+def test_a_32_meter_message_never_reaches_the_detailed_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a gateway's message of 32 meters with every field a gateway sends
+    meter = {
+        "i": "m01",
+        "dt": 30,
+        "ie": "1000.001",
+        "xe": "0.000",
+        "v": Decimal("229.8"),
+        "a": Decimal("1.25"),
+        "w": 287,
+        "pf": Decimal("0.98"),
+        "hz": Decimal("50.01"),
+        "r": 1,
+        "lc": 1,
+        "sn": "SN-0001",
+        "dg": [0, 0, 0, 28, 0, 0, 0],
+    }
+    document = {**_valid(), "m": [{**meter, "i": f"m{n:02d}"} for n in range(32)]}
+    calls: list[str] = []
+    monkeypatch.setattr(telemetry_check, "_meter", lambda path, meter: calls.append(path))
+    # WHEN checked THEN it is valid without one detailed (per-field) meter check
+    assert check_telemetry(document) is None
+    assert calls == []
