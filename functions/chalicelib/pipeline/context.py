@@ -326,6 +326,8 @@ def assemble(parts: CatalogueParts, today: date | None = None) -> BusContext:
     contexts: dict[str, MeterContext] = {}
     day = today.isoformat()
     premises_cycle = parts.premises.billing_cycle
+    # the timeline, its digest and the version in force, once per distinct document here
+    tariffs: dict[str, tuple[TariffTimeline, str, AnyTariff]] = {}
     # The items' values, not their attributes (a descriptor call each): a context is
     # assembled for most messages of a fleet, 32 meters each (issue 19, CPU).
     for meter in parts.meters:
@@ -339,17 +341,50 @@ def assemble(parts: CatalogueParts, today: date | None = None) -> BusContext:
             if ends_on and ends_on <= day:
                 tenancy = None
         document = values.get("tariff")
-        timeline, digest = (
-            _timeline(document, parts.tariff_digests.get(str(unit_id))) if document else (None, "")
-        )
-        tariff = in_force(timeline, today) if timeline else None
+        timeline: TariffTimeline | None = None
+        tariff: AnyTariff | None = None
+        digest = ""
+        if document:
+            packed = parts.tariff_digests.get(str(unit_id))
+            found = tariffs.get(packed) if packed else None
+            if found is None:
+                timeline, digest = _timeline(document, packed)
+                found = tariffs[digest] = (timeline, digest, in_force(timeline, today))
+            timeline, digest, tariff = found
         cycle = _cycle(values.get("billing_cycle") or premises_cycle)
-        contexts[meter.attribute_values["meter_id"]] = MeterContext(
+        contexts[meter.attribute_values["meter_id"]] = _meter_context(
             meter, unit, tenancy, tariff, timeline, cycle, digest
         )
     return BusContext(
         gateway=parts.gateway, premises=parts.premises, company=parts.company, meters=contexts
     )
+
+
+def _meter_context(
+    meter: Meter,
+    unit: Unit | None,
+    tenancy: Tenancy | None,
+    tariff: AnyTariff | None,
+    timeline: TariffTimeline | None,
+    cycle: BillingCycle,
+    digest: str,
+) -> MeterContext:
+    """``MeterContext(...)`` without the frozen dataclass's keyword construction (a
+    setattr per field): the same fields and the plain copies ``__post_init__`` keeps."""
+    context = object.__new__(MeterContext)
+    mode = None if unit is None else unit.attribute_values.get("billing_mode")
+    context.__dict__.update(
+        meter=meter,
+        unit=unit,
+        tenancy=tenancy,
+        tariff=tariff,
+        timeline=timeline,
+        cycle=cycle,
+        tariff_digest=digest,
+        _account_id=None if tenancy is None else tenancy.attribute_values.get("account_id"),
+        _prepaid=bool(mode == "prepaid" and tenancy),
+    )
+    return context
 
 
 _TIMELINES: dict[str, tuple[TariffTimeline, str]] = {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..data.control_state import MeterControlState, from_ms, ms
@@ -51,8 +51,15 @@ def period_index(at: datetime, period_h: float, tz: str = "UTC") -> int:
     at 02:00 on the 1st, charging the month's last hours in the next month's tiers."""
     # Whole seconds, so a fractional period (e.g. 10 s as 1/360 h) has exact boundaries.
     period_s = max(1, round(period_h * 3600))
-    wall = at.astimezone(zone(tz)).replace(tzinfo=UTC)
-    return int(wall.timestamp() // period_s)
+    # The wall clock as the instant plus its zone's offset then, in whole microseconds
+    # (the local time relabelled UTC, without building it: ~4x cheaper, and every
+    # reading of a fleet is a new instant, so this cache rarely hits: issue 19).
+    offset = at.astimezone(zone(tz)).utcoffset()
+    assert offset is not None
+    return (at - _EPOCH + offset) // timedelta(seconds=period_s)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Settler:
