@@ -220,13 +220,8 @@ class Statements:
         )
 
     def _tenancy_of_account(self, company_id: str, unit: Unit) -> Tenancy | None:
-        if not unit.tenancy_id:
-            return None
-        try:
-            tenancy = self._catalogue.get_tenancy(company_id, unit.tenancy_id)
-        except NotFoundError:
-            return None
-        return tenancy if tenancy.account_id == unit.account_id else None
+        tenancy = self._scope.current_tenancy(company_id, unit)
+        return tenancy if tenancy and tenancy.account_id == unit.account_id else None
 
     def _entries_since(
         self, company_id: str, account_id: str, start: datetime
