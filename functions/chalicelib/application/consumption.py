@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 
 from ..auth.principal import Principal, Role
 from ..data.catalogue import Catalogue
-from ..data.errors import NotFoundError
 from ..data.models import Meter, Property, Tenancy, Unit
 from ..data.usage_days import UsageDayStore
 from ..domain.tenancy_window import OPEN, TenancyWindow
@@ -134,7 +133,7 @@ class ConsumptionCharts:
         prop = self._catalogue.get_property(p.company_id, unit.property_id)
         kind, at = parse_request(kind_text, at_text, today_at(prop.time_zone, now))
         meter = self._catalogue.meter_of_unit(p.company_id, unit)
-        tenancy = self._maybe_tenancy(p.company_id, unit) if p.role is Role.TENANT else None
+        tenancy = self._scope.current_tenancy(p.company_id, unit) if p.role is Role.TENANT else None
         return self.of(p, unit, prop, meter, tenancy, kind, at, now)
 
     def of(
@@ -266,14 +265,6 @@ class ConsumptionCharts:
         if any(start == found.start for start, _ in closed):
             return []
         return [(found.start, found.energy_kwh)]
-
-    def _maybe_tenancy(self, company_id: str, unit: Unit) -> Tenancy | None:
-        if not unit.tenancy_id:
-            return None
-        try:
-            return self._catalogue.get_tenancy(company_id, unit.tenancy_id)
-        except NotFoundError:
-            return None
 
 
 def _edge_days(window: TenancyWindow, zone: ZoneInfo, first: date, before: date) -> set[date]:

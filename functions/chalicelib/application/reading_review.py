@@ -232,11 +232,8 @@ class ReadingReview:
 
     def _tenancy_start(self, company_id: str, unit: Unit, premises: Property) -> datetime | None:
         """The current tenancy's first instant (its start date's local midnight)."""
-        if not unit.tenancy_id:
-            return None
-        try:
-            tenancy = self._catalogue.get_tenancy(company_id, unit.tenancy_id)
-        except NotFoundError:
+        tenancy = self._scope.current_tenancy(company_id, unit)
+        if tenancy is None:
             return None
         day = date.fromisoformat(str(tenancy.starts_on))
         return local_midnight(day, premises.time_zone).astimezone(UTC)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..auth.principal import Principal, Role
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
-from ..data.models import Property, Unit
+from ..data.models import Property, Tenancy, Unit
 
 
 @dataclass(frozen=True)
@@ -30,3 +30,12 @@ class UnitScope:
         if not p.may_see_property(property_id):
             raise NotFoundError("property not found")
         return self._catalogue.get_property(p.company_id, property_id)
+
+    def current_tenancy(self, company_id: str, unit: Unit) -> Tenancy | None:
+        """The unit's current tenancy, or None when it is vacant (or the item is gone)."""
+        if not unit.tenancy_id:
+            return None
+        try:
+            return self._catalogue.get_tenancy(company_id, unit.tenancy_id)
+        except NotFoundError:
+            return None

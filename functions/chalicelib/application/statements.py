@@ -25,7 +25,7 @@ from ..auth.principal import Principal
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..data.ledger_store import LedgerStore
-from ..data.models import LedgerEntryItem, Property, Unit
+from ..data.models import LedgerEntryItem, Property, Tenancy, Unit
 from ..domain.cycles import MONTHLY, BillingCycle
 from ..domain.periods import BillingPeriod
 from ..pipeline.context import cycle_of_unit
@@ -78,6 +78,9 @@ class Statement:
     first_month: str
     last_month: str
     cycle: BillingCycle = MONTHLY
+    # The tenancy the account is of (the unit's current one), for the page to say where
+    # it starts: a same-day changeover's second tenant sees the time their share began.
+    tenancy: Tenancy | None = None
 
     @property
     def period(self) -> BillingPeriod:
@@ -213,7 +216,12 @@ class Statements:
             first_month=first,
             last_month=last,
             cycle=cycle,
+            tenancy=self._tenancy_of_account(p.company_id, unit),
         )
+
+    def _tenancy_of_account(self, company_id: str, unit: Unit) -> Tenancy | None:
+        tenancy = self._scope.current_tenancy(company_id, unit)
+        return tenancy if tenancy and tenancy.account_id == unit.account_id else None
 
     def _entries_since(
         self, company_id: str, account_id: str, start: datetime

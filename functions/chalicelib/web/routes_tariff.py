@@ -130,7 +130,8 @@ def withdraw_version(ctx: PageContext, unit_id: str) -> Response:
         return ctx.redirect(TARIFF_PAGE.format(unit_id=unit_id), done="1")
     status = 409 if outcome.conflict else 400
     fresh = current if outcome.conflict is False else editor.unit_tariff(p, unit_id)
-    return _show(ctx, fresh, tariff_form(fresh), errors=outcome.errors, status=status)
+    errors = outcome.errors if outcome.conflict else labelled(outcome.errors, ctx.tr)
+    return _show(ctx, fresh, tariff_form(fresh), errors=errors, status=status)
 
 
 def _save(ctx: PageContext, current: UnitTariff, form: dict[str, str]) -> Response:
@@ -225,7 +226,9 @@ def _from_template(ctx: PageContext, current: UnitTariff, form: dict[str, str]) 
         suffix = f"-m{format(markup.normalize(), 'f')}" if markup else ""
         tariff = marked_up(base, markup, f"{base.tariff_id}{suffix}")
     except (AmountTextError, InvalidTemplateError) as exc:
-        return _show(ctx, current, form, errors={"markup_percent": str(exc)}, status=400)
+        return _show(
+            ctx, current, form, errors=labelled({"markup_percent": str(exc)}, ctx.tr), status=400
+        )
     if tariff.currency != current.premises.currency:
         message = ctx.tr.t(
             "editor_template_currency", currency=tariff.currency, account=current.premises.currency

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 
 from .i18n import Translator
+from .tariff_error_words import in_words
 from .tariff_forms import (
     band_field,
     fixed_field,
@@ -173,9 +174,10 @@ def label_of(field: str, tr: Translator) -> str | None:
 
 
 def labelled(errors: dict[str, str], tr: Translator) -> dict[str, str]:
-    """Each row's error prefixed with the row it concerns."""
+    """Each error in the reader's language (``tariff_error_words``), a row's prefixed with
+    the row it concerns."""
     out = {}
     for field, message in errors.items():
-        label = label_of(field, tr)
-        out[field] = f"{label}: {message}" if label else message
+        label, said = label_of(field, tr), in_words(message, tr)
+        out[field] = tr.t("editor_err_field", field=label, message=said) if label else said
     return out

@@ -244,6 +244,12 @@ def _bad_cases() -> list[Any]:
             id="tier-bound-below-the-last",
         ),
         pytest.param(
+            {"season0_tier0_price": "2.5e1"},
+            "season0_tier0_price",
+            "Season 1, tier 1: exponent notation (1e3) is not accepted",
+            id="price-in-exponent-notation",
+        ),
+        pytest.param(
             {"effective_from": (this_month - timedelta(days=10)).isoformat()},
             "effective_from",
             "bill already issued",
@@ -427,3 +433,47 @@ def test_removing_a_band_takes_its_price_out_of_every_season(
     assert [_value(body, f"band{k}_name") for k in range(3)] == ["peak", "off", ""]
     assert [_value(body, f"season0_band{k}_price") for k in range(3)] == ["6.5", "2.5", None]
     assert 'id="preview-total"' in body, re.findall(r"(?:error|alert)[^>]*>([^<]+)<", body)
+
+
+# The same bad inputs as a zh-TW reader is told them (by the cases' ids).
+ZH_SAID = {
+    "overlapping-seasons": "第 2 個季節：09-01 同時屬於第 1 個季節（summer）與第 2 個季節（rest）；"
+    "每一天須恰好屬於一個季節",
+    "tier-bound-below-the-last": "第 2 個季節，第 2 段：上限須高於第 1 段的 120 度；"
+    "各段上限須逐段遞增",
+    "price-beyond-the-limit": "第 1 個季節，第 2 段：單價：不可超過 1000000",
+    "price-in-exponent-notation": "第 1 個季節，第 1 段：不接受科學記號（1e3）：請寫出每一位數字",
+    "dated-over-an-issued-bill": "落在已開立的帳單期間內",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "said"),
+    [
+        pytest.param(*case.values[:2], ZH_SAID[case.id], id=case.id)
+        for case in _bad_cases()
+        if case.id in ZH_SAID
+    ],
+)
+def test_the_editors_errors_read_in_chinese_for_a_zh_tw_reader(
+    staff: Browser, units: dict[str, str], changes: dict[str, str], field: str, said: str
+) -> None:
+    # GIVEN a reader of zh-TW
+    unit = units["billed"]
+    path = f"/portal/units/{unit}/tariff"
+    staff.cookies["pl_lang"] = "zh_TW"
+    page = text(staff.get(path))
+    csrf = staff.csrf_of(path)
+    # WHEN an invalid tariff is saved
+    response = staff.post(path, two_seasons(_version(page), **changes), csrf)
+    # THEN it is refused next to its field in Chinese, with no English sentence left
+    assert response.status_code == 400
+    body = text(response)
+    errors = re.findall(r'class="error field-error" id="([^"]+)-error"[^>]*>([^<]+)<', body)
+    assert [f for f, _ in errors] == [field], errors
+    shown = errors[0][1]
+    assert said in shown, shown
+    assert not re.search(r"[A-Za-z]{2,}", re.sub(r"summer|rest", "", shown)), shown
+    # AND the preview beside it says why it cannot price, in Chinese too
+    blocked = re.search(r'id="preview-blocked">([^<]+)<', body)
+    assert blocked and not re.search(r"[A-Za-z]{2,}", blocked.group(1)), body[-3000:]

@@ -423,3 +423,21 @@ def test_a_tenancy_stored_with_dates_only_shows_its_dates_as_before(
     page = _statement_page(client, f"t-chg-dates-{tag}")
     assert (_dd(page, "starts"), _dd(page, "ends-on")) == ("2026-01-05", "2026-02-01")
     assert "2026-01-05 to 2026-02-01" in page
+
+
+def test_the_new_tenant_sees_the_time_their_tenancy_began_on_their_statement(
+    client: Client, story: Story
+) -> None:
+    # GIVEN tenant B, whose tenancy began at the changeover reading, reading zh-TW
+    tenant = Browser(client)
+    assert tenant.sign_in(story.email_b, DEMO_PASSWORD, "/tenant/signin").status_code == 303
+    tenant.cookies["pl_lang"] = "zh_TW"
+    # WHEN B opens the statement of their account
+    page = tenant.get(f"/tenant/units/{UNIT}/statement")
+    assert page.status_code == 200, text(page)[:1000]
+    # THEN it says the tenancy began at the reading's time on the property's clock
+    zh = Translator("zh_TW")
+    at = story.read_at(CHANGEOVER[0])
+    began = zh.t("tenancy_moment", day=zh.date(at, story.zone), time=zh.time(at, story.zone))
+    found = re.search(r'id="statement-tenancy">([^<]*)<', text(page))
+    assert found and zh.t("tenancy_from", start=began) in found.group(1), text(page)[:3000]

@@ -4,6 +4,7 @@ the input it concerns, in the reader's words."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,8 +19,9 @@ from chalicelib.domain.sample_usage import SAMPLE_DAY_KWH, sample_readings
 from chalicelib.domain.tariffs import parse_tariff
 from chalicelib.domain.templates import all_templates, marked_up, template
 from chalicelib.web.i18n import Translator
-from chalicelib.web.settings_forms import FormErrors
-from chalicelib.web.tariff_errors import field_of, labelled
+from chalicelib.web.settings_forms import FormErrors, FormFieldError
+from chalicelib.web.tariff_error_words import _SENTENCES, in_words, sentence
+from chalicelib.web.tariff_errors import field_of, label_of, labelled
 from chalicelib.web.tariff_forms import compact, document_form, tariff_document
 
 EN, ZH = Translator("en"), Translator("zh_TW")
@@ -73,6 +75,8 @@ def errors_of(form: dict[str, str], tr: Translator = EN, currency: str = "TWD") 
         PreviewRequest.model_validate({"tariff": tariff_document(compacted, currency)})
     except FormErrors as exc:
         return labelled(exc.errors, tr)
+    except FormFieldError as exc:  # the route's reader collects these into FormErrors
+        return labelled({exc.field: str(exc)}, tr)
     except ValidationError as exc:
         found: dict[str, str] = {}
         for err in exc.errors():
@@ -236,3 +240,126 @@ def test_daily_readings_price_a_tiered_or_flat_tariff_as_the_hourly_ones_do(chos
 
     assert figures(daily.lines) == figures(hourly.lines)
     assert daily.total_minor == hourly.total_minor
+
+
+# --- the errors in zh-TW: every sentence the editor can show, in Chinese ---
+
+# What a message may still hold in Latin letters in zh-TW: the names and codes typed
+# (the forms below), currency codes and the formats people type.
+_TYPED = re.compile(
+    r"summer|non-summer|other|peak|off_peak|mid|meter|week|pennies|Bad Id!|abc|xmas|every|"
+    r"TWD|GBP|JSON|MM-DD|HH:MM|YYYY-MM-DD|e\.g\.|[a-z_]+(?:\.[a-z0-9_]+)+"
+)
+
+
+def _tou(**changes: str) -> dict[str, str]:
+    form = {
+        "kind": "tou",
+        "tariff_id": "tou-words",
+        "band0_name": "peak",
+        "band0_price": "5",
+        "band1_name": "off_peak",
+        "band1_price": "2",
+        "windows": "daily,holiday 00:00-09:00 off_peak\ndaily,holiday 09:00-24:00 peak",
+    }
+    return form | changes
+
+
+_ZH_CASES = [
+    pytest.param(two_seasons(season1_start="09-01"), id="seasons-overlap"),
+    pytest.param(two_seasons(season1_start="10-02"), id="seasons-gap"),
+    pytest.param(two_seasons(season1_name="Summer"), id="season-names"),
+    pytest.param(two_seasons(season0_start="13-01"), id="not-mm-dd"),
+    pytest.param(two_seasons(season0_start="02-30"), id="not-a-day"),
+    pytest.param(two_seasons(season1_tier2_upto="150", season1_tier3_price="4"), id="tier-bound"),
+    pytest.param(two_seasons(season1_tier2_upto="900"), id="last-tier-bounded"),
+    pytest.param(two_seasons(season1_tier0_upto="", season1_tier0_price="1"), id="open-tier"),
+    pytest.param(two_seasons(season1_tier0_upto="0"), id="bound-zero"),
+    pytest.param(two_seasons(season0_tier0_price="1000001"), id="price-too-big"),
+    pytest.param(two_seasons(season0_tier0_price="1e3"), id="price-exponent"),
+    pytest.param(two_seasons(season0_tier0_price="abc"), id="price-not-a-number"),
+    pytest.param(two_seasons(season0_tier0_price="-1"), id="price-negative"),
+    pytest.param(two_seasons(season0_tier0_price="1.2345678"), id="price-decimals"),
+    pytest.param(two_seasons(season0_tier0_price="1 000"), id="price-space"),
+    pytest.param(two_seasons(season0_tier0_price="1.2.3"), id="price-two-points"),
+    pytest.param(two_seasons(season0_tier0_price=".5"), id="price-point-first"),
+    pytest.param(two_seasons(season0_tier0_price="1,00"), id="price-comma"),
+    pytest.param(two_seasons(season0_tier1_price=""), id="price-empty"),
+    pytest.param(two_seasons(fixed0_per="week"), id="fixed-per"),
+    pytest.param(two_seasons(fixed0_code="Meter!"), id="fixed-code"),
+    pytest.param(
+        two_seasons(fixed1_code="meter", fixed1_amount="1", fixed1_per="day"),
+        id="fixed-codes-unique",
+    ),
+    pytest.param(two_seasons(standing_per_day="0.1234567"), id="standing-decimals"),
+    pytest.param(two_seasons(fixed0_amount="99999999999999"), id="amount-too-big"),
+    pytest.param(two_seasons(rounding_lines="pennies"), id="rounding"),
+    pytest.param(two_seasons(tax_percent="120"), id="tax"),
+    pytest.param(two_seasons(tariff_id=""), id="id-empty"),
+    pytest.param(two_seasons(tariff_id="Bad Id!"), id="id-pattern"),
+    pytest.param(two_seasons(kind="cheap"), id="kind"),
+    pytest.param(
+        _tou(windows="daily 00:00-09:00 off_peak\ndaily 09:00-24:00 peak"), id="windows-holiday"
+    ),
+    pytest.param(
+        _tou(windows="daily,holiday 00:00-09:00 off_peak\ndaily,holiday 10:00-24:00 peak"),
+        id="windows-gap",
+    ),
+    pytest.param(_tou(windows="daily,holiday 00:00-24:00 xmas"), id="windows-band"),
+    pytest.param(_tou(windows="daily,holiday 09:00-08:00 peak"), id="windows-order"),
+    pytest.param(_tou(windows="daily,holiday 00:00-25:00 peak"), id="windows-hhmm"),
+    pytest.param(_tou(windows="every day peak"), id="windows-line"),
+    pytest.param(_tou(windows="xmas 00:00-24:00 peak"), id="windows-day"),
+    pytest.param(_tou(band1_name="peak"), id="band-names"),
+    pytest.param(_tou(band0_price=""), id="band-price-empty"),
+    pytest.param({"kind": "json", "document": "{not json"}, id="json-invalid"),
+    pytest.param(
+        {
+            "kind": "json",
+            "document": '{"kind": "flat", "tariff_id": "x", '
+            '"currency": "TWD", "price_per_kwh": 0.5}',
+        },
+        id="json-float",
+    ),
+]
+
+
+@pytest.mark.parametrize("form", _ZH_CASES)
+def test_every_editor_error_reads_in_chinese_with_no_english_left(form: dict[str, str]) -> None:
+    english, chinese = errors_of(form), errors_of(form, ZH)
+    # GIVEN an input the editor refuses THEN it is refused in both languages, same fields
+    assert english and list(chinese) == list(english), (english, chinese)
+    for field, message in english.items():
+        # every English sentence is one the words know (none falls back to the generic one)
+        bare = message.split(": ", 1)[1] if label_of(field, EN) else message
+        assert sentence(bare, ZH) is not None, (field, message)
+        # and the Chinese holds no English word beyond what was typed; kWh is 度
+        left = _TYPED.sub("", chinese[field])
+        assert not re.search(r"[A-Za-z]{2,}", left), (field, chinese[field], message)
+        assert re.search(r"[\u4e00-\u9fff]", chinese[field]), chinese[field]
+
+
+def test_a_tier_bound_in_chinese_says_the_bound_in_du_and_names_the_tier() -> None:
+    form = two_seasons(season1_tier2_upto="150", season1_tier3_price="4.00")
+    assert errors_of(form, ZH)["season1_tier2_upto"] == (
+        "第 2 個季節，第 3 段：上限須高於第 2 段的 200 度；各段上限須逐段遞增"
+    )
+    overlap = errors_of(two_seasons(season1_start="09-01"), ZH)["season1_start"]
+    assert overlap == (
+        "第 2 個季節：09-01 同時屬於第 1 個季節（summer）與第 2 個季節（non-summer）；"
+        "每一天須恰好屬於一個季節"
+    )
+
+
+def test_each_sentences_placeholders_are_in_its_pattern() -> None:
+    for pattern, key in _SENTENCES:
+        groups = set(re.compile(pattern).groupindex)
+        for language in ("en", "zh_TW"):
+            text = Translator(language).t(key)
+            assert set(re.findall(r"\{(\w+)\}", text)) <= groups, (key, language, text)
+
+
+def test_english_is_shown_as_the_domain_says_it() -> None:
+    message = "10-01 is covered by no season; need exactly one"
+    assert in_words(message, EN) == message
+    assert in_words("something new the domain says", ZH) == ZH.t("editor_err_unknown")
