@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -13,6 +13,7 @@ import botocore.client
 import pytest
 
 from chalicelib.data.usage_days import UsageDayStore
+from chalicelib.data.wire import DynamoWire
 from chalicelib.domain.usage_periods import local_midnight
 from chalicelib.wiring import handlers
 from chalicelib.wiring.container import Container
@@ -24,25 +25,36 @@ pytestmark = pytest.mark.functional
 
 @contextmanager
 def dynamodb_calls() -> Iterator[dict[str, int]]:
-    """DynamoDB requests of this process, by operation (PynamoDB's included)."""
+    """DynamoDB requests of this process, by operation: botocore's (PynamoDB's included)
+    and the lean client's (ingest's steady path, chalicelib/data/wire)."""
     calls: dict[str, int] = {}
     original = botocore.client.BaseClient._make_api_call
+    original_wire = DynamoWire.call
+
+    def count(operation: str, params: Mapping[str, Any]) -> None:
+        calls[operation] = calls.get(operation, 0) + 1
+        sk = str(params.get("Item", {}).get("sk", {}).get("S", ""))
+        if operation == "PutItem" and sk.startswith("UD#"):
+            calls["day_put"] = calls.get("day_put", 0) + 1
+        if operation == "Query" and params.get("ConsistentRead") and "U15#" in str(params):
+            calls["day_query"] = calls.get("day_query", 0) + 1
 
     def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
         if client.meta.service_model.service_name == "dynamodb":
-            calls[operation] = calls.get(operation, 0) + 1
-            sk = str(params.get("Item", {}).get("sk", {}).get("S", ""))
-            if operation == "PutItem" and sk.startswith("UD#"):
-                calls["day_put"] = calls.get("day_put", 0) + 1
-            if operation == "Query" and params.get("ConsistentRead") and "U15#" in str(params):
-                calls["day_query"] = calls.get("day_query", 0) + 1
+            count(operation, params)
         return original(client, operation, params)
 
+    def counted_wire(wire: DynamoWire, operation: str, params: Mapping[str, Any]) -> Any:
+        count(operation, params)
+        return original_wire(wire, operation, params)
+
     botocore.client.BaseClient._make_api_call = counted
+    DynamoWire.call = counted_wire  # type: ignore[method-assign,assignment]
     try:
         yield calls
     finally:
         botocore.client.BaseClient._make_api_call = original
+        DynamoWire.call = original_wire  # type: ignore[method-assign]
 
 
 # 23:30 in Taipei on Friday 20 November; local midnight is 16:00 UTC.

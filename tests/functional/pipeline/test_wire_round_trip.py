@@ -17,7 +17,12 @@ import pytest
 
 from chalicelib.data import keys
 from chalicelib.data.bus_item import BusItems, BusRead, bus_read, pack
-from chalicelib.data.control_state import MeterControlState, encode_meters, ms
+from chalicelib.data.control_state import (
+    BusControlState,
+    MeterControlState,
+    encode_meters,
+    ms,
+)
 from chalicelib.data.deadlines import SILENCE_DEADLINE, set_deadline
 from chalicelib.data.errors import StaleStateError
 from chalicelib.data.models import GatewayCycle, GatewayState, PowerletItem
@@ -40,6 +45,23 @@ def _raw(pk: str, sk: str) -> dict[str, Any]:
 
 def _delete(pk: str, sk: str) -> None:
     PowerletItem._get_connection().delete_item(pk, range_key=sk)
+
+
+def _model_cycle(
+    co: str, gw: str, spool_id: str, seq: int, at: datetime, received: datetime
+) -> GatewayCycle:
+    """A cycle as ``put_cycle`` stored it through the models (the oracle)."""
+    return GatewayCycle(
+        keys.gateway_data_pk(co, gw),
+        keys.cycle_sk(at, spool_id, seq),
+        gateway_id=gw,
+        spool_id=spool_id,
+        seq=seq,
+        cycle_at_ms=ms(at),
+        received_at_ms=ms(received),
+        rows=ROWS,
+        expires_at=int((at + CYCLE_RETENTION).timestamp()),
+    )
 
 
 def _put(pk: str, sk: str, item: dict[str, Any]) -> None:
@@ -72,17 +94,9 @@ def test_a_cycle_is_stored_as_the_model_stored_it(pipeline: Container, bus: Bus)
     pk, sk = keys.gateway_data_pk(co, gw), keys.cycle_sk(at, "spool-a", 7)
 
     def models() -> None:
-        GatewayCycle(
-            pk,
-            sk,
-            gateway_id=gw,
-            spool_id="spool-a",
-            seq=7,
-            cycle_at_ms=ms(at),
-            received_at_ms=ms(received),
-            rows=ROWS,
-            expires_at=int((at + CYCLE_RETENTION).timestamp()),
-        ).save(condition=GatewayCycle.pk.does_not_exist())
+        _model_cycle(co, gw, "spool-a", 7, at, received).save(
+            condition=GatewayCycle.pk.does_not_exist()
+        )
 
     store = TelemetryStore(pipeline.wire)
     _both_ways(pk, sk, models, lambda: store.put_cycle(co, gw, "spool-a", 7, at, received, ROWS))
@@ -104,6 +118,36 @@ def _state_item(bus: Bus) -> GatewayState:
     return GatewayState(keys.gateway_data_pk(bus.company_id, bus.gateway_id), keys.GATEWAY_STATE_SK)
 
 
+def _models_save_state(
+    state: BusControlState, at: datetime, silence_by: datetime | None = None
+) -> None:
+    """``save_state`` as it was through the models (the oracle)."""
+    item = GatewayState(
+        keys.gateway_data_pk(state.company_id, state.gateway_id), keys.GATEWAY_STATE_SK
+    )
+    item.update(
+        actions=[
+            GatewayState.kind.set(GatewayState),
+            GatewayState.company_id.set(state.company_id),
+            GatewayState.gateway_id.set(state.gateway_id),
+            GatewayState.version.set(state.version + 1),
+            GatewayState.meters.set(encode_meters(state.meters)),
+            GatewayState.flags.set(sorted(state.flags)),
+            GatewayState.updated_at.set(at),
+            *(
+                set_deadline(SILENCE_DEADLINE, silence_by, state.company_id, state.gateway_id)
+                if silence_by
+                else []
+            ),
+        ],
+        condition=(
+            GatewayState.version.does_not_exist()
+            if state.version == 0
+            else GatewayState.version == state.version
+        ),
+    )
+
+
 def test_the_control_state_is_written_as_the_model_wrote_it(pipeline: Container, bus: Bus) -> None:
     store = TelemetryStore(pipeline.wire)
     meters = {
@@ -119,22 +163,7 @@ def test_the_control_state_is_written_as_the_model_wrote_it(pipeline: Container,
     pk, sk = keys.gateway_data_pk(bus.company_id, bus.gateway_id), keys.GATEWAY_STATE_SK
     before = _raw(pk, sk)
 
-    def models() -> None:
-        _state_item(bus).update(
-            actions=[
-                GatewayState.kind.set(GatewayState),
-                GatewayState.company_id.set(state.company_id),
-                GatewayState.gateway_id.set(state.gateway_id),
-                GatewayState.version.set(state.version + 1),
-                GatewayState.meters.set(encode_meters(state.meters)),
-                GatewayState.flags.set(sorted(state.flags)),
-                GatewayState.updated_at.set(at),
-                *set_deadline(SILENCE_DEADLINE, silence_by, bus.company_id, bus.gateway_id),
-            ],
-            condition=GatewayState.version == state.version,
-        )
-
-    models()
+    _models_save_state(state, at, silence_by)
     through_models = _raw(pk, sk)
     _put(pk, sk, before)
     saved = store.save_state(state, at, silence_by)
@@ -158,21 +187,7 @@ def test_the_first_state_of_a_bus_is_created_as_the_model_created_it(
     at = T0 + minutes(1)
     pk, sk = keys.gateway_data_pk(bus.company_id, bus.gateway_id), keys.GATEWAY_STATE_SK
 
-    def models() -> None:
-        _state_item(bus).update(
-            actions=[
-                GatewayState.kind.set(GatewayState),
-                GatewayState.company_id.set(state.company_id),
-                GatewayState.gateway_id.set(state.gateway_id),
-                GatewayState.version.set(1),
-                GatewayState.meters.set(encode_meters(state.meters)),
-                GatewayState.flags.set(sorted(state.flags)),
-                GatewayState.updated_at.set(at),
-            ],
-            condition=GatewayState.version.does_not_exist(),
-        )
-
-    _both_ways(pk, sk, models, lambda: store.save_state(state, at))
+    _both_ways(pk, sk, lambda: _models_save_state(state, at), lambda: store.save_state(state, at))
 
 
 def test_a_context_is_stored_as_the_model_stored_it(pipeline: Container, bus: Bus) -> None:
@@ -282,17 +297,7 @@ def test_a_bus_never_heard_reads_empty_both_ways(pipeline: Container) -> None:
 def test_a_cycle_the_models_wrote_reads_through_the_client(pipeline: Container) -> None:
     bus = make_bus(pipeline.ledger, [MeterSpec("m-1", "u-1", FLAT_TWD)])
     at: datetime = T0 + minutes(3)
-    GatewayCycle(
-        keys.gateway_data_pk(bus.company_id, bus.gateway_id),
-        keys.cycle_sk(at, "spool-b", 1),
-        gateway_id=bus.gateway_id,
-        spool_id="spool-b",
-        seq=1,
-        cycle_at_ms=ms(at),
-        received_at_ms=ms(at),
-        rows=ROWS,
-        expires_at=int((at + CYCLE_RETENTION).timestamp()),
-    ).save()
+    _model_cycle(bus.company_id, bus.gateway_id, "spool-b", 1, at, at).save()
     read = BusItems(pipeline.wire).read(bus.company_id, bus.gateway_id)
     assert read.latest_cycle is not None
     assert read.latest_cycle.rows == ROWS
