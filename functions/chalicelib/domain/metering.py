@@ -23,6 +23,7 @@ limits and why.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -90,9 +91,7 @@ class Rating:
 
     def max_energy_kwh(self, elapsed: timedelta) -> Decimal:
         """The most energy the meter can register in ``elapsed``, with the margin."""
-        hours = Decimal(int(elapsed.total_seconds() * 1000)) / Decimal(3_600_000)
-        watts = self.max_current_a * self.nominal_voltage_v * self.phases
-        return kwh(watts * hours / 1000 * SPIKE_MARGIN + REGISTER_SLACK_KWH)
+        return _max_energy_kwh(self, int(elapsed.total_seconds() * 1000))
 
     def register_step_at(self, value_kwh: Decimal) -> Decimal:
         """The register's step at ``value_kwh``: a float32 register near 100,000 kWh
@@ -105,6 +104,15 @@ class Rating:
         """The energy after which a register at ``value_kwh`` must have moved."""
         # rounded up to the Wh: never less than the steps themselves
         return (FROZEN_STEPS * self.register_step_at(value_kwh)).quantize(WH, ROUND_CEILING)
+
+
+# Remembered: a bus's readings are one cycle apart, so the meters of one model ask for the
+# same limit ~32 times a message (issue 19, CPU); a few models and cycle lengths at once.
+@functools.lru_cache(maxsize=1024)
+def _max_energy_kwh(rating: Rating, elapsed_ms: int) -> Decimal:
+    hours = Decimal(elapsed_ms) / Decimal(3_600_000)
+    watts = rating.max_current_a * rating.nominal_voltage_v * rating.phases
+    return kwh(watts * hours / 1000 * SPIKE_MARGIN + REGISTER_SLACK_KWH)
 
 
 def float32_spacing(value_kwh: Decimal) -> Decimal:
