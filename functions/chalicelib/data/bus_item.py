@@ -28,7 +28,7 @@ from pynamodb.expressions.update import Action
 
 from . import keys
 from .conditions import conditional_check_failed
-from .control_state import BusControlState, decode_meters, ms
+from .control_state import BusControlState, ms, stored_meters
 from .deadlines import SILENCE_DEADLINE, set_deadline
 from .models import (
     Company,
@@ -239,7 +239,7 @@ def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> Bus
         company_id,
         gateway_id,
         version=int(item.version or 0),
-        meters=decode_meters(item.meters),
+        meters=stored_meters(item.meters),  # decoded meter by meter, when asked for
         flags=frozenset(str(f) for f in item.flags or ()),
     )
 
