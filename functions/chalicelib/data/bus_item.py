@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from . import keys
 from .binding import shared_wire
-from .control_state import BusControlState, decode_meters, ms
+from .control_state import BusControlState, ms, stored_meters
 from .deadlines import SILENCE_DEADLINE, deadline_attributes
 from .models import (
     Company,
@@ -234,7 +234,7 @@ def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> Bus
         company_id,
         gateway_id,
         version=int(item.version or 0),
-        meters=decode_meters(item.meters),
+        meters=stored_meters(item.meters),  # decoded meter by meter, when asked for
         flags=frozenset(str(f) for f in item.flags or ()),
     )
 

@@ -44,7 +44,7 @@ as null when they have no value. So an item read and written back is unchanged.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -229,32 +229,11 @@ def _decode(raw: Mapping[str, Any], times: dict[int, datetime]) -> MeterControlS
     # issue and send times are one instant, and often the same for the bus's meters).
     values = dict(_DEFAULTS)
     for key, value in raw.items():
-        name = _FIELD_OF.get(key)
-        if name is None or (value is None and key != "bal"):
+        reader = _READERS.get(key)
+        if reader is None or (value is None and key != "bal"):
             continue  # a key no longer written, or a null: the field's default
-        if key in _TEXTS:
-            value = str(value)
-        elif key in _KWHS:
-            value = _stored_kwh(value)
-        elif key in _TIMES:
-            value = _time(value, times)
-        elif key in _FLAGS:
-            value = bool(value)
-        elif key == "bal":
-            value = _integer(value)
-        elif key == "use":
-            value = _usage(value)
-        elif key == "pw" or key == "man":
-            value = _power(value)
-        elif key == "pend":
-            value = _pending(value, times) if value else None
-        elif key == "fl":
-            value = frozenset(str(f) for f in value or ())
-        elif key == "local":
-            value = local_cutoff_stamp(value)
-        elif key == "due":
-            value = _due(value)
-        values[name] = value
+        name, read = reader
+        values[name] = read(value, times)
     return _record(MeterControlState, values)
 
 
@@ -268,37 +247,35 @@ def _record(cls: type[_R], values: dict[str, Any]) -> _R:
 
 _R = TypeVar("_R")
 _DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(MeterControlState)}
-# compact key -> field (module docstring); the kinds below say how each is read
-_FIELD_OF = {
-    "acc": "account_id",
-    "bal": "balance_minor",
-    "sk": "settled_kwh",
-    "sa": "settled_at",
-    "use": "tariff_position",
-    "new": "never_settled",
-    "x": "closed",
-    "pw": "power",
-    "rs": "reason",
-    "cmd": "command_id",
-    "cut": "cutoff_kwh",
-    "fh": "schedule_tag",
-    "man": "manual",
-    "mut": "manual_until",
-    "mtu": "manual_until_topup",
-    "mby": "manual_by",
-    "mwhy": "manual_note",
-    "mat": "manual_at",
-    "pend": "pending",
-    "fl": "flags",
-    "local": "local_cutoff_at",
-    "due": "due",
+_Times = dict[int, datetime]
+# compact key -> (field, how its stored value is read) (module docstring)
+_READERS: dict[str, tuple[str, Callable[[Any, _Times], Any]]] = {
+    "acc": ("account_id", lambda v, _: str(v)),
+    "bal": ("balance_minor", lambda v, _: _integer(v)),
+    "sk": ("settled_kwh", lambda v, _: _stored_kwh(v)),
+    "sa": ("settled_at", lambda v, t: _time(v, t)),
+    "use": ("tariff_position", lambda v, _: _usage(v)),
+    "new": ("never_settled", lambda v, _: bool(v)),
+    "x": ("closed", lambda v, _: bool(v)),
+    "pw": ("power", lambda v, _: _power(v)),
+    "rs": ("reason", lambda v, _: str(v)),
+    "cmd": ("command_id", lambda v, _: str(v)),
+    "cut": ("cutoff_kwh", lambda v, _: _stored_kwh(v)),
+    "fh": ("schedule_tag", lambda v, _: str(v)),
+    "man": ("manual", lambda v, _: _power(v)),
+    "mut": ("manual_until", lambda v, t: _time(v, t)),
+    "mtu": ("manual_until_topup", lambda v, _: bool(v)),
+    "mby": ("manual_by", lambda v, _: str(v)),
+    "mwhy": ("manual_note", lambda v, _: str(v)),
+    "mat": ("manual_at", lambda v, t: _time(v, t)),
+    "pend": ("pending", lambda v, t: _pending(v, t) if v else None),
+    "fl": ("flags", lambda v, _: frozenset(str(f) for f in v or ())),
+    "local": ("local_cutoff_at", lambda v, _: local_cutoff_stamp(v)),
+    "due": ("due", lambda v, _: _due(v)),
 }
-_TEXTS = frozenset({"acc", "rs", "cmd", "fh", "mby", "mwhy"})
-_KWHS = frozenset({"sk", "cut"})
-_TIMES = frozenset({"sa", "mut", "mat"})
-_FLAGS = frozenset({"new", "x", "mtu"})
 # every field has a plain default (a null stored is that default; a null balance is corrupt)
-assert set(_DEFAULTS) == set(_FIELD_OF.values()) and MISSING not in _DEFAULTS.values()
+assert {name for name, _ in _READERS.values()} == set(_DEFAULTS)
+assert MISSING not in _DEFAULTS.values()
 
 
 def encode_meters(meters: Mapping[str, MeterControlState]) -> dict[str, dict[str, Any]]:
@@ -308,6 +285,44 @@ def encode_meters(meters: Mapping[str, MeterControlState]) -> dict[str, dict[str
 def decode_meters(raw: Mapping[str, Any] | None) -> dict[str, MeterControlState]:
     times: dict[int, datetime] = {}
     return {str(meter_id): _decode_one(value, times) for meter_id, value in (raw or {}).items()}
+
+
+class StoredMeters(Mapping[str, MeterControlState]):
+    """A state item's meters, each decoded when first asked for (``decode_meter``; an
+    unreadable one raises InvalidControlStateError then). Ingest asks only for the
+    meters whose message is not the steady case, which it tells from the stored form
+    itself (``stored``): the steady message of a 32-meter bus decodes none (issue 19)."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = {str(meter_id): value for meter_id, value in raw.items()}
+        self._decoded: dict[str, MeterControlState] = {}
+        self._times: dict[int, datetime] = {}
+
+    def __getitem__(self, meter_id: str) -> MeterControlState:
+        found = self._decoded.get(meter_id)
+        if found is None:
+            found = self._decoded[meter_id] = _decode_one(self._raw[meter_id], self._times)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, meter_id: object) -> bool:
+        return meter_id in self._raw
+
+    def stored(self, meter_id: str) -> Mapping[str, Any] | None:
+        """The meter's object as stored (short keys), None if it has none; read only."""
+        return self._raw.get(meter_id)
+
+    def __repr__(self) -> str:
+        return f"StoredMeters({dict(self)!r})"
+
+
+def stored_meters(raw: Mapping[str, Any] | None) -> StoredMeters:
+    return StoredMeters(raw or {})
 
 
 def _decode_one(raw: Mapping[str, Any], times: dict[int, datetime]) -> MeterControlState:
@@ -345,7 +360,7 @@ def _due(raw: Any) -> DueMark | None:
 
 
 # What format_kwh writes: at most 9 integer digits, exactly 3 decimals.
-_KWH_TEXT = re.compile(r"-?[0-9]{1,9}\.[0-9]{3}")
+KWH_TEXT = _KWH_TEXT = re.compile(r"-?[0-9]{1,9}\.[0-9]{3}")
 
 
 def _stored_kwh(value: Any) -> Decimal:

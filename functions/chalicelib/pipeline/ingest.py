@@ -8,9 +8,10 @@ per hour (or on a threshold); the control state and shadows only on change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Metrics
@@ -18,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from ..data.audit import AuditLog
 from ..data.catalogue import Catalogue
-from ..data.control_state import BusControlState, MeterControlState, from_ms
+from ..data.control_state import BusControlState, MeterControlState, StoredMeters, from_ms
 from ..data.errors import NotFoundError
 from ..data.held_readings import HeldReadings
 from ..data.models import GatewayCycle
@@ -26,13 +27,15 @@ from ..data.telemetry_store import TelemetryStore
 from ..data.usage_days import UsageDayStore
 from ..data.usage_store import UsageCounters
 from ..domain import Reading
+from ..domain.energy import kwh
+from ..domain.errors import DomainError
 from ..domain.money_text import format_major
 from ..observability import logger
 from ..observability import metrics as default_metrics
 from .alerts import Alert
 from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
 from .contention import Planned, update_bus_state
-from .context import CONTEXT_MAX_AGE_S, BusContext, BusDirectory
+from .context import CONTEXT_MAX_AGE_S, BusContext, BusDirectory, MeterContext
 from .control import Controller
 from .day_rollup import DayRollup
 from .dead_letters import DeadLetters
@@ -398,10 +401,13 @@ class Ingest:
         now = message.received_at
         history: tuple[list[GatewayCycle], dict[str, list[Reading]]] | None = None
         settler, known_meters = self._settler, read.meters
+        stored = known_meters.stored if isinstance(known_meters, StoredMeters) else None
         changed = False  # a meter's state is not the one read (a write is planned)
         for row in rows:
             meter_id = row.meter_id
             meter_ctx = bus.meters[meter_id]
+            if stored is not None and self._steady(bus, meter_ctx, row, stored(meter_id), now):
+                continue  # nothing due, nothing to decide: its state stays as read
             before = known_meters.get(meter_id)
             if before is None:
                 before, changed = MeterControlState(), True
@@ -453,6 +459,39 @@ class Ingest:
         # no copy of 32 records to compare with it).
         state = read.with_meters(meters) if changed else read
         return Planned(state, result, tuple(effects), tuple(settlement_alerts))
+
+    def _steady(
+        self,
+        bus: BusContext,
+        meter_ctx: MeterContext,
+        row: MeterRow,
+        stored: Mapping[str, Any] | None,
+        now: datetime,
+    ) -> bool:
+        """The steady case, told from the meter's stored state without decoding it: the
+        full path (``_plan``'s loop) would change nothing and plan nothing. True only
+        when that is certain: no reverse-energy flag to raise or clear, a desired state
+        written, no reason or manual override the policy looks at again, and (a prepaid
+        meter's usable reading) nothing to settle (``Settler.steady``)."""
+        if stored is None or stored.get("cmd") is None or stored.get("man") is not None:
+            return False
+        if stored.get("rs") in _POLICY_REASONS:
+            return False
+        flags, watts = stored.get("fl"), row.watts
+        if flags is not None and type(flags) is not list:
+            return False
+        if watts is not None and (watts < 0) != (flags is not None and "rev" in flags):
+            return False  # _watch_flags raises or clears the flag
+        reading_kwh = row.import_kwh
+        if not (meter_ctx.prepaid and row.usable and reading_kwh is not None):
+            return True
+        if type(reading_kwh) is not Decimal or row.read_at.utcoffset() is None:
+            return False  # the full path checks it as a Reading
+        try:
+            reading_kwh = kwh(reading_kwh)
+        except DomainError:
+            return False
+        return self._settler.steady(bus, meter_ctx, stored, row.read_at, reading_kwh)
 
     def _history(
         self, bus: BusContext, states: Iterable[MeterControlState], cycle_at: datetime

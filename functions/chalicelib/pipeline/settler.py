@@ -15,8 +15,10 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..data.control_state import KWH_TEXT as _KWH_TEXT
 from ..data.control_state import MeterControlState, from_ms, ms
 from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
@@ -25,7 +27,7 @@ from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh
 from ..domain.calendar import local_midnight, zone
 from .alerts import Alert
 from .context import BusContext, MeterContext
-from .settle_due import mark_basis, work_out_mark
+from .settle_due import mark_basis, meter_digest, work_out_mark
 
 # Pricing (charging.py, the tariff models) is imported by the first settlement that
 # prices, not with ingest (docs/deploy.md, "Cold start").
@@ -158,6 +160,61 @@ class Settler:
         after = before - plan.charge.amount_minor
         levels = bus.levels_minor(meter_ctx.tariff.currency, meter_ctx.unit)
         return any(before > level >= after for level in levels)
+
+    def steady(
+        self,
+        bus: BusContext,
+        meter_ctx: MeterContext,
+        stored: Mapping[str, Any],
+        reading_at: datetime,
+        reading_kwh: Decimal,
+    ) -> bool:
+        """True only if, for a prepaid meter's usable reading, ``ensure_cursor``,
+        ``with_due_mark`` and ``due`` would leave its state as stored (``stored``: its
+        object in the state item, short keys) and answer not due: the account is the
+        context's, the cursor read, the mark made for this cursor, balance and context,
+        and the reading after the cursor in its settlement period, at or above it and
+        below the mark. Worked out from the stored form, so the steady message decodes
+        no state (issue 19, CPU); anything else (an unexpected value included) answers
+        False, and the caller takes the full path, which decides (and refuses) as ever."""
+        account, cursor_ms = stored.get("acc"), stored.get("sa")
+        if type(account) is not str or account != meter_ctx.account_id:
+            return False  # ensure_cursor would reload the account
+        if type(cursor_ms) is not int or reading_kwh < 0:
+            return False
+        if meter_ctx.tariff is None or stored.get("x"):
+            return True  # no mark is kept, and nothing is settled
+        mark, balance, settled = stored.get("due"), stored.get("bal"), stored.get("sk")
+        if (
+            type(mark) is not list
+            or len(mark) != 3
+            or type(balance) is not int
+            or not isinstance(settled, str)
+            or not _KWH_TEXT.fullmatch(settled)
+        ):
+            return False
+        due_kwh, basis, _exact = mark
+        settled_kwh = Decimal(settled)
+        cursor_at = from_ms(cursor_ms)
+        digest = meter_digest(bus, meter_ctx, self._period_h)
+        if basis != f"{digest}:{balance}:{ms(cursor_at)}:{settled_kwh}":  # mark_basis
+            return False  # with_due_mark would work the mark out again
+        if reading_at <= cursor_at:
+            return True  # due: not after the cursor
+        if settled_kwh < 0 or reading_kwh < settled_kwh:
+            return False
+        tz = bus.tz
+        if period_index(reading_at, self._period_h, tz) > period_index(
+            cursor_at, self._period_h, tz
+        ):
+            return False  # a later settlement period: due
+        if due_kwh is None:
+            return True  # no reading in the period can cross a level
+        return (
+            isinstance(due_kwh, str)
+            and bool(_KWH_TEXT.fullmatch(due_kwh))
+            and (reading_kwh < Decimal(due_kwh))
+        )
 
     def settle(
         self,
