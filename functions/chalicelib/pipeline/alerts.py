@@ -19,14 +19,16 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
-from ..data.models import Membership, Notification
 from ..data.notifications import CLEARED, NewAlert, NotificationStore
 from ..observability import logger
 from .alert_subjects import AlertSubject, name_subject
+
+if TYPE_CHECKING:
+    from ..data.models import Membership, Notification
 
 TOPICS = frozenset(
     {

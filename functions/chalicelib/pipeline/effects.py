@@ -20,15 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.bus_item import BusItems
 from ..data.catalogue import Catalogue
-from ..data.models import Unit
 from ..data.relay_log import RelayLog
 from .alerts import Alert, Notifier
 from .open_conditions import OpenCondition
 from .shadows import ShadowWriter
+
+if TYPE_CHECKING:
+    from ..data.models import Unit
 
 # A command not confirmed this long after it was sent is retried (confirmation.py); its
 # record carries that deadline on the due index from the moment it is written.

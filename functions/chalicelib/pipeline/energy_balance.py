@@ -24,15 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..data.catalogue import Catalogue
-from ..data.models import Gateway, Property
 from ..data.usage_days import UsageDayStore
 from ..domain.energy import format_kwh
 from ..domain.energy_balance import BalanceStatus, DayBalance, alert_percent, balance
 from ..domain.usage_periods import local_midnight
 from .alerts import Alert
+
+if TYPE_CHECKING:
+    from ..data.models import Gateway, Property
 
 MAX_DAYS = 62
 TOPIC = "energy_loss"

@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..data.audit import AuditLog, audit_event
 from ..data.catalogue import Catalogue
-from ..data.models import Meter
 from .context import BusContext
+
+if TYPE_CHECKING:
+    from ..data.models import Meter
 
 AUDIT_ACTION = "meter_profile_changed"
 

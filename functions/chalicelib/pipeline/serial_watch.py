@@ -15,15 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.meter_serials import MeterSerials
-from ..data.models import Meter
 from ..domain import Reading, format_kwh
 from ..domain.metering import HoldReason
 from .alerts import Alert
 from .context import BusContext, MeterContext
 from .telemetry import MeterRow
+
+if TYPE_CHECKING:
+    from ..data.models import Meter
 
 
 @dataclass(frozen=True)
