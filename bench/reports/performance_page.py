@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import gateway_figures, pipeline_figures, soak_figures, sweep_figures
 from .errors import FigureTypeError
 from .formatting import count, dec, ordinal_slowest
-from .results import BenchResults
+from .results import BenchResults, Figures
 
 LEDGER = "ledger_append.json"
 E2E = "e2e_topup_latency.json"
@@ -286,7 +286,7 @@ leaves, through the same data layer and planning code \
 requests, {count(fleet.number("first_message_after_bring_up", "relay_commands"))} relay commands) \
 shows the batch state is what ingest plans. CPU is ingest's own: the thread's time around \
 `Ingest.handle` (botocore included; the stand-in runs in its own process), less the request \
-meter's counting. Lambda at 512 MB gets \
+meter's counting. Lambda at {count(fleet.number("fleet", "lambda_memory_mb"))} MB gets \
 {dec(fleet.number("fleet", "lambda_vcpu_share"), 3)} of a vCPU; its duration is modelled as CPU / share \
 + 6 ms per DynamoDB request. Run at {fleet("run_at")}, {dec(fleet.number("wall_s"), 0)} s.
 
@@ -319,8 +319,22 @@ its source in the JSON; not re-fetched):
 | Greengrass core device, separately | \
 {dec(fleet.number("cost", "60", "greengrass_core_device_per_meter_month_separately"), 5)} | |
 
-Schedules: {fleet("cost", "60", "schedules", "source")}. Each gateway's clock is offset so the
+Schedules: {fleet("cost", "60", "schedules", "source")}. {_fleet_mix(fleet)}
+"""
+
+
+def _fleet_mix(fleet: Figures) -> str:
+    """How the $ figures count message kinds: a month's mix when the run weighted them
+    (``cost.<poll>.month_weighted``), else the round's own."""
+    if "month_weighted" not in fleet.mapping("cost", "60"):
+        return """Each gateway's clock is offset so the
 fleet's messages fall evenly over a settlement period: the share of messages that close a
 15-minute bucket (3 requests more) or settle is what a long run has; the one-gateway day
-carries the roll-up writes as well.
-"""
+carries the roll-up writes as well."""
+    mix = ("cost", "60", "month_weighted", "mix_per_gateway_month")
+    return f"""A round is a cross-section (each gateway's clock
+offset over one settlement period, one message a gateway), so which of its messages close a
+bucket or settle is where the offsets fall: the $ figures weight each kind's measured
+figures (steady path, bucket close, settlement) by a month's count of it \
+({count(fleet.number(*mix, "steady"))}, {count(fleet.number(*mix, "bucket_close"))} and \
+{count(fleet.number(*mix, "settlement"))} a gateway-month at 60 s; `month_weighted` in the JSON)."""
