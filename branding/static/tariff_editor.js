@@ -130,7 +130,8 @@
       form.querySelectorAll('tr[data-band="' + row.dataset.index + '"]').forEach(function (el) { el.remove(); });
     }
     row.remove();
-    var focus = next && next.querySelector("input, select, button:not([hidden])");
+    var focus = next && (next.matches("button:not([hidden])") ? next
+      : next.querySelector("input, select, button:not([hidden])"));
     if (focus) { focus.focus(); }
     refresh();
   });

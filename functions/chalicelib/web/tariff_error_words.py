@@ -173,10 +173,11 @@ _SENTENCES: tuple[tuple[str, str], ...] = (
     (rf"{_Q} is not YYYY-MM-DD", "editor_err_date"),
 )
 _COMPILED = tuple((re.compile(pattern), key) for pattern, key in _SENTENCES)
-# "price: <sentence>", "line 2: <sentence>", a JSON document's "<path>: <sentence>"
+# "price: <sentence>", "line 2: <sentence>", a JSON document's "<path>: <sentence>", and
+# a use case's "<field>: <sentence>" (its input already shows the error)
 _FIELD = re.compile(rf"^(?P<field>{'|'.join(map(re.escape, _FIELDS))}): (?P<rest>.+)$", re.S)
 _LINE = re.compile(r"^line (?P<n>\d+): (?P<rest>.+)$", re.S)
-_PATH = re.compile(r"^(?P<path>[a-z_]+(?:\.[a-z0-9_]+)+): (?P<rest>.+)$", re.S)
+_PATH = re.compile(r"^(?P<path>[a-z_]+(?:\.[a-z0-9_]+)*): (?P<rest>.+)$", re.S)
 
 
 def _seasons(text: str, tr: Translator) -> str:
@@ -215,9 +216,11 @@ def sentence(message: str, tr: Translator) -> str | None:
         rest = sentence(found["rest"], tr)
         return None if rest is None else tr.t("editor_err_line", n=found["n"], message=rest)
     found = _PATH.match(message)
-    if found:
+    if found:  # a document's path stays (it is what the JSON says); a bare field name goes
         rest = sentence(found["rest"], tr)
-        return None if rest is None else f"{found['path']}: {rest}"
+        if rest is None or "." not in found["path"]:
+            return rest
+        return f"{found['path']}: {rest}"
     for pattern, key in _COMPILED:
         whole = pattern.fullmatch(message)
         if whole:

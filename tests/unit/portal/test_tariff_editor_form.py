@@ -363,3 +363,6 @@ def test_english_is_shown_as_the_domain_says_it() -> None:
     message = "10-01 is covered by no season; need exactly one"
     assert in_words(message, EN) == message
     assert in_words("something new the domain says", ZH) == ZH.t("editor_err_unknown")
+    # a use case's refusal keyed by its field (withdrawing a version) loses the field name
+    withdrawn = "effective_from: no version takes effect on 2027-01-01"
+    assert in_words(withdrawn, ZH) == "2027-01-01 沒有生效的版本"
