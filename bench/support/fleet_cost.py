@@ -326,6 +326,10 @@ def cost_per_meter_month(
         "lambda_memory_mb": deploy.ingest_memory_mb,
         "lambda_duration_ms_modelled": round(mean_duration, 1),
         "iot_message_increments_of_5kb": increments,
+        "dynamodb_storage_how": (
+            "every byte a month writes, kept 35 days (the cycles' TTL, which most of it "
+            "is); rewrites of the bus item and accounts count as new bytes: an overstatement"
+        ),
         "month_weighted": month,
         "usd_per_meter_month": per_meter,
         "usd_per_meter_month_total": round(sum(per_meter.values()), 5),
