@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.wiring.container import Container
@@ -38,3 +39,37 @@ def test_injected_clients_are_the_ones_used() -> None:
     ((name, kwargs),) = clients["sqs"].calls
     assert name == "send_message" and kwargs["QueueUrl"] == "http://q"
     assert services.notifier._ses is clients["ses"] and services.notifier._sns is clients["sns"]
+
+
+class WireRecorder:
+    """Stands in for the lean DynamoDB client (data/wire): records, answers empty."""
+
+    table = "powerlet-injected"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def query(self, payload: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("Query", payload))
+        return {"Items": []}
+
+    def put_item(self, payload: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("PutItem", payload))
+        return {}
+
+
+def test_the_injected_wire_client_carries_the_steady_path() -> None:
+    # GIVEN services with their lean DynamoDB client injected
+    wire = WireRecorder()
+    services = Container(Settings(table_name="powerlet-unit"), wire=wire)  # type: ignore[arg-type]
+    # WHEN ingest's steady-path reads and writes run
+    read = services.buses._items.read("co-1", "gw-1")
+    stored = services.telemetry.put_cycle(
+        "co-1", "gw-1", "spool", 1, datetime(2026, 12, 6, tzinfo=UTC), datetime.now(UTC), []
+    )
+    # THEN they went through it, to its table
+    assert read.latest_cycle is None and stored
+    assert [(op, p["TableName"]) for op, p in wire.calls] == [
+        ("Query", "powerlet-injected"),
+        ("PutItem", "powerlet-injected"),
+    ]

@@ -8,7 +8,7 @@ urllib3, the parsers and the models, and building the client ~73 ms of a cold
 container's first message. Here a request is a JSON body, a SigV4 signature
 (``signing.py``) and one ``http.client`` round trip: 0.8-1.1 ms against the stand-in
 (which closes every connection), 0.6 ms kept alive; building it 0.1 ms. Fleet bench:
-17.2 -> 12.5 ms per 32-meter message; cold first message 639 -> 449 ms.
+~16 -> ~10.5 ms per 32-meter message; cold first message 639 -> 449 ms.
 
 What it does not do: pagination, batching, transactions, anything but the single-item
 operations it is given. Everything else in the data layer stays on PynamoDB.
