@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pynamodb.expressions.update import Action
-
 from . import keys
+from .binding import shared_wire
 from .models import UsageMonth
+from .wire import DynamoWire
+from .wire.codec import ItemCodec, item_key
 
 MAX_MONTHS = 600  # fifty years of history: a limit, not an expectation
+_USAGE = ItemCodec(UsageMonth)
 
 
 @dataclass(frozen=True)
@@ -42,18 +44,43 @@ def month_of(at: datetime) -> str:
 
 
 class UsageCounters:
+    """``_add`` runs on ingest's path (a bucket close counts its messages), so it goes
+    through the lean client (data/wire) as the steady path's requests do; ``report``
+    through PynamoDB."""
+
+    def __init__(self, table: DynamoWire | None = None) -> None:
+        self._given = table
+
+    @property
+    def _table(self) -> DynamoWire:
+        return self._given or shared_wire()
+
     def _add(self, company_id: str, at: datetime, **counts: int) -> None:
         month = month_of(at)
-        item = UsageMonth(keys.usage_pk(company_id), keys.usage_month_sk(month))
-        actions: list[Action] = [
-            # an update creates the item without its discriminator unless told
-            UsageMonth.kind.set(UsageMonth),
-            UsageMonth.company_id.set(company_id),
-            UsageMonth.month.set(month),
-        ]
-        for name, n in counts.items():
-            actions.append(getattr(UsageMonth, name).add(n))
-        item.update(actions=actions)
+        # one UpdateItem: the SETs name the item (an update creates it without its
+        # discriminator unless told), the ADDs count; every name behind a placeholder
+        names = {"#kind": _USAGE.kind_name, "#co": _USAGE.stored_name("company_id")}
+        names["#month"] = _USAGE.stored_name("month")
+        values: dict[str, dict[str, str]] = {
+            ":kind": {"S": _USAGE.kind},
+            ":co": {"S": company_id},
+            ":month": {"S": month},
+        }
+        adds = []
+        for i, (name, n) in enumerate(counts.items()):
+            names[f"#c{i}"] = _USAGE.stored_name(name)
+            values[f":c{i}"] = {"N": str(int(n))}
+            adds.append(f"#c{i} :c{i}")
+        self._table.update_item(
+            {
+                "TableName": self._table.table,
+                "Key": item_key(keys.usage_pk(company_id), keys.usage_month_sk(month)),
+                "UpdateExpression": "SET #kind = :kind, #co = :co, #month = :month ADD "
+                + ", ".join(adds),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        )
 
     def meters_changed(self, company_id: str, at: datetime, delta: int) -> None:
         self._add(company_id, at, meters_delta=delta)
