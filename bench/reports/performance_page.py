@@ -238,8 +238,10 @@ first call. The target for a cold first message is {dec(target)} ms CPU with byt
 in three more cold containers, first call included, by `-X importtime`, median per
 package: {dec(total, 1)} ms there, its bookkeeping and the machine's load included, so
 shares): {listed}. The
-rest of the first message is making the DynamoDB client (botocore loads its endpoint rules
-and service model) and the message's own work. What is left and why: `docs/deploy.md`,
+rest of the first message is the message's own work: its steady-path requests go through the
+lean client (`data/wire`, no botocore client to build), so what remains there is building the
+bus context from the bus item (the tariffs parsed by their pydantic models) and the
+catalogue models' imports (PynamoDB pulls botocore in at import). What is left and why: `docs/deploy.md`,
 "Cold start".
 """
 
@@ -285,7 +287,7 @@ leaves, through the same data layer and planning code \
 (a check: {dec(fleet.number("first_message_after_bring_up", "dynamodb_requests_per_message"), 2)} \
 requests, {count(fleet.number("first_message_after_bring_up", "relay_commands"))} relay commands) \
 shows the batch state is what ingest plans. CPU is ingest's own: the thread's time around \
-`Ingest.handle` (botocore included; the stand-in runs in its own process), less the request \
+`Ingest.handle` (its DynamoDB client included; the stand-in runs in its own process), less the request \
 meter's counting. Lambda at {count(fleet.number("fleet", "lambda_memory_mb"))} MB gets \
 {dec(fleet.number("fleet", "lambda_vcpu_share"), 3)} of a vCPU; its duration is modelled as CPU / share \
 + 6 ms per DynamoDB request. Run at {fleet("run_at")}, {dec(fleet.number("wall_s"), 0)} s.
