@@ -79,15 +79,8 @@ def catalogue_items(bus: Bus, online: bool = False) -> list[Any]:
     co = bus.company
     items: list[Any] = [
         builders.company(co, "Fleet Co", opened, low_credit_thresholds_minor=[50000, 10000]),
-        builders.property_(
+        builders.taipei_property(
             co,
-            "p1",
-            name="P",
-            address="A",
-            city="Taipei",
-            country="TW",
-            time_zone="Asia/Taipei",
-            currency="TWD",
             emergency_credit_minor=0,
         ),
         builders.gateway(co, bus.gateway, bus.thing, property_id="p1"),

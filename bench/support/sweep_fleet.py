@@ -107,15 +107,8 @@ def seed_changed(services: Container, tag: str, at: datetime, count: int) -> Cha
     co = f"sweep-changed-{tag}"
     items: list[Any] = [
         builders.company(co, "Changed", at),
-        builders.property_(
+        builders.taipei_property(
             co,
-            "p1",
-            name="P",
-            address="A",
-            city="Taipei",
-            country="TW",
-            time_zone="Asia/Taipei",
-            currency="TWD",
             emergency_credit_minor=0,
         ),
     ]

@@ -106,6 +106,22 @@ def property_(company_id: str, property_id: str, **attrs: Any) -> Property:
     )
 
 
+# The property the benches and tests build their buses in: Taipei's zone and currency.
+TAIPEI = {
+    "name": "P",
+    "address": "A",
+    "city": "Taipei",
+    "country": "TW",
+    "time_zone": "Asia/Taipei",
+    "currency": "TWD",
+}
+
+
+def taipei_property(company_id: str, property_id: str = "p1", **attrs: Any) -> Property:
+    """A property in Taipei (``TAIPEI``), ``attrs`` over it."""
+    return property_(company_id, property_id, **{**TAIPEI, **attrs})
+
+
 def unit(company_id: str, unit_id: str, property_id: str, **attrs: Any) -> Unit:
     return Unit(
         keys.company_pk(company_id),

@@ -63,15 +63,8 @@ def parts(meters: int = 3) -> CatalogueParts:
         CO, "u-vacant", "p1", name="v", unit_type="flat", billing_mode="postpaid", tariff={}
     )
     items.append(vacant)
-    premises = builders.property_(
+    premises = builders.taipei_property(
         CO,
-        "p1",
-        name="P",
-        address="A",
-        city="Taipei",
-        country="TW",
-        time_zone="Asia/Taipei",
-        currency="TWD",
         emergency_credit_minor=0,
         landlord_subs={"sub-b", "sub-a"},
     )

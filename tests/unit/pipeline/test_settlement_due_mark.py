@@ -35,15 +35,8 @@ TARIFFS = {
 
 def bus_with(tariff: dict[str, Any], thresholds: list[int], allowance: int) -> BusContext:
     co = "co"
-    premises = builders.property_(
+    premises = builders.taipei_property(
         co,
-        "p1",
-        name="P",
-        address="A",
-        city="Taipei",
-        country="TW",
-        time_zone="Asia/Taipei",
-        currency="TWD",
         emergency_credit_minor=allowance,
     )
     unit = builders.unit(

@@ -54,15 +54,8 @@ class Message:
 
 def bus_with(tariff: dict[str, Any], prepaid: bool) -> BusContext:
     co = "co"
-    premises = builders.property_(
+    premises = builders.taipei_property(
         co,
-        "p1",
-        name="P",
-        address="A",
-        city="Taipei",
-        country="TW",
-        time_zone="Asia/Taipei",
-        currency="TWD",
         emergency_credit_minor=500,
     )
     unit = builders.unit(
