@@ -44,7 +44,7 @@ from .models import (
     Unit,
 )
 from .wire import ConditionalCheckFailedError, DynamoWire
-from .wire.codec import ItemCodec, Updates, item_key, kind_of
+from .wire.codec import ItemCodec, Updates, between_query, item_key, kind_of
 
 _M = TypeVar("_M", bound=PowerletItem)
 
@@ -296,19 +296,15 @@ class BusItems:
     def read(self, company_id: str, gateway_id: str) -> BusRead:
         """The bus item and the newest cycle: one consistent Query (limit 2)."""
         answer = self._table.query(
-            {
-                "TableName": self._table.table,
-                "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :cycles AND :bus",
-                "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
-                "ExpressionAttributeValues": {
-                    ":pk": {"S": keys.gateway_data_pk(company_id, gateway_id)},
-                    ":cycles": {"S": keys.CYCLE_PREFIX},
-                    ":bus": {"S": keys.GATEWAY_STATE_SK},
-                },
-                "ScanIndexForward": False,
-                "Limit": 2,
-                "ConsistentRead": True,
-            }
+            between_query(
+                self._table.table,
+                keys.gateway_data_pk(company_id, gateway_id),
+                keys.CYCLE_PREFIX,
+                keys.GATEWAY_STATE_SK,
+                forward=False,
+                limit=2,
+                consistent=True,
+            )
         )
         state_item: GatewayState | None = None
         latest: GatewayCycle | None = None

@@ -21,7 +21,7 @@ from .control_state import BusControlState, encode_meters, ms
 from .errors import StaleStateError
 from .models import GatewayCycle, GatewayState, GatewayUsage
 from .wire import ConditionalCheckFailedError, DynamoWire
-from .wire.codec import ItemCodec, Updates, kind_of
+from .wire.codec import ItemCodec, Updates, between_query, kind_of
 
 CYCLE_RETENTION = timedelta(days=35)  # cycles are raw data; buckets and the ledger keep the rest
 MAX_CYCLES_PER_QUERY = 2000
@@ -157,17 +157,14 @@ class TelemetryStore:
         ingest's path (docs/pipeline.md), where botocore's per-request work was ~2 ms.
         Paged like PynamoDB's ``query(limit, page_size)``: each request asks for at most
         ``page_size`` (else ``limit``) items, and no more than ``limit`` are yielded."""
-        request: dict[str, Any] = {
-            "TableName": self._table.table,
-            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :lo AND :hi",
-            "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": keys.gateway_data_pk(company_id, gateway_id)},
-                ":lo": {"S": low_sk},
-                ":hi": {"S": high_sk},
-            },
-            "ScanIndexForward": forward,
-        }
+        request = between_query(
+            self._table.table,
+            keys.gateway_data_pk(company_id, gateway_id),
+            low_sk,
+            high_sk,
+            forward=forward,
+            limit=limit,
+        )
         left = limit
         while left > 0:
             request["Limit"] = min(page_size or left, left)

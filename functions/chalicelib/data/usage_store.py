@@ -15,7 +15,7 @@ from . import keys
 from .binding import shared_wire
 from .models import UsageMonth
 from .wire import DynamoWire
-from .wire.codec import ItemCodec, item_key
+from .wire.codec import ItemCodec, Updates, item_key
 
 MAX_MONTHS = 600  # fifty years of history: a limit, not an expectation
 _USAGE = ItemCodec(UsageMonth)
@@ -57,30 +57,15 @@ class UsageCounters:
 
     def _add(self, company_id: str, at: datetime, **counts: int) -> None:
         month = month_of(at)
-        # one UpdateItem: the SETs name the item (an update creates it without its
-        # discriminator unless told), the ADDs count; every name behind a placeholder
-        names = {"#kind": _USAGE.kind_name, "#co": _USAGE.stored_name("company_id")}
-        names["#month"] = _USAGE.stored_name("month")
-        values: dict[str, dict[str, str]] = {
-            ":kind": {"S": _USAGE.kind},
-            ":co": {"S": company_id},
-            ":month": {"S": month},
-        }
-        adds = []
-        for i, (name, n) in enumerate(counts.items()):
-            names[f"#c{i}"] = _USAGE.stored_name(name)
-            values[f":c{i}"] = {"N": str(int(n))}
-            adds.append(f"#c{i} :c{i}")
-        self._table.update_item(
-            {
-                "TableName": self._table.table,
-                "Key": item_key(keys.usage_pk(company_id), keys.usage_month_sk(month)),
-                "UpdateExpression": "SET #kind = :kind, #co = :co, #month = :month ADD "
-                + ", ".join(adds),
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
+        # the SETs name the item (an update creates it without its discriminator unless
+        # told), the ADDs count
+        updates = Updates(_USAGE).set_all(
+            [("kind", UsageMonth), ("company_id", company_id), ("month", month)]
         )
+        for name, n in counts.items():
+            updates.add(name, n)
+        key = item_key(keys.usage_pk(company_id), keys.usage_month_sk(month))
+        self._table.update_item(updates.request(self._table.table, key))
 
     def meters_changed(self, company_id: str, at: datetime, delta: int) -> None:
         self._add(company_id, at, meters_delta=delta)

@@ -202,7 +202,7 @@ class Container:
     def usage_counters(self) -> UsageCounters:
         from ..data.usage_store import UsageCounters
 
-        return UsageCounters()
+        return UsageCounters(self.wire)
 
     @cached_property
     def web_sessions(self) -> WebSessionStore:

@@ -89,18 +89,48 @@ def item_key(pk: str, sk: str) -> dict[str, dict[str, str]]:
     return {"pk": {STRING: pk}, "sk": {STRING: sk}}
 
 
+def between_query(
+    table: str,
+    pk: str,
+    low_sk: str,
+    high_sk: str,
+    *,
+    forward: bool,
+    limit: int,
+    consistent: bool = False,
+) -> dict[str, Any]:
+    """A Query of one partition's sort keys from ``low_sk`` to ``high_sk`` (inclusive, as
+    the models' ``between``), ``limit`` items a page."""
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#pk": "pk", "#sk": "sk"},
+        "ExpressionAttributeValues": {
+            ":pk": {STRING: pk},
+            ":lo": {STRING: low_sk},
+            ":hi": {STRING: high_sk},
+        },
+        "ScanIndexForward": forward,
+        "Limit": limit,
+    }
+    if consistent:
+        request["ConsistentRead"] = True
+    return request
+
+
 def kind_of(raw: Mapping[str, Mapping[str, Any]], kind_name: str = "kind") -> str | None:
     typed = raw.get(kind_name)
     return None if typed is None else typed.get(STRING)
 
 
 class Updates:
-    """An UpdateItem's SET clause and its condition, every name and value behind a
+    """An UpdateItem's SET and ADD clauses and its condition, every name and value behind a
     placeholder (``ttl``, ``version`` and others are DynamoDB reserved words)."""
 
     def __init__(self, codec: ItemCodec[Any]) -> None:
         self._codec = codec
         self._set: list[str] = []
+        self._add: list[str] = []
         self.names: dict[str, str] = {}
         self.values: dict[str, dict[str, Any]] = {}
 
@@ -113,6 +143,11 @@ class Updates:
             self.set(name, value)
         return self
 
+    def add(self, name: str, n: int) -> Updates:
+        """ADD ``n`` to a number attribute (created at ``n``): commutes with other ADDs."""
+        self._add.append(f"{self._name(name)} {self._value(name, n)}")
+        return self
+
     def exists_not(self, name: str) -> str:
         return f"attribute_not_exists({self._name(name)})"
 
@@ -120,7 +155,10 @@ class Updates:
         return f"{self._name(name)} = {self._value(name, value)}"
 
     def expression(self) -> str:
-        return "SET " + ", ".join(self._set)
+        clauses = [f"SET {', '.join(self._set)}"] if self._set else []
+        if self._add:
+            clauses.append(f"ADD {', '.join(self._add)}")
+        return " ".join(clauses)
 
     def request(self, table: str, key: Raw, condition: str | None = None) -> dict[str, Any]:
         """The UpdateItem request (ReturnValues NONE: the answer is empty, no read unit)."""
