@@ -26,12 +26,10 @@ Behaviour that matters:
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import random
 import re
-import socket
 import ssl
 import threading
 import time
@@ -48,9 +46,12 @@ from .errors import (
     RequestRefusedError,
     ServiceUnavailableError,
     ThrottledError,
+    TruncatedAnswerError,
+    UnreadableAnswerError,
     WireError,
 )
-from .signing import Credentials, Signer, amz_date
+from .signing import Credentials, JsonPostSigner, Signer, amz_date
+from .transport import StaleConnectionError, Transport
 
 SERVICE = "dynamodb"
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -89,8 +90,6 @@ REFUSED_IDENTITY = frozenset(
     }
 )
 CONDITION_FAILED = "ConditionalCheckFailedException"
-# The far end closed a kept-alive connection while it was idle: reopen and resend.
-_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 CredentialSource = Credentials | Callable[[], Credentials]
 _XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
@@ -146,9 +145,13 @@ class DynamoWire:
         self._read_timeout_s = read_timeout_s
         self._sleep = sleep
         self._clock = clock
-        self._connection: http.client.HTTPConnection | None = None
+        self._post_signer = JsonPostSigner(
+            self._signer, self._host_header, self._path, CONTENT_TYPE
+        )
+        self._request_line = f"POST {self._path} HTTP/1.1\r\n"
+        self._transport: Transport | None = None
         self._lock = threading.Lock()
-        self._ssl: ssl.SSLContext | None = None  # made once: loading the CA bundle is ~ms
+        self._ssl: ssl.SSLContext | None = None
         self.requests = 0  # sent, retries included (the benches count them)
 
     # --- operations (the payload is DynamoDB's own JSON request, TableName included) ---
@@ -174,13 +177,21 @@ class DynamoWire:
                 self._sleep(random.uniform(0, min(MAX_WAIT_S, BASE_WAIT_S * 2 ** (attempt - 1))))
             try:
                 status, headers, data = self._exchange(operation, body)
-            except (OSError, http.client.HTTPException) as exc:
+            except OSError as exc:
                 failure = ConnectionFailedError(
                     f"DynamoDB {operation} at {self.endpoint}: no answer ({exc!r})",
                     operation=operation,
                 )
                 failure.__cause__ = exc
                 continue
+            except UnreadableAnswerError as exc:
+                failure = type(exc)(
+                    f"DynamoDB {operation} at {self.endpoint}: {exc}", operation=operation
+                )
+                failure.__cause__ = exc
+                if isinstance(exc, TruncatedAnswerError):
+                    continue  # the connection dropped mid-answer: as one that failed
+                raise failure from exc
             if status == 200 and _crc_ok(headers, data):
                 answer: dict[str, Any] = json.loads(data) if data else {}
                 return answer
@@ -198,75 +209,61 @@ class DynamoWire:
 
     def _exchange(self, operation: str, body: bytes) -> tuple[int, Mapping[str, str], bytes]:
         with self._lock:
-            headers = self._signed_headers(operation, body)
-            reopened = False
-            while True:
-                fresh = self._connection is None
-                connection = self._open()
-                try:
-                    self.requests += 1
-                    connection.request("POST", self._path, body, headers)
-                    response = connection.getresponse()
-                    data = response.read()
-                except _STALE:
-                    self._drop()
-                    if not fresh and not reopened:
-                        reopened = True  # kept alive too long: the far end closed it
-                        continue
-                    raise
-                except BaseException:
-                    self._drop()
-                    raise
-                if response.will_close:
-                    self._drop()
-                return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+            request = self._request(operation, body)
+            transport = self._open()
+            self.requests += 1
+            try:
+                answer = transport.exchange(request)
+            except StaleConnectionError:
+                # kept alive too long: the far end closed it between requests. Reopened
+                # once without counting an attempt (urllib3 and http.client do the same).
+                self.requests += 1
+                answer = transport.exchange(request)
+            return answer.status, answer.headers, answer.body
 
-    def _open(self) -> http.client.HTTPConnection:
-        if self._connection is not None:
-            return self._connection
-        if self._tls:
-            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+    def _open(self) -> Transport:
+        if self._transport is None:
+            tls = None
+            if self._tls:
+                if self._ssl is None:  # made once: loading the CA bundle is ~ms
+                    self._ssl = ssl.create_default_context()  # verifies certificate and host
+                tls = self._ssl
+            self._transport = Transport(
                 self._host,
                 self._port,
-                timeout=self._connect_timeout_s,
-                context=self._ssl_context(),
+                tls=tls,
+                connect_timeout_s=self._connect_timeout_s,
+                read_timeout_s=self._read_timeout_s,
             )
-        else:
-            connection = http.client.HTTPConnection(
-                self._host, self._port, timeout=self._connect_timeout_s
-            )
-        connection.connect()
-        if connection.sock is not None:
-            connection.sock.settimeout(self._read_timeout_s)
-            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._connection = connection
-        return connection
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            self._ssl = ssl.create_default_context()  # verifies the certificate and host
-        return self._ssl
+        return self._transport
 
     def _drop(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-        self._connection = None
+        if self._transport is not None:
+            self._transport.close()
+
+    def _request(self, operation: str, body: bytes) -> bytes:
+        """The whole request as bytes: one ``sendall``."""
+        headers = self._signed_headers(operation, body)
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        # Content-Length unsigned, as botocore leaves it (a proxy may re-frame the body).
+        return f"{self._request_line}{lines}Content-Length: {len(body)}\r\n\r\n".encode() + body
 
     def _signed_headers(self, operation: str, body: bytes) -> dict[str, str]:
         credentials = self._credentials
         if callable(credentials):
             credentials = credentials()
         timestamp = amz_date(self._clock())
+        target = TARGET_PREFIX + operation
         headers = {
             "Host": self._host_header,
             "X-Amz-Date": timestamp,
-            "X-Amz-Target": TARGET_PREFIX + operation,
+            "X-Amz-Target": target,
             "Content-Type": CONTENT_TYPE,
         }
         if credentials.session_token:
             headers["X-Amz-Security-Token"] = credentials.session_token
-        headers["Authorization"] = self._signer.authorization(
-            credentials, "POST", self._path, {}, headers, body, timestamp
+        headers["Authorization"] = self._post_signer.authorization(
+            credentials, timestamp, target, body
         )
         return headers
 

@@ -58,3 +58,29 @@ class ConnectionFailedError(WireError):
 class RequestRefusedError(WireError):
     """Any other 4xx (a malformed request, a missing table): a bug or a wrong setting,
     never retried."""
+
+
+class UnreadableAnswerError(WireError):
+    """Base of the answers the client's HTTP layer (transport.py) will not read."""
+
+
+class MalformedAnswerError(UnreadableAnswerError):
+    """Not HTTP/1.x as RFC 9112 writes it: a garbage status line, a header line without
+    a colon or folded, a bad Content-Length or chunk size. Not retried: the far end is
+    not DynamoDB (a wrong endpoint, a port that speaks something else)."""
+
+
+class OversizedHeadersError(UnreadableAnswerError):
+    """An answer's header section over 64 KiB or 100 lines (http.client's limits).
+    Not retried."""
+
+
+class UnframedAnswerError(UnreadableAnswerError):
+    """An answer whose body has neither a Content-Length nor chunked transfer coding
+    (or another transfer coding): its end cannot be told from a dropped connection.
+    Not retried."""
+
+
+class TruncatedAnswerError(UnreadableAnswerError):
+    """The connection ended before the answer did. Retried as a dropped connection is;
+    raised when every attempt met it."""
