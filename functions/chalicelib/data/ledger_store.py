@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import CancellationReason, DoesNotExist, PutError, TransactWriteError
@@ -216,28 +217,39 @@ class LedgerStore:
             if raw and "fingerprint" in raw
             else self.get_entry(company_id, item.account_id, item.entry_id).fingerprint
         )
-        if stored_fingerprint != item.fingerprint:
-            raise LedgerEntryConflictError(
-                f"entry id {item.entry_id} was already used for different content"
-            )
+        check_same_entry(str(item.entry_id), str(stored_fingerprint), str(item.fingerprint))
+
+
+def check_same_entry(entry_id: str, stored_fingerprint: str, fingerprint: str) -> None:
+    """A replay of an entry id is harmless only with the same content (its fingerprint)."""
+    if stored_fingerprint != fingerprint:
+        raise LedgerEntryConflictError(
+            f"entry id {entry_id} was already used for different content"
+        )
 
 
 def entry_item(company_id: str, entry: LedgerEntry) -> LedgerEntryItem:
     """The ledger entry as its item: keyed by the producer's entry id, fingerprinted."""
+    return LedgerEntryItem(**entry_values(company_id, entry))
+
+
+def entry_values(company_id: str, entry: LedgerEntry) -> dict[str, Any]:
+    """The entry item's attribute values by name (``entry_item``; the lean client encodes
+    them with ``wire.codec.ItemCodec`` to the same item)."""
     pk = keys.account_pk(company_id, entry.account_id)
-    return LedgerEntryItem(
-        pk,
-        keys.ledger_entry_sk(entry.entry_id),
-        gsi2pk=pk,
-        gsi2sk=keys.ledger_time_gsi2sk(entry.occurred_at, entry.entry_id),
-        company_id=company_id,
-        account_id=entry.account_id,
-        entry_id=entry.entry_id,
-        entry_kind=entry.kind.value,
-        amount_minor=int(entry.amount.amount_minor),
-        currency=entry.amount.currency,
-        occurred_at=entry.occurred_at,
-        memo=entry.memo,
-        refs=dict(entry.refs),
-        fingerprint=entry.fingerprint(),
-    )
+    return {
+        "pk": pk,
+        "sk": keys.ledger_entry_sk(entry.entry_id),
+        "gsi2pk": pk,
+        "gsi2sk": keys.ledger_time_gsi2sk(entry.occurred_at, entry.entry_id),
+        "company_id": company_id,
+        "account_id": entry.account_id,
+        "entry_id": entry.entry_id,
+        "entry_kind": entry.kind.value,
+        "amount_minor": int(entry.amount.amount_minor),
+        "currency": entry.amount.currency,
+        "occurred_at": entry.occurred_at,
+        "memo": entry.memo,
+        "refs": dict(entry.refs),
+        "fingerprint": entry.fingerprint(),
+    }

@@ -28,6 +28,7 @@ from ..domain.ledger import LedgerEntry
 from . import keys
 from .backoff import backoff
 from .bills import BillRecord
+from .binding import shared_wire
 from .conditions import conditional_check_failed, failed_at, retryable
 from .errors import (
     AccountClosedError,
@@ -36,8 +37,14 @@ from .errors import (
     CursorMovedError,
     TransactionContentionError,
 )
-from .ledger_store import MAX_ATTEMPTS, LedgerStore, entry_item
+from .ledger_store import MAX_ATTEMPTS, LedgerStore, check_same_entry, entry_item, entry_values
 from .models import Account, Bill, LedgerEntryItem
+from .wire import ConditionalCheckFailedError, DynamoWire, WireError
+from .wire.codec import ItemCodec, Raw, Updates, item_key
+from .wire.transact import cancelled, put_new, transact_write, update
+
+ACCOUNT_CODEC = ItemCodec(Account)
+ENTRY_CODEC = ItemCodec(LedgerEntryItem)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,12 @@ class Cursor:
     kwh: str
     at: datetime
     usage: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Settlement:
+    applied: bool  # False: this exact settlement was already in the ledger (a replay)
+    balance_minor: int  # the account's balance after it (a replay's: as read after)
 
 
 def _cursor_condition(expected_at: datetime | None) -> Condition:
@@ -64,9 +77,86 @@ def _cursor_moves(cursor: Cursor) -> list[Any]:
 
 
 class SettlementStore:
-    def __init__(self, connection: Connection, ledger: LedgerStore) -> None:
+    """``settle_from`` (ingest's settlements) goes through the lean client (``wire``: the
+    container's; by default the process's, at the models' table); the rest through PynamoDB."""
+
+    def __init__(
+        self, connection: Connection, ledger: LedgerStore, wire: DynamoWire | None = None
+    ) -> None:
         self._connection = connection
         self._ledger = ledger
+        self._given = wire
+
+    @property
+    def _wire(self) -> DynamoWire:
+        return self._given or shared_wire()
+
+    def settle_from(
+        self,
+        company_id: str,
+        account_id: str,
+        expected_at: datetime | None,
+        balance_minor: int,
+        cursor: Cursor,
+        entry: LedgerEntry | None,
+    ) -> Settlement:
+        """``settle`` (the same items, conditions and errors) for a caller that holds the
+        account's balance: the account's condition asks for that balance too, so the
+        balance after is ``balance_minor`` plus the entry's amount, with no read.
+
+        A cancelled attempt reads what the cancellation reasons would say (the lean
+        client keeps no reasons: wire/transact.py), consistently: the entry first (there:
+        a replay, ``applied`` False, or LedgerEntryConflictError; as in ``settle``, that
+        comes before the cursor, which our own first attempt may have moved), then the
+        account: moved, closed, gone or in another currency, CursorMovedError; else its
+        balance moved (a top-up) or the attempt met a concurrent transaction, and it is
+        sent again at the balance read (TransactionContentionError after MAX_ATTEMPTS)."""
+        wire = self._wire
+        pk = keys.account_pk(company_id, account_id)
+        key = item_key(pk, keys.ACCOUNT_SK)
+        values = entry_values(company_id, entry) if entry is not None else None
+        amount = int(values["amount_minor"]) if values is not None else 0
+        for attempt in range(MAX_ATTEMPTS):
+            updates, condition = _cursor_update(cursor, expected_at, balance_minor, values)
+            try:
+                if values is None:
+                    wire.call("UpdateItem", updates.request(wire.table, key, condition))
+                else:
+                    transact_write(
+                        wire,
+                        [
+                            put_new(wire.table, ENTRY_CODEC.item(values)),
+                            update(wire.table, key, updates, condition),
+                        ],
+                    )
+                return Settlement(True, balance_minor + amount)
+            except WireError as exc:
+                if not (cancelled(exc) or isinstance(exc, ConditionalCheckFailedError)):
+                    raise
+                failure: WireError = exc
+            if values is not None:
+                stored = _get(wire, item_key(pk, str(values["sk"])), "fingerprint")
+                if stored is not None:
+                    fingerprint = ENTRY_CODEC.decode(stored).fingerprint
+                    check_same_entry(str(values["entry_id"]), fingerprint, values["fingerprint"])
+                    after = _get(wire, key)
+                    balance = ACCOUNT_CODEC.decode(after).balance_minor if after else balance_minor
+                    return Settlement(False, int(balance))
+            raw = _get(wire, key)
+            account = ACCOUNT_CODEC.decode(raw) if raw is not None else None
+            if (
+                account is None
+                or account.closed_at is not None
+                or account.settled_at != expected_at
+                or (values is not None and account.currency != values["currency"])
+            ):
+                raise CursorMovedError(f"account {account_id}: cursor moved") from failure
+            if int(account.balance_minor) == balance_minor:
+                backoff(attempt)  # nothing of ours failed: a concurrent transaction
+            balance_minor = int(account.balance_minor)
+        raise TransactionContentionError(
+            f"settlement {account_id}: still contended after {MAX_ATTEMPTS} attempts"
+        )
 
     def settle(
         self,
@@ -206,3 +296,38 @@ class SettlementStore:
                 f"a bill in {currency}; account {account_id} is in {stored_currency}"
             )
         return CursorMovedError(f"account {account_id}: cursor moved")
+
+
+def _cursor_update(
+    cursor: Cursor,
+    expected_at: datetime | None,
+    balance_minor: int,
+    entry: dict[str, Any] | None,
+) -> tuple[Updates, str]:
+    """``settle``'s account update and condition (``_cursor_moves``, ``_cursor_condition``)
+    in the lean client's form, with the balance the caller holds."""
+    updates = Updates(ACCOUNT_CODEC).set_all(
+        (("settled_kwh", cursor.kwh), ("settled_at", cursor.at), ("usage", cursor.usage))
+    )
+    conditions = [
+        updates.exists("pk"),
+        updates.exists_not("closed_at"),
+        updates.exists_not("settled_at")
+        if expected_at is None
+        else updates.equals("settled_at", expected_at),
+        updates.equals("balance_minor", balance_minor),
+    ]
+    if entry is not None:
+        updates.add("balance_minor", int(entry["amount_minor"])).add("entry_count", 1)
+        conditions.insert(1, updates.equals("currency", entry["currency"]))
+    return updates, " AND ".join(conditions)
+
+
+def _get(wire: DynamoWire, key: Raw, projection: str | None = None) -> Raw | None:
+    """One item, read consistently (None: there is none)."""
+    request: dict[str, Any] = {"TableName": wire.table, "Key": key, "ConsistentRead": True}
+    if projection is not None:
+        request["ProjectionExpression"] = "#p"
+        request["ExpressionAttributeNames"] = {"#p": projection}
+    item: Raw | None = wire.call("GetItem", request).get("Item")
+    return item

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -109,19 +109,47 @@ def offline_cutoff_kwh(
     currency, rate = tariff.currency, tariff.tax_rate
     spent_minor = segment_gross_minor(segment, from_milli(usage_wh), currency, rate)
 
-    def affordable(extra_wh: int) -> bool:
+    def charge(extra_wh: int) -> int:
         after = from_milli(usage_wh + extra_wh)
-        charge = segment_gross_minor(segment, after, currency, rate) - spent_minor
-        return charge <= budget_minor
+        return segment_gross_minor(segment, after, currency, rate) - spent_minor
 
-    low, high = 0, min(headroom_wh, to_milli(MAX_KWH) - usage_wh)
-    while low < high:  # invariant: affordable(low); everything above high is unaffordable
-        middle = (low + high + 1) // 2
-        if affordable(middle):
-            low = middle
+    cap = min(headroom_wh, to_milli(MAX_KWH) - usage_wh)
+    extra_wh = largest_within(charge, budget_minor, cap)
+    return from_milli(to_milli(latest.cumulative_kwh) + extra_wh)
+
+
+def largest_within(charge: Callable[[int], int], budget: int, cap: int) -> int:
+    """The largest ``x`` in ``[0, cap]`` with ``charge(x) <= budget``, for a charge that
+    never falls as ``x`` rises and is 0 at 0 (0 if ``cap`` < 0).
+
+    Exact, like a halving search, in fewer pricings: the charge is nearly linear in the
+    energy, so each step guesses where it reaches the budget, and halves instead after a
+    guess that did not halve the interval (then never worse than about twice halving's
+    count). A settlement plans the cutoff for each meter it settles: halving priced ~35
+    times a meter (a third of a settling message's CPU, issue 19); this ~8."""
+    if cap <= 0:
+        return 0
+    c_hi = charge(cap)
+    if c_hi <= budget:
+        return cap
+    lo, c_lo, hi = 0, 0, cap  # invariant: charge(lo) <= budget < charge(hi)
+    bisect = False
+    while hi - lo > 1:
+        if bisect or c_hi == c_lo:
+            guess = (lo + hi) // 2
         else:
-            high = middle - 1
-    return from_milli(to_milli(latest.cumulative_kwh) + low)
+            # where the line through (lo, c_lo) and (hi, c_hi) passes budget + 1/2: the
+            # answer lies just below, between the last x at the budget and the first past it
+            guess = lo + (2 * (budget - c_lo) + 1) * (hi - lo) // (2 * (c_hi - c_lo))
+        guess = min(max(guess, lo + 1), hi - 1)
+        width = hi - lo
+        c_guess = charge(guess)
+        if c_guess <= budget:
+            lo, c_lo = guess, c_guess
+        else:
+            hi, c_hi = guess, c_guess
+        bisect = hi - lo > width // 2
+    return lo
 
 
 def _tou_safe_wh(tariff: TouTariff, budget_minor: int) -> int:

@@ -263,12 +263,19 @@ class Settler:
         expected = None if state.never_settled else cursor.at
         new_cursor = Cursor(format_kwh(plan.end.cumulative_kwh), plan.end.at, plan.usage)
         try:
-            applied = self._settlements.settle(
-                bus.company_id, meter_ctx.account_id, expected, new_cursor, entry
+            # The state's balance is the account's as of its last settlement or reload: the
+            # write asks for it, so the balance after needs no read (settlement_store.py).
+            done = self._settlements.settle_from(
+                bus.company_id,
+                meter_ctx.account_id,
+                expected,
+                state.balance_minor,
+                new_cursor,
+                entry,
             )
         except CursorMovedError:
             return self.refresh(bus, meter_ctx, state), None
-        balance = int(self._ledger.get_account(bus.company_id, meter_ctx.account_id).balance_minor)
+        applied, balance = done.applied, done.balance_minor
         state = replace(
             state,
             balance_minor=balance,

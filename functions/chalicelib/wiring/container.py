@@ -159,7 +159,7 @@ class Container:
     def settlements(self) -> SettlementStore:
         from ..data.settlement_store import SettlementStore
 
-        return SettlementStore(self._connection, self.ledger)
+        return SettlementStore(self._connection, self.ledger, self.wire)
 
     @cached_property
     def settings_store(self) -> SettingsStore:

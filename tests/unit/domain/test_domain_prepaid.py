@@ -20,6 +20,8 @@ from chalicelib.domain import (
     low_credit_alerts,
     offline_cutoff_kwh,
 )
+from chalicelib.domain.prepaid import largest_within
+from chalicelib.domain.pricing import pricing_segments, segment_for_day, segment_gross_minor
 from tests.unit.domain.samples import TAIPEI, flat_tariff, taipower_like_tiered, tou_tariff
 
 D = Decimal
@@ -200,3 +202,49 @@ def test_a_manual_on_with_an_end_carries_the_automatic_cutoff_until_then() -> No
     # AND an end must carry its time zone
     with pytest.raises(InvalidPolicyInputError):
         decide(0, manual="on", manual_until=datetime(2026, 7, 6, 14, 0))
+
+
+def _halving(charge, budget, cap):
+    """The plain halving search the cutoff used before ``largest_within``."""
+    low, high = 0, max(cap, 0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if charge(middle) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+@given(
+    steps=st.lists(st.integers(0, 50), min_size=1, max_size=40),
+    width=st.integers(1, 5000),
+    budget=st.integers(0, 3000),
+    cap=st.integers(-5, 200_000),
+)
+def test_largest_within_finds_what_halving_finds(steps, width, budget, cap):
+    # GIVEN any charge that never falls (a staircase of rises, 0 at 0)
+    def charge(x):
+        return sum(steps[: min(len(steps), x // width + 1)]) - steps[0]
+
+    # THEN the interpolating search answers exactly as halving
+    assert largest_within(charge, budget, cap) == _halving(charge, budget, cap)
+
+
+def test_the_cutoff_prices_a_tiered_tariff_a_few_times_not_once_per_halving() -> None:
+    # GIVEN a tiered tariff and a balance far from exhausted
+    tariff = taipower_like_tiered(tax_rate="0.05")
+    segment = segment_for_day(pricing_segments(tariff, JULY), date(2026, 7, 6))
+    priced = []
+
+    def charge(x):
+        priced.append(x)
+        return segment_gross_minor(segment, D(x) / 1000, "TWD", D("0.05"))
+
+    # WHEN the largest affordable energy is searched over the whole register
+    found = largest_within(charge, 1_234_567, 10**9)
+    searched = len(priced)
+    halved = _halving(charge, 1_234_567, 10**9)
+    # THEN it is halving's answer, found in a third of halving's pricings or fewer
+    assert found == halved
+    assert searched * 3 <= len(priced) - searched

@@ -151,6 +151,9 @@ class Updates:
     def exists_not(self, name: str) -> str:
         return f"attribute_not_exists({self._name(name)})"
 
+    def exists(self, name: str) -> str:
+        return f"attribute_exists({self._name(name)})"
+
     def equals(self, name: str, value: Any) -> str:
         return f"{self._name(name)} = {self._value(name, value)}"
 
