@@ -7,7 +7,10 @@ usage per gateway, and the versioned control-state item.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+import json
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,11 +24,14 @@ from .control_state import BusControlState, encode_meters, ms
 from .errors import StaleStateError
 from .models import GatewayCycle, GatewayState, GatewayUsage
 from .wire import ConditionalCheckFailedError, DynamoWire
-from .wire.codec import ItemCodec, Updates, between_query, kind_of
+from .wire.codec import ItemCodec, Updates, between_query, item_key, kind_of
 
 CYCLE_RETENTION = timedelta(days=35)  # cycles are raw data; buckets and the ledger keep the rest
 MAX_CYCLES_PER_QUERY = 2000
 USAGE_CODEC = ItemCodec(GatewayUsage)
+_CYCLE_TIME = GatewayCycle.cycle_at_ms.attr_name
+_CYCLE_ROWS = GatewayCycle.rows.attr_name
+_USAGE_HEALTH = GatewayUsage.health.attr_name
 
 
 class TelemetryStore:
@@ -137,6 +143,47 @@ class TelemetryStore:
             page_size=page_size,
         )
 
+    def cycle_rows_back(
+        self,
+        company_id: str,
+        gateway_id: str,
+        start: datetime,
+        before: datetime,
+        page_size: Callable[[], int],
+    ) -> Iterator[tuple[int, list[list[Any]]]]:
+        """(cycle unix ms, compact rows) of the cycles with start <= cycle time < before,
+        newest first, read page by page as the caller goes, each page ``page_size()``
+        items (asked again before every page: a bucket close reads its window in one
+        page, then a few cycles at a time while it searches for a base). Only the two
+        attributes are projected, and the rows decoded as ``CompressedJSONAttribute``
+        does (json of zlib), without a model or a row object: a bucket close reads ~30-180
+        cycles on ingest's path (docs/pipeline.md, "Closing a bucket"). No limit of its
+        own: the caller stops iterating."""
+        request = between_query(
+            self._table.table,
+            keys.gateway_data_pk(company_id, gateway_id),
+            keys.cycle_bound_sk(start),
+            keys.cycle_bound_sk(before),
+            forward=False,
+            limit=1,
+        )
+        names = {"#k": CYCLE_CODEC.kind_name, "#t": _CYCLE_TIME, "#m": _CYCLE_ROWS}
+        request["ExpressionAttributeNames"] |= names
+        request["ProjectionExpression"] = "#k, #t, #m"
+        kind = CYCLE_CODEC.kind
+        while True:
+            request["Limit"] = max(1, page_size())
+            answer = self._table.query(request)
+            for raw in answer.get("Items", ()):
+                if kind_of(raw) != kind:
+                    continue  # the range holds only cycles; anything else is not one
+                rows = json.loads(zlib.decompress(base64.b64decode(raw[_CYCLE_ROWS]["B"])))
+                yield int(raw[_CYCLE_TIME]["N"]), rows
+            after = answer.get("LastEvaluatedKey")
+            if not after:
+                return
+            request["ExclusiveStartKey"] = after
+
     def latest_cycles(self, company_id: str, gateway_id: str, limit: int = 1) -> list[GatewayCycle]:
         far = datetime(9999, 1, 1, tzinfo=UTC)
         return self.cycles_before(company_id, gateway_id, far, limit)
@@ -228,16 +275,23 @@ class TelemetryStore:
         self, company_id: str, gateway_id: str, bucket_start: datetime
     ) -> dict[str, Any] | None:
         """A bucket's bus counters (None if none or no bucket): a late message that
-        rewrites the bucket keeps the snapshot of the message that closed it."""
-        try:
-            item = GatewayUsage.get(
-                keys.gateway_data_pk(company_id, gateway_id),
-                keys.gateway_usage_sk(bucket_start),
-                attributes_to_get=[GatewayUsage.health.attr_name],
-            )
-        except DoesNotExist:
+        rewrites the bucket keeps the snapshot of the message that closed it. Through the
+        lean client, the one attribute projected (a late message is on ingest's path)."""
+        answer = self._table.get_item(
+            {
+                "TableName": self._table.table,
+                "Key": item_key(
+                    keys.gateway_data_pk(company_id, gateway_id),
+                    keys.gateway_usage_sk(bucket_start),
+                ),
+                "ProjectionExpression": "#h",
+                "ExpressionAttributeNames": {"#h": _USAGE_HEALTH},
+            }
+        )
+        item = answer.get("Item")
+        if not item:
             return None
-        health: dict[str, Any] | None = item.health
+        health: dict[str, Any] | None = USAGE_CODEC.decode(item).health
         return health
 
     def usage_between(

@@ -33,6 +33,7 @@ from ..domain.money_text import format_major
 from ..observability import logger
 from ..observability import metrics as default_metrics
 from .alerts import Alert
+from .bucket_close import BASE_SEARCH_SPAN, BucketReads, first_page
 from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
 from .contention import Planned, update_bus_state
 from .context import CONTEXT_MAX_AGE_S, BusContext, BusDirectory, MeterContext
@@ -66,15 +67,6 @@ DUPLICATE_METRIC = "MessagesDuplicate"
 # deadline never falls due; one silent for GATEWAY_SILENT_AFTER past it does. No request
 # of its own: the cost is finding a hung-but-connected gateway up to an hour later.
 SILENCE_HORIZON = timedelta(seconds=CONTEXT_MAX_AGE_S) + GATEWAY_SILENT_AFTER
-# How far back a bucket looks for the reading its first interval starts from after a gap
-# (_find_bases). A whole bus's outage is found in the first page (the cycle before the
-# gap read every meter); only one meter silent while its bus speaks, or a meter's very
-# first reading (no base anywhere), pages further, so the search is capped at 15 pages
-# of 8 (about two hours of one-minute cycles) rather than a day of them (188 requests
-# for a new meter's first bucket, on ingest's path).
-BASE_SEARCH_SPAN = timedelta(days=1)
-BASE_SEARCH_PAGE = 8
-BASE_SEARCH_CYCLES = 15 * BASE_SEARCH_PAGE
 
 
 @dataclass
@@ -299,35 +291,6 @@ class Ingest:
 
     # --- 15-minute buckets ---
 
-    def _find_bases(
-        self, co: str, gw: str, start: datetime, readings: dict[str, list[Reading]]
-    ) -> None:
-        """A bucket's first interval starts at the meter's previous reading. On the steady
-        path that lies in the bucket before (read with it); a meter whose first reading
-        in the window is inside the bucket itself came back after a longer gap (the bus or
-        the meter was silent), so its previous reading is found further back, newest
-        first, stopping at the first cycle that read it. Without it, the gap's energy
-        would be in the ledger but in no bucket (no chart). A meter silent for longer than
-        BASE_SEARCH_CYCLES of its bus's cycles keeps the gap out of its buckets."""
-        missing = {m for m, series in readings.items() if series[0].at >= start}
-        if not missing:
-            return
-        older = self._telemetry.cycles_back(
-            co,
-            gw,
-            start - BASE_SEARCH_SPAN,
-            start - BUCKET,
-            limit=BASE_SEARCH_CYCLES,
-            page_size=BASE_SEARCH_PAGE,
-        )
-        for cycle in older:
-            for meter_id, found in readings_by_meter([rows_of(cycle)]).items():
-                if meter_id in missing:
-                    readings[meter_id].insert(0, found[-1])
-                    missing.discard(meter_id)
-            if not missing:
-                return
-
     def _close_buckets(
         self,
         bus: BusContext,
@@ -352,11 +315,16 @@ class Ingest:
                 return 0
             previous_bucket = bucket_start(from_ms(int(previous[0].cycle_at_ms)))
             targets = [previous_bucket] if previous_bucket < this_bucket else []
+        # the window's cycles in one page at the bus's pace (pipeline/bucket_close.py)
+        poll = message.cycle_at - from_ms(int(previous[0].cycle_at_ms)) if previous else None
         for start in targets:
-            cycles = list(self._telemetry.cycles_between(co, gw, start - BUCKET, start + BUCKET))
-            readings = readings_by_meter(rows_of(c) for c in cycles)
-            self._find_bases(co, gw, start, readings)
-            stored = sum(1 for c in cycles if bucket_start(from_ms(int(c.cycle_at_ms))) == start)
+            reads = BucketReads(start, first_page(poll))
+            reads.read(
+                self._telemetry.cycle_rows_back(
+                    co, gw, start - BASE_SEARCH_SPAN, start + BUCKET, reads.page_size
+                )
+            )
+            readings, stored = reads.readings, reads.stored
             # The closing message's bus counters ride on the bucket (no write of their own);
             # a late rewrite keeps the snapshot it finds (pipeline/health.py).
             health = (
