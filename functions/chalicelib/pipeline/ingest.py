@@ -148,8 +148,11 @@ class Ingest:
             if value:
                 self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
         # the correlation id (gateway/spool/seq) was set when the message was parsed; the
-        # message is a sentence a person reads in a local run's log, the keys are for queries
+        # message is a sentence a person reads in a local run's log, the keys are for queries.
+        # Given as an argument: a message without arguments is first tried as JSON by
+        # Powertools' formatter (a failed json.loads and its exception on every message).
         logger.info(
+            "%s",
             _sentence(result),
             outcome=result.status,
             reason=result.reason,

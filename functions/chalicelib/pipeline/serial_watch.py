@@ -56,12 +56,7 @@ class SerialWatch:
         self, bus: BusContext, meter_ctx: MeterContext, row: MeterRow, prior: MeterRow | None
     ) -> SerialCheck:
         meter = meter_ctx.meter
-        doubt = (
-            (row.serial is not None and row.serial != meter.serial)
-            or meter.serial_proposal is not None
-            or (prior is not None and prior.quarantine == HoldReason.SERIAL_CHANGED)
-        )
-        if not doubt:
+        if not in_doubt(meter.attribute_values, row, prior):
             return NOTHING
         fresh = self._serials.fresh(bus.company_id, meter.meter_id)
         _follow(meter, fresh)  # this container's copy, so the next message reads nothing
@@ -104,6 +99,17 @@ class SerialWatch:
                 "latest_kwh": doc["first_new"]["kwh"],
             },
         )
+
+
+def in_doubt(meter: dict[str, Any], row: MeterRow, prior: MeterRow | None) -> bool:
+    """Whether the cached meter (its item's values) may be stale for this reading: a
+    serial read that is not the cached one, a pending proposal, or the meter's previous
+    row held for its serial. Only then is the meter read fresh."""
+    return (
+        (row.serial is not None and row.serial != meter.get("serial"))
+        or meter.get("serial_proposal") is not None
+        or (prior is not None and prior.quarantine == HoldReason.SERIAL_CHANGED)
+    )
 
 
 def proposal_of(

@@ -29,7 +29,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..data import keys
@@ -40,8 +40,10 @@ from ..data.models import GatewayCycle, HeldReading
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading, format_kwh
 from ..domain.calendar import local_midnight
+from ..domain.energy import KWH_QUANTUM, MAX_KWH, ZERO_KWH, kwh
 from ..domain.meter_models import configured_models
 from ..domain.metering import (
+    FUTURE_TOLERANCE,
     HELD_RUN_ALERT,
     HoldReason,
     PowerSample,
@@ -53,7 +55,7 @@ from ..domain.metering import (
 )
 from .alerts import Alert
 from .context import BusContext, MeterContext
-from .serial_watch import Proposal, SerialCheck, SerialWatch, proposal_of
+from .serial_watch import Proposal, SerialCheck, SerialWatch, in_doubt, proposal_of
 from .telemetry import MeterRow, Telemetry, rows_of
 
 LOOKBACK_CYCLES = 60
@@ -98,13 +100,17 @@ class ReadingValidator:
         held: list[HeldReading] = []
         alerts: list[Alert] = []
         proposals: list[Proposal] = []
+        latest_ok = received_at + FUTURE_TOLERANCE
         for row in rows:
             if row.import_kwh is None or row.error:
                 checked.append(row)  # nothing read: nothing to hold
                 continue
             meter_ctx = meters[row.meter_id]
-            reading = Reading(row.read_at, row.import_kwh)
             prior = before.get(row.meter_id)
+            if prior is not None and _plainly_good(bus, meter_ctx, prior, row, latest_ok):
+                checked.append(row)  # what the full path below would say, cheaply
+                continue
+            reading = Reading(row.read_at, row.import_kwh)
             still = _still(prior, row)
             still_wh = int(still * 1000) or None
             if still_wh != row.still_wh:
@@ -252,6 +258,46 @@ def _shipped_rating(profile: str, override: str | None) -> Rating:
 
 
 _NOTHING_STILL = Decimal(0)
+
+
+def _plainly_good(
+    bus: BusContext, meter_ctx: MeterContext, prior: MeterRow, row: MeterRow, latest_ok: datetime
+) -> bool:
+    """True only when ``check``'s full path would pass ``row`` unchanged: the previous
+    cycle's row of the meter is usable and before it (so it is the anchor, and nothing
+    is looked up), no reading is vouched for, the serial gives no doubt, the time is not
+    ahead, and the register moved forward within the rating (or stood still with no
+    energy to account for). Anything else, False: the full path decides. Most rows of a
+    steady message; no Reading, no Verdict made (~30 -> ~5 us a row, issue 19, CPU).
+    ``tests/unit/pipeline/test_validation_fast_path.py`` proves it agrees."""
+    if prior.quarantine is not None or prior.error or row.still_wh is not None:
+        return False
+    at, before_at = row.read_at, prior.read_at
+    if not before_at < at <= latest_ok:
+        return False
+    value, before_value = row.import_kwh, prior.import_kwh
+    if (
+        value is None
+        or before_value is None
+        or not value.is_finite()
+        or not before_value.is_finite()
+        or not ZERO_KWH <= before_value <= MAX_KWH
+        or not ZERO_KWH <= value <= MAX_KWH
+    ):
+        return False
+    meter = meter_ctx.meter.attribute_values
+    if meter.get("anchors") or in_doubt(meter, row, prior):
+        return False
+    # as validate(): both readings to the Wh, then their difference
+    energy = kwh(
+        value.quantize(KWH_QUANTUM, ROUND_HALF_EVEN)
+        - before_value.quantize(KWH_QUANTUM, ROUND_HALF_EVEN)
+    )
+    if energy < 0 or energy > _rating(bus, meter_ctx).max_energy_kwh(at - before_at):
+        return False
+    # a register that moved has no still energy (_still); one that stood still must
+    # show none either, or the frozen check has something to weigh
+    return energy > 0 or _still(prior, row) == 0
 
 
 def _still(prior: MeterRow | None, row: MeterRow) -> Decimal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
@@ -173,6 +174,6 @@ def test_numbers_are_the_json_text_exactly_and_never_float() -> None:
     # THEN each is the Decimal of its text, and no value of the row is a float
     assert row.import_kwh == Decimal("123456789.999")
     assert str(row.watts) == "0.10000000000000000555"
-    assert not any(isinstance(value, float) for value in vars(row).values())
+    assert not any(isinstance(getattr(row, f.name), float) for f in fields(row))
     # AND a whole-number power stays exact too
     assert parse_event(as_event(payload())).rows[0].watts == Decimal("-12.5")
