@@ -211,7 +211,7 @@ class Settler:
             return False  # ensure_cursor would reload the account
         if type(cursor_ms) is not int or reading_kwh < 0:
             return False
-        if meter_ctx.tariff is None or stored.get("x"):
+        if not meter_ctx.has_tariff or stored.get("x"):
             return True  # no mark is kept, and nothing is settled
         mark, balance, settled = stored.get("due"), stored.get("bal"), stored.get("sk")
         if (
