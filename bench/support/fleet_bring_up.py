@@ -30,7 +30,7 @@ import re
 import time
 import zlib
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.support.fleet_model import (
@@ -44,7 +44,7 @@ from chalicelib.data import keys
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.deadlines import shard_of
 from chalicelib.data.models import Account, Gateway, PowerletItem
-from chalicelib.pipeline.context import assemble
+from chalicelib.pipeline.context import assemble, steady_record
 from chalicelib.pipeline.ingest import SILENCE_HORIZON
 from chalicelib.pipeline.senders import thing_name_for
 from chalicelib.pipeline.telemetry import parse_event
@@ -93,7 +93,8 @@ def bring_up_bus(services: Container, bus: Bus, full_catalogue: bool) -> int:
     Catalogue.save_all(written)
     settler, controller, telemetry = services.settler, services.controller, services.telemetry
     parts = parts_as_read([type(i).from_raw_data(i.serialize()) for i in items])
-    context = assemble(parts)
+    today = datetime.now(UTC).date()  # the day ingest assembles by
+    context = assemble(parts, today)
     # The state as seeded, before the message moves the bus's clock: its cursor is the
     # account's (catalogue_items), as the sample's is. Taken after the message it sat
     # 60 s past the account's, so a bus whose next message crossed a settlement period
@@ -117,7 +118,12 @@ def bring_up_bus(services: Container, bus: Bus, full_catalogue: bool) -> int:
         meters[meter_id] = controller.plan(context, meter_ctx, mstate, now).state
     silence_by = now + SILENCE_HORIZON  # as a message's bus-item writes move it
     telemetry.save_state(state.with_meters(meters), now, silence_by)
-    if not services.buses._items.store_context(bus.company, bus.gateway, parts, 0, now, silence_by):
+    # with the steady record ingest stores (pipeline/context.py), so a steady message of
+    # a bus brought up here builds its context from it as one of the sample's does
+    record = steady_record(context, parts, today)
+    if not services.buses._items.store_context(
+        bus.company, bus.gateway, parts, 0, now, silence_by, record
+    ):
         raise SystemExit(f"bus item of {bus.company} changed during set-up")
     return len(written)
 
@@ -279,13 +285,25 @@ def _stored(bus: Bus, full_catalogue: bool) -> dict[str, Any]:
     return found
 
 
+def _cold_opened(text: str) -> str:
+    """A packed context with its separately compressed part (``cold``) opened too."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(value, dict) and isinstance(value.get("cold"), str):
+        cold = zlib.decompress(base64.b64decode(value["cold"])).decode()
+        return json.dumps({**value, "cold": cold}, sort_keys=True)
+    return text
+
+
 def _as_text(items: dict[str, Any]) -> str:
     """Items as JSON text, compressed attributes opened (the company id is inside)."""
 
     def opened(value: Any) -> Any:
         if isinstance(value, bytes):
             try:
-                return {"zlib": zlib.decompress(value).decode()}
+                return {"zlib": _cold_opened(zlib.decompress(value).decode())}
             except zlib.error:
                 return {"b64": base64.b64encode(value).decode()}
         raise TypeError(f"cannot compare {type(value).__name__}")

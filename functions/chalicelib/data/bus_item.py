@@ -21,8 +21,10 @@ item's other writes (bump, marks) stay on PynamoDB.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,7 +75,9 @@ def tariff_digest(document: Any) -> str:
 @dataclass(frozen=True)
 class BusRead:
     state: BusControlState
-    context: CatalogueParts | None = None  # None: never built, or unreadable
+    # the stored context, its company and tenancies decoded when asked for (None:
+    # never built, or of another pack version or shape)
+    stored: StoredParts | None = None
     context_version: int = 0  # ctxv: bumped by every catalogue edit of the bus
     context_built: int = -1  # ctxb: the ctxv the stored context was built at
     context_at_ms: int = 0
@@ -82,11 +86,25 @@ class BusRead:
     open_conditions: frozenset[str] = frozenset()  # marks (pipeline/open_conditions.py)
 
     @property
+    def context(self) -> CatalogueParts | None:
+        """The stored context's every part (None: none stored, or unreadable)."""
+        if self.stored is None:
+            return None
+        try:
+            return self.stored.whole()
+        except UNREADABLE:
+            return None
+
+    @property
     def context_current(self) -> bool:
-        return self.context is not None and self.context_built == self.context_version
+        return self.stored is not None and self.context_built == self.context_version
 
 
-def pack(parts: CatalogueParts) -> dict[str, Any]:
+# What unpacking a pack of another version or shape raises (the context is rebuilt).
+UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, IndexError, zlib.error)
+
+
+def pack(parts: CatalogueParts, steady: dict[str, Any] | None = None) -> dict[str, Any]:
     """The items' attribute values as JSON (PynamoDB's own python values), a table per
     kind: unpacking them costs ~1 us an item instead of ~50 us through ``from_raw_data``
     (a bus context is ~100 items, unpacked on most messages: issue 19).
@@ -94,7 +112,12 @@ def pack(parts: CatalogueParts) -> dict[str, Any]:
     A table is ``{"c": names, "t": {name: tag}, "r": rows}``: the attribute names once,
     not once per item, so the JSON parsed on every message is about half as long; a
     unit's tariff document is kept once per distinct document (``docs``, by digest) and
-    the unit's row holds its digest."""
+    the unit's row holds its digest.
+
+    What a steady message does not read (the company, the tenancies) is packed apart,
+    compressed on its own (``cold``), and decoded only when asked for (``StoredParts``);
+    ``steady``: the per-meter record a steady message reads instead (pipeline/context.py,
+    ``steady_record``), None when the caller has none (the message then assembles)."""
     docs: dict[str, Any] = {}
     digest_of: dict[int, str] = {}  # by the id of each unit's document
     for unit in parts.units.values():
@@ -102,48 +125,87 @@ def pack(parts: CatalogueParts) -> dict[str, Any]:
         if document:
             digest = digest_of[id(document)] = tariff_digest(document)
             docs.setdefault(digest, document)
+    cold = {"company": _table([parts.company]), "tenancies": _table(parts.tenancies.values())}
     return {
         "v": PACK_VERSION,
         "gateway": _table([parts.gateway]),
         "property": _table([parts.premises]),
-        "company": _table([parts.company]),
         "meters": _table(parts.meters),
         "units": _table(parts.units.values(), digest_of),
-        "tenancies": _table(parts.tenancies.values()),
         "docs": docs,
+        "steady": steady,
+        "cold": _squeeze(cold),
     }
 
 
 def unpack(packed: dict[str, Any]) -> CatalogueParts:
     """The parts ``pack`` packed. Raises ValueError (or KeyError, TypeError...) for a
     pack of another version or shape: the caller rebuilds it from the catalogue."""
-    if packed.get("v") != PACK_VERSION:
-        raise ValueError(f"context packed as {packed.get('v')!r}, not {PACK_VERSION}")
-    docs: dict[str, Any] = packed["docs"]
-    units = {str(u.attribute_values["unit_id"]): u for u in _rows(Unit, packed["units"], docs)}
-    digest_of = {id(document): digest for digest, document in docs.items()}
-    (gateway,) = _rows(Gateway, packed["gateway"])
-    (premises,) = _rows(Property, packed["property"])
-    (company,) = _rows(Company, packed["company"])
-    tenancies = _rows(Tenancy, packed["tenancies"])
-    return CatalogueParts(
-        gateway=gateway,
-        premises=premises,
-        company=company,
-        meters=_rows(Meter, packed["meters"]),
-        units=units,
-        tenancies={str(t.attribute_values["tenancy_id"]): t for t in tenancies},
-        tariff_digests={
+    return StoredParts(packed).whole()
+
+
+class StoredParts:
+    """A packed context as read: the items a steady message reads (gateway, property,
+    meters, units) unpacked now, the company and tenancies when first asked for
+    (``whole``), and the steady record as packed. Raises as ``unpack`` for a pack of
+    another version or shape; ``whole`` raises so for an unreadable ``cold``."""
+
+    def __init__(self, packed: dict[str, Any]) -> None:
+        if packed.get("v") != PACK_VERSION:
+            raise ValueError(f"context packed as {packed.get('v')!r}, not {PACK_VERSION}")
+        docs: dict[str, Any] = packed["docs"]
+        units = {str(u.attribute_values["unit_id"]): u for u in _rows(Unit, packed["units"], docs)}
+        digest_of = {id(document): digest for digest, document in docs.items()}
+        (self.gateway,) = _rows(Gateway, packed["gateway"])
+        (self.premises,) = _rows(Property, packed["property"])
+        self.meters = _rows(Meter, packed["meters"])
+        self.units = units
+        self.tariff_digests = {
             unit_id: digest_of[id(document)]
             for unit_id, unit in units.items()
             if (document := unit.attribute_values.get("tariff"))
-        },
-    )
+        }
+        steady = packed["steady"]
+        self.steady: dict[str, Any] | None = steady if isinstance(steady, dict) else None
+        cold = packed["cold"]
+        if not isinstance(cold, str):
+            raise TypeError(f"cold parts packed as {type(cold).__name__}")
+        self._cold = cold
+        self._whole: CatalogueParts | None = None
+
+    def whole(self) -> CatalogueParts:
+        """Every part, the ones unpacked already being the same objects (ingest writes
+        presence and profiles to its meters and compares them afterwards)."""
+        if self._whole is None:
+            cold = _unsqueeze(self._cold)
+            (company,) = _rows(Company, cold["company"])
+            tenancies = _rows(Tenancy, cold["tenancies"])
+            self._whole = CatalogueParts(
+                gateway=self.gateway,
+                premises=self.premises,
+                company=company,
+                meters=self.meters,
+                units=self.units,
+                tenancies={str(t.attribute_values["tenancy_id"]): t for t in tenancies},
+                tariff_digests=self.tariff_digests,
+            )
+        return self._whole
 
 
-# 3: tables, tariff documents once (2: an object per item, with the tariff digests; an
-# item of an older version is rebuilt from the catalogue)
-PACK_VERSION = 3
+def _squeeze(value: Any) -> str:
+    """JSON, compressed and in base64: a part of the pack decoded only when needed."""
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return base64.b64encode(zlib.compress(text.encode())).decode()
+
+
+def _unsqueeze(text: str) -> Any:
+    return json.loads(zlib.decompress(base64.b64decode(text, validate=True)))
+
+
+# 4: the company and tenancies apart (``cold``) and the steady record (3: tables,
+# tariff documents once; 2: an object per item; an item of an older version is rebuilt
+# from the catalogue)
+PACK_VERSION = 4
 _DATETIME, _SET = "t", "s"
 
 
@@ -246,15 +308,15 @@ def bus_read(
     state = state_of(company_id, gateway_id, state_item)
     if state_item is None:
         return BusRead(state, latest_cycle=latest)
-    context = None
+    stored = None
     if state_item.context:
         try:
-            context = unpack(state_item.context)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            context = None  # an item of an older shape: rebuilt from the catalogue
+            stored = StoredParts(state_item.context)
+        except UNREADABLE:
+            stored = None  # an item of an older shape: rebuilt from the catalogue
     return BusRead(
         state,
-        context,
+        stored,
         int(state_item.context_version or 0),
         -1 if state_item.context_built is None else int(state_item.context_built),
         int(state_item.context_at_ms or 0),
@@ -325,15 +387,16 @@ class BusItems:
         built: int,
         at: datetime,
         silence_by: datetime | None = None,
+        steady: dict[str, Any] | None = None,
     ) -> bool:
         """Store the context built at version ``built``, unless an edit bumped it
         meanwhile (False: the next message builds it again). ``silence_by``: the
         gateway's telemetry is heard, so its silence deadline moves there, in this write
-        (``silence_values``)."""
+        (``silence_values``). ``steady``: the record a steady message reads (``pack``)."""
         updates = Updates(STATE_CODEC).set_all(
             [
                 ("kind", GatewayState),
-                ("context", pack(parts)),
+                ("context", pack(parts, steady)),
                 ("context_built", built),
                 ("context_at_ms", ms(at)),
                 *silence_values(company_id, gateway_id, silence_by),

@@ -361,6 +361,10 @@ def _due(raw: Any) -> DueMark | None:
 
 # What format_kwh writes: at most 9 integer digits, exactly 3 decimals.
 KWH_TEXT = _KWH_TEXT = re.compile(r"-?[0-9]{1,9}\.[0-9]{3}")
+# ... and of those, the ones that are the text of the Decimal they parse to (no leading
+# zero): what ``str(Decimal(text))`` gives back unchanged (pipeline/settler.py compares
+# a mark's basis with the stored text itself).
+CANONICAL_KWH_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,8})\.[0-9]{3}")
 
 
 def _stored_kwh(value: Any) -> Decimal:

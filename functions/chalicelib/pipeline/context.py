@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..data.bus_item import BusItems, BusRead, CatalogueParts, tariff_digest
+from ..data.bus_item import (
+    UNREADABLE,
+    BusItems,
+    BusRead,
+    CatalogueParts,
+    StoredParts,
+    tariff_digest,
+)
 from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
 from ..domain import FriendlyHours, Money
 from ..domain.cycles import MONTHLY, BillingCycle, parse_cycle
+from ..observability import logger
 from .errors import NoMeterError
 from .senders import owner_of_thing
 
@@ -58,6 +67,11 @@ class MeterContext:
     @property
     def prepaid(self) -> bool:
         return self._prepaid  # type: ignore[attr-defined]
+
+    @property
+    def has_tariff(self) -> bool:
+        """A tariff prices the meter (answered without loading one: ``StoredMeterContext``)."""
+        return self.tariff is not None
 
 
 @dataclass(frozen=True)
@@ -144,11 +158,17 @@ CONTEXT_MAX_AGE_S = 3600
 
 @dataclass(frozen=True)
 class BusOfMessage:
-    """What ingest reads for one message: the bus context and the bus item's read."""
+    """What ingest reads for one message: the bus context, the bus item's read, and
+    the catalogue items the context came from (``parts``: on a steady message the
+    company and tenancies are decoded only if something asks, ``StoredParts``)."""
 
     bus: BusContext
     read: BusRead
-    parts: CatalogueParts
+    whole: Callable[[], CatalogueParts]
+
+    @property
+    def parts(self) -> CatalogueParts:
+        return self.whole()
 
     def presence_marks(self) -> tuple[object, ...]:
         """The meters' fields ingest itself writes back to the catalogue (presence,
@@ -156,13 +176,13 @@ class BusOfMessage:
         # from the items' values, not their descriptors: 32 meters, twice a message
         return tuple(
             (
-                (v := m.attribute_values).get("meter_id"),
+                (v := c.meter.attribute_values).get("meter_id"),
                 v.get("online"),
                 v.get("last_error"),
                 v.get("serial"),
                 repr(v.get("profile_versions")),
             )
-            for m in self.parts.meters
+            for c in self.bus.meters.values()
         )
 
 
@@ -191,54 +211,88 @@ class BusDirectory:
             owner = (str(gateway.company_id), str(gateway.gateway_id))
         company_id, gateway_id = owner
         read = self._items.read(company_id, gateway_id)
-        parts = read.context
+        stored = read.stored
         age_s = now.timestamp() - read.context_at_ms / 1000
+        key = (company_id, gateway_id)
+        today = datetime.now(UTC).date()  # the day assemble() prices by
         if (
-            parts is None
+            stored is None
             or not read.context_current
             or age_s > CONTEXT_MAX_AGE_S
-            or parts.gateway.thing_name != thing_name
+            or stored.gateway.attribute_values.get("thing_name") != thing_name
         ):
             gateway = self._catalogue.find_gateway_by_thing(thing_name)
             if (gateway.company_id, gateway.gateway_id) != owner:
                 raise NotFoundError(f"thing {thing_name} is not gateway {gateway_id}")
             parts = self.read_parts(company_id, gateway)
+            bus = assemble(parts, today)
             self._items.store_context(
-                company_id, gateway_id, parts, read.context_version, now, silence_by
+                company_id,
+                gateway_id,
+                parts,
+                read.context_version,
+                now,
+                silence_by,
+                steady_record(bus, parts, today),
             )
             read = replace(
                 read,
-                context=parts,
+                stored=None,
                 context_built=read.context_version,
                 context_at_ms=int(now.timestamp() * 1000),
             )
-        key = (company_id, gateway_id)
+            self.stored_misses += 1
+            self._keep(key, (read.context_built, read.context_at_ms), bus)
+            return BusOfMessage(bus, read, lambda: parts)
         stamp = (read.context_built, read.context_at_ms)
         hit = self._stored.get(key)
         if hit is not None and hit[0] == stamp:
             self.stored_hits += 1
-            bus = hit[1]
-            parts = _parts_of(bus, parts)
-        else:
-            self.stored_misses += 1
-            bus = assemble(parts)
-            if len(self._stored) >= MAX_CACHED_BUSES:
-                self._stored.clear()
-            self._stored[key] = (stamp, bus)
-        return BusOfMessage(bus, read, parts)
+            cached = hit[1]
+            whole = _Once(lambda: self._whole(company_id, stored, read.context_version, now))
+            return BusOfMessage(cached, read, _Once(lambda: _parts_of(cached, whole())))
+        self.stored_misses += 1
+        whole = _Once(lambda: self._whole(company_id, stored, read.context_version, now))
+        bus = assemble_stored(stored, today, whole) or assemble(whole(), today)
+        self._keep(key, stamp, bus)
+        return BusOfMessage(bus, read, whole)
+
+    def _keep(self, key: tuple[str, str], stamp: tuple[int, int], bus: BusContext) -> None:
+        if len(self._stored) >= MAX_CACHED_BUSES:
+            self._stored.clear()
+        self._stored[key] = (stamp, bus)
+
+    def _whole(
+        self, company_id: str, stored: StoredParts, version: int, now: datetime
+    ) -> CatalogueParts:
+        """Every part of a stored context; one whose company or tenancies do not decode
+        (a fault, not a format: the version was checked) is read from the catalogue
+        and stored again."""
+        try:
+            return stored.whole()
+        except UNREADABLE:
+            logger.warning("stored context of gateway %s unreadable: rebuilt", stored.gateway)
+            parts = self.read_parts(company_id, stored.gateway)
+            parts = replace(parts, meters=stored.meters)  # the ones ingest holds
+            gateway_id = str(stored.gateway.attribute_values.get("gateway_id"))
+            self._items.store_context(
+                company_id, gateway_id, parts, version, now, None, _record_of(parts)
+            )
+            return parts
 
     def store_context(
         self, found: BusOfMessage, now: datetime, silence_by: datetime | None = None
     ) -> None:
         """Store the context again: ingest changed a meter's presence, serial or profiles."""
-        bus = found.bus
+        bus, parts = found.bus, found.parts
         self._items.store_context(
             bus.company_id,
             bus.gateway.gateway_id,
-            found.parts,
+            parts,
             found.read.context_version,
             now,
             silence_by,
+            _record_of(parts),
         )
         self._stored.pop((bus.company_id, bus.gateway.gateway_id), None)
 
@@ -436,3 +490,191 @@ def _cycle(document: Any) -> BillingCycle:
 
 
 _CYCLES: dict[str, BillingCycle] = {}
+
+
+# --- the steady record: what a steady message reads of its bus, precomputed ---
+
+
+def digest_basis(bus: BusContext, meter_ctx: MeterContext) -> str:
+    """What a prepaid meter's due mark depends on outside the account and the
+    settlement period (pipeline/settle_due.py hashes it with the period): its tariff
+    document, billing cycle, tenancy start, account, the levels it must not cross
+    unnoticed and the property's zone."""
+    tenancy = meter_ctx.tenancy
+    currency = meter_ctx.tariff.currency if meter_ctx.tariff else ""
+    levels = bus.levels_minor(currency, meter_ctx.unit) if currency else ()
+    starts_on = tenancy.attribute_values.get("starts_on") if tenancy else ""
+    return "|".join(
+        (
+            meter_ctx.tariff_digest,
+            repr(meter_ctx.cycle),
+            str(starts_on or ""),
+            str(meter_ctx.account_id or ""),
+            ",".join(map(str, levels)),
+            bus.tz,
+        )
+    )
+
+
+def steady_record(bus: BusContext, parts: CatalogueParts, today: date) -> dict[str, Any]:
+    """What the steady path reads of each meter's context (``StoredMeterContext``),
+    worked out when the context is stored, so a steady message assembles nothing:
+    per meter its account, whether it is prepaid and priced, and its mark's basis
+    (``digest_basis``). Valid from ``day`` until ``until`` (exclusive; None: no end),
+    the first day on which ``assemble`` would answer otherwise: a tenancy's end or a
+    tariff version's start (docs/pipeline.md, "The steady record")."""
+    day = today.isoformat()
+    changes: set[str] = set()
+    for tenancy in parts.tenancies.values():
+        ends_on = tenancy.attribute_values.get("ends_on")
+        if ends_on and str(ends_on) > day:
+            changes.add(str(ends_on))
+    meters: dict[str, list[Any]] = {}
+    for meter_id, meter_ctx in bus.meters.items():
+        if meter_ctx.timeline is not None:
+            changes.update(
+                later
+                for version in meter_ctx.timeline.versions
+                if (later := version.effective_from.isoformat()) > day
+            )
+        meters[meter_id] = [
+            meter_ctx.account_id,
+            meter_ctx.prepaid,
+            meter_ctx.has_tariff,
+            digest_basis(bus, meter_ctx),
+        ]
+    return {"day": day, "until": min(changes) if changes else None, "meters": meters}
+
+
+def _record_of(parts: CatalogueParts) -> dict[str, Any]:
+    today = datetime.now(UTC).date()
+    return steady_record(assemble(parts, today), parts, today)
+
+
+class _Once:
+    """A value worked out on first call and kept (the whole parts of one message)."""
+
+    def __init__(self, make: Callable[[], CatalogueParts]) -> None:
+        self._make: Callable[[], CatalogueParts] | None = make
+        self._value: CatalogueParts | None = None
+
+    def __call__(self) -> CatalogueParts:
+        if self._make is not None:
+            self._value, self._make = self._make(), None
+        assert self._value is not None
+        return self._value
+
+
+class _Assembled:
+    """The bus context assembled from every part, on first need (one per message)."""
+
+    def __init__(self, whole: Callable[[], CatalogueParts], today: date) -> None:
+        self._whole, self._today = whole, today
+        self._bus: BusContext | None = None
+
+    def bus(self) -> BusContext:
+        if self._bus is None:
+            self._bus = assemble(self._whole(), self._today)
+        return self._bus
+
+
+class StoredMeterContext(MeterContext):
+    """A meter's context built from the steady record: the meter and unit items, the
+    account, prepaid and priced as recorded, the mark's basis (``_due_basis``); its
+    tenancy, tariff, timeline and cycle are assembled from every part when first asked
+    for (the full path: a meter that is not steady). Equal to the context ``assemble``
+    builds from the same parts on the same day (tested)."""
+
+    def _full(self) -> MeterContext:
+        assembled: _Assembled = self.__dict__["_assembled"]
+        return assembled.bus().meters[self.__dict__["_meter_id"]]
+
+    @property
+    def tenancy(self) -> Tenancy | None:
+        return self._full().tenancy
+
+    @property
+    def tariff(self) -> AnyTariff | None:
+        return self._full().tariff
+
+    @property
+    def timeline(self) -> TariffTimeline | None:
+        return self._full().timeline
+
+    @property
+    def cycle(self) -> BillingCycle:
+        return self._full().cycle
+
+    @property
+    def tariff_digest(self) -> str:
+        return self._full().tariff_digest
+
+    @property
+    def has_tariff(self) -> bool:
+        return bool(self.__dict__["_has_tariff"])
+
+
+class StoredBusContext(BusContext):
+    """A bus context of ``StoredMeterContext``s: the company is read (with the
+    tenancies) only when first asked for."""
+
+    @property
+    def company(self) -> Company:
+        assembled: _Assembled = self.__dict__["_assembled"]
+        return assembled.bus().company
+
+
+def assemble_stored(
+    stored: StoredParts, today: date, whole: Callable[[], CatalogueParts]
+) -> BusContext | None:
+    """The bus context of a stored context's steady record (``steady_record``), or None
+    when it has none valid today (then the caller assembles every part). ``whole``:
+    every part, for what the record does not hold."""
+    record = stored.steady
+    if record is None:
+        return None
+    day, until, recorded = record.get("day"), record.get("until"), record.get("meters")
+    iso = today.isoformat()
+    if not isinstance(day, str) or day > iso or (until is not None and until <= iso):
+        return None
+    if not isinstance(recorded, dict):
+        return None
+    assembled = _Assembled(whole, today)
+    units = stored.units
+    contexts: dict[str, MeterContext] = {}
+    for meter in stored.meters:
+        values = meter.attribute_values
+        meter_id = values.get("meter_id")
+        entry = recorded.get(meter_id)
+        if type(meter_id) is not str or type(entry) is not list or len(entry) != 4:
+            return None
+        if meter_id in contexts:
+            return None
+        account_id, prepaid, has_tariff, basis = entry
+        unit_id = values.get("unit_id")
+        context = object.__new__(StoredMeterContext)
+        context.__dict__.update(
+            meter=meter,
+            unit=units.get(unit_id) if unit_id else None,
+            _account_id=account_id,
+            _prepaid=prepaid is True,
+            _has_tariff=has_tariff is True,
+            _due_basis=basis,
+            _meter_id=meter_id,
+            _assembled=assembled,
+        )
+        contexts[meter_id] = context
+    if len(contexts) != len(recorded):
+        return None
+    bus = object.__new__(StoredBusContext)
+    bus.__dict__.update(
+        gateway=stored.gateway,
+        premises=stored.premises,
+        meters=contexts,
+        _company_id=str(stored.gateway.attribute_values.get("company_id")),
+        _tz=str(stored.premises.attribute_values.get("time_zone")),
+        _thresholds={},
+        _levels={},
+        _assembled=assembled,
+    )
+    return bus

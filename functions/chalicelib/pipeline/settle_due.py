@@ -31,7 +31,7 @@ from ..data.control_state import DueMark, MeterControlState, ms
 from ..domain import Reading
 from ..domain.calendar import zone
 from ..domain.energy import from_milli, to_milli
-from .context import BusContext, MeterContext
+from .context import BusContext, MeterContext, digest_basis
 
 DAY_S = 86_400
 # Where the search stops: a reading this far above the cursor within one period is
@@ -63,40 +63,37 @@ def period_bounds(at: datetime, period_h: float, tz: str) -> PeriodBounds:
 
 
 def meter_digest(bus: BusContext, meter_ctx: MeterContext, period_h: float) -> str:
-    """What a mark depends on outside the account: cached on the loaded meter context."""
-    cached: str | None = meter_ctx.__dict__.get("_due_digest")
+    """What a mark depends on outside the account: cached on the loaded meter context.
+    A context built from the steady record brings its basis (``_due_basis``, worked out
+    by ``digest_basis`` when the context was stored): nothing is assembled for it."""
+    found = meter_ctx.__dict__
+    cached: str | None = found.get("_due_digest")
     if cached is not None:
         return cached
-    tenancy = meter_ctx.tenancy
-    currency = meter_ctx.tariff.currency if meter_ctx.tariff else ""
-    levels = bus.levels_minor(currency, meter_ctx.unit) if currency else ()
-    # A fleet assembles a fresh context for most messages: the digest of the same inputs
-    # is kept per container (a dict lookup, not a repr, a join and a hash per meter).
-    key = (
-        meter_ctx.tariff_digest,  # of the tariff document (context.py)
-        meter_ctx.cycle,
-        tenancy.attribute_values.get("starts_on") if tenancy else "",
-        meter_ctx.account_id or "",
-        levels,
-        bus.tz,
-        period_h,
-    )
+    key: tuple[object, ...]
+    basis: str | None = found.get("_due_basis")
+    if basis is not None:
+        key = (basis, period_h)
+    else:
+        # A fleet assembles a fresh context for most messages: the digest of the same
+        # inputs is kept per container (a dict lookup, not a repr, a join and a hash).
+        tenancy = meter_ctx.tenancy
+        currency = meter_ctx.tariff.currency if meter_ctx.tariff else ""
+        key = (
+            meter_ctx.tariff_digest,  # of the tariff document (context.py)
+            meter_ctx.cycle,
+            tenancy.attribute_values.get("starts_on") if tenancy else "",
+            meter_ctx.account_id or "",
+            bus.levels_minor(currency, meter_ctx.unit) if currency else (),
+            bus.tz,
+            period_h,
+        )
     digest = _DIGESTS.get(key)
     if digest is None:
         if len(_DIGESTS) >= MAX_CACHED_DIGESTS:
             _DIGESTS.clear()
-        basis = "|".join(
-            (
-                key[0],
-                repr(key[1]),
-                str(key[2] or ""),
-                str(key[3]),
-                ",".join(map(str, levels)),
-                bus.tz,
-                str(period_h),
-            )
-        )
-        digest = _DIGESTS[key] = _digest(basis)
+        text = basis if basis is not None else digest_basis(bus, meter_ctx)
+        digest = _DIGESTS[key] = _digest(f"{text}|{period_h}")
     object.__setattr__(meter_ctx, "_due_digest", digest)
     return digest
 

@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..data.control_state import CANONICAL_KWH_TEXT, MeterControlState, from_ms, ms
 from ..data.control_state import KWH_TEXT as _KWH_TEXT
-from ..data.control_state import MeterControlState, from_ms, ms
 from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
 from ..data.settlement_store import Cursor, SettlementStore
@@ -62,6 +62,35 @@ def period_index(at: datetime, period_h: float, tz: str = "UTC") -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CursorFacts:
+    """What the steady check needs of a stored cursor (unix ms): its time, the ms
+    ``mark_basis`` writes for it (``ms`` of that time, which a float round trip may put
+    a millisecond off the stored value) and its settlement period."""
+
+    at: datetime
+    basis_ms: int
+    period: int
+
+
+def cursor_facts(cursor_ms: int, period_h: float, tz: str) -> CursorFacts:
+    """``CursorFacts`` of a stored cursor, kept per container: a cursor stays put for a
+    settlement period (hours) and a container meets a bus's meters again within it, so
+    the steady check of 32 meters makes no datetime of its own (issue 19, CPU)."""
+    key = (cursor_ms, period_h, tz)
+    found = _CURSORS.get(key)
+    if found is None:
+        if len(_CURSORS) >= MAX_CACHED_CURSORS:
+            _CURSORS.clear()
+        at = from_ms(cursor_ms)
+        found = _CURSORS[key] = CursorFacts(at, ms(at), period_index(at, period_h, tz))
+    return found
+
+
+_CURSORS: dict[tuple[int, float, str], CursorFacts] = {}
+MAX_CACHED_CURSORS = 65_536  # ~32 meters x 2,000 buses a container sees in a period
 
 
 class Settler:
@@ -182,31 +211,31 @@ class Settler:
             return False  # ensure_cursor would reload the account
         if type(cursor_ms) is not int or reading_kwh < 0:
             return False
-        if meter_ctx.tariff is None or stored.get("x"):
+        if not meter_ctx.has_tariff or stored.get("x"):
             return True  # no mark is kept, and nothing is settled
         mark, balance, settled = stored.get("due"), stored.get("bal"), stored.get("sk")
         if (
             type(mark) is not list
             or len(mark) != 3
             or type(balance) is not int
-            or not isinstance(settled, str)
-            or not _KWH_TEXT.fullmatch(settled)
+            or type(settled) is not str
+            or not CANONICAL_KWH_TEXT.fullmatch(settled)
         ):
             return False
         due_kwh, basis, _exact = mark
-        settled_kwh = Decimal(settled)
-        cursor_at = from_ms(cursor_ms)
-        digest = meter_digest(bus, meter_ctx, self._period_h)
-        if basis != f"{digest}:{balance}:{ms(cursor_at)}:{settled_kwh}":  # mark_basis
+        period_h, tz = self._period_h, bus.tz
+        cursor = cursor_facts(cursor_ms, period_h, tz)
+        # mark_basis's text, from the stored text itself: a canonical kWh text is the
+        # text of the Decimal it parses to, so no Decimal is made for the comparison
+        digest = meter_digest(bus, meter_ctx, period_h)
+        if basis != f"{digest}:{balance}:{cursor.basis_ms}:{settled}":
             return False  # with_due_mark would work the mark out again
-        if reading_at <= cursor_at:
+        if reading_at <= cursor.at:
             return True  # due: not after the cursor
+        settled_kwh = Decimal(settled)
         if settled_kwh < 0 or reading_kwh < settled_kwh:
             return False
-        tz = bus.tz
-        if period_index(reading_at, self._period_h, tz) > period_index(
-            cursor_at, self._period_h, tz
-        ):
+        if period_index(reading_at, period_h, tz) > cursor.period:
             return False  # a later settlement period: due
         if due_kwh is None:
             return True  # no reading in the period can cross a level
