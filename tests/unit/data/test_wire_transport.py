@@ -32,6 +32,7 @@ from chalicelib.data.wire import (
     TruncatedAnswerError,
     UnframedAnswerError,
     UntrustedEndpointError,
+    transport,
 )
 
 OK = {"Items": [{"pk": {"S": "a"}, "v": {"S": "ü ☃ " + "x" * 3000}}], "Count": 1}
@@ -206,6 +207,32 @@ def test_an_http_1_0_answer_closes_the_connection(serve: Serve) -> None:
     assert server.connections == 2
 
 
+def test_an_idle_connection_the_far_end_closed_is_not_reused(serve: Serve) -> None:
+    """Polled before reuse, as urllib3 does: the request goes out once, on a new one."""
+    server = serve(Script(answer(), close=True), Script(answer()))
+    wire = _wire(server, max_attempts=1)
+
+    wire.query({})
+    time.sleep(0.2)  # the server's close has arrived
+    assert wire.query({}) == OK
+
+    assert wire.requests == 2 and server.connections == 2
+
+
+def test_a_connection_closed_between_the_poll_and_the_send_is_reopened_once(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transport, "_dropped", lambda _sock: False)  # the poll saw nothing
+    server = serve(Script(answer(), close=True), Script(answer()))
+    wire = _wire(server, max_attempts=1)
+
+    wire.query({})
+    time.sleep(0.2)
+    assert wire.query({}) == OK  # one attempt, yet it succeeded: the resend is free
+
+    assert wire.requests == 3 and server.connections == 2
+
+
 def test_a_chunked_answer_is_decoded(serve: Serve) -> None:
     server = serve(Script(chunked(BODY)), Script(chunked(b"{}", size=1)))
     wire = _wire(server)
@@ -246,6 +273,7 @@ def test_a_connection_closed_without_an_answer_is_a_connection_failure(serve: Se
         b"HTTP/2 200\r\nContent-Length: 2\r\n\r\n{}",
         b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\n{}",
         b"HTTP/1.1 OK 200\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 2O0 OK\r\nContent-Length: 2\r\n\r\n{}",
         b"HTTP/1.1 200 OK\r\nno colon here\r\nContent-Length: 2\r\n\r\n{}",
         b"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 2\r\n\r\n{}",
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
@@ -257,6 +285,7 @@ def test_a_connection_closed_without_an_answer_is_a_connection_failure(serve: Se
         "http/2",
         "4-digit status",
         "no status",
+        "letter in status",
         "no colon",
         "folded",
         "two lengths",
