@@ -14,8 +14,9 @@ What it does not do: pagination, batching, transactions, anything but the single
 operations it is given. Everything else in the data layer stays on PynamoDB.
 
 Behaviour that matters:
-- HTTPS with certificate verification (the default context) for AWS; plain HTTP only
-  when the endpoint says ``http://`` (the local stand-in).
+- HTTPS with certificate and host verification (the default context, or the one given)
+  for AWS, a refused certificate never retried; plain HTTP only when the endpoint says
+  ``http://`` (the local stand-in). The HTTP/1.1 itself is transport.py's.
 - Retries, with full-jitter waits, a throttled request, a 5xx, a reply whose CRC32
   does not match, and a connection that failed or timed out; a kept-alive connection
   the far end closed while idle is reopened at once, once, without counting an attempt.
@@ -48,6 +49,7 @@ from .errors import (
     ThrottledError,
     TruncatedAnswerError,
     UnreadableAnswerError,
+    UntrustedEndpointError,
     WireError,
 )
 from .signing import Credentials, JsonPostSigner, Signer, amz_date
@@ -123,6 +125,7 @@ class DynamoWire:
         read_timeout_s: float = READ_TIMEOUT_S,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -151,7 +154,7 @@ class DynamoWire:
         self._request_line = f"POST {self._path} HTTP/1.1\r\n"
         self._transport: Transport | None = None
         self._lock = threading.Lock()
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context  # None: the default context, made on first use
         self.requests = 0  # sent, retries included (the benches count them)
 
     # --- operations (the payload is DynamoDB's own JSON request, TableName included) ---
@@ -177,6 +180,12 @@ class DynamoWire:
                 self._sleep(random.uniform(0, min(MAX_WAIT_S, BASE_WAIT_S * 2 ** (attempt - 1))))
             try:
                 status, headers, data = self._exchange(operation, body)
+            except ssl.SSLCertVerificationError as exc:
+                raise UntrustedEndpointError(
+                    f"DynamoDB {operation} at {self.endpoint}: the certificate was refused "
+                    f"({exc.verify_message})",
+                    operation=operation,
+                ) from exc
             except OSError as exc:
                 failure = ConnectionFailedError(
                     f"DynamoDB {operation} at {self.endpoint}: no answer ({exc!r})",

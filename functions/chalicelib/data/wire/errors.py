@@ -55,6 +55,11 @@ class ConnectionFailedError(WireError):
     """No answer: the connection failed or timed out on every attempt."""
 
 
+class UntrustedEndpointError(WireError):
+    """The endpoint's TLS certificate failed verification (an unknown authority, another
+    host's name, expired). Never retried: the same certificate meets the same check."""
+
+
 class RequestRefusedError(WireError):
     """Any other 4xx (a malformed request, a missing table): a bug or a wrong setting,
     never retried."""

@@ -156,10 +156,10 @@ class Transport:
         start = 0
         while True:
             end = data.find(b"\r\n\r\n", start)
-            if end >= 0:
+            if 0 <= end <= MAX_HEADER_BYTES:
                 self._buffer = data[end + 4 :]
                 return data[:end]
-            if len(data) > MAX_HEADER_BYTES:
+            if end > MAX_HEADER_BYTES or len(data) > MAX_HEADER_BYTES:
                 raise OversizedHeadersError(
                     f"DynamoDB's answer headers exceed {MAX_HEADER_BYTES} bytes"
                 )
