@@ -48,18 +48,21 @@ def _readings(bus: Bus, step: int) -> dict[str, str]:
     return {m.meter_id: f"{100 + step * (n + 1) / 1000:.3f}" for n, m in enumerate(bus.meters)}
 
 
-def _run(bus: Bus, meter: DynamoMeter | None = None) -> int:
+def _counted(meter: DynamoMeter, message: dict[str, Any]) -> int:
+    """The message's DynamoDB requests."""
+    before = sum(meter.requests.values())
+    meter.counting = True
+    handlers.ingest_telemetry(message)
+    meter.counting = False
+    return sum(meter.requests.values()) - before
+
+
+def _run(bus: Bus, meter: DynamoMeter) -> tuple[int, int]:
     """Three messages: the first (cursors from the tenancies), one in the same hour, and
-    one in the next hour, which settles every meter; the last one's requests."""
-    handlers.ingest_telemetry(event(bus, 1, T0 + minutes(1), _readings(bus, 1)))
+    one in the next hour, which settles every meter; the first's and the last's requests."""
+    first = _counted(meter, event(bus, 1, T0 + minutes(1), _readings(bus, 1)))
     handlers.ingest_telemetry(event(bus, 2, T0 + minutes(2), _readings(bus, 2)))
-    before = sum(meter.requests.values()) if meter else 0
-    if meter:
-        meter.counting = True
-    handlers.ingest_telemetry(event(bus, 3, T0 + minutes(61), _readings(bus, 3)))
-    if meter:
-        meter.counting = False
-    return sum(meter.requests.values()) - before if meter else 0
+    return first, _counted(meter, event(bus, 3, T0 + minutes(61), _readings(bus, 3)))
 
 
 def _ledger(pipeline: Container, bus: Bus) -> list[tuple[Any, ...]]:
@@ -110,15 +113,19 @@ def _old_path(store: SettlementStore) -> Any:
 def test_a_settling_message_makes_few_requests_and_moves_the_money_as_before(
     pipeline: Container, meter: DynamoMeter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN two identical 32-meter buses, one settled as before (PynamoDB, a read back)
+    # GIVEN two identical 32-meter buses, one settled as before (PynamoDB, a read back,
+    # and on its first message each account read alone)
     new, old = _bus(pipeline), _bus(pipeline)
-    # WHEN each sends a message in the next settlement period
-    requests = _run(new, meter)
+    # WHEN each sends a first message, and one in the next settlement period
+    first, requests = _run(new, meter)
     with monkeypatch.context() as patched:
         patched.setattr(pipeline.settlements, "settle_from", _old_path(pipeline.settlements))
-        old_requests = _run(old, meter)
+        patched.setattr(pipeline.settler, "begin", lambda *_: None)
+        old_first, old_requests = _run(old, meter)
     # THEN every meter was charged, in far fewer requests than before
     assert requests <= MAX_REQUESTS < old_requests
+    # AND the first message read the 32 accounts in one request, not 32
+    assert first <= old_first - (METERS - 1)
     # AND the ledgers, balances and cursors are the same as the old path's
     ledger = _ledger(pipeline, new)
     assert ledger == _ledger(pipeline, old)
