@@ -14,7 +14,7 @@ exists if and only if its charge was posted and the cursor moved to its closing 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +44,7 @@ from .wire.codec import ItemCodec, Raw, Updates, item_key
 from .wire.transact import cancelled, put_new, transact_write, update
 
 ACCOUNT_CODEC = ItemCodec(Account)
+MAX_BATCH_KEYS = 100  # BatchGetItem's limit on the keys of one request
 ENTRY_CODEC = ItemCodec(LedgerEntryItem)
 
 
@@ -90,6 +91,35 @@ class SettlementStore:
     @property
     def _wire(self) -> DynamoWire:
         return self._given or shared_wire()
+
+    def accounts(
+        self, company_id: str, account_ids: Iterable[str], *, sleep: Callable[[int], None] = backoff
+    ) -> dict[str, Account]:
+        """The accounts found of ``account_ids``, read consistently in BatchGetItem requests
+        of at most 100 keys (DynamoDB's limit), the keys a request leaves unprocessed sent
+        again after a wait (``sleep(attempt)``). What is still unread after MAX_ATTEMPTS is
+        left out: a caller reads it alone (``Settler.refresh``)."""
+        wire = self._wire
+        wanted = sorted(set(account_ids))
+        found: dict[str, Account] = {}
+        for start in range(0, len(wanted), MAX_BATCH_KEYS):
+            keys_left = [
+                item_key(keys.account_pk(company_id, a), keys.ACCOUNT_SK)
+                for a in wanted[start : start + MAX_BATCH_KEYS]
+            ]
+            for attempt in range(MAX_ATTEMPTS):
+                if attempt:
+                    sleep(attempt - 1)
+                request = {wire.table: {"Keys": keys_left, "ConsistentRead": True}}
+                answer = wire.call("BatchGetItem", {"RequestItems": request})
+                for raw in answer.get("Responses", {}).get(wire.table, []):
+                    if raw.get(ACCOUNT_CODEC.kind_name, {}).get("S") == ACCOUNT_CODEC.kind:
+                        account = ACCOUNT_CODEC.decode(raw)
+                        found[str(account.account_id)] = account
+                keys_left = answer.get("UnprocessedKeys", {}).get(wire.table, {}).get("Keys", [])
+                if not keys_left:
+                    break
+        return found
 
     def settle_from(
         self,

@@ -372,6 +372,7 @@ class Ingest:
         now = message.received_at
         history: tuple[list[GatewayCycle], dict[str, list[Reading]]] | None = None
         settler, known_meters = self._settler, read.meters
+        settler.begin(bus, known_meters)  # no read: see Settler.begin
         stored = known_meters.stored if isinstance(known_meters, StoredMeters) else None
         changed = False  # a meter's state is not the one read (a write is planned)
         for row in rows:

@@ -163,7 +163,10 @@ def work_out_mark(
         if bisect or c_hi == c_lo:
             guess = (lo + hi) // 2
         else:
-            guess = lo + (need - c_lo) * (hi - lo) // (c_hi - c_lo)
+            # where the line through (lo, c_lo) and (hi, c_hi) passes need - 1/2: between
+            # the last reading short of the need and the first that meets it (aiming at
+            # the need itself lands on the first, and the next step then gains little)
+            guess = lo + (2 * (need - c_lo) - 1) * (hi - lo) // (2 * (c_hi - c_lo))
         guess = min(max(guess, lo + 1), hi - 1)
         width = hi - lo
         c_guess = charge(guess)

@@ -22,6 +22,7 @@ from ..data.control_state import CANONICAL_KWH_TEXT, MeterControlState, from_ms,
 from ..data.control_state import KWH_TEXT as _KWH_TEXT
 from ..data.errors import CursorMovedError
 from ..data.ledger_store import LedgerStore
+from ..data.models import Account
 from ..data.settlement_store import Cursor, SettlementStore
 from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh
 from ..domain.calendar import local_midnight, zone
@@ -109,22 +110,59 @@ class Settler:
         self._period_h = period_h
         self._ledger = ledger
         self._settlements = settlements
+        self._message: tuple[BusContext, Mapping[str, MeterControlState]] | None = None
+        self._prefetched: dict[str, Account] | None = None
+
+    def begin(self, bus: BusContext, known: Mapping[str, MeterControlState]) -> None:
+        """A message of ``bus`` is planned against the meters' states ``known``: nothing is
+        read now (the steady message reads no account); the first ``ensure_cursor`` that
+        must reload an account reads every account the bus's states lack, in one
+        BatchGetItem (a bus's first message: 32 GetItems before, issue 19)."""
+        self._message = (bus, known)
+        self._prefetched = None
+
+    def _needing_reload(self, bus: BusContext) -> dict[str, Account]:
+        """The accounts of the message's meters whose state lacks its account's cursor."""
+        if self._prefetched is None:
+            message_bus, known = self._message or (None, {})
+            wanted = []
+            if message_bus is bus:
+                for meter_id, meter_ctx in bus.meters.items():
+                    state = known.get(meter_id) or MeterControlState()
+                    if (
+                        meter_ctx.prepaid
+                        and meter_ctx.account_id
+                        and not _has_own_cursor(meter_ctx, state)
+                    ):
+                        wanted.append(meter_ctx.account_id)
+            # one account alone is read as before (a tenancy that changed: no batch)
+            self._prefetched = (
+                self._settlements.accounts(bus.company_id, wanted) if len(wanted) > 1 else {}
+            )
+        return self._prefetched
 
     def ensure_cursor(
         self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState
     ) -> MeterControlState:
-        if meter_ctx.prepaid and not (
-            state.account_id == meter_ctx.account_id and state.has_cursor
-        ):
-            return self.refresh(bus, meter_ctx, state)
+        if meter_ctx.prepaid and not _has_own_cursor(meter_ctx, state):
+            assert meter_ctx.account_id is not None
+            # read once for this message: taken, so a later reload reads the account again
+            account = self._needing_reload(bus).pop(meter_ctx.account_id, None)
+            return self.refresh(bus, meter_ctx, state, account)
         return state
 
     def refresh(
-        self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState
+        self,
+        bus: BusContext,
+        meter_ctx: MeterContext,
+        state: MeterControlState,
+        account: Account | None = None,
     ) -> MeterControlState:
-        """Reload the cursor and balance snapshot from the account (the authority)."""
+        """Reload the cursor and balance snapshot from the account (the authority; read
+        now unless ``account`` was, consistently, for this message)."""
         assert meter_ctx.tenancy is not None and meter_ctx.account_id is not None
-        account = self._ledger.get_account(bus.company_id, meter_ctx.account_id)
+        if account is None:
+            account = self._ledger.get_account(bus.company_id, meter_ctx.account_id)
         # closed: moved out, the catalogue we hold is stale: settle nothing
         state = replace(
             state,
@@ -383,6 +421,11 @@ def _plan(
         cycle=meter_ctx.cycle,
         move_in=date.fromisoformat(tenancy.starts_on) if tenancy else None,
     )
+
+
+def _has_own_cursor(meter_ctx: MeterContext, state: MeterControlState) -> bool:
+    """The state holds the cursor of the meter's current account (else it is reloaded)."""
+    return state.account_id == meter_ctx.account_id and state.has_cursor
 
 
 def _cursor(state: MeterControlState) -> Reading:
