@@ -34,7 +34,7 @@ from ..observability import logger
 from ..observability import metrics as default_metrics
 from .alerts import Alert
 from .bucket_close import BASE_SEARCH_SPAN, BucketReads, first_page
-from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
+from .buckets import BUCKET, bucket_start, readings_by_meter
 from .contention import Planned, update_bus_state
 from .context import CONTEXT_MAX_AGE_S, BusContext, BusDirectory, MeterContext
 from .control import Controller
@@ -324,7 +324,7 @@ class Ingest:
                     co, gw, start - BASE_SEARCH_SPAN, start + BUCKET, reads.page_size
                 )
             )
-            readings, stored = reads.readings, reads.stored
+            stored = reads.stored
             # The closing message's bus counters ride on the bucket (no write of their own);
             # a late rewrite keeps the snapshot it finds (pipeline/health.py).
             health = (
@@ -333,7 +333,7 @@ class Ingest:
                 else health_snapshot(message, bus.meters)
             )
             before = self._telemetry.put_usage(
-                co, gw, start, bucket_energy(readings, start), messages=stored, health=health
+                co, gw, start, reads.energy(), messages=stored, health=health
             )
             if stored != before:  # resellers' messages per month (docs/brands.md)
                 self._usage.messages_received(co, start, stored - before)
