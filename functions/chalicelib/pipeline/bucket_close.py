@@ -162,8 +162,8 @@ class BucketReads:
             if cycle_ms // _BUCKET_MS * _BUCKET_MS == start_ms:
                 self.stored += 1
             for row in rows:
-                if not _usable(row):
-                    continue
+                if row[2] is None or row[6] or (len(row) > 7 and row[7] is not None):
+                    continue  # not _usable (inline: ~6,000 rows a bucket at 10 s polling)
                 meter = row[0]
                 at_ms = cycle_ms + int(row[1])
                 if at_ms < start_ms:

@@ -316,7 +316,11 @@ class Ingest:
             previous_bucket = bucket_start(from_ms(int(previous[0].cycle_at_ms)))
             targets = [previous_bucket] if previous_bucket < this_bucket else []
         # the window's cycles in one page at the bus's pace (pipeline/bucket_close.py)
-        poll = message.cycle_at - from_ms(int(previous[0].cycle_at_ms)) if previous else None
+        poll = (
+            message.cycle_at - from_ms(int(previous[0].cycle_at_ms))
+            if previous and targets
+            else None
+        )
         for start in targets:
             reads = BucketReads(start, first_page(poll))
             reads.read(
