@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..data.control_state import from_ms, ms
 from ..domain import Reading
+from ..domain.energy import KWH_QUANTUM, MAX_KWH, ZERO_KWH, format_kwh
 from .buckets import BUCKET
 
 # How far back a bucket looks for the reading its first interval starts from after a
@@ -53,6 +54,7 @@ DEFAULT_POLL = timedelta(seconds=10)  # the recipe's default, when there is no g
 _BUCKET_MS = int(BUCKET.total_seconds() * 1000)
 
 Row = list[Any]
+Point = tuple[int, Decimal]  # a reading as the chain needs it: unix ms, kWh as Reading holds it
 
 
 def first_page(poll: timedelta | None) -> int:
@@ -66,14 +68,41 @@ def _usable(row: Row) -> bool:
     return row[2] is not None and not row[6] and (len(row) < 8 or row[7] is None)
 
 
-def _reading(cycle_ms: int, row: Row) -> Reading:
-    """The row's import reading, made exactly as ``MeterRow.from_compact`` + buckets did."""
-    return Reading(from_ms(cycle_ms) + timedelta(milliseconds=int(row[1])), Decimal(row[2]))
+def _point(cycle_ms: int, row: Row) -> Point:
+    """The row's import reading: its time as ``MeterRow.from_compact`` makes it, in ms (a
+    cycle's time is whole ms, so the order is the datetimes'), and its kWh as ``Reading``
+    quantizes it. A value Reading would refuse is refused the same way."""
+    value = Decimal(row[2])
+    if not (value.is_finite() and ZERO_KWH <= value <= MAX_KWH):
+        _reading((cycle_ms + int(row[1]), value))  # raises InvalidReadingError
+    return cycle_ms + int(row[1]), value.quantize(KWH_QUANTUM, ROUND_HALF_EVEN)
+
+
+def _reading(point: Point) -> Reading:
+    return Reading(from_ms(point[0]), point[1])
+
+
+def chain_energy(series: list[Point], start_ms: int, end_ms: int) -> str | None:
+    """``bucket_energy`` of one meter's series (``consumption_intervals`` with no register
+    change, as ingest's readings never carry one), without an Interval or a Reading: the
+    intervals whose end is in [start, end) summed where they charge (forward, not back nor
+    out of order); None where the meter has no reading in it (an interval's end is one)."""
+    base_at, base_kwh = series[0]
+    total = ZERO_KWH
+    for at, value in series[1:]:
+        if at <= base_at:
+            continue  # out of order, or the base again: charges nothing, the base stays
+        if start_ms <= at < end_ms and value >= base_kwh:  # below the base: backwards
+            total += value - base_kwh  # both to 3 places: kwh() of the difference is itself
+        base_at, base_kwh = at, value
+    if any(start_ms <= at < end_ms for at, _ in series):
+        return format_kwh(total)
+    return None
 
 
 class BucketReads:
-    """One bucket's readings (``readings``: per meter, the series whose intervals give its
-    energy) and stored cycle count (``stored``), from its cycles newest first."""
+    """One bucket's readings (per meter, the series whose intervals give its energy) and
+    stored cycle count (``stored``), from its cycles newest first."""
 
     def __init__(self, start: datetime, window_page: int) -> None:
         self.start = start
@@ -82,8 +111,21 @@ class BucketReads:
         self._low_ms = self._start_ms - _BUCKET_MS  # the window's first cycle time
         self._window_page = window_page
         self._searching = False
-        self.readings: dict[str, list[Reading]] = {}
+        self.series: dict[str, list[Point]] = {}
         self.stored = 0
+
+    def energy(self) -> dict[str, str]:
+        """Energy per meter in the bucket, as ``buckets.bucket_energy`` gives it."""
+        energy: dict[str, str] = {}
+        for meter, series in self.series.items():
+            found = chain_energy(series, self._start_ms, self._end_ms)
+            if found is not None:
+                energy[meter] = found
+        return energy
+
+    def readings(self) -> dict[str, list[Reading]]:
+        """The series as Readings (what ``bucket_energy`` takes)."""
+        return {m: [_reading(p) for p in series] for m, series in self.series.items()}
 
     def page_size(self) -> int:
         """The next page's size: the window's estimate, then the base search's pages."""
@@ -120,8 +162,8 @@ class BucketReads:
             if cycle_ms // _BUCKET_MS * _BUCKET_MS == start_ms:
                 self.stored += 1
             for row in rows:
-                if not _usable(row):
-                    continue
+                if row[2] is None or row[6] or (len(row) > 7 and row[7] is not None):
+                    continue  # not _usable (inline: ~6,000 rows a bucket at 10 s polling)
                 meter = row[0]
                 at_ms = cycle_ms + int(row[1])
                 if at_ms < start_ms:
@@ -134,11 +176,11 @@ class BucketReads:
                     seen.add(meter)  # after the bucket: no interval of it ends inside
         for meter, found in inside.items():
             found.sort(key=lambda f: f[0])  # stable: equal times keep the read order
-            series = [_reading(cycle_ms, row) for _, cycle_ms, row in found]
+            series = [_point(cycle_ms, row) for _, cycle_ms, row in found]
             base = bases.get(meter)
             if base is not None:
-                series.insert(0, _reading(base[1], base[2]))
-            self.readings[meter] = series
+                series.insert(0, _point(base[1], base[2]))
+            self.series[meter] = series
         # A meter with no reading before the bucket searches further back, as it did
         # (one read only after the bucket included: its base alone may fall inside).
         return {m for m in seen | inside.keys() if m not in bases}
@@ -158,7 +200,7 @@ class BucketReads:
                     if known is None or at_ms >= known[0]:  # a stable sort's last
                         found[meter] = (at_ms, row)
             for meter, (_, row) in found.items():
-                self.readings.setdefault(meter, []).insert(0, _reading(cycle_ms, row))
+                self.series.setdefault(meter, []).insert(0, _point(cycle_ms, row))
                 missing.discard(meter)
             if not missing:
                 return

@@ -34,7 +34,7 @@ from ..observability import logger
 from ..observability import metrics as default_metrics
 from .alerts import Alert
 from .bucket_close import BASE_SEARCH_SPAN, BucketReads, first_page
-from .buckets import BUCKET, bucket_energy, bucket_start, readings_by_meter
+from .buckets import BUCKET, bucket_start, readings_by_meter
 from .contention import Planned, update_bus_state
 from .context import CONTEXT_MAX_AGE_S, BusContext, BusDirectory, MeterContext
 from .control import Controller
@@ -319,7 +319,11 @@ class Ingest:
             previous_bucket = bucket_start(from_ms(int(previous[0].cycle_at_ms)))
             targets = [previous_bucket] if previous_bucket < this_bucket else []
         # the window's cycles in one page at the bus's pace (pipeline/bucket_close.py)
-        poll = message.cycle_at - from_ms(int(previous[0].cycle_at_ms)) if previous else None
+        poll = (
+            message.cycle_at - from_ms(int(previous[0].cycle_at_ms))
+            if previous and targets
+            else None
+        )
         for start in targets:
             reads = BucketReads(start, first_page(poll))
             reads.read(
@@ -327,7 +331,7 @@ class Ingest:
                     co, gw, start - BASE_SEARCH_SPAN, start + BUCKET, reads.page_size
                 )
             )
-            readings, stored = reads.readings, reads.stored
+            stored = reads.stored
             # The closing message's bus counters ride on the bucket (no write of their own);
             # a late rewrite keeps the snapshot it finds (pipeline/health.py).
             health = (
@@ -336,7 +340,7 @@ class Ingest:
                 else health_snapshot(message, bus.meters)
             )
             before = self._telemetry.put_usage(
-                co, gw, start, bucket_energy(readings, start), messages=stored, health=health
+                co, gw, start, reads.energy(), messages=stored, health=health
             )
             if stored != before:  # resellers' messages per month (docs/brands.md)
                 self._usage.messages_received(co, start, stored - before)
