@@ -165,9 +165,20 @@ def test_a_steady_message_decodes_neither_company_nor_tenancies() -> None:
     # WHEN its context is built and the steady path reads what it reads
     bus = assemble_stored(read, DAY0, whole)
     assert bus is not None
-    for context in bus.meters.values():
-        (context.meter.attribute_values, context.unit, context.account_id, context.prepaid)
-        (context.has_tariff, meter_digest(bus, context, 6), bus.tz, bus.company_id)
+    seen = [
+        (
+            context.meter.attribute_values,
+            context.unit,
+            context.account_id,
+            context.prepaid,
+            context.has_tariff,
+            meter_digest(bus, context, 6),
+            bus.tz,
+            bus.company_id,
+        )
+        for context in bus.meters.values()
+    ]
+    assert len(seen) == 3
     # THEN nothing else was decoded
     assert loaded == [] and read._whole is None
     # AND the first tenancy asked for loads every part, once
