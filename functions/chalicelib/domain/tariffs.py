@@ -74,6 +74,13 @@ Identifier = Annotated[
 ]
 
 
+def _empty() -> list[Any]:
+    """An optional list's default. A Python function, not the builtin ``list``: pydantic
+    reads a default factory's signature, and a builtin's is parsed from its text with the
+    tokenizer, whose regexes cost a cold container ~13 ms of CPU (issue 19)."""
+    return []
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -235,7 +242,7 @@ class _TariffBase(_Model):
     tax_on: Literal["lines", "total"] = "lines"
     rounding: RoundingRules = RoundingRules()
     tier_scaling: TierScaling = "per_month"
-    fixed_charges: list[FixedCharge] = Field(default_factory=list, max_length=MAX_FIXED_CHARGES)
+    fixed_charges: list[FixedCharge] = Field(default_factory=_empty, max_length=MAX_FIXED_CHARGES)
 
     @field_validator("currency")
     @classmethod
@@ -315,8 +322,8 @@ class TouTariff(_TariffBase):
     kind: Literal["tou"]
     bands: list[Band] = Field(min_length=1, max_length=MAX_BANDS)
     windows: list[TouWindow] = Field(min_length=1, max_length=MAX_TOU_WINDOWS)
-    holidays: list[date] = Field(default_factory=list, max_length=MAX_TOU_HOLIDAYS)
-    seasons: list[TouSeason] = Field(default_factory=list, max_length=MAX_SEASONS)
+    holidays: list[date] = Field(default_factory=_empty, max_length=MAX_TOU_HOLIDAYS)
+    seasons: list[TouSeason] = Field(default_factory=_empty, max_length=MAX_SEASONS)
 
     @field_validator("seasons")
     @classmethod
