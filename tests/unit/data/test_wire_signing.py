@@ -146,15 +146,27 @@ def test_the_day_key_follows_the_date_and_the_secret(monkeypatch: pytest.MonkeyP
         assert got == expected
 
 
-def test_the_client_signs_what_it_sends(monkeypatch: pytest.MonkeyPatch) -> None:
-    wire = DynamoWire("t", "ap-northeast-1", "http://127.0.0.1:45123", SESSION, clock=lambda: AT)
-    headers = wire._signed_headers("Query", QUERY_BODY)
+@pytest.mark.parametrize("credentials", [PLAIN, SESSION], ids=["keys", "session token"])
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://127.0.0.1:45123", "https://dynamodb.ap-northeast-1.amazonaws.com"],
+    ids=["stand-in", "aws"],
+)
+@pytest.mark.parametrize("body", [QUERY_BODY, b""], ids=["query", "empty"])
+def test_the_client_signs_what_it_sends(
+    monkeypatch: pytest.MonkeyPatch, credentials: Credentials, endpoint: str, body: bytes
+) -> None:
+    """The client's signer (canonical request's fixed parts built once) agrees with
+    botocore for the headers the client puts on the wire."""
+    wire = DynamoWire("t", "ap-northeast-1", endpoint, credentials, clock=lambda: AT)
+    headers = wire._signed_headers("Query", body)
     unsigned = {k: v for k, v in headers.items() if k != "Authorization"}
-    _canonical, expected = _oracle(
-        monkeypatch, SESSION, "http://127.0.0.1:45123/", unsigned, QUERY_BODY
-    )
+    _canonical, expected = _oracle(monkeypatch, credentials, f"{endpoint}/", unsigned, body)
     assert headers["Authorization"] == expected
-    assert headers["X-Amz-Security-Token"] == SESSION.session_token
+    assert headers.get("X-Amz-Security-Token") == credentials.session_token
+    request = wire._request("Query", body)
+    assert f"\r\nAuthorization: {expected}\r\n".encode() in request
+    assert request.endswith(f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
 
 
 def test_credentials_come_from_the_lambda_environment() -> None:

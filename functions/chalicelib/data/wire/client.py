@@ -6,9 +6,11 @@ message (the bus item's Query and the cycle's conditional PutItem). Through Pyna
 botocore they cost 2.6-3.2 ms of CPU each in hooks, the endpoint ruleset, signing,
 urllib3, the parsers and the models, and building the client ~73 ms of a cold
 container's first message. Here a request is a JSON body, a SigV4 signature
-(``signing.py``) and one ``http.client`` round trip: 0.8-1.1 ms against the stand-in
-(which closes every connection), 0.6 ms kept alive; building it 0.1 ms. Fleet bench:
-~16 -> ~10.5 ms per 32-meter message; cold first message 639 -> 449 ms.
+(``signing.py``) and one round trip in its own HTTP/1.1 (``transport.py``): ~0.45-0.6
+ms against the stand-in (which closes every connection; ~0.25 ms of that is the bare
+socket work), ~0.12 ms kept alive (``http.client`` took ~0.86 and ~0.27); building it
+0.1 ms. Fleet bench: ~16 -> ~10.5 ms per 32-meter message with ``http.client``; cold
+first message 639 -> 449 ms.
 
 What it does not do: pagination, batching, transactions, anything but the single-item
 operations it is given. Everything else in the data layer stays on PynamoDB.
