@@ -38,6 +38,10 @@ def allocate_units(total: int, weights: Sequence[int | Decimal | Fraction]) -> l
     if len(weights) > MAX_PARTS:
         raise AllocationError(f"allocation into more than {MAX_PARTS} parts")
     fractions = [_as_fraction(w) for w in weights]
+    if len(fractions) == 1 and fractions[0] > 0:
+        # One part takes it all: the common case (a settlement's energy in one tariff
+        # component), priced several times a settled meter (issue 19).
+        return [total]
     weight_sum = sum(fractions, Fraction(0))
     if weight_sum == 0:
         raise AllocationError("allocation weights must not all be zero")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..data.control_state import CANONICAL_KWH_TEXT, MeterControlState, from_ms, ms
 from ..data.control_state import KWH_TEXT as _KWH_TEXT
-from ..data.errors import CursorMovedError
+from ..data.errors import CursorMovedError, InvalidControlStateError
 from ..data.ledger_store import LedgerStore
 from ..data.models import Account
 from ..data.settlement_store import Cursor, SettlementStore
@@ -128,7 +128,10 @@ class Settler:
             wanted = []
             if message_bus is bus:
                 for meter_id, meter_ctx in bus.meters.items():
-                    state = known.get(meter_id) or MeterControlState()
+                    try:
+                        state = known.get(meter_id) or MeterControlState()
+                    except InvalidControlStateError:
+                        continue  # raised when (if) its own meter takes the full path
                     if (
                         meter_ctx.prepaid
                         and meter_ctx.account_id
