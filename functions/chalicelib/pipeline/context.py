@@ -195,7 +195,7 @@ class BusDirectory:
         # buses loaded since the last forget(): a caller forgets after storing a change
         self._touched: set[tuple[str, str]] = set()
         # contexts assembled from the bus item, by the stored version they came from
-        self._stored: dict[tuple[str, str], tuple[tuple[int, int], BusContext]] = {}
+        self._stored: dict[tuple[str, str], tuple[tuple[int, int, int], BusContext]] = {}
         self.stored_hits = self.stored_misses = 0  # this container's, for the fleet bench
 
     def for_message(
@@ -242,9 +242,10 @@ class BusDirectory:
                 context_at_ms=int(now.timestamp() * 1000),
             )
             self.stored_misses += 1
-            self._keep(key, (read.context_built, read.context_at_ms), bus)
+            self._keep(key, (read.context_built, read.context_at_ms, today.toordinal()), bus)
             return BusOfMessage(bus, read, lambda: parts)
-        stamp = (read.context_built, read.context_at_ms)
+        # by day too: what a context holds depends on the day it was assembled for
+        stamp = (read.context_built, read.context_at_ms, today.toordinal())
         hit = self._stored.get(key)
         if hit is not None and hit[0] == stamp:
             self.stored_hits += 1
@@ -257,7 +258,7 @@ class BusDirectory:
         self._keep(key, stamp, bus)
         return BusOfMessage(bus, read, whole)
 
-    def _keep(self, key: tuple[str, str], stamp: tuple[int, int], bus: BusContext) -> None:
+    def _keep(self, key: tuple[str, str], stamp: tuple[int, int, int], bus: BusContext) -> None:
         if len(self._stored) >= MAX_CACHED_BUSES:
             self._stored.clear()
         self._stored[key] = (stamp, bus)
