@@ -88,6 +88,15 @@ import chalicelib.pipeline.charging
 print(json.dumps(tokenize._compile.cache_info().currsize))
 """
 
+# pydantic's plugin registry (private: None until it scanned the distributions' entry points).
+PLUGIN_SCAN = """
+import json
+from chalicelib.lambdas import ingest_telemetry
+import chalicelib.domain.tariff_versions
+from pydantic.plugin import _loader
+print(json.dumps(_loader._plugins is None))
+"""
+
 COLLECTOR_AROUND_THE_FIRST_INVOCATION = """
 import gc, json
 from chalicelib import lambdas
@@ -128,3 +137,9 @@ def test_a_cold_entry_collects_lazily_until_its_first_invocation_then_freezes() 
     assert cold == [100_000, 50, 100]
     assert warm == [700, 10, 10]
     assert frozen > 10_000
+
+
+def test_the_entry_spares_pydantic_its_plugin_scan() -> None:
+    # GIVEN a fresh interpreter that imports ingest's entry  WHEN the tariff models are built
+    # THEN pydantic did not scan the package's distributions for plugins
+    assert answer_of(PLUGIN_SCAN) is True
