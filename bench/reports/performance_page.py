@@ -241,8 +241,9 @@ shares): {listed}. The
 rest of the first message is the message's own work: its steady-path requests go through the
 lean client (`data/wire`, no botocore client to build), so what remains there is building the
 bus context from the bus item (the tariffs parsed by their pydantic models) and the
-catalogue models' imports (PynamoDB pulls botocore in at import). What is left and why: `docs/deploy.md`,
-"Cold start".
+catalogue models' imports (PynamoDB pulls botocore in at import). The collector's young
+threshold is raised until the first invocation has run, which then freezes what the cold start
+made (`chalicelib/lambdas/__init__.py`). What is left and why: `docs/deploy.md`, "Cold start".
 """
 
 

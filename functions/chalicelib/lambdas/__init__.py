@@ -24,7 +24,15 @@ COLD_START_THRESHOLDS = (100_000, 50, 100)
 _warm_thresholds = gc.get_threshold()
 gc.set_threshold(*COLD_START_THRESHOLDS)
 
-from collections.abc import Callable  # noqa: E402 - after the collector's setting
+import os  # noqa: E402 - after the collector's setting
+
+# pydantic looks for plugins (an entry-point scan of every distribution in the package)
+# when it builds its first validator; the functions use none, and its documented switch
+# skips the scan (https://docs.pydantic.dev/latest/concepts/plugins/). Set unless the
+# environment says otherwise.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 from .. import observability  # noqa: E402

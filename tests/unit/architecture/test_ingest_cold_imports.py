@@ -5,6 +5,8 @@ bill calculators) are imported by the code that prices, when it first runs (a se
 a power decision, a context's tariffs), not by ingest's entry or by building ingest in
 the container. An eager import of any of them in a module on that path fails here; what
 the first message itself loads is checked on the built zip (tests/infra/test_packaged_zip.py).
+What a cold start spends beyond its imports is checked here too: the collector's thresholds
+around the first invocation, and no tokenizer work when pydantic builds the tariff models.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import chalicelib
 
@@ -75,3 +78,68 @@ def test_building_ingest_in_a_cold_container_imports_no_pricing_module() -> None
     # and nothing of the API's or the pages' path
     assert [m for m in loaded if m.split(".")[0] in WEB] == []
     assert [m for m in loaded if m.startswith(WEB_OF_OURS)] == []
+
+
+# The tariff models built as the first message builds them (a context's tariffs, pricing).
+BUILD_TARIFF_MODELS = """
+import json, tokenize
+import chalicelib.domain.tariff_versions, chalicelib.domain.cycle_pricing
+import chalicelib.pipeline.charging
+print(json.dumps(tokenize._compile.cache_info().currsize))
+"""
+
+# pydantic's plugin registry (private: None until it scanned the distributions' entry points).
+PLUGIN_SCAN = """
+import json
+from chalicelib.lambdas import ingest_telemetry
+import chalicelib.domain.tariff_versions
+from pydantic.plugin import _loader
+print(json.dumps(_loader._plugins is None))
+"""
+
+COLLECTOR_AROUND_THE_FIRST_INVOCATION = """
+import gc, json
+from chalicelib import lambdas
+from chalicelib.lambdas import ingest_telemetry
+cold = gc.get_threshold()
+handler = lambdas.on_event(lambda event: event, trace_aws_calls=False)
+handler({}, None)
+print(json.dumps([cold, gc.get_threshold(), gc.get_freeze_count()]))
+"""
+
+
+def answer_of(code: str) -> Any:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(FUNCTIONS_DIR)},
+        timeout=120,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_tariff_models_compile_no_tokenizer_pattern() -> None:
+    # GIVEN a fresh interpreter  WHEN it builds the tariff models and the pricing modules
+    compiled = answer_of(BUILD_TARIFF_MODELS)
+    # THEN pydantic never parsed a builtin's signature from its text (a builtin default
+    # factory such as ``list``): the tokenizer compiled none of its patterns (~13 ms)
+    assert compiled == 0
+
+
+def test_a_cold_entry_collects_lazily_until_its_first_invocation_then_freezes() -> None:
+    # GIVEN a fresh interpreter that imports a function's Lambda entry
+    # WHEN the entry's first invocation has run
+    cold, warm, frozen = answer_of(COLLECTOR_AROUND_THE_FIRST_INVOCATION)
+    # THEN the cold start ran at the raised young threshold, the defaults are back
+    # after it, and what the cold start made is frozen out of later collections
+    assert cold == [100_000, 50, 100]
+    assert warm == [700, 10, 10]
+    assert frozen > 10_000
+
+
+def test_the_entry_spares_pydantic_its_plugin_scan() -> None:
+    # GIVEN a fresh interpreter that imports ingest's entry  WHEN the tariff models are built
+    # THEN pydantic did not scan the package's distributions for plugins
+    assert answer_of(PLUGIN_SCAN) is True
