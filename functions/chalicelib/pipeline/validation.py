@@ -268,7 +268,7 @@ def _plainly_good(
     is looked up), no reading is vouched for, the serial gives no doubt, the time is not
     ahead, and the register moved forward within the rating (or stood still with no
     energy to account for). Anything else, False: the full path decides. Most rows of a
-    steady message; no Reading, no Verdict made (~30 -> ~5 us a row, issue 19, CPU).
+    steady message: no Reading, Verdict or row copy made for it (issue 19, CPU).
     ``tests/unit/pipeline/test_validation_fast_path.py`` proves it agrees."""
     if prior.quarantine is not None or prior.error or row.still_wh is not None:
         return False
