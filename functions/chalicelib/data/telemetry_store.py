@@ -170,19 +170,9 @@ class TelemetryStore:
         names = {"#k": CYCLE_CODEC.kind_name, "#t": _CYCLE_TIME, "#m": _CYCLE_ROWS}
         request["ExpressionAttributeNames"] |= names
         request["ProjectionExpression"] = "#k, #t, #m"
-        kind = CYCLE_CODEC.kind
-        while True:
-            request["Limit"] = max(1, page_size())
-            answer = self._table.query(request)
-            for raw in answer.get("Items", ()):
-                if kind_of(raw) != kind:
-                    continue  # the range holds only cycles; anything else is not one
-                rows = json.loads(zlib.decompress(base64.b64decode(raw[_CYCLE_ROWS]["B"])))
-                yield int(raw[_CYCLE_TIME]["N"]), rows
-            after = answer.get("LastEvaluatedKey")
-            if not after:
-                return
-            request["ExclusiveStartKey"] = after
+        for raw in self._cycle_pages(request, lambda: max(1, page_size())):
+            rows = json.loads(zlib.decompress(base64.b64decode(raw[_CYCLE_ROWS]["B"])))
+            yield int(raw[_CYCLE_TIME]["N"]), rows
 
     def latest_cycles(self, company_id: str, gateway_id: str, limit: int = 1) -> list[GatewayCycle]:
         far = datetime(9999, 1, 1, tzinfo=UTC)
@@ -213,16 +203,30 @@ class TelemetryStore:
             limit=limit,
         )
         left = limit
-        while left > 0:
-            request["Limit"] = min(page_size or left, left)
+        if left <= 0:
+            return
+
+        def page_limit() -> int:  # read before each page: no more than are still wanted
+            return min(page_size or left, left)
+
+        for raw in self._cycle_pages(request, page_limit):
+            yield CYCLE_CODEC.decode(raw)
+            left -= 1
+            if left == 0:
+                return
+
+    def _cycle_pages(
+        self, request: dict[str, Any], page_limit: Callable[[], int]
+    ) -> Iterator[dict[str, Any]]:
+        """The raw cycle items a Query of cycles answers, page after page as the caller
+        goes (``LastEvaluatedKey``), each page asking for ``page_limit()`` items (asked
+        again before every page)."""
+        while True:
+            request["Limit"] = page_limit()
             answer = self._table.query(request)
             for raw in answer.get("Items", ()):
-                if kind_of(raw) != CYCLE_CODEC.kind:
-                    continue  # the range holds only cycles; anything else is not one
-                yield CYCLE_CODEC.decode(raw)
-                left -= 1
-                if left == 0:
-                    return
+                if kind_of(raw) == CYCLE_CODEC.kind:  # the range holds only cycles
+                    yield raw
             after = answer.get("LastEvaluatedKey")
             if not after:
                 return

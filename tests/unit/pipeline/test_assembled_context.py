@@ -4,48 +4,26 @@ CPU): what it builds must be what ``MeterContext(...)`` builds, the plain copies
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
-from chalicelib.data import builders
 from chalicelib.data.bus_item import CatalogueParts, pack, unpack
 from chalicelib.pipeline.context import MeterContext, assemble
+from tests.bus_parts import VACANT, bus_parts
 
 CO = "co-asm"
 FLAT = {"kind": "flat", "tariff_id": "flat", "currency": "TWD", "price_per_kwh": "5.00"}
 
 
 def parts() -> CatalogueParts:
-    units, tenancies, meters = {}, {}, []
-    modes = ["prepaid", "postpaid", "prepaid", "prepaid"]
-    for n, mode in enumerate(modes):
-        meters.append(builders.meter(CO, f"m{n}", "gw1", n + 1, unit_id=f"u{n}", profile="x"))
-        units[f"u{n}"] = builders.unit(
-            CO,
-            f"u{n}",
-            "p1",
-            name=f"u{n}",
-            unit_type="flat",
-            billing_mode=mode,
-            tariff=dict(FLAT),
-            **({"tenancy_id": f"t{n}"} if n != 2 else {}),  # u2: vacant
-        )
-        tenancies[f"t{n}"] = builders.tenancy(
-            CO,
-            f"t{n}",
-            f"u{n}",
-            f"sub{n}",
-            "2026-11-01",
-            account_id=f"a{n}",
-            **({"ends_on": "2026-11-10"} if n == 3 else {}),  # t3: moved out
-        )
-    meters.append(builders.meter(CO, "m-spare", "gw1", 9, profile="x"))  # no unit
-    return CatalogueParts(
-        gateway=builders.gateway(CO, "gw1", "thing-1", property_id="p1"),
-        premises=builders.property_(CO, "p1", name="P", time_zone="Asia/Taipei"),
-        company=builders.company(CO, "Co", datetime(2026, 11, 1, tzinfo=UTC)),
-        meters=meters,
-        units=units,
-        tenancies=tenancies,
+    """Prepaid and postpaid units; u2 vacant, t3 moved out before the day assembled."""
+    return bus_parts(
+        CO,
+        [
+            {"billing_mode": "prepaid", "tariff": dict(FLAT)},
+            {"billing_mode": "postpaid", "tariff": dict(FLAT)},
+            {"billing_mode": "prepaid", "tariff": dict(FLAT), "tenancy": VACANT},
+            {"billing_mode": "prepaid", "tariff": dict(FLAT), "tenancy": {"ends_on": "2026-11-10"}},
+        ],
     )
 
 

@@ -24,6 +24,7 @@ from chalicelib.pipeline.context import (
     steady_record,
 )
 from chalicelib.pipeline.settle_due import meter_digest
+from tests.bus_parts import bus_parts
 
 CO = "co-rec"
 FLAT = {"kind": "flat", "tariff_id": "flat", "currency": "TWD", "price_per_kwh": "5.00"}
@@ -44,45 +45,26 @@ def versioned(change_on: date) -> dict[str, Any]:
 def parts(
     modes: list[str], ends: list[int | None], tariffs: list[str], unit_levels: list[bool]
 ) -> CatalogueParts:
-    units, tenancies, meters = {}, {}, []
-    for n, mode in enumerate(modes):
-        meters.append(builders.meter(CO, f"m{n}", "gw1", n + 1, unit_id=f"u{n}", profile="x"))
-        document: dict[str, Any] = {
-            "flat": dict(FLAT),
-            "none": {},
-            "versioned": versioned(DAY0 + timedelta(days=2)),
-        }[tariffs[n]]
-        units[f"u{n}"] = builders.unit(
-            CO,
-            f"u{n}",
-            "p1",
-            name=f"u{n}",
-            unit_type="flat",
-            billing_mode=mode,
-            tariff=document,
-            tenancy_id=f"t{n}",
-            **({"low_credit_thresholds_minor": [700, 300]} if unit_levels[n] else {}),
-        )
-        end = ends[n]
-        tenancies[f"t{n}"] = builders.tenancy(
-            CO,
-            f"t{n}",
-            f"u{n}",
-            f"sub{n}",
-            "2026-11-01",
-            account_id=f"a{n}",
-            **({} if end is None else {"ends_on": (DAY0 + timedelta(days=end)).isoformat()}),
-        )
-    meters.append(builders.meter(CO, "m-spare", "gw1", 99, profile="x"))  # no unit
-    return CatalogueParts(
-        gateway=builders.gateway(CO, "gw1", "thing-1", property_id="p1"),
+    documents = {
+        "flat": lambda: dict(FLAT),
+        "none": dict,
+        "versioned": lambda: versioned(DAY0 + timedelta(days=2)),
+    }
+    return bus_parts(
+        CO,
+        [
+            {
+                "billing_mode": mode,
+                "tariff": documents[tariffs[n]](),
+                "tenancy": {} if end is None else {"ends_on": str(DAY0 + timedelta(days=end))},
+                **({"low_credit_thresholds_minor": [700, 300]} if unit_levels[n] else {}),
+            }
+            for n, (mode, end) in enumerate(zip(modes, ends, strict=True))
+        ],
         premises=builders.taipei_property(CO, emergency_credit_minor=500),
-        company=builders.company(
+        owner=builders.company(
             CO, "Co", datetime(2026, 11, 1, tzinfo=UTC), low_credit_thresholds_minor=[5000]
         ),
-        meters=meters,
-        units=units,
-        tenancies=tenancies,
     )
 
 
