@@ -14,9 +14,10 @@ exists if and only if its charge was posted and the cursor moved to its closing 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -39,9 +40,20 @@ from .errors import (
 )
 from .ledger_store import MAX_ATTEMPTS, LedgerStore, check_same_entry, entry_item, entry_values
 from .models import Account, Bill, LedgerEntryItem
-from .wire import ConditionalCheckFailedError, DynamoWire, WireError
+from .wire import DynamoWire, WireError
 from .wire.codec import ItemCodec, Raw, Updates, item_key
-from .wire.transact import cancelled, put_new, transact_write, update
+from .wire.errors import CancellationReason as WireReason
+from .wire.errors import TransactionCanceledError
+from .wire.transact import (
+    CONDITION_FAILED,
+    MAX_ITEMS,
+    RETRYABLE_REASONS,
+    TRANSACTION_CONFLICT,
+    cancelled,
+    put_new,
+    transact_write,
+    update,
+)
 
 ACCOUNT_CODEC = ItemCodec(Account)
 MAX_BATCH_KEYS = 100  # BatchGetItem's limit on the keys of one request
@@ -58,7 +70,29 @@ class Cursor:
 @dataclass(frozen=True)
 class Settlement:
     applied: bool  # False: this exact settlement was already in the ledger (a replay)
-    balance_minor: int  # the account's balance after it (a replay's: as read after)
+    balance_minor: int  # the account's balance after it (a replay's: as it stood)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A settlement that charged nothing: the account's cursor was not where the caller
+    read it, or the account is closed, gone (``account`` None) or in another currency.
+    ``account``: as it stood when refused (the caller reloads its snapshot from it)."""
+
+    account: Account | None
+
+
+@dataclass(frozen=True)
+class Settling:
+    """One settlement as ``settle_all`` takes it: move ``account_id``'s cursor from
+    ``expected_at`` (None: never settled) to ``cursor``, charging ``entry`` (None: nothing
+    to charge), the account holding ``balance_minor`` before."""
+
+    account_id: str
+    expected_at: datetime | None
+    balance_minor: int
+    cursor: Cursor
+    entry: LedgerEntry | None
 
 
 def _cursor_condition(expected_at: datetime | None) -> Condition:
@@ -130,62 +164,64 @@ class SettlementStore:
         cursor: Cursor,
         entry: LedgerEntry | None,
     ) -> Settlement:
-        """``settle`` (the same items, conditions and errors) for a caller that holds the
-        account's balance: the account's condition asks for that balance too, so the
-        balance after is ``balance_minor`` plus the entry's amount, with no read.
+        """One settlement of ``settle_all``; raises CursorMovedError where it answers
+        ``Moved``."""
+        done = self.settle_all(
+            company_id, [Settling(account_id, expected_at, balance_minor, cursor, entry)]
+        )[0]
+        if isinstance(done, Moved):
+            raise CursorMovedError(f"account {account_id}: cursor moved")
+        return done
 
-        A cancelled attempt reads what the cancellation reasons would say (the lean
-        client keeps no reasons: wire/transact.py), consistently: the entry first (there:
-        a replay, ``applied`` False, or LedgerEntryConflictError; as in ``settle``, that
-        comes before the cursor, which our own first attempt may have moved), then the
-        account: moved, closed, gone or in another currency, CursorMovedError; else its
-        balance moved (a top-up) or the attempt met a concurrent transaction, and it is
-        sent again at the balance read (TransactionContentionError after MAX_ATTEMPTS)."""
+    def settle_all(
+        self,
+        company_id: str,
+        settlings: Sequence[Settling],
+        *,
+        sleep: Callable[[int], None] = backoff,
+    ) -> list[Settlement | Moved]:
+        """``settle`` (the same items, conditions and entry ids) for each of ``settlings``,
+        whose caller holds each account's balance: the account's condition asks for that
+        balance too, so the balance after is the held balance plus the entry's amount,
+        with no read. Answered in the order given: a ``Settlement``, or ``Moved`` (the
+        cursor was moved, the account closed, gone or in another currency: nothing was
+        charged).
+
+        The settlements travel together, as few ``TransactWriteItems`` as DynamoDB's 100
+        items allow (``_groups``). A cancelled transaction's reasons (wire/transact.py) say
+        what became of each settlement in it, with no read back (``_verdict``): the entry
+        exists (a replay, ``applied`` False, or LedgerEntryConflictError), the account
+        refused (moved; or a top-up moved its balance: sent again at the balance its reason
+        holds), or it was refused for another's sake (sent again as it was). Whatever is
+        left goes again at once, after a wait only when a transaction met a concurrent one;
+        TransactionContentionError after MAX_ATTEMPTS rounds."""
         wire = self._wire
-        pk = keys.account_pk(company_id, account_id)
-        key = item_key(pk, keys.ACCOUNT_SK)
-        values = entry_values(company_id, entry) if entry is not None else None
-        amount = int(values["amount_minor"]) if values is not None else 0
+        pending = [_Pending.of(company_id, n, s) for n, s in enumerate(settlings)]
+        done: dict[int, Settlement | Moved] = {}
         for attempt in range(MAX_ATTEMPTS):
-            updates, condition = _cursor_update(cursor, expected_at, balance_minor, values)
-            try:
-                if values is None:
-                    wire.call("UpdateItem", updates.request(wire.table, key, condition))
-                else:
-                    transact_write(
-                        wire,
-                        [
-                            put_new(wire.table, ENTRY_CODEC.item(values)),
-                            update(wire.table, key, updates, condition),
-                        ],
+            contended = False
+            for group in _groups(pending):
+                failure = _send(wire, group)
+                for at, one in zip(_offsets(group), group, strict=True):
+                    verdict = (
+                        Settlement(True, one.balance_minor + one.amount)
+                        if failure is None
+                        else _verdict(one, failure, at)
                     )
-                return Settlement(True, balance_minor + amount)
-            except WireError as exc:
-                if not (cancelled(exc) or isinstance(exc, ConditionalCheckFailedError)):
-                    raise
-                failure: WireError = exc
-            if values is not None:
-                stored = _get(wire, item_key(pk, str(values["sk"])), "fingerprint")
-                if stored is not None:
-                    fingerprint = ENTRY_CODEC.decode(stored).fingerprint
-                    check_same_entry(str(values["entry_id"]), fingerprint, values["fingerprint"])
-                    after = _get(wire, key)
-                    balance = ACCOUNT_CODEC.decode(after).balance_minor if after else balance_minor
-                    return Settlement(False, int(balance))
-            raw = _get(wire, key)
-            account = ACCOUNT_CODEC.decode(raw) if raw is not None else None
-            if (
-                account is None
-                or account.closed_at is not None
-                or account.settled_at != expected_at
-                or (values is not None and account.currency != values["currency"])
-            ):
-                raise CursorMovedError(f"account {account_id}: cursor moved") from failure
-            if int(account.balance_minor) == balance_minor:
-                backoff(attempt)  # nothing of ours failed: a concurrent transaction
-            balance_minor = int(account.balance_minor)
+                    if isinstance(verdict, int):
+                        one.balance_minor = verdict  # a top-up moved it: again at once
+                    elif isinstance(verdict, _Again):
+                        contended = contended or verdict is _Again.AFTER_A_WAIT
+                    else:
+                        done[one.index] = verdict
+            pending = [one for one in pending if one.index not in done]
+            if not pending:
+                return [done[n] for n in range(len(settlings))]
+            if contended:
+                sleep(attempt)
         raise TransactionContentionError(
-            f"settlement {account_id}: still contended after {MAX_ATTEMPTS} attempts"
+            f"settlements of {', '.join(one.account_id for one in pending)}: still contended "
+            f"after {MAX_ATTEMPTS} attempts"
         )
 
     def settle(
@@ -353,11 +389,148 @@ def _cursor_update(
     return updates, " AND ".join(conditions)
 
 
-def _get(wire: DynamoWire, key: Raw, projection: str | None = None) -> Raw | None:
-    """One item, read consistently (None: there is none)."""
-    request: dict[str, Any] = {"TableName": wire.table, "Key": key, "ConsistentRead": True}
-    if projection is not None:
-        request["ProjectionExpression"] = "#p"
-        request["ExpressionAttributeNames"] = {"#p": projection}
-    item: Raw | None = wire.call("GetItem", request).get("Item")
-    return item
+class _Again(Enum):
+    """A verdict: send the settlement again as it is, at once (another's reason cancelled
+    the transaction) or after a wait (it met a concurrent transaction)."""
+
+    AT_ONCE = "at once"
+    AFTER_A_WAIT = "after a wait"
+
+
+@dataclass
+class _Pending:
+    """One settlement on its way: its items' values and the balance it asks for."""
+
+    index: int
+    account_id: str
+    key: Raw
+    expected_at: datetime | None
+    balance_minor: int
+    cursor: Cursor
+    values: dict[str, Any] | None  # the entry's (None: nothing to charge)
+
+    @classmethod
+    def of(cls, company_id: str, index: int, settling: Settling) -> _Pending:
+        key = item_key(keys.account_pk(company_id, settling.account_id), keys.ACCOUNT_SK)
+        values = entry_values(company_id, settling.entry) if settling.entry else None
+        return cls(
+            index,
+            settling.account_id,
+            key,
+            settling.expected_at,
+            settling.balance_minor,
+            settling.cursor,
+            values,
+        )
+
+    @property
+    def amount(self) -> int:
+        return int(self.values["amount_minor"]) if self.values is not None else 0
+
+    @property
+    def size(self) -> int:
+        """Its items in a transaction: the entry (if any) and the account."""
+        return 1 if self.values is None else 2
+
+    def items(self, table: str) -> list[dict[str, Any]]:
+        updates, condition = _cursor_update(
+            self.cursor, self.expected_at, self.balance_minor, self.values
+        )
+        account = update(table, self.key, updates, condition)
+        if self.values is None:
+            return [account]
+        return [put_new(table, ENTRY_CODEC.item(self.values)), account]
+
+
+def _groups(pending: Sequence[_Pending]) -> Iterator[list[_Pending]]:
+    """``pending`` in order, cut into transactions: at most MAX_ITEMS items each, and no
+    account twice in one (DynamoDB refuses two actions on one item; entry ids differ by
+    meter and cursor). A transaction's size stays far below its 4 MB: an entry and an
+    account update are each well under 4 KB, so 100 of them under 400 KB."""
+    group: list[_Pending] = []
+    items, accounts = 0, set[str]()
+    for one in pending:
+        if group and (items + one.size > MAX_ITEMS or one.account_id in accounts):
+            yield group
+            group, items, accounts = [], 0, set()
+        group.append(one)
+        items += one.size
+        accounts.add(one.account_id)
+    if group:
+        yield group
+
+
+def _offsets(group: Sequence[_Pending]) -> list[int]:
+    """Where each settlement's items start in its transaction."""
+    offsets, at = [], 0
+    for one in group:
+        offsets.append(at)
+        at += one.size
+    return offsets
+
+
+def _send(wire: DynamoWire, group: Sequence[_Pending]) -> TransactionCanceledError | None:
+    """Send ``group`` as one transaction: None if it was applied, else its cancellation,
+    with one reason per item (a reasonless one, a transaction still in progress, is
+    given a conflict on every item)."""
+    items = [item for one in group for item in one.items(wire.table)]
+    try:
+        transact_write(wire, items)
+    except TransactionCanceledError as exc:
+        if len(exc.reasons) != len(items):
+            raise  # not an answer we can read: a bug, or a stand-in unlike DynamoDB
+        return exc
+    except WireError as exc:
+        if not cancelled(exc):
+            raise
+        conflict = tuple(WireReason(TRANSACTION_CONFLICT) for _ in items)
+        return TransactionCanceledError(str(exc), reasons=conflict, operation=exc.operation)
+    return None
+
+
+def _verdict(
+    one: _Pending, failure: TransactionCanceledError, at: int
+) -> Settlement | Moved | int | _Again:
+    """What became of one settlement of a cancelled transaction (its items' reasons start
+    at ``at``: the entry's when it has one, then the account's): a replay
+    (``Settlement``, not applied), ``Moved``, the balance to send it again at (an int: a
+    top-up moved it), or ``_Again``. A reason we cannot act on raises
+    the cancellation itself."""
+    reasons = failure.reasons[at : at + one.size]
+    *entry_reason, account_reason = reasons
+    account = _account(account_reason)
+    if entry_reason and entry_reason[0].code == CONDITION_FAILED:
+        # The entry id exists: before the cursor, which our own earlier attempt moved.
+        assert one.values is not None
+        stored = entry_reason[0].item
+        if stored is None:
+            raise failure  # ALL_OLD was asked: DynamoDB and moto return the entry
+        check_same_entry(
+            str(one.values["entry_id"]),
+            ENTRY_CODEC.decode(stored).fingerprint,
+            one.values["fingerprint"],
+        )
+        # the account as it stood; its condition held (no reason): the balance asked for
+        balance = one.balance_minor if account is None else int(account.balance_minor)
+        return Settlement(False, balance)
+    codes = {r.code for r in reasons} - {None}
+    if account_reason.code == CONDITION_FAILED:
+        if (
+            account is None
+            or account.closed_at is not None
+            or account.settled_at != one.expected_at
+            or (one.values is not None and account.currency != one.values["currency"])
+        ):
+            return Moved(account)
+        if int(account.balance_minor) != one.balance_minor:
+            return int(account.balance_minor)
+        return _Again.AFTER_A_WAIT  # every condition holds now: it changed back in between
+    if not codes:
+        return _Again.AT_ONCE
+    if codes <= RETRYABLE_REASONS:
+        return _Again.AFTER_A_WAIT
+    raise failure  # a validation error, an item collection too large: not contention
+
+
+def _account(reason: WireReason) -> Account | None:
+    return ACCOUNT_CODEC.decode(reason.item) if reason.item is not None else None

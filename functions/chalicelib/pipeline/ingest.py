@@ -49,7 +49,7 @@ from .meter_presence import presence_changes, record_presence
 from .meter_profiles import profile_changes, record_profile_changes
 from .open_conditions import cleared_conditions
 from .presence import GATEWAY_SILENT_AFTER
-from .settler import Settler
+from .settler import Prepared, Settler
 from .telemetry import MeterRow, Telemetry, parse_event, rows_of
 from .validation import ReadingValidator
 
@@ -379,6 +379,11 @@ class Ingest:
         settler.begin(bus, known_meters)  # no read: see Settler.begin
         stored = known_meters.stored if isinstance(known_meters, StoredMeters) else None
         changed = False  # a meter's state is not the one read (a write is planned)
+        # First every meter up to its settlement, priced, not sent; then the settlements
+        # together (few transactions, Settler.settle_all); then each meter's control, on
+        # the balance its settlement left, in the message's order.
+        looked: list[_Looked] = []
+        prepared: list[Prepared] = []
         for row in rows:
             meter_id = row.meter_id
             meter_ctx = bus.meters[meter_id]
@@ -388,8 +393,7 @@ class Ingest:
             if before is None:
                 before, changed = MeterControlState(), True
             mstate, alerts = self._watch_flags(bus, row, before)
-            if alerts:
-                effects += [Notify(alert) for alert in alerts]
+            settling = None
             if meter_ctx.prepaid and row.usable and row.import_kwh is not None:
                 mstate = settler.ensure_cursor(bus, meter_ctx, mstate)
                 mstate = settler.with_due_mark(bus, meter_ctx, mstate)
@@ -405,15 +409,26 @@ class Ingest:
                             *history, meter_id, mstate.settled_at, reading.at, now
                         )
                     if readings:
-                        mstate, settled = settler.settle(bus, meter_ctx, mstate, readings)
-                        if settled:
-                            result.settled.append(meter_id)
-                            settlement_alerts += settled.alerts
-                            if settled.applied:
-                                result.charged_minor += settled.plan.charge.amount_minor
-                                result.currency = settled.plan.charge.currency
-                        # the next threshold, for the cursor and balance just written
-                        mstate = settler.with_due_mark(bus, meter_ctx, mstate)
+                        settling = settler.prepare(bus, meter_ctx, mstate, readings)
+                        if settling is not None:
+                            prepared.append(settling)
+            meters[meter_id] = mstate  # its cursor, for a later meter's history
+            looked.append(_Looked(meter_ctx, before, mstate, alerts, settling))
+        settled_all = iter(settler.settle_all(bus, prepared) if prepared else ())
+        for one in looked:
+            meter_ctx, before, mstate = one.meter_ctx, one.before, one.state
+            meter_id = meter_ctx.meter.meter_id
+            effects += [Notify(alert) for alert in one.alerts]
+            if one.settling is not None:
+                mstate, settled = next(settled_all)
+                if settled:
+                    result.settled.append(meter_id)
+                    settlement_alerts += settled.alerts
+                    if settled.applied:
+                        result.charged_minor += settled.plan.charge.amount_minor
+                        result.currency = settled.plan.charge.currency
+                # the next threshold, for the cursor and balance just written
+                mstate = settler.with_due_mark(bus, meter_ctx, mstate)
             needs_policy = (
                 mstate.command_id is None  # no desired state written yet
                 or meter_id in result.settled
@@ -524,6 +539,18 @@ def _sentence(result: IngestResult) -> str:
     if result.reason:
         parts.append(f"reason: {result.reason}")
     return f"telemetry {where} {result.status}: {', '.join(parts)}"
+
+
+@dataclass(frozen=True)
+class _Looked:
+    """A meter of a message up to its settlement (``Ingest._plan``'s first pass): its
+    state read and as planned so far, its flags' alerts, its settlement if one is due."""
+
+    meter_ctx: MeterContext
+    before: MeterControlState
+    state: MeterControlState
+    alerts: list[Alert]
+    settling: Prepared | None
 
 
 # Reasons the policy looks at again on every reading (a schedule, a balance run out).

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..data.control_state import CANONICAL_KWH_TEXT, MeterControlState, from_ms, ms
 from ..data.control_state import KWH_TEXT as _KWH_TEXT
-from ..data.errors import CursorMovedError, InvalidControlStateError
+from ..data.errors import InvalidControlStateError
 from ..data.ledger_store import LedgerStore
 from ..data.models import Account
-from ..data.settlement_store import Cursor, SettlementStore
+from ..data.settlement_store import Cursor, Moved, SettlementStore, Settling
 from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh
 from ..domain.calendar import local_midnight, zone
 from .alerts import Alert
@@ -43,6 +43,16 @@ class Settled:
     applied: bool  # False: this exact settlement was already in the ledger (a replay)
     # Low credit, reading backwards: for the caller to send once (pipeline/effects.py).
     alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One meter's settlement, priced and not yet sent (``Settler.prepare``)."""
+
+    meter_ctx: MeterContext
+    state: MeterControlState
+    plan: SettlementPlan
+    settling: Settling
 
 
 @functools.lru_cache(maxsize=1024)
@@ -301,14 +311,30 @@ class Settler:
         Safe to repeat with the same state (a retried attempt after a lost state write):
         the entry id is the cursor read plus the reading charged up to, so the same
         settlement meets its own entry and is a replay (``applied`` False, no charge);
-        one that reaches further meets the moved cursor (CursorMovedError) and charges
+        one that reaches further meets the moved cursor (``Moved``) and charges
         nothing; the energy after the account's cursor is charged by a later settlement."""
+        planned = self.prepare(bus, meter_ctx, state, readings, correction)
+        if planned is None:
+            return state, None
+        return self.settle_all(bus, [planned])[0]
+
+    def prepare(
+        self,
+        bus: BusContext,
+        meter_ctx: MeterContext,
+        state: MeterControlState,
+        readings: Sequence[Reading],
+        correction: str | None = None,
+    ) -> Prepared | None:
+        """``settle``'s pricing and entry, nothing written (None: nothing after the
+        cursor to charge): a settling message prepares every meter's, then sends them
+        together (``settle_all``)."""
         assert meter_ctx.tariff is not None and meter_ctx.account_id is not None
         meter_id = meter_ctx.meter.meter_id
         cursor = _cursor(state)
         plan = _plan(bus, meter_ctx, cursor, state.tariff_position, readings)
         if plan.end.at <= cursor.at:
-            return state, None
+            return None
         entry = None
         if plan.charge.amount_minor > 0:
             entry = LedgerEntry(
@@ -330,31 +356,44 @@ class Settler:
                     **({"correction": correction} if correction else {}),
                 },
             )
-        expected = None if state.never_settled else cursor.at
-        new_cursor = Cursor(format_kwh(plan.end.cumulative_kwh), plan.end.at, plan.usage)
-        try:
-            # The state's balance is the account's as of its last settlement or reload: the
-            # write asks for it, so the balance after needs no read (settlement_store.py).
-            done = self._settlements.settle_from(
-                bus.company_id,
-                meter_ctx.account_id,
-                expected,
-                state.balance_minor,
-                new_cursor,
-                entry,
-            )
-        except CursorMovedError:
-            return self.refresh(bus, meter_ctx, state), None
-        applied, balance = done.applied, done.balance_minor
-        state = replace(
-            state,
-            balance_minor=balance,
-            settled_kwh=plan.end.cumulative_kwh,
-            settled_at=from_ms(ms(plan.end.at)),
-            tariff_position=plan.usage,
-            never_settled=False,
+        # The state's balance is the account's as of its last settlement or reload: the
+        # write asks for it, so the balance after needs no read (settlement_store.py).
+        settling = Settling(
+            meter_ctx.account_id,
+            None if state.never_settled else cursor.at,
+            state.balance_minor,
+            Cursor(format_kwh(plan.end.cumulative_kwh), plan.end.at, plan.usage),
+            entry,
         )
-        return state, Settled(plan, balance, applied, self._alerts(bus, meter_ctx, plan, balance))
+        return Prepared(meter_ctx, state, plan, settling)
+
+    def settle_all(
+        self, bus: BusContext, planned: Sequence[Prepared]
+    ) -> list[tuple[MeterControlState, Settled | None]]:
+        """Send the ``planned`` settlements of one bus together (as few transactions as
+        DynamoDB allows, ``SettlementStore.settle_all``): each meter's state after, and its
+        settlement, in the order given, as ``settle`` answers them one by one."""
+        done = self._settlements.settle_all(bus.company_id, [p.settling for p in planned])
+        answers: list[tuple[MeterControlState, Settled | None]] = []
+        for one, outcome in zip(planned, done, strict=True):
+            meter_ctx, state, plan = one.meter_ctx, one.state, one.plan
+            if isinstance(outcome, Moved):
+                # reloaded from the account as the refusal returned it (gone: read, and
+                # the read says so)
+                answers.append((self.refresh(bus, meter_ctx, state, outcome.account), None))
+                continue
+            balance = outcome.balance_minor
+            state = replace(
+                state,
+                balance_minor=balance,
+                settled_kwh=plan.end.cumulative_kwh,
+                settled_at=from_ms(ms(plan.end.at)),
+                tariff_position=plan.usage,
+                never_settled=False,
+            )
+            alerts = self._alerts(bus, meter_ctx, plan, balance)
+            answers.append((state, Settled(plan, balance, outcome.applied, alerts)))
+        return answers
 
     def _alerts(
         self, bus: BusContext, meter_ctx: MeterContext, plan: SettlementPlan, balance: int

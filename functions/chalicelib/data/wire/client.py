@@ -49,10 +49,12 @@ from .errors import (
     RequestRefusedError,
     ServiceUnavailableError,
     ThrottledError,
+    TransactionCanceledError,
     TruncatedAnswerError,
     UnreadableAnswerError,
     UntrustedEndpointError,
     WireError,
+    cancellation_reasons,
 )
 from .signing import Credentials, JsonPostSigner, Signer, amz_date
 from .transport import StaleConnectionError, Transport
@@ -94,6 +96,7 @@ REFUSED_IDENTITY = frozenset(
     }
 )
 CONDITION_FAILED = "ConditionalCheckFailedException"
+CANCELLED = "TransactionCanceledException"
 
 CredentialSource = Credentials | Callable[[], Credentials]
 _XML_CODE = re.compile(r"<Code>([^<]*)</Code>")
@@ -287,7 +290,7 @@ def _crc_ok(headers: Mapping[str, str], data: bytes) -> bool:
 
 
 def _failure(operation: str, status: int, headers: Mapping[str, str], data: bytes) -> WireError:
-    aws_type, message = _aws_error(headers, data)
+    aws_type, message, body = _aws_error(headers, data)
     where = f"DynamoDB {operation} answered {status}"
     detail = f"{where} {aws_type or 'without an error type'}: {message or '(no message)'}"
     kwargs: dict[str, Any] = {
@@ -300,6 +303,8 @@ def _failure(operation: str, status: int, headers: Mapping[str, str], data: byte
         return ServiceUnavailableError(f"{where} with a damaged body (CRC32)", **kwargs)
     if aws_type == CONDITION_FAILED:
         return ConditionalCheckFailedError(detail, **kwargs)
+    if aws_type == CANCELLED:
+        return TransactionCanceledError(detail, reasons=cancellation_reasons(body), **kwargs)
     if aws_type in THROTTLING or status == 429:
         return ThrottledError(detail, **kwargs)
     if status >= 500:
@@ -309,9 +314,11 @@ def _failure(operation: str, status: int, headers: Mapping[str, str], data: byte
     return RequestRefusedError(detail, **kwargs)
 
 
-def _aws_error(headers: Mapping[str, str], data: bytes) -> tuple[str | None, str | None]:
+def _aws_error(
+    headers: Mapping[str, str], data: bytes
+) -> tuple[str | None, str | None, dict[str, Any]]:
     """DynamoDB's ``{"__type": "...#Name", "message": "..."}``; an XML error's Code and
-    Message; any other body's text as the message."""
+    Message; any other body's text as the message. And the JSON body ({} if none)."""
     aws_type = headers.get("x-amzn-errortype")
     message: str | None = None
     try:
@@ -329,4 +336,4 @@ def _aws_error(headers: Mapping[str, str], data: bytes) -> tuple[str | None, str
         message = said.group(1) if said else text[:500]
     if aws_type:
         aws_type = aws_type.rsplit("#", 1)[-1].split(":", 1)[0]
-    return aws_type, message
+    return aws_type, message, body if isinstance(body, dict) else {}

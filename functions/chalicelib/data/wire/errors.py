@@ -6,7 +6,14 @@ Each carries the operation and, when DynamoDB answered, its error type (the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from ..errors import ConditionFailedError, DataError
+
+# An item in DynamoDB JSON, as an answer holds it: {stored name: {type: value}}.
+AnswerItem = dict[str, dict[str, Any]]
 
 
 class WireError(DataError):
@@ -63,6 +70,51 @@ class UntrustedEndpointError(WireError):
 class RequestRefusedError(WireError):
     """Any other 4xx (a malformed request, a missing table): a bug or a wrong setting,
     never retried."""
+
+
+@dataclass(frozen=True)
+class CancellationReason:
+    """One item's part in a cancelled transaction (DynamoDB's ``CancellationReason``):
+    ``code`` None when the item was not a reason (the wire's ``"None"``), else e.g.
+    ``ConditionalCheckFailed`` or ``TransactionConflict``; ``item`` the item as it stood,
+    when that item asked ``ReturnValuesOnConditionCheckFailure: ALL_OLD``, failed its
+    condition and existed."""
+
+    code: str | None
+    message: str | None = None
+    item: AnswerItem | None = None
+
+
+class TransactionCanceledError(RequestRefusedError):
+    """DynamoDB cancelled a transaction (``TransactionCanceledException``): ``reasons``
+    holds one ``CancellationReason`` per item, in the request's order (empty when the
+    answer had none), so a caller knows which item's condition failed without reading
+    the items again. A RequestRefusedError, as every cancellation was before."""
+
+    def __init__(
+        self, message: str, *, reasons: tuple[CancellationReason, ...] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.reasons = reasons
+
+
+def cancellation_reasons(body: Mapping[str, Any]) -> tuple[CancellationReason, ...]:
+    """The ``CancellationReasons`` of an error body (AWS API reference, "CancellationReason":
+    Code, Message, Item); empty when the list is missing or not a list of objects."""
+    found = body.get("CancellationReasons")
+    if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
+        return ()
+    reasons = []
+    for raw in found:
+        code, message, item = raw.get("Code"), raw.get("Message"), raw.get("Item")
+        reasons.append(
+            CancellationReason(
+                None if code in (None, "None") else str(code),
+                None if message is None else str(message),
+                item if isinstance(item, dict) else None,
+            )
+        )
+    return tuple(reasons)
 
 
 class UnreadableAnswerError(WireError):
