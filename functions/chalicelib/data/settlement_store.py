@@ -220,8 +220,8 @@ class SettlementStore:
             if contended:
                 sleep(attempt)
         raise TransactionContentionError(
-            f"settlements of {', '.join(one.account_id for one in pending)}: still contended "
-            f"after {MAX_ATTEMPTS} attempts"
+            f"{len(pending)} settlement(s), the first of account {pending[0].account_id}: "
+            f"still contended after {MAX_ATTEMPTS} attempts"
         )
 
     def settle(
