@@ -112,8 +112,9 @@ def _cursor_moves(cursor: Cursor) -> list[Any]:
 
 
 class SettlementStore:
-    """``settle_from`` (ingest's settlements) goes through the lean client (``wire``: the
-    container's; by default the process's, at the models' table); the rest through PynamoDB."""
+    """``settle_all`` and ``accounts`` (ingest's settlements and its accounts' reads) go
+    through the lean client (``wire``: the container's; by default the process's, at the
+    models' table); the rest through PynamoDB."""
 
     def __init__(
         self, connection: Connection, ledger: LedgerStore, wire: DynamoWire | None = None
@@ -154,24 +155,6 @@ class SettlementStore:
                 if not keys_left:
                     break
         return found
-
-    def settle_from(
-        self,
-        company_id: str,
-        account_id: str,
-        expected_at: datetime | None,
-        balance_minor: int,
-        cursor: Cursor,
-        entry: LedgerEntry | None,
-    ) -> Settlement:
-        """One settlement of ``settle_all``; raises CursorMovedError where it answers
-        ``Moved``."""
-        done = self.settle_all(
-            company_id, [Settling(account_id, expected_at, balance_minor, cursor, entry)]
-        )[0]
-        if isinstance(done, Moved):
-            raise CursorMovedError(f"account {account_id}: cursor moved")
-        return done
 
     def settle_all(
         self,

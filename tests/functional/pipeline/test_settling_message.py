@@ -1,6 +1,7 @@
-"""A settling message through the lean client (data/settlement_store.py, ``settle_from``):
-few requests, the same money as the PynamoDB path it replaced, and a cursor another
-writer moved still charges nothing twice."""
+"""A settling message through the lean client (data/settlement_store.py, ``settle_all``):
+the bus's settlements in one transaction, the same money as the per-meter path it
+replaced, and a moved cursor, a top-up or a replay told from the cancellation's reasons
+with no read back, charging nothing twice."""
 
 from __future__ import annotations
 
@@ -179,26 +180,35 @@ def _one_account(pipeline: Container) -> tuple[str, str]:
     return bus.company_id, bus.accounts["u-a"]
 
 
+def _settle(
+    store: SettlementStore, co: str, account: str, balance: int, cursor: Cursor, entry: LedgerEntry
+) -> Settlement | Moved:
+    """One never-settled account's settlement at the balance held."""
+    return store.settle_all(co, [Settling(account, None, balance, cursor, entry)])[0]
+
+
 def test_a_cursor_another_writer_moved_charges_nothing_twice(pipeline: Container) -> None:
     store, ledger = pipeline.settlements, pipeline.ledger
     co, account = _one_account(pipeline)
     first, second = T0 + minutes(60), T0 + minutes(120)
     # GIVEN another writer settled the account first (from the never-settled cursor)
-    done = store.settle_from(
-        co, account, None, 10_000, Cursor("101.000", first, {}), _charge(account, first, 500)
+    done = _settle(
+        store, co, account, 10_000, Cursor("101.000", first, {}), _charge(account, first, 500)
     )
     assert done == Settlement(True, 9_500)
     # WHEN a writer that read the cursor before that settles the same energy
-    with pytest.raises(CursorMovedError):
-        store.settle_from(
-            co, account, None, 10_000, Cursor("101.000", second, {}), _charge(account, second, 500)
-        )
-    # THEN it charged nothing: one charge, the balance moved once
+    moved = _settle(
+        store, co, account, 10_000, Cursor("101.000", second, {}), _charge(account, second, 500)
+    )
+    # THEN it charged nothing: refused with the account as it stands, one charge, the
+    # balance moved once
+    assert isinstance(moved, Moved) and moved.account is not None
+    assert int(moved.account.balance_minor) == 9_500
     assert ledger.balance_minor(co, account) == 9_500
     assert len(ledger.all_entries(co, account, 10)) == 2
     # AND the very same settlement again is a replay: not applied, the balance as it is
-    again = store.settle_from(
-        co, account, None, 10_000, Cursor("101.000", first, {}), _charge(account, first, 500)
+    again = _settle(
+        store, co, account, 10_000, Cursor("101.000", first, {}), _charge(account, first, 500)
     )
     assert again == Settlement(False, 9_500)
     assert ledger.balance_minor(co, account) == 9_500
@@ -213,9 +223,7 @@ def test_a_settlement_at_a_balance_a_top_up_moved_is_sent_again_at_the_new_one(
     ledger.append(co, LedgerEntry("top-1", account, EntryKind.TOP_UP, Money(2_000, "TWD"), T0))
     at = T0 + minutes(60)
     # WHEN a settlement is sent at the balance held
-    done = store.settle_from(
-        co, account, None, 10_000, Cursor("101.000", at, {}), _charge(account, at, 500)
-    )
+    done = _settle(store, co, account, 10_000, Cursor("101.000", at, {}), _charge(account, at, 500))
     # THEN it is applied once, and the balance after is the account's
     assert done == Settlement(True, 11_500)
     assert ledger.balance_minor(co, account) == 11_500

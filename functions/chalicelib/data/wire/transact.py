@@ -1,7 +1,8 @@
 """``TransactWriteItems`` through the lean client: its items, and telling a cancellation.
 
 Settling a bus's meters sent one transaction per meter through PynamoDB and botocore
-(~10 ms of CPU each, issue 19); the same request here is a JSON body and one round trip.
+(~10 ms of CPU each, issue 19); here the bus's settlements are one request (a JSON body,
+one round trip) of up to ``MAX_ITEMS`` items.
 The items are DynamoDB's own JSON, encoded by ``codec.ItemCodec`` so they are byte for
 byte what PynamoDB's ``TransactWrite`` sends.
 
