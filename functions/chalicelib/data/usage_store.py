@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from . import keys
 from .binding import shared_wire
@@ -56,6 +57,9 @@ class UsageCounters:
         return self._given or shared_wire()
 
     def _add(self, company_id: str, at: datetime, **counts: int) -> None:
+        self._table.update_item(self._request(company_id, at, counts))
+
+    def _request(self, company_id: str, at: datetime, counts: dict[str, int]) -> dict[str, Any]:
         month = month_of(at)
         # the SETs name the item (an update creates it without its discriminator unless
         # told), the ADDs count
@@ -65,7 +69,7 @@ class UsageCounters:
         for name, n in counts.items():
             updates.add(name, n)
         key = item_key(keys.usage_pk(company_id), keys.usage_month_sk(month))
-        self._table.update_item(updates.request(self._table.table, key))
+        return updates.request(self._table.table, key)
 
     def meters_changed(self, company_id: str, at: datetime, delta: int) -> None:
         self._add(company_id, at, meters_delta=delta)
@@ -73,6 +77,12 @@ class UsageCounters:
     def messages_received(self, company_id: str, at: datetime, n: int = 1) -> None:
         """Seam for ingest: one ADD per accepted telemetry message."""
         self._add(company_id, at, messages=n)
+
+    def messages_item(self, company_id: str, at: datetime, n: int) -> dict[str, Any]:
+        """``messages_received`` as a TransactWriteItems item: a bucket close writes the
+        ADD in the transaction that stores the bucket (telemetry_store.put_cycle_closing),
+        so the month moves exactly when the bucket is written, once."""
+        return {"Update": self._request(company_id, at, {"messages": n})}
 
     def top_up_recorded(self, company_id: str, at: datetime) -> None:
         """Seam for the top-up paths (portal, API): one ADD per top-up entry."""
