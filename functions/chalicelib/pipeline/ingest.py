@@ -337,7 +337,7 @@ class Ingest:
         )
         # resellers' messages per month (docs/brands.md): the bucket is new, so all of its
         # stored cycles are a change
-        month_add = [self._usage.messages_item(co, start, reads.stored)] if reads.stored else []
+        month_add = [self._usage.messages_item(co, gw, start, reads.stored)] if reads.stored else []
         return _Closing(bucket, month_add)
 
     def _bucket_reads(
@@ -405,7 +405,7 @@ class Ingest:
                 co, gw, start, bucket.energy, messages=stored, health=bucket.health
             )
             if stored != before:  # resellers' messages per month (docs/brands.md)
-                self._usage.messages_received(co, start, stored - before)
+                self._usage.messages_received(co, gw, start, stored - before)
         # Charts read days, not buckets: a finished local day is rolled up (day_rollup.py).
         open_bucket = bucket_start(max(latest_at, message.cycle_at))
         finished = self._days.after_buckets(co, gw, bus.tz, targets, open_bucket)

@@ -10,14 +10,17 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+import boto3
 import pytest
 
-from chalicelib.data import keys
+from chalicelib.data import builders, keys
+from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.telemetry_store import TelemetryStore
 from chalicelib.data.usage_days import UsageDayStore
 from chalicelib.data.usage_store import UsageCounters
 from chalicelib.data.wire import ConnectionFailedError, DynamoWire
 from chalicelib.pipeline.ingest import Ingest
+from chalicelib.pipeline.senders import thing_name_for
 from chalicelib.wiring import handlers
 from chalicelib.wiring.container import Container, using
 from chalicelib.wiring.settings import Settings
@@ -164,12 +167,12 @@ def test_a_close_that_failed_midway_counts_the_month_once_on_the_retry(
         handlers.ingest_telemetry(
             event(bus, seq, START + minutes(minute), {m: "100.000" for m in METERS})
         )
-    month_sk = keys.usage_month_sk("2026-11")
+    usage = keys.usage_pk(bus.company_id)
     original = DynamoWire.call
     failed: list[str] = []
 
     def dropping(wire: DynamoWire, operation: str, params: Mapping[str, Any]) -> Any:
-        if not failed and month_sk in str(params) and operation != "Query":
+        if not failed and usage in str(params) and operation != "Query":
             failed.append(operation)
             raise ConnectionFailedError("no answer", operation=operation)
         return original(wire, operation, params)
@@ -187,3 +190,69 @@ def test_a_close_that_failed_midway_counts_the_month_once_on_the_retry(
     # AND a third delivery is a duplicate that changes nothing
     assert handlers.ingest_telemetry(closing)["status"] == "duplicate"
     assert UsageCounters().report(bus.company_id, "2026-11").messages == 3
+
+
+def _second_gateway(first: Bus) -> Bus:
+    """Another gateway of ``first``'s company and property, with one meter, m-c."""
+    gw = f"{first.gateway_id}-2"
+    thing = thing_name_for(first.company_id, gw)
+    co, prop = first.company_id, first.property_id
+    Catalogue.save_all(
+        [
+            builders.gateway(co, gw, thing, property_id=prop),
+            builders.meter(co, "m-c", gw, 1, unit_id="u-c", profile="dds238"),
+            builders.unit(
+                co,
+                "u-c",
+                prop,
+                name="u-c",
+                unit_type="flat",
+                billing_mode="prepaid",
+                tariff=FLAT_TWD,
+                meter_id="m-c",
+            ),
+        ]
+    )
+    boto3.client("iot").create_thing(thingName=thing)
+    return Bus(co, prop, gw, thing, [MeterSpec("m-c", "u-c", FLAT_TWD, tenant=False)])
+
+
+def test_each_gateway_counts_its_own_messages_and_the_report_adds_them_up(
+    pipeline: Container,
+) -> None:
+    # GIVEN a company whose month already counted 5 messages on its own item (as ingest
+    # did before the gateways' counters), and two of its gateways
+    first = _bus(pipeline)
+    second = _second_gateway(first)
+    counters = UsageCounters()
+    counters._add(first.company_id, START, messages=5)
+    # WHEN each closes a bucket of two messages, the writes recorded
+    written: list[str] = []
+    original = DynamoWire.call
+
+    def recording(wire: DynamoWire, operation: str, params: Mapping[str, Any]) -> Any:
+        if operation == "TransactWriteItems":
+            written.extend(
+                next(iter(item.values()))["Key"]["sk"]["S"]
+                for item in params["TransactItems"]
+                if "Update" in item
+            )
+        return original(wire, operation, params)
+
+    DynamoWire.call = recording  # type: ignore[method-assign,assignment]
+    try:
+        for bus, meters in ((first, METERS), (second, ("m-c",))):
+            for seq, minute in enumerate((1, 6, 16), start=1):
+                handlers.ingest_telemetry(
+                    event(bus, seq, START + minutes(minute), {m: "100.000" for m in meters})
+                )
+    finally:
+        DynamoWire.call = original  # type: ignore[method-assign]
+    # THEN each close added to its own gateway's counter, never the company's item
+    assert written == [
+        keys.usage_gateway_month_sk("2026-11", first.gateway_id),
+        keys.usage_gateway_month_sk("2026-11", second.gateway_id),
+    ]
+    # AND the report is the sum of all: 5 + 2 + 2
+    assert counters.report(first.company_id, "2026-11").messages == 9
+    assert counters.report(first.company_id, "2026-12").messages == 0
