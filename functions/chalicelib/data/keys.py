@@ -403,10 +403,27 @@ def usage_pk(company_id: str) -> str:
 RECEIPT_COUNTER_SK = "RECEIPTS"  # under company_pk: the company's last receipt number
 
 
-def usage_month_sk(month: str) -> str:
+def _month(month: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise InvalidIdentifierError(f"month {month!r} must be YYYY-MM")
-    return _join("M", month)
+    return month
+
+
+def usage_month_sk(month: str) -> str:
+    return _join("M", _month(month))
+
+
+def usage_gateway_month_prefix(month: str) -> str:
+    """The month's per-gateway message counters. "MG" sorts after every "M#<month>", so
+    a Query of the months up to one (``sk <= M#<month>``) never meets them."""
+    return _join("MG", _month(month), "")
+
+
+def usage_gateway_month_sk(month: str, gateway_id: str) -> str:
+    """One gateway's stored messages in a month: its bucket closes ADD here, in the
+    transaction that writes the bucket, so no two gateways' transactions share an item
+    (docs/brands.md, "Usage report")."""
+    return usage_gateway_month_prefix(month) + check_id(gateway_id, "gateway_id")
 
 
 # One binding item per host under a fixed sort key, so a conditional put makes

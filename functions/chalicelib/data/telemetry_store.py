@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,8 +23,9 @@ from .bus_item import CYCLE_CODEC, STATE_CODEC, bus_key, silence_values, state_o
 from .control_state import BusControlState, encode_meters, ms
 from .errors import StaleStateError
 from .models import GatewayCycle, GatewayState, GatewayUsage
-from .wire import ConditionalCheckFailedError, DynamoWire
-from .wire.codec import ItemCodec, Updates, between_query, item_key, kind_of
+from .wire import ConditionalCheckFailedError, DynamoWire, WireError
+from .wire.codec import ItemCodec, Raw, Updates, between_query, item_key, kind_of
+from .wire.transact import cancelled, put_new, transact_write
 
 CYCLE_RETENTION = timedelta(days=35)  # cycles are raw data; buckets and the ledger keep the rest
 MAX_CYCLES_PER_QUERY = 2000
@@ -32,6 +33,54 @@ USAGE_CODEC = ItemCodec(GatewayUsage)
 _CYCLE_TIME = GatewayCycle.cycle_at_ms.attr_name
 _CYCLE_ROWS = GatewayCycle.rows.attr_name
 _USAGE_HEALTH = GatewayUsage.health.attr_name
+
+
+@dataclass(frozen=True)
+class ClosedBucket:
+    """A bucket's item as a close writes it (``put_usage``'s arguments)."""
+
+    company_id: str
+    gateway_id: str
+    start: datetime
+    energy: dict[str, str]
+    messages: int | None = None
+    health: dict[str, Any] | None = None
+
+
+def _usage_values(bucket: ClosedBucket) -> dict[str, Any]:
+    return {
+        "pk": keys.gateway_data_pk(bucket.company_id, bucket.gateway_id),
+        "sk": keys.gateway_usage_sk(bucket.start),
+        "gateway_id": bucket.gateway_id,
+        "bucket_start": bucket.start,
+        "energy": bucket.energy,
+        "messages": bucket.messages,
+        "health": bucket.health or None,
+    }
+
+
+def _cycle_item(
+    company_id: str,
+    gateway_id: str,
+    spool_id: str,
+    seq: int,
+    cycle_at: datetime,
+    received_at: datetime,
+    rows: list[list[Any]],
+) -> Raw:
+    return CYCLE_CODEC.item(
+        {
+            "pk": keys.gateway_data_pk(company_id, gateway_id),
+            "sk": keys.cycle_sk(cycle_at, spool_id, seq),
+            "gateway_id": gateway_id,
+            "spool_id": spool_id,
+            "seq": seq,
+            "cycle_at_ms": ms(cycle_at),
+            "received_at_ms": ms(received_at),
+            "rows": rows,
+            "expires_at": int((cycle_at + CYCLE_RETENTION).timestamp()),
+        }
+    )
 
 
 class TelemetryStore:
@@ -59,19 +108,7 @@ class TelemetryStore:
         rows: list[list[Any]],
     ) -> bool:
         """Store a cycle once. False if this (spool id, sequence) was already stored."""
-        item = CYCLE_CODEC.item(
-            {
-                "pk": keys.gateway_data_pk(company_id, gateway_id),
-                "sk": keys.cycle_sk(cycle_at, spool_id, seq),
-                "gateway_id": gateway_id,
-                "spool_id": spool_id,
-                "seq": seq,
-                "cycle_at_ms": ms(cycle_at),
-                "received_at_ms": ms(received_at),
-                "rows": rows,
-                "expires_at": int((cycle_at + CYCLE_RETENTION).timestamp()),
-            }
-        )
+        item = _cycle_item(company_id, gateway_id, spool_id, seq, cycle_at, received_at, rows)
         try:
             self._table.put_item(
                 {
@@ -83,6 +120,31 @@ class TelemetryStore:
             )
         except ConditionalCheckFailedError:
             return False
+        return True
+
+    def put_cycle_closing(
+        self,
+        cycle: tuple[str, str, str, int, datetime, datetime, list[list[Any]]],
+        bucket: ClosedBucket,
+        also: Sequence[Mapping[str, Any]] = (),
+    ) -> bool:
+        """Store a cycle (``put_cycle``'s arguments) and a *new* bucket it closes, and
+        ``also`` (the month's ADD), in one TransactWriteItems: all or nothing. False when
+        refused (the cycle is stored already, the bucket exists, or a concurrent write):
+        nothing was written, and the caller writes them one by one, as before
+        (docs/pipeline.md, "Closing a bucket")."""
+        table = self._table.table
+        items = [
+            put_new(table, _cycle_item(*cycle)),
+            put_new(table, USAGE_CODEC.item(_usage_values(bucket))),
+            *also,
+        ]
+        try:
+            transact_write(self._table, items)
+        except WireError as exc:
+            if cancelled(exc):
+                return False
+            raise
         return True
 
     def cycles_between(
@@ -252,15 +314,9 @@ class TelemetryStore:
         final count whatever the order of rewrites. ``health``: the bus counters of
         the message that closed the bucket (``GatewayUsage.health``), kept as given.
         """
-        values: dict[str, Any] = {
-            "pk": keys.gateway_data_pk(company_id, gateway_id),
-            "sk": keys.gateway_usage_sk(bucket_start),
-            "gateway_id": gateway_id,
-            "bucket_start": bucket_start,
-            "energy": energy,
-            "messages": messages,
-            "health": health or None,
-        }
+        values = _usage_values(
+            ClosedBucket(company_id, gateway_id, bucket_start, energy, messages, health)
+        )
         # Through the lean client (a bucket close is on ingest's path); ALL_OLD gives the
         # count the bucket held, without a read.
         answer = self._table.put_item(

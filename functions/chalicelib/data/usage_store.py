@@ -1,8 +1,8 @@
 """Per-company, per-month usage counters for resellers' invoicing.
 
 Maintained at write time with atomic ADDs, so a report is one Query of at most
-a few hundred tiny items (one per month the company has existed), never a
-count over readings. ``meters_delta`` is the change of registered meters in
+a few hundred tiny items (one per month the company has existed) and one of the
+month's per-gateway message counters, never a count over readings. ``meters_delta`` is the change of registered meters in
 the month; active meters in a month are the running sum up to that month.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from . import keys
 from .binding import shared_wire
@@ -56,6 +57,16 @@ class UsageCounters:
         return self._given or shared_wire()
 
     def _add(self, company_id: str, at: datetime, **counts: int) -> None:
+        self._table.update_item(self._request(company_id, at, counts))
+
+    def _request(
+        self,
+        company_id: str,
+        at: datetime,
+        counts: dict[str, int],
+        gateway_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The ADD to the company's month, or to a gateway's share of its messages."""
         month = month_of(at)
         # the SETs name the item (an update creates it without its discriminator unless
         # told), the ADDs count
@@ -64,15 +75,31 @@ class UsageCounters:
         )
         for name, n in counts.items():
             updates.add(name, n)
-        key = item_key(keys.usage_pk(company_id), keys.usage_month_sk(month))
-        self._table.update_item(updates.request(self._table.table, key))
+        sk = (
+            keys.usage_month_sk(month)
+            if gateway_id is None
+            else keys.usage_gateway_month_sk(month, gateway_id)
+        )
+        return updates.request(self._table.table, item_key(keys.usage_pk(company_id), sk))
 
     def meters_changed(self, company_id: str, at: datetime, delta: int) -> None:
         self._add(company_id, at, meters_delta=delta)
 
-    def messages_received(self, company_id: str, at: datetime, n: int = 1) -> None:
-        """Seam for ingest: one ADD per accepted telemetry message."""
-        self._add(company_id, at, messages=n)
+    def messages_received(self, company_id: str, gateway_id: str, at: datetime, n: int) -> None:
+        """Seam for ingest: ``n`` more (or fewer) stored messages of a gateway in the
+        month of ``at`` (a bucket rewritten)."""
+        self._table.update_item(self._request(company_id, at, {"messages": n}, gateway_id))
+
+    def messages_item(
+        self, company_id: str, gateway_id: str, at: datetime, n: int
+    ) -> dict[str, Any]:
+        """``messages_received`` as a TransactWriteItems item: a bucket close writes the
+        ADD in the transaction that stores the bucket (telemetry_store.put_cycle_closing),
+        so the month moves exactly when the bucket is written, once. On the gateway's
+        own counter: a transaction that touched the company's month item would conflict
+        with every other gateway's closing at the same bucket edge (and a plain ADD that
+        met one in flight would be refused, TransactionConflictException)."""
+        return {"Update": self._request(company_id, at, {"messages": n}, gateway_id)}
 
     def top_up_recorded(self, company_id: str, at: datetime) -> None:
         """Seam for the top-up paths (portal, API): one ADD per top-up entry."""
@@ -88,5 +115,11 @@ class UsageCounters:
         ):
             active += int(item.meters_delta or 0)
             if item.sk == upto:
+                # messages counted here before they moved to the gateways' counters
                 messages, top_ups = int(item.messages or 0), int(item.top_ups or 0)
+        for share in UsageMonth.query(
+            keys.usage_pk(company_id),
+            UsageMonth.sk.startswith(keys.usage_gateway_month_prefix(month)),
+        ):
+            messages += int(share.messages or 0)
         return MonthlyUsage(company_id, month, active, messages, top_ups)

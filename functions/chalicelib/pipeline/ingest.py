@@ -23,7 +23,7 @@ from ..data.control_state import BusControlState, MeterControlState, StoredMeter
 from ..data.errors import NotFoundError
 from ..data.held_readings import HeldReadings
 from ..data.models import GatewayCycle
-from ..data.telemetry_store import TelemetryStore
+from ..data.telemetry_store import ClosedBucket, TelemetryStore
 from ..data.usage_days import UsageDayStore
 from ..data.usage_store import UsageCounters
 from ..domain import Reading
@@ -100,6 +100,16 @@ def bus_history(
         telemetry.cycles_between(bus.company_id, bus.gateway.gateway_id, start - ANCHOR_MARGIN, end)
     )
     return cycles, readings_by_meter(rows_of(c) for c in cycles)
+
+
+@dataclass
+class _Closing:
+    """The bucket a new message closes, computed before its cycle is stored; ``written``
+    once the transaction with the cycle stored it (and the month's ADD)."""
+
+    bucket: ClosedBucket
+    month_add: list[dict[str, Any]]
+    written: bool = False
 
 
 class Ingest:
@@ -216,7 +226,7 @@ class Ingest:
             )
         checked = self._validator.check(bus, message, rows, previous)
         rows = checked.rows
-        stored = self._telemetry.put_cycle(
+        cycle = (
             bus.company_id,
             bus.gateway.gateway_id,
             message.spool_id,
@@ -225,6 +235,12 @@ class Ingest:
             message.received_at,
             [r.compact(message.cycle_at) for r in rows],
         )
+        closing = self._closing(bus, message, previous, latest_at)
+        if closing is not None:
+            closing.written = self._telemetry.put_cycle_closing(
+                cycle, closing.bucket, closing.month_add
+            )
+        stored = (closing is not None and closing.written) or self._telemetry.put_cycle(*cycle)
         if not stored:
             return IngestResult("duplicate")
         alerts = [*checked.alerts, *self._validator.record(bus, checked)]
@@ -250,7 +266,7 @@ class Ingest:
             # presence, a serial or profile versions written to a Meter: the bus item's
             # copy follows, or every message would find the change again
             self._buses.store_context(found, message.received_at, silence_by)
-        buckets = self._close_buckets(bus, message, previous, latest_at)
+        buckets = self._close_buckets(bus, message, previous, latest_at, closing)
         try:
             result = update_bus_state(
                 self._telemetry,
@@ -294,16 +310,63 @@ class Ingest:
 
     # --- 15-minute buckets ---
 
+    def _closing(
+        self,
+        bus: BusContext,
+        message: Telemetry,
+        previous: list[GatewayCycle],
+        stored_latest_at: datetime | None,
+    ) -> _Closing | None:
+        """The bucket a message newer than the bus's newest cycle closes, read and computed
+        before the cycle is stored, so that the cycle, the bucket and the month's ADD go in
+        one transaction (docs/pipeline.md, "Closing a bucket"). None when it closes none,
+        or when it is late or at the newest cycle's instant (most likely a duplicate): those
+        store the cycle first and close after it, as before."""
+        if stored_latest_at is None or stored_latest_at >= message.cycle_at or not previous:
+            return None
+        start = bucket_start(stored_latest_at)
+        if start >= bucket_start(message.cycle_at):
+            return None
+        # the window's cycles in one page at the bus's pace (pipeline/bucket_close.py);
+        # the new cycle is after the window, so reading before storing it reads the same
+        reads = self._bucket_reads(bus, start, message.cycle_at - stored_latest_at)
+        co, gw = bus.company_id, bus.gateway.gateway_id
+        # The closing message's bus counters ride on the bucket (no write of their own).
+        bucket = ClosedBucket(
+            co, gw, start, reads.energy(), reads.stored, health_snapshot(message, bus.meters)
+        )
+        # resellers' messages per month (docs/brands.md): the bucket is new, so all of its
+        # stored cycles are a change
+        month_add = [self._usage.messages_item(co, gw, start, reads.stored)] if reads.stored else []
+        return _Closing(bucket, month_add)
+
+    def _bucket_reads(
+        self, bus: BusContext, start: datetime, poll: timedelta | None
+    ) -> BucketReads:
+        reads = BucketReads(start, first_page(poll))
+        return reads.read(
+            self._telemetry.cycle_rows_back(
+                bus.company_id,
+                bus.gateway.gateway_id,
+                start - BASE_SEARCH_SPAN,
+                start + BUCKET,
+                reads.page_size,
+            )
+        )
+
     def _close_buckets(
         self,
         bus: BusContext,
         message: Telemetry,
         previous: list[GatewayCycle],
         stored_latest_at: datetime | None,
+        closing: _Closing | None = None,
     ) -> int:
         """Write the buckets this message closes (or, if it came late, rewrites).
         ``previous``: the bus's cycle before this one (validation read it already);
-        ``stored_latest_at``: the newest cycle's time before this one was stored."""
+        ``stored_latest_at``: the newest cycle's time before this one was stored;
+        ``closing``: the bucket ``_closing`` computed (written with the cycle unless its
+        transaction was refused)."""
         co, gw = bus.company_id, bus.gateway.gateway_id
         latest_at = max(stored_latest_at or message.cycle_at, message.cycle_at)
         this_bucket = bucket_start(message.cycle_at)
@@ -318,32 +381,31 @@ class Ingest:
                 return 0
             previous_bucket = bucket_start(from_ms(int(previous[0].cycle_at_ms)))
             targets = [previous_bucket] if previous_bucket < this_bucket else []
-        # the window's cycles in one page at the bus's pace (pipeline/bucket_close.py)
         poll = (
             message.cycle_at - from_ms(int(previous[0].cycle_at_ms))
             if previous and targets
             else None
         )
         for start in targets:
-            reads = BucketReads(start, first_page(poll))
-            reads.read(
-                self._telemetry.cycle_rows_back(
-                    co, gw, start - BASE_SEARCH_SPAN, start + BUCKET, reads.page_size
+            if closing is not None and closing.bucket.start == start:
+                if closing.written:
+                    continue
+                bucket = closing.bucket  # refused with the cycle: written alone, as below
+            else:
+                reads = self._bucket_reads(bus, start, poll)
+                # A late rewrite keeps the snapshot it finds (pipeline/health.py).
+                health = (
+                    self._telemetry.usage_health(co, gw, start)
+                    if late
+                    else health_snapshot(message, bus.meters)
                 )
-            )
-            stored = reads.stored
-            # The closing message's bus counters ride on the bucket (no write of their own);
-            # a late rewrite keeps the snapshot it finds (pipeline/health.py).
-            health = (
-                self._telemetry.usage_health(co, gw, start)
-                if late
-                else health_snapshot(message, bus.meters)
-            )
+                bucket = ClosedBucket(co, gw, start, reads.energy(), reads.stored, health)
+            stored = bucket.messages or 0
             before = self._telemetry.put_usage(
-                co, gw, start, reads.energy(), messages=stored, health=health
+                co, gw, start, bucket.energy, messages=stored, health=bucket.health
             )
             if stored != before:  # resellers' messages per month (docs/brands.md)
-                self._usage.messages_received(co, start, stored - before)
+                self._usage.messages_received(co, gw, start, stored - before)
         # Charts read days, not buckets: a finished local day is rolled up (day_rollup.py).
         open_bucket = bucket_start(max(latest_at, message.cycle_at))
         finished = self._days.after_buckets(co, gw, bus.tz, targets, open_bucket)

@@ -19,8 +19,13 @@ from .test_day_rollup import dynamodb_calls
 pytestmark = pytest.mark.functional
 
 
-def _put_items(calls: dict[str, int]) -> int:
-    return calls.get("PutItem", 0)
+def _writes(calls: dict[str, int]) -> tuple[int, int, int]:
+    """PutItems, transactions and UpdateItems of a message."""
+    return (
+        calls.get("PutItem", 0),
+        calls.get("TransactWriteItems", 0),
+        calls.get("UpdateItem", 0),
+    )
 
 
 def test_counters_ride_on_the_bucket_and_make_a_days_health(pipeline: Container) -> None:
@@ -35,12 +40,13 @@ def test_counters_ride_on_the_bucket_and_make_a_days_health(pipeline: Container)
             handlers.ingest_telemetry(
                 event(bus, seq, at, {"m-h": f"{100 + minute / 100:.3f}"}, dg={"m-h": dg})
             )
-        puts[minute] = _put_items(calls)
-    # THEN the messages that closed a bucket wrote one PutItem more than the others (the
-    # bucket, as before), and none wrote anything for the counters themselves
+        puts[minute] = _writes(calls)
+    # THEN the messages that closed a bucket wrote the cycle, the bucket and the month in
+    # one transaction in place of the cycle's PutItem, and none wrote anything for the
+    # counters themselves
     closing = {15, 30, 45, 60}
-    assert {puts[m] - puts[5] for m in closing} == {1}
-    assert all(puts[m] == puts[5] for m in puts if m not in closing and m != 0)
+    assert {puts[m] for m in closing} == {(0, 1, 0)}
+    assert all(puts[m] == puts[5] == (1, 0, 0) for m in puts if m not in closing and m != 0)
     # AND each closed bucket holds the closing message's counters and time
     buckets = list(
         UsageDayStore().buckets_between(
