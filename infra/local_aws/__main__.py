@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+from .keepalive import DEFAULT_IDLE_TIMEOUT_S
 from .resources import StackNames, provision
 from .server import make_standin_server
 from .stack import DEFAULT_REGION, endpoint_env
@@ -28,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="share of DynamoDB transactions to cancel with TransactionConflict (0..1)",
     )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=DEFAULT_IDLE_TIMEOUT_S,
+        help="seconds a kept-alive connection may sit idle before the stand-in closes it",
+    )
     up = sub.add_parser("up", help="serve, create every resource, seed demo data, write env file")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=5000)
@@ -39,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         if not 0.0 <= args.conflict_rate < 1.0:
             parser.error("--conflict-rate must be in [0, 1)")
-        _serve_until_signal(make_standin_server(args.host, args.port, args.conflict_rate))
+        if not args.idle_timeout > 0:
+            parser.error("--idle-timeout must be a positive number of seconds")
+        _serve_until_signal(
+            make_standin_server(args.host, args.port, args.conflict_rate, args.idle_timeout)
+        )
         return 0
     server = make_standin_server(args.host, args.port)
 

@@ -10,10 +10,20 @@ from .acm_guard import AcmGuard
 from .cognito_guard import CognitoGuard
 from .dynamodb_guard import DynamoGuard
 from .greengrass_v2 import GreengrassV2StandIn
+from .keepalive import DEFAULT_IDLE_TIMEOUT_S, KeepAliveRequestHandler, mark_failures
 from .moto_speedups import speed_up_moto
 
 
-def make_standin_server(host: str, port: int, conflict_rate: float = 0.0) -> BaseWSGIServer:
+def make_standin_server(
+    host: str,
+    port: int,
+    conflict_rate: float = 0.0,
+    idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+) -> BaseWSGIServer:
+    if not idle_timeout_s > 0:
+        raise ValueError(
+            f"idle_timeout_s must be a positive number of seconds, not {idle_timeout_s!r}"
+        )
     # Imported here: moto's import is slow and only the server process needs it.
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -31,7 +41,15 @@ def make_standin_server(host: str, port: int, conflict_rate: float = 0.0) -> Bas
     app = DynamoGuard(
         GreengrassV2StandIn(CognitoGuard(AcmGuard(moto_app))), conflict_rate=conflict_rate
     )
-    return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    # Connections are kept alive between requests, as DynamoDB's endpoint keeps them
+    # (keepalive.py): a new TCP connection per request would charge every caller a
+    # connect that it does not pay against AWS.
+    handler = type(
+        "StandInRequestHandler",
+        (KeepAliveRequestHandler, MotoRequestHandler),
+        {"timeout": idle_timeout_s},
+    )
+    return make_server(host, port, mark_failures(app), threaded=True, request_handler=handler)
 
 
 def _stop_tracking_instances() -> None:
