@@ -27,18 +27,23 @@ mtu    manual_until_topup   ... or it ends at the next top-up (``mut`` is then i
 mby    manual_by            ... who set it (``user:<sub>``) ...
 mwhy   manual_note          ... why (their words) ...
 mat    manual_at            ... and when (unix ms)
-pend   pending              the command awaiting confirmation {cmd, at, iss, tries}
+pend   pending              the command awaiting confirmation {cmd, at, iss, tries},
+                            or ``at`` alone (below)
 fl     flags                active alert flags (``rev``), so an alert fires once per crossing
 local  local_cutoff_at      the gateway's ``at`` of the last offline cutoff it reported
 due    due                  the reading at which the next threshold settlement is due, and
                             what it was worked out from (pipeline/settle_due.py)
 =====  ===================  ===========================================================
 
-Keys that belong together are written together, as the code before the records
-did: the account's (``acc``, ``bal``) when there is an account, the cursor's
-(``sk``, ``sa``, ``use``) when there is a cursor, the desired state's (``pw``,
-``rs``, ``cut``, ``fh``) once a desired state was written, ``cut``/``fh``/``use``
-as null when they have no value. So an item read and written back is unchanged.
+Keys are written only when they hold something: a null and an absent key read the
+same (the field's default), so ``use``, ``rs``, ``cut`` and ``fh`` are left out when
+they have no value. ``pend`` is the send time alone (unix ms) in its common case, the
+meter's own command (``cmd``) issued and sent at that time and tried once; any other
+pending command is the object. The state is read on every message and its size is
+billed on every read and write (issue 19: ~30 % fewer JSON values per meter). Items
+written before (``cut``/``fh``/``use`` as null, ``pend`` always the object) read as
+they always did (tests/unit/data/test_control_state.py keeps such an item); written
+back they take the short form.
 """
 
 from __future__ import annotations
@@ -174,16 +179,20 @@ def encode_meter(state: MeterControlState) -> dict[str, Any]:
     if state.settled_at is not None:
         out["sk"] = format_kwh(state.settled_kwh)
         out["sa"] = ms(state.settled_at)
-        out["use"] = None if state.tariff_position is None else dict(state.tariff_position)
+        if state.tariff_position is not None:
+            out["use"] = dict(state.tariff_position)
     if state.never_settled:
         out["new"] = 1
     if state.closed:
         out["x"] = 1
     if state.power is not None:
         out["pw"] = state.power
-        out["rs"] = state.reason
-        out["cut"] = None if state.cutoff_kwh is None else format_kwh(state.cutoff_kwh)
-        out["fh"] = state.schedule_tag
+        if state.reason is not None:
+            out["rs"] = state.reason
+        if state.cutoff_kwh is not None:
+            out["cut"] = format_kwh(state.cutoff_kwh)
+        if state.schedule_tag is not None:
+            out["fh"] = state.schedule_tag
     if state.command_id is not None:
         out["cmd"] = state.command_id
     if state.manual is not None:
@@ -198,13 +207,22 @@ def encode_meter(state: MeterControlState) -> dict[str, Any]:
         out["mwhy"] = state.manual_note
     if state.manual_at is not None:
         out["mat"] = ms(state.manual_at)
-    if state.pending is not None:
-        out["pend"] = {
-            "cmd": state.pending.command_id,
-            "at": ms(state.pending.sent_at),
-            "iss": ms(state.pending.issued_at),
-            "tries": state.pending.tries,
-        }
+    pending = state.pending
+    if pending is not None:
+        sent = ms(pending.sent_at)
+        if (
+            pending.command_id == state.command_id
+            and ms(pending.issued_at) == sent
+            and pending.tries == 1
+        ):
+            out["pend"] = sent  # the common case: the meter's own command, sent once
+        else:
+            out["pend"] = {
+                "cmd": pending.command_id,
+                "at": sent,
+                "iss": ms(pending.issued_at),
+                "tries": pending.tries,
+            }
     if state.flags:
         out["fl"] = sorted(state.flags)
     if state.local_cutoff_at is not None:
@@ -234,6 +252,9 @@ def _decode(raw: Mapping[str, Any], times: dict[int, datetime]) -> MeterControlS
             continue  # a key no longer written, or a null: the field's default
         name, read = reader
         values[name] = read(value, times)
+    pending = values["pending"]  # read last: its compact form is the meter's own command
+    if pending is not None:
+        values["pending"] = _pending(pending, times, values["command_id"]) if pending else None
     return _record(MeterControlState, values)
 
 
@@ -268,7 +289,7 @@ _READERS: dict[str, tuple[str, Callable[[Any, _Times], Any]]] = {
     "mby": ("manual_by", lambda v, _: str(v)),
     "mwhy": ("manual_note", lambda v, _: str(v)),
     "mat": ("manual_at", lambda v, t: _time(v, t)),
-    "pend": ("pending", lambda v, t: _pending(v, t) if v else None),
+    "pend": ("pending", lambda v, _: v),  # resolved after the other keys (_decode)
     "fl": ("flags", lambda v, _: frozenset(str(f) for f in v or ())),
     "local": ("local_cutoff_at", lambda v, _: local_cutoff_stamp(v)),
     "due": ("due", lambda v, _: _due(v)),
@@ -339,7 +360,14 @@ def _time(value: Any, times: dict[int, datetime]) -> datetime:
     return found
 
 
-def _pending(raw: Mapping[str, Any], times: dict[int, datetime]) -> PendingCommand:
+def _pending(raw: Any, times: dict[int, datetime], command_id: str | None) -> PendingCommand:
+    if type(raw) is int:  # the compact form (encode_meter): the meter's own command
+        if command_id is None:
+            raise ValueError("a pending command's time without a command")
+        at = _time(raw, times)
+        return _record(
+            PendingCommand, {"command_id": command_id, "issued_at": at, "sent_at": at, "tries": 1}
+        )
     return _record(
         PendingCommand,
         {

@@ -1,15 +1,19 @@
-"""The control-state codec: every field has its compact key, and items written before the
-typed records existed read back unchanged."""
+"""The control-state codec: every field has its compact key, items written before the
+typed records existed (or before the short form) read back unchanged, and any record
+round-trips through the short form, which is never longer."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.data.control_state import (
     MeterControlState,
@@ -20,6 +24,9 @@ from chalicelib.data.control_state import (
     encode_meters,
 )
 from chalicelib.data.errors import InvalidControlStateError
+
+if TYPE_CHECKING:
+    from chalicelib.domain.prepaid import PowerState
 
 SETTLED_AT = datetime(2025, 11, 20, 1, 4, 0, 123000, tzinfo=UTC)
 ISSUED_AT = datetime(2025, 11, 20, 1, 5, 1, 7000, tzinfo=UTC)
@@ -116,8 +123,103 @@ def test_an_item_written_in_the_old_format_reads_back_and_is_written_unchanged()
         "bands": {"off": "3.000", "peak": "4.500"},
     }
     assert meters["m-d"] == MeterControlState()
-    # AND written back, the item is the same, key for key
-    assert encode_meters(meters) == old_item_meters()
+    # AND written back in the short form, it reads back as the same records, shorter
+    written = encode_meters(meters)
+    assert decode_meters(json.loads(json.dumps(written))) == meters
+    assert len(json.dumps(written)) < len(json.dumps(stored))
+    assert written["m-a"]["pend"] == 1763600581000  # its own command, sent once: the time
+    assert "cut" not in written["m-b"] and "use" not in written["m-b"]
+    assert "cut" not in written["m-c"] and written["m-c"]["man"] == "off"
+
+
+def test_the_short_pending_form_is_the_meters_own_command_sent_once() -> None:
+    own = PendingCommand(EVERY_FIELD.command_id or "", SENT_AT, SENT_AT, 1)
+    state = replace(EVERY_FIELD, pending=own)
+    assert encode_meter(state)["pend"] == 1763600851999
+    assert decode_meter(encode_meter(state)) == state
+    # any other pending command keeps the object: another id, a retry, a later send
+    for other in (
+        replace(own, command_id="c-other"),
+        replace(own, tries=2),
+        replace(own, issued_at=ISSUED_AT),
+    ):
+        encoded = encode_meter(replace(state, pending=other))
+        assert isinstance(encoded["pend"], dict)
+        assert decode_meter(encoded).pending == other
+
+
+_TIMES = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
+).map(lambda at: at.replace(microsecond=0))  # ms() of a whole second is exact
+_KWH = st.decimals(min_value=0, max_value=10**6, places=3)
+_TEXT = st.text(min_size=1, max_size=8)
+
+
+@st.composite
+def states(draw: st.DrawFn) -> MeterControlState:
+    command = draw(st.none() | st.sampled_from(["c1", "c2"]))
+    sent = draw(_TIMES)
+    pending = draw(
+        st.none()
+        | st.builds(
+            PendingCommand,
+            st.sampled_from(["c1", "c2"]),
+            st.sampled_from([sent, sent - timedelta(seconds=30)]),
+            st.just(sent),
+            st.integers(1, 3),
+        )
+    )
+    power = cast("PowerState | None", draw(st.none() | st.sampled_from(["on", "off"])))
+    account = draw(st.none() | _TEXT)
+    cursor = draw(st.none() | _TIMES)  # the cursor's fields are kept with a cursor only
+    return MeterControlState(
+        account_id=account,
+        balance_minor=draw(st.integers(-(10**9), 10**9)) if account else 0,
+        settled_kwh=draw(_KWH) if cursor else Decimal("0.000"),
+        settled_at=cursor,
+        tariff_position=draw(st.none() | st.just({"key": "flat/2025-11-01", "kwh": "1.000"}))
+        if cursor
+        else None,
+        never_settled=draw(st.booleans()),
+        power=power,
+        reason=draw(st.none() | _TEXT) if power else None,
+        command_id=command,
+        cutoff_kwh=draw(st.none() | _KWH) if power else None,
+        schedule_tag=draw(st.none() | _TEXT) if power else None,
+        pending=pending,
+        flags=draw(st.frozensets(st.sampled_from(["rev", "x"]))),
+    )
+
+
+def _long_form(state: MeterControlState) -> dict[str, Any]:
+    """The object as the code before the short form wrote it (nulls and ``pend`` kept)."""
+    out = encode_meter(state)
+    if state.settled_at is not None:
+        out["use"] = None if state.tariff_position is None else dict(state.tariff_position)
+    if state.power is not None:
+        out["rs"] = state.reason
+        out["cut"] = encode_meter(state).get("cut")
+        out["fh"] = state.schedule_tag
+    if state.pending is not None:
+        out["pend"] = {
+            "cmd": state.pending.command_id,
+            "at": int(state.pending.sent_at.timestamp() * 1000),
+            "iss": int(state.pending.issued_at.timestamp() * 1000),
+            "tries": state.pending.tries,
+        }
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(states())
+def test_any_state_round_trips_through_the_short_form_never_longer(
+    state: MeterControlState,
+) -> None:
+    short = json.loads(json.dumps(encode_meter(state)))
+    assert decode_meter(short) == state
+    # the long form a stored item may hold reads as the same record
+    assert decode_meter(json.loads(json.dumps(_long_form(state)))) == state
+    assert len(json.dumps(short)) <= len(json.dumps(_long_form(state)))
 
 
 @pytest.mark.parametrize(
@@ -130,6 +232,8 @@ def test_an_item_written_in_the_old_format_reads_back_and_is_written_unchanged()
         {"pw": "maybe"},
         {"sa": "yesterday"},
         {"pend": {"cmd": "c1"}},  # a pending command without its times
+        {"pend": 1763600581000},  # a pending command's time without a command
+        {"pend": True, "cmd": "c1"},
         {"use": ["not", "an", "object"]},
     ],
 )
