@@ -17,6 +17,7 @@ traced invocation (docs/deploy.md, "Cold start").
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,6 +26,13 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 SERVICE = "powerlet"
 NAMESPACE = "Powerlet"
 
+# No line names its thread or process (Powertools' keys: level, location, message,
+# timestamp, service, correlation id, and the call's own), so a record need not look them
+# up: one line per message is ingest's steady cost (issue 19; the logging HOWTO's
+# "Optimization": https://docs.python.org/3/howto/logging.html#optimization).
+logging.logThreads = False
+logging.logProcesses = False
+logging.logMultiprocessing = False
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 _tracer: Tracer | None = None

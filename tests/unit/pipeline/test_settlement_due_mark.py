@@ -22,6 +22,7 @@ from chalicelib.domain import Reading
 from chalicelib.domain.tariff_versions import parse_timeline
 from chalicelib.pipeline import settler as settler_module
 from chalicelib.pipeline.context import BusContext, MeterContext, cycle_of_unit, in_force
+from chalicelib.pipeline.settle_due import work_out_mark
 from chalicelib.pipeline.settler import Settler
 from local_aws import tariff_documents as td
 
@@ -145,3 +146,37 @@ def test_flat_and_tiered_meters_are_decided_without_pricing_each_reading() -> No
     # AND a moved balance makes the mark stale (worked out again, not trusted)
     moved = replace(marked, balance_minor=60_000)
     assert settler.with_due_mark(bus, meter_ctx, moved).due != marked.due
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(sorted(TARIFFS)),
+    period_h=st.sampled_from([1, 6, 5]),
+    cursors=st.lists(
+        st.tuples(st.integers(0, 60 * 24 * 3), st.integers(-10_000, 300_000)),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_a_remembered_answer_of_no_mark_is_the_one_worked_out(
+    kind: str, period_h: int, cursors: list[tuple[int, int]]
+) -> None:
+    # GIVEN one meter whose cursor and balance move from message to message (the
+    # container remembers, by basis, where no mark can be kept: Settler.with_due_mark)
+    bus = bus_with(TARIFFS[kind], [50_000], 1000)
+    meter_ctx = bus.meters["m1"]
+    settler = Settler(mock.Mock(), mock.Mock(), period_h=period_h)
+    for cursor_min, balance in cursors:
+        state = MeterControlState(
+            account_id="a1",
+            balance_minor=balance,
+            settled_kwh=Decimal("1000.000"),
+            settled_at=OPENED + timedelta(minutes=cursor_min),
+            never_settled=True,
+        )
+        # WHEN it is marked (the memo warm from the states before, and other examples')
+        marked = settler.with_due_mark(bus, meter_ctx, state)
+        # THEN the mark is the one worked out afresh, and no mark leaves the state as read
+        assert marked.due == work_out_mark(bus, meter_ctx, state, period_h), cursor_min
+        if marked.due is None:
+            assert marked is state
