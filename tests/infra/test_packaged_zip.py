@@ -7,6 +7,7 @@ runtime cannot use fails here, not on the first message in AWS."""
 from __future__ import annotations
 
 import os
+import shutil
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -188,6 +189,42 @@ def test_a_cold_ingest_container_imports_the_ingest_path_only(
     assert [m for m in loaded if m.startswith(NOT_ON_THE_INGEST_PATH_OF_OURS)] == []
     # and no bill calculator of the domain
     assert [m for m in loaded if m in NOT_ON_THE_INGEST_PATH_OF_THE_DOMAIN] == []
+
+
+def test_a_cold_containers_steady_message_makes_no_botocore_client(
+    task_dir: Path,
+    handlers: dict[str, str],
+    standin: tuple[LocalStack, Settings],
+    tmp_path: Path,
+) -> None:
+    stack, settings = standin
+    # GIVEN a bus whose first message (it settles every meter and sends relay commands:
+    # PynamoDB's requests, the IoT data plane's) was ingested by one container
+    bus = rig.make_bus(
+        LedgerStore(new_connection(settings)),
+        [
+            rig.MeterSpec("m1", "u1", rig.FLAT_TWD, credit_minor=500_000),
+            rig.MeterSpec("m2", "u2", rig.TOU_TWD, credit_minor=500_000),
+        ],
+    )
+    start = datetime.now(UTC) - timedelta(hours=1)
+    ingest = handlers["IngestTelemetry"]
+    opening = {"m1": rig.OPENING_KWH, "m2": rig.OPENING_KWH}
+    run_in_task(
+        task_dir, stack.env(), [{"handler": ingest, "event": rig.event(bus, 1, start, opening)}]
+    )
+    # and a fresh container of the package without botocore's data (service models,
+    # endpoints): any botocore client it made would fail to load them
+    no_models = tmp_path / "task"
+    shutil.copytree(task_dir, no_models, copy_function=os.link)  # links: fast, no bytes
+    shutil.rmtree(no_models / "botocore" / "data")
+    steady = rig.event(bus, 2, start + timedelta(minutes=1), {"m1": "100.010", "m2": "100.010"})
+    # WHEN it ingests the bus's next message, a steady one (issue 19: a cold container's
+    # usual first message), through the lean client (data/wire/)
+    ran = run_in_task(no_models, stack.env(), [{"handler": ingest, "event": steady}])
+    # THEN it was stored without a botocore client: no service model was needed
+    assert [answer["status"] for answer in ran["answers"]] == ["stored"]
+    assert ran["answers"][0]["accepted"] == 2
 
 
 def test_every_file_the_code_opens_is_in_the_zip(packaged: PackagedStack) -> None:
