@@ -2,8 +2,9 @@
 
 Maintained at write time with atomic ADDs, so a report is one Query of at most
 a few hundred tiny items (one per month the company has existed) and one of the
-month's per-gateway message counters, never a count over readings. ``meters_delta`` is the change of registered meters in
-the month; active meters in a month are the running sum up to that month.
+month's per-gateway message counters, never a count over readings.
+``meters_delta`` is the change of registered meters in the month; active meters
+in a month are the running sum up to that month.
 """
 
 from __future__ import annotations

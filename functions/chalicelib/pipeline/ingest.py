@@ -335,15 +335,21 @@ class Ingest:
             return None
         # the window's cycles in one page at the bus's pace (pipeline/bucket_close.py);
         # the new cycle is after the window, so reading before storing it reads the same
-        reads = self._bucket_reads(bus, start, message.cycle_at - stored_latest_at)
+        try:
+            reads = self._bucket_reads(bus, start, message.cycle_at - stored_latest_at)
+            energy = reads.energy()
+        except DomainError:
+            # a stored reading the chain refuses (validation never stores one): the cycle
+            # is stored first, as before, and the close fails after it, not the message
+            return None
         co, gw = bus.company_id, bus.gateway.gateway_id
         # The closing message's bus counters ride on the bucket (no write of their own).
-        bucket = ClosedBucket(
-            co, gw, start, reads.energy(), reads.stored, health_snapshot(message, bus.meters)
-        )
+        health = health_snapshot(message, bus.meters)
+        bucket = ClosedBucket(co, gw, start, energy, reads.stored, health)
         # resellers' messages per month (docs/brands.md): the bucket is new, so all of its
         # stored cycles are a change
-        month_add = [self._usage.messages_item(co, gw, start, reads.stored)] if reads.stored else []
+        n = reads.stored
+        month_add = [self._usage.messages_item(co, gw, start, n)] if n else []
         return _Closing(bucket, month_add)
 
     def _bucket_reads(

@@ -19,6 +19,7 @@ from chalicelib.data.telemetry_store import TelemetryStore
 from chalicelib.data.usage_days import UsageDayStore
 from chalicelib.data.usage_store import UsageCounters
 from chalicelib.data.wire import ConnectionFailedError, DynamoWire
+from chalicelib.domain.errors import InvalidReadingError
 from chalicelib.pipeline.ingest import Ingest
 from chalicelib.pipeline.senders import thing_name_for
 from chalicelib.wiring import handlers
@@ -256,3 +257,25 @@ def test_each_gateway_counts_its_own_messages_and_the_report_adds_them_up(
     # AND the report is the sum of all: 5 + 2 + 2
     assert counters.report(first.company_id, "2026-11").messages == 9
     assert counters.report(first.company_id, "2026-12").messages == 0
+
+
+def test_a_stored_reading_the_chain_refuses_fails_the_close_after_its_cycle_is_stored(
+    pipeline: Container,
+) -> None:
+    # GIVEN a bucket holding a stored reading below zero (validation never stores one;
+    # a hand-made or old row), then a good cycle
+    bus = _bus(pipeline)
+    handlers.ingest_telemetry(event(bus, 1, START + minutes(1), {m: "100.000" for m in METERS}))
+    store = TelemetryStore()
+    for seq, (minute, kwh) in enumerate(((5, "-1.000"), (10, "100.050")), start=1):
+        at = START + minutes(minute)
+        row = ["m-a", 100, kwh, "0.000", None, 1, None]
+        store.put_cycle(bus.company_id, bus.gateway_id, "sp-x", seq, at, at, [row])
+    closing = event(bus, 2, START + minutes(16), {m: "100.100" for m in METERS})
+    # WHEN the next bucket's first message comes, THEN its close fails as it did (the
+    # chain refuses the reading)
+    with pytest.raises(InvalidReadingError):
+        handlers.ingest_telemetry(closing)
+    # AND its cycle was stored first, as before: the retry is a duplicate, not the same
+    # failure again until the message is dropped
+    assert handlers.ingest_telemetry(closing)["status"] == "duplicate"
