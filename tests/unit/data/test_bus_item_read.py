@@ -1,7 +1,8 @@
 """The bus item as ingest reads it off the wire (``raw_bus_read``, no GatewayState made)
 is what reading it through the model's attributes gives (``bus_read`` of
 ``STATE_CODEC.decode``), on every shape of item: attributes absent or null, no control
-state yet, a context of this pack version, of an older one, or none."""
+state yet, a context of this pack version, of an older one, or none; and its JSON,
+parsed by orjson, is what ``json`` parses."""
 
 from __future__ import annotations
 
