@@ -31,6 +31,8 @@ from datetime import datetime
 from itertools import repeat
 from typing import Any, TypeVar
 
+import orjson
+
 from . import keys
 from .binding import shared_wire
 from .control_state import BusControlState, ms, stored_meters
@@ -387,7 +389,19 @@ def _binary_json(typed: Mapping[str, Any] | None) -> Any:
     """A CompressedJSONAttribute's value (None when absent)."""
     if typed is None:
         return None
-    return json.loads(zlib.decompress(base64.b64decode(typed["B"])))
+    return _json(zlib.decompress(base64.b64decode(typed["B"])))
+
+
+def _json(text: bytes) -> Any:
+    """``json.loads`` of what our own encoders wrote, through orjson: the state's and the
+    context's ~30 KB of JSON are parsed on every message, ~2x faster (issue 19, CPU;
+    ~1 ms more on a cold start). What orjson refuses and ``json`` reads (NaN, Infinity,
+    a lone surrogate) goes to ``json``; the one value they read differently, an integer
+    beyond 64 bits (a float to orjson), is none the item holds (unix ms, minor units)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def silence_values(company_id: str, gateway_id: str, by: datetime | None) -> list[tuple[str, Any]]:

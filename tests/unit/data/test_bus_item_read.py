@@ -1,10 +1,13 @@
 """The bus item as ingest reads it off the wire (``raw_bus_read``, no GatewayState made)
 is what reading it through the model's attributes gives (``bus_read`` of
 ``STATE_CODEC.decode``), on every shape of item: attributes absent or null, no control
-state yet, a context of this pack version, of an older one, or none."""
+state yet, a context of this pack version, of an older one, or none; and its JSON,
+parsed by orjson, is what ``json`` parses."""
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,7 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.data.bus_item import STATE_CODEC, BusRead, bus_read, pack, raw_bus_read
+from chalicelib.data.bus_item import STATE_CODEC, BusRead, _json, bus_read, pack, raw_bus_read
 from chalicelib.data.control_state import MeterControlState, PendingCommand, encode_meters
 from chalicelib.pipeline.context import assemble, steady_record
 from tests.bus_parts import bus_parts
@@ -80,3 +83,27 @@ def test_the_wire_read_is_the_models_read(**values: Any) -> None:
     assert _comparable(fast) == _comparable(
         bus_read("co-read", "gw1", STATE_CODEC.decode(raw), None)
     )
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, st.booleans())
+def test_the_item_json_parses_as_json_does(value: Any, ascii_only: bool) -> None:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=ascii_only).encode()
+    assert _json(text) == json.loads(text)
+
+
+def test_what_orjson_refuses_is_read_as_json_reads_it() -> None:
+    text = b'{"a":NaN,"b":Infinity,"c":"\\ud800"}'
+    found = _json(text)
+    assert math.isnan(found["a"]) and found["b"] == math.inf and found["c"] == "\ud800"
