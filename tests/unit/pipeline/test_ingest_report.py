@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,9 +97,13 @@ def logged() -> Iterator[io.StringIO]:
     observability.logger.removeHandler(handler)
 
 
-def last_line(buffer: io.StringIO) -> list[tuple[str, Any]]:
-    """The line's keys and values in order, less where and when it was written."""
-    record = json.loads(buffer.getvalue().splitlines()[-1])
+def line_of(buffer: io.StringIO, report: Callable[[], None]) -> list[tuple[str, Any]]:
+    """The one line ``report`` writes, its keys and values in order, less where and when
+    it was written (the buffer emptied first: a reason may hold any character)."""
+    buffer.seek(0)
+    buffer.truncate()
+    report()
+    record = json.loads(buffer.getvalue())
     return [(k, v) for k, v in record.items() if k not in ("location", "timestamp")]
 
 
@@ -127,12 +131,9 @@ def test_the_line_and_the_metrics_are_the_former_ones(
     logged: io.StringIO, result: IngestResult
 ) -> None:
     observability.logger.set_correlation_id("gw-1/sp/7")
-    before = Metrics()
-    reference_report(before, result)
-    expected = last_line(logged)
-    after = Metrics()
+    before, after = Metrics(), Metrics()
+    expected = line_of(logged, lambda: reference_report(before, result))
     ingest = Ingest.__new__(Ingest)
     ingest._metrics = after  # type: ignore[assignment]
-    ingest._report(result)
-    assert last_line(logged) == expected
+    assert line_of(logged, lambda: ingest._report(result)) == expected
     assert after.added == before.added
