@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,6 +15,7 @@ import pytest
 from chalicelib import observability
 from chalicelib.wiring import handlers
 from chalicelib.wiring.container import Container
+from tests.log_lines import app_log_lines
 
 from .rig import FLAT_TWD, T0, Bus, MeterSpec, event, make_bus, minutes
 
@@ -33,13 +33,9 @@ def measured() -> Iterator[dict[str, float]]:
 
 @pytest.fixture
 def logged() -> Iterator[io.StringIO]:
-    """The app logger's JSON lines (its own stdout handler was bound before capture began)."""
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(observability.logger.registered_formatter)
-    observability.logger.addHandler(handler)
-    yield buffer
-    observability.logger.removeHandler(handler)
+    """The app logger's JSON lines."""
+    with app_log_lines() as buffer:
+        yield buffer
 
 
 def _totals() -> dict[str, float]:

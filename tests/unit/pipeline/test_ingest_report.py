@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib import observability
-from chalicelib.domain.money_text import format_major
 from chalicelib.pipeline import ingest as ingest_module
-from chalicelib.pipeline.ingest import Ingest, IngestResult
+from chalicelib.pipeline.ingest import Ingest, IngestResult, _sentence
+from tests.log_lines import app_log_lines
 
 
 class Metrics:
@@ -29,32 +28,6 @@ class Metrics:
 
     def add_metric(self, name: str, unit: MetricUnit, value: float) -> None:
         self.added.append((name, str(unit), value))
-
-
-def reference_sentence(result: IngestResult) -> str:
-    cycle = result.cycle_at.isoformat() if result.cycle_at else "?"
-    where = f"{result.gateway_id or '?'} {cycle}"
-    parts = [f"{result.accepted} reading{'s' if result.accepted != 1 else ''}"]
-    if result.held:
-        parts.append(f"{result.held} held for review")
-    if result.dead_lettered:
-        parts.append(f"{result.dead_lettered} dead-lettered")
-    if result.settled:
-        money = (
-            f"{format_major(result.charged_minor, result.currency)} {result.currency}"
-            if result.currency
-            else "nothing new"
-        )
-        meters = len(result.settled)
-        parts.append(f"charged {money} on {meters} meter{'s' if meters != 1 else ''}")
-    if result.commands:
-        n = len(result.commands)
-        parts.append(f"{n} relay command{'s' if n != 1 else ''}")
-    if result.deferred:
-        parts.append("control deferred")
-    if result.reason:
-        parts.append(f"reason: {result.reason}")
-    return f"telemetry {where} {result.status}: {', '.join(parts)}"
 
 
 def reference_report(metrics: Metrics, result: IngestResult) -> None:
@@ -70,7 +43,8 @@ def reference_report(metrics: Metrics, result: IngestResult) -> None:
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     observability.logger.info(
         "%s",
-        reference_sentence(result),
+        # the sentence itself is unchanged but for taking the cycle's text
+        _sentence(result, result.cycle_at.isoformat() if result.cycle_at else None),
         outcome=result.status,
         reason=result.reason,
         gateway=result.gateway_id,
@@ -89,17 +63,17 @@ def reference_report(metrics: Metrics, result: IngestResult) -> None:
 
 @pytest.fixture(scope="module")
 def logged() -> Iterator[io.StringIO]:
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    handler.setFormatter(observability.logger.registered_formatter)
-    observability.logger.addHandler(handler)
-    yield buffer
-    observability.logger.removeHandler(handler)
+    with app_log_lines() as buffer:
+        yield buffer
 
 
-def last_line(buffer: io.StringIO) -> list[tuple[str, Any]]:
-    """The line's keys and values in order, less where and when it was written."""
-    record = json.loads(buffer.getvalue().splitlines()[-1])
+def line_of(buffer: io.StringIO, report: Callable[[], None]) -> list[tuple[str, Any]]:
+    """The one line ``report`` writes, its keys and values in order, less where and when
+    it was written (the buffer emptied first: a reason may hold any character)."""
+    buffer.seek(0)
+    buffer.truncate()
+    report()
+    record = json.loads(buffer.getvalue())
     return [(k, v) for k, v in record.items() if k not in ("location", "timestamp")]
 
 
@@ -127,12 +101,9 @@ def test_the_line_and_the_metrics_are_the_former_ones(
     logged: io.StringIO, result: IngestResult
 ) -> None:
     observability.logger.set_correlation_id("gw-1/sp/7")
-    before = Metrics()
-    reference_report(before, result)
-    expected = last_line(logged)
-    after = Metrics()
+    before, after = Metrics(), Metrics()
+    expected = line_of(logged, lambda: reference_report(before, result))
     ingest = Ingest.__new__(Ingest)
     ingest._metrics = after  # type: ignore[assignment]
-    ingest._report(result)
-    assert last_line(logged) == expected
+    assert line_of(logged, lambda: ingest._report(result)) == expected
     assert after.added == before.added

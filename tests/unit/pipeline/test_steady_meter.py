@@ -17,12 +17,15 @@ from hypothesis import strategies as st
 from chalicelib.data import builders
 from chalicelib.data.bus_item import CatalogueParts, StoredParts, pack
 from chalicelib.data.control_state import (
+    CANONICAL_KWH_TEXT,
+    KWH_TEXT,
     BusControlState,
     MeterControlState,
     decode_meter,
     encode_meter,
     stored_meters,
 )
+from chalicelib.pipeline import settler as settler_module
 from chalicelib.pipeline.context import (
     BusContext,
     assemble,
@@ -227,3 +230,20 @@ def test_the_running_fleets_meter_is_steady_and_decoded_by_nobody() -> None:
     assert state.due is not None and state.due.due_kwh is not None
     at_mark = row(NOW, state.due.due_kwh, 120)
     assert not ingest(settler)._steady(bus, meter_ctx, at_mark, encode_meter(state), NOW)
+
+
+@given(
+    text=st.one_of(
+        st.text(alphabet="-0123456789.", max_size=14),
+        st.decimals(-(10**9), 10**9, places=3, allow_nan=False).map(str),
+        st.integers(0, 10**10).map(lambda n: f"{n:04d}.{n % 1000:03d}"),
+    )
+)
+def test_a_remembered_kwh_text_reads_as_the_patterns_and_the_parser_read_it(text: str) -> None:
+    # GIVEN any stored kWh text, WHEN the steady check reads it (remembered per container)
+    canonical, value = settler_module._kwh_text(text)
+    # THEN it is canonical and has the value exactly when the patterns and Decimal say so,
+    # the first time and when remembered
+    assert canonical == bool(CANONICAL_KWH_TEXT.fullmatch(text))
+    assert value == (Decimal(text) if KWH_TEXT.fullmatch(text) else None)
+    assert settler_module._kwh_text(text) == (canonical, value)
