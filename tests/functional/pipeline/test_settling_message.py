@@ -149,8 +149,9 @@ def test_a_settling_message_makes_few_requests_and_moves_the_money_as_before(
     # THEN every meter was charged, in far fewer requests than before: the 32
     # settlements in one transaction
     assert requests <= MAX_REQUESTS < old_requests
-    # (the first and the settling message of each bus: the old path's 32 each, ours one)
-    assert meter.requests["TransactWriteItems"] == 2 * METERS + 2
+    # (the first and the settling message of each bus: the old path's 32 each, ours one;
+    # and each bus's settling message closes a bucket, in one transaction with its cycle)
+    assert meter.requests["TransactWriteItems"] == 2 * METERS + 2 + 2
     # AND the first message read the 32 accounts in one request, not 32
     assert first <= old_first - (METERS - 1)
     # AND the ledgers, balances and cursors are the same as the old path's
@@ -256,8 +257,9 @@ def test_a_top_up_racing_one_meter_of_the_message_is_applied_once_and_all_settle
         patched.setattr(pipeline.settler, "begin", lambda *_: None)
         _run(old, meter, lambda: _top_up(pipeline, old, "u07", 2_000))
     # THEN the group was cancelled once for that meter and sent again at its real
-    # balance, with no read: two transactions in all
-    assert sent.count("TransactWriteItems") == 2
+    # balance, with no read: two transactions in all (and a third, the bucket the
+    # message closes, stored with its cycle)
+    assert sent.count("TransactWriteItems") == 2 + 1
     assert "GetItem" not in sent
     # AND every meter settled, the top-up counted once, as the per-meter path has it
     ledger = _ledger(pipeline, new)
