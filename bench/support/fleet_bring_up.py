@@ -41,6 +41,7 @@ from bench.support.fleet_model import (
     seeded_state,
 )
 from chalicelib.data import keys
+from chalicelib.data.binding import shared_wire
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.deadlines import shard_of
 from chalicelib.data.models import Account, Gateway, PowerletItem
@@ -173,6 +174,10 @@ def bring_up(
             _progress(done, len(buses), started)
     else:
         context = multiprocessing.get_context("fork")
+        # The stand-in keeps connections alive (as AWS does), and a forked child inherits
+        # the lean client's open socket with the process-wide wire: parent and children
+        # would read each other's answers. Closed here, each process opens its own.
+        shared_wire().close()
         with context.Pool(workers, initializer=_start_worker, initargs=(env,)) as pool:
             tasks = ((chunk, full_catalogue) for chunk in _chunks(buses, CHUNK))
             for chunk, chunk_written, chunk_cpu in pool.imap(_bring_up_chunk, tasks):

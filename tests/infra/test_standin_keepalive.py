@@ -339,6 +339,9 @@ def test_the_lean_client_keeps_one_connection(standin: int) -> None:
         assert wire.requests == 100
         assert wire._transport is not None
         assert wire._transport.connections == 1
+        time.sleep(IDLE_TIMEOUT_S + 0.5)  # the stand-in closes it; the client's poll sees that
+        assert wire.get_item({"TableName": TABLE, "Key": {"pk": {"S": "wire-0"}}})["Item"]
+        assert (wire.requests, wire._transport.connections) == (101, 2)
     finally:
         wire.close()
 
