@@ -32,7 +32,8 @@ pend   pending              the command awaiting confirmation {cmd, at, iss, tri
 fl     flags                active alert flags (``rev``), so an alert fires once per crossing
 local  local_cutoff_at      the gateway's ``at`` of the last offline cutoff it reported
 due    due                  the reading at which the next threshold settlement is due, and
-                            what it was worked out from (pipeline/settle_due.py)
+                            what it was worked out from (pipeline/settle_due.py); a 4th
+                            value (unix ms): the band edge it holds until (time-of-use)
 =====  ===================  ===========================================================
 
 Keys are written only when they hold something: a null and an absent key read the
@@ -51,7 +52,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -73,6 +74,10 @@ def ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
+
+
 def from_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, UTC)  # tz positional: ~1/3 faster
 
@@ -91,11 +96,14 @@ class PendingCommand:
 class DueMark:
     """The smallest register reading, inside the cursor's settlement period, whose charge
     would take the balance across a level (None: no reading can), and the basis it was
-    worked out from; ``exact`` False: at or above it the reading is priced to decide."""
+    worked out from; ``exact`` False: at or above it the reading is priced to decide.
+    ``until``: the mark speaks only of readings before it (a time-of-use band edge inside
+    the period, pipeline/settle_due.py); None: of the whole period."""
 
     due_kwh: Decimal | None
     basis: str
     exact: bool = True
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +238,9 @@ def encode_meter(state: MeterControlState) -> dict[str, Any]:
     if state.due is not None:
         due_kwh = None if state.due.due_kwh is None else format_kwh(state.due.due_kwh)
         out["due"] = [due_kwh, state.due.basis, int(state.due.exact)]
+        if state.due.until is not None:
+            # exact (``ms`` goes through a float): the steady check compares readings with it
+            out["due"].append((state.due.until - _EPOCH) // _ONE_MS)
     return out
 
 
@@ -382,9 +393,16 @@ def _pending(raw: Any, times: dict[int, datetime], command_id: str | None) -> Pe
 def _due(raw: Any) -> DueMark | None:
     if not raw:
         return None
-    due_kwh, basis, exact = raw
+    # [kWh, basis, exact] or, bounded by a band edge, [kWh, basis, exact, until ms]
+    # (a mark written before ``until`` existed holds for the whole period, as it did)
+    due_kwh, basis, exact, *rest = raw
+    if len(rest) > 1:
+        raise ValueError(f"a due mark has 3 or 4 values, not {len(raw)}")
     due = None if due_kwh is None else _stored_kwh(due_kwh)
-    return _record(DueMark, {"due_kwh": due, "basis": str(basis), "exact": bool(exact)})
+    until = from_ms(_integer(rest[0])) if rest else None
+    return _record(
+        DueMark, {"due_kwh": due, "basis": str(basis), "exact": bool(exact), "until": until}
+    )
 
 
 # What format_kwh writes: at most 9 integer digits, exactly 3 decimals.

@@ -130,6 +130,20 @@ def _kwh_text(text: str) -> tuple[bool, Decimal | None]:
 
 
 _TEXTS: dict[str, tuple[bool, Decimal | None]] = {}
+
+
+def _instant(at_ms: int) -> datetime:
+    """A stored mark's ``until`` (unix ms) as the time ``decode_meter`` reads, per
+    container: a band edge is shared by the bus's time-of-use meters for hours."""
+    found = _INSTANTS.get(at_ms)
+    if found is None:
+        if len(_INSTANTS) >= MAX_CACHED_CURSORS:
+            _INSTANTS.clear()
+        found = _INSTANTS[at_ms] = from_ms(at_ms)
+    return found
+
+
+_INSTANTS: dict[int, datetime] = {}
 # The bases (``mark_basis``) for which ``work_out_mark`` keeps no mark (a time-of-use
 # period that crosses a band edge): the answer is a function of the basis, and the
 # search that finds it (a tenure's band pieces) cost ~1 ms a meter on each message.
@@ -274,8 +288,13 @@ class Settler:
         if later_period or reading.cumulative_kwh < state.settled_kwh:
             return True
         mark = state.due
-        if mark is not None and mark.basis == mark_basis(bus, meter_ctx, state, self._period_h):
+        if (
+            mark is not None
+            and (mark.until is None or reading.at < mark.until)
+            and mark.basis == mark_basis(bus, meter_ctx, state, self._period_h)
+        ):
             # worked out when the cursor or balance last moved (settle_due.py): exact
+            # (past a time-of-use band edge it says nothing: priced)
             if mark.due_kwh is None or reading.cumulative_kwh < mark.due_kwh:
                 return False
             if mark.exact:
@@ -312,7 +331,7 @@ class Settler:
         mark, balance, settled = stored.get("due"), stored.get("bal"), stored.get("sk")
         if (
             type(mark) is not list
-            or len(mark) != 3
+            or not 3 <= len(mark) <= 4
             or type(balance) is not int
             or type(settled) is not str
         ):
@@ -320,7 +339,7 @@ class Settler:
         canonical, settled_kwh = _kwh_text(settled)
         if not canonical or settled_kwh is None:
             return False
-        due_kwh, basis, _exact = mark
+        due_kwh, basis = mark[0], mark[1]
         period_h, tz = self._period_h, bus.tz
         cursor = cursor_facts(cursor_ms, period_h, tz)
         # mark_basis's text, from the stored text itself: a canonical kWh text is the
@@ -334,6 +353,11 @@ class Settler:
             return False
         if period_index(reading_at, period_h, tz) > cursor.period:
             return False  # a later settlement period: due
+        if len(mark) == 4:
+            # a time-of-use band edge inside the period: at or past it the reading is priced
+            until = mark[3]
+            if type(until) is not int or reading_at >= _instant(until):
+                return False
         if due_kwh is None:
             return True  # no reading in the period can cross a level
         if not isinstance(due_kwh, str):
