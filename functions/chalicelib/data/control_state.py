@@ -32,8 +32,8 @@ pend   pending              the command awaiting confirmation {cmd, at, iss, tri
 fl     flags                active alert flags (``rev``), so an alert fires once per crossing
 local  local_cutoff_at      the gateway's ``at`` of the last offline cutoff it reported
 due    due                  the reading at which the next threshold settlement is due, and
-                            what it was worked out from (pipeline/settle_due.py); a 4th
-                            value (unix ms): the band edge it holds until (time-of-use)
+                            what it was worked out from (pipeline/settle_due.py); a basis
+                            ``<basis>@<unix ms>``: it holds until that band edge (ToU)
 =====  ===================  ===========================================================
 
 Keys are written only when they hold something: a null and an absent key read the
@@ -75,6 +75,8 @@ def ms(at: datetime) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Between a stored due mark's basis and its ``until`` (a basis holds no "@")
+UNTIL_MARK = "@"
 _ONE_MS = timedelta(milliseconds=1)
 
 
@@ -237,10 +239,12 @@ def encode_meter(state: MeterControlState) -> dict[str, Any]:
         out["local"] = state.local_cutoff_at
     if state.due is not None:
         due_kwh = None if state.due.due_kwh is None else format_kwh(state.due.due_kwh)
-        out["due"] = [due_kwh, state.due.basis, int(state.due.exact)]
+        basis = state.due.basis
         if state.due.until is not None:
-            # exact (``ms`` goes through a float): the steady check compares readings with it
-            out["due"].append((state.due.until - _EPOCH) // _ONE_MS)
+            # "<basis>@<unix ms>", exact (``ms`` goes through a float): code from before
+            # ``until`` reads a basis it never wrote, so a stale mark (worked out again)
+            basis = f"{basis}{UNTIL_MARK}{(state.due.until - _EPOCH) // _ONE_MS}"
+        out["due"] = [due_kwh, basis, int(state.due.exact)]
     return out
 
 
@@ -393,16 +397,12 @@ def _pending(raw: Any, times: dict[int, datetime], command_id: str | None) -> Pe
 def _due(raw: Any) -> DueMark | None:
     if not raw:
         return None
-    # [kWh, basis, exact] or, bounded by a band edge, [kWh, basis, exact, until ms]
-    # (a mark written before ``until`` existed holds for the whole period, as it did)
-    due_kwh, basis, exact, *rest = raw
-    if len(rest) > 1:
-        raise ValueError(f"a due mark has 3 or 4 values, not {len(raw)}")
+    # [kWh, basis, exact]; a basis "<basis>@<unix ms>" holds until then (a band edge)
+    due_kwh, stored, exact = raw
     due = None if due_kwh is None else _stored_kwh(due_kwh)
-    until = from_ms(_integer(rest[0])) if rest else None
-    return _record(
-        DueMark, {"due_kwh": due, "basis": str(basis), "exact": bool(exact), "until": until}
-    )
+    basis, bounded, until_ms = str(stored).partition(UNTIL_MARK)
+    until = from_ms(int(until_ms)) if bounded else None
+    return _record(DueMark, {"due_kwh": due, "basis": basis, "exact": bool(exact), "until": until})
 
 
 # What format_kwh writes: at most 9 integer digits, exactly 3 decimals.

@@ -17,7 +17,13 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..data.control_state import CANONICAL_KWH_TEXT, MeterControlState, from_ms, ms
+from ..data.control_state import (
+    CANONICAL_KWH_TEXT,
+    UNTIL_MARK,
+    MeterControlState,
+    from_ms,
+    ms,
+)
 from ..data.control_state import KWH_TEXT as _KWH_TEXT
 from ..data.errors import InvalidControlStateError
 from ..data.ledger_store import LedgerStore
@@ -331,7 +337,7 @@ class Settler:
         mark, balance, settled = stored.get("due"), stored.get("bal"), stored.get("sk")
         if (
             type(mark) is not list
-            or not 3 <= len(mark) <= 4
+            or len(mark) != 3
             or type(balance) is not int
             or type(settled) is not str
         ):
@@ -339,7 +345,15 @@ class Settler:
         canonical, settled_kwh = _kwh_text(settled)
         if not canonical or settled_kwh is None:
             return False
-        due_kwh, basis = mark[0], mark[1]
+        due_kwh, basis, _exact = mark
+        until_ms = None
+        if type(basis) is str and UNTIL_MARK in basis:
+            # a time-of-use band edge inside the period (encode_meter): at or past it the
+            # reading is priced
+            basis, _, until_text = basis.partition(UNTIL_MARK)
+            if not (until_text.isascii() and until_text.isdigit()):
+                return False
+            until_ms = int(until_text)
         period_h, tz = self._period_h, bus.tz
         cursor = cursor_facts(cursor_ms, period_h, tz)
         # mark_basis's text, from the stored text itself: a canonical kWh text is the
@@ -353,11 +367,8 @@ class Settler:
             return False
         if period_index(reading_at, period_h, tz) > cursor.period:
             return False  # a later settlement period: due
-        if len(mark) == 4:
-            # a time-of-use band edge inside the period: at or past it the reading is priced
-            until = mark[3]
-            if type(until) is not int or reading_at >= _instant(until):
-                return False
+        if until_ms is not None and reading_at >= _instant(until_ms):
+            return False
         if due_kwh is None:
             return True  # no reading in the period can cross a level
         if not isinstance(due_kwh, str):

@@ -168,7 +168,7 @@ def test_the_fleet_benchs_tou_meter_is_steady_until_the_band_edge() -> None:
     edge = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
     assert marked.due is not None and marked.due.until == edge
     stored = encode_meter(marked)
-    assert stored["due"][3] == int(edge.timestamp() * 1000)
+    assert stored["due"][1] == f"{marked.due.basis}@{int(edge.timestamp() * 1000)}"
     # AND a reading before the edge is steady and decided without pricing
     before = Reading(edge - MS, Decimal("1010.000"))
     assert settler.steady(bus, meter_ctx, stored, before.at, before.cumulative_kwh)
@@ -180,6 +180,7 @@ def test_the_fleet_benchs_tou_meter_is_steady_until_the_band_edge() -> None:
     with mock.patch.object(settler_module, "_plan", wraps=settler_module._plan) as priced:
         assert not settler.due(bus, meter_ctx, marked, at_edge)
     assert priced.called
-    # AND a mark stored before the until existed (three values) reads as a whole-period one
-    old = {**stored, "due": stored["due"][:3]}
-    assert decode_meter(old).due == replace(marked.due, until=None)
+    # AND a mark stored without an until (before it existed) reads as a whole-period one
+    whole = {**stored, "due": [stored["due"][0], marked.due.basis, stored["due"][2]]}
+    assert decode_meter(whole).due == replace(marked.due, until=None)
+    assert settler.steady(bus, meter_ctx, whole, at_edge.at, at_edge.cumulative_kwh)
