@@ -150,8 +150,8 @@ def _instant(at_ms: int) -> datetime:
 
 
 _INSTANTS: dict[int, datetime] = {}
-# The bases (``mark_basis``) for which ``work_out_mark`` keeps no mark (a time-of-use
-# period that crosses a band edge): the answer is a function of the basis, and the
+# The bases (``mark_basis``) for which ``work_out_mark`` keeps no mark (a period that does
+# not divide the day, a cursor with no millisecond before a band edge): the answer is a function of the basis, and the
 # search that finds it (a tenure's band pieces) cost ~1 ms a meter on each message.
 _UNMARKED: set[str] = set()
 
