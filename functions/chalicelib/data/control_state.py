@@ -32,7 +32,8 @@ pend   pending              the command awaiting confirmation {cmd, at, iss, tri
 fl     flags                active alert flags (``rev``), so an alert fires once per crossing
 local  local_cutoff_at      the gateway's ``at`` of the last offline cutoff it reported
 due    due                  the reading at which the next threshold settlement is due, and
-                            what it was worked out from (pipeline/settle_due.py)
+                            what it was worked out from (pipeline/settle_due.py); a basis
+                            ``<basis>@<unix ms>``: it holds until that band edge (ToU)
 =====  ===================  ===========================================================
 
 Keys are written only when they hold something: a null and an absent key read the
@@ -51,7 +52,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -73,6 +74,12 @@ def ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Between a stored due mark's basis and its ``until`` (a basis holds no "@")
+UNTIL_MARK = "@"
+_ONE_MS = timedelta(milliseconds=1)
+
+
 def from_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, UTC)  # tz positional: ~1/3 faster
 
@@ -91,11 +98,14 @@ class PendingCommand:
 class DueMark:
     """The smallest register reading, inside the cursor's settlement period, whose charge
     would take the balance across a level (None: no reading can), and the basis it was
-    worked out from; ``exact`` False: at or above it the reading is priced to decide."""
+    worked out from; ``exact`` False: at or above it the reading is priced to decide.
+    ``until``: the mark speaks only of readings before it (a time-of-use band edge inside
+    the period, pipeline/settle_due.py); None: of the whole period."""
 
     due_kwh: Decimal | None
     basis: str
     exact: bool = True
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +239,12 @@ def encode_meter(state: MeterControlState) -> dict[str, Any]:
         out["local"] = state.local_cutoff_at
     if state.due is not None:
         due_kwh = None if state.due.due_kwh is None else format_kwh(state.due.due_kwh)
-        out["due"] = [due_kwh, state.due.basis, int(state.due.exact)]
+        basis = state.due.basis
+        if state.due.until is not None:
+            # "<basis>@<unix ms>", exact (``ms`` goes through a float): code from before
+            # ``until`` reads a basis it never wrote, so a stale mark (worked out again)
+            basis = f"{basis}{UNTIL_MARK}{(state.due.until - _EPOCH) // _ONE_MS}"
+        out["due"] = [due_kwh, basis, int(state.due.exact)]
     return out
 
 
@@ -382,9 +397,12 @@ def _pending(raw: Any, times: dict[int, datetime], command_id: str | None) -> Pe
 def _due(raw: Any) -> DueMark | None:
     if not raw:
         return None
-    due_kwh, basis, exact = raw
+    # [kWh, basis, exact]; a basis "<basis>@<unix ms>" holds until then (a band edge)
+    due_kwh, stored, exact = raw
     due = None if due_kwh is None else _stored_kwh(due_kwh)
-    return _record(DueMark, {"due_kwh": due, "basis": str(basis), "exact": bool(exact)})
+    basis, bounded, until_ms = str(stored).partition(UNTIL_MARK)
+    until = from_ms(int(until_ms)) if bounded else None
+    return _record(DueMark, {"due_kwh": due, "basis": basis, "exact": bool(exact), "until": until})
 
 
 # What format_kwh writes: at most 9 integer digits, exactly 3 decimals.

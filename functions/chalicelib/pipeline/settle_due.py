@@ -18,7 +18,11 @@ worked out from (balance, cursor, tariff position, the meter's tariff, cycle,
 tenancy and levels); a mark whose digest differs is not used.
 
 When the charge could depend on the reading's time (a time-of-use period that crosses a
-band edge) no mark is kept and ``Settler.due`` prices the reading as before.
+band edge) the mark holds only until the first band edge after the cursor (``until``):
+up to it the energy after the cursor lies in the cursor's band, whose price per kWh is
+fixed, so the charge is again a function of the kWh alone. A reading at or past the edge
+is priced as before (the cursor has not moved, so neither has the mark). No mark is kept
+when no reading fits between the cursor and the edge.
 """
 
 from __future__ import annotations
@@ -135,13 +139,21 @@ def work_out_mark(
     probe = cursor.at + _MS
     if probe >= bounds.end:
         return DueMark(None, basis)  # no reading can follow the cursor in its period
-    if not _one_component(bus, meter_ctx, cursor.at, bounds.end):
-        return None
+    # A time-of-use period that crosses a band edge: the mark holds up to the first edge
+    # after the cursor (inside one band the price per kWh is fixed); a reading at or past
+    # it is priced, as every reading of such a period was before.
+    until = _one_component_until(bus, meter_ctx, cursor.at, bounds.end)
+    # stored in unix ms: an edge found at a DST offset change (to the second, domain/tou.py)
+    # is cut down to the ms, short of the edge, never past it
+    until -= timedelta(microseconds=until.microsecond % 1000)
+    if until <= probe:
+        return None  # no reading after the cursor fits before the edge: nothing to mark
+    valid = None if until >= bounds.end else until
     currency = meter_ctx.tariff.currency
     levels = _levels_minor(bus, meter_ctx, currency)
     below = [level for level in levels if level < state.balance_minor]
     if not below:
-        return DueMark(None, basis)  # no level under the balance: never due by threshold
+        return DueMark(None, basis, until=valid)  # no level under the balance
     need = state.balance_minor - max(below)
 
     def charge(milli: int) -> int:
@@ -150,12 +162,12 @@ def work_out_mark(
     start = to_milli(cursor.cumulative_kwh)
     lo, c_lo = start, charge(start)
     if c_lo >= need:
-        return DueMark(cursor.cumulative_kwh, basis)  # fixed charges alone cross it
+        return DueMark(cursor.cumulative_kwh, basis, until=valid)  # fixed charges cross it
     # Most accounts are far from their next level: one pricing at the cap says so.
     hi = lo + SEARCH_CAP_KWH * 1000
     c_hi = charge(hi)
     if c_hi < need:
-        return DueMark(from_milli(hi), basis, exact=False)  # beyond: priced per reading
+        return DueMark(from_milli(hi), basis, exact=False, until=valid)  # beyond: priced
     # lo never crosses, hi does: interpolate (the charge is nearly linear in kWh), with a
     # halving step whenever interpolation gained little, down to the milli-kWh.
     bisect = False
@@ -175,7 +187,7 @@ def work_out_mark(
         else:
             lo, c_lo = guess, c_guess
         bisect = hi - lo > width // 2
-    return DueMark(from_milli(hi), basis)
+    return DueMark(from_milli(hi), basis, until=valid)
 
 
 def _levels_minor(bus: BusContext, meter_ctx: MeterContext, currency: str) -> tuple[int, ...]:
@@ -205,10 +217,11 @@ def _charge(
     return plan.charge.amount_minor
 
 
-def _one_component(
+def _one_component_until(
     bus: BusContext, meter_ctx: MeterContext, start: datetime, end: datetime
-) -> bool:
-    """Energy between ``start`` and ``end`` (one period) lands in one priced component."""
+) -> datetime:
+    """The end of the part of [``start``, ``end``) (one period) whose energy lands in the
+    component ``start`` is in: ``end`` unless a time-of-use band edge comes first."""
     from ..domain.cycle_pricing import interval_pieces
     from ..domain.prepaid_cycle import Tenure
     from ..domain.tariff_versions import as_timeline
@@ -217,7 +230,7 @@ def _one_component(
     assert meter_ctx.tariff is not None
     timeline = as_timeline(meter_ctx.timeline or meter_ctx.tariff)
     if not any(isinstance(v.tariff, TouTariff) for v in timeline.versions):
-        return True
+        return end
     tenancy = meter_ctx.tenancy
     tenure = Tenure(
         timeline,
@@ -227,8 +240,15 @@ def _one_component(
     )
     day = (end - _MS).astimezone(zone(bus.tz)).date()
     plan = tenure.plan(meter_ctx.cycle.cycle_of(day))
-    keys = {key for key, _ in interval_pieces(plan, start, end)}
-    return len(keys) <= 1
+    pieces = interval_pieces(plan, start, end)
+    # in time order; consecutive pieces of one key (a DST offset change, two windows of
+    # one band) are one component
+    until = start
+    for key, duration in pieces:
+        if key != pieces[0][0]:
+            return until
+        until += duration
+    return end
 
 
 def _digest(text: str) -> str:

@@ -17,7 +17,13 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..data.control_state import CANONICAL_KWH_TEXT, MeterControlState, from_ms, ms
+from ..data.control_state import (
+    CANONICAL_KWH_TEXT,
+    UNTIL_MARK,
+    MeterControlState,
+    from_ms,
+    ms,
+)
 from ..data.control_state import KWH_TEXT as _KWH_TEXT
 from ..data.errors import InvalidControlStateError
 from ..data.ledger_store import LedgerStore
@@ -130,8 +136,22 @@ def _kwh_text(text: str) -> tuple[bool, Decimal | None]:
 
 
 _TEXTS: dict[str, tuple[bool, Decimal | None]] = {}
-# The bases (``mark_basis``) for which ``work_out_mark`` keeps no mark (a time-of-use
-# period that crosses a band edge): the answer is a function of the basis, and the
+
+
+def _instant(at_ms: int) -> datetime:
+    """A stored mark's ``until`` (unix ms) as the time ``decode_meter`` reads, per
+    container: a band edge is shared by the bus's time-of-use meters for hours."""
+    found = _INSTANTS.get(at_ms)
+    if found is None:
+        if len(_INSTANTS) >= MAX_CACHED_CURSORS:
+            _INSTANTS.clear()
+        found = _INSTANTS[at_ms] = from_ms(at_ms)
+    return found
+
+
+_INSTANTS: dict[int, datetime] = {}
+# The bases (``mark_basis``) for which ``work_out_mark`` keeps no mark (a period that does
+# not divide the day, a cursor with no millisecond before a band edge): the answer is a function of the basis, and the
 # search that finds it (a tenure's band pieces) cost ~1 ms a meter on each message.
 _UNMARKED: set[str] = set()
 
@@ -274,8 +294,13 @@ class Settler:
         if later_period or reading.cumulative_kwh < state.settled_kwh:
             return True
         mark = state.due
-        if mark is not None and mark.basis == mark_basis(bus, meter_ctx, state, self._period_h):
+        if (
+            mark is not None
+            and (mark.until is None or reading.at < mark.until)
+            and mark.basis == mark_basis(bus, meter_ctx, state, self._period_h)
+        ):
             # worked out when the cursor or balance last moved (settle_due.py): exact
+            # (past a time-of-use band edge it says nothing: priced)
             if mark.due_kwh is None or reading.cumulative_kwh < mark.due_kwh:
                 return False
             if mark.exact:
@@ -321,6 +346,14 @@ class Settler:
         if not canonical or settled_kwh is None:
             return False
         due_kwh, basis, _exact = mark
+        until_ms = None
+        if type(basis) is str and UNTIL_MARK in basis:
+            # a time-of-use band edge inside the period (encode_meter): at or past it the
+            # reading is priced
+            basis, _, until_text = basis.partition(UNTIL_MARK)
+            if not (until_text.isascii() and until_text.isdigit()):
+                return False
+            until_ms = int(until_text)
         period_h, tz = self._period_h, bus.tz
         cursor = cursor_facts(cursor_ms, period_h, tz)
         # mark_basis's text, from the stored text itself: a canonical kWh text is the
@@ -334,6 +367,8 @@ class Settler:
             return False
         if period_index(reading_at, period_h, tz) > cursor.period:
             return False  # a later settlement period: due
+        if until_ms is not None and reading_at >= _instant(until_ms):
+            return False
         if due_kwh is None:
             return True  # no reading in the period can cross a level
         if not isinstance(due_kwh, str):
