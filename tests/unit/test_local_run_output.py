@@ -61,7 +61,11 @@ def test_the_app_log_reads_as_sentences_locally(monkeypatch: pytest.MonkeyPatch)
     # GIVEN the handlers' Powertools logger, which writes JSON for CloudWatch
     handler = logger.registered_handler
     saved = handler.formatter
-    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    # (set, then deleted: monkeypatch restores a variable only if it existed when it first
+    # touched it, and readable_app_log sets this one: it leaked and silenced every EMF line
+    # of the tests after this one)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED")
     try:
         # WHEN the local IoT makes it readable
         readable_app_log()
