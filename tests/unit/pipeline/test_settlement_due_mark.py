@@ -8,69 +8,26 @@ across the whole period and around the mark itself; and the mark spares the pric
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.data import builders
 from chalicelib.data.control_state import MeterControlState
 from chalicelib.domain import Reading
-from chalicelib.domain.tariff_versions import parse_timeline
 from chalicelib.pipeline import settler as settler_module
-from chalicelib.pipeline.context import BusContext, MeterContext, cycle_of_unit, in_force
 from chalicelib.pipeline.settle_due import work_out_mark
 from chalicelib.pipeline.settler import Settler
 from local_aws import tariff_documents as td
+from tests.due_mark_bus import OPENED, bus_with
 
-OPENED = datetime(2026, 11, 1, tzinfo=UTC)
 TARIFFS = {
     "flat": td.flat("flat", "5.00"),
     "tiered": td.tiered_all_year("tiered", [("120", "1.68"), (None, "3.33")]),
     "tou": td.tou_every_day("tou", [("00:00", "09:00", "off"), ("09:00", "24:00", "peak")]),
 }
-
-
-def bus_with(tariff: dict[str, Any], thresholds: list[int], allowance: int) -> BusContext:
-    co = "co"
-    premises = builders.taipei_property(
-        co,
-        emergency_credit_minor=allowance,
-    )
-    unit = builders.unit(
-        co,
-        "u1",
-        "p1",
-        name="u1",
-        unit_type="flat",
-        billing_mode="prepaid",
-        tariff=tariff,
-        meter_id="m1",
-        account_id="a1",
-        tenancy_id="t1",
-    )
-    tenancy = builders.tenancy(
-        co, "t1", "u1", "sub", "2026-11-01", account_id="a1", opening_kwh="1000.000"
-    )
-    meter = builders.meter(co, "m1", "gw", 1, unit_id="u1")
-    timeline = parse_timeline(tariff)
-    ctx = MeterContext(
-        meter,
-        unit,
-        tenancy,
-        in_force(timeline, OPENED.date()),
-        timeline,
-        cycle_of_unit(unit, premises),
-    )
-    return BusContext(
-        gateway=builders.gateway(co, "gw", "pl-co_gw", property_id="p1"),
-        premises=premises,
-        company=builders.company(co, "Co", OPENED, low_credit_thresholds_minor=thresholds),
-        meters={"m1": ctx},
-    )
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,54 +19,16 @@ from unittest import mock
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.data import builders
 from chalicelib.data.control_state import MeterControlState, decode_meter, encode_meter
 from chalicelib.domain import Reading
-from chalicelib.domain.tariff_versions import parse_timeline
 from chalicelib.pipeline import settler as settler_module
-from chalicelib.pipeline.context import BusContext, MeterContext, cycle_of_unit, in_force
 from chalicelib.pipeline.settler import Settler
 from local_aws import tariff_documents as td
+from tests.due_mark_bus import OPENED, bus_with
 
-OPENED = datetime(2026, 11, 1, tzinfo=UTC)
 # New York leaves summer time at 06:00 UTC on 1 November 2026: cursors from 05:00 UTC on
 ZONES = ["Asia/Taipei", "America/New_York", "Asia/Kolkata"]
 MS = timedelta(milliseconds=1)
-
-
-def bus_with(tariff: dict[str, Any], tz: str, thresholds: list[int], allowance: int) -> BusContext:
-    co = "co"
-    premises = builders.taipei_property(co, time_zone=tz, emergency_credit_minor=allowance)
-    unit = builders.unit(
-        co,
-        "u1",
-        "p1",
-        name="u1",
-        unit_type="flat",
-        billing_mode="prepaid",
-        tariff=tariff,
-        meter_id="m1",
-        account_id="a1",
-        tenancy_id="t1",
-    )
-    tenancy = builders.tenancy(
-        co, "t1", "u1", "sub", "2026-10-30", account_id="a1", opening_kwh="1000.000"
-    )
-    timeline = parse_timeline(tariff)
-    ctx = MeterContext(
-        builders.meter(co, "m1", "gw", 1, unit_id="u1"),
-        unit,
-        tenancy,
-        in_force(timeline, OPENED.date()),
-        timeline,
-        cycle_of_unit(unit, premises),
-    )
-    return BusContext(
-        gateway=builders.gateway(co, "gw", "pl-co_gw", property_id="p1"),
-        premises=premises,
-        company=builders.company(co, "Co", OPENED, low_credit_thresholds_minor=thresholds),
-        meters={"m1": ctx},
-    )
 
 
 @st.composite
@@ -112,7 +74,7 @@ def test_a_tou_meter_the_mark_passes_has_nothing_due_on_the_full_path(
     kwh_steps: list[int],
     past: list[int],
 ) -> None:
-    bus = bus_with(tariff, tz, thresholds, allowance)
+    bus = bus_with(tariff, thresholds, allowance, tz=tz, moved_in="2026-10-30")
     meter_ctx = bus.meters["m1"]
     settler = Settler(mock.Mock(), mock.Mock(), period_h=period_h)
     cursor_at = OPENED + timedelta(hours=5, minutes=cursor_min, milliseconds=cursor_min % 7)
@@ -152,7 +114,7 @@ def test_the_fleet_benchs_tou_meter_is_steady_until_the_band_edge() -> None:
     # GIVEN the fleet bench's time-of-use meter (off until 09:00, peak after, Taipei) whose
     # 06:00-12:00 period crosses the edge, cursor at 08:00, far from its levels
     tariff = td.tou_every_day("tou", [("00:00", "09:00", "off"), ("09:00", "24:00", "peak")])
-    bus = bus_with(tariff, "Asia/Taipei", [50_000, 10_000], 0)
+    bus = bus_with(tariff, [50_000, 10_000], 0, moved_in="2026-10-30")
     meter_ctx = bus.meters["m1"]
     settler = Settler(mock.Mock(), mock.Mock(), period_h=6)
     cursor_at = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)  # 08:00 in Taipei
