@@ -7,13 +7,17 @@ botocore they cost 2.6-3.2 ms of CPU each in hooks, the endpoint ruleset, signin
 urllib3, the parsers and the models, and building the client ~73 ms of a cold
 container's first message. Here a request is a JSON body, a SigV4 signature
 (``signing.py``) and one round trip in its own HTTP/1.1 (``transport.py``): ~0.45-0.6
-ms against the stand-in (which closes every connection; ~0.25 ms of that is the bare
-socket work), ~0.12 ms kept alive (``http.client`` took ~0.86 and ~0.27); building it
+ms against a stand-in that closed every connection (~0.25 ms of that was the bare socket
+work; it keeps them alive now, as AWS does: infra/local_aws/keepalive.py), ~0.12 ms kept
+alive (``http.client`` took ~0.86 and ~0.27); building it
 0.1 ms. Fleet bench: ~16 -> ~10.5 ms per 32-meter message with ``http.client``; cold
 first message 639 -> 449 ms.
 
-What it does not do: pagination, batching, transactions, anything but the single-item
-operations it is given. Everything else in the data layer stays on PynamoDB.
+It sends the operations ingest's paths call and nothing else: the single-item ones,
+the Queries the stores page themselves (``TelemetryStore._cycle_pages``), BatchGetItem
+(``SettlementStore.accounts``) and TransactWriteItems (``transact.py``: a settling
+message's settlements, a bucket closed with its cycle). Everything else in the data layer
+stays on PynamoDB.
 
 Behaviour that matters:
 - HTTPS with certificate and host verification (the default context, or the one given)
