@@ -28,6 +28,7 @@ from ..domain import FriendlyHours, Money
 from ..domain.cycles import MONTHLY, BillingCycle, parse_cycle
 from ..observability import logger
 from .errors import NoMeterError
+from .memo import BoundedMemo
 from .senders import owner_of_thing
 
 # The tariff models (pydantic) are imported when a timeline is parsed, not with the
@@ -442,8 +443,8 @@ def _meter_context(
     return context
 
 
-_TIMELINES: dict[str, tuple[TariffTimeline, str]] = {}
 MAX_CACHED_TIMELINES = 256
+_TIMELINES: BoundedMemo[str, tuple[TariffTimeline, str]] = BoundedMemo(MAX_CACHED_TIMELINES)
 
 
 def _timeline(document: Any, digest: str | None = None) -> tuple[TariffTimeline, str]:
@@ -456,9 +457,7 @@ def _timeline(document: Any, digest: str | None = None) -> tuple[TariffTimeline,
     digest = digest or tariff_digest(document)
     found = _TIMELINES.get(digest)
     if found is None:
-        if len(_TIMELINES) >= MAX_CACHED_TIMELINES:
-            _TIMELINES.clear()
-        found = _TIMELINES[digest] = (parse_timeline(document), digest)
+        found = _TIMELINES.remember(digest, (parse_timeline(document), digest))
     return found
 
 
@@ -484,13 +483,11 @@ def _cycle(document: Any) -> BillingCycle:
     key = json.dumps(document, sort_keys=True)
     found = _CYCLES.get(key)
     if found is None:
-        if len(_CYCLES) >= MAX_CACHED_TIMELINES:
-            _CYCLES.clear()
-        found = _CYCLES[key] = parse_cycle(document)
+        found = _CYCLES.remember(key, parse_cycle(document))
     return found
 
 
-_CYCLES: dict[str, BillingCycle] = {}
+_CYCLES: BoundedMemo[str, BillingCycle] = BoundedMemo(MAX_CACHED_TIMELINES)
 
 
 # --- the steady record: what a steady message reads of its bus, precomputed ---

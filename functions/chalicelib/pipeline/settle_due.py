@@ -36,6 +36,7 @@ from ..domain import Reading
 from ..domain.calendar import zone
 from ..domain.energy import from_milli, to_milli
 from .context import BusContext, MeterContext, digest_basis
+from .memo import BoundedMemo
 
 DAY_S = 86_400
 # Where the search stops: a reading this far above the cursor within one period is
@@ -94,16 +95,14 @@ def meter_digest(bus: BusContext, meter_ctx: MeterContext, period_h: float) -> s
         )
     digest = _DIGESTS.get(key)
     if digest is None:
-        if len(_DIGESTS) >= MAX_CACHED_DIGESTS:
-            _DIGESTS.clear()
         text = basis if basis is not None else digest_basis(bus, meter_ctx)
-        digest = _DIGESTS[key] = _digest(f"{text}|{period_h}")
+        digest = _DIGESTS.remember(key, _digest(f"{text}|{period_h}"))
     object.__setattr__(meter_ctx, "_due_digest", digest)
     return digest
 
 
-_DIGESTS: dict[tuple[object, ...], str] = {}
 MAX_CACHED_DIGESTS = 65_536  # ~32 meters x 2,000 buses a container sees in an hour
+_DIGESTS: BoundedMemo[tuple[object, ...], str] = BoundedMemo(MAX_CACHED_DIGESTS)
 
 
 def mark_basis(

@@ -33,6 +33,7 @@ from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh
 from ..domain.calendar import local_midnight, zone
 from .alerts import Alert
 from .context import BusContext, MeterContext
+from .memo import BoundedMemo
 from .settle_due import mark_basis, meter_digest, work_out_mark
 
 # Pricing (charging.py, the tariff models) is imported by the first settlement that
@@ -108,15 +109,13 @@ def cursor_facts(cursor_ms: int, period_h: float, tz: str) -> CursorFacts:
     key = (cursor_ms, period_h, tz)
     found = _CURSORS.get(key)
     if found is None:
-        if len(_CURSORS) >= MAX_CACHED_CURSORS:
-            _CURSORS.clear()
         at = from_ms(cursor_ms)
-        found = _CURSORS[key] = CursorFacts(at, ms(at), period_index(at, period_h, tz))
+        found = _CURSORS.remember(key, CursorFacts(at, ms(at), period_index(at, period_h, tz)))
     return found
 
 
-_CURSORS: dict[tuple[int, float, str], CursorFacts] = {}
 MAX_CACHED_CURSORS = 65_536  # ~32 meters x 2,000 buses a container sees in a period
+_CURSORS: BoundedMemo[tuple[int, float, str], CursorFacts] = BoundedMemo(MAX_CACHED_CURSORS)
 
 
 def _kwh_text(text: str) -> tuple[bool, Decimal | None]:
@@ -127,15 +126,13 @@ def _kwh_text(text: str) -> tuple[bool, Decimal | None]:
     them again (~2 us a meter; issue 19, CPU)."""
     found = _TEXTS.get(text)
     if found is None:
-        if len(_TEXTS) >= MAX_CACHED_CURSORS:
-            _TEXTS.clear()
         value = Decimal(text) if _KWH_TEXT.fullmatch(text) else None
         canonical = value is not None and CANONICAL_KWH_TEXT.fullmatch(text) is not None
-        found = _TEXTS[text] = (canonical, value)
+        found = _TEXTS.remember(text, (canonical, value))
     return found
 
 
-_TEXTS: dict[str, tuple[bool, Decimal | None]] = {}
+_TEXTS: BoundedMemo[str, tuple[bool, Decimal | None]] = BoundedMemo(MAX_CACHED_CURSORS)
 
 
 def _instant(at_ms: int) -> datetime:
@@ -143,17 +140,15 @@ def _instant(at_ms: int) -> datetime:
     container: a band edge is shared by the bus's time-of-use meters for hours."""
     found = _INSTANTS.get(at_ms)
     if found is None:
-        if len(_INSTANTS) >= MAX_CACHED_CURSORS:
-            _INSTANTS.clear()
-        found = _INSTANTS[at_ms] = from_ms(at_ms)
+        found = _INSTANTS.remember(at_ms, from_ms(at_ms))
     return found
 
 
-_INSTANTS: dict[int, datetime] = {}
+_INSTANTS: BoundedMemo[int, datetime] = BoundedMemo(MAX_CACHED_CURSORS)
 # The bases (``mark_basis``) for which ``work_out_mark`` keeps no mark (a period that does
 # not divide the day, a cursor with no millisecond before a band edge): the answer is a function of the basis, and the
 # search that finds it (a tenure's band pieces) cost ~1 ms a meter on each message.
-_UNMARKED: set[str] = set()
+_UNMARKED: BoundedMemo[str, bool] = BoundedMemo(MAX_CACHED_CURSORS)
 
 
 class Settler:
@@ -269,9 +264,7 @@ class Settler:
         else:
             worked = work_out_mark(bus, meter_ctx, state, period_h)
             if worked is None:
-                if len(_UNMARKED) >= MAX_CACHED_CURSORS:
-                    _UNMARKED.clear()
-                _UNMARKED.add(basis)
+                _UNMARKED.remember(basis, True)
         if worked is None and mark is None:
             # Nothing to keep, as before: the state read stays the plan (no copy, so the
             # message writes nothing and compares no 32 records with the state read).
