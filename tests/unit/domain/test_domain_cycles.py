@@ -95,7 +95,7 @@ def test_a_change_asked_mid_cycle_takes_effect_at_the_end_of_the_current_cycle()
     assert changed.in_force(date(2026, 11, 30)) == MONTHLY
     assert changed.in_force(date(2026, 12, 1)) == FIFTEENTH
     # AND it is stored and read back as data
-    assert parse_cycle(changed.model_dump(mode="json", exclude_none=True)) == changed
+    assert parse_cycle(changed.document()) == changed
 
 
 def test_a_change_on_a_boundary_itself_waits_for_the_next_one():
