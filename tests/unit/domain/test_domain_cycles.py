@@ -65,6 +65,14 @@ def test_consecutive_cycles_tile_the_calendar():
         ({"anchor_month": 0}, "anchor_month"),
         ({"months": "2"}, "months"),
         ({"every": 2}, "every"),
+        ({"months": True}, "months"),
+        ({"change": {"effective_from": "soon", "cycle": {}}}, r"change\.effective_from"),
+        (
+            {"change": {"effective_from": "2026-12-01", "cycle": {"months": 0}}},
+            r"change\.cycle\.months",
+        ),
+        ({"change": {"cycle": {}}}, "change"),
+        ([1], "cycle"),
     ],
 )
 def test_bad_cycles_are_refused_naming_the_field(document, field):
