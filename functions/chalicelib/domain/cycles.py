@@ -37,7 +37,7 @@ BOUNDS = {"months": (1, 12), "anchor_day": (1, 28), "anchor_month": (1, 12)}
 # cycle for every meter, so this module is on a cold container's first message, and a
 # steady message uses no other pydantic model (pydantic's import is ~50 ms of a cold
 # start, issue 19; docs/deploy.md, "Cold start"). ``parse_cycle`` reads the stored JSON.
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BillingCycle:
     """Cycles start on ``anchor_day`` of ``anchor_month`` and every ``months`` after."""
 
@@ -177,7 +177,7 @@ class BillingCycle:
         return cycle
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CycleChange:
     """A new rule from ``effective_from`` (a boundary of the rule before it) on."""
 

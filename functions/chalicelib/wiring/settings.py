@@ -46,14 +46,27 @@ class SettingsError(ValueError):
     """A setting (from the environment or given by name) breaks its rule."""
 
 
-@dataclass(frozen=True, slots=True)
 class _Rule:
-    names: tuple[str, ...]  # the environment variables, first set wins
-    pattern: str | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    ge: float | None = None
-    le: float | None = None
+    """How one setting is read and checked (a plain class: a dataclass's generated
+    methods cost a cold start CPU, and these are only read)."""
+
+    __slots__ = ("ge", "le", "max_length", "min_length", "names", "pattern")
+
+    def __init__(
+        self,
+        names: tuple[str, ...],  # the environment variables, first set wins
+        pattern: str | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        ge: float | None = None,
+        le: float | None = None,
+    ) -> None:
+        self.names = names
+        self.pattern = pattern
+        self.min_length = min_length
+        self.max_length = max_length
+        self.ge = ge
+        self.le = le
 
 
 def _setting(default: Any, *names: str, **rule: Any) -> Any:
@@ -61,7 +74,7 @@ def _setting(default: Any, *names: str, **rule: Any) -> Any:
     return field(default=default, metadata={"rule": _Rule(names, **rule)})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Settings:
     """What a function needs to know about where it runs."""
 
