@@ -1,8 +1,11 @@
-"""Reading settings from the environment: the one base class every settings object uses.
+"""Reading settings from the environment: the base class of the pages' and the reseller
+API's settings objects.
 
 Each concern has its own settings object (the functions' ``wiring/settings.py``, the
 pages' ``routing/web_settings.py``, the reseller API's ``application/reseller/config.py``),
-read once by the composition root. Field aliases are the environment variable names,
+read once by the composition root. The functions' own is a dataclass read by the standard
+library instead: every function's cold start reads it, and a steady ingest message would
+import pydantic for it alone (``wiring/settings.py``). Field aliases are the environment variable names,
 so the deployment template, the local stand-in and the code agree on one spelling.
 """
 

@@ -177,7 +177,7 @@ class CycleScheduler:
             p.company_id,
             current.unit.unit_id,
             expected,
-            billing_cycle=cycle.model_dump(mode="json", exclude_none=True),
+            billing_cycle=cycle.document(),
             actor=f"user:{p.user_sub}",
             detail=detail,
             at=now,

@@ -83,7 +83,7 @@ class TariffPreview:
             "unit_id": self.unit.unit_id,
             "period_start": self.period.start.isoformat(),
             "period_end": self.period.end.isoformat(),
-            "cycle": self.cycle.model_dump(exclude={"change"}),
+            "cycle": self.cycle.rule.document(),
             "source": self.source,
             "sample_day_kwh": None if self.source == "unit" else str(SAMPLE_DAY_KWH),
             "energy_kwh": str(self.bill.energy_kwh),

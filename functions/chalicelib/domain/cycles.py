@@ -20,26 +20,57 @@ days from the boundary to the new rule's first boundary are one short bridging c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, Literal
 
 from chalicelib.domain.errors import InvalidCycleError
 from chalicelib.domain.periods import BillingPeriod
 
 CycleKind = Literal["monthly", "every_n_months", "anchored"]
+# Each whole-number field's bounds: the anchor day stops at 28 (see above).
+BOUNDS = {"months": (1, 12), "anchor_day": (1, 28), "anchor_month": (1, 12)}
 
 
-class BillingCycle(BaseModel):
+# Frozen dataclasses checked by hand, not pydantic models: ingest's bus context holds a
+# cycle for every meter, so this module is on a cold container's first message, and a
+# steady message uses no other pydantic model (pydantic's import is ~50 ms of a cold
+# start, issue 19; docs/deploy.md, "Cold start"). ``parse_cycle`` reads the stored JSON.
+@dataclass(frozen=True)
+class BillingCycle:
     """Cycles start on ``anchor_day`` of ``anchor_month`` and every ``months`` after."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    months: int = Field(default=1, ge=1, le=12, strict=True)
-    anchor_day: int = Field(default=1, ge=1, le=28, strict=True)
-    anchor_month: int = Field(default=1, ge=1, le=12, strict=True)
+    months: int = 1
+    anchor_day: int = 1
+    anchor_month: int = 1
     change: CycleChange | None = None  # a later rule, from one of this rule's boundaries
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in BOUNDS.items():
+            value = getattr(self, name)
+            # strict: a string or a bool is refused, as the stored JSON must hold a number
+            if type(value) is not int or not low <= value <= high:
+                raise InvalidCycleError(
+                    f"invalid billing cycle: {name}: a whole number from {low} to {high},"
+                    f" not {value!r}"
+                )
+        if self.change is not None and not isinstance(self.change, CycleChange):
+            raise InvalidCycleError("invalid billing cycle: change: not a cycle change")
+
+    def document(self) -> dict[str, Any]:
+        """The cycle as stored (JSON; no ``change`` key when none is scheduled)."""
+        found: dict[str, Any] = {
+            "months": self.months,
+            "anchor_day": self.anchor_day,
+            "anchor_month": self.anchor_month,
+        }
+        if self.change is not None:
+            found["change"] = {
+                "effective_from": self.change.effective_from.isoformat(),
+                "cycle": self.change.cycle.document(),
+            }
+        return found
 
     @property
     def kind(self) -> CycleKind:
@@ -51,7 +82,7 @@ class BillingCycle(BaseModel):
     @property
     def rule(self) -> BillingCycle:
         """This rule without its changes (what the cycle is before the first change)."""
-        return self.model_copy(update={"change": None}) if self.change else self
+        return replace(self, change=None) if self.change else self
 
     def in_force(self, day: date) -> BillingCycle:
         """The rule (without changes) that cuts the cycle holding ``day``."""
@@ -130,13 +161,13 @@ class BillingCycle(BaseModel):
         if self.change.effective_from >= day:
             return self.rule
         kept = self.change.cycle._without_from(day)
-        return self.model_copy(update={"change": self.change.model_copy(update={"cycle": kept})})
+        return replace(self, change=replace(self.change, cycle=kept))
 
     def _then(self, last: CycleChange) -> BillingCycle:
         if self.change is None:
-            return self.model_copy(update={"change": last})
+            return replace(self, change=last)
         later = self.change.cycle._then(last)
-        return self.model_copy(update={"change": self.change.model_copy(update={"cycle": later})})
+        return replace(self, change=replace(self.change, cycle=later))
 
     def _pruned(self, today: date) -> BillingCycle:
         horizon = today - timedelta(days=RULES_KEPT_DAYS)
@@ -146,16 +177,14 @@ class BillingCycle(BaseModel):
         return cycle
 
 
-class CycleChange(BaseModel):
+@dataclass(frozen=True)
+class CycleChange:
     """A new rule from ``effective_from`` (a boundary of the rule before it) on."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     effective_from: date
     cycle: BillingCycle
 
 
-BillingCycle.model_rebuild()
 RULES_KEPT_DAYS = 400  # a bill catches up at most 12 cycles; a prepaid cycle is the current one
 
 
@@ -166,15 +195,46 @@ def _month_start(index: int, day: int) -> date:
     return date(index // 12, index % 12 + 1, day)
 
 
-def parse_cycle(document: object) -> BillingCycle:
-    """A cycle from its JSON object (None is the calendar month); errors name the field."""
+def parse_cycle(document: object, at: str = "") -> BillingCycle:
+    """A cycle from its JSON object (None is the calendar month); errors name the field,
+    after ``at`` (where the cycle sits in a larger document, e.g. ``"cycle."``)."""
     if document is None:
         return MONTHLY
+    if isinstance(document, BillingCycle):
+        return document
+    if not isinstance(document, Mapping):
+        raise InvalidCycleError(f"invalid billing cycle: {at or 'cycle'}: not an object")
+    unknown = sorted(str(k) for k in document if k not in (*BOUNDS, "change"))
+    if unknown:
+        raise InvalidCycleError(f"invalid billing cycle: {at}{unknown[0]}: not a cycle field")
+    later = None if document.get("change") is None else _parse_change(document["change"], at)
     try:
-        return BillingCycle.model_validate(document)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'cycle'}: {err['msg']}"
-            for err in exc.errors()
+        return BillingCycle(
+            **{name: document[name] for name in BOUNDS if name in document}, change=later
         )
-        raise InvalidCycleError(f"invalid billing cycle: {problems}") from exc
+    except InvalidCycleError as exc:  # one of its own fields: say where it sits
+        raise InvalidCycleError(str(exc).replace(": ", f": {at}", 1)) from None
+
+
+def _parse_change(document: object, outer: str) -> CycleChange:
+    at = f"{outer}change."
+    if not isinstance(document, Mapping) or set(document) != {"effective_from", "cycle"}:
+        raise InvalidCycleError(
+            f"invalid billing cycle: {at.rstrip('.')}: needs effective_from and cycle only"
+        )
+    effective_from = document["effective_from"]
+    try:
+        day = (
+            effective_from
+            if isinstance(effective_from, date)
+            else date.fromisoformat(effective_from)
+        )
+    except (TypeError, ValueError):
+        raise InvalidCycleError(
+            f"invalid billing cycle: {at}effective_from: a date (YYYY-MM-DD),"
+            f" not {effective_from!r}"
+        ) from None
+    cycle = document["cycle"]
+    if cycle is None:
+        raise InvalidCycleError(f"invalid billing cycle: {at}cycle: a cycle, not null")
+    return CycleChange(effective_from=day, cycle=parse_cycle(cycle, f"{at}cycle."))

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from fractions import Fraction
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.allocation import allocate_units
 from chalicelib.domain.errors import (
@@ -17,6 +17,9 @@ from chalicelib.domain.errors import (
     InvalidAmountError,
     UnknownCurrencyError,
 )
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 # ISO 4217 minor-unit exponents: the one source of them. Parsing (money_text.py) and the
 # pages' formats use this table, never CLDR's digits (Babel's), which differ where it
@@ -110,6 +113,10 @@ def _check_amount_minor(amount_minor: object) -> int:
 
 def round_to_minor(value_minor: Decimal | Fraction, rounding: Rounding = Rounding.HALF_UP) -> int:
     """Round an exact quantity already expressed in minor units to an integer, exactly."""
+    # Imported here: only pricing rounds, and ingest's steady message prices nothing
+    # (its cold start, issue 19).
+    from fractions import Fraction
+
     if isinstance(value_minor, float):
         raise FloatRefusedError("refusing to round a float into money")
     if isinstance(value_minor, Decimal):

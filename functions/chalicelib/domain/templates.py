@@ -15,9 +15,17 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 
-from chalicelib.domain.cycles import BillingCycle
+from chalicelib.domain.cycles import BillingCycle, parse_cycle
 from chalicelib.domain.errors import InvalidTemplateError
 from chalicelib.domain.tariff_versions import AnyTariff, TariffTimeline, TariffVersion
 from chalicelib.domain.tariffs import PRICE_DECIMALS, parse_tariff
@@ -25,6 +33,13 @@ from chalicelib.domain.tariffs import PRICE_DECIMALS, parse_tariff
 TEMPLATE_PACKAGE = "chalicelib.domain.tariff_templates"
 MAX_TEMPLATES = 64
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
+# A billing cycle is a plain dataclass (domain/cycles.py says why): read and written by
+# its own functions, its errors naming ``cycle.<field>``.
+Cycle = Annotated[
+    BillingCycle,
+    PlainValidator(lambda document: parse_cycle(document, "cycle.")),
+    PlainSerializer(BillingCycle.document),
+]
 
 
 class TariffTemplate(BaseModel):
@@ -34,7 +49,7 @@ class TariffTemplate(BaseModel):
     name: Text
     market: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     utility: Text
-    cycle: BillingCycle
+    cycle: Cycle
     notes: list[Text] = Field(default_factory=list, max_length=16)
     versions: list[TariffVersion] = Field(min_length=1, max_length=64)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -18,7 +19,7 @@ from local_aws.stack import LocalStack
 def pipeline(settings: Settings, demo: dict[str, object]) -> Iterator[Container]:
     # A fresh Container per test: its catalogue cache starts empty, like a cold container.
     # Hourly settlement so an hour of cycles shows the period trigger.
-    svc = Container(settings.model_copy(update={"settlement_period_h": 1}))
+    svc = Container(replace(settings, settlement_period_h=1))
     with using(svc):
         yield svc
 

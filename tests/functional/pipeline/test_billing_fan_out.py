@@ -10,6 +10,7 @@ and measured (docs/deploy.md, IAM). moto's stand-in runs no Lambda: the client's
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -41,7 +42,7 @@ def test_the_fan_out_invokes_bill_property_once_per_property(
 
     client.meta.events.register("before-call.lambda.Invoke", accept)
     fan_out = Container(
-        settings.model_copy(update={"bill_property_function": BILL_FUNCTION}),
+        replace(settings, bill_property_function=BILL_FUNCTION),
         clients={"lambda": client},
     )
     # WHEN the daily schedule runs

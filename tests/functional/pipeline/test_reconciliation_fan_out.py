@@ -9,6 +9,7 @@ measured; the client's ``before-call`` event answers the way Lambda accepts an a
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -42,9 +43,7 @@ def _invoking(pipeline: Container) -> tuple[Container, list[dict[str, Any]]]:
         return _Accepted(), {"StatusCode": 202}
 
     client.meta.events.register("before-call.lambda.Invoke", accept)
-    settings = pipeline.settings.model_copy(
-        update={"reconcile_company_function": RECONCILE_FUNCTION}
-    )
+    settings = replace(pipeline.settings, reconcile_company_function=RECONCILE_FUNCTION)
     return Container(settings, clients={"lambda": client}), invoked
 
 

@@ -65,6 +65,14 @@ def test_consecutive_cycles_tile_the_calendar():
         ({"anchor_month": 0}, "anchor_month"),
         ({"months": "2"}, "months"),
         ({"every": 2}, "every"),
+        ({"months": True}, "months"),
+        ({"change": {"effective_from": "soon", "cycle": {}}}, r"change\.effective_from"),
+        (
+            {"change": {"effective_from": "2026-12-01", "cycle": {"months": 0}}},
+            r"change\.cycle\.months",
+        ),
+        ({"change": {"cycle": {}}}, "change"),
+        ([1], "cycle"),
     ],
 )
 def test_bad_cycles_are_refused_naming_the_field(document, field):
@@ -95,7 +103,7 @@ def test_a_change_asked_mid_cycle_takes_effect_at_the_end_of_the_current_cycle()
     assert changed.in_force(date(2026, 11, 30)) == MONTHLY
     assert changed.in_force(date(2026, 12, 1)) == FIFTEENTH
     # AND it is stored and read back as data
-    assert parse_cycle(changed.model_dump(mode="json", exclude_none=True)) == changed
+    assert parse_cycle(changed.document()) == changed
 
 
 def test_a_change_on_a_boundary_itself_waits_for_the_next_one():
