@@ -37,33 +37,25 @@ from . import keys
 from .binding import shared_wire
 from .control_state import BusControlState, ms, stored_meters
 from .deadlines import SILENCE_DEADLINE, deadline_attributes
-from .models import (
-    Company,
-    Gateway,
-    GatewayCycle,
-    GatewayState,
-    Meter,
-    PowerletItem,
-    Property,
-    Tenancy,
-    Unit,
-)
+from .models import GatewayCycle, GatewayState
+from .rows import CompanyRow, GatewayRow, ItemRow, MeterRow, PropertyRow, TenancyRow, UnitRow
 from .wire import ConditionalCheckFailedError, DynamoWire
 from .wire.codec import ItemCodec, Raw, Updates, between_query, item_key, kind_of
 
-_M = TypeVar("_M", bound=PowerletItem)
+_R = TypeVar("_R", bound=ItemRow)
 
 
 @dataclass(frozen=True)
 class CatalogueParts:
-    """What a bus context is built from (pipeline/context.py assembles it)."""
+    """What a bus context is built from (pipeline/context.py assembles it): plain rows
+    (data/rows.py), decoded from the bus item or copied from the catalogue's models."""
 
-    gateway: Gateway
-    premises: Property
-    company: Company
-    meters: list[Meter]
-    units: dict[str, Unit]
-    tenancies: dict[str, Tenancy]
+    gateway: GatewayRow
+    premises: PropertyRow
+    company: CompanyRow
+    meters: list[MeterRow]
+    units: dict[str, UnitRow]
+    tenancies: dict[str, TenancyRow]
     # unit id -> digest of its tariff document, as packed: assembling a context from the
     # bus item then finds the parsed tariff without serialising the document again
     tariff_digests: dict[str, str] = field(default_factory=dict)
@@ -158,11 +150,11 @@ class StoredParts:
             raise ValueError(f"context packed as {packed.get('v')!r}, not {PACK_VERSION}")
         docs: dict[str, Any] = packed["docs"]
         self.tariff_digests: dict[str, str] = {}
-        units = _rows(Unit, packed["units"], docs, self.tariff_digests)
+        units = _rows(UnitRow, packed["units"], docs, self.tariff_digests)
         self.units = {str(u.attribute_values["unit_id"]): u for u in units}
-        (self.gateway,) = _rows(Gateway, packed["gateway"])
-        (self.premises,) = _rows(Property, packed["property"])
-        self.meters = _rows(Meter, packed["meters"])
+        (self.gateway,) = _rows(GatewayRow, packed["gateway"])
+        (self.premises,) = _rows(PropertyRow, packed["property"])
+        self.meters = _rows(MeterRow, packed["meters"])
         steady = packed["steady"]
         self.steady: dict[str, Any] | None = steady if isinstance(steady, dict) else None
         cold = packed["cold"]
@@ -176,8 +168,8 @@ class StoredParts:
         presence and profiles to its meters and compares them afterwards)."""
         if self._whole is None:
             cold = _unsqueeze(self._cold)
-            (company,) = _rows(Company, cold["company"])
-            tenancies = _rows(Tenancy, cold["tenancies"])
+            (company,) = _rows(CompanyRow, cold["company"])
+            tenancies = _rows(TenancyRow, cold["tenancies"])
             self._whole = CatalogueParts(
                 gateway=self.gateway,
                 premises=self.premises,
@@ -207,9 +199,7 @@ PACK_VERSION = 4
 _DATETIME, _SET = "t", "s"
 
 
-def _table(
-    items: Iterable[PowerletItem], digest_of: dict[int, str] | None = None
-) -> dict[str, Any]:
+def _table(items: Iterable[ItemRow], digest_of: dict[int, str] | None = None) -> dict[str, Any]:
     """The items' values as rows under one list of names; datetimes and sets (not JSON)
     tagged by name. A value an item lacks (or holds as null: PynamoDB answers None for
     both) is None in its row, and its name is listed in ``n``, the names to drop when
@@ -241,13 +231,13 @@ def _table(
 
 
 def _rows(
-    cls: type[_M],
+    cls: type[_R],
     table: dict[str, Any],
     docs: dict[str, Any] | None = None,
     digests: dict[str, str] | None = None,
-) -> list[_M]:
-    """The items of a table, as PynamoDB holds them after a read, without deserializing
-    (the values are the ones it held) or its attribute descriptors. ``docs``: the
+) -> list[_R]:
+    """The rows of a table, holding the values PynamoDB held when they were packed (its
+    models are not built, nor imported: data/rows.py). ``docs``: the
     tariff documents by digest, put in place of the digests in the rows (units);
     ``digests``: filled with each such row's digest by its ``unit_id``."""
     names: list[str] = table["c"]
@@ -279,26 +269,10 @@ def _rows(
             for name in gaps:
                 if found[name] is None:
                     del found[name]
-    kind = _discriminator(cls)
-    if kind is not None:
-        for found in values:
-            found[kind] = cls  # what PynamoDB's _set_discriminator stores
-    items = list(map(cls.__new__, repeat(cls, len(values))))
+    items = list(map(object.__new__, repeat(cls, len(values))))
     for item, found in zip(items, values, strict=True):
         item.attribute_values = found
     return items
-
-
-def _discriminator(cls: type[PowerletItem]) -> str | None:
-    """The python name under which an item of ``cls`` holds its class, if it has one."""
-    if cls not in _KINDS:
-        attribute = cls._get_discriminator_attribute()
-        has = attribute is not None and attribute.get_discriminator(cls) is not None
-        _KINDS[cls] = getattr(cls, "_discriminator", None) if has else None
-    return _KINDS[cls]
-
-
-_KINDS: dict[type, str | None] = {}
 
 
 def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> BusControlState:
