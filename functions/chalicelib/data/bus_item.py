@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -37,10 +37,22 @@ from . import keys
 from .binding import shared_wire
 from .control_state import BusControlState, ms, stored_meters
 from .deadlines import SILENCE_DEADLINE, deadline_attributes
-from .models import GatewayCycle, GatewayState
-from .rows import CompanyRow, GatewayRow, ItemRow, MeterRow, PropertyRow, TenancyRow, UnitRow
+from .rows import (
+    CompanyRow,
+    GatewayCycleRow,
+    GatewayRow,
+    GatewayStateRow,
+    ItemRow,
+    MeterRow,
+    PropertyRow,
+    TenancyRow,
+    UnitRow,
+)
 from .wire import ConditionalCheckFailedError, DynamoWire
-from .wire.codec import ItemCodec, Raw, Updates, between_query, item_key, kind_of
+from .wire.codec import Raw, RowCodec, Updates, between_query, item_key, kind_of
+
+if TYPE_CHECKING:
+    from .models import GatewayState
 
 _R = TypeVar("_R", bound=ItemRow)
 
@@ -76,7 +88,7 @@ class BusRead:
     context_version: int = 0  # ctxv: bumped by every catalogue edit of the bus
     context_built: int = -1  # ctxb: the ctxv the stored context was built at
     context_at_ms: int = 0
-    latest_cycle: GatewayCycle | None = None
+    latest_cycle: GatewayCycleRow | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     open_conditions: frozenset[str] = frozenset()  # marks (pipeline/open_conditions.py)
 
@@ -275,7 +287,9 @@ def _rows(
     return items
 
 
-def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> BusControlState:
+def state_of(
+    company_id: str, gateway_id: str, item: GatewayState | GatewayStateRow | None
+) -> BusControlState:
     if item is None or not item.version:
         return BusControlState(company_id, gateway_id)
     return BusControlState(
@@ -288,7 +302,10 @@ def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> Bus
 
 
 def bus_read(
-    company_id: str, gateway_id: str, state_item: GatewayState | None, latest: GatewayCycle | None
+    company_id: str,
+    gateway_id: str,
+    state_item: GatewayStateRow | None,
+    latest: GatewayCycleRow | None,
 ) -> BusRead:
     """What ingest knows of a bus from its bus item and newest cycle (either may be absent)."""
     state = state_of(company_id, gateway_id, state_item)
@@ -312,7 +329,7 @@ def bus_read(
 
 
 def raw_bus_read(
-    company_id: str, gateway_id: str, raw: Raw, latest: GatewayCycle | None
+    company_id: str, gateway_id: str, raw: Raw, latest: GatewayCycleRow | None
 ) -> BusRead:
     """``bus_read`` of the bus item as the wire answers it (DynamoDB JSON), without a
     ``GatewayState``: only the attributes ingest reads are decoded, each as its model
@@ -392,7 +409,7 @@ def bus_key(company_id: str, gateway_id: str) -> dict[str, dict[str, str]]:
     return item_key(keys.gateway_data_pk(company_id, gateway_id), keys.GATEWAY_STATE_SK)
 
 
-STATE_CODEC = ItemCodec(GatewayState)
+STATE_CODEC = RowCodec(GatewayStateRow)
 # the stored names of the bus item's attributes raw_bus_read decodes
 _VERSION, _FLAGS, _METERS, _CONTEXT, _CONTEXT_VERSION, _BUILT, _CONTEXT_AT, _OPEN = (
     STATE_CODEC.stored_name(name)
@@ -407,7 +424,7 @@ _VERSION, _FLAGS, _METERS, _CONTEXT, _CONTEXT_VERSION, _BUILT, _CONTEXT_AT, _OPE
         "open_conditions",
     )
 )
-CYCLE_CODEC = ItemCodec(GatewayCycle)
+CYCLE_CODEC = RowCodec(GatewayCycleRow)
 
 
 class BusItems:
@@ -436,7 +453,7 @@ class BusItems:
             )
         )
         state_raw: Raw | None = None
-        latest: GatewayCycle | None = None
+        latest: GatewayCycleRow | None = None
         for raw in answer.get("Items", ()):
             kind = kind_of(raw)
             if kind == STATE_CODEC.kind:
@@ -464,7 +481,7 @@ class BusItems:
         (``silence_values``). ``steady``: the record a steady message reads (``pack``)."""
         updates = Updates(STATE_CODEC).set_all(
             [
-                ("kind", GatewayState),
+                ("kind", GatewayStateRow.KIND),
                 ("context", pack(parts, steady)),
                 ("context_built", built),
                 ("context_at_ms", ms(at)),
@@ -486,6 +503,8 @@ class BusItems:
 
     def bump(self, company_id: str, gateway_id: str) -> None:
         """A catalogue edit of the bus: the stored context is stale from now."""
+        from .models import GatewayState
+
         self._ref(company_id, gateway_id).update(
             actions=[GatewayState.kind.set(GatewayState), GatewayState.context_version.add(1)]
         )
@@ -493,6 +512,8 @@ class BusItems:
     def mark_open(self, company_id: str, gateway_id: str, mark: str) -> None:
         """A condition the bus's telemetry will clear was raised (an ADD: commutes with
         every other write of the item)."""
+        from .models import GatewayState
+
         self._ref(company_id, gateway_id).update(
             actions=[
                 GatewayState.kind.set(GatewayState),
@@ -502,6 +523,8 @@ class BusItems:
 
     def clear_open(self, company_id: str, gateway_id: str, marks: Iterable[str]) -> None:
         """Those conditions were resolved: their marks go (a DELETE of set elements)."""
+        from .models import GatewayState
+
         self._ref(company_id, gateway_id).update(
             actions=[
                 GatewayState.kind.set(GatewayState),
@@ -511,4 +534,7 @@ class BusItems:
 
     @staticmethod
     def _ref(company_id: str, gateway_id: str) -> GatewayState:
+        """The bus item as PynamoDB's (its writes other than ingest's: edits, marks)."""
+        from .models import GatewayState
+
         return GatewayState(keys.gateway_data_pk(company_id, gateway_id), keys.GATEWAY_STATE_SK)

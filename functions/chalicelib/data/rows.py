@@ -46,6 +46,10 @@ class Row:
     __slots__ = ("attribute_values",)
     FIELDS: ClassVar[dict[str, str]] = {}
     KIND: ClassVar[str] = ""  # the stored discriminator of the model it stands for
+    # where the stored name is not the python name (short names keep items small)
+    STORED: ClassVar[dict[str, str]] = {}
+    # the documents stored as zlib-compressed JSON (``CompressedJSONAttribute``)
+    COMPRESSED: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
         self.attribute_values: dict[str, Any] = {} if values is None else values
@@ -193,6 +197,87 @@ class TenancyRow(ItemRow):
     move_out: Any
 
 
+# --- the bus's telemetry partition, read and written by ingest through the lean client ---
+
+
+class GatewayCycleRow(ItemRow):
+    """One telemetry message (``GatewayCycle``)."""
+
+    KIND = "Cycle"
+    STORED: ClassVar[dict[str, str]] = {
+        "gateway_id": "g",
+        "spool_id": "sid",
+        "seq": "s",
+        "cycle_at_ms": "t",
+        "received_at_ms": "rx",
+        "rows": "m",
+        "expires_at": "ttl",
+    }
+    COMPRESSED = frozenset({"rows"})
+    gateway_id: str
+    spool_id: str
+    seq: int
+    cycle_at_ms: int
+    received_at_ms: int
+    rows: Any
+    expires_at: int | None
+
+
+class GatewayUsageRow(ItemRow):
+    """A gateway's 15-minute bucket (``GatewayUsage``)."""
+
+    KIND = "U15G"
+    STORED: ClassVar[dict[str, str]] = {
+        "gateway_id": "g",
+        "bucket_start": "b",
+        "energy": "e",
+        "messages": "n",
+        "health": "h",
+    }
+    COMPRESSED = frozenset({"health"})
+    gateway_id: str
+    bucket_start: datetime
+    energy: Any
+    messages: int | None
+    health: Any
+
+
+class GatewayStateRow(ItemRow):
+    """The bus item (``GatewayState``)."""
+
+    KIND = "GwState"
+    STORED: ClassVar[dict[str, str]] = {
+        "context": "ctx",
+        "context_version": "ctxv",
+        "context_built": "ctxb",
+        "context_at_ms": "ctxat",
+        "open_conditions": "oc",
+    }
+    COMPRESSED = frozenset({"meters", "context"})
+    company_id: str | None
+    gateway_id: str | None
+    version: int
+    meters: Any
+    flags: Any
+    updated_at: datetime | None
+    context: Any
+    context_version: int | None
+    context_built: int | None
+    context_at_ms: int | None
+    open_conditions: set[str] | None
+
+
+class UsageMonthRow(ItemRow):
+    """A company's month of usage counters (``UsageMonth``)."""
+
+    KIND = "UsageMonth"
+    company_id: str
+    month: str
+    meters_delta: int
+    messages: int
+    top_ups: int
+
+
 _R = TypeVar("_R", bound=Row)
 
 # The kinds a bus context holds (data/bus_item.py packs and unpacks them).
@@ -203,6 +288,13 @@ CONTEXT_ROWS: tuple[type[ItemRow], ...] = (
     GatewayRow,
     MeterRow,
     TenancyRow,
+)
+# The kinds ingest's lean client encodes and decodes (data/wire/codec.py, ``RowCodec``).
+WIRE_ROWS: tuple[type[ItemRow], ...] = (
+    GatewayCycleRow,
+    GatewayUsageRow,
+    GatewayStateRow,
+    UsageMonthRow,
 )
 
 

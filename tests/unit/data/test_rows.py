@@ -24,16 +24,34 @@ from pynamodb.attributes import (
 
 import chalicelib
 from chalicelib.data import builders
-from chalicelib.data.models import Company, Gateway, Meter, PowerletItem, Property, Tenancy, Unit
+from chalicelib.data.models import (
+    Company,
+    CompressedJSONAttribute,
+    Gateway,
+    GatewayCycle,
+    GatewayState,
+    GatewayUsage,
+    Meter,
+    PowerletItem,
+    Property,
+    Tenancy,
+    Unit,
+    UsageMonth,
+)
 from chalicelib.data.rows import (
     CONTEXT_ROWS,
+    WIRE_ROWS,
     CompanyRow,
+    GatewayCycleRow,
     GatewayRow,
+    GatewayStateRow,
+    GatewayUsageRow,
     MeterRow,
     PropertyRow,
     Row,
     TenancyRow,
     UnitRow,
+    UsageMonthRow,
     row_of,
 )
 
@@ -44,6 +62,10 @@ MODEL_OF: dict[type[Row], type[PowerletItem]] = {
     GatewayRow: Gateway,
     MeterRow: Meter,
     TenancyRow: Tenancy,
+    GatewayCycleRow: GatewayCycle,
+    GatewayUsageRow: GatewayUsage,
+    GatewayStateRow: GatewayState,
+    UsageMonthRow: UsageMonth,
 }
 # The python value each attribute type reads as (JSON: any document).
 PYTHON_TYPE = {
@@ -57,7 +79,7 @@ PYTHON_TYPE = {
 
 def declared(attribute: Attribute[Any]) -> str:
     """The annotation a row declares for a model attribute."""
-    if isinstance(attribute, JSONAttribute):
+    if isinstance(attribute, JSONAttribute | CompressedJSONAttribute):
         return "Any"  # a document of any shape (None included)
     if isinstance(attribute, ListAttribute):
         of = attribute.element_type
@@ -68,11 +90,11 @@ def declared(attribute: Attribute[Any]) -> str:
     return f"{text} | None" if attribute.null else text
 
 
-def test_every_kind_a_context_holds_has_its_row() -> None:
-    assert set(CONTEXT_ROWS) == set(MODEL_OF)
+def test_every_kind_a_context_holds_or_the_wire_carries_has_its_row() -> None:
+    assert {*CONTEXT_ROWS, *WIRE_ROWS} == set(MODEL_OF)
 
 
-@pytest.mark.parametrize("row", CONTEXT_ROWS, ids=lambda r: r.__name__)
+@pytest.mark.parametrize("row", [*CONTEXT_ROWS, *WIRE_ROWS], ids=lambda r: r.__name__)
 def test_a_row_declares_every_stored_attribute_of_its_model_with_its_type(
     row: type[Row],
 ) -> None:
@@ -86,8 +108,11 @@ def test_a_row_declares_every_stored_attribute_of_its_model_with_its_type(
     # THEN the row declares the same names with the same types, and the same kind
     assert stored == row.FIELDS
     assert model._get_discriminator_attribute().serialize(model) == row.KIND  # type: ignore[union-attr]
-    # and each python name is the stored name (a row is packed by python name)
-    assert all(model.get_attributes()[n].attr_name == n for n in stored)
+    # and each attribute's stored name, and which documents are compressed
+    attributes = model.get_attributes()
+    assert {n: row.STORED.get(n, n) for n in stored} == {n: attributes[n].attr_name for n in stored}
+    compressed = {n for n in stored if isinstance(attributes[n], CompressedJSONAttribute)}
+    assert compressed == row.COMPRESSED
 
 
 def test_the_check_fails_for_a_renamed_or_retyped_attribute() -> None:
