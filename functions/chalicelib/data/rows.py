@@ -41,7 +41,8 @@ class _Field:
 class Row:
     """An item's values by python name; ``FIELDS``: the declared names and their types
     (the annotations' text), the base's plumbing first. Only the base has slots: a
-    subclass's would make mypy refuse the assignments its descriptors take."""
+    subclass's would make mypy refuse the assignments its descriptors take. Equal and
+    hashed by identity, as a model is (compare ``attribute_values`` for the values)."""
 
     __slots__ = ("attribute_values",)
     FIELDS: ClassVar[dict[str, str]] = {}
@@ -64,11 +65,6 @@ class Row:
         for name in own:
             setattr(cls, name, _Field(name))
         cls.FIELDS = {**cls.FIELDS, **own}
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.attribute_values == self.attribute_values
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, as a model
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.attribute_values!r})"
