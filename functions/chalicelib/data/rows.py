@@ -1,16 +1,19 @@
-"""The catalogue items a bus context holds, as plain rows: no PynamoDB, no botocore.
+"""The items ingest's steady path holds, as plain rows: no PynamoDB, no botocore.
 
-Ingest's steady path reads its bus context from the bus item (data/bus_item.py). Its
-items used to be PynamoDB ``Model`` instances, which put ``pynamodb.models`` and with it
+Ingest's steady path reads its bus context from the bus item (data/bus_item.py) and the
+newest cycle beside it, and writes a cycle (and at a bucket's close the bucket and the
+month's counter). Those items used to be PynamoDB ``Model`` instances, which put ``pynamodb.models`` and with it
 botocore and urllib3 (~45 % of the entry's import) on every cold container's first
 message, only to hold values (issue 19). A row holds the same values the same way
 (``attribute_values``, by python name: what ``Model`` holds after a read) and reads and
 writes them by attribute as a model does (an absent attribute reads None; assigning
 stores the value as given), so the code that reads a context's items reads either.
 
-Each kind's attributes are declared once, here, as annotations; data/models.py stays the
-source of truth for what is stored, and a unit test fails when a model's attribute is
-added, renamed or retyped and its row is not (tests/unit/data/test_rows.py).
+Each kind's attributes are declared once, here, as annotations (with the stored names
+that differ and the compressed documents: the lean client's codec, data/wire/codec.py,
+encodes from them); data/models.py stays the source of truth for what is stored, and a
+unit test fails when a model's attribute is added, renamed, retyped or stored under
+another name and its row is not (tests/unit/data/test_rows.py).
 """
 
 from __future__ import annotations
