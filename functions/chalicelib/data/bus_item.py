@@ -15,8 +15,10 @@ on condition that ``ctxv`` did not move meanwhile. The control state is written 
 
 ``read`` and ``store_context`` are on every message's path, so they go through the lean
 DynamoDB client (``data/wire``: ~1 ms a request instead of ~3 through botocore and
-PynamoDB), encoding and decoding the items with the models' own attributes; the bus
-item's other writes (bump, marks) stay on PynamoDB.
+PynamoDB), encoding and decoding the items from their rows' declarations (data/rows.py,
+``RowCodec``: as the models' attributes do, without importing PynamoDB); the context's
+catalogue items are rows too. The bus item's other writes (bump, marks) stay on
+PynamoDB, imported when they run.
 """
 
 from __future__ import annotations
