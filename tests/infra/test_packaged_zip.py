@@ -151,8 +151,8 @@ NOT_ON_THE_INGEST_PATH_OF_OURS = ("chalicelib.api", "chalicelib.web", "chaliceli
 # The bill, true-up, move-out and estimation calculators: the domain package loads each
 # name on first use, and ingest uses none of them (docs/deploy.md, "Cold start"). Still on
 # the path, by use rather than by import: the tariff models and pydantic (a cold context
-# parses its meters' tariffs; a due mark or a power decision prices), PynamoDB and with it
-# botocore (the context's items are models).
+# parses its meters' tariffs; a due mark or a power decision prices). PynamoDB and
+# botocore are not, on a steady message (``test_a_cold_containers_steady_message_...``).
 NOT_ON_THE_INGEST_PATH_OF_THE_DOMAIN = (
     "chalicelib.domain.billing",
     "chalicelib.domain.true_up",
@@ -225,6 +225,14 @@ def test_a_cold_containers_steady_message_makes_no_botocore_client(
     # THEN it was stored without a botocore client: no service model was needed
     assert [answer["status"] for answer in ran["answers"]] == ["stored"]
     assert ran["answers"][0]["accepted"] == 2
+    # and without PynamoDB's models, botocore or urllib3 imported at all: the context
+    # and the cycles are rows (data/rows.py), the stores load PynamoDB when a write of
+    # theirs runs (data/lazy.py). Only botocore's package itself is there: Powertools
+    # imports it to register its user agent (aws_lambda_powertools/shared/user_agent.py).
+    loaded = ran["modules"]
+    assert "pynamodb.models" not in loaded
+    assert [m for m in loaded if m.startswith(("botocore.", "urllib3"))] == []
+    assert [m for m in loaded if m == "urllib3" or m.startswith("pynamodb.connection")] == []
 
 
 def test_every_file_the_code_opens_is_in_the_zip(packaged: PackagedStack) -> None:

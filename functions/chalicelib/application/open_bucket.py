@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from ..data.models import GatewayCycle
+from ..data.rows import GatewayCycleRow as GatewayCycle  # a stored cycle, as read
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading, consumption_intervals
 from ..domain.energy import ZERO_KWH

@@ -8,10 +8,15 @@ command is planned.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import keys
-from .models import AuditEvent
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
 
 MAX_TRAIL = 50
 
@@ -24,8 +29,8 @@ def audit_event(
     target: str,
     detail: dict[str, Any],
     at: datetime,
-) -> AuditEvent:
-    return AuditEvent(
+) -> models.AuditEvent:
+    return models.AuditEvent(
         keys.audit_pk(company_id),
         keys.event_sk(at, event_id),
         company_id=company_id,
@@ -39,13 +44,13 @@ def audit_event(
 
 
 class AuditLog:
-    def record(self, event: AuditEvent) -> None:
+    def record(self, event: models.AuditEvent) -> None:
         event.save()
 
-    def trail(self, company_id: str, limit: int = MAX_TRAIL) -> list[AuditEvent]:
+    def trail(self, company_id: str, limit: int = MAX_TRAIL) -> list[models.AuditEvent]:
         """The company's newest audit events."""
         return list(
-            AuditEvent.query(
+            models.AuditEvent.query(
                 keys.audit_pk(company_id), scan_index_forward=False, limit=min(limit, MAX_TRAIL)
             )
         )

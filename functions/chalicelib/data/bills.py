@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from pynamodb.exceptions import DoesNotExist
+from typing import TYPE_CHECKING, Any
 
 from . import keys
 from .errors import NotFoundError
-from .models import Bill
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from pynamodb import exceptions as pynamo_errors
+
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
+    pynamo_errors = lazy_module("pynamodb.exceptions")
 
 MAX_BILLS_READ = 120  # ten years of monthly bills
 
@@ -47,9 +53,9 @@ class BillRecord:
     estimate_daily_kwh: str | None = None
     tariff_versions: tuple[str, ...] = ()  # every version that priced it, "<id>@<from>"
 
-    def item(self, company_id: str, account_id: str) -> Bill:
+    def item(self, company_id: str, account_id: str) -> models.Bill:
         estimate = self.estimated_from
-        return Bill(
+        return models.Bill(
             keys.account_pk(company_id, account_id),
             keys.bill_sk(self.period_start),
             company_id=company_id,
@@ -80,25 +86,25 @@ class BillRecord:
 class BillStore:
     def of_account(
         self, company_id: str, account_id: str, limit: int = MAX_BILLS_READ
-    ) -> list[Bill]:
+    ) -> list[models.Bill]:
         """The account's bills, newest period first (pattern 19)."""
         return [
             b
-            for b in Bill.query(
+            for b in models.Bill.query(
                 keys.account_pk(company_id, account_id),
-                Bill.sk.startswith(keys.BILL_PREFIX),
+                models.Bill.sk.startswith(keys.BILL_PREFIX),
                 scan_index_forward=False,
                 limit=min(limit, MAX_BILLS_READ),
             )
-            if isinstance(b, Bill)
+            if isinstance(b, models.Bill)
         ]
 
-    def latest(self, company_id: str, account_id: str) -> Bill | None:
+    def latest(self, company_id: str, account_id: str) -> models.Bill | None:
         """The account's newest bill (pattern 19, consistent: the billing run continues
         from it), or None."""
-        for bill in Bill.query(
+        for bill in models.Bill.query(
             keys.account_pk(company_id, account_id),
-            Bill.sk.startswith(keys.BILL_PREFIX),
+            models.Bill.sk.startswith(keys.BILL_PREFIX),
             scan_index_forward=False,
             consistent_read=True,
             limit=1,
@@ -108,14 +114,14 @@ class BillStore:
 
     def get(
         self, company_id: str, account_id: str, period_start: str, *, consistent: bool = False
-    ) -> Bill:
+    ) -> models.Bill:
         try:
-            return Bill.get(
+            return models.Bill.get(
                 keys.account_pk(company_id, account_id),
                 keys.bill_sk(period_start),
                 consistent_read=consistent,
             )
-        except DoesNotExist as exc:
+        except pynamo_errors.DoesNotExist as exc:
             raise NotFoundError("bill not found") from exc
 
     def exists(self, company_id: str, account_id: str, period_start: str) -> bool:

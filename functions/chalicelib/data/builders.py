@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import keys
-from .models import (
-    Account,
-    Company,
-    DomainRelease,
-    Gateway,
-    HostBinding,
-    HostClaim,
-    Membership,
-    Meter,
-    Property,
-    Reseller,
-    Tenancy,
-    Unit,
-)
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
 
 
-def company(company_id: str, name: str, created_at: datetime, **attrs: Any) -> Company:
-    item = Company(
+def company(company_id: str, name: str, created_at: datetime, **attrs: Any) -> models.Company:
+    item = models.Company(
         keys.company_pk(company_id),
         keys.COMPANY_SK,
         company_id=company_id,
@@ -39,25 +31,25 @@ def company(company_id: str, name: str, created_at: datetime, **attrs: Any) -> C
     return item
 
 
-def reseller(reseller_id: str, name: str) -> Reseller:
-    return Reseller(
+def reseller(reseller_id: str, name: str) -> models.Reseller:
+    return models.Reseller(
         keys.reseller_pk(reseller_id), keys.RESELLER_SK, reseller_id=reseller_id, name=name
     )
 
 
-def host_binding(host: str, company_id: str) -> HostBinding:
+def host_binding(host: str, company_id: str) -> models.HostBinding:
     """One item per host (fixed sort key): a conditional put makes a custom
     domain belong to exactly one company."""
-    return HostBinding(
+    return models.HostBinding(
         keys.host_pk(host), keys.HOST_BINDING_SK, host=host.lower(), company_id=company_id
     )
 
 
 def domain_release(
     host: str, company_id: str, certificate_arn: str, released_at: datetime
-) -> DomainRelease:
+) -> models.DomainRelease:
     """A dropped domain's AWS resources still to delete, under its company."""
-    return DomainRelease(
+    return models.DomainRelease(
         keys.company_pk(company_id),
         keys.domain_release_sk(host),
         host=host.lower(),
@@ -69,9 +61,9 @@ def domain_release(
 
 def host_claim(
     host: str, company_id: str, token: str, claimed_at: datetime, expires_at_s: int
-) -> HostClaim:
+) -> models.HostClaim:
     """A company's own claim of a custom domain (beside the host's binding)."""
-    return HostClaim(
+    return models.HostClaim(
         keys.host_pk(host),
         keys.host_claim_sk(company_id),
         host=host.lower(),
@@ -82,8 +74,10 @@ def host_claim(
     )
 
 
-def membership(company_id: str, user_sub: str, email: str, role: str, **attrs: Any) -> Membership:
-    return Membership(
+def membership(
+    company_id: str, user_sub: str, email: str, role: str, **attrs: Any
+) -> models.Membership:
+    return models.Membership(
         keys.company_pk(company_id),
         keys.member_sk(user_sub),
         gsi1pk=keys.memberships_of_user_gsi1pk(user_sub),
@@ -96,8 +90,8 @@ def membership(company_id: str, user_sub: str, email: str, role: str, **attrs: A
     )
 
 
-def property_(company_id: str, property_id: str, **attrs: Any) -> Property:
-    return Property(
+def property_(company_id: str, property_id: str, **attrs: Any) -> models.Property:
+    return models.Property(
         keys.company_pk(company_id),
         keys.property_sk(property_id),
         company_id=company_id,
@@ -117,13 +111,13 @@ TAIPEI = {
 }
 
 
-def taipei_property(company_id: str, property_id: str = "p1", **attrs: Any) -> Property:
+def taipei_property(company_id: str, property_id: str = "p1", **attrs: Any) -> models.Property:
     """A property in Taipei (``TAIPEI``), ``attrs`` over it."""
     return property_(company_id, property_id, **{**TAIPEI, **attrs})
 
 
-def unit(company_id: str, unit_id: str, property_id: str, **attrs: Any) -> Unit:
-    return Unit(
+def unit(company_id: str, unit_id: str, property_id: str, **attrs: Any) -> models.Unit:
+    return models.Unit(
         keys.company_pk(company_id),
         keys.unit_sk(unit_id),
         gsi1pk=keys.units_of_property_gsi1pk(company_id, property_id),
@@ -135,8 +129,8 @@ def unit(company_id: str, unit_id: str, property_id: str, **attrs: Any) -> Unit:
     )
 
 
-def gateway(company_id: str, gateway_id: str, thing_name: str, **attrs: Any) -> Gateway:
-    return Gateway(
+def gateway(company_id: str, gateway_id: str, thing_name: str, **attrs: Any) -> models.Gateway:
+    return models.Gateway(
         keys.company_pk(company_id),
         keys.gateway_sk(gateway_id),
         gsi1pk=keys.thing_gsi1pk(thing_name),
@@ -148,8 +142,10 @@ def gateway(company_id: str, gateway_id: str, thing_name: str, **attrs: Any) -> 
     )
 
 
-def meter(company_id: str, meter_id: str, gateway_id: str, bus_address: int, **attrs: Any) -> Meter:
-    return Meter(
+def meter(
+    company_id: str, meter_id: str, gateway_id: str, bus_address: int, **attrs: Any
+) -> models.Meter:
+    return models.Meter(
         keys.company_pk(company_id),
         keys.meter_sk(meter_id),
         gsi1pk=keys.meters_of_gateway_gsi1pk(company_id, gateway_id),
@@ -164,8 +160,8 @@ def meter(company_id: str, meter_id: str, gateway_id: str, bus_address: int, **a
 
 def tenancy(
     company_id: str, tenancy_id: str, unit_id: str, tenant_sub: str, starts_on: str, **attrs: Any
-) -> Tenancy:
-    return Tenancy(
+) -> models.Tenancy:
+    return models.Tenancy(
         keys.company_pk(company_id),
         keys.tenancy_sk(tenancy_id),
         gsi1pk=keys.tenancies_of_unit_gsi1pk(company_id, unit_id),
@@ -187,10 +183,10 @@ def tenancy(
 
 def account(
     company_id: str, account_id: str, currency: str, created_at: datetime, **attrs: Any
-) -> Account:
+) -> models.Account:
     """A new account with an empty ledger (move-in puts it in the same transaction as the
     tenancy; ``LedgerStore.open_account`` is the stand-alone way)."""
-    return Account(
+    return models.Account(
         keys.account_pk(company_id, account_id),
         keys.ACCOUNT_SK,
         gsi1pk=keys.accounts_of_company_gsi1pk(company_id),

@@ -15,8 +15,10 @@ on condition that ``ctxv`` did not move meanwhile. The control state is written 
 
 ``read`` and ``store_context`` are on every message's path, so they go through the lean
 DynamoDB client (``data/wire``: ~1 ms a request instead of ~3 through botocore and
-PynamoDB), encoding and decoding the items with the models' own attributes; the bus
-item's other writes (bump, marks) stay on PynamoDB.
+PynamoDB), encoding and decoding the items from their rows' declarations (data/rows.py,
+``RowCodec``: as the models' attributes do, without importing PynamoDB); the context's
+catalogue items are rows too. The bus item's other writes (bump, marks) stay on
+PynamoDB, imported when they run.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -37,33 +39,37 @@ from . import keys
 from .binding import shared_wire
 from .control_state import BusControlState, ms, stored_meters
 from .deadlines import SILENCE_DEADLINE, deadline_attributes
-from .models import (
-    Company,
-    Gateway,
-    GatewayCycle,
-    GatewayState,
-    Meter,
-    PowerletItem,
-    Property,
-    Tenancy,
-    Unit,
+from .rows import (
+    CompanyRow,
+    GatewayCycleRow,
+    GatewayRow,
+    GatewayStateRow,
+    ItemRow,
+    MeterRow,
+    PropertyRow,
+    TenancyRow,
+    UnitRow,
 )
 from .wire import ConditionalCheckFailedError, DynamoWire
-from .wire.codec import ItemCodec, Raw, Updates, between_query, item_key, kind_of
+from .wire.codec import Raw, RowCodec, Updates, between_query, item_key, kind_of
 
-_M = TypeVar("_M", bound=PowerletItem)
+if TYPE_CHECKING:
+    from .models import GatewayState
+
+_R = TypeVar("_R", bound=ItemRow)
 
 
 @dataclass(frozen=True)
 class CatalogueParts:
-    """What a bus context is built from (pipeline/context.py assembles it)."""
+    """What a bus context is built from (pipeline/context.py assembles it): plain rows
+    (data/rows.py), decoded from the bus item or copied from the catalogue's models."""
 
-    gateway: Gateway
-    premises: Property
-    company: Company
-    meters: list[Meter]
-    units: dict[str, Unit]
-    tenancies: dict[str, Tenancy]
+    gateway: GatewayRow
+    premises: PropertyRow
+    company: CompanyRow
+    meters: list[MeterRow]
+    units: dict[str, UnitRow]
+    tenancies: dict[str, TenancyRow]
     # unit id -> digest of its tariff document, as packed: assembling a context from the
     # bus item then finds the parsed tariff without serialising the document again
     tariff_digests: dict[str, str] = field(default_factory=dict)
@@ -84,7 +90,7 @@ class BusRead:
     context_version: int = 0  # ctxv: bumped by every catalogue edit of the bus
     context_built: int = -1  # ctxb: the ctxv the stored context was built at
     context_at_ms: int = 0
-    latest_cycle: GatewayCycle | None = None
+    latest_cycle: GatewayCycleRow | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     open_conditions: frozenset[str] = frozenset()  # marks (pipeline/open_conditions.py)
 
@@ -158,11 +164,11 @@ class StoredParts:
             raise ValueError(f"context packed as {packed.get('v')!r}, not {PACK_VERSION}")
         docs: dict[str, Any] = packed["docs"]
         self.tariff_digests: dict[str, str] = {}
-        units = _rows(Unit, packed["units"], docs, self.tariff_digests)
+        units = _rows(UnitRow, packed["units"], docs, self.tariff_digests)
         self.units = {str(u.attribute_values["unit_id"]): u for u in units}
-        (self.gateway,) = _rows(Gateway, packed["gateway"])
-        (self.premises,) = _rows(Property, packed["property"])
-        self.meters = _rows(Meter, packed["meters"])
+        (self.gateway,) = _rows(GatewayRow, packed["gateway"])
+        (self.premises,) = _rows(PropertyRow, packed["property"])
+        self.meters = _rows(MeterRow, packed["meters"])
         steady = packed["steady"]
         self.steady: dict[str, Any] | None = steady if isinstance(steady, dict) else None
         cold = packed["cold"]
@@ -176,8 +182,8 @@ class StoredParts:
         presence and profiles to its meters and compares them afterwards)."""
         if self._whole is None:
             cold = _unsqueeze(self._cold)
-            (company,) = _rows(Company, cold["company"])
-            tenancies = _rows(Tenancy, cold["tenancies"])
+            (company,) = _rows(CompanyRow, cold["company"])
+            tenancies = _rows(TenancyRow, cold["tenancies"])
             self._whole = CatalogueParts(
                 gateway=self.gateway,
                 premises=self.premises,
@@ -207,9 +213,7 @@ PACK_VERSION = 4
 _DATETIME, _SET = "t", "s"
 
 
-def _table(
-    items: Iterable[PowerletItem], digest_of: dict[int, str] | None = None
-) -> dict[str, Any]:
+def _table(items: Iterable[ItemRow], digest_of: dict[int, str] | None = None) -> dict[str, Any]:
     """The items' values as rows under one list of names; datetimes and sets (not JSON)
     tagged by name. A value an item lacks (or holds as null: PynamoDB answers None for
     both) is None in its row, and its name is listed in ``n``, the names to drop when
@@ -241,13 +245,13 @@ def _table(
 
 
 def _rows(
-    cls: type[_M],
+    cls: type[_R],
     table: dict[str, Any],
     docs: dict[str, Any] | None = None,
     digests: dict[str, str] | None = None,
-) -> list[_M]:
-    """The items of a table, as PynamoDB holds them after a read, without deserializing
-    (the values are the ones it held) or its attribute descriptors. ``docs``: the
+) -> list[_R]:
+    """The rows of a table, holding the values PynamoDB held when they were packed (its
+    models are not built, nor imported: data/rows.py). ``docs``: the
     tariff documents by digest, put in place of the digests in the rows (units);
     ``digests``: filled with each such row's digest by its ``unit_id``."""
     names: list[str] = table["c"]
@@ -279,29 +283,15 @@ def _rows(
             for name in gaps:
                 if found[name] is None:
                     del found[name]
-    kind = _discriminator(cls)
-    if kind is not None:
-        for found in values:
-            found[kind] = cls  # what PynamoDB's _set_discriminator stores
-    items = list(map(cls.__new__, repeat(cls, len(values))))
+    items = list(map(object.__new__, repeat(cls, len(values))))
     for item, found in zip(items, values, strict=True):
         item.attribute_values = found
     return items
 
 
-def _discriminator(cls: type[PowerletItem]) -> str | None:
-    """The python name under which an item of ``cls`` holds its class, if it has one."""
-    if cls not in _KINDS:
-        attribute = cls._get_discriminator_attribute()
-        has = attribute is not None and attribute.get_discriminator(cls) is not None
-        _KINDS[cls] = getattr(cls, "_discriminator", None) if has else None
-    return _KINDS[cls]
-
-
-_KINDS: dict[type, str | None] = {}
-
-
-def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> BusControlState:
+def state_of(
+    company_id: str, gateway_id: str, item: GatewayState | GatewayStateRow | None
+) -> BusControlState:
     if item is None or not item.version:
         return BusControlState(company_id, gateway_id)
     return BusControlState(
@@ -314,7 +304,10 @@ def state_of(company_id: str, gateway_id: str, item: GatewayState | None) -> Bus
 
 
 def bus_read(
-    company_id: str, gateway_id: str, state_item: GatewayState | None, latest: GatewayCycle | None
+    company_id: str,
+    gateway_id: str,
+    state_item: GatewayStateRow | None,
+    latest: GatewayCycleRow | None,
 ) -> BusRead:
     """What ingest knows of a bus from its bus item and newest cycle (either may be absent)."""
     state = state_of(company_id, gateway_id, state_item)
@@ -338,7 +331,7 @@ def bus_read(
 
 
 def raw_bus_read(
-    company_id: str, gateway_id: str, raw: Raw, latest: GatewayCycle | None
+    company_id: str, gateway_id: str, raw: Raw, latest: GatewayCycleRow | None
 ) -> BusRead:
     """``bus_read`` of the bus item as the wire answers it (DynamoDB JSON), without a
     ``GatewayState``: only the attributes ingest reads are decoded, each as its model
@@ -418,7 +411,7 @@ def bus_key(company_id: str, gateway_id: str) -> dict[str, dict[str, str]]:
     return item_key(keys.gateway_data_pk(company_id, gateway_id), keys.GATEWAY_STATE_SK)
 
 
-STATE_CODEC = ItemCodec(GatewayState)
+STATE_CODEC = RowCodec(GatewayStateRow)
 # the stored names of the bus item's attributes raw_bus_read decodes
 _VERSION, _FLAGS, _METERS, _CONTEXT, _CONTEXT_VERSION, _BUILT, _CONTEXT_AT, _OPEN = (
     STATE_CODEC.stored_name(name)
@@ -433,7 +426,7 @@ _VERSION, _FLAGS, _METERS, _CONTEXT, _CONTEXT_VERSION, _BUILT, _CONTEXT_AT, _OPE
         "open_conditions",
     )
 )
-CYCLE_CODEC = ItemCodec(GatewayCycle)
+CYCLE_CODEC = RowCodec(GatewayCycleRow)
 
 
 class BusItems:
@@ -462,7 +455,7 @@ class BusItems:
             )
         )
         state_raw: Raw | None = None
-        latest: GatewayCycle | None = None
+        latest: GatewayCycleRow | None = None
         for raw in answer.get("Items", ()):
             kind = kind_of(raw)
             if kind == STATE_CODEC.kind:
@@ -490,7 +483,7 @@ class BusItems:
         (``silence_values``). ``steady``: the record a steady message reads (``pack``)."""
         updates = Updates(STATE_CODEC).set_all(
             [
-                ("kind", GatewayState),
+                ("kind", GatewayStateRow.KIND),
                 ("context", pack(parts, steady)),
                 ("context_built", built),
                 ("context_at_ms", ms(at)),
@@ -512,6 +505,8 @@ class BusItems:
 
     def bump(self, company_id: str, gateway_id: str) -> None:
         """A catalogue edit of the bus: the stored context is stale from now."""
+        from .models import GatewayState
+
         self._ref(company_id, gateway_id).update(
             actions=[GatewayState.kind.set(GatewayState), GatewayState.context_version.add(1)]
         )
@@ -519,6 +514,8 @@ class BusItems:
     def mark_open(self, company_id: str, gateway_id: str, mark: str) -> None:
         """A condition the bus's telemetry will clear was raised (an ADD: commutes with
         every other write of the item)."""
+        from .models import GatewayState
+
         self._ref(company_id, gateway_id).update(
             actions=[
                 GatewayState.kind.set(GatewayState),
@@ -528,6 +525,8 @@ class BusItems:
 
     def clear_open(self, company_id: str, gateway_id: str, marks: Iterable[str]) -> None:
         """Those conditions were resolved: their marks go (a DELETE of set elements)."""
+        from .models import GatewayState
+
         self._ref(company_id, gateway_id).update(
             actions=[
                 GatewayState.kind.set(GatewayState),
@@ -537,4 +536,7 @@ class BusItems:
 
     @staticmethod
     def _ref(company_id: str, gateway_id: str) -> GatewayState:
+        """The bus item as PynamoDB's (its writes other than ingest's: edits, marks)."""
+        from .models import GatewayState
+
         return GatewayState(keys.gateway_data_pk(company_id, gateway_id), keys.GATEWAY_STATE_SK)

@@ -6,12 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
-
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import keys
 from .conditions import conditional_check_failed
@@ -24,21 +19,23 @@ from .deadlines import (
     update_existing,
 )
 from .errors import ConditionFailedError, InvalidIdentifierError, NotFoundError
-from .models import (
-    Account,
-    Company,
-    Gateway,
-    Membership,
-    Meter,
-    PowerletItem,
-    Property,
-    Reseller,
-    Tenancy,
-    Unit,
-)
+from .lazy import lazy_module
 from .paging import decode_cursor, encode_cursor
 
-_T = TypeVar("_T", bound=PowerletItem)
+if TYPE_CHECKING:
+    from pynamodb import exceptions as pynamo_errors
+    from pynamodb import transactions as pynamo_transactions
+    from pynamodb.connection import Connection
+    from pynamodb.expressions import update as pynamo_update
+
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
+    pynamo_errors = lazy_module("pynamodb.exceptions")
+    pynamo_transactions = lazy_module("pynamodb.transactions")
+    pynamo_update = lazy_module("pynamodb.expressions.update")
+
+_T = TypeVar("_T", bound="models.PowerletItem")
 
 MAX_PAGE = 200
 MAX_ANCHORS = 20
@@ -48,7 +45,7 @@ ANCHOR_ATTEMPTS = 3
 def _get(cls: type[_T], pk: str, sk: str, what: str) -> _T:
     try:
         return cls.get(pk, sk)
-    except DoesNotExist as exc:
+    except pynamo_errors.DoesNotExist as exc:
         raise NotFoundError(f"{what} not found") from exc
 
 
@@ -70,43 +67,52 @@ class Catalogue:
     def __init__(self, connection: Connection | None = None) -> None:
         self._connection = connection
 
-    def get_reseller(self, reseller_id: str) -> Reseller:
-        return _get(Reseller, keys.reseller_pk(reseller_id), keys.RESELLER_SK, "reseller")
+    def get_reseller(self, reseller_id: str) -> models.Reseller:
+        return _get(models.Reseller, keys.reseller_pk(reseller_id), keys.RESELLER_SK, "reseller")
 
-    def get_company(self, company_id: str) -> Company:
-        return _get(Company, keys.company_pk(company_id), keys.COMPANY_SK, "company")
+    def get_company(self, company_id: str) -> models.Company:
+        return _get(models.Company, keys.company_pk(company_id), keys.COMPANY_SK, "company")
 
-    def get_membership(self, company_id: str, user_sub: str) -> Membership:
-        return _get(Membership, keys.company_pk(company_id), keys.member_sk(user_sub), "membership")
-
-    def get_property(self, company_id: str, property_id: str) -> Property:
+    def get_membership(self, company_id: str, user_sub: str) -> models.Membership:
         return _get(
-            Property, keys.company_pk(company_id), keys.property_sk(property_id), "property"
+            models.Membership, keys.company_pk(company_id), keys.member_sk(user_sub), "membership"
         )
 
-    def list_properties(self, company_id: str, limit: int = MAX_PAGE) -> Iterator[Property]:
-        yield from Property.query(
+    def get_property(self, company_id: str, property_id: str) -> models.Property:
+        return _get(
+            models.Property, keys.company_pk(company_id), keys.property_sk(property_id), "property"
+        )
+
+    def list_properties(self, company_id: str, limit: int = MAX_PAGE) -> Iterator[models.Property]:
+        yield from models.Property.query(
             keys.company_pk(company_id),
-            Property.sk.startswith(keys.PROPERTY_PREFIX),
+            models.Property.sk.startswith(keys.PROPERTY_PREFIX),
             limit=min(limit, MAX_PAGE),
         )
 
     def units_with_own_thresholds(
         self, company_id: str, read_at_most: int
-    ) -> tuple[list[Unit], bool]:
+    ) -> tuple[list[models.Unit], bool]:
         """The company's units that set their own low-credit thresholds, reading at most
         ``read_at_most`` units of its partition (a filter would cost the same: DynamoDB
         bills the items read); and whether that was every unit."""
-        found: list[Unit] = []
-        shown = (Unit.pk, Unit.sk, Unit.kind, Unit.unit_id, Unit.property_id, Unit.name)
+        found: list[models.Unit] = []
+        shown = (
+            models.Unit.pk,
+            models.Unit.sk,
+            models.Unit.kind,
+            models.Unit.unit_id,
+            models.Unit.property_id,
+            models.Unit.name,
+        )
         for read, unit in enumerate(
-            Unit.query(
+            models.Unit.query(
                 keys.company_pk(company_id),
-                Unit.sk.startswith(keys.UNIT_PREFIX),
+                models.Unit.sk.startswith(keys.UNIT_PREFIX),
                 limit=read_at_most + 1,
                 attributes_to_get=[
                     *(a.attr_name for a in shown),
-                    Unit.low_credit_thresholds_minor.attr_name,
+                    models.Unit.low_credit_thresholds_minor.attr_name,
                 ],
             ),
             start=1,
@@ -117,31 +123,33 @@ class Catalogue:
                 found.append(unit)
         return found, True
 
-    def get_unit(self, company_id: str, unit_id: str) -> Unit:
-        return _get(Unit, keys.company_pk(company_id), keys.unit_sk(unit_id), "unit")
+    def get_unit(self, company_id: str, unit_id: str) -> models.Unit:
+        return _get(models.Unit, keys.company_pk(company_id), keys.unit_sk(unit_id), "unit")
 
     def list_units_of_property(
         self, company_id: str, property_id: str, limit: int = MAX_PAGE
-    ) -> Iterator[Unit]:
-        yield from Unit.gsi1.query(  # type: ignore[misc]
+    ) -> Iterator[models.Unit]:
+        yield from models.Unit.gsi1.query(  # type: ignore[misc]
             keys.units_of_property_gsi1pk(company_id, property_id),
             limit=min(limit, MAX_PAGE),
         )
 
-    def get_gateway(self, company_id: str, gateway_id: str) -> Gateway:
-        return _get(Gateway, keys.company_pk(company_id), keys.gateway_sk(gateway_id), "gateway")
+    def get_gateway(self, company_id: str, gateway_id: str) -> models.Gateway:
+        return _get(
+            models.Gateway, keys.company_pk(company_id), keys.gateway_sk(gateway_id), "gateway"
+        )
 
-    def find_gateway_by_thing(self, thing_name: str) -> Gateway:
+    def find_gateway_by_thing(self, thing_name: str) -> models.Gateway:
         """Ingest's first step: the topic names the thing; the item names the company."""
-        for item in Gateway.gsi1.query(keys.thing_gsi1pk(thing_name), limit=1):
-            if isinstance(item, Gateway):
+        for item in models.Gateway.gsi1.query(keys.thing_gsi1pk(thing_name), limit=1):
+            if isinstance(item, models.Gateway):
                 return item
         raise NotFoundError(f"no gateway registered for thing {thing_name!r}")
 
-    def get_meter(self, company_id: str, meter_id: str) -> Meter:
-        return _get(Meter, keys.company_pk(company_id), keys.meter_sk(meter_id), "meter")
+    def get_meter(self, company_id: str, meter_id: str) -> models.Meter:
+        return _get(models.Meter, keys.company_pk(company_id), keys.meter_sk(meter_id), "meter")
 
-    def meter_of_unit(self, company_id: str, unit: Unit) -> Meter | None:
+    def meter_of_unit(self, company_id: str, unit: models.Unit) -> models.Meter | None:
         """The unit's meter, or None when it has none (or it was removed meanwhile)."""
         if not unit.meter_id:
             return None
@@ -150,67 +158,75 @@ class Catalogue:
         except NotFoundError:
             return None
 
-    def list_meters_of_gateway(self, company_id: str, gateway_id: str) -> Iterator[Meter]:
-        yield from Meter.gsi1.query(  # type: ignore[misc]
+    def list_meters_of_gateway(self, company_id: str, gateway_id: str) -> Iterator[models.Meter]:
+        yield from models.Meter.gsi1.query(  # type: ignore[misc]
             keys.meters_of_gateway_gsi1pk(company_id, gateway_id), limit=MAX_PAGE
         )
 
-    def get_tenancy(self, company_id: str, tenancy_id: str) -> Tenancy:
-        return _get(Tenancy, keys.company_pk(company_id), keys.tenancy_sk(tenancy_id), "tenancy")
+    def get_tenancy(self, company_id: str, tenancy_id: str) -> models.Tenancy:
+        return _get(
+            models.Tenancy, keys.company_pk(company_id), keys.tenancy_sk(tenancy_id), "tenancy"
+        )
 
-    def list_tenancies_of_tenant(self, company_id: str, tenant_sub: str) -> Iterator[Tenancy]:
-        yield from Tenancy.gsi2.query(  # type: ignore[misc]
+    def list_tenancies_of_tenant(
+        self, company_id: str, tenant_sub: str
+    ) -> Iterator[models.Tenancy]:
+        yield from models.Tenancy.gsi2.query(  # type: ignore[misc]
             keys.tenancies_of_tenant_gsi2pk(company_id, tenant_sub), limit=MAX_PAGE
         )
 
-    def list_companies(self, limit: int = 10_000) -> Iterator[Company]:
+    def list_companies(self, limit: int = 10_000) -> Iterator[models.Company]:
         """Every company (gsi2 ``COMPANIES``): the schedules' fan-out root."""
-        yield from Company.gsi2.query(keys.ALL_COMPANIES_GSI2PK, limit=limit)  # type: ignore[misc]
+        yield from models.Company.gsi2.query(keys.ALL_COMPANIES_GSI2PK, limit=limit)  # type: ignore[misc]
 
-    def list_gateways(self, company_id: str) -> Iterator[Gateway]:
-        yield from Gateway.query(
-            keys.company_pk(company_id), Gateway.sk.startswith(keys.GATEWAY_PREFIX), limit=10_000
+    def list_gateways(self, company_id: str) -> Iterator[models.Gateway]:
+        yield from models.Gateway.query(
+            keys.company_pk(company_id),
+            models.Gateway.sk.startswith(keys.GATEWAY_PREFIX),
+            limit=10_000,
         )
 
-    def gateways_of_property(self, company_id: str, property_id: str) -> list[Gateway]:
+    def gateways_of_property(self, company_id: str, property_id: str) -> list[models.Gateway]:
         """The company's gateways (one Query, as ``list_gateways``) that serve the property."""
         return [
             g
-            for g in Gateway.query(
+            for g in models.Gateway.query(
                 keys.company_pk(company_id),
-                Gateway.sk.startswith(keys.GATEWAY_PREFIX),
-                filter_condition=Gateway.property_id == property_id,
+                models.Gateway.sk.startswith(keys.GATEWAY_PREFIX),
+                filter_condition=models.Gateway.property_id == property_id,
                 limit=10_000,
             )
-            if isinstance(g, Gateway)
+            if isinstance(g, models.Gateway)
         ]
 
-    def list_accounts(self, company_id: str) -> Iterator[Account]:
+    def list_accounts(self, company_id: str) -> Iterator[models.Account]:
         """Accounts of a company (gsi1 ``CO#<co>#ACCOUNTS``)."""
-        yield from Account.gsi1.query(  # type: ignore[misc]
+        yield from models.Account.gsi1.query(  # type: ignore[misc]
             keys.accounts_of_company_gsi1pk(company_id), limit=100_000
         )
 
     def accounts_page(
         self, company_id: str, cursor: str | None = None, limit: int = MAX_PAGE
-    ) -> tuple[list[Account], str | None]:
+    ) -> tuple[list[models.Account], str | None]:
         """One page of a company's accounts (gsi1) and the cursor of the next, for a job
         that must stay bounded however many accounts the company has (reconciliation)."""
         pk = keys.accounts_of_company_gsi1pk(company_id)
         start = decode_cursor(cursor, "gsi1pk", pk) if cursor else None
-        result = Account.gsi1.query(pk, limit=max(1, limit), last_evaluated_key=start)
-        accounts = [a for a in result if isinstance(a, Account)]
+        result = models.Account.gsi1.query(pk, limit=max(1, limit), last_evaluated_key=start)
+        accounts = [a for a in result if isinstance(a, models.Account)]
         last = result.last_evaluated_key
         return accounts, encode_cursor(last) if last else None
 
-    def list_members(self, company_id: str) -> Iterator[Membership]:
-        yield from Membership.query(
-            keys.company_pk(company_id), Membership.sk.startswith(keys.MEMBER_PREFIX), limit=1_000
+    def list_members(self, company_id: str) -> Iterator[models.Membership]:
+        yield from models.Membership.query(
+            keys.company_pk(company_id),
+            models.Membership.sk.startswith(keys.MEMBER_PREFIX),
+            limit=1_000,
         )
 
-    def get_units(self, company_id: str, unit_ids: Iterable[str]) -> dict[str, Unit]:
+    def get_units(self, company_id: str, unit_ids: Iterable[str]) -> dict[str, models.Unit]:
         wanted = [(keys.company_pk(company_id), keys.unit_sk(u)) for u in set(unit_ids)]
-        return {u.unit_id: u for u in Unit.batch_get(wanted)}
+        return {u.unit_id: u for u in models.Unit.batch_get(wanted)}
 
     def units_page(
         self,
@@ -221,7 +237,7 @@ class Catalogue:
         power: str | None = None,
         cursor: str | None = None,
         limit: int = MAX_PAGE,
-    ) -> tuple[list[Unit], str | None]:
+    ) -> tuple[list[models.Unit], str | None]:
         """One page of a property's units (gsi1), optionally filtered by a substring of
         name or id and by power; and the cursor of the next page. ``limit`` bounds the
         items *read*: a filter may leave the page short, and the cursor goes on from the
@@ -230,40 +246,47 @@ class Catalogue:
         start = decode_cursor(cursor, "gsi1pk", pk) if cursor else None
         condition = None
         if search:
-            condition = Unit.name.contains(search) | Unit.unit_id.contains(search)
+            condition = models.Unit.name.contains(search) | models.Unit.unit_id.contains(search)
         if power in {"on", "off"}:
-            by_power = Unit.power == power
+            by_power = models.Unit.power == power
             condition = by_power if condition is None else (condition & by_power)
-        result = Unit.gsi1.query(
+        result = models.Unit.gsi1.query(
             pk,
             filter_condition=condition,
             limit=max(1, min(limit, MAX_PAGE)),
             last_evaluated_key=start,
         )
-        units = [u for u in result if isinstance(u, Unit)]
+        units = [u for u in result if isinstance(u, models.Unit)]
         last = result.last_evaluated_key
         return units, encode_cursor(last) if last else None
 
-    def get_meters(self, company_id: str, meter_ids: Iterable[str]) -> dict[str, Meter]:
+    def get_meters(self, company_id: str, meter_ids: Iterable[str]) -> dict[str, models.Meter]:
         """Meters by id; ids that cannot be keys (an odd reference in an old alert) are
         skipped, not looked up. One BatchGetItem at most."""
-        return {m.meter_id: m for m in _batch(Meter, company_id, meter_ids, keys.meter_sk)}
+        return {m.meter_id: m for m in _batch(models.Meter, company_id, meter_ids, keys.meter_sk)}
 
-    def get_gateways(self, company_id: str, gateway_ids: Iterable[str]) -> dict[str, Gateway]:
-        return {g.gateway_id: g for g in _batch(Gateway, company_id, gateway_ids, keys.gateway_sk)}
+    def get_gateways(
+        self, company_id: str, gateway_ids: Iterable[str]
+    ) -> dict[str, models.Gateway]:
+        return {
+            g.gateway_id: g
+            for g in _batch(models.Gateway, company_id, gateway_ids, keys.gateway_sk)
+        }
 
-    def get_units_lenient(self, company_id: str, unit_ids: Iterable[str]) -> dict[str, Unit]:
+    def get_units_lenient(self, company_id: str, unit_ids: Iterable[str]) -> dict[str, models.Unit]:
         """As ``get_units``, skipping ids that cannot be keys."""
-        return {u.unit_id: u for u in _batch(Unit, company_id, unit_ids, keys.unit_sk)}
+        return {u.unit_id: u for u in _batch(models.Unit, company_id, unit_ids, keys.unit_sk)}
 
-    def get_tenancies(self, company_id: str, tenancy_ids: Iterable[str]) -> dict[str, Tenancy]:
+    def get_tenancies(
+        self, company_id: str, tenancy_ids: Iterable[str]
+    ) -> dict[str, models.Tenancy]:
         wanted = [(keys.company_pk(company_id), keys.tenancy_sk(t)) for t in set(tenancy_ids)]
-        return {t.tenancy_id: t for t in Tenancy.batch_get(wanted)}
+        return {t.tenancy_id: t for t in models.Tenancy.batch_get(wanted)}
 
     @staticmethod
-    def save_all(items: Iterable[PowerletItem]) -> int:
+    def save_all(items: Iterable[models.PowerletItem]) -> int:
         count = 0
-        with PowerletItem.batch_write() as batch:
+        with models.PowerletItem.batch_write() as batch:
             for item in items:
                 batch.save(item)
                 count += 1
@@ -272,16 +295,16 @@ class Catalogue:
     # --- creating catalogue items (registration, onboarding) ---
 
     @staticmethod
-    def create(item: PowerletItem) -> None:
+    def create(item: models.PowerletItem) -> None:
         """Put ``item`` unless its key exists (ConditionFailedError)."""
         try:
-            item.save(condition=PowerletItem.pk.does_not_exist())
-        except PutError as exc:
+            item.save(condition=models.PowerletItem.pk.does_not_exist())
+        except pynamo_errors.PutError as exc:
             if conditional_check_failed(exc):
                 raise ConditionFailedError(f"{item.pk} {item.sk} exists") from exc
             raise
 
-    def create_if_absent(self, item: PowerletItem) -> bool:
+    def create_if_absent(self, item: models.PowerletItem) -> bool:
         """True if created, False if an item with its key was already there."""
         try:
             self.create(item)
@@ -290,60 +313,64 @@ class Catalogue:
         return True
 
     @staticmethod
-    def remove(item: PowerletItem) -> None:
+    def remove(item: models.PowerletItem) -> None:
         item.delete()
 
     @staticmethod
-    def set_gateway_profiles(gateway: Gateway, summaries: dict[str, Any]) -> None:
+    def set_gateway_profiles(gateway: models.Gateway, summaries: dict[str, Any]) -> None:
         """The company profiles the gateway's deployment carries (Gateway.profiles)."""
-        action = Gateway.profiles.set(summaries) if summaries else Gateway.profiles.remove()
-        gateway.update(actions=[action], condition=Gateway.pk.exists())
+        action = (
+            models.Gateway.profiles.set(summaries)
+            if summaries
+            else models.Gateway.profiles.remove()
+        )
+        gateway.update(actions=[action], condition=models.Gateway.pk.exists())
 
     @staticmethod
-    def set_meter_model(meter: Meter, profile: str, relay: dict[str, Any] | None) -> None:
+    def set_meter_model(meter: models.Meter, profile: str, relay: dict[str, Any] | None) -> None:
         """Change only the model and relay pairing (ingest writes the same item's readings
         meanwhile: a whole-item put would undo them). NotFoundError if it was removed."""
-        actions: list[Action] = [
-            Meter.profile.set(profile),
-            Meter.relay.set(relay) if relay is not None else Meter.relay.remove(),
+        actions: list[pynamo_update.Action] = [
+            models.Meter.profile.set(profile),
+            models.Meter.relay.set(relay) if relay is not None else models.Meter.relay.remove(),
         ]
         try:
-            meter.update(actions=actions, condition=Meter.pk.exists())
-        except UpdateError as exc:
+            meter.update(actions=actions, condition=models.Meter.pk.exists())
+        except pynamo_errors.UpdateError as exc:
             if conditional_check_failed(exc):
                 raise NotFoundError("meter not found") from exc
             raise
 
-    def create_all(self, items: Iterable[PowerletItem]) -> None:
+    def create_all(self, items: Iterable[models.PowerletItem]) -> None:
         """Create every item or none (one transaction): ConditionFailedError if any exists."""
         try:
-            with TransactWrite(connection=self._connection) as tx:
+            with pynamo_transactions.TransactWrite(connection=self._connection) as tx:
                 for item in items:
-                    tx.save(item, condition=PowerletItem.pk.does_not_exist())
-        except TransactWriteError as exc:
+                    tx.save(item, condition=models.PowerletItem.pk.does_not_exist())
+        except pynamo_errors.TransactWriteError as exc:
             raise ConditionFailedError(f"one of the items exists: {exc}") from exc
 
     def companies_of_reseller(
         self, reseller_id: str, start: dict[str, Any] | None, limit: int
-    ) -> tuple[list[Company], dict[str, Any] | None]:
+    ) -> tuple[list[models.Company], dict[str, Any] | None]:
         """One page of the reseller's companies (gsi1) and DynamoDB's key to go on from."""
-        result = Company.gsi1.query(
+        result = models.Company.gsi1.query(
             keys.companies_of_reseller_gsi1pk(reseller_id),
             limit=max(1, min(limit, MAX_PAGE)),
             last_evaluated_key=start,
         )
-        companies = [c for c in result if isinstance(c, Company)]
+        companies = [c for c in result if isinstance(c, models.Company)]
         return companies, result.last_evaluated_key
 
     def set_company_status(self, company_id: str, reseller_id: str, status: str) -> None:
         """Only a company of this reseller: NotFoundError otherwise."""
-        company = Company(keys.company_pk(company_id), keys.COMPANY_SK)
+        company = models.Company(keys.company_pk(company_id), keys.COMPANY_SK)
         try:
             company.update(
-                actions=[Company.status.set(status)],
-                condition=Company.reseller_id == reseller_id,
+                actions=[models.Company.status.set(status)],
+                condition=models.Company.reseller_id == reseller_id,
             )
-        except UpdateError as exc:
+        except pynamo_errors.UpdateError as exc:
             raise NotFoundError("company not found") from exc
 
     @staticmethod
@@ -352,13 +379,15 @@ class Catalogue:
     ) -> None:
         """A member's chosen alert channels (and the language of their messages); none
         chosen is stored as none (DynamoDB stores no empty set: the marker ``none``)."""
-        member = Membership(keys.company_pk(company_id), keys.member_sk(user_sub))
-        actions: list[Action] = [Membership.alert_channels.set(channels or {"none"})]
+        member = models.Membership(keys.company_pk(company_id), keys.member_sk(user_sub))
+        actions: list[pynamo_update.Action] = [
+            models.Membership.alert_channels.set(channels or {"none"})
+        ]
         if locale is not None:
-            actions.append(Membership.locale.set(locale))
+            actions.append(models.Membership.locale.set(locale))
         try:
-            member.update(actions=actions, condition=Membership.pk.exists())
-        except UpdateError as exc:
+            member.update(actions=actions, condition=models.Membership.pk.exists())
+        except pynamo_errors.UpdateError as exc:
             raise NotFoundError("membership not found") from exc
 
     # --- state the pipeline keeps on catalogue items ---
@@ -366,13 +395,13 @@ class Catalogue:
     @staticmethod
     def set_unit_power(company_id: str, unit_id: str, power: str, reason: str) -> None:
         """The relay state the gateway confirmed (shown by the portal)."""
-        Unit(keys.company_pk(company_id), keys.unit_sk(unit_id)).update(
-            actions=[Unit.power.set(power), Unit.power_reason.set(reason)]
+        models.Unit(keys.company_pk(company_id), keys.unit_sk(unit_id)).update(
+            actions=[models.Unit.power.set(power), models.Unit.power_reason.set(reason)]
         )
 
     @staticmethod
     def mark_gateway_seen(
-        gateway: Gateway, online: bool, at: datetime, telemetry_by: datetime | None = None
+        gateway: models.Gateway, online: bool, at: datetime, telemetry_by: datetime | None = None
     ) -> bool:
         """Record a connect or disconnect; False if a newer one is recorded already
         (lifecycle events can arrive out of order: only a newer one wins). A connection
@@ -385,10 +414,15 @@ class Catalogue:
         )
         try:
             gateway.update(
-                actions=[Gateway.online.set(online), Gateway.last_seen_at.set(at), *deadline],
-                condition=Gateway.last_seen_at.does_not_exist() | (Gateway.last_seen_at < at),
+                actions=[
+                    models.Gateway.online.set(online),
+                    models.Gateway.last_seen_at.set(at),
+                    *deadline,
+                ],
+                condition=models.Gateway.last_seen_at.does_not_exist()
+                | (models.Gateway.last_seen_at < at),
             )
-        except UpdateError as exc:
+        except pynamo_errors.UpdateError as exc:
             if conditional_check_failed(exc):
                 return False
             raise
@@ -398,7 +432,7 @@ class Catalogue:
     def expect_telemetry_by(company_id: str, gateway_id: str, due_at: datetime) -> bool:
         """Move the gateway's silence deadline: the seam for the writer that sees its
         telemetry (docs/pipeline.md, "Presence and deadlines"). False if it is gone."""
-        gateway = Gateway(keys.company_pk(company_id), keys.gateway_sk(gateway_id))
+        gateway = models.Gateway(keys.company_pk(company_id), keys.gateway_sk(gateway_id))
         return update_existing(
             gateway, set_deadline(SILENCE_DEADLINE, due_at, company_id, gateway_id)
         )
@@ -407,15 +441,15 @@ class Catalogue:
     def end_meter_wait(company_id: str, meter_id: str, presence_at: datetime | None) -> bool:
         """Take a silent meter off the due index, unless its presence changed since it was
         read (that change put it there again, for the next sweep)."""
-        meter = Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
-        condition = Meter.pk.exists() & (
-            Meter.presence_at.does_not_exist()
+        meter = models.Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
+        condition = models.Meter.pk.exists() & (
+            models.Meter.presence_at.does_not_exist()
             if presence_at is None
-            else Meter.presence_at == presence_at
+            else models.Meter.presence_at == presence_at
         )
         try:
             meter.update(actions=clear_deadline(), condition=condition)
-        except UpdateError as exc:
+        except pynamo_errors.UpdateError as exc:
             if conditional_check_failed(exc):
                 return False
             raise
@@ -427,7 +461,7 @@ class Catalogue:
         meter_id: str,
         anchor: dict[str, Any],
         adopt_serial: bool = False,
-    ) -> Meter:
+    ) -> models.Meter:
         """Append a reading validation must start from (an exchange, an accepted or an
         estimated reading), keeping the newest ``MAX_ANCHORS``; on condition that the
         list is what was read, re-read and tried again when another staff action wrote
@@ -437,21 +471,25 @@ class Catalogue:
         for _ in range(ANCHOR_ATTEMPTS):
             meter = self.get_meter(company_id, meter_id)
             before = list(meter.anchors or [])
-            actions: list[Action] = []
+            actions: list[pynamo_update.Action] = []
             proposal = meter.serial_proposal if adopt_serial else None
             if proposal:
                 anchor = {**anchor, "serial": str(proposal["new_serial"])}
                 actions += [
-                    Meter.serial.set(str(proposal["new_serial"])),
-                    Meter.serial_proposal.remove(),
+                    models.Meter.serial.set(str(proposal["new_serial"])),
+                    models.Meter.serial_proposal.remove(),
                 ]
             after = sorted([*before, anchor], key=lambda a: str(a["at"]))[-MAX_ANCHORS:]
             condition = (
-                Meter.anchors.does_not_exist() if meter.anchors is None else Meter.anchors == before
+                models.Meter.anchors.does_not_exist()
+                if meter.anchors is None
+                else models.Meter.anchors == before
             )
             try:
-                meter.update(actions=[Meter.anchors.set(after), *actions], condition=condition)
-            except UpdateError as exc:
+                meter.update(
+                    actions=[models.Meter.anchors.set(after), *actions], condition=condition
+                )
+            except pynamo_errors.UpdateError as exc:
                 if conditional_check_failed(exc):
                     continue
                 raise
@@ -464,9 +502,14 @@ class Catalogue:
     ) -> bool:
         """Online (or offline with its error) from ``at``; False if a newer change is
         recorded already (messages can arrive out of order)."""
-        meter = Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
-        actions: list[Action] = [Meter.online.set(online), Meter.presence_at.set(at)]
-        actions.append(Meter.last_error.set(error) if error else Meter.last_error.remove())
+        meter = models.Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
+        actions: list[pynamo_update.Action] = [
+            models.Meter.online.set(online),
+            models.Meter.presence_at.set(at),
+        ]
+        actions.append(
+            models.Meter.last_error.set(error) if error else models.Meter.last_error.remove()
+        )
         # Gone silent: staff are told by the offline sweep, which finds it on the due
         # index at once (no walk of the fleet); answering again takes it off.
         actions += (
@@ -477,10 +520,10 @@ class Catalogue:
         try:
             meter.update(
                 actions=actions,
-                condition=Meter.pk.exists()
-                & (Meter.presence_at.does_not_exist() | (Meter.presence_at < at)),
+                condition=models.Meter.pk.exists()
+                & (models.Meter.presence_at.does_not_exist() | (models.Meter.presence_at < at)),
             )
-        except UpdateError as exc:
+        except pynamo_errors.UpdateError as exc:
             if conditional_check_failed(exc):
                 return False
             raise
@@ -492,17 +535,20 @@ class Catalogue:
     ) -> bool:
         """The profile versions the gateway reported at ``at``; False if a newer report is
         recorded already (messages can arrive out of order) or the meter is gone."""
-        meter = Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
+        meter = models.Meter(keys.company_pk(company_id), keys.meter_sk(meter_id))
         try:
             meter.update(
                 actions=[
-                    Meter.profile_versions.set(versions),
-                    Meter.profile_versions_at.set(at),
+                    models.Meter.profile_versions.set(versions),
+                    models.Meter.profile_versions_at.set(at),
                 ],
-                condition=Meter.pk.exists()
-                & (Meter.profile_versions_at.does_not_exist() | (Meter.profile_versions_at < at)),
+                condition=models.Meter.pk.exists()
+                & (
+                    models.Meter.profile_versions_at.does_not_exist()
+                    | (models.Meter.profile_versions_at < at)
+                ),
             )
-        except UpdateError as exc:
+        except pynamo_errors.UpdateError as exc:
             if conditional_check_failed(exc):
                 return False
             raise

@@ -22,14 +22,21 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.update import Action
+from typing import TYPE_CHECKING, Any
 
 from . import keys
 from .conditions import conditional_check_failed
-from .models import PowerletItem
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from pynamodb import exceptions as pynamo_errors
+    from pynamodb.expressions import update as pynamo_update
+
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
+    pynamo_errors = lazy_module("pynamodb.exceptions")
+    pynamo_update = lazy_module("pynamodb.expressions.update")
 
 # What waits (keys.DUE_KINDS): a pending relay command's confirmation; a connected
 # gateway's telemetry; a meter gone silent until staff are told.
@@ -64,15 +71,18 @@ def shard_of(company_id: str, gateway_id: str, meter_id: str | None = None) -> i
 
 def set_deadline(
     kind: str, due_at: datetime, company_id: str, gateway_id: str, meter_id: str | None = None
-) -> list[Action]:
+) -> list[pynamo_update.Action]:
     """The update actions that put an item on the due index (add them to its write)."""
     values = deadline_attributes(kind, due_at, company_id, gateway_id, meter_id)
-    return [PowerletItem.duepk.set(values["duepk"]), PowerletItem.duesk.set(values["duesk"])]
+    return [
+        models.PowerletItem.duepk.set(values["duepk"]),
+        models.PowerletItem.duesk.set(values["duesk"]),
+    ]
 
 
-def clear_deadline() -> list[Action]:
+def clear_deadline() -> list[pynamo_update.Action]:
     """The update actions that take an item off the due index."""
-    return [PowerletItem.duepk.remove(), PowerletItem.duesk.remove()]
+    return [models.PowerletItem.duepk.remove(), models.PowerletItem.duesk.remove()]
 
 
 def deadline_attributes(
@@ -85,12 +95,12 @@ def deadline_attributes(
     }
 
 
-def update_existing(item: PowerletItem, actions: list[Action]) -> bool:
+def update_existing(item: models.PowerletItem, actions: list[pynamo_update.Action]) -> bool:
     """Update an item that must exist (an update would otherwise create it from its keys:
     a deadline never brings an item into being). False if it is gone."""
     try:
-        item.update(actions=actions, condition=PowerletItem.pk.exists())
-    except UpdateError as exc:
+        item.update(actions=actions, condition=models.PowerletItem.pk.exists())
+    except pynamo_errors.UpdateError as exc:
         if conditional_check_failed(exc):
             return False
         raise
@@ -107,13 +117,13 @@ class Deadlines:
         # The table connection: an update through the polymorphic base model refuses the
         # item it gets back (a Gateway is not a PowerletItem instance of that class).
         try:
-            PowerletItem._get_connection().update_item(
+            models.PowerletItem._get_connection().update_item(
                 due.pk,
                 range_key=due.sk,
                 actions=clear_deadline(),
-                condition=PowerletItem.pk.exists(),
+                condition=models.PowerletItem.pk.exists(),
             )
-        except UpdateError as exc:
+        except pynamo_errors.UpdateError as exc:
             if conditional_check_failed(exc):
                 return False
             raise
@@ -133,13 +143,13 @@ class Deadlines:
     def _query(kind: str, day: datetime, shard: int, now: datetime, limit: int) -> Iterator[Due]:
         # The table connection, not PowerletItem.due.query: a keys-only entry has no
         # ``kind``, and the polymorphic model would drop every one of them.
-        table = PowerletItem._get_connection()
+        table = models.PowerletItem._get_connection()
         start: dict[str, Any] | None = None
         while True:
             page = table.query(
                 keys.due_pk(kind, day, shard),
-                PowerletItem.duesk <= keys.due_until_sk(now),
-                index_name=PowerletItem.due.Meta.index_name,
+                models.PowerletItem.duesk <= keys.due_until_sk(now),
+                index_name=models.PowerletItem.due.Meta.index_name,
                 limit=limit,
                 exclusive_start_key=start,
             )

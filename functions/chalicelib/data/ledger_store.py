@@ -13,11 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from pynamodb.connection import Connection
-from pynamodb.exceptions import CancellationReason, DoesNotExist, PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from typing import TYPE_CHECKING, Any
 
 from ..domain.ledger import LedgerEntry
 from . import builders, keys
@@ -29,7 +25,18 @@ from .errors import (
     NotFoundError,
     TransactionContentionError,
 )
-from .models import Account, Bill, LedgerEntryItem, PowerletItem
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from pynamodb import exceptions as pynamo_errors
+    from pynamodb import transactions as pynamo_transactions
+    from pynamodb.connection import Connection
+
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
+    pynamo_errors = lazy_module("pynamodb.exceptions")
+    pynamo_transactions = lazy_module("pynamodb.transactions")
 
 MAX_ATTEMPTS = 12
 
@@ -62,11 +69,11 @@ class LedgerStore:
 
     def open_account(
         self, company_id: str, account_id: str, currency: str, at: datetime
-    ) -> Account:
+    ) -> models.Account:
         account = builders.account(company_id, account_id, currency, at)
         try:
-            account.save(condition=Account.pk.does_not_exist())
-        except PutError as exc:
+            account.save(condition=models.Account.pk.does_not_exist())
+        except pynamo_errors.PutError as exc:
             if not conditional_check_failed(exc):
                 raise
             existing = self.get_account(company_id, account_id)
@@ -77,12 +84,12 @@ class LedgerStore:
             return existing
         return account
 
-    def get_account(self, company_id: str, account_id: str) -> Account:
+    def get_account(self, company_id: str, account_id: str) -> models.Account:
         try:
-            return Account.get(
+            return models.Account.get(
                 keys.account_pk(company_id, account_id), keys.ACCOUNT_SK, consistent_read=True
             )
-        except DoesNotExist as exc:
+        except pynamo_errors.DoesNotExist as exc:
             raise NotFoundError(f"account {account_id} not found") from exc
 
     def balance_minor(self, company_id: str, account_id: str) -> int:
@@ -95,22 +102,24 @@ class LedgerStore:
         account_key = keys.account_pk(company_id, entry.account_id)
         for attempt in range(MAX_ATTEMPTS):
             try:
-                with TransactWrite(connection=self._connection) as tx:
+                with pynamo_transactions.TransactWrite(connection=self._connection) as tx:
                     tx.save(
                         item,
-                        condition=LedgerEntryItem.pk.does_not_exist(),
+                        condition=models.LedgerEntryItem.pk.does_not_exist(),
                         return_values="ALL_OLD",
                     )
                     tx.update(
-                        Account(account_key, keys.ACCOUNT_SK),
+                        models.Account(account_key, keys.ACCOUNT_SK),
                         actions=[
-                            Account.balance_minor.add(item.amount_minor),
-                            Account.entry_count.add(1),
+                            models.Account.balance_minor.add(item.amount_minor),
+                            models.Account.entry_count.add(1),
                         ],
-                        condition=(Account.pk.exists() & (Account.currency == item.currency)),
+                        condition=(
+                            models.Account.pk.exists() & (models.Account.currency == item.currency)
+                        ),
                     )
                 return AppendResult(entry.entry_id, applied=True)
-            except TransactWriteError as exc:
+            except pynamo_errors.TransactWriteError as exc:
                 if failed_at(exc, 0):  # the entry id exists: a replay, or a conflict
                     self.check_replay(company_id, item, exc.cancellation_reasons[0])
                     return AppendResult(entry.entry_id, applied=False)
@@ -127,50 +136,52 @@ class LedgerStore:
             f"entry {entry.entry_id}: still contended after {MAX_ATTEMPTS} attempts"
         )
 
-    def get_entry(self, company_id: str, account_id: str, entry_id: str) -> LedgerEntryItem:
+    def get_entry(self, company_id: str, account_id: str, entry_id: str) -> models.LedgerEntryItem:
         try:
-            return LedgerEntryItem.get(
+            return models.LedgerEntryItem.get(
                 keys.account_pk(company_id, account_id),
                 keys.ledger_entry_sk(entry_id),
                 consistent_read=True,
             )
-        except DoesNotExist as exc:
+        except pynamo_errors.DoesNotExist as exc:
             raise NotFoundError(f"ledger entry {entry_id} not found") from exc
 
     def entries(
         self, company_id: str, account_id: str, *, newest_first: bool = True, limit: int = 50
-    ) -> Iterator[LedgerEntryItem]:
+    ) -> Iterator[models.LedgerEntryItem]:
         """The account's ledger in time order (GSI2), for statements and the portal."""
         pk = keys.account_pk(company_id, account_id)
-        yield from LedgerEntryItem.gsi2.query(  # type: ignore[misc]
+        yield from models.LedgerEntryItem.gsi2.query(  # type: ignore[misc]
             pk,
-            LedgerEntryItem.gsi2sk.startswith(keys.LEDGER_TIME_PREFIX),
+            models.LedgerEntryItem.gsi2sk.startswith(keys.LEDGER_TIME_PREFIX),
             scan_index_forward=not newest_first,
             limit=limit,
         )
 
     def entries_since(
         self, company_id: str, account_id: str, start: datetime, limit: int
-    ) -> list[LedgerEntryItem]:
+    ) -> list[models.LedgerEntryItem]:
         """Entries that occurred at or after ``start``, oldest first (gsi2, pattern 17);
         at most ``limit`` of them."""
         return [
             e
-            for e in LedgerEntryItem.gsi2.query(
+            for e in models.LedgerEntryItem.gsi2.query(
                 keys.account_pk(company_id, account_id),
-                LedgerEntryItem.gsi2sk >= keys.ledger_time_bound_gsi2sk(start),
+                models.LedgerEntryItem.gsi2sk >= keys.ledger_time_bound_gsi2sk(start),
                 scan_index_forward=True,
                 limit=limit,
             )
-            if isinstance(e, LedgerEntryItem)
+            if isinstance(e, models.LedgerEntryItem)
         ]
 
-    def all_entries(self, company_id: str, account_id: str, limit: int) -> list[LedgerEntryItem]:
+    def all_entries(
+        self, company_id: str, account_id: str, limit: int
+    ) -> list[models.LedgerEntryItem]:
         """Every entry of the account (consistent reads), at most ``limit``."""
         return list(
-            LedgerEntryItem.query(
+            models.LedgerEntryItem.query(
                 keys.account_pk(company_id, account_id),
-                LedgerEntryItem.sk.startswith(keys.LEDGER_ENTRY_PREFIX),
+                models.LedgerEntryItem.sk.startswith(keys.LEDGER_ENTRY_PREFIX),
                 consistent_read=True,
                 limit=limit,
             )
@@ -178,7 +189,7 @@ class LedgerStore:
 
     def accounts_and_bills(
         self, company_id: str, account_ids: Iterable[str], bills_of: Mapping[str, str]
-    ) -> tuple[dict[str, Account], dict[str, Bill]]:
+    ) -> tuple[dict[str, models.Account], dict[str, models.Bill]]:
         """Accounts and, for the accounts in ``bills_of``, their bill of the period starting
         on the day it maps them to (each unit's own cycle: the keys are known, so both come
         in one BatchGetItem)."""
@@ -186,9 +197,9 @@ class LedgerStore:
         wanted |= {
             (keys.account_pk(company_id, a), keys.bill_sk(start)) for a, start in bills_of.items()
         }
-        found = list(PowerletItem.batch_get(sorted(wanted))) if wanted else []
-        accounts = {str(x.account_id): x for x in found if isinstance(x, Account)}
-        bills = {str(x.account_id): x for x in found if isinstance(x, Bill)}
+        found = list(models.PowerletItem.batch_get(sorted(wanted))) if wanted else []
+        accounts = {str(x.account_id): x for x in found if isinstance(x, models.Account)}
+        bills = {str(x.account_id): x for x in found if isinstance(x, models.Bill)}
         return accounts, bills
 
     def derive_balance(self, company_id: str, account_id: str) -> DerivedBalance:
@@ -197,8 +208,8 @@ class LedgerStore:
         pk = keys.account_pk(company_id, account_id)
         account = self.get_account(company_id, account_id)
         total = count = 0
-        for item in LedgerEntryItem.query(
-            pk, LedgerEntryItem.sk.startswith(keys.LEDGER_ENTRY_PREFIX), consistent_read=True
+        for item in models.LedgerEntryItem.query(
+            pk, models.LedgerEntryItem.sk.startswith(keys.LEDGER_ENTRY_PREFIX), consistent_read=True
         ):
             total += int(item.amount_minor)
             count += 1
@@ -207,7 +218,10 @@ class LedgerStore:
     # --- helpers ---
 
     def check_replay(
-        self, company_id: str, item: LedgerEntryItem, reason: CancellationReason | None
+        self,
+        company_id: str,
+        item: models.LedgerEntryItem,
+        reason: pynamo_errors.CancellationReason | None,
     ) -> None:
         # ReturnValuesOnConditionCheckFailure hands back the stored entry, so a
         # replay costs no second read; fall back to one if it is absent.
@@ -228,9 +242,9 @@ def check_same_entry(entry_id: str, stored_fingerprint: str, fingerprint: str) -
         )
 
 
-def entry_item(company_id: str, entry: LedgerEntry) -> LedgerEntryItem:
+def entry_item(company_id: str, entry: LedgerEntry) -> models.LedgerEntryItem:
     """The ledger entry as its item: keyed by the producer's entry id, fingerprinted."""
-    return LedgerEntryItem(**entry_values(company_id, entry))
+    return models.LedgerEntryItem(**entry_values(company_id, entry))
 
 
 def entry_values(company_id: str, entry: LedgerEntry) -> dict[str, Any]:

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
-
-from pynamodb.exceptions import PutError
+from typing import TYPE_CHECKING, Any
 
 from . import keys
 from .conditions import conditional_check_failed
 from .errors import ConditionFailedError
-from .models import MeterProfileRecord
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from pynamodb import exceptions as pynamo_errors
+
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
+    pynamo_errors = lazy_module("pynamodb.exceptions")
 
 MAX_BATCH = 64  # the gateway accepts at most 64 configured profiles
 
@@ -35,7 +41,7 @@ class MeterProfileStore:
         """Store ``name`` at ``version``: True if stored, False if exactly this was there
         (a replay). ConditionFailedError if the stored version is as high with another
         document, or higher."""
-        record = MeterProfileRecord(
+        record = models.MeterProfileRecord(
             keys.company_pk(company_id),
             keys.meter_profile_sk(name),
             company_id=company_id,
@@ -45,10 +51,12 @@ class MeterProfileStore:
             summary=summary,
             updated_at=now,
         )
-        newer = MeterProfileRecord.pk.does_not_exist() | (MeterProfileRecord.version < version)
+        newer = models.MeterProfileRecord.pk.does_not_exist() | (
+            models.MeterProfileRecord.version < version
+        )
         try:
             record.save(condition=newer)
-        except PutError as exc:
+        except pynamo_errors.PutError as exc:
             if not conditional_check_failed(exc):
                 raise
             stored = self.get_many(company_id, [name]).get(name)
@@ -61,19 +69,19 @@ class MeterProfileStore:
         return True
 
     @staticmethod
-    def get_many(company_id: str, names: Iterable[str]) -> dict[str, MeterProfileRecord]:
+    def get_many(company_id: str, names: Iterable[str]) -> dict[str, models.MeterProfileRecord]:
         wanted = sorted(set(names))[:MAX_BATCH]
         item_keys = [(keys.company_pk(company_id), keys.meter_profile_sk(n)) for n in wanted]
         if not item_keys:
             return {}
-        return {r.name: r for r in MeterProfileRecord.batch_get(item_keys)}
+        return {r.name: r for r in models.MeterProfileRecord.batch_get(item_keys)}
 
     @staticmethod
-    def list(company_id: str) -> list[MeterProfileRecord]:
+    def list(company_id: str) -> list[models.MeterProfileRecord]:
         return list(
-            MeterProfileRecord.query(
+            models.MeterProfileRecord.query(
                 keys.company_pk(company_id),
-                MeterProfileRecord.sk.startswith(keys.METER_PROFILE_PREFIX),
+                models.MeterProfileRecord.sk.startswith(keys.METER_PROFILE_PREFIX),
                 limit=MAX_BATCH,
             )
         )

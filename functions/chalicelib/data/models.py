@@ -701,3 +701,9 @@ ALL_ITEM_CLASSES: tuple[type[PowerletItem], ...] = (
     UsageMonth,
     ReceiptCounter,
 )
+
+# Imported after the composition root bound the table (ingest imports the models only
+# when a PynamoDB path runs: data/binding.py): take that binding now.
+from .binding import models_imported  # noqa: E402
+
+models_imported(PowerletItem, ALL_ITEM_CLASSES)

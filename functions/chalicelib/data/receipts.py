@@ -11,22 +11,29 @@ increasing, with a rare gap (docs/data-model.md #69).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import keys
-from .models import ReceiptCounter
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
 
 REF = "receipt_no"  # the key in a top-up entry's refs
 
 
 class ReceiptNumbers:
     def next(self, company_id: str) -> int:
-        item = ReceiptCounter(keys.company_pk(company_id), keys.RECEIPT_COUNTER_SK)
+        item = models.ReceiptCounter(keys.company_pk(company_id), keys.RECEIPT_COUNTER_SK)
         # PynamoDB's update returns ALL_NEW and loads it into the item: no read of our own
         item.update(
             actions=[
                 # an update creates the item without its discriminator unless told
-                ReceiptCounter.kind.set(ReceiptCounter),
-                ReceiptCounter.company_id.set(company_id),
-                ReceiptCounter.last.add(1),
+                models.ReceiptCounter.kind.set(models.ReceiptCounter),
+                models.ReceiptCounter.company_id.set(company_id),
+                models.ReceiptCounter.last.add(1),
             ]
         )
         return int(item.last)

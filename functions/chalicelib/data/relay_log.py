@@ -7,8 +7,7 @@ commands whose time is up."""
 from __future__ import annotations
 
 from datetime import datetime
-
-from pynamodb.expressions.update import Action
+from typing import TYPE_CHECKING
 
 from . import keys
 from .deadlines import (
@@ -18,7 +17,15 @@ from .deadlines import (
     set_deadline,
     update_existing,
 )
-from .models import RelayCommand
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from pynamodb.expressions import update as pynamo_update
+
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
+    pynamo_update = lazy_module("pynamodb.expressions.update")
 
 
 class RelayLog:
@@ -34,10 +41,10 @@ class RelayLog:
         at: datetime,
         outcome: str = "pending",
         confirm_by: tuple[str, datetime] | None = None,
-    ) -> RelayCommand:
+    ) -> models.RelayCommand:
         """``confirm_by`` (gateway id, deadline): put a pending command on the due index."""
         waits = confirm_by is not None and outcome == "pending"
-        item = RelayCommand(
+        item = models.RelayCommand(
             keys.meter_data_pk(company_id, meter_id),
             keys.relay_command_sk(at, command_id),
             company_id=company_id,
@@ -70,14 +77,17 @@ class RelayLog:
         at: datetime,
         attempts: int | None = None,
     ) -> None:
-        item = RelayCommand(
+        item = models.RelayCommand(
             keys.meter_data_pk(company_id, meter_id), keys.relay_command_sk(issued_at, command_id)
         )
-        actions: list[Action] = [RelayCommand.outcome.set(outcome), *clear_deadline()]
+        actions: list[pynamo_update.Action] = [
+            models.RelayCommand.outcome.set(outcome),
+            *clear_deadline(),
+        ]
         if outcome == "confirmed":
-            actions.append(RelayCommand.confirmed_at.set(at))
+            actions.append(models.RelayCommand.confirmed_at.set(at))
         if attempts is not None:
-            actions.append(RelayCommand.attempts.set(attempts))
+            actions.append(models.RelayCommand.attempts.set(attempts))
         item.update(actions=actions)
 
     def extend_deadline(
@@ -90,7 +100,7 @@ class RelayLog:
         confirm_by: datetime,
     ) -> None:
         """A retried command waits again: its deadline moves (same write as the attempt)."""
-        item = RelayCommand(
+        item = models.RelayCommand(
             keys.meter_data_pk(company_id, meter_id), keys.relay_command_sk(issued_at, command_id)
         )
         update_existing(
@@ -101,13 +111,13 @@ class RelayLog:
     def drop_deadline(pk: str, sk: str) -> None:
         """A deadline whose command is no longer the meter's pending one (confirmed, or
         replaced by a newer command): nothing to wait for."""
-        update_existing(RelayCommand(pk, sk), clear_deadline())
+        update_existing(models.RelayCommand(pk, sk), clear_deadline())
 
-    def history(self, company_id: str, meter_id: str, limit: int = 50) -> list[RelayCommand]:
+    def history(self, company_id: str, meter_id: str, limit: int = 50) -> list[models.RelayCommand]:
         return list(
-            RelayCommand.query(
+            models.RelayCommand.query(
                 keys.meter_data_pk(company_id, meter_id),
-                RelayCommand.sk.startswith(keys.RELAY_COMMAND_PREFIX),
+                models.RelayCommand.sk.startswith(keys.RELAY_COMMAND_PREFIX),
                 scan_index_forward=False,
                 limit=limit,
             )

@@ -14,16 +14,12 @@ exists if and only if its charge was posted and the cursor moved to its closing 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
-
-from pynamodb.connection import Connection
-from pynamodb.exceptions import CancellationReason, TransactWriteError, UpdateError
-from pynamodb.expressions.condition import Condition
-from pynamodb.transactions import TransactWrite
+from typing import TYPE_CHECKING, Any
 
 from ..domain.ledger import LedgerEntry
 from . import keys
@@ -38,8 +34,8 @@ from .errors import (
     CursorMovedError,
     TransactionContentionError,
 )
+from .lazy import lazy_module
 from .ledger_store import MAX_ATTEMPTS, LedgerStore, check_same_entry, entry_item, entry_values
-from .models import Account, Bill, LedgerEntryItem
 from .wire import DynamoWire, WireError
 from .wire.codec import ItemCodec, Raw, Updates, item_key
 from .wire.errors import CancellationReason as WireReason
@@ -55,9 +51,31 @@ from .wire.transact import (
     update,
 )
 
-ACCOUNT_CODEC = ItemCodec(Account)
+if TYPE_CHECKING:
+    from pynamodb import exceptions as pynamo_errors
+    from pynamodb import transactions as pynamo_transactions
+    from pynamodb.connection import Connection
+    from pynamodb.expressions import condition as pynamo_condition
+
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
+    pynamo_condition = lazy_module("pynamodb.expressions.condition")
+    pynamo_errors = lazy_module("pynamodb.exceptions")
+    pynamo_transactions = lazy_module("pynamodb.transactions")
+
 MAX_BATCH_KEYS = 100  # BatchGetItem's limit on the keys of one request
-ENTRY_CODEC = ItemCodec(LedgerEntryItem)
+
+
+@functools.cache
+def account_codec() -> ItemCodec[models.Account]:
+    """The accounts' codec, made when a settlement first runs (it needs the models)."""
+    return ItemCodec(models.Account)
+
+
+@functools.cache
+def entry_codec() -> ItemCodec[models.LedgerEntryItem]:
+    return ItemCodec(models.LedgerEntryItem)
 
 
 @dataclass(frozen=True)
@@ -79,7 +97,7 @@ class Moved:
     read it, or the account is closed, gone (``account`` None) or in another currency.
     ``account``: as it stood when refused (the caller reloads its snapshot from it)."""
 
-    account: Account | None
+    account: models.Account | None
 
 
 @dataclass(frozen=True)
@@ -95,19 +113,19 @@ class Settling:
     entry: LedgerEntry | None
 
 
-def _cursor_condition(expected_at: datetime | None) -> Condition:
-    return Account.closed_at.does_not_exist() & (
-        Account.settled_at.does_not_exist()
+def _cursor_condition(expected_at: datetime | None) -> pynamo_condition.Condition:
+    return models.Account.closed_at.does_not_exist() & (
+        models.Account.settled_at.does_not_exist()
         if expected_at is None
-        else Account.settled_at == expected_at
+        else models.Account.settled_at == expected_at
     )
 
 
 def _cursor_moves(cursor: Cursor) -> list[Any]:
     return [
-        Account.settled_kwh.set(cursor.kwh),
-        Account.settled_at.set(cursor.at),
-        Account.usage.set(cursor.usage),
+        models.Account.settled_kwh.set(cursor.kwh),
+        models.Account.settled_at.set(cursor.at),
+        models.Account.usage.set(cursor.usage),
     ]
 
 
@@ -129,14 +147,14 @@ class SettlementStore:
 
     def accounts(
         self, company_id: str, account_ids: Iterable[str], *, sleep: Callable[[int], None] = backoff
-    ) -> dict[str, Account]:
+    ) -> dict[str, models.Account]:
         """The accounts found of ``account_ids``, read consistently in BatchGetItem requests
         of at most 100 keys (DynamoDB's limit), the keys a request leaves unprocessed sent
         again after a wait (``sleep(attempt)``). What is still unread after MAX_ATTEMPTS is
         left out: a caller reads it alone (``Settler.refresh``)."""
         wire = self._wire
         wanted = sorted(set(account_ids))
-        found: dict[str, Account] = {}
+        found: dict[str, models.Account] = {}
         for start in range(0, len(wanted), MAX_BATCH_KEYS):
             keys_left = [
                 item_key(keys.account_pk(company_id, a), keys.ACCOUNT_SK)
@@ -148,8 +166,8 @@ class SettlementStore:
                 request = {wire.table: {"Keys": keys_left, "ConsistentRead": True}}
                 answer = wire.call("BatchGetItem", {"RequestItems": request})
                 for raw in answer.get("Responses", {}).get(wire.table, []):
-                    if raw.get(ACCOUNT_CODEC.kind_name, {}).get("S") == ACCOUNT_CODEC.kind:
-                        account = ACCOUNT_CODEC.decode(raw)
+                    if raw.get(account_codec().kind_name, {}).get("S") == account_codec().kind:
+                        account = account_codec().decode(raw)
                         found[str(account.account_id)] = account
                 keys_left = answer.get("UnprocessedKeys", {}).get(wire.table, {}).get("Keys", [])
                 if not keys_left:
@@ -222,35 +240,39 @@ class SettlementStore:
         the account was closed (a move-out's final charge, ``close=True``, closes
         it: a reader with a stale catalogue must not charge the leaver for later
         readings)."""
-        account = Account(keys.account_pk(company_id, account_id), keys.ACCOUNT_SK)
+        account = models.Account(keys.account_pk(company_id, account_id), keys.ACCOUNT_SK)
         condition = _cursor_condition(expected_at)
         moves = _cursor_moves(cursor)
         if close:
-            moves.append(Account.closed_at.set(cursor.at))
+            moves.append(models.Account.closed_at.set(cursor.at))
         if entry is None:
             try:
-                account.update(actions=moves, condition=Account.pk.exists() & condition)
-            except UpdateError as exc:
+                account.update(actions=moves, condition=models.Account.pk.exists() & condition)
+            except pynamo_errors.UpdateError as exc:
                 if conditional_check_failed(exc):
                     raise CursorMovedError(f"account {account_id}: cursor moved") from exc
                 raise
             return True
         item = entry_item(company_id, entry)
         try:
-            with TransactWrite(connection=self._connection) as tx:
+            with pynamo_transactions.TransactWrite(connection=self._connection) as tx:
                 tx.save(
-                    item, condition=LedgerEntryItem.pk.does_not_exist(), return_values="ALL_OLD"
+                    item,
+                    condition=models.LedgerEntryItem.pk.does_not_exist(),
+                    return_values="ALL_OLD",
                 )
                 tx.update(
                     account,
                     actions=[
-                        Account.balance_minor.add(item.amount_minor),
-                        Account.entry_count.add(1),
+                        models.Account.balance_minor.add(item.amount_minor),
+                        models.Account.entry_count.add(1),
                         *moves,
                     ],
-                    condition=Account.pk.exists() & (Account.currency == item.currency) & condition,
+                    condition=models.Account.pk.exists()
+                    & (models.Account.currency == item.currency)
+                    & condition,
                 )
-        except TransactWriteError as exc:
+        except pynamo_errors.TransactWriteError as exc:
             if failed_at(exc, 0):  # the entry id exists: a replay, or a conflict
                 self._ledger.check_replay(company_id, item, exc.cancellation_reasons[0])
                 return False
@@ -280,33 +302,35 @@ class SettlementStore:
         LedgerEntryConflictError (an entry id reused with other content) or
         BillChargeWithoutBillError; TransactionContentionError after the retries."""
         items = [entry_item(company_id, e) for e in entries]
-        account = Account(keys.account_pk(company_id, account_id), keys.ACCOUNT_SK)
+        account = models.Account(keys.account_pk(company_id, account_id), keys.ACCOUNT_SK)
         actions = _cursor_moves(cursor)
         if items:
             actions += [
-                Account.balance_minor.add(sum(int(i.amount_minor) for i in items)),
-                Account.entry_count.add(len(items)),
+                models.Account.balance_minor.add(sum(int(i.amount_minor) for i in items)),
+                models.Account.entry_count.add(len(items)),
             ]
         condition = (
-            Account.pk.exists()
-            & (Account.currency == bill.currency)
+            models.Account.pk.exists()
+            & (models.Account.currency == bill.currency)
             & _cursor_condition(expected_at)
         )
         for attempt in range(MAX_ATTEMPTS):
             try:
-                with TransactWrite(connection=self._connection) as tx:
-                    tx.save(bill.item(company_id, account_id), condition=Bill.pk.does_not_exist())
+                with pynamo_transactions.TransactWrite(connection=self._connection) as tx:
+                    tx.save(
+                        bill.item(company_id, account_id), condition=models.Bill.pk.does_not_exist()
+                    )
                     for item in items:
                         tx.save(
                             item,
-                            condition=LedgerEntryItem.pk.does_not_exist(),
+                            condition=models.LedgerEntryItem.pk.does_not_exist(),
                             return_values="ALL_OLD",
                         )
                     tx.update(
                         account, actions=actions, condition=condition, return_values="ALL_OLD"
                     )
                 return True
-            except TransactWriteError as exc:
+            except pynamo_errors.TransactWriteError as exc:
                 if failed_at(exc, 0):
                     return False
                 for index, item in enumerate(items, start=1):
@@ -327,7 +351,11 @@ class SettlementStore:
         )
 
     def _refusal(
-        self, company_id: str, account_id: str, currency: str, reason: CancellationReason | None
+        self,
+        company_id: str,
+        account_id: str,
+        currency: str,
+        reason: pynamo_errors.CancellationReason | None,
     ) -> Exception:
         """Which of the account's conditions failed, from the account as it stood
         (``ReturnValuesOnConditionCheckFailure``; one consistent read when absent)."""
@@ -355,7 +383,7 @@ def _cursor_update(
 ) -> tuple[Updates, str]:
     """``settle``'s account update and condition (``_cursor_moves``, ``_cursor_condition``)
     in the lean client's form, with the balance the caller holds."""
-    updates = Updates(ACCOUNT_CODEC).set_all(
+    updates = Updates(account_codec()).set_all(
         (("settled_kwh", cursor.kwh), ("settled_at", cursor.at), ("usage", cursor.usage))
     )
     conditions = [
@@ -422,7 +450,7 @@ class _Pending:
         account = update(table, self.key, updates, condition)
         if self.values is None:
             return [account]
-        return [put_new(table, ENTRY_CODEC.item(self.values)), account]
+        return [put_new(table, entry_codec().item(self.values)), account]
 
 
 def _groups(pending: Sequence[_Pending]) -> Iterator[list[_Pending]]:
@@ -490,7 +518,7 @@ def _verdict(
             raise failure  # ALL_OLD was asked: DynamoDB and moto return the entry
         check_same_entry(
             str(one.values["entry_id"]),
-            ENTRY_CODEC.decode(stored).fingerprint,
+            entry_codec().decode(stored).fingerprint,
             one.values["fingerprint"],
         )
         # the account as it stood; its condition held (no reason): the balance asked for
@@ -515,5 +543,5 @@ def _verdict(
     raise failure  # a validation error, an item collection too large: not contention
 
 
-def _account(reason: WireReason) -> Account | None:
-    return ACCOUNT_CODEC.decode(reason.item) if reason.item is not None else None
+def _account(reason: WireReason) -> models.Account | None:
+    return account_codec().decode(reason.item) if reason.item is not None else None

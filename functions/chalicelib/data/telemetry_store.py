@@ -13,26 +13,27 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from pynamodb.exceptions import DoesNotExist
+from typing import TYPE_CHECKING, Any
 
 from . import keys
 from .binding import shared_wire
 from .bus_item import CYCLE_CODEC, STATE_CODEC, bus_key, silence_values, state_of
 from .control_state import BusControlState, encode_meters, ms
 from .errors import StaleStateError
-from .models import GatewayCycle, GatewayState, GatewayUsage
+from .rows import GatewayCycleRow, GatewayStateRow, GatewayUsageRow
 from .wire import ConditionalCheckFailedError, DynamoWire, WireError
-from .wire.codec import ItemCodec, Raw, Updates, between_query, item_key, kind_of
+from .wire.codec import Raw, RowCodec, Updates, between_query, item_key, kind_of
 from .wire.transact import cancelled, put_new, transact_write
 
 CYCLE_RETENTION = timedelta(days=35)  # cycles are raw data; buckets and the ledger keep the rest
 MAX_CYCLES_PER_QUERY = 2000
-USAGE_CODEC = ItemCodec(GatewayUsage)
-_CYCLE_TIME = GatewayCycle.cycle_at_ms.attr_name
-_CYCLE_ROWS = GatewayCycle.rows.attr_name
-_USAGE_HEALTH = GatewayUsage.health.attr_name
+USAGE_CODEC = RowCodec(GatewayUsageRow)
+_CYCLE_TIME = CYCLE_CODEC.stored_name("cycle_at_ms")
+_CYCLE_ROWS = CYCLE_CODEC.stored_name("rows")
+_USAGE_HEALTH = USAGE_CODEC.stored_name("health")
+
+if TYPE_CHECKING:
+    from .models import GatewayUsage
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ class TelemetryStore:
         end: datetime,
         limit: int = MAX_CYCLES_PER_QUERY,
         page_size: int | None = None,
-    ) -> Iterator[GatewayCycle]:
+    ) -> Iterator[GatewayCycleRow]:
         """Cycles with start <= cycle time < end, oldest first, at most ``limit``; read
         ``page_size`` at a time when given (a search that usually stops at once)."""
         yield from self._cycles(
@@ -170,7 +171,7 @@ class TelemetryStore:
 
     def cycles_before(
         self, company_id: str, gateway_id: str, before: datetime, limit: int = 1
-    ) -> list[GatewayCycle]:
+    ) -> list[GatewayCycleRow]:
         """The latest ``limit`` cycles strictly before ``before``, newest first."""
         return list(
             self._cycles(
@@ -191,7 +192,7 @@ class TelemetryStore:
         before: datetime,
         limit: int,
         page_size: int | None = None,
-    ) -> Iterator[GatewayCycle]:
+    ) -> Iterator[GatewayCycleRow]:
         """Cycles with start <= cycle time < before, newest first, at most ``limit``, read
         page by page (``page_size`` at a time when given) as the caller goes: a search
         that stops early reads little."""
@@ -236,7 +237,9 @@ class TelemetryStore:
             rows = json.loads(zlib.decompress(base64.b64decode(raw[_CYCLE_ROWS]["B"])))
             yield int(raw[_CYCLE_TIME]["N"]), rows
 
-    def latest_cycles(self, company_id: str, gateway_id: str, limit: int = 1) -> list[GatewayCycle]:
+    def latest_cycles(
+        self, company_id: str, gateway_id: str, limit: int = 1
+    ) -> list[GatewayCycleRow]:
         far = datetime(9999, 1, 1, tzinfo=UTC)
         return self.cycles_before(company_id, gateway_id, far, limit)
 
@@ -250,7 +253,7 @@ class TelemetryStore:
         forward: bool,
         limit: int,
         page_size: int | None = None,
-    ) -> Iterator[GatewayCycle]:
+    ) -> Iterator[GatewayCycleRow]:
         """A Query of the partition's cycles between two sort keys (inclusive, as the
         models' ``between``), through the lean client: a bucket close reads cycles on
         ingest's path (docs/pipeline.md), where botocore's per-request work was ~2 ms.
@@ -362,6 +365,8 @@ class TelemetryStore:
         end: datetime,
         limit: int = MAX_CYCLES_PER_QUERY,
     ) -> Iterator[GatewayUsage]:
+        from .models import GatewayUsage  # PynamoDB's paths import it when they run
+
         yield from GatewayUsage.query(
             keys.gateway_data_pk(company_id, gateway_id),
             GatewayUsage.sk.between(keys.gateway_usage_sk(start), keys.gateway_usage_sk(end)),
@@ -372,6 +377,10 @@ class TelemetryStore:
 
     def get_state(self, company_id: str, gateway_id: str) -> BusControlState:
         """The bus's control state (version 0 and no meters if never written)."""
+        from pynamodb.exceptions import DoesNotExist
+
+        from .models import GatewayState
+
         try:
             item = GatewayState.get(
                 keys.gateway_data_pk(company_id, gateway_id),
@@ -394,7 +403,7 @@ class TelemetryStore:
         expected = state.version
         updates = Updates(STATE_CODEC).set_all(
             [
-                ("kind", GatewayState),
+                ("kind", GatewayStateRow.KIND),
                 ("company_id", state.company_id),
                 ("gateway_id", state.gateway_id),
                 ("version", expected + 1),
@@ -416,8 +425,5 @@ class TelemetryStore:
 
 
 _STATE_ATTRIBUTES = [
-    GatewayState.kind.attr_name,
-    GatewayState.version.attr_name,
-    GatewayState.meters.attr_name,
-    GatewayState.flags.attr_name,
+    STATE_CODEC.stored_name(name) for name in ("kind", "version", "meters", "flags")
 ]

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from . import keys
-from .models import GatewayUsage, GatewayUsageDay
+from .lazy import lazy_module
+
+if TYPE_CHECKING:
+    from . import models
+else:  # loaded when first used: data/lazy.py
+    models = lazy_module("chalicelib.data.models")
 
 MAX_DAYS_PER_QUERY = 800  # a year and the year before it, with room
 MAX_BUCKETS_PER_QUERY = 300  # two local days of 25 hours is 200
@@ -27,7 +33,7 @@ class UsageDayStore:
         buckets: int,
     ) -> None:
         """Overwrite: a day is a pure function of its buckets."""
-        GatewayUsageDay(
+        models.GatewayUsageDay(
             keys.gateway_data_pk(company_id, gateway_id),
             keys.gateway_usage_day_sk(day),
             gateway_id=gateway_id,
@@ -39,13 +45,13 @@ class UsageDayStore:
 
     def days_between(
         self, company_id: str, gateway_id: str, first: date, last: date
-    ) -> Iterator[GatewayUsageDay]:
+    ) -> Iterator[models.GatewayUsageDay]:
         """Day items with first <= day <= last, oldest first."""
         if last < first:
             return
-        yield from GatewayUsageDay.query(
+        yield from models.GatewayUsageDay.query(
             keys.gateway_data_pk(company_id, gateway_id),
-            GatewayUsageDay.sk.between(
+            models.GatewayUsageDay.sk.between(
                 keys.gateway_usage_day_sk(first), keys.gateway_usage_day_sk(last)
             ),
             limit=MAX_DAYS_PER_QUERY,
@@ -58,15 +64,15 @@ class UsageDayStore:
         start: datetime,
         end: datetime,
         consistent: bool = False,
-    ) -> Iterator[GatewayUsage]:
+    ) -> Iterator[models.GatewayUsage]:
         """15-minute items with start <= bucket start < end (``end`` excluded, unlike
         ``TelemetryStore.usage_between``), at most two days' worth."""
         if end <= start:
             return
         last_start = datetime.fromtimestamp(end.timestamp() - 1, UTC)
-        yield from GatewayUsage.query(
+        yield from models.GatewayUsage.query(
             keys.gateway_data_pk(company_id, gateway_id),
-            GatewayUsage.sk.between(
+            models.GatewayUsage.sk.between(
                 keys.gateway_usage_sk(start), keys.gateway_usage_sk(last_start)
             ),
             consistent_read=consistent,

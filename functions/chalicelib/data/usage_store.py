@@ -15,12 +15,12 @@ from typing import Any
 
 from . import keys
 from .binding import shared_wire
-from .models import UsageMonth
+from .rows import UsageMonthRow
 from .wire import DynamoWire
-from .wire.codec import ItemCodec, Updates, item_key
+from .wire.codec import RowCodec, Updates, item_key
 
 MAX_MONTHS = 600  # fifty years of history: a limit, not an expectation
-_USAGE = ItemCodec(UsageMonth)
+_USAGE = RowCodec(UsageMonthRow)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class UsageCounters:
         # the SETs name the item (an update creates it without its discriminator unless
         # told), the ADDs count
         updates = Updates(_USAGE).set_all(
-            [("kind", UsageMonth), ("company_id", company_id), ("month", month)]
+            [("kind", UsageMonthRow.KIND), ("company_id", company_id), ("month", month)]
         )
         for name, n in counts.items():
             updates.add(name, n)
@@ -107,6 +107,8 @@ class UsageCounters:
         self._add(company_id, at, top_ups=1)
 
     def report(self, company_id: str, month: str) -> MonthlyUsage:
+        from .models import UsageMonth  # PynamoDB's paths import it when they run
+
         upto = keys.usage_month_sk(month)
         active = messages = top_ups = 0
         for item in UsageMonth.query(

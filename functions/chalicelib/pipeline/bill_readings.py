@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
-from ..data.models import GatewayCycle, GatewayUsage
+from ..data.models import GatewayUsage
+from ..data.rows import GatewayCycleRow as GatewayCycle  # a stored cycle, as read
 from ..data.telemetry_store import CYCLE_RETENTION, TelemetryStore
 from ..domain import Reading, kwh
 from .errors import RegisterResetError

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -26,7 +26,6 @@ from ..data.control_state import (
 )
 from ..data.deadlines import RELAY_DEADLINE, Deadlines, Due
 from ..data.errors import NotFoundError, StaleStateError
-from ..data.models import Unit
 from ..data.relay_log import RelayLog
 from ..data.telemetry_store import TelemetryStore
 from ..observability import logger
@@ -48,6 +47,9 @@ from .effects import (
 )
 from .errors import ControlContentionError, InvalidShadowEventError
 from .shadows import ShadowWriter, meter_of_shadow
+
+if TYPE_CHECKING:
+    from ..data.rows import UnitRow
 
 __all__ = ["CONFIRM_TIMEOUT", "Confirmation", "RelayConfirmations"]
 
@@ -152,7 +154,7 @@ class RelayConfirmations:
         self,
         company_id: str,
         meter_id: str,
-        unit: Unit | None,
+        unit: UnitRow | None,
         mstate: MeterControlState,
         reported: dict[str, Any],
         now: datetime,

@@ -22,8 +22,16 @@ from ..data.bus_item import (
     StoredParts,
     tariff_digest,
 )
-from ..data.catalogue import Catalogue
 from ..data.errors import NotFoundError
+from ..data.rows import (
+    CompanyRow,
+    GatewayRow,
+    MeterRow,
+    PropertyRow,
+    TenancyRow,
+    UnitRow,
+    row_of,
+)
 from ..domain import FriendlyHours, Money
 from ..domain.cycles import MONTHLY, BillingCycle, parse_cycle
 from ..observability import logger
@@ -34,7 +42,8 @@ from .senders import owner_of_thing
 # The tariff models (pydantic) are imported when a timeline is parsed, not with the
 # context: most of ingest's path never prices (docs/deploy.md, "Cold start").
 if TYPE_CHECKING:
-    from ..data.models import Company, Gateway, Meter, Property, Tenancy, Unit
+    from ..data.catalogue import Catalogue
+    from ..data.models import Gateway, Property, Unit
     from ..domain.tariff_versions import TariffTimeline
     from .charging import AnyTariff
 
@@ -43,9 +52,9 @@ MAX_CACHED_BUSES = 512
 
 @dataclass(frozen=True)
 class MeterContext:
-    meter: Meter
-    unit: Unit | None
-    tenancy: Tenancy | None
+    meter: MeterRow
+    unit: UnitRow | None
+    tenancy: TenancyRow | None
     tariff: AnyTariff | None  # the version in force today
     timeline: TariffTimeline | None = None  # every version (a plain tariff is one)
     cycle: BillingCycle = MONTHLY  # the unit's, else the property's, else the calendar month
@@ -77,9 +86,9 @@ class MeterContext:
 
 @dataclass(frozen=True)
 class BusContext:
-    gateway: Gateway
-    premises: Property
-    company: Company
+    gateway: GatewayRow
+    premises: PropertyRow
+    company: CompanyRow
     meters: dict[str, MeterContext]
 
     def __post_init__(self) -> None:
@@ -111,7 +120,7 @@ class BusContext:
     def allowance(self, currency: str) -> Money:
         return Money(int(self.premises.emergency_credit_minor or 0), currency)
 
-    def thresholds(self, currency: str, unit: Unit | None = None) -> list[Money]:
+    def thresholds(self, currency: str, unit: UnitRow | None = None) -> list[Money]:
         """The unit's own thresholds if set, else the property's, else the company's."""
         # Keyed by the unit's own thresholds, not the unit: most units inherit, so a bus
         # works the inherited list out once, not once per meter.
@@ -129,7 +138,7 @@ class BusContext:
             found = cached[key] = [Money(int(t), currency) for t in own]
         return list(found)
 
-    def levels_minor(self, currency: str, unit: Unit | None = None) -> tuple[int, ...]:
+    def levels_minor(self, currency: str, unit: UnitRow | None = None) -> tuple[int, ...]:
         """The balances a settlement must not cross unnoticed, in minor units: the
         thresholds (``thresholds``), zero and minus the emergency allowance. Worked out
         once per bus and thresholds: every meter of a message asks (settle_due.py)."""
@@ -308,7 +317,9 @@ class BusDirectory:
         gateway = self._catalogue.find_gateway_by_thing(thing_name)
         return self.load(gateway.company_id, gateway.gateway_id, gateway)
 
-    def load(self, company_id: str, gateway_id: str, gateway: Gateway | None = None) -> BusContext:
+    def load(
+        self, company_id: str, gateway_id: str, gateway: Gateway | GatewayRow | None = None
+    ) -> BusContext:
         key = (company_id, gateway_id)
         if len(self._touched) < MAX_CACHED_BUSES:
             self._touched.add(key)
@@ -347,23 +358,26 @@ class BusDirectory:
             raise NoMeterError(f"meter {meter.meter_id} is not on gateway {meter.gateway_id}")
         return bus, meter_ctx
 
-    def _read(self, company_id: str, gateway: Gateway) -> BusContext:
+    def _read(self, company_id: str, gateway: Gateway | GatewayRow) -> BusContext:
         return assemble(self.read_parts(company_id, gateway))
 
-    def read_parts(self, company_id: str, gateway: Gateway) -> CatalogueParts:
-        """The catalogue items a bus context is built from (3-4 requests)."""
-        meters = list(self._catalogue.list_meters_of_gateway(company_id, gateway.gateway_id))
-        units = self._catalogue.get_units(company_id, [m.unit_id for m in meters if m.unit_id])
-        tenancies = self._catalogue.get_tenancies(
+    def read_parts(self, company_id: str, gateway: Gateway | GatewayRow) -> CatalogueParts:
+        """The catalogue items a bus context is built from (3-4 requests), as rows: a
+        context holds the same kind of item whether read here or from the bus item."""
+        catalogue = self._catalogue
+        meters = list(catalogue.list_meters_of_gateway(company_id, str(gateway.gateway_id)))
+        units = catalogue.get_units(company_id, [m.unit_id for m in meters if m.unit_id])
+        tenancies = catalogue.get_tenancies(
             company_id, [u.tenancy_id for u in units.values() if u.tenancy_id]
         )
+        premises = catalogue.get_property(company_id, str(gateway.property_id))
         return CatalogueParts(
-            gateway=gateway,
-            premises=self._catalogue.get_property(company_id, gateway.property_id),
-            company=self._catalogue.get_company(company_id),
-            meters=meters,
-            units=units,
-            tenancies=tenancies,
+            gateway=gateway if isinstance(gateway, GatewayRow) else row_of(GatewayRow, gateway),
+            premises=row_of(PropertyRow, premises),
+            company=row_of(CompanyRow, catalogue.get_company(company_id)),
+            meters=[row_of(MeterRow, m) for m in meters],
+            units={k: row_of(UnitRow, u) for k, u in units.items()},
+            tenancies={k: row_of(TenancyRow, t) for k, t in tenancies.items()},
         )
 
 
@@ -417,9 +431,9 @@ def assemble(parts: CatalogueParts, today: date | None = None) -> BusContext:
 
 
 def _meter_context(
-    meter: Meter,
-    unit: Unit | None,
-    tenancy: Tenancy | None,
+    meter: MeterRow,
+    unit: UnitRow | None,
+    tenancy: TenancyRow | None,
     tariff: AnyTariff | None,
     timeline: TariffTimeline | None,
     cycle: BillingCycle,
@@ -468,7 +482,7 @@ def in_force(timeline: TariffTimeline, day: date) -> AnyTariff:
     return timeline.version_on(day).tariff
 
 
-def cycle_of_unit(unit: Unit | None, premises: Property) -> BillingCycle:
+def cycle_of_unit(unit: Unit | UnitRow | None, premises: Property | PropertyRow) -> BillingCycle:
     """A unit's billing cycle: its own, else its property's, else the calendar month."""
     if unit is not None and unit.billing_cycle:
         return parse_cycle(unit.billing_cycle)
@@ -588,7 +602,7 @@ class StoredMeterContext(MeterContext):
         return assembled.bus().meters[self.__dict__["_meter_id"]]
 
     @property
-    def tenancy(self) -> Tenancy | None:
+    def tenancy(self) -> TenancyRow | None:
         return self._full().tenancy
 
     @property
@@ -617,7 +631,7 @@ class StoredBusContext(BusContext):
     tenancies) only when first asked for."""
 
     @property
-    def company(self) -> Company:
+    def company(self) -> CompanyRow:
         assembled: _Assembled = self.__dict__["_assembled"]
         return assembled.bus().company
 

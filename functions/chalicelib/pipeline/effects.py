@@ -30,7 +30,7 @@ from .open_conditions import OpenCondition
 from .shadows import ShadowWriter
 
 if TYPE_CHECKING:
-    from ..data.models import Unit
+    from ..data.rows import UnitRow as Unit  # a bus context's unit (data/rows.py)
 
 # A command not confirmed this long after it was sent is retried (confirmation.py); its
 # record carries that deadline on the due index from the moment it is written.

@@ -35,7 +35,13 @@ from ..domain.usage_periods import local_midnight
 from .alerts import Alert
 
 if TYPE_CHECKING:
-    from ..data.models import Gateway, Property
+    from ..data import rows
+    from ..data.models import Gateway as GatewayModel
+    from ..data.models import Property as PropertyModel
+
+    # a model read from the catalogue, or a bus context's row (data/rows.py)
+    Gateway = GatewayModel | rows.GatewayRow
+    Property = PropertyModel | rows.PropertyRow
 
 MAX_DAYS = 62
 TOPIC = "energy_loss"

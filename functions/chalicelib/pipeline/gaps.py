@@ -36,7 +36,7 @@ from ..domain import Reading
 from .context import MeterContext
 
 if TYPE_CHECKING:
-    from ..data.models import GatewayCycle
+    from ..data.rows import GatewayCycleRow as GatewayCycle
 
 # A reordered message arrives seconds after its successor; a spool backlog is sent in
 # order. An hour covers both with room to spare and bounds how long a lost cycle

@@ -22,7 +22,7 @@ from ..data.catalogue import Catalogue
 from ..data.control_state import BusControlState, MeterControlState, StoredMeters, from_ms
 from ..data.errors import NotFoundError
 from ..data.held_readings import HeldReadings
-from ..data.models import GatewayCycle
+from ..data.rows import GatewayCycleRow as GatewayCycle  # a stored cycle, as read
 from ..data.telemetry_store import ClosedBucket, TelemetryStore
 from ..data.usage_days import UsageDayStore
 from ..data.usage_store import UsageCounters

@@ -21,7 +21,10 @@ from ..data.catalogue import Catalogue
 from .context import BusContext
 
 if TYPE_CHECKING:
-    from ..data.models import Meter
+    from ..data import rows
+    from ..data.models import Meter as MeterModel
+
+    Meter = MeterModel | rows.MeterRow  # a model, or a context's row (data/rows.py)
 
 AUDIT_ACTION = "meter_profile_changed"
 

@@ -25,7 +25,10 @@ from .context import BusContext, MeterContext
 from .telemetry import MeterRow
 
 if TYPE_CHECKING:
-    from ..data.models import Meter
+    from ..data import rows
+    from ..data.models import Meter as MeterModel
+
+    Meter = MeterModel | rows.MeterRow  # the context's row, or the item read fresh
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from ..data.control_state import (
 from ..data.control_state import KWH_TEXT as _KWH_TEXT
 from ..data.errors import InvalidControlStateError
 from ..data.ledger_store import LedgerStore
-from ..data.models import Account
 from ..data.settlement_store import Cursor, Moved, SettlementStore, Settling
 from ..domain import EntryKind, LedgerEntry, Money, Reading, format_kwh, kwh
 from ..domain.calendar import local_midnight, zone
@@ -39,6 +38,7 @@ from .settle_due import mark_basis, meter_digest, work_out_mark
 # Pricing (charging.py, the tariff models) is imported by the first settlement that
 # prices, not with ingest (docs/deploy.md, "Cold start").
 if TYPE_CHECKING:
+    from ..data.models import Account
     from .charging import SettlementPlan
 
 

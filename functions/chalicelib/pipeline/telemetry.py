@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..data.control_state import from_ms
-from ..data.models import GatewayCycle
+from ..data.rows import GatewayCycleRow as GatewayCycle  # a stored cycle, as read
 from .errors import InvalidTelemetryError
 from .senders import check_sender
 from .telemetry_check import check_telemetry

@@ -30,13 +30,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data import keys
 from ..data.errors import NotFoundError
 from ..data.held_readings import HeldReadings
 from ..data.ledger_store import LedgerStore
-from ..data.models import GatewayCycle, HeldReading
+from ..data.rows import GatewayCycleRow as GatewayCycle  # a stored cycle, as read
 from ..data.telemetry_store import TelemetryStore
 from ..domain import Reading, format_kwh
 from ..domain.calendar import local_midnight
@@ -57,6 +57,9 @@ from .alerts import Alert
 from .context import BusContext, MeterContext
 from .serial_watch import Proposal, SerialCheck, SerialWatch, in_doubt, proposal_of
 from .telemetry import MeterRow, Telemetry, rows_of
+
+if TYPE_CHECKING:
+    from ..data.models import HeldReading
 
 LOOKBACK_CYCLES = 60
 
@@ -317,6 +320,8 @@ def _still(prior: MeterRow | None, row: MeterRow) -> Decimal:
 def _held_item(
     bus: BusContext, row: MeterRow, verdict: Verdict, run: int, serial: SerialCheck
 ) -> HeldReading:
+    from ..data.models import HeldReading  # a held reading only: not a steady message
+
     anchor = verdict.anchor
     return HeldReading(
         keys.meter_data_pk(bus.company_id, row.meter_id),

@@ -26,6 +26,7 @@ from chalicelib.data.control_state import (
 from chalicelib.data.deadlines import SILENCE_DEADLINE, set_deadline
 from chalicelib.data.errors import StaleStateError
 from chalicelib.data.models import GatewayCycle, GatewayState, PowerletItem
+from chalicelib.data.rows import GatewayCycleRow
 from chalicelib.data.telemetry_store import CYCLE_RETENTION, TelemetryStore
 from chalicelib.wiring.container import Container
 
@@ -248,14 +249,19 @@ def _models_read(co: str, gw: str) -> BusRead:
 
 
 def _comparable(read: BusRead) -> dict[str, Any]:
-    """A BusRead with its model instances as their values (models compare by identity)."""
+    """A BusRead with its items as their values (models compare by identity): the
+    client's newest cycle is a row (data/rows.py), the models' a ``GatewayCycle``
+    holding the same values and its class under ``kind``."""
     context = read.context
+    latest = read.latest_cycle
     return {
         "state": read.state,
         "versions": (read.context_version, read.context_built, read.context_at_ms),
         "open": read.open_conditions,
-        "latest": None if read.latest_cycle is None else read.latest_cycle.attribute_values,
-        "latest_class": type(read.latest_cycle),
+        "latest": None
+        if latest is None
+        else {k: v for k, v in latest.attribute_values.items() if k != "kind"},
+        "latest_is_a_cycle": latest is None or isinstance(latest, GatewayCycle | GatewayCycleRow),
         "context": None
         if context is None
         else {

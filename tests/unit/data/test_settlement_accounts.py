@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.data import keys
-from chalicelib.data.settlement_store import ACCOUNT_CODEC, SettlementStore
+from chalicelib.data.settlement_store import SettlementStore, account_codec
 
 CO = "co-1"
 OPENED = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _raw(account_id: str) -> dict[str, Any]:
-    return ACCOUNT_CODEC.item(
+    return account_codec().item(
         {
             "pk": keys.account_pk(CO, account_id),
             "sk": keys.ACCOUNT_SK,
