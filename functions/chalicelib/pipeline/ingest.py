@@ -470,8 +470,8 @@ class Ingest:
             settling = None
             if meter_ctx.prepaid and row.usable and row.import_kwh is not None:
                 mstate = settler.ensure_cursor(bus, meter_ctx, mstate)
-                mstate = settler.with_due_mark(bus, meter_ctx, mstate)
                 reading = Reading(row.read_at, row.import_kwh)
+                mstate = settler.with_due_mark(bus, meter_ctx, mstate, reading.at)
                 if settler.due(bus, meter_ctx, mstate, reading):
                     readings = [reading]
                     if needs_every_reading(meter_ctx, mstate, reading, bus.tz):
