@@ -231,6 +231,21 @@ class EnergyQuote:
         exponent = currency_exponent(plan.currency)
         return cls(frame, index, keys, slope * 10**exponent)
 
+    @property
+    def at_position(self) -> bool:
+        """No energy prices the position's own cycle through the day it was priced
+        through: then the charge of no energy is 0 if the position was priced by this
+        tenure (a settlement just made), and a search need not price it."""
+        frame = self.frame
+        cycle = frame.cycles[0]
+        through = min(cycle.end, frame.last_day + timedelta(days=1))
+        position = frame.position
+        return (
+            len(frame.cycles) == 1
+            and position.cycle_start == cycle.start
+            and position.through == through
+        )
+
     def charge_minor(self, energy_milli: int) -> int:
         """The charge for ``energy_milli`` Wh after ``start`` (in every key: a bound)."""
         energy = from_milli(energy_milli)

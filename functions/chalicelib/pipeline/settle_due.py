@@ -133,10 +133,18 @@ def mark_basis(
 
 
 def work_out_mark(
-    bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, period_h: float
+    bus: BusContext,
+    meter_ctx: MeterContext,
+    state: MeterControlState,
+    period_h: float,
+    *,
+    settled: bool = False,
 ) -> DueMark | None:
     """The mark for this cursor and balance, or None when the charge inside the cursor's
-    period could depend on the reading's time (then nothing is precomputed)."""
+    period could depend on the reading's time (then nothing is precomputed). ``settled``:
+    the state's cursor and position are a settlement's of this meter context, just made
+    (``Settler.settle_all``): what it charged the cycle is what no energy after the cursor
+    charges it again, unless a day begins at the cursor, so that is not priced."""
     assert meter_ctx.tariff is not None and state.settled_at is not None
     cursor = Reading(state.settled_at, state.settled_kwh)
     period_s = max(1, round(period_h * 3600))
@@ -164,6 +172,7 @@ def work_out_mark(
     quote = _quote(bus, meter_ctx, state, cursor.at, probe)
     start = to_milli(cursor.cumulative_kwh)
     charge: Callable[[int], int]
+    known: int | None = None  # the charge of no energy, when the settlement priced it
     if quote is None:  # the energy could land in two cycles: priced in full
 
         def charge(milli: int) -> int:
@@ -172,7 +181,9 @@ def work_out_mark(
         slope = Fraction(0)
     else:
         charge, slope = _quoted(quote, start), quote.slope_minor_per_kwh / 1000
-    found = _first_crossing(charge, start, need, slope)
+        if settled and quote.at_position:
+            known = 0
+    found = _first_crossing(charge, start, need, slope, known)
     if found is None:  # beyond the search: priced
         return DueMark(from_milli(start + SEARCH_CAP_KWH * 1000), basis, exact=False, until=valid)
     return DueMark(from_milli(found), basis, until=valid)
@@ -234,12 +245,17 @@ GUESSES = 3
 
 
 def _first_crossing(
-    charge: Callable[[int], int], start: int, need: int, slope: Fraction
+    charge: Callable[[int], int],
+    start: int,
+    need: int,
+    slope: Fraction,
+    at_start: int | None = None,
 ) -> int | None:
     """The smallest register reading (Wh) from ``start`` whose ``charge`` (never falling as
     the reading rises) meets ``need``; None when none does within the search cap.
-    ``slope``: minor units a Wh near ``start`` (0: unknown)."""
-    lo, c_lo = start, charge(start)
+    ``slope``: minor units a Wh near ``start`` (0: unknown); ``at_start``: the charge at
+    ``start`` when already known."""
+    lo, c_lo = start, charge(start) if at_start is None else at_start
     if c_lo >= need:
         return start  # the fixed charges alone cross it
     cap = start + SEARCH_CAP_KWH * 1000

@@ -261,12 +261,16 @@ class Settler:
         meter_ctx: MeterContext,
         state: MeterControlState,
         at: datetime | None = None,
+        *,
+        settled: bool = False,
     ) -> MeterControlState:
         """The state with the mark of its cursor and balance (worked out only when they,
         or the meter's context, moved since the mark was made). ``at``: the time of the
         reading it is for; past the band edge a time-of-use mark holds until, the mark
         becomes the period's bound (``work_out_bound``), once: the readings after it are
-        steady again instead of each priced until the period settles (issue 19, CPU)."""
+        steady again instead of each priced until the period settles (issue 19, CPU).
+        ``settled``: the state is a settlement's of this context (``settle_all``'s answer),
+        whose pricing the mark reuses (``work_out_mark``)."""
         if meter_ctx.tariff is None or state.settled_at is None or state.closed:
             return state
         mark, period_h = state.due, self._period_h
@@ -279,7 +283,7 @@ class Settler:
         elif basis in _UNMARKED:
             worked = None
         else:
-            worked = work_out_mark(bus, meter_ctx, state, period_h)
+            worked = work_out_mark(bus, meter_ctx, state, period_h, settled=settled)
             if worked is None:
                 if len(_UNMARKED) >= MAX_CACHED_CURSORS:
                     _UNMARKED.clear()

@@ -6,7 +6,8 @@ the total, line and total rounding, fixed charges per day or per period), a zone
 New York across its DST change, Kolkata), a settlement period, a settlement just made
 (its position in the cycle, its balance) and the company's levels, WHEN the mark is worked
 out for the settlement's cursor, THEN it equals the mark searched by pricing every guess
-through ``plan_settlement`` (the path before the quote), and an exact one is the first
+through ``plan_settlement`` (the path before the quote), also when it takes the
+settlement's own charge of the cycle as the charge of no energy, and an exact one is the first
 reading whose full pricing crosses the level. AND WHEN a reading passes the band edge the
 mark held until, THEN the bound that replaces it never calls a reading not due that the
 full path (pricing it, no mark) finds due."""
@@ -139,7 +140,7 @@ def full_path_mark(
     opened_min=st.integers(0, 60 * 24 * 2),
     midnight=st.booleans(),
     used=st.integers(0, 400_000),
-    spend=st.integers(0, 9_950_000),
+    balance=st.integers(-10_000, 3_000_000),
 )
 def test_the_quoted_mark_is_the_full_pricing_paths_mark(
     tariff: dict[str, Any],
@@ -150,7 +151,7 @@ def test_the_quoted_mark_is_the_full_pricing_paths_mark(
     opened_min: int,
     midnight: bool,
     used: int,
-    spend: int,
+    balance: int,
 ) -> None:
     # GIVEN a settlement just made (a cursor an hour after the opening, or at the cycle's
     # first local midnight, with the position it left) and a balance after it
@@ -159,15 +160,16 @@ def test_the_quoted_mark_is_the_full_pricing_paths_mark(
     opened_at = START + timedelta(minutes=opened_min, milliseconds=opened_min % 7)
     if midnight:  # the settlement reaches the first local midnight of December (a new cycle)
         opened_at = local_midnight(date(2026, 12, 1), tz) - timedelta(hours=1)
-    state = replace(
-        settled_state(bus, meter_ctx, period_h, opened_at, used), balance_minor=10_000_000 - spend
-    )
-    # WHEN the mark is worked out (the quote) and searched by pricing each guess in full
+    state = replace(settled_state(bus, meter_ctx, period_h, opened_at, used), balance_minor=balance)
+    # WHEN the mark is worked out (the quote; also on the settlement's own pricing, as
+    # the settling message does) and searched by pricing each guess in full
     mark = work_out_mark(bus, meter_ctx, state, period_h)
+    on_settlement = work_out_mark(bus, meter_ctx, state, period_h, settled=True)
     full = full_path_mark(bus, meter_ctx, state, period_h)
     event("no mark" if mark is None else f"exact={mark.exact} until={mark.until is not None}")
     # THEN they are the same mark
     assert mark == full
+    assert on_settlement == full
     # AND an exact mark is the first reading (just after the cursor) whose full pricing
     # takes the balance to a level
     if mark is None or mark.due_kwh is None or not mark.exact:
@@ -186,7 +188,7 @@ def test_the_quoted_mark_is_the_full_pricing_paths_mark(
         assert charge(mark.due_kwh - Decimal("0.001")) < need
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     tariff=tou_tariffs(),
     extra=rules(),
