@@ -194,8 +194,8 @@ class EnergyQuote:
     frame: _Frame
     index: int  # the cycle the energy lands in
     keys: tuple[str, ...]
-    # What one kWh adds in each key, at the usage the position holds (minor units, tax
-    # on lines included): a first guess for a search, never a charge.
+    # What one kWh adds in each key, at the usage the position holds (minor units, its
+    # tier's price and the tax rate): a first guess for a search, never a charge.
     slope_minor_per_kwh: Fraction
 
     @classmethod

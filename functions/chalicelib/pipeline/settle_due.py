@@ -170,10 +170,12 @@ def work_out_mark(
     if need is None:
         return DueMark(None, basis, until=valid)  # no level under the balance
     quote = _quote(bus, meter_ctx, state, cursor.at, probe)
+    if quote is not None and len(quote.keys) != 1:
+        quote = None  # a bound, not the charge: not for an exact mark
     start = to_milli(cursor.cumulative_kwh)
     charge: Callable[[int], int]
     known: int | None = None  # the charge of no energy, when the settlement priced it
-    if quote is None:  # the energy could land in two cycles: priced in full
+    if quote is None:  # the energy could land in two cycles (or components): priced in full
 
         def charge(milli: int) -> int:
             return _charge(bus, meter_ctx, cursor, state, Reading(probe, from_milli(milli)))
