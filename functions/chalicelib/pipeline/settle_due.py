@@ -145,19 +145,17 @@ def work_out_mark(
     the state's cursor and position are a settlement's of this meter context, just made
     (``Settler.settle_all``): what it charged the cycle is what no energy after the cursor
     charges it again, unless a day begins at the cursor, so that is not priced."""
-    assert meter_ctx.tariff is not None and state.settled_at is not None
-    cursor = Reading(state.settled_at, state.settled_kwh)
-    period_s = max(1, round(period_h * 3600))
-    if DAY_S % period_s:
+    period = _cursor_period(bus, state, period_h)
+    if period is None:
         return None  # a period may hold two local days: time matters
-    bounds = period_bounds(cursor.at, period_h, bus.tz)
+    cursor, bounds = period
     probe = cursor.at + _MS
     basis = mark_basis(bus, meter_ctx, state, period_h)
     if probe >= bounds.end:
         return DueMark(None, basis)  # no reading can follow the cursor in its period
     # A time-of-use period that crosses a band edge: the mark holds up to the first edge
-    # after the cursor (inside one band the price per kWh is fixed); a reading at or past
-    # it is priced, as every reading of such a period was before.
+    # after the cursor (inside one band the price per kWh is fixed); the first reading at
+    # or past it replaces it with the period's bound (``work_out_bound``).
     until = _one_component_until(bus, meter_ctx, cursor.at, bounds.end)
     # stored in unix ms: an edge found at a DST offset change (to the second, domain/tou.py)
     # is cut down to the ms, short of the edge, never past it
@@ -202,12 +200,10 @@ def work_out_bound(
     (``exact`` False). Worked out once, when a reading passes the edge a time-of-use mark
     held until (``Settler.with_due_mark``), instead of pricing every reading to the
     period's end (issue 19, CPU)."""
-    assert meter_ctx.tariff is not None and state.settled_at is not None
-    cursor = Reading(state.settled_at, state.settled_kwh)
-    period_s = max(1, round(period_h * 3600))
-    if DAY_S % period_s:
+    period = _cursor_period(bus, state, period_h)
+    if period is None:
         return None  # a period may hold two local days: time matters
-    bounds = period_bounds(cursor.at, period_h, bus.tz)
+    cursor, bounds = period
     basis = mark_basis(bus, meter_ctx, state, period_h)
     last = bounds.end - _MS  # the last reading the period holds
     if last <= cursor.at:
@@ -225,6 +221,18 @@ def work_out_bound(
         return DueMark(from_milli(start + SEARCH_CAP_KWH * 1000), basis, exact=False)
     # crossed by the fixed charges alone (no energy): every later reading is due
     return DueMark(from_milli(found), basis, exact=found == start)
+
+
+def _cursor_period(
+    bus: BusContext, state: MeterControlState, period_h: float
+) -> tuple[Reading, PeriodBounds] | None:
+    """The cursor and its settlement period; None when a period may hold two local days
+    (a period that does not divide the day: a reading's charge may depend on its time)."""
+    assert state.settled_at is not None
+    if DAY_S % max(1, round(period_h * 3600)):
+        return None
+    cursor = Reading(state.settled_at, state.settled_kwh)
+    return cursor, period_bounds(cursor.at, period_h, bus.tz)
 
 
 def _need(bus: BusContext, meter_ctx: MeterContext, state: MeterControlState) -> int | None:

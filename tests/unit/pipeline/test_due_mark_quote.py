@@ -15,9 +15,8 @@ full path (pricing it, no mark) finds due."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from itertools import pairwise
 from typing import Any
 from unittest import mock
 
@@ -33,14 +32,20 @@ from chalicelib.pipeline.context import BusContext, MeterContext
 from chalicelib.pipeline.settle_due import period_bounds, work_out_mark
 from chalicelib.pipeline.settler import Settler
 from local_aws import tariff_documents as td
-from tests.due_mark_bus import OPENED, bus_with
+from tests.due_mark_bus import (
+    FLEET_EDGE,
+    MS,
+    OPENED,
+    RATES,
+    ZONES,
+    bus_with,
+    decided_as_full_path,
+    fleet_tou_meter,
+    opening_state,
+    tou_tariffs,
+)
 
-# New York leaves summer time at 06:00 UTC on 1 November 2026: cursors from 05:00 UTC on
-ZONES = ["Asia/Taipei", "America/New_York", "Asia/Kolkata"]
-MS = timedelta(milliseconds=1)
 START = OPENED + timedelta(hours=5)
-
-rates = st.integers(1, 2_000).map(lambda c: f"{c // 100}.{c % 100:02d}")
 
 
 @st.composite
@@ -68,28 +73,14 @@ def rules(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
-def tou_tariffs(draw: st.DrawFn) -> dict[str, Any]:
-    """Every day the same windows: cut at 2-6 minutes of the day, each window a band."""
-    cuts = sorted(draw(st.sets(st.integers(1, 24 * 60 - 1), min_size=2, max_size=6)))
-    edges = [0, *cuts, 24 * 60]
-    band = draw(st.sampled_from(["peak", "off"]))
-    windows = []
-    for a, b in pairwise(edges):
-        windows.append((f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}", band))
-        if draw(st.sampled_from([True, True, True, False])):  # mostly an edge between
-            band = "off" if band == "peak" else "peak"
-    return td.tou_every_day("tou", windows, peak=draw(rates), off=draw(rates))
-
-
-@st.composite
 def tariffs(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["flat", "tiered", "tou"]))
     if kind == "flat":
-        document = td.flat("flat", draw(rates))
+        document = td.flat("flat", draw(RATES))
     elif kind == "tiered":
         bounds = sorted(draw(st.sets(st.integers(1, 400), min_size=1, max_size=3)))
-        tiers: list[tuple[str | None, str]] = [(str(b), draw(rates)) for b in bounds]
-        document = td.tiered_all_year("tiered", [*tiers, (None, draw(rates))])
+        tiers: list[tuple[str | None, str]] = [(str(b), draw(RATES)) for b in bounds]
+        document = td.tiered_all_year("tiered", [*tiers, (None, draw(RATES))])
     else:
         document = draw(tou_tariffs())
     return {**document, **draw(rules())}
@@ -216,13 +207,7 @@ def test_past_the_band_edge_the_bound_calls_nothing_due_not_due(
     meter_ctx = bus.meters["m1"]
     settler = Settler(mock.Mock(), mock.Mock(), period_h=period_h)
     cursor_at = START + timedelta(minutes=cursor_min, milliseconds=cursor_min % 7)
-    state = MeterControlState(
-        account_id="a1",
-        balance_minor=balance,
-        settled_kwh=Decimal("1000.000"),
-        settled_at=cursor_at,
-        never_settled=True,
-    )
+    state = opening_state(cursor_at, balance)
     marked = settler.with_due_mark(bus, meter_ctx, state)
     if marked.due is None or marked.due.until is None:
         event("no edge in the period")
@@ -244,33 +229,20 @@ def test_past_the_band_edge_the_bound_calls_nothing_due_not_due(
     if bound.due_kwh is not None:
         kwh_values += [bound.due_kwh, bound.due_kwh - Decimal("0.001")]
     times = [edge, first, end - MS, *(min(edge + MS * offset, end - MS) for offset in past)]
-    for at in times:
-        for value in kwh_values:
-            reading = Reading(at, value)
-            full = settler.due(bus, meter_ctx, plain, reading)
-            assert settler.due(bus, meter_ctx, bounded, reading) == full, (reading, bound)
-            if bound.due_kwh is not None and state.settled_kwh <= value < bound.due_kwh:
-                assert not full, (reading, bound)  # (a reading below the cursor is due)
-            if settler.steady(bus, meter_ctx, stored, at, value):
-                assert not full, (reading, bound)
+    answers = decided_as_full_path(settler, bus, plain, bounded, stored, times, kwh_values)
+    for reading, full in answers:
+        value = reading.cumulative_kwh
+        if bound.due_kwh is not None and state.settled_kwh <= value < bound.due_kwh:
+            assert not full, (reading, bound)  # (a reading below the cursor is due)
 
 
 def test_the_fleet_benchs_tou_meter_is_steady_again_past_the_band_edge() -> None:
     # GIVEN the fleet bench's time-of-use meter (off until 09:00, peak after, Taipei) with
     # its cursor at 08:00 in the 06:00-12:00 period, marked until 09:00
-    tariff = td.tou_every_day("tou", [("00:00", "09:00", "off"), ("09:00", "24:00", "peak")])
-    bus = bus_with(tariff, [50_000, 10_000], 0, moved_in="2026-10-30")
+    bus, settler, state = fleet_tou_meter()
     meter_ctx = bus.meters["m1"]
-    settler = Settler(mock.Mock(), mock.Mock(), period_h=6)
-    cursor_at = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)  # 08:00 in Taipei
-    state = MeterControlState(
-        account_id="a1",
-        balance_minor=5_000_000,
-        settled_kwh=Decimal("1000.000"),
-        settled_at=cursor_at,
-    )
     marked = settler.with_due_mark(bus, meter_ctx, state)
-    edge = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    edge = FLEET_EDGE
     assert marked.due is not None and marked.due.until == edge
     # WHEN the first reading past the edge arrives
     reading = Reading(edge + timedelta(seconds=30), Decimal("1010.000"))
