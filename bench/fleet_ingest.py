@@ -101,10 +101,14 @@ PROGRESS_EVERY = 250
 
 class StateWrites:
     """Counts ingest's control-state writes (``TelemetryStore.save_state``, wrapped on
-    the container's one store): the bring-up check wants none but a settlement's."""
+    the container's one store): the bring-up check wants none but a settlement's, or a
+    time-of-use meter's whose reading passed the band edge its due mark held until (the
+    mark becomes the period's bound, once: ``Settler.with_due_mark``), counted here as
+    ``bounds`` (the container's one settler, wrapped)."""
 
     def __init__(self, services: Container) -> None:
         self.count = 0
+        self.bounds = 0
         store = services.telemetry
         original = store.save_state
 
@@ -113,6 +117,24 @@ class StateWrites:
             return original(*args, **kwargs)
 
         store.save_state = counted  # type: ignore[method-assign]
+        settler = services.settler
+        marked = settler.with_due_mark
+
+        def with_due_mark(*args: Any, **kwargs: Any) -> Any:
+            before = args[2].due
+            after = marked(*args, **kwargs)
+            mark = after.due
+            if (
+                mark is not None
+                and before is not None
+                and before.until is not None
+                and mark.until is None
+                and mark.basis == before.basis
+            ):
+                self.bounds += 1
+            return after
+
+        settler.with_due_mark = with_due_mark  # type: ignore[method-assign]
 
 
 def kind_of(settled: int, buckets: int, commands: int) -> str:
@@ -143,7 +165,7 @@ def run_round(
     rng.shuffle(order)
     records: list[dict[str, Any]] = []
     by_operation = Counter(meter.requests)
-    state_writes_unsettled = payload_max = 0
+    state_writes_unsettled = state_writes_band_edge = payload_max = 0
     started = time.monotonic()
     every = max(1, min(PROGRESS_EVERY, len(order) // 4))  # a short round's too
     meter.counting = True
@@ -152,7 +174,7 @@ def run_round(
         payload_max = max(payload_max, len(base64.b64decode(event["raw"])))
         ingest._buses = rng.choice(directories)  # this message's container
         n0, r0, w0, b0 = sum(meter.requests.values()), meter.rru, meter.wru, meter.bytes_written
-        s0 = writes.count
+        s0, e0 = writes.count, writes.bounds
         m0 = meter.cpu_s
         c0 = time.thread_time()
         if profiler is not None:
@@ -166,7 +188,10 @@ def run_round(
         if result.status != "stored":
             raise SystemExit(f"{label}: message not stored: {result}")
         if writes.count > s0 and not result.settled:
-            state_writes_unsettled += 1
+            if writes.bounds > e0:
+                state_writes_band_edge += 1
+            else:
+                state_writes_unsettled += 1
         records.append(
             {
                 "kind": kind_of(len(result.settled), result.buckets, len(result.commands)),
@@ -192,6 +217,8 @@ def run_round(
     return round_figures(records, step, Counter(meter.requests) - by_operation) | {
         "state_writes": sum(1 for r in records if r["state_written"]),
         "state_writes_without_settlement": state_writes_unsettled,
+        # a time-of-use mark's band edge passed: its bound written (settle_due.py)
+        "state_writes_at_band_edge": state_writes_band_edge,
         "payload_bytes_max": payload_max,
         "wall_s": round(time.monotonic() - started, 1),
         "records": records,  # per message, for merging rounds; not in the JSON
@@ -554,6 +581,7 @@ def set_up_section(
         "bring_up_check": {
             "passed": check_passed,
             "state_writes_without_settlement": check["state_writes_without_settlement"],
+            "state_writes_at_band_edge": check["state_writes_at_band_edge"],
             "relay_commands": check["relay_commands"],
             "messages": check["messages"],
         },
@@ -598,6 +626,7 @@ def _merge(rounds: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[
         "state_writes_without_settlement": sum(
             r["state_writes_without_settlement"] for r in rounds
         ),
+        "state_writes_at_band_edge": sum(r["state_writes_at_band_edge"] for r in rounds),
         "payload_bytes_max": max(r["payload_bytes_max"] for r in rounds),
         "wall_s": round(sum(r["wall_s"] for r in rounds), 1),
     }

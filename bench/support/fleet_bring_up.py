@@ -114,8 +114,11 @@ def bring_up_bus(services: Container, bus: Bus, full_catalogue: bool) -> int:
         [r.compact(message.cycle_at) for r in message.rows],
     )
     meters = {}
+    read_at = {row.meter_id: row.read_at for row in message.rows}
     for meter_id, meter_ctx in context.meters.items():
-        mstate = settler.with_due_mark(context, meter_ctx, state.meter(meter_id))
+        # at the message's reading, as ingest marks it (past a band edge: the bound)
+        at = read_at.get(meter_id)
+        mstate = settler.with_due_mark(context, meter_ctx, state.meter(meter_id), at)
         meters[meter_id] = controller.plan(context, meter_ctx, mstate, now).state
     silence_by = now + SILENCE_HORIZON  # as a message's bus-item writes move it
     telemetry.save_state(state.with_meters(meters), now, silence_by)

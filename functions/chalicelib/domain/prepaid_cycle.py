@@ -19,15 +19,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from chalicelib.domain.allocation import allocate_units
 from chalicelib.domain.calendar import local_midnight, zone
-from chalicelib.domain.consumption import Interval
+from chalicelib.domain.consumption import Interval, Reading
 from chalicelib.domain.cycle_pricing import CyclePlan, interval_pieces, plan_cycle, price_cycle
 from chalicelib.domain.cycles import BillingCycle
 from chalicelib.domain.energy import ZERO_KWH, format_kwh, from_milli, kwh, to_milli
 from chalicelib.domain.errors import InvalidPolicyInputError
+from chalicelib.domain.money import currency_exponent
 from chalicelib.domain.periods import BillingPeriod
 from chalicelib.domain.tariff_versions import AnyTariff, TariffTimeline
 
@@ -122,38 +124,139 @@ def settle_cycles(
 
     ``until`` is the instant settled up to (the last reading's time): fixed charges accrue
     for every billed day begun before it."""
-    last_day = _day_before(until, tenure.tz)
-    if tenure.move_out is not None:
-        # Settled after the tenancy ended (a move-out processed days later): its last cycle
-        # is the one holding its last day.
-        last_day = min(last_day, tenure.move_out - timedelta(days=1))
-    if position is None:
-        first_at = intervals[0].start.at if intervals else until
-        first_day = max(_day_before(first_at + _MICROSECOND, tenure.tz), tenure.move_in or date.min)
-        position = CyclePosition(tenure.cycle.cycle_of(first_day).start)
-    cycles = [tenure.cycle.cycle_of(position.cycle_start)]
-    while cycles[-1].end <= last_day:
-        cycles.append(tenure.cycle.following(cycles[-1]))
-        if len(cycles) > MAX_CYCLES_PER_SETTLEMENT:
-            raise InvalidPolicyInputError("settlement spans too many cycles")
-    plans = [tenure.plan(c) for c in cycles]
-    added = _energy(plans, intervals)
-    charges: list[CycleCharge] = []
-    for index, (cycle, plan) in enumerate(zip(cycles, plans, strict=True)):
-        fresh = index > 0
-        before = {} if fresh else dict(position.usage_kwh)
-        after = dict(before)
-        for key, energy in added[index].items():
-            after[key] = kwh(after.get(key, ZERO_KWH) + energy)
-        closes = index < len(cycles) - 1
-        through = cycle.end if closes else min(cycle.end, last_day + timedelta(days=1))
-        total = price_cycle(plan, after, through=through).total_minor
-        charged = 0 if fresh else position.charged_minor
-        energy_kwh = kwh(sum(added[index].values(), ZERO_KWH))
-        labels = tuple(v.label for v in plan.versions)
-        charges.append(CycleCharge(cycle, total - charged, energy_kwh, closes, labels))
-        position = CyclePosition(cycle.start, after, through, total)
-    return PrepaidSettlement(tuple(charges), position)
+    first_at = intervals[0].start.at if intervals else until
+    frame = _Frame.of(tenure, position, first_at, until)
+    return frame.settle(_energy(frame.plans, intervals))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The cycles a settlement up to an instant prices, and the position it starts from."""
+
+    position: CyclePosition
+    cycles: tuple[BillingPeriod, ...]
+    plans: tuple[CyclePlan, ...]
+    last_day: date
+
+    @classmethod
+    def of(
+        cls, tenure: Tenure, position: CyclePosition | None, first_at: datetime, until: datetime
+    ) -> _Frame:
+        last_day = _day_before(until, tenure.tz)
+        if tenure.move_out is not None:
+            # Settled after the tenancy ended (a move-out processed days later): its last
+            # cycle is the one holding its last day.
+            last_day = min(last_day, tenure.move_out - timedelta(days=1))
+        if position is None:
+            first_day = max(
+                _day_before(first_at + _MICROSECOND, tenure.tz), tenure.move_in or date.min
+            )
+            position = CyclePosition(tenure.cycle.cycle_of(first_day).start)
+        cycles = [tenure.cycle.cycle_of(position.cycle_start)]
+        while cycles[-1].end <= last_day:
+            cycles.append(tenure.cycle.following(cycles[-1]))
+            if len(cycles) > MAX_CYCLES_PER_SETTLEMENT:
+                raise InvalidPolicyInputError("settlement spans too many cycles")
+        plans = tuple(tenure.plan(c) for c in cycles)
+        return cls(position, tuple(cycles), plans, last_day)
+
+    def settle(self, added: Sequence[Mapping[str, Decimal]]) -> PrepaidSettlement:
+        """The charges for ``added`` (energy per component of each cycle) on the position."""
+        position = self.position
+        charges: list[CycleCharge] = []
+        for index, (cycle, plan) in enumerate(zip(self.cycles, self.plans, strict=True)):
+            fresh = index > 0
+            before = {} if fresh else dict(position.usage_kwh)
+            after = dict(before)
+            for key, energy in added[index].items():
+                after[key] = kwh(after.get(key, ZERO_KWH) + energy)
+            closes = index < len(self.cycles) - 1
+            through = cycle.end if closes else min(cycle.end, self.last_day + timedelta(days=1))
+            total = price_cycle(plan, after, through=through).total_minor
+            charged = 0 if fresh else position.charged_minor
+            energy_kwh = kwh(sum(added[index].values(), ZERO_KWH))
+            labels = tuple(v.label for v in plan.versions)
+            charges.append(CycleCharge(cycle, total - charged, energy_kwh, closes, labels))
+            position = CyclePosition(cycle.start, after, through, total)
+        return PrepaidSettlement(tuple(charges), position)
+
+
+@dataclass(frozen=True)
+class EnergyQuote:
+    """What ``settle_cycles`` charges for one interval from ``start`` to a reading before
+    ``end`` (one local day: the same cycles and accrued days), as a function of its energy
+    alone: the energy lands in one cycle's components ``keys``. With one key that is the
+    settlement's own charge, to the minor unit; with several, each key is given the whole
+    energy, which no split of it over them can exceed (a cycle's total never falls as a
+    component's energy rises): a bound. Prices once per call, not the interval's set-up
+    (``pipeline/settle_due.py`` searches it for a due mark: issue 19, CPU)."""
+
+    frame: _Frame
+    index: int  # the cycle the energy lands in
+    keys: tuple[str, ...]
+    # What one kWh adds in each key, at the usage the position holds (minor units, its
+    # tier's price and the tax rate): a first guess for a search, never a charge.
+    slope_minor_per_kwh: Fraction
+
+    @classmethod
+    def of(
+        cls, tenure: Tenure, position: CyclePosition | None, start: datetime, end: datetime
+    ) -> EnergyQuote | None:
+        """The quote for readings in (``start``, ``end``], or None when their energy
+        could land in more than one cycle, or in no component."""
+        frame = _Frame.of(tenure, position, start, end)
+        found = [
+            (index, lo, hi) for index, lo, hi, _ in _cycle_parts(frame.plans, _span(start, end))
+        ]
+        if len(found) != 1:
+            return None
+        index, lo, hi = found[0]
+        last = len(frame.plans) - 1
+        plan = frame.plans[index]
+        pieces = interval_pieces(plan, lo, hi, open_start=index == 0, open_end=index == last)
+        keys = tuple(dict.fromkeys(key for key, _ in pieces))
+        if not keys:
+            return None
+        usage = frame.position.usage_kwh if index == 0 else {}
+        slope = Fraction(0)
+        for component in plan.components:
+            if component.key in keys:
+                used = usage.get(component.key, ZERO_KWH)
+                tier = next(
+                    (t for t in component.tiers if t.upto_kwh is None or used < t.upto_kwh),
+                    component.tiers[-1],
+                )
+                tariff = component.span.version.tariff
+                slope += Fraction(tier.price_per_kwh) * (1 + Fraction(tariff.tax_rate))
+        exponent = currency_exponent(plan.currency)
+        return cls(frame, index, keys, slope * 10**exponent)
+
+    @property
+    def at_position(self) -> bool:
+        """No energy prices the position's own cycle through the day it was priced
+        through: then the charge of no energy is 0 if the position was priced by this
+        tenure (a settlement just made), and a search need not price it."""
+        frame = self.frame
+        cycle = frame.cycles[0]
+        through = min(cycle.end, frame.last_day + timedelta(days=1))
+        position = frame.position
+        return (
+            len(frame.cycles) == 1
+            and position.cycle_start == cycle.start
+            and position.through == through
+        )
+
+    def charge_minor(self, energy_milli: int) -> int:
+        """The charge for ``energy_milli`` Wh after ``start`` (in every key: a bound)."""
+        energy = from_milli(energy_milli)
+        added: list[dict[str, Decimal]] = [{} for _ in self.frame.plans]
+        added[self.index] = dict.fromkeys(self.keys, energy)
+        return self.frame.settle(added).amount_minor
+
+
+def _span(start: datetime, end: datetime) -> Interval:
+    """An interval from ``start`` to ``end`` whose energy is not needed (its parts' times)."""
+    return Interval(Reading(start, ZERO_KWH), Reading(end, ZERO_KWH), ZERO_KWH, frozenset())
 
 
 def _energy(plans: Sequence[CyclePlan], intervals: Sequence[Interval]) -> list[dict[str, Decimal]]:

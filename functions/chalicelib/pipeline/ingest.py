@@ -470,8 +470,8 @@ class Ingest:
             settling = None
             if meter_ctx.prepaid and row.usable and row.import_kwh is not None:
                 mstate = settler.ensure_cursor(bus, meter_ctx, mstate)
-                mstate = settler.with_due_mark(bus, meter_ctx, mstate)
                 reading = Reading(row.read_at, row.import_kwh)
+                mstate = settler.with_due_mark(bus, meter_ctx, mstate, reading.at)
                 if settler.due(bus, meter_ctx, mstate, reading):
                     readings = [reading]
                     if needs_every_reading(meter_ctx, mstate, reading, bus.tz):
@@ -501,8 +501,9 @@ class Ingest:
                     if settled.applied:
                         result.charged_minor += settled.plan.charge.amount_minor
                         result.currency = settled.plan.charge.currency
-                # the next threshold, for the cursor and balance just written
-                mstate = settler.with_due_mark(bus, meter_ctx, mstate)
+                # the next threshold, for the cursor and balance just written (on the
+                # settlement's own pricing when it moved them)
+                mstate = settler.with_due_mark(bus, meter_ctx, mstate, settled=bool(settled))
             needs_policy = (
                 mstate.command_id is None  # no desired state written yet
                 or meter_id in result.settled

@@ -28,8 +28,12 @@ when no reading fits between the cursor and the edge.
 from __future__ import annotations
 
 import hashlib
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from ..data.control_state import DueMark, MeterControlState, ms
 from ..domain import Reading
@@ -37,6 +41,10 @@ from ..domain.calendar import zone
 from ..domain.energy import from_milli, to_milli
 from .context import BusContext, MeterContext, digest_basis
 from .memo import BoundedMemo
+
+# Pricing (the tariff models) is imported when a mark is worked out, not with ingest.
+if TYPE_CHECKING:
+    from ..domain.prepaid_cycle import EnergyQuote, Tenure
 
 DAY_S = 86_400
 # Where the search stops: a reading this far above the cursor within one period is
@@ -124,49 +132,168 @@ def mark_basis(
 
 
 def work_out_mark(
-    bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, period_h: float
+    bus: BusContext,
+    meter_ctx: MeterContext,
+    state: MeterControlState,
+    period_h: float,
+    *,
+    settled: bool = False,
 ) -> DueMark | None:
     """The mark for this cursor and balance, or None when the charge inside the cursor's
-    period could depend on the reading's time (then nothing is precomputed)."""
-    assert meter_ctx.tariff is not None and state.settled_at is not None
-    cursor = Reading(state.settled_at, state.settled_kwh)
-    basis = mark_basis(bus, meter_ctx, state, period_h)
-    period_s = max(1, round(period_h * 3600))
-    if DAY_S % period_s:
+    period could depend on the reading's time (then nothing is precomputed). ``settled``:
+    the state's cursor and position are a settlement's of this meter context, just made
+    (``Settler.settle_all``): what it charged the cycle is what no energy after the cursor
+    charges it again, unless a day begins at the cursor, so that is not priced."""
+    period = _cursor_period(bus, state, period_h)
+    if period is None:
         return None  # a period may hold two local days: time matters
-    bounds = period_bounds(cursor.at, period_h, bus.tz)
+    cursor, bounds = period
     probe = cursor.at + _MS
+    basis = mark_basis(bus, meter_ctx, state, period_h)
     if probe >= bounds.end:
         return DueMark(None, basis)  # no reading can follow the cursor in its period
     # A time-of-use period that crosses a band edge: the mark holds up to the first edge
-    # after the cursor (inside one band the price per kWh is fixed); a reading at or past
-    # it is priced, as every reading of such a period was before.
+    # after the cursor (inside one band the price per kWh is fixed); the first reading at
+    # or past it replaces it with the period's bound (``work_out_bound``).
     until = _one_component_until(bus, meter_ctx, cursor.at, bounds.end)
     # stored in unix ms: an edge found at a DST offset change (to the second, domain/tou.py)
     # is cut down to the ms, short of the edge, never past it
     until -= timedelta(microseconds=until.microsecond % 1000)
     if until <= probe:
-        return None  # no reading after the cursor fits before the edge: nothing to mark
+        # no reading after the cursor fits before the edge: the period's bound instead
+        return work_out_bound(bus, meter_ctx, state, period_h)
     valid = None if until >= bounds.end else until
-    currency = meter_ctx.tariff.currency
-    levels = _levels_minor(bus, meter_ctx, currency)
-    below = [level for level in levels if level < state.balance_minor]
-    if not below:
+    need = _need(bus, meter_ctx, state)
+    if need is None:
         return DueMark(None, basis, until=valid)  # no level under the balance
-    need = state.balance_minor - max(below)
-
-    def charge(milli: int) -> int:
-        return _charge(bus, meter_ctx, cursor, state, Reading(probe, from_milli(milli)))
-
+    quote = _quote(bus, meter_ctx, state, cursor.at, probe)
+    if quote is not None and len(quote.keys) != 1:
+        quote = None  # a bound, not the charge: not for an exact mark
     start = to_milli(cursor.cumulative_kwh)
-    lo, c_lo = start, charge(start)
+    charge: Callable[[int], int]
+    known: int | None = None  # the charge of no energy, when the settlement priced it
+    if quote is None:  # the energy could land in two cycles (or components): priced in full
+
+        def charge(milli: int) -> int:
+            return _charge(bus, meter_ctx, cursor, state, Reading(probe, from_milli(milli)))
+
+        slope = Fraction(0)
+    else:
+        charge, slope = _quoted(quote, start), quote.slope_minor_per_kwh / 1000
+        if settled and quote.at_position:
+            known = 0
+    found = _first_crossing(charge, start, need, slope, known)
+    if found is None:  # beyond the search: priced
+        return DueMark(from_milli(start + SEARCH_CAP_KWH * 1000), basis, exact=False, until=valid)
+    return DueMark(from_milli(found), basis, until=valid)
+
+
+def work_out_bound(
+    bus: BusContext, meter_ctx: MeterContext, state: MeterControlState, period_h: float
+) -> DueMark | None:
+    """A mark for every reading of the cursor's period, past its band edges too (None:
+    none can be made): the smallest kWh whose energy, put whole into each priced
+    component the rest of the period meets, would cross a level. No split of the energy
+    over those components charges more (a cycle's total never falls as a component's
+    energy rises), so a reading below it is not due; at or above it the reading is priced
+    (``exact`` False). Worked out once, when a reading passes the edge a time-of-use mark
+    held until (``Settler.with_due_mark``), instead of pricing every reading to the
+    period's end (issue 19, CPU)."""
+    period = _cursor_period(bus, state, period_h)
+    if period is None:
+        return None  # a period may hold two local days: time matters
+    cursor, bounds = period
+    basis = mark_basis(bus, meter_ctx, state, period_h)
+    last = bounds.end - _MS  # the last reading the period holds
+    if last <= cursor.at:
+        return DueMark(None, basis)  # no reading can follow the cursor in its period
+    need = _need(bus, meter_ctx, state)
+    if need is None:
+        return DueMark(None, basis)  # no level under the balance
+    quote = _quote(bus, meter_ctx, state, cursor.at, last)
+    if quote is None:
+        return None  # the energy could land in two cycles: priced in full
+    start = to_milli(cursor.cumulative_kwh)
+    slope = quote.slope_minor_per_kwh / 1000
+    found = _first_crossing(_quoted(quote, start), start, need, slope)
+    if found is None:
+        return DueMark(from_milli(start + SEARCH_CAP_KWH * 1000), basis, exact=False)
+    # crossed by the fixed charges alone (no energy): every later reading is due
+    return DueMark(from_milli(found), basis, exact=found == start)
+
+
+def _cursor_period(
+    bus: BusContext, state: MeterControlState, period_h: float
+) -> tuple[Reading, PeriodBounds] | None:
+    """The cursor and its settlement period; None when a period may hold two local days
+    (a period that does not divide the day: a reading's charge may depend on its time)."""
+    assert state.settled_at is not None
+    if DAY_S % max(1, round(period_h * 3600)):
+        return None
+    cursor = Reading(state.settled_at, state.settled_kwh)
+    return cursor, period_bounds(cursor.at, period_h, bus.tz)
+
+
+def _need(bus: BusContext, meter_ctx: MeterContext, state: MeterControlState) -> int | None:
+    """The charge that takes the balance to the nearest level below it (None: none)."""
+    assert meter_ctx.tariff is not None
+    levels = _levels_minor(bus, meter_ctx, meter_ctx.tariff.currency)
+    below = [level for level in levels if level < state.balance_minor]
+    return state.balance_minor - max(below) if below else None
+
+
+def _quoted(quote: EnergyQuote, start: int) -> Callable[[int], int]:
+    def charge(milli: int) -> int:
+        return quote.charge_minor(milli - start)
+
+    return charge
+
+
+# Guesses along the component's price before the search brackets from the cap
+GUESSES = 3
+
+
+def _first_crossing(
+    charge: Callable[[int], int],
+    start: int,
+    need: int,
+    slope: Fraction,
+    at_start: int | None = None,
+) -> int | None:
+    """The smallest register reading (Wh) from ``start`` whose ``charge`` (never falling as
+    the reading rises) meets ``need``; None when none does within the search cap.
+    ``slope``: minor units a Wh near ``start`` (0: unknown); ``at_start``: the charge at
+    ``start`` when already known."""
+    lo, c_lo = start, charge(start) if at_start is None else at_start
     if c_lo >= need:
-        return DueMark(cursor.cumulative_kwh, basis, until=valid)  # fixed charges cross it
-    # Most accounts are far from their next level: one pricing at the cap says so.
-    hi = lo + SEARCH_CAP_KWH * 1000
-    c_hi = charge(hi)
-    if c_hi < need:
-        return DueMark(from_milli(hi), basis, exact=False, until=valid)  # beyond: priced
+        return start  # the fixed charges alone cross it
+    cap = start + SEARCH_CAP_KWH * 1000
+    hi: int | None = None
+    c_hi = 0
+    # Along the component's own price per kWh (the settlement's, from its plan): the
+    # charge is nearly linear in kWh, so aiming at need - 1/2 from the nearest side (as
+    # the interpolation below does) mostly finds the first reading that meets the need
+    # and the last that does not in two pricings (not ~6 from the cap).
+    half = Fraction(1, 2)
+    for _ in range(GUESSES if slope > 0 else 0):
+        if hi is None:
+            guess = min(lo + max(1, math.ceil((need - half - c_lo) / slope)), cap)
+        elif hi - lo > 1:
+            guess = min(max(hi - math.ceil((c_hi - need + half) / slope), lo + 1), hi - 1)
+        else:
+            break
+        c_guess = charge(guess)
+        if c_guess >= need:
+            hi, c_hi = guess, c_guess
+        elif guess == cap:
+            return None
+        else:
+            lo, c_lo = guess, c_guess
+    if hi is None:
+        # Most accounts are far from their next level: one pricing at the cap says so.
+        hi, c_hi = cap, charge(cap)
+        if c_hi < need:
+            return None
     # lo never crosses, hi does: interpolate (the charge is nearly linear in kWh), with a
     # halving step whenever interpolation gained little, down to the milli-kWh.
     bisect = False
@@ -186,11 +313,41 @@ def work_out_mark(
         else:
             lo, c_lo = guess, c_guess
         bisect = hi - lo > width // 2
-    return DueMark(from_milli(hi), basis, until=valid)
+    return hi
 
 
 def _levels_minor(bus: BusContext, meter_ctx: MeterContext, currency: str) -> tuple[int, ...]:
     return bus.levels_minor(currency, meter_ctx.unit)
+
+
+def _tenure(bus: BusContext, meter_ctx: MeterContext) -> Tenure:
+    from ..domain.prepaid_cycle import Tenure
+    from ..domain.tariff_versions import as_timeline
+
+    assert meter_ctx.tariff is not None
+    tenancy = meter_ctx.tenancy
+    return Tenure(
+        as_timeline(meter_ctx.timeline or meter_ctx.tariff),
+        meter_ctx.cycle,
+        bus.tz,
+        move_in=date.fromisoformat(tenancy.starts_on) if tenancy else None,
+    )
+
+
+def _quote(
+    bus: BusContext,
+    meter_ctx: MeterContext,
+    state: MeterControlState,
+    start: datetime,
+    end: datetime,
+) -> EnergyQuote | None:
+    """``plan_settlement``'s charge for a reading in (``start``, ``end``] from the state's
+    position, as a function of its energy (``EnergyQuote``): the cycles, plans and
+    components worked out once for the search, not once per pricing."""
+    from ..domain.prepaid_cycle import CyclePosition, EnergyQuote
+
+    position = CyclePosition.from_document(state.tariff_position)
+    return EnergyQuote.of(_tenure(bus, meter_ctx), position, start, end)
 
 
 def _charge(
@@ -222,21 +379,12 @@ def _one_component_until(
     """The end of the part of [``start``, ``end``) (one period) whose energy lands in the
     component ``start`` is in: ``end`` unless a time-of-use band edge comes first."""
     from ..domain.cycle_pricing import interval_pieces
-    from ..domain.prepaid_cycle import Tenure
     from ..domain.tariff_versions import as_timeline
     from ..domain.tariffs import TouTariff
 
-    assert meter_ctx.tariff is not None
-    timeline = as_timeline(meter_ctx.timeline or meter_ctx.tariff)
-    if not any(isinstance(v.tariff, TouTariff) for v in timeline.versions):
+    tenure = _tenure(bus, meter_ctx)
+    if not any(isinstance(v.tariff, TouTariff) for v in as_timeline(tenure.tariff).versions):
         return end
-    tenancy = meter_ctx.tenancy
-    tenure = Tenure(
-        timeline,
-        meter_ctx.cycle,
-        bus.tz,
-        move_in=date.fromisoformat(tenancy.starts_on) if tenancy else None,
-    )
     day = (end - _MS).astimezone(zone(bus.tz)).date()
     plan = tenure.plan(meter_ctx.cycle.cycle_of(day))
     pieces = interval_pieces(plan, start, end)
@@ -254,4 +402,4 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-__all__ = ["PeriodBounds", "mark_basis", "period_bounds", "work_out_mark"]
+__all__ = ["PeriodBounds", "mark_basis", "period_bounds", "work_out_bound", "work_out_mark"]

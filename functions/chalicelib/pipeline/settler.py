@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..data.control_state import (
     CANONICAL_KWH_TEXT,
     UNTIL_MARK,
+    DueMark,
     MeterControlState,
     from_ms,
     ms,
@@ -33,7 +34,7 @@ from ..domain.calendar import local_midnight, zone
 from .alerts import Alert
 from .context import BusContext, MeterContext
 from .memo import BoundedMemo
-from .settle_due import mark_basis, meter_digest, work_out_mark
+from .settle_due import mark_basis, meter_digest, work_out_bound, work_out_mark
 
 # Pricing (charging.py, the tariff models) is imported by the first settlement that
 # prices, not with ingest (docs/deploy.md, "Cold start").
@@ -147,7 +148,8 @@ def _instant(at_ms: int) -> datetime:
 _INSTANTS: BoundedMemo[int, datetime] = BoundedMemo(MAX_CACHED_CURSORS)
 # The bases (``mark_basis``) for which ``work_out_mark`` keeps no mark (a period that does
 # not divide the day, a cursor with no millisecond before a band edge): the answer is a function of the basis, and the
-# search that finds it (a tenure's band pieces) cost ~1 ms a meter on each message.
+# search that finds it (a tenure's band pieces) cost ~1 ms a meter on each message. A basis
+# with ``UNTIL_MARK`` after it: no bound past the band edge (``work_out_bound`` None).
 _UNMARKED: BoundedMemo[str, bool] = BoundedMemo(MAX_CACHED_CURSORS)
 
 
@@ -249,23 +251,52 @@ class Settler:
         )
 
     def with_due_mark(
-        self, bus: BusContext, meter_ctx: MeterContext, state: MeterControlState
+        self,
+        bus: BusContext,
+        meter_ctx: MeterContext,
+        state: MeterControlState,
+        at: datetime | None = None,
+        *,
+        settled: bool = False,
     ) -> MeterControlState:
         """The state with the mark of its cursor and balance (worked out only when they,
-        or the meter's context, moved since the mark was made)."""
+        or the meter's context, moved since the mark was made). ``at``: the time of the
+        reading it is for; past the band edge a time-of-use mark holds until, the mark
+        becomes the period's bound (``work_out_bound``), once: the readings after it are
+        steady again instead of each priced until the period settles (issue 19, CPU).
+        ``settled``: the state is a settlement's of this context (``settle_all``'s answer),
+        whose pricing the mark reuses (``work_out_mark``)."""
         if meter_ctx.tariff is None or state.settled_at is None or state.closed:
             return state
         mark, period_h = state.due, self._period_h
         basis = mark_basis(bus, meter_ctx, state, period_h)
+        worked: DueMark | None
         if mark is not None and mark.basis == basis:
-            return state
-        if basis in _UNMARKED:
+            if mark.until is None or at is None or at < mark.until:
+                return state
+            worked = mark  # the reading is past the band edge the mark held until
+        elif basis in _UNMARKED:
             worked = None
         else:
-            worked = work_out_mark(bus, meter_ctx, state, period_h)
+            worked = work_out_mark(bus, meter_ctx, state, period_h, settled=settled)
             if worked is None:
                 _UNMARKED.remember(basis, True)
-        if worked is None and mark is None:
+        edge = basis + UNTIL_MARK
+        if (
+            worked is not None
+            and worked.until is not None
+            and at is not None
+            and at >= worked.until
+            and edge not in _UNMARKED
+        ):
+            # the period's bound instead, worked out once (None: none can be made, and
+            # every reading past the edge is priced, as before)
+            bound = work_out_bound(bus, meter_ctx, state, period_h)
+            if bound is None:
+                _UNMARKED.remember(edge, True)
+            else:
+                worked = bound
+        if worked is mark:
             # Nothing to keep, as before: the state read stays the plan (no copy, so the
             # message writes nothing and compares no 32 records with the state read).
             return state

@@ -51,7 +51,7 @@ def test_a_worker_that_plans_otherwise_stops_the_run(
     def forgetful(env: dict[str, str]) -> None:
         start(env)
         settler = fleet_bring_up._WORKER["services"].settler
-        monkeypatch.setattr(settler, "with_due_mark", lambda bus, meter, state: state)
+        monkeypatch.setattr(settler, "with_due_mark", lambda bus, meter, state, at=None: state)
 
     monkeypatch.setattr(fleet_bring_up, "_start_worker", forgetful)
     buses = [Bus(i, 2) for i in range(2)]

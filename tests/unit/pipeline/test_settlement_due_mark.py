@@ -21,7 +21,7 @@ from chalicelib.pipeline import settler as settler_module
 from chalicelib.pipeline.settle_due import work_out_mark
 from chalicelib.pipeline.settler import Settler
 from local_aws import tariff_documents as td
-from tests.due_mark_bus import OPENED, bus_with
+from tests.due_mark_bus import OPENED, bus_with, opening_state
 
 TARIFFS = {
     "flat": td.flat("flat", "5.00"),
@@ -53,13 +53,7 @@ def test_the_mark_decides_as_pricing_the_reading_does(
     meter_ctx = bus.meters["m1"]
     settler = Settler(mock.Mock(), mock.Mock(), period_h=period_h)
     cursor_at = OPENED + timedelta(minutes=cursor_min, milliseconds=cursor_min % 7)
-    state = MeterControlState(
-        account_id="a1",
-        balance_minor=balance,
-        settled_kwh=Decimal("1000.000"),
-        settled_at=cursor_at,
-        never_settled=True,
-    )
+    state = opening_state(cursor_at, balance)
     marked = settler.with_due_mark(bus, meter_ctx, state)
     readings = []
     at, kwh_milli = cursor_at, 1_000_000

@@ -10,9 +10,8 @@ the mark's kWh would cross a level the cursor's band alone does not."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from itertools import pairwise
 from typing import Any
 from unittest import mock
 
@@ -23,28 +22,17 @@ from chalicelib.data.control_state import MeterControlState, decode_meter, encod
 from chalicelib.domain import Reading
 from chalicelib.pipeline import settler as settler_module
 from chalicelib.pipeline.settler import Settler
-from local_aws import tariff_documents as td
-from tests.due_mark_bus import OPENED, bus_with
-
-# New York leaves summer time at 06:00 UTC on 1 November 2026: cursors from 05:00 UTC on
-ZONES = ["Asia/Taipei", "America/New_York", "Asia/Kolkata"]
-MS = timedelta(milliseconds=1)
-
-
-@st.composite
-def tou_tariffs(draw: st.DrawFn) -> dict[str, Any]:
-    """Every day the same windows: cut at 2-8 minutes of the day, each window a band
-    (two neighbours may share one: one component, no edge between them)."""
-    cuts = sorted(draw(st.sets(st.integers(1, 24 * 60 - 1), min_size=2, max_size=8)))
-    edges = [0, *cuts, 24 * 60]
-    band = draw(st.sampled_from(["peak", "off"]))
-    windows = []
-    for a, b in pairwise(edges):
-        windows.append((f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}", band))
-        if draw(st.sampled_from([True, True, True, False])):  # mostly an edge between
-            band = "off" if band == "peak" else "peak"
-    rate = st.integers(1, 2_000).map(lambda c: f"{c // 100}.{c % 100:02d}")
-    return td.tou_every_day("tou", windows, peak=draw(rate), off=draw(rate))
+from tests.due_mark_bus import (
+    FLEET_EDGE,
+    MS,
+    OPENED,
+    ZONES,
+    bus_with,
+    decided_as_full_path,
+    fleet_tou_meter,
+    opening_state,
+    tou_tariffs,
+)
 
 
 def plain(state: MeterControlState) -> MeterControlState:
@@ -78,13 +66,7 @@ def test_a_tou_meter_the_mark_passes_has_nothing_due_on_the_full_path(
     meter_ctx = bus.meters["m1"]
     settler = Settler(mock.Mock(), mock.Mock(), period_h=period_h)
     cursor_at = OPENED + timedelta(hours=5, minutes=cursor_min, milliseconds=cursor_min % 7)
-    state = MeterControlState(
-        account_id="a1",
-        balance_minor=balance,
-        settled_kwh=Decimal("1000.000"),
-        settled_at=cursor_at,
-        never_settled=True,
-    )
+    state = opening_state(cursor_at, balance)
     marked = settler.with_due_mark(bus, meter_ctx, state)
     mark = marked.due
     event("no mark" if mark is None else "bounded" if mark.until else "whole period")
@@ -101,33 +83,18 @@ def test_a_tou_meter_the_mark_passes_has_nothing_due_on_the_full_path(
         edge = mark.until
         times += [edge - MS, edge, edge + MS, *(edge + MS * offset for offset in past)]
     times.append(cursor_at + MS)
-    for at in times:
-        for value in kwh_values:
-            reading = Reading(at, value)
-            full = settler.due(bus, meter_ctx, plain(state), reading)
-            assert settler.due(bus, meter_ctx, marked, reading) == full, (reading, mark)
-            if settler.steady(bus, meter_ctx, stored, at, value):
-                assert not full, (reading, mark)
+    decided_as_full_path(settler, bus, plain(state), marked, stored, times, kwh_values)
 
 
 def test_the_fleet_benchs_tou_meter_is_steady_until_the_band_edge() -> None:
     # GIVEN the fleet bench's time-of-use meter (off until 09:00, peak after, Taipei) whose
     # 06:00-12:00 period crosses the edge, cursor at 08:00, far from its levels
-    tariff = td.tou_every_day("tou", [("00:00", "09:00", "off"), ("09:00", "24:00", "peak")])
-    bus = bus_with(tariff, [50_000, 10_000], 0, moved_in="2026-10-30")
+    bus, settler, state = fleet_tou_meter()
     meter_ctx = bus.meters["m1"]
-    settler = Settler(mock.Mock(), mock.Mock(), period_h=6)
-    cursor_at = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)  # 08:00 in Taipei
-    state = MeterControlState(
-        account_id="a1",
-        balance_minor=5_000_000,
-        settled_kwh=Decimal("1000.000"),
-        settled_at=cursor_at,
-    )
     # WHEN it is marked
     marked = settler.with_due_mark(bus, meter_ctx, state)
     # THEN the mark holds until 09:00 in Taipei (01:00 UTC), stored with it
-    edge = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    edge = FLEET_EDGE
     assert marked.due is not None and marked.due.until == edge
     stored = encode_meter(marked)
     assert stored["due"][1] == f"{marked.due.basis}@{int(edge.timestamp() * 1000)}"
