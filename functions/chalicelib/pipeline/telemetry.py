@@ -16,11 +16,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
+
 from ..data.control_state import from_ms
 from ..data.models import GatewayCycle
 from .errors import InvalidTelemetryError
 from .senders import check_sender
-from .telemetry_check import check_telemetry
+from .telemetry_check import check_telemetry, plainly_valid
 
 # 247 meters of the schema's maximum is ~35 KB; anything far beyond is not a gateway.
 MAX_RAW_BYTES = 64 * 1024
@@ -169,6 +171,20 @@ def _decode(payload: bytes) -> Any:
         raise InvalidTelemetryError(f"payload is not JSON: {exc}") from exc
 
 
+def _plain(payload: bytes) -> Any:
+    """The document as orjson reads it, when it is plainly valid telemetry whose kept
+    values are what ``_decode`` would give (``plainly_valid``); else None, and the exact
+    way decides: ``_decode`` then ``check_telemetry``, so every refusal and its words
+    are theirs. A gateway's message is read ~3x faster (no Decimal for the powers and
+    factors nobody keeps; issue 19, CPU); a payload orjson refuses (not JSON, NaN, a
+    lone surrogate, a number beyond a double) goes the exact way too."""
+    try:
+        document = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    return document if plainly_valid(document) else None
+
+
 def parse_event(event: Any) -> Telemetry:
     """The rule's event -> Telemetry, or InvalidTelemetryError naming what is wrong
     (MissingClientIdError / ForeignSenderError when the sender is not the gateway)."""
@@ -188,11 +204,13 @@ def parse_event(event: Any) -> Telemetry:
         raise InvalidTelemetryError(f"raw is not base64: {exc}") from exc
     if len(payload) > MAX_RAW_BYTES:
         raise InvalidTelemetryError(f"payload larger than {MAX_RAW_BYTES} bytes")
-    document = _decode(payload)
-    # The schema's rules, hand-written (telemetry_check.py; a test proves they agree).
-    problem = check_telemetry(document)
-    if problem is not None:
-        raise InvalidTelemetryError(f"schema telemetry.v1: {problem}"[:400])
+    document = _plain(payload)
+    if document is None:
+        document = _decode(payload)
+        # The schema's rules, hand-written (telemetry_check.py; a test proves they agree).
+        problem = check_telemetry(document)
+        if problem is not None:
+            raise InvalidTelemetryError(f"schema telemetry.v1: {problem}"[:400])
     if document["g"] != thing:
         # The topic (and the IoT policy behind it) says who sent it; the payload cannot.
         raise InvalidTelemetryError(
