@@ -77,23 +77,26 @@ class LineFormatter(LambdaPowertoolsFormatter):
     - the keys a call adds are told from the record's own by a set (Powertools looks each
       up in a tuple of 24 names: ~40 % of its formatting);
     - the timestamp's text up to the second is made once a second (``time.strftime``
-      every line otherwise).
+      every line otherwise);
+    - a line with no exception is not given four exception keys only to strip them.
 
     ``tests/unit/test_log_line_format.py`` holds every line to the stock formatter's."""
 
-    _second: int | None = None
-    _stamp: tuple[str, str] = ("", "")
+    # (the second, the text before its milliseconds, the zone): one tuple, read and
+    # replaced whole, so a thread never pairs one second with another's text
+    _stamp: tuple[int, str, str] = (-1, "", "")
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if self.datefmt or datefmt or self.use_rfc3339_iso8601 or self.use_datetime_directive:
             return super().formatTime(record, datefmt)
+        stamp = self._stamp
         second = int(record.created)
-        if second != self._second:
+        if stamp[0] != second:
             # the default format, "%Y-%m-%d %H:%M:%S,%F%z", either side of its milliseconds
             at = self.converter(record.created)
-            self._stamp = (time.strftime("%Y-%m-%d %H:%M:%S,", at), time.strftime("%z", at))
-            self._second = second
-        before, zone = self._stamp
+            stamp = (second, time.strftime("%Y-%m-%d %H:%M:%S,", at), time.strftime("%z", at))
+            self._stamp = stamp
+        _, before, zone = stamp
         return f"{before}{int(record.msecs):03d}{zone}"
 
     def format(self, record: logging.LogRecord) -> str:

@@ -97,11 +97,18 @@ def test_a_line_is_the_stock_formatters_line(
     # GIVEN both formatters with the logger's keys and a call's correlation id
     ours, stock = _pair(correlation_id=correlation)
     text = message + (" %s" if args else "")
-    # WHEN each writes the same record, twice in its second (the cached timestamp)
-    for at in (created, math.floor(created) + 0.999):
+    # WHEN each writes the same record, twice in its second (the cached timestamp), then
+    # in the next second and an hour on
+    for at in (created, math.floor(created) + 0.999, created + 1, created + 3600.25):
         record = _record(text, args, extra, at)
-        # THEN the lines agree
-        _same_line(ours.format(record), stock.format(record), extra)
+        # THEN the lines agree (or both refuse a message its arguments do not fit)
+        try:
+            expected = stock.format(record)
+        except (TypeError, ValueError) as refused:
+            with pytest.raises(type(refused)):
+                ours.format(record)
+            continue
+        _same_line(ours.format(record), expected, extra)
 
 
 def test_the_ingest_line_is_the_stock_line() -> None:
