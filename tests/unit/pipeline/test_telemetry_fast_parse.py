@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.pipeline import telemetry
 from chalicelib.pipeline.errors import InvalidTelemetryError
-from chalicelib.pipeline.telemetry import parse_event
+from chalicelib.pipeline.telemetry import MeterRow, parse_event
 from chalicelib.pipeline.telemetry_check import plainly_valid
 
 THING = "pl-co_gw"
@@ -207,3 +209,26 @@ def test_a_gateways_message_is_read_by_orjson_alone(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(telemetry, "_decode", lambda payload: pytest.fail("exact way taken"))
     assert _read(_event(payload)) == exact
     assert "Decimal('1031.123')" in exact
+
+
+exports = st.one_of(
+    st.none(),
+    st.from_regex(r"\A[0-9]{1,3}\.[0-9]{0,4}\Z"),
+    st.sampled_from(["0.000", "0.0", "0", "0E+3", "-0.000"]),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.integers(0, 3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(exports, min_size=1, max_size=8))
+@example(["0.000", "0", "0.0", "0E+3", "-0.000", Decimal("0.000"), 0, "0.000", "1.50", "1.5"])
+def test_a_stored_export_reads_as_its_own_decimal(sent: list[Any]) -> None:
+    # GIVEN export readings one after another, equal values spelt differently among them
+    # (the container remembers the Decimal of an export's text, telemetry._EXPORTS)
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    for exported in sent:
+        row = MeterRow.from_compact(["m1", 30, "1.000", exported, None, 1, None], at)
+        # THEN each reads as its own text's Decimal, exponent and all
+        expected = None if exported is None else Decimal(exported)
+        assert repr(row.export_kwh) == repr(expected), exported
