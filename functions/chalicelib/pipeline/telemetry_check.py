@@ -23,6 +23,10 @@ detailed check, which decides and names the field. So the refusals and their mes
 are the detailed check's alone, and a good message costs a few microseconds a meter
 (~420 -> ~60 us for 32 meters; ``tests/unit/pipeline/test_telemetry_check_agrees.py``
 also proves the predicate never accepts what the detailed check refuses).
+
+``plainly_valid`` is the same flat judgement for a whole document as orjson reads it
+(``telemetry._plain``: floats for fractions, floats for integers past 64 bits), saying
+yes only where that reading keeps the exact values; otherwise the exact way decides.
 """
 
 from __future__ import annotations
