@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from chalicelib.pipeline import telemetry_check
-from chalicelib.pipeline.telemetry_check import _meter, _meter_ok, check_telemetry
+from chalicelib.pipeline.telemetry_check import _meter, _meter_ok, check_telemetry, plainly_valid
 
 SCHEMA = Path(__file__).resolve().parents[3] / "iot_rules" / "schemas" / "telemetry.v1.json"
 CONTRACT = Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
@@ -40,7 +40,10 @@ EDGES: dict[str, st.SearchStrategy[Any]] = {
     "counter": st.sampled_from([0, -1, Decimal("2.0"), 10**12]),
     "id": st.sampled_from(["", "x" * 17, "x" * 18, "a b", "é", "m1\n"]),
     "dt": st.sampled_from([0, -1, 3_600_000, 3_600_001]),
-    "number": st.sampled_from([-1, Decimal("-1.00"), Decimal("1.01"), 0, Decimal("60.5")]),
+    # floats too: orjson's reading of a fraction (telemetry.py ``_plain``)
+    "number": st.sampled_from(
+        [-1, Decimal("-1.00"), Decimal("1.01"), 0, Decimal("60.5"), 1.0, -1.0, 0.5, -0.0, 1e300]
+    ),
     "text": st.sampled_from(["", "x" * 32, "x" * 33, "g" * 128, "g" * 129, "0123456789ABCDEF"]),
     "relay": st.sampled_from([0, 1, Decimal("1.0"), Decimal("0.0"), 2, True, False]),
     "dg": st.lists(st.one_of(st.integers(-1, 3), st.none()), min_size=3, max_size=8),
@@ -154,6 +157,15 @@ def test_the_check_and_the_schema_agree_on_generated_documents(document: Any) ->
     _agree(document)
 
 
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_a_plainly_valid_document_is_valid_to_both(document: Any) -> None:
+    # GIVEN a document near the schema's edges WHEN the whole-document predicate (the
+    # orjson way's, telemetry.py) accepts it THEN the check and the contract accept it
+    if plainly_valid(document):
+        assert check_telemetry(document) is None and not _paths(document), document
+
+
 def _valid() -> dict[str, Any]:
     return {
         "v": 1,
@@ -227,6 +239,7 @@ def test_a_corpus_of_bad_documents_is_refused_by_both_naming_the_field(
 def test_a_valid_document_is_accepted_by_both() -> None:
     _agree(_valid())
     assert check_telemetry(_valid()) is None
+    assert plainly_valid(_valid())
 
 
 # --- the fast predicate: never more lenient than the detailed check, and taken ---
