@@ -24,6 +24,10 @@ from deploy.lambda_task import run_in_task
 from deploy.packaging import PackagedStack
 from local_aws.stack import LocalStack
 from tests.functional.pipeline import rig
+from tests.unit.architecture.test_ingest_cold_imports import PRICING
+
+# pydantic with what it brings (the tariff models are its only users on ingest's path).
+PYDANTIC = ("pydantic", "pydantic_core", "annotated_types", "typing_inspection")
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +153,9 @@ NOT_ON_THE_INGEST_PATH = (
 )
 NOT_ON_THE_INGEST_PATH_OF_OURS = ("chalicelib.api", "chalicelib.web", "chalicelib.application")
 # The bill, true-up, move-out and estimation calculators: the domain package loads each
-# name on first use, and ingest uses none of them (docs/deploy.md, "Cold start"). Still on
-# the path, by use rather than by import: the tariff models and pydantic (a cold context
-# parses its meters' tariffs; a due mark or a power decision prices). PynamoDB and
-# botocore are not, on a steady message (``test_a_cold_containers_steady_message_...``).
+# name on first use, and ingest uses none of them (docs/deploy.md, "Cold start"). On a
+# steady message neither are pydantic, the tariff models, PynamoDB's models nor botocore's
+# clients (``test_a_cold_containers_steady_message_...``); a settling message prices.
 NOT_ON_THE_INGEST_PATH_OF_THE_DOMAIN = (
     "chalicelib.domain.billing",
     "chalicelib.domain.true_up",
@@ -191,7 +194,7 @@ def test_a_cold_ingest_container_imports_the_ingest_path_only(
     assert [m for m in loaded if m in NOT_ON_THE_INGEST_PATH_OF_THE_DOMAIN] == []
 
 
-def test_a_cold_containers_steady_message_makes_no_botocore_client(
+def test_a_cold_containers_steady_message_makes_no_botocore_client_and_imports_no_pydantic(
     task_dir: Path,
     handlers: dict[str, str],
     standin: tuple[LocalStack, Settings],
@@ -210,9 +213,10 @@ def test_a_cold_containers_steady_message_makes_no_botocore_client(
     start = datetime.now(UTC) - timedelta(hours=1)
     ingest = handlers["IngestTelemetry"]
     opening = {"m1": rig.OPENING_KWH, "m2": rig.OPENING_KWH}
-    run_in_task(
+    first = run_in_task(
         task_dir, stack.env(), [{"handler": ingest, "event": rig.event(bus, 1, start, opening)}]
     )
+    assert sorted(first["answers"][0]["settled"]) == ["m1", "m2"]
     # and a fresh container of the package without botocore's data (service models,
     # endpoints): any botocore client it made would fail to load them
     no_models = tmp_path / "task"
@@ -222,9 +226,10 @@ def test_a_cold_containers_steady_message_makes_no_botocore_client(
     # WHEN it ingests the bus's next message, a steady one (issue 19: a cold container's
     # usual first message), through the lean client (data/wire/)
     ran = run_in_task(no_models, stack.env(), [{"handler": ingest, "event": steady}])
-    # THEN it was stored without a botocore client: no service model was needed
-    assert [answer["status"] for answer in ran["answers"]] == ["stored"]
-    assert ran["answers"][0]["accepted"] == 2
+    # THEN it was stored without a botocore client (no service model was needed), and
+    # settled nothing: a steady message
+    answer = ran["answers"][0]
+    assert (answer["status"], answer["accepted"], answer["settled"]) == ("stored", 2, [])
     # and without PynamoDB's models, botocore or urllib3 imported at all: the context
     # and the cycles are rows (data/rows.py), the stores load PynamoDB when a write of
     # theirs runs (data/lazy.py). Only botocore's package itself is there: Powertools
@@ -233,6 +238,10 @@ def test_a_cold_containers_steady_message_makes_no_botocore_client(
     assert "pynamodb.models" not in loaded
     assert [m for m in loaded if m.startswith(("botocore.", "urllib3"))] == []
     assert [m for m in loaded if m == "urllib3" or m.startswith("pynamodb.connection")] == []
+    # and no pydantic and no tariff model, pricing or bill module: they are imported where
+    # a settlement, a due mark or a power decision prices (docs/deploy.md, "Cold start")
+    assert [m for m in loaded if m.split(".")[0] in PYDANTIC] == []
+    assert [m for m in loaded if m in PRICING] == []
 
 
 def test_every_file_the_code_opens_is_in_the_zip(packaged: PackagedStack) -> None:

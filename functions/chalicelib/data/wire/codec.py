@@ -90,7 +90,30 @@ _WIRES = {
 _COMPRESSED = _Wire(BINARY, _compressed, lambda v: json.loads(zlib.decompress(base64.b64decode(v))))
 
 
-class RowCodec(Generic[_R]):
+class _ItemWriter:
+    """What both codecs write an item with: its kind, then each attribute given that
+    PynamoDB would store (``value``), under its stored name."""
+
+    kind: str
+    kind_name: str
+
+    def stored_name(self, name: str) -> str:
+        raise NotImplementedError
+
+    def value(self, name: str, value: Any) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def item(self, values: Mapping[str, Any]) -> Raw:
+        """A whole item (with its ``kind``) from attribute values by name, as ``save`` writes it."""
+        raw: Raw = {self.kind_name: {STRING: self.kind}}
+        for name, value in values.items():
+            encoded = self.value(name, value)
+            if encoded is not None:
+                raw[self.stored_name(name)] = encoded
+        return raw
+
+
+class RowCodec(_ItemWriter, Generic[_R]):
     """One row class's attributes (data/rows.py), by name and by stored name; ``kind``
     is written with every item, as PynamoDB's discriminator."""
 
@@ -126,15 +149,6 @@ class RowCodec(Generic[_R]):
         encoded = wire.encode(value)
         return None if encoded is None else {wire.tag: encoded}
 
-    def item(self, values: Mapping[str, Any]) -> Raw:
-        """A whole item (with its ``kind``) from attribute values by name, as ``save`` writes it."""
-        raw: Raw = {self.kind_name: {STRING: self.kind}}
-        for name, value in values.items():
-            encoded = self.value(name, value)
-            if encoded is not None:
-                raw[self.stored_name(name)] = encoded
-        return raw
-
     def decode(self, raw: Mapping[str, Mapping[str, Any]]) -> _R:
         """The item's row, holding what PynamoDB would read (attributes it does not know
         are ignored)."""
@@ -150,7 +164,7 @@ class RowCodec(Generic[_R]):
         return self.cls(values)
 
 
-class ItemCodec(Generic[_M]):
+class ItemCodec(_ItemWriter, Generic[_M]):
     """One model class's attributes, by name and by stored name (PynamoDB's own
     ``Attribute`` (de)serialises each value; an item read back is its model's instance)."""
 
@@ -183,15 +197,6 @@ class ItemCodec(Generic[_M]):
         if attribute.attr_type == BINARY:
             serialized = base64.b64encode(serialized).decode()
         return {attribute.attr_type: serialized}
-
-    def item(self, values: Mapping[str, Any]) -> Raw:
-        """A whole item (with its ``kind``) from attribute values by name, as ``save`` writes it."""
-        raw: Raw = {self.kind_name: {STRING: self.kind}}
-        for name, value in values.items():
-            encoded = self.value(name, value)
-            if encoded is not None:
-                raw[self.stored_name(name)] = encoded
-        return raw
 
     def decode(self, raw: Mapping[str, Mapping[str, Any]]) -> _M:
         """The item as PynamoDB would read it (attributes it does not know are ignored)."""
