@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from chalicelib.data import builders, keys
 from chalicelib.data.catalogue import Catalogue
 from chalicelib.data.models import GatewayUsage, Meter
 from chalicelib.domain import Reading
+from chalicelib.domain.meter_models import meter_model
 from chalicelib.observability import logger, metrics
 from chalicelib.pipeline.buckets import BUCKET, bucket_energy
 from chalicelib.pipeline.day_rollup import DayRollup
@@ -148,7 +149,20 @@ class _Series:
     zone: ZoneInfo
     register: Decimal
     rng: random.Random
+    # The meter model's register step (DDS238: 0.01 kWh; None: a float register)
+    step: Decimal | None = None
     day_factor: dict[date, Decimal] = field(default_factory=dict)
+
+    def shown(self) -> Decimal:
+        """The register as the meter shows it: completed steps only, as the simulated
+        meter (and a real one) reads out. The history reports this, never the energy
+        between steps: the live simulator starts at the last value reported, and a
+        history that had reported 12465.516 from a 0.01 kWh register would see the
+        meter's first live reading, 12465.51, held for review as running backwards."""
+        if self.step is None:
+            return self.register.quantize(KWH)
+        steps = (self.register / self.step).to_integral_value(ROUND_FLOOR)
+        return (steps * self.step).quantize(KWH)
 
     def hour_energy(self, start: datetime) -> Decimal:
         local = start.astimezone(self.zone)
@@ -351,6 +365,7 @@ class _Bus:
                     self.zone,
                     Decimal(str(meter.last_kwh)),
                     random.Random(f"{self.gateway_id}/{meter.meter_id}"),
+                    meter_model(str(meter.profile)).register_step_kwh,
                 )
             )
             self.relay_on[str(meter.unit_id)] = True
@@ -413,7 +428,7 @@ class _Bus:
                 self.quarters.append((step_end, self._registers()))
 
     def _registers(self) -> dict[str, Decimal]:
-        registers = {str(s.meter.meter_id): s.register for s in self.series}
+        registers = {str(s.meter.meter_id): s.shown() for s in self.series}
         if self.main is not None:
             registers[str(self.main.meter_id)] = self.main_register
         return registers
@@ -464,7 +479,7 @@ class _Bus:
         rows: list[dict[str, Any]] = []
         for s in self.series:
             unit_id = str(s.meter.unit_id)
-            value = s.register + self._misread(unit_id, at)
+            value = s.shown() + self._misread(unit_id, at)
             rows.append(
                 {
                     "i": s.meter.meter_id,
@@ -512,7 +527,7 @@ class _Bus:
         so the live gateway's first reading continues the record."""
         meters: list[Any] = []
         for s in self.series:
-            s.meter.last_kwh = str(s.register)
+            s.meter.last_kwh = str(s.shown())
             s.meter.last_read_at = self.clock
             meters.append(s.meter)
         if self.main is not None:
