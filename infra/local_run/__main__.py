@@ -14,12 +14,13 @@ import threading
 import time
 from pathlib import Path
 
+from local_aws import demo_data
 from local_aws.demo_history import seed_history
 from local_aws.resources import ProvisionedStack
 from local_aws.seed import seed_demo
 
 from .gateways import bus_lines, demo_gateways
-from .system import STEPS, LocalSystem, Seeded, SystemOptions
+from .system import STEPS, LocalSystem, PortsInUseError, Seeded, SystemOptions
 
 REPO = Path(__file__).resolve().parents[2]
 STATE = REPO / ".local"
@@ -52,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
             mqtt_port=args.mqtt_port,
             shadow_port=args.shadow_port,
             time_scale=args.time_scale,
+            # each demo bus's simulator and its control port (demo_gateways)
+            bus_ports=tuple(
+                port
+                for i in range(len(demo_data.GATEWAYS))
+                for port in (args.modbus_port + i, args.modbus_port + 100 + i)
+            ),
         ),
         progress=_step,
     )
@@ -73,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        system.start(seed)
+        try:
+            system.start(seed)
+        except PortsInUseError as exc:
+            print(f"!! cannot start: {exc}", file=sys.stderr, flush=True)
+            return 2
         assert system.seeded is not None
         meter_count = sum(len(g.meters) for g in system.gateways)
         _print_banner(args, system, meter_count)

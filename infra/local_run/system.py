@@ -41,6 +41,30 @@ class SystemOptions:
     # Extra environment of every process that runs cloud code (e.g. a short settlement period).
     cloud_env: Mapping[str, str] = field(default_factory=dict)
     start_api: bool = True
+    # Fixed ports the seeded buses' simulators will listen on (checked up front too).
+    bus_ports: tuple[int, ...] = ()
+
+
+class PortsInUseError(RuntimeError):
+    """A fixed port the system must listen on is taken, most often by another
+    ``make run`` (or one that did not stop): found before anything starts, because a
+    stand-in that cannot bind would leave the seed writing to the other run's."""
+
+
+def ports_in_use(ports: Mapping[str, int]) -> list[str]:
+    """``name port`` of each port something already listens on."""
+    taken: list[str] = []
+    for name, port in ports.items():
+        with socket.socket() as probe:
+            # as the servers bind: a connection a stopped run left in TIME_WAIT is no
+            # obstacle to them, only a listener is
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+                probe.listen(1)
+            except OSError:
+                taken.append(f"{name} {port}")
+    return taken
 
 
 @dataclass
@@ -78,6 +102,23 @@ class LocalSystem:
         self.started_in_s: float | None = None
         self.ca: LocalCa | None = None
 
+    def _check_ports(self) -> None:
+        opts = self.options
+        fixed = {
+            "AWS stand-in": opts.aws_port,
+            "API and portal": opts.api_port if opts.start_api else 0,
+            "MQTT": opts.mqtt_port,
+            "shadow service": opts.shadow_port,
+            **{f"simulated bus {i + 1}": port for i, port in enumerate(opts.bus_ports)},
+        }
+        taken = ports_in_use({name: port for name, port in fixed.items() if port})
+        if taken:
+            raise PortsInUseError(
+                f"already in use: {', '.join(taken)}. Another `make run` (or one that did "
+                "not stop) holds them: stop it (Ctrl-C in its terminal), or choose other "
+                "ports (POWERLET_AWS_PORT, POWERLET_API_PORT, POWERLET_MQTT_PORT)."
+            )
+
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
@@ -89,6 +130,7 @@ class LocalSystem:
     def start(self, seed: SeedFn) -> LocalSystem:
         began = time.monotonic()
         opts = self.options
+        self._check_ports()
         state = opts.state_dir
         self.logs.mkdir(parents=True, exist_ok=True)
         self._progress(1, f"AWS stand-in (moto) on 127.0.0.1:{self.aws_port}")

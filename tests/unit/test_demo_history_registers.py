@@ -24,7 +24,7 @@ KEY = "import_kwh"
 def _series(register: Decimal, profile: str) -> _Series:
     meter = type("M", (), {"profile": profile})()
     return _Series(
-        meter,  # type: ignore[arg-type]
+        meter,
         Decimal("5"),
         [1] * 24,
         False,
@@ -41,6 +41,7 @@ def _read_live(profile_name: str, start_kwh: Decimal) -> Decimal:
     profile = load_profile(profile_name)
     meter = SimulatedMeter(1, profile, ManualClock(), seed=1, initial_import_kwh=float(start_kwh))
     spec = profile.all_registers()[KEY]
+    assert spec.function_code is not None
     image = meter.register_image(spec.function_code)
     words = [image[(spec.address or 0) + i] for i in range(spec.register_count)]
     return decode_register(KEY, spec, words, *profile.orders(spec))
