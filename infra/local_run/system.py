@@ -13,7 +13,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,10 +51,10 @@ class PortsInUseError(RuntimeError):
     stand-in that cannot bind would leave the seed writing to the other run's."""
 
 
-def ports_in_use(ports: Mapping[str, int]) -> list[str]:
-    """``name port`` of each port something already listens on."""
+def ports_in_use(ports: Iterable[tuple[str, int]]) -> list[str]:
+    """``name port`` of each (name, port) something already listens on."""
     taken: list[str] = []
-    for name, port in ports.items():
+    for name, port in ports:
         with socket.socket() as probe:
             # as the servers bind: a connection a stopped run left in TIME_WAIT is no
             # obstacle to them, only a listener is
@@ -104,14 +104,14 @@ class LocalSystem:
 
     def _check_ports(self) -> None:
         opts = self.options
-        fixed = {
-            "AWS stand-in": opts.aws_port,
-            "API and portal": opts.api_port if opts.start_api else 0,
-            "MQTT": opts.mqtt_port,
-            "shadow service": opts.shadow_port,
-            **{f"simulated bus {i + 1}": port for i, port in enumerate(opts.bus_ports)},
-        }
-        taken = ports_in_use({name: port for name, port in fixed.items() if port})
+        fixed = [
+            ("AWS stand-in", opts.aws_port),
+            ("API and portal", opts.api_port if opts.start_api else 0),
+            ("MQTT", opts.mqtt_port),
+            ("shadow service", opts.shadow_port),
+            *(("simulated bus", port) for port in opts.bus_ports),
+        ]
+        taken = ports_in_use((name, port) for name, port in fixed if port)
         if taken:
             raise PortsInUseError(
                 f"already in use: {', '.join(taken)}. Another `make run` (or one that did "

@@ -30,7 +30,9 @@ def listening() -> Iterator[int]:
 
 def test_a_port_someone_listens_on_is_named_and_a_free_one_is_not(listening: int) -> None:
     free = free_port()
-    assert ports_in_use({"AWS stand-in": listening, "API": free}) == [f"AWS stand-in {listening}"]
+    assert ports_in_use([("AWS stand-in", listening), ("API", free)]) == [
+        f"AWS stand-in {listening}"
+    ]
 
 
 def test_the_system_refuses_to_start_on_a_taken_port_and_starts_nothing(
@@ -40,7 +42,7 @@ def test_the_system_refuses_to_start_on_a_taken_port_and_starts_nothing(
     system = LocalSystem(SystemOptions(state_dir=tmp_path, bus_ports=(listening,)))
     seeded: list[object] = []
     # WHEN it starts  THEN it refuses, naming the port and what to do
-    with pytest.raises(PortsInUseError, match=f"simulated bus 1 {listening}.*Another `make run`"):
+    with pytest.raises(PortsInUseError, match=f"simulated bus {listening}.*Another `make run`"):
         system.start(lambda resources: seeded.append(resources))  # type: ignore[arg-type, return-value]
     # and neither the stand-in nor the seed ran
     assert system.stack._proc is None
