@@ -45,16 +45,11 @@ def _container(task: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
         answers.append(handler(call["event"], _Context()))
         cpu_ms.append(round((time.process_time() - started) * 1000, 1))
         import_cpu_ms.append(round((imported - started) * 1000, 1))
-    modules = sorted(sys.modules)
     this = str(Path(__file__).resolve())  # this script, as __main__ (and __mp_main__)
-    # A module registered to load on first use (chalicelib/data/lazy.py) and never used
-    # is left as it is: reading its ``__file__`` would load it.
     files = {
         name: str(m.__file__)
         for name, m in list(sys.modules.items())
-        if type(m).__name__ != "_LazyModule"
-        and getattr(m, "__file__", None)
-        and str(Path(str(m.__file__)).resolve()) != this
+        if getattr(m, "__file__", None) and str(Path(str(m.__file__)).resolve()) != this
     }
     cached = {name: str(getattr(sys.modules[name], "__cached__", None) or "") for name in files}
     outside = sorted(n for n, f in files.items() if not f.startswith((task, sys.base_prefix)))
@@ -68,7 +63,7 @@ def _container(task: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
         "import_cpu_ms": import_cpu_ms,
         "outside": outside,
         "uncompiled": uncompiled,
-        "modules": modules,
+        "modules": sorted(sys.modules),
     }
 
 

@@ -24,6 +24,7 @@ import orjson
 from ..data.control_state import from_ms
 from ..data.rows import GatewayCycleRow as GatewayCycle  # a stored cycle, as read
 from .errors import InvalidTelemetryError
+from .memo import BoundedMemo
 from .senders import check_sender
 from .telemetry_check import check_telemetry, plainly_valid
 
@@ -147,16 +148,14 @@ class Telemetry:
 # a gateway reads its meters in the same order each cycle, so the offsets repeat, and a
 # timedelta made from milliseconds is ~1.5 us, 32 times a message and 32 again for the
 # previous cycle's rows (issue 19, CPU). Bounded: the schema allows an hour of offsets.
-_OFFSETS: dict[int, timedelta] = {}
 _MAX_OFFSETS = 8192
+_OFFSETS: BoundedMemo[int, timedelta] = BoundedMemo(_MAX_OFFSETS)
 
 
 def _offset(dt_ms: int) -> timedelta:
     found = _OFFSETS.get(dt_ms)
     if found is None:
-        found = timedelta(milliseconds=dt_ms)
-        if len(_OFFSETS) < _MAX_OFFSETS:
-            _OFFSETS[dt_ms] = found
+        found = _OFFSETS.remember(dt_ms, timedelta(milliseconds=dt_ms))
     return found
 
 
@@ -165,15 +164,14 @@ def _offset(dt_ms: int) -> timedelta:
 # few texts come ~64 times a message (32 parsed, 32 of the previous cycle), where a
 # Decimal made from text is ~0.2 us. Text only (a number's key would match an equal one
 # of another exponent); bounded.
-_EXPORTS: dict[str, Decimal] = {}
-_MAX_EXPORTS = 4096
+_EXPORTS: BoundedMemo[str, Decimal] = BoundedMemo(4096)
 
 
 def _export_kwh(text: Any) -> Decimal:
     """A Decimal not yet in ``_EXPORTS``, remembered when it came from text."""
     made = Decimal(text)
-    if type(text) is str and len(_EXPORTS) < _MAX_EXPORTS:
-        _EXPORTS[text] = made
+    if type(text) is str:
+        _EXPORTS.remember(text, made)
     return made
 
 

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .memo import BoundedMemo
+
 _KWH = re.compile(r"^[0-9]{1,9}\.[0-9]{3}$")
 _METER_ID = re.compile(r"^[A-Za-z0-9_-]{1,17}$")
 _SERIAL = re.compile(r"^[0-9A-Za-z._-]{1,20}$")
@@ -262,8 +264,7 @@ _meter_id_search = _METER_ID.search
 # The key sets (in their order) of meters found to have only the schema's keys and its
 # required ones: a gateway sends every meter with the same few, and a tuple looked up
 # is ~4x cheaper than the two set comparisons. Bounded: what a container has seen.
-_SHAPES: set[tuple[Any, ...]] = set()
-_MAX_SHAPES = 256
+_SHAPES: BoundedMemo[tuple[Any, ...], bool] = BoundedMemo(256)
 
 
 def _meter_ok(meter: Any) -> bool:
@@ -278,8 +279,7 @@ def _meter_ok(meter: Any) -> bool:
     if shape not in _SHAPES:
         if not (keys <= _METER_KEYS and keys >= _METER_REQUIRED):
             return False
-        if len(_SHAPES) < _MAX_SHAPES:
-            _SHAPES.add(shape)
+        _SHAPES.remember(shape, True)
     value = meter["i"]
     if type(value) is not str or _meter_id_search(value) is None:
         return False

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.pipeline import context, settle_due, settler
+from chalicelib.pipeline import context, settle_due, settler, telemetry, telemetry_check
 from chalicelib.pipeline.memo import BoundedMemo
 
 
@@ -48,7 +48,7 @@ def test_a_memo_of_no_entries_is_refused() -> None:
 
 
 def test_ingest_memos_are_bounded_at_their_caps() -> None:
-    # The seven memos ingest keeps per container are all bounded (a container lives for
+    # The memos ingest keeps per container are all bounded (a container lives for
     # hours and would otherwise grow with every bus and cursor it meets).
     memos = [
         (settler._CURSORS, settler.MAX_CACHED_CURSORS),
@@ -58,6 +58,9 @@ def test_ingest_memos_are_bounded_at_their_caps() -> None:
         (context._TIMELINES, context.MAX_CACHED_TIMELINES),
         (context._CYCLES, context.MAX_CACHED_TIMELINES),
         (settle_due._DIGESTS, settle_due.MAX_CACHED_DIGESTS),
+        (telemetry._OFFSETS, telemetry._MAX_OFFSETS),
+        (telemetry._EXPORTS, 4096),
+        (telemetry_check._SHAPES, 256),
     ]
     for memo, cap in memos:
         assert isinstance(memo, BoundedMemo)
